@@ -1,0 +1,32 @@
+/* Batch output (`leaktop --batch`): a top -b style text report or JSON Lines, both
+ * views of the same snapshot. */
+#ifndef LEAKTOP_BATCH_H
+#define LEAKTOP_BATCH_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "model/view.h"
+
+struct snapshot;
+struct history;
+
+enum batch_format { FMT_TEXT, FMT_JSON, FMT_COUNT };
+
+struct batch_opts {
+	enum batch_format format;
+	struct view_filter filter;
+	size_t top;          /* processes and ports shown; 0 = all */
+	size_t backlog_max;  /* sockets in the backlog list */
+	double boot_time;    /* unix seconds at boot, to turn start ticks into times */
+	long clk_tck;
+};
+
+/* "text" / "json" -> format, or -1. */
+int batch_format_parse(const char *name);
+
+/* Write one refresh. h may be NULL (no history yet). Returns 0 or -errno (EIO when
+ * the stream failed: a closed pipe is for the caller to notice). */
+int batch_write(FILE *f, const struct snapshot *s, const struct history *h, const struct batch_opts *o);
+
+#endif

@@ -1,0 +1,170 @@
+/* One refresh: every socket, every process, the joins between them (socket inode ->
+ * pid/fd) and the aggregates every view reads. Immutable once built. */
+#ifndef LEAKTOP_SNAPSHOT_H
+#define LEAKTOP_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The kernel's TCP state numbers (include/net/tcp_states.h); 0 is unused. */
+enum sk_state {
+	ST_UNKNOWN = 0,
+	ST_ESTABLISHED,
+	ST_SYN_SENT,
+	ST_SYN_RECV,
+	ST_FIN_WAIT1,
+	ST_FIN_WAIT2,
+	ST_TIME_WAIT,
+	ST_CLOSE,
+	ST_CLOSE_WAIT,
+	ST_LAST_ACK,
+	ST_LISTEN,
+	ST_CLOSING,
+	ST_NEW_SYN_RECV,
+	ST_COUNT
+};
+
+/* "ESTABLISHED", "CLOSE_WAIT", ...; "UNKNOWN" for anything out of range. */
+const char *sk_state_name(unsigned state);
+/* One or two letters for a legend without colour ("E", "CW", ...). */
+const char *sk_state_abbrev(unsigned state);
+/* Case-insensitive, '-' and '_' alike, "estab" accepted: returns the state or -1. */
+int sk_state_parse(const char *name);
+
+/* One socket from a diag dump. Compact: 150k of these must stay small. */
+struct sock_rec {
+	uint64_t cookie;     /* kernel socket cookie, unique while the socket lives */
+	uint64_t netns;      /* network namespace inode, 0 when unknown (leaktop's own) */
+	uint32_t inode;      /* 0 for time-wait and request minisockets */
+	uint32_t uid;
+	uint32_t rqueue;     /* Recv-Q; for LISTEN the accept queue */
+	uint32_t wqueue;     /* Send-Q; for LISTEN the accept queue limit */
+	uint32_t expires_ms; /* timer */
+	int32_t owner;       /* index into snapshot.owners of the first holder, -1 if none */
+	uint16_t lport, rport;
+	uint8_t family;      /* AF_INET or AF_INET6 */
+	uint8_t proto;       /* IPPROTO_TCP */
+	uint8_t state;       /* enum sk_state */
+	uint8_t timer;       /* idiag_timer: 0 none, 1 retransmit, 2 keepalive, 3 time-wait, 4 probe */
+	uint8_t retrans;
+	uint8_t laddr[16];   /* network byte order; IPv4 uses the first 4 bytes */
+	uint8_t raddr[16];
+};
+
+enum proc_flags {
+	PROC_UNREADABLE = 1 << 0, /* /proc/PID/fd not readable (EACCES): counts unknown */
+	PROC_KTHREAD = 1 << 1,
+};
+
+#define PROC_COMM_MAX 64   /* comm after escaping control characters */
+#define PROC_USER_MAX 32
+#define PROC_UNIT_MAX 96
+#define PROC_CMDLINE_MAX 256
+
+struct proc_rec {
+	int32_t pid;
+	int32_t ppid;
+	uint32_t uid;
+	uint32_t flags;          /* enum proc_flags */
+	uint64_t start_time;     /* clock ticks after boot (/proc/PID/stat field 22) */
+	uint64_t netns;          /* network namespace inode, 0 when unknown */
+	uint64_t rss_kb;
+	int64_t fds;             /* open fds, -1 when unreadable */
+	uint64_t fd_limit;       /* soft RLIMIT_NOFILE, UINT64_MAX when unlimited or unknown */
+	uint64_t fd_limit_hard;
+	char state;              /* R S D Z T ... */
+	char comm[PROC_COMM_MAX];       /* control characters escaped (\x1b) */
+	char user[PROC_USER_MAX];
+	char unit[PROC_UNIT_MAX];       /* systemd unit, "" when none */
+	char cmdline[PROC_CMDLINE_MAX]; /* NULs as spaces, control characters escaped */
+	/* Filled by snapshot_build. */
+	uint32_t sock_fds;       /* fds that are sockets (socket:[N]) */
+	uint32_t sockets;        /* of those, sockets found in the dump */
+	uint32_t states[ST_COUNT];
+	uint64_t recv_q;
+	uint32_t owner_first;    /* this process's range in snapshot.owners */
+	uint32_t owner_count;
+};
+
+/* One socket fd of one process: the join. */
+struct sock_owner {
+	uint32_t inode;
+	int32_t proc;            /* index into snapshot.procs */
+	int32_t fd;
+	int32_t sock;            /* index into snapshot.socks, -1 if not in the dump */
+};
+
+enum port_side { SIDE_LOCAL, SIDE_REMOTE };
+#define PORT_MAX_PIDS 8
+
+/* Per local port (listening or accepted sockets) or remote port (outbound). */
+struct port_agg {
+	uint64_t netns;
+	uint16_t port;
+	uint8_t side;            /* enum port_side */
+	uint32_t count;
+	uint32_t states[ST_COUNT];
+	uint64_t recv_q;
+	uint32_t accept_q;       /* summed over the port's LISTEN sockets */
+	uint32_t accept_max;
+	uint32_t npids;          /* distinct owners kept in pids[] */
+	bool pids_truncated;     /* more owners than PORT_MAX_PIDS */
+	int32_t pids[PORT_MAX_PIDS];
+};
+
+struct totals {
+	uint32_t sockets;
+	uint32_t states[ST_COUNT];
+	uint32_t unowned;        /* sockets no readable process holds */
+	uint32_t procs;
+	uint32_t unreadable;     /* processes whose fds could not be read */
+	uint64_t file_alloc;     /* fs.file-nr */
+	uint64_t file_max;
+};
+
+struct snapshot {
+	double time;             /* unix seconds */
+	uint64_t tick;           /* refresh number, from 1 */
+	double refresh_ms;       /* what the refresh cost, wall clock */
+	struct sock_rec *socks;
+	size_t nsocks, socks_cap;
+	struct proc_rec *procs;  /* sorted by pid */
+	size_t nprocs, procs_cap;
+	struct sock_owner *owners; /* sorted by proc, then fd */
+	size_t nowners, owners_cap;
+	struct port_agg *ports;  /* sorted by count, descending */
+	size_t nports, ports_cap;
+	struct totals totals;
+	char status[256];        /* what went wrong in this refresh, for the status line */
+	struct snapshot_scratch *scratch; /* hash tables reused from refresh to refresh */
+};
+
+struct snapshot *snapshot_new(void);
+void snapshot_free(struct snapshot *s);
+/* Empty it, keeping its storage for the next refresh. */
+void snapshot_clear(struct snapshot *s);
+
+/* Append a record; returns a pointer to zeroed storage, or NULL on ENOMEM. */
+struct sock_rec *snapshot_add_sock(struct snapshot *s);
+struct proc_rec *snapshot_add_proc(struct snapshot *s);
+struct sock_owner *snapshot_add_owner(struct snapshot *s);
+
+/* Given socks, procs and owners (inode, proc, fd), resolve the joins, drop duplicate
+ * sockets (same cookie), and fill every aggregate. Returns 0 or -errno. */
+int snapshot_build(struct snapshot *s);
+
+/* Lookups, by binary search. NULL or -1 when absent. */
+const struct proc_rec *snapshot_find_proc(const struct snapshot *s, int32_t pid);
+/* The process holding this socket first, or NULL. */
+const struct proc_rec *snapshot_sock_proc(const struct snapshot *s, const struct sock_rec *k);
+int snapshot_sock_fd(const struct snapshot *s, const struct sock_rec *k);
+
+/* "127.0.0.1:8080" or "[::1]:8080"; buf must hold SOCK_ADDR_MAX. */
+#define SOCK_ADDR_MAX 56
+char *sock_addr_format(char *buf, int family, const uint8_t addr[16], uint16_t port);
+
+/* Deep copy (for a paused view, or a replay's cache). Returns 0 or -ENOMEM. */
+int snapshot_copy(struct snapshot *dst, const struct snapshot *src);
+
+#endif

@@ -1,0 +1,87 @@
+/* Escaping untrusted text. A process can name itself "\e[2J"; leaktop often runs as
+ * root, so nothing from /proc reaches the terminal raw. */
+#include "config.h"
+
+#include "model/text.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	if (cp >= 0x80 && cp < 0xa0) /* C1 controls, CSI among them */
+		return 0;
+	return len;
+}
+
+size_t text_escape(char *dst, size_t dstsize, const char *src, size_t srclen)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0;
+
+	if (dstsize == 0)
+		return 0;
+	for (size_t i = 0; i < srclen && s[i];) {
+		size_t n = utf8_len(s + i, srclen - i);
+		char esc[5];
+		const char *out = (const char *)s + i;
+		size_t outlen = n;
+
+		if (n == 0 || s[i] < 0x20 || s[i] == 0x7f) {
+			static const char hex[] = "0123456789abcdef";
+			esc[0] = '\\', esc[1] = 'x', esc[2] = hex[s[i] >> 4], esc[3] = hex[s[i] & 15];
+			out = esc, outlen = 4, n = 1;
+		} else if (s[i] == '\\') {
+			out = "\\\\", outlen = 2;
+		}
+		if (o + outlen >= dstsize)
+			break;
+		memcpy(dst + o, out, outlen);
+		o += outlen;
+		i += n;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+void text_json_string(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	putc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			putc(*p, f);
+	}
+	putc('"', f);
+}

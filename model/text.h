@@ -1,0 +1,16 @@
+/* Making untrusted text (process names, command lines) safe for a terminal or JSON. */
+#ifndef LEAKTOP_TEXT_H
+#define LEAKTOP_TEXT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Copy src[0..srclen) to dst, writing control characters (C0, DEL, C1 and invalid
+ * UTF-8 bytes) as "\xNN" and a backslash as "\\". Always NUL-terminates; cuts at
+ * a character boundary. Returns the length written. */
+size_t text_escape(char *dst, size_t dstsize, const char *src, size_t srclen);
+
+/* Write s as a JSON string, with quotes. NULL writes null. */
+void text_json_string(FILE *f, const char *s);
+
+#endif

@@ -1,0 +1,112 @@
+/* The live source: one sock_diag dump and one /proc scan per refresh, joined into a
+ * snapshot. A part that fails shows in the status line; the rest still arrives. */
+#include "config.h"
+
+#include "sources/source.h"
+#include "sources/procscan.h"
+#include "sources/sockdiag.h"
+#include "model/snapshot.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct live_source {
+	struct source base;
+	struct sockdiag *diag;
+	struct procscan *scan;
+	char *diag_cause; /* why the netlink socket could not be opened */
+	uint64_t tick;
+};
+
+static double now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void status_add(struct snapshot *s, const char *what, const char *cause)
+{
+	size_t len = strlen(s->status);
+	snprintf(s->status + len, sizeof(s->status) - len, "%s%s: %s", len ? "; " : "", what,
+		 cause ? cause : "failed");
+}
+
+static int live_next(struct source *src, struct snapshot *s, char **cause)
+{
+	struct live_source *l = (struct live_source *)src;
+	double t0 = now_mono();
+	struct timespec wall;
+	char *why = NULL;
+	int rc, ret = 0;
+
+	snapshot_clear(s);
+	clock_gettime(CLOCK_REALTIME, &wall);
+	s->time = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
+	s->tick = ++l->tick;
+
+	if ((rc = procscan_scan(l->scan, s, &why))) {
+		status_add(s, "processes", why);
+		ret = rc;
+	}
+	free(why), why = NULL;
+	if (!l->diag && sockdiag_open(&l->diag, &why) == 0)
+		free(l->diag_cause), l->diag_cause = NULL;
+	else if (!l->diag && why)
+		free(l->diag_cause), l->diag_cause = why, why = NULL;
+	if (!l->diag) {
+		status_add(s, "sockets", l->diag_cause);
+		ret = -ENOTCONN;
+	} else if ((rc = sockdiag_dump_tcp(l->diag, s, 0, &why))) {
+		status_add(s, "sockets", why);
+		ret = rc;
+	}
+	free(why);
+	if ((rc = snapshot_build(s))) {
+		status_add(s, "join", strerror(-rc));
+		ret = rc;
+	} else {
+		procscan_note_dump(l->scan, s);
+	}
+	s->refresh_ms = (now_mono() - t0) * 1000.0;
+	if (ret && cause)
+		*cause = strdup(s->status);
+	return ret;
+}
+
+static void live_free(struct source *src)
+{
+	struct live_source *l = (struct live_source *)src;
+	sockdiag_free(l->diag);
+	procscan_free(l->scan);
+	free(l->diag_cause);
+	free(l);
+}
+
+static const struct source_ops live_ops = {
+	.name = "live",
+	.next = live_next,
+	.free = live_free,
+};
+
+int live_source_new(struct source **out, const char *proc_root, char **cause)
+{
+	struct live_source *l = calloc(1, sizeof(*l));
+	int rc;
+
+	if (!l)
+		return -ENOMEM;
+	l->base.ops = &live_ops;
+	l->base.live = true;
+	if ((rc = procscan_new(&l->scan, proc_root, cause))) {
+		free(l);
+		return rc;
+	}
+	/* A netlink failure is not fatal: it shows in the status line of each refresh. */
+	sockdiag_open(&l->diag, &l->diag_cause);
+	*out = &l->base;
+	return 0;
+}

@@ -1,0 +1,54 @@
+/* Processes from libproc2 and /proc: identity, limits, fd counts and the socket-inode
+ * -> (pid, fd) map. The proc root is a parameter so tests can use a fake tree. */
+#ifndef LEAKTOP_PROCSCAN_H
+#define LEAKTOP_PROCSCAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct snapshot;
+struct procscan;
+
+/* What libproc2 tells about one process; the scan copies it into a proc_rec. A test
+ * replaces the libproc2 reader with one of its own (procscan_set_reader). */
+struct procinfo {
+	int32_t pid, ppid;
+	uint32_t uid;
+	uint64_t start_time;     /* clock ticks after boot */
+	uint64_t netns;
+	uint64_t rss_kb;
+	char state;
+	const char *comm, *user, *unit, *cmdline;  /* raw, may hold control characters */
+};
+/* Calls fn once per process; returns 0 or -errno. */
+typedef int (*procscan_reader)(void *ctx, int (*fn)(void *arg, const struct procinfo *pi),
+			       void *arg, char **cause);
+
+/* root: "/proc" normally, or a fake tree. Returns 0 or -errno. */
+int procscan_new(struct procscan **out, const char *root, char **cause);
+void procscan_free(struct procscan *p);
+/* Replace the libproc2 reader (tests). */
+void procscan_set_reader(struct procscan *p, procscan_reader fn, void *ctx);
+
+/* Fill s->procs (sorted by pid), s->owners (inode, proc, fd; sock = -1) and
+ * s->totals.unreadable / file_alloc / file_max. A process that exits mid-scan is
+ * skipped; one that is not readable is kept with PROC_UNREADABLE and counted.
+ * The inode map is incremental: only new fd numbers, and processes whose known
+ * socket inodes vanished (procscan_invalidate), are read with readlink.
+ * Returns 0 or -errno (*cause says why); a partial result is still usable. */
+int procscan_scan(struct procscan *p, struct snapshot *s, char **cause);
+
+/* Tell the scanner which socket inodes the last dump held, so the next scan rereads
+ * the fd links of any process that held one that vanished. Called after the join. */
+void procscan_note_dump(struct procscan *p, const struct snapshot *s);
+
+/* Force the next scan to readlink every fd (the first scan always does). */
+void procscan_full_rescan(struct procscan *p);
+
+/* Parsers, exposed for tests. */
+int procscan_parse_limits(const char *text, uint64_t *soft, uint64_t *hard);
+int procscan_parse_file_nr(const char *text, uint64_t *alloc, uint64_t *max);
+/* "socket:[12345]" -> 12345; 0 when it is not a socket link. */
+uint32_t procscan_socket_inode(const char *link);
+
+#endif

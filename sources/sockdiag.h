@@ -1,0 +1,32 @@
+/* Sockets from the kernel's sock_diag netlink interface (NETLINK_SOCK_DIAG), via libmnl.
+ * The parser takes a buffer, so recorded dumps test it without root. */
+#ifndef LEAKTOP_SOCKDIAG_H
+#define LEAKTOP_SOCKDIAG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct snapshot;
+struct sockdiag;
+
+/* Open a NETLINK_SOCK_DIAG socket. Returns 0 or -errno; *cause says why. */
+int sockdiag_open(struct sockdiag **out, char **cause);
+void sockdiag_free(struct sockdiag *d);
+
+/* Dump every TCP socket, IPv4 and IPv6, in every state, appending them to s->socks
+ * (tagged with netns). Retries an interrupted dump (NLM_F_DUMP_INTR) a few times.
+ * Returns 0 or -errno; *cause says why (an allocated string the caller frees). */
+int sockdiag_dump_tcp(struct sockdiag *d, struct snapshot *s, uint64_t netns, char **cause);
+
+/* Parse one buffer of netlink messages (as read from the socket) into s->socks.
+ * Returns 1 when more messages follow (multipart), 0 at NLMSG_DONE, -errno on a
+ * netlink error, a truncated or malformed message (*cause says which), and
+ * -EINTR when the kernel flagged the dump as interrupted (NLM_F_DUMP_INTR). */
+int sockdiag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+		   struct snapshot *s, uint64_t netns, char **cause);
+
+/* Record raw dump buffers to a file (for tests/data fixtures): each buffer as a
+ * 4-byte little-endian length then the bytes. NULL stops recording. */
+int sockdiag_record(struct sockdiag *d, const char *path);
+
+#endif

@@ -1,0 +1,38 @@
+/* A source of snapshots: the live system or a recording. The views cannot tell
+ * them apart except by `live` and the replay controls. */
+#ifndef LEAKTOP_SOURCE_H
+#define LEAKTOP_SOURCE_H
+
+#include <stdbool.h>
+
+struct snapshot;
+struct source;
+
+struct source_ops {
+	const char *name;
+	/* Fill s with the next refresh. Returns 0, 1 at the end of a recording, or
+	 * -errno (*cause says why; s may still hold a partial refresh). */
+	int (*next)(struct source *src, struct snapshot *s, char **cause);
+	void (*free)(struct source *src);
+};
+
+struct source {
+	const struct source_ops *ops;
+	bool live;
+};
+
+static inline int source_next(struct source *src, struct snapshot *s, char **cause)
+{
+	return src->ops->next(src, s, cause);
+}
+
+static inline void source_free(struct source *src)
+{
+	if (src)
+		src->ops->free(src);
+}
+
+/* The live system: a sock_diag dump and a /proc scan per refresh. */
+int live_source_new(struct source **out, const char *proc_root, char **cause);
+
+#endif

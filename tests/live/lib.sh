@@ -1,0 +1,69 @@
+# Shared by the live tests: root check, background processes cleaned up on exit,
+# polling, and assertions. Loopback (127.0.0.0/8) only.
+set -eu
+srcdir=${srcdir:-.}
+top_builddir=${top_builddir:-.}
+LEAKTOP=${LEAKTOP:-$top_builddir/leaktop}
+LEAKY=${LEAKY:-$top_builddir/tests/leaky}
+BG_PIDS=""
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/leaktop-live.XXXXXX")
+
+cleanup() {
+	for p in $BG_PIDS; do kill -9 "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+need_root() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "SKIP: needs root"
+		exit 77
+	fi
+}
+
+need() {
+	for c in "$@"; do
+		command -v "$c" >/dev/null || { echo "SKIP: needs $c"; exit 77; }
+	done
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# bg CMD...: start CMD in the background; its pid lands in $BG.
+bg() {
+	"$@" &
+	BG=$!
+	BG_PIDS="$BG_PIDS $BG"
+}
+
+# wait_until SECS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_until() {
+	local n=$(( $1 * 10 )); shift
+	while ! "$@"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# start_server [leaky server options]: starts a leaking server; sets SERVER_PID and PORT.
+start_server() {
+	local ready="$TMP/ready.$$.$RANDOM"
+	bg "$LEAKY" server --ready "$ready" "$@" >/dev/null
+	SERVER_PID=$BG
+	wait_until 10 test -s "$ready" || fail "leaky server did not start"
+	PORT=$(cat "$ready")
+}
+
+ss_count() { # ss_count STATE PORT: sockets in STATE with that local port
+	ss -tanH state "$1" "sport = :$2" | wc -l
+}
+
+assert_eq() { # assert_eq WHAT EXPECTED ACTUAL
+	[ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
+	echo "ok: $1 = $3"
+}
