@@ -1,0 +1,858 @@
+/* Signals, restarts and the action log. Mid-incident a wrong pid is worse than no
+ * action, so every path re-checks the process's identity (pid + start time) last. */
+#include "config.h"
+
+#include "tui/actions.h"
+#include "model/text.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define PF_KTHREAD_FLAG 0x00200000u /* include/linux/sched.h */
+
+extern char **environ;
+
+bool action_no_pidfd;
+
+/* malloc'd printf for *cause; NULL cause is fine. */
+static void set_cause(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_cause(char **cause, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!cause)
+		return;
+	free(*cause);
+	*cause = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(cause, fmt, ap) < 0)
+		*cause = NULL;
+	va_end(ap);
+}
+
+/* --- signals --------------------------------------------------------------------- */
+
+enum action_sig_index {
+	ASIG_QUIT, ASIG_TERM, ASIG_KILL, ASIG_HUP, ASIG_INT, ASIG_USR1, ASIG_USR2,
+	ASIG_CONT, ASIG_STOP, ASIG_TSTP, ASIG_ABRT, ASIG_ALRM, ASIG_WINCH, ASIG_PIPE,
+	ASIG_TTIN, ASIG_TTOU, ASIG_COUNT
+};
+
+const struct action_sig action_sigs[] = {
+	[ASIG_QUIT] = {.sig = SIGQUIT, .name = "QUIT", .what = "thread dump (JVM); core dump for most others"},
+	[ASIG_TERM] = {.sig = SIGTERM, .name = "TERM", .what = "ask it to stop cleanly"},
+	[ASIG_KILL] = {.sig = SIGKILL, .name = "KILL", .what = "stop it now, no cleanup"},
+	[ASIG_HUP] = {.sig = SIGHUP, .name = "HUP", .what = "reload config / reopen logs (daemons)"},
+	[ASIG_INT] = {.sig = SIGINT, .name = "INT", .what = "interrupt, like Ctrl-C"},
+	[ASIG_USR1] = {.sig = SIGUSR1, .name = "USR1", .what = "program-defined"},
+	[ASIG_USR2] = {.sig = SIGUSR2, .name = "USR2", .what = "program-defined"},
+	[ASIG_CONT] = {.sig = SIGCONT, .name = "CONT", .what = "resume a stopped process"},
+	[ASIG_STOP] = {.sig = SIGSTOP, .name = "STOP", .what = "freeze it (cannot be caught)"},
+	[ASIG_TSTP] = {.sig = SIGTSTP, .name = "TSTP", .what = "stop, like Ctrl-Z"},
+	[ASIG_ABRT] = {.sig = SIGABRT, .name = "ABRT", .what = "abort with a core dump"},
+	[ASIG_ALRM] = {.sig = SIGALRM, .name = "ALRM", .what = "timer"},
+	[ASIG_WINCH] = {.sig = SIGWINCH, .name = "WINCH", .what = "window size changed"},
+	[ASIG_PIPE] = {.sig = SIGPIPE, .name = "PIPE", .what = "broken pipe"},
+	[ASIG_TTIN] = {.sig = SIGTTIN, .name = "TTIN", .what = "background read from terminal"},
+	[ASIG_TTOU] = {.sig = SIGTTOU, .name = "TTOU", .what = "background write to terminal"},
+};
+_Static_assert(ARRAY_SIZE(action_sigs) == ASIG_COUNT, "one entry per signal index");
+const size_t action_nsigs = ARRAY_SIZE(action_sigs);
+
+const char *action_sig_name(int sig)
+{
+	static char names[ASIG_COUNT][16];
+	static char other[32];
+
+	for (size_t i = 0; i < ASIG_COUNT; i++)
+		if (action_sigs[i].sig == sig) {
+			if (!names[i][0])
+				snprintf(names[i], sizeof(names[i]), "SIG%s", action_sigs[i].name);
+			return names[i];
+		}
+	snprintf(other, sizeof(other), "signal %d", sig);
+	return other;
+}
+
+int action_proc_stat(int32_t pid, uint64_t *start_time, int32_t *ppid, uint32_t *flags)
+{
+	char path[64], buf[1024];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		int e = -errno;
+		close(fd);
+		return e == -ESRCH ? -ENOENT : e;
+	}
+	close(fd);
+	buf[n] = '\0';
+	/* The comm may hold spaces and ')': fields count from the last ')'. */
+	const char *s = strrchr(buf, ')');
+	if (!s)
+		return -EINVAL;
+	s++;
+	for (int field = 3; field <= 22; field++) {
+		char *end;
+		unsigned long long v;
+
+		while (*s == ' ')
+			s++;
+		if (!*s)
+			return -EINVAL;
+		v = strtoull(s, &end, 10);
+		if (field == 4 && ppid)
+			*ppid = (int32_t)v;
+		else if (field == 9 && flags)
+			*flags = (uint32_t)v;
+		else if (field == 22 && start_time)
+			*start_time = v;
+		while (*s && *s != ' ')
+			s++;
+	}
+	return 0;
+}
+
+/* The refusals that need no /proc: by pid. */
+static int check_pid(int32_t pid, char **cause)
+{
+	if (pid <= 0) {
+		set_cause(cause, "refused: %d is not a process id", (int)pid);
+		return -EINVAL;
+	}
+	if (pid == 1) {
+		set_cause(cause, "refused: pid 1 is init; signalling or restarting it can take the whole system down");
+		return -EPERM;
+	}
+	if (pid == (int32_t)getpid()) {
+		set_cause(cause, "refused: pid %d is leaktop itself", (int)pid);
+		return -EPERM;
+	}
+	if (pid == 2) {
+		set_cause(cause, "refused: pid 2 is kthreadd, the kernel's thread spawner");
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int refuse_kthread(int32_t pid, char **cause)
+{
+	set_cause(cause, "refused: pid %d is a kernel thread; it has no stack to dump and cannot be restarted",
+		  (int)pid);
+	return -EPERM;
+}
+
+int action_check_target(const struct proc_rec *p, char **cause)
+{
+	int rc = check_pid(p->pid, cause);
+
+	if (rc)
+		return rc;
+	if ((p->flags & PROC_KTHREAD) || p->ppid == 2)
+		return refuse_kthread(p->pid, cause);
+	return 0;
+}
+
+/* Is pid still the process that started at start_time? 0, or -errno with *cause. */
+static int check_identity(int32_t pid, uint64_t start_time, char **cause)
+{
+	uint64_t now = 0;
+	int32_t ppid = 0;
+	uint32_t flags = 0;
+	int rc = action_proc_stat(pid, &now, &ppid, &flags);
+
+	if (rc == -ENOENT || rc == -ESRCH) {
+		set_cause(cause, "pid %d has exited since the snapshot; nothing was done", (int)pid);
+		return -ESRCH;
+	}
+	if (rc) {
+		set_cause(cause, "cannot read /proc/%d/stat: %s; nothing was done", (int)pid, strerror(-rc));
+		return rc;
+	}
+	if ((flags & PF_KTHREAD_FLAG) || ppid == 2)
+		return refuse_kthread(pid, cause);
+	if (now != start_time) {
+		set_cause(cause,
+			  "refused: pid %d is no longer the process you selected (it started at tick %llu, "
+			  "the pid now belongs to one started at tick %llu): it exited and the pid was reused; "
+			  "nothing was done",
+			  (int)pid, (unsigned long long)start_time, (unsigned long long)now);
+		return -ESTALE;
+	}
+	return 0;
+}
+
+static int sent_error(int32_t pid, int sig, int err, char **cause)
+{
+	if (err == -EPERM)
+		set_cause(cause, "permission denied: cannot send %s to pid %d (another user's process; "
+			  "run leaktop as that user or as root)", action_sig_name(sig), (int)pid);
+	else if (err == -ESRCH)
+		set_cause(cause, "pid %d exited before %s reached it", (int)pid, action_sig_name(sig));
+	else
+		set_cause(cause, "sending %s to pid %d: %s", action_sig_name(sig), (int)pid, strerror(-err));
+	return err;
+}
+
+static int pidfd_open_sys(int32_t pid)
+{
+#ifdef SYS_pidfd_open
+	if (!action_no_pidfd)
+		return (int)syscall(SYS_pidfd_open, (pid_t)pid, 0u);
+#endif
+	errno = ENOSYS;
+	return -1;
+}
+
+int action_signal(int32_t pid, uint64_t start_time, int sig, char **cause)
+{
+	int rc = check_pid(pid, cause);
+	int pidfd;
+
+	if (rc)
+		return rc;
+	pidfd = pidfd_open_sys(pid);
+	if (pidfd < 0 && errno == ESRCH) {
+		set_cause(cause, "pid %d has exited since the snapshot; nothing was sent", (int)pid);
+		return -ESRCH;
+	}
+	if (pidfd < 0 && errno == EINVAL) {
+		set_cause(cause, "refused: %d is a thread, not a process", (int)pid);
+		return -EINVAL;
+	}
+	if (pidfd < 0 && errno != ENOSYS) {
+		rc = -errno;
+		set_cause(cause, "pidfd_open(%d): %s; nothing was sent", (int)pid, strerror(-rc));
+		return rc;
+	}
+	/* With the pidfd held, a start time that still matches proves the pidfd is the
+	 * process from the snapshot: that process existed before the pidfd was opened. */
+	if ((rc = check_identity(pid, start_time, cause)))
+		goto out;
+#ifdef SYS_pidfd_send_signal
+	if (pidfd >= 0) {
+		if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0u) < 0)
+			rc = sent_error(pid, sig, -errno, cause);
+		goto out;
+	}
+#endif
+	/* No pidfds: the check above was the last moment before kill(). */
+	if (kill((pid_t)pid, sig) < 0)
+		rc = sent_error(pid, sig, -errno, cause);
+out:
+	if (pidfd >= 0)
+		close(pidfd);
+	return rc;
+}
+
+/* One fd's destination, described for a person. link is the readlink result. */
+static void describe_fd(const char *link, const char *unit, char *buf, size_t size)
+{
+	static const char deleted[] = " (deleted)";
+	size_t len = strlen(link);
+
+	if (!strcmp(link, "/dev/null"))
+		snprintf(buf, size, "/dev/null: it was lost");
+	else if (!strncmp(link, "/dev/pts/", 9) || !strncmp(link, "/dev/tty", 8) || !strcmp(link, "/dev/console"))
+		snprintf(buf, size, "the terminal %s", link);
+	else if (!strncmp(link, "socket:[", 8) && unit && *unit)
+		snprintf(buf, size, "the journal (journalctl -u %s)", unit);
+	else if (!strncmp(link, "socket:[", 8))
+		snprintf(buf, size, "a socket, %s (whoever reads it has it)", link);
+	else if (!strncmp(link, "pipe:[", 6))
+		snprintf(buf, size, "a pipe, %s (whoever reads it has it)", link);
+	else if (len > sizeof(deleted) - 1 && !strcmp(link + len - (sizeof(deleted) - 1), deleted))
+		snprintf(buf, size, "%s, a file since deleted", link);
+	else
+		snprintf(buf, size, "%s", link);
+}
+
+static void fd_dest(int32_t pid, int fd, const char *unit, char *buf, size_t size)
+{
+	char path[64], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0) {
+		if (errno == ENOENT)
+			snprintf(buf, size, "nowhere (fd %d is closed, or the process exited)", fd);
+		else
+			snprintf(buf, size, "unknown (%s: %s)", path, strerror(errno));
+		return;
+	}
+	link[n] = '\0';
+	describe_fd(link, unit, buf, size);
+}
+
+void action_dump_dest(int32_t pid, const char *unit, char *buf, size_t size)
+{
+	char out[PATH_MAX + 64], err[PATH_MAX + 64], raw[2 * sizeof(out) + 64];
+
+	fd_dest(pid, 1, unit, out, sizeof(out));
+	fd_dest(pid, 2, unit, err, sizeof(err));
+	if (!strcmp(out, err))
+		snprintf(raw, sizeof(raw), "the dump went to %s", out);
+	else
+		snprintf(raw, sizeof(raw), "the dump went to %s (stderr: %s)", out, err);
+	/* File names are the process's doing: escape before they reach a terminal. */
+	text_escape(buf, size, raw, strlen(raw));
+}
+
+/* --- restart ----------------------------------------------------------------------- */
+
+void action_argv_free(char **argv)
+{
+	if (!argv)
+		return;
+	for (char **a = argv; *a; a++)
+		free(*a);
+	free(argv);
+}
+
+int action_split_argv(const char *cmd, char ***argvp, char **cause)
+{
+	size_t len = strlen(cmd), n = 0;
+	char **argv = calloc(len / 2 + 2, sizeof(*argv)); /* at most one word per 2 chars */
+	char *word = malloc(len + 1);
+	const char *s = cmd;
+
+	*argvp = NULL;
+	if (!argv || !word)
+		goto nomem;
+	while (*s) {
+		size_t w = 0;
+		bool have = false;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		while (*s && *s != ' ' && *s != '\t') {
+			have = true;
+			if (*s == '\'') {
+				const char *end = strchr(s + 1, '\'');
+				if (!end) {
+					set_cause(cause, "unterminated ' in the command: %s", cmd);
+					goto bad;
+				}
+				memcpy(word + w, s + 1, (size_t)(end - s - 1));
+				w += (size_t)(end - s - 1);
+				s = end + 1;
+			} else if (*s == '"') {
+				for (s++; *s && *s != '"'; s++) {
+					if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
+						s++;
+					word[w++] = *s;
+				}
+				if (!*s) {
+					set_cause(cause, "unterminated \" in the command: %s", cmd);
+					goto bad;
+				}
+				s++;
+			} else if (*s == '\\' && s[1]) {
+				word[w++] = s[1];
+				s += 2;
+			} else {
+				word[w++] = *s++;
+			}
+		}
+		if (!have)
+			break;
+		word[w] = '\0';
+		if (!(argv[n] = strdup(word)))
+			goto nomem;
+		n++;
+	}
+	free(word);
+	if (n == 0) {
+		set_cause(cause, "the command is empty");
+		free(argv);
+		return -EINVAL;
+	}
+	*argvp = argv;
+	return 0;
+nomem:
+	free(word);
+	action_argv_free(argv);
+	set_cause(cause, "out of memory");
+	return -ENOMEM;
+bad:
+	free(word);
+	action_argv_free(argv);
+	return -EINVAL;
+}
+
+void action_argv_format(char *const argv[], char *buf, size_t size)
+{
+	char raw[4096];
+	size_t len = 0;
+
+	raw[0] = '\0';
+	for (size_t i = 0; argv[i] && len < sizeof(raw) - 1; i++) {
+		const char *a = argv[i];
+		bool plain = *a != '\0';
+
+		for (const char *c = a; *c; c++)
+			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%", *c))
+				plain = false;
+		if (i)
+			raw[len++] = ' ';
+		if (plain) {
+			len += (size_t)snprintf(raw + len, sizeof(raw) - len, "%s", a);
+		} else {
+			/* Single quotes, with ' written as '\'' as a shell reads it. */
+			raw[len++] = '\'';
+			for (const char *c = a; *c && len < sizeof(raw) - 6; c++) {
+				if (*c == '\'') {
+					memcpy(raw + len, "'\\''", 4);
+					len += 4;
+				} else {
+					raw[len++] = *c;
+				}
+			}
+			raw[len++] = '\'';
+			raw[len] = '\0';
+		}
+		if (len >= sizeof(raw))
+			len = sizeof(raw) - 1;
+	}
+	text_escape(buf, size, raw, len);
+}
+
+void action_config_path(char *buf, size_t size)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+
+	if (xdg && xdg[0] == '/')
+		snprintf(buf, size, "%s/leaktop/leaktop.conf", xdg);
+	else if (home && home[0] == '/')
+		snprintf(buf, size, "%s/.config/leaktop/leaktop.conf", home);
+	else
+		snprintf(buf, size, "~/.config/leaktop/leaktop.conf");
+}
+
+/* A unit systemctl can restart: a .service name of ordinary characters. */
+static bool restartable_unit(const char *unit)
+{
+	size_t len = strlen(unit);
+
+	if (len <= 8 || strcmp(unit + len - 8, ".service") || unit[0] == '-')
+		return false;
+	for (const char *c = unit; *c; c++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:@\\", *c))
+			return false;
+	return true;
+}
+
+int action_restart_resolve(const struct proc_rec *p, action_lookup_fn lookup, void *ctx,
+			   struct action_restart *r, char **cause)
+{
+	char key[16 + PROC_COMM_MAX], conf[PATH_MAX];
+	const char *cmd;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = action_check_target(p, cause)))
+		return rc;
+	if (restartable_unit(p->unit)) {
+		if (!(r->argv = calloc(4, sizeof(*r->argv))) || !(r->argv[0] = strdup("systemctl")) ||
+		    !(r->argv[1] = strdup("restart")) || !(r->argv[2] = strdup(p->unit))) {
+			action_restart_release(r);
+			set_cause(cause, "out of memory");
+			return -ENOMEM;
+		}
+		r->systemd = true;
+	} else {
+		snprintf(key, sizeof(key), "restart.%s", p->comm);
+		cmd = lookup ? lookup(ctx, key) : NULL;
+		if (!cmd) {
+			action_config_path(conf, sizeof(conf));
+			set_cause(cause,
+				  "no way to restart %s (pid %d): it is not in a systemd service, and no restart "
+				  "command is configured. Add a line to %s: %s = /path/to/command args",
+				  p->comm, (int)p->pid, conf, key);
+			return -ENOENT;
+		}
+		char *why = NULL;
+		if ((rc = action_split_argv(cmd, &r->argv, &why))) {
+			set_cause(cause, "%s in %s: %s", key, "the config", why ? why : strerror(-rc));
+			free(why);
+			return rc;
+		}
+	}
+	action_argv_format(r->argv, r->shown, sizeof(r->shown));
+	return 0;
+}
+
+void action_restart_release(struct action_restart *r)
+{
+	action_argv_free(r->argv);
+	r->argv = NULL;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read what the pipe has now into out; sets *eof at end of file. */
+static void drain(int fd, struct action_output *out, bool *eof)
+{
+	char tmp[4096];
+
+	for (;;) {
+		ssize_t n = read(fd, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			*eof = n == 0 || errno != EAGAIN;
+			return;
+		}
+		size_t keep = (size_t)n;
+		if (out->len + keep > ACTION_OUTPUT_MAX) {
+			keep = ACTION_OUTPUT_MAX - out->len;
+			out->truncated = true;
+		}
+		memcpy(out->buf + out->len, tmp, keep);
+		out->len += keep;
+		out->buf[out->len] = '\0';
+	}
+}
+
+int action_run(char *const argv[], int timeout_ms, struct action_output *out, char **cause)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, defaults;
+	int pipefd[2], rc;
+	pid_t pid;
+	bool eof = false, reaped = false;
+
+	memset(out, 0, sizeof(*out));
+	if (!(out->buf = malloc(ACTION_OUTPUT_MAX + 1))) {
+		set_cause(cause, "out of memory");
+		return -ENOMEM;
+	}
+	out->buf[0] = '\0';
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		rc = -errno;
+		set_cause(cause, "pipe: %s", strerror(-rc));
+		return rc;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3); /* none of leaktop's fds */
+#endif
+	posix_spawnattr_init(&attr);
+	/* A new session: no controlling terminal, and Ctrl-C in leaktop does not reach it. */
+	sigemptyset(&none);
+	sigfillset(&defaults);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &defaults);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(pipefd[1]);
+	if (rc) {
+		close(pipefd[0]);
+		set_cause(cause, "cannot run %s: %s", argv[0], strerror(rc));
+		return -rc;
+	}
+	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+
+	int64_t deadline = now_ms() + timeout_ms;
+	/* Wait for the command itself, not for EOF: a restart script may leave a daemon
+	 * behind that holds the pipe open for the rest of its life. */
+	while (!reaped) {
+		int64_t left = deadline - now_ms();
+		struct pollfd pfd = {.fd = eof ? -1 : pipefd[0], .events = POLLIN};
+		int status;
+
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			out->timed_out = true;
+			while (waitpid(pid, &out->status, 0) < 0 && errno == EINTR)
+				;
+			break;
+		}
+		poll(&pfd, 1, left < 50 ? (int)left : 50);
+		if (!eof)
+			drain(pipefd[0], out, &eof);
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid) {
+			out->status = status;
+			reaped = true;
+		} else if (w < 0 && errno != EINTR) {
+			break; /* someone else reaped it (SIGCHLD ignored): nothing more to learn */
+		}
+	}
+	if (!eof)
+		drain(pipefd[0], out, &eof);
+	close(pipefd[0]);
+	return 0;
+}
+
+void action_output_release(struct action_output *out)
+{
+	free(out->buf);
+	out->buf = NULL;
+	out->len = 0;
+}
+
+void action_status_text(const struct action_output *out, int timeout_ms, char *buf, size_t size)
+{
+	if (out->timed_out)
+		snprintf(buf, size, "timed out after %d s, killed", timeout_ms / 1000);
+	else if (WIFEXITED(out->status))
+		snprintf(buf, size, "exit %d", WEXITSTATUS(out->status));
+	else if (WIFSIGNALED(out->status))
+		snprintf(buf, size, "killed by %s", action_sig_name(WTERMSIG(out->status)));
+	else
+		snprintf(buf, size, "status %d", out->status);
+}
+
+/* --- the action log ---------------------------------------------------------------- */
+
+struct action_log {
+	int fd;                  /* -1 when nothing is written */
+	char *path;
+	char user[160];
+	void (*hook)(void *ctx, const struct action_event *ev);
+	void *hook_ctx;
+};
+
+/* mkdir -p for the parents of path, each new one 0700. */
+static int make_parents(const char *path)
+{
+	char dir[PATH_MAX];
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	for (char *s = dir + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	return 0;
+}
+
+static void who_am_i(char *buf, size_t size)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	const char *sudo = getenv("SUDO_USER");
+	char name[64], by[64];
+
+	if (pw)
+		text_escape(name, sizeof(name), pw->pw_name, strlen(pw->pw_name));
+	else
+		snprintf(name, sizeof(name), "uid %u", (unsigned)geteuid());
+	if (sudo && *sudo) {
+		text_escape(by, sizeof(by), sudo, strlen(sudo));
+		snprintf(buf, size, "%s (sudo by %s)", name, by);
+	} else {
+		snprintf(buf, size, "%s", name);
+	}
+}
+
+struct action_log *action_log_open(const char *path, char **cause)
+{
+	struct action_log *log = calloc(1, sizeof(*log));
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char def[PATH_MAX];
+	int rc;
+
+	if (!log)
+		return NULL;
+	log->fd = -1;
+	who_am_i(log->user, sizeof(log->user));
+	if (!path) {
+		if (xdg && xdg[0] == '/')
+			snprintf(def, sizeof(def), "%s/leaktop/actions.log", xdg);
+		else if (home && home[0] == '/')
+			snprintf(def, sizeof(def), "%s/.local/state/leaktop/actions.log", home);
+		else {
+			set_cause(cause, "actions are not logged to a file: neither XDG_STATE_HOME nor HOME is set");
+			return log;
+		}
+		path = def;
+	}
+	if ((rc = make_parents(path)) ||
+	    (log->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+		rc = rc ? rc : -errno;
+		log->fd = -1;
+		set_cause(cause, "actions are not logged to a file: %s: %s", path, strerror(-rc));
+		return log;
+	}
+	if (!(log->path = strdup(path))) {
+		close(log->fd);
+		log->fd = -1;
+	}
+	return log;
+}
+
+void action_log_free(struct action_log *log)
+{
+	if (!log)
+		return;
+	if (log->fd >= 0)
+		close(log->fd);
+	free(log->path);
+	free(log);
+}
+
+const char *action_log_path(const struct action_log *log)
+{
+	return log && log->fd >= 0 ? log->path : NULL;
+}
+
+void action_log_set_hook(struct action_log *log, void (*hook)(void *ctx, const struct action_event *ev),
+			 void *ctx)
+{
+	log->hook = hook;
+	log->hook_ctx = ctx;
+}
+
+int action_log_write(struct action_log *log, const struct action_event *ev, char **line)
+{
+	char stamp[32], raw[2048], safe[4096];
+	time_t t = (time_t)ev->time;
+	struct tm tm;
+	int rc = 0;
+
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(raw, sizeof(raw), "%s pid %d (%s, start %llu): %s: %s", ev->action, (int)ev->pid, ev->comm,
+		 (unsigned long long)ev->start_time, ev->result ? "FAILED" : "ok", ev->detail ? ev->detail : "");
+	/* Every field may come from a process or a config file: one line, no controls. */
+	text_escape(safe, sizeof(safe), raw, strlen(raw));
+	if (log && log->fd >= 0) {
+		char rec[sizeof(safe) + 256];
+		int n = snprintf(rec, sizeof(rec), "%s user=%s %s\n", stamp, log->user, safe);
+		if (n > (int)sizeof(rec) - 1) {
+			n = (int)sizeof(rec) - 1;
+			rec[n - 1] = '\n';
+		}
+		ssize_t w = write(log->fd, rec, (size_t)n);
+		if (w != n)
+			rc = w < 0 ? -errno : -EIO;
+	}
+	if (log && log->hook) {
+		struct action_event e = *ev;
+		e.user = log->user;
+		log->hook(log->hook_ctx, &e);
+	}
+	if (line)
+		*line = strdup(safe);
+	return rc;
+}
+
+/* --- the whole action -------------------------------------------------------------- */
+
+static double now_unix(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int action_do_signal(struct action_log *log, const struct proc_rec *p, int sig, char **line)
+{
+	char *cause = NULL, detail[1024];
+	int rc = action_check_target(p, &cause);
+
+	if (!rc)
+		rc = action_signal(p->pid, p->start_time, sig, &cause);
+	if (rc) {
+		snprintf(detail, sizeof(detail), "%s", cause ? cause : strerror(-rc));
+	} else if (sig == SIGQUIT) {
+		char dest[900];
+		action_dump_dest(p->pid, p->unit, dest, sizeof(dest));
+		snprintf(detail, sizeof(detail), "sent; %s", dest);
+	} else {
+		snprintf(detail, sizeof(detail), "sent");
+	}
+	free(cause);
+	struct action_event ev = {
+		.time = now_unix(),
+		.pid = p->pid,
+		.start_time = p->start_time,
+		.comm = p->comm,
+		.action = action_sig_name(sig),
+		.result = rc,
+		.detail = detail,
+	};
+	action_log_write(log, &ev, line);
+	return rc;
+}
+
+int action_do_restart(struct action_log *log, const struct proc_rec *p, const struct action_restart *r,
+		      struct action_output *out, char **line)
+{
+	char *cause = NULL, detail[1024], what[600], status[64];
+	int rc = action_check_target(p, &cause);
+
+	memset(out, 0, sizeof(*out));
+	if (!rc)
+		rc = check_identity(p->pid, p->start_time, &cause);
+	if (!rc)
+		rc = action_run(r->argv, ACTION_TIMEOUT_MS, out, &cause);
+	if (rc) {
+		snprintf(detail, sizeof(detail), "%s", cause ? cause : strerror(-rc));
+	} else {
+		/* The last line of output usually says what went wrong, if anything did. */
+		const char *last = out->buf, *end = out->buf + out->len;
+		while (end > out->buf && (end[-1] == '\n' || end[-1] == '\r'))
+			end--;
+		for (const char *c = out->buf; c < end; c++)
+			if (*c == '\n')
+				last = c + 1;
+		action_status_text(out, ACTION_TIMEOUT_MS, status, sizeof(status));
+		snprintf(detail, sizeof(detail), "%s%s%.*s", status, end > last ? ": " : "",
+			 (int)(end - last > 200 ? 200 : end - last), last);
+		if (out->timed_out || !WIFEXITED(out->status) || WEXITSTATUS(out->status))
+			rc = -ECANCELED;
+	}
+	free(cause);
+	snprintf(what, sizeof(what), "restart: %s", r->shown);
+	struct action_event ev = {
+		.time = now_unix(),
+		.pid = p->pid,
+		.start_time = p->start_time,
+		.comm = p->comm,
+		.action = what,
+		.result = rc,
+		.detail = detail,
+	};
+	action_log_write(log, &ev, line);
+	return rc;
+}
