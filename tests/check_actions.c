@@ -351,6 +351,32 @@ START_TEST(test_signal_permission_denied)
 }
 END_TEST
 
+START_TEST(test_describe)
+{
+	struct proc_rec p = {.pid = 1234, .start_time = 360000}; /* an hour after boot */
+	char buf[160], want[160];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	strcpy(p.comm, "java");
+	strcpy(p.user, "alice");
+	/* Booted two hours ago: started an hour ago, today (unless midnight is between). */
+	time_t start = now - 3600;
+	gmtime_r(&start, &tm);
+	action_describe(&p, (double)(now - 7200), 100, buf, sizeof(buf));
+	if (tm.tm_yday == gmtime_r(&now, &(struct tm){0})->tm_yday)
+		strftime(want, sizeof(want), "pid 1234 alice java, started %H:%M:%S", &tm);
+	else
+		strftime(want, sizeof(want), "pid 1234 alice java, started %Y-%m-%d %H:%M:%S", &tm);
+	ck_assert_str_eq(buf, want);
+	/* Booted in 2024: the date is shown. */
+	action_describe(&p, 1704067200.0, 100, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "pid 1234 alice java, started 2024-01-01 01:00:00");
+}
+END_TEST
+
 /* --- where the dump went ------------------------------------------------------------ */
 
 START_TEST(test_dump_dest_file)
@@ -729,6 +755,7 @@ int main(void)
 	tcase_add_test(tc, test_signal_pidfd);
 	tcase_add_test(tc, test_signal_kill_fallback);
 	tcase_add_test(tc, test_signal_permission_denied);
+	tcase_add_test(tc, test_describe);
 	tcase_add_test(tc, test_dump_dest_file);
 	tcase_add_test(tc, test_dump_dest_journal);
 	tcase_add_test(tc, test_do_signal_reports_dump_and_logs);

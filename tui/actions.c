@@ -264,6 +264,20 @@ out:
 	return rc;
 }
 
+void action_describe(const struct proc_rec *p, double boot_time, long clk_tck, char *buf, size_t size)
+{
+	char when[32] = "?";
+	time_t start = (time_t)(boot_time + (double)p->start_time / (double)(clk_tck > 0 ? clk_tck : 100));
+	time_t now = time(NULL);
+	struct tm ts, tn;
+
+	if (boot_time > 0 && localtime_r(&start, &ts) && localtime_r(&now, &tn))
+		strftime(when, sizeof(when),
+			 ts.tm_year == tn.tm_year && ts.tm_yday == tn.tm_yday ? "%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &ts);
+	/* comm and user were escaped when the snapshot was taken. */
+	snprintf(buf, size, "pid %d %s %s, started %s", (int)p->pid, p->user[0] ? p->user : "?", p->comm, when);
+}
+
 /* One fd's destination, described for a person. link is the readlink result. */
 static void describe_fd(const char *link, const char *unit, char *buf, size_t size)
 {

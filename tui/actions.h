@@ -43,6 +43,11 @@ extern bool action_no_pidfd;
 /* Read /proc/PID/stat: start time (field 22), ppid, flags (field 9). 0 or -errno. */
 int action_proc_stat(int32_t pid, uint64_t *start_time, int32_t *ppid, uint32_t *flags);
 
+/* Who and what p is, for a confirmation prompt: "pid 1234 alice java, started
+ * 10:03:12" (the date too when it did not start today; local time). boot_time is
+ * the unix time of boot, clk_tck sysconf(_SC_CLK_TCK). Escaped already. */
+void action_describe(const struct proc_rec *p, double boot_time, long clk_tck, char *buf, size_t size);
+
 /* Where a thread dump went: what fds 1 and 2 of pid point at, as one escaped
  * sentence for the status line ("the dump went to /var/log/app.log", "... the journal
  * (journalctl -u foo.service)", "... /dev/null: it was lost"). unit may be "". */
