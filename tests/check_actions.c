@@ -391,6 +391,13 @@ START_TEST(test_dump_dest_file)
 	ck_assert_str_eq(buf, want);
 	ck_assert_ptr_null(strchr(buf, '\x1b'));
 
+	/* Deleted since (logrotate without copytruncate): said once, plainly. */
+	unlink(out);
+	action_dump_dest(pid, "", buf, sizeof(buf));
+	snprintf(want, sizeof(want),
+		 "the dump went to %s/jetty\\x1b[31m.out, a file since deleted (stderr: /dev/null: it was lost)", tmp);
+	ck_assert_str_eq(buf, want);
+
 	pid = spawn_trap(path_in("m2"), out, NULL);
 	action_dump_dest(pid, "", buf, sizeof(buf));
 	snprintf(want, sizeof(want), "the dump went to %s/jetty\\x1b[31m.out", tmp);

@@ -1,8 +1,10 @@
 /* A real leaking server and its clients, on loopback only, for the live tests.
  *
- *   leaky server [--port P] [--close] [--name NAME] [--ready FILE]
+ *   leaky server [--port P] [--close] [--name NAME] [--ready FILE] [--quit-marker FILE]
  *       listen on 127.0.0.1:P (0 picks a port), print the port, accept forever and
- *       never read or close (the leak); --close closes each connection properly.
+ *       never read or close (the leak); --close closes each connection properly;
+ *       --quit-marker: on SIGQUIT, print a "thread dump" to stdout, as a JVM does,
+ *       and append a line to FILE (what the action tests look for).
  *   leaky client --port P [--count N] [--bytes B] [--every MS] [--hold]
  *       connect N times, send B bytes, close (the server side goes to CLOSE_WAIT);
  *       --every waits MS between connections; --hold keeps them open instead.
@@ -11,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -21,6 +24,24 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+static const char *quit_marker;
+
+static void on_quit(int sig)
+{
+	static const char dump[] = "Full thread dump (leaky)\n";
+	int fd = open(quit_marker, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd >= 0) {
+		if (write(fd, "QUIT\n", 5) < 0) {
+			/* nothing to do in a handler */
+		}
+		close(fd);
+	}
+	if (write(STDOUT_FILENO, dump, sizeof(dump) - 1) < 0) {
+		/* stdout may be closed */
+	}
+}
 
 static void die(const char *what)
 {
@@ -108,6 +129,7 @@ int main(int argc, char **argv)
 		{"bytes", required_argument, NULL, 'b'}, {"every", required_argument, NULL, 'e'},
 		{"close", no_argument, NULL, 'c'},       {"hold", no_argument, NULL, 'H'},
 		{"name", required_argument, NULL, 'N'},  {"ready", required_argument, NULL, 'r'},
+		{"quit-marker", required_argument, NULL, 'Q'},
 		{0},
 	};
 	long port = 0, count = 1, bytes = 0, every = 0;
@@ -130,6 +152,14 @@ int main(int argc, char **argv)
 		case 'H': hold = 1; break;
 		case 'N': prctl(PR_SET_NAME, optarg); break;
 		case 'r': ready = optarg; break;
+		case 'Q': {
+			/* Installed even when SIGQUIT was ignored on entry (a background job). */
+			struct sigaction sa = {.sa_handler = on_quit, .sa_flags = SA_RESTART};
+			quit_marker = optarg;
+			sigemptyset(&sa.sa_mask);
+			sigaction(SIGQUIT, &sa, NULL);
+			break;
+		}
 		default: return 2;
 		}
 	}

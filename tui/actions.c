@@ -295,7 +295,7 @@ static void describe_fd(const char *link, const char *unit, char *buf, size_t si
 	else if (!strncmp(link, "pipe:[", 6))
 		snprintf(buf, size, "a pipe, %s (whoever reads it has it)", link);
 	else if (len > sizeof(deleted) - 1 && !strcmp(link + len - (sizeof(deleted) - 1), deleted))
-		snprintf(buf, size, "%s, a file since deleted", link);
+		snprintf(buf, size, "%.*s, a file since deleted", (int)(len - (sizeof(deleted) - 1)), link);
 	else
 		snprintf(buf, size, "%s", link);
 }
