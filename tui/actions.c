@@ -192,9 +192,8 @@ static int check_identity(int32_t pid, uint64_t start_time, char **cause)
 		return refuse_kthread(pid, cause);
 	if (now != start_time) {
 		set_cause(cause,
-			  "refused: pid %d is no longer the process you selected (it started at tick %llu, "
-			  "the pid now belongs to one started at tick %llu): it exited and the pid was reused; "
-			  "nothing was done",
+			  "refused: pid %d is no longer the process you selected: it exited and the pid was "
+			  "reused (start tick %llu, now %llu); nothing was done",
 			  (int)pid, (unsigned long long)start_time, (unsigned long long)now);
 		return -ESTALE;
 	}
