@@ -235,7 +235,7 @@ static int parse_term(struct view_term *t, const char *word, char **cause)
 		if (errno || *end || t->num < 0 || (t->kind == VQ_PORT && t->num > 65535))
 			return query_fail(cause, "'%s' is not a number", word);
 	} else {
-		/* Bare text that is a number also matches a pid or a port. */
+		/* Text that is a number also matches a pid or port (bare) or a uid (user:). */
 		char *end;
 		t->num = strtol(word, &end, 10);
 		if (*end || end == word)
@@ -277,7 +277,7 @@ static bool proc_term(const struct view_term *t, const struct snapshot *s, const
 	case VQ_CMD:
 		return strcasestr(p->comm, t->text) || strcasestr(p->cmdline, t->text);
 	case VQ_USER:
-		return !strcasecmp(p->user, t->text) || (long)p->uid == strtol(t->text, NULL, 10);
+		return !strcasecmp(p->user, t->text) || (t->num >= 0 && (long)p->uid == t->num);
 	case VQ_PORT:
 		return proc_has_port(s, p, t->num);
 	case VQ_STATE:
