@@ -464,9 +464,9 @@ static void pf_pid(const struct view_ctx *c, uint32_t i, char *b, size_t n) { sn
 static void pf_user(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%s", P(c, i)->user); }
 static void pf_comm(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
-	/* The command line says more than comm ("java -jar pool.jar"); both arrive escaped. */
-	const struct proc_rec *p = P(c, i);
-	snprintf(b, n, "%s", p->cmdline[0] ? p->cmdline : p->comm);
+	/* comm, like top: what the process calls itself (prctl), escaped. The drill-down
+	 * shows the command line. */
+	snprintf(b, n, "%s", P(c, i)->comm);
 }
 static void pf_fds(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {

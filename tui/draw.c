@@ -324,8 +324,8 @@ void draw_screen(struct app *a)
 	draw_header(a);
 	int top = header_lines(), avail = LINES - top - 1;
 	if (a->drilled) {
-		char t[256];
-		snprintf(t, sizeof(t), "%s: %zu (Esc back)", a->drill.title, a->panes[PANE_SOCKS].nrows);
+		char t[400];
+		snprintf(t, sizeof(t), "%zu %s  (Esc: back)", a->panes[PANE_SOCKS].nrows, a->drill.title);
 		draw_text(top, 0, COLS, t, draw_attr(a, TH_TITLE), false);
 		draw_table(a, &a->panes[PANE_SOCKS], top + 1, avail - 1, true);
 	} else if (avail >= 12) {

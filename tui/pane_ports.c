@@ -111,7 +111,7 @@ static void ports_enter(struct app *a, struct pane *p)
 	const struct port_agg *g = &a->s->ports[p->rows[p->sel]];
 	struct drill d = {.kind = DRILL_PORT, .port = g->port, .side = g->side, .netns = g->netns};
 
-	snprintf(d.title, sizeof(d.title), "Sockets with %s port %u", g->side == SIDE_LOCAL ? "local" : "remote",
+	snprintf(d.title, sizeof(d.title), "sockets with %s port %u", g->side == SIDE_LOCAL ? "local" : "remote",
 		 g->port);
 	pane_socks_open(a, &d);
 }

@@ -53,7 +53,7 @@ static void procs_enter(struct app *a, struct pane *p)
 	const struct proc_rec *r = &a->s->procs[p->rows[p->sel]];
 	struct drill d = {.kind = DRILL_PROC, .pid = r->pid, .start_time = r->start_time};
 
-	snprintf(d.title, sizeof(d.title), "Sockets of %d %s", r->pid, r->comm);
+	snprintf(d.title, sizeof(d.title), "sockets of %d %s", r->pid, r->cmdline[0] ? r->cmdline : r->comm);
 	pane_socks_open(a, &d);
 }
 

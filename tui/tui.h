@@ -74,7 +74,7 @@ struct drill {
 	uint16_t port;
 	uint8_t side;
 	uint64_t netns;
-	char title[160];
+	char title[300];
 };
 
 struct app {
