@@ -65,14 +65,25 @@ void draw_text(int y, int x, int w, const char *s, int attr, bool right)
 	if (x + w > COLS)
 		w = COLS - x;
 	memset(&ps, 0, sizeof(ps));
-	while (*s && n < sizeof(buf) / sizeof(buf[0]) - 1) {
+	while (*s && n < sizeof(buf) / sizeof(buf[0]) - 5) {
 		wchar_t wc;
 		size_t len = mbrtowc(&wc, s, strlen(s), &ps);
 		if (len == (size_t)-1 || len == (size_t)-2 || len == 0) {
-			/* Not valid here (a non-UTF-8 locale): a placeholder, never the raw byte. */
+			/* Not a character here (a non-UTF-8 locale): a placeholder. */
 			wc = L'?';
 			len = 1;
 			memset(&ps, 0, sizeof(ps));
+		}
+		if (wc < 0x20 || wc == 0x7f) {
+			/* The snapshot escapes names already; should a control character get
+			 * through anyway, it is shown as \xNN and never sent. */
+			if (used + 4 > w)
+				break;
+			swprintf(buf + n, 5, L"\\x%02x", (unsigned)wc);
+			n += 4;
+			used += 4;
+			s += len;
+			continue;
 		}
 		int cw = wcwidth(wc);
 		if (cw < 0)
@@ -276,6 +287,12 @@ static void draw_footer(struct app *a)
 	}
 	if (a->status[0]) {
 		draw_text(y, 0, COLS, a->status, draw_attr(a, a->status_error ? TH_CRITICAL : TH_STATUS), false);
+		return;
+	}
+	if (!a->color && !a->drilled && a->focus == PANE_PORTS) {
+		char legend[256];
+		pane_ports_legend(a, legend, sizeof(legend));
+		draw_text(y, 0, COLS, legend, A_NORMAL, false);
 		return;
 	}
 	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]) && x < COLS; i++) {

@@ -93,12 +93,17 @@ static void ports_draw_cell(struct app *a, struct pane *p, int y, int x, int w, 
 
 static void ports_title(const struct app *a, const struct pane *p, char *buf, size_t n)
 {
-	size_t len = (size_t)snprintf(buf, n, "%s", a->remote_ports ? "REMOTE PORTS" : "LOCAL PORTS");
-	if (a->color)
-		return;
-	/* The legend: letters of the states that the rows show. */
+	snprintf(buf, n, "%s", a->remote_ports ? "REMOTE PORTS" : "LOCAL PORTS");
+}
+
+void pane_ports_legend(const struct app *a, char *buf, size_t n)
+{
+	const struct pane *p = &a->panes[PANE_PORTS];
 	uint32_t present[ST_COUNT] = {0};
-	for (size_t i = 0; i < p->nrows; i++)
+	size_t len = (size_t)snprintf(buf, n, "States:");
+
+	/* The letters of the states that the rows show. */
+	for (size_t i = 0; a->s && i < p->nrows; i++)
 		for (unsigned st = 0; st < ST_COUNT; st++)
 			present[st] += a->s->ports[p->rows[i]].states[st];
 	for (unsigned st = 0; st < ST_COUNT && len < n; st++)

@@ -132,6 +132,8 @@ const char *draw_block(const struct app *a);
 
 /* The panes. */
 extern const struct pane_ops pane_procs_ops, pane_ports_ops, pane_backlog_ops, pane_socks_ops;
+/* Without colour the bars are letters: "States: W=CLOSE_WAIT ..." for the footer. */
+void pane_ports_legend(const struct app *a, char *buf, size_t n);
 /* Drill down into the sockets of a process or a port. */
 void pane_socks_open(struct app *a, const struct drill *d);
 
