@@ -383,12 +383,13 @@ static int cmp_bl_sock(const void *a, const void *b, void *arg)
 	return (x->inode > y->inode) - (x->inode < y->inode);
 }
 
-int view_backlog_build(struct view_backlog *b, const struct snapshot *s, const struct view_query *q)
+int view_backlog_build(struct view_backlog *b, const struct snapshot *s, const struct view_filter *f,
+		       const struct view_query *q)
 {
 	b->nsocks = b->ngroups = 0;
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[i];
-		if (!k->rqueue || k->state == ST_LISTEN || !view_query_sock(q, s, k))
+		if (!k->rqueue || k->state == ST_LISTEN || (f && !view_sock_match(f, s, k)) || !view_query_sock(q, s, k))
 			continue;
 		if (grow((void **)&b->socks, &b->socks_cap, b->nsocks + 1, sizeof(*b->socks)))
 			return -ENOMEM;

@@ -80,8 +80,10 @@ struct view_backlog {
 	size_t ngroups, groups_cap;
 };
 
-/* Fill b from s (sockets with Recv-Q > 0 that pass q, which may be NULL). 0 or -ENOMEM. */
-int view_backlog_build(struct view_backlog *b, const struct snapshot *s, const struct view_query *q);
+/* Fill b from s: sockets with Recv-Q > 0 (not LISTEN) that pass f and q (either may
+ * be NULL). 0 or -ENOMEM. */
+int view_backlog_build(struct view_backlog *b, const struct snapshot *s, const struct view_filter *f,
+		       const struct view_query *q);
 void view_backlog_free(struct view_backlog *b);
 
 /* --- Column tables: one entry per column, shared by every table-shaped view ------ */

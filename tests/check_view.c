@@ -191,7 +191,7 @@ END_TEST
 START_TEST(backlog_groups_by_process_and_port)
 {
 	struct view_backlog bl = {0};
-	ck_assert_int_eq(view_backlog_build(&bl, s, NULL), 0);
+	ck_assert_int_eq(view_backlog_build(&bl, s, NULL, NULL), 0);
 	ck_assert_uint_eq(bl.ngroups, 2);
 	ctx.bl = &bl;
 	uint32_t rows[2] = {0, 1};
@@ -209,8 +209,12 @@ START_TEST(backlog_groups_by_process_and_port)
 	ck_assert_uint_eq(s->socks[bl.socks[g->first]].rqueue, 14);
 	ck_assert_uint_eq(s->socks[bl.socks[g->first + g->count - 1]].rqueue, 10);
 	struct view_query vq = q("port:5432");
-	ck_assert_int_eq(view_backlog_build(&bl, s, &vq), 0);
+	ck_assert_int_eq(view_backlog_build(&bl, s, NULL, &vq), 0);
 	ck_assert_uint_eq(bl.ngroups, 1);
+	struct view_filter f = {.npids = 1, .pids = {10}}; /* --pid 10 */
+	ck_assert_int_eq(view_backlog_build(&bl, s, &f, NULL), 0);
+	ck_assert_uint_eq(bl.ngroups, 1);
+	ck_assert_uint_eq(bl.groups[0].port, 8080);
 	view_backlog_free(&bl);
 }
 END_TEST

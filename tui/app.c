@@ -222,7 +222,7 @@ void app_rebuild(struct app *a)
 		return;
 	a->ctx.s = a->s;
 	a->ctx.bl = &a->bl;
-	if (view_backlog_build(&a->bl, a->s, &a->filter))
+	if (view_backlog_build(&a->bl, a->s, &a->o->filter, &a->filter))
 		app_oom();
 	for (int i = 0; i < PANE_COUNT; i++) {
 		struct pane *p = &a->panes[i];
