@@ -23,6 +23,11 @@ static int ports_build(struct app *a, struct pane *p)
 			p->rows[p->nrows++] = (uint32_t)i;
 	}
 	view_sort(VT_PORTS, &a->ctx, p->rows, p->nrows, p->sort, p->invert);
+	/* Bars are scaled to the busiest port, so they compare across rows. */
+	a->ports_max = 1;
+	for (size_t i = 0; i < p->nrows; i++)
+		if (s->ports[p->rows[i]].count > a->ports_max)
+			a->ports_max = s->ports[p->rows[i]].count;
 	return 0;
 }
 
@@ -47,20 +52,10 @@ static int ports_cell_role(const struct app *a, uint32_t row, int col)
 	return -1;
 }
 
-/* The largest count among the rows, so bars compare across ports. */
-static uint32_t max_count(const struct app *a, const struct pane *p)
-{
-	uint32_t m = 1;
-	for (size_t i = 0; i < p->nrows; i++)
-		if (a->s->ports[p->rows[i]].count > m)
-			m = a->s->ports[p->rows[i]].count;
-	return m;
-}
-
 static void ports_draw_cell(struct app *a, struct pane *p, int y, int x, int w, uint32_t row, int col, bool sel)
 {
 	const struct port_agg *g = &a->s->ports[row];
-	uint32_t m = max_count(a, p);
+	uint32_t m = a->ports_max;
 	int filled = 0;
 
 	move(y, x);

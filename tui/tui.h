@@ -92,6 +92,7 @@ struct app {
 	bool drilled;                  /* the sockets pane covers the others */
 	struct drill drill;
 	bool remote_ports;
+	uint32_t ports_max;            /* the busiest port's count: the bars' scale */
 	struct row_key expanded[32];   /* backlog groups shown socket by socket */
 	size_t nexpanded;
 	bool live;                     /* LIVE, or REPLAY from a recording */
