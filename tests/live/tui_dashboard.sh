@@ -47,7 +47,11 @@ EVIL_PID=$BG
 wait_until 10 test -s "$EVIL_PORT_FILE" || fail "evil server did not start"
 
 screen() { $TM capture-pane -p -t lt; }
-has() { screen | grep -Eq -- "$1"; }
+has() { # has [-i] REGEX: the screen shows it
+	local flags=-Eq
+	[ "$1" = -i ] && { flags=-Eqi; shift; }
+	screen | grep $flags -- "$1"
+}
 # row N: line N of the screen
 row() { screen | sed -n "${1}p"; }
 wait_screen() { wait_until 10 has "$1" || { screen >&2; fail "screen never showed: $1"; }; }
@@ -164,16 +168,20 @@ echo "ok: NO_COLOR=1 draws no colour, and a letter legend"
 $TM send-keys -t lt q
 finished 0 "q with NO_COLOR"
 
-# --- TERM=dumb: a clear message, not a curses error -----------------------------------
-start_dumb() {
+# --- TERM dumb, unknown or unset: a clear message, not a curses error ---------------
+for term in TERM=dumb TERM=no-such-terminal -u; do
 	new_tmux
 	OUT=$(mktemp -d "$TMP/run.XXXXXX")
-	$TM new-session -d -s lt -x 80 -y 24 env TERM=dumb "$RUN" "$OUT" "$LEAKTOP"
-}
-start_dumb
-wait_until 10 test -s "$OUT/rc" || fail "TERM=dumb: leaktop did not exit"
-assert_eq "TERM=dumb exit status" 2 "$(cat "$OUT/rc")"
-has "use 'leaktop --batch'" || { screen >&2; fail "TERM=dumb: no pointer to --batch"; }
+	if [ "$term" = -u ]; then
+		$TM new-session -d -s lt -x 80 -y 24 env -u TERM "$RUN" "$OUT" "$LEAKTOP"
+	else
+		$TM new-session -d -s lt -x 80 -y 24 env "$term" "$RUN" "$OUT" "$LEAKTOP"
+	fi
+	wait_until 10 test -s "$OUT/rc" || fail "$term: leaktop did not exit"
+	assert_eq "$term: exit status" 2 "$(cat "$OUT/rc")"
+	has "use 'leaktop --batch'" || { screen >&2; fail "$term: no pointer to --batch"; }
+	has -i "curses|terminfo error|Error opening" && fail "$term: a curses error instead of a message"
+done
 
 # --- Closing the pane ends leaktop (and it does not spin) ------------------------------
 start 80 24 TERM=screen
