@@ -89,6 +89,13 @@ static _Noreturn void app_oom(void)
 	exit(1);
 }
 
+static int why_fail(char **why, int rc, const char *fmt, const char *arg)
+{
+	if (asprintf(why, fmt, arg) < 0)
+		*why = NULL;
+	return rc;
+}
+
 /* Can this terminal run the dashboard? A clear message instead of a curses error. */
 static int check_terminal(char **why)
 {
@@ -96,24 +103,22 @@ static int check_terminal(char **why)
 	int err = 0;
 
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
-		return asprintf(why, "the dashboard needs a terminal on standard input and output"), -ENOTTY;
+		return why_fail(why, -ENOTTY, "%s", "the dashboard needs a terminal on standard input and output");
 	if (!term || !*term)
-		return asprintf(why, "TERM is not set"), -EINVAL;
+		return why_fail(why, -EINVAL, "%s", "TERM is not set");
 	if (setupterm(NULL, STDOUT_FILENO, &err) != OK)
-		return asprintf(why, err == -1 ? "no terminfo database found for TERM=%s"
-					       : "the terminal type '%s' is unknown", term), -EINVAL;
+		return why_fail(why, -EINVAL, err == -1 ? "no terminfo database found for TERM=%s"
+						     : "the terminal type '%s' is unknown", term);
+	/* dumb and hardcopy terminals have no cursor addressing: nothing to draw with. */
 	const char *cup = tigetstr("cup");
-	int gn = tigetflag("gn"), hc = tigetflag("hc");
-	int ok = cup && cup != (char *)-1 && gn != 1 && hc != 1;
+	bool ok = cup && cup != (char *)-1 && tigetflag("gn") != 1 && tigetflag("hc") != 1;
 	if (ok) {
 		add_reset("rmcup");
 		add_reset("cnorm");
 		add_reset("sgr0");
 	}
 	del_curterm(cur_term);
-	if (!ok)
-		return asprintf(why, "the terminal type '%s' cannot move the cursor", term), -EINVAL;
-	return 0;
+	return ok ? 0 : why_fail(why, -EINVAL, "the terminal type '%s' cannot move the cursor", term);
 }
 
 /* --- The refresh worker ------------------------------------------------------- */

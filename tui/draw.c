@@ -114,6 +114,38 @@ static int header_lines(void)
 	return LINES >= 12 ? 3 : 1;
 }
 
+/* Sockets per state in one line, each state in its colour: full names when they
+ * fit, the legend letters when not. */
+static void draw_states(struct app *a, int y)
+{
+	const struct snapshot *s = a->s;
+	char buf[64];
+	int len, x;
+
+	for (int abbrev = 0; abbrev < 2; abbrev++) {
+		len = snprintf(buf, sizeof(buf), "TCP %u:", s ? s->totals.sockets : 0);
+		for (unsigned st = 1; s && st < ST_COUNT; st++)
+			if (s->totals.states[st])
+				len += snprintf(buf, sizeof(buf), " %s %u", abbrev ? sk_state_abbrev(st) : sk_state_name(st),
+						s->totals.states[st]);
+		if (len <= COLS || abbrev) {
+			x = snprintf(buf, sizeof(buf), "TCP %u:", s ? s->totals.sockets : 0);
+			draw_text(y, 0, COLS, buf, draw_attr(a, TH_HEADER), false);
+			for (unsigned st = 1; s && st < ST_COUNT && x < COLS; st++) {
+				if (!s->totals.states[st])
+					continue;
+				const char *name = abbrev ? sk_state_abbrev(st) : sk_state_name(st);
+				draw_text(y, x + 1, (int)strlen(name), name, draw_attr(a, TH_STATE + (int)st), false);
+				x += 1 + (int)strlen(name);
+				int n = snprintf(buf, sizeof(buf), " %u", s->totals.states[st]);
+				draw_text(y, x, n, buf, draw_attr(a, TH_HEADER), false);
+				x += n;
+			}
+			return;
+		}
+	}
+}
+
 static void draw_header(struct app *a)
 {
 	const struct snapshot *s = a->s;
@@ -141,34 +173,7 @@ static void draw_header(struct app *a)
 	if (header_lines() < 3)
 		return;
 
-	/* Sockets per state, in one line: full names when they fit, letters when not. */
-	for (int abbrev = 0; abbrev < 2; abbrev++) {
-		int len = snprintf(line, sizeof(line), "TCP %u:", s ? s->totals.sockets : 0);
-		for (unsigned st = 1; s && st < ST_COUNT; st++)
-			if (s->totals.states[st])
-				len += snprintf(line + len, sizeof(line) - (size_t)len, " %s %u",
-						abbrev ? sk_state_abbrev(st) : sk_state_name(st), s->totals.states[st]);
-		if (len <= COLS || abbrev)
-			break;
-	}
-	draw_text(1, 0, COLS, line, draw_attr(a, TH_HEADER), false);
-	/* The states in their colours, over the plain text. */
-	if (s && a->color) {
-		char *p = strchr(line, ':');
-		while (p && (p = strchr(p + 1, ' '))) {
-			char word[32];
-			if (sscanf(p + 1, "%31s", word) != 1)
-				break;
-			for (unsigned st = 1; st < ST_COUNT; st++)
-				if (!strcmp(word, sk_state_name(st)) || !strcmp(word, sk_state_abbrev(st))) {
-					int col = (int)(p + 1 - line);
-					if (col < COLS)
-						draw_text(1, col, (int)strlen(word), word, draw_attr(a, TH_STATE + (int)st), false);
-					break;
-				}
-			p = strchr(p + 1, ' ');
-		}
-	}
+	draw_states(a, 1);
 
 	int len = 0;
 	if (s) {
