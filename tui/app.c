@@ -57,10 +57,12 @@ static void restore_terminal(void)
 	curses_on = false;
 }
 
+static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+#define NFATAL (sizeof(fatal_signals) / sizeof(fatal_signals[0]))
+
 static void install_signals(void)
 {
 	static const int stops[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-	static const int fatals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 	struct sigaction sa = {.sa_handler = on_stop};
 
 	sigemptyset(&sa.sa_mask);
@@ -68,8 +70,8 @@ static void install_signals(void)
 		sigaction(stops[i], &sa, NULL);
 	sa.sa_handler = on_fatal;
 	sa.sa_flags = SA_RESETHAND;
-	for (size_t i = 0; i < sizeof(fatals) / sizeof(fatals[0]); i++)
-		sigaction(fatals[i], &sa, NULL);
+	for (size_t i = 0; i < NFATAL; i++)
+		sigaction(fatal_signals[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -137,6 +139,13 @@ struct worker {
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	sigset_t fatal;
+
+	/* Other signals are the loop's; a crash here must still restore the terminal. */
+	sigemptyset(&fatal);
+	for (size_t i = 0; i < NFATAL; i++)
+		sigaddset(&fatal, fatal_signals[i]);
+	pthread_sigmask(SIG_UNBLOCK, &fatal, NULL);
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
@@ -578,17 +587,26 @@ static int worker_start(struct app *a, struct worker *w, struct source *src)
 	return -rc;
 }
 
-static void worker_stop(struct worker *w)
+/* Stop the worker. Returns false when it is still inside a refresh: a refresh of a
+ * busy host can take seconds, and leaktop must not wait for it to exit, so the
+ * thread is left to end with the process (and what it uses is not freed). */
+static bool worker_stop(struct worker *w)
 {
 	pthread_mutex_lock(&w->mu);
+	bool busy = w->busy;
 	w->quit = true;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
+	if (busy) {
+		pthread_detach(w->thread);
+		return false;
+	}
 	pthread_join(w->thread, NULL);
 	snapshot_free(w->back);
 	free(w->cause);
 	close(w->wake[0]);
 	close(w->wake[1]);
+	return true;
 }
 
 /* Take a finished refresh (unless paused) and ask for the next one when it is due. */
@@ -630,7 +648,7 @@ int tui_run(const struct options *o)
 {
 	static struct app app;
 	struct app *a = &app;
-	struct worker w = {0};
+	static struct worker w; /* static: a busy worker may outlive this frame */
 	struct source *src = NULL;
 	struct snapshot *front = NULL;
 	char *cause = NULL;
@@ -666,8 +684,8 @@ int tui_run(const struct options *o)
 	SCREEN *scr = newterm(NULL, stdout, stdin);
 	if (!scr) {
 		fputs("leaktop: cannot start the terminal; use 'leaktop --batch'\n", stderr);
-		worker_stop(&w);
-		source_free(src);
+		if (worker_stop(&w))
+			source_free(src);
 		return 2;
 	}
 	curses_on = true;
@@ -696,13 +714,6 @@ int tui_run(const struct options *o)
 		int n = poll(pf, 2, (int)(wait * 1000) + 1);
 		if (n < 0 && errno != EINTR)
 			break;
-		if (n < 0) {
-			/* A signal: SIGWINCH leaves a KEY_RESIZE for getch. */
-			int k = getch();
-			if (k != ERR)
-				handle_key(a, k);
-			continue;
-		}
 		if (pf[1].revents & POLLIN) {
 			char buf[64];
 			while (read(w.wake[0], buf, sizeof(buf)) > 0)
@@ -710,22 +721,22 @@ int tui_run(const struct options *o)
 		}
 		if (pf[0].revents & (POLLHUP | POLLERR | POLLNVAL))
 			break; /* the terminal went away (ssh dropped, pane closed) */
-		if (pf[0].revents & POLLIN) {
-			int k, got = 0;
-			while ((k = getch()) != ERR) {
-				handle_key(a, k);
-				got++;
-			}
-			/* Readable but nothing to read, again and again: end of file. Never spin. */
-			idle_reads = got ? 0 : idle_reads + 1;
-			if (idle_reads >= 3)
-				break;
+		/* Keys, and a KEY_RESIZE that SIGWINCH left whenever it came. */
+		int k, got = 0;
+		while ((k = getch()) != ERR) {
+			handle_key(a, k);
+			got++;
 		}
+		/* Readable but nothing to read, again and again: end of file. Never spin. */
+		if (n > 0 && (pf[0].revents & POLLIN))
+			idle_reads = got ? 0 : idle_reads + 1;
+		if (idle_reads >= 3)
+			break;
 	}
 	restore_terminal();
 	delscreen(scr);
-	worker_stop(&w);
-	source_free(src);
+	if (worker_stop(&w))
+		source_free(src);
 	snapshot_free(front);
 	view_backlog_free(&a->bl);
 	for (int i = 0; i < PANE_COUNT; i++)
