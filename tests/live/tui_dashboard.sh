@@ -116,6 +116,19 @@ wait_screen "sorted by COMMAND"
 row 5 | grep -q '31mevil' || { screen >&2; fail "sorting by COMMAND did not put the escaped name first"; }
 echo "ok: I and < change the order"
 
+# A mouse click (xterm X10 encoding, as the terminal sends it) on the PID header
+# sorts by PID: Home then shows pid 1, this namespace's first process.
+ch() { printf "\\$(printf %03o "$1")"; }
+click() { # click X Y (0-based)
+	$TM send-keys -t lt -l "$(printf '\033[M ')$(ch $((33 + $1)))$(ch $((33 + $2)))"
+	$TM send-keys -t lt -l "$(printf '\033[M#')$(ch $((33 + $1)))$(ch $((33 + $2)))"
+}
+click 4 3
+$TM send-keys -t lt Home
+wait_until 10 sh -c "$TM capture-pane -p -t lt | sed -n 5p | grep -Eq '^ +1 '" ||
+	{ screen >&2; fail "a click on the PID header did not sort by PID"; }
+echo "ok: clicking a column header sorts by it"
+
 # Help lists the keys; any key closes it.
 $TM send-keys -t lt h
 wait_screen "keys \(any key closes"
