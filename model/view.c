@@ -483,7 +483,7 @@ static void pf_limit(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 	if (P(c, i)->fd_limit == UINT64_MAX)
 		snprintf(b, n, "-");
 	else
-		view_fmt_count(b, n, P(c, i)->fd_limit, 6);
+		view_fmt_count(b, n, P(c, i)->fd_limit, 5);
 }
 static void pf_pct(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
@@ -493,7 +493,7 @@ static void pf_pct(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 	else
 		snprintf(b, n, "%d", pct);
 }
-static void pf_socks(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->sockets, 6); }
+static void pf_socks(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->sockets, 5); }
 static void pf_cw(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->states[ST_CLOSE_WAIT], 7); }
 static void pf_est(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->states[ST_ESTABLISHED], 5); }
 static void pf_rq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->recv_q, 6); }
@@ -503,11 +503,11 @@ static void pf_rss(const struct view_ctx *c, uint32_t i, char *b, size_t n) { vi
 static const struct view_col proc_cols[PC_COUNT] = {
 	[PC_PID] = {.title = "PID", .width = 7, .asc = true, .cmp = pc_pid, .fmt = pf_pid},
 	[PC_USER] = {.title = "USER", .width = 8, .drop = 6, .left = true, .asc = true, .cmp = pc_user, .fmt = pf_user},
-	[PC_COMMAND] = {.title = "COMMAND", .width = 8, .left = true, .flex = true, .asc = true, .cmp = pc_comm, .fmt = pf_comm},
+	[PC_COMMAND] = {.title = "COMMAND", .width = 12, .left = true, .flex = true, .asc = true, .cmp = pc_comm, .fmt = pf_comm},
 	[PC_FDS] = {.title = "FDS", .width = 6, .cmp = pc_fds, .fmt = pf_fds},
-	[PC_LIMIT] = {.title = "LIMIT", .width = 6, .drop = 8, .cmp = pc_limit, .fmt = pf_limit},
-	[PC_FDPCT] = {.title = "FD%", .width = 4, .drop = 5, .cmp = pc_pct, .fmt = pf_pct},
-	[PC_SOCKETS] = {.title = "SOCKS", .width = 6, .drop = 3, .cmp = pc_socks, .fmt = pf_socks},
+	[PC_LIMIT] = {.title = "LIMIT", .width = 5, .drop = 8, .cmp = pc_limit, .fmt = pf_limit},
+	[PC_FDPCT] = {.title = "FD%", .width = 3, .drop = 5, .cmp = pc_pct, .fmt = pf_pct},
+	[PC_SOCKETS] = {.title = "SOCKS", .width = 5, .drop = 3, .cmp = pc_socks, .fmt = pf_socks},
 	[PC_CLOSE_WAIT] = {.title = "CLOSE_W", .width = 7, .cmp = pc_cw, .fmt = pf_cw},
 	[PC_ESTAB] = {.title = "ESTAB", .width = 5, .drop = 7, .cmp = pc_est, .fmt = pf_est},
 	[PC_RECVQ] = {.title = "RECV-Q", .width = 6, .drop = 4, .cmp = pc_rq, .fmt = pf_rq},
