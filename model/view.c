@@ -502,11 +502,11 @@ static void pf_rss(const struct view_ctx *c, uint32_t i, char *b, size_t n) { vi
 /* Adding a column is one entry here (plus its PC_ name). */
 static const struct view_col proc_cols[PC_COUNT] = {
 	[PC_PID] = {.title = "PID", .width = 7, .asc = true, .cmp = pc_pid, .fmt = pf_pid},
-	[PC_USER] = {.title = "USER", .width = 8, .drop = 6, .left = true, .asc = true, .cmp = pc_user, .fmt = pf_user},
+	[PC_USER] = {.title = "USER", .width = 8, .drop = 5, .left = true, .asc = true, .cmp = pc_user, .fmt = pf_user},
 	[PC_COMMAND] = {.title = "COMMAND", .width = 12, .left = true, .flex = true, .asc = true, .cmp = pc_comm, .fmt = pf_comm},
 	[PC_FDS] = {.title = "FDS", .width = 6, .cmp = pc_fds, .fmt = pf_fds},
 	[PC_LIMIT] = {.title = "LIMIT", .width = 5, .drop = 8, .cmp = pc_limit, .fmt = pf_limit},
-	[PC_FDPCT] = {.title = "FD%", .width = 3, .drop = 5, .cmp = pc_pct, .fmt = pf_pct},
+	[PC_FDPCT] = {.title = "FD%", .width = 3, .drop = 6, .cmp = pc_pct, .fmt = pf_pct},
 	[PC_SOCKETS] = {.title = "SOCKS", .width = 5, .drop = 3, .cmp = pc_socks, .fmt = pf_socks},
 	[PC_CLOSE_WAIT] = {.title = "CLOSE_W", .width = 7, .cmp = pc_cw, .fmt = pf_cw},
 	[PC_ESTAB] = {.title = "ESTAB", .width = 5, .drop = 7, .cmp = pc_est, .fmt = pf_est},

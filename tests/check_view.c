@@ -253,6 +253,7 @@ START_TEST(layout_narrow_drops_columns_keeps_the_essentials)
 	size_t n60 = view_layout(VT_PROCS, 60, shown, widths);
 	ck_assert_uint_lt(n60, PC_COUNT);
 	ck_assert(!shown[PC_RSS]); /* the least useful goes first */
+	ck_assert(shown[PC_USER] && shown[PC_RECVQ] && shown[PC_SOCKETS]);
 	ck_assert_int_le(width_of(VT_PROCS, shown, widths), 60);
 	for (enum view_table t = 0; t < VT_COUNT; t++) {
 		view_layout(t, 80, shown, widths);
