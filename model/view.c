@@ -712,6 +712,8 @@ _Static_assert(NCOLS(proc_cols) == PC_COUNT, "a process column per PC_ name");
 _Static_assert(NCOLS(port_cols) == OC_COUNT, "a port column per OC_ name");
 _Static_assert(NCOLS(sock_cols) == SC_COUNT, "a socket column per SC_ name");
 _Static_assert(NCOLS(backlog_cols) == BC_COUNT, "a backlog column per BC_ name");
+_Static_assert(PC_COUNT <= VIEW_MAX_COLS && OC_COUNT <= VIEW_MAX_COLS && SC_COUNT <= VIEW_MAX_COLS &&
+		       BC_COUNT <= VIEW_MAX_COLS, "VIEW_MAX_COLS holds every table");
 
 const struct view_table_def view_tables[VT_COUNT] = {
 	[VT_PROCS] = {.cols = proc_cols, .ncols = PC_COUNT, .default_sort = PC_FDS},

@@ -123,6 +123,9 @@ enum { OC_PORT, OC_PID, OC_SOCKETS, OC_ESTAB, OC_CLOSE_WAIT, OC_TIME_WAIT, OC_FI
 enum { SC_FD, SC_PID, SC_STATE, SC_LOCAL, SC_REMOTE, SC_RECVQ, SC_SENDQ, SC_INODE, SC_TIMER, SC_COUNT };
 enum { BC_PID, BC_PORT, BC_SOCKETS, BC_RECVQ, BC_MAXQ, BC_SENDQ, BC_COMMAND, BC_COUNT };
 
+/* The most columns a table has: callers size their arrays with it. */
+#define VIEW_MAX_COLS 16
+
 /* Which columns fit in width: fills shown[] and widths[] (ncols entries each) and
  * returns how many are shown. Columns are separated by one space. */
 size_t view_layout(enum view_table t, int width, bool *shown, int *widths);

@@ -230,8 +230,8 @@ static int width_of(enum view_table t, const bool *shown, const int *widths)
 
 START_TEST(layout_80_columns_shows_every_process_column)
 {
-	bool shown[16];
-	int widths[16];
+	bool shown[VIEW_MAX_COLS];
+	int widths[VIEW_MAX_COLS];
 	ck_assert_uint_eq(view_layout(VT_PROCS, 80, shown, widths), PC_COUNT);
 	ck_assert_int_eq(width_of(VT_PROCS, shown, widths), 80);
 	/* Room for a 13-character escaped name such as \x1b[31mevil. */
@@ -241,8 +241,8 @@ END_TEST
 
 START_TEST(layout_narrow_drops_columns_keeps_the_essentials)
 {
-	bool shown[16];
-	int widths[16];
+	bool shown[VIEW_MAX_COLS];
+	int widths[VIEW_MAX_COLS];
 	for (int w = 20; w <= 120; w++) {
 		size_t n = view_layout(VT_PROCS, w, shown, widths);
 		ck_assert(shown[PC_PID] && shown[PC_COMMAND] && shown[PC_FDS] && shown[PC_CLOSE_WAIT]);

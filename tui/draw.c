@@ -195,7 +195,7 @@ static void draw_header(struct app *a)
 static void draw_table(struct app *a, struct pane *p, int y, int h, bool focused)
 {
 	const struct view_table_def *t = &view_tables[p->ops->table];
-	int widths[16], x = 0;
+	int widths[VIEW_MAX_COLS], x = 0;
 	char buf[512];
 
 	p->y = y;

@@ -59,8 +59,8 @@ struct pane {
 	bool have_key;
 	/* Where it was drawn last, for the mouse. */
 	int y, h;
-	int col_x[16], col_w[16];
-	bool shown[16];
+	int col_x[VIEW_MAX_COLS], col_w[VIEW_MAX_COLS];
+	bool shown[VIEW_MAX_COLS];
 };
 
 enum prompt_kind { PROMPT_NONE, PROMPT_SEARCH, PROMPT_FILTER, PROMPT_DELAY };
