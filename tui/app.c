@@ -653,6 +653,7 @@ int tui_run(const struct options *o)
 	struct snapshot *front = NULL;
 	char *cause = NULL;
 	int rc, status = 0, idle_reads = 0;
+	long refreshes = 0;
 
 	setlocale(LC_ALL, "");
 	install_signals();
@@ -703,9 +704,13 @@ int tui_run(const struct options *o)
 	setup_theme(a, o->theme ? o->theme : "default");
 
 	while (!a->quit && !stop_signal) {
-		if (worker_poll(a, &front))
+		if (worker_poll(a, &front)) {
 			app_rebuild(a);
+			refreshes++;
+		}
 		draw_screen(a);
+		if (o->iterations > 0 && refreshes >= o->iterations)
+			break; /* -n N, as in top: N refreshes shown, then out */
 
 		double wait = a->paused ? 1.0 : a->next_refresh - now_mono();
 		if (wait > 1.0 || wait < 0)

@@ -164,6 +164,12 @@ for sig in TERM HUP INT; do
 	finished "$([ $sig = INT ] && echo 130 || echo 0)" "SIG$sig"
 done
 
+# --- -n N: N refreshes, then out, like top -----------------------------------------
+new_tmux
+OUT=$(mktemp -d "$TMP/run.XXXXXX")
+$TM new-session -d -s lt -x 80 -y 24 env TERM=screen "$RUN" "$OUT" "$LEAKTOP" --delay 0.2 -n 3
+finished 0 "-n 3"
+
 # --- NO_COLOR: not one colour escape ---------------------------------------------
 start 80 24 TERM=xterm-256color NO_COLOR=1
 wait_screen "leakysrv"
