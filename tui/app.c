@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "tui/tui.h"
+#include "tui/act_ui.h"
 #include "tui/keys.h"
 #include "model/snapshot.h"
 #include "sources/source.h"
@@ -412,6 +413,16 @@ static void act_theme(struct app *a)
 
 static void act_redraw(struct app *a) { clearok(curscr, TRUE); }
 
+/* Space tags in the processes pane (as in htop) and pauses elsewhere. */
+static void act_tag(struct app *a)
+{
+	if (act_ui_tag(a))
+		move_sel(a, 1);
+	else
+		act_pause(a);
+}
+static void act_untag(struct app *a) { act_ui_untag_all(a); }
+
 static void (*const actions[ACT_COUNT])(struct app *) = {
 	[ACT_QUIT] = act_quit, [ACT_HELP] = act_help, [ACT_UP] = act_up, [ACT_DOWN] = act_down,
 	[ACT_PGUP] = act_pgup, [ACT_PGDN] = act_pgdn, [ACT_HOME] = act_home, [ACT_END] = act_end,
@@ -420,6 +431,8 @@ static void (*const actions[ACT_COUNT])(struct app *) = {
 	[ACT_INVERT] = act_invert, [ACT_SEARCH] = act_search, [ACT_SEARCH_NEXT] = act_search_next,
 	[ACT_FILTER] = act_filter, [ACT_PAUSE] = act_pause, [ACT_DELAY] = act_delay, [ACT_ENTER] = act_enter,
 	[ACT_BACK] = act_back, [ACT_REMOTE] = act_remote, [ACT_THEME] = act_theme, [ACT_REDRAW] = act_redraw,
+	[ACT_TAG] = act_tag, [ACT_UNTAG] = act_untag, [ACT_DUMP] = act_ui_dump, [ACT_RESTART] = act_ui_restart,
+	[ACT_SIGNAL] = act_ui_signal_menu, [ACT_MESSAGES] = act_ui_messages,
 };
 
 /* --- Prompts, mouse, keys ----------------------------------------------------------- */
@@ -531,6 +544,8 @@ static void handle_key(struct app *a, int key)
 		a->help = false;
 		return;
 	}
+	if (act_ui_key(a, key))
+		return;
 	if (a->prompt != PROMPT_NONE) {
 		prompt_key(a, key);
 		return;
@@ -702,6 +717,8 @@ int tui_run(const struct options *o)
 	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED, NULL);
 	mouseinterval(0);
 	setup_theme(a, o->theme ? o->theme : "default");
+	if (act_ui_init(a))
+		app_oom();
 
 	while (!a->quit && !stop_signal) {
 		if (worker_poll(a, &front)) {
@@ -744,6 +761,7 @@ int tui_run(const struct options *o)
 		source_free(src);
 	snapshot_free(front);
 	view_backlog_free(&a->bl);
+	act_ui_free(a);
 	for (int i = 0; i < PANE_COUNT; i++)
 		free(a->panes[i].rows);
 	if (stop_signal == SIGINT)

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "tui/tui.h"
+#include "tui/act_ui.h"
 #include "tui/keys.h"
 #include "model/snapshot.h"
 
@@ -252,6 +253,11 @@ static void draw_table(struct app *a, struct pane *p, int y, int h, bool focused
 		}
 		if (p->ops->draw_row && p->ops->draw_row(a, p, yy, row, rattr))
 			continue;
+		/* Tagged processes: bold, and a '*' in the first column, for terminals
+		 * without colour or bold. */
+		bool tagged = p == &a->panes[PANE_PROCS] && act_ui_tagged(a, &a->s->procs[row]);
+		if (tagged)
+			rattr |= A_BOLD;
 		for (size_t c = 0; c < t->ncols; c++) {
 			if (!p->shown[c])
 				continue;
@@ -265,6 +271,8 @@ static void draw_table(struct app *a, struct pane *p, int y, int h, bool focused
 			if (sel && p->col_x[c] + widths[c] < COLS)
 				draw_text(yy, p->col_x[c] + widths[c], 1, " ", rattr, false);
 		}
+		if (tagged)
+			draw_text(yy, 0, 1, "*", rattr, false);
 	}
 }
 
@@ -365,7 +373,9 @@ void draw_screen(struct app *a)
 		draw_table(a, &a->panes[a->focus], top, avail, true);
 	}
 	draw_footer(a);
-	if (a->prompt != PROMPT_NONE) {
+	if (act_ui_draw(a)) {
+		curs_set(0);
+	} else if (a->prompt != PROMPT_NONE) {
 		curs_set(1);
 		static const int plen[] = {[PROMPT_SEARCH] = 8, [PROMPT_FILTER] = 8, [PROMPT_DELAY] = 17};
 		move(LINES - 1, plen[a->prompt] + (int)strlen(a->input) < COLS ? plen[a->prompt] + (int)strlen(a->input) : COLS - 1);

@@ -1,5 +1,5 @@
-/* The key bindings (htop conventions) and their help text, as tables. Keys D, R, k,
- * F9 are kept free for process actions, [ ] { } g + - for replay. */
+/* The key bindings (htop conventions) and their help text, as tables. Keys
+ * [ ] { } g + - are kept free for replay. */
 #include "config.h"
 
 #include "tui/keys.h"
@@ -20,7 +20,9 @@ const struct key_binding keys_table[] = {
 	{'I', ACT_INVERT},
 	{'/', ACT_SEARCH}, {KEY_F(3), ACT_SEARCH}, {'n', ACT_SEARCH_NEXT},
 	{KEY_F(4), ACT_FILTER}, {'\\', ACT_FILTER},
-	{' ', ACT_PAUSE}, {'p', ACT_PAUSE},
+	{' ', ACT_TAG}, {'p', ACT_PAUSE},
+	{'U', ACT_UNTAG}, {'D', ACT_DUMP}, {'R', ACT_RESTART}, {'k', ACT_SIGNAL}, {KEY_F(9), ACT_SIGNAL},
+	{'m', ACT_MESSAGES},
 	{'d', ACT_DELAY},
 	{'\n', ACT_ENTER}, {'\r', ACT_ENTER}, {KEY_ENTER, ACT_ENTER},
 	{27, ACT_BACK}, {KEY_BACKSPACE, ACT_BACK}, {127, ACT_BACK}, {CTRL('h'), ACT_BACK}, {KEY_LEFT, ACT_BACK},
@@ -51,7 +53,13 @@ const struct key_help keys_help[ACT_COUNT] = {
 	[ACT_SEARCH_NEXT] = {"n", "next search match"},
 	[ACT_FILTER] = {"F4 \\", "filter: cmd:X user:X port:N state:S pid:N or text"},
 	[ACT_REMOTE] = {"r", "ports pane: local or remote ports"},
-	[ACT_PAUSE] = {"Space p", "pause or resume refreshing"},
+	[ACT_PAUSE] = {"p", "pause or resume refreshing (Space too, outside the processes pane)"},
+	[ACT_TAG] = {"Space", "processes pane: tag or untag; D R k act on all tagged"},
+	[ACT_UNTAG] = {"U", "untag all"},
+	[ACT_DUMP] = {"D", "thread dump: SIGQUIT, after y to confirm"},
+	[ACT_RESTART] = {"R", "restart (systemctl or restart.COMM in leaktop.conf), after y"},
+	[ACT_SIGNAL] = {"k F9", "send a signal: menu, QUIT first, then y"},
+	[ACT_MESSAGES] = {"m", "messages: action results and restart output"},
 	[ACT_DELAY] = {"d", "set the refresh delay"},
 	[ACT_THEME] = {"t", "next colour theme"},
 	[ACT_REDRAW] = {"Ctrl-L", "redraw the screen"},

@@ -14,6 +14,7 @@
 struct snapshot;
 struct worker;
 struct app;
+struct act_ui;
 
 /* What keeps a selection on the same thing across refreshes: pid + start time for a
  * process, inode (or cookie) for a socket, port + side + netns for a port. */
@@ -110,6 +111,7 @@ struct app {
 	size_t saved_sel;              /* where a search started, for Esc */
 	bool help;
 	bool quit;
+	struct act_ui *act;            /* tags, confirmation, messages (tui/act_ui.c) */
 };
 
 /* Run the dashboard until the user quits or a signal arrives. Returns the exit status. */

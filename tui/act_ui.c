@@ -1,0 +1,654 @@
+/* Process actions in the dashboard: tags, the y/N confirmation, the signal menu and
+ * the message view. What is checked and done lives in tui/actions.c. */
+#include "config.h"
+
+#include "tui/act_ui.h"
+#include "tui/actions.h"
+#include "tui/tui.h"
+#include "model/snapshot.h"
+#include "model/text.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TAGS_MAX 256
+#define MESSAGES_MAX 2000
+
+enum aui_mode { AUI_NONE, AUI_MENU, AUI_CONFIRM, AUI_MESSAGES };
+enum aui_kind { AUI_SIGNAL, AUI_RESTART };
+
+/* One process an action is about to touch, as the snapshot showed it. */
+struct aui_target {
+	struct proc_rec p;
+	struct action_restart r;
+	bool dup;                /* restarts: same command as an earlier target, run once */
+	char *refused;           /* restarts: cannot be resolved; skipped */
+};
+
+struct act_ui {
+	enum aui_mode mode;
+	struct action_log *log;
+	struct proc_rec tags[TAGS_MAX];
+	size_t ntags;
+	enum aui_kind kind;
+	int sig;
+	struct aui_target *targets;
+	size_t ntargets;
+	size_t menu_sel;
+	char **lines;            /* the message view, escaped */
+	size_t nlines, top;
+	double boot_time;
+	long clk_tck;
+	char conf_value[1024];
+};
+
+static double read_boot_time(void)
+{
+	char line[256];
+	double bt = 0;
+	FILE *f = fopen("/proc/stat", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "btime %lf", &bt) == 1)
+			break;
+	fclose(f);
+	return bt;
+}
+
+int act_ui_init(struct app *a)
+{
+	char *cause = NULL;
+
+	if (!(a->act = calloc(1, sizeof(*a->act))))
+		return -ENOMEM;
+	a->act->log = action_log_open(NULL, &cause);
+	a->act->boot_time = read_boot_time();
+	a->act->clk_tck = sysconf(_SC_CLK_TCK);
+	if (cause)
+		app_message(a, true, "%s", cause);
+	free(cause);
+	return a->act->log ? 0 : -ENOMEM;
+}
+
+static void targets_clear(struct act_ui *u)
+{
+	for (size_t i = 0; i < u->ntargets; i++) {
+		action_restart_release(&u->targets[i].r);
+		free(u->targets[i].refused);
+	}
+	free(u->targets);
+	u->targets = NULL;
+	u->ntargets = 0;
+}
+
+void act_ui_free(struct app *a)
+{
+	struct act_ui *u = a->act;
+
+	if (!u)
+		return;
+	targets_clear(u);
+	for (size_t i = 0; i < u->nlines; i++)
+		free(u->lines[i]);
+	free(u->lines);
+	action_log_free(u->log);
+	free(u);
+	a->act = NULL;
+}
+
+void act_ui_set_hook(struct app *a, void (*hook)(void *ctx, const struct action_event *ev), void *ctx)
+{
+	action_log_set_hook(a->act->log, hook, ctx);
+}
+
+/* --- the message view ------------------------------------------------------------ */
+
+/* Add text (raw: may hold newlines and control characters) to the message view, one
+ * escaped line per line of text. */
+static void push_line(struct act_ui *u, const char *line)
+{
+	if (u->nlines == MESSAGES_MAX) {
+			free(u->lines[0]);
+			memmove(u->lines, u->lines + 1, (MESSAGES_MAX - 1) * sizeof(*u->lines));
+			u->nlines--;
+		} else if (!(u->nlines & (u->nlines + 1))) {
+			/* At 0, 1, 3, 7, ...: grow to the next power of two. */
+			char **l = realloc(u->lines, (u->nlines + 1) * 2 * sizeof(*l));
+			if (!l)
+				return;
+			u->lines = l;
+	}
+	if ((u->lines[u->nlines] = strdup(line)))
+		u->nlines++;
+}
+
+/* Add text (raw: may hold newlines and control characters) to the message view: one
+ * escaped line per line of text, wrapped to the screen's width at the time. */
+static void add_message(struct act_ui *u, const char *prefix, const char *text, size_t len)
+{
+	const char *end = text + len;
+	size_t width = COLS > 20 ? (size_t)COLS - 1 : 79;
+
+	for (;;) {
+		const char *nl = memchr(text, '\n', (size_t)(end - text));
+		size_t n = nl ? (size_t)(nl - text) : (size_t)(end - text);
+		char esc[1024], line[1100];
+
+		text_escape(esc, sizeof(esc), text, n);
+		snprintf(line, sizeof(line), "%s%s", prefix, esc);
+		/* Wrap by characters (escaped text is UTF-8 or ASCII), continuation indented. */
+		const char *s = line;
+		bool first = true;
+		do {
+			char part[1100];
+			size_t room = first ? width : width - 4, chars = 0, b = 0;
+			while (s[b] && chars < room) {
+				b++;
+				while ((s[b] & 0xc0) == 0x80)
+					b++;
+				chars++;
+			}
+			/* At a space, when one is in the second half of the line. */
+			if (s[b])
+				for (size_t k = b; k > b / 2; k--)
+					if (s[k] == ' ') {
+						b = k + 1;
+						break;
+					}
+			snprintf(part, sizeof(part), "%s%.*s", first ? "" : "    ", (int)b, s);
+			push_line(u, part);
+			s += b;
+			first = false;
+		} while (*s);
+		if (!nl)
+			break;
+		text = nl + 1;
+	}
+}
+
+/* --- targets ---------------------------------------------------------------------- */
+
+bool act_ui_tagged(const struct app *a, const struct proc_rec *p)
+{
+	const struct act_ui *u = a->act;
+
+	for (size_t i = 0; u && i < u->ntags; i++)
+		if (u->tags[i].pid == p->pid && u->tags[i].start_time == p->start_time)
+			return true;
+	return false;
+}
+
+size_t act_ui_ntags(const struct app *a)
+{
+	return a->act ? a->act->ntags : 0;
+}
+
+/* The process under the cursor: the processes pane's row, or the drilled process. */
+static const struct proc_rec *selected_proc(struct app *a)
+{
+	if (!a->s)
+		return NULL;
+	if (a->drilled && a->drill.kind == DRILL_PROC) {
+		const struct proc_rec *p = snapshot_find_proc(a->s, a->drill.pid);
+		return p && p->start_time == a->drill.start_time ? p : NULL;
+	}
+	struct pane *p = &a->panes[PANE_PROCS];
+	if (a->drilled || a->focus != PANE_PROCS || p->sel >= p->nrows)
+		return NULL;
+	return &a->s->procs[p->rows[p->sel]];
+}
+
+bool act_ui_tag(struct app *a)
+{
+	struct act_ui *u = a->act;
+	const struct proc_rec *p = a->drilled ? NULL : selected_proc(a);
+
+	if (!p)
+		return false;
+	for (size_t i = 0; i < u->ntags; i++)
+		if (u->tags[i].pid == p->pid && u->tags[i].start_time == p->start_time) {
+			u->tags[i] = u->tags[--u->ntags];
+			return true;
+		}
+	if (u->ntags == TAGS_MAX) {
+		app_message(a, true, "at most %d processes can be tagged", TAGS_MAX);
+		return true;
+	}
+	u->tags[u->ntags++] = *p;
+	return true;
+}
+
+void act_ui_untag_all(struct app *a)
+{
+	a->act->ntags = 0;
+}
+
+/* "10:42:25 ": when a message was added, local time. */
+static const char *stamp(char buf[16])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(buf, 16, "%H:%M:%S ", &tm);
+	return buf;
+}
+
+/* Log an action refused before it was asked for; *line gets the summary. */
+static void log_refusal(struct act_ui *u, const struct proc_rec *p, const char *what, int rc, const char *why,
+			char **line)
+{
+	struct action_event ev = {
+		.time = (double)time(NULL), .pid = p->pid, .start_time = p->start_time,
+		.comm = p->comm, .action = what, .result = rc, .detail = why,
+	};
+	free(*line);
+	*line = NULL;
+	char ts[16];
+
+	action_log_write(u->log, &ev, line);
+	if (*line)
+		add_message(u, stamp(ts), *line, strlen(*line));
+}
+
+/* Take the tagged processes, or else the selected one, as the targets. Those never
+ * to be touched (pid 1, leaktop, kernel threads) are refused here, before any prompt,
+ * and logged like any other refused action. */
+static bool take_targets(struct app *a, const char *what)
+{
+	struct act_ui *u = a->act;
+	const struct proc_rec *sel = selected_proc(a);
+	size_t n = u->ntags ? u->ntags : sel ? 1 : 0, refused = 0;
+	char *last = NULL;
+
+	targets_clear(u);
+	if (!n) {
+		app_message(a, true, "select a process first (1: processes pane), or tag some with Space");
+		return false;
+	}
+	if (!(u->targets = calloc(n, sizeof(*u->targets))))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct proc_rec *p = u->ntags ? &u->tags[i] : sel;
+		char *cause = NULL;
+		int rc = action_check_target(p, &cause);
+		if (rc) {
+			log_refusal(u, p, what, rc, cause, &last);
+			free(cause);
+			refused++;
+			continue;
+		}
+		u->targets[u->ntargets++].p = *p;
+	}
+	if (refused)
+		app_message(a, true, u->ntargets ? "%s (and %zu more refused: m for messages)" : "%s",
+			    last ? last : "refused", refused - 1);
+	free(last);
+	if (!u->ntargets) {
+		targets_clear(u);
+		return false;
+	}
+	return true;
+}
+
+/* --- the config lookup -------------------------------------------------------------- */
+
+/* `key = value` lines of leaktop.conf, '#' comments. Read at the moment of a restart,
+ * so an edit takes effect without restarting leaktop. */
+static const char *conf_lookup(void *ctx, const char *key)
+{
+	struct act_ui *u = ctx;
+	char path[4096], line[1200];
+	const char *found = NULL;
+	FILE *f;
+
+	action_config_path(path, sizeof(path));
+	if (!(f = fopen(path, "re")))
+		return NULL;
+	while (fgets(line, sizeof(line), f)) {
+		char *s = line, *eq, *k_end, *v;
+		line[strcspn(line, "\r\n")] = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '#' || !(eq = strchr(s, '=')))
+			continue;
+		for (k_end = eq; k_end > s && (k_end[-1] == ' ' || k_end[-1] == '\t'); k_end--)
+			;
+		if ((size_t)(k_end - s) != strlen(key) || strncmp(s, key, (size_t)(k_end - s)))
+			continue;
+		for (v = eq + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		for (char *e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			e[-1] = '\0';
+		snprintf(u->conf_value, sizeof(u->conf_value), "%s", v);
+		found = u->conf_value; /* the last one wins */
+	}
+	fclose(f);
+	return found;
+}
+
+/* --- starting an action ------------------------------------------------------------- */
+
+static void start_signal(struct app *a, int sig)
+{
+	struct act_ui *u = a->act;
+
+	if (!a->live) {
+		app_message(a, true, "actions need the live system, not a recording");
+		return;
+	}
+	if (!take_targets(a, action_sig_name(sig)))
+		return;
+	u->kind = AUI_SIGNAL;
+	u->sig = sig;
+	u->mode = AUI_CONFIRM;
+}
+
+void act_ui_dump(struct app *a)
+{
+	start_signal(a, SIGQUIT);
+}
+
+void act_ui_signal_menu(struct app *a)
+{
+	if (!a->live) {
+		app_message(a, true, "actions need the live system, not a recording");
+		return;
+	}
+	if (!selected_proc(a) && !a->act->ntags) {
+		app_message(a, true, "select a process first (1: processes pane), or tag some with Space");
+		return;
+	}
+	a->act->menu_sel = 0;
+	a->act->mode = AUI_MENU;
+}
+
+void act_ui_restart(struct app *a)
+{
+	struct act_ui *u = a->act;
+	size_t ok = 0;
+	char *last = NULL;
+
+	if (!a->live) {
+		app_message(a, true, "actions need the live system, not a recording");
+		return;
+	}
+	if (!take_targets(a, "restart"))
+		return;
+	for (size_t i = 0; i < u->ntargets; i++) {
+		struct aui_target *t = &u->targets[i];
+		int rc = action_restart_resolve(&t->p, conf_lookup, u, &t->r, &t->refused);
+		if (rc && !t->refused)
+			t->refused = strdup("cannot be restarted");
+		if (t->refused) {
+			log_refusal(u, &t->p, "restart", rc, t->refused, &last);
+			continue;
+		}
+		/* Two processes of one service: restart it once. */
+		for (size_t j = 0; j < i; j++)
+			if (!u->targets[j].refused && !strcmp(u->targets[j].r.shown, t->r.shown))
+				t->dup = true;
+		ok++;
+	}
+	free(last);
+	if (!ok) {
+		/* Nothing can run: say why without a prompt, in full (what to configure). */
+		app_message(a, true, "%s", u->targets[0].refused);
+		targets_clear(u);
+		act_ui_messages(a);
+		return;
+	}
+	u->kind = AUI_RESTART;
+	u->mode = AUI_CONFIRM;
+}
+
+void act_ui_messages(struct app *a)
+{
+	struct act_ui *u = a->act;
+
+	if (!u->nlines) {
+		app_message(a, false, "no messages yet");
+		return;
+	}
+	/* The newest page. */
+	size_t page = LINES > 6 ? (size_t)LINES - 4 : 2;
+	u->top = u->nlines > page ? u->nlines - page : 0;
+	u->mode = AUI_MESSAGES;
+}
+
+/* --- doing it ------------------------------------------------------------------------ */
+
+static void run_confirmed(struct app *a)
+{
+	struct act_ui *u = a->act;
+	size_t done = 0, failed = 0;
+	char *last = NULL, ts[16];
+	bool show_view = false;
+	size_t mark = u->nlines;
+
+	u->mode = AUI_NONE;
+	stamp(ts);
+	for (size_t i = 0; i < u->ntargets; i++) {
+		struct aui_target *t = &u->targets[i];
+		char *line = NULL;
+		int rc;
+
+		if (u->kind == AUI_SIGNAL) {
+			rc = action_do_signal(u->log, &t->p, u->sig, &line);
+		} else if (t->refused || t->dup) {
+			continue;
+		} else {
+			struct action_output out;
+			/* Say what is happening: the command may take a while. */
+			app_message(a, false, "running: %s", t->r.shown);
+			draw_screen(a);
+			rc = action_do_restart(u->log, &t->p, &t->r, &out, &line);
+			if (line)
+				add_message(u, ts, line, strlen(line));
+			if (out.buf && out.len)
+				add_message(u, "  | ", out.buf, out.len);
+			if (out.truncated)
+				add_message(u, "  | ", "(output cut at 64 KB)", 21);
+			action_output_release(&out);
+			show_view = true;
+			free(last);
+			last = line;
+			rc ? failed++ : done++;
+			continue;
+		}
+		if (line)
+			add_message(u, ts, line, strlen(line));
+		free(last);
+		last = line;
+		rc ? failed++ : done++;
+	}
+	if (done + failed == 1)
+		app_message(a, failed > 0, "%s", last ? last : "");
+	else
+		app_message(a, failed > 0, "%s: %zu done, %zu failed (m: messages)",
+			    u->kind == AUI_SIGNAL ? action_sig_name(u->sig) : "restart", done, failed);
+	free(last);
+	targets_clear(u);
+	u->mode = AUI_NONE;
+	if (show_view) {
+		/* Start at this restart's summary: the first line it added. */
+		u->top = mark < u->nlines ? mark : 0;
+		u->mode = AUI_MESSAGES;
+	}
+}
+
+/* --- keys ----------------------------------------------------------------------------- */
+
+bool act_ui_key(struct app *a, int key)
+{
+	struct act_ui *u = a->act;
+
+	if (!u || u->mode == AUI_NONE)
+		return false;
+	switch (u->mode) {
+	case AUI_CONFIRM:
+		if (key == 'y' || key == 'Y') {
+			run_confirmed(a);
+		} else {
+			targets_clear(u);
+			u->mode = AUI_NONE;
+			app_message(a, false, "cancelled; nothing was sent");
+		}
+		break;
+	case AUI_MENU:
+		if (key == KEY_UP && u->menu_sel > 0)
+			u->menu_sel--;
+		else if (key == KEY_DOWN && u->menu_sel + 1 < action_nsigs)
+			u->menu_sel++;
+		else if (key == KEY_HOME)
+			u->menu_sel = 0;
+		else if (key == KEY_END)
+			u->menu_sel = action_nsigs - 1;
+		else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+			u->mode = AUI_NONE;
+			start_signal(a, action_sigs[u->menu_sel].sig);
+		} else if (key == 27 || key == 'q' || key == KEY_F(10) || key == KEY_F(9) || key == KEY_LEFT) {
+			u->mode = AUI_NONE;
+		}
+		break;
+	case AUI_MESSAGES:
+		if (key == KEY_UP && u->top > 0)
+			u->top--;
+		else if (key == KEY_DOWN && u->top + 1 < u->nlines)
+			u->top++;
+		else if (key == KEY_PPAGE)
+			u->top = u->top > 10 ? u->top - 10 : 0;
+		else if (key == KEY_NPAGE)
+			u->top = u->top + 10 < u->nlines ? u->top + 10 : u->nlines - 1;
+		else if (key == KEY_HOME)
+			u->top = 0;
+		else if (key == KEY_END)
+			u->top = u->nlines - 1;
+		else if (key == 27 || key == 'q' || key == 'm' || key == '\n' || key == '\r' || key == KEY_ENTER ||
+			 key == KEY_LEFT)
+			u->mode = AUI_NONE;
+		break;
+	case AUI_NONE:
+		break;
+	}
+	return true;
+}
+
+/* --- drawing --------------------------------------------------------------------------- */
+
+/* A box of h lines at the bottom, above the footer; returns its first line. */
+static int act_box(struct app *a, int h, const char *title)
+{
+	int y = LINES - 1 - h;
+
+	if (y < 0)
+		y = 0;
+	for (int i = y; i < LINES - 1; i++) {
+		move(i, 0);
+		attrset(A_NORMAL);
+		clrtoeol();
+	}
+	draw_text(y, 0, COLS, title, draw_attr(a, TH_TITLE) | (int)A_REVERSE, false);
+	return y + 1;
+}
+
+static void draw_confirm(struct app *a)
+{
+	struct act_ui *u = a->act;
+	int room = LINES - 5, shown = 0;
+	char title[160], line[1024], who[256];
+
+	if (room < 1)
+		room = 1;
+	char many[32] = "";
+	if (u->ntargets > 1)
+		snprintf(many, sizeof(many), " %zu processes", u->ntargets);
+	if (u->kind == AUI_SIGNAL)
+		snprintf(title, sizeof(title), " Send %s%s to%s: ", action_sig_name(u->sig),
+			 u->sig == SIGQUIT ? " (thread dump)" : "", many);
+	else
+		snprintf(title, sizeof(title), " Restart%s by running: ", many);
+	int lines_each = u->kind == AUI_RESTART ? 2 : 1;
+	int want = (int)u->ntargets * lines_each;
+	int h = (want < room ? want : room) + 1;
+	int y = act_box(a, h, title);
+	for (size_t i = 0; i < u->ntargets && shown + lines_each <= room; i++, shown += lines_each) {
+		const struct aui_target *t = &u->targets[i];
+		action_describe(&t->p, u->boot_time, u->clk_tck, who, sizeof(who));
+		snprintf(line, sizeof(line), "  %s", who);
+		draw_text(y++, 0, COLS, line, A_NORMAL, false);
+		if (u->kind == AUI_RESTART) {
+			if (t->refused)
+				snprintf(line, sizeof(line), "    skipped: %s", t->refused);
+			else if (t->dup)
+				snprintf(line, sizeof(line), "    (same command as above, run once)");
+			else
+				snprintf(line, sizeof(line), "    $ %s", t->r.shown);
+			draw_text(y++, 0, COLS, line, t->refused ? draw_attr(a, TH_WARNING) : (int)A_BOLD, false);
+		}
+	}
+	if (shown / lines_each < (int)u->ntargets) {
+		snprintf(line, sizeof(line), "  ... and %zu more", u->ntargets - (size_t)(shown / lines_each));
+		draw_text(y - 1, 0, COLS, line, A_NORMAL, false);
+	}
+	draw_text(LINES - 1, 0, COLS, "y: yes, do it   any other key: cancel", draw_attr(a, TH_STATUS) | (int)A_BOLD,
+		  false);
+}
+
+static void draw_menu(struct app *a)
+{
+	struct act_ui *u = a->act;
+	int h = (int)action_nsigs + 1, room = LINES - 3;
+	char line[160];
+
+	if (h > room)
+		h = room;
+	int rows = h - 1, y = act_box(a, h, " Send which signal? (Enter: choose, Esc: cancel) ");
+	size_t top = u->menu_sel >= (size_t)rows ? u->menu_sel - (size_t)rows + 1 : 0;
+	for (int r = 0; r < rows && top + (size_t)r < action_nsigs; r++) {
+		const struct action_sig *s = &action_sigs[top + (size_t)r];
+		bool sel = top + (size_t)r == u->menu_sel;
+		snprintf(line, sizeof(line), " %2d %-6s %s", s->sig, s->name, s->what);
+		draw_text(y + r, 0, COLS, line, sel ? draw_attr(a, TH_SELECTED) : (int)A_NORMAL, false);
+	}
+}
+
+static void draw_messages(struct app *a)
+{
+	struct act_ui *u = a->act;
+	int h = LINES - 3 > 2 ? LINES - 3 : 2;
+	int y = act_box(a, h, " Messages (Up/Down/PgUp/PgDn scroll, Esc: close) ");
+
+	for (int r = 0; r < h - 1 && u->top + (size_t)r < u->nlines; r++)
+		draw_text(y + r, 0, COLS, u->lines[u->top + (size_t)r], A_NORMAL, false);
+}
+
+bool act_ui_draw(struct app *a)
+{
+	struct act_ui *u = a->act;
+
+	if (!u)
+		return false;
+	switch (u->mode) {
+	case AUI_CONFIRM:
+		draw_confirm(a);
+		return true;
+	case AUI_MENU:
+		draw_menu(a);
+		return true;
+	case AUI_MESSAGES:
+		draw_messages(a);
+		return true;
+	case AUI_NONE:
+		break;
+	}
+	return false;
+}
