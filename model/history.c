@@ -392,11 +392,13 @@ static void judge(struct history *h, struct hist_ent *e, unsigned nvals, unsigne
 		fit_col(h, e, nvals, HS_FDS, &ev.fd_fit);
 		ev.fd_grow_s = rising_s(h, e, 1);
 		st->fd_growth_per_min = ev.fd_fit.valid ? ev.fd_fit.slope_per_min : NAN;
-		st->exhaustion_eta_s = leak_eta_s(e->cur[HS_FDS], e->fd_limit, &ev.fd_fit);
+		st->exhaustion_eta_s = ev.fd_fit.valid || e->cur[HS_FDS] >= e->fd_limit
+					       ? leak_eta_s(e->cur[HS_FDS], e->fd_limit, &ev.fd_fit) : NAN;
 	}
 	st->close_wait_oldest_s = ev.cw_oldest_s;
 	st->close_wait_hosts = ev.cw_hosts;
 	st->span_s = e->count ? h->now - h->times[(e->last_seq + 1 - e->count) % h->cap] : 0;
+	ev.watched_s = st->span_s;
 	st->verdict = leak_judge(&ev, &h->o.leak, st->reason, sizeof(st->reason));
 }
 

@@ -44,7 +44,7 @@ int history_update(struct history *h, const struct snapshot *s);
 struct history_stats {
 	double fd_growth_per_min;          /* NAN when not known yet (or a port) */
 	double close_wait_growth_per_min;  /* NAN when not known yet */
-	double exhaustion_eta_s;           /* to RLIMIT_NOFILE; INFINITY = never */
+	double exhaustion_eta_s;           /* to RLIMIT_NOFILE; INFINITY = never, NAN = not known yet */
 	double close_wait_oldest_s;        /* 0 when there is no CLOSE_WAIT */
 	uint32_t close_wait_hosts;         /* distinct remote addresses (8 = 8 or more) */
 	double growth_per_min[ST_COUNT];   /* ports: per state; NAN when not known */

@@ -166,7 +166,7 @@ enum leak_verdict leak_judge(const struct leak_evidence *e, const struct leak_pa
 	} else if (e->new_per_min >= p->churn_new_per_min) {
 		snprintf(reason, size, "%.0f new sockets/min, count flat: short-lived connections", e->new_per_min);
 		return VERDICT_CHURN;
-	} else if (e->cw && e->cw_oldest_s < p->churn_age_s) {
+	} else if (e->cw && e->cw_oldest_s < p->churn_age_s && e->watched_s >= p->churn_age_s) {
 		snprintf(reason, size, "%u CLOSE_WAIT, oldest %s: being closed", e->cw, old);
 		return VERDICT_CHURN;
 	} else {

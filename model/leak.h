@@ -44,6 +44,7 @@ struct leak_evidence {
 	struct leak_fit fd_fit;
 	double fd_grow_s;
 	double new_per_min;       /* sockets first seen per minute: turnover */
+	double watched_s;         /* how long leaktop has watched: ages are at most this */
 };
 
 /* The thresholds of the diagnosis. leak_params_default() has the values the README

@@ -171,6 +171,7 @@ START_TEST(verdict_fast_changing_remote_ports_is_churn)
 		.has_fds = true,
 		.fd_fit = {.valid = true, .slope_per_min = 0.1, .span_s = 300, .n = 150},
 		.new_per_min = 600,
+		.watched_s = 300,
 	};
 	ck_assert_int_eq(leak_judge(&e, &p, why, sizeof(why)), VERDICT_CHURN);
 	ck_assert_msg(strstr(why, "600 new sockets/min"), "reason: %s", why);
@@ -178,6 +179,10 @@ START_TEST(verdict_fast_changing_remote_ports_is_churn)
 	e.new_per_min = 0;
 	ck_assert_int_eq(leak_judge(&e, &p, why, sizeof(why)), VERDICT_CHURN);
 	ck_assert_str_eq(why, "3 CLOSE_WAIT, oldest 200ms: being closed");
+	/* Right after leaktop starts every socket looks young: that is not evidence. */
+	e.watched_s = 2;
+	ck_assert_int_eq(leak_judge(&e, &p, why, sizeof(why)), VERDICT_OK);
+	ck_assert_str_eq(why, "3 CLOSE_WAIT, not growing");
 }
 END_TEST
 
