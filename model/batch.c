@@ -299,19 +299,24 @@ static void write_text(FILE *f, const struct snapshot *s, const struct history *
 	if (s->status[0])
 		fprintf(f, "Status: %s\n", s->status);
 
-	fprintf(f, "\n%7s %-10s %-16s %7s %7s %5s %7s %7s %7s %9s %9s %8s %6s %-7s\n", "PID", "USER", "COMMAND",
-		"FDS", "LIMIT", "FD%", "SOCKETS", "CLOSE_W", "ESTAB", "RECV-Q", "RSS_KB", "FD/MIN", "ETA", "VERDICT");
+	/* The history columns come last, and only once there is a history. */
+	fprintf(f, "\n%7s %-10s %-16s %7s %7s %5s %7s %7s %7s %9s %9s", "PID", "USER", "COMMAND", "FDS", "LIMIT",
+		"FD%", "SOCKETS", "CLOSE_W", "ESTAB", "RECV-Q", "RSS_KB");
+	fputs(h ? "   FD/MIN    ETA VERDICT\n" : "\n", f);
 	for (size_t i = 0; i < nprocs; i++) {
 		const struct proc_rec *p = &s->procs[procs[i]];
 		const struct history_stats *st = h ? history_proc(h, p->pid, p->start_time) : NULL;
 		char pct[8] = "-", rate[16], eta[16];
 		if (p->fds >= 0 && p->fd_limit && p->fd_limit != UINT64_MAX)
 			snprintf(pct, sizeof(pct), "%.0f", 100.0 * (double)p->fds / (double)p->fd_limit);
-		fprintf(f, "%7d %-10.10s %-16.16s %7lld %7s %5s %7u %7u %7u %9llu %9llu %8s %6s %-7s\n", p->pid,
-			p->user, p->comm, (long long)p->fds, fmt_limit(lim, sizeof(lim), p->fd_limit), pct, p->sockets,
+		fprintf(f, "%7d %-10.10s %-16.16s %7lld %7s %5s %7u %7u %7u %9llu %9llu", p->pid, p->user, p->comm,
+			(long long)p->fds, fmt_limit(lim, sizeof(lim), p->fd_limit), pct, p->sockets,
 			p->states[ST_CLOSE_WAIT], p->states[ST_ESTABLISHED], (unsigned long long)p->recv_q,
-			(unsigned long long)p->rss_kb, fmt_rate(rate, sizeof(rate), st ? st->fd_growth_per_min : NAN),
-			fmt_eta(eta, sizeof(eta), st), st ? leak_verdict_name(st->verdict) : "-");
+			(unsigned long long)p->rss_kb);
+		if (h)
+			fprintf(f, " %8s %6s %s", fmt_rate(rate, sizeof(rate), st ? st->fd_growth_per_min : NAN),
+				fmt_eta(eta, sizeof(eta), st), st ? leak_verdict_name(st->verdict) : "-");
+		fputc('\n', f);
 	}
 	for (size_t i = 0; h && i < nprocs; i++) {
 		const struct proc_rec *p = &s->procs[procs[i]];
@@ -320,8 +325,8 @@ static void write_text(FILE *f, const struct snapshot *s, const struct history *
 		text_reason(f, what, history_proc(h, p->pid, p->start_time));
 	}
 
-	fprintf(f, "\n%7s %-6s %7s %9s %7s %7s %-7s  %s\n", "PORT", "SIDE", "SOCKETS", "RECV-Q", "CW/MIN", "CW_AGE",
-		"VERDICT", "STATES");
+	fprintf(f, "\n%7s %-6s %7s %9s%s  %s\n", "PORT", "SIDE", "SOCKETS", "RECV-Q",
+		h ? "  CW/MIN  CW_AGE VERDICT" : "", "STATES");
 	size_t shown = 0;
 	for (size_t i = 0; i < s->nports && (!o->top || shown < o->top); i++) {
 		const struct port_agg *p = &s->ports[i];
@@ -332,10 +337,12 @@ static void write_text(FILE *f, const struct snapshot *s, const struct history *
 		char rate[16], age[16] = "-";
 		if (st && st->close_wait_oldest_s > 0)
 			leak_format_duration(age, sizeof(age), st->close_wait_oldest_s);
-		fprintf(f, "%7u %-6s %7u %9llu %7s %7s %-7s  ", p->port, p->side == SIDE_LOCAL ? "local" : "remote",
-			p->count, (unsigned long long)p->recv_q,
-			fmt_rate(rate, sizeof(rate), st ? st->growth_per_min[ST_CLOSE_WAIT] : NAN), age,
-			st ? leak_verdict_name(st->verdict) : "-");
+		fprintf(f, "%7u %-6s %7u %9llu", p->port, p->side == SIDE_LOCAL ? "local" : "remote", p->count,
+			(unsigned long long)p->recv_q);
+		if (h)
+			fprintf(f, " %7s %7s %-7s", fmt_rate(rate, sizeof(rate), st ? st->growth_per_min[ST_CLOSE_WAIT] : NAN),
+				age, st ? leak_verdict_name(st->verdict) : "-");
+		fputs("  ", f);
 		text_states(f, p->states);
 		if (p->states[ST_LISTEN])
 			fprintf(f, "; accept queue %u/%u", p->accept_q, p->accept_max);

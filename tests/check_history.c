@@ -2,6 +2,7 @@
  * socket ages and the memory bound. */
 #include "config.h"
 
+#include "model/batch.h"
 #include "model/history.h"
 #include "model/snapshot.h"
 
@@ -9,6 +10,7 @@
 #include <errno.h>
 #include <check.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +20,19 @@
 
 static struct snapshot *s;
 static struct history *h;
+static bool built; /* s holds the last refresh: the next record starts a new one */
+
+static void fresh(void)
+{
+	if (built)
+		snapshot_clear(s), built = false;
+}
 
 static void setup(void)
 {
 	s = snapshot_new();
 	h = history_new(NULL);
+	built = false;
 	ck_assert(s && h);
 }
 
@@ -34,6 +44,7 @@ static void teardown(void)
 
 static size_t add_proc(int32_t pid, uint64_t start, int64_t fds)
 {
+	fresh();
 	struct proc_rec *p = snapshot_add_proc(s);
 	p->pid = pid;
 	p->start_time = start;
@@ -47,6 +58,7 @@ static size_t add_proc(int32_t pid, uint64_t start, int64_t fds)
 static void add_sock(uint64_t cookie, unsigned state, uint16_t lport, uint16_t rport, uint8_t host, uint32_t rq,
 		     int proc)
 {
+	fresh();
 	struct sock_rec *k = snapshot_add_sock(s);
 	k->cookie = cookie;
 	k->inode = (uint32_t)cookie;
@@ -70,7 +82,7 @@ static void refresh(double t)
 	s->totals.file_max = 100000;
 	ck_assert_int_eq(snapshot_build(s), 0);
 	ck_assert_int_eq(history_update(h, s), 0);
-	snapshot_clear(s);
+	built = true;
 }
 
 /* One leaking server on 8080: 5 more CLOSE_WAIT from one host each 2 s refresh. */
@@ -118,6 +130,38 @@ START_TEST(leak_growing_close_wait_from_one_host)
 	n = history_port_series(h, 0, 8080, SIDE_LOCAL, ST_CLOSE_WAIT, t, v, 8);
 	ck_assert_uint_eq(n, 8);
 	ck_assert_double_eq(v[7], 150);
+}
+END_TEST
+
+/* What batch output makes of the same history: the JSON fields and the text columns. */
+START_TEST(batch_output_carries_the_figures)
+{
+	struct batch_opts o = {.format = FMT_JSON, .backlog_max = 0, .clk_tck = 100};
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	leaking_server(30);
+	ck_assert_ptr_nonnull(f = open_memstream(&out, &len));
+	ck_assert_int_eq(batch_write(f, s, h, &o), 0);
+	fclose(f);
+	ck_assert_msg(strstr(out, "\"fd_growth_per_min\": 150.00, \"close_wait_growth_per_min\": 150.00, "
+				 "\"exhaustion_eta_s\": 346, \"verdict\": \"leak\", \"verdict_reason\": \"CLOSE_WAIT +150/min"),
+		      "%s", out);
+	ck_assert_msg(strstr(out, "\"growth_per_min\": {\"CLOSE_WAIT\": 150.00, \"LISTEN\": 0.00}, \"verdict\": \"leak\""),
+		      "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\"close_wait_oldest_s\": 58.0"));
+	ck_assert_ptr_nonnull(strstr(out, "\"alerts\": []}"));
+	free(out);
+
+	o.format = FMT_TEXT;
+	ck_assert_ptr_nonnull(f = open_memstream(&out, &len));
+	ck_assert_int_eq(batch_write(f, s, h, &o), 0);
+	fclose(f);
+	ck_assert_msg(strstr(out, "  +150.0     5m leak\n"), "%s", out);
+	ck_assert_msg(strstr(out, "  pid 100 srv100         leak    CLOSE_WAIT +150/min for 58s"), "%s", out);
+	ck_assert_msg(strstr(out, "   8080 local      151     15150  +150.0     58s leak     150 CLOSE_WAIT"), "%s", out);
+	free(out);
 }
 END_TEST
 
@@ -271,6 +315,7 @@ static Suite *history_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, leak_growing_close_wait_from_one_host);
+	tcase_add_test(tc, batch_output_carries_the_figures);
 	tcase_add_test(tc, churn_fast_changing_remote_ports);
 	tcase_add_test(tc, pid_reuse_starts_a_new_history);
 	tcase_add_test(tc, socket_age_in_state);

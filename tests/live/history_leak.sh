@@ -12,6 +12,7 @@ judge() {
 	name=$1; shift
 	start_server --name "$name" "$@"
 	bg "$LEAKY" client --port "$PORT" --every 100 --count 150 --bytes 100
+	CLIENT_PID=$BG
 	# Some load first, so leaktop sees the server in motion from its first refresh.
 	wait_until 10 sh -c "[ \$(ss -tanH 'sport = :$PORT' | wc -l) -ge 5 ] || \
 		[ \$(ss -tanH state time-wait 'dport = :$PORT' | wc -l) -ge 5 ]" ||
@@ -34,7 +35,7 @@ assert_eq "the oldest CLOSE_WAIT has an age" true "$(j "$proc | .close_wait_olde
 assert_eq "time to EMFILE is finite" true "$(j "$proc | .exhaustion_eta_s > 0")"
 assert_eq "port $PORT's verdict" leak "$(j "$port | .verdict")"
 assert_eq "port $PORT's CLOSE_WAIT growth is positive" true "$(j "$port | .growth_per_min.CLOSE_WAIT > 0")"
-kill "$SERVER_PID"
+kill "$CLIENT_PID" "$SERVER_PID"
 
 judge oksrv --close
 j() { jq -r "$@" "$TMP/oksrv.json"; }
