@@ -232,7 +232,8 @@ int alerts_update(struct alerts *a, const struct snapshot *s, const struct histo
 	a->cur.n = a->events.n = 0;
 	if ((rc = check_procs(a, s, h)) || (rc = check_system(a, s)))
 		return rc;
-	qsort(a->cur.v, a->cur.n, sizeof(*a->cur.v), cmp_alert);
+	if (a->cur.n)
+		qsort(a->cur.v, a->cur.n, sizeof(*a->cur.v), cmp_alert);
 
 	/* Merge the two sorted sets: new ones fire, escalations fire, gone ones clear.
 	 * A level that falls (critical to warning) is kept quietly, so it can rise again. */
