@@ -327,6 +327,13 @@ static void update_socks(struct history *h, const struct snapshot *s)
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[i];
 		uint64_t key = sock_key(k);
+		/* The tables are far bigger than the cache and the probes random: ask for
+		 * the slots of a socket a few places ahead while this one is handled. */
+		if (i + 8 < s->nsocks) {
+			size_t ahead = mix64(sock_key(&s->socks[i + 8])) & (h->socks_size - 1);
+			__builtin_prefetch(&old[ahead]);
+			__builtin_prefetch(&tab[ahead], 1);
+		}
 		struct sock_slot *o = &old[sock_slot(old, h->socks_size, key)];
 		struct sock_slot *n = &tab[sock_slot(tab, h->socks_size, key)];
 		bool is_new = !o->key;
