@@ -26,6 +26,7 @@ struct alert_set {
 
 struct alerts {
 	struct alert_thresholds t;
+	struct view_filter filter;
 	struct alert_set cur, prev, events;
 	pid_t children[MAX_CHILDREN];
 	size_t nchildren;
@@ -78,6 +79,11 @@ struct alerts *alerts_new(const struct alert_thresholds *t)
 	else
 		alert_thresholds_default(&a->t);
 	return a;
+}
+
+void alerts_set_filter(struct alerts *a, const struct view_filter *f)
+{
+	a->filter = *f;
 }
 
 void alerts_free(struct alerts *a)
@@ -142,7 +148,7 @@ static int check_procs(struct alerts *a, const struct snapshot *s, const struct 
 	for (size_t i = 0; i < s->nprocs; i++) {
 		const struct proc_rec *p = &s->procs[i];
 		struct alert *e;
-		if (p->fds < 0)
+		if (p->fds < 0 || !view_proc_match(&a->filter, s, p))
 			continue;
 		if (p->fd_limit && p->fd_limit != UINT64_MAX) {
 			double pct = 100.0 * (double)p->fds / (double)p->fd_limit;
@@ -181,7 +187,7 @@ static int check_system(struct alerts *a, const struct snapshot *s)
 
 	for (size_t i = 0; i < s->nports; i++) {
 		const struct port_agg *p = &s->ports[i];
-		if (p->states[ST_CLOSE_WAIT] <= t->close_wait)
+		if (p->states[ST_CLOSE_WAIT] <= t->close_wait || !view_port_match(&a->filter, p))
 			continue;
 		struct alert *e = set_add(&a->cur);
 		if (!e)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "model/snapshot.h"
+#include "model/view.h"
 
 struct history;
 
@@ -56,6 +57,9 @@ struct alerts;
 
 /* NULL on ENOMEM. */
 struct alerts *alerts_new(const struct alert_thresholds *t);
+/* Only processes and ports that pass f (--pid, --port) raise alerts; the system-wide
+ * file_nr alert is not filtered. */
+void alerts_set_filter(struct alerts *a, const struct view_filter *f);
 /* Frees; children of alerts_run still running are left to init. */
 void alerts_free(struct alerts *a);
 

@@ -156,6 +156,11 @@ enum leak_verdict leak_judge(const struct leak_evidence *e, const struct leak_pa
 	} else if (e->cw >= p->cw_min && e->cw_oldest_s >= p->suspect_age_s) {
 		snprintf(reason, size, "%u CLOSE_WAIT, oldest %s", e->cw, old);
 		v = VERDICT_SUSPECT;
+	} else if (e->cw >= p->cw_min && e->watched_s < p->suspect_age_s && e->cw_oldest_s >= e->watched_s) {
+		/* A pile already there when leaktop started: its age is not known yet. */
+		snprintf(reason, size, "%u CLOSE_WAIT already there when watching began %s ago", e->cw,
+			 leak_format_duration(grow, sizeof(grow), e->watched_s));
+		v = VERDICT_SUSPECT;
 	} else if (e->has_fds && e->fd_fit.valid &&
 		   e->fd_fit.slope_per_min * e->fd_fit.span_s / 60.0 >= p->fd_growth_min) {
 		leak_format_duration(grow, sizeof(grow), e->fd_grow_s);

@@ -118,6 +118,18 @@ START_TEST(thresholds_are_settable_and_file_nr)
 }
 END_TEST
 
+START_TEST(filters_limit_alerts_to_the_chosen_processes)
+{
+	struct view_filter f = {0};
+	ck_assert_int_eq(view_filter_pids(&f, "43", NULL), 0);
+	alerts_set_filter(a, &f);
+	ck_assert_int_eq(refresh(950, 0), 0); /* pid 42 is not watched */
+	ck_assert_int_eq(view_filter_pids(&f, "42", NULL), 0);
+	alerts_set_filter(a, &f);
+	ck_assert_int_eq(refresh(950, 0), 1);
+}
+END_TEST
+
 START_TEST(eta_alert_from_history)
 {
 	struct history *h = history_new(NULL);
@@ -201,6 +213,7 @@ static Suite *alert_suite(void)
 	tcase_add_test(tc, fd_usage_fires_once_clears_and_fires_again);
 	tcase_add_test(tc, close_wait_per_process_and_port);
 	tcase_add_test(tc, thresholds_are_settable_and_file_nr);
+	tcase_add_test(tc, filters_limit_alerts_to_the_chosen_processes);
 	tcase_add_test(tc, eta_alert_from_history);
 	tcase_add_test(tc, alert_program_gets_env_without_a_shell);
 	suite_add_tcase(su, tc);

@@ -202,6 +202,13 @@ START_TEST(verdict_old_flat_close_wait_is_leak_and_quiet_is_ok)
 	ck_assert_str_eq(why, "120 CLOSE_WAIT never closed, oldest 40m");
 	e.cw_oldest_s = 90;
 	ck_assert_int_eq(leak_judge(&e, &p, why, sizeof(why)), VERDICT_SUSPECT);
+	/* Right after start, a pile that was already there is worth a look. */
+	e.cw_oldest_s = e.watched_s = 4;
+	ck_assert_int_eq(leak_judge(&e, &p, why, sizeof(why)), VERDICT_SUSPECT);
+	ck_assert_str_eq(why, "120 CLOSE_WAIT already there when watching began 4s ago");
+	/* Watched for 5 minutes and all young: they are being closed. */
+	e.watched_s = 300;
+	ck_assert_int_eq(leak_judge(&e, &p, why, sizeof(why)), VERDICT_CHURN);
 	memset(&e, 0, sizeof(e));
 	ck_assert_int_eq(leak_judge(&e, &p, why, sizeof(why)), VERDICT_OK);
 	ck_assert_str_eq(why, "no growth");

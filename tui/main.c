@@ -91,6 +91,7 @@ static int run_batch(const struct options *o, struct source *src)
 		status = 1;
 		goto out;
 	}
+	alerts_set_filter(a, &o->filter);
 	for (long i = 0; !stop_signal && (o->iterations == 0 || i < o->iterations); i++) {
 		char *cause = NULL;
 		int rc = source_next(src, s, &cause);
