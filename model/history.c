@@ -25,6 +25,7 @@ struct hist_ent {
 	double last_seen;
 	bool seen;                /* in this update */
 	uint64_t fd_limit;
+	uint32_t weight;          /* fds, or sockets on a port: who stays at the bound */
 	uint32_t cur[PROC_VALS > PORT_VALS ? PROC_VALS : PORT_VALS];
 	/* CLOSE_WAIT evidence of this update. */
 	double cw_oldest;
@@ -55,7 +56,7 @@ struct history {
 	struct history_opts o;
 	uint32_t cap;             /* samples per series */
 	uint64_t seq;
-	double base, now;
+	double base, now, prev_time; /* prev_time: the update before this one */
 	double *times;            /* by seq % cap */
 	double *file_nr;
 	uint64_t file_max;
@@ -65,6 +66,7 @@ struct history {
 	int cur;                  /* socks[cur] is the last update's */
 	size_t win_n;             /* samples inside the slope window */
 	int32_t *proc_ent;        /* snapshot proc index -> ent index */
+	struct by_weight *order;  /* procs by fds, biggest first */
 	size_t proc_ent_cap;
 	double *tbuf, *vbuf;      /* scratch for fits, cap each */
 };
@@ -427,68 +429,100 @@ static uint32_t sat32(uint64_t v)
 	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
-static void ent_begin(struct hist_ent *e, double now)
+static void ent_begin(struct hist_ent *e, double now, uint32_t weight)
 {
 	e->seen = true;
+	e->weight = weight;
 	e->last_seen = now;
 	memset(e->cur, 0, sizeof(e->cur));
 	e->cw_oldest = INFINITY;
 	e->cw_unread = e->nhosts = 0;
 }
 
-/* A new process when the set is full takes the place of the one with the fewest fds,
- * if it has more: the bound should keep the processes that could run out. The victim
- * is replaced in place, so the indices handed out in this update stay valid. */
-static struct hist_ent *admit_proc(struct history *h, const struct proc_rec *p, size_t done, size_t *victim)
+/* At the bound, a newcomer takes the place of an entity gone since an earlier update,
+ * else of the one with the smallest weight (fds, or sockets on a port) if it has
+ * more: the bound keeps what could run out. Only entities not seen yet in this
+ * update are candidates, so no index handed out in this update goes stale. *victim
+ * caches the candidate between calls. */
+static struct hist_ent *admit(struct history *h, struct hist_set *st, uint64_t ka, uint64_t kb, uint32_t weight,
+			      size_t *victim)
 {
-	struct hist_set *st = &h->procs;
-	struct hist_ent *e = set_add(st, (uint64_t)p->pid, p->start_time);
+	struct hist_ent *e = set_add(st, ka, kb);
 
-	if (e || !st->n)
+	if (e)
 		return e;
-	if (*victim == SIZE_MAX) {
-		*victim = 0;
-		for (size_t i = 1; i < st->n; i++)
-			if (st->ents[i].cur[HS_FDS] < st->ents[*victim].cur[HS_FDS])
+	if (*victim == SIZE_MAX || st->ents[*victim].seen) {
+		*victim = SIZE_MAX;
+		for (size_t i = 0; i < st->n; i++) {
+			const struct hist_ent *c = &st->ents[i];
+			if (c->seen)
+				continue;
+			if (*victim == SIZE_MAX) {
 				*victim = i;
+				continue;
+			}
+			const struct hist_ent *v = &st->ents[*victim];
+			bool c_gone = c->last_seen < h->prev_time, v_gone = v->last_seen < h->prev_time;
+			if ((c_gone && !v_gone) || (c_gone == v_gone && c->weight < v->weight))
+				*victim = i;
+		}
+		if (*victim == SIZE_MAX)
+			return NULL;
 	}
 	e = &st->ents[*victim];
-	if ((int64_t)e->cur[HS_FDS] >= p->fds)
+	if (e->last_seen >= h->prev_time && e->weight >= weight)
 		return NULL;
-	for (size_t i = 0; i < done; i++)
-		if (h->proc_ent[i] == (int32_t)*victim)
-			h->proc_ent[i] = -1;
 	free(e->ring);
 	memset(e, 0, sizeof(*e));
-	e->ka = (uint64_t)p->pid, e->kb = p->start_time;
+	e->ka = ka, e->kb = kb;
 	set_reindex(st);
 	*victim = SIZE_MAX;
 	return e;
 }
 
+struct by_weight {
+	uint32_t weight, idx;
+};
+
+static int cmp_weight_desc(const void *a, const void *b)
+{
+	const struct by_weight *x = a, *y = b;
+	if (x->weight != y->weight)
+		return x->weight > y->weight ? -1 : 1;
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
 static int update_procs(struct history *h, const struct snapshot *s)
 {
-	size_t victim = SIZE_MAX;
+	size_t victim = SIZE_MAX, n = 0;
 
 	if (s->nprocs > h->proc_ent_cap) {
 		int32_t *pe = realloc(h->proc_ent, s->nprocs * sizeof(*pe));
-		if (!pe)
+		struct by_weight *o = pe ? realloc(h->order, s->nprocs * sizeof(*o)) : NULL;
+		if (pe)
+			h->proc_ent = pe;
+		if (!o)
 			return -ENOMEM;
-		h->proc_ent = pe, h->proc_ent_cap = s->nprocs;
+		h->order = o, h->proc_ent_cap = s->nprocs;
 	}
 	for (size_t i = 0; i < h->procs.n; i++)
 		h->procs.ents[i].seen = false;
 	for (size_t i = 0; i < s->nprocs; i++) {
-		const struct proc_rec *p = &s->procs[i];
-		struct hist_ent *e = NULL;
 		h->proc_ent[i] = -1;
-		if (p->fds < 0)
+		if (s->procs[i].fds >= 0)
+			h->order[n++] = (struct by_weight){sat32((uint64_t)s->procs[i].fds), (uint32_t)i};
+	}
+	/* Biggest first: at the bound, a big newcomer meets the small ones still unseen. */
+	qsort(h->order, n, sizeof(*h->order), cmp_weight_desc);
+	for (size_t k = 0; k < n; k++) {
+		size_t i = h->order[k].idx;
+		const struct proc_rec *p = &s->procs[i];
+		struct hist_ent *e = set_find(&h->procs, (uint64_t)p->pid, p->start_time);
+		if (!e && !(e = admit(h, &h->procs, (uint64_t)p->pid, p->start_time, h->order[k].weight, &victim)))
 			continue;
-		if (!(e = set_find(&h->procs, (uint64_t)p->pid, p->start_time)) && !(e = admit_proc(h, p, i, &victim)))
-			continue;
-		ent_begin(e, h->now);
+		ent_begin(e, h->now, h->order[k].weight);
 		e->fd_limit = p->fd_limit;
-		e->cur[HS_FDS] = sat32((uint64_t)p->fds);
+		e->cur[HS_FDS] = h->order[k].weight;
 		e->cur[HS_SOCKETS] = p->sock_fds;
 		e->cur[HS_CLOSE_WAIT] = p->states[ST_CLOSE_WAIT];
 		e->cur[HS_RECV_Q] = sat32(p->recv_q);
@@ -500,16 +534,17 @@ static int update_procs(struct history *h, const struct snapshot *s)
 
 static void update_ports(struct history *h, const struct snapshot *s)
 {
+	size_t victim = SIZE_MAX;
+
 	for (size_t i = 0; i < h->ports.n; i++)
 		h->ports.ents[i].seen = false;
-	/* Ports come sorted by count, so at the bound the busiest ones have history. */
 	for (size_t i = 0; i < s->nports; i++) {
 		const struct port_agg *p = &s->ports[i];
 		uint64_t kb = p->port | (uint64_t)p->side << 16;
 		struct hist_ent *e = set_find(&h->ports, p->netns, kb);
-		if (!e && !(e = set_add(&h->ports, p->netns, kb)))
+		if (!e && !(e = admit(h, &h->ports, p->netns, kb, p->count, &victim)))
 			continue;
-		ent_begin(e, h->now);
+		ent_begin(e, h->now, p->count);
 		for (unsigned st = 1; st < ST_COUNT; st++)
 			e->cur[st - 1] = p->states[st];
 	}
@@ -554,6 +589,7 @@ int history_update(struct history *h, const struct snapshot *s)
 	if (!h->seq)
 		h->base = s->time;
 	h->seq++;
+	h->prev_time = h->seq > 1 ? h->now : s->time;
 	h->now = s->time;
 	h->times[h->seq % h->cap] = s->time;
 	h->file_nr[h->seq % h->cap] = (double)s->totals.file_alloc;
@@ -612,6 +648,7 @@ void history_free(struct history *h)
 	free(h->tbuf);
 	free(h->vbuf);
 	free(h->proc_ent);
+	free(h->order);
 	free(h);
 }
 
@@ -688,7 +725,7 @@ void history_file_stats(const struct history *h, double *growth_per_min, double 
 size_t history_memory(const struct history *h)
 {
 	size_t bytes = sizeof(*h) + 4 * h->cap * sizeof(double) + 2 * h->socks_size * sizeof(struct sock_slot) +
-		       h->proc_ent_cap * sizeof(int32_t);
+		       h->proc_ent_cap * (sizeof(int32_t) + 2 * sizeof(uint32_t));
 	const struct hist_set *sets[] = {&h->procs, &h->ports};
 
 	for (size_t k = 0; k < 2; k++) {

@@ -254,6 +254,24 @@ START_TEST(socket_table_grows_and_keeps_ages)
 }
 END_TEST
 
+START_TEST(ports_at_the_bound_keep_the_busy_ones)
+{
+	/* More quiet ports than the bound; then one starts piling up CLOSE_WAIT. */
+	for (int r = 0; r < 4; r++) {
+		size_t p = add_proc(500, 1, 400);
+		for (int i = 0; i < HISTORY_MAX_PORTS + 50; i++)
+			add_sock(1 + (uint64_t)i, ST_ESTABLISHED, (uint16_t)(1000 + i), 50000, 1, 0, (int)p);
+		for (int i = 0; r >= 2 && i < 20 * r; i++)
+			add_sock(100000 + (uint64_t)i, ST_CLOSE_WAIT, 9999, (uint16_t)(40000 + i), 1, 0, (int)p);
+		refresh(T0 + 2.0 * r);
+	}
+	ck_assert_ptr_nonnull(history_port(h, 0, 9999, SIDE_LOCAL));
+	double t[4], v[4];
+	ck_assert_uint_eq(history_port_series(h, 0, 9999, SIDE_LOCAL, ST_CLOSE_WAIT, t, v, 4), 2);
+	ck_assert_double_eq(v[1], 60);
+}
+END_TEST
+
 START_TEST(memory_stays_bounded)
 {
 	/* More processes than the bound, for longer than the rings hold (a 200 s span
@@ -320,6 +338,7 @@ static Suite *history_suite(void)
 	tcase_add_test(tc, pid_reuse_starts_a_new_history);
 	tcase_add_test(tc, socket_age_in_state);
 	tcase_add_test(tc, socket_table_grows_and_keeps_ages);
+	tcase_add_test(tc, ports_at_the_bound_keep_the_busy_ones);
 	tcase_add_test(tc, memory_stays_bounded);
 	tcase_add_test(tc, fast_refresh_keeps_at_most_the_bound);
 	suite_add_tcase(su, tc);
