@@ -610,6 +610,21 @@ int history_update(struct history *h, const struct snapshot *s)
 	return rc ? rc : rc2;
 }
 
+void history_clear(struct history *h)
+{
+	struct hist_set *sets[] = {&h->procs, &h->ports};
+
+	for (size_t k = 0; k < 2; k++) {
+		while (sets[k]->n)
+			set_remove(sets[k], sets[k]->n - 1);
+		set_reindex(sets[k]);
+	}
+	memset(h->socks[0], 0, h->socks_size * sizeof(*h->socks[0]));
+	memset(h->socks[1], 0, h->socks_size * sizeof(*h->socks[1]));
+	h->seq = 0;
+	h->base = h->now = h->prev_time = 0;
+}
+
 struct history *history_new(const struct history_opts *o)
 {
 	struct history *h = calloc(1, sizeof(*h));

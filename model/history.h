@@ -40,6 +40,12 @@ void history_free(struct history *h);
  * or -ENOMEM (the history stays usable, with this refresh partly missing). */
 int history_update(struct history *h, const struct snapshot *s);
 
+/* Forget everything, keeping the storage: for a replay that jumps back in time. */
+void history_clear(struct history *h);
+
+/* The queries below are cheap lookups of figures computed by history_update, except
+ * history_file_stats, which fits on the spot. One thread: they share scratch space. */
+
 /* The figures of one process or port, as of the last update. */
 struct history_stats {
 	double fd_growth_per_min;          /* NAN when not known yet (or a port) */

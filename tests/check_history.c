@@ -208,6 +208,25 @@ START_TEST(pid_reuse_starts_a_new_history)
 }
 END_TEST
 
+START_TEST(clear_starts_over)
+{
+	leaking_server(10);
+	history_clear(h);
+	ck_assert_ptr_null(history_proc(h, 100, 5000));
+	struct sock_rec k = {.cookie = 1000};
+	ck_assert_int_eq(history_sock_age(h, &k, NULL, NULL), -ENOENT);
+	/* A replay jumped back an hour: the figures come from the new samples only. */
+	for (int r = 0; r < 5; r++) {
+		add_proc(100, 5000, 50);
+		refresh(T0 - 3600 + 2.0 * r);
+	}
+	const struct history_stats *st = history_proc(h, 100, 5000);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_double_eq_tol(st->fd_growth_per_min, 0, 1e-9);
+	ck_assert_double_eq_tol(st->span_s, 8, 1e-9);
+}
+END_TEST
+
 START_TEST(socket_age_in_state)
 {
 	/* A connection, established for 10 s, then the peer closes it. */
@@ -336,6 +355,7 @@ static Suite *history_suite(void)
 	tcase_add_test(tc, batch_output_carries_the_figures);
 	tcase_add_test(tc, churn_fast_changing_remote_ports);
 	tcase_add_test(tc, pid_reuse_starts_a_new_history);
+	tcase_add_test(tc, clear_starts_over);
 	tcase_add_test(tc, socket_age_in_state);
 	tcase_add_test(tc, socket_table_grows_and_keeps_ages);
 	tcase_add_test(tc, ports_at_the_bound_keep_the_busy_ones);
