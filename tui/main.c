@@ -1,7 +1,9 @@
 /* leaktop: parse options, then run the dashboard or batch mode. */
 #include "config.h"
 
+#include "model/alert.h"
 #include "model/batch.h"
+#include "model/history.h"
 #include "model/snapshot.h"
 #include "sources/source.h"
 #include "tui/options.h"
@@ -46,9 +48,34 @@ static void pause_for(double secs)
 		;
 }
 
+/* This refresh's alert transitions: to stderr in text mode (JSON carries them in its
+ * "alerts" array), and to --alert-cmd once each. */
+static void report_alerts(const struct options *o, struct alerts *a)
+{
+	size_t n;
+	const struct alert *e = alerts_events(a, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		if (o->format == FMT_TEXT)
+			fprintf(stderr, "leaktop: alert %s %s: %s\n", alert_level_name(e[i].level),
+				alert_kind_name(e[i].kind), e[i].message);
+		char *cause = NULL;
+		if (o->alert_cmd[0] && alerts_run(a, o->alert_cmd, &e[i], &cause))
+			fprintf(stderr, "leaktop: %s\n", cause ? cause : "running the alert command failed");
+		free(cause);
+	}
+	alerts_reap(a, 0);
+}
+
 static int run_batch(const struct options *o, struct source *src)
 {
 	struct snapshot *s = snapshot_new();
+	struct history_opts ho;
+	history_opts_default(&ho);
+	ho.interval_s = o->delay;
+	ho.window_s = o->growth_window_min * 60;
+	struct history *h = history_new(&ho);
+	struct alerts *a = alerts_new(&o->alert);
 	struct batch_opts bo = {
 		.format = o->format,
 		.filter = o->filter,
@@ -56,11 +83,16 @@ static int run_batch(const struct options *o, struct source *src)
 		.backlog_max = o->backlog_max,
 		.boot_time = boot_time(o->proc_root),
 		.clk_tck = sysconf(_SC_CLK_TCK),
+		.alerts = a,
 	};
 	int status = 0;
 
-	if (!s)
-		return 1;
+	if (!s || !h || !a) {
+		fputs("leaktop: out of memory\n", stderr);
+		status = 1;
+		goto out;
+	}
+	alerts_set_filter(a, &o->filter);
 	for (long i = 0; !stop_signal && (o->iterations == 0 || i < o->iterations); i++) {
 		char *cause = NULL;
 		int rc = source_next(src, s, &cause);
@@ -71,15 +103,27 @@ static int run_batch(const struct options *o, struct source *src)
 			status = 1;
 		}
 		free(cause);
-		if ((rc = batch_write(stdout, s, NULL, &bo))) {
+		/* A partial refresh would read as sockets closing: history and alerts wait
+		 * for a whole one. */
+		if (rc == 0 && history_update(h, s))
+			fputs("leaktop: out of memory for history; growth figures are incomplete\n", stderr);
+		if (rc == 0 && alerts_update(a, s, h) < 0)
+			fputs("leaktop: out of memory for alerts\n", stderr);
+		if ((rc = batch_write(stdout, s, h, &bo))) {
 			if (rc != -EPIPE)
 				fprintf(stderr, "leaktop: writing output: %s\n", strerror(-rc));
 			status = rc == -EPIPE ? status : 1;
 			break;
 		}
+		report_alerts(o, a);
 		if (o->iterations == 0 || i + 1 < o->iterations)
 			pause_for(o->delay);
 	}
+out:
+	if (a)
+		alerts_reap(a, 1);
+	alerts_free(a);
+	history_free(h);
 	snapshot_free(s);
 	return status;
 }
