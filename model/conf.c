@@ -15,8 +15,14 @@
 const struct conf_key *conf_find(const struct conf_key *keys, size_t nkeys, const char *name)
 {
 	for (size_t i = 0; i < nkeys; i++)
-		if (!strcmp(keys[i].name, name))
+		if (keys[i].type != CONF_PREFIX && !strcmp(keys[i].name, name))
 			return &keys[i];
+	/* "restart.java" under a "restart." row: a name after the prefix. */
+	for (size_t i = 0; i < nkeys; i++) {
+		size_t n = strlen(keys[i].name);
+		if (keys[i].type == CONF_PREFIX && !strncmp(keys[i].name, name, n) && name[n])
+			return &keys[i];
+	}
 	return NULL;
 }
 
@@ -33,6 +39,8 @@ int conf_set(const struct conf_key *k, void *obj, const char *value, char **why)
 	double d;
 
 	switch (k->type) {
+	case CONF_PREFIX:
+		return 0; /* valid; read where it is used (conf_lookup_file) */
 	case CONF_STRING:
 		if (strlen(value) >= k->size)
 			return say(why, "value of %s is too long (at most %.0f characters)", k->name, (double)k->size - 1, 0);
@@ -85,6 +93,26 @@ static int fail(char **cause, const char *name, unsigned line, const char *what,
 	return -EINVAL;
 }
 
+/* Split a trimmed, non-comment line into key and value (quotes removed). Returns
+ * NULL, or what is wrong with the line. */
+static const char *split_line(char *line, char **key, char **value)
+{
+	char *eq = strchr(line, '=');
+
+	if (!eq)
+		return "expected 'key = value'";
+	*eq = '\0';
+	*key = trim(line);
+	*value = trim(eq + 1);
+	if (!**key)
+		return "expected a key before '='";
+	size_t vlen = strlen(*value);
+	/* Quotes keep leading or trailing spaces in a value. */
+	if (vlen >= 2 && (*value)[0] == '"' && (*value)[vlen - 1] == '"')
+		(*value)[vlen - 1] = '\0', (*value)++;
+	return NULL;
+}
+
 int conf_parse(const char *text, const char *name, const struct conf_key *keys, size_t nkeys, void *obj,
 		 char **cause)
 {
@@ -103,21 +131,12 @@ int conf_parse(const char *text, const char *name, const struct conf_key *keys, 
 		line = trim(line);
 		if (!*line || *line == '#')
 			continue;
-		char *eq = strchr(line, '=');
-		if (!eq) {
-			rc = fail(cause, name, lineno, "expected 'key = value'", line);
+		char *key, *value, *whole = strchr(line, '=') ? NULL : line;
+		const char *bad = split_line(line, &key, &value);
+		if (bad) {
+			rc = fail(cause, name, lineno, bad, whole);
 			break;
 		}
-		*eq = '\0';
-		char *key = trim(line), *value = trim(eq + 1);
-		if (!*key) {
-			rc = fail(cause, name, lineno, "expected a key before '='", NULL);
-			break;
-		}
-		size_t vlen = strlen(value);
-		/* Quotes keep leading or trailing spaces in a value. */
-		if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"')
-			value[vlen - 1] = '\0', value++;
 		const struct conf_key *k = valid_key(key) ? conf_find(keys, nkeys, key) : NULL;
 		if (!k) {
 			rc = fail(cause, name, lineno, "unknown key", key);
@@ -166,6 +185,29 @@ int conf_load(const char *path, bool must_exist, const struct conf_key *keys, si
 	else if (cause && asprintf(cause, "%s: %s", path, strerror(-rc)) < 0)
 		*cause = NULL;
 	free(text);
+	return rc;
+}
+
+int conf_lookup_file(const char *path, const char *key, char *value, size_t size, char **cause)
+{
+	FILE *f = fopen(path, "re");
+	char line[4096];
+	int rc = -ENOENT;
+
+	if (!f) {
+		rc = -errno;
+		if (rc != -ENOENT && cause && asprintf(cause, "%s: %s", path, strerror(-rc)) < 0)
+			*cause = NULL;
+		return rc;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *k, *v, *l = trim(line);
+		if (!*l || *l == '#' || split_line(l, &k, &v) || strcmp(k, key))
+			continue;
+		snprintf(value, size, "%s", v);
+		rc = 0;
+	}
+	fclose(f);
 	return rc;
 }
 

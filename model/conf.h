@@ -11,6 +11,8 @@ enum conf_type {
 	CONF_DOUBLE,   /* double, within [min, max] */
 	CONF_UINT,     /* uint32_t, within [min, max] */
 	CONF_STRING,   /* char[size], NUL-terminated */
+	CONF_PREFIX,   /* name "restart.": any key "restart.NAME" is valid; not stored,
+			* whoever needs one reads it with conf_lookup_file */
 };
 
 struct conf_key {
@@ -34,6 +36,12 @@ int conf_parse(const char *text, const char *name, const struct conf_key *keys, 
 /* Read and parse a file. A missing file is fine (0) unless must_exist. */
 int conf_load(const char *path, bool must_exist, const struct conf_key *keys, size_t nkeys, void *obj,
 		char **cause);
+
+/* The value of key in the file at path, as conf_parse reads it (the last one wins):
+ * copied to value, returns 0; -ENOENT when the file or the key is absent, other
+ * -errno with *cause when the file cannot be read. For keys read at the moment they
+ * are needed (restart.COMM), so an edit takes effect without restarting leaktop. */
+int conf_lookup_file(const char *path, const char *key, char *value, size_t size, char **cause);
 
 /* $XDG_CONFIG_HOME/leaktop/leaktop.conf, else $HOME/.config/leaktop/leaktop.conf;
  * malloc'd, NULL when neither is set. */

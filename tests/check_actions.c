@@ -578,7 +578,7 @@ START_TEST(test_restart_configured_no_shell)
 		 "%s --fast \"two words\" 'semi;colon|pipe' $(touch %s/pwned) >%s/redir * `id` \"$HOME\"", script,
 		 tmp, tmp);
 	conf_cmd = cmd;
-	ck_assert_msg(action_restart_resolve(&p, lookup, "restart.leakyjava", &r, &cause) == 0, "%s", cause);
+	ck_assert_msg(action_restart_resolve(&p, lookup, "restart.leakyjava", NULL, &r, &cause) == 0, "%s", cause);
 	ck_assert(!r.systemd);
 	ck_assert_str_eq(conf_key, "restart.leakyjava");
 	snprintf(want, sizeof(want),
@@ -613,7 +613,7 @@ START_TEST(test_restart_failure_and_stale)
 
 	strcpy(p.comm, "app");
 	conf_cmd = script;
-	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.app", &r, &cause), 0);
+	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.app", NULL, &r, &cause), 0);
 	ck_assert_int_ne(action_do_restart(NULL, &p, &r, &out, &line), 0);
 	ck_assert_ptr_nonnull(strstr(line, "FAILED: exit 3: done"));
 	free(line);
@@ -640,7 +640,7 @@ START_TEST(test_restart_resolution)
 	strcpy(p.comm, "java");
 	strcpy(p.unit, "jetty.service");
 	conf_cmd = "/usr/local/bin/restart-jetty --fast";
-	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.java", &r, &cause), 0);
+	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.java", NULL, &r, &cause), 0);
 	ck_assert(r.systemd);
 	ck_assert_str_eq(r.argv[0], "systemctl");
 	ck_assert_str_eq(r.argv[1], "restart");
@@ -651,7 +651,7 @@ START_TEST(test_restart_resolution)
 
 	/* A scope (a login session) cannot be restarted: the configured command is used. */
 	strcpy(p.unit, "session-3.scope");
-	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.java", &r, &cause), 0);
+	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.java", NULL, &r, &cause), 0);
 	ck_assert(!r.systemd);
 	ck_assert_str_eq(r.shown, "/usr/local/bin/restart-jetty --fast");
 	action_restart_release(&r);
@@ -660,16 +660,23 @@ START_TEST(test_restart_resolution)
 	setenv("HOME", "/home/oncall", 1);
 	unsetenv("XDG_CONFIG_HOME");
 	p.unit[0] = '\0';
-	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.other", &r, &cause), -ENOENT);
+	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.other", NULL, &r, &cause), -ENOENT);
 	ck_assert_ptr_nonnull(strstr(cause, "not in a systemd service"));
 	ck_assert_ptr_nonnull(strstr(cause, "/home/oncall/.config/leaktop/leaktop.conf: restart.java = "));
 	ck_assert_ptr_null(r.argv);
 	free(cause);
 	cause = NULL;
+	/* Started with --config=FILE: that file is named; with --no-config, said so. */
+	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.other", "/etc/lt.conf", &r, &cause), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(cause, "Add a line to /etc/lt.conf: restart.java = "));
+	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.other", "", &r, &cause), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(cause, "without --no-config"));
+	free(cause);
+	cause = NULL;
 
 	/* A configured command that does not parse. */
 	conf_cmd = "restart 'oops";
-	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.java", &r, &cause), -EINVAL);
+	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.java", NULL, &r, &cause), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(cause, "unterminated"));
 	free(cause);
 	cause = NULL;
@@ -677,7 +684,7 @@ START_TEST(test_restart_resolution)
 	/* Never pid 1, even with a unit. */
 	p.pid = 1;
 	strcpy(p.unit, "init.service");
-	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.java", &r, &cause), -EPERM);
+	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.java", NULL, &r, &cause), -EPERM);
 	free(cause);
 }
 END_TEST

@@ -23,6 +23,7 @@ static const struct conf_key keys[] = {
 	{"ratio", CONF_DOUBLE, offsetof(struct demo, ratio), 0, 0, 1},
 	{"count", CONF_UINT, offsetof(struct demo, count), 0, 1, 1000},
 	{"restart.java", CONF_STRING, offsetof(struct demo, name), sizeof(((struct demo *)0)->name), 0, 0},
+	{"exec.", CONF_PREFIX, 0, 0, 0, 0},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -64,6 +65,9 @@ START_TEST(broken_lines_name_file_and_line)
 	broken("ratio =\n", "/etc/x.conf:1: ratio: expected a number from 0 to 1");
 	broken("restart.java = toolongvalue\n", "/etc/x.conf:1: value of restart.java is too long (at most 7 characters)");
 	broken("= 3\n", "/etc/x.conf:1: expected a key before '='");
+	/* A prefix row takes prefix.NAME, not the prefix alone. */
+	broken("exec. = x\n", "/etc/x.conf:1: unknown key: exec.");
+	broken("exec.a b = x\n", "/etc/x.conf:1: unknown key: exec.a b");
 }
 END_TEST
 
@@ -122,6 +126,36 @@ START_TEST(options_read_the_file_and_the_command_line_wins)
 }
 END_TEST
 
+/* restart.COMM lines (any COMM) do not stop leaktop, and are read at the moment a
+ * restart is asked for, the last one winning, with the parser's quote rule. */
+START_TEST(prefix_keys_accepted_and_looked_up)
+{
+	struct options o;
+	char *cause = NULL, arg[96], value[256];
+	write_conf("alert.fd_warn = 50\nrestart.java = /usr/local/bin/restart-jetty --fast\n"
+		   "restart.python3 = systemctl restart 'my app'\nrestart.java = /opt/rj \"two words\"\n"
+		   "restart.node = \"  /opt/spaced  \"\n");
+	snprintf(arg, sizeof(arg), "--config=%s", conf_path);
+	char *argv[] = {"leaktop", "-b", arg, NULL};
+	ck_assert_msg(options_parse(&o, 3, argv, &cause) == 0, "%s", cause);
+	ck_assert_str_eq(o.config_path, conf_path);
+	ck_assert_int_eq(conf_lookup_file(o.config_path, "restart.java", value, sizeof(value), &cause), 0);
+	ck_assert_str_eq(value, "/opt/rj \"two words\"");
+	ck_assert_int_eq(conf_lookup_file(o.config_path, "restart.python3", value, sizeof(value), &cause), 0);
+	ck_assert_str_eq(value, "systemctl restart 'my app'");
+	ck_assert_int_eq(conf_lookup_file(o.config_path, "restart.node", value, sizeof(value), &cause), 0);
+	ck_assert_str_eq(value, "  /opt/spaced  ");
+	ck_assert_int_eq(conf_lookup_file(o.config_path, "restart.perl", value, sizeof(value), &cause), -ENOENT);
+	ck_assert_int_eq(conf_lookup_file("/nonexistent/x.conf", "restart.java", value, sizeof(value), &cause),
+			 -ENOENT);
+	ck_assert_ptr_null(cause);
+	unlink(conf_path);
+	char *argv2[] = {"leaktop", "-b", "--no-config", NULL};
+	ck_assert_int_eq(options_parse(&o, 3, argv2, &cause), 0);
+	ck_assert_str_eq(o.config_path, "");
+}
+END_TEST
+
 START_TEST(options_report_a_broken_config_line)
 {
 	struct options o;
@@ -152,6 +186,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, default_path_follows_xdg);
 	tcase_add_test(tc, options_read_the_file_and_the_command_line_wins);
 	tcase_add_test(tc, options_report_a_broken_config_line);
+	tcase_add_test(tc, prefix_keys_accepted_and_looked_up);
 	suite_add_tcase(su, tc);
 	return su;
 }

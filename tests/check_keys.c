@@ -41,10 +41,18 @@ START_TEST(htop_and_top_keys)
 	ck_assert_int_eq(keys_lookup(KEY_F(4)), ACT_FILTER);
 	ck_assert_int_eq(keys_lookup(KEY_F(6)), ACT_SORT_NEXT);
 	ck_assert_int_eq(keys_lookup('I'), ACT_INVERT);
-	ck_assert_int_eq(keys_lookup(' '), ACT_PAUSE);
 	ck_assert_int_eq(keys_lookup(27), ACT_BACK);
-	/* Kept free for the actions and replay issues. */
-	static const int reserved[] = {'D', 'R', 'k', KEY_F(9), '[', ']', '{', '}', 'g', '+', '-'};
+	/* Process actions, as in htop: Space tags (and pauses outside the processes
+	 * pane), k and F9 signal; p pauses everywhere. */
+	ck_assert_int_eq(keys_lookup(' '), ACT_TAG);
+	ck_assert_int_eq(keys_lookup('p'), ACT_PAUSE);
+	ck_assert_int_eq(keys_lookup('D'), ACT_DUMP);
+	ck_assert_int_eq(keys_lookup('R'), ACT_RESTART);
+	ck_assert_int_eq(keys_lookup('k'), ACT_SIGNAL);
+	ck_assert_int_eq(keys_lookup(KEY_F(9)), ACT_SIGNAL);
+	ck_assert_int_eq(keys_lookup('U'), ACT_UNTAG);
+	/* Kept free for the replay issue. */
+	static const int reserved[] = {'[', ']', '{', '}', 'g', '+', '-'};
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
 		ck_assert_int_eq(keys_lookup(reserved[i]), ACT_NONE);
 }

@@ -6,7 +6,9 @@
 #include "tui/actions.h"
 #include "tui/tui.h"
 #include "model/snapshot.h"
+#include "model/conf.h"
 #include "model/text.h"
+#include "tui/options.h"
 
 #include <curses.h>
 #include <errno.h>
@@ -301,38 +303,23 @@ static bool take_targets(struct app *a, const char *what)
 
 /* --- the config lookup -------------------------------------------------------------- */
 
-/* `key = value` lines of leaktop.conf, '#' comments. Read at the moment of a restart,
- * so an edit takes effect without restarting leaktop. */
+/* restart.COMM from the configuration file leaktop started with, read now, so an
+ * edit takes effect without restarting leaktop. */
 static const char *conf_lookup(void *ctx, const char *key)
 {
-	struct act_ui *u = ctx;
-	char path[4096], line[1200];
-	const char *found = NULL;
-	FILE *f;
+	struct app *a = ctx;
+	char *cause = NULL;
+	int rc;
 
-	action_config_path(path, sizeof(path));
-	if (!(f = fopen(path, "re")))
+	if (!a->o->config_path[0])
 		return NULL;
-	while (fgets(line, sizeof(line), f)) {
-		char *s = line, *eq, *k_end, *v;
-		line[strcspn(line, "\r\n")] = '\0';
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (*s == '#' || !(eq = strchr(s, '=')))
-			continue;
-		for (k_end = eq; k_end > s && (k_end[-1] == ' ' || k_end[-1] == '\t'); k_end--)
-			;
-		if ((size_t)(k_end - s) != strlen(key) || strncmp(s, key, (size_t)(k_end - s)))
-			continue;
-		for (v = eq + 1; *v == ' ' || *v == '\t'; v++)
-			;
-		for (char *e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t'); e--)
-			e[-1] = '\0';
-		snprintf(u->conf_value, sizeof(u->conf_value), "%s", v);
-		found = u->conf_value; /* the last one wins */
+	rc = conf_lookup_file(a->o->config_path, key, a->act->conf_value, sizeof(a->act->conf_value), &cause);
+	if (rc && cause) {
+		char ts[16];
+		add_message(a->act, stamp(ts), cause, strlen(cause));
 	}
-	fclose(f);
-	return found;
+	free(cause);
+	return rc ? NULL : a->act->conf_value;
 }
 
 /* --- starting an action ------------------------------------------------------------- */
@@ -385,7 +372,7 @@ void act_ui_restart(struct app *a)
 		return;
 	for (size_t i = 0; i < u->ntargets; i++) {
 		struct aui_target *t = &u->targets[i];
-		int rc = action_restart_resolve(&t->p, conf_lookup, u, &t->r, &t->refused);
+		int rc = action_restart_resolve(&t->p, conf_lookup, a, a->o->config_path, &t->r, &t->refused);
 		if (rc && !t->refused)
 			t->refused = strdup("cannot be restarted");
 		if (t->refused) {

@@ -476,7 +476,7 @@ static bool restartable_unit(const char *unit)
 	return true;
 }
 
-int action_restart_resolve(const struct proc_rec *p, action_lookup_fn lookup, void *ctx,
+int action_restart_resolve(const struct proc_rec *p, action_lookup_fn lookup, void *ctx, const char *conf_path,
 			   struct action_restart *r, char **cause)
 {
 	char key[16 + PROC_COMM_MAX], conf[PATH_MAX];
@@ -498,7 +498,12 @@ int action_restart_resolve(const struct proc_rec *p, action_lookup_fn lookup, vo
 		snprintf(key, sizeof(key), "restart.%s", p->comm);
 		cmd = lookup ? lookup(ctx, key) : NULL;
 		if (!cmd) {
-			action_config_path(conf, sizeof(conf));
+			if (conf_path && !*conf_path)
+				snprintf(conf, sizeof(conf), "leaktop.conf (and run leaktop without --no-config)");
+			else if (conf_path)
+				snprintf(conf, sizeof(conf), "%s", conf_path);
+			else
+				action_config_path(conf, sizeof(conf));
 			set_cause(cause,
 				  "no way to restart %s (pid %d): it is not in a systemd service, and no restart "
 				  "command is configured. Add a line to %s: %s = /path/to/command args",

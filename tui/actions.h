@@ -81,8 +81,9 @@ struct action_restart {
 
 /* How p restarts: "systemctl restart UNIT" when p runs in a systemd .service unit,
  * else the command configured as "restart.COMM = ..." (COMM is p->comm), else
- * -ENOENT with *cause naming the config file and the exact line to add. */
-int action_restart_resolve(const struct proc_rec *p, action_lookup_fn lookup, void *ctx,
+ * -ENOENT with *cause naming the config file (conf_path; NULL: the default one; "":
+ * none is read, --no-config) and the exact line to add. */
+int action_restart_resolve(const struct proc_rec *p, action_lookup_fn lookup, void *ctx, const char *conf_path,
 			   struct action_restart *r, char **cause);
 void action_restart_release(struct action_restart *r);
 

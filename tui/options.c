@@ -86,6 +86,8 @@ const struct conf_key options_conf_keys[] = {
 	{"alert.file_nr", CONF_DOUBLE, OPT_FIELD(alert.file_nr_pct), 0, 1, 100},
 	{"alert.cmd", CONF_STRING, OPT_FIELD(alert_cmd), sizeof(((struct options *)0)->alert_cmd), 0, 0},
 	{"history.window_minutes", CONF_DOUBLE, OPT_FIELD(growth_window_min), 0, 0.1, 1440},
+	/* restart.COMM = command: read when a restart is asked for (tui/actions.c). */
+	{"restart.", CONF_PREFIX, 0, 0, 0, 0},
 };
 const size_t options_conf_nkeys = sizeof(options_conf_keys) / sizeof(options_conf_keys[0]);
 
@@ -183,12 +185,17 @@ static int load_config(struct options *o, int argc, char **argv, char **cause)
 		else if (!strcmp(argv[i], "--no-config"))
 			skip = true;
 	}
+	o->config_path[0] = '\0';
 	if (skip)
 		return 0;
-	if (path)
+	if (path) {
+		snprintf(o->config_path, sizeof(o->config_path), "%s", path);
 		return conf_load(path, true, options_conf_keys, options_conf_nkeys, o, cause) ? -EINVAL : 0;
+	}
 	char *def = conf_default_path();
 	int rc = def ? conf_load(def, false, options_conf_keys, options_conf_nkeys, o, cause) : 0;
+	if (def)
+		snprintf(o->config_path, sizeof(o->config_path), "%s", def);
 	free(def);
 	return rc ? -EINVAL : 0;
 }

@@ -25,6 +25,9 @@ struct options {
 	struct alert_thresholds alert;
 	double growth_window_min; /* the slope window */
 	char alert_cmd[1024];     /* run per alert transition in batch mode; "" = none */
+	/* The configuration file in use ("" with --no-config or no home): restart.COMM
+	 * commands are read from it when a restart is asked for (tui/act_ui.c). */
+	char config_path[4096];
 };
 
 /* The keys of leaktop.conf, fields of struct options: a new setting is one row. */

@@ -8,7 +8,7 @@ need_root
 need tmux
 
 SOCK="$TMP/tmux.sock"
-trap 'tmux -S "$SOCK" kill-server 2>/dev/null; cleanup' EXIT
+trap 'tmux -S "$SOCK" kill-server 2>/dev/null || true; cleanup' EXIT
 export HOME="$TMP/home"
 unset XDG_STATE_HOME XDG_CONFIG_HOME
 mkdir -p "$HOME/.config/leaktop"
