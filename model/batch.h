@@ -3,6 +3,7 @@
 #ifndef LEAKTOP_BATCH_H
 #define LEAKTOP_BATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -20,6 +21,7 @@ struct batch_opts {
 	size_t backlog_max;  /* sockets in the backlog list */
 	double boot_time;    /* unix seconds at boot, to turn start ticks into times */
 	long clk_tck;
+	bool sockets;        /* json: a "sockets" array with every socket and its holders */
 };
 
 /* "text" / "json" -> format, or -1. */

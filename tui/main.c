@@ -55,6 +55,7 @@ static int run_batch(const struct options *o, struct source *src)
 		.backlog_max = o->backlog_max,
 		.boot_time = boot_time(o->proc_root),
 		.clk_tck = sysconf(_SC_CLK_TCK),
+		.sockets = o->sockets,
 	};
 	int status = 0;
 
@@ -76,8 +77,16 @@ static int run_batch(const struct options *o, struct source *src)
 			status = rc == -EPIPE ? status : 1;
 			break;
 		}
-		if (o->iterations == 0 || i + 1 < o->iterations)
+		if (o->iterations && i + 1 >= o->iterations)
+			break;
+		if (o->step) {
+			/* --step (tests): the next refresh when a line arrives; EOF ends. */
+			char line[64];
+			if (!fgets(line, sizeof(line), stdin))
+				break;
+		} else {
 			pause_for(o->delay);
+		}
 	}
 	snapshot_free(s);
 	return status;
@@ -112,6 +121,7 @@ int main(int argc, char **argv)
 		free(cause);
 		return 1;
 	}
+	live_source_full_scan(src, o.full_scan);
 	rc = run_batch(&o, src);
 	source_free(src);
 	return rc;

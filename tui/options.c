@@ -32,6 +32,8 @@ void options_usage(FILE *f)
 	      "      --top=N               processes and ports listed; default 20 for text,\n"
 	      "                            0 (all) for json\n"
 	      "      --backlog=N           sockets listed by Recv-Q; default 10 for text, 100 for json\n"
+	      "      --sockets             json: add a \"sockets\" array with every socket and the\n"
+	      "                            processes and fds that hold it\n"
 	      "\n"
 	      "Filters:\n"
 	      "  -p, --pid=PID[,PID...]    only these processes and the sockets they hold\n"
@@ -48,7 +50,7 @@ void options_usage(FILE *f)
 	      f);
 }
 
-enum { OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT };
+enum { OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT, OPT_SOCKETS, OPT_FULL_SCAN, OPT_STEP };
 
 static const struct option long_options[] = {
 	{"batch", no_argument, NULL, 'b'},
@@ -60,6 +62,10 @@ static const struct option long_options[] = {
 	{"pid", required_argument, NULL, 'p'},
 	{"port", required_argument, NULL, 'P'},
 	{"proc-root", required_argument, NULL, OPT_PROC_ROOT},
+	{"sockets", no_argument, NULL, OPT_SOCKETS},
+	/* Not in --help: for the tests that check the incremental fd map. */
+	{"full-scan", no_argument, NULL, OPT_FULL_SCAN},
+	{"step", no_argument, NULL, OPT_STEP},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{0},
@@ -134,6 +140,15 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 			break;
 		case OPT_PROC_ROOT:
 			o->proc_root = optarg;
+			break;
+		case OPT_SOCKETS:
+			o->sockets = true;
+			break;
+		case OPT_FULL_SCAN:
+			o->full_scan = true;
+			break;
+		case OPT_STEP:
+			o->step = true;
 			break;
 		case 'h':
 			options_usage(stdout);

@@ -17,6 +17,9 @@ struct options {
 	size_t top;               /* rows per list in batch output; 0 = all */
 	size_t backlog_max;
 	const char *proc_root;    /* "/proc"; tests point it at a fake tree */
+	bool sockets;             /* json: list every socket with its holders (--sockets) */
+	bool full_scan;           /* hidden --full-scan: readlink every fd every refresh */
+	bool step;                /* hidden --step: refresh when a line arrives on stdin */
 };
 
 /* Fill o from argv. Returns 0 to run, 1 when --help or --version was printed (exit 0),
