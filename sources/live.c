@@ -102,7 +102,11 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 		}
 		free(l->dump_why), l->dump_why = NULL;
 	}
-	if ((rc = snapshot_build(s))) {
+	/* What the dump says changed under known fd numbers is read again now, and the
+	 * join redone, so no refresh shows last refresh's owners. */
+	if ((rc = snapshot_build(s)) == 0 && l->diag && procscan_recheck(l->scan, s) == 1)
+		rc = snapshot_build(s);
+	if (rc) {
 		status_add(s, "join", strerror(-rc));
 		ret = rc;
 	} else {
