@@ -389,7 +389,12 @@ int snapshot_build(struct snapshot *s)
 		if (cmp_proc(&s->procs[i - 1], &s->procs[i]) >= 0)
 			return -EINVAL;
 	if (s->nowners)
-		qsort(s->owners, s->nowners, sizeof(*s->owners), cmp_owner);
+		/* procscan hands them over in order already: check before paying for a sort. */
+	for (size_t i = 1; i < s->nowners; i++)
+		if (cmp_owner(&s->owners[i - 1], &s->owners[i]) > 0) {
+			qsort(s->owners, s->nowners, sizeof(*s->owners), cmp_owner);
+			break;
+		}
 	for (size_t i = 0; i < s->nprocs; i++) {
 		struct proc_rec *p = &s->procs[i];
 		p->sock_fds = p->sockets = 0;

@@ -29,6 +29,8 @@ struct live_source {
 	struct snapshot *target;
 	char *dump_why;
 	int dump_rc;
+	double dump_ms;
+	bool timing;      /* LEAKTOP_TIMING set: each refresh's phases to stderr */
 };
 
 static double now_mono(void)
@@ -50,7 +52,9 @@ static void *dump_run(void *arg)
 {
 	struct live_source *l = arg;
 
+	double t0 = now_mono();
 	l->dump_rc = sockdiag_dump_tcp(l->diag, l->target, 0, &l->dump_why);
+	l->dump_ms = (now_mono() - t0) * 1000.0;
 	return NULL;
 }
 
@@ -82,6 +86,7 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 			dump_run(l);
 	}
 
+	double t_scan = now_mono();
 	if (l->full_scan)
 		procscan_full_rescan(l->scan);
 	if ((rc = procscan_scan(l->scan, s, &why))) {
@@ -89,6 +94,8 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 		ret = rc;
 	}
 	free(why), why = NULL;
+	t_scan = now_mono() - t_scan;
+	double t_join = now_mono();
 
 	if (!l->diag) {
 		status_add(s, "sockets", l->diag_cause);
@@ -104,8 +111,16 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	}
 	/* What the dump says changed under known fd numbers is read again now, and the
 	 * join redone, so no refresh shows last refresh's owners. */
-	if ((rc = snapshot_build(s)) == 0 && l->diag && procscan_recheck(l->scan, s) == 1)
-		rc = snapshot_build(s);
+	double t_wait = now_mono() - t_join, t_recheck = 0, t_build = now_mono();
+	int rechecked = 0;
+	if ((rc = snapshot_build(s)) == 0 && l->diag) {
+		t_recheck = now_mono();
+		rechecked = procscan_recheck(l->scan, s);
+		t_recheck = now_mono() - t_recheck;
+		if (rechecked == 1)
+			rc = snapshot_build(s);
+	}
+	t_build = now_mono() - t_build - t_recheck;
 	if (rc) {
 		status_add(s, "join", strerror(-rc));
 		ret = rc;
@@ -113,6 +128,11 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 		procscan_note_dump(l->scan, s);
 	}
 	s->refresh_ms = (now_mono() - t0) * 1000.0;
+	if (l->timing)
+		fprintf(stderr, "leaktop: refresh %llu: %.1f ms: scan %.1f, dump %.1f (waited %.1f more), "
+			"join %.1f, recheck %.1f%s, %zu sockets, %zu socket fds\n", (unsigned long long)s->tick,
+			s->refresh_ms, t_scan * 1e3, l->dump_ms, t_wait * 1e3, t_build * 1e3, t_recheck * 1e3,
+			rechecked == 1 ? " (joined again)" : "", s->nsocks, s->nowners);
 	if (ret && cause)
 		*cause = strdup(s->status);
 	return ret;
@@ -142,6 +162,7 @@ int live_source_new(struct source **out, const char *proc_root, char **cause)
 		return -ENOMEM;
 	l->base.ops = &live_ops;
 	l->base.live = true;
+	l->timing = getenv("LEAKTOP_TIMING") != NULL;
 	if ((rc = procscan_new(&l->scan, proc_root, cause))) {
 		free(l);
 		return rc;

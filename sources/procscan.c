@@ -301,6 +301,7 @@ struct procscan {
 	size_t dents_size;
 	struct inoset unowned[2];
 	int unowned_cur;
+	bool unowned_searched;      /* recheck read every candidate fd for the unowned */
 	/* The first unexpected error of this scan. */
 	int err;
 	char *err_cause;
@@ -875,7 +876,8 @@ void procscan_note_dump(struct procscan *p, const struct snapshot *s)
 				was = prev->vals[h];
 		}
 		uint8_t *v = inoset_slot(cur, k->inode, &found);
-		*v = was ? UNOWNED_CHECKED : UNOWNED_SEEN;
+		/* A recheck that read every fd of the uid's processes did this already. */
+		*v = was || p->unowned_searched ? UNOWNED_CHECKED : UNOWNED_SEEN;
 		if (was != UNOWNED_SEEN)
 			continue;
 		size_t u = 0;
@@ -889,6 +891,7 @@ void procscan_note_dump(struct procscan *p, const struct snapshot *s)
 		}
 	}
 	p->unowned_cur = !p->unowned_cur;
+	p->unowned_searched = false;
 	if (all) {
 		p->full = true;
 		return;
@@ -906,7 +909,7 @@ void procscan_note_dump(struct procscan *p, const struct snapshot *s)
 
 /* Readlinks one recheck may spend looking for the holders of sockets no process
  * holds; past it, note_dump's reread at the next scan finds them instead. */
-#define RECHECK_MAX 4096
+#define RECHECK_MAX 2048
 #define RECHECK_UIDS_MAX 16
 
 static int cmp_u32(const void *a, const void *b)
@@ -941,6 +944,16 @@ static int open_fd_dir(struct procscan *p, int32_t pid)
 	char path[32];
 	snprintf(path, sizeof(path), "%" PRId32 "/fd", pid);
 	return openat(p->rootfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+static bool inoset_has(const struct inoset *t, uint32_t ino)
+{
+	if (!t->cap)
+		return false;
+	size_t h = ino_hash(ino) & (t->cap - 1);
+	while (t->keys[h] && t->keys[h] != ino)
+		h = (h + 1) & (t->cap - 1);
+	return t->keys[h] == ino;
 }
 
 /* Is inode one of the (sorted) unowned ones? */
@@ -985,9 +998,34 @@ int procscan_recheck(struct procscan *p, struct snapshot *s)
 		i = end;
 	}
 
-	/* (b) A socket no process holds yet: a new socket at an fd number we know as
-	 * something else. Its holder runs as the socket's uid; look at that uid's fds,
-	 * those not known as TCP sockets first, until all are found or the budget ends. */
+	/* (c) A socket held by several (pid, fd): shared after fork, or handed over with
+	 * the old holder's fd now something else, which nothing else would show (the
+	 * socket is still in the dump). Few in steady state: read them all again. */
+	for (size_t i = 0; i < s->nowners; i++) {
+		const struct sock_owner *o = &s->owners[i];
+		if (o->sock < 0 || s->socks[o->sock].owner == (int32_t)i)
+			continue;
+		const struct sock_owner *pair[2] = {&s->owners[s->socks[o->sock].owner], o};
+		for (int h = 0; h < 2; h++) {
+			const struct proc_rec *r = &s->procs[pair[h]->proc];
+			struct pst *st = r->pid == p->self ? NULL : find_pst(p, r->pid, r->start_time);
+			struct fd_ent *e = st ? find_fd(p, st, pair[h]->fd) : NULL;
+			int dfd;
+			if (!e || e->inode != pair[h]->inode || (dfd = open_fd_dir(p, r->pid)) < 0)
+				continue;
+			if (relink(dfd, e))
+				mark[pair[h]->proc] = 1;
+			close(dfd);
+		}
+	}
+
+	/* (b) A socket no process holds, that the last dump did not show unowned: maybe
+	 * a new socket at an fd number we know as something else. Its holder runs as the
+	 * socket's uid; look at that uid's fds, those not known as TCP sockets first,
+	 * until all are found or the budget ends. (One held by a process we cannot see,
+	 * in another pid namespace, stays unowned: it is looked for once.) */
+	const struct inoset *before = &p->unowned[p->unowned_cur];
+	p->unowned_searched = false;
 	for (size_t i = 0; i < s->nsocks; i++)
 		nunowned += s->socks[i].inode && s->socks[i].owner < 0;
 	if (nunowned && !(unowned = malloc(nunowned * sizeof(*unowned)))) {
@@ -997,7 +1035,7 @@ int procscan_recheck(struct procscan *p, struct snapshot *s)
 	nunowned = 0;
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[i];
-		if (!k->inode || k->owner >= 0)
+		if (!k->inode || k->owner >= 0 || inoset_has(before, k->inode))
 			continue;
 		unowned[nunowned++] = k->inode;
 		size_t u = 0;
@@ -1043,6 +1081,7 @@ int procscan_recheck(struct procscan *p, struct snapshot *s)
 				close(dfd);
 		}
 	}
+	p->unowned_searched = nunowned && budget;
 
 	/* The owners of every process that changed, from its fd table again. */
 	size_t out = 0;
