@@ -11,6 +11,7 @@
 
 struct snapshot;
 struct history;
+struct alerts;
 
 enum batch_format { FMT_TEXT, FMT_JSON, FMT_COUNT };
 
@@ -21,13 +22,15 @@ struct batch_opts {
 	size_t backlog_max;  /* sockets in the backlog list */
 	double boot_time;    /* unix seconds at boot, to turn start ticks into times */
 	long clk_tck;
+	const struct alerts *alerts; /* its transitions of this refresh go out too; may be NULL */
 	bool sockets;        /* json: a "sockets" array with every socket and its holders */
 };
 
 /* "text" / "json" -> format, or -1. */
 int batch_format_parse(const char *name);
 
-/* Write one refresh. h may be NULL (no history yet). Returns 0 or -errno (EIO when
+/* Write one refresh. h may be NULL (no history yet): growth, ETA and verdicts are
+ * then null in JSON and "-" in text. Returns 0 or -errno (EIO when
  * the stream failed: a closed pipe is for the caller to notice). */
 int batch_write(FILE *f, const struct snapshot *s, const struct history *h, const struct batch_opts *o);
 

@@ -1,10 +1,13 @@
 /* leaktop: parse options, then run the dashboard or batch mode. */
 #include "config.h"
 
+#include "model/alert.h"
 #include "model/batch.h"
+#include "model/history.h"
 #include "model/snapshot.h"
 #include "sources/source.h"
 #include "tui/options.h"
+#include "tui/tui.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -45,9 +48,34 @@ static void pause_for(double secs)
 		;
 }
 
+/* This refresh's alert transitions: to stderr in text mode (JSON carries them in its
+ * "alerts" array), and to --alert-cmd once each. */
+static void report_alerts(const struct options *o, struct alerts *a)
+{
+	size_t n;
+	const struct alert *e = alerts_events(a, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		if (o->format == FMT_TEXT)
+			fprintf(stderr, "leaktop: alert %s %s: %s\n", alert_level_name(e[i].level),
+				alert_kind_name(e[i].kind), e[i].message);
+		char *cause = NULL;
+		if (o->alert_cmd[0] && alerts_run(a, o->alert_cmd, &e[i], &cause))
+			fprintf(stderr, "leaktop: %s\n", cause ? cause : "running the alert command failed");
+		free(cause);
+	}
+	alerts_reap(a, 0);
+}
+
 static int run_batch(const struct options *o, struct source *src)
 {
 	struct snapshot *s = snapshot_new();
+	struct history_opts ho;
+	history_opts_default(&ho);
+	ho.interval_s = o->delay;
+	ho.window_s = o->growth_window_min * 60;
+	struct history *h = history_new(&ho);
+	struct alerts *a = alerts_new(&o->alert);
 	struct batch_opts bo = {
 		.format = o->format,
 		.filter = o->filter,
@@ -55,12 +83,17 @@ static int run_batch(const struct options *o, struct source *src)
 		.backlog_max = o->backlog_max,
 		.boot_time = boot_time(o->proc_root),
 		.clk_tck = sysconf(_SC_CLK_TCK),
+		.alerts = a,
 		.sockets = o->sockets,
 	};
 	int status = 0;
 
-	if (!s)
-		return 1;
+	if (!s || !h || !a) {
+		fputs("leaktop: out of memory\n", stderr);
+		status = 1;
+		goto out;
+	}
+	alerts_set_filter(a, &o->filter);
 	for (long i = 0; !stop_signal && (o->iterations == 0 || i < o->iterations); i++) {
 		char *cause = NULL;
 		int rc = source_next(src, s, &cause);
@@ -71,12 +104,19 @@ static int run_batch(const struct options *o, struct source *src)
 			status = 1;
 		}
 		free(cause);
-		if ((rc = batch_write(stdout, s, NULL, &bo))) {
+		/* A partial refresh would read as sockets closing: history and alerts wait
+		 * for a whole one. */
+		if (rc == 0 && history_update(h, s))
+			fputs("leaktop: out of memory for history; growth figures are incomplete\n", stderr);
+		if (rc == 0 && alerts_update(a, s, h) < 0)
+			fputs("leaktop: out of memory for alerts\n", stderr);
+		if ((rc = batch_write(stdout, s, h, &bo))) {
 			if (rc != -EPIPE)
 				fprintf(stderr, "leaktop: writing output: %s\n", strerror(-rc));
 			status = rc == -EPIPE ? status : 1;
 			break;
 		}
+		report_alerts(o, a);
 		if (o->iterations && i + 1 >= o->iterations)
 			break;
 		if (o->step) {
@@ -88,6 +128,11 @@ static int run_batch(const struct options *o, struct source *src)
 			pause_for(o->delay);
 		}
 	}
+out:
+	if (a)
+		alerts_reap(a, 1);
+	alerts_free(a);
+	history_free(h);
 	snapshot_free(s);
 	return status;
 }
@@ -105,6 +150,9 @@ int main(int argc, char **argv)
 		free(cause);
 		return rc < 0 ? 2 : 0;
 	}
+	if (!o.batch)
+		return tui_run(&o);
+
 	struct sigaction sa = {.sa_handler = on_stop};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -112,10 +160,6 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (!o.batch) {
-		fputs("leaktop: the dashboard is not built yet; use --batch\n", stderr);
-		return 2;
-	}
 	if ((rc = live_source_new(&src, o.proc_root, &cause))) {
 		fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
 		free(cause);
