@@ -33,6 +33,13 @@ void options_usage(FILE *f)
 	      "                            0 (all) for json\n"
 	      "      --backlog=N           sockets listed by Recv-Q; default 10 for text, 100 for json\n"
 	      "\n"
+	      "Recording:\n"
+	      "  -w, --write=FILE          record every refresh to FILE (SQLite, mode 0600);\n"
+	      "                            an existing file is never overwritten\n"
+	      "  -r, --read=FILE           replay a recording instead of the live system; with\n"
+	      "                            --batch, every recorded refresh unless -n says fewer\n"
+	      "      --report              with -r: print a Markdown handover summary and exit\n"
+	      "\n"
 	      "Filters:\n"
 	      "  -p, --pid=PID[,PID...]    only these processes and the sockets they hold\n"
 	      "  -P, --port=PORT[,PORT...] only sockets with this local or remote port\n"
@@ -48,7 +55,7 @@ void options_usage(FILE *f)
 	      f);
 }
 
-enum { OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT };
+enum { OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT, OPT_REPORT };
 
 static const struct option long_options[] = {
 	{"batch", no_argument, NULL, 'b'},
@@ -60,6 +67,9 @@ static const struct option long_options[] = {
 	{"pid", required_argument, NULL, 'p'},
 	{"port", required_argument, NULL, 'P'},
 	{"proc-root", required_argument, NULL, OPT_PROC_ROOT},
+	{"write", required_argument, NULL, 'w'},
+	{"read", required_argument, NULL, 'r'},
+	{"report", no_argument, NULL, OPT_REPORT},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{0},
@@ -92,7 +102,7 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 	o->delay = 2.0;
 	o->proc_root = "/proc";
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "bd:n:o:p:P:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "bd:n:o:p:P:r:w:hV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			o->batch = true;
@@ -135,6 +145,15 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 		case OPT_PROC_ROOT:
 			o->proc_root = optarg;
 			break;
+		case 'w':
+			o->write_path = optarg;
+			break;
+		case 'r':
+			o->read_path = optarg;
+			break;
+		case OPT_REPORT:
+			o->report = true;
+			break;
 		case 'h':
 			options_usage(stdout);
 			return 1;
@@ -147,7 +166,12 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 	}
 	if (optind < argc)
 		return fail(cause, "unexpected argument '%s'", argv[optind]);
-	o->iterations = iterations >= 0 ? iterations : (o->batch ? 1 : 0);
+	if (o->report && !o->read_path)
+		return fail(cause, "%s", "--report needs a recording: leaktop -r FILE --report");
+	if (o->read_path && o->write_path)
+		return fail(cause, "%s", "-r and -w cannot be combined: a replay is not recorded again");
+	/* A replay in batch mode prints the whole recording unless told otherwise. */
+	o->iterations = iterations >= 0 ? iterations : (o->batch && !o->read_path ? 1 : 0);
 	o->top = top >= 0 ? (size_t)top : (o->format == FMT_JSON ? 0 : 20);
 	o->backlog_max = backlog >= 0 ? (size_t)backlog : (o->format == FMT_JSON ? 100 : 10);
 	return 0;

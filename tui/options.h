@@ -17,6 +17,9 @@ struct options {
 	size_t top;               /* rows per list in batch output; 0 = all */
 	size_t backlog_max;
 	const char *proc_root;    /* "/proc"; tests point it at a fake tree */
+	const char *write_path;   /* -w: record every refresh to this file */
+	const char *read_path;    /* -r: replay this recording instead of the live system */
+	bool report;              /* --report: print the recording's handover summary */
 };
 
 /* Fill o from argv. Returns 0 to run, 1 when --help or --version was printed (exit 0),
