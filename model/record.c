@@ -41,6 +41,11 @@ struct proc_ent {
 	struct proc_rec p;
 };
 
+struct port_ent {
+	struct ent_hdr h;  /* netns, port << 1 | side */
+	struct port_agg p;
+};
+
 struct fd_ent {
 	struct ent_hdr h;  /* proc row id, fd */
 	uint32_t inode;
@@ -55,7 +60,7 @@ enum stmt_id {
 	Q_SOCK, Q_SOCK_GONE, Q_SOCK_CHANGE,
 	Q_PROC, Q_PROC_GONE, Q_PROC_CHANGE,
 	Q_FD, Q_FD_GONE,
-	Q_PORT, Q_REFRESH, Q_EVENT,
+	Q_PORT, Q_PORT_GONE, Q_PORT_CHANGE, Q_REFRESH, Q_EVENT,
 	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
 	Q_COUNT
 };
@@ -73,7 +78,9 @@ static const char *const stmt_sql[Q_COUNT] = {
 			  "fd_limit_hard) VALUES(?,?,?,?,?,?,?,?,?)",
 	[Q_FD] = "INSERT INTO fd(proc, fd, inode, first_tick) VALUES(?,?,?,?)",
 	[Q_FD_GONE] = "UPDATE fd SET gone_tick = ? WHERE id = ?",
-	[Q_PORT] = NULL, /* built from the state names: see port_insert_sql */
+	[Q_PORT] = "INSERT INTO port(netns, port, side, first_tick) VALUES(?,?,?,?)",
+	[Q_PORT_GONE] = "UPDATE port SET gone_tick = ? WHERE id = ?",
+	[Q_PORT_CHANGE] = NULL, /* built from the state names: see port_insert_sql */
 	[Q_REFRESH] = "INSERT INTO refresh(tick, time, refresh_ms, status, sockets, procs, unreadable, "
 		      "file_alloc, file_max) VALUES(?,?,?,?,?,?,?,?,?)",
 	[Q_EVENT] = "INSERT INTO event(tick, time, kind, pid, start_time, what, result) VALUES(?,?,?,?,?,?,?)",
@@ -85,7 +92,7 @@ static const char *const stmt_sql[Q_COUNT] = {
 struct record {
 	sqlite3 *db;
 	sqlite3_stmt *q[Q_COUNT];
-	struct etab socks[2], procs[2], fds[2]; /* [cur]: the last refresh; the other is built */
+	struct etab socks[2], procs[2], fds[2], ports[2]; /* [cur]: the last refresh; the other is built */
 	int cur;
 	int64_t *proc_ids;   /* row id of each process of the snapshot being recorded */
 	size_t proc_ids_cap;
@@ -249,7 +256,7 @@ static const char schema_sql[] =
 	"CREATE INDEX proc_first ON proc(first_tick);"
 	"CREATE INDEX fd_first ON fd(first_tick);";
 
-/* port_stat has a column per TCP state, named like the state ("close_wait"). */
+/* port_change has a column per TCP state, named like the state ("close_wait"). */
 static void state_column(char *buf, size_t n, unsigned st)
 {
 	snprintf(buf, n, "%s", sk_state_name(st));
@@ -265,15 +272,17 @@ static char *port_schema_sql(void)
 
 	if (!f)
 		return NULL;
-	fputs("CREATE TABLE port_stat(tick INTEGER NOT NULL, rank INTEGER NOT NULL, netns INTEGER NOT NULL,"
-	      " port INTEGER NOT NULL, side TEXT NOT NULL, count INTEGER NOT NULL, recv_q INTEGER NOT NULL,"
-	      " accept_q INTEGER NOT NULL, accept_max INTEGER NOT NULL, pids TEXT NOT NULL,"
-	      " pids_truncated INTEGER NOT NULL", f);
+	fputs("CREATE TABLE port(id INTEGER PRIMARY KEY, netns INTEGER NOT NULL, port INTEGER NOT NULL,"
+	      " side TEXT NOT NULL, first_tick INTEGER NOT NULL, gone_tick INTEGER);"
+	      "CREATE INDEX port_first ON port(first_tick);"
+	      "CREATE TABLE port_change(port INTEGER NOT NULL, tick INTEGER NOT NULL, count INTEGER NOT NULL,"
+	      " recv_q INTEGER NOT NULL, accept_q INTEGER NOT NULL, accept_max INTEGER NOT NULL,"
+	      " pids TEXT NOT NULL, pids_truncated INTEGER NOT NULL", f);
 	for (unsigned st = 0; st < ST_COUNT; st++) {
 		state_column(col, sizeof(col), st);
 		fprintf(f, ", %s INTEGER NOT NULL", col);
 	}
-	fputs(", PRIMARY KEY(tick, rank)) WITHOUT ROWID;", f);
+	fputs(", PRIMARY KEY(port, tick)) WITHOUT ROWID;", f);
 	fclose(f);
 	return sql;
 }
@@ -286,13 +295,12 @@ static char *port_insert_sql(void)
 
 	if (!f)
 		return NULL;
-	fputs("INSERT INTO port_stat(tick, rank, netns, port, side, count, recv_q, accept_q, accept_max, pids,"
-	      " pids_truncated", f);
+	fputs("INSERT INTO port_change(port, tick, count, recv_q, accept_q, accept_max, pids, pids_truncated", f);
 	for (unsigned st = 0; st < ST_COUNT; st++) {
 		state_column(col, sizeof(col), st);
 		fprintf(f, ", %s", col);
 	}
-	fputs(") VALUES(?,?,?,?,?,?,?,?,?,?,?", f);
+	fputs(") VALUES(?,?,?,?,?,?,?,?", f);
 	for (unsigned st = 0; st < ST_COUNT; st++)
 		fputs(",?", f);
 	fputs(")", f);
@@ -427,6 +435,7 @@ int record_open(struct record **out, const char *path, const struct record_info 
 	r->socks[0].esize = r->socks[1].esize = sizeof(struct sock_ent);
 	r->procs[0].esize = r->procs[1].esize = sizeof(struct proc_ent);
 	r->fds[0].esize = r->fds[1].esize = sizeof(struct fd_ent);
+	r->ports[0].esize = r->ports[1].esize = sizeof(struct port_ent);
 
 	old_mask = umask(077);
 	rc = sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
@@ -445,7 +454,7 @@ int record_open(struct record **out, const char *path, const struct record_info 
 	if (rc == SQLITE_OK && !(port_sql = port_insert_sql()))
 		rc = SQLITE_NOMEM;
 	for (int i = 0; i < Q_COUNT && rc == SQLITE_OK; i++)
-		rc = sqlite3_prepare_v3(r->db, i == Q_PORT ? port_sql : stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		rc = sqlite3_prepare_v3(r->db, i == Q_PORT_CHANGE ? port_sql : stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 					&r->q[i], NULL);
 	free(port_sql);
 	if (rc != SQLITE_OK) {
@@ -692,35 +701,76 @@ static int record_fds(struct record *r, const struct snapshot *s)
 	return sweep_gone(r, old, Q_FD_GONE);
 }
 
+static bool port_same(const struct port_agg *x, const struct port_agg *y)
+{
+	return x->count == y->count && x->recv_q == y->recv_q && x->accept_q == y->accept_q &&
+	       x->accept_max == y->accept_max && x->npids == y->npids && x->pids_truncated == y->pids_truncated &&
+	       !memcmp(x->states, y->states, sizeof(x->states)) &&
+	       !memcmp(x->pids, y->pids, sizeof(x->pids[0]) * (x->npids < PORT_MAX_PIDS ? x->npids : PORT_MAX_PIDS));
+}
+
+static int port_change(struct record *r, int64_t id, const struct port_agg *p)
+{
+	sqlite3_stmt *q = r->q[Q_PORT_CHANGE];
+	char pids[PORT_MAX_PIDS * 12 + 1] = "";
+	size_t len = 0;
+
+	for (uint32_t j = 0; j < p->npids && j < PORT_MAX_PIDS; j++)
+		len += (size_t)snprintf(pids + len, sizeof(pids) - len, "%s%d", j ? "," : "", p->pids[j]);
+	sqlite3_bind_int64(q, 1, id);
+	bind_u64(q, 2, r->tick);
+	sqlite3_bind_int64(q, 3, p->count);
+	bind_u64(q, 4, p->recv_q);
+	sqlite3_bind_int64(q, 5, p->accept_q);
+	sqlite3_bind_int64(q, 6, p->accept_max);
+	sqlite3_bind_text(q, 7, pids, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(q, 8, p->pids_truncated);
+	for (unsigned st = 0; st < ST_COUNT; st++)
+		sqlite3_bind_int64(q, 9 + (int)st, p->states[st]);
+	return step(r, Q_PORT_CHANGE);
+}
+
+/* Ports as deltas too: a box with thousands of client ports would otherwise store
+ * thousands of unchanged rows per refresh. The replay sorts them like the live one. */
 static int record_ports(struct record *r, const struct snapshot *s)
 {
-	sqlite3_stmt *q = r->q[Q_PORT];
+	struct etab *old = &r->ports[r->cur], *new = &r->ports[!r->cur];
 	int rc;
 
+	if ((rc = etab_reset(new, s->nports)))
+		return SQLITE_NOMEM;
 	for (size_t i = 0; i < s->nports; i++) {
 		const struct port_agg *p = &s->ports[i];
-		char pids[PORT_MAX_PIDS * 12 + 1] = "";
-		size_t len = 0;
+		uint64_t b = (uint64_t)p->port << 1 | (p->side & 1);
+		struct port_ent *n = (struct port_ent *)etab_slot(new, p->netns, b);
+		struct port_ent *o = (struct port_ent *)etab_find(old, p->netns, b);
+		int64_t id;
+		bool changed = true;
 
-		for (uint32_t j = 0; j < p->npids && j < PORT_MAX_PIDS; j++)
-			len += (size_t)snprintf(pids + len, sizeof(pids) - len, "%s%d", j ? "," : "", p->pids[j]);
-		bind_u64(q, 1, r->tick);
-		sqlite3_bind_int64(q, 2, (int64_t)i);
-		bind_u64(q, 3, p->netns);
-		sqlite3_bind_int(q, 4, p->port);
-		sqlite3_bind_text(q, 5, p->side == SIDE_LOCAL ? "local" : "remote", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 6, p->count);
-		bind_u64(q, 7, p->recv_q);
-		sqlite3_bind_int64(q, 8, p->accept_q);
-		sqlite3_bind_int64(q, 9, p->accept_max);
-		sqlite3_bind_text(q, 10, pids, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(q, 11, p->pids_truncated);
-		for (unsigned st = 0; st < ST_COUNT; st++)
-			sqlite3_bind_int64(q, 12 + (int)st, p->states[st]);
-		if ((rc = step(r, Q_PORT)))
+		if (n->h.id)
+			continue;
+		if (o && o->h.id > 0) {
+			id = o->h.id;
+			o->h.id = -id;
+			changed = !port_same(&o->p, p);
+		} else {
+			sqlite3_stmt *q = r->q[Q_PORT];
+			bind_u64(q, 1, p->netns);
+			sqlite3_bind_int(q, 2, p->port);
+			sqlite3_bind_text(q, 3, p->side == SIDE_LOCAL ? "local" : "remote", -1, SQLITE_STATIC);
+			bind_u64(q, 4, r->tick);
+			if ((rc = step(r, Q_PORT)))
+				return rc;
+			id = sqlite3_last_insert_rowid(r->db);
+		}
+		if (changed && (rc = port_change(r, id, p)))
 			return rc;
+		n->h.a = p->netns;
+		n->h.b = b;
+		n->h.id = id;
+		n->p = *p;
 	}
-	return 0;
+	return sweep_gone(r, old, Q_PORT_GONE);
 }
 
 static int record_refresh(struct record *r, const struct snapshot *s)
@@ -774,6 +824,7 @@ fail:
 	unmark(&r->socks[r->cur]);
 	unmark(&r->procs[r->cur]);
 	unmark(&r->fds[r->cur]);
+	unmark(&r->ports[r->cur]);
 	r->tick = last;
 	return sql_errno(rc);
 }
@@ -812,6 +863,7 @@ void record_close(struct record *r)
 		free(r->socks[i].ents);
 		free(r->procs[i].ents);
 		free(r->fds[i].ents);
+		free(r->ports[i].ents);
 	}
 	free(r->proc_ids);
 	free(r);

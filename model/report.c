@@ -188,8 +188,10 @@ static int section_close_wait(struct report_ctx *c)
 		" FROM sock s WHERE s.first_tick <= ?1 AND (s.gone_tick IS NULL OR s.gone_tick > ?1)"
 		" AND (SELECT state FROM sock_change WHERE sock = s.id AND tick <= ?1 ORDER BY tick DESC LIMIT 1) = 8)"
 		"SELECT lport, count(*), min(since),"
-		" (SELECT group_concat(pids) FROM port_stat WHERE tick = ?1 AND port = cw.lport AND side = 'local'),"
-		" (SELECT max(close_wait) FROM port_stat WHERE port = cw.lport AND side = 'local')"
+		" (SELECT c.pids FROM port p JOIN port_change c ON c.port = p.id WHERE p.port = cw.lport"
+		"  AND p.side = 'local' AND c.tick <= ?1 ORDER BY c.tick DESC LIMIT 1),"
+		" (SELECT max(c.close_wait) FROM port p JOIN port_change c ON c.port = p.id"
+		"  WHERE p.port = cw.lport AND p.side = 'local' AND c.tick <= ?1)"
 		" FROM cw GROUP BY lport ORDER BY 2 DESC, lport LIMIT 10";
 	sqlite3_stmt *q;
 	int rc = prepare(c, &q, sql), rows = 0;
@@ -220,8 +222,8 @@ static int section_close_wait(struct report_ctx *c)
 static int section_recv_q(struct report_ctx *c)
 {
 	static const char sql[] =
-		"SELECT port, side, max(recv_q), tick, pids FROM port_stat WHERE tick <= ?1 AND recv_q > 0"
-		" GROUP BY port, side ORDER BY 3 DESC, port LIMIT 10";
+		"SELECT p.port, p.side, max(c.recv_q), c.tick, c.pids FROM port p JOIN port_change c ON c.port = p.id"
+		" WHERE c.tick <= ?1 AND c.recv_q > 0 GROUP BY p.port, p.side ORDER BY 3 DESC, p.port LIMIT 10";
 	sqlite3_stmt *q;
 	int rc = prepare(c, &q, sql), rows = 0;
 

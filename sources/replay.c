@@ -227,8 +227,8 @@ static int load_socks(struct replay_source *r, struct snapshot *s)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* The per-port aggregates as recorded, in their recorded order: the same rows and
- * the same order as the live refresh showed. */
+/* The per-port aggregates as recorded (the owners kept in pids[] depend on the
+ * dump's order, which a replay does not have), sorted as the live refresh sorted them. */
 static int load_ports(struct replay_source *r, struct snapshot *s)
 {
 	sqlite3_stmt *q = r->q[R_PORTS];
@@ -267,7 +267,10 @@ static int load_ports(struct replay_source *r, struct snapshot *s)
 			pids = *end == ',' ? end + 1 : end;
 		}
 	}
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	if (rc != SQLITE_DONE)
+		return rc;
+	qsort(s->ports, s->nports, sizeof(*s->ports), port_agg_cmp);
+	return SQLITE_OK;
 }
 
 static int load_refresh(struct replay_source *r, struct snapshot *s)
@@ -391,13 +394,15 @@ static char *ports_sql(void)
 
 	if (!f)
 		return NULL;
-	fputs("SELECT netns, port, side, count, recv_q, accept_q, accept_max, pids, pids_truncated", f);
+	fputs("SELECT p.netns, p.port, p.side, c.count, c.recv_q, c.accept_q, c.accept_max, c.pids, c.pids_truncated", f);
 	for (unsigned st = 0; st < ST_COUNT; st++) {
-		fputs(", ", f);
+		fputs(", c.", f);
 		for (const char *c = sk_state_name(st); *c; c++)
 			fputc(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c, f);
 	}
-	fputs(" FROM port_stat WHERE tick = ?1 ORDER BY rank", f);
+	fputs(" FROM port p JOIN port_change c ON c.port = p.id AND c.tick ="
+	      " (SELECT max(tick) FROM port_change WHERE port = p.id AND tick <= ?1)"
+	      " WHERE p.first_tick <= ?1 AND (p.gone_tick IS NULL OR p.gone_tick > ?1)", f);
 	fclose(f);
 	return sql;
 }
