@@ -441,6 +441,8 @@ int record_open(struct record **out, const char *path, const struct record_info 
 	rc = sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc == SQLITE_OK) {
 		char pragmas[160];
+		/* Someone may already be reading the new file (a report, sqlite3). */
+		sqlite3_busy_timeout(r->db, 5000);
 		snprintf(pragmas, sizeof(pragmas),
 			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA application_id=%d;",
 			 RECORD_APP_ID);
@@ -463,7 +465,6 @@ int record_open(struct record **out, const char *path, const struct record_info 
 		record_close(r);
 		return sql_errno(rc);
 	}
-	sqlite3_busy_timeout(r->db, 5000);
 	*out = r;
 	return 0;
 }

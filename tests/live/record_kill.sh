@@ -4,6 +4,7 @@
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
 need jq sqlite3
+own_netns "$@"
 
 REC="$TMP/killed.db"
 refreshes() { sqlite3 "file:$1?mode=ro" "SELECT count(*) FROM refresh"; }
@@ -40,5 +41,9 @@ kill -TERM "$W2"
 wait "$W2" || fail "leaktop did not exit 0 on SIGTERM"
 [ ! -e "$REC2-wal" ] || fail "SIGTERM left $REC2-wal: the recording was not closed"
 assert_eq "refreshes printed = refreshes recorded after SIGTERM" "$(wc -l < "$TMP/termed.json")" "$(refreshes "$REC2")"
-"$LEAKTOP" -r "$REC2" -b -o json | cmp -s - "$TMP/termed.json" || fail "the SIGTERMed recording does not replay as printed"
+"$LEAKTOP" -r "$REC2" -b -o json > "$TMP/termed.replay.json"
+cmp -s "$TMP/termed.replay.json" "$TMP/termed.json" || {
+	diff "$TMP/termed.json" "$TMP/termed.replay.json" | tr ',' '\n' | grep '^[<>]\|^[^{]' | head -20 >&2 || true
+	fail "the SIGTERMed recording does not replay as printed"
+}
 echo "PASS"

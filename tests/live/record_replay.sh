@@ -6,10 +6,7 @@
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
 need jq
-if [ -z "${LEAKTOP_NETNS:-}" ] && command -v unshare >/dev/null && command -v ip >/dev/null; then
-	LEAKTOP_NETNS=1 exec unshare -n sh "$0" "$@"
-fi
-[ -n "${LEAKTOP_NETNS:-}" ] && ip link set lo up
+own_netns "$@"
 
 REC="$TMP/incident.db"
 start_server --name leakysrv
