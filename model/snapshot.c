@@ -317,7 +317,8 @@ static int build_ports(struct snapshot *s, struct snapshot_scratch *x)
 		if (owner)
 			port_add_pid(p, owner->pid);
 	}
-	qsort(s->ports, s->nports, sizeof(*s->ports), port_agg_cmp);
+	if (s->nports)
+		qsort(s->ports, s->nports, sizeof(*s->ports), port_agg_cmp);
 	return 0;
 }
 
@@ -346,7 +347,8 @@ int snapshot_build(struct snapshot *s)
 	for (size_t i = 1; i < s->nprocs; i++)
 		if (cmp_proc(&s->procs[i - 1], &s->procs[i]) >= 0)
 			return -EINVAL;
-	qsort(s->owners, s->nowners, sizeof(*s->owners), cmp_owner);
+	if (s->nowners)
+		qsort(s->owners, s->nowners, sizeof(*s->owners), cmp_owner);
 	for (size_t i = 0; i < s->nprocs; i++) {
 		struct proc_rec *p = &s->procs[i];
 		p->sock_fds = p->sockets = 0;

@@ -176,7 +176,8 @@ size_t view_backlog(const struct snapshot *s, const struct view_filter *f, uint3
 		}
 	}
 	cmp_snap = s;
-	qsort(idx, n, sizeof(*idx), cmp_backlog);
+	if (n)
+		qsort(idx, n, sizeof(*idx), cmp_backlog);
 	return n;
 }
 
@@ -197,6 +198,7 @@ size_t view_procs_by_fds(const struct snapshot *s, const struct view_filter *f, 
 		if (!f || view_proc_match(f, s, &s->procs[i]))
 			idx[n++] = (uint32_t)i;
 	cmp_snap = s;
-	qsort(idx, n, sizeof(*idx), cmp_fds);
+	if (n)
+		qsort(idx, n, sizeof(*idx), cmp_fds);
 	return n;
 }

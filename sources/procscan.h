@@ -34,7 +34,7 @@ void procscan_set_reader(struct procscan *p, procscan_reader fn, void *ctx);
  * s->totals.unreadable / file_alloc / file_max. A process that exits mid-scan is
  * skipped; one that is not readable is kept with PROC_UNREADABLE and counted.
  * The inode map is incremental: only new fd numbers, and processes whose known
- * socket inodes vanished (procscan_invalidate), are read with readlink.
+ * socket inodes vanished (procscan_note_dump), are read with readlink.
  * Returns 0 or -errno (*cause says why); a partial result is still usable. */
 int procscan_scan(struct procscan *p, struct snapshot *s, char **cause);
 

@@ -1,6 +1,10 @@
 # Shared by the live tests: root check, background processes cleaned up on exit,
 # polling, and assertions. Loopback (127.0.0.0/8) only.
 set -eu
+if [ -z "${LEAKTOP_LIVE:-}" ]; then
+	echo "SKIP: live test; run it with make check-live (as root)"
+	exit 77
+fi
 srcdir=${srcdir:-.}
 top_builddir=${top_builddir:-.}
 LEAKTOP=${LEAKTOP:-$top_builddir/leaktop}

@@ -1,0 +1,177 @@
+/* Batch output: the JSON Lines and text reports of a small hand-built refresh, the
+ * --pid/--port filters, and escaping of hostile process names. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "model/batch.h"
+#include "model/snapshot.h"
+#include "model/text.h"
+
+static struct snapshot *s;
+
+static void add_sock(uint64_t cookie, uint32_t inode, unsigned state, uint16_t lport, uint16_t rport, uint32_t rq)
+{
+	struct sock_rec *k = snapshot_add_sock(s);
+	k->cookie = cookie;
+	k->inode = inode;
+	k->state = (uint8_t)state;
+	k->family = AF_INET;
+	inet_pton(AF_INET, "127.0.0.1", k->laddr);
+	inet_pton(AF_INET, "127.0.0.1", k->raddr);
+	k->lport = lport;
+	k->rport = rport;
+	k->rqueue = rq;
+}
+
+static void setup(void)
+{
+	s = snapshot_new();
+	struct proc_rec *p = snapshot_add_proc(s);
+	p->pid = 100;
+	p->fds = 500;
+	p->fd_limit = 1024;
+	strcpy(p->user, "svc");
+	text_escape(p->comm, sizeof(p->comm), "\x1b[31mevil\"", 11);
+	p = snapshot_add_proc(s);
+	p->pid = 200;
+	p->fds = 7;
+	p->fd_limit = UINT64_MAX;
+	strcpy(p->comm, "quiet");
+	add_sock(1, 11, ST_LISTEN, 19001, 0, 0);
+	for (unsigned i = 0; i < 5; i++) {
+		add_sock(10 + i, 20 + i, ST_CLOSE_WAIT, 19001, (uint16_t)(40000 + i), 100 + i);
+		struct sock_owner *o = snapshot_add_owner(s);
+		o->proc = 0, o->fd = (int32_t)(10 + i), o->inode = 20 + i;
+	}
+	add_sock(30, 31, ST_ESTABLISHED, 45000, 6379, 0);
+	struct sock_owner *o = snapshot_add_owner(s);
+	o->proc = 1, o->fd = 3, o->inode = 31;
+	s->time = 1700000000.5;
+	s->tick = 3;
+	ck_assert_int_eq(snapshot_build(s), 0);
+}
+
+static void teardown(void)
+{
+	snapshot_free(s);
+}
+
+static char *render(enum batch_format fmt, const char *pids, const char *ports)
+{
+	struct batch_opts o = {.format = fmt, .backlog_max = 3, .clk_tck = 100};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (pids)
+		ck_assert_int_eq(view_filter_pids(&o.filter, pids, NULL), 0);
+	if (ports)
+		ck_assert_int_eq(view_filter_ports(&o.filter, ports, NULL), 0);
+	ck_assert_int_eq(batch_write(f, s, NULL, &o), 0);
+	fclose(f);
+	return buf;
+}
+
+START_TEST(test_json_line)
+{
+	char *out = render(FMT_JSON, NULL, NULL);
+	/* One object, one line. */
+	ck_assert_ptr_eq(strchr(out, '\n'), out + strlen(out) - 1);
+	ck_assert_ptr_nonnull(strstr(out, "\"time\": 1700000000.500, \"tick\": 3"));
+	/* States in the kernel's order. */
+	ck_assert_ptr_nonnull(strstr(out, "\"states\": {\"ESTABLISHED\": 1, \"CLOSE_WAIT\": 5, \"LISTEN\": 1}"));
+	/* Sorted by fds, the leaker first; the escape sequence is escaped twice over:
+	 * once for the terminal, once for JSON. */
+	char *first = strstr(out, "\"processes\": [{\"pid\": 100,");
+	ck_assert_ptr_nonnull(first);
+	ck_assert_ptr_nonnull(strstr(out, "\"comm\": \"\\\\x1b[31mevil\\\"\""));
+	ck_assert_ptr_null(strchr(out, '\x1b'));
+	ck_assert_ptr_nonnull(strstr(out, "\"fd_limit\": null"));
+	ck_assert_ptr_nonnull(strstr(out, "{\"port\": 19001, \"side\": \"local\", \"sockets\": 6, \"pids\": [100]"));
+	ck_assert_ptr_nonnull(strstr(out, "\"accept_q\": 0, \"accept_max\": 0"));
+	/* The backlog holds the top 3 by Recv-Q, largest first. */
+	char *b = strstr(out, "\"backlog\": [");
+	ck_assert_ptr_nonnull(b);
+	char *r104 = strstr(b, "\"recv_q\": 104"), *r103 = strstr(b, "\"recv_q\": 103"),
+	     *r102 = strstr(b, "\"recv_q\": 102");
+	ck_assert(r104 && r103 && r102 && r104 < r103 && r103 < r102);
+	ck_assert_ptr_null(strstr(b, "\"recv_q\": 101"));
+	ck_assert_ptr_nonnull(strstr(b, "{\"pid\": 100, \"fd\": 14, \"local\": \"127.0.0.1:19001\", "
+					"\"remote\": \"127.0.0.1:40004\", \"state\": \"CLOSE_WAIT\""));
+	free(out);
+}
+END_TEST
+
+START_TEST(test_filters)
+{
+	char *out = render(FMT_JSON, "200", NULL);
+	ck_assert_ptr_null(strstr(out, "\"pid\": 100"));
+	ck_assert_ptr_nonnull(strstr(out, "\"pid\": 200"));
+	ck_assert_ptr_nonnull(strstr(out, "\"backlog\": []"));
+	free(out);
+	out = render(FMT_JSON, NULL, "6379");
+	ck_assert_ptr_nonnull(strstr(out, "\"processes\": [{\"pid\": 200"));
+	ck_assert_ptr_null(strstr(out, "\"port\": 19001"));
+	free(out);
+
+	struct view_filter f = {0};
+	char *cause = NULL;
+	ck_assert_int_eq(view_filter_ports(&f, "80,x", &cause), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(cause, "bad port list"));
+	free(cause);
+	ck_assert_int_eq(view_filter_ports(&f, "70000", NULL), -EINVAL);
+	ck_assert_int_eq(view_filter_pids(&f, "0", NULL), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_text_report)
+{
+	char *out = render(FMT_TEXT, NULL, NULL);
+	ck_assert_ptr_nonnull(strstr(out, "Sockets: 7 total"));
+	ck_assert_ptr_nonnull(strstr(out, "5 CLOSE_WAIT"));
+	ck_assert_ptr_nonnull(strstr(out, "    100 svc        \\x1b[31mevil\"        500    1024    49       5       5"));
+	ck_assert_ptr_nonnull(strstr(out, "  19001 local        6       510  5 CLOSE_WAIT, 1 LISTEN; accept queue 0/0; pids 100\n"));
+	ck_assert_ptr_null(strchr(out, '\x1b'));
+	free(out);
+}
+END_TEST
+
+START_TEST(test_escape)
+{
+	char buf[64];
+	text_escape(buf, sizeof(buf), "a\tb\\c\xc2\x9b" "d\xff", 10);
+	ck_assert_str_eq(buf, "a\\x09b\\\\c\\xc2\\x9bd\\xff");
+	text_escape(buf, sizeof(buf), "caf\xc3\xa9", 5);
+	ck_assert_str_eq(buf, "caf\xc3\xa9");
+	/* Never cut an escape in half. */
+	text_escape(buf, 6, "ab\x1b", 3);
+	ck_assert_str_eq(buf, "ab");
+	ck_assert_int_eq(batch_format_parse("json"), FMT_JSON);
+	ck_assert_int_eq(batch_format_parse("xml"), -1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *su = suite_create("batch");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_json_line);
+	tcase_add_test(tc, test_filters);
+	tcase_add_test(tc, test_text_report);
+	tcase_add_test(tc, test_escape);
+	suite_add_tcase(su, tc);
+	SRunner *sr = srunner_create(su);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
