@@ -904,6 +904,8 @@ int record_read_open(struct sqlite3 **out, const char *path, struct record_info 
 		return rc;
 	}
 	sqlite3_busy_timeout(db, 5000);
+	/* A replay rereads the same pages refresh after refresh: keep them (64 MB). */
+	sqlite3_exec(db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
 	rc = sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &q, NULL);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW && sqlite3_column_int(q, 0) != RECORD_APP_ID)
 		rc = SQLITE_NOTADB;
