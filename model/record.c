@@ -251,10 +251,16 @@ static const char schema_sql[] =
 	" inode INTEGER NOT NULL, first_tick INTEGER NOT NULL, gone_tick INTEGER);"
 	"CREATE TABLE event(id INTEGER PRIMARY KEY, tick INTEGER NOT NULL, time REAL NOT NULL,"
 	" kind TEXT NOT NULL, pid INTEGER, start_time INTEGER, what TEXT NOT NULL, result TEXT);"
-	/* What a seek needs: the rows alive at a tick. */
+	/* What a replay needs to step from one refresh to the next: the rows that
+	 * appeared, went and changed at a tick. */
 	"CREATE INDEX sock_first ON sock(first_tick);"
+	"CREATE INDEX sock_gone ON sock(gone_tick) WHERE gone_tick IS NOT NULL;"
+	"CREATE INDEX sock_change_tick ON sock_change(tick);"
 	"CREATE INDEX proc_first ON proc(first_tick);"
-	"CREATE INDEX fd_first ON fd(first_tick);";
+	"CREATE INDEX proc_gone ON proc(gone_tick) WHERE gone_tick IS NOT NULL;"
+	"CREATE INDEX proc_change_tick ON proc_change(tick);"
+	"CREATE INDEX fd_first ON fd(first_tick);"
+	"CREATE INDEX fd_gone ON fd(gone_tick) WHERE gone_tick IS NOT NULL;";
 
 /* port_change has a column per TCP state, named like the state ("close_wait"). */
 static void state_column(char *buf, size_t n, unsigned st)
@@ -275,6 +281,7 @@ static char *port_schema_sql(void)
 	fputs("CREATE TABLE port(id INTEGER PRIMARY KEY, netns INTEGER NOT NULL, port INTEGER NOT NULL,"
 	      " side TEXT NOT NULL, first_tick INTEGER NOT NULL, gone_tick INTEGER);"
 	      "CREATE INDEX port_first ON port(first_tick);"
+	      "CREATE INDEX port_gone ON port(gone_tick) WHERE gone_tick IS NOT NULL;"
 	      "CREATE TABLE port_change(port INTEGER NOT NULL, tick INTEGER NOT NULL, count INTEGER NOT NULL,"
 	      " recv_q INTEGER NOT NULL, accept_q INTEGER NOT NULL, accept_max INTEGER NOT NULL,"
 	      " pids TEXT NOT NULL, pids_truncated INTEGER NOT NULL", f);
@@ -282,7 +289,8 @@ static char *port_schema_sql(void)
 		state_column(col, sizeof(col), st);
 		fprintf(f, ", %s INTEGER NOT NULL", col);
 	}
-	fputs(", PRIMARY KEY(port, tick)) WITHOUT ROWID;", f);
+	fputs(", PRIMARY KEY(port, tick)) WITHOUT ROWID;"
+	      "CREATE INDEX port_change_tick ON port_change(tick);", f);
 	fclose(f);
 	return sql;
 }
