@@ -25,6 +25,9 @@ struct options {
 	struct alert_thresholds alert;
 	double growth_window_min; /* the slope window */
 	char alert_cmd[1024];     /* run per alert transition in batch mode; "" = none */
+	const char *write_path;   /* -w: record every refresh to this file */
+	const char *read_path;    /* -r: replay this recording instead of the live system */
+	bool report;              /* --report: print the recording's handover summary */
 };
 
 /* The keys of leaktop.conf, fields of struct options: a new setting is one row. */
