@@ -4,7 +4,10 @@
 #include "model/alert.h"
 #include "model/batch.h"
 #include "model/history.h"
+#include "model/record.h"
+#include "model/report.h"
 #include "model/snapshot.h"
+#include "sources/replay.h"
 #include "sources/source.h"
 #include "tui/options.h"
 #include "tui/tui.h"
@@ -67,7 +70,7 @@ static void report_alerts(const struct options *o, struct alerts *a)
 	alerts_reap(a, 0);
 }
 
-static int run_batch(const struct options *o, struct source *src)
+static int run_batch(const struct options *o, struct source *src, struct record *rec)
 {
 	struct snapshot *s = snapshot_new();
 	struct history_opts ho;
@@ -94,6 +97,11 @@ static int run_batch(const struct options *o, struct source *src)
 		goto out;
 	}
 	alerts_set_filter(a, &o->filter);
+	if (!src->live) {
+		/* Process start times are relative to the recorded machine's boot. */
+		bo.boot_time = replay_info(src)->boot_time;
+		bo.clk_tck = replay_info(src)->clk_tck;
+	}
 	for (long i = 0; !stop_signal && (o->iterations == 0 || i < o->iterations); i++) {
 		char *cause = NULL;
 		int rc = source_next(src, s, &cause);
@@ -103,7 +111,16 @@ static int run_batch(const struct options *o, struct source *src)
 			fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
 			status = 1;
 		}
-		free(cause);
+		free(cause), cause = NULL;
+		if (rc < 0 && !src->live)
+			break; /* a damaged recording: what came before it was replayed */
+		if (rec && record_snapshot(rec, s, &cause)) {
+			fprintf(stderr, "leaktop: %s; recording stopped\n", cause ? cause : "recording failed");
+			free(cause), cause = NULL;
+			record_close(rec);
+			rec = NULL;
+			status = 1;
+		}
 		/* A partial refresh would read as sockets closing: history and alerts wait
 		 * for a whole one. */
 		if (rc == 0 && history_update(h, s))
@@ -124,11 +141,12 @@ static int run_batch(const struct options *o, struct source *src)
 			char line[64];
 			if (!fgets(line, sizeof(line), stdin))
 				break;
-		} else {
+		} else if (src->live) {
 			pause_for(o->delay);
 		}
 	}
 out:
+	record_close(rec);
 	if (a)
 		alerts_reap(a, 1);
 	alerts_free(a);
@@ -150,6 +168,13 @@ int main(int argc, char **argv)
 		free(cause);
 		return rc < 0 ? 2 : 0;
 	}
+	if (o.report) {
+		rc = report_write(stdout, o.read_path, &cause);
+		if (rc)
+			fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
+		free(cause);
+		return rc ? 1 : 0;
+	}
 	if (!o.batch)
 		return tui_run(&o);
 
@@ -160,13 +185,31 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((rc = live_source_new(&src, o.proc_root, &cause))) {
+	if (o.read_path)
+		rc = replay_source_new(&src, o.read_path, &cause);
+	else
+		rc = live_source_new(&src, o.proc_root, &cause);
+	if (rc) {
 		fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
 		free(cause);
 		return 1;
 	}
 	live_source_full_scan(src, o.full_scan);
-	rc = run_batch(&o, src);
+	struct record *rec = NULL;
+	if (o.write_path) {
+		struct record_info info = {
+			.interval = o.delay,
+			.boot_time = boot_time(o.proc_root),
+			.clk_tck = sysconf(_SC_CLK_TCK),
+		};
+		if ((rc = record_open(&rec, o.write_path, &info, &cause))) {
+			fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
+			free(cause);
+			source_free(src);
+			return 1;
+		}
+	}
+	rc = run_batch(&o, src, rec);
 	source_free(src);
 	return rc;
 }

@@ -54,6 +54,12 @@ void options_usage(FILE *f)
 	      "      --config=FILE         read settings from FILE; default\n"
 	      "                            ~/.config/leaktop/leaktop.conf when it exists\n"
 	      "      --no-config           ignore the configuration file\n"
+	      "Recording:\n"
+	      "  -w, --write=FILE          record every refresh to FILE (SQLite, mode 0600);\n"
+	      "                            an existing file is never overwritten\n"
+	      "  -r, --read=FILE           replay a recording instead of the live system; with\n"
+	      "                            --batch, every recorded refresh unless -n says fewer\n"
+	      "      --report              with -r: print a Markdown handover summary and exit\n"
 	      "\n"
 	      "Filters:\n"
 	      "  -p, --pid=PID[,PID...]    only these processes and the sockets they hold\n"
@@ -91,9 +97,11 @@ const struct conf_key options_conf_keys[] = {
 };
 const size_t options_conf_nkeys = sizeof(options_conf_keys) / sizeof(options_conf_keys[0]);
 
-/* OPT_CONF_KEY last: the options that set a configuration key count up from it. */
-enum { OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT, OPT_THEME, OPT_ASCII, OPT_CONFIG, OPT_NO_CONFIG,
-       OPT_SOCKETS, OPT_FULL_SCAN, OPT_STEP, OPT_CONF_KEY };
+enum {
+	OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT, OPT_THEME, OPT_ASCII, OPT_REPORT, OPT_CONFIG, OPT_NO_CONFIG,
+	OPT_SOCKETS, OPT_FULL_SCAN, OPT_STEP,
+	OPT_CONF_KEY /* last: OPT_CONF_KEY + i is conf_options[i] */
+};
 
 /* Command-line options that set a configuration key, checked the same way. */
 static const struct {
@@ -130,6 +138,9 @@ static const struct option long_options[] = {
 	{"file-nr-alert", required_argument, NULL, OPT_CONF_KEY + 4},
 	{"alert-cmd", required_argument, NULL, OPT_CONF_KEY + 5},
 	{"growth-window", required_argument, NULL, OPT_CONF_KEY + 6},
+	{"write", required_argument, NULL, 'w'},
+	{"read", required_argument, NULL, 'r'},
+	{"report", no_argument, NULL, OPT_REPORT},
 	{"sockets", no_argument, NULL, OPT_SOCKETS},
 	/* Not in --help: for the tests that check the incremental fd map. */
 	{"full-scan", no_argument, NULL, OPT_FULL_SCAN},
@@ -215,7 +226,7 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 	if (load_config(o, argc, argv, cause))
 		return -EINVAL;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "bd:n:o:p:P:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "bd:n:o:p:P:r:w:hV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			o->batch = true;
@@ -276,6 +287,15 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 		case OPT_STEP:
 			o->step = true;
 			break;
+		case 'w':
+			o->write_path = optarg;
+			break;
+		case 'r':
+			o->read_path = optarg;
+			break;
+		case OPT_REPORT:
+			o->report = true;
+			break;
 		case 'h':
 			options_usage(stdout);
 			return 1;
@@ -299,7 +319,12 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 			*cause = NULL;
 		return -EINVAL;
 	}
-	o->iterations = iterations >= 0 ? iterations : (o->batch ? 1 : 0);
+	if (o->report && !o->read_path)
+		return fail(cause, "%s", "--report needs a recording: leaktop -r FILE --report");
+	if (o->read_path && o->write_path)
+		return fail(cause, "%s", "-r and -w cannot be combined: a replay is not recorded again");
+	/* A replay in batch mode prints the whole recording unless told otherwise. */
+	o->iterations = iterations >= 0 ? iterations : (o->batch && !o->read_path ? 1 : 0);
 	o->top = top >= 0 ? (size_t)top : (o->format == FMT_JSON ? 0 : 20);
 	o->backlog_max = backlog >= 0 ? (size_t)backlog : (o->format == FMT_JSON ? 100 : 10);
 	return 0;

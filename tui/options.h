@@ -25,6 +25,9 @@ struct options {
 	struct alert_thresholds alert;
 	double growth_window_min; /* the slope window */
 	char alert_cmd[1024];     /* run per alert transition in batch mode; "" = none */
+	const char *write_path;   /* -w: record every refresh to this file */
+	const char *read_path;    /* -r: replay this recording instead of the live system */
+	bool report;              /* --report: print the recording's handover summary */
 	bool sockets;             /* json: list every socket with its holders (--sockets) */
 	bool full_scan;           /* hidden --full-scan: readlink every fd every refresh */
 	bool step;                /* hidden --step: refresh when a line arrives on stdin */
