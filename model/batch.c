@@ -6,6 +6,8 @@
 #include "model/text.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -60,10 +62,21 @@ static void write_json(FILE *f, const struct snapshot *s, const struct batch_opt
 		(unsigned long long)s->tick, s->refresh_ms);
 	fprintf(f, "\"totals\": {\"sockets\": %u, \"states\": ", t->sockets);
 	json_states(f, t->states);
+	fprintf(f, ", \"udp\": %u, \"unix\": %u, \"other_sockets\": %u", t->kinds[SK_UDP],
+		t->kinds[SK_UNIX], t->kinds[SK_OTHER]);
+	if (s->closed_valid)
+		fprintf(f, ", \"closed\": %u", t->states[ST_CLOSED_FD]);
 	fprintf(f, ", \"unowned\": %u, \"processes\": %u, \"file_nr\": {\"allocated\": %llu, \"max\": %llu}, "
-		"\"unreadable_processes\": %u}",
+		"\"unreadable_processes\": %u",
 		t->unowned, t->procs, (unsigned long long)t->file_alloc, (unsigned long long)t->file_max,
 		t->unreadable);
+	fprintf(f, ", \"netns_visible\": \"%s\", \"netns\": [", s->netns_limited ? "own" : "all");
+	for (size_t i = 0; i < s->nnetns; i++)
+		fprintf(f, "%s{\"netns\": %llu, \"processes\": %u, \"sockets\": %u, \"dumped\": %s%s}",
+			i ? ", " : "", (unsigned long long)s->netns[i].inode, s->netns[i].procs,
+			s->netns[i].sockets, s->netns[i].dumped ? "true" : "false",
+			s->netns[i].own ? ", \"own\": true" : "");
+	fputs("]}", f);
 	if (s->status[0]) {
 		fputs(", \"status\": ", f);
 		text_json_string(f, s->status);
@@ -80,8 +93,15 @@ static void write_json(FILE *f, const struct snapshot *s, const struct batch_opt
 		text_json_string(f, p->user);
 		fprintf(f, ", \"fds\": %lld, \"fd_limit\": ", (long long)p->fds);
 		json_limit(f, p->fd_limit);
-		fprintf(f, ", \"sockets\": %u, \"socket_fds\": %u, \"states\": ", p->sockets, p->sock_fds);
+		fprintf(f, ", \"sockets\": %u, \"socket_fds\": %u, \"udp\": %u, \"unix\": %u, "
+			"\"other_sockets\": %u, ", p->sockets, p->sock_fds, p->kinds[SK_UDP],
+			p->kinds[SK_UNIX], p->kinds[SK_OTHER]);
+		if (s->closed_valid)
+			fprintf(f, "\"closed\": %u, ", p->states[ST_CLOSED_FD]);
+		fputs("\"states\": ", f);
 		json_states(f, p->states);
+		fprintf(f, ", \"netns\": %llu, \"container\": ", (unsigned long long)p->netns);
+		text_json_string(f, p->container[0] ? p->container : NULL);
 		fprintf(f, ", \"recv_q\": %llu, \"rss_kb\": %llu, \"unit\": ",
 			(unsigned long long)p->recv_q, (unsigned long long)p->rss_kb);
 		text_json_string(f, p->unit[0] ? p->unit : NULL);
@@ -106,7 +126,8 @@ static void write_json(FILE *f, const struct snapshot *s, const struct batch_opt
 		fprintf(f, ", \"recv_q\": %llu", (unsigned long long)p->recv_q);
 		if (p->states[ST_LISTEN])
 			fprintf(f, ", \"accept_q\": %u, \"accept_max\": %u", p->accept_q, p->accept_max);
-		putc('}', f);
+		fprintf(f, ", \"proto\": \"%s\", \"netns\": %llu}", p->proto == IPPROTO_UDP ? "udp" : "tcp",
+			(unsigned long long)p->netns);
 		sep = ", ";
 	}
 
@@ -121,11 +142,17 @@ static void write_json(FILE *f, const struct snapshot *s, const struct batch_opt
 			fprintf(f, "%d, \"fd\": %d", p->pid, snapshot_sock_fd(s, k));
 		else
 			fputs("null, \"fd\": null", f);
-		fprintf(f, ", \"local\": \"%s\", \"remote\": \"%s\", \"state\": \"%s\", \"recv_q\": %u, "
-			"\"send_q\": %u, \"inode\": %u}",
-			sock_addr_format(la, k->family, k->laddr, k->lport),
-			sock_addr_format(ra, k->family, k->raddr, k->rport), sk_state_name(k->state), k->rqueue,
-			k->wqueue, k->inode);
+		fputs(", \"local\": ", f);
+		if (k->family == AF_UNIX) {
+			text_json_string(f, snapshot_name(s, k->un.name));
+			fprintf(f, ", \"remote\": null, \"peer\": %u", k->un.peer);
+		} else {
+			fprintf(f, "\"%s\", \"remote\": \"%s\"", sock_addr_format(la, k->family, k->laddr, k->lport),
+				sock_addr_format(ra, k->family, k->raddr, k->rport));
+		}
+		fprintf(f, ", \"state\": \"%s\", \"recv_q\": %u, \"send_q\": %u, \"inode\": %u, "
+			"\"proto\": \"%s\", \"netns\": %llu}", sk_state_name(k->state), k->rqueue, k->wqueue,
+			k->inode, sock_proto_name(k), (unsigned long long)k->netns);
 		sep = ", ";
 	}
 	fputs("]}\n", f);
@@ -165,9 +192,25 @@ static void write_text(FILE *f, const struct snapshot *s, const struct batch_opt
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
 	fprintf(f, "leaktop - %s  refresh %llu  took %.0f ms\n", when, (unsigned long long)s->tick,
 		s->refresh_ms);
+	uint32_t tcp_states[ST_COUNT];
+	memcpy(tcp_states, t->states, sizeof(tcp_states));
+	tcp_states[ST_CLOSED_FD] = 0;
 	fprintf(f, "Sockets: %u total, ", t->sockets);
-	text_states(f, t->states);
+	text_states(f, tcp_states);
 	fprintf(f, "; %u without an owner\n", t->unowned);
+	fprintf(f, "Other sockets: %u UDP, %u UNIX, %u other; ", t->kinds[SK_UDP], t->kinds[SK_UNIX],
+		t->kinds[SK_OTHER]);
+	if (s->closed_valid)
+		fprintf(f, "%u CLOSED (socket fds in no kernel table)\n", t->states[ST_CLOSED_FD]);
+	else
+		fputs("CLOSED not counted\n", f);
+	size_t dumped = 0;
+	for (size_t i = 0; i < s->nnetns; i++)
+		dumped += s->netns[i].dumped;
+	if (s->netns_limited)
+		fputs("Network namespaces: only leaktop's own is visible (not root)\n", f);
+	else
+		fprintf(f, "Network namespaces: %zu dumped of %zu\n", dumped, s->nnetns);
 	fprintf(f, "Files: %llu allocated of %llu max; %u processes", (unsigned long long)t->file_alloc,
 		(unsigned long long)t->file_max, t->procs);
 	if (t->unreadable)
@@ -176,17 +219,23 @@ static void write_text(FILE *f, const struct snapshot *s, const struct batch_opt
 	if (s->status[0])
 		fprintf(f, "Status: %s\n", s->status);
 
-	fprintf(f, "\n%7s %-10s %-16s %7s %7s %5s %7s %7s %7s %9s %9s\n", "PID", "USER", "COMMAND", "FDS",
-		"LIMIT", "FD%", "SOCKETS", "CLOSE_W", "ESTAB", "RECV-Q", "RSS_KB");
+	fprintf(f, "\n%7s %-10s %-16s %7s %7s %5s %7s %7s %7s %9s %9s %6s %6s %6s %10s %s\n", "PID", "USER",
+		"COMMAND", "FDS", "LIMIT", "FD%", "SOCKETS", "CLOSE_W", "ESTAB", "RECV-Q", "RSS_KB", "CLOSED",
+		"UDP", "UNIX", "NETNS", "CONTAINER/UNIT");
 	for (size_t i = 0; i < nprocs; i++) {
 		const struct proc_rec *p = &s->procs[procs[i]];
 		char pct[8] = "-";
 		if (p->fds >= 0 && p->fd_limit && p->fd_limit != UINT64_MAX)
 			snprintf(pct, sizeof(pct), "%.0f", 100.0 * (double)p->fds / (double)p->fd_limit);
-		fprintf(f, "%7d %-10.10s %-16.16s %7lld %7s %5s %7u %7u %7u %9llu %9llu\n", p->pid, p->user,
-			p->comm, (long long)p->fds, fmt_limit(lim, sizeof(lim), p->fd_limit), pct, p->sockets,
-			p->states[ST_CLOSE_WAIT], p->states[ST_ESTABLISHED], (unsigned long long)p->recv_q,
-			(unsigned long long)p->rss_kb);
+		char closed[16] = "-";
+		if (s->closed_valid)
+			snprintf(closed, sizeof(closed), "%u", p->states[ST_CLOSED_FD]);
+		fprintf(f, "%7d %-10.10s %-16.16s %7lld %7s %5s %7u %7u %7u %9llu %9llu %6s %6u %6u %10llu %s\n",
+			p->pid, p->user, p->comm, (long long)p->fds, fmt_limit(lim, sizeof(lim), p->fd_limit), pct,
+			p->sockets, p->states[ST_CLOSE_WAIT], p->states[ST_ESTABLISHED],
+			(unsigned long long)p->recv_q, (unsigned long long)p->rss_kb, closed, p->kinds[SK_UDP],
+			p->kinds[SK_UNIX], (unsigned long long)p->netns,
+			p->container[0] ? p->container : p->unit[0] ? p->unit : "-");
 	}
 
 	fprintf(f, "\n%7s %-6s %7s %9s  %s\n", "PORT", "SIDE", "SOCKETS", "RECV-Q", "STATES");
@@ -196,7 +245,9 @@ static void write_text(FILE *f, const struct snapshot *s, const struct batch_opt
 		if (!view_port_match(&o->filter, p))
 			continue;
 		shown++;
-		fprintf(f, "%7u %-6s %7u %9llu  ", p->port, p->side == SIDE_LOCAL ? "local" : "remote", p->count,
+		char port[16];
+		snprintf(port, sizeof(port), p->proto == IPPROTO_UDP ? "%u/udp" : "%u", p->port);
+		fprintf(f, "%7s %-6s %7u %9llu  ", port, p->side == SIDE_LOCAL ? "local" : "remote", p->count,
 			(unsigned long long)p->recv_q);
 		text_states(f, p->states);
 		if (p->states[ST_LISTEN])
@@ -204,12 +255,17 @@ static void write_text(FILE *f, const struct snapshot *s, const struct batch_opt
 		fputs("; pids", f);
 		for (uint32_t j = 0; j < p->npids; j++)
 			fprintf(f, " %d", p->pids[j]);
-		fputs(p->pids_truncated ? " ...\n" : (p->npids ? "\n" : " none\n"), f);
+		fputs(p->pids_truncated ? " ..." : (p->npids ? "" : " none"), f);
+		/* Ports are per netns: 8080 in two pods is two rows. */
+		const struct netns_rec *ns = snapshot_find_netns(s, p->netns);
+		if (p->netns && !(ns && ns->own))
+			fprintf(f, "; netns %llu", (unsigned long long)p->netns);
+		fputc('\n', f);
 	}
 
 	if (nbacklog) {
-		fprintf(f, "\n%9s %7s %5s %-12s %-24s %-24s %7s\n", "RECV-Q", "PID", "FD", "STATE", "LOCAL", "REMOTE",
-			"SEND-Q");
+		fprintf(f, "\n%9s %7s %5s %-5s %-12s %-24s %-24s %7s\n", "RECV-Q", "PID", "FD", "PROTO", "STATE",
+			"LOCAL", "REMOTE", "SEND-Q");
 		for (size_t i = 0; i < nbacklog; i++) {
 			const struct sock_rec *k = &s->socks[backlog[i]];
 			const struct proc_rec *p = snapshot_sock_proc(s, k);
@@ -218,9 +274,16 @@ static void write_text(FILE *f, const struct snapshot *s, const struct batch_opt
 				snprintf(pid, sizeof(pid), "%d", p->pid);
 				snprintf(fd, sizeof(fd), "%d", snapshot_sock_fd(s, k));
 			}
-			fprintf(f, "%9u %7s %5s %-12s %-24s %-24s %7u\n", k->rqueue, pid, fd, sk_state_name(k->state),
-				sock_addr_format(la, k->family, k->laddr, k->lport),
-				sock_addr_format(ra, k->family, k->raddr, k->rport), k->wqueue);
+			if (k->family == AF_UNIX) {
+				/* Names are escaped when stored; long paths are cut, not wrapped. */
+				snprintf(la, sizeof(la), "%s", snapshot_name(s, k->un.name));
+				snprintf(ra, sizeof(ra), "peer %u", k->un.peer);
+			} else {
+				sock_addr_format(la, k->family, k->laddr, k->lport);
+				sock_addr_format(ra, k->family, k->raddr, k->rport);
+			}
+			fprintf(f, "%9u %7s %5s %-5s %-12s %-24s %-24s %7u\n", k->rqueue, pid, fd, sock_proto_name(k),
+				sk_state_name(k->state), la, ra, k->wqueue);
 		}
 	}
 	fputc('\n', f);

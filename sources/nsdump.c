@@ -1,0 +1,217 @@
+/* Dumping every network namespace. A netlink socket stays bound to the netns it was
+ * created in, so each is created once by a short-lived thread inside that netns
+ * (sockdiag_open_netns) and the main thread dumps through it without ever leaving
+ * its own namespace. Handles of namespaces that lost their last process are closed. */
+#include "config.h"
+
+#include "sources/nsdump.h"
+#include "sources/sockdiag.h"
+#include "model/snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct ns_handle {
+	uint64_t inode;
+	struct sockdiag *diag;
+	char *cause;        /* why it could not be opened (kept, not retried every refresh) */
+	uint64_t tried;     /* refresh of the last attempt to open it */
+};
+
+struct nsdump {
+	int rootfd;
+	uint64_t own;
+	bool root;
+	uint64_t refresh;
+	struct ns_handle *h; /* sorted by inode */
+	size_t nh, cap;
+	uint64_t *want;      /* this refresh's namespaces, sorted, unique */
+	size_t nwant, want_cap;
+};
+
+/* A namespace that could not be entered is tried again this often (refreshes). */
+#define NSDUMP_RETRY_EVERY 16
+
+uint64_t nsdump_own(const struct nsdump *n)
+{
+	return n->own;
+}
+
+int nsdump_new(struct nsdump **out, const char *proc_root, char **cause)
+{
+	struct nsdump *n = calloc(1, sizeof(*n));
+	struct stat st;
+
+	if (!n)
+		return -ENOMEM;
+	n->rootfd = open(proc_root ? proc_root : "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (n->rootfd < 0) {
+		int err = -errno;
+		if (cause && asprintf(cause, "%s: %s", proc_root, strerror(errno)) < 0)
+			*cause = NULL;
+		free(n);
+		return err;
+	}
+	if (fstatat(n->rootfd, "self/ns/net", &st, 0) == 0)
+		n->own = st.st_ino;
+	n->root = geteuid() == 0;
+	*out = n;
+	return 0;
+}
+
+static void handle_close(struct ns_handle *h)
+{
+	sockdiag_free(h->diag);
+	free(h->cause);
+}
+
+void nsdump_free(struct nsdump *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->nh; i++)
+		handle_close(&n->h[i]);
+	free(n->h);
+	free(n->want);
+	if (n->rootfd >= 0)
+		close(n->rootfd);
+	free(n);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static int want_add(struct nsdump *n, uint64_t inode)
+{
+	if (n->nwant == n->want_cap) {
+		size_t cap = n->want_cap ? n->want_cap * 2 : 64;
+		uint64_t *w = realloc(n->want, cap * sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+		n->want = w, n->want_cap = cap;
+	}
+	n->want[n->nwant++] = inode;
+	return 0;
+}
+
+/* Open a handle inside the netns of some process that lives there. */
+static int handle_open(struct nsdump *n, struct ns_handle *h, const struct snapshot *s)
+{
+	char path[64];
+	struct stat st;
+	int err = -ESRCH;
+
+	free(h->cause), h->cause = NULL;
+	h->tried = n->refresh;
+	if (h->inode == n->own || !n->own)
+		return sockdiag_open(&h->diag, &h->cause);
+	for (size_t i = 0; i < s->nprocs; i++) {
+		if (s->procs[i].netns != h->inode)
+			continue;
+		snprintf(path, sizeof(path), "%" PRId32 "/ns/net", s->procs[i].pid);
+		int fd = openat(n->rootfd, path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			err = -errno;
+			continue;
+		}
+		/* The process may have moved or exited and its pid been reused. */
+		if (fstat(fd, &st) == 0 && st.st_ino == h->inode) {
+			err = sockdiag_open_netns(&h->diag, fd, &h->cause);
+			close(fd);
+			return err;
+		}
+		close(fd);
+	}
+	if (asprintf(&h->cause, "cannot open its /proc/PID/ns/net: %s", strerror(-err)) < 0)
+		h->cause = NULL;
+	return err;
+}
+
+static void status_add(struct snapshot *s, const char *fmt, uint64_t inode, const char *why)
+{
+	size_t len = strlen(s->status);
+	char what[160];
+
+	snprintf(what, sizeof(what), fmt, inode);
+	snprintf(s->status + len, sizeof(s->status) - len, "%s%s: %s", len ? "; " : "", what,
+		 why ? why : "failed");
+}
+
+int nsdump_dump(struct nsdump *n, struct snapshot *s, char **cause)
+{
+	int ret = 0;
+
+	n->refresh++;
+	n->nwant = 0;
+	if (want_add(n, n->own))
+		return -ENOMEM;
+	/* Without CAP_SYS_ADMIN no other netns can be entered: say so, once. */
+	s->netns_limited = !n->root;
+	for (size_t i = 0; n->root && i < s->nprocs; i++)
+		if (s->procs[i].netns && s->procs[i].netns != n->own && want_add(n, s->procs[i].netns))
+			return -ENOMEM;
+	qsort(n->want, n->nwant, sizeof(*n->want), cmp_u64);
+	size_t u = 0;
+	for (size_t i = 0; i < n->nwant; i++)
+		if (!u || n->want[u - 1] != n->want[i])
+			n->want[u++] = n->want[i];
+	n->nwant = u;
+
+	/* Merge the handles with the wanted list: keep, open or close. */
+	struct ns_handle *nh = calloc(n->nwant ? n->nwant : 1, sizeof(*nh));
+	if (!nh)
+		return -ENOMEM;
+	size_t j = 0;
+	for (size_t i = 0; i < n->nwant; i++) {
+		while (j < n->nh && n->h[j].inode < n->want[i])
+			handle_close(&n->h[j++]);
+		if (j < n->nh && n->h[j].inode == n->want[i])
+			nh[i] = n->h[j++];
+		else
+			nh[i].inode = n->want[i];
+	}
+	while (j < n->nh)
+		handle_close(&n->h[j++]);
+	free(n->h);
+	n->h = nh, n->nh = n->cap = n->nwant;
+
+	s->closed_valid = true;
+	for (size_t i = 0; i < n->nh; i++) {
+		struct ns_handle *h = &n->h[i];
+		char *why = NULL;
+		int rc = 0;
+
+		if (!h->diag && (!h->tried || n->refresh - h->tried >= NSDUMP_RETRY_EVERY))
+			rc = handle_open(n, h, s);
+		if (!h->diag) {
+			status_add(s, "netns %" PRIu64, h->inode, h->cause);
+			ret = ret ? ret : (rc ? rc : -ENOTCONN);
+			if (!snapshot_add_netns(s, h->inode, false))
+				return -ENOMEM;
+			continue;
+		}
+		rc = sockdiag_dump_all(h->diag, s, h->inode, &why);
+		if (rc) {
+			status_add(s, h->inode == n->own ? "sockets" : "netns %" PRIu64 " sockets",
+				   h->inode, why);
+			ret = ret ? ret : rc;
+		}
+		free(why);
+		struct netns_rec *r = snapshot_add_netns(s, h->inode, rc == 0);
+		if (!r)
+			return -ENOMEM;
+		r->own = h->inode == n->own;
+	}
+	if (ret && cause)
+		*cause = strdup(s->status);
+	return ret;
+}
