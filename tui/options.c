@@ -36,6 +36,8 @@ void options_usage(FILE *f)
 	      "Filters:\n"
 	      "  -p, --pid=PID[,PID...]    only these processes and the sockets they hold\n"
 	      "  -P, --port=PORT[,PORT...] only sockets with this local or remote port\n"
+	      "      --netns=INODE[,...]   only processes, sockets and ports in these network\n"
+	      "                            namespaces (inodes as in ls -iL /proc/PID/ns/net)\n"
 	      "\n"
 	      "Other:\n"
 	      "      --proc-root=DIR       read processes from DIR instead of /proc (testing)\n"
@@ -44,11 +46,12 @@ void options_usage(FILE *f)
 	      "\n"
 	      "Exit status: 0 on success, 1 when a refresh could not be taken, 2 on a usage error.\n"
 	      "Without root, other users' processes cannot be read: their fds and sockets are\n"
-	      "counted as not readable, and their sockets show without an owner.\n",
+	      "counted as not readable, and their sockets show without an owner, and only\n"
+	      "leaktop's own network namespace is visible.\n",
 	      f);
 }
 
-enum { OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT };
+enum { OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT, OPT_NETNS };
 
 static const struct option long_options[] = {
 	{"batch", no_argument, NULL, 'b'},
@@ -59,6 +62,7 @@ static const struct option long_options[] = {
 	{"backlog", required_argument, NULL, OPT_BACKLOG},
 	{"pid", required_argument, NULL, 'p'},
 	{"port", required_argument, NULL, 'P'},
+	{"netns", required_argument, NULL, OPT_NETNS},
 	{"proc-root", required_argument, NULL, OPT_PROC_ROOT},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -130,6 +134,10 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 			break;
 		case 'P':
 			if (view_filter_ports(&o->filter, optarg, cause))
+				return -EINVAL;
+			break;
+		case OPT_NETNS:
+			if (view_filter_netns(&o->filter, optarg, cause))
 				return -EINVAL;
 			break;
 		case OPT_PROC_ROOT:
