@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "model/batch.h"
+#include "model/metrics.h"
 #include "model/snapshot.h"
 #include "model/text.h"
 
@@ -15,6 +16,7 @@
 static const char *const format_names[FMT_COUNT] = {
 	[FMT_TEXT] = "text",
 	[FMT_JSON] = "json",
+	[FMT_OPENMETRICS] = "openmetrics",
 };
 
 int batch_format_parse(const char *name)
@@ -304,7 +306,9 @@ int batch_write(FILE *f, const struct snapshot *s, const struct history *h, cons
 	if (o->top && nprocs > o->top)
 		nprocs = o->top;
 	size_t nbacklog = view_backlog(s, &o->filter, backlog, o->backlog_max);
-	if (o->format == FMT_JSON)
+	if (o->format == FMT_OPENMETRICS)
+		metrics_write(f, s, h, o);
+	else if (o->format == FMT_JSON)
 		write_json(f, s, o, procs, nprocs, backlog, nbacklog);
 	else
 		write_text(f, s, o, procs, nprocs, backlog, nbacklog);

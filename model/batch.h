@@ -11,7 +11,7 @@
 struct snapshot;
 struct history;
 
-enum batch_format { FMT_TEXT, FMT_JSON, FMT_COUNT };
+enum batch_format { FMT_TEXT, FMT_JSON, FMT_OPENMETRICS, FMT_COUNT };
 
 struct batch_opts {
 	enum batch_format format;
@@ -22,7 +22,7 @@ struct batch_opts {
 	long clk_tck;
 };
 
-/* "text" / "json" -> format, or -1. */
+/* "text" / "json" / "openmetrics" -> format, or -1. */
 int batch_format_parse(const char *name);
 
 /* Write one refresh. h may be NULL (no history yet). Returns 0 or -errno (EIO when

@@ -5,6 +5,7 @@
 #include "model/snapshot.h"
 #include "sources/source.h"
 #include "tui/options.h"
+#include "tui/serve.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -103,7 +104,16 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (!o.batch) {
+	int lfd = -1;
+	char bound[80];
+	if (o.listen) {
+		lfd = serve_listen(o.listen, bound, sizeof(bound), &cause);
+		if (lfd < 0) {
+			fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-lfd));
+			free(cause);
+			return 1;
+		}
+	} else if (!o.batch) {
 		fputs("leaktop: the dashboard is not built yet; use --batch\n", stderr);
 		return 2;
 	}
@@ -112,7 +122,16 @@ int main(int argc, char **argv)
 		free(cause);
 		return 1;
 	}
-	rc = run_batch(&o, src);
+	if (lfd >= 0) {
+		struct batch_opts bo = {.format = FMT_OPENMETRICS, .filter = o.filter, .top = o.top};
+		/* The address goes to stdout so a script can find a port picked with :0. */
+		printf("leaktop: serving http://%s/metrics\n", bound);
+		fflush(stdout);
+		rc = serve_run(lfd, src, &bo, o.delay, &stop_signal);
+		close(lfd);
+	} else {
+		rc = run_batch(&o, src);
+	}
 	source_free(src);
 	return rc;
 }

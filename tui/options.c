@@ -27,10 +27,15 @@ void options_usage(FILE *f)
 	      "                            0 (forever) in the dashboard\n"
 	      "\n"
 	      "Batch output:\n"
-	      "  -o, --format=FORMAT       text (default) or json (one JSON object per line and\n"
-	      "                            refresh)\n"
-	      "      --top=N               processes and ports listed; default 20 for text,\n"
-	      "                            0 (all) for json\n"
+	      "  -o, --format=FORMAT       text (default), json (one JSON object per line and\n"
+	      "                            refresh) or openmetrics (Prometheus metrics, for\n"
+	      "                            node_exporter's textfile collector)\n"
+	      "      --top=N               processes and ports listed; default 20 for text and\n"
+	      "                            openmetrics (the rest summed as \"other\"), 0 (all)\n"
+	      "                            for json\n"
+	      "      --listen=[HOST:]PORT  serve openmetrics on http://HOST:PORT/metrics (HOST\n"
+	      "                            127.0.0.1 unless given), a fresh refresh per scrape\n"
+	      "                            at most every --delay seconds\n"
 	      "      --backlog=N           sockets listed by Recv-Q; default 10 for text, 100 for json\n"
 	      "\n"
 	      "Filters:\n"
@@ -51,7 +56,7 @@ void options_usage(FILE *f)
 	      f);
 }
 
-enum { OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT, OPT_NETNS };
+enum { OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT, OPT_NETNS, OPT_LISTEN };
 
 static const struct option long_options[] = {
 	{"batch", no_argument, NULL, 'b'},
@@ -63,6 +68,7 @@ static const struct option long_options[] = {
 	{"pid", required_argument, NULL, 'p'},
 	{"port", required_argument, NULL, 'P'},
 	{"netns", required_argument, NULL, OPT_NETNS},
+	{"listen", required_argument, NULL, OPT_LISTEN},
 	{"proc-root", required_argument, NULL, OPT_PROC_ROOT},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -116,7 +122,7 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 		case 'o': {
 			int fmt = batch_format_parse(optarg);
 			if (fmt < 0)
-				return fail(cause, "unknown format '%s': expected text or json", optarg);
+				return fail(cause, "unknown format '%s': expected text, json or openmetrics", optarg);
 			o->format = (enum batch_format)fmt;
 			break;
 		}
@@ -139,6 +145,10 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 		case OPT_NETNS:
 			if (view_filter_netns(&o->filter, optarg, cause))
 				return -EINVAL;
+			break;
+		case OPT_LISTEN:
+			o->listen = optarg;
+			o->format = FMT_OPENMETRICS;
 			break;
 		case OPT_PROC_ROOT:
 			o->proc_root = optarg;
