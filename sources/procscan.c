@@ -870,7 +870,8 @@ void procscan_note_dump(struct procscan *p, const struct snapshot *s)
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[i];
 		bool found;
-		if (!k->inode || k->owner >= 0)
+		/* Kernel-held UNIX and NETLINK sockets are never anyone's: TCP and UDP only. */
+		if (!k->inode || k->owner >= 0 || sock_kind_of(k) > SK_UDP)
 			continue;
 		uint8_t was = 0;
 		if (prev->cap) {
