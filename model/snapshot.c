@@ -59,6 +59,8 @@ int sk_state_parse(const char *name)
 	return -1;
 }
 
+_Static_assert(sizeof(struct sock_rec) <= 88, "150k sock_recs must stay small");
+
 enum sock_kind sock_kind_of(const struct sock_rec *k)
 {
 	if (k->family == AF_UNIX)

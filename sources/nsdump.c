@@ -192,6 +192,13 @@ int nsdump_dump(struct nsdump *n, struct snapshot *s, char **cause)
 
 		if (!h->diag && (!h->tried || n->refresh - h->tried >= NSDUMP_RETRY_EVERY))
 			rc = handle_open(n, h, s);
+		if (!h->diag && (rc == -ENOENT || rc == -ESRCH)) {
+			/* Its last process exited since the scan: nothing to report. */
+			h->tried = 0;
+			if (!snapshot_add_netns(s, h->inode, false))
+				return -ENOMEM;
+			continue;
+		}
 		if (!h->diag) {
 			status_add(s, "netns %" PRIu64, h->inode, h->cause);
 			ret = ret ? ret : (rc ? rc : -ENOTCONN);
