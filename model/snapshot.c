@@ -366,6 +366,10 @@ static enum port_side sock_side(const struct sock_rec *k, const struct idx_table
 	if (k->state == ST_LISTEN || !k->rport ||
 	    table_get(listen, port_key(k->netns, k->lport, 0, k->proto)) != -1)
 		return SIDE_LOCAL;
+	/* A connection to a port that listens here: the client's end (a loopback leak's
+	 * orphaned FIN_WAIT2 peers), whatever the port numbers. */
+	if (table_get(listen, port_key(k->netns, k->rport, 0, k->proto)) != -1)
+		return SIDE_REMOTE;
 	if (ephemeral(k->lport) != ephemeral(k->rport))
 		return ephemeral(k->lport) ? SIDE_REMOTE : SIDE_LOCAL;
 	return k->lport <= k->rport ? SIDE_LOCAL : SIDE_REMOTE;

@@ -404,6 +404,22 @@ START_TEST(test_unix_names_escaped)
 }
 END_TEST
 
+/* A server on an ephemeral port (bound to port 0): its clients' orphaned FIN_WAIT2
+ * ends count as remote on the server's port, even from lower port numbers. */
+START_TEST(test_side_of_ephemeral_listener)
+{
+	snapshot_clear(s);
+	add_tcp(1, 1000, ST_LISTEN, "127.0.0.1", 45000, "0.0.0.0", 0, 0, 128);
+	add_tcp(2, 0, ST_FIN_WAIT2, "127.0.0.1", 40000, "127.0.0.1", 45000, 0, 0);
+	add_tcp(3, 0, ST_FIN_WAIT2, "127.0.0.1", 50000, "127.0.0.1", 45000, 0, 0);
+	ck_assert_int_eq(snapshot_build(s), 0);
+	const struct port_agg *p = port(45000, SIDE_REMOTE);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(p->states[ST_FIN_WAIT2], 2);
+	ck_assert_ptr_null(port(40000, SIDE_LOCAL));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("snapshot");
@@ -417,6 +433,7 @@ int main(void)
 	tcase_add_test(tc, test_state_names);
 	tcase_add_test(tc, test_addr_format);
 	tcase_add_test(tc, test_copy);
+	tcase_add_test(tc, test_side_of_ephemeral_listener);
 	suite_add_tcase(su, tc);
 	tc = tcase_create("kinds");
 	tcase_add_checked_fixture(tc, setup_kinds, teardown);
