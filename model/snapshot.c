@@ -67,7 +67,7 @@ enum sock_kind sock_kind_of(const struct sock_rec *k)
 		return SK_UNIX;
 	if (k->family == AF_INET || k->family == AF_INET6)
 		/* 0 counts as TCP: what records made before UDP was dumped hold. */
-		return k->proto == IPPROTO_UDP ? SK_UDP : k->proto == IPPROTO_RAW ? SK_OTHER : SK_TCP;
+		return k->proto == IPPROTO_UDP ? SK_UDP : k->proto == IPPROTO_TCP || !k->proto ? SK_TCP : SK_OTHER;
 	return SK_OTHER;
 }
 
@@ -81,7 +81,9 @@ const char *sock_proto_name(const struct sock_rec *k)
 	case AF_PACKET:
 		return "packet";
 	}
-	return k->proto == IPPROTO_UDP ? "udp" : k->proto == IPPROTO_RAW ? "raw" : "tcp";
+	if (k->proto == IPPROTO_ICMP || k->proto == IPPROTO_ICMPV6)
+		return "icmp";
+	return k->proto == IPPROTO_UDP ? "udp" : k->proto == IPPROTO_TCP || !k->proto ? "tcp" : "raw";
 }
 
 /* Open-addressing tables from a 64-bit key to an index, rebuilt each refresh into

@@ -9,6 +9,8 @@
 #include "model/snapshot.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -136,6 +138,77 @@ static int handle_open(struct nsdump *n, struct ns_handle *h, const struct snaps
 	return err;
 }
 
+int nsdump_parse_proc_net(const char *text, uint8_t family, uint8_t proto,
+			  struct snapshot *s, uint64_t netns)
+{
+	const char *line = strchr(text, '\n'); /* the header */
+	int added = 0;
+
+	while (line && *++line) {
+		unsigned long long inode = 0, uid = 0;
+		unsigned lport = 0, st = 0;
+		char local[64];
+		/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+		if (sscanf(line, " %*u: %63s %*s %x %*s %*s %*s %llu %*u %llu", local, &st, &uid,
+			   &inode) == 4 && inode && inode <= UINT32_MAX) {
+			struct sock_rec *r = snapshot_add_sock(s);
+			if (!r)
+				return -ENOMEM;
+			const char *colon = strrchr(local, ':');
+			if (colon)
+				sscanf(colon + 1, "%x", &lport);
+			/* No cookie in procfs: one derived from the inode, apart from real ones. */
+			r->cookie = 1ULL << 63 | inode;
+			r->netns = netns;
+			r->inode = (uint32_t)inode;
+			r->uid = (uint32_t)uid;
+			r->family = family;
+			r->proto = proto;
+			r->type = proto == IPPROTO_RAW ? SOCK_RAW : SOCK_DGRAM;
+			r->state = (uint8_t)(st < ST_CLOSED_FD ? st : ST_UNKNOWN);
+			r->lport = (uint16_t)lport;
+			added++;
+		}
+		line = strchr(line, '\n');
+	}
+	return added;
+}
+
+/* RAW (without raw_diag) and ICMP sockets of one netns, from a process living there. */
+static void read_proc_net(struct nsdump *n, const struct ns_handle *h, struct snapshot *s)
+{
+	static const struct { const char *name; uint8_t family, proto; bool raw; } tables[] = {
+		{"raw", AF_INET, IPPROTO_RAW, true}, {"raw6", AF_INET6, IPPROTO_RAW, true},
+		{"icmp", AF_INET, IPPROTO_ICMP, false}, {"icmp6", AF_INET6, IPPROTO_ICMPV6, false},
+	};
+	char dir[32] = "self", path[64];
+	static char buf[1 << 16];
+
+	if (h->inode != n->own) {
+		size_t i = 0;
+		while (i < s->nprocs && s->procs[i].netns != h->inode)
+			i++;
+		if (i == s->nprocs)
+			return;
+		snprintf(dir, sizeof(dir), "%" PRId32, s->procs[i].pid);
+	}
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		if (tables[t].raw && sockdiag_has_raw(h->diag))
+			continue;
+		snprintf(path, sizeof(path), "%s/net/%s", dir, tables[t].name);
+		int fd = openat(n->rootfd, path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t len = 0, r;
+		while ((size_t)len < sizeof(buf) - 1 &&
+		       (r = read(fd, buf + len, sizeof(buf) - 1 - (size_t)len)) > 0)
+			len += r;
+		close(fd);
+		buf[len > 0 ? len : 0] = '\0';
+		nsdump_parse_proc_net(buf, tables[t].family, tables[t].proto, s, h->inode);
+	}
+}
+
 static void status_add(struct snapshot *s, const char *fmt, uint64_t inode, const char *why)
 {
 	size_t len = strlen(s->status);
@@ -207,6 +280,7 @@ int nsdump_dump(struct nsdump *n, struct snapshot *s, char **cause)
 			continue;
 		}
 		rc = sockdiag_dump_all(h->diag, s, h->inode, &why);
+		read_proc_net(n, h, s);
 		if (rc) {
 			status_add(s, h->inode == n->own ? "sockets" : "netns %" PRIu64 " sockets",
 				   h->inode, why);

@@ -19,6 +19,12 @@ void nsdump_free(struct nsdump *n);
  * why); the other namespaces are still dumped. */
 int nsdump_dump(struct nsdump *n, struct snapshot *s, char **cause);
 
+/* Parse a /proc/net/{raw,raw6,icmp,icmp6} table (sockets no sock_diag module dumps
+ * on every kernel: ICMP "ping" sockets never, RAW ones without raw_diag) into
+ * s->socks, tagged family/proto/netns. Returns the sockets added, or -errno. */
+int nsdump_parse_proc_net(const char *text, uint8_t family, uint8_t proto,
+			  struct snapshot *s, uint64_t netns);
+
 /* leaktop's own netns inode, 0 when unknown. */
 uint64_t nsdump_own(const struct nsdump *n);
 

@@ -446,9 +446,21 @@ int sockdiag_parse_proto(const void *buf, size_t len, uint32_t seq, uint32_t por
 		switch (nlh->nlmsg_type) {
 		case NLMSG_NOOP:
 			break;
-		case NLMSG_DONE:
+		case NLMSG_DONE: {
+			/* A dump that fails after it started (no diag module for the
+			 * protocol, say) says so in DONE's payload. */
+			int derr = 0;
+
+			if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(derr))
+				memcpy(&derr, mnl_nlmsg_get_payload(nlh), sizeof(derr));
+			if (derr < 0 && derr >= -4095) {
+				set_cause(cause, "sock_diag: kernel ended the dump with an error: %s",
+					  strerror(-derr));
+				return derr;
+			}
 			/* Anything after DONE belongs to no dump we asked for. */
 			return 0;
+		}
 		case NLMSG_ERROR: {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
@@ -620,6 +632,12 @@ static int dump_set(struct sockdiag *d, const struct dump_req *reqs, size_t nreq
 int sockdiag_dump_tcp(struct sockdiag *d, struct snapshot *s, uint64_t netns, char **cause)
 {
 	return dump_set(d, tcp_reqs, sizeof(tcp_reqs) / sizeof(tcp_reqs[0]), s, netns, cause);
+}
+
+int sockdiag_has_raw(const struct sockdiag *d)
+{
+	size_t raw = sizeof(other_reqs) / sizeof(other_reqs[0]) - 1;
+	return !(d->missing & (1u << raw));
 }
 
 int sockdiag_dump_all(struct sockdiag *d, struct snapshot *s, uint64_t netns, char **cause)

@@ -25,6 +25,9 @@ int sockdiag_dump_tcp(struct sockdiag *d, struct snapshot *s, uint64_t netns, ch
  * fails leaves out only its sockets; the first failure is returned (-errno, *cause). */
 int sockdiag_dump_all(struct sockdiag *d, struct snapshot *s, uint64_t netns, char **cause);
 
+/* Whether the kernel could dump RAW sockets (raw_diag) in the last sockdiag_dump_all. */
+int sockdiag_has_raw(const struct sockdiag *d);
+
 /* Parse one buffer of netlink messages (as read from the socket) into s->socks.
  * Returns 1 when more messages follow (multipart), 0 at NLMSG_DONE, -errno on a
  * netlink error, a truncated or malformed message (*cause says which), and

@@ -446,6 +446,29 @@ START_TEST(nlmsg_error_returns_errno)
 }
 END_TEST
 
+/* A dump the kernel cannot do (no raw_diag, say) ends with an error in DONE. */
+START_TEST(done_with_error_returns_errno)
+{
+	struct fixture fx;
+	struct frame *fr;
+	struct nlmsghdr *h;
+	char *cause = NULL;
+
+	fixture_load(&fx, FIXTURE);
+	fr = &fx.frames[1]; /* the first dump's NLMSG_DONE */
+	h = (struct nlmsghdr *)fr->buf;
+	ck_assert_uint_eq(h->nlmsg_type, NLMSG_DONE);
+	ck_assert_int_eq(parse_edited(fr->buf, fr->len, NULL), 0);
+	int err = -ENOENT;
+	ck_assert_uint_ge(h->nlmsg_len, NLMSG_LENGTH(sizeof(err)));
+	memcpy(NLMSG_DATA(h), &err, sizeof(err));
+	ck_assert_int_eq(parse_edited(fr->buf, fr->len, &cause), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(cause, strerror(ENOENT)));
+	free(cause);
+	fixture_free(&fx);
+}
+END_TEST
+
 START_TEST(dump_intr_returns_eintr)
 {
 	struct fixture fx;
@@ -690,6 +713,7 @@ static Suite *sockdiag_suite(void)
 	tcase_add_test(tc, malformed_lengths);
 	tcase_add_test(tc, malformed_type_and_family);
 	tcase_add_test(tc, nlmsg_error_returns_errno);
+	tcase_add_test(tc, done_with_error_returns_errno);
 	tcase_add_test(tc, dump_intr_returns_eintr);
 	tcase_add_test(tc, sequence_and_portid_checked);
 	suite_add_tcase(su, tc);
