@@ -227,9 +227,10 @@ int nsdump_dump(struct nsdump *n, struct snapshot *s, char **cause)
 	n->nwant = 0;
 	if (want_add(n, n->own))
 		return -ENOMEM;
-	/* Without CAP_SYS_ADMIN no other netns can be entered: say so, once. */
+	/* Without CAP_SYS_ADMIN no other netns can be entered: say so. Without our own
+	 * inode (a fake proc root) the others cannot be told from ours. */
 	s->netns_limited = !n->root;
-	for (size_t i = 0; n->root && i < s->nprocs; i++)
+	for (size_t i = 0; n->root && n->own && i < s->nprocs; i++)
 		if (s->procs[i].netns && s->procs[i].netns != n->own && want_add(n, s->procs[i].netns))
 			return -ENOMEM;
 	qsort(n->want, n->nwant, sizeof(*n->want), cmp_u64);
