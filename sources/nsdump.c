@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,9 +231,19 @@ int nsdump_dump(struct nsdump *n, struct snapshot *s, char **cause)
 	/* Without CAP_SYS_ADMIN no other netns can be entered: say so. Without our own
 	 * inode (a fake proc root) the others cannot be told from ours. */
 	s->netns_limited = !n->root;
-	for (size_t i = 0; n->root && n->own && i < s->nprocs; i++)
-		if (s->procs[i].netns && s->procs[i].netns != n->own && want_add(n, s->procs[i].netns))
+	/* A namespace is dumped when one of its processes holds a socket fd: every dump
+	 * walks the kernel's global hash tables, so an idle netns (a pause container, a
+	 * sandbox) would cost as much as a busy one, for sockets no one owns. The owners
+	 * come from the scan, which runs first; they are in process order. */
+	for (size_t i = 0, last = SIZE_MAX; n->root && n->own && i < s->nowners; i++) {
+		size_t pi = (size_t)s->owners[i].proc;
+		if (pi == last || pi >= s->nprocs)
+			continue;
+		last = pi;
+		uint64_t ns = s->procs[pi].netns;
+		if (ns && ns != n->own && (!n->nwant || n->want[n->nwant - 1] != ns) && want_add(n, ns))
 			return -ENOMEM;
+	}
 	qsort(n->want, n->nwant, sizeof(*n->want), cmp_u64);
 	size_t u = 0;
 	for (size_t i = 0; i < n->nwant; i++)

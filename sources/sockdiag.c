@@ -44,6 +44,7 @@ struct sockdiag {
 	uint32_t seq;
 	int nsfd;            /* the netns to open sockets in, -1 for ours */
 	uint32_t missing;    /* other_reqs the kernel has no diag module for (bit i) */
+	bool no_compat;      /* TCPDIAG_GETSOCK refused: TCP per family */
 	FILE *rec;           /* sockdiag_record() target, or NULL */
 	char *rec_path;
 	char buf[SOCKDIAG_BUF_SIZE];
@@ -55,7 +56,13 @@ struct dump_req {
 	uint8_t family, proto;
 };
 
+/* TCP in one request: the old TCPDIAG_GETSOCK dump asks for AF_UNSPEC, both families
+ * in one walk of the kernel's (global, shared by every netns) TCP hash tables, where
+ * SOCK_DIAG_BY_FAMILY takes one walk per family. tcp_reqs_v2 if it is refused. */
 static const struct dump_req tcp_reqs[] = {
+	{"TCP", AF_UNSPEC, IPPROTO_TCP},
+};
+static const struct dump_req tcp_reqs_v2[] = {
 	{"TCP/IPv4", AF_INET, IPPROTO_TCP}, {"TCP/IPv6", AF_INET6, IPPROTO_TCP},
 };
 /* The rest of what a socket fd can be; each kind is retried on its own. Kinds from
@@ -373,7 +380,7 @@ static int parse_sock(const struct nlmsghdr *nlh, uint8_t family, uint8_t proto,
 	if (mnl_nlmsg_get_payload_len(nlh) < 1)
 		return truncated(cause, "socket", 0, 1);
 	got = *(const uint8_t *)mnl_nlmsg_get_payload(nlh);
-	if (family == AF_INET6)
+	if (family == AF_INET6 || family == AF_UNSPEC)
 		family = AF_INET;
 	if ((got == AF_INET6 ? AF_INET : got) != family) {
 		set_cause(cause, "sock_diag: socket message with unknown family %u in a "
@@ -484,6 +491,7 @@ int sockdiag_parse_proto(const void *buf, size_t len, uint32_t seq, uint32_t por
 			set_cause(cause, "sock_diag: netlink overrun, messages were lost");
 			return -ENOBUFS;
 		case SOCK_DIAG_BY_FAMILY:
+		case TCPDIAG_GETSOCK: /* replies to the one-walk TCP dump */
 			err = parse_sock(nlh, family, proto, s, netns, cause);
 			if (err < 0)
 				return err;
@@ -509,7 +517,12 @@ static int send_request(struct sockdiag *d, const struct dump_req *q, char **cau
 	if (++d->seq == 0) /* 0 would disable the sequence check */
 		d->seq = 1;
 	nlh->nlmsg_seq = d->seq;
-	if (q->family == AF_UNIX) {
+	if (q->family == AF_UNSPEC) {
+		struct inet_diag_req *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+		nlh->nlmsg_type = TCPDIAG_GETSOCK;
+		r->idiag_family = AF_INET; /* the kernel dumps AF_UNSPEC: both */
+		r->idiag_states = ~0U;
+	} else if (q->family == AF_UNIX) {
 		struct unix_diag_req *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
 		r->sdiag_family = AF_UNIX;
 		r->udiag_states = ~0U;
@@ -631,7 +644,21 @@ static int dump_set(struct sockdiag *d, const struct dump_req *reqs, size_t nreq
 
 int sockdiag_dump_tcp(struct sockdiag *d, struct snapshot *s, uint64_t netns, char **cause)
 {
-	return dump_set(d, tcp_reqs, sizeof(tcp_reqs) / sizeof(tcp_reqs[0]), s, netns, cause);
+	if (!d->no_compat) {
+		char *why = NULL;
+		int err = dump_set(d, tcp_reqs, 1, s, netns, &why);
+
+		if (err != -EINVAL && err != -EOPNOTSUPP && err != -ENOENT) {
+			if (err && cause)
+				free(*cause), *cause = why;
+			else
+				free(why);
+			return err;
+		}
+		free(why);
+		d->no_compat = true;
+	}
+	return dump_set(d, tcp_reqs_v2, 2, s, netns, cause);
 }
 
 int sockdiag_has_raw(const struct sockdiag *d)
