@@ -13,7 +13,7 @@ struct snapshot;
 struct history;
 struct alerts;
 
-enum batch_format { FMT_TEXT, FMT_JSON, FMT_COUNT };
+enum batch_format { FMT_TEXT, FMT_JSON, FMT_OPENMETRICS, FMT_COUNT };
 
 struct batch_opts {
 	enum batch_format format;
@@ -26,7 +26,7 @@ struct batch_opts {
 	bool sockets;        /* json: a "sockets" array with every socket and its holders */
 };
 
-/* "text" / "json" -> format, or -1. */
+/* "text" / "json" / "openmetrics" -> format, or -1. */
 int batch_format_parse(const char *name);
 
 /* Write one refresh. h may be NULL (no history yet): growth, ETA and verdicts are

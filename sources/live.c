@@ -1,16 +1,14 @@
-/* The live source: one sock_diag dump and one /proc scan per refresh, joined into a
- * snapshot. The two are independent until the join, so the dump runs on a second
- * thread while this one scans /proc. A part that fails shows in the status line;
+/* The live source: one /proc scan and the sock_diag dumps of every network namespace
+ * per refresh, joined into a snapshot. A part that fails shows in the status line;
  * the rest still arrives. */
 #include "config.h"
 
 #include "sources/source.h"
 #include "sources/procscan.h"
-#include "sources/sockdiag.h"
+#include "sources/nsdump.h"
 #include "model/snapshot.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,18 +16,10 @@
 
 struct live_source {
 	struct source base;
-	struct sockdiag *diag;
+	struct nsdump *dump;
 	struct procscan *scan;
-	char *diag_cause; /* why the netlink socket could not be opened */
 	uint64_t tick;
 	bool full_scan;   /* readlink every fd every refresh (--full-scan, for tests) */
-	/* The dump thread's side. It appends to target->socks while this thread fills
-	 * target->procs, ->owners and ->totals: distinct fields, never shared until the
-	 * join. (A second array swapped in would cost 14 MB at 150k sockets.) */
-	struct snapshot *target;
-	char *dump_why;
-	int dump_rc;
-	double dump_ms;
 	bool timing;      /* LEAKTOP_TIMING set: each refresh's phases to stderr */
 };
 
@@ -47,24 +37,11 @@ static void status_add(struct snapshot *s, const char *what, const char *cause)
 		 cause ? cause : "failed");
 }
 
-/* The dump half of a refresh; runs on its own thread. */
-static void *dump_run(void *arg)
-{
-	struct live_source *l = arg;
-
-	double t0 = now_mono();
-	l->dump_rc = sockdiag_dump_tcp(l->diag, l->target, 0, &l->dump_why);
-	l->dump_ms = (now_mono() - t0) * 1000.0;
-	return NULL;
-}
-
 static int live_next(struct source *src, struct snapshot *s, char **cause)
 {
 	struct live_source *l = (struct live_source *)src;
 	double t0 = now_mono();
 	struct timespec wall;
-	pthread_t worker;
-	bool threaded = false;
 	char *why = NULL;
 	int rc, ret = 0;
 
@@ -72,19 +49,6 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	clock_gettime(CLOCK_REALTIME, &wall);
 	s->time = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
 	s->tick = ++l->tick;
-
-	if (!l->diag && sockdiag_open(&l->diag, &why) == 0)
-		free(l->diag_cause), l->diag_cause = NULL;
-	else if (!l->diag && why)
-		free(l->diag_cause), l->diag_cause = why, why = NULL;
-	free(why), why = NULL;
-	if (l->diag) {
-		/* Without a second thread the dump simply runs before the scan. */
-		l->target = s;
-		threaded = pthread_create(&worker, NULL, dump_run, l) == 0;
-		if (!threaded)
-			dump_run(l);
-	}
 
 	double t_scan = now_mono();
 	if (l->full_scan)
@@ -94,31 +58,24 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 		ret = rc;
 	}
 	free(why), why = NULL;
-	t_scan = now_mono() - t_scan;
-	double t_join = now_mono();
-
-	if (!l->diag) {
-		status_add(s, "sockets", l->diag_cause);
-		ret = -ENOTCONN;
-	} else {
-		if (threaded)
-			pthread_join(worker, NULL);
-		if (l->dump_rc) {
-			status_add(s, "sockets", l->dump_why);
-			ret = l->dump_rc;
-		}
-		free(l->dump_why), l->dump_why = NULL;
-	}
-	/* What the dump says changed under known fd numbers is read again now, and the
-	 * join redone, so no refresh shows last refresh's owners. */
-	double t_wait = now_mono() - t_join, t_recheck = 0, t_build = now_mono();
+	/* The dumps come after the scan: a socket fd the scan saw that is in no dump
+	 * and still open afterwards (procscan_fd_check) was there all along: CLOSED. */
+	double t_dump = now_mono();
+	t_scan = t_dump - t_scan;
+	if ((rc = nsdump_dump(l->dump, s, &why))) /* adds to the status line itself */
+		ret = rc;
+	free(why);
+	t_dump = now_mono() - t_dump;
+	/* What the dumps say changed under known fd numbers is read again now, and the
+	 * join redone, so no refresh shows the last refresh's owners. */
+	double t_build = now_mono(), t_recheck = 0;
 	int rechecked = 0;
-	if ((rc = snapshot_build(s)) == 0 && l->diag) {
+	if ((rc = snapshot_build_checked(s, procscan_fd_check, l->scan)) == 0) {
 		t_recheck = now_mono();
 		rechecked = procscan_recheck(l->scan, s);
 		t_recheck = now_mono() - t_recheck;
 		if (rechecked == 1)
-			rc = snapshot_build(s);
+			rc = snapshot_build_checked(s, procscan_fd_check, l->scan);
 	}
 	t_build = now_mono() - t_build - t_recheck;
 	if (rc) {
@@ -129,9 +86,9 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	}
 	s->refresh_ms = (now_mono() - t0) * 1000.0;
 	if (l->timing)
-		fprintf(stderr, "leaktop: refresh %llu: %.1f ms: scan %.1f, dump %.1f (waited %.1f more), "
-			"join %.1f, recheck %.1f%s, %zu sockets, %zu socket fds\n", (unsigned long long)s->tick,
-			s->refresh_ms, t_scan * 1e3, l->dump_ms, t_wait * 1e3, t_build * 1e3, t_recheck * 1e3,
+		fprintf(stderr, "leaktop: refresh %llu: %.1f ms: scan %.1f, dumps %.1f, join %.1f, "
+			"recheck %.1f%s, %zu sockets, %zu socket fds\n", (unsigned long long)s->tick,
+			s->refresh_ms, t_scan * 1e3, t_dump * 1e3, t_build * 1e3, t_recheck * 1e3,
 			rechecked == 1 ? " (joined again)" : "", s->nsocks, s->nowners);
 	if (ret && cause)
 		*cause = strdup(s->status);
@@ -141,9 +98,8 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 static void live_free(struct source *src)
 {
 	struct live_source *l = (struct live_source *)src;
-	sockdiag_free(l->diag);
+	nsdump_free(l->dump);
 	procscan_free(l->scan);
-	free(l->diag_cause);
 	free(l);
 }
 
@@ -167,8 +123,11 @@ int live_source_new(struct source **out, const char *proc_root, char **cause)
 		free(l);
 		return rc;
 	}
-	/* A netlink failure is not fatal: it shows in the status line of each refresh. */
-	sockdiag_open(&l->diag, &l->diag_cause);
+	if ((rc = nsdump_new(&l->dump, proc_root, cause))) {
+		procscan_free(l->scan);
+		free(l);
+		return rc;
+	}
 	*out = &l->base;
 	return 0;
 }
