@@ -220,6 +220,14 @@ static int load_config(struct options *o, int argc, char **argv, char **cause)
 	char *def = conf_default_path();
 	int rc = def ? conf_load(def, false, options_conf_keys, options_conf_nkeys, o, cause) : 0;
 	free(def);
+	if (rc == -EACCES || rc == -ENOTDIR) {
+		/* Someone else's home (sudo -u): a file nobody asked for by name is not
+		 * worth refusing to start over. */
+		fprintf(stderr, "leaktop: %s; using the defaults\n", *cause ? *cause : "configuration file not readable");
+		free(*cause);
+		*cause = NULL;
+		rc = 0;
+	}
 	return rc ? -EINVAL : 0;
 }
 
