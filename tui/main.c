@@ -166,8 +166,9 @@ int main(int argc, char **argv)
 		free(cause);
 		return rc ? 1 : 0;
 	}
-	if (!o.batch)
-		return tui_run(&o);
+	/* The dashboard says first whether the terminal can run it at all. */
+	if (!o.batch && (rc = tui_preflight()))
+		return rc;
 
 	struct sigaction sa = {.sa_handler = on_stop};
 	sigemptyset(&sa.sa_mask);
@@ -199,6 +200,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (!o.batch)
+		return tui_run(&o, src, rec); /* it closes src and rec */
 	rc = run_batch(&o, src, rec);
 	source_free(src);
 	return rc;
