@@ -660,7 +660,8 @@ static void prompt_done(struct app *a, bool accept)
 		if (view_parse_clock(a->input, &secs) || !a->s)
 			app_message(a, true, "go to: '%s' is not a time like 14:05:00", a->input);
 		else
-			seek_request(a, -1, true, view_clock_time(a->s->time, secs, a->t_first, a->t_last));
+			/* The whole second: the refresh shown as HH:MM:SS is reached by typing it. */
+			seek_request(a, -1, true, view_clock_time(a->s->time, secs, a->t_first, a->t_last) + 0.999);
 	}
 	free(cause);
 }
