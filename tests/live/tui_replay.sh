@@ -72,6 +72,17 @@ n=$(wc -l < "$TMP/tui.json")
 assert_eq "the recording has the leaker" leakysrv \
 	"$(tail -1 "$TMP/tui.json" | jq -r ".processes[] | select(.pid == $SERVER_PID) | .comm")"
 echo "ok: leaktop -w FILE in the dashboard, then q, leaves $n replayable refreshes"
+# SIGTERM and SIGHUP while recording: the refresh under way is finished, the file closed.
+for sig in TERM HUP; do
+	REC3="$TMP/sig$sig.db"
+	start -d 0.2 -w "$REC3"
+	wait_screen "^ *$SERVER_PID +root +leakysrv"
+	kill -s "$sig" "$LT_PID"
+	finished 0 "SIG$sig while recording"
+	n=$("$LEAKTOP" -r "$REC3" -b -o json | wc -l) || fail "SIG$sig: the recording does not replay"
+	[ "$n" -ge 1 ] || fail "SIG$sig: nothing recorded"
+	echo "ok: SIG$sig while recording leaves $n replayable refreshes"
+done
 kill "$CLIENT_PID" "$SERVER_PID" 2>/dev/null || true
 
 # --- Replay: a batch recording of a growing leak, stepped through ------------------
