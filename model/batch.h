@@ -3,6 +3,7 @@
 #ifndef LEAKTOP_BATCH_H
 #define LEAKTOP_BATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -12,7 +13,7 @@ struct snapshot;
 struct history;
 struct alerts;
 
-enum batch_format { FMT_TEXT, FMT_JSON, FMT_COUNT };
+enum batch_format { FMT_TEXT, FMT_JSON, FMT_OPENMETRICS, FMT_COUNT };
 
 struct batch_opts {
 	enum batch_format format;
@@ -22,9 +23,10 @@ struct batch_opts {
 	double boot_time;    /* unix seconds at boot, to turn start ticks into times */
 	long clk_tck;
 	const struct alerts *alerts; /* its transitions of this refresh go out too; may be NULL */
+	bool sockets;        /* json: a "sockets" array with every socket and its holders */
 };
 
-/* "text" / "json" -> format, or -1. */
+/* "text" / "json" / "openmetrics" -> format, or -1. */
 int batch_format_parse(const char *name);
 
 /* Write one refresh. h may be NULL (no history yet): growth, ETA and verdicts are

@@ -2,12 +2,15 @@
 #include "config.h"
 
 #include "model/view.h"
+#include "model/history.h"
 #include "model/snapshot.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int parse_list(const char *list, long lo, long hi, long *out, size_t *n, const char *what,
 		      char **cause)
@@ -57,6 +60,27 @@ int view_filter_ports(struct view_filter *f, const char *list, char **cause)
 	return rc;
 }
 
+int view_filter_netns(struct view_filter *f, const char *list, char **cause)
+{
+	long v[VIEW_MAX_KEYS];
+	size_t n = 0;
+	int rc = parse_list(list, 1, 0x7fffffffffffffffL, v, &n, "netns", cause);
+
+	for (size_t i = 0; !rc && i < n && f->nnetns < VIEW_MAX_KEYS; i++)
+		f->netns[f->nnetns++] = (uint64_t)v[i];
+	return rc;
+}
+
+static bool has_netns(const struct view_filter *f, uint64_t netns)
+{
+	if (!f->nnetns)
+		return true;
+	for (size_t i = 0; i < f->nnetns; i++)
+		if (f->netns[i] == netns)
+			return true;
+	return false;
+}
+
 static bool has_pid(const struct view_filter *f, int32_t pid)
 {
 	for (size_t i = 0; i < f->npids; i++)
@@ -77,6 +101,8 @@ bool view_sock_match(const struct view_filter *f, const struct snapshot *s, cons
 {
 	if (f->nports && !has_port(f, k->lport) && !has_port(f, k->rport))
 		return false;
+	if (!has_netns(f, k->netns))
+		return false;
 	if (f->npids) {
 		/* A socket shared by several processes (after fork) goes by its first holder,
 		 * the lowest pid, as everywhere else in leaktop. */
@@ -90,6 +116,8 @@ bool view_sock_match(const struct view_filter *f, const struct snapshot *s, cons
 bool view_proc_match(const struct view_filter *f, const struct snapshot *s, const struct proc_rec *p)
 {
 	if (f->npids && !has_pid(f, p->pid))
+		return false;
+	if (!has_netns(f, p->netns))
 		return false;
 	if (f->nports) {
 		for (uint32_t i = 0; i < p->owner_count; i++) {
@@ -107,6 +135,8 @@ bool view_port_match(const struct view_filter *f, const struct port_agg *p)
 {
 	if (f->nports && !has_port(f, p->port))
 		return false;
+	if (!has_netns(f, p->netns))
+		return false;
 	if (f->npids) {
 		for (uint32_t i = 0; i < p->npids; i++)
 			if (has_pid(f, p->pids[i]))
@@ -116,14 +146,26 @@ bool view_port_match(const struct view_filter *f, const struct port_agg *p)
 	return true;
 }
 
-/* A bounded min-heap on Recv-Q: the top `max` of 150k sockets without sorting them all. */
+/* The backlog order: Recv-Q descending, then inode, then cookie. Total, so the
+ * sockets listed do not depend on the order of the dump (a replay has another). */
+static bool backlog_before(const struct sock_rec *x, const struct sock_rec *y)
+{
+	if (x->rqueue != y->rqueue)
+		return x->rqueue > y->rqueue;
+	if (x->inode != y->inode)
+		return x->inode < y->inode;
+	return x->cookie < y->cookie;
+}
+
+/* A bounded heap with the last of the top `max` at its root: the top of 150k
+ * sockets without sorting them all. */
 static void heap_sift_down(const struct snapshot *s, uint32_t *h, size_t n, size_t i)
 {
 	for (;;) {
 		size_t l = 2 * i + 1, m = i;
-		if (l < n && s->socks[h[l]].rqueue < s->socks[h[m]].rqueue)
+		if (l < n && backlog_before(&s->socks[h[m]], &s->socks[h[l]]))
 			m = l;
-		if (l + 1 < n && s->socks[h[l + 1]].rqueue < s->socks[h[m]].rqueue)
+		if (l + 1 < n && backlog_before(&s->socks[h[m]], &s->socks[h[l + 1]]))
 			m = l + 1;
 		if (m == i)
 			return;
@@ -140,9 +182,7 @@ static int cmp_backlog(const void *a, const void *b)
 {
 	const struct sock_rec *x = &cmp_snap->socks[*(const uint32_t *)a];
 	const struct sock_rec *y = &cmp_snap->socks[*(const uint32_t *)b];
-	if (x->rqueue != y->rqueue)
-		return x->rqueue < y->rqueue ? 1 : -1;
-	return (x->inode > y->inode) - (x->inode < y->inode);
+	return backlog_before(x, y) ? -1 : backlog_before(y, x) ? 1 : 0;
 }
 
 size_t view_backlog(const struct snapshot *s, const struct view_filter *f, uint32_t *idx, size_t max)
@@ -160,7 +200,7 @@ size_t view_backlog(const struct snapshot *s, const struct view_filter *f, uint3
 			if (n == max)
 				for (size_t j = n / 2; j-- > 0;)
 					heap_sift_down(s, idx, n, j);
-		} else if (k->rqueue > s->socks[idx[0]].rqueue) {
+		} else if (backlog_before(k, &s->socks[idx[0]])) {
 			idx[0] = (uint32_t)i;
 			heap_sift_down(s, idx, n, 0);
 		}
@@ -428,6 +468,94 @@ void view_backlog_free(struct view_backlog *b)
 
 #define CMP(x, y) (((x) > (y)) - ((x) < (y)))
 
+/* Doubles where NaN (not known yet) sorts below every number. */
+static int cmp_num(double x, double y)
+{
+	if (isnan(x) || isnan(y))
+		return isnan(x) - isnan(y) ? (isnan(x) ? -1 : 1) : 0;
+	return CMP(x, y);
+}
+
+size_t view_sparkline(char *buf, size_t size, const double *v, size_t n, int width, bool ascii)
+{
+	static const char *const blocks[8] = {"\u2581", "\u2582", "\u2583", "\u2584",
+					      "\u2585", "\u2586", "\u2587", "\u2588"};
+	static const char levels[] = " .:-=+*#";
+	double lo = INFINITY, hi = -INFINITY;
+	size_t from = 0, cells = 0, len = 0, known = 0;
+
+	if (size)
+		buf[0] = '\0';
+	/* The last `width` known values. */
+	for (size_t i = n; i-- > 0 && known < (size_t)(width > 0 ? width : 0);)
+		if (!isnan(v[i])) {
+			known++;
+			from = i;
+		}
+	if (!known)
+		return 0;
+	for (size_t i = from; i < n; i++)
+		if (!isnan(v[i])) {
+			lo = v[i] < lo ? v[i] : lo;
+			hi = v[i] > hi ? v[i] : hi;
+		}
+	for (size_t i = from; i < n; i++) {
+		if (isnan(v[i]))
+			continue;
+		/* Flat is the lowest level: no growth. */
+		int l = hi > lo ? (int)((v[i] - lo) * 7.0 / (hi - lo) + 0.5) : 0;
+		const char *c = ascii ? (char[2]){levels[l], 0} : blocks[l];
+		size_t cl = strlen(c);
+		if (len + cl + 1 > size)
+			break;
+		memcpy(buf + len, c, cl);
+		len += cl;
+		buf[len] = '\0';
+		cells++;
+	}
+	return cells;
+}
+
+int view_parse_clock(const char *text, int *secs)
+{
+	int h, m, sec = 0, used = 0;
+
+	if (sscanf(text, "%2d:%2d%n", &h, &m, &used) != 2)
+		return -EINVAL;
+	if (text[used] == ':') {
+		int more = 0;
+		if (sscanf(text + used + 1, "%2d%n", &sec, &more) != 1 || more != 2)
+			return -EINVAL;
+		used += 1 + more;
+	}
+	if (text[used] || h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 59)
+		return -EINVAL;
+	*secs = h * 3600 + m * 60 + sec;
+	return 0;
+}
+
+double view_clock_time(double ref, int secs, double lo, double hi)
+{
+	time_t t = (time_t)ref;
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	tm.tm_hour = secs / 3600;
+	tm.tm_min = secs / 60 % 60;
+	tm.tm_sec = secs % 60;
+	tm.tm_isdst = -1;
+	double at = (double)mktime(&tm);
+	for (int day = -1; day <= 1 && (at < lo || at > hi); day += 2) {
+		tm.tm_mday += day;
+		tm.tm_isdst = -1;
+		double other = (double)mktime(&tm);
+		tm.tm_mday -= day;
+		if (other >= lo && other <= hi)
+			return other;
+	}
+	return at;
+}
+
 char *view_fmt_count(char *buf, size_t size, uint64_t v, int width)
 {
 	static const char units[] = "KMGTP";
@@ -499,19 +627,83 @@ static void pf_est(const struct view_ctx *c, uint32_t i, char *b, size_t n) { vi
 static void pf_rq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->recv_q, 6); }
 static void pf_rss(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->rss_kb * 1024, 5); }
 
-/* Adding a column is one entry here (plus its PC_ name). */
+static const struct history_stats *PH(const struct view_ctx *c, uint32_t i)
+{
+	return c->h ? history_proc(c->h, P(c, i)->pid, P(c, i)->start_time) : NULL;
+}
+static double ph_growth(const struct view_ctx *c, uint32_t i)
+{
+	const struct history_stats *st = PH(c, i);
+	return st ? st->fd_growth_per_min : NAN;
+}
+static double ph_eta(const struct view_ctx *c, uint32_t i)
+{
+	const struct history_stats *st = PH(c, i);
+	return st ? st->exhaustion_eta_s : NAN;
+}
+static int ph_verdict(const struct view_ctx *c, uint32_t i)
+{
+	const struct history_stats *st = PH(c, i);
+	return st ? (int)st->verdict : -1;
+}
+static int pc_fdmin(const struct view_ctx *c, uint32_t a, uint32_t b) { return cmp_num(ph_growth(c, a), ph_growth(c, b)); }
+/* Soonest first is the natural order of a time left: never and unknown go last. */
+static int pc_eta(const struct view_ctx *c, uint32_t a, uint32_t b)
+{
+	double x = ph_eta(c, a), y = ph_eta(c, b);
+	return cmp_num(isnan(x) ? INFINITY : x, isnan(y) ? INFINITY : y);
+}
+static int pc_verdict(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(ph_verdict(c, a), ph_verdict(c, b)); }
+
+static void pf_fdmin(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	double g = ph_growth(c, i);
+	if (!isfinite(g))
+		snprintf(b, n, "-");
+	else if (fabs(g) >= 9999.5)
+		snprintf(b, n, "%+.0fK", g / 1000);
+	else
+		snprintf(b, n, fabs(g) >= 99.95 ? "%+.0f" : "%+.1f", g);
+}
+static void pf_eta(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	double e = ph_eta(c, i);
+	if (isnan(e))
+		snprintf(b, n, "-");
+	else
+		leak_format_duration(b, n, e);
+}
+static void pf_trend(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	double t[16], v[16];
+	size_t k = c->h ? history_proc_series(c->h, P(c, i)->pid, P(c, i)->start_time, HS_FDS, t, v, 16) : 0;
+	if (!view_sparkline(b, n, v, k, 8, c->ascii))
+		snprintf(b, n, "-");
+}
+static void pf_verdict(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	int v = ph_verdict(c, i);
+	snprintf(b, n, "%s", v < 0 ? "-" : leak_verdict_name((enum leak_verdict)v));
+}
+
+/* Adding a column is one entry here (plus its PC_ name). At 80 columns the ones with
+ * the highest drop go first: RSS, LIMIT, ESTAB, RECV-Q, SOCKS. */
 static const struct view_col proc_cols[PC_COUNT] = {
 	[PC_PID] = {.title = "PID", .width = 7, .asc = true, .cmp = pc_pid, .fmt = pf_pid},
-	[PC_USER] = {.title = "USER", .width = 8, .drop = 5, .left = true, .asc = true, .cmp = pc_user, .fmt = pf_user},
+	[PC_USER] = {.title = "USER", .width = 8, .drop = 4, .left = true, .asc = true, .cmp = pc_user, .fmt = pf_user},
 	[PC_COMMAND] = {.title = "COMMAND", .width = 12, .left = true, .flex = true, .asc = true, .cmp = pc_comm, .fmt = pf_comm},
 	[PC_FDS] = {.title = "FDS", .width = 6, .cmp = pc_fds, .fmt = pf_fds},
-	[PC_LIMIT] = {.title = "LIMIT", .width = 5, .drop = 8, .cmp = pc_limit, .fmt = pf_limit},
-	[PC_FDPCT] = {.title = "FD%", .width = 3, .drop = 6, .cmp = pc_pct, .fmt = pf_pct},
-	[PC_SOCKETS] = {.title = "SOCKS", .width = 5, .drop = 3, .cmp = pc_socks, .fmt = pf_socks},
+	[PC_LIMIT] = {.title = "LIMIT", .width = 5, .drop = 13, .cmp = pc_limit, .fmt = pf_limit},
+	[PC_FDPCT] = {.title = "FD%", .width = 3, .drop = 9, .cmp = pc_pct, .fmt = pf_pct},
+	[PC_FDMIN] = {.title = "FD/MIN", .width = 6, .drop = 5, .cmp = pc_fdmin, .fmt = pf_fdmin},
+	[PC_ETA] = {.title = "ETA", .width = 5, .drop = 7, .asc = true, .cmp = pc_eta, .fmt = pf_eta},
+	[PC_TREND] = {.title = "TREND", .width = 8, .drop = 8, .left = true, .cmp = pc_fdmin, .fmt = pf_trend},
+	[PC_SOCKETS] = {.title = "SOCKS", .width = 5, .drop = 10, .cmp = pc_socks, .fmt = pf_socks},
 	[PC_CLOSE_WAIT] = {.title = "CLOSE_W", .width = 7, .cmp = pc_cw, .fmt = pf_cw},
-	[PC_ESTAB] = {.title = "ESTAB", .width = 5, .drop = 7, .cmp = pc_est, .fmt = pf_est},
-	[PC_RECVQ] = {.title = "RECV-Q", .width = 6, .drop = 4, .cmp = pc_rq, .fmt = pf_rq},
-	[PC_RSS] = {.title = "RSS", .width = 5, .drop = 9, .cmp = pc_rss, .fmt = pf_rss},
+	[PC_ESTAB] = {.title = "ESTAB", .width = 5, .drop = 12, .cmp = pc_est, .fmt = pf_est},
+	[PC_RECVQ] = {.title = "RECV-Q", .width = 6, .drop = 11, .cmp = pc_rq, .fmt = pf_rq},
+	[PC_RSS] = {.title = "RSS", .width = 5, .drop = 14, .cmp = pc_rss, .fmt = pf_rss},
+	[PC_VERDICT] = {.title = "VERDICT", .width = 7, .drop = 3, .left = true, .cmp = pc_verdict, .fmt = pf_verdict},
 };
 
 static const struct port_agg *O(const struct view_ctx *c, uint32_t i)
@@ -560,16 +752,51 @@ static void of_accept(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 }
 static void of_rq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, O(c, i)->recv_q, 6); }
 
+static const struct history_stats *OH(const struct view_ctx *c, uint32_t i)
+{
+	return c->h ? history_port(c->h, O(c, i)->netns, O(c, i)->port, O(c, i)->side) : NULL;
+}
+static double oh_cwmin(const struct view_ctx *c, uint32_t i)
+{
+	const struct history_stats *st = OH(c, i);
+	return st ? st->growth_per_min[ST_CLOSE_WAIT] : NAN;
+}
+static double oh_cwage(const struct view_ctx *c, uint32_t i)
+{
+	const struct history_stats *st = OH(c, i);
+	return st ? st->close_wait_oldest_s : 0;
+}
+static int oc_cwmin(const struct view_ctx *c, uint32_t a, uint32_t b) { return cmp_num(oh_cwmin(c, a), oh_cwmin(c, b)); }
+static int oc_cwage(const struct view_ctx *c, uint32_t a, uint32_t b) { return cmp_num(oh_cwage(c, a), oh_cwage(c, b)); }
+static void of_cwmin(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	double g = oh_cwmin(c, i);
+	if (!isfinite(g))
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, fabs(g) >= 99.95 ? "%+.0f" : "%+.1f", g);
+}
+static void of_cwage(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	double a = oh_cwage(c, i);
+	if (a > 0)
+		leak_format_duration(b, n, a);
+	else
+		snprintf(b, n, "-");
+}
+
 static const struct view_col port_cols[OC_COUNT] = {
 	[OC_PORT] = {.title = "PORT", .width = 5, .asc = true, .cmp = oc_port, .fmt = of_port},
-	[OC_PID] = {.title = "PID", .width = 8, .drop = 6, .asc = true, .cmp = oc_pid, .fmt = of_pid},
+	[OC_PID] = {.title = "PID", .width = 8, .drop = 5, .asc = true, .cmp = oc_pid, .fmt = of_pid},
 	[OC_SOCKETS] = {.title = "SOCKS", .width = 6, .cmp = oc_count, .fmt = of_count},
 	[OC_ESTAB] = {.title = "ESTAB", .width = 5, .drop = 2, .cmp = oc_est, .fmt = of_est},
 	[OC_CLOSE_WAIT] = {.title = "CLOSE_W", .width = 7, .cmp = oc_cw, .fmt = of_cw},
-	[OC_TIME_WAIT] = {.title = "TIME_W", .width = 6, .drop = 3, .cmp = oc_tw, .fmt = of_tw},
-	[OC_FIN_WAIT2] = {.title = "FIN_W2", .width = 6, .drop = 4, .cmp = oc_f2, .fmt = of_f2},
+	[OC_CWMIN] = {.title = "CW/MIN", .width = 6, .drop = 3, .cmp = oc_cwmin, .fmt = of_cwmin},
+	[OC_CWAGE] = {.title = "CW_AGE", .width = 6, .drop = 4, .cmp = oc_cwage, .fmt = of_cwage},
+	[OC_TIME_WAIT] = {.title = "TIME_W", .width = 6, .drop = 6, .cmp = oc_tw, .fmt = of_tw},
+	[OC_FIN_WAIT2] = {.title = "FIN_W2", .width = 6, .drop = 7, .cmp = oc_f2, .fmt = of_f2},
 	[OC_ACCEPT] = {.title = "ACCEPT-Q", .width = 9, .drop = 1, .cmp = oc_accept, .fmt = of_accept},
-	[OC_RECVQ] = {.title = "RECV-Q", .width = 6, .drop = 5, .cmp = oc_rq, .fmt = of_rq},
+	[OC_RECVQ] = {.title = "RECV-Q", .width = 6, .drop = 8, .cmp = oc_rq, .fmt = of_rq},
 	[OC_BAR] = {.title = "STATES", .width = 8, .left = true, .flex = true, .cmp = oc_count, .fmt = NULL},
 };
 
@@ -644,6 +871,22 @@ static void sf_timer(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 		snprintf(b, n, "%s %us", names[k->timer], (k->expires_ms + 999) / 1000);
 }
 
+/* Seconds in the current state, NaN when the history has not seen the socket. */
+static double sock_state_age(const struct view_ctx *c, uint32_t i)
+{
+	double age, in_state;
+	return c->h && !history_sock_age(c->h, K(c, i), &age, &in_state) ? in_state : NAN;
+}
+static int sc_age(const struct view_ctx *c, uint32_t a, uint32_t b) { return cmp_num(sock_state_age(c, a), sock_state_age(c, b)); }
+static void sf_age(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	double a = sock_state_age(c, i);
+	if (isnan(a))
+		snprintf(b, n, "-");
+	else
+		leak_format_duration(b, n, a);
+}
+
 static const struct view_col sock_cols[SC_COUNT] = {
 	[SC_FD] = {.title = "FD", .width = 5, .asc = true, .cmp = sc_fd, .fmt = sf_fd},
 	[SC_PID] = {.title = "PID", .width = 7, .drop = 4, .asc = true, .cmp = sc_pid, .fmt = sf_pid},
@@ -654,6 +897,7 @@ static const struct view_col sock_cols[SC_COUNT] = {
 	[SC_SENDQ] = {.title = "SEND-Q", .width = 6, .drop = 2, .cmp = sc_sq, .fmt = sf_sq},
 	[SC_INODE] = {.title = "INODE", .width = 8, .drop = 3, .asc = true, .cmp = sc_inode, .fmt = sf_inode},
 	[SC_TIMER] = {.title = "TIMER", .width = 8, .drop = 5, .cmp = sc_timer, .fmt = sf_timer},
+	[SC_AGE] = {.title = "AGE", .width = 6, .drop = 1, .cmp = sc_age, .fmt = sf_age},
 };
 
 static const struct view_bl_group *G(const struct view_ctx *c, uint32_t i)

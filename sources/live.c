@@ -1,10 +1,11 @@
-/* The live source: one sock_diag dump and one /proc scan per refresh, joined into a
- * snapshot. A part that fails shows in the status line; the rest still arrives. */
+/* The live source: one /proc scan and the sock_diag dumps of every network namespace
+ * per refresh, joined into a snapshot. A part that fails shows in the status line;
+ * the rest still arrives. */
 #include "config.h"
 
 #include "sources/source.h"
 #include "sources/procscan.h"
-#include "sources/sockdiag.h"
+#include "sources/nsdump.h"
 #include "model/snapshot.h"
 
 #include <errno.h>
@@ -15,10 +16,11 @@
 
 struct live_source {
 	struct source base;
-	struct sockdiag *diag;
+	struct nsdump *dump;
 	struct procscan *scan;
-	char *diag_cause; /* why the netlink socket could not be opened */
 	uint64_t tick;
+	bool full_scan;   /* readlink every fd every refresh (--full-scan, for tests) */
+	bool timing;      /* LEAKTOP_TIMING set: each refresh's phases to stderr */
 };
 
 static double now_mono(void)
@@ -48,30 +50,46 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	s->time = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
 	s->tick = ++l->tick;
 
+	double t_scan = now_mono();
+	if (l->full_scan)
+		procscan_full_rescan(l->scan);
 	if ((rc = procscan_scan(l->scan, s, &why))) {
 		status_add(s, "processes", why);
 		ret = rc;
 	}
 	free(why), why = NULL;
-	if (!l->diag && sockdiag_open(&l->diag, &why) == 0)
-		free(l->diag_cause), l->diag_cause = NULL;
-	else if (!l->diag && why)
-		free(l->diag_cause), l->diag_cause = why, why = NULL;
-	if (!l->diag) {
-		status_add(s, "sockets", l->diag_cause);
-		ret = -ENOTCONN;
-	} else if ((rc = sockdiag_dump_tcp(l->diag, s, 0, &why))) {
-		status_add(s, "sockets", why);
+	/* The dumps come after the scan: a socket fd the scan saw that is in no dump
+	 * and still open afterwards (procscan_fd_check) was there all along: CLOSED. */
+	double t_dump = now_mono();
+	t_scan = t_dump - t_scan;
+	if ((rc = nsdump_dump(l->dump, s, &why))) /* adds to the status line itself */
 		ret = rc;
-	}
 	free(why);
-	if ((rc = snapshot_build(s))) {
+	t_dump = now_mono() - t_dump;
+	/* What the dumps say changed under known fd numbers is read again now, and the
+	 * join redone, so no refresh shows the last refresh's owners. */
+	double t_build = now_mono(), t_recheck = 0;
+	int rechecked = 0;
+	if ((rc = snapshot_build_checked(s, procscan_fd_check, l->scan)) == 0) {
+		t_recheck = now_mono();
+		rechecked = procscan_recheck(l->scan, s);
+		t_recheck = now_mono() - t_recheck;
+		if (rechecked == 1)
+			rc = snapshot_build_checked(s, procscan_fd_check, l->scan);
+	}
+	t_build = now_mono() - t_build - t_recheck;
+	if (rc) {
 		status_add(s, "join", strerror(-rc));
 		ret = rc;
 	} else {
 		procscan_note_dump(l->scan, s);
 	}
 	s->refresh_ms = (now_mono() - t0) * 1000.0;
+	if (l->timing)
+		fprintf(stderr, "leaktop: refresh %llu: %.1f ms: scan %.1f, dumps %.1f, join %.1f, "
+			"recheck %.1f%s, %zu sockets, %zu socket fds\n", (unsigned long long)s->tick,
+			s->refresh_ms, t_scan * 1e3, t_dump * 1e3, t_build * 1e3, t_recheck * 1e3,
+			rechecked == 1 ? " (joined again)" : "", s->nsocks, s->nowners);
 	if (ret && cause)
 		*cause = strdup(s->status);
 	return ret;
@@ -80,9 +98,8 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 static void live_free(struct source *src)
 {
 	struct live_source *l = (struct live_source *)src;
-	sockdiag_free(l->diag);
+	nsdump_free(l->dump);
 	procscan_free(l->scan);
-	free(l->diag_cause);
 	free(l);
 }
 
@@ -101,12 +118,22 @@ int live_source_new(struct source **out, const char *proc_root, char **cause)
 		return -ENOMEM;
 	l->base.ops = &live_ops;
 	l->base.live = true;
+	l->timing = getenv("LEAKTOP_TIMING") != NULL;
 	if ((rc = procscan_new(&l->scan, proc_root, cause))) {
 		free(l);
 		return rc;
 	}
-	/* A netlink failure is not fatal: it shows in the status line of each refresh. */
-	sockdiag_open(&l->diag, &l->diag_cause);
+	if ((rc = nsdump_new(&l->dump, proc_root, cause))) {
+		procscan_free(l->scan);
+		free(l);
+		return rc;
+	}
 	*out = &l->base;
 	return 0;
+}
+
+void live_source_full_scan(struct source *src, bool on)
+{
+	if (src->ops == &live_ops)
+		((struct live_source *)src)->full_scan = on;
 }

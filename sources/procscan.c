@@ -35,6 +35,7 @@ struct lp_proc {
 	char user[PROC_USER_MAX];
 	char unit[PROC_UNIT_MAX];
 	char cmdline[PROC_CMDLINE_MAX];
+	char container[PROC_CONTAINER_MAX];
 };
 
 struct lp_reader {
@@ -52,11 +53,11 @@ static enum pids_item cheap_items[] = {
 	[CH_PID] = PIDS_ID_PID, [CH_PPID] = PIDS_ID_PPID, [CH_BEGAN] = PIDS_TICS_BEGAN,
 	[CH_STATE] = PIDS_STATE, [CH_RSS] = PIDS_RSS, [CH_CMD] = PIDS_CMD,
 };
-enum { ST_PID, ST_BEGAN, ST_CMDLINE, ST_EUID, ST_EUSER, ST_UNIT, ST_NETNS };
+enum { ST_PID, ST_BEGAN, ST_CMDLINE, ST_EUID, ST_EUSER, ST_UNIT, ST_NETNS, ST_CGROUP };
 static enum pids_item stable_items[] = {
 	[ST_PID] = PIDS_ID_PID, [ST_BEGAN] = PIDS_TICS_BEGAN, [ST_CMDLINE] = PIDS_CMDLINE,
 	[ST_EUID] = PIDS_ID_EUID, [ST_EUSER] = PIDS_ID_EUSER, [ST_UNIT] = PIDS_SD_UNIT,
-	[ST_NETNS] = PIDS_NS_NET,
+	[ST_NETNS] = PIDS_NS_NET, [ST_CGROUP] = PIDS_CGROUP,
 };
 #define NITEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -114,6 +115,8 @@ static int lp_fetch_stable(struct lp_reader *r, char **cause)
 			copy_str(p->unit, sizeof(p->unit), unit && strcmp(unit, "-") ? unit : "");
 			p->uid = PIDS_VAL(ST_EUID, u_int, st, r->stable);
 			p->netns = PIDS_VAL(ST_NETNS, ul_int, st, r->stable);
+			procscan_container(PIDS_VAL(ST_CGROUP, str, st, r->stable), p->container,
+					   sizeof(p->container));
 			p->fetched = true;
 		}
 	}
@@ -176,6 +179,7 @@ static int lp_read(void *ctx, int (*fn)(void *arg, const struct procinfo *pi), v
 			memcpy(p->user, o->user, sizeof(p->user));
 			memcpy(p->unit, o->unit, sizeof(p->unit));
 			memcpy(p->cmdline, o->cmdline, sizeof(p->cmdline));
+			memcpy(p->container, o->container, sizeof(p->container));
 			p->fetched = true;
 			continue;
 		}
@@ -199,7 +203,7 @@ static int lp_read(void *ctx, int (*fn)(void *arg, const struct procinfo *pi), v
 			.pid = p->pid, .ppid = p->ppid, .uid = p->uid,
 			.start_time = p->start_time, .netns = p->netns, .rss_kb = p->rss_kb,
 			.state = p->state, .comm = p->comm, .user = p->user, .unit = p->unit,
-			.cmdline = p->cmdline,
+			.cmdline = p->cmdline, .container = p->container,
 		};
 		if ((rc = fn(arg, &pi)))
 			return rc;
@@ -301,6 +305,7 @@ struct procscan {
 	size_t dents_size;
 	struct inoset unowned[2];
 	int unowned_cur;
+	bool unowned_searched;      /* recheck read every candidate fd for the unowned */
 	/* The first unexpected error of this scan. */
 	int err;
 	char *err_cause;
@@ -671,6 +676,8 @@ static int add_proc(void *arg, const struct procinfo *pi)
 		    pi->user ? strlen(pi->user) : 0);
 	text_escape(r->unit, sizeof(r->unit), pi->unit ? pi->unit : "",
 		    pi->unit ? strlen(pi->unit) : 0);
+	text_escape(r->container, sizeof(r->container), pi->container ? pi->container : "",
+		    pi->container ? strlen(pi->container) : 0);
 	/* A string cannot hold NULs; a reader that joins argv with them is not ours, but a
 	 * trailing separator still should not show. */
 	copy_str(clean, sizeof(clean), pi->cmdline);
@@ -867,7 +874,8 @@ void procscan_note_dump(struct procscan *p, const struct snapshot *s)
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[i];
 		bool found;
-		if (!k->inode || k->owner >= 0)
+		/* Kernel-held UNIX and NETLINK sockets are never anyone's: TCP and UDP only. */
+		if (!k->inode || k->owner >= 0 || sock_kind_of(k) > SK_UDP)
 			continue;
 		uint8_t was = 0;
 		if (prev->cap) {
@@ -878,7 +886,8 @@ void procscan_note_dump(struct procscan *p, const struct snapshot *s)
 				was = prev->vals[h];
 		}
 		uint8_t *v = inoset_slot(cur, k->inode, &found);
-		*v = was ? UNOWNED_CHECKED : UNOWNED_SEEN;
+		/* A recheck that read every fd of the uid's processes did this already. */
+		*v = was || p->unowned_searched ? UNOWNED_CHECKED : UNOWNED_SEEN;
 		if (was != UNOWNED_SEEN)
 			continue;
 		size_t u = 0;
@@ -892,6 +901,7 @@ void procscan_note_dump(struct procscan *p, const struct snapshot *s)
 		}
 	}
 	p->unowned_cur = !p->unowned_cur;
+	p->unowned_searched = false;
 	if (all) {
 		p->full = true;
 		return;
@@ -903,6 +913,280 @@ void procscan_note_dump(struct procscan *p, const struct snapshot *s)
 			if (r->uid == uids[u] && (st = find_pst(p, r->pid, r->start_time)))
 				st->flags |= PST_REREAD;
 		}
+}
+
+/* ---- the recheck after the join ------------------------------------------------- */
+
+/* Readlinks one recheck may spend looking for the holders of sockets no process
+ * holds; past it, note_dump's reread at the next scan finds them instead. */
+#define RECHECK_MAX 2048
+#define RECHECK_UIDS_MAX 16
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Read one fd link again. Returns 1 when it now names another inode. */
+static int relink(int dfd, struct fd_ent *e)
+{
+	char name[16], link[64];
+	uint32_t ino = 0;
+
+	snprintf(name, sizeof(name), "%" PRId32, e->fd);
+	ssize_t n = readlinkat(dfd, name, link, sizeof(link) - 1);
+	if (n >= 0) {
+		link[n] = '\0';
+		ino = procscan_socket_inode(link);
+	} else if (errno != ENOENT) { /* closed since: no socket there; else keep it */
+		return 0;
+	}
+	if (ino == e->inode)
+		return 0;
+	e->inode = ino;
+	e->flags = 0;
+	return 1;
+}
+
+static int open_fd_dir(struct procscan *p, int32_t pid)
+{
+	char path[32];
+	snprintf(path, sizeof(path), "%" PRId32 "/fd", pid);
+	return openat(p->rootfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+static bool inoset_has(const struct inoset *t, uint32_t ino)
+{
+	if (!t->cap)
+		return false;
+	size_t h = ino_hash(ino) & (t->cap - 1);
+	while (t->keys[h] && t->keys[h] != ino)
+		h = (h + 1) & (t->cap - 1);
+	return t->keys[h] == ino;
+}
+
+/* Is inode one of the (sorted) unowned ones? */
+static bool in_sorted(const uint32_t *v, size_t n, uint32_t ino)
+{
+	return ino && bsearch(&ino, v, n, sizeof(*v), cmp_u32);
+}
+
+int procscan_recheck(struct procscan *p, struct snapshot *s)
+{
+	uint8_t *mark = NULL; /* per process: its owners need rebuilding */
+	uint32_t *unowned = NULL, uids[RECHECK_UIDS_MAX];
+	size_t nunowned = 0, nuids = 0;
+	int ret = 0;
+
+	if (!(mark = calloc(s->nprocs + 1, 1)))
+		return -ENOMEM;
+
+	/* (a) An fd whose socket left the dump may hold another socket already (dup2,
+	 * or a close and a new socket at the same number): read just those fds. */
+	for (size_t i = 0; i < s->nowners;) {
+		size_t end = i;
+		int32_t proc = s->owners[i].proc;
+		while (end < s->nowners && s->owners[end].proc == proc)
+			end++;
+		const struct proc_rec *r = &s->procs[proc];
+		struct pst *st = r->pid == p->self ? NULL : find_pst(p, r->pid, r->start_time);
+		int dfd = -1;
+		for (size_t j = i; st && j < end; j++) {
+			const struct sock_owner *o = &s->owners[j];
+			struct fd_ent *e;
+			if (o->sock >= 0 || !(e = find_fd(p, st, o->fd)) || !(e->flags & FD_IN_DUMP) ||
+			    e->inode != o->inode)
+				continue;
+			if (dfd < 0 && (dfd = open_fd_dir(p, r->pid)) < 0)
+				break;
+			if (relink(dfd, e))
+				mark[proc] = 1;
+		}
+		if (dfd >= 0)
+			close(dfd);
+		i = end;
+	}
+
+	/* (c) A TCP or UDP socket held by several (pid, fd): shared after fork, or handed
+	 * over with the old holder's fd now something else, which nothing else would show
+	 * (the socket is still in the dump). Few in steady state: read them all again. */
+	for (size_t i = 0; i < s->nowners; i++) {
+		const struct sock_owner *o = &s->owners[i];
+		if (o->sock < 0 || s->socks[o->sock].owner == (int32_t)i ||
+		    sock_kind_of(&s->socks[o->sock]) > SK_UDP)
+			continue;
+		const struct sock_owner *pair[2] = {&s->owners[s->socks[o->sock].owner], o};
+		for (int h = 0; h < 2; h++) {
+			const struct proc_rec *r = &s->procs[pair[h]->proc];
+			struct pst *st = r->pid == p->self ? NULL : find_pst(p, r->pid, r->start_time);
+			struct fd_ent *e = st ? find_fd(p, st, pair[h]->fd) : NULL;
+			int dfd;
+			if (!e || e->inode != pair[h]->inode || (dfd = open_fd_dir(p, r->pid)) < 0)
+				continue;
+			if (relink(dfd, e))
+				mark[pair[h]->proc] = 1;
+			close(dfd);
+		}
+	}
+
+	/* (b) A socket no process holds, that the last dump did not show unowned: maybe
+	 * a new socket at an fd number we know as something else. Its holder runs as the
+	 * socket's uid; look at that uid's fds, those not known as TCP sockets first,
+	 * until all are found or the budget ends. (One held by a process we cannot see,
+	 * in another pid namespace, stays unowned: it is looked for once.) */
+	const struct inoset *before = &p->unowned[p->unowned_cur];
+	p->unowned_searched = false;
+	for (size_t i = 0; i < s->nsocks; i++)
+		nunowned += s->socks[i].inode && s->socks[i].owner < 0 && sock_kind_of(&s->socks[i]) <= SK_UDP;
+	if (nunowned && !(unowned = malloc(nunowned * sizeof(*unowned)))) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	nunowned = 0;
+	for (size_t i = 0; i < s->nsocks; i++) {
+		const struct sock_rec *k = &s->socks[i];
+		/* The kernel's own UNIX and NETLINK sockets have no owner: TCP and UDP only. */
+		if (!k->inode || k->owner >= 0 || sock_kind_of(k) > SK_UDP || inoset_has(before, k->inode))
+			continue;
+		unowned[nunowned++] = k->inode;
+		size_t u = 0;
+		while (u < nuids && uids[u] != k->uid)
+			u++;
+		if (u == nuids && nuids < RECHECK_UIDS_MAX)
+			uids[nuids++] = k->uid;
+	}
+	if (nunowned)
+		qsort(unowned, nunowned, sizeof(*unowned), cmp_u32);
+	size_t budget = RECHECK_MAX, left = nunowned;
+	for (int pass = 0; pass < 2 && left && budget; pass++) {
+		for (size_t i = 0; i < s->nprocs && left && budget; i++) {
+			const struct proc_rec *r = &s->procs[i];
+			size_t u = 0;
+			while (u < nuids && uids[u] != r->uid)
+				u++;
+			struct pst *st;
+			if (u == nuids || r->pid == p->self || (r->flags & PROC_UNREADABLE) ||
+			    !(st = find_pst(p, r->pid, r->start_time)))
+				continue;
+			struct fd_ent *e = (struct fd_ent *)p->fd_old.v + st->fd_first;
+			const struct sock_owner *o = &s->owners[r->owner_first];
+			size_t no = r->owner_count, k = 0;
+			int dfd = -1;
+			for (size_t j = 0; j < st->fd_count && left && budget; j++) {
+				while (k < no && o[k].fd < e[j].fd)
+					k++;
+				/* Pass 0: files, and sockets not in this dump (unix, or gone). */
+				bool tcp = e[j].inode && k < no && o[k].fd == e[j].fd && o[k].sock >= 0;
+				if (tcp != (pass == 1))
+					continue;
+				if (dfd < 0 && (dfd = open_fd_dir(p, r->pid)) < 0)
+					break;
+				budget--;
+				if (!relink(dfd, &e[j]))
+					continue;
+				mark[i] = 1;
+				if (in_sorted(unowned, nunowned, e[j].inode))
+					left--;
+			}
+			if (dfd >= 0)
+				close(dfd);
+		}
+	}
+	p->unowned_searched = nunowned && budget;
+
+	/* The owners of every process that changed, from its fd table again. */
+	size_t out = 0;
+	for (size_t i = 0; i < s->nowners; i++)
+		if (!mark[s->owners[i].proc])
+			s->owners[out++] = s->owners[i];
+	if (out == s->nowners)
+		goto out;
+	s->nowners = out;
+	ret = 1;
+	for (size_t i = 0; i < s->nprocs; i++) {
+		const struct proc_rec *r = &s->procs[i];
+		struct pst *st;
+		if (!mark[i] || !(st = find_pst(p, r->pid, r->start_time)))
+			continue;
+		const struct fd_ent *e = (const struct fd_ent *)p->fd_old.v + st->fd_first;
+		for (size_t j = 0; j < st->fd_count; j++) {
+			if (!e[j].inode)
+				continue;
+			struct sock_owner *o = snapshot_add_owner(s);
+			if (!o) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			o->inode = e[j].inode;
+			o->proc = (int32_t)i;
+			o->fd = e[j].fd;
+		}
+	}
+out:
+	free(mark);
+	free(unowned);
+	return ret;
+}
+
+/* Runtimes and how their cgroup names a container: a prefix, then the id. */
+static const struct {
+	const char *prefix, *runtime;
+	bool hex;      /* the id is a hex container id (shown by its first 12 digits) */
+} cgroup_runtimes[] = {
+	{"docker-", "docker", true},           /* systemd driver: docker-ID.scope */
+	{"/docker/", "docker", true},          /* cgroupfs driver */
+	{"cri-containerd-", "containerd", true},
+	{"crio-", "crio", true},
+	{"libpod-", "podman", true},
+	{"/kubepods/", "k8s", true},            /* cgroupfs: /kubepods/CLASS/podUID/ID */
+	{"lxc.payload.", "lxc", false},
+};
+
+void procscan_container(const char *cgroup, char *out, size_t size)
+{
+	out[0] = '\0';
+	if (!cgroup)
+		return;
+	for (size_t i = 0; i < sizeof(cgroup_runtimes) / sizeof(cgroup_runtimes[0]); i++) {
+		const char *pre = cgroup_runtimes[i].prefix;
+		for (const char *at = strstr(cgroup, pre); at; at = strstr(at + 1, pre)) {
+			const char *id = at + strlen(pre), *end = id;
+			if (cgroup_runtimes[i].hex) {
+				/* k8s cgroupfs: skip to the last path component. */
+				const char *slash;
+				while (!strncmp(pre, "/kubepods/", 10) &&
+				       (slash = strpbrk(id, "/,\n")) && *slash == '/')
+					id = end = slash + 1;
+				while ((*end >= '0' && *end <= '9') || (*end >= 'a' && *end <= 'f'))
+					end++;
+				if (end - id < 12)
+					continue;
+				snprintf(out, size, "%s:%.12s", cgroup_runtimes[i].runtime, id);
+			} else {
+				end = id + strcspn(id, "/,\n");
+				if (end == id)
+					continue;
+				snprintf(out, size, "%s:%.*s", cgroup_runtimes[i].runtime,
+					 (int)(end - id), id);
+			}
+			return;
+		}
+	}
+}
+
+bool procscan_fd_check(void *ctx, int32_t pid, int32_t fd, uint32_t inode)
+{
+	struct procscan *p = ctx;
+	char path[48], link[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%" PRId32 "/fd/%" PRId32, pid, fd);
+	n = readlinkat(p->rootfd, path, link, sizeof(link) - 1);
+	if (n < 0)
+		return false;
+	link[n] = '\0';
+	return procscan_socket_inode(link) == inode;
 }
 
 void procscan_full_rescan(struct procscan *p)

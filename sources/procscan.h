@@ -4,6 +4,7 @@
 #define LEAKTOP_PROCSCAN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct snapshot;
@@ -19,6 +20,7 @@ struct procinfo {
 	uint64_t rss_kb;
 	char state;
 	const char *comm, *user, *unit, *cmdline;  /* raw, may hold control characters */
+	const char *container;   /* from procscan_container(), may be NULL */
 };
 /* Calls fn once per process; returns 0 or -errno. */
 typedef int (*procscan_reader)(void *ctx, int (*fn)(void *arg, const struct procinfo *pi),
@@ -42,6 +44,14 @@ int procscan_scan(struct procscan *p, struct snapshot *s, char **cause);
  * the fd links of any process that held one that vanished. Called after the join. */
 void procscan_note_dump(struct procscan *p, const struct snapshot *s);
 
+/* Right after the join: read again the fds whose socket left the dump and the fds
+ * of sockets several processes hold (after fork), and look for the holders of
+ * sockets no process holds (a new socket behind a known fd number; a bounded
+ * search), so this refresh's attribution is right rather than the next one's.
+ * Rewrites the owners of the processes that changed. Returns 1 when s->owners changed (join
+ * again: snapshot_build), 0 when nothing did, -errno on error. */
+int procscan_recheck(struct procscan *p, struct snapshot *s);
+
 /* Force the next scan to readlink every fd (the first scan always does). */
 void procscan_full_rescan(struct procscan *p);
 
@@ -50,5 +60,13 @@ int procscan_parse_limits(const char *text, uint64_t *soft, uint64_t *hard);
 int procscan_parse_file_nr(const char *text, uint64_t *alloc, uint64_t *max);
 /* "socket:[12345]" -> 12345; 0 when it is not a socket link. */
 uint32_t procscan_socket_inode(const char *link);
+/* The container a process runs in, from its cgroup paths (/proc/PID/cgroup, one or
+ * more lines or libproc2's comma-joined list): "docker:0123456789ab",
+ * "containerd:...", "crio:...", "podman:...", "lxc:NAME"; "" when none. */
+void procscan_container(const char *cgroup, char *out, size_t size);
+
+/* A snapshot_fd_check (ctx is the procscan): does PID's fd FD still hold socket
+ * INODE? Asked after the dumps, so a socket fd in no dump was there all along. */
+bool procscan_fd_check(void *ctx, int32_t pid, int32_t fd, uint32_t inode);
 
 #endif

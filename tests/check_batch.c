@@ -132,6 +132,39 @@ START_TEST(test_filters)
 }
 END_TEST
 
+/* --sockets: every socket with every (pid, fd) that holds it, shared ones included;
+ * without it, no "sockets" array at all. */
+START_TEST(test_json_sockets)
+{
+	/* Process 200 (index 1) also holds one of 100's sockets (fork), at fd 9. */
+	struct sock_owner *o = snapshot_add_owner(s);
+	o->proc = 1, o->fd = 9, o->inode = 22;
+	ck_assert_int_eq(snapshot_build(s), 0);
+
+	char *plain = render(FMT_JSON, NULL, NULL);
+	ck_assert_ptr_null(strstr(plain, "\"sockets\": ["));
+	free(plain);
+
+	struct batch_opts opt = {.format = FMT_JSON, .backlog_max = 3, .clk_tck = 100, .sockets = true};
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	ck_assert_int_eq(batch_write(f, s, NULL, &opt), 0);
+	fclose(f);
+	char *a = strstr(out, "\"sockets\": [");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(strstr(a, "{\"inode\": 22, \"state\": \"CLOSE_WAIT\", \"local\": \"127.0.0.1:19001\", "
+					"\"remote\": \"127.0.0.1:40002\", \"recv_q\": 102, \"send_q\": 0, "
+					"\"owners\": [{\"pid\": 100, \"fd\": 12}, {\"pid\": 200, \"fd\": 9}]}"));
+	ck_assert_ptr_nonnull(strstr(a, "{\"inode\": 11, \"state\": \"LISTEN\""));
+	ck_assert_ptr_nonnull(strstr(a, "\"owners\": [{\"pid\": 200, \"fd\": 3}]"));
+	/* The listener has no holder in this snapshot. */
+	ck_assert_ptr_nonnull(strstr(a, "\"recv_q\": 0, \"send_q\": 0, \"owners\": []}"));
+	ck_assert_ptr_eq(strchr(out, '\n'), out + strlen(out) - 1);
+	free(out);
+}
+END_TEST
+
 START_TEST(test_text_report)
 {
 	char *out = render(FMT_TEXT, NULL, NULL);
@@ -159,6 +192,56 @@ START_TEST(test_escape)
 }
 END_TEST
 
+
+/* UNIX sockets (hostile names stay escaped), UDP, CLOSED fds and the netns. */
+START_TEST(test_kinds_netns)
+{
+	s->procs[1].netns = 4026531840ULL;
+	snapshot_add_netns(s, 4026531840ULL, true)->own = true;
+	s->closed_valid = true;
+	struct sock_rec *k = snapshot_add_sock(s);
+	k->cookie = 50, k->inode = 51, k->family = AF_UNIX, k->type = SOCK_STREAM;
+	k->state = ST_ESTABLISHED, k->rqueue = 9999, k->netns = 4026531840ULL;
+	k->un.name = snapshot_add_name(s, "/tmp/\x1b]0;pwned\x07\"", 16);
+	k->un.peer = 52;
+	k = snapshot_add_sock(s);
+	k->cookie = 60, k->inode = 61, k->family = AF_INET, k->proto = IPPROTO_UDP, k->state = ST_CLOSE;
+	k->lport = 5353, k->rqueue = 700, k->netns = 4026531840ULL;
+	struct sock_owner *o = snapshot_add_owner(s);
+	o->proc = 1, o->fd = 4, o->inode = 51;
+	o = snapshot_add_owner(s);
+	o->proc = 1, o->fd = 5, o->inode = 61;
+	o = snapshot_add_owner(s);
+	o->proc = 1, o->fd = 6, o->inode = 70; /* in no dump: CLOSED */
+	ck_assert_int_eq(snapshot_build(s), 0);
+
+	char *out = render(FMT_JSON, NULL, NULL);
+	ck_assert_ptr_null(strchr(out, '\x1b'));
+	ck_assert_ptr_null(strchr(out, '\x07'));
+	ck_assert_ptr_nonnull(strstr(out, "\"udp\": 1, \"unix\": 1, \"other_sockets\": 0, \"closed\": 1"));
+	ck_assert_ptr_nonnull(strstr(out, "\"states\": {\"ESTABLISHED\": 1, \"CLOSED\": 1}, \"netns\": 4026531840"));
+	ck_assert_ptr_nonnull(strstr(out, "\"local\": \"/tmp/\\\\x1b]0;pwned\\\\x07\\\"\", \"remote\": null, \"peer\": 52"));
+	ck_assert_ptr_nonnull(strstr(out, "\"proto\": \"unix\""));
+	ck_assert_ptr_nonnull(strstr(out, "{\"port\": 5353, \"side\": \"local\", \"sockets\": 1"));
+	ck_assert_ptr_nonnull(strstr(out, "\"proto\": \"udp\", \"netns\": 4026531840}"));
+	ck_assert_ptr_nonnull(strstr(out, "\"netns_visible\": \"all\", \"netns\": [{\"netns\": 4026531840, "
+					  "\"processes\": 1, \"sockets\": 2, \"dumped\": true, \"own\": true}]"));
+	free(out);
+
+	out = render(FMT_TEXT, NULL, NULL);
+	ck_assert_ptr_null(strchr(out, '\x1b'));
+	ck_assert_ptr_nonnull(strstr(out, "1 UDP, 1 UNIX, 0 other; 1 CLOSED"));
+	ck_assert_ptr_nonnull(strstr(out, "5353/udp local "));
+	ck_assert_ptr_nonnull(strstr(out, "Network namespaces: 1 dumped of 1"));
+	free(out);
+
+	s->netns_limited = true;
+	out = render(FMT_TEXT, NULL, NULL);
+	ck_assert_ptr_nonnull(strstr(out, "only leaktop's own is visible (not root)"));
+	free(out);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("batch");
@@ -166,8 +249,10 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_json_line);
 	tcase_add_test(tc, test_filters);
+	tcase_add_test(tc, test_json_sockets);
 	tcase_add_test(tc, test_text_report);
 	tcase_add_test(tc, test_escape);
+	tcase_add_test(tc, test_kinds_netns);
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);

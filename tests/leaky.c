@@ -5,9 +5,16 @@
  *       never read or close (the leak); --close closes each connection properly;
  *       --quit-marker: on SIGQUIT, print a "thread dump" to stdout, as a JVM does,
  *       and append a line to FILE (what the action tests look for).
- *   leaky client --port P [--count N] [--bytes B] [--every MS] [--hold]
+ *   leaky client --port P [--count N] [--bytes B] [--every MS] [--hold] [--rst]
  *       connect N times, send B bytes, close (the server side goes to CLOSE_WAIT);
- *       --every waits MS between connections; --hold keeps them open instead.
+ *       --every waits MS between connections; --hold keeps them open instead;
+ *       --rst closes with SO_LINGER {1, 0}: a RST, and the server's socket leaves
+ *       every TCP table while its fd stays open (lsof: "can't identify protocol").
+ *       A reset connection the server has not accepted yet is dropped from the
+ *       accept queue, so --hold --rst holds them until SIGUSR1, then resets all.
+ *   leaky churn --port P [--count N] [--name NAME]
+ *       hold N connections to P and as many /dev/null fds, print "ready", then obey
+ *       one command per line on stdin, answering "ok" (see churn() below).
  */
 #include "config.h"
 
@@ -21,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,11 +103,17 @@ static _Noreturn void server(int port, int close_them, const char *ready)
 	}
 }
 
-static int client(int port, long count, long bytes, long every_ms, int hold)
+static int client(int port, long count, long bytes, long every_ms, int hold, int rst)
 {
 	char *buf = calloc(1, bytes > 0 ? (size_t)bytes : 1);
 	struct sockaddr_in sa = loopback(port);
 
+	int *held = calloc((size_t)(count > 0 ? count : 1), sizeof(*held));
+	sigset_t usr1;
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	memset(buf, 'x', bytes > 0 ? (size_t)bytes : 0);
 	for (long i = 0; i < count; i++) {
 		int s = socket(AF_INET, SOCK_STREAM, 0);
@@ -109,6 +123,11 @@ static int client(int port, long count, long bytes, long every_ms, int hold)
 			die("connect");
 		if (bytes > 0 && write(s, buf, (size_t)bytes) != bytes)
 			die("write");
+		if (rst) {
+			struct linger lg = {.l_onoff = 1, .l_linger = 0};
+			setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		}
+		held[i] = s;
 		if (!hold)
 			close(s);
 		if (every_ms > 0) {
@@ -116,9 +135,96 @@ static int client(int port, long count, long bytes, long every_ms, int hold)
 			nanosleep(&ts, NULL);
 		}
 	}
-	if (hold)
+	if (hold && rst) {
+		int sig;
+		sigwait(&usr1, &sig);
+		for (long i = 0; i < count; i++)
+			close(held[i]);
+	} else if (hold) {
 		pause();
+	}
+	free(held);
 	free(buf);
+	return 0;
+}
+
+static int connect_to(int port)
+{
+	struct sockaddr_in sa = loopback(port);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (s < 0)
+		die("socket");
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)))
+		die("connect");
+	return s;
+}
+
+/* Put a new connection (or /dev/null) at fd number `fd`, closing what was there:
+ * the fd number stays, what it points to changes. */
+static void replace_fd(int fd, int port, int with_socket)
+{
+	int n = with_socket ? connect_to(port) : open("/dev/null", O_RDONLY);
+
+	if (n < 0 || dup2(n, fd) < 0)
+		die("dup2");
+	close(n);
+}
+
+/* The fd table moves under the same fd numbers, what an incremental scan must see:
+ *   churn  every third fd from a rotating start gets a new connection at the same
+ *          number (socket -> socket, file -> socket); one socket (never the first
+ *          two) becomes /dev/null
+ *   fork   a child takes the first two sockets (the parent closes its copies, and
+ *          reuses the numbers: a new connection and /dev/null); answers "ok CHILDPID"
+ *   share  a child inherits the first two sockets and keeps them; the parent keeps
+ *          its copies too; answers "ok CHILDPID"
+ * fds[0..n) hold sockets first, /dev/null after. */
+static int churn(int port, long count, const char *name)
+{
+	long n = count * 2, round = 0;
+
+	if (count < 3)
+		count = 3, n = 6;
+	int *fds = calloc((size_t)n, sizeof(*fds));
+	char line[64], child[32];
+
+	snprintf(child, sizeof(child), "%.10s-child", name ? name : "leaky");
+	for (long i = 0; i < n; i++)
+		fds[i] = i < count ? connect_to(port) : open("/dev/null", O_RDONLY);
+	printf("ready\n");
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin)) {
+		if (!strncmp(line, "churn", 5)) {
+			for (long i = round % 3; i < n; i += 3)
+				replace_fd(fds[i], port, 1);
+			replace_fd(fds[2 + (round * 7) % (count - 2)], port, 0);
+			round++;
+			printf("ok\n");
+		} else if (!strncmp(line, "fork", 4) || !strncmp(line, "share", 5)) {
+			int keep = line[0] == 's';
+			pid_t pid = fork();
+			if (pid < 0)
+				die("fork");
+			if (pid == 0) {
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				prctl(PR_SET_NAME, child);
+				for (long i = 2; i < n; i++)
+					close(fds[i]);
+				for (;;)
+					pause();
+			}
+			if (!keep) { /* dup2 closes our copies, and the numbers stay in use */
+				replace_fd(fds[0], port, 1);
+				replace_fd(fds[1], port, 0);
+			}
+			printf("ok %d\n", (int)pid);
+		} else {
+			printf("unknown command\n");
+		}
+		fflush(stdout);
+	}
+	free(fds);
 	return 0;
 }
 
@@ -130,10 +236,12 @@ int main(int argc, char **argv)
 		{"close", no_argument, NULL, 'c'},       {"hold", no_argument, NULL, 'H'},
 		{"name", required_argument, NULL, 'N'},  {"ready", required_argument, NULL, 'r'},
 		{"quit-marker", required_argument, NULL, 'Q'},
+		{"rst", no_argument, NULL, 'R'},
 		{0},
 	};
+	const char *name = NULL;
 	long port = 0, count = 1, bytes = 0, every = 0;
-	int close_them = 0, hold = 0, c;
+	int close_them = 0, hold = 0, rst = 0, c;
 	const char *ready = NULL;
 
 	if (argc < 2) {
@@ -150,7 +258,7 @@ int main(int argc, char **argv)
 		case 'e': every = strtol(optarg, NULL, 10); break;
 		case 'c': close_them = 1; break;
 		case 'H': hold = 1; break;
-		case 'N': prctl(PR_SET_NAME, optarg); break;
+		case 'N': prctl(PR_SET_NAME, optarg), name = optarg; break;
 		case 'r': ready = optarg; break;
 		case 'Q': {
 			/* Installed even when SIGQUIT was ignored on entry (a background job). */
@@ -160,13 +268,16 @@ int main(int argc, char **argv)
 			sigaction(SIGQUIT, &sa, NULL);
 			break;
 		}
+		case 'R': rst = 1; break;
 		default: return 2;
 		}
 	}
 	if (!strcmp(argv[1], "server"))
 		server((int)port, close_them, ready);
 	if (!strcmp(argv[1], "client"))
-		return client((int)port, count, bytes, every, hold);
+		return client((int)port, count, bytes, every, hold, rst);
+	if (!strcmp(argv[1], "churn"))
+		return churn((int)port, count, name);
 	fprintf(stderr, "leaky: unknown mode %s\n", argv[1]);
 	return 2;
 }

@@ -4,10 +4,14 @@
 #include "model/alert.h"
 #include "model/batch.h"
 #include "model/history.h"
+#include "model/record.h"
+#include "model/report.h"
 #include "model/snapshot.h"
+#include "sources/replay.h"
 #include "sources/source.h"
 #include "tui/options.h"
 #include "tui/tui.h"
+#include "tui/serve.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -67,7 +71,7 @@ static void report_alerts(const struct options *o, struct alerts *a)
 	alerts_reap(a, 0);
 }
 
-static int run_batch(const struct options *o, struct source *src)
+static int run_batch(const struct options *o, struct source *src, struct record *rec)
 {
 	struct snapshot *s = snapshot_new();
 	struct history_opts ho;
@@ -84,6 +88,7 @@ static int run_batch(const struct options *o, struct source *src)
 		.boot_time = boot_time(o->proc_root),
 		.clk_tck = sysconf(_SC_CLK_TCK),
 		.alerts = a,
+		.sockets = o->sockets,
 	};
 	int status = 0;
 
@@ -93,6 +98,11 @@ static int run_batch(const struct options *o, struct source *src)
 		goto out;
 	}
 	alerts_set_filter(a, &o->filter);
+	if (!src->live) {
+		/* Process start times are relative to the recorded machine's boot. */
+		bo.boot_time = replay_info(src)->boot_time;
+		bo.clk_tck = replay_info(src)->clk_tck;
+	}
 	for (long i = 0; !stop_signal && (o->iterations == 0 || i < o->iterations); i++) {
 		char *cause = NULL;
 		int rc = source_next(src, s, &cause);
@@ -102,7 +112,16 @@ static int run_batch(const struct options *o, struct source *src)
 			fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
 			status = 1;
 		}
-		free(cause);
+		free(cause), cause = NULL;
+		if (rc < 0 && !src->live)
+			break; /* a damaged recording: what came before it was replayed */
+		if (rec && record_snapshot(rec, s, &cause)) {
+			fprintf(stderr, "leaktop: %s; recording stopped\n", cause ? cause : "recording failed");
+			free(cause), cause = NULL;
+			record_close(rec);
+			rec = NULL;
+			status = 1;
+		}
 		/* A partial refresh would read as sockets closing: history and alerts wait
 		 * for a whole one. */
 		if (rc == 0 && history_update(h, s))
@@ -116,10 +135,19 @@ static int run_batch(const struct options *o, struct source *src)
 			break;
 		}
 		report_alerts(o, a);
-		if (o->iterations == 0 || i + 1 < o->iterations)
+		if (o->iterations && i + 1 >= o->iterations)
+			break;
+		if (o->step) {
+			/* --step (tests): the next refresh when a line arrives; EOF ends. */
+			char line[64];
+			if (!fgets(line, sizeof(line), stdin))
+				break;
+		} else if (src->live) {
 			pause_for(o->delay);
+		}
 	}
 out:
+	record_close(rec);
 	if (a)
 		alerts_reap(a, 1);
 	alerts_free(a);
@@ -141,8 +169,16 @@ int main(int argc, char **argv)
 		free(cause);
 		return rc < 0 ? 2 : 0;
 	}
-	if (!o.batch)
-		return tui_run(&o);
+	if (o.report) {
+		rc = report_write(stdout, o.read_path, &cause);
+		if (rc)
+			fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
+		free(cause);
+		return rc ? 1 : 0;
+	}
+	/* The dashboard says first whether the terminal can run it at all. */
+	if (!o.batch && !o.listen && (rc = tui_preflight()))
+		return rc;
 
 	struct sigaction sa = {.sa_handler = on_stop};
 	sigemptyset(&sa.sa_mask);
@@ -151,12 +187,53 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((rc = live_source_new(&src, o.proc_root, &cause))) {
+	int lfd = -1;
+	char bound[80];
+	if (o.listen) {
+		lfd = serve_listen(o.listen, bound, sizeof(bound), &cause);
+		if (lfd < 0) {
+			fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-lfd));
+			free(cause);
+			return 1;
+		}
+	}
+	if (o.read_path)
+		rc = replay_source_new(&src, o.read_path, &cause);
+	else
+		rc = live_source_new(&src, o.proc_root, &cause);
+	if (rc) {
 		fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
 		free(cause);
 		return 1;
 	}
-	rc = run_batch(&o, src);
+	live_source_full_scan(src, o.full_scan);
+	struct record *rec = NULL;
+	if (o.write_path) {
+		struct record_info info = {
+			.interval = o.delay,
+			.boot_time = boot_time(o.proc_root),
+			.clk_tck = sysconf(_SC_CLK_TCK),
+		};
+		if ((rc = record_open(&rec, o.write_path, &info, &cause))) {
+			fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
+			free(cause);
+			source_free(src);
+			return 1;
+		}
+	}
+	if (lfd >= 0) {
+		struct batch_opts bo = {.format = FMT_OPENMETRICS, .filter = o.filter, .top = o.top};
+		/* The address goes to stdout so a script can find a port picked with :0. */
+		printf("leaktop: serving http://%s/metrics\n", bound);
+		fflush(stdout);
+		rc = serve_run(lfd, src, &bo, o.delay, &stop_signal);
+		close(lfd);
+		record_close(rec);
+	} else if (!o.batch) {
+		return tui_run(&o, src, rec); /* it closes src and rec */
+	} else {
+		rc = run_batch(&o, src, rec);
+	}
 	source_free(src);
 	return rc;
 }

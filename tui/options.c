@@ -28,11 +28,18 @@ void options_usage(FILE *f)
 	      "                            0 (forever) in the dashboard\n"
 	      "\n"
 	      "Batch output:\n"
-	      "  -o, --format=FORMAT       text (default) or json (one JSON object per line and\n"
-	      "                            refresh)\n"
-	      "      --top=N               processes and ports listed; default 20 for text,\n"
-	      "                            0 (all) for json\n"
+	      "  -o, --format=FORMAT       text (default), json (one JSON object per line and\n"
+	      "                            refresh) or openmetrics (Prometheus metrics, for\n"
+	      "                            node_exporter's textfile collector)\n"
+	      "      --top=N               processes and ports listed; default 20 for text and\n"
+	      "                            openmetrics (the rest summed as \"other\"), 0 (all)\n"
+	      "                            for json\n"
+	      "      --listen=[HOST:]PORT  serve openmetrics on http://HOST:PORT/metrics (HOST\n"
+	      "                            127.0.0.1 unless given), a fresh refresh per scrape\n"
+	      "                            at most every --delay seconds\n"
 	      "      --backlog=N           sockets listed by Recv-Q; default 10 for text, 100 for json\n"
+	      "      --sockets             json: add a \"sockets\" array with every socket and the\n"
+	      "                            processes and fds that hold it\n"
 	      "\n"
 	      "History and alerts (also settable in the configuration file, see below):\n"
 	      "      --growth-window=MIN   minutes of history a growth rate is fitted over;\n"
@@ -53,14 +60,24 @@ void options_usage(FILE *f)
 	      "                            ~/.config/leaktop/leaktop.conf when it exists\n"
 	      "      --no-config           ignore the configuration file\n"
 	      "\n"
+	      "Recording:\n"
+	      "  -w, --write=FILE          record every refresh to FILE (SQLite, mode 0600);\n"
+	      "                            an existing file is never overwritten\n"
+	      "  -r, --read=FILE           replay a recording instead of the live system; with\n"
+	      "                            --batch, every recorded refresh unless -n says fewer\n"
+	      "      --report              with -r: print a Markdown handover summary and exit\n"
+	      "\n"
 	      "Filters:\n"
 	      "  -p, --pid=PID[,PID...]    only these processes and the sockets they hold\n"
 	      "  -P, --port=PORT[,PORT...] only sockets with this local or remote port\n"
+	      "      --netns=INODE[,...]   only processes, sockets and ports in these network\n"
+	      "                            namespaces (inodes as in ls -iL /proc/PID/ns/net)\n"
 	      "\n"
 	      "Dashboard:\n"
 	      "      --theme=NAME          colour theme: default, light, mono, high-contrast, or\n"
 	      "                            one of yours in ~/.config/leaktop/themes/NAME.theme\n"
 	      "      --ascii               draw ASCII only (automatic when the locale is not UTF-8)\n"
+	      "      --bell                ring the terminal bell when an alert fires\n"
 	      "\n"
 	      "Other:\n"
 	      "      --proc-root=DIR       read processes from DIR instead of /proc (testing)\n"
@@ -69,11 +86,12 @@ void options_usage(FILE *f)
 	      "\n"
 	      "Configuration file: `key = value` lines, `#` comments. Keys: alert.fd_warn,\n"
 	      "alert.fd_crit, alert.close_wait, alert.eta_minutes, alert.file_nr, alert.cmd,\n"
-	      "history.window_minutes (the options above, in that order).\n"
+	      "history.window_minutes (the options above, in that order), tui.bell (1: --bell).\n"
 	      "\n"
 	      "Exit status: 0 on success, 1 when a refresh could not be taken, 2 on a usage error.\n"
 	      "Without root, other users' processes cannot be read: their fds and sockets are\n"
-	      "counted as not readable, and their sockets show without an owner.\n",
+	      "counted as not readable, and their sockets show without an owner, and only\n"
+	      "leaktop's own network namespace is visible.\n",
 	      f);
 }
 
@@ -88,10 +106,15 @@ const struct conf_key options_conf_keys[] = {
 	{"history.window_minutes", CONF_DOUBLE, OPT_FIELD(growth_window_min), 0, 0.1, 1440},
 	/* restart.COMM = command: read when a restart is asked for (tui/actions.c). */
 	{"restart.", CONF_PREFIX, 0, 0, 0, 0},
+	{"tui.bell", CONF_UINT, OPT_FIELD(ring_bell), 0, 0, 1},
 };
 const size_t options_conf_nkeys = sizeof(options_conf_keys) / sizeof(options_conf_keys[0]);
 
-enum { OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT, OPT_THEME, OPT_ASCII, OPT_CONFIG, OPT_NO_CONFIG, OPT_CONF_KEY };
+enum {
+	OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT, OPT_NETNS, OPT_LISTEN, OPT_THEME, OPT_ASCII, OPT_BELL, OPT_REPORT,
+	OPT_CONFIG, OPT_NO_CONFIG, OPT_SOCKETS, OPT_FULL_SCAN, OPT_STEP,
+	OPT_CONF_KEY /* last: OPT_CONF_KEY + i is conf_options[i] */
+};
 
 /* Command-line options that set a configuration key, checked the same way. */
 static const struct {
@@ -116,9 +139,12 @@ static const struct option long_options[] = {
 	{"backlog", required_argument, NULL, OPT_BACKLOG},
 	{"pid", required_argument, NULL, 'p'},
 	{"port", required_argument, NULL, 'P'},
+	{"netns", required_argument, NULL, OPT_NETNS},
+	{"listen", required_argument, NULL, OPT_LISTEN},
 	{"proc-root", required_argument, NULL, OPT_PROC_ROOT},
 	{"theme", required_argument, NULL, OPT_THEME},
 	{"ascii", no_argument, NULL, OPT_ASCII},
+	{"bell", no_argument, NULL, OPT_BELL},
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"no-config", no_argument, NULL, OPT_NO_CONFIG},
 	{"fd-warn", required_argument, NULL, OPT_CONF_KEY + 0},
@@ -128,6 +154,13 @@ static const struct option long_options[] = {
 	{"file-nr-alert", required_argument, NULL, OPT_CONF_KEY + 4},
 	{"alert-cmd", required_argument, NULL, OPT_CONF_KEY + 5},
 	{"growth-window", required_argument, NULL, OPT_CONF_KEY + 6},
+	{"write", required_argument, NULL, 'w'},
+	{"read", required_argument, NULL, 'r'},
+	{"report", no_argument, NULL, OPT_REPORT},
+	{"sockets", no_argument, NULL, OPT_SOCKETS},
+	/* Not in --help: for the tests that check the incremental fd map. */
+	{"full-scan", no_argument, NULL, OPT_FULL_SCAN},
+	{"step", no_argument, NULL, OPT_STEP},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{0},
@@ -197,6 +230,14 @@ static int load_config(struct options *o, int argc, char **argv, char **cause)
 	if (def)
 		snprintf(o->config_path, sizeof(o->config_path), "%s", def);
 	free(def);
+	if (rc == -EACCES || rc == -ENOTDIR) {
+		/* Someone else's home (sudo -u): a file nobody asked for by name is not
+		 * worth refusing to start over. */
+		fprintf(stderr, "leaktop: %s; using the defaults\n", *cause ? *cause : "configuration file not readable");
+		free(*cause);
+		*cause = NULL;
+		rc = 0;
+	}
 	return rc ? -EINVAL : 0;
 }
 
@@ -214,7 +255,7 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 	if (load_config(o, argc, argv, cause))
 		return -EINVAL;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "bd:n:o:p:P:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "bd:n:o:p:P:r:w:hV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			o->batch = true;
@@ -234,7 +275,7 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 		case 'o': {
 			int fmt = batch_format_parse(optarg);
 			if (fmt < 0)
-				return fail(cause, "unknown format '%s': expected text or json", optarg);
+				return fail(cause, "unknown format '%s': expected text, json or openmetrics", optarg);
 			o->format = (enum batch_format)fmt;
 			break;
 		}
@@ -254,6 +295,14 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 			if (view_filter_ports(&o->filter, optarg, cause))
 				return -EINVAL;
 			break;
+		case OPT_NETNS:
+			if (view_filter_netns(&o->filter, optarg, cause))
+				return -EINVAL;
+			break;
+		case OPT_LISTEN:
+			o->listen = optarg;
+			o->format = FMT_OPENMETRICS;
+			break;
 		case OPT_PROC_ROOT:
 			o->proc_root = optarg;
 			break;
@@ -263,9 +312,30 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 		case OPT_ASCII:
 			o->ascii = true;
 			break;
+		case OPT_BELL:
+			o->ring_bell = 1;
+			break;
 		case OPT_CONFIG:
 		case OPT_NO_CONFIG:
 			break; /* read before the other options */
+		case OPT_SOCKETS:
+			o->sockets = true;
+			break;
+		case OPT_FULL_SCAN:
+			o->full_scan = true;
+			break;
+		case OPT_STEP:
+			o->step = true;
+			break;
+		case 'w':
+			o->write_path = optarg;
+			break;
+		case 'r':
+			o->read_path = optarg;
+			break;
+		case OPT_REPORT:
+			o->report = true;
+			break;
 		case 'h':
 			options_usage(stdout);
 			return 1;
@@ -289,7 +359,12 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 			*cause = NULL;
 		return -EINVAL;
 	}
-	o->iterations = iterations >= 0 ? iterations : (o->batch ? 1 : 0);
+	if (o->report && !o->read_path)
+		return fail(cause, "%s", "--report needs a recording: leaktop -r FILE --report");
+	if (o->read_path && o->write_path)
+		return fail(cause, "%s", "-r and -w cannot be combined: a replay is not recorded again");
+	/* A replay in batch mode prints the whole recording unless told otherwise. */
+	o->iterations = iterations >= 0 ? iterations : (o->batch && !o->read_path ? 1 : 0);
 	o->top = top >= 0 ? (size_t)top : (o->format == FMT_JSON ? 0 : 20);
 	o->backlog_max = backlog >= 0 ? (size_t)backlog : (o->format == FMT_JSON ? 100 : 10);
 	return 0;

@@ -3,6 +3,7 @@
 #define LEAKTOP_OPTIONS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "model/alert.h"
@@ -24,10 +25,18 @@ struct options {
 	/* Settable in leaktop.conf too; the command line wins. */
 	struct alert_thresholds alert;
 	double growth_window_min; /* the slope window */
+	uint32_t ring_bell;           /* the dashboard beeps when an alert fires (--bell, tui.bell = 1) */
 	char alert_cmd[1024];     /* run per alert transition in batch mode; "" = none */
 	/* The configuration file in use ("" with --no-config or no home): restart.COMM
 	 * commands are read from it when a restart is asked for (tui/act_ui.c). */
 	char config_path[4096];
+	const char *write_path;   /* -w: record every refresh to this file */
+	const char *read_path;    /* -r: replay this recording instead of the live system */
+	bool report;              /* --report: print the recording's handover summary */
+	const char *listen;       /* --listen [HOST:]PORT: serve /metrics, or NULL */
+	bool sockets;             /* json: list every socket with its holders (--sockets) */
+	bool full_scan;           /* hidden --full-scan: readlink every fd every refresh */
+	bool step;                /* hidden --step: refresh when a line arrives on stdin */
 };
 
 /* The keys of leaktop.conf, fields of struct options: a new setting is one row. */
