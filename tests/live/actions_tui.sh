@@ -36,7 +36,7 @@ MARK="$TMP/quit.marker"
 bg "$LEAKY" server --name leakyjava --quit-marker "$MARK" > "$TMP/leaky.out" 2>&1
 JPID=$BG
 
-tmux -S "$SOCK" new-session -d -s t -x 80 -y 24 "env TERM=xterm $LEAKTOP -d 0.5"
+tmux -S "$SOCK" new-session -d -s t -x 80 -y 24 "env TERM=xterm $LEAKTOP -d 0.5 -w $TMP/rec.db"
 wait_screen "PID"
 only_pid "$JPID"
 
@@ -170,4 +170,10 @@ on_screen "Send SIGQUIT" && fail "a prompt for pid 1"
 grep -qF "SIGQUIT pid 1 " "$LOG" || fail "refusal for pid 1 not logged"
 
 keys q
+wait_until 10 sh -c "! tmux -S '$SOCK' has-session -t t 2>/dev/null" || fail "leaktop did not quit"
+# The session recording has the actions too (for the next shift's replay).
+if command -v sqlite3 >/dev/null; then
+	assert_eq "thread dump in the recording" "SIGQUIT" \
+		"$(sqlite3 "$TMP/rec.db" "select what from event where kind = 'action' and pid = $JPID and result like 'sent%'")"
+fi
 echo "ok: actions through the dashboard"
