@@ -607,6 +607,8 @@ START_TEST(report_names_the_leak)
 	/* 23 in CLOSE_WAIT on 8080 at the end, the oldest there from the start. */
 	ck_assert_msg(strstr(out, "| 8080 | 23 | 23 | >= 38s |"), "%s", out);
 	ck_assert_msg(strstr(out, "| 8080 | local | 2323 |"), "%s", out);
+	/* UDP 5353's queue peaked at 20, apart from the TCP port of the same number. */
+	ck_assert_msg(strstr(out, "| 5353/udp | local | 20 |"), "%s", out);
 	ck_assert_msg(strstr(out, "| action | 100 | thread dump \\| SIGQUIT | sent |"), "%s", out);
 	ck_assert_ptr_nonnull(strstr(out, "20 refreshes every 2s"));
 	free(out);
