@@ -24,6 +24,8 @@ struct batch_opts {
 
 /* "text" / "json" -> format, or -1. */
 int batch_format_parse(const char *name);
+/* format -> its name on the command line. */
+const char *batch_format_name(enum batch_format f);
 
 /* Write one refresh. h may be NULL (no history yet). Returns 0 or -errno (EIO when
  * the stream failed: a closed pipe is for the caller to notice). */

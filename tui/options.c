@@ -48,7 +48,7 @@ void options_usage(FILE *f)
 	      f);
 }
 
-enum { OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT };
+enum { OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT, OPT_LIST_OPTIONS };
 
 static const struct option long_options[] = {
 	{"batch", no_argument, NULL, 'b'},
@@ -62,8 +62,25 @@ static const struct option long_options[] = {
 	{"proc-root", required_argument, NULL, OPT_PROC_ROOT},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
+	{"list-options", no_argument, NULL, OPT_LIST_OPTIONS},
 	{0},
 };
+
+/* The parser's own list of long options, one a line: "--name", "--name=" when it
+ * takes a value, "--name=a|b" when the value is one of a fixed set. Shell completion
+ * reads it, and a test checks each one is in --help and in the man page, so neither
+ * can drift from the parser. Hidden: not for people. */
+static void list_options(FILE *f)
+{
+	for (const struct option *lo = long_options; lo->name; lo++) {
+		if (lo->val == OPT_LIST_OPTIONS)
+			continue;
+		fprintf(f, "--%s%s", lo->name, lo->has_arg == required_argument ? "=" : "");
+		for (int i = 0; lo->val == 'o' && i < FMT_COUNT; i++)
+			fprintf(f, "%s%s", i ? "|" : "", batch_format_name((enum batch_format)i));
+		fputc('\n', f);
+	}
+}
 
 static int fail(char **cause, const char *fmt, const char *arg)
 {
@@ -140,6 +157,9 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 			return 1;
 		case 'V':
 			printf("leaktop %s\n", PACKAGE_VERSION);
+			return 1;
+		case OPT_LIST_OPTIONS:
+			list_options(stdout);
 			return 1;
 		default:
 			return fail(cause, "%s", "try 'leaktop --help' for the options");
