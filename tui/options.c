@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum { OPT_LIST_OPTIONS = 1024 }; /* hidden: for completion and tests */
+
 void options_usage(FILE *f)
 {
 	fputs("Usage: leaktop [OPTION]...\n"
@@ -48,7 +50,7 @@ void options_usage(FILE *f)
 	      f);
 }
 
-enum { OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT, OPT_LIST_OPTIONS };
+enum { OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT };
 
 static const struct option long_options[] = {
 	{"batch", no_argument, NULL, 'b'},
