@@ -38,4 +38,8 @@ complete -p "1,$$" | grep -qx "1,$$" || fail "-p 1,PID<tab> does not complete th
 if command -v ss >/dev/null && port=$(ss -Htan | awk 'NR == 1 { n = split($4, a, ":"); print a[n] }') && [ -n "$port" ]; then
 	complete --port '' | grep -qx "$port" || fail "--port <tab> does not offer local port $port"
 fi
-echo "PASS: options, formats, pids and ports complete"
+# Themes: the user's own (here from LEAKTOP_THEME_PATH), without the suffix.
+mkdir -p themes.$$ && : > themes.$$/night-shift.theme && trap 'rm -rf opts.$$ themes.$$' EXIT
+[ "$(LEAKTOP_THEME_PATH=$PWD/themes.$$ complete --theme ni)" = night-shift ] ||
+	fail "--theme ni<tab> does not offer the theme in LEAKTOP_THEME_PATH"
+echo "PASS: options, formats, pids, ports and themes complete"
