@@ -252,6 +252,8 @@ static enum port_side sock_side(const struct sock_rec *k, const struct idx_table
 {
 	if (k->state == ST_LISTEN || table_get(listen, port_key(k->netns, k->lport, 0)) != -1)
 		return SIDE_LOCAL;
+	if (table_get(listen, port_key(k->netns, k->rport, 0)) != -1)
+		return SIDE_REMOTE; /* a client of a port that listens here, on loopback */
 	if (ephemeral(k->lport) != ephemeral(k->rport))
 		return ephemeral(k->lport) ? SIDE_REMOTE : SIDE_LOCAL;
 	return k->lport <= k->rport ? SIDE_LOCAL : SIDE_REMOTE;

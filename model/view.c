@@ -192,3 +192,589 @@ size_t view_procs_by_fds(const struct snapshot *s, const struct view_filter *f, 
 		qsort(idx, n, sizeof(*idx), cmp_fds);
 	return n;
 }
+
+/* --- Queries ------------------------------------------------------------------ */
+
+static const char *const term_prefix[VQ_COUNT] = {
+	[VQ_TEXT] = "",
+	[VQ_CMD] = "cmd:",
+	[VQ_USER] = "user:",
+	[VQ_PORT] = "port:",
+	[VQ_STATE] = "state:",
+	[VQ_PID] = "pid:",
+};
+
+static int query_fail(char **cause, const char *fmt, const char *arg)
+{
+	if (cause && asprintf(cause, fmt, arg) < 0)
+		*cause = NULL;
+	return -EINVAL;
+}
+
+static int parse_term(struct view_term *t, const char *word, char **cause)
+{
+	memset(t, 0, sizeof(*t));
+	for (int k = VQ_COUNT - 1; k > VQ_TEXT; k--) {
+		size_t n = strlen(term_prefix[k]);
+		if (!strncasecmp(word, term_prefix[k], n)) {
+			t->kind = (enum view_term_kind)k;
+			word += n;
+			break;
+		}
+	}
+	if (!*word)
+		return query_fail(cause, "empty filter term '%s'", term_prefix[t->kind]);
+	snprintf(t->text, sizeof(t->text), "%s", word);
+	if (t->kind == VQ_STATE) {
+		int st = sk_state_parse(word);
+		if (st < 0)
+			return query_fail(cause, "unknown TCP state '%s' (try close_wait, estab, listen)", word);
+		t->num = st;
+	} else if (t->kind == VQ_PORT || t->kind == VQ_PID) {
+		char *end;
+		errno = 0;
+		t->num = strtol(word, &end, 10);
+		if (errno || *end || t->num < 0 || (t->kind == VQ_PORT && t->num > 65535))
+			return query_fail(cause, "'%s' is not a number", word);
+	} else {
+		/* Text that is a number also matches a pid or port (bare) or a uid (user:). */
+		char *end;
+		t->num = strtol(word, &end, 10);
+		if (*end || end == word)
+			t->num = -1;
+	}
+	return 0;
+}
+
+int view_query_parse(struct view_query *q, const char *text, char **cause)
+{
+	char buf[256], *save = NULL;
+	struct view_query nq = {0};
+
+	snprintf(buf, sizeof(buf), "%s", text ? text : "");
+	for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (nq.nterms == VIEW_QUERY_TERMS)
+			return query_fail(cause, "too many filter terms (at most %s)", "8");
+		int rc = parse_term(&nq.terms[nq.nterms++], w, cause);
+		if (rc)
+			return rc;
+	}
+	*q = nq;
+	return 0;
+}
+
+static bool proc_has_port(const struct snapshot *s, const struct proc_rec *p, long port)
+{
+	for (uint32_t i = 0; i < p->owner_count; i++) {
+		const struct sock_owner *o = &s->owners[p->owner_first + i];
+		if (o->sock >= 0 && (s->socks[o->sock].lport == port || s->socks[o->sock].rport == port))
+			return true;
+	}
+	return false;
+}
+
+static bool proc_term(const struct view_term *t, const struct snapshot *s, const struct proc_rec *p)
+{
+	switch (t->kind) {
+	case VQ_CMD:
+		return strcasestr(p->comm, t->text) || strcasestr(p->cmdline, t->text);
+	case VQ_USER:
+		return !strcasecmp(p->user, t->text) || (t->num >= 0 && (long)p->uid == t->num);
+	case VQ_PORT:
+		return proc_has_port(s, p, t->num);
+	case VQ_STATE:
+		return p->states[t->num] > 0;
+	case VQ_PID:
+		return p->pid == t->num;
+	case VQ_TEXT:
+	case VQ_COUNT:
+		break;
+	}
+	return strcasestr(p->comm, t->text) || strcasestr(p->cmdline, t->text) || !strcasecmp(p->user, t->text) ||
+	       (t->num >= 0 && p->pid == t->num);
+}
+
+bool view_query_proc(const struct view_query *q, const struct snapshot *s, const struct proc_rec *p)
+{
+	for (size_t i = 0; q && i < q->nterms; i++)
+		if (!proc_term(&q->terms[i], s, p))
+			return false;
+	return true;
+}
+
+/* A term about processes matches a port or a socket through its owners. */
+static bool owner_term(const struct view_term *t, const struct snapshot *s, int32_t pid)
+{
+	const struct proc_rec *p = pid > 0 ? snapshot_find_proc(s, pid) : NULL;
+	return p && proc_term(t, s, p);
+}
+
+bool view_query_port(const struct view_query *q, const struct snapshot *s, const struct port_agg *p)
+{
+	for (size_t i = 0; q && i < q->nterms; i++) {
+		const struct view_term *t = &q->terms[i];
+		bool ok = false;
+		if (t->kind == VQ_PORT || (t->kind == VQ_TEXT && t->num >= 0 && p->port == t->num))
+			ok = p->port == t->num;
+		else if (t->kind == VQ_STATE)
+			ok = p->states[t->num] > 0;
+		else
+			for (uint32_t j = 0; j < p->npids && !ok; j++)
+				ok = owner_term(t, s, p->pids[j]);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+bool view_query_sock(const struct view_query *q, const struct snapshot *s, const struct sock_rec *k)
+{
+	for (size_t i = 0; q && i < q->nterms; i++) {
+		const struct view_term *t = &q->terms[i];
+		const struct proc_rec *p = snapshot_sock_proc(s, k);
+		bool ok;
+		if (t->kind == VQ_PORT)
+			ok = k->lport == t->num || k->rport == t->num;
+		else if (t->kind == VQ_STATE)
+			ok = k->state == t->num;
+		else if (t->kind == VQ_TEXT && t->num >= 0 && (k->lport == t->num || k->rport == t->num))
+			ok = true;
+		else
+			ok = p && proc_term(t, s, p);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* --- The backlog ----------------------------------------------------------------- */
+
+static int grow(void **arr, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 64;
+	while (n < need)
+		n *= 2;
+	void *p = realloc(*arr, n * size);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = n;
+	return 0;
+}
+
+static int32_t sock_proc_index(const struct snapshot *s, const struct sock_rec *k)
+{
+	return k->owner >= 0 && (size_t)k->owner < s->nowners ? s->owners[k->owner].proc : -1;
+}
+
+static int cmp_bl_sock(const void *a, const void *b, void *arg)
+{
+	const struct snapshot *s = arg;
+	const struct sock_rec *x = &s->socks[*(const uint32_t *)a], *y = &s->socks[*(const uint32_t *)b];
+	int32_t px = sock_proc_index(s, x), py = sock_proc_index(s, y);
+	if (px != py)
+		return px < py ? -1 : 1;
+	if (x->lport != y->lport)
+		return x->lport < y->lport ? -1 : 1;
+	if (x->rqueue != y->rqueue)
+		return x->rqueue > y->rqueue ? -1 : 1;
+	return (x->inode > y->inode) - (x->inode < y->inode);
+}
+
+int view_backlog_build(struct view_backlog *b, const struct snapshot *s, const struct view_filter *f,
+		       const struct view_query *q)
+{
+	b->nsocks = b->ngroups = 0;
+	for (size_t i = 0; i < s->nsocks; i++) {
+		const struct sock_rec *k = &s->socks[i];
+		if (!k->rqueue || k->state == ST_LISTEN || (f && !view_sock_match(f, s, k)) || !view_query_sock(q, s, k))
+			continue;
+		if (grow((void **)&b->socks, &b->socks_cap, b->nsocks + 1, sizeof(*b->socks)))
+			return -ENOMEM;
+		b->socks[b->nsocks++] = (uint32_t)i;
+	}
+	qsort_r(b->socks, b->nsocks, sizeof(*b->socks), cmp_bl_sock, (void *)s);
+	struct view_bl_group *g = NULL;
+	for (size_t i = 0; i < b->nsocks; i++) {
+		const struct sock_rec *k = &s->socks[b->socks[i]];
+		int32_t proc = sock_proc_index(s, k);
+		if (!g || g->proc != proc || g->port != k->lport) {
+			if (grow((void **)&b->groups, &b->groups_cap, b->ngroups + 1, sizeof(*b->groups)))
+				return -ENOMEM;
+			g = &b->groups[b->ngroups++];
+			*g = (struct view_bl_group){.proc = proc, .port = k->lport, .first = (uint32_t)i};
+		}
+		g->count++;
+		g->recv_q += k->rqueue;
+		g->send_q += k->wqueue;
+		if (k->rqueue > g->max_q)
+			g->max_q = k->rqueue;
+	}
+	return 0;
+}
+
+void view_backlog_free(struct view_backlog *b)
+{
+	if (!b)
+		return;
+	free(b->socks);
+	free(b->groups);
+	memset(b, 0, sizeof(*b));
+}
+
+/* --- Column tables ----------------------------------------------------------- */
+
+#define CMP(x, y) (((x) > (y)) - ((x) < (y)))
+
+char *view_fmt_count(char *buf, size_t size, uint64_t v, int width)
+{
+	static const char units[] = "KMGTP";
+	int n = snprintf(buf, size, "%llu", (unsigned long long)v);
+	for (int u = 0; n > width && units[u]; u++) {
+		v /= 1024;
+		n = snprintf(buf, size, "%llu%c", (unsigned long long)v, units[u]);
+	}
+	return buf;
+}
+
+static const struct proc_rec *P(const struct view_ctx *c, uint32_t i)
+{
+	return &c->s->procs[i];
+}
+
+static int fd_pct(const struct proc_rec *p)
+{
+	if (p->fds < 0 || !p->fd_limit || p->fd_limit == UINT64_MAX)
+		return -1;
+	return (int)(100 * (uint64_t)p->fds / p->fd_limit);
+}
+
+static int pc_pid(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->pid, P(c, b)->pid); }
+static int pc_user(const struct view_ctx *c, uint32_t a, uint32_t b) { return strcmp(P(c, a)->user, P(c, b)->user); }
+static int pc_comm(const struct view_ctx *c, uint32_t a, uint32_t b) { return strcasecmp(P(c, a)->comm, P(c, b)->comm); }
+static int pc_fds(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->fds, P(c, b)->fds); }
+static int pc_limit(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->fd_limit, P(c, b)->fd_limit); }
+static int pc_pct(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(fd_pct(P(c, a)), fd_pct(P(c, b))); }
+static int pc_socks(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->sockets, P(c, b)->sockets); }
+static int pc_cw(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->states[ST_CLOSE_WAIT], P(c, b)->states[ST_CLOSE_WAIT]); }
+static int pc_est(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->states[ST_ESTABLISHED], P(c, b)->states[ST_ESTABLISHED]); }
+static int pc_rq(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->recv_q, P(c, b)->recv_q); }
+static int pc_rss(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->rss_kb, P(c, b)->rss_kb); }
+
+static void pf_pid(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%d", P(c, i)->pid); }
+static void pf_user(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%s", P(c, i)->user); }
+static void pf_comm(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	/* comm, like top: what the process calls itself (prctl), escaped. The drill-down
+	 * shows the command line. */
+	snprintf(b, n, "%s", P(c, i)->comm);
+}
+static void pf_fds(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	if (P(c, i)->fds < 0)
+		snprintf(b, n, "?");
+	else
+		view_fmt_count(b, n, (uint64_t)P(c, i)->fds, 6);
+}
+static void pf_limit(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	if (P(c, i)->fd_limit == UINT64_MAX)
+		snprintf(b, n, "-");
+	else
+		view_fmt_count(b, n, P(c, i)->fd_limit, 5);
+}
+static void pf_pct(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	int pct = fd_pct(P(c, i));
+	if (pct < 0)
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, "%d", pct);
+}
+static void pf_socks(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->sockets, 5); }
+static void pf_cw(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->states[ST_CLOSE_WAIT], 7); }
+static void pf_est(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->states[ST_ESTABLISHED], 5); }
+static void pf_rq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->recv_q, 6); }
+static void pf_rss(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->rss_kb * 1024, 5); }
+
+/* Adding a column is one entry here (plus its PC_ name). */
+static const struct view_col proc_cols[PC_COUNT] = {
+	[PC_PID] = {.title = "PID", .width = 7, .asc = true, .cmp = pc_pid, .fmt = pf_pid},
+	[PC_USER] = {.title = "USER", .width = 8, .drop = 5, .left = true, .asc = true, .cmp = pc_user, .fmt = pf_user},
+	[PC_COMMAND] = {.title = "COMMAND", .width = 12, .left = true, .flex = true, .asc = true, .cmp = pc_comm, .fmt = pf_comm},
+	[PC_FDS] = {.title = "FDS", .width = 6, .cmp = pc_fds, .fmt = pf_fds},
+	[PC_LIMIT] = {.title = "LIMIT", .width = 5, .drop = 8, .cmp = pc_limit, .fmt = pf_limit},
+	[PC_FDPCT] = {.title = "FD%", .width = 3, .drop = 6, .cmp = pc_pct, .fmt = pf_pct},
+	[PC_SOCKETS] = {.title = "SOCKS", .width = 5, .drop = 3, .cmp = pc_socks, .fmt = pf_socks},
+	[PC_CLOSE_WAIT] = {.title = "CLOSE_W", .width = 7, .cmp = pc_cw, .fmt = pf_cw},
+	[PC_ESTAB] = {.title = "ESTAB", .width = 5, .drop = 7, .cmp = pc_est, .fmt = pf_est},
+	[PC_RECVQ] = {.title = "RECV-Q", .width = 6, .drop = 4, .cmp = pc_rq, .fmt = pf_rq},
+	[PC_RSS] = {.title = "RSS", .width = 5, .drop = 9, .cmp = pc_rss, .fmt = pf_rss},
+};
+
+static const struct port_agg *O(const struct view_ctx *c, uint32_t i)
+{
+	return &c->s->ports[i];
+}
+
+static int oc_port(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(O(c, a)->port, O(c, b)->port); }
+static int oc_pid(const struct view_ctx *c, uint32_t a, uint32_t b)
+{
+	return CMP(O(c, a)->npids ? O(c, a)->pids[0] : 0, O(c, b)->npids ? O(c, b)->pids[0] : 0);
+}
+static int oc_count(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(O(c, a)->count, O(c, b)->count); }
+#define OC_STATE(name, st) \
+	static int name(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(O(c, a)->states[st], O(c, b)->states[st]); }
+OC_STATE(oc_est, ST_ESTABLISHED)
+OC_STATE(oc_cw, ST_CLOSE_WAIT)
+OC_STATE(oc_tw, ST_TIME_WAIT)
+OC_STATE(oc_f2, ST_FIN_WAIT2)
+static int oc_accept(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(O(c, a)->accept_q, O(c, b)->accept_q); }
+static int oc_rq(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(O(c, a)->recv_q, O(c, b)->recv_q); }
+
+static void of_port(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%u", O(c, i)->port); }
+static void of_pid(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	const struct port_agg *p = O(c, i);
+	if (!p->npids)
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, "%d%s", p->pids[0], p->npids > 1 || p->pids_truncated ? "+" : "");
+}
+static void of_count(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, O(c, i)->count, 6); }
+#define OF_STATE(name, st, w) \
+	static void name(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, O(c, i)->states[st], w); }
+OF_STATE(of_est, ST_ESTABLISHED, 5)
+OF_STATE(of_cw, ST_CLOSE_WAIT, 7)
+OF_STATE(of_tw, ST_TIME_WAIT, 6)
+OF_STATE(of_f2, ST_FIN_WAIT2, 6)
+static void of_accept(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	const struct port_agg *p = O(c, i);
+	if (!p->states[ST_LISTEN])
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, "%u/%u", p->accept_q, p->accept_max);
+}
+static void of_rq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, O(c, i)->recv_q, 6); }
+
+static const struct view_col port_cols[OC_COUNT] = {
+	[OC_PORT] = {.title = "PORT", .width = 5, .asc = true, .cmp = oc_port, .fmt = of_port},
+	[OC_PID] = {.title = "PID", .width = 8, .drop = 6, .asc = true, .cmp = oc_pid, .fmt = of_pid},
+	[OC_SOCKETS] = {.title = "SOCKS", .width = 6, .cmp = oc_count, .fmt = of_count},
+	[OC_ESTAB] = {.title = "ESTAB", .width = 5, .drop = 2, .cmp = oc_est, .fmt = of_est},
+	[OC_CLOSE_WAIT] = {.title = "CLOSE_W", .width = 7, .cmp = oc_cw, .fmt = of_cw},
+	[OC_TIME_WAIT] = {.title = "TIME_W", .width = 6, .drop = 3, .cmp = oc_tw, .fmt = of_tw},
+	[OC_FIN_WAIT2] = {.title = "FIN_W2", .width = 6, .drop = 4, .cmp = oc_f2, .fmt = of_f2},
+	[OC_ACCEPT] = {.title = "ACCEPT-Q", .width = 9, .drop = 1, .cmp = oc_accept, .fmt = of_accept},
+	[OC_RECVQ] = {.title = "RECV-Q", .width = 6, .drop = 5, .cmp = oc_rq, .fmt = of_rq},
+	[OC_BAR] = {.title = "STATES", .width = 8, .left = true, .flex = true, .cmp = oc_count, .fmt = NULL},
+};
+
+static const struct sock_rec *K(const struct view_ctx *c, uint32_t i)
+{
+	return &c->s->socks[i];
+}
+
+static int32_t sock_pid(const struct view_ctx *c, uint32_t i)
+{
+	const struct proc_rec *p = snapshot_sock_proc(c->s, K(c, i));
+	return p ? p->pid : -1;
+}
+
+static int addr_cmp(const struct sock_rec *x, const struct sock_rec *y, bool local)
+{
+	int r = memcmp(local ? x->laddr : x->raddr, local ? y->laddr : y->raddr, 16);
+	return r ? r : local ? CMP(x->lport, y->lport) : CMP(x->rport, y->rport);
+}
+
+static int sc_fd(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(snapshot_sock_fd(c->s, K(c, a)), snapshot_sock_fd(c->s, K(c, b))); }
+static int sc_pid(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(sock_pid(c, a), sock_pid(c, b)); }
+static int sc_state(const struct view_ctx *c, uint32_t a, uint32_t b) { return strcmp(sk_state_name(K(c, a)->state), sk_state_name(K(c, b)->state)); }
+static int sc_local(const struct view_ctx *c, uint32_t a, uint32_t b) { return addr_cmp(K(c, a), K(c, b), true); }
+static int sc_remote(const struct view_ctx *c, uint32_t a, uint32_t b) { return addr_cmp(K(c, a), K(c, b), false); }
+static int sc_rq(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(K(c, a)->rqueue, K(c, b)->rqueue); }
+static int sc_sq(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(K(c, a)->wqueue, K(c, b)->wqueue); }
+static int sc_inode(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(K(c, a)->inode, K(c, b)->inode); }
+static int sc_timer(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(K(c, a)->expires_ms, K(c, b)->expires_ms); }
+
+static void sf_fd(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	int fd = snapshot_sock_fd(c->s, K(c, i));
+	if (fd < 0)
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, "%d", fd);
+}
+static void sf_pid(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	int32_t pid = sock_pid(c, i);
+	if (pid < 0)
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, "%d", pid);
+}
+static void sf_state(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	unsigned st = K(c, i)->state;
+	snprintf(b, n, "%s", st == ST_ESTABLISHED ? "ESTAB" : sk_state_name(st));
+}
+static void sf_local(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	char a[SOCK_ADDR_MAX];
+	snprintf(b, n, "%s", sock_addr_format(a, K(c, i)->family, K(c, i)->laddr, K(c, i)->lport));
+}
+static void sf_remote(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	char a[SOCK_ADDR_MAX];
+	snprintf(b, n, "%s", sock_addr_format(a, K(c, i)->family, K(c, i)->raddr, K(c, i)->rport));
+}
+static void sf_rq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, K(c, i)->rqueue, 6); }
+static void sf_sq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, K(c, i)->wqueue, 6); }
+static void sf_inode(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%u", K(c, i)->inode); }
+static void sf_timer(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	static const char *const names[] = {"", "retr", "keep", "tw", "probe"};
+	const struct sock_rec *k = K(c, i);
+	if (!k->timer || k->timer >= sizeof(names) / sizeof(names[0]))
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, "%s %us", names[k->timer], (k->expires_ms + 999) / 1000);
+}
+
+static const struct view_col sock_cols[SC_COUNT] = {
+	[SC_FD] = {.title = "FD", .width = 5, .asc = true, .cmp = sc_fd, .fmt = sf_fd},
+	[SC_PID] = {.title = "PID", .width = 7, .drop = 4, .asc = true, .cmp = sc_pid, .fmt = sf_pid},
+	[SC_STATE] = {.title = "STATE", .width = 10, .left = true, .asc = true, .cmp = sc_state, .fmt = sf_state},
+	[SC_LOCAL] = {.title = "LOCAL", .width = 21, .left = true, .asc = true, .cmp = sc_local, .fmt = sf_local},
+	[SC_REMOTE] = {.title = "REMOTE", .width = 15, .left = true, .flex = true, .asc = true, .cmp = sc_remote, .fmt = sf_remote},
+	[SC_RECVQ] = {.title = "RECV-Q", .width = 6, .cmp = sc_rq, .fmt = sf_rq},
+	[SC_SENDQ] = {.title = "SEND-Q", .width = 6, .drop = 2, .cmp = sc_sq, .fmt = sf_sq},
+	[SC_INODE] = {.title = "INODE", .width = 8, .drop = 3, .asc = true, .cmp = sc_inode, .fmt = sf_inode},
+	[SC_TIMER] = {.title = "TIMER", .width = 8, .drop = 5, .cmp = sc_timer, .fmt = sf_timer},
+};
+
+static const struct view_bl_group *G(const struct view_ctx *c, uint32_t i)
+{
+	return &c->bl->groups[i];
+}
+
+static int32_t group_pid(const struct view_ctx *c, uint32_t i)
+{
+	return G(c, i)->proc >= 0 ? c->s->procs[G(c, i)->proc].pid : -1;
+}
+
+static int bc_pid(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(group_pid(c, a), group_pid(c, b)); }
+static int bc_port(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(G(c, a)->port, G(c, b)->port); }
+static int bc_count(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(G(c, a)->count, G(c, b)->count); }
+static int bc_rq(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(G(c, a)->recv_q, G(c, b)->recv_q); }
+static int bc_max(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(G(c, a)->max_q, G(c, b)->max_q); }
+static int bc_sq(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(G(c, a)->send_q, G(c, b)->send_q); }
+static int bc_comm(const struct view_ctx *c, uint32_t a, uint32_t b)
+{
+	const char *x = G(c, a)->proc >= 0 ? c->s->procs[G(c, a)->proc].comm : "";
+	const char *y = G(c, b)->proc >= 0 ? c->s->procs[G(c, b)->proc].comm : "";
+	return strcasecmp(x, y);
+}
+
+static void bf_pid(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	int32_t pid = group_pid(c, i);
+	if (pid < 0)
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, "%d", pid);
+}
+static void bf_port(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%u", G(c, i)->port); }
+static void bf_count(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, G(c, i)->count, 6); }
+static void bf_rq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, G(c, i)->recv_q, 7); }
+static void bf_max(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, G(c, i)->max_q, 6); }
+static void bf_sq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, G(c, i)->send_q, 6); }
+static void bf_comm(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	snprintf(b, n, "%s", G(c, i)->proc >= 0 ? c->s->procs[G(c, i)->proc].comm : "(no owner)");
+}
+
+static const struct view_col backlog_cols[BC_COUNT] = {
+	[BC_PID] = {.title = "PID", .width = 7, .asc = true, .cmp = bc_pid, .fmt = bf_pid},
+	[BC_PORT] = {.title = "PORT", .width = 5, .asc = true, .cmp = bc_port, .fmt = bf_port},
+	[BC_SOCKETS] = {.title = "SOCKS", .width = 6, .drop = 2, .cmp = bc_count, .fmt = bf_count},
+	[BC_RECVQ] = {.title = "RECV-Q", .width = 7, .cmp = bc_rq, .fmt = bf_rq},
+	[BC_MAXQ] = {.title = "MAX-Q", .width = 6, .drop = 3, .cmp = bc_max, .fmt = bf_max},
+	[BC_SENDQ] = {.title = "SEND-Q", .width = 6, .drop = 4, .cmp = bc_sq, .fmt = bf_sq},
+	[BC_COMMAND] = {.title = "COMMAND", .width = 8, .left = true, .flex = true, .asc = true, .cmp = bc_comm, .fmt = bf_comm},
+};
+
+#define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
+_Static_assert(NCOLS(proc_cols) == PC_COUNT, "a process column per PC_ name");
+_Static_assert(NCOLS(port_cols) == OC_COUNT, "a port column per OC_ name");
+_Static_assert(NCOLS(sock_cols) == SC_COUNT, "a socket column per SC_ name");
+_Static_assert(NCOLS(backlog_cols) == BC_COUNT, "a backlog column per BC_ name");
+_Static_assert(PC_COUNT <= VIEW_MAX_COLS && OC_COUNT <= VIEW_MAX_COLS && SC_COUNT <= VIEW_MAX_COLS &&
+		       BC_COUNT <= VIEW_MAX_COLS, "VIEW_MAX_COLS holds every table");
+
+const struct view_table_def view_tables[VT_COUNT] = {
+	[VT_PROCS] = {.cols = proc_cols, .ncols = PC_COUNT, .default_sort = PC_FDS},
+	[VT_PORTS] = {.cols = port_cols, .ncols = OC_COUNT, .default_sort = OC_SOCKETS},
+	[VT_SOCKS] = {.cols = sock_cols, .ncols = SC_COUNT, .default_sort = SC_RECVQ},
+	[VT_BACKLOG] = {.cols = backlog_cols, .ncols = BC_COUNT, .default_sort = BC_RECVQ},
+};
+
+size_t view_layout(enum view_table t, int width, bool *shown, int *widths)
+{
+	const struct view_table_def *d = &view_tables[t];
+	int need = -1, flex = -1;
+	size_t nshown = d->ncols;
+
+	for (size_t i = 0; i < d->ncols; i++) {
+		shown[i] = true;
+		widths[i] = d->cols[i].width;
+		need += d->cols[i].width + 1;
+		if (d->cols[i].flex)
+			flex = (int)i;
+	}
+	/* Drop the most expendable column until the rest fit. */
+	while (need > width) {
+		int worst = -1;
+		for (size_t i = 0; i < d->ncols; i++)
+			if (shown[i] && d->cols[i].drop && (worst < 0 || d->cols[i].drop > d->cols[worst].drop))
+				worst = (int)i;
+		if (worst < 0)
+			break;
+		shown[worst] = false;
+		need -= widths[worst] + 1;
+		nshown--;
+	}
+	if (flex >= 0 && need < width)
+		widths[flex] += width - need;
+	else if (flex >= 0 && need > width)
+		widths[flex] = widths[flex] - (need - width) > 1 ? widths[flex] - (need - width) : 1;
+	return nshown;
+}
+
+struct sort_arg {
+	const struct view_col *col;
+	const struct view_ctx *c;
+	int dir;
+};
+
+static int cmp_rows(const void *a, const void *b, void *arg)
+{
+	const struct sort_arg *x = arg;
+	uint32_t ia = *(const uint32_t *)a, ib = *(const uint32_t *)b;
+	int r = x->col->cmp(x->c, ia, ib) * x->dir;
+	return r ? r : CMP(ia, ib);
+}
+
+void view_sort(enum view_table t, const struct view_ctx *c, uint32_t *rows, size_t n, int col, bool invert)
+{
+	const struct view_table_def *d = &view_tables[t];
+	if (col < 0 || (size_t)col >= d->ncols)
+		col = d->default_sort;
+	struct sort_arg arg = {.col = &d->cols[col], .c = c, .dir = d->cols[col].asc ? 1 : -1};
+	if (invert)
+		arg.dir = -arg.dir;
+	qsort_r(rows, n, sizeof(*rows), cmp_rows, &arg);
+}

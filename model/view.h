@@ -37,4 +37,103 @@ size_t view_backlog(const struct snapshot *s, const struct view_filter *f, uint3
  * the filter. idx holds s->nprocs. Returns the count. */
 size_t view_procs_by_fds(const struct snapshot *s, const struct view_filter *f, uint32_t *idx);
 
+
+/* --- Queries: what the dashboard's F4 filter and / search match ----------------
+ * Space-separated terms, all of which must match: "cmd:java", "user:www",
+ * "port:8080", "state:close_wait", "pid:42", or bare text (command, user, or a port
+ * or pid number). */
+enum view_term_kind { VQ_TEXT, VQ_CMD, VQ_USER, VQ_PORT, VQ_STATE, VQ_PID, VQ_COUNT };
+#define VIEW_QUERY_TERMS 8
+#define VIEW_QUERY_TEXT 48
+
+struct view_term {
+	enum view_term_kind kind;
+	long num;                    /* port, pid or state */
+	char text[VIEW_QUERY_TEXT];
+};
+
+struct view_query {
+	size_t nterms;
+	struct view_term terms[VIEW_QUERY_TERMS];
+};
+
+/* Parse text into q (empty text: matches everything). 0 or -EINVAL with *cause. */
+int view_query_parse(struct view_query *q, const char *text, char **cause);
+bool view_query_proc(const struct view_query *q, const struct snapshot *s, const struct proc_rec *p);
+bool view_query_port(const struct view_query *q, const struct snapshot *s, const struct port_agg *p);
+bool view_query_sock(const struct view_query *q, const struct snapshot *s, const struct sock_rec *k);
+
+/* --- The backlog: sockets with unread bytes, grouped by owner and local port ---- */
+struct view_bl_group {
+	int32_t proc;                /* index into snapshot.procs, -1 when no owner is known */
+	uint16_t port;               /* local port */
+	uint32_t count;
+	uint64_t recv_q, send_q;
+	uint32_t max_q;
+	uint32_t first;              /* this group's sockets: socks[first .. first+count) */
+};
+
+struct view_backlog {
+	uint32_t *socks;             /* socket indices, by group, largest Recv-Q first */
+	size_t nsocks, socks_cap;
+	struct view_bl_group *groups;
+	size_t ngroups, groups_cap;
+};
+
+/* Fill b from s: sockets with Recv-Q > 0 (not LISTEN) that pass f and q (either may
+ * be NULL). 0 or -ENOMEM. */
+int view_backlog_build(struct view_backlog *b, const struct snapshot *s, const struct view_filter *f,
+		       const struct view_query *q);
+void view_backlog_free(struct view_backlog *b);
+
+/* --- Column tables: one entry per column, shared by every table-shaped view ------ */
+enum view_table { VT_PROCS, VT_PORTS, VT_SOCKS, VT_BACKLOG, VT_COUNT };
+
+/* What a row index refers to: procs, ports, socks or backlog groups. */
+struct view_ctx {
+	const struct snapshot *s;
+	const struct view_backlog *bl;
+};
+
+struct view_col {
+	const char *title;
+	uint8_t width;               /* for the flexible column: its minimum */
+	uint8_t drop;                /* 0: always shown; when too narrow, the highest goes first */
+	bool left;                   /* left-aligned text */
+	bool flex;                   /* takes the width that is left (one per table) */
+	bool asc;                    /* sorts ascending first (names, numbers like PID) */
+	/* a < b < 0 < ... like strcmp, in the column's natural order. */
+	int (*cmp)(const struct view_ctx *c, uint32_t a, uint32_t b);
+	/* Format row i into buf; NULL for a column the caller draws (the ports bar). */
+	void (*fmt)(const struct view_ctx *c, uint32_t i, char *buf, size_t size);
+};
+
+struct view_table_def {
+	const struct view_col *cols;
+	size_t ncols;
+	int default_sort;
+};
+extern const struct view_table_def view_tables[VT_COUNT];
+
+/* Column indices, for code that names one. */
+enum { PC_PID, PC_USER, PC_COMMAND, PC_FDS, PC_LIMIT, PC_FDPCT, PC_SOCKETS, PC_CLOSE_WAIT, PC_ESTAB,
+       PC_RECVQ, PC_RSS, PC_COUNT };
+enum { OC_PORT, OC_PID, OC_SOCKETS, OC_ESTAB, OC_CLOSE_WAIT, OC_TIME_WAIT, OC_FIN_WAIT2, OC_ACCEPT,
+       OC_RECVQ, OC_BAR, OC_COUNT };
+enum { SC_FD, SC_PID, SC_STATE, SC_LOCAL, SC_REMOTE, SC_RECVQ, SC_SENDQ, SC_INODE, SC_TIMER, SC_COUNT };
+enum { BC_PID, BC_PORT, BC_SOCKETS, BC_RECVQ, BC_MAXQ, BC_SENDQ, BC_COMMAND, BC_COUNT };
+
+/* The most columns a table has: callers size their arrays with it. */
+#define VIEW_MAX_COLS 16
+
+/* Which columns fit in width: fills shown[] and widths[] (ncols entries each) and
+ * returns how many are shown. Columns are separated by one space. */
+size_t view_layout(enum view_table t, int width, bool *shown, int *widths);
+
+/* Sort rows by column col (its natural order; reversed when invert), ties by index. */
+void view_sort(enum view_table t, const struct view_ctx *c, uint32_t *rows, size_t n, int col, bool invert);
+
+/* A count in width characters: 1234567 -> "1205K" when it does not fit. */
+char *view_fmt_count(char *buf, size_t size, uint64_t v, int width);
+
 #endif

@@ -577,6 +577,9 @@ static int scan_one(struct procscan *p, struct snapshot *s, size_t idx, const st
 	}
 	if (r->pid == 2 || r->ppid == 2 || (pflags & PF_KTHREAD_FLAG))
 		r->flags |= PROC_KTHREAD;
+	const char *lp = strchr(buf, '('), *rp = strrchr(buf, ')');
+	if (lp && rp > lp)
+		text_escape(r->comm, sizeof(r->comm), lp + 1, (size_t)(rp - lp - 1));
 
 	if (!(st = vec_push(&p->st_new))) {
 		ret = -ENOMEM;

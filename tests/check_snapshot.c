@@ -167,6 +167,25 @@ START_TEST(test_ports)
 }
 END_TEST
 
+/* A loopback leak where the server listens on an ephemeral port: its clients'
+ * orphaned ends count under the server's port, as remote. */
+START_TEST(test_ephemeral_listener)
+{
+	snapshot_clear(s);
+	add_proc(100, "srv", 10);
+	add_tcp(1, 1, ST_LISTEN, "127.0.0.1", 41000, "0.0.0.0", 0, 0, 128);
+	add_owner(0, 3, 1);
+	add_tcp(2, 2, ST_CLOSE_WAIT, "127.0.0.1", 41000, "127.0.0.1", 52000, 10, 0);
+	add_owner(0, 4, 2);
+	add_tcp(3, 0, ST_FIN_WAIT2, "127.0.0.1", 52000, "127.0.0.1", 41000, 0, 0);
+	add_tcp(4, 0, ST_FIN_WAIT2, "127.0.0.1", 33000, "127.0.0.1", 41000, 0, 0);
+	ck_assert_int_eq(snapshot_build(s), 0);
+	ck_assert_uint_eq(port(41000, SIDE_LOCAL)->states[ST_CLOSE_WAIT], 1);
+	ck_assert_uint_eq(port(41000, SIDE_REMOTE)->states[ST_FIN_WAIT2], 2);
+	ck_assert_uint_eq(s->nports, 2);
+}
+END_TEST
+
 START_TEST(test_rebuild_reuses_storage)
 {
 	struct sock_rec *first = s->socks;
@@ -235,6 +254,7 @@ int main(void)
 	tcase_add_test(tc, test_dedup_and_totals);
 	tcase_add_test(tc, test_join_per_process);
 	tcase_add_test(tc, test_ports);
+	tcase_add_test(tc, test_ephemeral_listener);
 	tcase_add_test(tc, test_rebuild_reuses_storage);
 	tcase_add_test(tc, test_unsorted_procs_rejected);
 	tcase_add_test(tc, test_state_names);

@@ -5,6 +5,7 @@
 #include "model/snapshot.h"
 #include "sources/source.h"
 #include "tui/options.h"
+#include "tui/tui.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -96,6 +97,9 @@ int main(int argc, char **argv)
 		free(cause);
 		return rc < 0 ? 2 : 0;
 	}
+	if (!o.batch)
+		return tui_run(&o);
+
 	struct sigaction sa = {.sa_handler = on_stop};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -103,10 +107,6 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (!o.batch) {
-		fputs("leaktop: the dashboard is not built yet; use --batch\n", stderr);
-		return 2;
-	}
 	if ((rc = live_source_new(&src, o.proc_root, &cause))) {
 		fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
 		free(cause);

@@ -39,6 +39,11 @@ void options_usage(FILE *f)
 	      "  -p, --pid=PID[,PID...]    only these processes and the sockets they hold\n"
 	      "  -P, --port=PORT[,PORT...] only sockets with this local or remote port\n"
 	      "\n"
+	      "Dashboard:\n"
+	      "      --theme=NAME          colour theme: default, light, mono, high-contrast, or\n"
+	      "                            one of yours in ~/.config/leaktop/themes/NAME.theme\n"
+	      "      --ascii               draw ASCII only (automatic when the locale is not UTF-8)\n"
+	      "\n"
 	      "Other:\n"
 	      "      --proc-root=DIR       read processes from DIR instead of /proc (testing)\n"
 	      "  -h, --help                show this help and exit\n"
@@ -50,7 +55,7 @@ void options_usage(FILE *f)
 	      f);
 }
 
-enum { OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT };
+enum { OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT, OPT_THEME, OPT_ASCII };
 
 static const struct option long_options[] = {
 	{"batch", no_argument, NULL, 'b'},
@@ -62,6 +67,8 @@ static const struct option long_options[] = {
 	{"pid", required_argument, NULL, 'p'},
 	{"port", required_argument, NULL, 'P'},
 	{"proc-root", required_argument, NULL, OPT_PROC_ROOT},
+	{"theme", required_argument, NULL, OPT_THEME},
+	{"ascii", no_argument, NULL, OPT_ASCII},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{"list-options", no_argument, NULL, OPT_LIST_OPTIONS},
@@ -153,6 +160,12 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 			break;
 		case OPT_PROC_ROOT:
 			o->proc_root = optarg;
+			break;
+		case OPT_THEME:
+			o->theme = optarg;
+			break;
+		case OPT_ASCII:
+			o->ascii = true;
 			break;
 		case 'h':
 			options_usage(stdout);

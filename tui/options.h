@@ -17,6 +17,8 @@ struct options {
 	size_t top;               /* rows per list in batch output; 0 = all */
 	size_t backlog_max;
 	const char *proc_root;    /* "/proc"; tests point it at a fake tree */
+	const char *theme;        /* dashboard theme name, NULL for the default */
+	bool ascii;               /* draw ASCII only (also when the locale is not UTF-8) */
 };
 
 /* Fill o from argv. Returns 0 to run, 1 when --help or --version was printed (exit 0),

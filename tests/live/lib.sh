@@ -56,7 +56,7 @@ wait_until() {
 
 # start_server [leaky server options]: starts a leaking server; sets SERVER_PID and PORT.
 start_server() {
-	local ready="$TMP/ready.$$.$RANDOM"
+	local ready; ready=$(mktemp "$TMP/ready.XXXXXX")
 	bg "$LEAKY" server --ready "$ready" "$@" >/dev/null
 	SERVER_PID=$BG
 	wait_until 10 test -s "$ready" || fail "leaky server did not start"

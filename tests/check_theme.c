@@ -1,0 +1,181 @@
+/* Theme files: parsing roles, colours and attributes; a broken file names its line
+ * and leaves the default; the shipped themes all parse. */
+#include "config.h"
+
+#include "themes/theme.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+START_TEST(parses_roles_colours_and_attributes)
+{
+	struct theme t;
+	char *cause = NULL;
+	theme_default(&t);
+	ck_assert_int_eq(theme_parse(&t,
+				     "# a comment\n"
+				     "\n"
+				     "header = white,blue bold   # trailing comment\n"
+				     "state.close_wait = bright-red reverse underline\n"
+				     "selected = 208,default\n",
+				     "x.theme", &cause), 0);
+	ck_assert_int_eq(t.roles[TH_HEADER].fg, 7);
+	ck_assert_int_eq(t.roles[TH_HEADER].bg, 4);
+	ck_assert_uint_eq(t.roles[TH_HEADER].attrs, TA_BOLD);
+	ck_assert_int_eq(t.roles[TH_STATE + ST_CLOSE_WAIT].fg, 9);
+	ck_assert_uint_eq(t.roles[TH_STATE + ST_CLOSE_WAIT].attrs, TA_REVERSE | TA_UNDERLINE);
+	ck_assert_int_eq(t.roles[TH_SELECTED].fg, 208);
+	ck_assert_int_eq(t.roles[TH_SELECTED].bg, THEME_DEFAULT_COLOR);
+	/* Roles the file does not name keep the default. */
+	struct theme d;
+	theme_default(&d);
+	ck_assert_mem_eq(&t.roles[TH_STATUS], &d.roles[TH_STATUS], sizeof(d.roles[0]));
+}
+END_TEST
+
+START_TEST(every_role_has_a_name)
+{
+	for (unsigned r = 0; r < TH_COUNT; r++)
+		ck_assert_ptr_nonnull(theme_role_name(r));
+	ck_assert_str_eq(theme_role_name(TH_STATE + ST_CLOSE_WAIT), "state.close_wait");
+	ck_assert_ptr_null(theme_role_name(TH_COUNT));
+}
+END_TEST
+
+static void expect_error(const char *text, const char *want)
+{
+	struct theme t;
+	char *cause = NULL;
+	theme_default(&t);
+	ck_assert_int_lt(theme_parse(&t, text, "bad.theme", &cause), 0);
+	ck_assert_ptr_nonnull(cause);
+	ck_assert_msg(strstr(cause, want), "'%s' lacks '%s'", cause, want);
+	free(cause);
+}
+
+START_TEST(broken_files_name_the_file_and_line)
+{
+	expect_error("header = white\nheadr = red\n", "bad.theme:2: unknown role 'headr'");
+	expect_error("# ok\n\nstatus = purple\n", "bad.theme:3: unknown colour or attribute 'purple'");
+	expect_error("status = 256\n", "bad.theme:1:");
+	expect_error("status red\n", "bad.theme:1:");
+	expect_error("status = red blue\n", "bad.theme:1:");
+}
+END_TEST
+
+static char dir[64];
+
+static void write_theme(const char *name, const char *text)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/%s.theme", dir, name);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void dir_setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/check_theme.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	setenv("LEAKTOP_THEME_PATH", dir, 1);
+	setenv("XDG_CONFIG_HOME", "/nonexistent", 1);
+}
+
+static void dir_teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(load_falls_back_to_default_on_a_broken_file)
+{
+	struct theme t, d;
+	char *cause = NULL;
+	write_theme("broken", "title = red\nnonsense\n");
+	theme_default(&d);
+	ck_assert_int_lt(theme_load(&t, "broken", &cause), 0);
+	ck_assert_ptr_nonnull(strstr(cause, "broken.theme:2:"));
+	ck_assert_str_eq(t.name, "default");
+	ck_assert_mem_eq(t.roles, d.roles, sizeof(d.roles));
+	free(cause);
+}
+END_TEST
+
+START_TEST(load_finds_user_themes_and_lists_them)
+{
+	struct theme t;
+	char *cause = NULL, *names[16];
+	write_theme("mine", "title = yellow,black\n");
+	ck_assert_int_eq(theme_load(&t, "mine", &cause), 0);
+	ck_assert_str_eq(t.name, "mine");
+	ck_assert_int_eq(t.roles[TH_TITLE].fg, 3);
+	ck_assert_int_lt(theme_load(&t, "missing", &cause), 0);
+	ck_assert_ptr_nonnull(strstr(cause, "not found"));
+	free(cause);
+	cause = NULL;
+	ck_assert_int_lt(theme_load(&t, "../etc/passwd", &cause), 0);
+	free(cause);
+	size_t n = theme_names(names, 16);
+	bool mine = false, def = false;
+	for (size_t i = 0; i < n; i++) {
+		mine |= !strcmp(names[i], "mine");
+		def |= !strcmp(names[i], "default");
+	}
+	ck_assert(mine && def);
+	theme_names_free(names, n);
+}
+END_TEST
+
+START_TEST(shipped_themes_parse_and_mono_has_no_colour)
+{
+	static const char *const shipped[] = {"default", "light", "mono", "high-contrast"};
+	setenv("LEAKTOP_THEME_PATH", SRCDIR "/themes", 1);
+	for (size_t i = 0; i < sizeof(shipped) / sizeof(shipped[0]); i++) {
+		struct theme t;
+		char *cause = NULL;
+		ck_assert_msg(theme_load(&t, shipped[i], &cause) == 0, "%s: %s", shipped[i], cause);
+		ck_assert_str_eq(t.name, shipped[i]);
+		ck_assert_int_eq(theme_has_colors(&t), strcmp(shipped[i], "mono") != 0);
+	}
+	/* The shipped default file says what the built-in default says. */
+	struct theme file, builtin;
+	theme_load(&file, "default", NULL);
+	theme_default(&builtin);
+	ck_assert_mem_eq(file.roles, builtin.roles, sizeof(builtin.roles));
+	theme_strip_colors(&builtin);
+	ck_assert(!theme_has_colors(&builtin));
+	ck_assert(builtin.roles[TH_SELECTED].attrs & TA_REVERSE);
+}
+END_TEST
+
+static Suite *theme_suite(void)
+{
+	Suite *s = suite_create("theme");
+	TCase *tc = tcase_create("parse");
+	tcase_add_test(tc, parses_roles_colours_and_attributes);
+	tcase_add_test(tc, every_role_has_a_name);
+	tcase_add_test(tc, broken_files_name_the_file_and_line);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("load");
+	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
+	tcase_add_test(tc, load_falls_back_to_default_on_a_broken_file);
+	tcase_add_test(tc, load_finds_user_themes_and_lists_them);
+	tcase_add_test(tc, shipped_themes_parse_and_mono_has_no_colour);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(theme_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

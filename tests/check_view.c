@@ -1,0 +1,324 @@
+/* The views the dashboard and batch share: sorting by any column, filter queries,
+ * the backlog grouping, and which columns fit a terminal width. */
+#include "config.h"
+
+#include "model/view.h"
+#include "model/snapshot.h"
+
+#include <check.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct snapshot *s;
+static struct view_ctx ctx;
+
+static void add_proc(int32_t pid, const char *comm, const char *user, int64_t fds, uint64_t rss)
+{
+	struct proc_rec *p = snapshot_add_proc(s);
+	p->pid = pid;
+	p->start_time = 1000 + (uint64_t)pid;
+	snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	snprintf(p->cmdline, sizeof(p->cmdline), "/usr/bin/%s --serve", comm);
+	snprintf(p->user, sizeof(p->user), "%s", user);
+	p->fds = fds;
+	p->fd_limit = 1024;
+	p->rss_kb = rss;
+}
+
+/* A socket on 127.0.0.1, owned by procs[proc] (or nobody when proc < 0). */
+static void add_sock(uint32_t inode, int proc, int fd, uint8_t state, uint16_t lport, uint16_t rport, uint32_t rq)
+{
+	struct sock_rec *k = snapshot_add_sock(s);
+	k->cookie = inode;
+	k->inode = inode;
+	k->family = AF_INET;
+	k->state = state;
+	k->lport = lport;
+	k->rport = rport;
+	k->rqueue = rq;
+	k->laddr[0] = k->raddr[0] = 127;
+	k->laddr[3] = k->raddr[3] = 1;
+	if (proc >= 0) {
+		struct sock_owner *o = snapshot_add_owner(s);
+		o->inode = inode;
+		o->proc = proc;
+		o->fd = fd;
+	}
+}
+
+/* web (pid 10) leaks CLOSE_WAIT on 8080; db (pid 20) has the most fds; cron (pid 30) none. */
+static void setup(void)
+{
+	s = snapshot_new();
+	add_proc(10, "web", "www", 40, 5000);
+	add_proc(20, "db", "postgres", 90, 90000);
+	add_proc(30, "cron", "root", 5, 100);
+	add_sock(100, 0, 3, ST_LISTEN, 8080, 0, 0);
+	for (uint32_t i = 0; i < 5; i++)
+		add_sock(101 + i, 0, 4 + (int)i, ST_CLOSE_WAIT, 8080, (uint16_t)(40000 + i), 10 + i);
+	add_sock(200, 1, 3, ST_LISTEN, 5432, 0, 0);
+	add_sock(201, 1, 4, ST_ESTABLISHED, 5432, 41000, 7000);
+	add_sock(202, 1, 5, ST_ESTABLISHED, 5432, 41001, 0);
+	add_sock(300, -1, 0, ST_TIME_WAIT, 9000, 42000, 0);
+	ck_assert_int_eq(snapshot_build(s), 0);
+	ctx = (struct view_ctx){.s = s};
+}
+
+static void teardown(void)
+{
+	snapshot_free(s);
+}
+
+static size_t all_procs(uint32_t *rows)
+{
+	for (size_t i = 0; i < s->nprocs; i++)
+		rows[i] = (uint32_t)i;
+	return s->nprocs;
+}
+
+static int32_t pid_at(const uint32_t *rows, size_t i)
+{
+	return s->procs[rows[i]].pid;
+}
+
+START_TEST(sort_by_fds_descending_by_default)
+{
+	uint32_t rows[8];
+	size_t n = all_procs(rows);
+	view_sort(VT_PROCS, &ctx, rows, n, view_tables[VT_PROCS].default_sort, false);
+	ck_assert_int_eq(pid_at(rows, 0), 20);
+	ck_assert_int_eq(pid_at(rows, 1), 10);
+	ck_assert_int_eq(pid_at(rows, 2), 30);
+	view_sort(VT_PROCS, &ctx, rows, n, PC_FDS, true);
+	ck_assert_int_eq(pid_at(rows, 0), 30);
+}
+END_TEST
+
+START_TEST(sort_by_other_columns)
+{
+	uint32_t rows[8];
+	size_t n = all_procs(rows);
+	view_sort(VT_PROCS, &ctx, rows, n, PC_CLOSE_WAIT, false);
+	ck_assert_int_eq(pid_at(rows, 0), 10); /* the leaker first */
+	view_sort(VT_PROCS, &ctx, rows, n, PC_COMMAND, false);
+	ck_assert_int_eq(pid_at(rows, 0), 30); /* names ascending: cron db web */
+	ck_assert_int_eq(pid_at(rows, 2), 10);
+	view_sort(VT_PROCS, &ctx, rows, n, PC_RECVQ, false);
+	ck_assert_int_eq(pid_at(rows, 0), 20); /* 7000 bytes beat 60 */
+	view_sort(VT_PROCS, &ctx, rows, n, PC_PID, false);
+	ck_assert_int_eq(pid_at(rows, 0), 10);
+}
+END_TEST
+
+START_TEST(sort_ports_by_close_wait)
+{
+	uint32_t rows[8];
+	for (size_t i = 0; i < s->nports; i++)
+		rows[i] = (uint32_t)i;
+	view_sort(VT_PORTS, &ctx, rows, s->nports, OC_CLOSE_WAIT, false);
+	ck_assert_uint_eq(s->ports[rows[0]].port, 8080);
+	ck_assert_uint_eq(s->ports[rows[0]].states[ST_CLOSE_WAIT], 5);
+}
+END_TEST
+
+static struct view_query q(const char *text)
+{
+	struct view_query r;
+	char *cause = NULL;
+	ck_assert_msg(view_query_parse(&r, text, &cause) == 0, "%s: %s", text, cause);
+	return r;
+}
+
+static int count_procs(const char *text)
+{
+	struct view_query vq = q(text);
+	int n = 0;
+	for (size_t i = 0; i < s->nprocs; i++)
+		n += view_query_proc(&vq, s, &s->procs[i]);
+	return n;
+}
+
+START_TEST(filter_processes)
+{
+	ck_assert_int_eq(count_procs(""), 3);
+	ck_assert_int_eq(count_procs("state:close_wait"), 1);
+	ck_assert_int_eq(count_procs("state:CLOSE-WAIT"), 1);
+	ck_assert_int_eq(count_procs("state:estab"), 1);
+	ck_assert_int_eq(count_procs("user:postgres"), 1);
+	ck_assert_int_eq(count_procs("cmd:WEB"), 1);
+	ck_assert_int_eq(count_procs("port:5432"), 1);
+	ck_assert_int_eq(count_procs("pid:30"), 1);
+	ck_assert_int_eq(count_procs("serve"), 3);       /* bare text matches the command line */
+	ck_assert_int_eq(count_procs("serve user:www"), 1); /* terms combine */
+	ck_assert_int_eq(count_procs("state:listen port:8080"), 1);
+	ck_assert_int_eq(count_procs("nosuchthing"), 0);
+}
+END_TEST
+
+START_TEST(filter_ports_and_sockets)
+{
+	struct view_query vq = q("state:close_wait");
+	int ports = 0, socks = 0;
+	for (size_t i = 0; i < s->nports; i++)
+		ports += view_query_port(&vq, s, &s->ports[i]);
+	for (size_t i = 0; i < s->nsocks; i++)
+		socks += view_query_sock(&vq, s, &s->socks[i]);
+	ck_assert_int_eq(ports, 1);
+	ck_assert_int_eq(socks, 5);
+	vq = q("cmd:db");
+	socks = 0;
+	for (size_t i = 0; i < s->nsocks; i++)
+		socks += view_query_sock(&vq, s, &s->socks[i]);
+	ck_assert_int_eq(socks, 3);
+}
+END_TEST
+
+START_TEST(bad_queries_say_why)
+{
+	static const char *const bad[] = {"state:nonsense", "port:99999", "port:abc", "pid:", "user:"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct view_query vq = {0};
+		char *cause = NULL;
+		ck_assert_int_lt(view_query_parse(&vq, bad[i], &cause), 0);
+		ck_assert_ptr_nonnull(cause);
+		free(cause);
+	}
+}
+END_TEST
+
+START_TEST(backlog_groups_by_process_and_port)
+{
+	struct view_backlog bl = {0};
+	ck_assert_int_eq(view_backlog_build(&bl, s, NULL, NULL), 0);
+	ck_assert_uint_eq(bl.ngroups, 2);
+	ctx.bl = &bl;
+	uint32_t rows[2] = {0, 1};
+	view_sort(VT_BACKLOG, &ctx, rows, 2, BC_RECVQ, false);
+	const struct view_bl_group *g = &bl.groups[rows[0]];
+	ck_assert_int_eq(s->procs[g->proc].pid, 20);
+	ck_assert_uint_eq(g->recv_q, 7000);
+	g = &bl.groups[rows[1]];
+	ck_assert_int_eq(s->procs[g->proc].pid, 10);
+	ck_assert_uint_eq(g->port, 8080);
+	ck_assert_uint_eq(g->count, 5);
+	ck_assert_uint_eq(g->recv_q, 10 + 11 + 12 + 13 + 14);
+	ck_assert_uint_eq(g->max_q, 14);
+	/* Its sockets, largest Recv-Q first. */
+	ck_assert_uint_eq(s->socks[bl.socks[g->first]].rqueue, 14);
+	ck_assert_uint_eq(s->socks[bl.socks[g->first + g->count - 1]].rqueue, 10);
+	struct view_query vq = q("port:5432");
+	ck_assert_int_eq(view_backlog_build(&bl, s, NULL, &vq), 0);
+	ck_assert_uint_eq(bl.ngroups, 1);
+	struct view_filter f = {.npids = 1, .pids = {10}}; /* --pid 10 */
+	ck_assert_int_eq(view_backlog_build(&bl, s, &f, NULL), 0);
+	ck_assert_uint_eq(bl.ngroups, 1);
+	ck_assert_uint_eq(bl.groups[0].port, 8080);
+	view_backlog_free(&bl);
+}
+END_TEST
+
+static int width_of(enum view_table t, const bool *shown, const int *widths)
+{
+	int w = -1;
+	for (size_t i = 0; i < view_tables[t].ncols; i++)
+		if (shown[i])
+			w += widths[i] + 1;
+	return w;
+}
+
+START_TEST(layout_80_columns_shows_every_process_column)
+{
+	bool shown[VIEW_MAX_COLS];
+	int widths[VIEW_MAX_COLS];
+	ck_assert_uint_eq(view_layout(VT_PROCS, 80, shown, widths), PC_COUNT);
+	ck_assert_int_eq(width_of(VT_PROCS, shown, widths), 80);
+	/* Room for a 13-character escaped name such as \x1b[31mevil. */
+	ck_assert_int_ge(widths[PC_COMMAND], 13);
+}
+END_TEST
+
+START_TEST(layout_narrow_drops_columns_keeps_the_essentials)
+{
+	bool shown[VIEW_MAX_COLS];
+	int widths[VIEW_MAX_COLS];
+	for (int w = 20; w <= 120; w++) {
+		size_t n = view_layout(VT_PROCS, w, shown, widths);
+		ck_assert(shown[PC_PID] && shown[PC_COMMAND] && shown[PC_FDS] && shown[PC_CLOSE_WAIT]);
+		ck_assert_uint_ge(n, 4);
+		if (w >= 40)
+			ck_assert_int_le(width_of(VT_PROCS, shown, widths), w);
+	}
+	size_t n60 = view_layout(VT_PROCS, 60, shown, widths);
+	ck_assert_uint_lt(n60, PC_COUNT);
+	ck_assert(!shown[PC_RSS]); /* the least useful goes first */
+	ck_assert(shown[PC_USER] && shown[PC_RECVQ] && shown[PC_SOCKETS]);
+	ck_assert_int_le(width_of(VT_PROCS, shown, widths), 60);
+	for (enum view_table t = 0; t < VT_COUNT; t++) {
+		view_layout(t, 80, shown, widths);
+		ck_assert_int_le(width_of(t, shown, widths), 80);
+	}
+}
+END_TEST
+
+START_TEST(counts_shrink_to_their_width)
+{
+	char buf[32];
+	ck_assert_str_eq(view_fmt_count(buf, sizeof(buf), 123456, 6), "123456");
+	ck_assert_str_eq(view_fmt_count(buf, sizeof(buf), 1234567, 6), "1205K");
+	ck_assert_str_eq(view_fmt_count(buf, sizeof(buf), 5ull << 30, 4), "5G");
+}
+END_TEST
+
+START_TEST(formatted_cells)
+{
+	char buf[128];
+	view_tables[VT_PROCS].cols[PC_FDPCT].fmt(&ctx, 1, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "8"); /* 90 of 1024 */
+	view_tables[VT_PROCS].cols[PC_COMMAND].fmt(&ctx, 0, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "web");
+	uint32_t port = 0;
+	while (s->ports[port].port != 5432)
+		port++;
+	view_tables[VT_PORTS].cols[OC_ACCEPT].fmt(&ctx, port, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "0/0");
+	view_tables[VT_SOCKS].cols[SC_LOCAL].fmt(&ctx, 1, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "127.0.0.1:8080");
+}
+END_TEST
+
+static Suite *view_suite(void)
+{
+	Suite *su = suite_create("view");
+	TCase *tc = tcase_create("sort");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, sort_by_fds_descending_by_default);
+	tcase_add_test(tc, sort_by_other_columns);
+	tcase_add_test(tc, sort_ports_by_close_wait);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("filter");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, filter_processes);
+	tcase_add_test(tc, filter_ports_and_sockets);
+	tcase_add_test(tc, bad_queries_say_why);
+	tcase_add_test(tc, backlog_groups_by_process_and_port);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("layout");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, layout_80_columns_shows_every_process_column);
+	tcase_add_test(tc, layout_narrow_drops_columns_keeps_the_essentials);
+	tcase_add_test(tc, counts_shrink_to_their_width);
+	tcase_add_test(tc, formatted_cells);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(view_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,213 @@
+#!/bin/sh
+# The dashboard, driven through tmux at 80x24 and 60x15 against a real CLOSE_WAIT
+# leak: the leaker tops the processes pane, its port shows its CLOSE_WAIT pile, Enter
+# lists its sockets, sort keys reorder, help opens, q exits 0; hostile names arrive
+# escaped; SIGTERM and SIGHUP leave the tty as it was; NO_COLOR means no colour
+# escapes; closing the pane ends leaktop.
+#
+# It runs in its own network and pid namespaces, so the only processes and sockets
+# on screen are the test's own, whatever else the machine is doing.
+srcdir=${srcdir:-.}
+top_builddir=${top_builddir:-.}
+export srcdir top_builddir
+if [ -n "${LEAKTOP_LIVE:-}" ] && [ -z "${LEAKTOP_IN_NS:-}" ] && [ "$(id -u)" = 0 ] &&
+	command -v unshare >/dev/null; then
+	LEAKTOP_IN_NS=1 exec unshare --net --pid --fork --mount-proc sh "$0" "$@"
+fi
+. "$srcdir/tests/live/lib.sh"
+need_root
+need tmux unshare ip stty ss
+[ -n "${LEAKTOP_IN_NS:-}" ] || fail "not in a namespace of its own"
+ip link set lo up
+
+LEAKTOP=$(cd "$(dirname "$LEAKTOP")" && pwd)/$(basename "$LEAKTOP")
+RUN="$(cd "$srcdir" && pwd)/tests/live/tui_run.sh"
+export LEAKTOP_THEME_PATH="$(cd "$srcdir" && pwd)/themes"
+# Each run gets a tmux server of its own: a new session on a server still shutting
+# down fails ("server exited unexpectedly").
+RUNS=0
+TM=true
+new_tmux() {
+	$TM kill-server 2>/dev/null || true
+	RUNS=$((RUNS + 1))
+	TM="tmux -L leaktop-test-$$-$RUNS -f /dev/null"
+}
+N=60
+cleanup_tmux() { $TM kill-server 2>/dev/null || true; cleanup; }
+trap cleanup_tmux EXIT
+
+start_server --name leakysrv
+"$LEAKY" client --port "$PORT" --count "$N" --bytes 100
+wait_until 10 sh -c "[ \$(ss -tanH state close-wait 'sport = :$PORT' | wc -l) -eq $N ]" ||
+	fail "the kernel never showed $N CLOSE_WAIT sockets"
+# A process whose name is an escape sequence.
+EVIL_PORT_FILE="$TMP/evil.ready"
+bg "$LEAKY" server --name "$(printf '\033[31mevil')" --ready "$EVIL_PORT_FILE" >/dev/null
+EVIL_PID=$BG
+wait_until 10 test -s "$EVIL_PORT_FILE" || fail "evil server did not start"
+
+screen() { $TM capture-pane -p -t lt; }
+has() { # has [-i] REGEX: the screen shows it
+	local flags=-Eq
+	[ "$1" = -i ] && { flags=-Eqi; shift; }
+	screen | grep $flags -- "$1"
+}
+# row N: line N of the screen
+row() { screen | sed -n "${1}p"; }
+wait_screen() { wait_until 10 has "$1" || { screen >&2; fail "screen never showed: $1"; }; }
+
+# start W H [env...]: leaktop in a fresh W x H pane; results land in $OUT.
+start() {
+	local w=$1 h=$2
+	shift 2
+	new_tmux
+	OUT=$(mktemp -d "$TMP/run.XXXXXX")
+	$TM new-session -d -s lt -x "$w" -y "$h" env "$@" "$RUN" "$OUT" "$LEAKTOP" --delay 1
+	wait_until 10 test -s "$OUT/pid" || fail "leaktop did not start"
+	LT_PID=$(cat "$OUT/pid")
+	wait_screen "TCP [0-9]+:"
+}
+
+finished() { # finished EXPECTED_RC WHAT: leaktop ended with that status and the tty is as before
+	wait_until 10 test -s "$OUT/rc" || { screen >&2; fail "$2: leaktop did not exit"; }
+	assert_eq "$2: exit status" "$1" "$(cat "$OUT/rc")"
+	assert_eq "$2: stty -g afterwards" "$(cat "$OUT/before")" "$(cat "$OUT/after")"
+}
+
+# --- 80x24: every pane at once -----------------------------------------------
+start 80 24 TERM=screen LANG=C.UTF-8
+wait_screen "^ *$SERVER_PID +root +leakysrv +[0-9]+ "
+row 4 | grep -q "PID.*USER.*COMMAND.*FDS" || fail "row 4 is not the processes header: $(row 4)"
+row 5 | grep -Eq "^ *$SERVER_PID " || { screen >&2; fail "the leaker is not the first process row"; }
+echo "ok: the leaking server tops the processes pane"
+# The ports pane: its port, owner, sockets (listener + N), 0 ESTAB, N CLOSE_WAIT.
+has "^ *$PORT +$SERVER_PID +$((N + 1)) +0 +$N " || { screen >&2; fail "ports pane lacks port $PORT with $N CLOSE_WAIT"; }
+echo "ok: the ports pane shows port $PORT with $N CLOSE_WAIT"
+has 'LISTEN' || has 'CLOSE_WAIT' || fail "no state names in the header"
+# The escaped name, and never the raw escape.
+# The escaped name, and never the raw escape. (Checked at the end, so a failure
+# here does not hide the rest.)
+has '\\x1b\[31mevil' && EVIL_SHOWN=yes || EVIL_SHOWN=$(screen | grep -o '[^ ]*31mevil' || echo nothing)
+$TM capture-pane -p -e -t lt | grep -q "$(printf '\033')\[31mevil" && fail "a raw escape reached the terminal"
+
+# Enter: the server's sockets.
+$TM send-keys -t lt Enter
+wait_screen "^$((N + 1)) sockets of $SERVER_PID "
+# Largest Recv-Q first: 100 bytes + the FIN on each leaked socket; End reaches the listener.
+has "CLOSE_WAIT +127\.0\.0\.1:$PORT +127\.0\.0\.1:[0-9]+ +101 " || fail "the drill-down lacks CLOSE_WAIT sockets on $PORT"
+has "LISTEN +127" && fail "the listener (Recv-Q 0) should sort last, off screen"
+$TM send-keys -t lt End
+wait_screen "LISTEN +127\.0\.0\.1:$PORT "
+echo "ok: Enter lists the server's $((N + 1)) sockets"
+$TM send-keys -t lt Escape
+wait_screen "PID +USER +COMMAND"
+row 5 | grep -Eq "^ *$SERVER_PID " || fail "after Esc the leaker moved: $(row 5)"
+
+# A sort key changes the order: I inverts FDS, so the leaker leaves the top.
+$TM send-keys -t lt I
+wait_screen "FDS\^"
+row 5 | grep -Eq "^ *$SERVER_PID " && fail "I did not change the order"
+$TM send-keys -t lt I
+wait_screen "^ *$SERVER_PID +root +leakysrv"
+row 5 | grep -Eq "^ *$SERVER_PID " || fail "I twice did not restore the order"
+# < goes to the previous column, COMMAND (names ascending): the escaped name sorts first.
+$TM send-keys -t lt '<'
+wait_screen "sorted by COMMAND"
+row 5 | grep -q '31mevil' || { screen >&2; fail "sorting by COMMAND did not put the escaped name first"; }
+echo "ok: I and < change the order"
+
+# A mouse click (xterm X10 encoding, as the terminal sends it) on the PID header
+# sorts by PID: Home then shows pid 1, this namespace's first process.
+ch() { printf "\\$(printf %03o "$1")"; }
+click() { # click X Y (0-based)
+	$TM send-keys -t lt -l "$(printf '\033[M ')$(ch $((33 + $1)))$(ch $((33 + $2)))"
+	$TM send-keys -t lt -l "$(printf '\033[M#')$(ch $((33 + $1)))$(ch $((33 + $2)))"
+}
+click 4 3
+$TM send-keys -t lt Home
+wait_until 10 sh -c "$TM capture-pane -p -t lt | sed -n 5p | grep -Eq '^ +1 '" ||
+	{ screen >&2; fail "a click on the PID header did not sort by PID"; }
+echo "ok: clicking a column header sorts by it"
+
+# Help lists the keys; any key closes it.
+$TM send-keys -t lt h
+wait_screen "keys \(any key closes"
+has "F10 q +quit" || fail "help lacks the quit key"
+$TM send-keys -t lt x
+wait_screen "TCP [0-9]+:"
+echo "ok: help opens and closes"
+
+$TM send-keys -t lt q
+finished 0 "q"
+
+# --- 60x15: one pane at a time -------------------------------------------------
+start 60 15 TERM=screen LANG=C
+wait_screen "^ *$SERVER_PID +root +leakysrv"
+row 5 | grep -Eq "^ *$SERVER_PID " || { screen >&2; fail "60x15: the leaker is not the first row"; }
+has "^ *PORT " && fail "60x15 should show one pane at a time"
+$TM send-keys -t lt 2
+wait_screen "^ *$PORT +([0-9+]+ +)?$((N + 1)) +0 +$N "
+$TM send-keys -t lt Enter
+wait_screen "^$((N + 1)) sockets with local port $PORT"
+echo "ok: 60x15 shows one pane at a time, 2 switches to ports, Enter drills down"
+$TM resize-window -t lt -x 40 -y 10 2>/dev/null || true
+$TM send-keys -t lt Escape 1
+sleep 0.3
+kill -0 "$LT_PID" || fail "leaktop died on a resize to 40x10"
+$TM send-keys -t lt q
+finished 0 "q at 60x15"
+
+# --- Signals restore the terminal ------------------------------------------------
+for sig in TERM HUP INT; do
+	start 80 24 TERM=screen
+	kill -s "$sig" "$LT_PID"
+	finished "$([ $sig = INT ] && echo 130 || echo 0)" "SIG$sig"
+done
+
+# --- -n N: N refreshes, then out, like top -----------------------------------------
+new_tmux
+OUT=$(mktemp -d "$TMP/run.XXXXXX")
+$TM new-session -d -s lt -x 80 -y 24 env TERM=screen "$RUN" "$OUT" "$LEAKTOP" --delay 0.2 -n 3
+finished 0 "-n 3"
+
+# --- NO_COLOR: not one colour escape ---------------------------------------------
+start 80 24 TERM=xterm-256color NO_COLOR=1
+wait_screen "leakysrv"
+$TM send-keys -t lt 2
+sleep 0.5
+$TM capture-pane -p -e -t lt > "$TMP/nocolor"
+grep -q "$(printf '\033')\[" "$TMP/nocolor" || fail "capture-pane -e shows no attributes at all (the test is blind)"
+# tmux itself writes 39 and 49 (default colours) after every reset; any other
+# foreground or background code means leaktop sent a colour.
+if grep -Eq "$(printf '\033')\[([0-9;]*;)?(3[0-8]|4[0-8]|9[0-7]|10[0-7])(;|m)" "$TMP/nocolor"; then
+	fail "NO_COLOR=1 and yet colour escapes: $(grep -o "$(printf '\033')\[[0-9;]*m" "$TMP/nocolor" | sort -u | tr '\n' ' ')"
+fi
+grep -q 'W=CLOSE_WAIT' "$TMP/nocolor" || fail "without colour the ports pane lacks its letter legend"
+echo "ok: NO_COLOR=1 draws no colour, and a letter legend"
+$TM send-keys -t lt q
+finished 0 "q with NO_COLOR"
+
+# --- TERM dumb, unknown or unset: a clear message, not a curses error ---------------
+for term in TERM=dumb TERM=no-such-terminal -u; do
+	new_tmux
+	OUT=$(mktemp -d "$TMP/run.XXXXXX")
+	if [ "$term" = -u ]; then
+		$TM new-session -d -s lt -x 80 -y 24 env -u TERM "$RUN" "$OUT" "$LEAKTOP"
+	else
+		$TM new-session -d -s lt -x 80 -y 24 env "$term" "$RUN" "$OUT" "$LEAKTOP"
+	fi
+	wait_until 10 test -s "$OUT/rc" || fail "$term: leaktop did not exit"
+	assert_eq "$term: exit status" 2 "$(cat "$OUT/rc")"
+	has "use 'leaktop --batch'" || { screen >&2; fail "$term: no pointer to --batch"; }
+	has -i "curses|terminfo error|Error opening" && fail "$term: a curses error instead of a message"
+done
+
+# --- Closing the pane ends leaktop (and it does not spin) ------------------------------
+start 80 24 TERM=screen
+$TM kill-pane -t lt
+wait_until 5 sh -c "! kill -0 $LT_PID 2>/dev/null" || fail "leaktop outlived its pane"
+echo "ok: closing the pane ends leaktop"
+
+[ "$EVIL_SHOWN" = yes ] || fail "a process named ESC[31mevil shows as '$EVIL_SHOWN', not as \\x1b[31mevil"
+echo "ok: a name with an escape sequence shows as \\x1b[31mevil"
+echo "PASS"

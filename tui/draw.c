@@ -1,0 +1,376 @@
+/* Drawing: the header, the panes as tables, the footer and the help screen. Every
+ * string reaches the terminal through draw_text, clipped to its cell by width. */
+#include "config.h"
+
+#include "tui/tui.h"
+#include "tui/keys.h"
+#include "model/snapshot.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <wchar.h>
+
+static int role_attr[TH_COUNT];
+
+static int curses_color(int c)
+{
+	if (c < 0)
+		return -1;
+	/* A 256-colour theme on an 8-colour terminal: the nearest basic colour. */
+	return c < COLORS ? c : c % 8;
+}
+
+void draw_init_theme(struct app *a)
+{
+	for (int r = 0; r < TH_COUNT; r++) {
+		const struct theme_style *st = &a->theme.roles[r];
+		int attr = 0;
+		if (st->attrs & TA_BOLD)
+			attr |= A_BOLD;
+		if (st->attrs & TA_REVERSE)
+			attr |= A_REVERSE;
+		if (st->attrs & TA_UNDERLINE)
+			attr |= A_UNDERLINE;
+		if (st->attrs & TA_DIM)
+			attr |= A_DIM;
+		if (a->color && (st->fg >= 0 || st->bg >= 0) && r + 1 < COLOR_PAIRS) {
+			init_pair((short)(r + 1), (short)curses_color(st->fg), (short)curses_color(st->bg));
+			attr |= (int)COLOR_PAIR(r + 1);
+		}
+		role_attr[r] = attr;
+	}
+}
+
+int draw_attr(const struct app *a, int role)
+{
+	return role >= 0 && role < TH_COUNT ? role_attr[role] : (int)A_NORMAL;
+}
+
+const char *draw_block(const struct app *a)
+{
+	return a->ascii ? "#" : "\u2588";
+}
+
+void draw_text(int y, int x, int w, const char *s, int attr, bool right)
+{
+	wchar_t buf[512];
+	int used = 0;
+	size_t n = 0;
+	mbstate_t ps;
+
+	if (w <= 0 || y < 0 || y >= LINES || x >= COLS)
+		return;
+	if (x + w > COLS)
+		w = COLS - x;
+	memset(&ps, 0, sizeof(ps));
+	while (*s && n < sizeof(buf) / sizeof(buf[0]) - 5) {
+		wchar_t wc;
+		size_t len = mbrtowc(&wc, s, strlen(s), &ps);
+		if (len == (size_t)-1 || len == (size_t)-2 || len == 0) {
+			/* Not a character here (a non-UTF-8 locale): a placeholder. */
+			wc = L'?';
+			len = 1;
+			memset(&ps, 0, sizeof(ps));
+		}
+		if (wc < 0x20 || wc == 0x7f) {
+			/* The snapshot escapes names already; should a control character get
+			 * through anyway, it is shown as \xNN and never sent. */
+			if (used + 4 > w)
+				break;
+			swprintf(buf + n, 5, L"\\x%02x", (unsigned)wc);
+			n += 4;
+			used += 4;
+			s += len;
+			continue;
+		}
+		int cw = wcwidth(wc);
+		if (cw < 0)
+			wc = L'?', cw = 1;
+		if (used + cw > w)
+			break;
+		buf[n++] = wc;
+		used += cw;
+		s += len;
+	}
+	buf[n] = 0;
+	attrset(attr);
+	move(y, x);
+	if (right)
+		for (int i = used; i < w; i++)
+			addch(' ');
+	addnwstr(buf, (int)n);
+	if (!right)
+		for (int i = used; i < w; i++)
+			addch(' ');
+	attrset(A_NORMAL);
+}
+
+/* --- The header ------------------------------------------------------------ */
+
+static int header_lines(void)
+{
+	return LINES >= 12 ? 3 : 1;
+}
+
+/* Sockets per state in one line, each state in its colour: full names when they
+ * fit, the legend letters when not. */
+static void draw_states(struct app *a, int y)
+{
+	const struct snapshot *s = a->s;
+	char buf[64];
+	int len, x;
+
+	for (int abbrev = 0; abbrev < 2; abbrev++) {
+		len = snprintf(buf, sizeof(buf), "TCP %u:", s ? s->totals.sockets : 0);
+		for (unsigned st = 1; s && st < ST_COUNT; st++)
+			if (s->totals.states[st])
+				len += snprintf(buf, sizeof(buf), " %s %u", abbrev ? sk_state_abbrev(st) : sk_state_name(st),
+						s->totals.states[st]);
+		if (len <= COLS || abbrev) {
+			x = snprintf(buf, sizeof(buf), "TCP %u:", s ? s->totals.sockets : 0);
+			draw_text(y, 0, COLS, buf, draw_attr(a, TH_HEADER), false);
+			for (unsigned st = 1; s && st < ST_COUNT && x < COLS; st++) {
+				if (!s->totals.states[st])
+					continue;
+				const char *name = abbrev ? sk_state_abbrev(st) : sk_state_name(st);
+				draw_text(y, x + 1, (int)strlen(name), name, draw_attr(a, TH_STATE + (int)st), false);
+				x += 1 + (int)strlen(name);
+				int n = snprintf(buf, sizeof(buf), " %u", s->totals.states[st]);
+				draw_text(y, x, n, buf, draw_attr(a, TH_HEADER), false);
+				x += n;
+			}
+			return;
+		}
+	}
+}
+
+static void draw_header(struct app *a)
+{
+	const struct snapshot *s = a->s;
+	char line[512], when[32] = "--:--:--";
+	int x;
+
+	if (s) {
+		time_t t = (time_t)s->time;
+		struct tm tm;
+		strftime(when, sizeof(when), "%H:%M:%S", localtime_r(&t, &tm));
+	}
+	snprintf(line, sizeof(line), "leaktop - %s %s  every %gs  ", a->host, when, a->delay);
+	draw_text(0, 0, COLS, line, draw_attr(a, TH_HEADER), false);
+	x = (int)strlen(line);
+	draw_text(0, x, 6, a->live ? "LIVE" : "REPLAY", draw_attr(a, a->live ? TH_LIVE : TH_REPLAY), false);
+	x += 7;
+	if (a->paused) {
+		draw_text(0, x, 6, "PAUSED", draw_attr(a, TH_WARNING), false);
+		x += 7;
+	}
+	if (s) {
+		snprintf(line, sizeof(line), "refresh %.0f ms", s->refresh_ms);
+		draw_text(0, x, COLS - x, line, draw_attr(a, TH_HEADER), false);
+	}
+	if (header_lines() < 3)
+		return;
+
+	draw_states(a, 1);
+
+	int len = 0;
+	if (s) {
+		const struct totals *t = &s->totals;
+		len = snprintf(line, sizeof(line), "Files %llu/%llu  Procs %u", (unsigned long long)t->file_alloc,
+			       (unsigned long long)t->file_max, t->procs);
+		if (t->unreadable)
+			len += snprintf(line + len, sizeof(line) - (size_t)len, " (%u unreadable: not root)", t->unreadable);
+		len += snprintf(line + len, sizeof(line) - (size_t)len, "  Unowned %u", t->unowned);
+	}
+	if (a->filter_text[0])
+		snprintf(line + len, sizeof(line) - (size_t)len, "  Filter: %s", a->filter_text);
+	draw_text(2, 0, COLS, s || a->filter_text[0] ? line : "reading sockets and processes...",
+		  draw_attr(a, TH_HEADER), false);
+}
+
+/* --- Tables ------------------------------------------------------------------ */
+
+static void draw_table(struct app *a, struct pane *p, int y, int h, bool focused)
+{
+	const struct view_table_def *t = &view_tables[p->ops->table];
+	int widths[VIEW_MAX_COLS], x = 0;
+	char buf[512];
+
+	p->y = y;
+	p->h = h;
+	if (h <= 0)
+		return;
+	view_layout(p->ops->table, COLS, p->shown, widths);
+	/* The column headers; the sorted one stands out. */
+	move(y, 0);
+	attrset(draw_attr(a, focused ? TH_COLHEAD : TH_DIMSEL));
+	hline(' ', COLS);
+	for (size_t c = 0; c < t->ncols; c++) {
+		p->col_w[c] = p->shown[c] ? widths[c] : 0;
+		p->col_x[c] = x;
+		if (!p->shown[c])
+			continue;
+		const char *title = t->cols[c].title;
+		if (t->cols[c].flex && p->ops->title && a->s) {
+			p->ops->title(a, p, buf, sizeof(buf));
+			title = buf;
+		}
+		bool sorted = (int)c == p->sort;
+		char tb[520];
+		snprintf(tb, sizeof(tb), "%s%s", title, sorted ? (p->invert ? "^" : "") : "");
+		draw_text(y, x, widths[c], tb, draw_attr(a, sorted ? TH_SORTED : focused ? TH_COLHEAD : TH_DIMSEL),
+			  !t->cols[c].left);
+		x += widths[c] + 1;
+	}
+	/* Keep the selection on screen. */
+	int rows = h - 1;
+	if (p->sel >= p->nrows)
+		p->sel = p->nrows ? p->nrows - 1 : 0;
+	if (p->sel < p->top)
+		p->top = p->sel;
+	if (rows > 0 && p->sel >= p->top + (size_t)rows)
+		p->top = p->sel - (size_t)rows + 1;
+	for (int r = 0; r < rows; r++) {
+		size_t i = p->top + (size_t)r;
+		int yy = y + 1 + r;
+		if (!a->s || i >= p->nrows) {
+			if (!a->s || i > 0 || r > 0)
+				continue;
+			draw_text(yy, 0, COLS, a->filter_text[0] ? "  (nothing matches the filter)" : "  (none)",
+				  A_NORMAL, false);
+			continue;
+		}
+		uint32_t row = p->rows[i];
+		bool sel = i == p->sel;
+		int rattr = sel ? draw_attr(a, focused ? TH_SELECTED : TH_DIMSEL) : draw_attr(a, TH_NORMAL);
+		if (sel) {
+			move(yy, 0);
+			attrset(rattr);
+			hline(' ', COLS);
+		}
+		if (p->ops->draw_row && p->ops->draw_row(a, p, yy, row, rattr))
+			continue;
+		for (size_t c = 0; c < t->ncols; c++) {
+			if (!p->shown[c])
+				continue;
+			if (!t->cols[c].fmt) {
+				p->ops->draw_cell(a, p, yy, p->col_x[c], widths[c], row, (int)c, sel && focused);
+				continue;
+			}
+			t->cols[c].fmt(&a->ctx, row, buf, sizeof(buf));
+			int role = sel ? -1 : p->ops->cell_role ? p->ops->cell_role(a, row, (int)c) : -1;
+			draw_text(yy, p->col_x[c], widths[c], buf, role >= 0 ? draw_attr(a, role) : rattr, !t->cols[c].left);
+			if (sel && p->col_x[c] + widths[c] < COLS)
+				draw_text(yy, p->col_x[c] + widths[c], 1, " ", rattr, false);
+		}
+	}
+}
+
+/* --- Footer, help -------------------------------------------------------------- */
+
+static void draw_footer(struct app *a)
+{
+	static const char *const hints[][2] = {
+		{"F1", "Help"}, {"F3", "Search"}, {"F4", "Filter"}, {"F6", "Sort"}, {"Tab", "Pane"},
+		{"Enter", "Sockets"}, {"p", "Pause"}, {"q", "Quit"},
+	};
+	int y = LINES - 1, x = 0;
+	static const char *const prompts[] = {
+		[PROMPT_SEARCH] = "Search: ", [PROMPT_FILTER] = "Filter: ", [PROMPT_DELAY] = "Delay (seconds): ",
+	};
+
+	move(y, 0);
+	attrset(A_NORMAL);
+	clrtoeol();
+	if (a->prompt != PROMPT_NONE) {
+		char line[256];
+		snprintf(line, sizeof(line), "%s%s", prompts[a->prompt], a->input);
+		draw_text(y, 0, COLS, line, draw_attr(a, TH_STATUS), false);
+		return;
+	}
+	if (a->status[0]) {
+		draw_text(y, 0, COLS, a->status, draw_attr(a, a->status_error ? TH_CRITICAL : TH_STATUS), false);
+		return;
+	}
+	if (!a->color && !a->drilled && a->focus == PANE_PORTS) {
+		char legend[256];
+		pane_ports_legend(a, legend, sizeof(legend));
+		draw_text(y, 0, COLS, legend, A_NORMAL, false);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]) && x < COLS; i++) {
+		int kw = (int)strlen(hints[i][0]), tw = (int)strlen(hints[i][1]);
+		draw_text(y, x, kw, hints[i][0], A_NORMAL, false);
+		x += kw;
+		draw_text(y, x, tw, hints[i][1], draw_attr(a, TH_KEY), false);
+		x += tw + 1;
+	}
+}
+
+static void draw_help(struct app *a)
+{
+	int y = 0;
+	char line[256];
+
+	erase();
+	snprintf(line, sizeof(line), "leaktop %s - keys (any key closes this help)", PACKAGE_VERSION);
+	draw_text(y++, 0, COLS, line, draw_attr(a, TH_TITLE), false);
+	for (int act = 1; act < ACT_COUNT && y < LINES - 1; act++) {
+		if (!keys_help[act].keys)
+			continue;
+		snprintf(line, sizeof(line), " %-14s %s", keys_help[act].keys, keys_help[act].help);
+		draw_text(y++, 0, COLS, line, A_NORMAL, false);
+	}
+	if (y < LINES - 1) {
+		snprintf(line, sizeof(line), " Theme: %s. Mouse: click a column header to sort, a row to select.",
+			 a->theme.name);
+		draw_text(y++, 0, COLS, line, A_NORMAL, false);
+	}
+}
+
+void draw_screen(struct app *a)
+{
+	if (a->help) {
+		draw_help(a);
+		refresh();
+		return;
+	}
+	erase();
+	if (LINES < 4 || COLS < 16) {
+		draw_text(0, 0, COLS, "leaktop: terminal too small", A_NORMAL, false);
+		refresh();
+		return;
+	}
+	draw_header(a);
+	int top = header_lines(), avail = LINES - top - 1;
+	if (a->drilled) {
+		char t[400];
+		snprintf(t, sizeof(t), "%zu %s  (Esc: back)", a->panes[PANE_SOCKS].nrows, a->drill.title);
+		draw_text(top, 0, COLS, t, draw_attr(a, TH_TITLE), false);
+		draw_table(a, &a->panes[PANE_SOCKS], top + 1, avail - 1, true);
+	} else if (avail >= 12) {
+		/* All three panes: the focused one gets half, the others a quarter each. */
+		int other = avail / 4, y = top;
+		for (int i = 0; i < PANE_MAIN; i++) {
+			int h = i == a->focus ? avail - 2 * other : other;
+			draw_table(a, &a->panes[i], y, h, i == a->focus);
+			y += h;
+		}
+	} else {
+		/* Too short for three: one pane at a time. */
+		for (int i = 0; i < PANE_MAIN; i++)
+			a->panes[i].h = 0;
+		draw_table(a, &a->panes[a->focus], top, avail, true);
+	}
+	draw_footer(a);
+	if (a->prompt != PROMPT_NONE) {
+		curs_set(1);
+		static const int plen[] = {[PROMPT_SEARCH] = 8, [PROMPT_FILTER] = 8, [PROMPT_DELAY] = 17};
+		move(LINES - 1, plen[a->prompt] + (int)strlen(a->input) < COLS ? plen[a->prompt] + (int)strlen(a->input) : COLS - 1);
+	} else {
+		curs_set(0);
+	}
+	refresh();
+}

@@ -1,0 +1,124 @@
+/* The backlog pane: where unread bytes sit. Sockets with Recv-Q, grouped by owning
+ * process and local port; Enter expands a group into its single sockets. */
+#include "config.h"
+
+#include "tui/tui.h"
+#include "model/snapshot.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <string.h>
+
+static struct row_key group_key(const struct app *a, const struct view_bl_group *g)
+{
+	int32_t pid = g->proc >= 0 ? a->s->procs[g->proc].pid : 0;
+	return (struct row_key){(uint64_t)(uint32_t)pid << 16 | g->port, 0};
+}
+
+static bool expanded(const struct app *a, struct row_key k)
+{
+	for (size_t i = 0; i < a->nexpanded; i++)
+		if (a->expanded[i].a == k.a)
+			return true;
+	return false;
+}
+
+static int backlog_build(struct app *a, struct pane *p)
+{
+	const struct view_backlog *bl = &a->bl;
+	size_t n = 0;
+
+	if (pane_grow(p, bl->ngroups + bl->nsocks))
+		return -1;
+	for (size_t i = 0; i < bl->ngroups; i++)
+		p->rows[n++] = (uint32_t)i;
+	view_sort(VT_BACKLOG, &a->ctx, p->rows, n, p->sort, p->invert);
+	/* Insert the sockets of expanded groups after their group row. */
+	for (size_t i = n; i-- > 0;) {
+		const struct view_bl_group *g = &bl->groups[p->rows[i]];
+		if (!expanded(a, group_key(a, g)))
+			continue;
+		memmove(&p->rows[i + 1 + g->count], &p->rows[i + 1], (n - i - 1) * sizeof(*p->rows));
+		for (uint32_t j = 0; j < g->count; j++)
+			p->rows[i + 1 + j] = ROW_SOCK | (g->first + j);
+		n += g->count;
+	}
+	p->nrows = n;
+	return 0;
+}
+
+static struct row_key backlog_key(const struct app *a, uint32_t row)
+{
+	if (row & ROW_SOCK) {
+		const struct sock_rec *k = &a->s->socks[a->bl.socks[row & ~ROW_SOCK]];
+		return (struct row_key){k->inode ? k->inode : k->cookie, 1};
+	}
+	return group_key(a, &a->bl.groups[row]);
+}
+
+static int backlog_cell_role(const struct app *a, uint32_t row, int col)
+{
+	return col == BC_RECVQ ? TH_WARNING : -1;
+}
+
+/* A single socket under its group: local -> remote, state, Recv-Q, Send-Q, owner fd. */
+static bool backlog_draw_row(struct app *a, struct pane *p, int y, uint32_t row, int attr)
+{
+	if (!(row & ROW_SOCK))
+		return false;
+	const struct sock_rec *k = &a->s->socks[a->bl.socks[row & ~ROW_SOCK]];
+	const struct proc_rec *o = snapshot_sock_proc(a->s, k);
+	char la[SOCK_ADDR_MAX], ra[SOCK_ADDR_MAX], line[256], owner[96] = "no owner";
+
+	if (o)
+		snprintf(owner, sizeof(owner), "pid %d fd %d", o->pid, snapshot_sock_fd(a->s, k));
+	snprintf(line, sizeof(line), "  %s %s -> %s %s rq %u sq %u %s", a->ascii ? "`-" : "\u2514",
+		 sock_addr_format(la, k->family, k->laddr, k->lport), sock_addr_format(ra, k->family, k->raddr, k->rport),
+		 sk_state_name(k->state), k->rqueue, k->wqueue, owner);
+	draw_text(y, 0, COLS, line, attr, false);
+	return true;
+}
+
+static void backlog_title(const struct app *a, const struct pane *p, char *buf, size_t n)
+{
+	snprintf(buf, n, "COMMAND (backlog: Recv-Q by process, port)");
+}
+
+static void backlog_enter(struct app *a, struct pane *p)
+{
+	uint32_t row = p->rows[p->sel];
+	if (row & ROW_SOCK)
+		return;
+	struct row_key k = group_key(a, &a->bl.groups[row]);
+	for (size_t i = 0; i < a->nexpanded; i++)
+		if (a->expanded[i].a == k.a) {
+			a->expanded[i] = a->expanded[--a->nexpanded];
+			app_rebuild(a);
+			return;
+		}
+	if (a->nexpanded < sizeof(a->expanded) / sizeof(a->expanded[0]))
+		a->expanded[a->nexpanded++] = k;
+	app_rebuild(a);
+}
+
+static bool backlog_match(const struct app *a, uint32_t row, const struct view_query *q)
+{
+	if (row & ROW_SOCK)
+		return view_query_sock(q, a->s, &a->s->socks[a->bl.socks[row & ~ROW_SOCK]]);
+	const struct view_bl_group *g = &a->bl.groups[row];
+	for (uint32_t j = 0; j < g->count; j++)
+		if (view_query_sock(q, a->s, &a->s->socks[a->bl.socks[g->first + j]]))
+			return true;
+	return false;
+}
+
+const struct pane_ops pane_backlog_ops = {
+	.table = VT_BACKLOG,
+	.build = backlog_build,
+	.key = backlog_key,
+	.cell_role = backlog_cell_role,
+	.draw_row = backlog_draw_row,
+	.title = backlog_title,
+	.enter = backlog_enter,
+	.match = backlog_match,
+};

@@ -1,0 +1,133 @@
+/* The ports pane: a TCP state histogram per local (or, with `r`, remote) port, with
+ * a stacked bar. Each state has its theme colour; without colour, its legend letters. */
+#include "config.h"
+
+#include "tui/tui.h"
+#include "model/snapshot.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <string.h>
+
+static int ports_build(struct app *a, struct pane *p)
+{
+	const struct snapshot *s = a->s;
+	uint8_t side = a->remote_ports ? SIDE_REMOTE : SIDE_LOCAL;
+
+	if (pane_grow(p, s->nports))
+		return -1;
+	p->nrows = 0;
+	for (size_t i = 0; i < s->nports; i++) {
+		const struct port_agg *g = &s->ports[i];
+		if (g->side == side && view_port_match(&a->o->filter, g) && view_query_port(&a->filter, s, g))
+			p->rows[p->nrows++] = (uint32_t)i;
+	}
+	view_sort(VT_PORTS, &a->ctx, p->rows, p->nrows, p->sort, p->invert);
+	/* Bars are scaled to the busiest port, so they compare across rows. */
+	a->ports_max = 1;
+	for (size_t i = 0; i < p->nrows; i++)
+		if (s->ports[p->rows[i]].count > a->ports_max)
+			a->ports_max = s->ports[p->rows[i]].count;
+	return 0;
+}
+
+static struct row_key ports_key(const struct app *a, uint32_t row)
+{
+	const struct port_agg *g = &a->s->ports[row];
+	return (struct row_key){(uint64_t)g->port << 8 | g->side, g->netns};
+}
+
+static int ports_cell_role(const struct app *a, uint32_t row, int col)
+{
+	const struct port_agg *g = &a->s->ports[row];
+	static const int state_of[OC_COUNT] = {
+		[OC_ESTAB] = ST_ESTABLISHED, [OC_CLOSE_WAIT] = ST_CLOSE_WAIT,
+		[OC_TIME_WAIT] = ST_TIME_WAIT, [OC_FIN_WAIT2] = ST_FIN_WAIT2,
+	};
+
+	if (col == OC_ACCEPT && g->states[ST_LISTEN] && g->accept_max && g->accept_q >= g->accept_max)
+		return TH_CRITICAL;
+	if (state_of[col] && g->states[state_of[col]])
+		return TH_STATE + state_of[col];
+	return -1;
+}
+
+static void ports_draw_cell(struct app *a, struct pane *p, int y, int x, int w, uint32_t row, int col, bool sel)
+{
+	const struct port_agg *g = &a->s->ports[row];
+	uint32_t m = a->ports_max;
+	int filled = 0;
+
+	move(y, x);
+	for (unsigned st = 0; st < ST_COUNT && filled < w; st++) {
+		if (!g->states[st])
+			continue;
+		int n = (int)((uint64_t)g->states[st] * (uint64_t)w / m);
+		if (n < 1)
+			n = 1;
+		if (n > w - filled)
+			n = w - filled;
+		int attr = draw_attr(a, TH_STATE + (int)st);
+		const char *ab = sk_state_abbrev(st);
+		/* In colour a solid block; without colour, the legend letters. */
+		for (int i = 0; i < n; i++) {
+			if (a->color) {
+				attrset(attr);
+				addstr(draw_block(a));
+			} else {
+				attrset(attr | (sel ? A_REVERSE : 0));
+				addch((chtype)(unsigned char)ab[i % strlen(ab)]);
+			}
+		}
+		filled += n;
+	}
+	attrset(sel ? draw_attr(a, TH_SELECTED) : (int)A_NORMAL);
+	for (; filled < w; filled++)
+		addch(' ');
+}
+
+static void ports_title(const struct app *a, const struct pane *p, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s", a->remote_ports ? "REMOTE PORTS" : "LOCAL PORTS");
+}
+
+void pane_ports_legend(const struct app *a, char *buf, size_t n)
+{
+	const struct pane *p = &a->panes[PANE_PORTS];
+	uint32_t present[ST_COUNT] = {0};
+	size_t len = (size_t)snprintf(buf, n, "States:");
+
+	/* The letters of the states that the rows show. */
+	for (size_t i = 0; a->s && i < p->nrows; i++)
+		for (unsigned st = 0; st < ST_COUNT; st++)
+			present[st] += a->s->ports[p->rows[i]].states[st];
+	for (unsigned st = 0; st < ST_COUNT && len < n; st++)
+		if (present[st])
+			len += (size_t)snprintf(buf + len, n - len, " %s=%s", sk_state_abbrev(st), sk_state_name(st));
+}
+
+static void ports_enter(struct app *a, struct pane *p)
+{
+	const struct port_agg *g = &a->s->ports[p->rows[p->sel]];
+	struct drill d = {.kind = DRILL_PORT, .port = g->port, .side = g->side, .netns = g->netns};
+
+	snprintf(d.title, sizeof(d.title), "sockets with %s port %u", g->side == SIDE_LOCAL ? "local" : "remote",
+		 g->port);
+	pane_socks_open(a, &d);
+}
+
+static bool ports_match(const struct app *a, uint32_t row, const struct view_query *q)
+{
+	return view_query_port(q, a->s, &a->s->ports[row]);
+}
+
+const struct pane_ops pane_ports_ops = {
+	.table = VT_PORTS,
+	.build = ports_build,
+	.key = ports_key,
+	.cell_role = ports_cell_role,
+	.draw_cell = ports_draw_cell,
+	.title = ports_title,
+	.enter = ports_enter,
+	.match = ports_match,
+};

@@ -1,0 +1,141 @@
+/* The dashboard's shared state: panes, the current snapshot, prompts. Only tui/
+ * files include this; main.c calls tui_run. No libmnl or libproc2 in here. */
+#ifndef LEAKTOP_TUI_H
+#define LEAKTOP_TUI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/view.h"
+#include "themes/theme.h"
+#include "tui/options.h"
+
+struct snapshot;
+struct worker;
+struct app;
+
+/* What keeps a selection on the same thing across refreshes: pid + start time for a
+ * process, inode (or cookie) for a socket, port + side + netns for a port. */
+struct row_key {
+	uint64_t a, b;
+};
+
+enum pane_id { PANE_PROCS, PANE_PORTS, PANE_BACKLOG, PANE_SOCKS, PANE_COUNT };
+#define PANE_MAIN 3 /* the first three are switched with Tab or 1/2/3 */
+
+/* A backlog row with this bit is a single socket (position in view_backlog.socks). */
+#define ROW_SOCK 0x80000000u
+
+struct pane;
+
+struct pane_ops {
+	enum view_table table;
+	/* Fill p->rows from the snapshot: filtered and sorted. 0 or -ENOMEM. */
+	int (*build)(struct app *a, struct pane *p);
+	struct row_key (*key)(const struct app *a, uint32_t row);
+	/* Theme role for one cell, or -1 for the row's normal look. */
+	int (*cell_role)(const struct app *a, uint32_t row, int col);
+	/* Draw row itself instead of by columns (the backlog's socket rows); returns
+	 * false to draw by columns. */
+	bool (*draw_row)(struct app *a, struct pane *p, int y, uint32_t row, int attr);
+	/* Draw a column whose view_col has no fmt (the ports bar). */
+	void (*draw_cell)(struct app *a, struct pane *p, int y, int x, int w, uint32_t row, int col, bool sel);
+	/* The flexible column's title, when it says more than the table's. */
+	void (*title)(const struct app *a, const struct pane *p, char *buf, size_t n);
+	void (*enter)(struct app *a, struct pane *p);
+	/* Does row match a search term (bare text)? */
+	bool (*match)(const struct app *a, uint32_t row, const struct view_query *q);
+};
+
+struct pane {
+	const struct pane_ops *ops;
+	uint32_t *rows;
+	size_t nrows, cap;
+	size_t sel, top;
+	int sort;
+	bool invert;
+	struct row_key key;       /* the selected row's key, to find it again */
+	bool have_key;
+	/* Where it was drawn last, for the mouse. */
+	int y, h;
+	int col_x[VIEW_MAX_COLS], col_w[VIEW_MAX_COLS];
+	bool shown[VIEW_MAX_COLS];
+};
+
+enum prompt_kind { PROMPT_NONE, PROMPT_SEARCH, PROMPT_FILTER, PROMPT_DELAY };
+
+enum drill_kind { DRILL_PROC, DRILL_PORT };
+
+struct drill {
+	enum drill_kind kind;
+	int32_t pid;
+	uint64_t start_time;
+	uint16_t port;
+	uint8_t side;
+	uint64_t netns;
+	char title[300];
+};
+
+struct app {
+	const struct options *o;
+	struct worker *w;
+	const struct snapshot *s;      /* NULL until the first refresh arrives */
+	struct view_ctx ctx;
+	struct view_backlog bl;
+	struct view_query filter;
+	char filter_text[128];
+	struct view_query search;
+	char search_text[128];
+	struct pane panes[PANE_COUNT];
+	int focus;                     /* PANE_PROCS .. PANE_BACKLOG */
+	bool drilled;                  /* the sockets pane covers the others */
+	struct drill drill;
+	bool remote_ports;
+	uint32_t ports_max;            /* the busiest port's count: the bars' scale */
+	struct row_key expanded[32];   /* backlog groups shown socket by socket */
+	size_t nexpanded;
+	bool live;                     /* LIVE, or REPLAY from a recording */
+	bool paused;
+	double delay;
+	double next_refresh;           /* monotonic seconds */
+	bool ascii;
+	bool color;                    /* colours are in use (not NO_COLOR, terminal has them) */
+	struct theme theme;
+	char status[256];
+	bool status_error;
+	char host[64];
+	enum prompt_kind prompt;
+	char input[128];
+	size_t saved_sel;              /* where a search started, for Esc */
+	bool help;
+	bool quit;
+};
+
+/* Run the dashboard until the user quits or a signal arrives. Returns the exit status. */
+int tui_run(const struct options *o);
+
+/* app.c */
+void app_rebuild(struct app *a);
+void app_message(struct app *a, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+struct pane *app_pane(struct app *a);  /* the focused (or drill-down) pane */
+void pane_select_key(struct app *a, struct pane *p);
+int pane_grow(struct pane *p, size_t n);
+
+/* draw.c */
+void draw_init_theme(struct app *a);
+int draw_attr(const struct app *a, int role);
+void draw_screen(struct app *a);
+/* Text clipped (by display width) to w columns, padded with spaces; right-aligned
+ * when right. Control characters never reach the terminal. */
+void draw_text(int y, int x, int w, const char *s, int attr, bool right);
+const char *draw_block(const struct app *a);
+
+/* The panes. */
+extern const struct pane_ops pane_procs_ops, pane_ports_ops, pane_backlog_ops, pane_socks_ops;
+/* Without colour the bars are letters: "States: W=CLOSE_WAIT ..." for the footer. */
+void pane_ports_legend(const struct app *a, char *buf, size_t n);
+/* Drill down into the sockets of a process or a port. */
+void pane_socks_open(struct app *a, const struct drill *d);
+
+#endif
