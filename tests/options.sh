@@ -45,5 +45,19 @@ while IFS= read -r line; do
 	done
 done < "$tmp/list"
 
-[ $status = 0 ] && echo "PASS: $(wc -l < "$tmp/parser") options in --help and the man page"
+# Every key the dashboard's help lists (tui/keys.c, the table the help screen is drawn
+# from) is a tag in the man page's KEYS section.
+if [ -f "$srcdir/tui/keys.c" ] && command -v groff >/dev/null; then
+	LC_ALL=C groff -man -Tascii -P-cbou "$MAN" 2>/dev/null |
+		awk '/^KEYS/ { f = 1; next } /^[A-Z]/ { f = 0 } f && /^       [^ ]/' |
+		sed -e 's/^ *//' -e 's/   *.*//' -e 's/, / /g' | tr ' ' '\n' | sort -u > "$tmp/man-keys"
+	sed -n 's/^[[:space:]]*\[ACT_[A-Z0-9_]*\] = {"\([^"]*\)".*/\1/p' "$srcdir/tui/keys.c" |
+		sed 's/\\\\/\\/g' | tr ' ' '\n' | sed 's/^Bksp$/Backspace/' | sort -u > "$tmp/keys"
+	[ -s "$tmp/keys" ] || { echo "FAIL: no key help found in tui/keys.c"; status=1; }
+	while IFS= read -r k; do
+		grep -qxF -- "$k" "$tmp/man-keys" || { echo "FAIL: key '$k' (tui/keys.c) is not in the man page's KEYS"; status=1; }
+	done < "$tmp/keys"
+fi
+
+[ $status = 0 ] && echo "PASS: $(wc -l < "$tmp/parser") options in --help and the man page; $(wc -l < "$tmp/keys" 2>/dev/null || echo 0) keys in the man page"
 exit $status
