@@ -2,10 +2,13 @@
 #include "config.h"
 
 #include "model/batch.h"
+#include "model/alert.h"
+#include "model/history.h"
 #include "model/snapshot.h"
 #include "model/text.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -55,7 +58,84 @@ static void json_limit(FILE *f, uint64_t v)
 		fprintf(f, "%llu", (unsigned long long)v);
 }
 
-static void write_json(FILE *f, const struct snapshot *s, const struct batch_opts *o,
+/* A figure, or null when unknown (NAN) or never (INFINITY). */
+static void json_num(FILE *f, double v, int decimals)
+{
+	if (isfinite(v))
+		fprintf(f, "%.*f", decimals, v);
+	else
+		fputs("null", f);
+}
+
+static void json_verdict(FILE *f, const struct history_stats *st)
+{
+	fputs(", \"verdict\": ", f);
+	text_json_string(f, st ? leak_verdict_name(st->verdict) : NULL);
+	fputs(", \"verdict_reason\": ", f);
+	text_json_string(f, st ? st->reason : NULL);
+	fputs(", \"close_wait_oldest_s\": ", f);
+	json_num(f, st ? st->close_wait_oldest_s : NAN, 1);
+}
+
+static void json_proc_history(FILE *f, const struct history_stats *st)
+{
+	fputs(", \"fd_growth_per_min\": ", f);
+	json_num(f, st ? st->fd_growth_per_min : NAN, 2);
+	fputs(", \"close_wait_growth_per_min\": ", f);
+	json_num(f, st ? st->close_wait_growth_per_min : NAN, 2);
+	fputs(", \"exhaustion_eta_s\": ", f);
+	json_num(f, st ? st->exhaustion_eta_s : NAN, 0);
+	json_verdict(f, st);
+}
+
+static void json_port_history(FILE *f, const struct port_agg *p, const struct history_stats *st)
+{
+	const char *sep = "";
+
+	fputs(", \"growth_per_min\": ", f);
+	if (!st) {
+		fputs("null", f);
+	} else {
+		putc('{', f);
+		for (unsigned i = 1; i < ST_COUNT; i++) {
+			double g = st->growth_per_min[i];
+			if (!isfinite(g) || (!p->states[i] && fabs(g) < 0.005))
+				continue;
+			fprintf(f, "%s\"%s\": %.2f", sep, sk_state_name(i), g);
+			sep = ", ";
+		}
+		putc('}', f);
+	}
+	json_verdict(f, st);
+}
+
+static void json_alerts(FILE *f, const struct alerts *a)
+{
+	size_t n = 0;
+	const struct alert *e = a ? alerts_events(a, &n) : NULL;
+
+	fputs(", \"alerts\": [", f);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "%s{\"alert\": \"%s\", \"level\": \"%s\", \"pid\": ", i ? ", " : "",
+			alert_kind_name(e[i].kind), alert_level_name(e[i].level));
+		if (e[i].pid)
+			fprintf(f, "%d, \"comm\": ", e[i].pid);
+		else
+			fputs("null, \"comm\": ", f);
+		text_json_string(f, e[i].pid ? e[i].comm : NULL);
+		if (e[i].port)
+			fprintf(f, ", \"port\": %u, \"side\": \"%s\"", e[i].port,
+				e[i].side == SIDE_LOCAL ? "local" : "remote");
+		else
+			fputs(", \"port\": null, \"side\": null", f);
+		fprintf(f, ", \"value\": %.6g, \"threshold\": %.6g, \"message\": ", e[i].value, e[i].threshold);
+		text_json_string(f, e[i].message);
+		putc('}', f);
+	}
+	putc(']', f);
+}
+
+static void write_json(FILE *f, const struct snapshot *s, const struct history *h, const struct batch_opts *o,
 		       const uint32_t *procs, size_t nprocs, const uint32_t *backlog, size_t nbacklog)
 {
 	const struct totals *t = &s->totals;
@@ -65,10 +145,16 @@ static void write_json(FILE *f, const struct snapshot *s, const struct batch_opt
 		(unsigned long long)s->tick, s->refresh_ms);
 	fprintf(f, "\"totals\": {\"sockets\": %u, \"states\": ", t->sockets);
 	json_states(f, t->states);
-	fprintf(f, ", \"unowned\": %u, \"processes\": %u, \"file_nr\": {\"allocated\": %llu, \"max\": %llu}, "
-		"\"unreadable_processes\": %u}",
-		t->unowned, t->procs, (unsigned long long)t->file_alloc, (unsigned long long)t->file_max,
-		t->unreadable);
+	fprintf(f, ", \"unowned\": %u, \"processes\": %u, \"file_nr\": {\"allocated\": %llu, \"max\": %llu",
+		t->unowned, t->procs, (unsigned long long)t->file_alloc, (unsigned long long)t->file_max);
+	double file_growth = NAN, file_eta = NAN;
+	if (h)
+		history_file_stats(h, &file_growth, &file_eta);
+	fputs(", \"growth_per_min\": ", f);
+	json_num(f, file_growth, 2);
+	fputs(", \"eta_s\": ", f);
+	json_num(f, file_eta, 0);
+	fprintf(f, "}, \"unreadable_processes\": %u}", t->unreadable);
 	if (s->status[0]) {
 		fputs(", \"status\": ", f);
 		text_json_string(f, s->status);
@@ -90,6 +176,7 @@ static void write_json(FILE *f, const struct snapshot *s, const struct batch_opt
 		fprintf(f, ", \"recv_q\": %llu, \"rss_kb\": %llu, \"unit\": ",
 			(unsigned long long)p->recv_q, (unsigned long long)p->rss_kb);
 		text_json_string(f, p->unit[0] ? p->unit : NULL);
+		json_proc_history(f, h ? history_proc(h, p->pid, p->start_time) : NULL);
 		fputs(p->flags & PROC_UNREADABLE ? ", \"readable\": false}" : "}", f);
 		sep = ", ";
 	}
@@ -111,6 +198,7 @@ static void write_json(FILE *f, const struct snapshot *s, const struct batch_opt
 		fprintf(f, ", \"recv_q\": %llu", (unsigned long long)p->recv_q);
 		if (p->states[ST_LISTEN])
 			fprintf(f, ", \"accept_q\": %u, \"accept_max\": %u", p->accept_q, p->accept_max);
+		json_port_history(f, p, h ? history_port(h, p->netns, p->port, p->side) : NULL);
 		putc('}', f);
 		sep = ", ";
 	}
@@ -133,7 +221,9 @@ static void write_json(FILE *f, const struct snapshot *s, const struct batch_opt
 			k->wqueue, k->inode);
 		sep = ", ";
 	}
-	fputs("]}\n", f);
+	putc(']', f);
+	json_alerts(f, o->alerts);
+	fputs("}\n", f);
 }
 
 static void text_states(FILE *f, const uint32_t *states)
@@ -159,7 +249,32 @@ static const char *fmt_limit(char *buf, size_t n, uint64_t v)
 	return buf;
 }
 
-static void write_text(FILE *f, const struct snapshot *s, const struct batch_opts *o,
+/* "+37.0", "-" when unknown: a growth per minute in a text column. */
+static const char *fmt_rate(char *buf, size_t n, double per_min)
+{
+	if (isfinite(per_min))
+		snprintf(buf, n, "%+.1f", per_min);
+	else
+		snprintf(buf, n, "-");
+	return buf;
+}
+
+/* The ETA column: "-" unknown, "never", or a duration. */
+static const char *fmt_eta(char *buf, size_t n, const struct history_stats *st)
+{
+	if (!st || isnan(st->exhaustion_eta_s))
+		return snprintf(buf, n, "-"), buf;
+	return leak_format_duration(buf, n, st->exhaustion_eta_s);
+}
+
+/* The evidence behind every verdict that is not ok, under the table it explains. */
+static void text_reason(FILE *f, const char *what, const struct history_stats *st)
+{
+	if (st && st->verdict != VERDICT_OK)
+		fprintf(f, "  %-22s %-7s %s\n", what, leak_verdict_name(st->verdict), st->reason);
+}
+
+static void write_text(FILE *f, const struct snapshot *s, const struct history *h, const struct batch_opts *o,
 		       const uint32_t *procs, size_t nprocs, const uint32_t *backlog, size_t nbacklog)
 {
 	const struct totals *t = &s->totals;
@@ -177,32 +292,62 @@ static void write_text(FILE *f, const struct snapshot *s, const struct batch_opt
 		(unsigned long long)t->file_max, t->procs);
 	if (t->unreadable)
 		fprintf(f, ", %u not readable (run as root to see them)", t->unreadable);
+	double file_growth = NAN, file_eta = INFINITY;
+	if (h)
+		history_file_stats(h, &file_growth, &file_eta);
+	if (isfinite(file_eta)) {
+		char eta[16];
+		fprintf(f, "; growing %+.0f/min, fs.file-max reached in %s", file_growth,
+			leak_format_duration(eta, sizeof(eta), file_eta));
+	}
 	fputc('\n', f);
 	if (s->status[0])
 		fprintf(f, "Status: %s\n", s->status);
 
-	fprintf(f, "\n%7s %-10s %-16s %7s %7s %5s %7s %7s %7s %9s %9s\n", "PID", "USER", "COMMAND", "FDS",
-		"LIMIT", "FD%", "SOCKETS", "CLOSE_W", "ESTAB", "RECV-Q", "RSS_KB");
+	/* The history columns come last, and only once there is a history. */
+	fprintf(f, "\n%7s %-10s %-16s %7s %7s %5s %7s %7s %7s %9s %9s", "PID", "USER", "COMMAND", "FDS", "LIMIT",
+		"FD%", "SOCKETS", "CLOSE_W", "ESTAB", "RECV-Q", "RSS_KB");
+	fputs(h ? "   FD/MIN    ETA VERDICT\n" : "\n", f);
 	for (size_t i = 0; i < nprocs; i++) {
 		const struct proc_rec *p = &s->procs[procs[i]];
-		char pct[8] = "-";
+		const struct history_stats *st = h ? history_proc(h, p->pid, p->start_time) : NULL;
+		char pct[8] = "-", rate[16], eta[16];
 		if (p->fds >= 0 && p->fd_limit && p->fd_limit != UINT64_MAX)
 			snprintf(pct, sizeof(pct), "%.0f", 100.0 * (double)p->fds / (double)p->fd_limit);
-		fprintf(f, "%7d %-10.10s %-16.16s %7lld %7s %5s %7u %7u %7u %9llu %9llu\n", p->pid, p->user,
-			p->comm, (long long)p->fds, fmt_limit(lim, sizeof(lim), p->fd_limit), pct, p->sockets,
+		fprintf(f, "%7d %-10.10s %-16.16s %7lld %7s %5s %7u %7u %7u %9llu %9llu", p->pid, p->user, p->comm,
+			(long long)p->fds, fmt_limit(lim, sizeof(lim), p->fd_limit), pct, p->sockets,
 			p->states[ST_CLOSE_WAIT], p->states[ST_ESTABLISHED], (unsigned long long)p->recv_q,
 			(unsigned long long)p->rss_kb);
+		if (h)
+			fprintf(f, " %8s %6s %s", fmt_rate(rate, sizeof(rate), st ? st->fd_growth_per_min : NAN),
+				fmt_eta(eta, sizeof(eta), st), st ? leak_verdict_name(st->verdict) : "-");
+		fputc('\n', f);
+	}
+	for (size_t i = 0; h && i < nprocs; i++) {
+		const struct proc_rec *p = &s->procs[procs[i]];
+		char what[40];
+		snprintf(what, sizeof(what), "pid %d %.15s", p->pid, p->comm);
+		text_reason(f, what, history_proc(h, p->pid, p->start_time));
 	}
 
-	fprintf(f, "\n%7s %-6s %7s %9s  %s\n", "PORT", "SIDE", "SOCKETS", "RECV-Q", "STATES");
+	fprintf(f, "\n%7s %-6s %7s %9s%s  %s\n", "PORT", "SIDE", "SOCKETS", "RECV-Q",
+		h ? "  CW/MIN  CW_AGE VERDICT" : "", "STATES");
 	size_t shown = 0;
 	for (size_t i = 0; i < s->nports && (!o->top || shown < o->top); i++) {
 		const struct port_agg *p = &s->ports[i];
 		if (!view_port_match(&o->filter, p))
 			continue;
 		shown++;
-		fprintf(f, "%7u %-6s %7u %9llu  ", p->port, p->side == SIDE_LOCAL ? "local" : "remote", p->count,
+		const struct history_stats *st = h ? history_port(h, p->netns, p->port, p->side) : NULL;
+		char rate[16], age[16] = "-";
+		if (st && st->close_wait_oldest_s > 0)
+			leak_format_duration(age, sizeof(age), st->close_wait_oldest_s);
+		fprintf(f, "%7u %-6s %7u %9llu", p->port, p->side == SIDE_LOCAL ? "local" : "remote", p->count,
 			(unsigned long long)p->recv_q);
+		if (h)
+			fprintf(f, " %7s %7s %-7s", fmt_rate(rate, sizeof(rate), st ? st->growth_per_min[ST_CLOSE_WAIT] : NAN),
+				age, st ? leak_verdict_name(st->verdict) : "-");
+		fputs("  ", f);
 		text_states(f, p->states);
 		if (p->states[ST_LISTEN])
 			fprintf(f, "; accept queue %u/%u", p->accept_q, p->accept_max);
@@ -210,6 +355,16 @@ static void write_text(FILE *f, const struct snapshot *s, const struct batch_opt
 		for (uint32_t j = 0; j < p->npids; j++)
 			fprintf(f, " %d", p->pids[j]);
 		fputs(p->pids_truncated ? " ...\n" : (p->npids ? "\n" : " none\n"), f);
+	}
+	shown = 0;
+	for (size_t i = 0; h && i < s->nports && (!o->top || shown < o->top); i++) {
+		const struct port_agg *p = &s->ports[i];
+		char what[40];
+		if (!view_port_match(&o->filter, p))
+			continue;
+		shown++;
+		snprintf(what, sizeof(what), "port %u %s", p->port, p->side == SIDE_LOCAL ? "local" : "remote");
+		text_reason(f, what, history_port(h, p->netns, p->port, p->side));
 	}
 
 	if (nbacklog) {
@@ -237,7 +392,6 @@ int batch_write(FILE *f, const struct snapshot *s, const struct history *h, cons
 	uint32_t *backlog = malloc((o->backlog_max + 1) * sizeof(*backlog));
 	int rc = 0;
 
-	(void)h;
 	if (!procs || !backlog) {
 		rc = -ENOMEM;
 		goto out;
@@ -247,9 +401,9 @@ int batch_write(FILE *f, const struct snapshot *s, const struct history *h, cons
 		nprocs = o->top;
 	size_t nbacklog = view_backlog(s, &o->filter, backlog, o->backlog_max);
 	if (o->format == FMT_JSON)
-		write_json(f, s, o, procs, nprocs, backlog, nbacklog);
+		write_json(f, s, h, o, procs, nprocs, backlog, nbacklog);
 	else
-		write_text(f, s, o, procs, nprocs, backlog, nbacklog);
+		write_text(f, s, h, o, procs, nprocs, backlog, nbacklog);
 	if (fflush(f) == EOF || ferror(f))
 		rc = -(errno ? errno : EIO);
 out:

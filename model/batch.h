@@ -10,6 +10,7 @@
 
 struct snapshot;
 struct history;
+struct alerts;
 
 enum batch_format { FMT_TEXT, FMT_JSON, FMT_COUNT };
 
@@ -20,6 +21,7 @@ struct batch_opts {
 	size_t backlog_max;  /* sockets in the backlog list */
 	double boot_time;    /* unix seconds at boot, to turn start ticks into times */
 	long clk_tck;
+	const struct alerts *alerts; /* its transitions of this refresh go out too; may be NULL */
 };
 
 /* "text" / "json" -> format, or -1. */
@@ -27,7 +29,8 @@ int batch_format_parse(const char *name);
 /* format -> its name on the command line. */
 const char *batch_format_name(enum batch_format f);
 
-/* Write one refresh. h may be NULL (no history yet). Returns 0 or -errno (EIO when
+/* Write one refresh. h may be NULL (no history yet): growth, ETA and verdicts are
+ * then null in JSON and "-" in text. Returns 0 or -errno (EIO when
  * the stream failed: a closed pipe is for the caller to notice). */
 int batch_write(FILE *f, const struct snapshot *s, const struct history *h, const struct batch_opts *o);
 

@@ -204,14 +204,16 @@ static int cmp_owner(const void *a, const void *b)
 	return (x->fd > y->fd) - (x->fd < y->fd);
 }
 
-static int cmp_port(const void *a, const void *b)
+int port_agg_cmp(const void *a, const void *b)
 {
 	const struct port_agg *x = a, *y = b;
 	if (x->count != y->count)
 		return x->count < y->count ? 1 : -1;
 	if (x->port != y->port)
 		return x->port < y->port ? -1 : 1;
-	return (x->side > y->side) - (x->side < y->side);
+	if (x->side != y->side)
+		return (x->side > y->side) - (x->side < y->side);
+	return (x->netns > y->netns) - (x->netns < y->netns);
 }
 
 /* Drop sockets seen twice in one dump (a dump is not atomic): same cookie. */
@@ -318,7 +320,7 @@ static int build_ports(struct snapshot *s, struct snapshot_scratch *x)
 			port_add_pid(p, owner->pid);
 	}
 	if (s->nports)
-		qsort(s->ports, s->nports, sizeof(*s->ports), cmp_port);
+		qsort(s->ports, s->nports, sizeof(*s->ports), port_agg_cmp);
 	return 0;
 }
 

@@ -113,6 +113,10 @@ struct port_agg {
 	int32_t pids[PORT_MAX_PIDS];
 };
 
+/* The order of snapshot.ports, total so that a replay sorts them the same: count
+ * descending, then port, side and netns. A qsort comparator. */
+int port_agg_cmp(const void *a, const void *b);
+
 struct totals {
 	uint32_t sockets;
 	uint32_t states[ST_COUNT];

@@ -116,14 +116,26 @@ bool view_port_match(const struct view_filter *f, const struct port_agg *p)
 	return true;
 }
 
-/* A bounded min-heap on Recv-Q: the top `max` of 150k sockets without sorting them all. */
+/* The backlog order: Recv-Q descending, then inode, then cookie. Total, so the
+ * sockets listed do not depend on the order of the dump (a replay has another). */
+static bool backlog_before(const struct sock_rec *x, const struct sock_rec *y)
+{
+	if (x->rqueue != y->rqueue)
+		return x->rqueue > y->rqueue;
+	if (x->inode != y->inode)
+		return x->inode < y->inode;
+	return x->cookie < y->cookie;
+}
+
+/* A bounded heap with the last of the top `max` at its root: the top of 150k
+ * sockets without sorting them all. */
 static void heap_sift_down(const struct snapshot *s, uint32_t *h, size_t n, size_t i)
 {
 	for (;;) {
 		size_t l = 2 * i + 1, m = i;
-		if (l < n && s->socks[h[l]].rqueue < s->socks[h[m]].rqueue)
+		if (l < n && backlog_before(&s->socks[h[m]], &s->socks[h[l]]))
 			m = l;
-		if (l + 1 < n && s->socks[h[l + 1]].rqueue < s->socks[h[m]].rqueue)
+		if (l + 1 < n && backlog_before(&s->socks[h[m]], &s->socks[h[l + 1]]))
 			m = l + 1;
 		if (m == i)
 			return;
@@ -140,9 +152,7 @@ static int cmp_backlog(const void *a, const void *b)
 {
 	const struct sock_rec *x = &cmp_snap->socks[*(const uint32_t *)a];
 	const struct sock_rec *y = &cmp_snap->socks[*(const uint32_t *)b];
-	if (x->rqueue != y->rqueue)
-		return x->rqueue < y->rqueue ? 1 : -1;
-	return (x->inode > y->inode) - (x->inode < y->inode);
+	return backlog_before(x, y) ? -1 : backlog_before(y, x) ? 1 : 0;
 }
 
 size_t view_backlog(const struct snapshot *s, const struct view_filter *f, uint32_t *idx, size_t max)
@@ -160,7 +170,7 @@ size_t view_backlog(const struct snapshot *s, const struct view_filter *f, uint3
 			if (n == max)
 				for (size_t j = n / 2; j-- > 0;)
 					heap_sift_down(s, idx, n, j);
-		} else if (k->rqueue > s->socks[idx[0]].rqueue) {
+		} else if (backlog_before(k, &s->socks[idx[0]])) {
 			idx[0] = (uint32_t)i;
 			heap_sift_down(s, idx, n, 0);
 		}

@@ -1,8 +1,13 @@
 /* leaktop: parse options, then run the dashboard or batch mode. */
 #include "config.h"
 
+#include "model/alert.h"
 #include "model/batch.h"
+#include "model/history.h"
+#include "model/record.h"
+#include "model/report.h"
 #include "model/snapshot.h"
+#include "sources/replay.h"
 #include "sources/source.h"
 #include "tui/options.h"
 #include "tui/tui.h"
@@ -46,9 +51,34 @@ static void pause_for(double secs)
 		;
 }
 
-static int run_batch(const struct options *o, struct source *src)
+/* This refresh's alert transitions: to stderr in text mode (JSON carries them in its
+ * "alerts" array), and to --alert-cmd once each. */
+static void report_alerts(const struct options *o, struct alerts *a)
+{
+	size_t n;
+	const struct alert *e = alerts_events(a, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		if (o->format == FMT_TEXT)
+			fprintf(stderr, "leaktop: alert %s %s: %s\n", alert_level_name(e[i].level),
+				alert_kind_name(e[i].kind), e[i].message);
+		char *cause = NULL;
+		if (o->alert_cmd[0] && alerts_run(a, o->alert_cmd, &e[i], &cause))
+			fprintf(stderr, "leaktop: %s\n", cause ? cause : "running the alert command failed");
+		free(cause);
+	}
+	alerts_reap(a, 0);
+}
+
+static int run_batch(const struct options *o, struct source *src, struct record *rec)
 {
 	struct snapshot *s = snapshot_new();
+	struct history_opts ho;
+	history_opts_default(&ho);
+	ho.interval_s = o->delay;
+	ho.window_s = o->growth_window_min * 60;
+	struct history *h = history_new(&ho);
+	struct alerts *a = alerts_new(&o->alert);
 	struct batch_opts bo = {
 		.format = o->format,
 		.filter = o->filter,
@@ -56,11 +86,21 @@ static int run_batch(const struct options *o, struct source *src)
 		.backlog_max = o->backlog_max,
 		.boot_time = boot_time(o->proc_root),
 		.clk_tck = sysconf(_SC_CLK_TCK),
+		.alerts = a,
 	};
 	int status = 0;
 
-	if (!s)
-		return 1;
+	if (!s || !h || !a) {
+		fputs("leaktop: out of memory\n", stderr);
+		status = 1;
+		goto out;
+	}
+	alerts_set_filter(a, &o->filter);
+	if (!src->live) {
+		/* Process start times are relative to the recorded machine's boot. */
+		bo.boot_time = replay_info(src)->boot_time;
+		bo.clk_tck = replay_info(src)->clk_tck;
+	}
 	for (long i = 0; !stop_signal && (o->iterations == 0 || i < o->iterations); i++) {
 		char *cause = NULL;
 		int rc = source_next(src, s, &cause);
@@ -70,16 +110,38 @@ static int run_batch(const struct options *o, struct source *src)
 			fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
 			status = 1;
 		}
-		free(cause);
-		if ((rc = batch_write(stdout, s, NULL, &bo))) {
+		free(cause), cause = NULL;
+		if (rc < 0 && !src->live)
+			break; /* a damaged recording: what came before it was replayed */
+		if (rec && record_snapshot(rec, s, &cause)) {
+			fprintf(stderr, "leaktop: %s; recording stopped\n", cause ? cause : "recording failed");
+			free(cause), cause = NULL;
+			record_close(rec);
+			rec = NULL;
+			status = 1;
+		}
+		/* A partial refresh would read as sockets closing: history and alerts wait
+		 * for a whole one. */
+		if (rc == 0 && history_update(h, s))
+			fputs("leaktop: out of memory for history; growth figures are incomplete\n", stderr);
+		if (rc == 0 && alerts_update(a, s, h) < 0)
+			fputs("leaktop: out of memory for alerts\n", stderr);
+		if ((rc = batch_write(stdout, s, h, &bo))) {
 			if (rc != -EPIPE)
 				fprintf(stderr, "leaktop: writing output: %s\n", strerror(-rc));
 			status = rc == -EPIPE ? status : 1;
 			break;
 		}
-		if (o->iterations == 0 || i + 1 < o->iterations)
+		report_alerts(o, a);
+		if (src->live && (o->iterations == 0 || i + 1 < o->iterations))
 			pause_for(o->delay);
 	}
+out:
+	record_close(rec);
+	if (a)
+		alerts_reap(a, 1);
+	alerts_free(a);
+	history_free(h);
 	snapshot_free(s);
 	return status;
 }
@@ -97,6 +159,13 @@ int main(int argc, char **argv)
 		free(cause);
 		return rc < 0 ? 2 : 0;
 	}
+	if (o.report) {
+		rc = report_write(stdout, o.read_path, &cause);
+		if (rc)
+			fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
+		free(cause);
+		return rc ? 1 : 0;
+	}
 	if (!o.batch)
 		return tui_run(&o);
 
@@ -107,12 +176,30 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((rc = live_source_new(&src, o.proc_root, &cause))) {
+	if (o.read_path)
+		rc = replay_source_new(&src, o.read_path, &cause);
+	else
+		rc = live_source_new(&src, o.proc_root, &cause);
+	if (rc) {
 		fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
 		free(cause);
 		return 1;
 	}
-	rc = run_batch(&o, src);
+	struct record *rec = NULL;
+	if (o.write_path) {
+		struct record_info info = {
+			.interval = o.delay,
+			.boot_time = boot_time(o.proc_root),
+			.clk_tck = sysconf(_SC_CLK_TCK),
+		};
+		if ((rc = record_open(&rec, o.write_path, &info, &cause))) {
+			fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
+			free(cause);
+			source_free(src);
+			return 1;
+		}
+	}
+	rc = run_batch(&o, src, rec);
 	source_free(src);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,31 @@ void options_usage(FILE *f)
 	      "                            0 (all) for json\n"
 	      "      --backlog=N           sockets listed by Recv-Q; default 10 for text, 100 for json\n"
 	      "\n"
+	      "History and alerts (also settable in the configuration file, see below):\n"
+	      "      --growth-window=MIN   minutes of history a growth rate is fitted over;\n"
+	      "                            default 5\n"
+	      "      --fd-warn=PCT         alert when a process uses PCT% of its fd limit;\n"
+	      "                            default 75 (warning)\n"
+	      "      --fd-crit=PCT         the same, critical; default 90\n"
+	      "      --close-wait-alert=N  alert when a process or port holds more than N\n"
+	      "                            CLOSE_WAIT sockets; default 100\n"
+	      "      --eta-alert=MIN       alert when a process will run out of fds within MIN\n"
+	      "                            minutes at its growth; default 30\n"
+	      "      --file-nr-alert=PCT   alert when the system uses PCT% of fs.file-max;\n"
+	      "                            default 75\n"
+	      "      --alert-cmd=PROGRAM   in batch mode, run PROGRAM (no shell) once per alert\n"
+	      "                            and once when it clears, details in LEAKTOP_*\n"
+	      "                            environment variables\n"
+	      "      --config=FILE         read settings from FILE; default\n"
+	      "                            ~/.config/leaktop/leaktop.conf when it exists\n"
+	      "      --no-config           ignore the configuration file\n"
+	      "Recording:\n"
+	      "  -w, --write=FILE          record every refresh to FILE (SQLite, mode 0600);\n"
+	      "                            an existing file is never overwritten\n"
+	      "  -r, --read=FILE           replay a recording instead of the live system; with\n"
+	      "                            --batch, every recorded refresh unless -n says fewer\n"
+	      "      --report              with -r: print a Markdown handover summary and exit\n"
+	      "\n"
 	      "Filters:\n"
 	      "  -p, --pid=PID[,PID...]    only these processes and the sockets they hold\n"
 	      "  -P, --port=PORT[,PORT...] only sockets with this local or remote port\n"
@@ -49,13 +75,46 @@ void options_usage(FILE *f)
 	      "  -h, --help                show this help and exit\n"
 	      "  -V, --version             show the version and exit\n"
 	      "\n"
+	      "Configuration file: `key = value` lines, `#` comments. Keys: alert.fd_warn,\n"
+	      "alert.fd_crit, alert.close_wait, alert.eta_minutes, alert.file_nr, alert.cmd,\n"
+	      "history.window_minutes (the options above, in that order).\n"
+	      "\n"
 	      "Exit status: 0 on success, 1 when a refresh could not be taken, 2 on a usage error.\n"
 	      "Without root, other users' processes cannot be read: their fds and sockets are\n"
 	      "counted as not readable, and their sockets show without an owner.\n",
 	      f);
 }
 
-enum { OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT, OPT_THEME, OPT_ASCII };
+#define OPT_FIELD(f) offsetof(struct options, f)
+const struct conf_key options_conf_keys[] = {
+	{"alert.fd_warn", CONF_DOUBLE, OPT_FIELD(alert.fd_warn_pct), 0, 1, 100},
+	{"alert.fd_crit", CONF_DOUBLE, OPT_FIELD(alert.fd_crit_pct), 0, 1, 100},
+	{"alert.close_wait", CONF_UINT, OPT_FIELD(alert.close_wait), 0, 0, 4e9},
+	{"alert.eta_minutes", CONF_DOUBLE, OPT_FIELD(alert.eta_min), 0, 0, 1e6},
+	{"alert.file_nr", CONF_DOUBLE, OPT_FIELD(alert.file_nr_pct), 0, 1, 100},
+	{"alert.cmd", CONF_STRING, OPT_FIELD(alert_cmd), sizeof(((struct options *)0)->alert_cmd), 0, 0},
+	{"history.window_minutes", CONF_DOUBLE, OPT_FIELD(growth_window_min), 0, 0.1, 1440},
+};
+const size_t options_conf_nkeys = sizeof(options_conf_keys) / sizeof(options_conf_keys[0]);
+
+enum {
+	OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT, OPT_THEME, OPT_ASCII, OPT_REPORT, OPT_CONFIG, OPT_NO_CONFIG,
+	OPT_CONF_KEY /* last: OPT_CONF_KEY + i is conf_options[i] */
+};
+
+/* Command-line options that set a configuration key, checked the same way. */
+static const struct {
+	const char *option, *key;
+} conf_options[] = {
+	{"fd-warn", "alert.fd_warn"},
+	{"fd-crit", "alert.fd_crit"},
+	{"close-wait-alert", "alert.close_wait"},
+	{"eta-alert", "alert.eta_minutes"},
+	{"file-nr-alert", "alert.file_nr"},
+	{"alert-cmd", "alert.cmd"},
+	{"growth-window", "history.window_minutes"},
+};
+#define N_CONF_OPTIONS (sizeof(conf_options) / sizeof(conf_options[0]))
 
 static const struct option long_options[] = {
 	{"batch", no_argument, NULL, 'b'},
@@ -69,6 +128,18 @@ static const struct option long_options[] = {
 	{"proc-root", required_argument, NULL, OPT_PROC_ROOT},
 	{"theme", required_argument, NULL, OPT_THEME},
 	{"ascii", no_argument, NULL, OPT_ASCII},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"no-config", no_argument, NULL, OPT_NO_CONFIG},
+	{"fd-warn", required_argument, NULL, OPT_CONF_KEY + 0},
+	{"fd-crit", required_argument, NULL, OPT_CONF_KEY + 1},
+	{"close-wait-alert", required_argument, NULL, OPT_CONF_KEY + 2},
+	{"eta-alert", required_argument, NULL, OPT_CONF_KEY + 3},
+	{"file-nr-alert", required_argument, NULL, OPT_CONF_KEY + 4},
+	{"alert-cmd", required_argument, NULL, OPT_CONF_KEY + 5},
+	{"growth-window", required_argument, NULL, OPT_CONF_KEY + 6},
+	{"write", required_argument, NULL, 'w'},
+	{"read", required_argument, NULL, 'r'},
+	{"report", no_argument, NULL, OPT_REPORT},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{"list-options", no_argument, NULL, OPT_LIST_OPTIONS},
@@ -109,16 +180,65 @@ static int parse_count(const char *arg, long *out)
 	return 0;
 }
 
+static int set_conf_option(struct options *o, int i, const char *arg, char **cause)
+{
+	const struct conf_key *k = conf_find(options_conf_keys, options_conf_nkeys, conf_options[i].key);
+	char *why = NULL;
+
+	if (!k)
+		abort(); /* conf_options names a key the table lacks */
+	if (!conf_set(k, o, arg, &why))
+		return 0;
+	/* why starts with the key's name; the person typed the option's. */
+	const char *what = why && strchr(why, ':') ? strchr(why, ':') + 2 : why;
+	if (asprintf(cause, "--%s=%s: %s", conf_options[i].option, arg, what ? what : "bad value") < 0)
+		*cause = NULL;
+	free(why);
+	return -EINVAL;
+}
+
+/* The configuration file comes before the other options, so they can override it:
+ * find --config / --no-config first. */
+static int load_config(struct options *o, int argc, char **argv, char **cause)
+{
+	const char *path = NULL;
+	bool skip = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strncmp(argv[i], "--config=", 9))
+			path = argv[i] + 9;
+		else if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			path = argv[++i];
+		else if (!strcmp(argv[i], "--no-config"))
+			skip = true;
+	}
+	if (skip)
+		return 0;
+	if (path)
+		return conf_load(path, true, options_conf_keys, options_conf_nkeys, o, cause) ? -EINVAL : 0;
+	char *def = conf_default_path();
+	int rc = def ? conf_load(def, false, options_conf_keys, options_conf_nkeys, o, cause) : 0;
+	free(def);
+	return rc ? -EINVAL : 0;
+}
+
 int options_parse(struct options *o, int argc, char **argv, char **cause)
 {
 	long iterations = -1, top = -1, backlog = -1;
 	int c;
 
+	_Static_assert(N_CONF_OPTIONS == 7, "a long option per conf_options row");
 	memset(o, 0, sizeof(*o));
 	o->delay = 2.0;
 	o->proc_root = "/proc";
+	alert_thresholds_default(&o->alert);
+	o->growth_window_min = 5;
+	if (load_config(o, argc, argv, cause))
+		return -EINVAL;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "bd:n:o:p:P:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "bd:n:o:p:P:r:w:hV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			o->batch = true;
@@ -167,6 +287,18 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 		case OPT_ASCII:
 			o->ascii = true;
 			break;
+		case OPT_CONFIG:
+		case OPT_NO_CONFIG:
+			break; /* read before the other options */
+		case 'w':
+			o->write_path = optarg;
+			break;
+		case 'r':
+			o->read_path = optarg;
+			break;
+		case OPT_REPORT:
+			o->report = true;
+			break;
 		case 'h':
 			options_usage(stdout);
 			return 1;
@@ -177,12 +309,28 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 			list_options(stdout);
 			return 1;
 		default:
+			if (c >= OPT_CONF_KEY && c < OPT_CONF_KEY + (int)N_CONF_OPTIONS) {
+				if (set_conf_option(o, c - OPT_CONF_KEY, optarg, cause))
+					return -EINVAL;
+				break;
+			}
 			return fail(cause, "%s", "try 'leaktop --help' for the options");
 		}
 	}
 	if (optind < argc)
 		return fail(cause, "unexpected argument '%s'", argv[optind]);
-	o->iterations = iterations >= 0 ? iterations : (o->batch ? 1 : 0);
+	if (o->alert.fd_crit_pct < o->alert.fd_warn_pct) {
+		if (asprintf(cause, "the fd warning threshold (%g%%) is above the critical one (%g%%): set --fd-crit too",
+			     o->alert.fd_warn_pct, o->alert.fd_crit_pct) < 0)
+			*cause = NULL;
+		return -EINVAL;
+	}
+	if (o->report && !o->read_path)
+		return fail(cause, "%s", "--report needs a recording: leaktop -r FILE --report");
+	if (o->read_path && o->write_path)
+		return fail(cause, "%s", "-r and -w cannot be combined: a replay is not recorded again");
+	/* A replay in batch mode prints the whole recording unless told otherwise. */
+	o->iterations = iterations >= 0 ? iterations : (o->batch && !o->read_path ? 1 : 0);
 	o->top = top >= 0 ? (size_t)top : (o->format == FMT_JSON ? 0 : 20);
 	o->backlog_max = backlog >= 0 ? (size_t)backlog : (o->format == FMT_JSON ? 100 : 10);
 	return 0;

@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "model/alert.h"
 #include "model/batch.h"
+#include "model/conf.h"
 #include "model/view.h"
 
 struct options {
@@ -19,9 +21,21 @@ struct options {
 	const char *proc_root;    /* "/proc"; tests point it at a fake tree */
 	const char *theme;        /* dashboard theme name, NULL for the default */
 	bool ascii;               /* draw ASCII only (also when the locale is not UTF-8) */
+	/* Settable in leaktop.conf too; the command line wins. */
+	struct alert_thresholds alert;
+	double growth_window_min; /* the slope window */
+	char alert_cmd[1024];     /* run per alert transition in batch mode; "" = none */
+	const char *write_path;   /* -w: record every refresh to this file */
+	const char *read_path;    /* -r: replay this recording instead of the live system */
+	bool report;              /* --report: print the recording's handover summary */
 };
 
-/* Fill o from argv. Returns 0 to run, 1 when --help or --version was printed (exit 0),
+/* The keys of leaktop.conf, fields of struct options: a new setting is one row. */
+extern const struct conf_key options_conf_keys[];
+extern const size_t options_conf_nkeys;
+
+/* Fill o from the configuration file (--config=FILE, else the default path unless
+ * --no-config) and then argv. Returns 0 to run, 1 when --help or --version was printed (exit 0),
  * or -EINVAL with *cause set (exit 2). */
 int options_parse(struct options *o, int argc, char **argv, char **cause);
 void options_usage(FILE *f);

@@ -1,0 +1,386 @@
+/* Alert thresholds, transitions and the --alert-cmd runner. Each refresh builds the
+ * sorted set of conditions that hold; comparing it with the last set gives the
+ * transitions, so an alert fires once and again only after it cleared. */
+#include "config.h"
+
+#include "model/alert.h"
+#include "model/history.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define MAX_CHILDREN 64
+
+struct alert_set {
+	struct alert *v;
+	size_t n, cap;
+};
+
+struct alerts {
+	struct alert_thresholds t;
+	struct view_filter filter;
+	struct alert_set cur, prev, events;
+	pid_t children[MAX_CHILDREN];
+	size_t nchildren;
+};
+
+static const char *const kind_names[] = {
+	[ALERT_FD_USAGE] = "fd_usage",
+	[ALERT_CLOSE_WAIT] = "close_wait",
+	[ALERT_PORT_CLOSE_WAIT] = "port_close_wait",
+	[ALERT_FD_ETA] = "fd_eta",
+	[ALERT_FILE_NR] = "file_nr",
+};
+_Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == ALERT_KIND_COUNT, "a name per alert kind");
+
+static const char *const level_names[] = {
+	[ALERT_CLEAR] = "clear",
+	[ALERT_WARNING] = "warning",
+	[ALERT_CRITICAL] = "critical",
+};
+_Static_assert(sizeof(level_names) / sizeof(level_names[0]) == ALERT_LEVEL_COUNT, "a name per level");
+
+const char *alert_kind_name(enum alert_kind k)
+{
+	return (unsigned)k < ALERT_KIND_COUNT ? kind_names[k] : "?";
+}
+
+const char *alert_level_name(enum alert_level l)
+{
+	return (unsigned)l < ALERT_LEVEL_COUNT ? level_names[l] : "?";
+}
+
+void alert_thresholds_default(struct alert_thresholds *t)
+{
+	*t = (struct alert_thresholds){
+		.fd_warn_pct = 75,
+		.fd_crit_pct = 90,
+		.close_wait = 100,
+		.eta_min = 30,
+		.file_nr_pct = 75,
+	};
+}
+
+struct alerts *alerts_new(const struct alert_thresholds *t)
+{
+	struct alerts *a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	if (t)
+		a->t = *t;
+	else
+		alert_thresholds_default(&a->t);
+	return a;
+}
+
+void alerts_set_filter(struct alerts *a, const struct view_filter *f)
+{
+	a->filter = *f;
+}
+
+void alerts_free(struct alerts *a)
+{
+	if (!a)
+		return;
+	alerts_reap(a, 0);
+	free(a->cur.v);
+	free(a->prev.v);
+	free(a->events.v);
+	free(a);
+}
+
+static struct alert *set_add(struct alert_set *s)
+{
+	if (s->n == s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 16;
+		struct alert *v = realloc(s->v, ncap * sizeof(*v));
+		if (!v)
+			return NULL;
+		s->v = v, s->cap = ncap;
+	}
+	struct alert *e = &s->v[s->n++];
+	memset(e, 0, sizeof(*e));
+	return e;
+}
+
+/* The identity of an alert: what it is about, not its level or value. */
+static int cmp_alert(const void *pa, const void *pb)
+{
+	const struct alert *x = pa, *y = pb;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->start_time != y->start_time)
+		return x->start_time < y->start_time ? -1 : 1;
+	if (x->netns != y->netns)
+		return x->netns < y->netns ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return (x->side > y->side) - (x->side < y->side);
+}
+
+static struct alert *proc_alert(struct alert_set *s, enum alert_kind kind, enum alert_level level,
+				const struct proc_rec *p, double value, double threshold)
+{
+	struct alert *e = set_add(s);
+	if (!e)
+		return NULL;
+	e->kind = kind, e->level = level;
+	e->pid = p->pid, e->start_time = p->start_time;
+	e->value = value, e->threshold = threshold;
+	snprintf(e->comm, sizeof(e->comm), "%s", p->comm);
+	return e;
+}
+
+static int check_procs(struct alerts *a, const struct snapshot *s, const struct history *h)
+{
+	const struct alert_thresholds *t = &a->t;
+
+	for (size_t i = 0; i < s->nprocs; i++) {
+		const struct proc_rec *p = &s->procs[i];
+		struct alert *e;
+		if (p->fds < 0 || !view_proc_match(&a->filter, s, p))
+			continue;
+		if (p->fd_limit && p->fd_limit != UINT64_MAX) {
+			double pct = 100.0 * (double)p->fds / (double)p->fd_limit;
+			enum alert_level l = pct >= t->fd_crit_pct ? ALERT_CRITICAL
+					     : pct >= t->fd_warn_pct ? ALERT_WARNING : ALERT_CLEAR;
+			if (l) {
+				double th = l == ALERT_CRITICAL ? t->fd_crit_pct : t->fd_warn_pct;
+				if (!(e = proc_alert(&a->cur, ALERT_FD_USAGE, l, p, pct, th)))
+					return -ENOMEM;
+				snprintf(e->message, sizeof(e->message), "pid %d (%s) uses %.0f%% of its fd limit (%lld of %llu)",
+					 p->pid, p->comm, pct, (long long)p->fds, (unsigned long long)p->fd_limit);
+			}
+		}
+		if (p->states[ST_CLOSE_WAIT] > t->close_wait) {
+			if (!(e = proc_alert(&a->cur, ALERT_CLOSE_WAIT, ALERT_WARNING, p, p->states[ST_CLOSE_WAIT],
+					     t->close_wait)))
+				return -ENOMEM;
+			snprintf(e->message, sizeof(e->message), "pid %d (%s) holds %u CLOSE_WAIT sockets (more than %u)",
+				 p->pid, p->comm, p->states[ST_CLOSE_WAIT], t->close_wait);
+		}
+		const struct history_stats *st = h ? history_proc(h, p->pid, p->start_time) : NULL;
+		if (st && st->exhaustion_eta_s < t->eta_min * 60) {
+			if (!(e = proc_alert(&a->cur, ALERT_FD_ETA, ALERT_WARNING, p, st->exhaustion_eta_s / 60, t->eta_min)))
+				return -ENOMEM;
+			snprintf(e->message, sizeof(e->message),
+				 "pid %d (%s) runs out of fds in %.1f min at %+.1f fds/min (limit %llu)", p->pid, p->comm,
+				 st->exhaustion_eta_s / 60, st->fd_growth_per_min, (unsigned long long)p->fd_limit);
+		}
+	}
+	return 0;
+}
+
+static int check_system(struct alerts *a, const struct snapshot *s)
+{
+	const struct alert_thresholds *t = &a->t;
+
+	for (size_t i = 0; i < s->nports; i++) {
+		const struct port_agg *p = &s->ports[i];
+		if (p->states[ST_CLOSE_WAIT] <= t->close_wait || !view_port_match(&a->filter, p))
+			continue;
+		struct alert *e = set_add(&a->cur);
+		if (!e)
+			return -ENOMEM;
+		*e = (struct alert){.kind = ALERT_PORT_CLOSE_WAIT, .level = ALERT_WARNING, .netns = p->netns,
+				    .port = p->port, .side = p->side, .value = p->states[ST_CLOSE_WAIT],
+				    .threshold = t->close_wait};
+		snprintf(e->message, sizeof(e->message), "%s port %u has %u CLOSE_WAIT sockets (more than %u)",
+			 p->side == SIDE_LOCAL ? "local" : "remote", p->port, p->states[ST_CLOSE_WAIT], t->close_wait);
+	}
+	const struct totals *tt = &s->totals;
+	if (tt->file_max && tt->file_max != UINT64_MAX) {
+		double pct = 100.0 * (double)tt->file_alloc / (double)tt->file_max;
+		if (pct >= t->file_nr_pct) {
+			struct alert *e = set_add(&a->cur);
+			if (!e)
+				return -ENOMEM;
+			*e = (struct alert){.kind = ALERT_FILE_NR, .level = ALERT_WARNING, .value = pct,
+					    .threshold = t->file_nr_pct};
+			snprintf(e->message, sizeof(e->message), "system uses %.0f%% of fs.file-max (%llu of %llu)", pct,
+				 (unsigned long long)tt->file_alloc, (unsigned long long)tt->file_max);
+		}
+	}
+	return 0;
+}
+
+static int add_event(struct alerts *a, const struct alert *from, enum alert_level level)
+{
+	struct alert *e = set_add(&a->events);
+	if (!e)
+		return -ENOMEM;
+	*e = *from;
+	e->level = level;
+	if (level == ALERT_CLEAR) {
+		size_t len = strlen(e->message);
+		snprintf(e->message + len, sizeof(e->message) - len, "%s", "; cleared");
+	}
+	return 0;
+}
+
+int alerts_update(struct alerts *a, const struct snapshot *s, const struct history *h)
+{
+	struct alert_set tmp = a->prev;
+	int rc;
+
+	a->prev = a->cur;
+	a->cur = tmp;
+	a->cur.n = a->events.n = 0;
+	if ((rc = check_procs(a, s, h)) || (rc = check_system(a, s)))
+		return rc;
+	if (a->cur.n)
+		qsort(a->cur.v, a->cur.n, sizeof(*a->cur.v), cmp_alert);
+
+	/* Merge the two sorted sets: new ones fire, escalations fire, gone ones clear.
+	 * A level that falls (critical to warning) is kept quietly, so it can rise again. */
+	size_t i = 0, j = 0;
+	while (i < a->cur.n || j < a->prev.n) {
+		int c = i == a->cur.n ? 1 : j == a->prev.n ? -1 : cmp_alert(&a->cur.v[i], &a->prev.v[j]);
+		if (c < 0) {
+			rc = add_event(a, &a->cur.v[i], a->cur.v[i].level);
+			i++;
+		} else if (c > 0) {
+			rc = add_event(a, &a->prev.v[j], ALERT_CLEAR);
+			j++;
+		} else {
+			if (a->cur.v[i].level > a->prev.v[j].level)
+				rc = add_event(a, &a->cur.v[i], a->cur.v[i].level);
+			i++, j++;
+		}
+		if (rc)
+			return rc;
+	}
+	return (int)a->events.n;
+}
+
+const struct alert *alerts_events(const struct alerts *a, size_t *n)
+{
+	*n = a->events.n;
+	return a->events.v;
+}
+
+const struct alert *alerts_active(const struct alerts *a, size_t *n)
+{
+	*n = a->cur.n;
+	return a->cur.v;
+}
+
+/* --- running a program per transition ------------------------------------------ */
+
+void alerts_reap(struct alerts *a, int wait)
+{
+	for (size_t i = 0; i < a->nchildren;) {
+		pid_t r;
+		while ((r = waitpid(a->children[i], NULL, wait ? 0 : WNOHANG)) == -1 && errno == EINTR)
+			;
+		if (r == 0) {
+			i++;
+			continue;
+		}
+		a->children[i] = a->children[--a->nchildren];
+	}
+}
+
+static char *env_str(const char *name, const char *value)
+{
+	char *s;
+	return asprintf(&s, "%s=%s", name, value) < 0 ? NULL : s;
+}
+
+int alerts_run(struct alerts *a, const char *prog, const struct alert *e, char **cause)
+{
+	enum { NVARS = 11 };
+	char num[NVARS][64];
+	const char *vars[NVARS][2] = {
+		{"LEAKTOP_ALERT", alert_kind_name(e->kind)},
+		{"LEAKTOP_LEVEL", alert_level_name(e->level)},
+		{"LEAKTOP_EVENT", e->level == ALERT_CLEAR ? "clear" : "fire"},
+		{"LEAKTOP_PID", num[0]},
+		{"LEAKTOP_START_TIME", num[1]},
+		{"LEAKTOP_COMM", e->comm},
+		{"LEAKTOP_PORT", num[2]},
+		{"LEAKTOP_SIDE", e->port ? (e->side == SIDE_LOCAL ? "local" : "remote") : ""},
+		{"LEAKTOP_VALUE", num[3]},
+		{"LEAKTOP_THRESHOLD", num[4]},
+		{"LEAKTOP_MESSAGE", e->message},
+	};
+	size_t nenv = 0, n = 0;
+	int rc = 0, pipefd[2];
+
+	snprintf(num[0], sizeof(num[0]), "%d", e->pid);
+	snprintf(num[1], sizeof(num[1]), "%llu", (unsigned long long)e->start_time);
+	snprintf(num[2], sizeof(num[2]), "%u", e->port);
+	snprintf(num[3], sizeof(num[3]), "%g", e->value);
+	snprintf(num[4], sizeof(num[4]), "%g", e->threshold);
+	if (!e->pid)
+		num[0][0] = num[1][0] = '\0';
+	if (!e->port)
+		num[2][0] = '\0';
+
+	/* The environment is built before fork: after it, only async-signal-safe calls. */
+	while (environ[nenv])
+		nenv++;
+	char **envp = calloc(nenv + NVARS + 1, sizeof(*envp));
+	if (!envp)
+		return -ENOMEM;
+	for (size_t i = 0; i < nenv; i++)
+		if (strncmp(environ[i], "LEAKTOP_", 8))
+			envp[n++] = environ[i];
+	size_t own = n;
+	for (size_t i = 0; i < NVARS; i++)
+		if (!(envp[n++] = env_str(vars[i][0], vars[i][1])))
+			rc = -ENOMEM;
+	if (!rc && a->nchildren == MAX_CHILDREN) /* a stuck program: wait rather than pile up */
+		alerts_reap(a, 1);
+	if (!rc && pipe2(pipefd, O_CLOEXEC))
+		rc = -errno;
+	if (!rc) {
+		char *argv[] = {(char *)prog, NULL};
+		pid_t pid = fork();
+		if (pid == 0) {
+			int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (null >= 0)
+				dup2(null, 0);
+			dup2(2, 1);
+			execvpe(prog, argv, envp);
+			int err = errno;
+			if (write(pipefd[1], &err, sizeof(err)) < 0)
+				_exit(127);
+			_exit(127);
+		}
+		close(pipefd[1]);
+		if (pid < 0) {
+			rc = -errno;
+		} else {
+			int err;
+			ssize_t got;
+			/* The pipe closes on a successful exec; an errno arrives when it failed. */
+			while ((got = read(pipefd[0], &err, sizeof(err))) == -1 && errno == EINTR)
+				;
+			if (got == sizeof(err)) {
+				rc = -err;
+				while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+					;
+			} else {
+				a->children[a->nchildren++] = pid;
+			}
+		}
+		close(pipefd[0]);
+	}
+	if (rc && cause && asprintf(cause, "running alert command %s: %s", prog, strerror(-rc)) < 0)
+		*cause = NULL;
+	for (size_t i = own; i < n; i++)
+		free(envp[i]);
+	free(envp);
+	return rc;
+}

@@ -1,0 +1,82 @@
+/* Alerts: thresholds checked on each refresh, reported as transitions (fire once,
+ * clear, may fire again), and an optional program run per transition. */
+#ifndef LEAKTOP_ALERT_H
+#define LEAKTOP_ALERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/snapshot.h"
+#include "model/view.h"
+
+struct history;
+
+/* The defaults (alert_thresholds_default) are what the README documents. */
+struct alert_thresholds {
+	double fd_warn_pct;    /* fds as % of RLIMIT_NOFILE: warning at 75 */
+	double fd_crit_pct;    /* critical at 90 */
+	uint32_t close_wait;   /* CLOSE_WAIT per process or port above this: 100 */
+	double eta_min;        /* fds run out in less than this many minutes: 30 */
+	double file_nr_pct;    /* fs.file-nr as % of fs.file-max: 75 */
+};
+
+void alert_thresholds_default(struct alert_thresholds *t);
+
+enum alert_kind {
+	ALERT_FD_USAGE,        /* a process near its fd limit */
+	ALERT_CLOSE_WAIT,      /* a process holding many CLOSE_WAIT sockets */
+	ALERT_PORT_CLOSE_WAIT, /* a port with many CLOSE_WAIT sockets */
+	ALERT_FD_ETA,          /* a process will run out of fds soon at its growth */
+	ALERT_FILE_NR,         /* the system near fs.file-max */
+	ALERT_KIND_COUNT
+};
+
+enum alert_level { ALERT_CLEAR, ALERT_WARNING, ALERT_CRITICAL, ALERT_LEVEL_COUNT };
+
+/* "fd_usage", "close_wait", "port_close_wait", "fd_eta", "file_nr". */
+const char *alert_kind_name(enum alert_kind k);
+/* "clear", "warning", "critical". */
+const char *alert_level_name(enum alert_level l);
+
+#define ALERT_MESSAGE_MAX 192
+
+struct alert {
+	enum alert_kind kind;
+	enum alert_level level;   /* ALERT_CLEAR in a clearing transition */
+	int32_t pid;              /* 0 when not about a process */
+	uint64_t start_time;
+	uint64_t netns;
+	uint16_t port;            /* ports only */
+	uint8_t side;             /* enum port_side, ports only */
+	double value, threshold;
+	char comm[PROC_COMM_MAX]; /* escaped, as in the snapshot */
+	char message[ALERT_MESSAGE_MAX];
+};
+
+struct alerts;
+
+/* NULL on ENOMEM. */
+struct alerts *alerts_new(const struct alert_thresholds *t);
+/* Only processes and ports that pass f (--pid, --port) raise alerts; the system-wide
+ * file_nr alert is not filtered. */
+void alerts_set_filter(struct alerts *a, const struct view_filter *f);
+/* Frees; children of alerts_run still running are left to init. */
+void alerts_free(struct alerts *a);
+
+/* Check one refresh (h may be NULL: no ETA alerts). Returns the number of
+ * transitions, or -ENOMEM. */
+int alerts_update(struct alerts *a, const struct snapshot *s, const struct history *h);
+/* The transitions of the last update, and what is firing now (for an alert line). */
+const struct alert *alerts_events(const struct alerts *a, size_t *n);
+const struct alert *alerts_active(const struct alerts *a, size_t *n);
+
+/* Run prog (found in PATH, no shell) for one transition with LEAKTOP_ALERT,
+ * LEAKTOP_LEVEL, LEAKTOP_PID, LEAKTOP_COMM, LEAKTOP_PORT, LEAKTOP_VALUE,
+ * LEAKTOP_THRESHOLD, LEAKTOP_MESSAGE (and LEAKTOP_START_TIME, LEAKTOP_SIDE) in its
+ * environment; its stdout goes to stderr, so batch output stays clean. Returns 0 or
+ * -errno (*cause says why). */
+int alerts_run(struct alerts *a, const char *prog, const struct alert *e, char **cause);
+/* Reap finished children; with wait, wait for all of them. */
+void alerts_reap(struct alerts *a, int wait);
+
+#endif

@@ -1,0 +1,185 @@
+/* A small `key = value` parser for leaktop.conf. Every error names the file and the
+ * line, because the person reading it is fixing the file in an editor. */
+#include "config.h"
+
+#include "model/conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct conf_key *conf_find(const struct conf_key *keys, size_t nkeys, const char *name)
+{
+	for (size_t i = 0; i < nkeys; i++)
+		if (!strcmp(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
+static int say(char **why, const char *fmt, const char *a, double lo, double hi)
+{
+	if (why && asprintf(why, fmt, a, lo, hi) < 0)
+		*why = NULL;
+	return -EINVAL;
+}
+
+int conf_set(const struct conf_key *k, void *obj, const char *value, char **why)
+{
+	char *field = (char *)obj + k->offset, *end;
+	double d;
+
+	switch (k->type) {
+	case CONF_STRING:
+		if (strlen(value) >= k->size)
+			return say(why, "value of %s is too long (at most %.0f characters)", k->name, (double)k->size - 1, 0);
+		memcpy(field, value, strlen(value) + 1);
+		return 0;
+	case CONF_DOUBLE:
+	case CONF_UINT:
+		errno = 0;
+		d = strtod(value, &end);
+		if (errno || end == value || *end || !isfinite(d) || d < k->min || d > k->max ||
+		    (k->type == CONF_UINT && d != floor(d)))
+			return say(why, k->type == CONF_UINT ? "%s: expected a whole number from %.0f to %.0f"
+							    : "%s: expected a number from %g to %g",
+				   k->name, k->min, k->max);
+		if (k->type == CONF_UINT) {
+			uint32_t u = (uint32_t)d;
+			memcpy(field, &u, sizeof(u));
+		} else {
+			memcpy(field, &d, sizeof(d));
+		}
+		return 0;
+	}
+	abort();
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+static bool valid_key(const char *k)
+{
+	if (!*k)
+		return false;
+	for (; *k; k++)
+		if (!isalnum((unsigned char)*k) && !strchr("_-.", *k))
+			return false;
+	return true;
+}
+
+static int fail(char **cause, const char *name, unsigned line, const char *what, const char *detail)
+{
+	if (cause && asprintf(cause, "%s:%u: %s%s%s", name, line, what, detail ? ": " : "", detail ? detail : "") < 0)
+		*cause = NULL;
+	return -EINVAL;
+}
+
+int conf_parse(const char *text, const char *name, const struct conf_key *keys, size_t nkeys, void *obj,
+		 char **cause)
+{
+	char *copy = strdup(text), *next = copy;
+	unsigned lineno = 0;
+	int rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	while (!rc && next) {
+		char *line = next, *nl = strchr(next, '\n');
+		next = nl ? nl + 1 : NULL;
+		if (nl)
+			*nl = '\0';
+		lineno++;
+		line = trim(line);
+		if (!*line || *line == '#')
+			continue;
+		char *eq = strchr(line, '=');
+		if (!eq) {
+			rc = fail(cause, name, lineno, "expected 'key = value'", line);
+			break;
+		}
+		*eq = '\0';
+		char *key = trim(line), *value = trim(eq + 1);
+		if (!*key) {
+			rc = fail(cause, name, lineno, "expected a key before '='", NULL);
+			break;
+		}
+		size_t vlen = strlen(value);
+		/* Quotes keep leading or trailing spaces in a value. */
+		if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"')
+			value[vlen - 1] = '\0', value++;
+		const struct conf_key *k = valid_key(key) ? conf_find(keys, nkeys, key) : NULL;
+		if (!k) {
+			rc = fail(cause, name, lineno, "unknown key", key);
+			break;
+		}
+		char *why = NULL;
+		if ((rc = conf_set(k, obj, value, &why)))
+			fail(cause, name, lineno, why ? why : "bad value", NULL);
+		free(why);
+	}
+	free(copy);
+	return rc;
+}
+
+int conf_load(const char *path, bool must_exist, const struct conf_key *keys, size_t nkeys, void *obj,
+		char **cause)
+{
+	FILE *f = fopen(path, "re");
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!f) {
+		rc = -errno;
+		if (rc == -ENOENT && !must_exist)
+			return 0;
+		if (cause && asprintf(cause, "%s: %s", path, strerror(-rc)) < 0)
+			*cause = NULL;
+		return rc;
+	}
+	FILE *mem = open_memstream(&text, &len);
+	char buf[4096];
+	size_t n;
+	if (!mem) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, mem);
+	rc = ferror(f) ? -EIO : 0;
+	fclose(f);
+	if (fclose(mem) || !text)
+		rc = rc ? rc : -ENOMEM;
+	if (!rc)
+		rc = conf_parse(text, path, keys, nkeys, obj, cause);
+	else if (cause && asprintf(cause, "%s: %s", path, strerror(-rc)) < 0)
+		*cause = NULL;
+	free(text);
+	return rc;
+}
+
+char *conf_default_path(void)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	char *p = NULL;
+
+	if (xdg && *xdg) {
+		if (asprintf(&p, "%s/leaktop/leaktop.conf", xdg) < 0)
+			p = NULL;
+	} else if (home && *home) {
+		if (asprintf(&p, "%s/.config/leaktop/leaktop.conf", home) < 0)
+			p = NULL;
+	}
+	return p;
+}

@@ -1,0 +1,42 @@
+/* The configuration file (~/.config/leaktop/leaktop.conf): `key = value` lines, `#`
+ * comments. Keys are a table of typed fields, so a new setting is one row; the
+ * command line sets the same fields through conf_set, with the same checks. */
+#ifndef LEAKTOP_CONF_H
+#define LEAKTOP_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum conf_type {
+	CONF_DOUBLE,   /* double, within [min, max] */
+	CONF_UINT,     /* uint32_t, within [min, max] */
+	CONF_STRING,   /* char[size], NUL-terminated */
+};
+
+struct conf_key {
+	const char *name;      /* letters, digits, '_', '-', '.': "fd_warn", "restart.java" */
+	enum conf_type type;
+	size_t offset;         /* of the field in the configured object */
+	size_t size;           /* CONF_STRING: the buffer's size */
+	double min, max;
+};
+
+const struct conf_key *conf_find(const struct conf_key *keys, size_t nkeys, const char *name);
+
+/* Set k's field in obj from text. Returns 0 or -EINVAL (*why says what was expected). */
+int conf_set(const struct conf_key *k, void *obj, const char *value, char **why);
+
+/* Parse text (the contents of a file called `name` in messages). Returns 0, or
+ * -EINVAL with *cause like "FILE:LINE: unknown key 'x'". */
+int conf_parse(const char *text, const char *name, const struct conf_key *keys, size_t nkeys, void *obj,
+		 char **cause);
+
+/* Read and parse a file. A missing file is fine (0) unless must_exist. */
+int conf_load(const char *path, bool must_exist, const struct conf_key *keys, size_t nkeys, void *obj,
+		char **cause);
+
+/* $XDG_CONFIG_HOME/leaktop/leaktop.conf, else $HOME/.config/leaktop/leaktop.conf;
+ * malloc'd, NULL when neither is set. */
+char *conf_default_path(void);
+
+#endif

@@ -1,0 +1,89 @@
+/* What changes over time: per-process and per-port series, per-socket first-seen
+ * times, and the figures derived from them (growth, time to exhaustion, verdict).
+ *
+ * Memory is bounded: at most HISTORY_MAX_SAMPLES samples per series (one hour at the
+ * default 2 s; at faster refreshes the hour shrinks), HISTORY_MAX_PROCS processes
+ * (24 B a sample) and HISTORY_MAX_PORTS ports (52 B a sample): at most 22 MB + 24 MB,
+ * plus two socket tables of 24 B a slot (12 MB at 150k sockets). Rings grow as samples
+ * arrive, so a young history costs little. Processes and ports not seen for
+ * forget_s are dropped. */
+#ifndef LEAKTOP_HISTORY_H
+#define LEAKTOP_HISTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/leak.h"
+#include "model/snapshot.h"
+
+#define HISTORY_MAX_SAMPLES 1800
+#define HISTORY_MAX_PROCS 512
+#define HISTORY_MAX_PORTS 256
+
+struct history;
+
+struct history_opts {
+	double interval_s;  /* refresh interval, to size the rings by time; default 2 */
+	double span_s;      /* how much to keep; default 3600 */
+	double window_s;    /* slope window; default 300 */
+	double forget_s;    /* drop a process or port not seen for this long; default 120 */
+	struct leak_params leak;
+};
+
+void history_opts_default(struct history_opts *o);
+
+/* o may be NULL for the defaults. NULL on ENOMEM. */
+struct history *history_new(const struct history_opts *o);
+void history_free(struct history *h);
+
+/* Add one refresh; call after each refresh, with snapshots in time order. Returns 0
+ * or -ENOMEM (the history stays usable, with this refresh partly missing). */
+int history_update(struct history *h, const struct snapshot *s);
+
+/* Forget everything, keeping the storage: for a replay that jumps back in time. */
+void history_clear(struct history *h);
+
+/* The queries below are cheap lookups of figures computed by history_update, except
+ * history_file_stats, which fits on the spot. One thread: they share scratch space. */
+
+/* The figures of one process or port, as of the last update. */
+struct history_stats {
+	double fd_growth_per_min;          /* NAN when not known yet (or a port) */
+	double close_wait_growth_per_min;  /* NAN when not known yet */
+	double exhaustion_eta_s;           /* to RLIMIT_NOFILE; INFINITY = never, NAN = not known yet */
+	double close_wait_oldest_s;        /* 0 when there is no CLOSE_WAIT */
+	uint32_t close_wait_hosts;         /* distinct remote addresses (8 = 8 or more) */
+	double growth_per_min[ST_COUNT];   /* ports: per state; NAN when not known */
+	double span_s;                     /* how much history there is */
+	enum leak_verdict verdict;
+	char reason[LEAK_REASON_MAX];
+};
+
+/* NULL when the process or port has no history (new, or beyond the bound). */
+const struct history_stats *history_proc(const struct history *h, int32_t pid, uint64_t start_time);
+const struct history_stats *history_port(const struct history *h, uint64_t netns, uint16_t port,
+					 unsigned side);
+
+enum history_series { HS_FDS, HS_SOCKETS, HS_CLOSE_WAIT, HS_RECV_Q, HS_RSS_KB, HS_NEW, HS_COUNT };
+
+/* The last (at most max) samples of one series, oldest first, into t (unix seconds)
+ * and v; for a sparkline. Returns how many. */
+size_t history_proc_series(const struct history *h, int32_t pid, uint64_t start_time,
+			   enum history_series which, double *t, double *v, size_t max);
+/* One state's count on one port (state from enum sk_state). */
+size_t history_port_series(const struct history *h, uint64_t netns, uint16_t port, unsigned side,
+			   unsigned state, double *t, double *v, size_t max);
+
+/* Seconds since the socket was first seen and since it entered its current state,
+ * as of the last update. Counted from leaktop's first refresh at the earliest.
+ * Returns 0, or -ENOENT when the socket was not in the last update. */
+int history_sock_age(const struct history *h, const struct sock_rec *k, double *age_s, double *state_age_s);
+
+/* fs.file-nr growth per minute (NAN when unknown) and seconds until fs.file-max
+ * (INFINITY = never). */
+void history_file_stats(const struct history *h, double *growth_per_min, double *eta_s);
+
+/* Bytes held, for the bound above. */
+size_t history_memory(const struct history *h);
+
+#endif

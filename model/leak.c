@@ -1,0 +1,186 @@
+/* Growth, time to exhaustion and the leak verdict. Pure functions, so the diagnosis
+ * is tested on synthetic series, not on a live system. */
+#include "config.h"
+
+#include "model/leak.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+void leak_slope(const double *t, const double *v, size_t n, double window_s, struct leak_fit *out)
+{
+	size_t first = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!n)
+		return;
+	/* Walk back from the newest sample while inside the window and not across a reset. */
+	for (size_t i = n - 1; i > 0; i--) {
+		if (t[n - 1] - t[i - 1] > window_s) {
+			first = i;
+			break;
+		}
+		if (v[i - 1] >= 8 && v[i] < v[i - 1] / 2) {
+			first = i;
+			break;
+		}
+	}
+	size_t m = n - first;
+	double span = t[n - 1] - t[first];
+	out->n = m;
+	out->span_s = span;
+	if (m < 3 || span < 1.0)
+		return;
+	/* Centred sums keep the arithmetic exact enough with unix-time abscissas. */
+	double tm = 0, vm = 0;
+	for (size_t i = first; i < n; i++)
+		tm += t[i], vm += v[i];
+	tm /= (double)m, vm /= (double)m;
+	double sxy = 0, sxx = 0;
+	for (size_t i = first; i < n; i++) {
+		sxy += (t[i] - tm) * (v[i] - vm);
+		sxx += (t[i] - tm) * (t[i] - tm);
+	}
+	if (sxx <= 0)
+		return;
+	out->valid = true;
+	out->slope_per_min = sxy / sxx * 60.0;
+}
+
+bool leak_growing(const struct leak_fit *fit)
+{
+	return fit->valid && fit->slope_per_min * fit->span_s / 60.0 >= 1.0;
+}
+
+double leak_eta_s(double current, uint64_t limit, const struct leak_fit *fit)
+{
+	if (limit == UINT64_MAX || limit == 0)
+		return INFINITY;
+	if (current >= (double)limit)
+		return 0;
+	if (!leak_growing(fit))
+		return INFINITY;
+	return ((double)limit - current) / (fit->slope_per_min / 60.0);
+}
+
+static const char *const verdict_names[] = {
+	[VERDICT_OK] = "ok",
+	[VERDICT_CHURN] = "churn",
+	[VERDICT_SUSPECT] = "suspect",
+	[VERDICT_LEAK] = "leak",
+};
+_Static_assert(sizeof(verdict_names) / sizeof(verdict_names[0]) == VERDICT_COUNT, "a name per verdict");
+
+const char *leak_verdict_name(enum leak_verdict v)
+{
+	return (unsigned)v < VERDICT_COUNT ? verdict_names[v] : "?";
+}
+
+void leak_params_default(struct leak_params *p)
+{
+	*p = (struct leak_params){
+		.cw_min = 5,
+		.leak_age_s = 600,
+		.suspect_age_s = 60,
+		.churn_age_s = 10,
+		.churn_new_per_min = 60,
+		.fd_growth_min = 10,
+		.few_hosts = 2,
+	};
+}
+
+char *leak_format_duration(char *buf, size_t size, double secs)
+{
+	if (!isfinite(secs))
+		snprintf(buf, size, "never");
+	else if (secs < 1)
+		snprintf(buf, size, "%.0fms", secs < 0 ? 0 : secs * 1000);
+	else if (secs < 60)
+		snprintf(buf, size, "%.0fs", floor(secs));
+	else if (secs < 3600)
+		snprintf(buf, size, "%.0fm", floor(secs / 60));
+	else if (secs < 86400)
+		snprintf(buf, size, "%dh%02dm", (int)(secs / 3600), (int)fmod(secs / 60, 60));
+	else
+		snprintf(buf, size, "%dd%02dh", (int)(secs / 86400), (int)fmod(secs / 3600, 24));
+	return buf;
+}
+
+/* "+37/min" or "+0.4/min": whole numbers once they are big enough to read so. */
+static char *format_rate(char *buf, size_t size, double per_min)
+{
+	snprintf(buf, size, fabs(per_min) >= 10 ? "%+.0f/min" : "%+.1f/min", per_min);
+	return buf;
+}
+
+/* Appends the "N with unread Recv-Q" clause: the application stopped reading before
+ * it stopped closing, which points at the code path that gave up on the peer. */
+static void add_unread(char *reason, size_t size, const struct leak_evidence *e)
+{
+	size_t len = strlen(reason);
+	if (e->cw_unread && len < size)
+		snprintf(reason + len, size - len, ", %u with unread Recv-Q (stopped reading before closing)",
+			 e->cw_unread);
+}
+
+static const char *hosts_word(uint32_t n)
+{
+	return n == 1 ? "host" : "hosts";
+}
+
+enum leak_verdict leak_judge(const struct leak_evidence *e, const struct leak_params *p, char *reason,
+			     size_t size)
+{
+	char rate[24], grow[16], old[16];
+	bool cw_growing = e->cw_fit.valid && e->cw_fit.slope_per_min * e->cw_fit.span_s / 60.0 >= p->cw_min;
+	bool few_hosts = e->cw_hosts <= p->few_hosts;
+	/* Nothing was closed while the pile grew: the oldest is as old as the growth. */
+	bool ageing = e->cw_oldest_s >= 0.8 * e->cw_grow_s;
+	enum leak_verdict v;
+
+	format_rate(rate, sizeof(rate), e->cw_fit.slope_per_min);
+	leak_format_duration(grow, sizeof(grow), e->cw_grow_s);
+	leak_format_duration(old, sizeof(old), e->cw_oldest_s);
+	if (cw_growing && (few_hosts || ageing || e->cw_oldest_s >= p->leak_age_s)) {
+		snprintf(reason, size, "CLOSE_WAIT %s for %s, oldest %s, %u%s remote %s", rate, grow, old, e->cw_hosts,
+			 e->cw_hosts >= 8 ? "+" : "", hosts_word(e->cw_hosts));
+		v = VERDICT_LEAK;
+	} else if (e->cw >= p->cw_min && e->cw_oldest_s >= p->leak_age_s) {
+		snprintf(reason, size, "%u CLOSE_WAIT never closed, oldest %s", e->cw, old);
+		v = VERDICT_LEAK;
+	} else if (cw_growing) {
+		snprintf(reason, size, "CLOSE_WAIT %s for %s from %u%s remote hosts, oldest %s", rate, grow,
+			 e->cw_hosts, e->cw_hosts >= 8 ? "+" : "", old);
+		v = VERDICT_SUSPECT;
+	} else if (e->cw >= p->cw_min && e->cw_oldest_s >= p->suspect_age_s) {
+		snprintf(reason, size, "%u CLOSE_WAIT, oldest %s", e->cw, old);
+		v = VERDICT_SUSPECT;
+	} else if (e->cw >= p->cw_min && e->watched_s < p->suspect_age_s && e->cw_oldest_s >= e->watched_s) {
+		/* A pile already there when leaktop started: its age is not known yet. */
+		snprintf(reason, size, "%u CLOSE_WAIT already there when watching began %s ago", e->cw,
+			 leak_format_duration(grow, sizeof(grow), e->watched_s));
+		v = VERDICT_SUSPECT;
+	} else if (e->has_fds && e->fd_fit.valid &&
+		   e->fd_fit.slope_per_min * e->fd_fit.span_s / 60.0 >= p->fd_growth_min) {
+		leak_format_duration(grow, sizeof(grow), e->fd_grow_s);
+		snprintf(reason, size, "fds %s for %s%s", format_rate(rate, sizeof(rate), e->fd_fit.slope_per_min),
+			 grow, e->cw ? "" : ", not CLOSE_WAIT sockets");
+		v = e->fd_grow_s >= p->leak_age_s ? VERDICT_LEAK : VERDICT_SUSPECT;
+		return v;
+	} else if (e->new_per_min >= p->churn_new_per_min) {
+		snprintf(reason, size, "%.0f new sockets/min, count flat: short-lived connections", e->new_per_min);
+		return VERDICT_CHURN;
+	} else if (e->cw && e->cw_oldest_s < p->churn_age_s && e->watched_s >= p->churn_age_s) {
+		snprintf(reason, size, "%u CLOSE_WAIT, oldest %s: being closed", e->cw, old);
+		return VERDICT_CHURN;
+	} else {
+		if (e->cw)
+			snprintf(reason, size, "%u CLOSE_WAIT, not growing", e->cw);
+		else
+			snprintf(reason, size, "no growth");
+		return VERDICT_OK;
+	}
+	add_unread(reason, size, e);
+	return v;
+}

@@ -1,0 +1,336 @@
+/* The handover report: what the recording shows, in the order the next shift asks
+ * it: when, which processes grew their fd tables, which ports hold CLOSE_WAIT and
+ * since when, where Recv-Q peaked, what was alerted and done. Sections are a table;
+ * the history branch adds leak verdicts as one more entry. */
+#include "config.h"
+
+#include "model/record.h"
+#include "model/report.h"
+#include "model/snapshot.h"
+#include "model/text.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct report_ctx {
+	FILE *f;
+	sqlite3 *db;
+	const struct record_info *info;
+	const char *path;
+	int64_t first_tick, last_tick;
+	double first_time, last_time;
+	long refreshes;
+};
+
+#define REPORT_ROWS 10
+
+/* A cell of a Markdown table: control characters escaped, '|' kept from splitting
+ * the row, cut at max bytes. */
+static void md_cell(FILE *f, const unsigned char *s, size_t max)
+{
+	char buf[1024];
+
+	if (!s || !*s) {
+		fputs("-", f);
+		return;
+	}
+	size_t len = strlen((const char *)s);
+	text_escape(buf, sizeof(buf), (const char *)s, len < max ? len : max);
+	for (const char *c = buf; *c; c++) {
+		if (*c == '|' || *c == '`')
+			fputc('\\', f);
+		fputc(*c, f);
+	}
+	if (len > max)
+		fputs("...", f);
+}
+
+static const char *fmt_time(char *buf, size_t n, double t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	strftime(buf, n, "%Y-%m-%d %H:%M:%S %z", localtime_r(&tt, &tm));
+	return buf;
+}
+
+static const char *fmt_clock(char *buf, size_t n, double t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	strftime(buf, n, "%H:%M:%S", localtime_r(&tt, &tm));
+	return buf;
+}
+
+static const char *fmt_span(char *buf, size_t n, double secs)
+{
+	long s = secs > 0 ? (long)(secs + 0.5) : 0;
+
+	if (s >= 3600)
+		snprintf(buf, n, "%ldh %02ldm", s / 3600, s / 60 % 60);
+	else if (s >= 60)
+		snprintf(buf, n, "%ldm %02lds", s / 60, s % 60);
+	else
+		snprintf(buf, n, "%lds", s);
+	return buf;
+}
+
+static double tick_time(struct report_ctx *c, int64_t tick)
+{
+	sqlite3_stmt *q;
+	double t = 0;
+
+	if (sqlite3_prepare_v2(c->db, "SELECT time FROM refresh WHERE tick <= ? ORDER BY tick DESC LIMIT 1", -1,
+			       &q, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(q, 1, tick);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		t = sqlite3_column_double(q, 0);
+	sqlite3_finalize(q);
+	return t;
+}
+
+static int prepare(struct report_ctx *c, sqlite3_stmt **q, const char *sql)
+{
+	int rc = sqlite3_prepare_v2(c->db, sql, -1, q, NULL);
+	if (rc == SQLITE_OK) {
+		int n = sqlite3_bind_parameter_count(*q);
+		if (n >= 1)
+			sqlite3_bind_int64(*q, 1, c->last_tick);
+		if (n >= 2)
+			sqlite3_bind_int64(*q, 2, c->first_tick);
+	}
+	return rc;
+}
+
+static int finish(sqlite3_stmt *q, int rc)
+{
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE || rc == SQLITE_OK ? SQLITE_OK : rc;
+}
+
+static int section_summary(struct report_ctx *c)
+{
+	char a[48], b[48], span[32];
+
+	fprintf(c->f, "- Recording: %s\n", c->path);
+	fprintf(c->f, "- Host: %s (kernel %s), recorded by leaktop %s, format %d.%d\n",
+		c->info->host[0] ? c->info->host : "?", c->info->kernel[0] ? c->info->kernel : "?",
+		c->info->version[0] ? c->info->version : "?", c->info->major, c->info->minor);
+	if (!c->refreshes) {
+		fputs("- No complete refresh was recorded.\n", c->f);
+		return SQLITE_OK;
+	}
+	fprintf(c->f, "- Span: %s to %s (%s), %ld refreshes every %gs\n", fmt_time(a, sizeof(a), c->first_time),
+		fmt_time(b, sizeof(b), c->last_time), fmt_span(span, sizeof(span), c->last_time - c->first_time),
+		c->refreshes, c->info->interval);
+	return SQLITE_OK;
+}
+
+static int section_fd_growth(struct report_ctx *c)
+{
+	static const char sql[] =
+		"SELECT pid, comm, user, cmdline, first_fds, last_fds, fd_limit, first_tick, last_tick FROM ("
+		" SELECT p.pid, p.comm, p.user, p.cmdline, p.first_tick,"
+		"  (SELECT fds FROM proc_change WHERE proc = p.id ORDER BY tick LIMIT 1) AS first_fds,"
+		"  (SELECT fds FROM proc_change WHERE proc = p.id AND tick <= ?1 ORDER BY tick DESC LIMIT 1) AS last_fds,"
+		"  (SELECT fd_limit FROM proc_change WHERE proc = p.id AND tick <= ?1 ORDER BY tick DESC LIMIT 1)"
+		"   AS fd_limit,"
+		"  coalesce((SELECT max(tick) FROM refresh WHERE tick < p.gone_tick), ?1) AS last_tick"
+		" FROM proc p WHERE p.first_tick <= ?1)"
+		" WHERE first_fds >= 0 AND last_fds > first_fds ORDER BY last_fds - first_fds DESC, pid LIMIT 10";
+	sqlite3_stmt *q;
+	int rc = prepare(c, &q, sql), rows = 0;
+
+	if (rc != SQLITE_OK)
+		return rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		char span[32], lim[24] = "-";
+		double t0 = tick_time(c, sqlite3_column_int64(q, 7)), t1 = tick_time(c, sqlite3_column_int64(q, 8));
+		int64_t first = sqlite3_column_int64(q, 4), last = sqlite3_column_int64(q, 5);
+
+		if (!rows++)
+			fputs("| PID | COMMAND | USER | FDS FIRST | FDS LAST | GROWTH | OVER | PER MIN | LIMIT | CMDLINE |\n"
+			      "|----:|---------|------|----------:|---------:|-------:|------|--------:|------:|---------|\n",
+			      c->f);
+		if (sqlite3_column_type(q, 6) != SQLITE_NULL)
+			snprintf(lim, sizeof(lim), "%lld", (long long)sqlite3_column_int64(q, 6));
+		fprintf(c->f, "| %d | ", sqlite3_column_int(q, 0));
+		md_cell(c->f, sqlite3_column_text(q, 1), 64);
+		fputs(" | ", c->f);
+		md_cell(c->f, sqlite3_column_text(q, 2), 32);
+		fprintf(c->f, " | %lld | %lld | +%lld | %s | %.1f | %s | ", (long long)first, (long long)last,
+			(long long)(last - first), fmt_span(span, sizeof(span), t1 - t0),
+			t1 > t0 ? (double)(last - first) * 60.0 / (t1 - t0) : 0.0, lim);
+		md_cell(c->f, sqlite3_column_text(q, 3), 60);
+		fputs(" |\n", c->f);
+	}
+	if (!rows && rc == SQLITE_DONE)
+		fputs("No process grew its fd table over the recording.\n", c->f);
+	return finish(q, rc);
+}
+
+/* CLOSE_WAIT sockets alive at the end, by local port, with the time each entered
+ * CLOSE_WAIT: the oldest is how long the leak has gone unnoticed (at least, when it
+ * was already there at the first refresh). */
+static int section_close_wait(struct report_ctx *c)
+{
+	static const char sql[] =
+		"WITH cw AS ("
+		" SELECT s.lport, (SELECT min(tick) FROM sock_change WHERE sock = s.id AND state = 8) AS since"
+		" FROM sock s WHERE s.first_tick <= ?1 AND (s.gone_tick IS NULL OR s.gone_tick > ?1)"
+		" AND (SELECT state FROM sock_change WHERE sock = s.id AND tick <= ?1 ORDER BY tick DESC LIMIT 1) = 8)"
+		"SELECT lport, count(*), min(since),"
+		" (SELECT c.pids FROM port p JOIN port_change c ON c.port = p.id WHERE p.port = cw.lport"
+		"  AND p.side = 'local' AND c.tick <= ?1 ORDER BY c.tick DESC LIMIT 1),"
+		" (SELECT max(c.close_wait) FROM port p JOIN port_change c ON c.port = p.id"
+		"  WHERE p.port = cw.lport AND p.side = 'local' AND c.tick <= ?1)"
+		" FROM cw GROUP BY lport ORDER BY 2 DESC, lport LIMIT 10";
+	sqlite3_stmt *q;
+	int rc = prepare(c, &q, sql), rows = 0;
+
+	if (rc != SQLITE_OK)
+		return rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		char age[32], since[16];
+		int64_t since_tick = sqlite3_column_int64(q, 2);
+		double t = tick_time(c, since_tick);
+
+		if (!rows++)
+			fputs("| LOCAL PORT | CLOSE_WAIT NOW | PEAK | OLDEST FOR | SINCE | PIDS |\n"
+			      "|-----------:|---------------:|-----:|-----------:|-------|------|\n",
+			      c->f);
+		fprintf(c->f, "| %d | %lld | %lld | %s%s | %s | ", sqlite3_column_int(q, 0),
+			(long long)sqlite3_column_int64(q, 1), (long long)sqlite3_column_int64(q, 4),
+			since_tick <= c->first_tick ? ">= " : "", fmt_span(age, sizeof(age), c->last_time - t),
+			fmt_clock(since, sizeof(since), t));
+		md_cell(c->f, sqlite3_column_text(q, 3), 100);
+		fputs(" |\n", c->f);
+	}
+	if (!rows && rc == SQLITE_DONE)
+		fputs("No socket was in CLOSE_WAIT at the end of the recording.\n", c->f);
+	return finish(q, rc);
+}
+
+static int section_recv_q(struct report_ctx *c)
+{
+	static const char sql[] =
+		"SELECT p.port, p.side, max(c.recv_q), c.tick, c.pids FROM port p JOIN port_change c ON c.port = p.id"
+		" WHERE c.tick <= ?1 AND c.recv_q > 0 GROUP BY p.port, p.side ORDER BY 3 DESC, p.port LIMIT 10";
+	sqlite3_stmt *q;
+	int rc = prepare(c, &q, sql), rows = 0;
+
+	if (rc != SQLITE_OK)
+		return rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		char when[16];
+
+		if (!rows++)
+			fputs("| PORT | SIDE | PEAK RECV-Q (BYTES) | AT | PIDS |\n"
+			      "|-----:|------|-------------------:|----|------|\n",
+			      c->f);
+		fprintf(c->f, "| %d | ", sqlite3_column_int(q, 0));
+		md_cell(c->f, sqlite3_column_text(q, 1), 8);
+		fprintf(c->f, " | %lld | %s | ", (long long)sqlite3_column_int64(q, 2),
+			fmt_clock(when, sizeof(when), tick_time(c, sqlite3_column_int64(q, 3))));
+		md_cell(c->f, sqlite3_column_text(q, 4), 100);
+		fputs(" |\n", c->f);
+	}
+	if (!rows && rc == SQLITE_DONE)
+		fputs("No unread bytes sat in any Recv-Q.\n", c->f);
+	return finish(q, rc);
+}
+
+static int section_events(struct report_ctx *c)
+{
+	sqlite3_stmt *q;
+	int rc = prepare(c, &q, "SELECT time, kind, pid, what, result FROM event ORDER BY time, id"), rows = 0;
+
+	if (rc != SQLITE_OK)
+		return rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		char when[48];
+
+		if (!rows++)
+			fputs("| AT | KIND | PID | WHAT | RESULT |\n|----|------|----:|------|--------|\n", c->f);
+		fprintf(c->f, "| %s | ", fmt_time(when, sizeof(when), sqlite3_column_double(q, 0)));
+		md_cell(c->f, sqlite3_column_text(q, 1), 16);
+		if (sqlite3_column_type(q, 2) == SQLITE_NULL)
+			fputs(" | - | ", c->f);
+		else
+			fprintf(c->f, " | %d | ", sqlite3_column_int(q, 2));
+		md_cell(c->f, sqlite3_column_text(q, 3), 200);
+		fputs(" | ", c->f);
+		md_cell(c->f, sqlite3_column_text(q, 4), 200);
+		fputs(" |\n", c->f);
+	}
+	if (!rows && rc == SQLITE_DONE)
+		fputs("No alert was raised and no action was taken.\n", c->f);
+	return finish(q, rc);
+}
+
+static const struct report_section {
+	const char *title; /* NULL: no heading (the summary under the title) */
+	int (*write)(struct report_ctx *c);
+} sections[] = {
+	{NULL, section_summary},
+	{"Processes with the largest fd growth", section_fd_growth},
+	/* The history branch adds {"Leak verdicts", section_verdicts} here. */
+	{"Ports with the most CLOSE_WAIT", section_close_wait},
+	{"Peak Recv-Q by port", section_recv_q},
+	{"Alerts and actions", section_events},
+};
+
+int report_write(FILE *f, const char *path, char **cause)
+{
+	struct record_info info;
+	struct report_ctx c = {.f = f, .info = &info, .path = path};
+	sqlite3_stmt *q = NULL;
+	int rc = record_read_open(&c.db, path, &info, cause);
+
+	if (rc)
+		return rc;
+	/* One read transaction: a recording still being written reports one moment. */
+	rc = sqlite3_exec(c.db, "BEGIN", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(c.db, "SELECT min(tick), max(tick), min(time), max(time), count(*) FROM refresh",
+					-1, &q, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		c.first_tick = sqlite3_column_int64(q, 0);
+		c.last_tick = sqlite3_column_int64(q, 1);
+		c.first_time = sqlite3_column_double(q, 2);
+		c.last_time = sqlite3_column_double(q, 3);
+		c.refreshes = sqlite3_column_int(q, 4);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(q);
+	fprintf(f, "# leaktop handover: %s\n\n", info.host[0] ? info.host : path);
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]) && rc == SQLITE_OK; i++) {
+		if (sections[i].title)
+			fprintf(f, "\n## %s\n\n", sections[i].title);
+		if (c.refreshes || !sections[i].title)
+			rc = sections[i].write(&c);
+		else
+			fputs("Nothing recorded.\n", f);
+	}
+	if (rc != SQLITE_OK) {
+		if (cause) {
+			free(*cause);
+			if (asprintf(cause, "%s is damaged: %s", path, sqlite3_errmsg(c.db)) < 0)
+				*cause = NULL;
+		}
+		rc = -EILSEQ;
+	}
+	sqlite3_exec(c.db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(c.db);
+	if (fflush(f) == EOF && !rc)
+		rc = -EIO;
+	return rc;
+}

@@ -1,0 +1,230 @@
+/* Alerts: thresholds, transitions (fire once, clear, fire again) and the program
+ * run per transition. */
+#include "config.h"
+
+#include "model/alert.h"
+#include "model/history.h"
+#include "model/snapshot.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static struct snapshot *s;
+static struct alerts *a;
+
+static void setup(void)
+{
+	s = snapshot_new();
+	a = alerts_new(NULL);
+	ck_assert(s && a);
+}
+
+static void teardown(void)
+{
+	alerts_free(a);
+	snapshot_free(s);
+}
+
+/* One refresh with pid 42 at fds of 1000 allowed and cw CLOSE_WAIT sockets on 8080. */
+static int refresh(int64_t fds, unsigned cw)
+{
+	snapshot_clear(s);
+	struct proc_rec *p = snapshot_add_proc(s);
+	p->pid = 42, p->start_time = 99, p->fds = fds, p->fd_limit = 1000;
+	snprintf(p->comm, sizeof(p->comm), "java");
+	for (unsigned i = 0; i < cw; i++) {
+		struct sock_rec *k = snapshot_add_sock(s);
+		k->cookie = k->inode = i + 1;
+		k->state = ST_CLOSE_WAIT;
+		k->lport = 8080, k->rport = (uint16_t)(40000 + i);
+		struct sock_owner *o = snapshot_add_owner(s);
+		o->inode = i + 1, o->proc = 0, o->fd = (int32_t)i + 3;
+	}
+	s->totals.file_alloc = 1000, s->totals.file_max = 100000;
+	ck_assert_int_eq(snapshot_build(s), 0);
+	return alerts_update(a, s, NULL);
+}
+
+static const struct alert *event(size_t i)
+{
+	size_t n;
+	const struct alert *e = alerts_events(a, &n);
+	ck_assert_uint_lt(i, n);
+	return &e[i];
+}
+
+START_TEST(fd_usage_fires_once_clears_and_fires_again)
+{
+	ck_assert_int_eq(refresh(500, 0), 0);
+	ck_assert_int_eq(refresh(800, 0), 1);
+	ck_assert_int_eq(event(0)->kind, ALERT_FD_USAGE);
+	ck_assert_int_eq(event(0)->level, ALERT_WARNING);
+	ck_assert_int_eq(event(0)->pid, 42);
+	ck_assert_str_eq(event(0)->comm, "java");
+	ck_assert_double_eq(event(0)->value, 80);
+	ck_assert_double_eq(event(0)->threshold, 75);
+	ck_assert_str_eq(event(0)->message, "pid 42 (java) uses 80% of its fd limit (800 of 1000)");
+	/* Still over: no second alert. */
+	ck_assert_int_eq(refresh(810, 0), 0);
+	/* Over 90%: escalates once. */
+	ck_assert_int_eq(refresh(950, 0), 1);
+	ck_assert_int_eq(event(0)->level, ALERT_CRITICAL);
+	ck_assert_int_eq(refresh(960, 0), 0);
+	/* Back under 90% but over 75%: quiet; it may escalate again later. */
+	ck_assert_int_eq(refresh(800, 0), 0);
+	size_t n;
+	ck_assert_int_eq(alerts_active(a, &n)[0].level, ALERT_WARNING);
+	ck_assert_int_eq(refresh(500, 0), 1);
+	ck_assert_int_eq(event(0)->level, ALERT_CLEAR);
+	ck_assert_ptr_nonnull(strstr(event(0)->message, "cleared"));
+	ck_assert_int_eq(refresh(500, 0), 0);
+	ck_assert_int_eq(refresh(760, 0), 1);
+	ck_assert_int_eq(event(0)->level, ALERT_WARNING);
+}
+END_TEST
+
+START_TEST(close_wait_per_process_and_port)
+{
+	ck_assert_int_eq(refresh(200, 100), 0); /* 100 is not above 100 */
+	ck_assert_int_eq(refresh(200, 101), 2);
+	ck_assert_int_eq(event(0)->kind, ALERT_CLOSE_WAIT);
+	ck_assert_int_eq(event(1)->kind, ALERT_PORT_CLOSE_WAIT);
+	ck_assert_uint_eq(event(1)->port, 8080);
+	ck_assert_str_eq(event(1)->message, "local port 8080 has 101 CLOSE_WAIT sockets (more than 100)");
+	ck_assert_int_eq(refresh(200, 150), 0);
+	ck_assert_int_eq(refresh(200, 0), 2);
+	ck_assert_int_eq(event(0)->level, ALERT_CLEAR);
+	ck_assert_int_eq(event(1)->level, ALERT_CLEAR);
+}
+END_TEST
+
+START_TEST(thresholds_are_settable_and_file_nr)
+{
+	struct alert_thresholds t;
+	alert_thresholds_default(&t);
+	t.fd_warn_pct = 10, t.close_wait = 3, t.file_nr_pct = 1;
+	alerts_free(a);
+	a = alerts_new(&t);
+	/* 20% fds, 4 CLOSE_WAIT, 1% of file-max: four alerts. */
+	ck_assert_int_eq(refresh(200, 4), 4);
+	ck_assert_int_eq(event(3)->kind, ALERT_FILE_NR);
+	ck_assert_str_eq(event(3)->message, "system uses 1% of fs.file-max (1000 of 100000)");
+}
+END_TEST
+
+START_TEST(filters_limit_alerts_to_the_chosen_processes)
+{
+	struct view_filter f = {0};
+	ck_assert_int_eq(view_filter_pids(&f, "43", NULL), 0);
+	alerts_set_filter(a, &f);
+	ck_assert_int_eq(refresh(950, 0), 0); /* pid 42 is not watched */
+	ck_assert_int_eq(view_filter_pids(&f, "42", NULL), 0);
+	alerts_set_filter(a, &f);
+	ck_assert_int_eq(refresh(950, 0), 1);
+}
+END_TEST
+
+START_TEST(eta_alert_from_history)
+{
+	struct history *h = history_new(NULL);
+	int fired = 0;
+	/* +60 fds/min toward a limit of 1000: runs out within 30 min once over ~1 min of history. */
+	for (int r = 0; r < 10; r++) {
+		snapshot_clear(s);
+		struct proc_rec *p = snapshot_add_proc(s);
+		p->pid = 7, p->start_time = 1, p->fds = 100 + 2 * r, p->fd_limit = 1000;
+		s->time = 1.7e9 + 2.0 * r;
+		ck_assert_int_eq(snapshot_build(s), 0);
+		ck_assert_int_eq(history_update(h, s), 0);
+		int n = alerts_update(a, s, h);
+		for (int i = 0; i < n; i++)
+			if (event((size_t)i)->kind == ALERT_FD_ETA)
+				fired++;
+	}
+	ck_assert_int_eq(fired, 1);
+	size_t n;
+	const struct alert *act = alerts_active(a, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(act[0].kind, ALERT_FD_ETA);
+	ck_assert_double_eq_tol(act[0].value, (1000 - 118) / 60.0, 1e-6);
+	history_free(h);
+}
+END_TEST
+
+START_TEST(alert_program_gets_env_without_a_shell)
+{
+	char dir[] = "/tmp/check_alert.XXXXXX", script[64], out[64], line[512];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(script, sizeof(script), "%s/hook", dir);
+	snprintf(out, sizeof(out), "%s/env", dir);
+	FILE *f = fopen(script, "w");
+	fprintf(f, "#!/bin/sh\nenv > \"$ALERT_OUT\"\n");
+	fclose(f);
+	chmod(script, 0700);
+	setenv("ALERT_OUT", out, 1);
+	setenv("LEAKTOP_PORT", "stale", 1); /* leaktop's own values replace inherited ones */
+
+	ck_assert_int_eq(refresh(800, 0), 1);
+	struct alert e = *event(0);
+	snprintf(e.comm, sizeof(e.comm), "x;touch %s/pwned", dir);
+	char *cause = NULL;
+	ck_assert_int_eq(alerts_run(a, script, &e, &cause), 0);
+	alerts_reap(a, 1);
+	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1); /* no zombie left */
+
+	int seen = 0;
+	char want[128];
+	snprintf(want, sizeof(want), "LEAKTOP_COMM=x;touch %s/pwned\n", dir);
+	ck_assert_ptr_nonnull(f = fopen(out, "r"));
+	while (fgets(line, sizeof(line), f)) {
+		seen += !strcmp(line, "LEAKTOP_ALERT=fd_usage\n");
+		seen += !strcmp(line, "LEAKTOP_LEVEL=warning\n");
+		seen += !strcmp(line, "LEAKTOP_PID=42\n");
+		seen += !strcmp(line, "LEAKTOP_VALUE=80\n");
+		seen += !strcmp(line, "LEAKTOP_THRESHOLD=75\n");
+		seen += !strcmp(line, "LEAKTOP_PORT=\n");
+		seen += !strcmp(line, want);
+		seen += !strcmp(line, "LEAKTOP_MESSAGE=pid 42 (java) uses 80% of its fd limit (800 of 1000)\n");
+	}
+	fclose(f);
+	ck_assert_int_eq(seen, 8);
+	snprintf(want, sizeof(want), "%s/pwned", dir);
+	ck_assert_int_eq(access(want, F_OK), -1);
+
+	/* A program that is not there is reported, not silently lost. */
+	ck_assert_int_eq(alerts_run(a, "/nonexistent/leaktop-hook", &e, &cause), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(cause, "/nonexistent/leaktop-hook"));
+	free(cause);
+	unlink(script), unlink(out), rmdir(dir);
+}
+END_TEST
+
+static Suite *alert_suite(void)
+{
+	Suite *su = suite_create("alert");
+	TCase *tc = tcase_create("alert");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, fd_usage_fires_once_clears_and_fires_again);
+	tcase_add_test(tc, close_wait_per_process_and_port);
+	tcase_add_test(tc, thresholds_are_settable_and_file_nr);
+	tcase_add_test(tc, filters_limit_alerts_to_the_chosen_processes);
+	tcase_add_test(tc, eta_alert_from_history);
+	tcase_add_test(tc, alert_program_gets_env_without_a_shell);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(alert_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

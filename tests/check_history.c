@@ -1,0 +1,375 @@
+/* History on synthetic refreshes: a leaking server, a churning one, pid reuse,
+ * socket ages and the memory bound. */
+#include "config.h"
+
+#include "model/batch.h"
+#include "model/history.h"
+#include "model/snapshot.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <check.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define T0 1.7e9
+
+static struct snapshot *s;
+static struct history *h;
+static bool built; /* s holds the last refresh: the next record starts a new one */
+
+static void fresh(void)
+{
+	if (built)
+		snapshot_clear(s), built = false;
+}
+
+static void setup(void)
+{
+	s = snapshot_new();
+	h = history_new(NULL);
+	built = false;
+	ck_assert(s && h);
+}
+
+static void teardown(void)
+{
+	history_free(h);
+	snapshot_free(s);
+}
+
+static size_t add_proc(int32_t pid, uint64_t start, int64_t fds)
+{
+	fresh();
+	struct proc_rec *p = snapshot_add_proc(s);
+	p->pid = pid;
+	p->start_time = start;
+	p->fds = fds;
+	p->fd_limit = 1024;
+	snprintf(p->comm, sizeof(p->comm), "srv%d", pid);
+	return s->nprocs - 1;
+}
+
+/* A socket on 127.0.0.1:lport from 10.0.0.host:rport, held by procs[proc] (-1: none). */
+static void add_sock(uint64_t cookie, unsigned state, uint16_t lport, uint16_t rport, uint8_t host, uint32_t rq,
+		     int proc)
+{
+	fresh();
+	struct sock_rec *k = snapshot_add_sock(s);
+	k->cookie = cookie;
+	k->inode = (uint32_t)cookie;
+	k->state = (uint8_t)state;
+	k->family = AF_INET;
+	k->lport = lport, k->rport = rport;
+	k->laddr[0] = 127, k->laddr[3] = 1;
+	k->raddr[0] = 10, k->raddr[3] = host;
+	k->rqueue = rq;
+	if (proc >= 0) {
+		struct sock_owner *o = snapshot_add_owner(s);
+		o->inode = (uint32_t)cookie;
+		o->proc = proc;
+		o->fd = (int32_t)(cookie & 0xffff);
+	}
+}
+
+static void refresh(double t)
+{
+	s->time = t;
+	s->totals.file_max = 100000;
+	ck_assert_int_eq(snapshot_build(s), 0);
+	ck_assert_int_eq(history_update(h, s), 0);
+	built = true;
+}
+
+/* One leaking server on 8080: 5 more CLOSE_WAIT from one host each 2 s refresh. */
+static void leaking_server(int refreshes)
+{
+	for (int r = 0; r < refreshes; r++) {
+		int cw = 5 * (r + 1);
+		size_t p = add_proc(100, 5000, 10 + cw);
+		add_sock(1, ST_LISTEN, 8080, 0, 0, 0, (int)p);
+		for (int i = 0; i < cw; i++)
+			add_sock(1000 + i, ST_CLOSE_WAIT, 8080, (uint16_t)(40000 + i), 7, 101, (int)p);
+		refresh(T0 + 2.0 * r);
+	}
+}
+
+START_TEST(leak_growing_close_wait_from_one_host)
+{
+	leaking_server(30);
+	const struct history_stats *st = history_proc(h, 100, 5000);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(st->verdict, VERDICT_LEAK);
+	ck_assert_double_eq_tol(st->fd_growth_per_min, 150, 1e-6);
+	ck_assert_double_eq_tol(st->close_wait_growth_per_min, 150, 1e-6);
+	/* 160 fds now, 1024 allowed, 150 more a minute. */
+	ck_assert_double_eq_tol(st->exhaustion_eta_s, (1024 - 160) / 150.0 * 60, 1e-6);
+	ck_assert_double_eq_tol(st->close_wait_oldest_s, 58, 1e-3);
+	ck_assert_uint_eq(st->close_wait_hosts, 1);
+	ck_assert_msg(strstr(st->reason, "CLOSE_WAIT +150/min for 58s, oldest 58s, 1 remote host"), "%s", st->reason);
+	ck_assert_msg(strstr(st->reason, "150 with unread Recv-Q"), "%s", st->reason);
+
+	const struct history_stats *ps = history_port(h, 0, 8080, SIDE_LOCAL);
+	ck_assert_ptr_nonnull(ps);
+	ck_assert_int_eq(ps->verdict, VERDICT_LEAK);
+	ck_assert_double_eq_tol(ps->growth_per_min[ST_CLOSE_WAIT], 150, 1e-6);
+	ck_assert_double_eq_tol(ps->growth_per_min[ST_LISTEN], 0, 1e-9);
+	ck_assert_double_eq_tol(ps->close_wait_oldest_s, 58, 1e-3);
+	ck_assert(isnan(ps->fd_growth_per_min));
+
+	double t[8], v[8];
+	size_t n = history_proc_series(h, 100, 5000, HS_CLOSE_WAIT, t, v, 8);
+	ck_assert_uint_eq(n, 8);
+	ck_assert_double_eq(t[7], T0 + 58);
+	ck_assert_double_eq(v[7], 150);
+	ck_assert_double_eq(v[0], 115);
+	n = history_port_series(h, 0, 8080, SIDE_LOCAL, ST_CLOSE_WAIT, t, v, 8);
+	ck_assert_uint_eq(n, 8);
+	ck_assert_double_eq(v[7], 150);
+}
+END_TEST
+
+/* What batch output makes of the same history: the JSON fields and the text columns. */
+START_TEST(batch_output_carries_the_figures)
+{
+	struct batch_opts o = {.format = FMT_JSON, .backlog_max = 0, .clk_tck = 100};
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	leaking_server(30);
+	ck_assert_ptr_nonnull(f = open_memstream(&out, &len));
+	ck_assert_int_eq(batch_write(f, s, h, &o), 0);
+	fclose(f);
+	ck_assert_msg(strstr(out, "\"fd_growth_per_min\": 150.00, \"close_wait_growth_per_min\": 150.00, "
+				 "\"exhaustion_eta_s\": 346, \"verdict\": \"leak\", \"verdict_reason\": \"CLOSE_WAIT +150/min"),
+		      "%s", out);
+	ck_assert_msg(strstr(out, "\"growth_per_min\": {\"CLOSE_WAIT\": 150.00, \"LISTEN\": 0.00}, \"verdict\": \"leak\""),
+		      "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\"close_wait_oldest_s\": 58.0"));
+	ck_assert_ptr_nonnull(strstr(out, "\"alerts\": []}"));
+	free(out);
+
+	o.format = FMT_TEXT;
+	ck_assert_ptr_nonnull(f = open_memstream(&out, &len));
+	ck_assert_int_eq(batch_write(f, s, h, &o), 0);
+	fclose(f);
+	ck_assert_msg(strstr(out, "  +150.0     5m leak\n"), "%s", out);
+	ck_assert_msg(strstr(out, "  pid 100 srv100         leak    CLOSE_WAIT +150/min for 58s"), "%s", out);
+	ck_assert_msg(strstr(out, "   8080 local      151     15150  +150.0     58s leak     150 CLOSE_WAIT"), "%s", out);
+	free(out);
+}
+END_TEST
+
+START_TEST(churn_fast_changing_remote_ports)
+{
+	/* 20 fresh connections each refresh from new remote ports; the old ones are gone. */
+	for (int r = 0; r < 60; r++) {
+		size_t p = add_proc(200, 7000, 40);
+		add_sock(1, ST_LISTEN, 9090, 0, 0, 0, (int)p);
+		for (int i = 0; i < 20; i++)
+			add_sock(100000 + (uint64_t)r * 100 + i, i < 2 ? ST_CLOSE_WAIT : ST_ESTABLISHED, 9090,
+				 (uint16_t)(30000 + r * 20 + i), (uint8_t)(i % 50), 0, (int)p);
+		refresh(T0 + 2.0 * r);
+	}
+	const struct history_stats *st = history_proc(h, 200, 7000);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(st->verdict, VERDICT_CHURN);
+	ck_assert_double_eq_tol(st->fd_growth_per_min, 0, 1e-9);
+	ck_assert(isinf(st->exhaustion_eta_s));
+	ck_assert_msg(strstr(st->reason, "600 new sockets/min"), "%s", st->reason);
+	const struct history_stats *ps = history_port(h, 0, 9090, SIDE_LOCAL);
+	ck_assert_int_eq(ps->verdict, VERDICT_CHURN);
+}
+END_TEST
+
+START_TEST(pid_reuse_starts_a_new_history)
+{
+	leaking_server(20);
+	/* The leaker dies; a new process gets pid 100, with a different start time. */
+	for (int r = 20; r < 100; r++) {
+		add_proc(100, 9000, 12);
+		refresh(T0 + 2.0 * r);
+	}
+	const struct history_stats *st = history_proc(h, 100, 9000);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(st->verdict, VERDICT_OK);
+	ck_assert_double_eq_tol(st->fd_growth_per_min, 0, 1e-9);
+	ck_assert(isinf(st->exhaustion_eta_s));
+	double t[4], v[4];
+	ck_assert_uint_eq(history_proc_series(h, 100, 9000, HS_FDS, t, v, 4), 4);
+	ck_assert_double_eq(v[0], 12);
+	/* The dead leaker is forgotten after forget_s (120 s; 160 s have passed). */
+	ck_assert_ptr_null(history_proc(h, 100, 5000));
+}
+END_TEST
+
+START_TEST(clear_starts_over)
+{
+	leaking_server(10);
+	history_clear(h);
+	ck_assert_ptr_null(history_proc(h, 100, 5000));
+	struct sock_rec k = {.cookie = 1000};
+	ck_assert_int_eq(history_sock_age(h, &k, NULL, NULL), -ENOENT);
+	/* A replay jumped back an hour: the figures come from the new samples only. */
+	for (int r = 0; r < 5; r++) {
+		add_proc(100, 5000, 50);
+		refresh(T0 - 3600 + 2.0 * r);
+	}
+	const struct history_stats *st = history_proc(h, 100, 5000);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_double_eq_tol(st->fd_growth_per_min, 0, 1e-9);
+	ck_assert_double_eq_tol(st->span_s, 8, 1e-9);
+}
+END_TEST
+
+START_TEST(socket_age_in_state)
+{
+	/* A connection, established for 10 s, then the peer closes it. */
+	for (int r = 0; r < 16; r++) {
+		size_t p = add_proc(300, 1, 5);
+		add_sock(42, r < 5 ? ST_ESTABLISHED : ST_CLOSE_WAIT, 8080, 50000, 1, 0, (int)p);
+		/* A time-wait minisocket: no cookie, no inode, known by its 4-tuple. */
+		add_sock(0, ST_TIME_WAIT, 8080, 50001, 1, 0, -1);
+		refresh(T0 + 2.0 * r);
+	}
+	struct sock_rec k = {.cookie = 42, .inode = 42};
+	double age, state_age;
+	ck_assert_int_eq(history_sock_age(h, &k, &age, &state_age), 0);
+	ck_assert_double_eq_tol(age, 30, 1e-3);
+	ck_assert_double_eq_tol(state_age, 20, 1e-3);
+	ck_assert_double_eq_tol(history_proc(h, 300, 1)->close_wait_oldest_s, 20, 1e-3);
+
+	struct sock_rec tw = {.state = ST_TIME_WAIT, .family = AF_INET, .lport = 8080, .rport = 50001};
+	tw.laddr[0] = 127, tw.laddr[3] = 1, tw.raddr[0] = 10, tw.raddr[3] = 1;
+	ck_assert_int_eq(history_sock_age(h, &tw, &age, NULL), 0);
+	ck_assert_double_eq_tol(age, 30, 1e-3);
+	tw.rport = 50002;
+	ck_assert_int_eq(history_sock_age(h, &tw, &age, NULL), -ENOENT);
+	k.cookie = 43;
+	ck_assert_int_eq(history_sock_age(h, &k, &age, NULL), -ENOENT);
+}
+END_TEST
+
+START_TEST(socket_table_grows_and_keeps_ages)
+{
+	/* From 10 to 5000 sockets: the tables grow, and the first sockets keep their age. */
+	for (int r = 0; r < 5; r++) {
+		size_t p = add_proc(400, 1, 5);
+		for (int i = 0; i < (r ? 5000 : 10); i++)
+			add_sock(1 + (uint64_t)i, ST_ESTABLISHED, 8080, (uint16_t)(20000 + i), 1, 0, (int)p);
+		refresh(T0 + 2.0 * r);
+	}
+	struct sock_rec first = {.cookie = 1}, late = {.cookie = 4000};
+	double age;
+	ck_assert_int_eq(history_sock_age(h, &first, &age, NULL), 0);
+	ck_assert_double_eq_tol(age, 8, 1e-3);
+	ck_assert_int_eq(history_sock_age(h, &late, &age, NULL), 0);
+	ck_assert_double_eq_tol(age, 6, 1e-3);
+}
+END_TEST
+
+START_TEST(ports_at_the_bound_keep_the_busy_ones)
+{
+	/* More quiet ports than the bound; then one starts piling up CLOSE_WAIT. */
+	for (int r = 0; r < 4; r++) {
+		size_t p = add_proc(500, 1, 400);
+		for (int i = 0; i < HISTORY_MAX_PORTS + 50; i++)
+			add_sock(1 + (uint64_t)i, ST_ESTABLISHED, (uint16_t)(1000 + i), 50000, 1, 0, (int)p);
+		for (int i = 0; r >= 2 && i < 20 * r; i++)
+			add_sock(100000 + (uint64_t)i, ST_CLOSE_WAIT, 9999, (uint16_t)(40000 + i), 1, 0, (int)p);
+		refresh(T0 + 2.0 * r);
+	}
+	ck_assert_ptr_nonnull(history_port(h, 0, 9999, SIDE_LOCAL));
+	double t[4], v[4];
+	ck_assert_uint_eq(history_port_series(h, 0, 9999, SIDE_LOCAL, ST_CLOSE_WAIT, t, v, 4), 2);
+	ck_assert_double_eq(v[1], 60);
+}
+END_TEST
+
+START_TEST(memory_stays_bounded)
+{
+	/* More processes than the bound, for longer than the rings hold (a 200 s span
+	 * keeps 101 samples). */
+	struct history_opts o;
+	history_opts_default(&o);
+	o.span_s = 200;
+	history_free(h);
+	h = history_new(&o);
+	for (int r = 0; r < 300; r++) {
+		for (int i = 0; i < HISTORY_MAX_PROCS + 100; i++)
+			add_proc(1000 + i, 1, i == HISTORY_MAX_PROCS + 99 ? 5000 : 10);
+		s->totals.file_alloc = 1000 + (uint64_t)r;
+		refresh(T0 + 2.0 * r);
+	}
+	/* The biggest process has history even though it came last in pid order. */
+	int32_t big = 1000 + HISTORY_MAX_PROCS + 99;
+	ck_assert_ptr_nonnull(history_proc(h, big, 1));
+	double t[128], v[128];
+	ck_assert_uint_eq(history_proc_series(h, big, 1, HS_FDS, t, v, 128), 101);
+	ck_assert_double_eq(t[100], T0 + 2.0 * 299);
+	ck_assert_double_eq(t[0], T0 + 2.0 * 199);
+	/* The bound the header documents: 24 B a process sample, plus tables. */
+	size_t procs = (size_t)HISTORY_MAX_PROCS * 101 * 24;
+	ck_assert_msg(history_memory(h) < procs + 1024 * 1024, "history holds %zu bytes", history_memory(h));
+
+	double growth, eta;
+	history_file_stats(h, &growth, &eta);
+	ck_assert_double_eq_tol(growth, 30, 1e-6);
+	ck_assert_double_eq_tol(eta, (100000 - 1299) / 30.0 * 60, 1e-3);
+}
+END_TEST
+
+START_TEST(fast_refresh_keeps_at_most_the_bound)
+{
+	/* At 0.5 s an hour would be 7200 samples: the rings stop at the bound. */
+	struct history_opts o;
+	history_opts_default(&o);
+	o.interval_s = 0.5;
+	history_free(h);
+	h = history_new(&o);
+	for (int r = 0; r < HISTORY_MAX_SAMPLES + 50; r++) {
+		add_proc(7, 1, 10 + r % 3);
+		refresh(T0 + 0.5 * r);
+	}
+	static double t[HISTORY_MAX_SAMPLES + 10], v[HISTORY_MAX_SAMPLES + 10];
+	ck_assert_uint_eq(history_proc_series(h, 7, 1, HS_FDS, t, v, HISTORY_MAX_SAMPLES + 10), HISTORY_MAX_SAMPLES);
+	ck_assert_double_eq(t[0], T0 + 0.5 * 50);
+	/* Noise of +-1 is no growth. */
+	ck_assert_int_eq(history_proc(h, 7, 1)->verdict, VERDICT_OK);
+	ck_assert(isinf(history_proc(h, 7, 1)->exhaustion_eta_s));
+}
+END_TEST
+
+static Suite *history_suite(void)
+{
+	Suite *su = suite_create("history");
+	TCase *tc = tcase_create("history");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, leak_growing_close_wait_from_one_host);
+	tcase_add_test(tc, batch_output_carries_the_figures);
+	tcase_add_test(tc, churn_fast_changing_remote_ports);
+	tcase_add_test(tc, pid_reuse_starts_a_new_history);
+	tcase_add_test(tc, clear_starts_over);
+	tcase_add_test(tc, socket_age_in_state);
+	tcase_add_test(tc, socket_table_grows_and_keeps_ages);
+	tcase_add_test(tc, ports_at_the_bound_keep_the_busy_ones);
+	tcase_add_test(tc, memory_stays_bounded);
+	tcase_add_test(tc, fast_refresh_keeps_at_most_the_bound);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(history_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,41 @@
+#!/bin/sh
+# --alert-cmd: a leaking server crosses a low CLOSE_WAIT threshold; the program runs
+# exactly once for it (not once per refresh), with the details in its environment,
+# and the JSON output carries the same transition in its "alerts" array.
+. "${srcdir:-.}/tests/live/lib.sh"
+need_root
+need ss jq
+
+start_server --name leakysrv
+bg "$LEAKY" client --port "$PORT" --every 100 --count 150
+
+cat > "$TMP/hook" <<'HOOK'
+#!/bin/sh
+echo "$LEAKTOP_ALERT|$LEAKTOP_LEVEL|$LEAKTOP_PID|$LEAKTOP_COMM|$LEAKTOP_PORT|$LEAKTOP_THRESHOLD|$LEAKTOP_MESSAGE" >> "$HOOK_OUT"
+echo "hook output must not reach leaktop's stdout"
+HOOK
+chmod 700 "$TMP/hook"
+export HOOK_OUT="$TMP/hook.out"
+: > "$HOOK_OUT"
+
+# The threshold is crossed while leaktop watches: the client is still connecting.
+"$LEAKTOP" --batch --no-config -o json -n 10 -d 0.5 --close-wait-alert=5 --alert-cmd="$TMP/hook" \
+	> "$TMP/out.json"
+[ "$(ss -tanH state close-wait "sport = :$PORT" | wc -l)" -gt 5 ] || fail "the leak never crossed 5 CLOSE_WAIT"
+
+grep "^close_wait|" "$HOOK_OUT" | grep "|$SERVER_PID|" > "$TMP/proc.alerts" || true
+assert_eq "alert program runs for the server's CLOSE_WAIT" 1 "$(wc -l < "$TMP/proc.alerts")"
+IFS='|' read -r kind level pid comm aport threshold message < "$TMP/proc.alerts"
+assert_eq "LEAKTOP_LEVEL" warning "$level"
+assert_eq "LEAKTOP_COMM" leakysrv "$comm"
+assert_eq "LEAKTOP_THRESHOLD" 5 "$threshold"
+case $message in "pid $SERVER_PID (leakysrv) holds "*" CLOSE_WAIT sockets (more than 5)") ;;
+*) fail "LEAKTOP_MESSAGE: $message" ;; esac
+assert_eq "alert program runs for port $PORT" 1 "$(grep -c "^port_close_wait|warning|||$PORT|5|" "$HOOK_OUT" || true)"
+
+# Every line is JSON (the hook's own output went to stderr), and the transition is
+# in exactly one refresh's alerts.
+jq -e . "$TMP/out.json" > /dev/null || fail "batch output is not clean JSON"
+assert_eq "alerts in the JSON output" 1 \
+	"$(jq -c ".alerts[] | select(.alert == \"close_wait\" and .pid == $SERVER_PID)" "$TMP/out.json" | wc -l)"
+echo "PASS"
