@@ -26,8 +26,9 @@ chroot_apt "$B" build-dep /src || fail "cannot install the Build-Depends of debi
 phase "dpkg-buildpackage"
 chroot_run "$B" 400 "cd /src && dpkg-buildpackage -us -uc -b >/tmp/build.log 2>&1" ||
 	{ tail -30 "$B/tmp/build.log" >&2; fail "dpkg-buildpackage failed (make check included)"; }
-grep -E '^(PASS|FAIL|SKIP|ERROR):' "$B/tmp/build.log" | sed 's/^/  dh_auto_test /'
-grep -q '^FAIL' "$B/tmp/build.log" && fail "a test failed in dh_auto_test"
+grep -E '^# (TOTAL|PASS|SKIP|FAIL|ERROR):' "$B/tmp/build.log" | tr '\n' ' ' | sed 's/^/  dh_auto_test: /'; echo
+grep -Eq '^# TOTAL: [1-9]' "$B/tmp/build.log" || fail "dh_auto_test ran no test suite"
+grep -Eq '^(FAIL|ERROR):|^# (FAIL|ERROR): +[1-9]' "$B/tmp/build.log" && fail "a test failed in dh_auto_test"
 deb=$(ls "$B"/leaktop_*.deb)
 [ -f "$deb" ] || fail "no leaktop_*.deb was built"
 version=$(dpkg-deb -f "$deb" Version)
