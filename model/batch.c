@@ -4,11 +4,14 @@
 #include "model/batch.h"
 #include "model/alert.h"
 #include "model/history.h"
+#include "model/metrics.h"
 #include "model/snapshot.h"
 #include "model/text.h"
 
 #include <errno.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +19,7 @@
 static const char *const format_names[FMT_COUNT] = {
 	[FMT_TEXT] = "text",
 	[FMT_JSON] = "json",
+	[FMT_OPENMETRICS] = "openmetrics",
 };
 
 int batch_format_parse(const char *name)
@@ -145,6 +149,10 @@ static void write_json(FILE *f, const struct snapshot *s, const struct history *
 		(unsigned long long)s->tick, s->refresh_ms);
 	fprintf(f, "\"totals\": {\"sockets\": %u, \"states\": ", t->sockets);
 	json_states(f, t->states);
+	fprintf(f, ", \"udp\": %u, \"unix\": %u, \"other_sockets\": %u", t->kinds[SK_UDP],
+		t->kinds[SK_UNIX], t->kinds[SK_OTHER]);
+	if (s->closed_valid)
+		fprintf(f, ", \"closed\": %u", t->states[ST_CLOSED_FD]);
 	fprintf(f, ", \"unowned\": %u, \"processes\": %u, \"file_nr\": {\"allocated\": %llu, \"max\": %llu",
 		t->unowned, t->procs, (unsigned long long)t->file_alloc, (unsigned long long)t->file_max);
 	double file_growth = NAN, file_eta = NAN;
@@ -154,7 +162,14 @@ static void write_json(FILE *f, const struct snapshot *s, const struct history *
 	json_num(f, file_growth, 2);
 	fputs(", \"eta_s\": ", f);
 	json_num(f, file_eta, 0);
-	fprintf(f, "}, \"unreadable_processes\": %u}", t->unreadable);
+	fprintf(f, "}, \"unreadable_processes\": %u", t->unreadable);
+	fprintf(f, ", \"netns_visible\": \"%s\", \"netns\": [", s->netns_limited ? "own" : "all");
+	for (size_t i = 0; i < s->nnetns; i++)
+		fprintf(f, "%s{\"netns\": %llu, \"processes\": %u, \"sockets\": %u, \"dumped\": %s%s}",
+			i ? ", " : "", (unsigned long long)s->netns[i].inode, s->netns[i].procs,
+			s->netns[i].sockets, s->netns[i].dumped ? "true" : "false",
+			s->netns[i].own ? ", \"own\": true" : "");
+	fputs("]}", f);
 	if (s->status[0]) {
 		fputs(", \"status\": ", f);
 		text_json_string(f, s->status);
@@ -171,8 +186,15 @@ static void write_json(FILE *f, const struct snapshot *s, const struct history *
 		text_json_string(f, p->user);
 		fprintf(f, ", \"fds\": %lld, \"fd_limit\": ", (long long)p->fds);
 		json_limit(f, p->fd_limit);
-		fprintf(f, ", \"sockets\": %u, \"socket_fds\": %u, \"states\": ", p->sockets, p->sock_fds);
+		fprintf(f, ", \"sockets\": %u, \"socket_fds\": %u, \"udp\": %u, \"unix\": %u, "
+			"\"other_sockets\": %u, ", p->sockets, p->sock_fds, p->kinds[SK_UDP],
+			p->kinds[SK_UNIX], p->kinds[SK_OTHER]);
+		if (s->closed_valid)
+			fprintf(f, "\"closed\": %u, ", p->states[ST_CLOSED_FD]);
+		fputs("\"states\": ", f);
 		json_states(f, p->states);
+		fprintf(f, ", \"netns\": %llu, \"container\": ", (unsigned long long)p->netns);
+		text_json_string(f, p->container[0] ? p->container : NULL);
 		fprintf(f, ", \"recv_q\": %llu, \"rss_kb\": %llu, \"unit\": ",
 			(unsigned long long)p->recv_q, (unsigned long long)p->rss_kb);
 		text_json_string(f, p->unit[0] ? p->unit : NULL);
@@ -199,7 +221,8 @@ static void write_json(FILE *f, const struct snapshot *s, const struct history *
 		if (p->states[ST_LISTEN])
 			fprintf(f, ", \"accept_q\": %u, \"accept_max\": %u", p->accept_q, p->accept_max);
 		json_port_history(f, p, h ? history_port(h, p->netns, p->port, p->side) : NULL);
-		putc('}', f);
+		fprintf(f, ", \"proto\": \"%s\", \"netns\": %llu}", p->proto == IPPROTO_UDP ? "udp" : "tcp",
+			(unsigned long long)p->netns);
 		sep = ", ";
 	}
 
@@ -214,11 +237,17 @@ static void write_json(FILE *f, const struct snapshot *s, const struct history *
 			fprintf(f, "%d, \"fd\": %d", p->pid, snapshot_sock_fd(s, k));
 		else
 			fputs("null, \"fd\": null", f);
-		fprintf(f, ", \"local\": \"%s\", \"remote\": \"%s\", \"state\": \"%s\", \"recv_q\": %u, "
-			"\"send_q\": %u, \"inode\": %u}",
-			sock_addr_format(la, k->family, k->laddr, k->lport),
-			sock_addr_format(ra, k->family, k->raddr, k->rport), sk_state_name(k->state), k->rqueue,
-			k->wqueue, k->inode);
+		fputs(", \"local\": ", f);
+		if (k->family == AF_UNIX) {
+			text_json_string(f, snapshot_name(s, k->un.name));
+			fprintf(f, ", \"remote\": null, \"peer\": %u", k->un.peer);
+		} else {
+			fprintf(f, "\"%s\", \"remote\": \"%s\"", sock_addr_format(la, k->family, k->laddr, k->lport),
+				sock_addr_format(ra, k->family, k->raddr, k->rport));
+		}
+		fprintf(f, ", \"state\": \"%s\", \"recv_q\": %u, \"send_q\": %u, \"inode\": %u, "
+			"\"proto\": \"%s\", \"netns\": %llu}", sk_state_name(k->state), k->rqueue, k->wqueue,
+			k->inode, sock_proto_name(k), (unsigned long long)k->netns);
 		sep = ", ";
 	}
 	putc(']', f);
@@ -285,9 +314,25 @@ static void write_text(FILE *f, const struct snapshot *s, const struct history *
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
 	fprintf(f, "leaktop - %s  refresh %llu  took %.0f ms\n", when, (unsigned long long)s->tick,
 		s->refresh_ms);
+	uint32_t tcp_states[ST_COUNT];
+	memcpy(tcp_states, t->states, sizeof(tcp_states));
+	tcp_states[ST_CLOSED_FD] = 0;
 	fprintf(f, "Sockets: %u total, ", t->sockets);
-	text_states(f, t->states);
+	text_states(f, tcp_states);
 	fprintf(f, "; %u without an owner\n", t->unowned);
+	fprintf(f, "Other sockets: %u UDP, %u UNIX, %u other; ", t->kinds[SK_UDP], t->kinds[SK_UNIX],
+		t->kinds[SK_OTHER]);
+	if (s->closed_valid)
+		fprintf(f, "%u CLOSED (socket fds in no kernel table)\n", t->states[ST_CLOSED_FD]);
+	else
+		fputs("CLOSED not counted\n", f);
+	size_t dumped = 0;
+	for (size_t i = 0; i < s->nnetns; i++)
+		dumped += s->netns[i].dumped;
+	if (s->netns_limited)
+		fputs("Network namespaces: only leaktop's own is visible (not root)\n", f);
+	else
+		fprintf(f, "Network namespaces: %zu dumped of %zu\n", dumped, s->nnetns);
 	fprintf(f, "Files: %llu allocated of %llu max; %u processes", (unsigned long long)t->file_alloc,
 		(unsigned long long)t->file_max, t->procs);
 	if (t->unreadable)
@@ -305,8 +350,9 @@ static void write_text(FILE *f, const struct snapshot *s, const struct history *
 		fprintf(f, "Status: %s\n", s->status);
 
 	/* The history columns come last, and only once there is a history. */
-	fprintf(f, "\n%7s %-10s %-16s %7s %7s %5s %7s %7s %7s %9s %9s", "PID", "USER", "COMMAND", "FDS", "LIMIT",
-		"FD%", "SOCKETS", "CLOSE_W", "ESTAB", "RECV-Q", "RSS_KB");
+	fprintf(f, "\n%7s %-10s %-16s %7s %7s %5s %7s %7s %7s %9s %9s %6s %6s %6s %10s %-16s", "PID", "USER",
+		"COMMAND", "FDS", "LIMIT", "FD%", "SOCKETS", "CLOSE_W", "ESTAB", "RECV-Q", "RSS_KB", "CLOSED",
+		"UDP", "UNIX", "NETNS", "CONTAINER/UNIT");
 	fputs(h ? "   FD/MIN    ETA VERDICT\n" : "\n", f);
 	for (size_t i = 0; i < nprocs; i++) {
 		const struct proc_rec *p = &s->procs[procs[i]];
@@ -314,10 +360,15 @@ static void write_text(FILE *f, const struct snapshot *s, const struct history *
 		char pct[8] = "-", rate[16], eta[16];
 		if (p->fds >= 0 && p->fd_limit && p->fd_limit != UINT64_MAX)
 			snprintf(pct, sizeof(pct), "%.0f", 100.0 * (double)p->fds / (double)p->fd_limit);
-		fprintf(f, "%7d %-10.10s %-16.16s %7lld %7s %5s %7u %7u %7u %9llu %9llu", p->pid, p->user, p->comm,
-			(long long)p->fds, fmt_limit(lim, sizeof(lim), p->fd_limit), pct, p->sockets,
-			p->states[ST_CLOSE_WAIT], p->states[ST_ESTABLISHED], (unsigned long long)p->recv_q,
-			(unsigned long long)p->rss_kb);
+		char closed[16] = "-";
+		if (s->closed_valid)
+			snprintf(closed, sizeof(closed), "%u", p->states[ST_CLOSED_FD]);
+		fprintf(f, "%7d %-10.10s %-16.16s %7lld %7s %5s %7u %7u %7u %9llu %9llu %6s %6u %6u %10llu %-16.16s",
+			p->pid, p->user, p->comm, (long long)p->fds, fmt_limit(lim, sizeof(lim), p->fd_limit), pct,
+			p->sockets, p->states[ST_CLOSE_WAIT], p->states[ST_ESTABLISHED],
+			(unsigned long long)p->recv_q, (unsigned long long)p->rss_kb, closed, p->kinds[SK_UDP],
+			p->kinds[SK_UNIX], (unsigned long long)p->netns,
+			p->container[0] ? p->container : p->unit[0] ? p->unit : "-");
 		if (h)
 			fprintf(f, " %8s %6s %s", fmt_rate(rate, sizeof(rate), st ? st->fd_growth_per_min : NAN),
 				fmt_eta(eta, sizeof(eta), st), st ? leak_verdict_name(st->verdict) : "-");
@@ -339,10 +390,11 @@ static void write_text(FILE *f, const struct snapshot *s, const struct history *
 			continue;
 		shown++;
 		const struct history_stats *st = h ? history_port(h, p->netns, p->port, p->side) : NULL;
-		char rate[16], age[16] = "-";
+		char rate[16], age[16] = "-", port[16];
 		if (st && st->close_wait_oldest_s > 0)
 			leak_format_duration(age, sizeof(age), st->close_wait_oldest_s);
-		fprintf(f, "%7u %-6s %7u %9llu", p->port, p->side == SIDE_LOCAL ? "local" : "remote", p->count,
+		snprintf(port, sizeof(port), p->proto == IPPROTO_UDP ? "%u/udp" : "%u", p->port);
+		fprintf(f, "%7s %-6s %7u %9llu", port, p->side == SIDE_LOCAL ? "local" : "remote", p->count,
 			(unsigned long long)p->recv_q);
 		if (h)
 			fprintf(f, " %7s %7s %-7s", fmt_rate(rate, sizeof(rate), st ? st->growth_per_min[ST_CLOSE_WAIT] : NAN),
@@ -354,7 +406,12 @@ static void write_text(FILE *f, const struct snapshot *s, const struct history *
 		fputs("; pids", f);
 		for (uint32_t j = 0; j < p->npids; j++)
 			fprintf(f, " %d", p->pids[j]);
-		fputs(p->pids_truncated ? " ...\n" : (p->npids ? "\n" : " none\n"), f);
+		fputs(p->pids_truncated ? " ..." : (p->npids ? "" : " none"), f);
+		/* Ports are per netns: 8080 in two pods is two rows. */
+		const struct netns_rec *ns = snapshot_find_netns(s, p->netns);
+		if (p->netns && !(ns && ns->own))
+			fprintf(f, "; netns %llu", (unsigned long long)p->netns);
+		fputc('\n', f);
 	}
 	shown = 0;
 	for (size_t i = 0; h && i < s->nports && (!o->top || shown < o->top); i++) {
@@ -368,8 +425,8 @@ static void write_text(FILE *f, const struct snapshot *s, const struct history *
 	}
 
 	if (nbacklog) {
-		fprintf(f, "\n%9s %7s %5s %-12s %-24s %-24s %7s\n", "RECV-Q", "PID", "FD", "STATE", "LOCAL", "REMOTE",
-			"SEND-Q");
+		fprintf(f, "\n%9s %7s %5s %-5s %-12s %-24s %-24s %7s\n", "RECV-Q", "PID", "FD", "PROTO", "STATE",
+			"LOCAL", "REMOTE", "SEND-Q");
 		for (size_t i = 0; i < nbacklog; i++) {
 			const struct sock_rec *k = &s->socks[backlog[i]];
 			const struct proc_rec *p = snapshot_sock_proc(s, k);
@@ -378,9 +435,16 @@ static void write_text(FILE *f, const struct snapshot *s, const struct history *
 				snprintf(pid, sizeof(pid), "%d", p->pid);
 				snprintf(fd, sizeof(fd), "%d", snapshot_sock_fd(s, k));
 			}
-			fprintf(f, "%9u %7s %5s %-12s %-24s %-24s %7u\n", k->rqueue, pid, fd, sk_state_name(k->state),
-				sock_addr_format(la, k->family, k->laddr, k->lport),
-				sock_addr_format(ra, k->family, k->raddr, k->rport), k->wqueue);
+			if (k->family == AF_UNIX) {
+				/* Names are escaped when stored; long paths are cut, not wrapped. */
+				snprintf(la, sizeof(la), "%s", snapshot_name(s, k->un.name));
+				snprintf(ra, sizeof(ra), "peer %u", k->un.peer);
+			} else {
+				sock_addr_format(la, k->family, k->laddr, k->lport);
+				sock_addr_format(ra, k->family, k->raddr, k->rport);
+			}
+			fprintf(f, "%9u %7s %5s %-5s %-12s %-24s %-24s %7u\n", k->rqueue, pid, fd, sock_proto_name(k),
+				sk_state_name(k->state), la, ra, k->wqueue);
 		}
 	}
 	fputc('\n', f);
@@ -400,7 +464,9 @@ int batch_write(FILE *f, const struct snapshot *s, const struct history *h, cons
 	if (o->top && nprocs > o->top)
 		nprocs = o->top;
 	size_t nbacklog = view_backlog(s, &o->filter, backlog, o->backlog_max);
-	if (o->format == FMT_JSON)
+	if (o->format == FMT_OPENMETRICS)
+		metrics_write(f, s, h, o);
+	else if (o->format == FMT_JSON)
 		write_json(f, s, h, o, procs, nprocs, backlog, nbacklog);
 	else
 		write_text(f, s, h, o, procs, nprocs, backlog, nbacklog);

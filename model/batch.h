@@ -12,7 +12,7 @@ struct snapshot;
 struct history;
 struct alerts;
 
-enum batch_format { FMT_TEXT, FMT_JSON, FMT_COUNT };
+enum batch_format { FMT_TEXT, FMT_JSON, FMT_OPENMETRICS, FMT_COUNT };
 
 struct batch_opts {
 	enum batch_format format;
@@ -24,7 +24,7 @@ struct batch_opts {
 	const struct alerts *alerts; /* its transitions of this refresh go out too; may be NULL */
 };
 
-/* "text" / "json" -> format, or -1. */
+/* "text" / "json" / "openmetrics" -> format, or -1. */
 int batch_format_parse(const char *name);
 /* format -> its name on the command line. */
 const char *batch_format_name(enum batch_format f);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "model/snapshot.h"
+#include "model/text.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,6 +29,7 @@ static const struct {
 	[ST_LISTEN] = {"LISTEN", "L"},
 	[ST_CLOSING] = {"CLOSING", "CG"},
 	[ST_NEW_SYN_RECV] = {"NEW_SYN_RECV", "NS"},
+	[ST_CLOSED_FD] = {"CLOSED", "X"},
 };
 _Static_assert(sizeof(state_names) / sizeof(state_names[0]) == ST_COUNT, "a name per state");
 
@@ -57,6 +59,33 @@ int sk_state_parse(const char *name)
 	return -1;
 }
 
+_Static_assert(sizeof(struct sock_rec) <= 88, "150k sock_recs must stay small");
+
+enum sock_kind sock_kind_of(const struct sock_rec *k)
+{
+	if (k->family == AF_UNIX)
+		return SK_UNIX;
+	if (k->family == AF_INET || k->family == AF_INET6)
+		/* 0 counts as TCP: what records made before UDP was dumped hold. */
+		return k->proto == IPPROTO_UDP ? SK_UDP : k->proto == IPPROTO_TCP || !k->proto ? SK_TCP : SK_OTHER;
+	return SK_OTHER;
+}
+
+const char *sock_proto_name(const struct sock_rec *k)
+{
+	switch (k->family) {
+	case AF_UNIX:
+		return "unix";
+	case AF_NETLINK:
+		return "netlink";
+	case AF_PACKET:
+		return "packet";
+	}
+	if (k->proto == IPPROTO_ICMP || k->proto == IPPROTO_ICMPV6)
+		return "icmp";
+	return k->proto == IPPROTO_UDP ? "udp" : k->proto == IPPROTO_TCP || !k->proto ? "tcp" : "raw";
+}
+
 /* Open-addressing tables from a 64-bit key to an index, rebuilt each refresh into
  * storage kept from the last one. */
 struct idx_table {
@@ -66,7 +95,7 @@ struct idx_table {
 };
 
 struct snapshot_scratch {
-	struct idx_table by_cookie, by_inode, listen, ports;
+	struct idx_table by_cookie, by_inode, listen, ports, closed;
 };
 
 static uint64_t mix64(uint64_t x)
@@ -135,18 +164,23 @@ void snapshot_free(struct snapshot *s)
 		table_free(&s->scratch->by_inode);
 		table_free(&s->scratch->listen);
 		table_free(&s->scratch->ports);
+		table_free(&s->scratch->closed);
 		free(s->scratch);
 	}
 	free(s->socks);
 	free(s->procs);
 	free(s->owners);
 	free(s->ports);
+	free(s->netns);
+	free(s->names);
 	free(s);
 }
 
 void snapshot_clear(struct snapshot *s)
 {
-	s->nsocks = s->nprocs = s->nowners = s->nports = 0;
+	s->nsocks = s->nprocs = s->nowners = s->nports = s->nnetns = 0;
+	s->names_len = 0;
+	s->closed_valid = s->netns_limited = false;
 	s->time = s->refresh_ms = 0;
 	s->tick = 0;
 	memset(&s->totals, 0, sizeof(s->totals));
@@ -190,6 +224,83 @@ struct sock_owner *snapshot_add_owner(struct snapshot *s)
 	return o;
 }
 
+static size_t netns_lower(const struct snapshot *s, uint64_t inode)
+{
+	size_t lo = 0, hi = s->nnetns;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->netns[mid].inode < inode)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct netns_rec *snapshot_find_netns(const struct snapshot *s, uint64_t inode)
+{
+	size_t i = netns_lower(s, inode);
+	return i < s->nnetns && s->netns[i].inode == inode ? &s->netns[i] : NULL;
+}
+
+/* Kept sorted on insert: a refresh has a few, a container host a few hundred. */
+struct netns_rec *snapshot_add_netns(struct snapshot *s, uint64_t inode, bool dumped)
+{
+	size_t i = netns_lower(s, inode);
+
+	if (i < s->nnetns && s->netns[i].inode == inode) {
+		s->netns[i].dumped |= dumped;
+		return &s->netns[i];
+	}
+	if (!grow((void **)&s->netns, &s->nnetns, &s->netns_cap, sizeof(*s->netns)))
+		return NULL;
+	memmove(&s->netns[i + 1], &s->netns[i], (s->nnetns - 1 - i) * sizeof(*s->netns));
+	memset(&s->netns[i], 0, sizeof(*s->netns));
+	s->netns[i].inode = inode;
+	s->netns[i].dumped = dumped;
+	return &s->netns[i];
+}
+
+uint32_t snapshot_add_name(struct snapshot *s, const char *name, size_t len)
+{
+	/* Escaping can grow a byte to four ("\x00"), plus '@' and the NUL. */
+	size_t need = len * 4 + 2, start = s->names_len ? s->names_len : 1;
+
+	if (!len)
+		return 0;
+	if (start + need > s->names_cap || !s->names) {
+		size_t ncap = s->names_cap ? s->names_cap : 4096;
+		while (ncap < start + need)
+			ncap *= 2;
+		char *p = realloc(s->names, ncap);
+		if (!p)
+			return 0;
+		s->names = p, s->names_cap = ncap;
+	}
+	if (start + need > UINT32_MAX)
+		return 0;
+	s->names[0] = '\0';
+	char *dst = s->names + start;
+	size_t o = 0;
+	if (name[0] == '\0') { /* abstract: ss writes these with '@' */
+		dst[o++] = '@';
+		name++, len--;
+	}
+	/* text_escape stops at a NUL; an abstract name may hold more of them. */
+	while (len) {
+		size_t n = strnlen(name, len);
+		o += text_escape(dst + o, need - o, name, n);
+		if (n == len)
+			break;
+		memcpy(dst + o, "\\x00", 4);
+		o += 4;
+		dst[o] = '\0';
+		name += n + 1, len -= n + 1;
+	}
+	s->names_len = start + o + 1;
+	return (uint32_t)start;
+}
+
 static int cmp_proc(const void *a, const void *b)
 {
 	const struct proc_rec *x = a, *y = b;
@@ -211,9 +322,11 @@ int port_agg_cmp(const void *a, const void *b)
 		return x->count < y->count ? 1 : -1;
 	if (x->port != y->port)
 		return x->port < y->port ? -1 : 1;
-	if (x->side != y->side)
-		return (x->side > y->side) - (x->side < y->side);
-	return (x->netns > y->netns) - (x->netns < y->netns);
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->netns != y->netns)
+		return x->netns < y->netns ? -1 : 1;
+	return (x->side > y->side) - (x->side < y->side);
 }
 
 /* Drop sockets seen twice in one dump (a dump is not atomic): same cookie. */
@@ -237,9 +350,9 @@ static int dedup_socks(struct snapshot *s, struct idx_table *t)
 	return 0;
 }
 
-static uint64_t port_key(uint64_t netns, uint16_t port, unsigned side)
+static uint64_t port_key(uint64_t netns, uint16_t port, unsigned side, unsigned proto)
 {
-	return mix64(netns) ^ ((uint64_t)port << 1 | side);
+	return mix64(netns) ^ ((uint64_t)proto << 17 | (uint64_t)port << 1 | side);
 }
 
 /* Ephemeral ports the kernel hands to clients (net.ipv4.ip_local_port_range default). */
@@ -249,13 +362,16 @@ static bool ephemeral(uint16_t port)
 }
 
 /* Which port a socket is counted under: the local port of a listening or accepted
- * socket, the remote port of an outbound connection. */
+ * socket (or an unconnected UDP one), the remote port of an outbound connection. */
 static enum port_side sock_side(const struct sock_rec *k, const struct idx_table *listen)
 {
-	if (k->state == ST_LISTEN || table_get(listen, port_key(k->netns, k->lport, 0)) != -1)
+	if (k->state == ST_LISTEN || !k->rport ||
+	    table_get(listen, port_key(k->netns, k->lport, 0, k->proto)) != -1)
 		return SIDE_LOCAL;
-	if (table_get(listen, port_key(k->netns, k->rport, 0)) != -1)
-		return SIDE_REMOTE; /* a client of a port that listens here, on loopback */
+	/* A connection to a port that listens here: the client's end (a loopback leak's
+	 * orphaned FIN_WAIT2 peers), whatever the port numbers. */
+	if (table_get(listen, port_key(k->netns, k->rport, 0, k->proto)) != -1)
+		return SIDE_REMOTE;
 	if (ephemeral(k->lport) != ephemeral(k->rport))
 		return ephemeral(k->lport) ? SIDE_REMOTE : SIDE_LOCAL;
 	return k->lport <= k->rport ? SIDE_LOCAL : SIDE_REMOTE;
@@ -272,6 +388,13 @@ static void port_add_pid(struct port_agg *p, int32_t pid)
 		p->pids_truncated = true;
 }
 
+/* Ports are TCP and UDP ones: UNIX, NETLINK, PACKET and RAW sockets have none. */
+static bool has_port(const struct sock_rec *k)
+{
+	enum sock_kind kind = sock_kind_of(k);
+	return kind == SK_TCP || kind == SK_UDP;
+}
+
 static int build_ports(struct snapshot *s, struct snapshot_scratch *x)
 {
 	int rc = table_reset(&x->listen, s->nsocks);
@@ -280,9 +403,9 @@ static int build_ports(struct snapshot *s, struct snapshot_scratch *x)
 		return rc;
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[i];
-		if (k->state != ST_LISTEN)
+		if (k->state != ST_LISTEN || !has_port(k))
 			continue;
-		uint64_t key = port_key(k->netns, k->lport, 0);
+		uint64_t key = port_key(k->netns, k->lport, 0, k->proto);
 		size_t slot = table_slot(&x->listen, key);
 		x->listen.keys[slot] = key;
 		x->listen.vals[slot] = 1;
@@ -290,9 +413,11 @@ static int build_ports(struct snapshot *s, struct snapshot_scratch *x)
 	s->nports = 0;
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[i];
+		if (!has_port(k))
+			continue;
 		enum port_side side = sock_side(k, &x->listen);
 		uint16_t port = side == SIDE_LOCAL ? k->lport : k->rport;
-		uint64_t key = port_key(k->netns, port, side);
+		uint64_t key = port_key(k->netns, port, side, k->proto);
 		size_t slot = table_slot(&x->ports, key);
 		struct port_agg *p;
 
@@ -303,12 +428,13 @@ static int build_ports(struct snapshot *s, struct snapshot_scratch *x)
 			p->netns = k->netns;
 			p->port = port;
 			p->side = side;
+			p->proto = k->proto;
 			x->ports.keys[slot] = key;
 			x->ports.vals[slot] = (int32_t)(s->nports - 1);
 		}
 		p = &s->ports[x->ports.vals[slot]];
 		p->count++;
-		p->states[k->state < ST_COUNT ? k->state : ST_UNKNOWN]++;
+		p->states[k->state < ST_CLOSED_FD ? k->state : ST_UNKNOWN]++;
 		if (k->state == ST_LISTEN) {
 			p->accept_q += k->rqueue;
 			p->accept_max += k->wqueue;
@@ -324,7 +450,18 @@ static int build_ports(struct snapshot *s, struct snapshot_scratch *x)
 	return 0;
 }
 
+/* A kernel state as a histogram slot: ST_CLOSED_FD is never a kernel's. */
+static unsigned state_slot(unsigned state)
+{
+	return state < ST_CLOSED_FD ? state : ST_UNKNOWN;
+}
+
 int snapshot_build(struct snapshot *s)
+{
+	return snapshot_build_checked(s, NULL, NULL);
+}
+
+int snapshot_build_checked(struct snapshot *s, snapshot_fd_check check, void *ctx)
 {
 	struct snapshot_scratch *x = s->scratch;
 	int rc;
@@ -334,7 +471,8 @@ int snapshot_build(struct snapshot *s)
 	if ((rc = dedup_socks(s, &x->by_cookie)))
 		return rc;
 
-	/* The join: inode -> socket, then each owner fd -> its socket. */
+	/* The join: inode -> socket, then each owner fd -> its socket. Inodes are
+	 * global (sockfs), so this holds across network namespaces. */
 	if ((rc = table_reset(&x->by_inode, s->nsocks)))
 		return rc;
 	for (size_t i = 0; i < s->nsocks; i++) {
@@ -351,13 +489,27 @@ int snapshot_build(struct snapshot *s)
 			return -EINVAL;
 	if (s->nowners)
 		qsort(s->owners, s->nowners, sizeof(*s->owners), cmp_owner);
+	for (size_t i = 0; i < s->nnetns; i++)
+		s->netns[i].procs = s->netns[i].sockets = 0;
 	for (size_t i = 0; i < s->nprocs; i++) {
 		struct proc_rec *p = &s->procs[i];
 		p->sock_fds = p->sockets = 0;
 		p->recv_q = 0;
 		p->owner_count = 0;
 		memset(p->states, 0, sizeof(p->states));
+		memset(p->kinds, 0, sizeof(p->kinds));
+		if (p->netns) {
+			struct netns_rec *n = snapshot_add_netns(s, p->netns, false);
+			if (!n)
+				return -ENOMEM;
+			n->procs++;
+		}
 	}
+	/* Distinct CLOSED inodes for the totals (a forked fd is one socket). */
+	if ((rc = table_reset(&x->closed, s->closed_valid ? s->nowners : 0)))
+		return rc;
+	struct totals *t = &s->totals;
+	memset(t->states, 0, sizeof(t->states));
 	for (size_t i = 0; i < s->nowners; i++) {
 		struct sock_owner *o = &s->owners[i];
 		struct proc_rec *p = &s->procs[o->proc];
@@ -366,25 +518,49 @@ int snapshot_build(struct snapshot *s)
 			p->owner_first = (uint32_t)i;
 		p->sock_fds++;
 		o->sock = table_get(&x->by_inode, o->inode);
-		if (o->sock < 0)
+		if (o->sock < 0) {
+			const struct netns_rec *n;
+			if (!s->closed_valid || !(n = snapshot_find_netns(s, p->netns)) || !n->dumped ||
+			    (check && !check(ctx, p->pid, o->fd, o->inode)))
+				continue;
+			p->states[ST_CLOSED_FD]++;
+			size_t slot = table_slot(&x->closed, o->inode);
+			if (x->closed.vals[slot] == -1) {
+				x->closed.keys[slot] = o->inode;
+				x->closed.vals[slot] = 1;
+				t->states[ST_CLOSED_FD]++;
+			}
 			continue;
+		}
 		struct sock_rec *k = &s->socks[o->sock];
+		enum sock_kind kind = sock_kind_of(k);
 		if (k->owner < 0)
 			k->owner = (int32_t)i;
-		p->sockets++;
-		p->states[k->state < ST_COUNT ? k->state : ST_UNKNOWN]++;
-		if (k->state != ST_LISTEN)
+		p->kinds[kind]++;
+		if (kind == SK_TCP) {
+			p->sockets++;
+			p->states[state_slot(k->state)]++;
+		}
+		if ((kind == SK_TCP || kind == SK_UDP) && k->state != ST_LISTEN)
 			p->recv_q += k->rqueue;
 	}
 
-	struct totals *t = &s->totals;
-	t->sockets = (uint32_t)s->nsocks;
+	t->sockets = 0;
 	t->procs = (uint32_t)s->nprocs;
 	t->unowned = 0;
-	memset(t->states, 0, sizeof(t->states));
+	memset(t->kinds, 0, sizeof(t->kinds));
 	for (size_t i = 0; i < s->nsocks; i++) {
-		t->states[s->socks[i].state < ST_COUNT ? s->socks[i].state : ST_UNKNOWN]++;
-		t->unowned += s->socks[i].owner < 0;
+		const struct sock_rec *k = &s->socks[i];
+		enum sock_kind kind = sock_kind_of(k);
+		t->kinds[kind]++;
+		if (kind == SK_TCP) {
+			t->sockets++;
+			t->states[state_slot(k->state)]++;
+			t->unowned += k->owner < 0;
+		}
+		struct netns_rec *n = (struct netns_rec *)snapshot_find_netns(s, k->netns);
+		if (n)
+			n->sockets++;
 	}
 	return build_ports(s, x);
 }
@@ -448,8 +624,14 @@ int snapshot_copy(struct snapshot *dst, const struct snapshot *src)
 	if (copy_array((void **)&dst->socks, &dst->socks_cap, src->socks, src->nsocks, sizeof(*src->socks)) ||
 	    copy_array((void **)&dst->procs, &dst->procs_cap, src->procs, src->nprocs, sizeof(*src->procs)) ||
 	    copy_array((void **)&dst->owners, &dst->owners_cap, src->owners, src->nowners, sizeof(*src->owners)) ||
-	    copy_array((void **)&dst->ports, &dst->ports_cap, src->ports, src->nports, sizeof(*src->ports)))
+	    copy_array((void **)&dst->ports, &dst->ports_cap, src->ports, src->nports, sizeof(*src->ports)) ||
+	    copy_array((void **)&dst->netns, &dst->netns_cap, src->netns, src->nnetns, sizeof(*src->netns)) ||
+	    copy_array((void **)&dst->names, &dst->names_cap, src->names, src->names_len, 1))
 		return -ENOMEM;
+	dst->nnetns = src->nnetns;
+	dst->names_len = src->names_len;
+	dst->closed_valid = src->closed_valid;
+	dst->netns_limited = src->netns_limited;
 	dst->nsocks = src->nsocks;
 	dst->nprocs = src->nprocs;
 	dst->nowners = src->nowners;

@@ -22,6 +22,10 @@ enum sk_state {
 	ST_LISTEN,
 	ST_CLOSING,
 	ST_NEW_SYN_RECV,
+	/* Not the kernel's: a socket fd whose inode is in no diag table (TCP, UDP, UNIX,
+	 * RAW, NETLINK, PACKET). Reset or never connected, and still held: a leak. Kernel
+	 * state 7 is "CLOSE"; this one is named "CLOSED". */
+	ST_CLOSED_FD,
 	ST_COUNT
 };
 
@@ -32,7 +36,7 @@ const char *sk_state_abbrev(unsigned state);
 /* Case-insensitive, '-' and '_' alike, "estab" accepted: returns the state or -1. */
 int sk_state_parse(const char *name);
 
-/* One socket from a diag dump. Compact: 150k of these must stay small. */
+/* One socket from a diag dump. Compact: 150k of these must stay small (88 bytes). */
 struct sock_rec {
 	uint64_t cookie;     /* kernel socket cookie, unique while the socket lives */
 	uint64_t netns;      /* network namespace inode, 0 when unknown (leaktop's own) */
@@ -43,14 +47,30 @@ struct sock_rec {
 	uint32_t expires_ms; /* timer */
 	int32_t owner;       /* index into snapshot.owners of the first holder, -1 if none */
 	uint16_t lport, rport;
-	uint8_t family;      /* AF_INET or AF_INET6 */
-	uint8_t proto;       /* IPPROTO_TCP */
-	uint8_t state;       /* enum sk_state */
+	uint8_t family;      /* AF_INET, AF_INET6, AF_UNIX, AF_NETLINK or AF_PACKET */
+	uint8_t proto;       /* IPPROTO_TCP, _UDP or _RAW; the netlink protocol; 0 */
+	uint8_t state;       /* enum sk_state (TCP's numbers; UDP and UNIX use 1, 7, 10) */
 	uint8_t timer;       /* idiag_timer: 0 none, 1 retransmit, 2 keepalive, 3 time-wait, 4 probe */
 	uint8_t retrans;
-	uint8_t laddr[16];   /* network byte order; IPv4 uses the first 4 bytes */
-	uint8_t raddr[16];
+	uint8_t type;        /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET (UNIX, NETLINK, PACKET) */
+	union {
+		struct {
+			uint8_t laddr[16]; /* network byte order; IPv4 uses the first 4 bytes */
+			uint8_t raddr[16];
+		};
+		struct {
+			uint32_t name;     /* offset in snapshot.names: the escaped path, "@name"
+					    * when abstract, 0 ("") when unbound */
+			uint32_t peer;     /* the peer's inode, 0 when not connected */
+		} un;                      /* AF_UNIX */
+	};
 };
+
+/* What a socket counts as, per process and in the totals. */
+enum sock_kind { SK_TCP, SK_UDP, SK_UNIX, SK_OTHER, SK_KIND_COUNT };
+enum sock_kind sock_kind_of(const struct sock_rec *k);
+/* "tcp", "udp", "unix", "raw", "netlink", "packet". */
+const char *sock_proto_name(const struct sock_rec *k);
 
 enum proc_flags {
 	PROC_UNREADABLE = 1 << 0, /* /proc/PID/fd not readable (EACCES): counts unknown */
@@ -61,6 +81,7 @@ enum proc_flags {
 #define PROC_USER_MAX 32
 #define PROC_UNIT_MAX 96
 #define PROC_CMDLINE_MAX 256
+#define PROC_CONTAINER_MAX 48
 
 struct proc_rec {
 	int32_t pid;
@@ -78,11 +99,13 @@ struct proc_rec {
 	char user[PROC_USER_MAX];
 	char unit[PROC_UNIT_MAX];       /* systemd unit, "" when none */
 	char cmdline[PROC_CMDLINE_MAX]; /* NULs as spaces, control characters escaped */
+	char container[PROC_CONTAINER_MAX]; /* "docker:0123456789ab", "" when none */
 	/* Filled by snapshot_build. */
 	uint32_t sock_fds;       /* fds that are sockets (socket:[N]) */
-	uint32_t sockets;        /* of those, sockets found in the dump */
-	uint32_t states[ST_COUNT];
-	uint64_t recv_q;
+	uint32_t sockets;        /* of those, TCP sockets found in the dump */
+	uint32_t kinds[SK_KIND_COUNT]; /* socket fds by kind found in the dumps */
+	uint32_t states[ST_COUNT]; /* TCP states, and ST_CLOSED_FD: fds in no dump */
+	uint64_t recv_q;         /* TCP and UDP, LISTEN sockets left out */
 	uint32_t owner_first;    /* this process's range in snapshot.owners */
 	uint32_t owner_count;
 };
@@ -95,6 +118,16 @@ struct sock_owner {
 	int32_t sock;            /* index into snapshot.socks, -1 if not in the dump */
 };
 
+/* A network namespace: dumped when leaktop could enter it (root), else only seen as
+ * some process's netns. Sorted by inode. */
+struct netns_rec {
+	uint64_t inode;
+	uint32_t procs;          /* processes in it (filled by snapshot_build) */
+	uint32_t sockets;        /* sockets dumped from it (filled by snapshot_build) */
+	bool dumped;             /* its sockets are in socks: CLOSED can be told there */
+	bool own;                /* leaktop's own */
+};
+
 enum port_side { SIDE_LOCAL, SIDE_REMOTE };
 #define PORT_MAX_PIDS 8
 
@@ -103,6 +136,7 @@ struct port_agg {
 	uint64_t netns;
 	uint16_t port;
 	uint8_t side;            /* enum port_side */
+	uint8_t proto;           /* IPPROTO_TCP or IPPROTO_UDP; UNIX sockets have no port */
 	uint32_t count;
 	uint32_t states[ST_COUNT];
 	uint64_t recv_q;
@@ -118,8 +152,9 @@ struct port_agg {
 int port_agg_cmp(const void *a, const void *b);
 
 struct totals {
-	uint32_t sockets;
-	uint32_t states[ST_COUNT];
+	uint32_t sockets;        /* TCP sockets */
+	uint32_t kinds[SK_KIND_COUNT]; /* sockets per kind */
+	uint32_t states[ST_COUNT]; /* TCP states; ST_CLOSED_FD counts distinct inodes */
 	uint32_t unowned;        /* sockets no readable process holds */
 	uint32_t procs;
 	uint32_t unreadable;     /* processes whose fds could not be read */
@@ -139,6 +174,14 @@ struct snapshot {
 	size_t nowners, owners_cap;
 	struct port_agg *ports;  /* sorted by count, descending */
 	size_t nports, ports_cap;
+	struct netns_rec *netns; /* sorted by inode */
+	size_t nnetns, netns_cap;
+	char *names;             /* UNIX socket names, NUL-terminated; offset 0 is "" */
+	size_t names_len, names_cap;
+	/* Set by the source: every kind of socket was dumped in every netns marked
+	 * dumped, so a socket fd of a process there that is in no dump is CLOSED. */
+	bool closed_valid;
+	bool netns_limited;      /* not root: only leaktop's own netns was dumped */
 	struct totals totals;
 	char status[256];        /* what went wrong in this refresh, for the status line */
 	struct snapshot_scratch *scratch; /* hash tables reused from refresh to refresh */
@@ -153,10 +196,27 @@ void snapshot_clear(struct snapshot *s);
 struct sock_rec *snapshot_add_sock(struct snapshot *s);
 struct proc_rec *snapshot_add_proc(struct snapshot *s);
 struct sock_owner *snapshot_add_owner(struct snapshot *s);
+/* Mark a netns as dumped (or just seen); returns its record or NULL on ENOMEM. */
+struct netns_rec *snapshot_add_netns(struct snapshot *s, uint64_t inode, bool dumped);
+/* Store a UNIX socket name (escaped with text_escape; a leading NUL becomes '@').
+ * Returns its offset, 0 for an empty name or on ENOMEM. */
+uint32_t snapshot_add_name(struct snapshot *s, const char *name, size_t len);
+static inline const char *snapshot_name(const struct snapshot *s, uint32_t off)
+{
+	return s->names && off < s->names_len ? s->names + off : "";
+}
+const struct netns_rec *snapshot_find_netns(const struct snapshot *s, uint64_t inode);
+
+/* Asked, for a socket fd in no dump, whether the fd still holds that inode now that
+ * the dumps are done: a socket opened or closed mid-refresh is not a leak. */
+typedef bool (*snapshot_fd_check)(void *ctx, int32_t pid, int32_t fd, uint32_t inode);
 
 /* Given socks, procs and owners (inode, proc, fd), resolve the joins, drop duplicate
- * sockets (same cookie), and fill every aggregate. Returns 0 or -errno. */
+ * sockets (same cookie), and fill every aggregate. An owner in no dump, of a process
+ * whose netns was dumped, is CLOSED when closed_valid and check (if not NULL)
+ * confirms it. Returns 0 or -errno. */
 int snapshot_build(struct snapshot *s);
+int snapshot_build_checked(struct snapshot *s, snapshot_fd_check check, void *ctx);
 
 /* Lookups, by binary search. NULL or -1 when absent. */
 const struct proc_rec *snapshot_find_proc(const struct snapshot *s, int32_t pid);

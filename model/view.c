@@ -57,6 +57,27 @@ int view_filter_ports(struct view_filter *f, const char *list, char **cause)
 	return rc;
 }
 
+int view_filter_netns(struct view_filter *f, const char *list, char **cause)
+{
+	long v[VIEW_MAX_KEYS];
+	size_t n = 0;
+	int rc = parse_list(list, 1, 0x7fffffffffffffffL, v, &n, "netns", cause);
+
+	for (size_t i = 0; !rc && i < n && f->nnetns < VIEW_MAX_KEYS; i++)
+		f->netns[f->nnetns++] = (uint64_t)v[i];
+	return rc;
+}
+
+static bool has_netns(const struct view_filter *f, uint64_t netns)
+{
+	if (!f->nnetns)
+		return true;
+	for (size_t i = 0; i < f->nnetns; i++)
+		if (f->netns[i] == netns)
+			return true;
+	return false;
+}
+
 static bool has_pid(const struct view_filter *f, int32_t pid)
 {
 	for (size_t i = 0; i < f->npids; i++)
@@ -77,6 +98,8 @@ bool view_sock_match(const struct view_filter *f, const struct snapshot *s, cons
 {
 	if (f->nports && !has_port(f, k->lport) && !has_port(f, k->rport))
 		return false;
+	if (!has_netns(f, k->netns))
+		return false;
 	if (f->npids) {
 		/* A socket shared by several processes (after fork) goes by its first holder,
 		 * the lowest pid, as everywhere else in leaktop. */
@@ -90,6 +113,8 @@ bool view_sock_match(const struct view_filter *f, const struct snapshot *s, cons
 bool view_proc_match(const struct view_filter *f, const struct snapshot *s, const struct proc_rec *p)
 {
 	if (f->npids && !has_pid(f, p->pid))
+		return false;
+	if (!has_netns(f, p->netns))
 		return false;
 	if (f->nports) {
 		for (uint32_t i = 0; i < p->owner_count; i++) {
@@ -106,6 +131,8 @@ bool view_proc_match(const struct view_filter *f, const struct snapshot *s, cons
 bool view_port_match(const struct view_filter *f, const struct port_agg *p)
 {
 	if (f->nports && !has_port(f, p->port))
+		return false;
+	if (!has_netns(f, p->netns))
 		return false;
 	if (f->npids) {
 		for (uint32_t i = 0; i < p->npids; i++)

@@ -14,16 +14,18 @@ struct port_agg;
 
 #define VIEW_MAX_KEYS 64
 
-/* --pid and --port from the command line. Empty lists let everything through. */
+/* --pid, --port and --netns from the command line. Empty lists let everything through. */
 struct view_filter {
-	size_t npids, nports;
+	size_t npids, nports, nnetns;
 	int32_t pids[VIEW_MAX_KEYS];
 	uint16_t ports[VIEW_MAX_KEYS];
+	uint64_t netns[VIEW_MAX_KEYS]; /* network namespace inodes */
 };
 
 /* Parse "1,2,3" into the filter; returns 0 or -EINVAL (*cause says why). */
 int view_filter_pids(struct view_filter *f, const char *list, char **cause);
 int view_filter_ports(struct view_filter *f, const char *list, char **cause);
+int view_filter_netns(struct view_filter *f, const char *list, char **cause);
 
 bool view_sock_match(const struct view_filter *f, const struct snapshot *s, const struct sock_rec *k);
 bool view_proc_match(const struct view_filter *f, const struct snapshot *s, const struct proc_rec *p);

@@ -1,10 +1,11 @@
-/* The live source: one sock_diag dump and one /proc scan per refresh, joined into a
- * snapshot. A part that fails shows in the status line; the rest still arrives. */
+/* The live source: one /proc scan and the sock_diag dumps of every network namespace
+ * per refresh, joined into a snapshot. A part that fails shows in the status line;
+ * the rest still arrives. */
 #include "config.h"
 
 #include "sources/source.h"
 #include "sources/procscan.h"
-#include "sources/sockdiag.h"
+#include "sources/nsdump.h"
 #include "model/snapshot.h"
 
 #include <errno.h>
@@ -15,9 +16,8 @@
 
 struct live_source {
 	struct source base;
-	struct sockdiag *diag;
+	struct nsdump *dump;
 	struct procscan *scan;
-	char *diag_cause; /* why the netlink socket could not be opened */
 	uint64_t tick;
 };
 
@@ -53,19 +53,12 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 		ret = rc;
 	}
 	free(why), why = NULL;
-	if (!l->diag && sockdiag_open(&l->diag, &why) == 0)
-		free(l->diag_cause), l->diag_cause = NULL;
-	else if (!l->diag && why)
-		free(l->diag_cause), l->diag_cause = why, why = NULL;
-	if (!l->diag) {
-		status_add(s, "sockets", l->diag_cause);
-		ret = -ENOTCONN;
-	} else if ((rc = sockdiag_dump_tcp(l->diag, s, 0, &why))) {
-		status_add(s, "sockets", why);
+	/* The dumps come after the scan: a socket fd the scan saw that is in no dump
+	 * and still open afterwards (procscan_fd_check) was there all along: CLOSED. */
+	if ((rc = nsdump_dump(l->dump, s, &why))) /* adds to the status line itself */
 		ret = rc;
-	}
 	free(why);
-	if ((rc = snapshot_build(s))) {
+	if ((rc = snapshot_build_checked(s, procscan_fd_check, l->scan))) {
 		status_add(s, "join", strerror(-rc));
 		ret = rc;
 	} else {
@@ -80,9 +73,8 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 static void live_free(struct source *src)
 {
 	struct live_source *l = (struct live_source *)src;
-	sockdiag_free(l->diag);
+	nsdump_free(l->dump);
 	procscan_free(l->scan);
-	free(l->diag_cause);
 	free(l);
 }
 
@@ -105,8 +97,11 @@ int live_source_new(struct source **out, const char *proc_root, char **cause)
 		free(l);
 		return rc;
 	}
-	/* A netlink failure is not fatal: it shows in the status line of each refresh. */
-	sockdiag_open(&l->diag, &l->diag_cause);
+	if ((rc = nsdump_new(&l->dump, proc_root, cause))) {
+		procscan_free(l->scan);
+		free(l);
+		return rc;
+	}
 	*out = &l->base;
 	return 0;
 }

@@ -35,6 +35,7 @@ struct lp_proc {
 	char user[PROC_USER_MAX];
 	char unit[PROC_UNIT_MAX];
 	char cmdline[PROC_CMDLINE_MAX];
+	char container[PROC_CONTAINER_MAX];
 };
 
 struct lp_reader {
@@ -52,11 +53,11 @@ static enum pids_item cheap_items[] = {
 	[CH_PID] = PIDS_ID_PID, [CH_PPID] = PIDS_ID_PPID, [CH_BEGAN] = PIDS_TICS_BEGAN,
 	[CH_STATE] = PIDS_STATE, [CH_RSS] = PIDS_RSS, [CH_CMD] = PIDS_CMD,
 };
-enum { ST_PID, ST_BEGAN, ST_CMDLINE, ST_EUID, ST_EUSER, ST_UNIT, ST_NETNS };
+enum { ST_PID, ST_BEGAN, ST_CMDLINE, ST_EUID, ST_EUSER, ST_UNIT, ST_NETNS, ST_CGROUP };
 static enum pids_item stable_items[] = {
 	[ST_PID] = PIDS_ID_PID, [ST_BEGAN] = PIDS_TICS_BEGAN, [ST_CMDLINE] = PIDS_CMDLINE,
 	[ST_EUID] = PIDS_ID_EUID, [ST_EUSER] = PIDS_ID_EUSER, [ST_UNIT] = PIDS_SD_UNIT,
-	[ST_NETNS] = PIDS_NS_NET,
+	[ST_NETNS] = PIDS_NS_NET, [ST_CGROUP] = PIDS_CGROUP,
 };
 #define NITEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -114,6 +115,8 @@ static int lp_fetch_stable(struct lp_reader *r, char **cause)
 			copy_str(p->unit, sizeof(p->unit), unit && strcmp(unit, "-") ? unit : "");
 			p->uid = PIDS_VAL(ST_EUID, u_int, st, r->stable);
 			p->netns = PIDS_VAL(ST_NETNS, ul_int, st, r->stable);
+			procscan_container(PIDS_VAL(ST_CGROUP, str, st, r->stable), p->container,
+					   sizeof(p->container));
 			p->fetched = true;
 		}
 	}
@@ -176,6 +179,7 @@ static int lp_read(void *ctx, int (*fn)(void *arg, const struct procinfo *pi), v
 			memcpy(p->user, o->user, sizeof(p->user));
 			memcpy(p->unit, o->unit, sizeof(p->unit));
 			memcpy(p->cmdline, o->cmdline, sizeof(p->cmdline));
+			memcpy(p->container, o->container, sizeof(p->container));
 			p->fetched = true;
 			continue;
 		}
@@ -199,7 +203,7 @@ static int lp_read(void *ctx, int (*fn)(void *arg, const struct procinfo *pi), v
 			.pid = p->pid, .ppid = p->ppid, .uid = p->uid,
 			.start_time = p->start_time, .netns = p->netns, .rss_kb = p->rss_kb,
 			.state = p->state, .comm = p->comm, .user = p->user, .unit = p->unit,
-			.cmdline = p->cmdline,
+			.cmdline = p->cmdline, .container = p->container,
 		};
 		if ((rc = fn(arg, &pi)))
 			return rc;
@@ -671,6 +675,8 @@ static int add_proc(void *arg, const struct procinfo *pi)
 		    pi->user ? strlen(pi->user) : 0);
 	text_escape(r->unit, sizeof(r->unit), pi->unit ? pi->unit : "",
 		    pi->unit ? strlen(pi->unit) : 0);
+	text_escape(r->container, sizeof(r->container), pi->container ? pi->container : "",
+		    pi->container ? strlen(pi->container) : 0);
 	/* A string cannot hold NULs; a reader that joins argv with them is not ours, but a
 	 * trailing separator still should not show. */
 	copy_str(clean, sizeof(clean), pi->cmdline);
@@ -867,7 +873,8 @@ void procscan_note_dump(struct procscan *p, const struct snapshot *s)
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[i];
 		bool found;
-		if (!k->inode || k->owner >= 0)
+		/* Kernel-held UNIX and NETLINK sockets are never anyone's: TCP and UDP only. */
+		if (!k->inode || k->owner >= 0 || sock_kind_of(k) > SK_UDP)
 			continue;
 		uint8_t was = 0;
 		if (prev->cap) {
@@ -903,6 +910,66 @@ void procscan_note_dump(struct procscan *p, const struct snapshot *s)
 			if (r->uid == uids[u] && (st = find_pst(p, r->pid, r->start_time)))
 				st->flags |= PST_REREAD;
 		}
+}
+
+/* Runtimes and how their cgroup names a container: a prefix, then the id. */
+static const struct {
+	const char *prefix, *runtime;
+	bool hex;      /* the id is a hex container id (shown by its first 12 digits) */
+} cgroup_runtimes[] = {
+	{"docker-", "docker", true},           /* systemd driver: docker-ID.scope */
+	{"/docker/", "docker", true},          /* cgroupfs driver */
+	{"cri-containerd-", "containerd", true},
+	{"crio-", "crio", true},
+	{"libpod-", "podman", true},
+	{"/kubepods/", "k8s", true},            /* cgroupfs: /kubepods/CLASS/podUID/ID */
+	{"lxc.payload.", "lxc", false},
+};
+
+void procscan_container(const char *cgroup, char *out, size_t size)
+{
+	out[0] = '\0';
+	if (!cgroup)
+		return;
+	for (size_t i = 0; i < sizeof(cgroup_runtimes) / sizeof(cgroup_runtimes[0]); i++) {
+		const char *pre = cgroup_runtimes[i].prefix;
+		for (const char *at = strstr(cgroup, pre); at; at = strstr(at + 1, pre)) {
+			const char *id = at + strlen(pre), *end = id;
+			if (cgroup_runtimes[i].hex) {
+				/* k8s cgroupfs: skip to the last path component. */
+				const char *slash;
+				while (!strncmp(pre, "/kubepods/", 10) &&
+				       (slash = strpbrk(id, "/,\n")) && *slash == '/')
+					id = end = slash + 1;
+				while ((*end >= '0' && *end <= '9') || (*end >= 'a' && *end <= 'f'))
+					end++;
+				if (end - id < 12)
+					continue;
+				snprintf(out, size, "%s:%.12s", cgroup_runtimes[i].runtime, id);
+			} else {
+				end = id + strcspn(id, "/,\n");
+				if (end == id)
+					continue;
+				snprintf(out, size, "%s:%.*s", cgroup_runtimes[i].runtime,
+					 (int)(end - id), id);
+			}
+			return;
+		}
+	}
+}
+
+bool procscan_fd_check(void *ctx, int32_t pid, int32_t fd, uint32_t inode)
+{
+	struct procscan *p = ctx;
+	char path[48], link[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%" PRId32 "/fd/%" PRId32, pid, fd);
+	n = readlinkat(p->rootfd, path, link, sizeof(link) - 1);
+	if (n < 0)
+		return false;
+	link[n] = '\0';
+	return procscan_socket_inode(link) == inode;
 }
 
 void procscan_full_rescan(struct procscan *p)

@@ -4,6 +4,7 @@
 #define LEAKTOP_PROCSCAN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct snapshot;
@@ -19,6 +20,7 @@ struct procinfo {
 	uint64_t rss_kb;
 	char state;
 	const char *comm, *user, *unit, *cmdline;  /* raw, may hold control characters */
+	const char *container;   /* from procscan_container(), may be NULL */
 };
 /* Calls fn once per process; returns 0 or -errno. */
 typedef int (*procscan_reader)(void *ctx, int (*fn)(void *arg, const struct procinfo *pi),
@@ -50,5 +52,13 @@ int procscan_parse_limits(const char *text, uint64_t *soft, uint64_t *hard);
 int procscan_parse_file_nr(const char *text, uint64_t *alloc, uint64_t *max);
 /* "socket:[12345]" -> 12345; 0 when it is not a socket link. */
 uint32_t procscan_socket_inode(const char *link);
+/* The container a process runs in, from its cgroup paths (/proc/PID/cgroup, one or
+ * more lines or libproc2's comma-joined list): "docker:0123456789ab",
+ * "containerd:...", "crio:...", "podman:...", "lxc:NAME"; "" when none. */
+void procscan_container(const char *cgroup, char *out, size_t size);
+
+/* A snapshot_fd_check (ctx is the procscan): does PID's fd FD still hold socket
+ * INODE? Asked after the dumps, so a socket fd in no dump was there all along. */
+bool procscan_fd_check(void *ctx, int32_t pid, int32_t fd, uint32_t inode);
 
 #endif

@@ -1,8 +1,12 @@
-/* TCP sockets (IPv4 and IPv6, every state) from one sock_diag netlink dump per family,
- * parsed by one strict parser shared by the live dump and the recorded-fixture tests. */
+/* Sockets from sock_diag netlink dumps: TCP, UDP and RAW (IPv4 and IPv6, every state),
+ * UNIX, NETLINK and PACKET, in the netns the netlink socket was created in. One strict
+ * parser is shared by the live dumps and the recorded-fixture tests. */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +21,9 @@
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <linux/netlink_diag.h>
+#include <linux/packet_diag.h>
 
 #include "model/snapshot.h"
 #include "sources/sockdiag.h"
@@ -35,12 +42,41 @@ struct sockdiag {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
+	int nsfd;            /* the netns to open sockets in, -1 for ours */
+	uint32_t missing;    /* other_reqs the kernel has no diag module for (bit i) */
+	bool no_compat;      /* TCPDIAG_GETSOCK refused: TCP per family */
 	FILE *rec;           /* sockdiag_record() target, or NULL */
 	char *rec_path;
 	char buf[SOCKDIAG_BUF_SIZE];
 };
 
-static const uint8_t dump_families[] = { AF_INET, AF_INET6 };
+/* One request of a dump: a family, and for AF_INET/AF_INET6 the protocol. */
+struct dump_req {
+	const char *what;
+	uint8_t family, proto;
+};
+
+/* TCP in one request: the old TCPDIAG_GETSOCK dump asks for AF_UNSPEC, both families
+ * in one walk of the kernel's (global, shared by every netns) TCP hash tables, where
+ * SOCK_DIAG_BY_FAMILY takes one walk per family. tcp_reqs_v2 if it is refused. */
+static const struct dump_req tcp_reqs[] = {
+	{"TCP", AF_UNSPEC, IPPROTO_TCP},
+};
+static const struct dump_req tcp_reqs_v2[] = {
+	{"TCP/IPv4", AF_INET, IPPROTO_TCP}, {"TCP/IPv6", AF_INET6, IPPROTO_TCP},
+};
+/* The rest of what a socket fd can be; each kind is retried on its own. Kinds from
+ * OPTIONAL_FROM on are left out, without an error, on a kernel lacking their diag
+ * module (netlink_diag, packet_diag, raw_diag): such sockets are rare, and counting
+ * them as CLOSED is better than no CLOSED at all. */
+#define OPTIONAL_FROM 2
+static const struct dump_req other_reqs[][2] = {
+	{{"UDP/IPv4", AF_INET, IPPROTO_UDP}, {"UDP/IPv6", AF_INET6, IPPROTO_UDP}},
+	{{"UNIX", AF_UNIX, 0}},
+	{{"NETLINK", AF_NETLINK, 0}},
+	{{"PACKET", AF_PACKET, 0}},
+	{{"RAW/IPv4", AF_INET, IPPROTO_RAW}, {"RAW/IPv6", AF_INET6, IPPROTO_RAW}},
+};
 
 /* Replace *cause with a formatted message (the caller frees it). */
 __attribute__((format(printf, 2, 3)))
@@ -59,12 +95,49 @@ static void set_cause(char **cause, const char *fmt, ...)
 	*cause = msg;
 }
 
+/* Opening the socket in another netns: a thread that enters it (setns affects only
+ * the calling thread), creates the socket and ends. The socket stays bound to the
+ * netns it was created in, so the dumps need no setns. */
+struct ns_open {
+	int nsfd;
+	int err;
+	struct mnl_socket *nl;
+};
+
+static void *ns_open_thread(void *arg)
+{
+	struct ns_open *o = arg;
+
+	if (setns(o->nsfd, CLONE_NEWNET) < 0)
+		o->err = errno;
+	else if (!(o->nl = mnl_socket_open(NETLINK_SOCK_DIAG)))
+		o->err = errno;
+	return NULL;
+}
+
+static struct mnl_socket *nl_open(struct sockdiag *d)
+{
+	struct ns_open o = { .nsfd = d->nsfd };
+	pthread_t t;
+	int err;
+
+	if (d->nsfd < 0)
+		return mnl_socket_open(NETLINK_SOCK_DIAG);
+	if ((err = pthread_create(&t, NULL, ns_open_thread, &o))) {
+		errno = err;
+		return NULL;
+	}
+	pthread_join(t, NULL);
+	errno = o.err;
+	return o.nl;
+}
+
 static int nl_setup(struct sockdiag *d, char **cause)
 {
 	int rcvbuf = SOCKDIAG_RCVBUF;
 	int err;
 
-	d->nl = mnl_socket_open(NETLINK_SOCK_DIAG);
+	d->nl = nl_open(d);
 	if (!d->nl) {
 		err = -errno;
 		set_cause(cause, "sock_diag: cannot open netlink socket: %s", strerror(errno));
@@ -86,6 +159,11 @@ static int nl_setup(struct sockdiag *d, char **cause)
 
 int sockdiag_open(struct sockdiag **out, char **cause)
 {
+	return sockdiag_open_netns(out, -1, cause);
+}
+
+int sockdiag_open_netns(struct sockdiag **out, int nsfd, char **cause)
+{
 	struct sockdiag *d;
 	int err;
 
@@ -95,8 +173,17 @@ int sockdiag_open(struct sockdiag **out, char **cause)
 		set_cause(cause, "sock_diag: out of memory");
 		return -ENOMEM;
 	}
+	d->nsfd = -1;
+	if (nsfd >= 0 && (d->nsfd = fcntl(nsfd, F_DUPFD_CLOEXEC, 3)) < 0) {
+		err = -errno;
+		set_cause(cause, "sock_diag: %s", strerror(errno));
+		free(d);
+		return err;
+	}
 	err = nl_setup(d, cause);
 	if (err < 0) {
+		if (d->nsfd >= 0)
+			close(d->nsfd);
 		free(d);
 		return err;
 	}
@@ -112,6 +199,8 @@ void sockdiag_free(struct sockdiag *d)
 	sockdiag_record(d, NULL);
 	if (d->nl)
 		mnl_socket_close(d->nl);
+	if (d->nsfd >= 0)
+		close(d->nsfd);
 	free(d);
 }
 
@@ -138,8 +227,8 @@ static int record_buf(struct sockdiag *d, const void *buf, size_t len)
 	return 0;
 }
 
-static int parse_sock(const struct nlmsghdr *nlh, struct snapshot *s, uint64_t netns,
-		      char **cause)
+static int parse_inet(const struct nlmsghdr *nlh, uint8_t proto, struct snapshot *s,
+		      uint64_t netns, char **cause)
 {
 	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
 	struct sock_rec *r;
@@ -175,7 +264,8 @@ static int parse_sock(const struct nlmsghdr *nlh, struct snapshot *s, uint64_t n
 	r->lport = ntohs(m->id.idiag_sport);
 	r->rport = ntohs(m->id.idiag_dport);
 	r->family = m->idiag_family;
-	r->proto = IPPROTO_TCP;
+	r->proto = proto;
+	r->type = proto == IPPROTO_TCP ? SOCK_STREAM : proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_RAW;
 	r->state = m->idiag_state;
 	r->timer = m->idiag_timer;
 	r->retrans = m->idiag_retrans;
@@ -184,10 +274,141 @@ static int parse_sock(const struct nlmsghdr *nlh, struct snapshot *s, uint64_t n
 	return 0;
 }
 
-/* Walks the buffer with explicit length checks rather than mnl_cb_run, so a bad
- * message is reported as what it is instead of a bare EBADMSG/EPROTO. */
+static struct sock_rec *add_sock(struct snapshot *s, char **cause)
+{
+	struct sock_rec *r = snapshot_add_sock(s);
+
+	if (!r)
+		set_cause(cause, "sock_diag: out of memory at %zu sockets", s->nsocks);
+	return r;
+}
+
+static int truncated(char **cause, const char *what, size_t got, size_t want)
+{
+	set_cause(cause, "sock_diag: truncated %s message (%zu of %zu bytes)", what, got, want);
+	return -EBADMSG;
+}
+
+static int parse_unix(const struct nlmsghdr *nlh, struct snapshot *s, uint64_t netns,
+		      char **cause)
+{
+	const struct unix_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+	struct sock_rec *r;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
+		return truncated(cause, "UNIX socket", mnl_nlmsg_get_payload_len(nlh), sizeof(*m));
+	if (!(r = add_sock(s, cause)))
+		return -ENOMEM;
+	r->cookie = (uint64_t)m->udiag_cookie[0] | (uint64_t)m->udiag_cookie[1] << 32;
+	r->netns = netns;
+	r->inode = m->udiag_ino;
+	r->family = AF_UNIX;
+	r->type = m->udiag_type;
+	r->state = m->udiag_state;
+	/* mnl_attr_ok bounds every attribute by the message. */
+	mnl_attr_for_each(a, nlh, sizeof(*m)) {
+		size_t len = mnl_attr_get_payload_len(a);
+		const void *v = mnl_attr_get_payload(a);
+
+		switch (mnl_attr_get_type(a)) {
+		case UNIX_DIAG_NAME:
+			r->un.name = snapshot_add_name(s, v, len);
+			break;
+		case UNIX_DIAG_PEER:
+			if (len >= sizeof(uint32_t))
+				memcpy(&r->un.peer, v, sizeof(uint32_t));
+			break;
+		case UNIX_DIAG_RQLEN:
+			if (len >= sizeof(struct unix_diag_rqlen)) {
+				const struct unix_diag_rqlen *q = v;
+				r->rqueue = q->udiag_rqueue;
+				r->wqueue = q->udiag_wqueue;
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
+static int parse_netlink(const struct nlmsghdr *nlh, struct snapshot *s, uint64_t netns,
+			 char **cause)
+{
+	const struct netlink_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+	struct sock_rec *r;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
+		return truncated(cause, "NETLINK socket", mnl_nlmsg_get_payload_len(nlh), sizeof(*m));
+	if (!(r = add_sock(s, cause)))
+		return -ENOMEM;
+	r->cookie = (uint64_t)m->ndiag_cookie[0] | (uint64_t)m->ndiag_cookie[1] << 32;
+	r->netns = netns;
+	r->inode = m->ndiag_ino;
+	r->family = AF_NETLINK;
+	r->proto = m->ndiag_protocol;
+	r->type = m->ndiag_type;
+	r->state = m->ndiag_state;
+	return 0;
+}
+
+static int parse_packet(const struct nlmsghdr *nlh, struct snapshot *s, uint64_t netns,
+			char **cause)
+{
+	const struct packet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+	struct sock_rec *r;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
+		return truncated(cause, "PACKET socket", mnl_nlmsg_get_payload_len(nlh), sizeof(*m));
+	if (!(r = add_sock(s, cause)))
+		return -ENOMEM;
+	r->cookie = (uint64_t)m->pdiag_cookie[0] | (uint64_t)m->pdiag_cookie[1] << 32;
+	r->netns = netns;
+	r->inode = m->pdiag_ino;
+	r->family = AF_PACKET;
+	r->type = m->pdiag_type;
+	r->state = ST_UNKNOWN;
+	return 0;
+}
+
+/* The reply's first byte is its family, whatever the diag module: it must be the
+ * family asked for. */
+static int parse_sock(const struct nlmsghdr *nlh, uint8_t family, uint8_t proto,
+		      struct snapshot *s, uint64_t netns, char **cause)
+{
+	uint8_t got;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < 1)
+		return truncated(cause, "socket", 0, 1);
+	got = *(const uint8_t *)mnl_nlmsg_get_payload(nlh);
+	if (family == AF_INET6 || family == AF_UNSPEC)
+		family = AF_INET;
+	if ((got == AF_INET6 ? AF_INET : got) != family) {
+		set_cause(cause, "sock_diag: socket message with unknown family %u in a "
+			  "family %u dump", got, family);
+		return -EBADMSG;
+	}
+	switch (family) {
+	case AF_UNIX:
+		return parse_unix(nlh, s, netns, cause);
+	case AF_NETLINK:
+		return parse_netlink(nlh, s, netns, cause);
+	case AF_PACKET:
+		return parse_packet(nlh, s, netns, cause);
+	}
+	return parse_inet(nlh, proto, s, netns, cause);
+}
+
 int sockdiag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 		   struct snapshot *s, uint64_t netns, char **cause)
+{
+	return sockdiag_parse_proto(buf, len, seq, portid, AF_INET, IPPROTO_TCP, s, netns, cause);
+}
+
+/* Walks the buffer with explicit length checks rather than mnl_cb_run, so a bad
+ * message is reported as what it is instead of a bare EBADMSG/EPROTO. */
+int sockdiag_parse_proto(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+			 uint8_t family, uint8_t proto, struct snapshot *s, uint64_t netns,
+			 char **cause)
 {
 	const uint8_t *p = buf;
 	size_t off = 0;
@@ -232,9 +453,21 @@ int sockdiag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 		switch (nlh->nlmsg_type) {
 		case NLMSG_NOOP:
 			break;
-		case NLMSG_DONE:
+		case NLMSG_DONE: {
+			/* A dump that fails after it started (no diag module for the
+			 * protocol, say) says so in DONE's payload. */
+			int derr = 0;
+
+			if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(derr))
+				memcpy(&derr, mnl_nlmsg_get_payload(nlh), sizeof(derr));
+			if (derr < 0 && derr >= -4095) {
+				set_cause(cause, "sock_diag: kernel ended the dump with an error: %s",
+					  strerror(-derr));
+				return derr;
+			}
 			/* Anything after DONE belongs to no dump we asked for. */
 			return 0;
+		}
 		case NLMSG_ERROR: {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
@@ -258,7 +491,8 @@ int sockdiag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 			set_cause(cause, "sock_diag: netlink overrun, messages were lost");
 			return -ENOBUFS;
 		case SOCK_DIAG_BY_FAMILY:
-			err = parse_sock(nlh, s, netns, cause);
+		case TCPDIAG_GETSOCK: /* replies to the one-walk TCP dump */
+			err = parse_sock(nlh, family, proto, s, netns, cause);
 			if (err < 0)
 				return err;
 			break;
@@ -273,36 +507,58 @@ int sockdiag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 	return 1;
 }
 
-static int send_request(struct sockdiag *d, uint8_t family, char **cause)
+static int send_request(struct sockdiag *d, const struct dump_req *q, char **cause)
 {
 	char req[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
-	struct inet_diag_req_v2 *r;
 
 	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	if (++d->seq == 0) /* 0 would disable the sequence check */
 		d->seq = 1;
 	nlh->nlmsg_seq = d->seq;
-	r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
-	r->sdiag_family = family;
-	r->sdiag_protocol = IPPROTO_TCP;
-	r->idiag_states = ~0U;
+	if (q->family == AF_UNSPEC) {
+		struct inet_diag_req *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+		nlh->nlmsg_type = TCPDIAG_GETSOCK;
+		r->idiag_family = AF_INET; /* the kernel dumps AF_UNSPEC: both */
+		r->idiag_states = ~0U;
+	} else if (q->family == AF_UNIX) {
+		struct unix_diag_req *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+		r->sdiag_family = AF_UNIX;
+		r->udiag_states = ~0U;
+		r->udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN;
+	} else if (q->family == AF_NETLINK) {
+		struct netlink_diag_req *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+		r->sdiag_family = AF_NETLINK;
+		r->sdiag_protocol = NDIAG_PROTO_ALL;
+	} else if (q->family == AF_PACKET) {
+		struct packet_diag_req *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+		r->sdiag_family = AF_PACKET;
+	} else {
+		/* inet_diag_req_raw is inet_diag_req_v2 with its pad named: the raw
+		 * protocol, where IPPROTO_RAW asks for all. */
+		struct inet_diag_req_raw *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+		r->sdiag_family = q->family;
+		r->sdiag_protocol = q->proto;
+		r->idiag_states = ~0U;
+		if (q->proto == IPPROTO_RAW)
+			r->sdiag_raw_protocol = IPPROTO_RAW;
+	}
 	if (mnl_socket_sendto(d->nl, nlh, nlh->nlmsg_len) < 0) {
 		int err = -errno;
 
 		set_cause(cause, "sock_diag: cannot send the %s dump request: %s",
-			  family == AF_INET ? "IPv4" : "IPv6", strerror(errno));
+			  q->what, strerror(errno));
 		return err;
 	}
 	return 0;
 }
 
 /* One family's dump, read to NLMSG_DONE. */
-static int dump_family(struct sockdiag *d, uint8_t family, struct snapshot *s,
+static int dump_family(struct sockdiag *d, const struct dump_req *q, struct snapshot *s,
 		       uint64_t netns, char **cause)
 {
-	int ret = send_request(d, family, cause);
+	int ret = send_request(d, q, cause);
 
 	while (ret == 0 || ret == 1) {
 		ssize_t n = mnl_socket_recvfrom(d->nl, d->buf, sizeof(d->buf));
@@ -332,14 +588,17 @@ static int dump_family(struct sockdiag *d, uint8_t family, struct snapshot *s,
 				return err;
 			}
 		}
-		ret = sockdiag_parse(d->buf, (size_t)n, d->seq, d->portid, s, netns, cause);
+		ret = sockdiag_parse_proto(d->buf, (size_t)n, d->seq, d->portid, q->family,
+					   q->proto, s, netns, cause);
 		if (ret == 0)
 			return 0;
 	}
 	return ret;
 }
 
-int sockdiag_dump_tcp(struct sockdiag *d, struct snapshot *s, uint64_t netns, char **cause)
+/* Dump a set of requests, all or nothing, retrying the whole set when interrupted. */
+static int dump_set(struct sockdiag *d, const struct dump_req *reqs, size_t nreqs,
+		    struct snapshot *s, uint64_t netns, char **cause)
 {
 	size_t start = s->nsocks;
 	int err = 0, try;
@@ -353,8 +612,8 @@ int sockdiag_dump_tcp(struct sockdiag *d, struct snapshot *s, uint64_t netns, ch
 		size_t i;
 
 		err = 0;
-		for (i = 0; i < sizeof(dump_families) && err == 0; i++)
-			err = dump_family(d, dump_families[i], s, netns, cause);
+		for (i = 0; i < nreqs && reqs[i].what && err == 0; i++)
+			err = dump_family(d, &reqs[i], s, netns, cause);
 		if (err == 0)
 			return 0;
 		if (err != -EINTR && err != -ENOBUFS)
@@ -381,4 +640,52 @@ int sockdiag_dump_tcp(struct sockdiag *d, struct snapshot *s, uint64_t netns, ch
 	}
 	s->nsocks = start;
 	return err;
+}
+
+int sockdiag_dump_tcp(struct sockdiag *d, struct snapshot *s, uint64_t netns, char **cause)
+{
+	if (!d->no_compat) {
+		char *why = NULL;
+		int err = dump_set(d, tcp_reqs, 1, s, netns, &why);
+
+		if (err != -EINVAL && err != -EOPNOTSUPP && err != -ENOENT) {
+			if (err && cause)
+				free(*cause), *cause = why;
+			else
+				free(why);
+			return err;
+		}
+		free(why);
+		d->no_compat = true;
+	}
+	return dump_set(d, tcp_reqs_v2, 2, s, netns, cause);
+}
+
+int sockdiag_has_raw(const struct sockdiag *d)
+{
+	size_t raw = sizeof(other_reqs) / sizeof(other_reqs[0]) - 1;
+	return !(d->missing & (1u << raw));
+}
+
+int sockdiag_dump_all(struct sockdiag *d, struct snapshot *s, uint64_t netns, char **cause)
+{
+	int err = sockdiag_dump_tcp(d, s, netns, cause), first = err;
+
+	for (size_t i = 0; i < sizeof(other_reqs) / sizeof(other_reqs[0]); i++) {
+		char *why = NULL;
+
+		if (d->missing & (1u << i))
+			continue;
+		err = dump_set(d, other_reqs[i], 2, s, netns, &why);
+		if (err == -ENOENT && i >= OPTIONAL_FROM) {
+			d->missing |= 1u << i;
+			err = 0;
+		}
+		if (err && !first) {
+			first = err;
+			set_cause(cause, "%s", why ? why : strerror(-err));
+		}
+		free(why);
+	}
+	return first;
 }

@@ -7,6 +7,8 @@
 #include "model/snapshot.h"
 
 #include <check.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,7 @@ static int refresh(int64_t fds, unsigned cw)
 	for (unsigned i = 0; i < cw; i++) {
 		struct sock_rec *k = snapshot_add_sock(s);
 		k->cookie = k->inode = i + 1;
+		k->family = AF_INET, k->proto = IPPROTO_TCP;
 		k->state = ST_CLOSE_WAIT;
 		k->lport = 8080, k->rport = (uint16_t)(40000 + i);
 		struct sock_owner *o = snapshot_add_owner(s);

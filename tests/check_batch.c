@@ -159,6 +159,56 @@ START_TEST(test_escape)
 }
 END_TEST
 
+
+/* UNIX sockets (hostile names stay escaped), UDP, CLOSED fds and the netns. */
+START_TEST(test_kinds_netns)
+{
+	s->procs[1].netns = 4026531840ULL;
+	snapshot_add_netns(s, 4026531840ULL, true)->own = true;
+	s->closed_valid = true;
+	struct sock_rec *k = snapshot_add_sock(s);
+	k->cookie = 50, k->inode = 51, k->family = AF_UNIX, k->type = SOCK_STREAM;
+	k->state = ST_ESTABLISHED, k->rqueue = 9999, k->netns = 4026531840ULL;
+	k->un.name = snapshot_add_name(s, "/tmp/\x1b]0;pwned\x07\"", 16);
+	k->un.peer = 52;
+	k = snapshot_add_sock(s);
+	k->cookie = 60, k->inode = 61, k->family = AF_INET, k->proto = IPPROTO_UDP, k->state = ST_CLOSE;
+	k->lport = 5353, k->rqueue = 700, k->netns = 4026531840ULL;
+	struct sock_owner *o = snapshot_add_owner(s);
+	o->proc = 1, o->fd = 4, o->inode = 51;
+	o = snapshot_add_owner(s);
+	o->proc = 1, o->fd = 5, o->inode = 61;
+	o = snapshot_add_owner(s);
+	o->proc = 1, o->fd = 6, o->inode = 70; /* in no dump: CLOSED */
+	ck_assert_int_eq(snapshot_build(s), 0);
+
+	char *out = render(FMT_JSON, NULL, NULL);
+	ck_assert_ptr_null(strchr(out, '\x1b'));
+	ck_assert_ptr_null(strchr(out, '\x07'));
+	ck_assert_ptr_nonnull(strstr(out, "\"udp\": 1, \"unix\": 1, \"other_sockets\": 0, \"closed\": 1"));
+	ck_assert_ptr_nonnull(strstr(out, "\"states\": {\"ESTABLISHED\": 1, \"CLOSED\": 1}, \"netns\": 4026531840"));
+	ck_assert_ptr_nonnull(strstr(out, "\"local\": \"/tmp/\\\\x1b]0;pwned\\\\x07\\\"\", \"remote\": null, \"peer\": 52"));
+	ck_assert_ptr_nonnull(strstr(out, "\"proto\": \"unix\""));
+	ck_assert_ptr_nonnull(strstr(out, "{\"port\": 5353, \"side\": \"local\", \"sockets\": 1"));
+	ck_assert_ptr_nonnull(strstr(out, "\"proto\": \"udp\", \"netns\": 4026531840}"));
+	ck_assert_ptr_nonnull(strstr(out, "\"netns_visible\": \"all\", \"netns\": [{\"netns\": 4026531840, "
+					  "\"processes\": 1, \"sockets\": 2, \"dumped\": true, \"own\": true}]"));
+	free(out);
+
+	out = render(FMT_TEXT, NULL, NULL);
+	ck_assert_ptr_null(strchr(out, '\x1b'));
+	ck_assert_ptr_nonnull(strstr(out, "1 UDP, 1 UNIX, 0 other; 1 CLOSED"));
+	ck_assert_ptr_nonnull(strstr(out, "5353/udp local "));
+	ck_assert_ptr_nonnull(strstr(out, "Network namespaces: 1 dumped of 1"));
+	free(out);
+
+	s->netns_limited = true;
+	out = render(FMT_TEXT, NULL, NULL);
+	ck_assert_ptr_nonnull(strstr(out, "only leaktop's own is visible (not root)"));
+	free(out);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("batch");
@@ -168,6 +218,7 @@ int main(void)
 	tcase_add_test(tc, test_filters);
 	tcase_add_test(tc, test_text_report);
 	tcase_add_test(tc, test_escape);
+	tcase_add_test(tc, test_kinds_netns);
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);

@@ -196,6 +196,37 @@ static void dump_join(struct snapshot *s, const uint32_t *inodes, size_t n)
 
 /* ---- parsers ----------------------------------------------------------------------- */
 
+/* The container name from /proc/PID/cgroup, for each runtime's cgroup layout. */
+START_TEST(test_container)
+{
+	static const struct { const char *cgroup, *want; } cases[] = {
+		{"0::/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope\n",
+		 "docker:0123456789ab"},
+		{"0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1b2c.slice/"
+		 "cri-containerd-fedcba9876543210fedcba9876543210.scope", "containerd:fedcba987654"},
+		{"12:memory:/docker/abcdef012345abcdef012345\n0::/docker/abcdef012345abcdef012345\n",
+		 "docker:abcdef012345"},
+		{"0::/kubepods/burstable/pod0f3e-11/99887766554433221100aabbccddeeff", "k8s:998877665544"},
+		{"0::/machine.slice/libpod-aaaabbbbccccddddeeee.scope/container", "podman:aaaabbbbcccc"},
+		{"0::/machine.slice/crio-1234567890abcdef.scope", "crio:1234567890ab"},
+		{"0::/lxc.payload.web1/init.scope", "lxc:web1"},
+		{"0::/system.slice/sshd.service", ""},
+		{"0::/system.slice/docker-compose@x.service", ""}, /* not an id */
+		{"0::/user.slice/user-1000.slice/session-3.scope", ""},
+		{"", ""},
+	};
+	char out[PROC_CONTAINER_MAX];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		procscan_container(cases[i].cgroup, out, sizeof(out));
+		ck_assert_msg(!strcmp(out, cases[i].want), "case %zu: got '%s', want '%s'", i, out,
+			      cases[i].want);
+	}
+	procscan_container(NULL, out, sizeof(out));
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
 START_TEST(test_parse_limits)
 {
 	uint64_t soft = 0, hard = 0;
@@ -719,6 +750,7 @@ static Suite *procscan_suite(void)
 	tcase_add_test(tc, test_parse_limits);
 	tcase_add_test(tc, test_parse_file_nr);
 	tcase_add_test(tc, test_socket_inode);
+	tcase_add_test(tc, test_container);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tree");

@@ -246,6 +246,199 @@ START_TEST(test_copy)
 }
 END_TEST
 
+
+/* ---- UDP, UNIX, CLOSED fds and network namespaces ------------------------------ */
+
+#define NS_A 4026531840ULL
+#define NS_B 4026532999ULL
+
+static struct sock_rec *add_kind(uint64_t cookie, uint32_t inode, int family, int proto, unsigned state,
+				 uint16_t lport, uint32_t rq, uint64_t netns)
+{
+	struct sock_rec *k = snapshot_add_sock(s);
+	ck_assert_ptr_nonnull(k);
+	k->cookie = cookie;
+	k->inode = inode;
+	k->family = (uint8_t)family;
+	k->proto = (uint8_t)proto;
+	k->state = (uint8_t)state;
+	k->lport = lport;
+	k->rqueue = rq;
+	k->netns = netns;
+	return k;
+}
+
+/* Answers "still open" for every fd but 13: that one closed mid-refresh. */
+static int checks;
+static bool fd_check(void *ctx, int32_t pid, int32_t fd, uint32_t inode)
+{
+	(void)ctx, (void)pid, (void)inode;
+	checks++;
+	return fd != 13;
+}
+
+/* Two pods, each with a server on port 8080 in its own netns; pod A's server holds
+ * two fds in no dump (CLOSED), one more that closed mid-refresh, a UDP socket with a
+ * queue and a UNIX socket. A process in a netns that was not dumped holds an fd in no
+ * dump: unknown, not CLOSED. */
+static void setup_kinds(void)
+{
+	s = snapshot_new();
+	int a = add_proc(100, "java", 20), b = add_proc(200, "java", 10), c = add_proc(300, "hidden", 5);
+	s->procs[a].netns = NS_A;
+	s->procs[b].netns = NS_B;
+	s->procs[c].netns = 77;
+	ck_assert_ptr_nonnull(snapshot_add_netns(s, NS_B, true));
+	ck_assert_ptr_nonnull(snapshot_add_netns(s, NS_A, true));
+	ck_assert_ptr_nonnull(snapshot_add_netns(s, NS_B, false)); /* no downgrade */
+	s->closed_valid = true;
+
+	add_kind(1, 500, AF_INET, IPPROTO_TCP, ST_LISTEN, 8080, 0, NS_A);
+	add_owner(a, 3, 500);
+	add_kind(2, 600, AF_INET, IPPROTO_TCP, ST_LISTEN, 8080, 0, NS_B);
+	add_owner(b, 3, 600);
+	add_kind(3, 501, AF_INET, IPPROTO_UDP, ST_CLOSE, 8080, 4096, NS_A);
+	add_owner(a, 4, 501);
+	struct sock_rec *u = add_kind(4, 502, AF_UNIX, 0, ST_ESTABLISHED, 0, 10, NS_A);
+	u->un.name = snapshot_add_name(s, "/run/app.sock", 13);
+	u->un.peer = 503;
+	add_owner(a, 5, 502);
+	add_kind(5, 504, AF_NETLINK, 0, ST_CLOSE, 0, 0, NS_A);
+	add_owner(a, 6, 504);
+	add_owner(a, 11, 700); /* CLOSED */
+	add_owner(a, 12, 701); /* CLOSED */
+	add_owner(a, 13, 702); /* closed mid-refresh: not counted */
+	add_owner(b, 11, 701); /* the same CLOSED socket, inherited */
+	add_owner(c, 7, 800);  /* netns 77 not dumped */
+	ck_assert_int_eq(snapshot_build_checked(s, fd_check, NULL), 0);
+}
+
+START_TEST(test_closed_fds)
+{
+	const struct proc_rec *a = snapshot_find_proc(s, 100), *b = snapshot_find_proc(s, 200),
+		*c = snapshot_find_proc(s, 300);
+	ck_assert_uint_eq(a->states[ST_CLOSED_FD], 2);
+	ck_assert_uint_eq(b->states[ST_CLOSED_FD], 1);
+	ck_assert_uint_eq(c->states[ST_CLOSED_FD], 0);
+	/* Two distinct sockets, though three fds hold them. */
+	ck_assert_uint_eq(s->totals.states[ST_CLOSED_FD], 2);
+	ck_assert_int_eq(checks, 4);
+	/* Every socket fd is one of the kinds, CLOSED, or (13) gone. */
+	ck_assert_uint_eq(a->sock_fds, 7);
+	ck_assert_uint_eq(a->sockets + a->kinds[SK_UDP] + a->kinds[SK_UNIX] + a->kinds[SK_OTHER] +
+			  a->states[ST_CLOSED_FD], 6);
+	ck_assert_str_eq(sk_state_name(ST_CLOSED_FD), "CLOSED");
+	ck_assert_str_eq(sk_state_name(ST_CLOSE), "CLOSE");
+	ck_assert_int_eq(sk_state_parse("closed"), ST_CLOSED_FD);
+
+	/* Without closed_valid (a source that cannot tell), nothing is CLOSED. */
+	s->closed_valid = false;
+	ck_assert_int_eq(snapshot_build(s), 0);
+	ck_assert_uint_eq(snapshot_find_proc(s, 100)->states[ST_CLOSED_FD], 0);
+	ck_assert_uint_eq(s->totals.states[ST_CLOSED_FD], 0);
+}
+END_TEST
+
+START_TEST(test_kinds)
+{
+	const struct proc_rec *a = snapshot_find_proc(s, 100);
+	ck_assert_uint_eq(a->sockets, 1);
+	ck_assert_uint_eq(a->kinds[SK_TCP], 1);
+	ck_assert_uint_eq(a->kinds[SK_UDP], 1);
+	ck_assert_uint_eq(a->kinds[SK_UNIX], 1);
+	ck_assert_uint_eq(a->kinds[SK_OTHER], 1);
+	/* A UDP queue is a stuck consumer: it counts in Recv-Q; UNIX does not. */
+	ck_assert_uint_eq(a->recv_q, 4096);
+	ck_assert_uint_eq(s->totals.sockets, 2);
+	ck_assert_uint_eq(s->totals.kinds[SK_UDP], 1);
+	ck_assert_uint_eq(s->totals.kinds[SK_UNIX], 1);
+	ck_assert_uint_eq(s->totals.kinds[SK_OTHER], 1);
+	/* TCP states only, plus CLOSED: the UDP socket's kernel "CLOSE" is not there. */
+	ck_assert_uint_eq(s->totals.states[ST_CLOSE], 0);
+	ck_assert_uint_eq(s->totals.states[ST_LISTEN], 2);
+	ck_assert_str_eq(sock_proto_name(&s->socks[3]), "unix");
+	ck_assert_str_eq(snapshot_name(s, s->socks[3].un.name), "/run/app.sock");
+	ck_assert_uint_eq(s->socks[3].un.peer, 503);
+}
+END_TEST
+
+START_TEST(test_ports_per_netns)
+{
+	/* 8080/tcp in two pods is two rows; 8080/udp a third; UNIX and NETLINK none. */
+	size_t tcp = 0, udp = 0;
+	for (size_t i = 0; i < s->nports; i++) {
+		const struct port_agg *p = &s->ports[i];
+		ck_assert_uint_eq(p->port, 8080);
+		ck_assert_uint_eq(p->count, 1);
+		if (p->proto == IPPROTO_UDP) {
+			udp++;
+			ck_assert_uint_eq(p->netns, NS_A);
+			ck_assert_uint_eq(p->recv_q, 4096);
+		} else {
+			tcp++;
+			ck_assert_int_eq(p->pids[0], p->netns == NS_A ? 100 : 200);
+		}
+	}
+	ck_assert_uint_eq(tcp, 2);
+	ck_assert_uint_eq(udp, 1);
+	ck_assert_uint_eq(s->nports, 3);
+}
+END_TEST
+
+START_TEST(test_netns_records)
+{
+	/* Sorted; the dumped ones and the one only seen through a process. */
+	ck_assert_uint_eq(s->nnetns, 3);
+	ck_assert_uint_eq(s->netns[0].inode, 77);
+	ck_assert(!s->netns[0].dumped);
+	ck_assert_uint_eq(s->netns[0].procs, 1);
+	const struct netns_rec *a = snapshot_find_netns(s, NS_A), *b = snapshot_find_netns(s, NS_B);
+	ck_assert(a && b && a->dumped && b->dumped);
+	ck_assert_uint_eq(a->sockets, 4);
+	ck_assert_uint_eq(b->sockets, 1);
+	ck_assert_ptr_null(snapshot_find_netns(s, 5));
+
+	struct snapshot *c = snapshot_new();
+	ck_assert_int_eq(snapshot_copy(c, s), 0);
+	ck_assert_uint_eq(c->nnetns, 3);
+	ck_assert(c->closed_valid);
+	ck_assert_str_eq(snapshot_name(c, c->socks[3].un.name), "/run/app.sock");
+	snapshot_free(c);
+}
+END_TEST
+
+START_TEST(test_unix_names_escaped)
+{
+	/* Abstract names start with NUL and may hold more; paths may hold escapes. */
+	uint32_t a = snapshot_add_name(s, "\0dbus\0x", 7);
+	uint32_t b = snapshot_add_name(s, "/tmp/\x1b[2Jevil", 13);
+	ck_assert_str_eq(snapshot_name(s, a), "@dbus\\x00x");
+	ck_assert_str_eq(snapshot_name(s, b), "/tmp/\\x1b[2Jevil");
+	ck_assert_uint_eq(snapshot_add_name(s, "", 0), 0);
+	ck_assert_str_eq(snapshot_name(s, 0), "");
+	/* Many names grow the arena; earlier offsets stay valid. */
+	for (int i = 0; i < 2000; i++)
+		ck_assert_uint_ne(snapshot_add_name(s, "/run/a-rather-long-socket-path.sock", 35), 0);
+	ck_assert_str_eq(snapshot_name(s, a), "@dbus\\x00x");
+}
+END_TEST
+
+/* A server on an ephemeral port (bound to port 0): its clients' orphaned FIN_WAIT2
+ * ends count as remote on the server's port, even from lower port numbers. */
+START_TEST(test_side_of_ephemeral_listener)
+{
+	snapshot_clear(s);
+	add_tcp(1, 1000, ST_LISTEN, "127.0.0.1", 45000, "0.0.0.0", 0, 0, 128);
+	add_tcp(2, 0, ST_FIN_WAIT2, "127.0.0.1", 40000, "127.0.0.1", 45000, 0, 0);
+	add_tcp(3, 0, ST_FIN_WAIT2, "127.0.0.1", 50000, "127.0.0.1", 45000, 0, 0);
+	ck_assert_int_eq(snapshot_build(s), 0);
+	const struct port_agg *p = port(45000, SIDE_REMOTE);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(p->states[ST_FIN_WAIT2], 2);
+	ck_assert_ptr_null(port(40000, SIDE_LOCAL));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("snapshot");
@@ -260,6 +453,15 @@ int main(void)
 	tcase_add_test(tc, test_state_names);
 	tcase_add_test(tc, test_addr_format);
 	tcase_add_test(tc, test_copy);
+	tcase_add_test(tc, test_side_of_ephemeral_listener);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("kinds");
+	tcase_add_checked_fixture(tc, setup_kinds, teardown);
+	tcase_add_test(tc, test_closed_fds);
+	tcase_add_test(tc, test_kinds);
+	tcase_add_test(tc, test_ports_per_netns);
+	tcase_add_test(tc, test_netns_records);
+	tcase_add_test(tc, test_unix_names_escaped);
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);

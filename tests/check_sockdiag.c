@@ -12,6 +12,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <stddef.h>
 
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
@@ -444,6 +446,29 @@ START_TEST(nlmsg_error_returns_errno)
 }
 END_TEST
 
+/* A dump the kernel cannot do (no raw_diag, say) ends with an error in DONE. */
+START_TEST(done_with_error_returns_errno)
+{
+	struct fixture fx;
+	struct frame *fr;
+	struct nlmsghdr *h;
+	char *cause = NULL;
+
+	fixture_load(&fx, FIXTURE);
+	fr = &fx.frames[1]; /* the first dump's NLMSG_DONE */
+	h = (struct nlmsghdr *)fr->buf;
+	ck_assert_uint_eq(h->nlmsg_type, NLMSG_DONE);
+	ck_assert_int_eq(parse_edited(fr->buf, fr->len, NULL), 0);
+	int err = -ENOENT;
+	ck_assert_uint_ge(h->nlmsg_len, NLMSG_LENGTH(sizeof(err)));
+	memcpy(NLMSG_DATA(h), &err, sizeof(err));
+	ck_assert_int_eq(parse_edited(fr->buf, fr->len, &cause), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(cause, strerror(ENOENT)));
+	free(cause);
+	fixture_free(&fx);
+}
+END_TEST
+
 START_TEST(dump_intr_returns_eintr)
 {
 	struct fixture fx;
@@ -583,7 +608,7 @@ START_TEST(live_dump_finds_both_ends)
 		if (sockdiag_parse(fx.frames[i].buf, fx.frames[i].len, 0, 0, s, 0, &cause) == 0)
 			nrec++;
 	ck_assert_ptr_null(cause);
-	ck_assert_uint_eq(nrec, 2); /* two dumps: IPv4 and IPv6 */
+	ck_assert_uint_eq(nrec, 1); /* one dump: IPv4 and IPv6 in one walk */
 	ck_assert_ptr_nonnull(find_live(s, ST_ESTABLISHED, cport, lport));
 
 	sockdiag_free(d);
@@ -592,6 +617,82 @@ START_TEST(live_dump_finds_both_ends)
 	close(c);
 	close(l);
 	fixture_free(&fx);
+}
+END_TEST
+
+
+static const struct sock_rec *find_inode(const struct snapshot *s, uint32_t inode)
+{
+	for (size_t i = 0; i < s->nsocks; i++)
+		if (s->socks[i].inode == inode)
+			return &s->socks[i];
+	return NULL;
+}
+
+/* Every kind a socket fd can be comes out of sockdiag_dump_all: a UNIX pair (peers
+ * known), an abstract UNIX listener (name with '@', escaped), a UDP socket with a
+ * datagram queued (Recv-Q), and a NETLINK socket. */
+START_TEST(live_dump_all_kinds)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	struct sockdiag *d = NULL;
+	struct snapshot *s = snapshot_new();
+	char *cause = NULL, name[64], want[80];
+	int pair[2], lis, udp, nl;
+	const struct sock_rec *r;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+	ck_assert_int_eq(write(pair[0], "hello", 5), 5);
+	lis = socket(AF_UNIX, SOCK_STREAM, 0);
+	int n = snprintf(name, sizeof(name), "leaktop-check\x1b-%d", (int)getpid());
+	memcpy(un.sun_path + 1, name, (size_t)n);
+	ck_assert_int_eq(bind(lis, (struct sockaddr *)&un,
+			      (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)), 0);
+	ck_assert_int_eq(listen(lis, 4), 0);
+	udp = socket(AF_INET, SOCK_DGRAM, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(udp, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(getsockname(udp, (struct sockaddr *)&a, &alen), 0);
+	ck_assert_int_eq(sendto(udp, "ping", 4, 0, (struct sockaddr *)&a, sizeof(a)), 4);
+	nl = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
+	ck_assert_int_eq(bind(nl, (struct sockaddr *)&snl, sizeof(snl)), 0);
+
+	ck_assert_int_eq(sockdiag_open(&d, &cause), 0);
+	ck_assert_msg(sockdiag_dump_all(d, s, NETNS, &cause) == 0, "%s", cause);
+
+	r = find_inode(s, fd_inode(pair[1]));
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->family, AF_UNIX);
+	ck_assert_uint_eq(r->type, SOCK_STREAM);
+	ck_assert_uint_eq(r->un.peer, fd_inode(pair[0]));
+	ck_assert_uint_eq(r->rqueue, 5);
+	ck_assert_uint_eq(r->netns, NETNS);
+	ck_assert_str_eq(sock_proto_name(r), "unix");
+
+	r = find_inode(s, fd_inode(lis));
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->state, ST_LISTEN);
+	snprintf(want, sizeof(want), "@leaktop-check\\x1b-%d", (int)getpid());
+	ck_assert_str_eq(snapshot_name(s, r->un.name), want);
+
+	r = find_inode(s, fd_inode(udp));
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->proto, IPPROTO_UDP);
+	ck_assert_uint_eq(r->lport, ntohs(a.sin_port));
+	ck_assert_uint_gt(r->rqueue, 0);
+	ck_assert_str_eq(sock_proto_name(r), "udp");
+
+	r = find_inode(s, fd_inode(nl));
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->family, AF_NETLINK);
+	ck_assert_uint_eq(r->proto, NETLINK_ROUTE);
+
+	sockdiag_free(d);
+	snapshot_free(s);
+	close(pair[0]), close(pair[1]), close(lis), close(udp), close(nl);
 }
 END_TEST
 
@@ -612,6 +713,7 @@ static Suite *sockdiag_suite(void)
 	tcase_add_test(tc, malformed_lengths);
 	tcase_add_test(tc, malformed_type_and_family);
 	tcase_add_test(tc, nlmsg_error_returns_errno);
+	tcase_add_test(tc, done_with_error_returns_errno);
 	tcase_add_test(tc, dump_intr_returns_eintr);
 	tcase_add_test(tc, sequence_and_portid_checked);
 	suite_add_tcase(su, tc);
@@ -622,6 +724,7 @@ static Suite *sockdiag_suite(void)
 		/* A box under load (or a sanitizer build) may hold 150k sockets. */
 		tcase_set_timeout(tc, 120);
 		tcase_add_test(tc, live_dump_finds_both_ends);
+		tcase_add_test(tc, live_dump_all_kinds);
 		suite_add_tcase(su, tc);
 	} else {
 		fprintf(stderr, "check_sockdiag: live test skipped: %s\n", cause);

@@ -3,9 +3,13 @@
  *   leaky server [--port P] [--close] [--name NAME] [--ready FILE]
  *       listen on 127.0.0.1:P (0 picks a port), print the port, accept forever and
  *       never read or close (the leak); --close closes each connection properly.
- *   leaky client --port P [--count N] [--bytes B] [--every MS] [--hold]
+ *   leaky client --port P [--count N] [--bytes B] [--every MS] [--hold] [--rst]
  *       connect N times, send B bytes, close (the server side goes to CLOSE_WAIT);
- *       --every waits MS between connections; --hold keeps them open instead.
+ *       --every waits MS between connections; --hold keeps them open instead;
+ *       --rst closes with SO_LINGER {1, 0}: a RST, and the server's socket leaves
+ *       every TCP table while its fd stays open (lsof: "can't identify protocol").
+ *       A reset connection the server has not accepted yet is dropped from the
+ *       accept queue, so --hold --rst holds them until SIGUSR1, then resets all.
  */
 #include "config.h"
 
@@ -74,11 +78,17 @@ static _Noreturn void server(int port, int close_them, const char *ready)
 	}
 }
 
-static int client(int port, long count, long bytes, long every_ms, int hold)
+static int client(int port, long count, long bytes, long every_ms, int hold, int rst)
 {
 	char *buf = calloc(1, bytes > 0 ? (size_t)bytes : 1);
 	struct sockaddr_in sa = loopback(port);
 
+	int *held = calloc((size_t)(count > 0 ? count : 1), sizeof(*held));
+	sigset_t usr1;
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	memset(buf, 'x', bytes > 0 ? (size_t)bytes : 0);
 	for (long i = 0; i < count; i++) {
 		int s = socket(AF_INET, SOCK_STREAM, 0);
@@ -88,6 +98,11 @@ static int client(int port, long count, long bytes, long every_ms, int hold)
 			die("connect");
 		if (bytes > 0 && write(s, buf, (size_t)bytes) != bytes)
 			die("write");
+		if (rst) {
+			struct linger lg = {.l_onoff = 1, .l_linger = 0};
+			setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		}
+		held[i] = s;
 		if (!hold)
 			close(s);
 		if (every_ms > 0) {
@@ -95,8 +110,15 @@ static int client(int port, long count, long bytes, long every_ms, int hold)
 			nanosleep(&ts, NULL);
 		}
 	}
-	if (hold)
+	if (hold && rst) {
+		int sig;
+		sigwait(&usr1, &sig);
+		for (long i = 0; i < count; i++)
+			close(held[i]);
+	} else if (hold) {
 		pause();
+	}
+	free(held);
 	free(buf);
 	return 0;
 }
@@ -108,10 +130,11 @@ int main(int argc, char **argv)
 		{"bytes", required_argument, NULL, 'b'}, {"every", required_argument, NULL, 'e'},
 		{"close", no_argument, NULL, 'c'},       {"hold", no_argument, NULL, 'H'},
 		{"name", required_argument, NULL, 'N'},  {"ready", required_argument, NULL, 'r'},
+		{"rst", no_argument, NULL, 'R'},
 		{0},
 	};
 	long port = 0, count = 1, bytes = 0, every = 0;
-	int close_them = 0, hold = 0, c;
+	int close_them = 0, hold = 0, rst = 0, c;
 	const char *ready = NULL;
 
 	if (argc < 2) {
@@ -130,13 +153,14 @@ int main(int argc, char **argv)
 		case 'H': hold = 1; break;
 		case 'N': prctl(PR_SET_NAME, optarg); break;
 		case 'r': ready = optarg; break;
+		case 'R': rst = 1; break;
 		default: return 2;
 		}
 	}
 	if (!strcmp(argv[1], "server"))
 		server((int)port, close_them, ready);
 	if (!strcmp(argv[1], "client"))
-		return client((int)port, count, bytes, every, hold);
+		return client((int)port, count, bytes, every, hold, rst);
 	fprintf(stderr, "leaky: unknown mode %s\n", argv[1]);
 	return 2;
 }

@@ -84,6 +84,7 @@ static const struct theme_style default_roles[TH_COUNT] = {
 	[TH_STATE + ST_LISTEN] = {YELLOW, D, 0},
 	[TH_STATE + ST_CLOSING] = {MAGENTA, D, TA_BOLD},
 	[TH_STATE + ST_NEW_SYN_RECV] = {CYAN, D, TA_BOLD},
+	[TH_STATE + ST_CLOSED_FD] = {RED, D, TA_REVERSE},
 };
 #undef D
 

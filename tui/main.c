@@ -11,6 +11,7 @@
 #include "sources/source.h"
 #include "tui/options.h"
 #include "tui/tui.h"
+#include "tui/serve.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -166,7 +167,7 @@ int main(int argc, char **argv)
 		free(cause);
 		return rc ? 1 : 0;
 	}
-	if (!o.batch)
+	if (!o.batch && !o.listen)
 		return tui_run(&o);
 
 	struct sigaction sa = {.sa_handler = on_stop};
@@ -176,6 +177,16 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	int lfd = -1;
+	char bound[80];
+	if (o.listen) {
+		lfd = serve_listen(o.listen, bound, sizeof(bound), &cause);
+		if (lfd < 0) {
+			fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-lfd));
+			free(cause);
+			return 1;
+		}
+	}
 	if (o.read_path)
 		rc = replay_source_new(&src, o.read_path, &cause);
 	else
@@ -199,7 +210,17 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	rc = run_batch(&o, src, rec);
+	if (lfd >= 0) {
+		struct batch_opts bo = {.format = FMT_OPENMETRICS, .filter = o.filter, .top = o.top};
+		/* The address goes to stdout so a script can find a port picked with :0. */
+		printf("leaktop: serving http://%s/metrics\n", bound);
+		fflush(stdout);
+		rc = serve_run(lfd, src, &bo, o.delay, &stop_signal);
+		close(lfd);
+		record_close(rec);
+	} else {
+		rc = run_batch(&o, src, rec);
+	}
 	source_free(src);
 	return rc;
 }

@@ -30,10 +30,15 @@ void options_usage(FILE *f)
 	      "                            0 (forever) in the dashboard\n"
 	      "\n"
 	      "Batch output:\n"
-	      "  -o, --format=FORMAT       text (default) or json (one JSON object per line and\n"
-	      "                            refresh)\n"
-	      "      --top=N               processes and ports listed; default 20 for text,\n"
-	      "                            0 (all) for json\n"
+	      "  -o, --format=FORMAT       text (default), json (one JSON object per line and\n"
+	      "                            refresh) or openmetrics (Prometheus metrics, for\n"
+	      "                            node_exporter's textfile collector)\n"
+	      "      --top=N               processes and ports listed; default 20 for text and\n"
+	      "                            openmetrics (the rest summed as \"other\"), 0 (all)\n"
+	      "                            for json\n"
+	      "      --listen=[HOST:]PORT  serve openmetrics on http://HOST:PORT/metrics (HOST\n"
+	      "                            127.0.0.1 unless given), a fresh refresh per scrape\n"
+	      "                            at most every --delay seconds\n"
 	      "      --backlog=N           sockets listed by Recv-Q; default 10 for text, 100 for json\n"
 	      "\n"
 	      "History and alerts (also settable in the configuration file, see below):\n"
@@ -54,6 +59,7 @@ void options_usage(FILE *f)
 	      "      --config=FILE         read settings from FILE; default\n"
 	      "                            ~/.config/leaktop/leaktop.conf when it exists\n"
 	      "      --no-config           ignore the configuration file\n"
+	      "\n"
 	      "Recording:\n"
 	      "  -w, --write=FILE          record every refresh to FILE (SQLite, mode 0600);\n"
 	      "                            an existing file is never overwritten\n"
@@ -64,6 +70,8 @@ void options_usage(FILE *f)
 	      "Filters:\n"
 	      "  -p, --pid=PID[,PID...]    only these processes and the sockets they hold\n"
 	      "  -P, --port=PORT[,PORT...] only sockets with this local or remote port\n"
+	      "      --netns=INODE[,...]   only processes, sockets and ports in these network\n"
+	      "                            namespaces (inodes as in ls -iL /proc/PID/ns/net)\n"
 	      "\n"
 	      "Dashboard:\n"
 	      "      --theme=NAME          colour theme: default, light, mono, high-contrast, or\n"
@@ -81,7 +89,8 @@ void options_usage(FILE *f)
 	      "\n"
 	      "Exit status: 0 on success, 1 when a refresh could not be taken, 2 on a usage error.\n"
 	      "Without root, other users' processes cannot be read: their fds and sockets are\n"
-	      "counted as not readable, and their sockets show without an owner.\n",
+	      "counted as not readable, and their sockets show without an owner, and only\n"
+	      "leaktop's own network namespace is visible.\n",
 	      f);
 }
 
@@ -98,7 +107,7 @@ const struct conf_key options_conf_keys[] = {
 const size_t options_conf_nkeys = sizeof(options_conf_keys) / sizeof(options_conf_keys[0]);
 
 enum {
-	OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT, OPT_THEME, OPT_ASCII, OPT_REPORT, OPT_CONFIG, OPT_NO_CONFIG,
+	OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT, OPT_NETNS, OPT_LISTEN, OPT_THEME, OPT_ASCII, OPT_REPORT, OPT_CONFIG, OPT_NO_CONFIG,
 	OPT_CONF_KEY /* last: OPT_CONF_KEY + i is conf_options[i] */
 };
 
@@ -125,6 +134,8 @@ static const struct option long_options[] = {
 	{"backlog", required_argument, NULL, OPT_BACKLOG},
 	{"pid", required_argument, NULL, 'p'},
 	{"port", required_argument, NULL, 'P'},
+	{"netns", required_argument, NULL, OPT_NETNS},
+	{"listen", required_argument, NULL, OPT_LISTEN},
 	{"proc-root", required_argument, NULL, OPT_PROC_ROOT},
 	{"theme", required_argument, NULL, OPT_THEME},
 	{"ascii", no_argument, NULL, OPT_ASCII},
@@ -221,6 +232,14 @@ static int load_config(struct options *o, int argc, char **argv, char **cause)
 	char *def = conf_default_path();
 	int rc = def ? conf_load(def, false, options_conf_keys, options_conf_nkeys, o, cause) : 0;
 	free(def);
+	if (rc == -EACCES || rc == -ENOTDIR) {
+		/* Someone else's home (sudo -u): a file nobody asked for by name is not
+		 * worth refusing to start over. */
+		fprintf(stderr, "leaktop: %s; using the defaults\n", *cause ? *cause : "configuration file not readable");
+		free(*cause);
+		*cause = NULL;
+		rc = 0;
+	}
 	return rc ? -EINVAL : 0;
 }
 
@@ -258,7 +277,7 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 		case 'o': {
 			int fmt = batch_format_parse(optarg);
 			if (fmt < 0)
-				return fail(cause, "unknown format '%s': expected text or json", optarg);
+				return fail(cause, "unknown format '%s': expected text, json or openmetrics", optarg);
 			o->format = (enum batch_format)fmt;
 			break;
 		}
@@ -277,6 +296,14 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 		case 'P':
 			if (view_filter_ports(&o->filter, optarg, cause))
 				return -EINVAL;
+			break;
+		case OPT_NETNS:
+			if (view_filter_netns(&o->filter, optarg, cause))
+				return -EINVAL;
+			break;
+		case OPT_LISTEN:
+			o->listen = optarg;
+			o->format = FMT_OPENMETRICS;
 			break;
 		case OPT_PROC_ROOT:
 			o->proc_root = optarg;

@@ -28,6 +28,7 @@ struct options {
 	const char *write_path;   /* -w: record every refresh to this file */
 	const char *read_path;    /* -r: replay this recording instead of the live system */
 	bool report;              /* --report: print the recording's handover summary */
+	const char *listen;       /* --listen [HOST:]PORT: serve /metrics, or NULL */
 };
 
 /* The keys of leaktop.conf, fields of struct options: a new setting is one row. */

@@ -1,0 +1,310 @@
+/* Dumping every network namespace. A netlink socket stays bound to the netns it was
+ * created in, so each is created once by a short-lived thread inside that netns
+ * (sockdiag_open_netns) and the main thread dumps through it without ever leaving
+ * its own namespace. Handles of namespaces that lost their last process are closed. */
+#include "config.h"
+
+#include "sources/nsdump.h"
+#include "sources/sockdiag.h"
+#include "model/snapshot.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct ns_handle {
+	uint64_t inode;
+	struct sockdiag *diag;
+	char *cause;        /* why it could not be opened (kept, not retried every refresh) */
+	uint64_t tried;     /* refresh of the last attempt to open it */
+};
+
+struct nsdump {
+	int rootfd;
+	uint64_t own;
+	bool root;
+	uint64_t refresh;
+	struct ns_handle *h; /* sorted by inode */
+	size_t nh, cap;
+	uint64_t *want;      /* this refresh's namespaces, sorted, unique */
+	size_t nwant, want_cap;
+};
+
+/* A namespace that could not be entered is tried again this often (refreshes). */
+#define NSDUMP_RETRY_EVERY 16
+
+uint64_t nsdump_own(const struct nsdump *n)
+{
+	return n->own;
+}
+
+int nsdump_new(struct nsdump **out, const char *proc_root, char **cause)
+{
+	struct nsdump *n = calloc(1, sizeof(*n));
+	struct stat st;
+
+	if (!n)
+		return -ENOMEM;
+	n->rootfd = open(proc_root ? proc_root : "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (n->rootfd < 0) {
+		int err = -errno;
+		if (cause && asprintf(cause, "%s: %s", proc_root, strerror(errno)) < 0)
+			*cause = NULL;
+		free(n);
+		return err;
+	}
+	if (fstatat(n->rootfd, "self/ns/net", &st, 0) == 0)
+		n->own = st.st_ino;
+	n->root = geteuid() == 0;
+	*out = n;
+	return 0;
+}
+
+static void handle_close(struct ns_handle *h)
+{
+	sockdiag_free(h->diag);
+	free(h->cause);
+}
+
+void nsdump_free(struct nsdump *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->nh; i++)
+		handle_close(&n->h[i]);
+	free(n->h);
+	free(n->want);
+	if (n->rootfd >= 0)
+		close(n->rootfd);
+	free(n);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static int want_add(struct nsdump *n, uint64_t inode)
+{
+	if (n->nwant == n->want_cap) {
+		size_t cap = n->want_cap ? n->want_cap * 2 : 64;
+		uint64_t *w = realloc(n->want, cap * sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+		n->want = w, n->want_cap = cap;
+	}
+	n->want[n->nwant++] = inode;
+	return 0;
+}
+
+/* Open a handle inside the netns of some process that lives there. */
+static int handle_open(struct nsdump *n, struct ns_handle *h, const struct snapshot *s)
+{
+	char path[64];
+	struct stat st;
+	int err = -ESRCH;
+
+	free(h->cause), h->cause = NULL;
+	h->tried = n->refresh;
+	if (h->inode == n->own || !n->own)
+		return sockdiag_open(&h->diag, &h->cause);
+	for (size_t i = 0; i < s->nprocs; i++) {
+		if (s->procs[i].netns != h->inode)
+			continue;
+		snprintf(path, sizeof(path), "%" PRId32 "/ns/net", s->procs[i].pid);
+		int fd = openat(n->rootfd, path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			err = -errno;
+			continue;
+		}
+		/* The process may have moved or exited and its pid been reused. */
+		if (fstat(fd, &st) == 0 && st.st_ino == h->inode) {
+			err = sockdiag_open_netns(&h->diag, fd, &h->cause);
+			close(fd);
+			return err;
+		}
+		close(fd);
+	}
+	if (asprintf(&h->cause, "cannot open its /proc/PID/ns/net: %s", strerror(-err)) < 0)
+		h->cause = NULL;
+	return err;
+}
+
+int nsdump_parse_proc_net(const char *text, uint8_t family, uint8_t proto,
+			  struct snapshot *s, uint64_t netns)
+{
+	const char *line = strchr(text, '\n'); /* the header */
+	int added = 0;
+
+	while (line && *++line) {
+		unsigned long long inode = 0, uid = 0;
+		unsigned lport = 0, st = 0;
+		char local[64];
+		/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+		if (sscanf(line, " %*u: %63s %*s %x %*s %*s %*s %llu %*u %llu", local, &st, &uid,
+			   &inode) == 4 && inode && inode <= UINT32_MAX) {
+			struct sock_rec *r = snapshot_add_sock(s);
+			if (!r)
+				return -ENOMEM;
+			const char *colon = strrchr(local, ':');
+			if (colon)
+				sscanf(colon + 1, "%x", &lport);
+			/* No cookie in procfs: one derived from the inode, apart from real ones. */
+			r->cookie = 1ULL << 63 | inode;
+			r->netns = netns;
+			r->inode = (uint32_t)inode;
+			r->uid = (uint32_t)uid;
+			r->family = family;
+			r->proto = proto;
+			r->type = proto == IPPROTO_RAW ? SOCK_RAW : SOCK_DGRAM;
+			r->state = (uint8_t)(st < ST_CLOSED_FD ? st : ST_UNKNOWN);
+			r->lport = (uint16_t)lport;
+			added++;
+		}
+		line = strchr(line, '\n');
+	}
+	return added;
+}
+
+/* RAW (without raw_diag) and ICMP sockets of one netns, from a process living there. */
+static void read_proc_net(struct nsdump *n, const struct ns_handle *h, struct snapshot *s)
+{
+	static const struct { const char *name; uint8_t family, proto; bool raw; } tables[] = {
+		{"raw", AF_INET, IPPROTO_RAW, true}, {"raw6", AF_INET6, IPPROTO_RAW, true},
+		{"icmp", AF_INET, IPPROTO_ICMP, false}, {"icmp6", AF_INET6, IPPROTO_ICMPV6, false},
+	};
+	char dir[32] = "self", path[64];
+	static char buf[1 << 16];
+
+	if (h->inode != n->own) {
+		size_t i = 0;
+		while (i < s->nprocs && s->procs[i].netns != h->inode)
+			i++;
+		if (i == s->nprocs)
+			return;
+		snprintf(dir, sizeof(dir), "%" PRId32, s->procs[i].pid);
+	}
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		if (tables[t].raw && sockdiag_has_raw(h->diag))
+			continue;
+		snprintf(path, sizeof(path), "%s/net/%s", dir, tables[t].name);
+		int fd = openat(n->rootfd, path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t len = 0, r;
+		while ((size_t)len < sizeof(buf) - 1 &&
+		       (r = read(fd, buf + len, sizeof(buf) - 1 - (size_t)len)) > 0)
+			len += r;
+		close(fd);
+		buf[len > 0 ? len : 0] = '\0';
+		nsdump_parse_proc_net(buf, tables[t].family, tables[t].proto, s, h->inode);
+	}
+}
+
+static void status_add(struct snapshot *s, const char *fmt, uint64_t inode, const char *why)
+{
+	size_t len = strlen(s->status);
+	char what[160];
+
+	snprintf(what, sizeof(what), fmt, inode);
+	snprintf(s->status + len, sizeof(s->status) - len, "%s%s: %s", len ? "; " : "", what,
+		 why ? why : "failed");
+}
+
+int nsdump_dump(struct nsdump *n, struct snapshot *s, char **cause)
+{
+	int ret = 0;
+
+	n->refresh++;
+	n->nwant = 0;
+	if (want_add(n, n->own))
+		return -ENOMEM;
+	/* Without CAP_SYS_ADMIN no other netns can be entered: say so. Without our own
+	 * inode (a fake proc root) the others cannot be told from ours. */
+	s->netns_limited = !n->root;
+	/* A namespace is dumped when one of its processes holds a socket fd: every dump
+	 * walks the kernel's global hash tables, so an idle netns (a pause container, a
+	 * sandbox) would cost as much as a busy one, for sockets no one owns. The owners
+	 * come from the scan, which runs first; they are in process order. */
+	for (size_t i = 0, last = SIZE_MAX; n->root && n->own && i < s->nowners; i++) {
+		size_t pi = (size_t)s->owners[i].proc;
+		if (pi == last || pi >= s->nprocs)
+			continue;
+		last = pi;
+		uint64_t ns = s->procs[pi].netns;
+		if (ns && ns != n->own && (!n->nwant || n->want[n->nwant - 1] != ns) && want_add(n, ns))
+			return -ENOMEM;
+	}
+	qsort(n->want, n->nwant, sizeof(*n->want), cmp_u64);
+	size_t u = 0;
+	for (size_t i = 0; i < n->nwant; i++)
+		if (!u || n->want[u - 1] != n->want[i])
+			n->want[u++] = n->want[i];
+	n->nwant = u;
+
+	/* Merge the handles with the wanted list: keep, open or close. */
+	struct ns_handle *nh = calloc(n->nwant ? n->nwant : 1, sizeof(*nh));
+	if (!nh)
+		return -ENOMEM;
+	size_t j = 0;
+	for (size_t i = 0; i < n->nwant; i++) {
+		while (j < n->nh && n->h[j].inode < n->want[i])
+			handle_close(&n->h[j++]);
+		if (j < n->nh && n->h[j].inode == n->want[i])
+			nh[i] = n->h[j++];
+		else
+			nh[i].inode = n->want[i];
+	}
+	while (j < n->nh)
+		handle_close(&n->h[j++]);
+	free(n->h);
+	n->h = nh, n->nh = n->cap = n->nwant;
+
+	s->closed_valid = true;
+	for (size_t i = 0; i < n->nh; i++) {
+		struct ns_handle *h = &n->h[i];
+		char *why = NULL;
+		int rc = 0;
+
+		if (!h->diag && (!h->tried || n->refresh - h->tried >= NSDUMP_RETRY_EVERY))
+			rc = handle_open(n, h, s);
+		if (!h->diag && (rc == -ENOENT || rc == -ESRCH)) {
+			/* Its last process exited since the scan: nothing to report. */
+			h->tried = 0;
+			if (!snapshot_add_netns(s, h->inode, false))
+				return -ENOMEM;
+			continue;
+		}
+		if (!h->diag) {
+			status_add(s, "netns %" PRIu64, h->inode, h->cause);
+			ret = ret ? ret : (rc ? rc : -ENOTCONN);
+			if (!snapshot_add_netns(s, h->inode, false))
+				return -ENOMEM;
+			continue;
+		}
+		rc = sockdiag_dump_all(h->diag, s, h->inode, &why);
+		read_proc_net(n, h, s);
+		if (rc) {
+			status_add(s, h->inode == n->own ? "sockets" : "netns %" PRIu64 " sockets",
+				   h->inode, why);
+			ret = ret ? ret : rc;
+		}
+		free(why);
+		struct netns_rec *r = snapshot_add_netns(s, h->inode, rc == 0);
+		if (!r)
+			return -ENOMEM;
+		r->own = h->inode == n->own;
+	}
+	if (ret && cause)
+		*cause = strdup(s->status);
+	return ret;
+}

@@ -1,0 +1,310 @@
+/* OpenMetrics output and the /metrics responder: the exposition is well-formed line
+ * by line (a strict reading of the text format), carries the snapshot's numbers,
+ * keeps cardinality bounded with an "other" series, and escapes label values. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "model/batch.h"
+#include "model/metrics.h"
+#include "model/snapshot.h"
+#include "model/text.h"
+#include "tui/serve.h"
+
+static struct snapshot *s;
+
+static void add_sock(uint64_t cookie, uint32_t inode, unsigned state, uint16_t lport, uint16_t rport, uint32_t rq)
+{
+	struct sock_rec *k = snapshot_add_sock(s);
+	k->cookie = cookie, k->inode = inode, k->state = (uint8_t)state;
+	k->family = AF_INET, k->proto = IPPROTO_TCP;
+	k->lport = lport, k->rport = rport, k->rqueue = rq;
+	k->netns = 4026531840ULL;
+}
+
+static void add_owner(int proc, int fd, uint32_t inode)
+{
+	struct sock_owner *o = snapshot_add_owner(s);
+	o->proc = proc, o->fd = fd, o->inode = inode;
+}
+
+/* Three processes: a leaker (pid 100, 4 CLOSE_WAIT on :8080, a CLOSED fd, a name
+ * that needs escaping), and two quiet ones with a socket each on other ports. */
+static void setup(void)
+{
+	s = snapshot_new();
+	const char *names[] = {"ja\"va\\x", "redis", "curl"};
+	for (int i = 0; i < 3; i++) {
+		struct proc_rec *p = snapshot_add_proc(s);
+		p->pid = 100 * (i + 1);
+		p->fds = 50 - 10 * i;
+		p->fd_limit = i == 2 ? UINT64_MAX : 1024;
+		p->rss_kb = 1000;
+		p->netns = 4026531840ULL;
+		text_escape(p->comm, sizeof(p->comm), names[i], strlen(names[i]));
+	}
+	strcpy(s->procs[0].container, "docker:0123456789ab");
+	snapshot_add_netns(s, 4026531840ULL, true)->own = true;
+	s->closed_valid = true;
+	add_sock(1, 10, ST_LISTEN, 8080, 0, 3);
+	add_owner(0, 3, 10);
+	for (int i = 0; i < 4; i++) {
+		add_sock(2 + (uint64_t)i, 11 + (uint32_t)i, ST_CLOSE_WAIT, 8080, (uint16_t)(40000 + i), 100);
+		add_owner(0, 4 + i, 11 + (uint32_t)i);
+	}
+	add_owner(0, 9, 99); /* CLOSED */
+	add_sock(7, 20, ST_ESTABLISHED, 6379, 50000, 7);
+	add_owner(1, 3, 20);
+	add_sock(8, 30, ST_ESTABLISHED, 50001, 443, 5);
+	add_owner(2, 3, 30);
+	ck_assert_int_eq(snapshot_build(s), 0);
+}
+
+static void teardown(void)
+{
+	snapshot_free(s);
+}
+
+static char *render(size_t top)
+{
+	struct batch_opts o = {.format = FMT_OPENMETRICS, .top = top};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ck_assert_int_eq(batch_write(f, s, NULL, &o), 0);
+	fclose(f);
+	return buf;
+}
+
+static bool name_char(char c, bool first)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
+	       (!first && c >= '0' && c <= '9');
+}
+
+/* A strict reading of the text format: HELP and TYPE once per family, before its
+ * samples; a family's samples together; label values quoted with only \\ \" \n
+ * escapes; a number after one space; "# EOF" last. Returns the number of samples. */
+static int check_exposition(const char *text)
+{
+	char families[64][64];
+	int nfam = 0, samples = 0;
+	char cur[64] = "";
+	const char *line = text;
+
+	ck_assert_msg(strlen(text) >= 6 && !strcmp(text + strlen(text) - 6, "# EOF\n"), "no # EOF at the end");
+	while (*line) {
+		const char *end = strchr(line, '\n');
+		ck_assert_ptr_nonnull(end);
+		char l[1024];
+		size_t n = (size_t)(end - line);
+		ck_assert_uint_lt(n, sizeof(l));
+		memcpy(l, line, n);
+		l[n] = '\0';
+		line = end + 1;
+		if (!strcmp(l, "# EOF")) {
+			ck_assert_msg(*line == '\0', "text after # EOF");
+			break;
+		}
+		if (!strncmp(l, "# HELP ", 7)) {
+			char name[64];
+			ck_assert_int_eq(sscanf(l + 7, "%63s", name), 1);
+			for (int i = 0; i < nfam; i++)
+				ck_assert_msg(strcmp(families[i], name), "family %s twice", name);
+			ck_assert_int_lt(nfam, 64);
+			strcpy(families[nfam++], name);
+			strcpy(cur, name);
+			continue;
+		}
+		if (!strncmp(l, "# TYPE ", 7)) {
+			char want[128];
+			snprintf(want, sizeof(want), "# TYPE %s gauge", cur);
+			ck_assert_str_eq(l, want);
+			continue;
+		}
+		ck_assert_msg(l[0] != '#', "unknown comment: %s", l);
+		/* A sample: name{labels} value */
+		const char *p = l;
+		ck_assert(name_char(*p, true));
+		while (name_char(*p, false))
+			p++;
+		ck_assert_msg((size_t)(p - l) == strlen(cur) && !strncmp(l, cur, strlen(cur)),
+			      "sample outside its family: %s (family %s)", l, cur);
+		if (*p == '{') {
+			p++;
+			while (*p != '}') {
+				ck_assert_msg(name_char(*p, true), "bad label name in %s", l);
+				while (name_char(*p, false))
+					p++;
+				ck_assert_msg(*p == '=' && p[1] == '"', "bad label in %s", l);
+				p += 2;
+				while (*p != '"') {
+					ck_assert_msg(*p, "unterminated label value in %s", l);
+					if (*p == '\\') {
+						ck_assert_msg(p[1] == '\\' || p[1] == '"' || p[1] == 'n', "bad escape in %s", l);
+						p++;
+					}
+					p++;
+				}
+				p++;
+				if (*p == ',')
+					p++;
+				else
+					ck_assert_msg(*p == '}', "bad label list in %s", l);
+			}
+			p++;
+		}
+		ck_assert_msg(*p == ' ', "no value in %s", l);
+		char *e;
+		strtod(p + 1, &e);
+		ck_assert_msg(e != p + 1 && *e == '\0', "bad value in %s", l);
+		samples++;
+	}
+	return samples;
+}
+
+static double sample(const char *text, const char *series)
+{
+	char want[512];
+	snprintf(want, sizeof(want), "\n%s ", series);
+	const char *p = strstr(text, want);
+	ck_assert_msg(p != NULL, "no sample %s", series);
+	return strtod(p + strlen(want), NULL);
+}
+
+START_TEST(test_well_formed)
+{
+	char *out = render(0);
+	ck_assert_int_gt(check_exposition(out), 30);
+	free(out);
+	out = render(1);
+	ck_assert_int_gt(check_exposition(out), 20);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_numbers)
+{
+	char *out = render(0);
+	const char *leaker = "pid=\"100\",comm=\"ja\\\"va\\\\\\\\x\",container=\"docker:0123456789ab\"";
+	char series[256];
+	snprintf(series, sizeof(series), "leaktop_process_fds{%s}", leaker);
+	ck_assert_int_eq((int)sample(out, series), 50);
+	snprintf(series, sizeof(series), "leaktop_process_tcp_sockets{%s,state=\"CLOSE_WAIT\"}", leaker);
+	ck_assert_int_eq((int)sample(out, series), 4);
+	snprintf(series, sizeof(series), "leaktop_process_closed_fds{%s}", leaker);
+	ck_assert_int_eq((int)sample(out, series), 1);
+	snprintf(series, sizeof(series), "leaktop_process_recv_queue_bytes{%s}", leaker);
+	ck_assert_int_eq((int)sample(out, series), 400);
+	snprintf(series, sizeof(series), "leaktop_process_rss_bytes{%s}", leaker);
+	ck_assert_int_eq((int)sample(out, series), 1024000);
+	ck_assert_int_eq((int)sample(out, "leaktop_tcp_sockets{state=\"CLOSE_WAIT\"}"), 4);
+	ck_assert_int_eq((int)sample(out, "leaktop_closed_sockets"), 1);
+	ck_assert_int_eq((int)sample(out, "leaktop_port_sockets{port=\"8080\",proto=\"tcp\",side=\"local\","
+					   "netns=\"4026531840\",state=\"CLOSE_WAIT\"}"), 4);
+	ck_assert_int_eq((int)sample(out, "leaktop_port_accept_queue{port=\"8080\",proto=\"tcp\",side=\"local\","
+					   "netns=\"4026531840\"}"), 3);
+	/* Unlimited: no fd_limit sample for curl. */
+	ck_assert_ptr_null(strstr(out, "leaktop_process_fd_limit{pid=\"300\""));
+	ck_assert_ptr_null(strstr(out, "pid=\"other\""));
+	ck_assert_ptr_null(strstr(out, "port=\"other\""));
+	free(out);
+}
+END_TEST
+
+START_TEST(test_other_series)
+{
+	/* Top 1: the leaker, then the other two summed. */
+	char *out = render(1);
+	ck_assert_int_eq((int)sample(out, "leaktop_process_fds{pid=\"other\",comm=\"other\",container=\"\"}"), 70);
+	ck_assert_int_eq((int)sample(out, "leaktop_process_tcp_sockets{pid=\"other\",comm=\"other\",container=\"\","
+					   "state=\"ESTABLISHED\"}"), 2);
+	ck_assert_int_eq((int)sample(out, "leaktop_process_recv_queue_bytes{pid=\"other\",comm=\"other\","
+					   "container=\"\"}"), 12);
+	ck_assert_ptr_null(strstr(out, "pid=\"200\""));
+	ck_assert_ptr_null(strstr(out, "leaktop_process_fd_limit{pid=\"other\""));
+	/* Ports: 8080 first (5 sockets), the other two summed. */
+	ck_assert_int_eq((int)sample(out, "leaktop_port_sockets{port=\"other\",proto=\"\",side=\"\",netns=\"\","
+					   "state=\"ESTABLISHED\"}"), 2);
+	ck_assert_ptr_null(strstr(out, "port=\"6379\""));
+	free(out);
+}
+END_TEST
+
+START_TEST(test_label_escape)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	metrics_label_value(f, "a\"b\\c\nd");
+	fclose(f);
+	ck_assert_str_eq(buf, "\"a\\\"b\\\\c\\nd\"");
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_route)
+{
+	ck_assert_int_eq(serve_route("GET /metrics HTTP/1.1"), 200);
+	ck_assert_int_eq(serve_route("GET /metrics?x=1 HTTP/1.0"), 200);
+	ck_assert_int_eq(serve_route("HEAD /metrics HTTP/1.1"), 200);
+	ck_assert_int_eq(serve_route("GET / HTTP/1.1"), 404);
+	ck_assert_int_eq(serve_route("GET /metricsx HTTP/1.1"), 404);
+	ck_assert_int_eq(serve_route("GET /etc/passwd HTTP/1.1"), 404);
+	ck_assert_int_eq(serve_route("POST /metrics HTTP/1.1"), 405);
+	ck_assert_int_eq(serve_route("GET /metrics"), 400);
+	ck_assert_int_eq(serve_route("\x16\x03\x01"), 400);
+	ck_assert_int_eq(serve_route(""), 400);
+}
+END_TEST
+
+START_TEST(test_listen)
+{
+	char bound[80], *cause = NULL;
+	int fd = serve_listen("0", bound, sizeof(bound), &cause);
+	ck_assert_msg(fd >= 0, "%s", cause ? cause : "");
+	/* Loopback unless told otherwise. */
+	ck_assert_ptr_nonnull(strstr(bound, "127.0.0.1:"));
+	ck_assert_str_ne(bound, "127.0.0.1:0");
+	close(fd);
+	fd = serve_listen("[::1]:0", bound, sizeof(bound), &cause);
+	if (fd >= 0) { /* where IPv6 exists */
+		ck_assert_ptr_nonnull(strstr(bound, "[::1]:"));
+		close(fd);
+	}
+	free(cause), cause = NULL;
+	ck_assert_int_eq(serve_listen("127.0.0.1:http", bound, sizeof(bound), &cause), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(cause, "port"));
+	free(cause), cause = NULL;
+	ck_assert_int_eq(serve_listen("localhost:9000", bound, sizeof(bound), &cause), -EINVAL);
+	free(cause);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *su = suite_create("metrics");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_well_formed);
+	tcase_add_test(tc, test_numbers);
+	tcase_add_test(tc, test_other_series);
+	tcase_add_test(tc, test_label_escape);
+	tcase_add_test(tc, test_route);
+	tcase_add_test(tc, test_listen);
+	suite_add_tcase(su, tc);
+	SRunner *sr = srunner_create(su);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Fleet metrics of a real CLOSE_WAIT leak: `-o openmetrics` and `--listen` /metrics
+# parse with promtool (Prometheus's own parser) and carry the numbers the JSON output
+# gives for the same stable leak; other paths get 404.
+. "${srcdir:-.}/tests/live/lib.sh"
+need_root
+need jq curl promtool
+
+N=25
+BYTES=99
+start_server --name metsrv
+"$LEAKY" client --port "$PORT" --count "$N" --bytes "$BYTES"
+wait_until 10 sh -c "[ \$(ss -tanH state close-wait 'sport = :$PORT' | wc -l) -eq $N ]" ||
+	fail "the kernel never showed $N CLOSE_WAIT sockets"
+
+# The whole box, bounded: the top 5 and "other".
+"$LEAKTOP" -b -o openmetrics --top 5 > "$TMP/all.prom"
+promtool check metrics < "$TMP/all.prom" || fail "promtool rejects the output"
+tail -n 1 "$TMP/all.prom" | grep -qx "# EOF" || fail "no # EOF at the end"
+[ "$(grep -c '^leaktop_process_fds{' "$TMP/all.prom")" -le 6 ] || fail "more than 5 processes + other"
+
+# The leak: the same numbers as JSON (the leak is stable between the two refreshes).
+"$LEAKTOP" -b -o openmetrics --pid "$SERVER_PID" > "$TMP/srv.prom"
+"$LEAKTOP" -b -o json --pid "$SERVER_PID" > "$TMP/srv.json"
+promtool check metrics < "$TMP/srv.prom" || fail "promtool rejects the filtered output"
+j() { jq -r "$@" "$TMP/srv.json"; }
+m() { # m FILE SERIES-PREFIX: the value of the one sample that starts so
+	grep -F "$2" "$1" | awk '{print $NF}'
+}
+L="pid=\"$SERVER_PID\",comm=\"metsrv\",container=\"\""
+assert_eq "fds (json $(j '.processes[0].fds'))" "$(j '.processes[0].fds')" \
+	"$(m "$TMP/srv.prom" "leaktop_process_fds{$L}")"
+assert_eq "CLOSE_WAIT of the server" "$(j '.processes[0].states.CLOSE_WAIT')" \
+	"$(m "$TMP/srv.prom" "leaktop_process_tcp_sockets{$L,state=\"CLOSE_WAIT\"}")"
+assert_eq "Recv-Q of the server" "$((N * (BYTES + 1)))" \
+	"$(m "$TMP/srv.prom" "leaktop_process_recv_queue_bytes{$L}")"
+assert_eq "fd limit" "$(j '.processes[0].fd_limit')" "$(m "$TMP/srv.prom" "leaktop_process_fd_limit{$L}")"
+assert_eq "CLOSED fds" "$(j '.processes[0].closed')" "$(m "$TMP/srv.prom" "leaktop_process_closed_fds{$L}")"
+NS=$(j '.processes[0].netns')
+assert_eq "CLOSE_WAIT on port $PORT" "$(j ".ports[] | select(.port == $PORT and .side == \"local\") | .states.CLOSE_WAIT")" \
+	"$(m "$TMP/srv.prom" "leaktop_port_sockets{port=\"$PORT\",proto=\"tcp\",side=\"local\",netns=\"$NS\",state=\"CLOSE_WAIT\"}")"
+
+# Served: a refresh per scrape, the same numbers, 404 elsewhere.
+bg "$LEAKTOP" --listen 127.0.0.1:0 --pid "$SERVER_PID" -d 0 > "$TMP/listen.out"
+wait_until 10 grep -q serving "$TMP/listen.out" || fail "--listen did not start"
+URL=$(sed -n 's/^leaktop: serving //p' "$TMP/listen.out")
+case "$URL" in http://127.0.0.1:*/metrics) ;; *) fail "not bound to loopback: $URL" ;; esac
+curl -sf "$URL" > "$TMP/scrape.prom" || fail "scrape failed"
+promtool check metrics < "$TMP/scrape.prom" || fail "promtool rejects the scrape"
+assert_eq "CLOSE_WAIT of the server, scraped" "$N" \
+	"$(m "$TMP/scrape.prom" "leaktop_process_tcp_sockets{$L,state=\"CLOSE_WAIT\"}")"
+assert_eq "content type" "application/openmetrics-text; version=1.0.0; charset=utf-8" \
+	"$(curl -s -o /dev/null -w '%{content_type}' "$URL")"
+assert_eq "status of /" 404 "$(curl -s -o /dev/null -w '%{http_code}' "${URL%/metrics}/")"
+assert_eq "status of POST /metrics" 405 "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL")"
+# A second scrape is a new refresh: a new leak shows.
+"$LEAKY" client --port "$PORT" --count 5
+wait_until 10 sh -c "[ \$(ss -tanH state close-wait 'sport = :$PORT' | wc -l) -eq $((N + 5)) ]" ||
+	fail "the kernel never showed $((N + 5)) CLOSE_WAIT sockets"
+assert_eq "CLOSE_WAIT after 5 more, scraped" "$((N + 5))" \
+	"$(curl -sf "$URL" | grep -F "leaktop_process_tcp_sockets{$L,state=\"CLOSE_WAIT\"}" | awk '{print $NF}')"
+echo "PASS"
