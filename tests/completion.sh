@@ -34,6 +34,8 @@ complete -- | sort > opts.$$ ; trap 'rm -f opts.$$' EXIT
 # Pids: this shell's own pid is offered, also after a comma.
 complete --pid '' | grep -qx "$$" || fail "--pid <tab> does not offer pid $$"
 complete -p "1,$$" | grep -qx "1,$$" || fail "-p 1,PID<tab> does not complete the second pid"
+# Network namespaces: this shell's own.
+complete --netns '' | grep -qx "$(stat -L -c %i /proc/$$/ns/net)" || fail "--netns <tab> does not offer this shell's namespace"
 # Ports: whatever is there right now, read the same way ss would show it.
 if command -v ss >/dev/null && port=$(ss -Htan | awk 'NR == 1 { n = split($4, a, ":"); print a[n] }') && [ -n "$port" ]; then
 	complete --port '' | grep -qx "$port" || fail "--port <tab> does not offer local port $port"
