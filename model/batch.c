@@ -139,8 +139,45 @@ static void json_alerts(FILE *f, const struct alerts *a)
 	putc(']', f);
 }
 
+/* --sockets: every socket that passes the filter, with every (pid, fd) that holds it.
+ * head[sock] and next[owner] chain each socket's owners (pid order, as owners are). */
+static void json_sockets(FILE *f, const struct snapshot *s, const struct batch_opts *o, int32_t *head,
+			 int32_t *next)
+{
+	const char *sep = "";
+
+	for (size_t i = 0; i < s->nsocks; i++)
+		head[i] = -1;
+	for (size_t i = s->nowners; i-- > 0;) {
+		const struct sock_owner *w = &s->owners[i];
+		next[i] = -1;
+		if (w->sock < 0)
+			continue;
+		next[i] = head[w->sock];
+		head[w->sock] = (int32_t)i;
+	}
+	fputs(", \"sockets\": [", f);
+	for (size_t i = 0; i < s->nsocks; i++) {
+		const struct sock_rec *k = &s->socks[i];
+		char la[SOCK_ADDR_MAX], ra[SOCK_ADDR_MAX];
+		if (!view_sock_match(&o->filter, s, k))
+			continue;
+		fprintf(f, "%s{\"inode\": %u, \"state\": \"%s\", \"local\": \"%s\", \"remote\": \"%s\", "
+			"\"recv_q\": %u, \"send_q\": %u, \"owners\": [", sep, k->inode, sk_state_name(k->state),
+			sock_addr_format(la, k->family, k->laddr, k->lport),
+			sock_addr_format(ra, k->family, k->raddr, k->rport), k->rqueue, k->wqueue);
+		for (int32_t w = head[i]; w >= 0; w = next[w])
+			fprintf(f, "%s{\"pid\": %d, \"fd\": %d}", w == head[i] ? "" : ", ",
+				s->procs[s->owners[w].proc].pid, s->owners[w].fd);
+		fputs("]}", f);
+		sep = ", ";
+	}
+	putc(']', f);
+}
+
 static void write_json(FILE *f, const struct snapshot *s, const struct history *h, const struct batch_opts *o,
-		       const uint32_t *procs, size_t nprocs, const uint32_t *backlog, size_t nbacklog)
+		       const uint32_t *procs, size_t nprocs, const uint32_t *backlog, size_t nbacklog,
+		       int32_t *chain)
 {
 	const struct totals *t = &s->totals;
 	const char *sep = "";
@@ -252,6 +289,8 @@ static void write_json(FILE *f, const struct snapshot *s, const struct history *
 	}
 	putc(']', f);
 	json_alerts(f, o->alerts);
+	if (chain)
+		json_sockets(f, s, o, chain, chain + s->nsocks);
 	fputs("}\n", f);
 }
 
@@ -454,8 +493,14 @@ int batch_write(FILE *f, const struct snapshot *s, const struct history *h, cons
 {
 	uint32_t *procs = malloc((s->nprocs + 1) * sizeof(*procs));
 	uint32_t *backlog = malloc((o->backlog_max + 1) * sizeof(*backlog));
+	int32_t *chain = NULL;
 	int rc = 0;
 
+	if (o->sockets && o->format == FMT_JSON &&
+	    !(chain = malloc((s->nsocks + s->nowners + 1) * sizeof(*chain)))) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	if (!procs || !backlog) {
 		rc = -ENOMEM;
 		goto out;
@@ -467,7 +512,7 @@ int batch_write(FILE *f, const struct snapshot *s, const struct history *h, cons
 	if (o->format == FMT_OPENMETRICS)
 		metrics_write(f, s, h, o);
 	else if (o->format == FMT_JSON)
-		write_json(f, s, h, o, procs, nprocs, backlog, nbacklog);
+		write_json(f, s, h, o, procs, nprocs, backlog, nbacklog, chain);
 	else
 		write_text(f, s, h, o, procs, nprocs, backlog, nbacklog);
 	if (fflush(f) == EOF || ferror(f))
@@ -475,5 +520,6 @@ int batch_write(FILE *f, const struct snapshot *s, const struct history *h, cons
 out:
 	free(procs);
 	free(backlog);
+	free(chain);
 	return rc;
 }

@@ -3,6 +3,7 @@
 #ifndef LEAKTOP_BATCH_H
 #define LEAKTOP_BATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -22,6 +23,7 @@ struct batch_opts {
 	double boot_time;    /* unix seconds at boot, to turn start ticks into times */
 	long clk_tck;
 	const struct alerts *alerts; /* its transitions of this refresh go out too; may be NULL */
+	bool sockets;        /* json: a "sockets" array with every socket and its holders */
 };
 
 /* "text" / "json" / "openmetrics" -> format, or -1. */

@@ -87,11 +87,13 @@ const char *sock_proto_name(const struct sock_rec *k)
 }
 
 /* Open-addressing tables from a 64-bit key to an index, rebuilt each refresh into
- * storage kept from the last one. */
+ * storage kept from the last one. Sized to the data: at most 3/4 full, so 150k
+ * sockets take 256k slots (3 MB), not a fixed worst case per table. */
 struct idx_table {
 	uint64_t *keys;
 	int32_t *vals;
-	size_t cap; /* a power of two, or 0 */
+	size_t cap;  /* a power of two, or 0 */
+	size_t used; /* slots taken, for table_add */
 };
 
 struct snapshot_scratch {
@@ -107,12 +109,20 @@ static uint64_t mix64(uint64_t x)
 	return x ^ (x >> 33);
 }
 
-static int table_reset(struct idx_table *t, size_t n)
+static size_t table_cap_for(size_t n)
 {
 	size_t cap = 16;
 
-	while (cap < n * 2)
+	while (cap - cap / 4 < n + 1)
 		cap <<= 1;
+	return cap;
+}
+
+/* Empty the table, able to hold n keys without growing. */
+static int table_reset(struct idx_table *t, size_t n)
+{
+	size_t cap = table_cap_for(n);
+
 	if (cap > t->cap) {
 		uint64_t *k = realloc(t->keys, cap * sizeof(*k));
 		if (!k)
@@ -124,6 +134,7 @@ static int table_reset(struct idx_table *t, size_t n)
 		t->vals = v;
 		t->cap = cap;
 	}
+	t->used = 0;
 	for (size_t i = 0; i < t->cap; i++)
 		t->vals[i] = -1;
 	return 0;
@@ -142,6 +153,32 @@ static size_t table_slot(const struct idx_table *t, uint64_t key)
 static int32_t table_get(const struct idx_table *t, uint64_t key)
 {
 	return t->cap ? t->vals[table_slot(t, key)] : -1;
+}
+
+/* Insert key -> val (key must be new), doubling the table when it gets 3/4 full.
+ * For tables whose size is not known up front (ports). */
+static int table_add(struct idx_table *t, uint64_t key, int32_t val)
+{
+	if (t->used + 1 > t->cap - t->cap / 4) {
+		struct idx_table big = {0};
+		if (table_reset(&big, t->used * 2))
+			return -ENOMEM;
+		for (size_t i = 0; i < t->cap; i++)
+			if (t->vals[i] != -1) {
+				size_t slot = table_slot(&big, t->keys[i]);
+				big.keys[slot] = t->keys[i];
+				big.vals[slot] = t->vals[i];
+			}
+		big.used = t->used;
+		free(t->keys);
+		free(t->vals);
+		*t = big;
+	}
+	size_t slot = table_slot(t, key);
+	t->keys[slot] = key;
+	t->vals[slot] = val;
+	t->used++;
+	return 0;
 }
 
 static void table_free(struct idx_table *t)
@@ -397,9 +434,13 @@ static bool has_port(const struct sock_rec *k)
 
 static int build_ports(struct snapshot *s, struct snapshot_scratch *x)
 {
-	int rc = table_reset(&x->listen, s->nsocks);
+	size_t nlisten = 0;
+	int rc;
 
-	if (rc || (rc = table_reset(&x->ports, s->nsocks)))
+	for (size_t i = 0; i < s->nsocks; i++)
+		nlisten += s->socks[i].state == ST_LISTEN;
+	/* Ports are few next to sockets: start small, table_add grows it. */
+	if ((rc = table_reset(&x->listen, nlisten)) || (rc = table_reset(&x->ports, nlisten + 256)))
 		return rc;
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[i];
@@ -429,10 +470,12 @@ static int build_ports(struct snapshot *s, struct snapshot_scratch *x)
 			p->port = port;
 			p->side = side;
 			p->proto = k->proto;
-			x->ports.keys[slot] = key;
-			x->ports.vals[slot] = (int32_t)(s->nports - 1);
+			if (table_add(&x->ports, key, (int32_t)(s->nports - 1)))
+				return -ENOMEM;
+			p = &s->ports[s->nports - 1];
+		} else {
+			p = &s->ports[x->ports.vals[slot]];
 		}
-		p = &s->ports[x->ports.vals[slot]];
 		p->count++;
 		p->states[k->state < ST_CLOSED_FD ? k->state : ST_UNKNOWN]++;
 		if (k->state == ST_LISTEN) {
@@ -487,8 +530,12 @@ int snapshot_build_checked(struct snapshot *s, snapshot_fd_check check, void *ct
 	for (size_t i = 1; i < s->nprocs; i++)
 		if (cmp_proc(&s->procs[i - 1], &s->procs[i]) >= 0)
 			return -EINVAL;
-	if (s->nowners)
-		qsort(s->owners, s->nowners, sizeof(*s->owners), cmp_owner);
+	/* procscan hands them over in order already: check before paying for a sort. */
+	for (size_t i = 1; i < s->nowners; i++)
+		if (cmp_owner(&s->owners[i - 1], &s->owners[i]) > 0) {
+			qsort(s->owners, s->nowners, sizeof(*s->owners), cmp_owner);
+			break;
+		}
 	for (size_t i = 0; i < s->nnetns; i++)
 		s->netns[i].procs = s->netns[i].sockets = 0;
 	for (size_t i = 0; i < s->nprocs; i++) {

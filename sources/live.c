@@ -19,6 +19,8 @@ struct live_source {
 	struct nsdump *dump;
 	struct procscan *scan;
 	uint64_t tick;
+	bool full_scan;   /* readlink every fd every refresh (--full-scan, for tests) */
+	bool timing;      /* LEAKTOP_TIMING set: each refresh's phases to stderr */
 };
 
 static double now_mono(void)
@@ -48,6 +50,9 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	s->time = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
 	s->tick = ++l->tick;
 
+	double t_scan = now_mono();
+	if (l->full_scan)
+		procscan_full_rescan(l->scan);
 	if ((rc = procscan_scan(l->scan, s, &why))) {
 		status_add(s, "processes", why);
 		ret = rc;
@@ -55,16 +60,36 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	free(why), why = NULL;
 	/* The dumps come after the scan: a socket fd the scan saw that is in no dump
 	 * and still open afterwards (procscan_fd_check) was there all along: CLOSED. */
+	double t_dump = now_mono();
+	t_scan = t_dump - t_scan;
 	if ((rc = nsdump_dump(l->dump, s, &why))) /* adds to the status line itself */
 		ret = rc;
 	free(why);
-	if ((rc = snapshot_build_checked(s, procscan_fd_check, l->scan))) {
+	t_dump = now_mono() - t_dump;
+	/* What the dumps say changed under known fd numbers is read again now, and the
+	 * join redone, so no refresh shows the last refresh's owners. */
+	double t_build = now_mono(), t_recheck = 0;
+	int rechecked = 0;
+	if ((rc = snapshot_build_checked(s, procscan_fd_check, l->scan)) == 0) {
+		t_recheck = now_mono();
+		rechecked = procscan_recheck(l->scan, s);
+		t_recheck = now_mono() - t_recheck;
+		if (rechecked == 1)
+			rc = snapshot_build_checked(s, procscan_fd_check, l->scan);
+	}
+	t_build = now_mono() - t_build - t_recheck;
+	if (rc) {
 		status_add(s, "join", strerror(-rc));
 		ret = rc;
 	} else {
 		procscan_note_dump(l->scan, s);
 	}
 	s->refresh_ms = (now_mono() - t0) * 1000.0;
+	if (l->timing)
+		fprintf(stderr, "leaktop: refresh %llu: %.1f ms: scan %.1f, dumps %.1f, join %.1f, "
+			"recheck %.1f%s, %zu sockets, %zu socket fds\n", (unsigned long long)s->tick,
+			s->refresh_ms, t_scan * 1e3, t_dump * 1e3, t_build * 1e3, t_recheck * 1e3,
+			rechecked == 1 ? " (joined again)" : "", s->nsocks, s->nowners);
 	if (ret && cause)
 		*cause = strdup(s->status);
 	return ret;
@@ -93,6 +118,7 @@ int live_source_new(struct source **out, const char *proc_root, char **cause)
 		return -ENOMEM;
 	l->base.ops = &live_ops;
 	l->base.live = true;
+	l->timing = getenv("LEAKTOP_TIMING") != NULL;
 	if ((rc = procscan_new(&l->scan, proc_root, cause))) {
 		free(l);
 		return rc;
@@ -104,4 +130,10 @@ int live_source_new(struct source **out, const char *proc_root, char **cause)
 	}
 	*out = &l->base;
 	return 0;
+}
+
+void live_source_full_scan(struct source *src, bool on)
+{
+	if (src->ops == &live_ops)
+		((struct live_source *)src)->full_scan = on;
 }

@@ -44,6 +44,14 @@ int procscan_scan(struct procscan *p, struct snapshot *s, char **cause);
  * the fd links of any process that held one that vanished. Called after the join. */
 void procscan_note_dump(struct procscan *p, const struct snapshot *s);
 
+/* Right after the join: read again the fds whose socket left the dump and the fds
+ * of sockets several processes hold (after fork), and look for the holders of
+ * sockets no process holds (a new socket behind a known fd number; a bounded
+ * search), so this refresh's attribution is right rather than the next one's.
+ * Rewrites the owners of the processes that changed. Returns 1 when s->owners changed (join
+ * again: snapshot_build), 0 when nothing did, -errno on error. */
+int procscan_recheck(struct procscan *p, struct snapshot *s);
+
 /* Force the next scan to readlink every fd (the first scan always does). */
 void procscan_full_rescan(struct procscan *p);
 

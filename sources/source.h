@@ -34,5 +34,8 @@ static inline void source_free(struct source *src)
 
 /* The live system: a sock_diag dump and a /proc scan per refresh. */
 int live_source_new(struct source **out, const char *proc_root, char **cause);
+/* Readlink every fd on every refresh instead of only what may have changed: the
+ * reference the incremental map is tested against (--full-scan). */
+void live_source_full_scan(struct source *src, bool on);
 
 #endif

@@ -132,6 +132,39 @@ START_TEST(test_filters)
 }
 END_TEST
 
+/* --sockets: every socket with every (pid, fd) that holds it, shared ones included;
+ * without it, no "sockets" array at all. */
+START_TEST(test_json_sockets)
+{
+	/* Process 200 (index 1) also holds one of 100's sockets (fork), at fd 9. */
+	struct sock_owner *o = snapshot_add_owner(s);
+	o->proc = 1, o->fd = 9, o->inode = 22;
+	ck_assert_int_eq(snapshot_build(s), 0);
+
+	char *plain = render(FMT_JSON, NULL, NULL);
+	ck_assert_ptr_null(strstr(plain, "\"sockets\": ["));
+	free(plain);
+
+	struct batch_opts opt = {.format = FMT_JSON, .backlog_max = 3, .clk_tck = 100, .sockets = true};
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	ck_assert_int_eq(batch_write(f, s, NULL, &opt), 0);
+	fclose(f);
+	char *a = strstr(out, "\"sockets\": [");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(strstr(a, "{\"inode\": 22, \"state\": \"CLOSE_WAIT\", \"local\": \"127.0.0.1:19001\", "
+					"\"remote\": \"127.0.0.1:40002\", \"recv_q\": 102, \"send_q\": 0, "
+					"\"owners\": [{\"pid\": 100, \"fd\": 12}, {\"pid\": 200, \"fd\": 9}]}"));
+	ck_assert_ptr_nonnull(strstr(a, "{\"inode\": 11, \"state\": \"LISTEN\""));
+	ck_assert_ptr_nonnull(strstr(a, "\"owners\": [{\"pid\": 200, \"fd\": 3}]"));
+	/* The listener has no holder in this snapshot. */
+	ck_assert_ptr_nonnull(strstr(a, "\"recv_q\": 0, \"send_q\": 0, \"owners\": []}"));
+	ck_assert_ptr_eq(strchr(out, '\n'), out + strlen(out) - 1);
+	free(out);
+}
+END_TEST
+
 START_TEST(test_text_report)
 {
 	char *out = render(FMT_TEXT, NULL, NULL);
@@ -216,6 +249,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_json_line);
 	tcase_add_test(tc, test_filters);
+	tcase_add_test(tc, test_json_sockets);
 	tcase_add_test(tc, test_text_report);
 	tcase_add_test(tc, test_escape);
 	tcase_add_test(tc, test_kinds_netns);

@@ -616,6 +616,79 @@ START_TEST(test_unowned_reread)
 }
 END_TEST
 
+/* One refresh as the live source does it: scan, dump and join, recheck, join again. */
+static struct snapshot *refresh(struct procscan *p, const uint32_t *inodes, size_t n, int *rechecked)
+{
+	struct snapshot *s = scan(p);
+	dump_join(s, inodes, n);
+	*rechecked = procscan_recheck(p, s);
+	ck_assert_int_ge(*rechecked, 0);
+	if (*rechecked)
+		ck_assert_int_eq(snapshot_build(s), 0);
+	procscan_note_dump(p, s);
+	return s;
+}
+
+/* The recheck puts right, in the same refresh, what the fd numbers alone hide: a
+ * socket replaced by another at the same fd, a file fd reused for a socket, and a
+ * socket handed to a child whose parent reused the fd for a file. */
+START_TEST(test_recheck)
+{
+	char *root = tree_new();
+	int re;
+	tree_proc(root, 100, 5000);
+	tree_fd(root, 100, 3, "socket:[4242]");
+	tree_fd(root, 100, 4, "socket:[4600]");
+	tree_fd(root, 100, 5, "/var/log/app.log");
+	struct fake f = {0};
+	fake_add(&f, 100, 5000, "app");
+	struct procscan *p = scanner(root, &f);
+	struct snapshot *s = refresh(p, (const uint32_t[]){4242, 4600}, 2, &re);
+	ck_assert_int_eq(re, 0);
+	ck_assert_uint_eq(s->totals.unowned, 0);
+	snapshot_free(s);
+
+	/* dup2 of a new socket onto fd 3; a socket at the old log file's number. */
+	tree_fd(root, 100, 3, "socket:[4343]");
+	tree_fd(root, 100, 5, "socket:[4500]");
+	s = refresh(p, (const uint32_t[]){4343, 4600, 4500}, 3, &re);
+	ck_assert_int_eq(re, 1);
+	ck_assert_int_eq(owner_inode(s, 100, 3), 4343);
+	ck_assert_int_eq(owner_inode(s, 100, 5), 4500);
+	ck_assert_uint_eq(s->totals.unowned, 0);
+	ck_assert_uint_eq(proc(s, 100)->sockets, 3);
+	snapshot_free(s);
+
+	/* Nothing moved: nothing to put right. */
+	s = refresh(p, (const uint32_t[]){4343, 4600, 4500}, 3, &re);
+	ck_assert_int_eq(re, 0);
+	snapshot_free(s);
+
+	/* Hand-over: child 300 holds 4600 at fd 4; the parent's fd 4 is a file now. */
+	tree_proc(root, 300, 6000);
+	tree_fd(root, 300, 4, "socket:[4600]");
+	tree_fd(root, 100, 4, "/dev/null");
+	fake_add(&f, 300, 6000, "child");
+	s = refresh(p, (const uint32_t[]){4343, 4600, 4500}, 3, &re);
+	ck_assert_int_eq(re, 1);
+	ck_assert_int_eq(owner_inode(s, 100, 4), 0);
+	ck_assert_int_eq(owner_inode(s, 300, 4), 4600);
+	ck_assert_int_eq(snapshot_sock_proc(s, &s->socks[1])->pid, 300);
+	ck_assert_uint_eq(proc(s, 100)->sockets, 2);
+
+	struct fake f2 = f;
+	struct procscan *fresh = scanner(root, &f2);
+	struct snapshot *full = scan(fresh);
+	dump_join(full, (const uint32_t[]){4343, 4600, 4500}, 3);
+	assert_same_scan(s, full);
+	snapshot_free(full);
+	procscan_free(fresh);
+	snapshot_free(s);
+	procscan_free(p);
+	tree_free(root);
+}
+END_TEST
+
 /* Root reads a mode-000 directory anyway; without CAP_DAC_OVERRIDE and
  * CAP_DAC_READ_SEARCH it gets the EACCES a normal user gets. Only this forked test
  * process loses them. */
@@ -762,6 +835,7 @@ static Suite *procscan_suite(void)
 	tcase_add_test(tc, test_full_rescan);
 	tcase_add_test(tc, test_limits_change);
 	tcase_add_test(tc, test_unowned_reread);
+	tcase_add_test(tc, test_recheck);
 	tcase_add_test(tc, test_unreadable);
 	suite_add_tcase(s, tc);
 

@@ -10,6 +10,9 @@
  *       every TCP table while its fd stays open (lsof: "can't identify protocol").
  *       A reset connection the server has not accepted yet is dropped from the
  *       accept queue, so --hold --rst holds them until SIGUSR1, then resets all.
+ *   leaky churn --port P [--count N] [--name NAME]
+ *       hold N connections to P and as many /dev/null fds, print "ready", then obey
+ *       one command per line on stdin, answering "ok" (see churn() below).
  */
 #include "config.h"
 
@@ -22,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -123,6 +127,86 @@ static int client(int port, long count, long bytes, long every_ms, int hold, int
 	return 0;
 }
 
+static int connect_to(int port)
+{
+	struct sockaddr_in sa = loopback(port);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (s < 0)
+		die("socket");
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)))
+		die("connect");
+	return s;
+}
+
+/* Put a new connection (or /dev/null) at fd number `fd`, closing what was there:
+ * the fd number stays, what it points to changes. */
+static void replace_fd(int fd, int port, int with_socket)
+{
+	int n = with_socket ? connect_to(port) : open("/dev/null", O_RDONLY);
+
+	if (n < 0 || dup2(n, fd) < 0)
+		die("dup2");
+	close(n);
+}
+
+/* The fd table moves under the same fd numbers, what an incremental scan must see:
+ *   churn  every third fd from a rotating start gets a new connection at the same
+ *          number (socket -> socket, file -> socket); one socket (never the first
+ *          two) becomes /dev/null
+ *   fork   a child takes the first two sockets (the parent closes its copies, and
+ *          reuses the numbers: a new connection and /dev/null); answers "ok CHILDPID"
+ *   share  a child inherits the first two sockets and keeps them; the parent keeps
+ *          its copies too; answers "ok CHILDPID"
+ * fds[0..n) hold sockets first, /dev/null after. */
+static int churn(int port, long count, const char *name)
+{
+	long n = count * 2, round = 0;
+
+	if (count < 3)
+		count = 3, n = 6;
+	int *fds = calloc((size_t)n, sizeof(*fds));
+	char line[64], child[32];
+
+	snprintf(child, sizeof(child), "%.10s-child", name ? name : "leaky");
+	for (long i = 0; i < n; i++)
+		fds[i] = i < count ? connect_to(port) : open("/dev/null", O_RDONLY);
+	printf("ready\n");
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin)) {
+		if (!strncmp(line, "churn", 5)) {
+			for (long i = round % 3; i < n; i += 3)
+				replace_fd(fds[i], port, 1);
+			replace_fd(fds[2 + (round * 7) % (count - 2)], port, 0);
+			round++;
+			printf("ok\n");
+		} else if (!strncmp(line, "fork", 4) || !strncmp(line, "share", 5)) {
+			int keep = line[0] == 's';
+			pid_t pid = fork();
+			if (pid < 0)
+				die("fork");
+			if (pid == 0) {
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				prctl(PR_SET_NAME, child);
+				for (long i = 2; i < n; i++)
+					close(fds[i]);
+				for (;;)
+					pause();
+			}
+			if (!keep) { /* dup2 closes our copies, and the numbers stay in use */
+				replace_fd(fds[0], port, 1);
+				replace_fd(fds[1], port, 0);
+			}
+			printf("ok %d\n", (int)pid);
+		} else {
+			printf("unknown command\n");
+		}
+		fflush(stdout);
+	}
+	free(fds);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -133,6 +217,7 @@ int main(int argc, char **argv)
 		{"rst", no_argument, NULL, 'R'},
 		{0},
 	};
+	const char *name = NULL;
 	long port = 0, count = 1, bytes = 0, every = 0;
 	int close_them = 0, hold = 0, rst = 0, c;
 	const char *ready = NULL;
@@ -151,7 +236,7 @@ int main(int argc, char **argv)
 		case 'e': every = strtol(optarg, NULL, 10); break;
 		case 'c': close_them = 1; break;
 		case 'H': hold = 1; break;
-		case 'N': prctl(PR_SET_NAME, optarg); break;
+		case 'N': prctl(PR_SET_NAME, optarg), name = optarg; break;
 		case 'r': ready = optarg; break;
 		case 'R': rst = 1; break;
 		default: return 2;
@@ -161,6 +246,8 @@ int main(int argc, char **argv)
 		server((int)port, close_them, ready);
 	if (!strcmp(argv[1], "client"))
 		return client((int)port, count, bytes, every, hold, rst);
+	if (!strcmp(argv[1], "churn"))
+		return churn((int)port, count, name);
 	fprintf(stderr, "leaky: unknown mode %s\n", argv[1]);
 	return 2;
 }

@@ -88,6 +88,7 @@ static int run_batch(const struct options *o, struct source *src, struct record 
 		.boot_time = boot_time(o->proc_root),
 		.clk_tck = sysconf(_SC_CLK_TCK),
 		.alerts = a,
+		.sockets = o->sockets,
 	};
 	int status = 0;
 
@@ -134,8 +135,16 @@ static int run_batch(const struct options *o, struct source *src, struct record 
 			break;
 		}
 		report_alerts(o, a);
-		if (src->live && (o->iterations == 0 || i + 1 < o->iterations))
+		if (o->iterations && i + 1 >= o->iterations)
+			break;
+		if (o->step) {
+			/* --step (tests): the next refresh when a line arrives; EOF ends. */
+			char line[64];
+			if (!fgets(line, sizeof(line), stdin))
+				break;
+		} else if (src->live) {
 			pause_for(o->delay);
+		}
 	}
 out:
 	record_close(rec);
@@ -196,6 +205,7 @@ int main(int argc, char **argv)
 		free(cause);
 		return 1;
 	}
+	live_source_full_scan(src, o.full_scan);
 	struct record *rec = NULL;
 	if (o.write_path) {
 		struct record_info info = {

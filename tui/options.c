@@ -40,6 +40,8 @@ void options_usage(FILE *f)
 	      "                            127.0.0.1 unless given), a fresh refresh per scrape\n"
 	      "                            at most every --delay seconds\n"
 	      "      --backlog=N           sockets listed by Recv-Q; default 10 for text, 100 for json\n"
+	      "      --sockets             json: add a \"sockets\" array with every socket and the\n"
+	      "                            processes and fds that hold it\n"
 	      "\n"
 	      "History and alerts (also settable in the configuration file, see below):\n"
 	      "      --growth-window=MIN   minutes of history a growth rate is fitted over;\n"
@@ -108,6 +110,7 @@ const size_t options_conf_nkeys = sizeof(options_conf_keys) / sizeof(options_con
 
 enum {
 	OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT, OPT_NETNS, OPT_LISTEN, OPT_THEME, OPT_ASCII, OPT_REPORT, OPT_CONFIG, OPT_NO_CONFIG,
+	OPT_SOCKETS, OPT_FULL_SCAN, OPT_STEP,
 	OPT_CONF_KEY /* last: OPT_CONF_KEY + i is conf_options[i] */
 };
 
@@ -151,6 +154,10 @@ static const struct option long_options[] = {
 	{"write", required_argument, NULL, 'w'},
 	{"read", required_argument, NULL, 'r'},
 	{"report", no_argument, NULL, OPT_REPORT},
+	{"sockets", no_argument, NULL, OPT_SOCKETS},
+	/* Not in --help: for the tests that check the incremental fd map. */
+	{"full-scan", no_argument, NULL, OPT_FULL_SCAN},
+	{"step", no_argument, NULL, OPT_STEP},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{"list-options", no_argument, NULL, OPT_LIST_OPTIONS},
@@ -163,8 +170,14 @@ static const struct option long_options[] = {
  * can drift from the parser. Hidden: not for people. */
 static void list_options(FILE *f)
 {
+	/* For tests only, so not in --help, the man page or completion. */
+	static const char *const hidden[] = {"full-scan", "step", "list-options"};
+
 	for (const struct option *lo = long_options; lo->name; lo++) {
-		if (lo->val == OPT_LIST_OPTIONS)
+		bool skip = false;
+		for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++)
+			skip = skip || !strcmp(lo->name, hidden[i]);
+		if (skip)
 			continue;
 		fprintf(f, "--%s%s", lo->name, lo->has_arg == required_argument ? "=" : "");
 		for (int i = 0; lo->val == 'o' && i < FMT_COUNT; i++)
@@ -317,6 +330,15 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 		case OPT_CONFIG:
 		case OPT_NO_CONFIG:
 			break; /* read before the other options */
+		case OPT_SOCKETS:
+			o->sockets = true;
+			break;
+		case OPT_FULL_SCAN:
+			o->full_scan = true;
+			break;
+		case OPT_STEP:
+			o->step = true;
+			break;
 		case 'w':
 			o->write_path = optarg;
 			break;

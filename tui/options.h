@@ -29,6 +29,9 @@ struct options {
 	const char *read_path;    /* -r: replay this recording instead of the live system */
 	bool report;              /* --report: print the recording's handover summary */
 	const char *listen;       /* --listen [HOST:]PORT: serve /metrics, or NULL */
+	bool sockets;             /* json: list every socket with its holders (--sockets) */
+	bool full_scan;           /* hidden --full-scan: readlink every fd every refresh */
+	bool step;                /* hidden --step: refresh when a line arrives on stdin */
 };
 
 /* The keys of leaktop.conf, fields of struct options: a new setting is one row. */
