@@ -2,12 +2,15 @@
 #include "config.h"
 
 #include "model/view.h"
+#include "model/history.h"
 #include "model/snapshot.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int parse_list(const char *list, long lo, long hi, long *out, size_t *n, const char *what,
 		      char **cause)
@@ -465,6 +468,94 @@ void view_backlog_free(struct view_backlog *b)
 
 #define CMP(x, y) (((x) > (y)) - ((x) < (y)))
 
+/* Doubles where NaN (not known yet) sorts below every number. */
+static int cmp_num(double x, double y)
+{
+	if (isnan(x) || isnan(y))
+		return isnan(x) - isnan(y) ? (isnan(x) ? -1 : 1) : 0;
+	return CMP(x, y);
+}
+
+size_t view_sparkline(char *buf, size_t size, const double *v, size_t n, int width, bool ascii)
+{
+	static const char *const blocks[8] = {"\u2581", "\u2582", "\u2583", "\u2584",
+					      "\u2585", "\u2586", "\u2587", "\u2588"};
+	static const char levels[] = " .:-=+*#";
+	double lo = INFINITY, hi = -INFINITY;
+	size_t from = 0, cells = 0, len = 0, known = 0;
+
+	if (size)
+		buf[0] = '\0';
+	/* The last `width` known values. */
+	for (size_t i = n; i-- > 0 && known < (size_t)(width > 0 ? width : 0);)
+		if (!isnan(v[i])) {
+			known++;
+			from = i;
+		}
+	if (!known)
+		return 0;
+	for (size_t i = from; i < n; i++)
+		if (!isnan(v[i])) {
+			lo = v[i] < lo ? v[i] : lo;
+			hi = v[i] > hi ? v[i] : hi;
+		}
+	for (size_t i = from; i < n; i++) {
+		if (isnan(v[i]))
+			continue;
+		/* Flat is the lowest level: no growth. */
+		int l = hi > lo ? (int)((v[i] - lo) * 7.0 / (hi - lo) + 0.5) : 0;
+		const char *c = ascii ? (char[2]){levels[l], 0} : blocks[l];
+		size_t cl = strlen(c);
+		if (len + cl + 1 > size)
+			break;
+		memcpy(buf + len, c, cl);
+		len += cl;
+		buf[len] = '\0';
+		cells++;
+	}
+	return cells;
+}
+
+int view_parse_clock(const char *text, int *secs)
+{
+	int h, m, sec = 0, used = 0;
+
+	if (sscanf(text, "%2d:%2d%n", &h, &m, &used) != 2)
+		return -EINVAL;
+	if (text[used] == ':') {
+		int more = 0;
+		if (sscanf(text + used + 1, "%2d%n", &sec, &more) != 1 || more != 2)
+			return -EINVAL;
+		used += 1 + more;
+	}
+	if (text[used] || h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 59)
+		return -EINVAL;
+	*secs = h * 3600 + m * 60 + sec;
+	return 0;
+}
+
+double view_clock_time(double ref, int secs, double lo, double hi)
+{
+	time_t t = (time_t)ref;
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	tm.tm_hour = secs / 3600;
+	tm.tm_min = secs / 60 % 60;
+	tm.tm_sec = secs % 60;
+	tm.tm_isdst = -1;
+	double at = (double)mktime(&tm);
+	for (int day = -1; day <= 1 && (at < lo || at > hi); day += 2) {
+		tm.tm_mday += day;
+		tm.tm_isdst = -1;
+		double other = (double)mktime(&tm);
+		tm.tm_mday -= day;
+		if (other >= lo && other <= hi)
+			return other;
+	}
+	return at;
+}
+
 char *view_fmt_count(char *buf, size_t size, uint64_t v, int width)
 {
 	static const char units[] = "KMGTP";
@@ -536,19 +627,83 @@ static void pf_est(const struct view_ctx *c, uint32_t i, char *b, size_t n) { vi
 static void pf_rq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->recv_q, 6); }
 static void pf_rss(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->rss_kb * 1024, 5); }
 
-/* Adding a column is one entry here (plus its PC_ name). */
+static const struct history_stats *PH(const struct view_ctx *c, uint32_t i)
+{
+	return c->h ? history_proc(c->h, P(c, i)->pid, P(c, i)->start_time) : NULL;
+}
+static double ph_growth(const struct view_ctx *c, uint32_t i)
+{
+	const struct history_stats *st = PH(c, i);
+	return st ? st->fd_growth_per_min : NAN;
+}
+static double ph_eta(const struct view_ctx *c, uint32_t i)
+{
+	const struct history_stats *st = PH(c, i);
+	return st ? st->exhaustion_eta_s : NAN;
+}
+static int ph_verdict(const struct view_ctx *c, uint32_t i)
+{
+	const struct history_stats *st = PH(c, i);
+	return st ? (int)st->verdict : -1;
+}
+static int pc_fdmin(const struct view_ctx *c, uint32_t a, uint32_t b) { return cmp_num(ph_growth(c, a), ph_growth(c, b)); }
+/* Soonest first is the natural order of a time left: never and unknown go last. */
+static int pc_eta(const struct view_ctx *c, uint32_t a, uint32_t b)
+{
+	double x = ph_eta(c, a), y = ph_eta(c, b);
+	return cmp_num(isnan(x) ? INFINITY : x, isnan(y) ? INFINITY : y);
+}
+static int pc_verdict(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(ph_verdict(c, a), ph_verdict(c, b)); }
+
+static void pf_fdmin(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	double g = ph_growth(c, i);
+	if (!isfinite(g))
+		snprintf(b, n, "-");
+	else if (fabs(g) >= 9999.5)
+		snprintf(b, n, "%+.0fK", g / 1000);
+	else
+		snprintf(b, n, fabs(g) >= 99.95 ? "%+.0f" : "%+.1f", g);
+}
+static void pf_eta(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	double e = ph_eta(c, i);
+	if (isnan(e))
+		snprintf(b, n, "-");
+	else
+		leak_format_duration(b, n, e);
+}
+static void pf_trend(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	double t[16], v[16];
+	size_t k = c->h ? history_proc_series(c->h, P(c, i)->pid, P(c, i)->start_time, HS_FDS, t, v, 16) : 0;
+	if (!view_sparkline(b, n, v, k, 8, c->ascii))
+		snprintf(b, n, "-");
+}
+static void pf_verdict(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	int v = ph_verdict(c, i);
+	snprintf(b, n, "%s", v < 0 ? "-" : leak_verdict_name((enum leak_verdict)v));
+}
+
+/* Adding a column is one entry here (plus its PC_ name). At 80 columns the ones with
+ * the highest drop go first: RSS, LIMIT, ESTAB, RECV-Q, SOCKS. */
 static const struct view_col proc_cols[PC_COUNT] = {
 	[PC_PID] = {.title = "PID", .width = 7, .asc = true, .cmp = pc_pid, .fmt = pf_pid},
-	[PC_USER] = {.title = "USER", .width = 8, .drop = 5, .left = true, .asc = true, .cmp = pc_user, .fmt = pf_user},
+	[PC_USER] = {.title = "USER", .width = 8, .drop = 4, .left = true, .asc = true, .cmp = pc_user, .fmt = pf_user},
 	[PC_COMMAND] = {.title = "COMMAND", .width = 12, .left = true, .flex = true, .asc = true, .cmp = pc_comm, .fmt = pf_comm},
 	[PC_FDS] = {.title = "FDS", .width = 6, .cmp = pc_fds, .fmt = pf_fds},
-	[PC_LIMIT] = {.title = "LIMIT", .width = 5, .drop = 8, .cmp = pc_limit, .fmt = pf_limit},
-	[PC_FDPCT] = {.title = "FD%", .width = 3, .drop = 6, .cmp = pc_pct, .fmt = pf_pct},
-	[PC_SOCKETS] = {.title = "SOCKS", .width = 5, .drop = 3, .cmp = pc_socks, .fmt = pf_socks},
+	[PC_LIMIT] = {.title = "LIMIT", .width = 5, .drop = 13, .cmp = pc_limit, .fmt = pf_limit},
+	[PC_FDPCT] = {.title = "FD%", .width = 3, .drop = 9, .cmp = pc_pct, .fmt = pf_pct},
+	[PC_FDMIN] = {.title = "FD/MIN", .width = 6, .drop = 5, .cmp = pc_fdmin, .fmt = pf_fdmin},
+	[PC_ETA] = {.title = "ETA", .width = 5, .drop = 7, .asc = true, .cmp = pc_eta, .fmt = pf_eta},
+	[PC_TREND] = {.title = "TREND", .width = 8, .drop = 8, .left = true, .cmp = pc_fdmin, .fmt = pf_trend},
+	[PC_SOCKETS] = {.title = "SOCKS", .width = 5, .drop = 10, .cmp = pc_socks, .fmt = pf_socks},
 	[PC_CLOSE_WAIT] = {.title = "CLOSE_W", .width = 7, .cmp = pc_cw, .fmt = pf_cw},
-	[PC_ESTAB] = {.title = "ESTAB", .width = 5, .drop = 7, .cmp = pc_est, .fmt = pf_est},
-	[PC_RECVQ] = {.title = "RECV-Q", .width = 6, .drop = 4, .cmp = pc_rq, .fmt = pf_rq},
-	[PC_RSS] = {.title = "RSS", .width = 5, .drop = 9, .cmp = pc_rss, .fmt = pf_rss},
+	[PC_ESTAB] = {.title = "ESTAB", .width = 5, .drop = 12, .cmp = pc_est, .fmt = pf_est},
+	[PC_RECVQ] = {.title = "RECV-Q", .width = 6, .drop = 11, .cmp = pc_rq, .fmt = pf_rq},
+	[PC_RSS] = {.title = "RSS", .width = 5, .drop = 14, .cmp = pc_rss, .fmt = pf_rss},
+	[PC_VERDICT] = {.title = "VERDICT", .width = 7, .drop = 3, .left = true, .cmp = pc_verdict, .fmt = pf_verdict},
 };
 
 static const struct port_agg *O(const struct view_ctx *c, uint32_t i)
@@ -597,16 +752,51 @@ static void of_accept(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 }
 static void of_rq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, O(c, i)->recv_q, 6); }
 
+static const struct history_stats *OH(const struct view_ctx *c, uint32_t i)
+{
+	return c->h ? history_port(c->h, O(c, i)->netns, O(c, i)->port, O(c, i)->side) : NULL;
+}
+static double oh_cwmin(const struct view_ctx *c, uint32_t i)
+{
+	const struct history_stats *st = OH(c, i);
+	return st ? st->growth_per_min[ST_CLOSE_WAIT] : NAN;
+}
+static double oh_cwage(const struct view_ctx *c, uint32_t i)
+{
+	const struct history_stats *st = OH(c, i);
+	return st ? st->close_wait_oldest_s : 0;
+}
+static int oc_cwmin(const struct view_ctx *c, uint32_t a, uint32_t b) { return cmp_num(oh_cwmin(c, a), oh_cwmin(c, b)); }
+static int oc_cwage(const struct view_ctx *c, uint32_t a, uint32_t b) { return cmp_num(oh_cwage(c, a), oh_cwage(c, b)); }
+static void of_cwmin(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	double g = oh_cwmin(c, i);
+	if (!isfinite(g))
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, fabs(g) >= 99.95 ? "%+.0f" : "%+.1f", g);
+}
+static void of_cwage(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	double a = oh_cwage(c, i);
+	if (a > 0)
+		leak_format_duration(b, n, a);
+	else
+		snprintf(b, n, "-");
+}
+
 static const struct view_col port_cols[OC_COUNT] = {
 	[OC_PORT] = {.title = "PORT", .width = 5, .asc = true, .cmp = oc_port, .fmt = of_port},
-	[OC_PID] = {.title = "PID", .width = 8, .drop = 6, .asc = true, .cmp = oc_pid, .fmt = of_pid},
+	[OC_PID] = {.title = "PID", .width = 8, .drop = 5, .asc = true, .cmp = oc_pid, .fmt = of_pid},
 	[OC_SOCKETS] = {.title = "SOCKS", .width = 6, .cmp = oc_count, .fmt = of_count},
 	[OC_ESTAB] = {.title = "ESTAB", .width = 5, .drop = 2, .cmp = oc_est, .fmt = of_est},
 	[OC_CLOSE_WAIT] = {.title = "CLOSE_W", .width = 7, .cmp = oc_cw, .fmt = of_cw},
-	[OC_TIME_WAIT] = {.title = "TIME_W", .width = 6, .drop = 3, .cmp = oc_tw, .fmt = of_tw},
-	[OC_FIN_WAIT2] = {.title = "FIN_W2", .width = 6, .drop = 4, .cmp = oc_f2, .fmt = of_f2},
+	[OC_CWMIN] = {.title = "CW/MIN", .width = 6, .drop = 3, .cmp = oc_cwmin, .fmt = of_cwmin},
+	[OC_CWAGE] = {.title = "CW_AGE", .width = 6, .drop = 4, .cmp = oc_cwage, .fmt = of_cwage},
+	[OC_TIME_WAIT] = {.title = "TIME_W", .width = 6, .drop = 6, .cmp = oc_tw, .fmt = of_tw},
+	[OC_FIN_WAIT2] = {.title = "FIN_W2", .width = 6, .drop = 7, .cmp = oc_f2, .fmt = of_f2},
 	[OC_ACCEPT] = {.title = "ACCEPT-Q", .width = 9, .drop = 1, .cmp = oc_accept, .fmt = of_accept},
-	[OC_RECVQ] = {.title = "RECV-Q", .width = 6, .drop = 5, .cmp = oc_rq, .fmt = of_rq},
+	[OC_RECVQ] = {.title = "RECV-Q", .width = 6, .drop = 8, .cmp = oc_rq, .fmt = of_rq},
 	[OC_BAR] = {.title = "STATES", .width = 8, .left = true, .flex = true, .cmp = oc_count, .fmt = NULL},
 };
 
@@ -681,6 +871,22 @@ static void sf_timer(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 		snprintf(b, n, "%s %us", names[k->timer], (k->expires_ms + 999) / 1000);
 }
 
+/* Seconds in the current state, NaN when the history has not seen the socket. */
+static double sock_state_age(const struct view_ctx *c, uint32_t i)
+{
+	double age, in_state;
+	return c->h && !history_sock_age(c->h, K(c, i), &age, &in_state) ? in_state : NAN;
+}
+static int sc_age(const struct view_ctx *c, uint32_t a, uint32_t b) { return cmp_num(sock_state_age(c, a), sock_state_age(c, b)); }
+static void sf_age(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	double a = sock_state_age(c, i);
+	if (isnan(a))
+		snprintf(b, n, "-");
+	else
+		leak_format_duration(b, n, a);
+}
+
 static const struct view_col sock_cols[SC_COUNT] = {
 	[SC_FD] = {.title = "FD", .width = 5, .asc = true, .cmp = sc_fd, .fmt = sf_fd},
 	[SC_PID] = {.title = "PID", .width = 7, .drop = 4, .asc = true, .cmp = sc_pid, .fmt = sf_pid},
@@ -691,6 +897,7 @@ static const struct view_col sock_cols[SC_COUNT] = {
 	[SC_SENDQ] = {.title = "SEND-Q", .width = 6, .drop = 2, .cmp = sc_sq, .fmt = sf_sq},
 	[SC_INODE] = {.title = "INODE", .width = 8, .drop = 3, .asc = true, .cmp = sc_inode, .fmt = sf_inode},
 	[SC_TIMER] = {.title = "TIMER", .width = 8, .drop = 5, .cmp = sc_timer, .fmt = sf_timer},
+	[SC_AGE] = {.title = "AGE", .width = 6, .drop = 1, .cmp = sc_age, .fmt = sf_age},
 };
 
 static const struct view_bl_group *G(const struct view_ctx *c, uint32_t i)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 struct snapshot;
+struct history;
 struct sock_rec;
 struct proc_rec;
 struct port_agg;
@@ -95,6 +96,8 @@ enum view_table { VT_PROCS, VT_PORTS, VT_SOCKS, VT_BACKLOG, VT_COUNT };
 struct view_ctx {
 	const struct snapshot *s;
 	const struct view_backlog *bl;
+	const struct history *h;     /* NULL: the history columns show "-" */
+	bool ascii;                  /* sparklines in ASCII */
 };
 
 struct view_col {
@@ -118,11 +121,11 @@ struct view_table_def {
 extern const struct view_table_def view_tables[VT_COUNT];
 
 /* Column indices, for code that names one. */
-enum { PC_PID, PC_USER, PC_COMMAND, PC_FDS, PC_LIMIT, PC_FDPCT, PC_SOCKETS, PC_CLOSE_WAIT, PC_ESTAB,
-       PC_RECVQ, PC_RSS, PC_COUNT };
-enum { OC_PORT, OC_PID, OC_SOCKETS, OC_ESTAB, OC_CLOSE_WAIT, OC_TIME_WAIT, OC_FIN_WAIT2, OC_ACCEPT,
-       OC_RECVQ, OC_BAR, OC_COUNT };
-enum { SC_FD, SC_PID, SC_STATE, SC_LOCAL, SC_REMOTE, SC_RECVQ, SC_SENDQ, SC_INODE, SC_TIMER, SC_COUNT };
+enum { PC_PID, PC_USER, PC_COMMAND, PC_FDS, PC_LIMIT, PC_FDPCT, PC_FDMIN, PC_ETA, PC_TREND, PC_SOCKETS,
+       PC_CLOSE_WAIT, PC_ESTAB, PC_RECVQ, PC_RSS, PC_VERDICT, PC_COUNT };
+enum { OC_PORT, OC_PID, OC_SOCKETS, OC_ESTAB, OC_CLOSE_WAIT, OC_CWMIN, OC_CWAGE, OC_TIME_WAIT, OC_FIN_WAIT2,
+       OC_ACCEPT, OC_RECVQ, OC_BAR, OC_COUNT };
+enum { SC_FD, SC_PID, SC_STATE, SC_LOCAL, SC_REMOTE, SC_RECVQ, SC_SENDQ, SC_INODE, SC_TIMER, SC_AGE, SC_COUNT };
 enum { BC_PID, BC_PORT, BC_SOCKETS, BC_RECVQ, BC_MAXQ, BC_SENDQ, BC_COMMAND, BC_COUNT };
 
 /* The most columns a table has: callers size their arrays with it. */
@@ -134,6 +137,18 @@ size_t view_layout(enum view_table t, int width, bool *shown, int *widths);
 
 /* Sort rows by column col (its natural order; reversed when invert), ties by index. */
 void view_sort(enum view_table t, const struct view_ctx *c, uint32_t *rows, size_t n, int col, bool invert);
+
+/* The last `width` values of v (oldest first) as a sparkline scaled from their
+ * lowest to their highest: block characters (UTF-8), or " .:-=+*#" in ASCII. NaN
+ * values are skipped. Returns the number of cells written (buf gets a NUL). */
+size_t view_sparkline(char *buf, size_t size, const double *v, size_t n, int width, bool ascii);
+
+/* "HH:MM:SS" (or "HH:MM") into seconds since midnight: 0 or -EINVAL. */
+int view_parse_clock(const char *text, int *secs);
+/* The unix time of local clock time `secs` on the day of `ref`; when that lies
+ * outside [lo, hi], the day before or after if that lies inside (a recording
+ * across midnight). */
+double view_clock_time(double ref, int secs, double lo, double hi);
 
 /* A count in width characters: 1234567 -> "1205K" when it does not fit. */
 char *view_fmt_count(char *buf, size_t size, uint64_t v, int width);

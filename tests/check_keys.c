@@ -28,7 +28,7 @@ START_TEST(every_action_has_a_key_and_help)
 	int lines = 0;
 	for (int act = ACT_NONE + 1; act < ACT_COUNT; act++)
 		lines += keys_help[act].keys != NULL;
-	ck_assert_int_ge(lines, ACT_COUNT - 5);
+	ck_assert_int_ge(lines, ACT_COUNT - 8);
 }
 END_TEST
 
@@ -43,8 +43,16 @@ START_TEST(htop_and_top_keys)
 	ck_assert_int_eq(keys_lookup('I'), ACT_INVERT);
 	ck_assert_int_eq(keys_lookup(' '), ACT_PAUSE);
 	ck_assert_int_eq(keys_lookup(27), ACT_BACK);
-	/* Kept free for the actions and replay issues. */
-	static const int reserved[] = {'D', 'R', 'k', KEY_F(9), '[', ']', '{', '}', 'g', '+', '-'};
+	/* The replay keys. */
+	ck_assert_int_eq(keys_lookup('['), ACT_STEP_BACK);
+	ck_assert_int_eq(keys_lookup(']'), ACT_STEP_FWD);
+	ck_assert_int_eq(keys_lookup('{'), ACT_MINUTE_BACK);
+	ck_assert_int_eq(keys_lookup('}'), ACT_MINUTE_FWD);
+	ck_assert_int_eq(keys_lookup('g'), ACT_GOTO);
+	ck_assert_int_eq(keys_lookup('+'), ACT_FASTER);
+	ck_assert_int_eq(keys_lookup('-'), ACT_SLOWER);
+	/* Kept free for the actions issue. */
+	static const int reserved[] = {'D', 'R', 'k', KEY_F(9)};
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
 		ck_assert_int_eq(keys_lookup(reserved[i]), ACT_NONE);
 }

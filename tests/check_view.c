@@ -6,10 +6,13 @@
 #include "model/snapshot.h"
 
 #include <check.h>
+#include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static struct snapshot *s;
 static struct view_ctx ctx;
@@ -228,14 +231,25 @@ static int width_of(enum view_table t, const bool *shown, const int *widths)
 	return w;
 }
 
-START_TEST(layout_80_columns_shows_every_process_column)
+START_TEST(layout_80_columns_keeps_the_leak_columns)
 {
 	bool shown[VIEW_MAX_COLS];
 	int widths[VIEW_MAX_COLS];
-	ck_assert_uint_eq(view_layout(VT_PROCS, 80, shown, widths), PC_COUNT);
+	ck_assert_uint_lt(view_layout(VT_PROCS, 80, shown, widths), PC_COUNT);
 	ck_assert_int_eq(width_of(VT_PROCS, shown, widths), 80);
+	/* What finds a leak stays: growth, time to EMFILE, trend and verdict. */
+	ck_assert(shown[PC_PID] && shown[PC_USER] && shown[PC_FDS] && shown[PC_FDPCT] && shown[PC_FDMIN] &&
+		  shown[PC_ETA] && shown[PC_TREND] && shown[PC_CLOSE_WAIT] && shown[PC_VERDICT]);
+	ck_assert(!shown[PC_RSS] && !shown[PC_LIMIT]);
 	/* Room for a 13-character escaped name such as \x1b[31mevil. */
 	ck_assert_int_ge(widths[PC_COMMAND], 13);
+	/* Wide enough, every column. */
+	ck_assert_uint_eq(view_layout(VT_PROCS, 120, shown, widths), PC_COUNT);
+	/* The ports pane keeps its owner and the CLOSE_WAIT growth and age. */
+	view_layout(VT_PORTS, 80, shown, widths);
+	ck_assert(shown[OC_PID] && shown[OC_ESTAB] && shown[OC_CLOSE_WAIT] && shown[OC_CWMIN] && shown[OC_CWAGE]);
+	view_layout(VT_SOCKS, 80, shown, widths);
+	ck_assert(shown[SC_STATE] && shown[SC_RECVQ] && shown[SC_AGE]);
 }
 END_TEST
 
@@ -252,13 +266,61 @@ START_TEST(layout_narrow_drops_columns_keeps_the_essentials)
 	}
 	size_t n60 = view_layout(VT_PROCS, 60, shown, widths);
 	ck_assert_uint_lt(n60, PC_COUNT);
-	ck_assert(!shown[PC_RSS]); /* the least useful goes first */
-	ck_assert(shown[PC_USER] && shown[PC_RECVQ] && shown[PC_SOCKETS]);
+	ck_assert(!shown[PC_RSS] && !shown[PC_TREND]); /* the least useful goes first */
+	ck_assert(shown[PC_USER] && shown[PC_VERDICT] && shown[PC_FDMIN]);
 	ck_assert_int_le(width_of(VT_PROCS, shown, widths), 60);
 	for (enum view_table t = 0; t < VT_COUNT; t++) {
 		view_layout(t, 80, shown, widths);
 		ck_assert_int_le(width_of(t, shown, widths), 80);
 	}
+}
+END_TEST
+
+START_TEST(sparkline_scales_the_last_values)
+{
+	char buf[64];
+	const double up[] = {1, 2, 3, 4, 5, 6, 7, 8};
+	ck_assert_uint_eq(view_sparkline(buf, sizeof(buf), up, 8, 8, true), 8);
+	ck_assert_str_eq(buf, " .:-=+*#");
+	ck_assert_uint_eq(view_sparkline(buf, sizeof(buf), up, 8, 8, false), 8);
+	ck_assert_str_eq(buf, "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588");
+	/* Only the last width values, scaled among themselves. */
+	ck_assert_uint_eq(view_sparkline(buf, sizeof(buf), up, 8, 2, true), 2);
+	ck_assert_str_eq(buf, " #");
+	/* Flat is the lowest level; a fall shows; unknown samples are skipped. */
+	const double flat[] = {5, 5, 5}, fall[] = {10, NAN, 0};
+	view_sparkline(buf, sizeof(buf), flat, 3, 8, true);
+	ck_assert_str_eq(buf, "   ");
+	ck_assert_uint_eq(view_sparkline(buf, sizeof(buf), fall, 3, 8, true), 2);
+	ck_assert_str_eq(buf, "# ");
+	ck_assert_uint_eq(view_sparkline(buf, sizeof(buf), fall, 0, 8, true), 0);
+	ck_assert_str_eq(buf, "");
+	/* A small buffer cuts at a whole character. */
+	ck_assert_uint_eq(view_sparkline(buf, 8, up, 8, 8, false), 2);
+	ck_assert_str_eq(buf, "\u2581\u2582");
+}
+END_TEST
+
+START_TEST(clock_times_for_the_goto_prompt)
+{
+	int secs = -1;
+	ck_assert_int_eq(view_parse_clock("14:05:09", &secs), 0);
+	ck_assert_int_eq(secs, 14 * 3600 + 5 * 60 + 9);
+	ck_assert_int_eq(view_parse_clock("9:30", &secs), 0);
+	ck_assert_int_eq(secs, 9 * 3600 + 30 * 60);
+	const char *bad[] = {"", "14", "24:00:00", "12:60", "12:00:61", "12:00:5", "12:00:05x", "ab:cd", "-1:00"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(view_parse_clock(bad[i], &secs) == -EINVAL, "'%s' parsed", bad[i]);
+
+	/* On the recording's day; across midnight, the day that lies in the recording. */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	double day = 1700000000 - 1700000000 % 86400; /* a midnight, UTC */
+	double ref = day + 23 * 3600 + 50 * 60;       /* 23:50 */
+	ck_assert_double_eq(view_clock_time(ref, 23 * 3600 + 55 * 60, ref - 600, ref + 1200), day + 23 * 3600 + 55 * 60);
+	ck_assert_double_eq(view_clock_time(ref, 5 * 60, ref - 600, ref + 1200), day + 86400 + 5 * 60);
+	/* Outside the recording either way: the same day. */
+	ck_assert_double_eq(view_clock_time(ref, 12 * 3600, ref - 600, ref + 1200), day + 12 * 3600);
 }
 END_TEST
 
@@ -306,7 +368,9 @@ static Suite *view_suite(void)
 	suite_add_tcase(su, tc);
 	tc = tcase_create("layout");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, layout_80_columns_shows_every_process_column);
+	tcase_add_test(tc, layout_80_columns_keeps_the_leak_columns);
+	tcase_add_test(tc, sparkline_scales_the_last_values);
+	tcase_add_test(tc, clock_times_for_the_goto_prompt);
 	tcase_add_test(tc, layout_narrow_drops_columns_keeps_the_essentials);
 	tcase_add_test(tc, counts_shrink_to_their_width);
 	tcase_add_test(tc, formatted_cells);

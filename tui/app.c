@@ -4,7 +4,11 @@
 
 #include "tui/tui.h"
 #include "tui/keys.h"
+#include "model/alert.h"
+#include "model/history.h"
+#include "model/record.h"
 #include "model/snapshot.h"
+#include "sources/replay.h"
 #include "sources/source.h"
 
 #include <curses.h>
@@ -125,16 +129,123 @@ static int check_terminal(char **why)
 
 /* --- The refresh worker ------------------------------------------------------- */
 
+/* The worker takes each refresh into the back buffer, records it, and feeds history
+ * and alerts; in a replay it also seeks, rebuilding history up to the target. The
+ * loop reads history and alerts only under hmu, which the worker holds just while
+ * it updates them, so the screen stays responsive during a refresh or a seek. */
 struct worker {
 	pthread_t thread;
-	pthread_mutex_t mu;
+	pthread_mutex_t mu;      /* the fields below */
 	pthread_cond_t cv;
+	pthread_mutex_t hmu;     /* history and alerts */
 	struct source *src;
 	struct snapshot *back;   /* the worker's; swapped with the front when ready */
+	struct record *rec;      /* the worker's only; closed after it stopped */
+	struct history *h;
+	struct alerts *al;
+	const struct options *o;
+	double rebuild_s;        /* history a seek rebuilds before its target */
 	bool want, busy, ready, quit;
+	/* Replay: a seek asked for (by index or by time), done, the end reached. */
+	bool seek_req, seek_by_time, seek_done, from_seek, ended;
+	long seek_index;
+	double seek_time;
+	long pos, count;
+	double t_first, t_last;
+	bool alerted;            /* the ready refresh fired an alert */
 	char *cause;
+	char *rec_cause;         /* why the recording stopped */
 	int wake[2];             /* worker -> loop: a refresh is ready */
 };
+
+/* History and alerts take one whole refresh (a partial one would read as sockets
+ * closing). Returns whether an alert fired. */
+static bool worker_feed(struct worker *w, const struct snapshot *s)
+{
+	size_t n;
+	bool fired = false;
+
+	pthread_mutex_lock(&w->hmu);
+	history_update(w->h, s); /* -ENOMEM leaves it usable, this refresh partly missing */
+	if (alerts_update(w->al, s, w->h) > 0) {
+		const struct alert *e = alerts_events(w->al, &n);
+		for (size_t i = 0; i < n; i++)
+			fired |= e[i].level != ALERT_CLEAR;
+	}
+	pthread_mutex_unlock(&w->hmu);
+	return fired;
+}
+
+/* One refresh: 0, 1 at the end of a recording, -errno (a partial refresh). */
+static int worker_step(struct worker *w, bool *fired, char **cause)
+{
+	int rc = source_next(w->src, w->back, cause);
+
+	if (rc == 1)
+		return 1;
+	if (w->rec) {
+		char *why = NULL;
+		if (record_snapshot(w->rec, w->back, &why)) {
+			record_close(w->rec);
+			w->rec = NULL;
+			pthread_mutex_lock(&w->mu);
+			free(w->rec_cause);
+			if (asprintf(&w->rec_cause, "%s; recording stopped", why ? why : "recording failed") < 0)
+				w->rec_cause = NULL;
+			pthread_mutex_unlock(&w->mu);
+		}
+		free(why);
+	}
+	if (rc == 0)
+		*fired = worker_feed(w, w->back);
+	return rc;
+}
+
+/* Forget history and alerts: a replay went back in time. */
+static void worker_reset(struct worker *w)
+{
+	pthread_mutex_lock(&w->hmu);
+	history_clear(w->h);
+	struct alerts *al = alerts_new(&w->o->alert);
+	if (al) {
+		alerts_set_filter(al, &w->o->filter);
+		alerts_free(w->al);
+		w->al = al;
+	}
+	pthread_mutex_unlock(&w->hmu);
+}
+
+/* Deliver refresh `target` (or the one at time t). Steps forward from where the
+ * replay is when that is close; else rebuilds history from rebuild_s before the
+ * target, so a seek costs the same anywhere in a long recording. Returns 0, 1 at
+ * the end, 2 when already there, or -errno. */
+static int worker_seek(struct worker *w, long target, bool by_time, double t, char **cause)
+{
+	struct source *src = w->src;
+	long n = (long)replay_count(src), pos = replay_pos(src);
+
+	if (!n)
+		return 1;
+	if (by_time)
+		target = replay_find_time(src, t);
+	target = target < 0 ? 0 : target >= n ? n - 1 : target;
+	if (target == pos)
+		return 2;
+	long start = replay_find_time(src, replay_time(src, target) - w->rebuild_s);
+	if (target > pos && pos >= 0 && pos + 1 >= start) {
+		start = pos + 1;
+	} else {
+		worker_reset(w);
+		replay_seek(src, start);
+	}
+	for (long i = start; i <= target; i++) {
+		int rc = source_next(src, w->back, cause);
+		if (rc)
+			return rc;
+		worker_feed(w, w->back);
+	}
+	return 0;
+}
 
 static void *worker_main(void *arg)
 {
@@ -149,20 +260,41 @@ static void *worker_main(void *arg)
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->want && !w->quit)
+		while (!w->want && !w->seek_req && !w->quit)
 			pthread_cond_wait(&w->cv, &w->mu);
 		if (w->quit)
 			break;
-		w->want = false;
+		bool seek = w->seek_req, by_time = w->seek_by_time, fired = false;
+		long index = w->seek_index;
+		double t = w->seek_time;
+		w->want = w->seek_req = false;
 		w->busy = true;
 		pthread_mutex_unlock(&w->mu);
 		char *cause = NULL;
-		source_next(w->src, w->back, &cause);
+		int rc = seek ? worker_seek(w, index, by_time, t, &cause) : worker_step(w, &fired, &cause);
+		long pos = -1, count = 0;
+		double first = 0, last = 0;
+		if (!w->src->live) {
+			count = (long)replay_count(w->src);
+			pos = replay_pos(w->src);
+			first = replay_time(w->src, 0);
+			last = replay_time(w->src, count - 1);
+		}
 		pthread_mutex_lock(&w->mu);
 		free(w->cause);
 		w->cause = cause;
 		w->busy = false;
-		w->ready = true;
+		w->pos = pos;
+		w->count = count;
+		w->t_first = first;
+		w->t_last = last;
+		w->seek_done |= seek;
+		w->ended = rc == 1;
+		if (rc != 1 && rc != 2) {
+			w->ready = true;
+			w->from_seek = seek;
+			w->alerted = fired;
+		}
 		if (write(w->wake[1], "r", 1) < 0) {
 			/* The pipe is full: the loop has a wake-up pending anyway. */
 		}
@@ -236,6 +368,8 @@ void app_rebuild(struct app *a)
 		return;
 	a->ctx.s = a->s;
 	a->ctx.bl = &a->bl;
+	a->ctx.h = a->hist;
+	a->ctx.ascii = a->ascii;
 	if (view_backlog_build(&a->bl, a->s, &a->o->filter, &a->filter))
 		app_oom();
 	for (int i = 0; i < PANE_COUNT; i++) {
@@ -366,7 +500,75 @@ static void act_pause(struct app *a)
 	a->paused = !a->paused;
 	if (!a->paused)
 		a->next_refresh = 0;
+	if (!a->live)
+		app_message(a, false, "%s at x%g", a->paused ? "paused" : "playing", a->speed);
 }
+
+/* --- Replay controls: the worker seeks; the loop only asks. --------------------- */
+
+static bool replay_only(struct app *a)
+{
+	if (a->live)
+		app_message(a, false, "the time keys work on a recording: leaktop -r FILE");
+	return !a->live;
+}
+
+static void seek_request(struct app *a, long index, bool by_time, double t)
+{
+	struct worker *w = a->w;
+
+	pthread_mutex_lock(&w->mu);
+	w->seek_req = true;
+	w->seek_by_time = by_time;
+	w->seek_index = index;
+	w->seek_time = t;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	a->seeking = true;
+	a->want_pos = index;
+	a->paused = true; /* a step is a look: playing on would move away from it */
+}
+
+static void replay_step(struct app *a, long delta)
+{
+	if (!replay_only(a))
+		return;
+	long base = a->seeking ? a->want_pos : a->rpos;
+	if (base + delta < 0 || base + delta >= a->rcount) {
+		app_message(a, false, "%s of the recording", delta < 0 ? "at the start" : "at the end");
+		if (base + delta >= a->rcount)
+			seek_request(a, base + delta, false, 0); /* a writer may have added more */
+		return;
+	}
+	seek_request(a, base + delta, false, 0);
+}
+
+static void replay_jump(struct app *a, double secs)
+{
+	if (replay_only(a) && a->s)
+		seek_request(a, -1, true, a->s->time + secs);
+}
+
+static void act_step_back(struct app *a) { replay_step(a, -1); }
+static void act_step_fwd(struct app *a) { replay_step(a, 1); }
+static void act_minute_back(struct app *a) { replay_jump(a, -60); }
+static void act_minute_fwd(struct app *a) { replay_jump(a, 60); }
+static void act_goto(struct app *a)
+{
+	if (replay_only(a))
+		start_prompt(a, PROMPT_GOTO, "");
+}
+static void replay_speed(struct app *a, double factor)
+{
+	if (!replay_only(a))
+		return;
+	a->speed *= factor;
+	a->speed = a->speed < 0.25 ? 0.25 : a->speed > 64 ? 64 : a->speed;
+	a->next_refresh = 0;
+	app_message(a, false, "play speed x%g", a->speed);
+}
+static void act_faster(struct app *a) { replay_speed(a, 2); }
+static void act_slower(struct app *a) { replay_speed(a, 0.5); }
 
 static void act_enter(struct app *a)
 {
@@ -420,6 +622,8 @@ static void (*const actions[ACT_COUNT])(struct app *) = {
 	[ACT_INVERT] = act_invert, [ACT_SEARCH] = act_search, [ACT_SEARCH_NEXT] = act_search_next,
 	[ACT_FILTER] = act_filter, [ACT_PAUSE] = act_pause, [ACT_DELAY] = act_delay, [ACT_ENTER] = act_enter,
 	[ACT_BACK] = act_back, [ACT_REMOTE] = act_remote, [ACT_THEME] = act_theme, [ACT_REDRAW] = act_redraw,
+	[ACT_STEP_BACK] = act_step_back, [ACT_STEP_FWD] = act_step_fwd, [ACT_MINUTE_BACK] = act_minute_back,
+	[ACT_MINUTE_FWD] = act_minute_fwd, [ACT_GOTO] = act_goto, [ACT_FASTER] = act_faster, [ACT_SLOWER] = act_slower,
 };
 
 /* --- Prompts, mouse, keys ----------------------------------------------------------- */
@@ -451,6 +655,13 @@ static void prompt_done(struct app *a, bool accept)
 			a->delay = d;
 			a->next_refresh = now_mono() + d;
 		}
+	} else if (k == PROMPT_GOTO && accept) {
+		int secs;
+		if (view_parse_clock(a->input, &secs) || !a->s)
+			app_message(a, true, "go to: '%s' is not a time like 14:05:00", a->input);
+		else
+			/* The whole second: the refresh shown as HH:MM:SS is reached by typing it. */
+			seek_request(a, -1, true, view_clock_time(a->s->time, secs, a->t_first, a->t_last) + 0.999);
 	}
 	free(cause);
 }
@@ -569,15 +780,29 @@ static void setup_theme(struct app *a, const char *name)
 	draw_init_theme(a);
 }
 
-static int worker_start(struct app *a, struct worker *w, struct source *src)
+static int worker_start(struct app *a, struct worker *w, struct source *src, struct record *rec)
 {
+	const struct options *o = a->o;
+	struct history_opts ho;
 	sigset_t all, old;
 
+	history_opts_default(&ho);
+	ho.interval_s = a->delay;
+	ho.window_s = o->growth_window_min * 60;
+	w->o = o;
 	w->src = src;
-	if (pipe2(w->wake, O_CLOEXEC | O_NONBLOCK) || !(w->back = snapshot_new()))
+	w->rec = rec;
+	/* A seek rebuilds the growth window (and a little): growth figures and verdicts
+	 * as live, ages capped at it. 10k sockets, 2 s refreshes: 0.3-0.5 s a seek back. */
+	w->rebuild_s = ho.window_s + 30;
+	if (pipe2(w->wake, O_CLOEXEC | O_NONBLOCK) || !(w->back = snapshot_new()) || !(w->h = history_new(&ho)) ||
+	    !(w->al = alerts_new(&o->alert)))
 		return -ENOMEM;
+	alerts_set_filter(w->al, &o->filter);
 	pthread_mutex_init(&w->mu, NULL);
+	pthread_mutex_init(&w->hmu, NULL);
 	pthread_cond_init(&w->cv, NULL);
+	w->want = true; /* the first refresh, even for a replay that starts paused */
 	/* Signals go to the loop, never to the worker. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -589,11 +814,13 @@ static int worker_start(struct app *a, struct worker *w, struct source *src)
 
 /* Stop the worker. Returns false when it is still inside a refresh: a refresh of a
  * busy host can take seconds, and leaktop must not wait for it to exit, so the
- * thread is left to end with the process (and what it uses is not freed). */
+ * thread is left to end with the process (and what it uses is not freed). When
+ * recording, it waits: the refresh under way is finished and committed, then the
+ * recording is closed. */
 static bool worker_stop(struct worker *w)
 {
 	pthread_mutex_lock(&w->mu);
-	bool busy = w->busy;
+	bool busy = w->busy && !w->rec;
 	w->quit = true;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
@@ -602,33 +829,62 @@ static bool worker_stop(struct worker *w)
 		return false;
 	}
 	pthread_join(w->thread, NULL);
+	record_close(w->rec);
+	w->rec = NULL;
 	snapshot_free(w->back);
+	history_free(w->h);
+	alerts_free(w->al);
 	free(w->cause);
+	free(w->rec_cause);
 	close(w->wake[0]);
 	close(w->wake[1]);
 	return true;
 }
 
-/* Take a finished refresh (unless paused) and ask for the next one when it is due. */
+/* Take a finished refresh (unless paused; a replay's seek always) and ask for the
+ * next one when it is due. Called with hmu held. */
 static bool worker_poll(struct app *a, struct snapshot **front)
 {
 	struct worker *w = a->w;
 	bool swapped = false;
 	double now = now_mono();
+	double delay = a->live ? a->delay : a->delay / a->speed;
 
 	pthread_mutex_lock(&w->mu);
-	if (w->ready && !a->paused) {
+	if (w->seek_done) {
+		w->seek_done = false;
+		a->seeking = w->seek_req;
+	}
+	if (w->ready && (!a->paused || w->from_seek || !a->s)) {
 		struct snapshot *t = *front;
 		*front = w->back;
 		w->back = t;
 		w->ready = false;
 		a->s = *front;
-		a->next_refresh = now + a->delay;
+		a->next_refresh = now + delay;
 		swapped = true;
 		if (w->cause && !a->status[0])
 			app_message(a, true, "%s", w->cause);
+		if (w->alerted && !w->from_seek && a->o->ring_bell)
+			beep();
 	}
-	if (!a->paused && !w->ready && !w->busy && !w->want && now >= a->next_refresh) {
+	if (w->rec_cause) {
+		app_message(a, true, "%s", w->rec_cause);
+		free(w->rec_cause);
+		w->rec_cause = NULL;
+	}
+	if (!a->live) {
+		a->rpos = w->pos;
+		a->rcount = w->count;
+		a->t_first = w->t_first;
+		a->t_last = w->t_last;
+		if (w->ended && !a->paused) {
+			a->paused = true;
+			app_message(a, false, "end of the recording: [ and { go back, g goes to a time");
+		}
+		w->ended = false;
+	}
+	if (!a->paused && !w->ready && !w->busy && !w->want && !w->seek_req && now >= a->next_refresh) {
 		w->want = true;
 		pthread_cond_signal(&w->cv);
 	}
@@ -644,39 +900,62 @@ static void init_panes(struct app *a)
 	}
 }
 
-int tui_run(const struct options *o)
+/* History and alerts are the worker's: the loop reads them only between these. */
+static void app_lock(struct app *a)
 {
-	static struct app app;
-	struct app *a = &app;
-	static struct worker w; /* static: a busy worker may outlive this frame */
-	struct source *src = NULL;
-	struct snapshot *front = NULL;
+	pthread_mutex_lock(&a->w->hmu);
+	a->hist = a->w->h;
+	a->alerts = a->w->al; /* a seek back replaces them, under this lock */
+}
+
+static void app_unlock(struct app *a)
+{
+	pthread_mutex_unlock(&a->w->hmu);
+}
+
+int tui_preflight(void)
+{
 	char *cause = NULL;
-	int rc, status = 0, idle_reads = 0;
-	long refreshes = 0;
 
 	setlocale(LC_ALL, "");
-	install_signals();
-	if ((rc = check_terminal(&cause))) {
+	if (check_terminal(&cause)) {
 		fprintf(stderr, "leaktop: %s.\nleaktop: use 'leaktop --batch' for plain text output "
 				"(or set TERM, e.g. TERM=xterm).\n", cause ? cause : "no usable terminal");
 		free(cause);
 		return 2;
 	}
-	if ((rc = live_source_new(&src, o->proc_root, &cause))) {
-		fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
-		free(cause);
-		return 1;
-	}
+	return 0;
+}
+
+int tui_run(const struct options *o, struct source *src, struct record *rec)
+{
+	static struct app app;
+	struct app *a = &app;
+	static struct worker w; /* static: a busy worker may outlive this frame */
+	struct snapshot *front = NULL;
+	int status = 0, idle_reads = 0;
+	long refreshes = 0;
+
+	setlocale(LC_ALL, "");
+	install_signals();
 	a->o = o;
 	a->live = src->live;
 	a->delay = o->delay > 0.1 ? o->delay : 0.1;
+	a->speed = 1;
+	if (!a->live) {
+		/* A replay plays at the recorded pace, and starts paused at its first refresh. */
+		const struct record_info *ri = replay_info(src);
+		a->delay = ri->interval > 0.1 ? ri->interval : 0.1;
+		a->paused = true;
+		snprintf(a->rhost, sizeof(a->rhost), "%.63s", ri->host);
+	}
 	const char *cs = nl_langinfo(CODESET);
 	a->ascii = o->ascii || !cs || strcmp(cs, "UTF-8");
 	gethostname(a->host, sizeof(a->host) - 1);
 	init_panes(a);
-	if (!(front = snapshot_new()) || worker_start(a, &w, src)) {
+	if (!(front = snapshot_new()) || worker_start(a, &w, src, rec)) {
 		fputs("leaktop: cannot start the refresh thread\n", stderr);
+		record_close(rec);
 		source_free(src);
 		return 1;
 	}
@@ -704,11 +983,13 @@ int tui_run(const struct options *o)
 	setup_theme(a, o->theme ? o->theme : "default");
 
 	while (!a->quit && !stop_signal) {
+		app_lock(a);
 		if (worker_poll(a, &front)) {
 			app_rebuild(a);
 			refreshes++;
 		}
 		draw_screen(a);
+		app_unlock(a);
 		if (o->iterations > 0 && refreshes >= o->iterations)
 			break; /* -n N, as in top: N refreshes shown, then out */
 
@@ -728,10 +1009,12 @@ int tui_run(const struct options *o)
 			break; /* the terminal went away (ssh dropped, pane closed) */
 		/* Keys, and a KEY_RESIZE that SIGWINCH left whenever it came. */
 		int k, got = 0;
+		app_lock(a);
 		while ((k = getch()) != ERR) {
 			handle_key(a, k);
 			got++;
 		}
+		app_unlock(a);
 		/* Readable but nothing to read, again and again: end of file. Never spin. */
 		if (n > 0 && (pf[0].revents & POLLIN))
 			idle_reads = got ? 0 : idle_reads + 1;

@@ -4,6 +4,8 @@
 
 #include "tui/tui.h"
 #include "tui/keys.h"
+#include "model/alert.h"
+#include "model/history.h"
 #include "model/snapshot.h"
 
 #include <curses.h>
@@ -109,9 +111,41 @@ void draw_text(int y, int x, int w, const char *s, int attr, bool right)
 
 /* --- The header ------------------------------------------------------------ */
 
-static int header_lines(void)
+/* What fires now: the most severe first. */
+static const struct alert *top_alert(const struct app *a, size_t *n)
 {
-	return LINES >= 12 ? 3 : 1;
+	const struct alert *al = a->alerts ? alerts_active(a->alerts, n) : NULL, *top = NULL;
+
+	if (!al)
+		*n = 0;
+	for (size_t i = 0; i < *n; i++)
+		if (!top || al[i].level > top->level)
+			top = &al[i];
+	return top;
+}
+
+/* Three summary lines, and a fourth for alerts while any fires. */
+static int header_lines(const struct app *a)
+{
+	size_t n;
+	if (LINES < 12)
+		return 1;
+	return LINES >= 16 && top_alert(a, &n) ? 4 : 3;
+}
+
+static void draw_alert_line(struct app *a, int y)
+{
+	size_t n;
+	const struct alert *top = top_alert(a, &n);
+	char line[400];
+
+	if (!top)
+		return;
+	int len = snprintf(line, sizeof(line), "ALERT %s: %s", alert_level_name(top->level), top->message);
+	if (n > 1)
+		snprintf(line + len, sizeof(line) - (size_t)len, "  (+%zu more)", n - 1);
+	draw_text(y, 0, COLS, line, draw_attr(a, top->level == ALERT_CRITICAL ? TH_CRITICAL : TH_WARNING) | A_BOLD,
+		  false);
 }
 
 /* Sockets per state in one line, each state in its colour: full names when they
@@ -157,20 +191,35 @@ static void draw_header(struct app *a)
 		struct tm tm;
 		strftime(when, sizeof(when), "%H:%M:%S", localtime_r(&t, &tm));
 	}
-	snprintf(line, sizeof(line), "leaktop - %s %s  every %gs  ", a->host, when, a->delay);
+	if (a->live) {
+		snprintf(line, sizeof(line), "leaktop - %s %s  every %gs  ", a->host, when, a->delay);
+	} else if (s) {
+		/* A recording: its host, and the date too: the next shift reads it days later. */
+		time_t t = (time_t)s->time;
+		struct tm tm;
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+		snprintf(line, sizeof(line), "leaktop - %s %s  ", a->rhost, when);
+	} else {
+		snprintf(line, sizeof(line), "leaktop - %s  ", a->rhost);
+	}
 	draw_text(0, 0, COLS, line, draw_attr(a, TH_HEADER), false);
 	x = (int)strlen(line);
 	draw_text(0, x, 6, a->live ? "LIVE" : "REPLAY", draw_attr(a, a->live ? TH_LIVE : TH_REPLAY), false);
 	x += 7;
-	if (a->paused) {
+	if (!a->live) {
+		snprintf(line, sizeof(line), "%ld/%ld x%g %s", a->rpos + 1, a->rcount, a->speed,
+			 a->seeking ? "seeking" : a->paused ? "paused" : "playing");
+		draw_text(0, x, COLS - x, line, draw_attr(a, TH_HEADER), false);
+		x += (int)strlen(line) + 1;
+	} else if (a->paused) {
 		draw_text(0, x, 6, "PAUSED", draw_attr(a, TH_WARNING), false);
 		x += 7;
 	}
-	if (s) {
+	if (s && x < COLS) {
 		snprintf(line, sizeof(line), "refresh %.0f ms", s->refresh_ms);
 		draw_text(0, x, COLS - x, line, draw_attr(a, TH_HEADER), false);
 	}
-	if (header_lines() < 3)
+	if (header_lines(a) < 3)
 		return;
 
 	draw_states(a, 1);
@@ -188,6 +237,41 @@ static void draw_header(struct app *a)
 		snprintf(line + len, sizeof(line) - (size_t)len, "  Filter: %s", a->filter_text);
 	draw_text(2, 0, COLS, s || a->filter_text[0] ? line : "reading sockets and processes...",
 		  draw_attr(a, TH_HEADER), false);
+	if (header_lines(a) > 3)
+		draw_alert_line(a, 3);
+}
+
+/* The verdict of the selected process (or port), when it is not ok: the reason
+ * behind the VERDICT column. Returns false when there is none. */
+static bool selected_reason(struct app *a, char *buf, size_t n, int *role)
+{
+	const struct pane *p = &a->panes[a->drilled ? PANE_SOCKS : a->focus];
+	const struct history_stats *st = NULL;
+	char who[64] = "";
+
+	if (!a->s || !a->hist)
+		return false;
+	if (a->drilled && a->drill.kind == DRILL_PROC) {
+		const struct proc_rec *r = snapshot_find_proc(a->s, a->drill.pid);
+		st = r && r->start_time == a->drill.start_time ? history_proc(a->hist, r->pid, r->start_time) : NULL;
+		snprintf(who, sizeof(who), "pid %d", a->drill.pid);
+	} else if (a->drilled) {
+		st = history_port(a->hist, a->drill.netns, a->drill.port, a->drill.side);
+		snprintf(who, sizeof(who), "port %u", a->drill.port);
+	} else if (a->focus == PANE_PROCS && p->sel < p->nrows) {
+		const struct proc_rec *r = &a->s->procs[p->rows[p->sel]];
+		st = history_proc(a->hist, r->pid, r->start_time);
+		snprintf(who, sizeof(who), "pid %d %.16s", r->pid, r->comm);
+	} else if (a->focus == PANE_PORTS && p->sel < p->nrows) {
+		const struct port_agg *g = &a->s->ports[p->rows[p->sel]];
+		st = history_port(a->hist, g->netns, g->port, g->side);
+		snprintf(who, sizeof(who), "port %u", g->port);
+	}
+	if (!st || st->verdict == VERDICT_OK)
+		return false;
+	snprintf(buf, n, "%s %s: %s", who, leak_verdict_name(st->verdict), st->reason);
+	*role = st->verdict == VERDICT_LEAK ? TH_CRITICAL : TH_WARNING;
+	return true;
 }
 
 /* --- Tables ------------------------------------------------------------------ */
@@ -279,6 +363,7 @@ static void draw_footer(struct app *a)
 	int y = LINES - 1, x = 0;
 	static const char *const prompts[] = {
 		[PROMPT_SEARCH] = "Search: ", [PROMPT_FILTER] = "Filter: ", [PROMPT_DELAY] = "Delay (seconds): ",
+		[PROMPT_GOTO] = "Go to (HH:MM:SS): ",
 	};
 
 	move(y, 0);
@@ -298,6 +383,12 @@ static void draw_footer(struct app *a)
 		char legend[256];
 		pane_ports_legend(a, legend, sizeof(legend));
 		draw_text(y, 0, COLS, legend, A_NORMAL, false);
+		return;
+	}
+	char reason[256];
+	int role;
+	if (selected_reason(a, reason, sizeof(reason), &role)) {
+		draw_text(y, 0, COLS, reason, draw_attr(a, role), false);
 		return;
 	}
 	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]) && x < COLS; i++) {
@@ -344,7 +435,7 @@ void draw_screen(struct app *a)
 		return;
 	}
 	draw_header(a);
-	int top = header_lines(), avail = LINES - top - 1;
+	int top = header_lines(a), avail = LINES - top - 1;
 	if (a->drilled) {
 		char t[400];
 		snprintf(t, sizeof(t), "%zu %s  (Esc: back)", a->panes[PANE_SOCKS].nrows, a->drill.title);
@@ -367,7 +458,7 @@ void draw_screen(struct app *a)
 	draw_footer(a);
 	if (a->prompt != PROMPT_NONE) {
 		curs_set(1);
-		static const int plen[] = {[PROMPT_SEARCH] = 8, [PROMPT_FILTER] = 8, [PROMPT_DELAY] = 17};
+		static const int plen[] = {[PROMPT_SEARCH] = 8, [PROMPT_FILTER] = 8, [PROMPT_DELAY] = 17, [PROMPT_GOTO] = 18};
 		move(LINES - 1, plen[a->prompt] + (int)strlen(a->input) < COLS ? plen[a->prompt] + (int)strlen(a->input) : COLS - 1);
 	} else {
 		curs_set(0);

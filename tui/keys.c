@@ -1,5 +1,5 @@
 /* The key bindings (htop conventions) and their help text, as tables. Keys D, R, k,
- * F9 are kept free for process actions, [ ] { } g + - for replay. */
+ * F9 are kept free for process actions. */
 #include "config.h"
 
 #include "tui/keys.h"
@@ -27,6 +27,8 @@ const struct key_binding keys_table[] = {
 	{'r', ACT_REMOTE},
 	{'t', ACT_THEME},
 	{CTRL('l'), ACT_REDRAW},
+	{'[', ACT_STEP_BACK}, {']', ACT_STEP_FWD}, {'{', ACT_MINUTE_BACK}, {'}', ACT_MINUTE_FWD},
+	{'g', ACT_GOTO}, {'+', ACT_FASTER}, {'=', ACT_FASTER}, {'-', ACT_SLOWER},
 };
 const unsigned keys_count = sizeof(keys_table) / sizeof(keys_table[0]);
 
@@ -51,10 +53,17 @@ const struct key_help keys_help[ACT_COUNT] = {
 	[ACT_SEARCH_NEXT] = {"n", "next search match"},
 	[ACT_FILTER] = {"F4 \\", "filter: cmd:X user:X port:N state:S pid:N or text"},
 	[ACT_REMOTE] = {"r", "ports pane: local or remote ports"},
-	[ACT_PAUSE] = {"Space p", "pause or resume refreshing"},
+	[ACT_PAUSE] = {"Space p", "pause or resume refreshing (replay: play or pause)"},
 	[ACT_DELAY] = {"d", "set the refresh delay"},
 	[ACT_THEME] = {"t", "next colour theme"},
 	[ACT_REDRAW] = {"Ctrl-L", "redraw the screen"},
+	[ACT_STEP_BACK] = {"[ ]", "replay: one refresh back or forward"},
+	[ACT_STEP_FWD] = {NULL, NULL},
+	[ACT_MINUTE_BACK] = {"{ }", "replay: a minute back or forward"},
+	[ACT_MINUTE_FWD] = {NULL, NULL},
+	[ACT_GOTO] = {"g", "replay: go to a time (HH:MM:SS)"},
+	[ACT_FASTER] = {"+ -", "replay: play faster or slower"},
+	[ACT_SLOWER] = {NULL, NULL},
 	[ACT_HELP] = {"F1 h ?", "this help"},
 	[ACT_QUIT] = {"F10 q", "quit"},
 };

@@ -176,8 +176,9 @@ int main(int argc, char **argv)
 		free(cause);
 		return rc ? 1 : 0;
 	}
-	if (!o.batch && !o.listen)
-		return tui_run(&o);
+	/* The dashboard says first whether the terminal can run it at all. */
+	if (!o.batch && !o.listen && (rc = tui_preflight()))
+		return rc;
 
 	struct sigaction sa = {.sa_handler = on_stop};
 	sigemptyset(&sa.sa_mask);
@@ -228,6 +229,8 @@ int main(int argc, char **argv)
 		rc = serve_run(lfd, src, &bo, o.delay, &stop_signal);
 		close(lfd);
 		record_close(rec);
+	} else if (!o.batch) {
+		return tui_run(&o, src, rec); /* it closes src and rec */
 	} else {
 		rc = run_batch(&o, src, rec);
 	}

@@ -79,6 +79,7 @@ void options_usage(FILE *f)
 	      "      --theme=NAME          colour theme: default, light, mono, high-contrast, or\n"
 	      "                            one of yours in ~/.config/leaktop/themes/NAME.theme\n"
 	      "      --ascii               draw ASCII only (automatic when the locale is not UTF-8)\n"
+	      "      --bell                ring the terminal bell when an alert fires\n"
 	      "\n"
 	      "Other:\n"
 	      "      --proc-root=DIR       read processes from DIR instead of /proc (testing)\n"
@@ -87,7 +88,7 @@ void options_usage(FILE *f)
 	      "\n"
 	      "Configuration file: `key = value` lines, `#` comments. Keys: alert.fd_warn,\n"
 	      "alert.fd_crit, alert.close_wait, alert.eta_minutes, alert.file_nr, alert.cmd,\n"
-	      "history.window_minutes (the options above, in that order).\n"
+	      "history.window_minutes (the options above, in that order), tui.bell (1: --bell).\n"
 	      "\n"
 	      "Exit status: 0 on success, 1 when a refresh could not be taken, 2 on a usage error.\n"
 	      "Without root, other users' processes cannot be read: their fds and sockets are\n"
@@ -105,12 +106,13 @@ const struct conf_key options_conf_keys[] = {
 	{"alert.file_nr", CONF_DOUBLE, OPT_FIELD(alert.file_nr_pct), 0, 1, 100},
 	{"alert.cmd", CONF_STRING, OPT_FIELD(alert_cmd), sizeof(((struct options *)0)->alert_cmd), 0, 0},
 	{"history.window_minutes", CONF_DOUBLE, OPT_FIELD(growth_window_min), 0, 0.1, 1440},
+	{"tui.bell", CONF_UINT, OPT_FIELD(ring_bell), 0, 0, 1},
 };
 const size_t options_conf_nkeys = sizeof(options_conf_keys) / sizeof(options_conf_keys[0]);
 
 enum {
-	OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT, OPT_NETNS, OPT_LISTEN, OPT_THEME, OPT_ASCII, OPT_REPORT, OPT_CONFIG, OPT_NO_CONFIG,
-	OPT_SOCKETS, OPT_FULL_SCAN, OPT_STEP,
+	OPT_TOP = 256, OPT_BACKLOG, OPT_PROC_ROOT, OPT_NETNS, OPT_LISTEN, OPT_THEME, OPT_ASCII, OPT_BELL, OPT_REPORT,
+	OPT_CONFIG, OPT_NO_CONFIG, OPT_SOCKETS, OPT_FULL_SCAN, OPT_STEP,
 	OPT_CONF_KEY /* last: OPT_CONF_KEY + i is conf_options[i] */
 };
 
@@ -142,6 +144,7 @@ static const struct option long_options[] = {
 	{"proc-root", required_argument, NULL, OPT_PROC_ROOT},
 	{"theme", required_argument, NULL, OPT_THEME},
 	{"ascii", no_argument, NULL, OPT_ASCII},
+	{"bell", no_argument, NULL, OPT_BELL},
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"no-config", no_argument, NULL, OPT_NO_CONFIG},
 	{"fd-warn", required_argument, NULL, OPT_CONF_KEY + 0},
@@ -326,6 +329,9 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 			break;
 		case OPT_ASCII:
 			o->ascii = true;
+			break;
+		case OPT_BELL:
+			o->ring_bell = 1;
 			break;
 		case OPT_CONFIG:
 		case OPT_NO_CONFIG:

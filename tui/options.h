@@ -3,6 +3,7 @@
 #define LEAKTOP_OPTIONS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "model/alert.h"
@@ -24,6 +25,7 @@ struct options {
 	/* Settable in leaktop.conf too; the command line wins. */
 	struct alert_thresholds alert;
 	double growth_window_min; /* the slope window */
+	uint32_t ring_bell;           /* the dashboard beeps when an alert fires (--bell, tui.bell = 1) */
 	char alert_cmd[1024];     /* run per alert transition in batch mode; "" = none */
 	const char *write_path;   /* -w: record every refresh to this file */
 	const char *read_path;    /* -r: replay this recording instead of the live system */

@@ -3,9 +3,11 @@
 #include "config.h"
 
 #include "tui/tui.h"
+#include "model/history.h"
 #include "model/snapshot.h"
 
 #include <curses.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,8 +47,15 @@ static int ports_cell_role(const struct app *a, uint32_t row, int col)
 		[OC_TIME_WAIT] = ST_TIME_WAIT, [OC_FIN_WAIT2] = ST_FIN_WAIT2,
 	};
 
+	const struct history_stats *st = a->hist ? history_port(a->hist, g->netns, g->port, g->side) : NULL;
+
 	if (col == OC_ACCEPT && g->states[ST_LISTEN] && g->accept_max && g->accept_q >= g->accept_max)
 		return TH_CRITICAL;
+	/* A port judged to leak: its CLOSE_WAIT figures in the critical role. */
+	if (st && (col == OC_CLOSE_WAIT || col == OC_CWMIN || col == OC_CWAGE) && st->verdict >= VERDICT_SUSPECT)
+		return st->verdict == VERDICT_LEAK ? TH_CRITICAL : TH_WARNING;
+	if (col == OC_CWMIN)
+		return st && isfinite(st->growth_per_min[ST_CLOSE_WAIT]) && st->growth_per_min[ST_CLOSE_WAIT] > 0 ? TH_GROWTH : -1;
 	if (state_of[col] && g->states[state_of[col]])
 		return TH_STATE + state_of[col];
 	return -1;

@@ -2,8 +2,10 @@
 #include "config.h"
 
 #include "tui/tui.h"
+#include "model/history.h"
 #include "model/snapshot.h"
 
+#include <math.h>
 #include <stdio.h>
 
 static int procs_build(struct app *a, struct pane *p)
@@ -26,19 +28,32 @@ static struct row_key procs_key(const struct app *a, uint32_t row)
 	return (struct row_key){(uint64_t)p->pid, p->start_time};
 }
 
+/* A whole row stands out past the alert thresholds (--fd-warn, --fd-crit) or when
+ * the process is judged to leak (critical) or suspect (warning). */
+static int procs_row_role(const struct app *a, const struct proc_rec *p, const struct history_stats *st)
+{
+	double pct = p->fds < 0 || !p->fd_limit || p->fd_limit == UINT64_MAX ? -1 :
+		     100.0 * (double)p->fds / (double)p->fd_limit;
+
+	if (pct >= a->o->alert.fd_crit_pct || (st && st->verdict == VERDICT_LEAK))
+		return TH_CRITICAL;
+	if (pct >= a->o->alert.fd_warn_pct || (st && st->verdict == VERDICT_SUSPECT))
+		return TH_WARNING;
+	return -1;
+}
+
 static int procs_cell_role(const struct app *a, uint32_t row, int col)
 {
 	const struct proc_rec *p = &a->s->procs[row];
+	const struct history_stats *st = a->hist ? history_proc(a->hist, p->pid, p->start_time) : NULL;
+	int role = procs_row_role(a, p, st);
 
+	if (role >= 0)
+		return role;
 	switch (col) {
-	case PC_FDS:
-	case PC_FDPCT:
-	case PC_LIMIT:
-		if (p->fds < 0 || !p->fd_limit || p->fd_limit == UINT64_MAX)
-			return -1;
-		if ((uint64_t)p->fds * 10 >= p->fd_limit * 9)
-			return TH_CRITICAL;
-		return (uint64_t)p->fds * 2 >= p->fd_limit ? TH_WARNING : -1;
+	case PC_FDMIN:
+	case PC_TREND:
+		return st && isfinite(st->fd_growth_per_min) && st->fd_growth_per_min > 0 ? TH_GROWTH : -1;
 	case PC_CLOSE_WAIT:
 		return p->states[ST_CLOSE_WAIT] ? TH_STATE + ST_CLOSE_WAIT : -1;
 	case PC_ESTAB:

@@ -12,6 +12,10 @@
 #include "tui/options.h"
 
 struct snapshot;
+struct source;
+struct record;
+struct history;
+struct alerts;
 struct worker;
 struct app;
 
@@ -63,7 +67,7 @@ struct pane {
 	bool shown[VIEW_MAX_COLS];
 };
 
-enum prompt_kind { PROMPT_NONE, PROMPT_SEARCH, PROMPT_FILTER, PROMPT_DELAY };
+enum prompt_kind { PROMPT_NONE, PROMPT_SEARCH, PROMPT_FILTER, PROMPT_DELAY, PROMPT_GOTO };
 
 enum drill_kind { DRILL_PROC, DRILL_PORT };
 
@@ -96,7 +100,17 @@ struct app {
 	struct row_key expanded[32];   /* backlog groups shown socket by socket */
 	size_t nexpanded;
 	bool live;                     /* LIVE, or REPLAY from a recording */
-	bool paused;
+	bool paused;                   /* a replay starts paused: Space plays it */
+	/* History and alerts: the worker's, read under its lock (app_rebuild, draw). */
+	const struct history *hist;
+	const struct alerts *alerts;
+	/* Replay: where it is (index of the refresh shown, of how many), the span of
+	 * the recording, the play speed and a seek under way. */
+	long rpos, rcount, want_pos;
+	double t_first, t_last;
+	double speed;
+	bool seeking;
+	char rhost[64];
 	double delay;
 	double next_refresh;           /* monotonic seconds */
 	bool ascii;
@@ -112,8 +126,13 @@ struct app {
 	bool quit;
 };
 
-/* Run the dashboard until the user quits or a signal arrives. Returns the exit status. */
-int tui_run(const struct options *o);
+/* Can this terminal run the dashboard? 0, or 2 after saying why on stderr. */
+int tui_preflight(void);
+
+/* Run the dashboard on src (live or a replay), recording every refresh to rec when
+ * it is not NULL, until the user quits or a signal arrives. Takes src and rec: both
+ * are closed on the way out. Returns the exit status. */
+int tui_run(const struct options *o, struct source *src, struct record *rec);
 
 /* app.c */
 void app_rebuild(struct app *a);
