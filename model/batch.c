@@ -30,6 +30,11 @@ int batch_format_parse(const char *name)
 	return -1;
 }
 
+const char *batch_format_name(enum batch_format f)
+{
+	return f < FMT_COUNT ? format_names[f] : NULL;
+}
+
 static double start_unix(const struct proc_rec *p, const struct batch_opts *o)
 {
 	return o->boot_time + (double)p->start_time / (double)(o->clk_tck > 0 ? o->clk_tck : 100);

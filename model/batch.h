@@ -28,6 +28,8 @@ struct batch_opts {
 
 /* "text" / "json" / "openmetrics" -> format, or -1. */
 int batch_format_parse(const char *name);
+/* format -> its name on the command line. */
+const char *batch_format_name(enum batch_format f);
 
 /* Write one refresh. h may be NULL (no history yet): growth, ETA and verdicts are
  * then null in JSON and "-" in text. Returns 0 or -errno (EIO when

@@ -33,7 +33,7 @@ struct ent_hdr {
 
 struct sock_ent {
 	struct ent_hdr h;  /* cookie, netns */
-	struct sock_rec k;
+	struct sock_rec k; /* a UNIX socket's un.name is an offset in the table's names */
 };
 
 struct proc_ent {
@@ -42,8 +42,12 @@ struct proc_ent {
 };
 
 struct port_ent {
-	struct ent_hdr h;  /* netns, port << 1 | side */
+	struct ent_hdr h;  /* netns, proto << 17 | port << 1 | side */
 	struct port_agg p;
+};
+
+struct netns_ent {
+	struct ent_hdr h;  /* inode, own << 1 | dumped: a change is a new row */
 };
 
 struct fd_ent {
@@ -54,35 +58,41 @@ struct fd_ent {
 struct etab {
 	char *ents;
 	size_t esize, cap;
+	char *names;       /* the sockets' UNIX names, kept to compare with the next refresh */
+	size_t names_len, names_cap;
 };
 
 enum stmt_id {
 	Q_SOCK, Q_SOCK_GONE, Q_SOCK_CHANGE,
 	Q_PROC, Q_PROC_GONE, Q_PROC_CHANGE,
-	Q_FD, Q_FD_GONE,
+	Q_FD, Q_FD_GONE, Q_FD_STALE,
+	Q_NETNS, Q_NETNS_GONE,
 	Q_PORT, Q_PORT_GONE, Q_PORT_CHANGE, Q_REFRESH, Q_EVENT,
 	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
 	Q_COUNT
 };
 
 static const char *const stmt_sql[Q_COUNT] = {
-	[Q_SOCK] = "INSERT INTO sock(cookie, netns, family, proto, laddr, lport, raddr, rport, first_tick) "
-		   "VALUES(?,?,?,?,?,?,?,?,?)",
+	[Q_SOCK] = "INSERT INTO sock(cookie, netns, family, proto, type, laddr, lport, raddr, rport, name, peer, "
+		   "first_tick) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
 	[Q_SOCK_GONE] = "UPDATE sock SET gone_tick = ? WHERE id = ?",
 	[Q_SOCK_CHANGE] = "INSERT INTO sock_change(sock, tick, state, rqueue, wqueue, timer, retrans, inode, uid) "
 			  "VALUES(?,?,?,?,?,?,?,?,?)",
-	[Q_PROC] = "INSERT INTO proc(pid, start_time, uid, netns, comm, user, unit, cmdline, first_tick) "
-		   "VALUES(?,?,?,?,?,?,?,?,?)",
+	[Q_PROC] = "INSERT INTO proc(pid, start_time, uid, netns, comm, user, unit, cmdline, container, first_tick) "
+		   "VALUES(?,?,?,?,?,?,?,?,?,?)",
 	[Q_PROC_GONE] = "UPDATE proc SET gone_tick = ? WHERE id = ?",
 	[Q_PROC_CHANGE] = "INSERT INTO proc_change(proc, tick, ppid, state, flags, rss_kb, fds, fd_limit, "
 			  "fd_limit_hard) VALUES(?,?,?,?,?,?,?,?,?)",
 	[Q_FD] = "INSERT INTO fd(proc, fd, inode, first_tick) VALUES(?,?,?,?)",
 	[Q_FD_GONE] = "UPDATE fd SET gone_tick = ? WHERE id = ?",
-	[Q_PORT] = "INSERT INTO port(netns, port, side, first_tick) VALUES(?,?,?,?)",
+	[Q_FD_STALE] = "INSERT INTO fd_stale(fd, tick) VALUES(?,?)",
+	[Q_NETNS] = "INSERT INTO netns(inode, dumped, own, first_tick) VALUES(?,?,?,?)",
+	[Q_NETNS_GONE] = "UPDATE netns SET gone_tick = ? WHERE id = ?",
+	[Q_PORT] = "INSERT INTO port(netns, port, side, proto, first_tick) VALUES(?,?,?,?,?)",
 	[Q_PORT_GONE] = "UPDATE port SET gone_tick = ? WHERE id = ?",
 	[Q_PORT_CHANGE] = NULL, /* built from the state names: see port_insert_sql */
 	[Q_REFRESH] = "INSERT INTO refresh(tick, time, refresh_ms, status, sockets, procs, unreadable, "
-		      "file_alloc, file_max) VALUES(?,?,?,?,?,?,?,?,?)",
+		      "file_alloc, file_max, closed_valid, netns_limited) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
 	[Q_EVENT] = "INSERT INTO event(tick, time, kind, pid, start_time, what, result) VALUES(?,?,?,?,?,?,?)",
 	[Q_BEGIN] = "BEGIN",
 	[Q_COMMIT] = "COMMIT",
@@ -92,7 +102,8 @@ static const char *const stmt_sql[Q_COUNT] = {
 struct record {
 	sqlite3 *db;
 	sqlite3_stmt *q[Q_COUNT];
-	struct etab socks[2], procs[2], fds[2], ports[2]; /* [cur]: the last refresh; the other is built */
+	/* [cur]: the last refresh; the other is built */
+	struct etab socks[2], procs[2], fds[2], ports[2], netns[2];
 	int cur;
 	int64_t *proc_ids;   /* row id of each process of the snapshot being recorded */
 	size_t proc_ids_cap;
@@ -160,7 +171,36 @@ static int etab_reset(struct etab *t, size_t n)
 		t->cap = cap;
 	}
 	memset(t->ents, 0, t->cap * t->esize);
+	t->names_len = 0;
 	return 0;
+}
+
+/* Keep a copy of a name in the table: its offset, 0 ("") for none, or -1 on ENOMEM. */
+static int64_t etab_add_name(struct etab *t, const char *name)
+{
+	size_t len = strlen(name), start = t->names_len ? t->names_len : 1;
+
+	if (!len)
+		return 0;
+	if (start + len + 1 > t->names_cap) {
+		size_t cap = t->names_cap ? t->names_cap : 4096;
+		while (cap < start + len + 1)
+			cap *= 2;
+		char *p = realloc(t->names, cap);
+		if (!p)
+			return -1;
+		t->names = p;
+		t->names_cap = cap;
+	}
+	t->names[0] = '\0';
+	memcpy(t->names + start, name, len + 1);
+	t->names_len = start + len + 1;
+	return (int64_t)start;
+}
+
+static const char *etab_name(const struct etab *t, uint32_t off)
+{
+	return t->names && off < t->names_len ? t->names + off : "";
 }
 
 static struct ent_hdr *etab_at(const struct etab *t, size_t i)
@@ -233,22 +273,28 @@ static const char schema_sql[] =
 	"CREATE TABLE state(num INTEGER PRIMARY KEY, name TEXT NOT NULL);"
 	"CREATE TABLE refresh(tick INTEGER PRIMARY KEY, time REAL NOT NULL, refresh_ms REAL NOT NULL,"
 	" status TEXT NOT NULL, sockets INTEGER, procs INTEGER, unreadable INTEGER,"
-	" file_alloc INTEGER, file_max INTEGER);"
+	" file_alloc INTEGER, file_max INTEGER, closed_valid INTEGER NOT NULL, netns_limited INTEGER NOT NULL);"
 	"CREATE TABLE sock(id INTEGER PRIMARY KEY, cookie INTEGER NOT NULL, netns INTEGER NOT NULL,"
-	" family INTEGER NOT NULL, proto INTEGER NOT NULL, laddr TEXT NOT NULL, lport INTEGER NOT NULL,"
-	" raddr TEXT NOT NULL, rport INTEGER NOT NULL, first_tick INTEGER NOT NULL, gone_tick INTEGER);"
+	" family INTEGER NOT NULL, proto INTEGER NOT NULL, type INTEGER NOT NULL, laddr TEXT NOT NULL,"
+	" lport INTEGER NOT NULL, raddr TEXT NOT NULL, rport INTEGER NOT NULL, name TEXT NOT NULL,"
+	" peer INTEGER NOT NULL, first_tick INTEGER NOT NULL, gone_tick INTEGER);"
 	"CREATE TABLE sock_change(sock INTEGER NOT NULL, tick INTEGER NOT NULL, state INTEGER NOT NULL,"
 	" rqueue INTEGER NOT NULL, wqueue INTEGER NOT NULL, timer INTEGER NOT NULL,"
 	" retrans INTEGER NOT NULL, inode INTEGER NOT NULL, uid INTEGER NOT NULL,"
 	" PRIMARY KEY(sock, tick)) WITHOUT ROWID;"
 	"CREATE TABLE proc(id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, start_time INTEGER NOT NULL,"
 	" uid INTEGER NOT NULL, netns INTEGER NOT NULL, comm TEXT NOT NULL, user TEXT NOT NULL,"
-	" unit TEXT NOT NULL, cmdline TEXT NOT NULL, first_tick INTEGER NOT NULL, gone_tick INTEGER);"
+	" unit TEXT NOT NULL, cmdline TEXT NOT NULL, container TEXT NOT NULL, first_tick INTEGER NOT NULL,"
+	" gone_tick INTEGER);"
 	"CREATE TABLE proc_change(proc INTEGER NOT NULL, tick INTEGER NOT NULL, ppid INTEGER NOT NULL,"
 	" state TEXT NOT NULL, flags INTEGER NOT NULL, rss_kb INTEGER NOT NULL, fds INTEGER NOT NULL,"
 	" fd_limit INTEGER, fd_limit_hard INTEGER, PRIMARY KEY(proc, tick)) WITHOUT ROWID;"
 	"CREATE TABLE fd(id INTEGER PRIMARY KEY, proc INTEGER NOT NULL, fd INTEGER NOT NULL,"
 	" inode INTEGER NOT NULL, first_tick INTEGER NOT NULL, gone_tick INTEGER);"
+	/* A socket fd in no dump whose fd had let go of it when checked: not CLOSED. */
+	"CREATE TABLE fd_stale(fd INTEGER NOT NULL, tick INTEGER NOT NULL, PRIMARY KEY(tick, fd)) WITHOUT ROWID;"
+	"CREATE TABLE netns(id INTEGER PRIMARY KEY, inode INTEGER NOT NULL, dumped INTEGER NOT NULL,"
+	" own INTEGER NOT NULL, first_tick INTEGER NOT NULL, gone_tick INTEGER);"
 	"CREATE TABLE event(id INTEGER PRIMARY KEY, tick INTEGER NOT NULL, time REAL NOT NULL,"
 	" kind TEXT NOT NULL, pid INTEGER, start_time INTEGER, what TEXT NOT NULL, result TEXT);"
 	/* What a replay needs to step from one refresh to the next: the rows that
@@ -260,7 +306,9 @@ static const char schema_sql[] =
 	"CREATE INDEX proc_gone ON proc(gone_tick) WHERE gone_tick IS NOT NULL;"
 	"CREATE INDEX proc_change_tick ON proc_change(tick);"
 	"CREATE INDEX fd_first ON fd(first_tick);"
-	"CREATE INDEX fd_gone ON fd(gone_tick) WHERE gone_tick IS NOT NULL;";
+	"CREATE INDEX fd_gone ON fd(gone_tick) WHERE gone_tick IS NOT NULL;"
+	"CREATE INDEX netns_first ON netns(first_tick);"
+	"CREATE INDEX netns_gone ON netns(gone_tick) WHERE gone_tick IS NOT NULL;";
 
 /* port_change has a column per TCP state, named like the state ("close_wait"). */
 static void state_column(char *buf, size_t n, unsigned st)
@@ -279,7 +327,7 @@ static char *port_schema_sql(void)
 	if (!f)
 		return NULL;
 	fputs("CREATE TABLE port(id INTEGER PRIMARY KEY, netns INTEGER NOT NULL, port INTEGER NOT NULL,"
-	      " side TEXT NOT NULL, first_tick INTEGER NOT NULL, gone_tick INTEGER);"
+	      " side TEXT NOT NULL, proto INTEGER NOT NULL, first_tick INTEGER NOT NULL, gone_tick INTEGER);"
 	      "CREATE INDEX port_first ON port(first_tick);"
 	      "CREATE INDEX port_gone ON port(gone_tick) WHERE gone_tick IS NOT NULL;"
 	      "CREATE TABLE port_change(port INTEGER NOT NULL, tick INTEGER NOT NULL, count INTEGER NOT NULL,"
@@ -444,6 +492,7 @@ int record_open(struct record **out, const char *path, const struct record_info 
 	r->procs[0].esize = r->procs[1].esize = sizeof(struct proc_ent);
 	r->fds[0].esize = r->fds[1].esize = sizeof(struct fd_ent);
 	r->ports[0].esize = r->ports[1].esize = sizeof(struct port_ent);
+	r->netns[0].esize = r->netns[1].esize = sizeof(struct netns_ent);
 
 	old_mask = umask(077);
 	rc = sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
@@ -477,10 +526,16 @@ int record_open(struct record **out, const char *path, const struct record_info 
 	return 0;
 }
 
-static bool sock_same_identity(const struct sock_rec *x, const struct sock_rec *y)
+/* o from the last refresh (its name in the table t), k from this one (in s). */
+static bool sock_same_identity(const struct etab *t, const struct sock_rec *o, const struct snapshot *s,
+			       const struct sock_rec *k)
 {
-	return x->family == y->family && x->proto == y->proto && x->lport == y->lport && x->rport == y->rport &&
-	       !memcmp(x->laddr, y->laddr, sizeof(x->laddr)) && !memcmp(x->raddr, y->raddr, sizeof(x->raddr));
+	if (o->family != k->family || o->proto != k->proto || o->type != k->type || o->lport != k->lport ||
+	    o->rport != k->rport)
+		return false;
+	if (k->family == AF_UNIX)
+		return o->un.peer == k->un.peer && !strcmp(etab_name(t, o->un.name), snapshot_name(s, k->un.name));
+	return !memcmp(o->laddr, k->laddr, sizeof(k->laddr)) && !memcmp(o->raddr, k->raddr, sizeof(k->raddr));
 }
 
 static bool sock_same_state(const struct sock_rec *x, const struct sock_rec *y)
@@ -492,7 +547,8 @@ static bool sock_same_state(const struct sock_rec *x, const struct sock_rec *y)
 static bool proc_same_identity(const struct proc_rec *x, const struct proc_rec *y)
 {
 	return x->uid == y->uid && x->netns == y->netns && !strcmp(x->comm, y->comm) &&
-	       !strcmp(x->user, y->user) && !strcmp(x->unit, y->unit) && !strcmp(x->cmdline, y->cmdline);
+	       !strcmp(x->user, y->user) && !strcmp(x->unit, y->unit) && !strcmp(x->cmdline, y->cmdline) &&
+	       !strcmp(x->container, y->container);
 }
 
 static bool proc_same_state(const struct proc_rec *x, const struct proc_rec *y)
@@ -501,20 +557,31 @@ static bool proc_same_state(const struct proc_rec *x, const struct proc_rec *y)
 	       x->fds == y->fds && x->fd_limit == y->fd_limit && x->fd_limit_hard == y->fd_limit_hard;
 }
 
-static int sock_insert(struct record *r, const struct sock_rec *k, int64_t *id)
+static int sock_insert(struct record *r, const struct snapshot *s, const struct sock_rec *k, int64_t *id)
 {
 	sqlite3_stmt *q = r->q[Q_SOCK];
+	bool un = k->family == AF_UNIX;
 	int rc;
 
 	bind_u64(q, 1, k->cookie);
 	bind_u64(q, 2, k->netns);
 	sqlite3_bind_int(q, 3, k->family);
 	sqlite3_bind_int(q, 4, k->proto);
-	bind_addr(q, 5, k->family, k->laddr);
-	sqlite3_bind_int(q, 6, k->lport);
-	bind_addr(q, 7, k->family, k->raddr);
-	sqlite3_bind_int(q, 8, k->rport);
-	bind_u64(q, 9, r->tick);
+	sqlite3_bind_int(q, 5, k->type);
+	/* A UNIX socket's address bytes are its name and peer: '' for the IP columns. */
+	if (un)
+		sqlite3_bind_text(q, 6, "", 0, SQLITE_STATIC);
+	else
+		bind_addr(q, 6, k->family, k->laddr);
+	sqlite3_bind_int(q, 7, k->lport);
+	if (un)
+		sqlite3_bind_text(q, 8, "", 0, SQLITE_STATIC);
+	else
+		bind_addr(q, 8, k->family, k->raddr);
+	sqlite3_bind_int(q, 9, k->rport);
+	sqlite3_bind_text(q, 10, un ? snapshot_name(s, k->un.name) : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 11, un ? k->un.peer : 0);
+	bind_u64(q, 12, r->tick);
 	if ((rc = step(r, Q_SOCK)))
 		return rc;
 	*id = sqlite3_last_insert_rowid(r->db);
@@ -573,11 +640,11 @@ static int record_socks(struct record *r, const struct snapshot *s)
 
 		if (n->h.id)
 			continue; /* the same socket twice: snapshot_build dedups, so never */
-		if (o && o->h.id > 0 && sock_same_identity(&o->k, k)) {
+		if (o && o->h.id > 0 && sock_same_identity(old, &o->k, s, k)) {
 			id = o->h.id;
 			o->h.id = -id;
 			changed = !sock_same_state(&o->k, k);
-		} else if ((rc = sock_insert(r, k, &id))) {
+		} else if ((rc = sock_insert(r, s, k, &id))) {
 			return rc;
 		}
 		if (changed && (rc = sock_change(r, id, k)))
@@ -586,6 +653,12 @@ static int record_socks(struct record *r, const struct snapshot *s)
 		n->h.b = k->netns;
 		n->h.id = id;
 		n->k = *k;
+		if (k->family == AF_UNIX) {
+			int64_t off = etab_add_name(new, snapshot_name(s, k->un.name));
+			if (off < 0)
+				return SQLITE_NOMEM;
+			n->k.un.name = (uint32_t)off;
+		}
 	}
 	return sweep_gone(r, old, Q_SOCK_GONE);
 }
@@ -603,7 +676,8 @@ static int proc_insert(struct record *r, const struct proc_rec *p, int64_t *id)
 	bind_text(q, 6, p->user, sizeof(p->user));
 	bind_text(q, 7, p->unit, sizeof(p->unit));
 	bind_text(q, 8, p->cmdline, sizeof(p->cmdline));
-	bind_u64(q, 9, r->tick);
+	bind_text(q, 9, p->container, sizeof(p->container));
+	bind_u64(q, 10, r->tick);
 	if ((rc = step(r, Q_PROC)))
 		return rc;
 	*id = sqlite3_last_insert_rowid(r->db);
@@ -702,12 +776,55 @@ static int record_fds(struct record *r, const struct snapshot *s)
 				return rc;
 			id = sqlite3_last_insert_rowid(r->db);
 		}
+		if (ow->sock == OWNER_STALE) {
+			sqlite3_bind_int64(r->q[Q_FD_STALE], 1, id);
+			bind_u64(r->q[Q_FD_STALE], 2, r->tick);
+			if ((rc = step(r, Q_FD_STALE)))
+				return rc;
+		}
 		n->h.a = a;
 		n->h.b = b;
 		n->h.id = id;
 		n->inode = ow->inode;
 	}
 	return sweep_gone(r, old, Q_FD_GONE);
+}
+
+/* The namespaces: the ones the source dumped (or failed to), the ones processes
+ * live in. Their counts are the build's; what is kept is which were dumped. */
+static int record_netns(struct record *r, const struct snapshot *s)
+{
+	struct etab *old = &r->netns[r->cur], *new = &r->netns[!r->cur];
+	int rc;
+
+	if ((rc = etab_reset(new, s->nnetns)))
+		return SQLITE_NOMEM;
+	for (size_t i = 0; i < s->nnetns; i++) {
+		const struct netns_rec *ns = &s->netns[i];
+		uint64_t b = (uint64_t)ns->own << 1 | ns->dumped;
+		struct ent_hdr *n = etab_slot(new, ns->inode, b), *o = etab_find(old, ns->inode, b);
+		int64_t id;
+
+		if (n->id)
+			continue;
+		if (o && o->id > 0) {
+			id = o->id;
+			o->id = -id;
+		} else {
+			sqlite3_stmt *q = r->q[Q_NETNS];
+			bind_u64(q, 1, ns->inode);
+			sqlite3_bind_int(q, 2, ns->dumped);
+			sqlite3_bind_int(q, 3, ns->own);
+			bind_u64(q, 4, r->tick);
+			if ((rc = step(r, Q_NETNS)))
+				return rc;
+			id = sqlite3_last_insert_rowid(r->db);
+		}
+		n->a = ns->inode;
+		n->b = b;
+		n->id = id;
+	}
+	return sweep_gone(r, old, Q_NETNS_GONE);
 }
 
 static bool port_same(const struct port_agg *x, const struct port_agg *y)
@@ -750,7 +867,7 @@ static int record_ports(struct record *r, const struct snapshot *s)
 		return SQLITE_NOMEM;
 	for (size_t i = 0; i < s->nports; i++) {
 		const struct port_agg *p = &s->ports[i];
-		uint64_t b = (uint64_t)p->port << 1 | (p->side & 1);
+		uint64_t b = (uint64_t)p->proto << 17 | (uint64_t)p->port << 1 | (p->side & 1);
 		struct port_ent *n = (struct port_ent *)etab_slot(new, p->netns, b);
 		struct port_ent *o = (struct port_ent *)etab_find(old, p->netns, b);
 		int64_t id;
@@ -767,7 +884,8 @@ static int record_ports(struct record *r, const struct snapshot *s)
 			bind_u64(q, 1, p->netns);
 			sqlite3_bind_int(q, 2, p->port);
 			sqlite3_bind_text(q, 3, p->side == SIDE_LOCAL ? "local" : "remote", -1, SQLITE_STATIC);
-			bind_u64(q, 4, r->tick);
+			sqlite3_bind_int(q, 4, p->proto);
+			bind_u64(q, 5, r->tick);
 			if ((rc = step(r, Q_PORT)))
 				return rc;
 			id = sqlite3_last_insert_rowid(r->db);
@@ -795,6 +913,8 @@ static int record_refresh(struct record *r, const struct snapshot *s)
 	sqlite3_bind_int64(q, 7, s->totals.unreadable);
 	bind_u64(q, 8, s->totals.file_alloc);
 	bind_u64(q, 9, s->totals.file_max);
+	sqlite3_bind_int(q, 10, s->closed_valid);
+	sqlite3_bind_int(q, 11, s->netns_limited);
 	return step(r, Q_REFRESH);
 }
 
@@ -821,7 +941,8 @@ int record_snapshot(struct record *r, const struct snapshot *s, char **cause)
 	if ((rc = step(r, Q_BEGIN)))
 		goto fail;
 	if ((rc = record_socks(r, s)) || (rc = record_procs(r, s)) || (rc = record_fds(r, s)) ||
-	    (rc = record_ports(r, s)) || (rc = record_refresh(r, s)) || (rc = step(r, Q_COMMIT)))
+	    (rc = record_netns(r, s)) || (rc = record_ports(r, s)) || (rc = record_refresh(r, s)) ||
+	    (rc = step(r, Q_COMMIT)))
 		goto fail;
 	r->cur = !r->cur;
 	return 0;
@@ -834,6 +955,7 @@ fail:
 	unmark(&r->procs[r->cur]);
 	unmark(&r->fds[r->cur]);
 	unmark(&r->ports[r->cur]);
+	unmark(&r->netns[r->cur]);
 	r->tick = last;
 	return sql_errno(rc);
 }
@@ -870,9 +992,11 @@ void record_close(struct record *r)
 	sqlite3_close(r->db);
 	for (int i = 0; i < 2; i++) {
 		free(r->socks[i].ents);
+		free(r->socks[i].names);
 		free(r->procs[i].ents);
 		free(r->fds[i].ents);
 		free(r->ports[i].ents);
+		free(r->netns[i].ents);
 	}
 	free(r->proc_ids);
 	free(r);
@@ -936,10 +1060,13 @@ int record_read_open(struct sqlite3 **out, const char *path, struct record_info 
 		rc = set_cause(cause, -EINVAL, "%s is damaged or not a leaktop recording: no format version", path);
 		goto fail;
 	}
-	if (info->major > RECORD_FORMAT_MAJOR || info->major < 1) {
+	/* An older major is refused too: a 1.x file has no socket kinds, UNIX names,
+	 * namespaces or CLOSED fds, so its replay could not print what the live run did. */
+	if (info->major != RECORD_FORMAT_MAJOR) {
 		rc = set_cause(cause, -EPROTONOSUPPORT,
-			       "%s is a format %d.%d recording, from a newer leaktop; this leaktop %s reads format %d.x",
-			       path, info->major, info->minor, PACKAGE_VERSION, RECORD_FORMAT_MAJOR);
+			       "%s is a format %d.%d recording, from %s leaktop; this leaktop %s reads format %d.x",
+			       path, info->major, info->minor, info->major > RECORD_FORMAT_MAJOR ? "a newer" : "an older",
+			       PACKAGE_VERSION, RECORD_FORMAT_MAJOR);
 		goto fail;
 	}
 	meta_get(db, q, "host", info->host, sizeof(info->host));

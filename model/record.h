@@ -10,8 +10,9 @@ struct snapshot;
 struct record;
 struct sqlite3;
 
-/* The format written here. A reader takes any minor version of its major. */
-#define RECORD_FORMAT_MAJOR 1
+/* The format written here. A reader takes any minor version of its major, and
+ * refuses the others (2.0: UDP, UNIX and other sockets, namespaces, CLOSED fds). */
+#define RECORD_FORMAT_MAJOR 2
 #define RECORD_FORMAT_MINOR 0
 
 /* What the meta table says about the session. */
@@ -55,7 +56,7 @@ int record_event(struct record *r, const struct record_event *ev, char **cause);
 void record_close(struct record *r);
 
 /* Open a recording read-only and check it is one this leaktop reads: a clear
- * one-line *cause when the file is missing, not a recording, damaged, or of a newer
+ * one-line *cause when the file is missing, not a recording, damaged, or of another
  * major format. Fills info from the meta table. Returns 0 or -errno. */
 int record_read_open(struct sqlite3 **db, const char *path, struct record_info *info, char **cause);
 

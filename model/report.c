@@ -10,6 +10,7 @@
 #include "model/text.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -189,9 +190,9 @@ static int section_close_wait(struct report_ctx *c)
 		" AND (SELECT state FROM sock_change WHERE sock = s.id AND tick <= ?1 ORDER BY tick DESC LIMIT 1) = 8)"
 		"SELECT lport, count(*), min(since),"
 		" (SELECT c.pids FROM port p JOIN port_change c ON c.port = p.id WHERE p.port = cw.lport"
-		"  AND p.side = 'local' AND c.tick <= ?1 ORDER BY c.tick DESC LIMIT 1),"
+		"  AND p.side = 'local' AND p.proto = 6 AND c.tick <= ?1 ORDER BY c.tick DESC LIMIT 1),"
 		" (SELECT max(c.close_wait) FROM port p JOIN port_change c ON c.port = p.id"
-		"  WHERE p.port = cw.lport AND p.side = 'local' AND c.tick <= ?1)"
+		"  WHERE p.port = cw.lport AND p.side = 'local' AND p.proto = 6 AND c.tick <= ?1)"
 		" FROM cw GROUP BY lport ORDER BY 2 DESC, lport LIMIT 10";
 	sqlite3_stmt *q;
 	int rc = prepare(c, &q, sql), rows = 0;
@@ -222,8 +223,9 @@ static int section_close_wait(struct report_ctx *c)
 static int section_recv_q(struct report_ctx *c)
 {
 	static const char sql[] =
-		"SELECT p.port, p.side, max(c.recv_q), c.tick, c.pids FROM port p JOIN port_change c ON c.port = p.id"
-		" WHERE c.tick <= ?1 AND c.recv_q > 0 GROUP BY p.port, p.side ORDER BY 3 DESC, p.port LIMIT 10";
+		"SELECT p.port, p.side, max(c.recv_q), c.tick, c.pids, p.proto FROM port p"
+		" JOIN port_change c ON c.port = p.id WHERE c.tick <= ?1 AND c.recv_q > 0"
+		" GROUP BY p.port, p.side, p.proto ORDER BY 3 DESC, p.port LIMIT 10";
 	sqlite3_stmt *q;
 	int rc = prepare(c, &q, sql), rows = 0;
 
@@ -236,7 +238,8 @@ static int section_recv_q(struct report_ctx *c)
 			fputs("| PORT | SIDE | PEAK RECV-Q (BYTES) | AT | PIDS |\n"
 			      "|-----:|------|-------------------:|----|------|\n",
 			      c->f);
-		fprintf(c->f, "| %d | ", sqlite3_column_int(q, 0));
+		/* A UDP port says so; TCP ones, the usual, do not. */
+		fprintf(c->f, "| %d%s | ", sqlite3_column_int(q, 0), sqlite3_column_int(q, 5) == IPPROTO_UDP ? "/udp" : "");
 		md_cell(c->f, sqlite3_column_text(q, 1), 8);
 		fprintf(c->f, " | %lld | %s | ", (long long)sqlite3_column_int64(q, 2),
 			fmt_clock(when, sizeof(when), tick_time(c, sqlite3_column_int64(q, 3))));

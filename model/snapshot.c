@@ -298,13 +298,12 @@ struct netns_rec *snapshot_add_netns(struct snapshot *s, uint64_t inode, bool du
 	return &s->netns[i];
 }
 
-uint32_t snapshot_add_name(struct snapshot *s, const char *name, size_t len)
+/* Room for need more bytes after the names stored so far (offset 0 is ""): returns
+ * where they go, or 0 on ENOMEM. */
+static size_t names_reserve(struct snapshot *s, size_t need)
 {
-	/* Escaping can grow a byte to four ("\x00"), plus '@' and the NUL. */
-	size_t need = len * 4 + 2, start = s->names_len ? s->names_len : 1;
+	size_t start = s->names_len ? s->names_len : 1;
 
-	if (!len)
-		return 0;
 	if (start + need > s->names_cap || !s->names) {
 		size_t ncap = s->names_cap ? s->names_cap : 4096;
 		while (ncap < start + need)
@@ -317,6 +316,27 @@ uint32_t snapshot_add_name(struct snapshot *s, const char *name, size_t len)
 	if (start + need > UINT32_MAX)
 		return 0;
 	s->names[0] = '\0';
+	return start;
+}
+
+uint32_t snapshot_add_name_text(struct snapshot *s, const char *text)
+{
+	size_t len = strlen(text), start;
+
+	if (!len || !(start = names_reserve(s, len + 1)))
+		return 0;
+	memcpy(s->names + start, text, len + 1);
+	s->names_len = start + len + 1;
+	return (uint32_t)start;
+}
+
+uint32_t snapshot_add_name(struct snapshot *s, const char *name, size_t len)
+{
+	/* Escaping can grow a byte to four ("\x00"), plus '@' and the NUL. */
+	size_t need = len * 4 + 2, start;
+
+	if (!len || !(start = names_reserve(s, need)))
+		return 0;
 	char *dst = s->names + start;
 	size_t o = 0;
 	if (name[0] == '\0') { /* abstract: ss writes these with '@' */
@@ -567,9 +587,12 @@ int snapshot_build_checked(struct snapshot *s, snapshot_fd_check check, void *ct
 		o->sock = table_get(&x->by_inode, o->inode);
 		if (o->sock < 0) {
 			const struct netns_rec *n;
-			if (!s->closed_valid || !(n = snapshot_find_netns(s, p->netns)) || !n->dumped ||
-			    (check && !check(ctx, p->pid, o->fd, o->inode)))
+			if (!s->closed_valid || !(n = snapshot_find_netns(s, p->netns)) || !n->dumped)
 				continue;
+			if (check && !check(ctx, p->pid, o->fd, o->inode)) {
+				o->sock = OWNER_STALE;
+				continue;
+			}
 			p->states[ST_CLOSED_FD]++;
 			size_t slot = table_slot(&x->closed, o->inode);
 			if (x->closed.vals[slot] == -1) {

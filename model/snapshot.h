@@ -115,8 +115,12 @@ struct sock_owner {
 	uint32_t inode;
 	int32_t proc;            /* index into snapshot.procs */
 	int32_t fd;
-	int32_t sock;            /* index into snapshot.socks, -1 if not in the dump */
+	int32_t sock;            /* index into snapshot.socks, -1 if not in the dump,
+				  * OWNER_STALE if not, and the fd had let go of it when checked */
 };
+/* A socket fd in no dump that the fd check refused (closed or reused mid-refresh):
+ * not CLOSED. Kept so that a recording can replay the same answer. */
+#define OWNER_STALE (-2)
 
 /* A network namespace: dumped when leaktop could enter it (root), else only seen as
  * some process's netns. Sorted by inode. */
@@ -201,6 +205,8 @@ struct netns_rec *snapshot_add_netns(struct snapshot *s, uint64_t inode, bool du
 /* Store a UNIX socket name (escaped with text_escape; a leading NUL becomes '@').
  * Returns its offset, 0 for an empty name or on ENOMEM. */
 uint32_t snapshot_add_name(struct snapshot *s, const char *name, size_t len);
+/* Store a name that is escaped already (one read back from a recording), as is. */
+uint32_t snapshot_add_name_text(struct snapshot *s, const char *text);
 static inline const char *snapshot_name(const struct snapshot *s, uint32_t off)
 {
 	return s->names && off < s->names_len ? s->names + off : "";

@@ -435,7 +435,8 @@ int view_backlog_build(struct view_backlog *b, const struct snapshot *s, const s
 			return -ENOMEM;
 		b->socks[b->nsocks++] = (uint32_t)i;
 	}
-	qsort_r(b->socks, b->nsocks, sizeof(*b->socks), cmp_bl_sock, (void *)s);
+	if (b->nsocks) /* b->socks is NULL until the first socket with a backlog */
+		qsort_r(b->socks, b->nsocks, sizeof(*b->socks), cmp_bl_sock, (void *)s);
 	struct view_bl_group *g = NULL;
 	for (size_t i = 0; i < b->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[b->socks[i]];
@@ -1020,5 +1021,6 @@ void view_sort(enum view_table t, const struct view_ctx *c, uint32_t *rows, size
 	struct sort_arg arg = {.col = &d->cols[col], .c = c, .dir = d->cols[col].asc ? 1 : -1};
 	if (invert)
 		arg.dir = -arg.dir;
-	qsort_r(rows, n, sizeof(*rows), cmp_rows, &arg);
+	if (n)
+		qsort_r(rows, n, sizeof(*rows), cmp_rows, &arg);
 }

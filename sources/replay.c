@@ -24,18 +24,23 @@
  * Columns: a row's identity first, then its changing part, in the same order in
  * F_* as in N_* and C_*, so one function reads each. */
 enum replay_stmt {
-	F_PROCS, F_FDS, F_SOCKS, F_PORTS,
-	N_PROCS, N_FDS, N_SOCKS, N_PORTS,
-	G_PROCS, G_FDS, G_SOCKS, G_PORTS,
+	F_PROCS, F_FDS, F_SOCKS, F_PORTS, F_NETNS,
+	N_PROCS, N_FDS, N_SOCKS, N_PORTS, N_NETNS,
+	G_PROCS, G_FDS, G_SOCKS, G_PORTS, G_NETNS,
 	C_PROCS, C_SOCKS, C_PORTS,
-	R_REFRESH, R_LIST, R_COUNT
+	R_REFRESH, R_LIST, R_STALE, R_COUNT
 };
 
-#define PROC_ID "p.id, p.pid, p.start_time, p.uid, p.netns, p.comm, p.user, p.unit, p.cmdline"
+#define PROC_ID "p.id, p.pid, p.start_time, p.uid, p.netns, p.comm, p.user, p.unit, p.cmdline, p.container"
 #define PROC_CH "c.ppid, c.state, c.flags, c.rss_kb, c.fds, c.fd_limit, c.fd_limit_hard"
-#define SOCK_ID "s.id, s.cookie, s.netns, s.family, s.proto, s.laddr, s.lport, s.raddr, s.rport"
+#define PROC_CH_COL 10
+#define SOCK_ID "s.id, s.cookie, s.netns, s.family, s.proto, s.type, s.laddr, s.lport, s.raddr, s.rport, " \
+	"s.name, s.peer"
 #define SOCK_CH "c.state, c.rqueue, c.wqueue, c.timer, c.retrans, c.inode, c.uid"
-#define PORT_ID "p.id, p.netns, p.port, p.side"
+#define SOCK_CH_COL 12
+#define PORT_ID "p.id, p.netns, p.port, p.side, p.proto"
+#define PORT_CH_COL 5
+#define NETNS_ROW "n.id, n.inode, n.dumped, n.own"
 /* PORT_CH is built from the state names: see port_change_cols. */
 #define ALIVE(t) " WHERE " t ".first_tick <= ?1 AND (" t ".gone_tick IS NULL OR " t ".gone_tick > ?1)"
 #define LATEST(tab, col, t) " JOIN " tab " c ON c." col " = " t ".id AND c.tick = (SELECT max(tick) FROM " \
@@ -50,19 +55,24 @@ static const char *const replay_sql[R_COUNT] = {
 	[F_SOCKS] = "SELECT " SOCK_ID ", " SOCK_CH " FROM sock s" LATEST("sock_change", "sock", "s") ALIVE("s")
 		    " ORDER BY s.id",
 	[F_PORTS] = NULL,
+	[F_NETNS] = "SELECT " NETNS_ROW " FROM netns n" ALIVE("n") " ORDER BY n.id",
 	[N_PROCS] = "SELECT " PROC_ID " FROM proc p" APPEARED("p"),
 	[N_FDS] = "SELECT f.id, f.proc, f.fd, f.inode FROM fd f" APPEARED("f"),
 	[N_SOCKS] = "SELECT " SOCK_ID " FROM sock s" APPEARED("s"),
 	[N_PORTS] = "SELECT " PORT_ID " FROM port p" APPEARED("p"),
+	[N_NETNS] = "SELECT " NETNS_ROW " FROM netns n" APPEARED("n"),
 	[G_PROCS] = WENT("proc"),
 	[G_FDS] = WENT("fd"),
 	[G_SOCKS] = WENT("sock"),
 	[G_PORTS] = WENT("port"),
+	[G_NETNS] = WENT("netns"),
 	[C_PROCS] = "SELECT c.proc, " PROC_CH " FROM proc_change c WHERE c.tick > ?1 AND c.tick <= ?2 ORDER BY c.tick",
 	[C_SOCKS] = "SELECT c.sock, " SOCK_CH " FROM sock_change c WHERE c.tick > ?1 AND c.tick <= ?2 ORDER BY c.tick",
 	[C_PORTS] = NULL,
-	[R_REFRESH] = "SELECT time, refresh_ms, status, unreadable, file_alloc, file_max FROM refresh WHERE tick = ?1",
+	[R_REFRESH] = "SELECT time, refresh_ms, status, unreadable, file_alloc, file_max, closed_valid, netns_limited "
+		      "FROM refresh WHERE tick = ?1",
 	[R_LIST] = "SELECT tick, time FROM refresh WHERE tick > ?1 ORDER BY tick",
+	[R_STALE] = "SELECT fd FROM fd_stale WHERE tick = ?1 ORDER BY fd",
 };
 
 /* The rows alive at the refresh last rebuilt, by row id (ids grow with time, so
@@ -74,8 +84,15 @@ struct rvec {
 
 struct r_proc { int64_t id; struct proc_rec p; };
 struct r_fd { int64_t id, proc; int32_t fd; uint32_t inode; };
-struct r_sock { int64_t id; struct sock_rec k; };
+struct r_sock { int64_t id; struct sock_rec k; char *name; /* UNIX: escaped, NULL for "" */ };
 struct r_port { int64_t id; struct port_agg p; };
+struct r_netns { int64_t id; uint64_t inode; bool dumped, own; };
+
+/* A socket fd the live fd check refused at this refresh. */
+struct stale_fd {
+	int32_t pid, fd;
+	uint32_t inode;
+};
 
 struct proc_order {
 	int32_t pid;
@@ -94,7 +111,10 @@ struct replay_source {
 	size_t n, cap;
 	long pos, next;
 	bool broken;         /* a damaged part was hit: the replay ends there */
-	struct rvec procs, fds, socks, ports;
+	struct rvec procs, fds, socks, ports, netns;
+	int64_t *stale_ids;  /* fd rows in fd_stale at the refresh being rebuilt, sorted */
+	struct stale_fd *stale;
+	size_t nstale, stale_cap;
 	bool state_valid;    /* the rvecs hold refresh state_tick */
 	uint64_t state_tick;
 	struct proc_order *order;
@@ -232,6 +252,7 @@ static void rvec_fix_order(struct rvec *r, size_t from)
 
 static void read_proc_id(sqlite3_stmt *q, struct proc_rec *p)
 {
+	copy_text(p->container, sizeof(p->container), q, 9);
 	p->pid = sqlite3_column_int(q, 1);
 	p->start_time = col_u64(q, 2);
 	p->uid = col_u32(q, 3);
@@ -262,17 +283,32 @@ static void read_fd(sqlite3_stmt *q, struct r_fd *f)
 	f->inode = col_u32(q, 3);
 }
 
-static void read_sock_id(sqlite3_stmt *q, struct sock_rec *k)
+/* A UNIX socket's name goes into *name (the snapshot's name store is filled when
+ * the refresh is materialized). Returns an SQLite result code. */
+static int read_sock_id(sqlite3_stmt *q, struct sock_rec *k, char **name)
 {
 	k->cookie = col_u64(q, 1);
 	k->netns = col_u64(q, 2);
 	k->family = (uint8_t)sqlite3_column_int(q, 3);
 	k->proto = (uint8_t)sqlite3_column_int(q, 4);
-	col_addr(q, 5, k->family, k->laddr);
-	k->lport = (uint16_t)sqlite3_column_int(q, 6);
-	col_addr(q, 7, k->family, k->raddr);
-	k->rport = (uint16_t)sqlite3_column_int(q, 8);
+	k->type = (uint8_t)sqlite3_column_int(q, 5);
+	k->lport = (uint16_t)sqlite3_column_int(q, 7);
+	k->rport = (uint16_t)sqlite3_column_int(q, 9);
 	k->owner = -1;
+	if (k->family != AF_UNIX) {
+		col_addr(q, 6, k->family, k->laddr);
+		col_addr(q, 8, k->family, k->raddr);
+		return SQLITE_OK;
+	}
+	/* 108 bytes of sun_path, each escaped to at most four, and the '@'. */
+	char buf[4 * 108 + 2];
+	memset(k->laddr, 0, sizeof(k->laddr));
+	memset(k->raddr, 0, sizeof(k->raddr));
+	k->un.peer = col_u32(q, 11);
+	copy_text(buf, sizeof(buf), q, 10);
+	if (buf[0] && !(*name = strdup(buf)))
+		return SQLITE_NOMEM;
+	return SQLITE_OK;
 }
 
 static void read_sock_ch(sqlite3_stmt *q, int c, struct sock_rec *k)
@@ -293,6 +329,14 @@ static void read_port_id(sqlite3_stmt *q, struct port_agg *p)
 	p->netns = col_u64(q, 1);
 	p->port = (uint16_t)sqlite3_column_int(q, 2);
 	p->side = side && !strcmp(side, "remote") ? SIDE_REMOTE : SIDE_LOCAL;
+	p->proto = (uint8_t)sqlite3_column_int(q, 4);
+}
+
+static void read_netns(sqlite3_stmt *q, struct r_netns *n)
+{
+	n->inode = col_u64(q, 1);
+	n->dumped = sqlite3_column_int(q, 2) != 0;
+	n->own = sqlite3_column_int(q, 3) != 0;
 }
 
 static void read_port_ch(sqlite3_stmt *q, int c, struct port_agg *p)
@@ -317,41 +361,62 @@ static void read_port_ch(sqlite3_stmt *q, int c, struct port_agg *p)
 	}
 }
 
-enum row_kind { K_PROC, K_FD, K_SOCK, K_PORT, K_COUNT };
+enum row_kind { K_PROC, K_FD, K_SOCK, K_PORT, K_NETNS, K_COUNT };
 
 static struct rvec *kind_vec(struct replay_source *r, enum row_kind k)
 {
 	struct rvec *const v[K_COUNT] = {[K_PROC] = &r->procs, [K_FD] = &r->fds, [K_SOCK] = &r->socks,
-					 [K_PORT] = &r->ports};
+					 [K_PORT] = &r->ports, [K_NETNS] = &r->netns};
 	return v[k];
 }
 
+/* What an element owns besides itself: a socket's name. */
+static void release(enum row_kind k, void *e)
+{
+	if (k == K_SOCK) {
+		free(((struct r_sock *)e)->name);
+		((struct r_sock *)e)->name = NULL;
+	}
+}
+
+static void rvec_empty(struct replay_source *r, enum row_kind k)
+{
+	struct rvec *v = kind_vec(r, k);
+
+	for (size_t i = 0; i < v->n; i++)
+		release(k, v->v + i * v->esize);
+	v->n = 0;
+}
+
 /* Read one row of a query into a new element: identity, and with full set, the
- * changing part that follows it. */
-static void read_row(enum row_kind k, sqlite3_stmt *q, void *e, bool full)
+ * changing part that follows it. Returns an SQLite result code. */
+static int read_row(enum row_kind k, sqlite3_stmt *q, void *e, bool full)
 {
 	switch (k) {
 	case K_PROC:
 		read_proc_id(q, &((struct r_proc *)e)->p);
 		if (full)
-			read_proc_ch(q, 9, &((struct r_proc *)e)->p);
+			read_proc_ch(q, PROC_CH_COL, &((struct r_proc *)e)->p);
 		break;
 	case K_FD:
 		read_fd(q, e);
 		break;
 	case K_SOCK:
-		read_sock_id(q, &((struct r_sock *)e)->k);
 		if (full)
-			read_sock_ch(q, 9, &((struct r_sock *)e)->k);
-		break;
+			read_sock_ch(q, SOCK_CH_COL, &((struct r_sock *)e)->k);
+		return read_sock_id(q, &((struct r_sock *)e)->k, &((struct r_sock *)e)->name);
 	case K_PORT:
 		read_port_id(q, &((struct r_port *)e)->p);
 		if (full)
-			read_port_ch(q, 4, &((struct r_port *)e)->p);
+			read_port_ch(q, PORT_CH_COL, &((struct r_port *)e)->p);
+		break;
+	case K_NETNS:
+		read_netns(q, e);
 		break;
 	case K_COUNT:
 		break;
 	}
+	return SQLITE_OK;
 }
 
 static int run_rows(struct replay_source *r, enum row_kind k, sqlite3_stmt *q, bool full)
@@ -362,9 +427,8 @@ static int run_rows(struct replay_source *r, enum row_kind k, sqlite3_stmt *q, b
 
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		void *e = rvec_push(v, sqlite3_column_int64(q, 0));
-		if (!e)
+		if (!e || read_row(k, q, e, full) != SQLITE_OK)
 			return SQLITE_NOMEM;
-		read_row(k, q, e, full);
 	}
 	rvec_fix_order(v, from);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
@@ -379,8 +443,10 @@ static int run_gone(struct replay_source *r, enum row_kind k, sqlite3_stmt *q)
 
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		void *e = rvec_find(v, sqlite3_column_int64(q, 0));
-		if (e)
+		if (e) {
+			release(k, e);
 			memcpy(e, &zero, sizeof(zero)); /* id 0: removed below */
+		}
 	}
 	for (size_t i = 0; i < v->n; i++)
 		if (rvec_id(v, i) != 0)
@@ -425,7 +491,7 @@ static int load_full(struct replay_source *r, uint64_t tick)
 	int rc = SQLITE_OK;
 
 	for (int k = 0; k < K_COUNT && rc == SQLITE_OK; k++) {
-		kind_vec(r, (enum row_kind)k)->n = 0;
+		rvec_empty(r, (enum row_kind)k);
 		rc = run_rows(r, (enum row_kind)k, bind_ticks(r, (enum replay_stmt)(F_PROCS + k), tick, 0), true);
 	}
 	return rc;
@@ -436,7 +502,7 @@ static int load_full(struct replay_source *r, uint64_t tick)
 static int load_step(struct replay_source *r, uint64_t prev, uint64_t tick)
 {
 	static const enum replay_stmt changes[K_COUNT] = {
-		[K_PROC] = C_PROCS, [K_FD] = R_COUNT, [K_SOCK] = C_SOCKS, [K_PORT] = C_PORTS,
+		[K_PROC] = C_PROCS, [K_FD] = R_COUNT, [K_SOCK] = C_SOCKS, [K_PORT] = C_PORTS, [K_NETNS] = R_COUNT,
 	};
 	int rc = SQLITE_OK;
 
@@ -458,15 +524,61 @@ static int cmp_order(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	const int64_t *x = a, *y = b;
+	return (*x > *y) - (*x < *y);
+}
+
+/* The fd rows the live fd check refused at tick, into stale_ids. */
+static int load_stale(struct replay_source *r, uint64_t tick, size_t *n)
+{
+	sqlite3_stmt *q = bind_ticks(r, R_STALE, tick, 0);
+	int rc;
+
+	*n = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == r->stale_cap) {
+			size_t cap = r->stale_cap ? r->stale_cap * 2 : 16;
+			int64_t *ids = realloc(r->stale_ids, cap * sizeof(*ids));
+			if (!ids)
+				return SQLITE_NOMEM;
+			r->stale_ids = ids;
+			struct stale_fd *st = realloc(r->stale, cap * sizeof(*st));
+			if (!st)
+				return SQLITE_NOMEM;
+			r->stale = st;
+			r->stale_cap = cap;
+		}
+		r->stale_ids[(*n)++] = sqlite3_column_int64(q, 0);
+	}
+	if (*n > 1)
+		qsort(r->stale_ids, *n, sizeof(*r->stale_ids), cmp_i64);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* The live fd check's answers, as recorded: no to the fds it refused. */
+static bool replay_fd_check(void *ctx, int32_t pid, int32_t fd, uint32_t inode)
+{
+	const struct replay_source *r = ctx;
+
+	for (size_t i = 0; i < r->nstale; i++)
+		if (r->stale[i].pid == pid && r->stale[i].fd == fd && r->stale[i].inode == inode)
+			return false;
+	return true;
+}
+
 /* The snapshot of the state: processes by pid, their socket fds, the sockets in the
- * order they were first seen, then the live source's join, and the ports as
+ * order they were first seen, the namespaces, then the live source's join (with the
+ * fd check's recorded answers, so CLOSED comes out the same), and the ports as
  * recorded (the owners kept in pids[] depend on the dump's order, which a replay
  * does not have), sorted as the live refresh sorted them. */
-static int materialize(struct replay_source *r, struct snapshot *s)
+static int materialize(struct replay_source *r, struct snapshot *s, size_t nstale_ids)
 {
 	const struct r_proc *procs = (const struct r_proc *)r->procs.v;
 	size_t np = r->procs.n;
 
+	r->nstale = 0;
 	if (np > r->order_cap) {
 		struct proc_order *o = realloc(r->order, np * sizeof(*o));
 		if (!o)
@@ -504,14 +616,27 @@ static int materialize(struct replay_source *r, struct snapshot *s)
 		o->proc = r->proc_pos[p - procs];
 		o->fd = f->fd;
 		o->inode = f->inode;
+		if (nstale_ids && bsearch(&f->id, r->stale_ids, nstale_ids, sizeof(*r->stale_ids), cmp_i64))
+			r->stale[r->nstale++] = (struct stale_fd){p->p.pid, f->fd, f->inode};
 	}
 	for (size_t i = 0; i < r->socks.n; i++) {
+		const struct r_sock *rs = (const struct r_sock *)(r->socks.v + i * r->socks.esize);
 		struct sock_rec *k = snapshot_add_sock(s);
 		if (!k)
 			return SQLITE_NOMEM;
-		*k = ((const struct r_sock *)(r->socks.v + i * r->socks.esize))->k;
+		*k = rs->k;
+		if (k->family == AF_UNIX && (k->un.name = rs->name ? snapshot_add_name_text(s, rs->name) : 0) == 0 &&
+		    rs->name)
+			return SQLITE_NOMEM;
 	}
-	int brc = snapshot_build(s);
+	for (size_t i = 0; i < r->netns.n; i++) {
+		const struct r_netns *rn = (const struct r_netns *)(r->netns.v + i * r->netns.esize);
+		struct netns_rec *n = snapshot_add_netns(s, rn->inode, rn->dumped);
+		if (!n)
+			return SQLITE_NOMEM;
+		n->own |= rn->own;
+	}
+	int brc = snapshot_build_checked(s, r->nstale ? replay_fd_check : NULL, r);
 	if (brc)
 		return brc == -ENOMEM ? SQLITE_NOMEM : SQLITE_CORRUPT;
 	if (r->ports.n > s->ports_cap) {
@@ -542,6 +667,8 @@ static int load_refresh(struct replay_source *r, uint64_t tick, struct snapshot 
 	s->totals.unreadable = col_u32(q, 3);
 	s->totals.file_alloc = col_u64(q, 4);
 	s->totals.file_max = col_u64(q, 5);
+	s->closed_valid = sqlite3_column_int(q, 6) != 0;
+	s->netns_limited = sqlite3_column_int(q, 7) != 0;
 	s->tick = tick;
 	return SQLITE_OK;
 }
@@ -553,15 +680,19 @@ static int rebuild(struct replay_source *r, long index, struct snapshot *s)
 	uint64_t tick = r->ticks[index];
 	bool step = r->state_valid && r->pos >= 0 && index == r->pos + 1 && r->state_tick == r->ticks[r->pos];
 	int rc = sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
+	size_t nstale = 0;
 
 	r->state_valid = false;
 	snapshot_clear(s);
 	if (rc == SQLITE_OK)
 		rc = step ? load_step(r, r->state_tick, tick) : load_full(r, tick);
-	if (rc == SQLITE_OK)
-		rc = materialize(r, s);
+	/* The refresh's flags first: the join reads closed_valid. */
 	if (rc == SQLITE_OK)
 		rc = load_refresh(r, tick, s);
+	if (rc == SQLITE_OK)
+		rc = load_stale(r, tick, &nstale);
+	if (rc == SQLITE_OK)
+		rc = materialize(r, s, nstale);
 	for (int i = 0; i < R_COUNT; i++)
 		sqlite3_reset(r->q[i]);
 	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
@@ -632,10 +763,14 @@ static void replay_free(struct source *src)
 	sqlite3_close(r->db);
 	free(r->ticks);
 	free(r->times);
+	rvec_empty(r, K_SOCK);
 	free(r->procs.v);
 	free(r->fds.v);
 	free(r->socks.v);
 	free(r->ports.v);
+	free(r->netns.v);
+	free(r->stale_ids);
+	free(r->stale);
 	free(r->order);
 	free(r->proc_pos);
 	free(r->path);
@@ -699,6 +834,7 @@ int replay_source_new(struct source **out, const char *path, char **cause)
 	r->fds.esize = sizeof(struct r_fd);
 	r->socks.esize = sizeof(struct r_sock);
 	r->ports.esize = sizeof(struct r_port);
+	r->netns.esize = sizeof(struct r_netns);
 	if ((rc = record_read_open(&r->db, path, &r->info, cause))) {
 		free(full);
 		free(step);

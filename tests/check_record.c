@@ -39,9 +39,43 @@ static void teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
+/* The live fd check's answer: fd 10 of pid 200 was closed before it was asked. */
+static bool refuse_fd10(void *ctx, int32_t pid, int32_t fd, uint32_t inode)
+{
+	(void)ctx, (void)inode;
+	return !(pid == 200 && fd == 10);
+}
+
+/* UNIX sockets in the order the dump gave them, which changes: a pair connected to
+ * each other (one bound to a name with a control character, one abstract with a
+ * NUL), and one that binds late when grow is set. */
+static void add_unix(struct snapshot *s, uint64_t tick, int grow)
+{
+	for (int j = 0; j < 3; j++) {
+		int i = tick % 2 ? 2 - j : j;
+		struct sock_rec *k = snapshot_add_sock(s);
+		k->cookie = 1200 + (uint64_t)i, k->netns = 4026531840ULL, k->family = AF_UNIX;
+		k->type = i == 2 ? SOCK_DGRAM : SOCK_STREAM, k->inode = 4000 + (uint32_t)i;
+		k->state = i == 2 ? ST_CLOSE : ST_ESTABLISHED;
+		if (i == 0) {
+			k->un.name = snapshot_add_name(s, "/run/app\x1bsock", 13);
+			k->un.peer = 4001;
+		} else if (i == 1) {
+			k->un.name = snapshot_add_name(s, "\0dbus\0x", 7);
+			k->un.peer = 4000;
+			k->rqueue = grow ? (uint32_t)tick : 0;
+		} else if (grow && tick >= 6) {
+			k->un.name = snapshot_add_name(s, "/tmp/late.sock", 14);
+		}
+	}
+}
+
 /* A server (pid 100) leaking CLOSE_WAIT on 127.0.0.1:8080, one more per refresh,
- * with its clients' orphaned FIN_WAIT2 ends; a client process (pid 200) holding an
- * ESTABLISHED connection whose queues move; steady tick after tick when grow is 0. */
+ * with its clients' orphaned FIN_WAIT2 ends; a client process (pid 200, in a
+ * container) holding an ESTABLISHED connection whose queues move, UNIX, UDP and
+ * NETLINK sockets, a CLOSED fd, and, when grow is set, an fd the fd check refuses
+ * now and then; namespaces, one dumped only now and then; steady tick after tick
+ * when grow is 0. */
 static void make_snap(struct snapshot *s, uint64_t tick, int grow)
 {
 	int leaked = 3 + (grow ? (int)tick : 0);
@@ -67,10 +101,22 @@ static void make_snap(struct snapshot *s, uint64_t tick, int grow)
 	p = snapshot_add_proc(s);
 	p->pid = 200, p->ppid = 1, p->uid = 1000, p->start_time = 6000;
 	p->rss_kb = 2000, p->fds = 5, p->fd_limit = UINT64_MAX, p->fd_limit_hard = UINT64_MAX;
-	p->state = 'R';
+	p->state = 'R', p->netns = 4026531840ULL;
 	snprintf(p->comm, sizeof(p->comm), "client");
 	snprintf(p->user, sizeof(p->user), "alice");
 	snprintf(p->cmdline, sizeof(p->cmdline), "client --hold");
+	snprintf(p->container, sizeof(p->container), "docker:0123456789ab");
+	p = snapshot_add_proc(s); /* in a namespace of its own, not always dumped */
+	p->pid = 300, p->ppid = 1, p->start_time = 7000, p->netns = 4026532002ULL, p->fds = 4;
+	p->fd_limit = p->fd_limit_hard = 1024, p->state = 'S';
+	snprintf(p->comm, sizeof(p->comm), "sidecar");
+	snprintf(p->container, sizeof(p->container), "k8s:pod-a");
+
+	s->closed_valid = true;
+	s->netns_limited = grow && tick == 3;
+	snapshot_add_netns(s, 4026531840ULL, true)->own = true;
+	snapshot_add_netns(s, 4026532002ULL, !grow || tick % 3 != 0);
+	add_unix(s, tick, grow);
 
 	k = snapshot_add_sock(s);
 	k->cookie = 1, k->inode = 1001, k->state = ST_LISTEN, k->family = AF_INET, k->proto = 6;
@@ -109,9 +155,33 @@ static void make_snap(struct snapshot *s, uint64_t tick, int grow)
 		k->cookie = 950 + (uint64_t)ns, k->netns = 4026532000ULL + (uint64_t)ns, k->state = ST_LISTEN;
 		k->family = AF_INET, k->proto = 6, k->lport = 9090, k->wqueue = 128;
 	}
-	o = snapshot_add_owner(s); /* a unix socket: in no TCP dump */
+	o = snapshot_add_owner(s); /* a UNIX socket */
 	o->inode = 4000, o->proc = 1, o->fd = 8;
-	ck_assert_int_eq(snapshot_build(s), 0);
+	o = snapshot_add_owner(s); /* in no dump: CLOSED */
+	o->inode = 4100, o->proc = 1, o->fd = 9;
+	if (grow && tick % 4 == 1) { /* in no dump, and gone when checked: not CLOSED */
+		o = snapshot_add_owner(s);
+		o->inode = 4200, o->proc = 1, o->fd = 10;
+	}
+	o = snapshot_add_owner(s); /* in no dump, in a namespace dumped now and then */
+	o->inode = 4300, o->proc = 2, o->fd = 3;
+	/* One port number, TCP and UDP: two ports. */
+	k = snapshot_add_sock(s);
+	k->cookie = 1300, k->inode = 5000, k->family = AF_INET, k->proto = IPPROTO_UDP, k->type = SOCK_DGRAM;
+	k->state = ST_CLOSE, k->lport = 5353, k->rqueue = grow ? (uint32_t)tick : 0;
+	o = snapshot_add_owner(s);
+	o->inode = 5000, o->proc = 1, o->fd = 11;
+	k = snapshot_add_sock(s);
+	k->cookie = 1301, k->inode = 5001, k->family = AF_INET, k->proto = IPPROTO_TCP, k->type = SOCK_STREAM;
+	k->state = ST_LISTEN, k->lport = 5353;
+	o = snapshot_add_owner(s);
+	o->inode = 5001, o->proc = 1, o->fd = 12;
+	k = snapshot_add_sock(s);
+	k->cookie = 1400, k->inode = 5100, k->family = AF_NETLINK, k->proto = 0, k->type = SOCK_RAW;
+	k->state = ST_CLOSE;
+	o = snapshot_add_owner(s);
+	o->inode = 5100, o->proc = 1, o->fd = 13;
+	ck_assert_int_eq(snapshot_build_checked(s, refuse_fd10, NULL), 0);
 	s->totals.unreadable = tick == 2;
 	s->totals.file_alloc = 3000 + tick, s->totals.file_max = 1000000;
 }
@@ -130,6 +200,10 @@ static void assert_same(const struct snapshot *a, const struct snapshot *b)
 	ck_assert(a->refresh_ms == b->refresh_ms);
 	ck_assert_str_eq(a->status, b->status);
 	ck_assert_mem_eq(&a->totals, &b->totals, sizeof(a->totals));
+	ck_assert_int_eq(a->closed_valid, b->closed_valid);
+	ck_assert_int_eq(a->netns_limited, b->netns_limited);
+	ck_assert_uint_eq(a->nnetns, b->nnetns);
+	ck_assert_mem_eq(a->netns, b->netns, a->nnetns * sizeof(*a->netns));
 	ck_assert_uint_eq(a->nprocs, b->nprocs);
 	ck_assert_mem_eq(a->procs, b->procs, a->nprocs * sizeof(*a->procs));
 	ck_assert_uint_eq(a->nowners, b->nowners);
@@ -138,6 +212,7 @@ static void assert_same(const struct snapshot *a, const struct snapshot *b)
 		ck_assert_int_eq(a->owners[i].proc, b->owners[i].proc);
 		ck_assert_int_eq(a->owners[i].fd, b->owners[i].fd);
 		ck_assert_int_eq(a->owners[i].sock < 0, b->owners[i].sock < 0);
+		ck_assert_int_eq(a->owners[i].sock == OWNER_STALE, b->owners[i].sock == OWNER_STALE);
 	}
 	ck_assert_uint_eq(a->nports, b->nports);
 	ck_assert_mem_eq(a->ports, b->ports, a->nports * sizeof(*a->ports));
@@ -148,6 +223,11 @@ static void assert_same(const struct snapshot *a, const struct snapshot *b)
 	qsort(x, a->nsocks, sizeof(*x), cmp_cookie);
 	qsort(y, b->nsocks, sizeof(*y), cmp_cookie);
 	for (size_t i = 0; i < a->nsocks; i++) {
+		/* A UNIX name's offset depends on the dump's order: the text must match. */
+		if (x[i].family == AF_UNIX && y[i].family == AF_UNIX) {
+			ck_assert_str_eq(snapshot_name(a, x[i].un.name), snapshot_name(b, y[i].un.name));
+			x[i].un.name = y[i].un.name = 0;
+		}
 		/* The owner is an index into the owners, which are the same. */
 		ck_assert_msg(!memcmp(&x[i], &y[i], sizeof(*x)), "socket %llu differs",
 			      (unsigned long long)x[i].cookie);
@@ -267,20 +347,21 @@ START_TEST(steady_adds_almost_no_rows)
 {
 	struct snapshot *s = snapshot_new();
 	struct record *r = open_rec();
-	const char *tables[] = {"sock", "sock_change", "proc", "proc_change", "fd", "port", "port_change"};
-	long before[7];
+	const char *tables[] = {"sock", "sock_change", "proc", "proc_change", "fd", "port", "port_change", "netns",
+				"fd_stale"};
+	long before[9];
 	char *cause = NULL;
 
 	make_snap(s, 1, 0);
 	ck_assert_int_eq(record_snapshot(r, s, &cause), 0);
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < 9; i++)
 		before[i] = count_rows(tables[i]);
 	ck_assert_int_eq(before[0], (long)s->nsocks);
 	for (uint64_t t = 2; t <= 30; t++) {
 		make_snap(s, t, 0);
 		ck_assert_int_eq(record_snapshot(r, s, &cause), 0);
 	}
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < 9; i++)
 		ck_assert_msg(count_rows(tables[i]) == before[i], "%s grew on a steady box", tables[i]);
 	ck_assert_int_eq(count_rows("refresh"), 30);
 
@@ -364,12 +445,15 @@ START_TEST(version_refusal)
 
 	write_rec(2, 0);
 	/* A newer minor version reads fine. */
-	sql("UPDATE meta SET value = '1.7' WHERE key = 'format_version'");
+	sql("UPDATE meta SET value = '2.7' WHERE key = 'format_version'");
 	ck_assert_int_eq(replay_source_new(&src, path, &cause), 0);
 	ck_assert_int_eq(replay_info(src)->minor, 7);
 	source_free(src);
-	sql("UPDATE meta SET value = '2.0' WHERE key = 'format_version'");
-	assert_refused(path, "format 2.0 recording, from a newer leaktop");
+	sql("UPDATE meta SET value = '3.0' WHERE key = 'format_version'");
+	assert_refused(path, "format 3.0 recording, from a newer leaktop");
+	/* 1.x has no UNIX names, namespaces or CLOSED fds: refused, not half replayed. */
+	sql("UPDATE meta SET value = '1.0' WHERE key = 'format_version'");
+	assert_refused(path, "format 1.0 recording, from an older leaktop");
 }
 END_TEST
 
@@ -523,6 +607,8 @@ START_TEST(report_names_the_leak)
 	/* 23 in CLOSE_WAIT on 8080 at the end, the oldest there from the start. */
 	ck_assert_msg(strstr(out, "| 8080 | 23 | 23 | >= 38s |"), "%s", out);
 	ck_assert_msg(strstr(out, "| 8080 | local | 2323 |"), "%s", out);
+	/* UDP 5353's queue peaked at 20, apart from the TCP port of the same number. */
+	ck_assert_msg(strstr(out, "| 5353/udp | local | 20 |"), "%s", out);
 	ck_assert_msg(strstr(out, "| action | 100 | thread dump \\| SIGQUIT | sent |"), "%s", out);
 	ck_assert_ptr_nonnull(strstr(out, "20 refreshes every 2s"));
 	free(out);

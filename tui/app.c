@@ -1089,14 +1089,19 @@ int tui_run(const struct options *o, struct source *src, struct record *rec)
 	}
 	restore_terminal();
 	delscreen(scr);
-	if (worker_stop(&w))
-		source_free(src);
+	if (stop_signal == SIGINT)
+		status = 130;
+	if (!worker_stop(&w)) {
+		/* A refresh is still reading a slow /proc: leave it behind and exit now,
+		 * without waiting for it or freeing what it still uses. */
+		fflush(NULL);
+		_exit(status);
+	}
+	source_free(src);
 	snapshot_free(front);
 	view_backlog_free(&a->bl);
 	act_ui_free(a);
 	for (int i = 0; i < PANE_COUNT; i++)
 		free(a->panes[i].rows);
-	if (stop_signal == SIGINT)
-		status = 130;
 	return status;
 }

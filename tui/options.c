@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum { OPT_LIST_OPTIONS = 1024 }; /* hidden: for completion and tests */
+
 void options_usage(FILE *f)
 {
 	fputs("Usage: leaktop [OPTION]...\n"
@@ -163,8 +165,31 @@ static const struct option long_options[] = {
 	{"step", no_argument, NULL, OPT_STEP},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
+	{"list-options", no_argument, NULL, OPT_LIST_OPTIONS},
 	{0},
 };
+
+/* The parser's own list of long options, one a line: "--name", "--name=" when it
+ * takes a value, "--name=a|b" when the value is one of a fixed set. Shell completion
+ * reads it, and a test checks each one is in --help and in the man page, so neither
+ * can drift from the parser. Hidden: not for people. */
+static void list_options(FILE *f)
+{
+	/* For tests only, so not in --help, the man page or completion. */
+	static const char *const hidden[] = {"full-scan", "step", "list-options"};
+
+	for (const struct option *lo = long_options; lo->name; lo++) {
+		bool skip = false;
+		for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++)
+			skip = skip || !strcmp(lo->name, hidden[i]);
+		if (skip)
+			continue;
+		fprintf(f, "--%s%s", lo->name, lo->has_arg == required_argument ? "=" : "");
+		for (int i = 0; lo->val == 'o' && i < FMT_COUNT; i++)
+			fprintf(f, "%s%s", i ? "|" : "", batch_format_name((enum batch_format)i));
+		fputc('\n', f);
+	}
+}
 
 static int fail(char **cause, const char *fmt, const char *arg)
 {
@@ -341,6 +366,9 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 			return 1;
 		case 'V':
 			printf("leaktop %s\n", PACKAGE_VERSION);
+			return 1;
+		case OPT_LIST_OPTIONS:
+			list_options(stdout);
 			return 1;
 		default:
 			if (c >= OPT_CONF_KEY && c < OPT_CONF_KEY + (int)N_CONF_OPTIONS) {
