@@ -39,6 +39,7 @@ JPID=$BG
 tmux -S "$SOCK" new-session -d -s t -x 80 -y 24 "env TERM=xterm $LEAKTOP -d 0.5 -w $TMP/rec.db"
 wait_screen "PID"
 only_pid "$JPID"
+wait_screen "leakyjava"
 
 # D, then anything but y: nothing is sent.
 keys D
@@ -110,6 +111,7 @@ OLD_MARK="$TMP/old.marker" NEW_MARK="$TMP/new.marker"
 bg "$LEAKY" server --name leakyold --quit-marker "$OLD_MARK" > /dev/null
 OPID=$BG
 only_pid "$OPID"
+wait_screen "leakyold" # (its name is set just after it starts)
 keys D
 wait_screen "pid $OPID root leakyold"
 kill -9 "$OPID"
