@@ -90,6 +90,12 @@ static void json_proc_history(FILE *f, const struct history_stats *st)
 	fputs(", \"exhaustion_eta_s\": ", f);
 	json_num(f, st ? st->exhaustion_eta_s : NAN, 0);
 	json_verdict(f, st);
+	fputs(", \"rss_growth_mb_per_min\": ", f);
+	json_num(f, st ? st->rss_growth_mb_per_min : NAN, 2);
+	fputs(", \"mem_verdict\": ", f);
+	text_json_string(f, st ? leak_verdict_name(st->mem_verdict) : NULL);
+	fputs(", \"mem_verdict_reason\": ", f);
+	text_json_string(f, st ? st->mem_reason : NULL);
 }
 
 static void json_port_history(FILE *f, const struct port_agg *p, const struct history_stats *st)
@@ -340,6 +346,8 @@ static void text_reason(FILE *f, const char *what, const struct history_stats *s
 {
 	if (st && st->verdict != VERDICT_OK)
 		fprintf(f, "  %-22s %-7s %s\n", what, leak_verdict_name(st->verdict), st->reason);
+	if (st && st->mem_verdict != VERDICT_OK)
+		fprintf(f, "  %-22s %-7s %s\n", what, leak_verdict_name(st->mem_verdict), st->mem_reason);
 }
 
 static void write_text(FILE *f, const struct snapshot *s, const struct history *h, const struct batch_opts *o,

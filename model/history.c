@@ -403,6 +403,13 @@ static void judge(struct history *h, struct hist_ent *e, unsigned nvals, unsigne
 		st->fd_growth_per_min = ev.fd_fit.valid ? ev.fd_fit.slope_per_min : NAN;
 		st->exhaustion_eta_s = ev.fd_fit.valid || e->cur[HS_FDS] >= e->fd_limit
 					       ? leak_eta_s(e->cur[HS_FDS], e->fd_limit, &ev.fd_fit) : NAN;
+		size_t n = ring_series(h, e, nvals, HS_RSS_KB, h->tbuf, h->vbuf, h->win_n);
+		st->mem_verdict = leak_judge_mem(h->tbuf, h->vbuf, n, h->o.window_s, &h->o.leak,
+						 &st->rss_growth_mb_per_min, st->mem_reason, sizeof(st->mem_reason));
+	} else {
+		st->rss_growth_mb_per_min = NAN;
+		st->mem_verdict = VERDICT_OK;
+		st->mem_reason[0] = '\0';
 	}
 	st->close_wait_oldest_s = ev.cw_oldest_s;
 	st->close_wait_hosts = ev.cw_hosts;

@@ -57,6 +57,9 @@ struct history_stats {
 	double span_s;                     /* how much history there is */
 	enum leak_verdict verdict;
 	char reason[LEAK_REASON_MAX];
+	double rss_growth_mb_per_min;      /* NAN when not known yet (or a port) */
+	enum leak_verdict mem_verdict;     /* leak or ok; ok for a port */
+	char mem_reason[LEAK_REASON_MAX];  /* "" for a port */
 };
 
 /* NULL when the process or port has no history (new, or beyond the bound). */

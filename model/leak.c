@@ -87,6 +87,8 @@ void leak_params_default(struct leak_params *p)
 		.churn_new_per_min = 60,
 		.fd_growth_min = 10,
 		.few_hosts = 2,
+		.mem_growth_min_mb = 1,
+		.mem_growth_frac = 0.10,
 	};
 }
 
@@ -183,4 +185,40 @@ enum leak_verdict leak_judge(const struct leak_evidence *e, const struct leak_pa
 	}
 	add_unread(reason, size, e);
 	return v;
+}
+
+enum leak_verdict leak_judge_mem(const double *t, const double *rss_kb, size_t n, double window_s,
+				 const struct leak_params *p, double *growth_mb_per_min, char *reason, size_t size)
+{
+	struct leak_fit fit;
+	char span[16];
+
+	leak_slope(t, rss_kb, n, window_s, &fit);
+	*growth_mb_per_min = fit.valid ? fit.slope_per_min / 1024 : NAN;
+	if (!fit.valid) {
+		snprintf(reason, size, "not enough history");
+		return VERDICT_OK;
+	}
+	double now_mb = rss_kb[n - 1] / 1024;
+	double rate = *growth_mb_per_min;
+	leak_format_duration(span, sizeof(span), fit.span_s);
+	snprintf(reason, size, "RSS %+.1f MB/min for %s, now %.0f MB", rate, span, now_mb);
+
+	/* Steady: the rise is spread over the window, not one step (a cache filled, a
+	 * buffer grown once). The fit used the last fit.n samples. */
+	double rise = rss_kb[n - 1] - rss_kb[n - fit.n], max_step = 0;
+	for (size_t i = n - fit.n + 1; i < n; i++)
+		if (rss_kb[i] - rss_kb[i - 1] > max_step)
+			max_step = rss_kb[i] - rss_kb[i - 1];
+	bool steady = rise > 0 && max_step <= rise / 2;
+	bool full = fit.span_s >= 0.8 * window_s;
+	bool big = rate >= p->mem_growth_min_mb && rate * fit.span_s / 60 >= p->mem_growth_frac * now_mb;
+	if (full && steady && big)
+		return VERDICT_LEAK;
+	if (rate > 0 && !steady && big) {
+		size_t len = strlen(reason);
+		if (len < size)
+			snprintf(reason + len, size - len, ", in steps");
+	}
+	return VERDICT_OK;
 }

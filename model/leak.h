@@ -57,6 +57,8 @@ struct leak_params {
 	double churn_new_per_min; /* turnover that means short-lived connections: 60 */
 	double fd_growth_min;     /* fds gained over the window before it is growth: 10 */
 	uint32_t few_hosts;       /* CLOSE_WAIT from at most this many hosts is one pool: 2 */
+	double mem_growth_min_mb; /* RSS growth per minute below this is noise: 1 MB */
+	double mem_growth_frac;   /* and it must add this share of RSS over the window: 0.10 */
 };
 
 void leak_params_default(struct leak_params *p);
@@ -67,6 +69,15 @@ void leak_params_default(struct leak_params *p);
  * 14m, 2 remote hosts". */
 enum leak_verdict leak_judge(const struct leak_evidence *e, const struct leak_params *p, char *reason,
 			     size_t reason_size);
+
+/* The memory verdict from an RSS series (t in seconds ascending, rss in kB): "leak"
+ * when RSS grew steadily over most of a full window (no single step more than half
+ * of the rise: one big allocation is not a leak), at least mem_growth_min_mb a minute
+ * and by mem_growth_frac of RSS now; "ok" otherwise. growth_mb_per_min gets the fitted
+ * slope (NAN when not known yet); reason gets "RSS +12.5 MB/min for 6m, now 812 MB". */
+enum leak_verdict leak_judge_mem(const double *t, const double *rss_kb, size_t n, double window_s,
+				 const struct leak_params *p, double *growth_mb_per_min, char *reason,
+				 size_t reason_size);
 
 /* "200ms", "14s", "14m", "2h05m", "3d04h" for a duration in seconds. buf holds 16. */
 char *leak_format_duration(char *buf, size_t size, double secs);

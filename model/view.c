@@ -648,6 +648,12 @@ static int ph_verdict(const struct view_ctx *c, uint32_t i)
 	return st ? (int)st->verdict : -1;
 }
 static int pc_fdmin(const struct view_ctx *c, uint32_t a, uint32_t b) { return cmp_num(ph_growth(c, a), ph_growth(c, b)); }
+static double ph_rss_growth(const struct view_ctx *c, uint32_t i)
+{
+	const struct history_stats *st = PH(c, i);
+	return st ? st->rss_growth_mb_per_min : NAN;
+}
+static int pc_rssmin(const struct view_ctx *c, uint32_t a, uint32_t b) { return cmp_num(ph_rss_growth(c, a), ph_rss_growth(c, b)); }
 /* Soonest first is the natural order of a time left: never and unknown go last. */
 static int pc_eta(const struct view_ctx *c, uint32_t a, uint32_t b)
 {
@@ -681,6 +687,22 @@ static void pf_trend(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 	if (!view_sparkline(b, n, v, k, 8, c->ascii))
 		snprintf(b, n, "-");
 }
+/* MB a minute: a tenth is worth showing, a native leak starts around one. */
+static void pf_rssmin(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	double g = ph_rss_growth(c, i);
+	if (!isfinite(g))
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, fabs(g) >= 999.95 ? "%+.0f" : "%+.1f", g);
+}
+static void pf_rss_trend(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	double t[16], v[16];
+	size_t k = c->h ? history_proc_series(c->h, P(c, i)->pid, P(c, i)->start_time, HS_RSS_KB, t, v, 16) : 0;
+	if (!view_sparkline(b, n, v, k, 8, c->ascii))
+		snprintf(b, n, "-");
+}
 static void pf_verdict(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
 	int v = ph_verdict(c, i);
@@ -688,7 +710,7 @@ static void pf_verdict(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 }
 
 /* Adding a column is one entry here (plus its PC_ name). At 80 columns the ones with
- * the highest drop go first: RSS, LIMIT, ESTAB, RECV-Q, SOCKS. */
+ * the highest drop go first: RSS/MIN, RSS_TREND, RSS, LIMIT, ESTAB, RECV-Q, SOCKS. */
 static const struct view_col proc_cols[PC_COUNT] = {
 	[PC_PID] = {.title = "PID", .width = 7, .asc = true, .cmp = pc_pid, .fmt = pf_pid},
 	[PC_USER] = {.title = "USER", .width = 8, .drop = 4, .left = true, .asc = true, .cmp = pc_user, .fmt = pf_user},
@@ -704,6 +726,8 @@ static const struct view_col proc_cols[PC_COUNT] = {
 	[PC_ESTAB] = {.title = "ESTAB", .width = 5, .drop = 12, .cmp = pc_est, .fmt = pf_est},
 	[PC_RECVQ] = {.title = "RECV-Q", .width = 6, .drop = 11, .cmp = pc_rq, .fmt = pf_rq},
 	[PC_RSS] = {.title = "RSS", .width = 5, .drop = 14, .cmp = pc_rss, .fmt = pf_rss},
+	[PC_RSSMIN] = {.title = "RSS/MIN", .width = 7, .drop = 16, .cmp = pc_rssmin, .fmt = pf_rssmin},
+	[PC_RSS_TREND] = {.title = "RSS_TREND", .width = 9, .drop = 15, .left = true, .cmp = pc_rssmin, .fmt = pf_rss_trend},
 	[PC_VERDICT] = {.title = "VERDICT", .width = 7, .drop = 3, .left = true, .cmp = pc_verdict, .fmt = pf_verdict},
 };
 

@@ -122,14 +122,14 @@ extern const struct view_table_def view_tables[VT_COUNT];
 
 /* Column indices, for code that names one. */
 enum { PC_PID, PC_USER, PC_COMMAND, PC_FDS, PC_LIMIT, PC_FDPCT, PC_FDMIN, PC_ETA, PC_TREND, PC_SOCKETS,
-       PC_CLOSE_WAIT, PC_ESTAB, PC_RECVQ, PC_RSS, PC_VERDICT, PC_COUNT };
+       PC_CLOSE_WAIT, PC_ESTAB, PC_RECVQ, PC_RSS, PC_RSSMIN, PC_RSS_TREND, PC_VERDICT, PC_COUNT };
 enum { OC_PORT, OC_PID, OC_SOCKETS, OC_ESTAB, OC_CLOSE_WAIT, OC_CWMIN, OC_CWAGE, OC_TIME_WAIT, OC_FIN_WAIT2,
        OC_ACCEPT, OC_RECVQ, OC_BAR, OC_COUNT };
 enum { SC_FD, SC_PID, SC_STATE, SC_LOCAL, SC_REMOTE, SC_RECVQ, SC_SENDQ, SC_INODE, SC_TIMER, SC_AGE, SC_COUNT };
 enum { BC_PID, BC_PORT, BC_SOCKETS, BC_RECVQ, BC_MAXQ, BC_SENDQ, BC_COMMAND, BC_COUNT };
 
 /* The most columns a table has: callers size their arrays with it. */
-#define VIEW_MAX_COLS 16
+#define VIEW_MAX_COLS 20
 
 /* Which columns fit in width: fills shown[] and widths[] (ncols entries each) and
  * returns how many are shown. Columns are separated by one space. */

@@ -165,6 +165,58 @@ START_TEST(batch_output_carries_the_figures)
 }
 END_TEST
 
+/* A native leak: fds flat, RSS up 10 MB a minute (an unclosed zlib stream per request). */
+START_TEST(rss_growth_is_a_memory_leak)
+{
+	for (int r = 0; r < 160; r++) {
+		size_t p = add_proc(300, 8000, 40);
+		s->procs[p].rss_kb = 300 * 1024 + (uint64_t)r * 10 * 1024 / 30;
+		p = add_proc(301, 8001, 40); /* its neighbour, flat */
+		s->procs[p].rss_kb = 300 * 1024;
+		refresh(T0 + 2.0 * r);
+	}
+	const struct history_stats *st = history_proc(h, 300, 8000);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_double_eq_tol(st->rss_growth_mb_per_min, 10, 0.01);
+	ck_assert_int_eq(st->mem_verdict, VERDICT_LEAK);
+	ck_assert_msg(strstr(st->mem_reason, "RSS +10.0 MB/min for 5m, now 353 MB"), "%s", st->mem_reason);
+	ck_assert_int_eq(st->verdict, VERDICT_OK); /* the fds do not grow */
+	double t[4], v[4];
+	ck_assert_uint_eq(history_proc_series(h, 300, 8000, HS_RSS_KB, t, v, 4), 4);
+	ck_assert_double_eq(v[3], 300 * 1024 + 159 * 10 * 1024 / 30);
+	const struct history_stats *flat = history_proc(h, 301, 8001);
+	ck_assert_int_eq(flat->mem_verdict, VERDICT_OK);
+	ck_assert_double_eq_tol(flat->rss_growth_mb_per_min, 0, 1e-9);
+
+	struct batch_opts o = {.format = FMT_JSON, .backlog_max = 0, .clk_tck = 100};
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+	ck_assert_ptr_nonnull(f = open_memstream(&out, &len));
+	ck_assert_int_eq(batch_write(f, s, h, &o), 0);
+	fclose(f);
+	ck_assert_msg(strstr(out, "\"rss_growth_mb_per_min\": 10.00, \"mem_verdict\": \"leak\", "
+				 "\"mem_verdict_reason\": \"RSS +10.0 MB/min for 5m, now 353 MB\""),
+		      "%s", out);
+	ck_assert_msg(strstr(out, "\"rss_growth_mb_per_min\": 0.00, \"mem_verdict\": \"ok\""), "%s", out);
+	free(out);
+	/* Without history the fields are there, and null. */
+	ck_assert_ptr_nonnull(f = open_memstream(&out, &len));
+	ck_assert_int_eq(batch_write(f, s, NULL, &o), 0);
+	fclose(f);
+	ck_assert_msg(strstr(out, "\"rss_growth_mb_per_min\": null, \"mem_verdict\": null, "
+				 "\"mem_verdict_reason\": null"), "%s", out);
+	free(out);
+	o.format = FMT_TEXT;
+	ck_assert_ptr_nonnull(f = open_memstream(&out, &len));
+	ck_assert_int_eq(batch_write(f, s, h, &o), 0);
+	fclose(f);
+	ck_assert_msg(strstr(out, "  pid 300 srv300         leak    RSS +10.0 MB/min for 5m"), "%s", out);
+	ck_assert_msg(!strstr(out, "pid 301 srv301"), "%s", out);
+	free(out);
+}
+END_TEST
+
 START_TEST(churn_fast_changing_remote_ports)
 {
 	/* 20 fresh connections each refresh from new remote ports; the old ones are gone. */
@@ -353,6 +405,7 @@ static Suite *history_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, leak_growing_close_wait_from_one_host);
 	tcase_add_test(tc, batch_output_carries_the_figures);
+	tcase_add_test(tc, rss_growth_is_a_memory_leak);
 	tcase_add_test(tc, churn_fast_changing_remote_ports);
 	tcase_add_test(tc, pid_reuse_starts_a_new_history);
 	tcase_add_test(tc, clear_starts_over);

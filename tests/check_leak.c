@@ -248,6 +248,74 @@ START_TEST(durations_read_like_top)
 }
 END_TEST
 
+/* RSS series in kB, five minutes at 2 s, judged over the default 300 s window. */
+static double rss_flat(int i) { return 800 * 1024.0; }
+static double rss_steady(int i) { return 200 * 1024.0 + 12.5 * 1024 / 30 * i; } /* +12.5 MB/min */
+/* The same growth with +-2 MB of allocator noise on top. */
+static double rss_noisy(int i) { return rss_steady(i) + (((i * 7919) % 41) - 20) * 102.4; }
+static double rss_jump(int i) { return (i < 75 ? 500 : 700) * 1024.0; } /* one 200 MB allocation */
+static double rss_big_slow(int i) { return 4096 * 1024.0 + 1.5 * 1024 / 30 * i; } /* 7.5 MB on 4 GB */
+static double rss_small_slow(int i) { return 10 * 1024.0 + 0.5 * 1024 / 30 * i; } /* 0.5 MB/min */
+
+static enum leak_verdict judge_mem(double (*f)(int i), size_t n, double *growth, char *reason)
+{
+	struct leak_params p;
+	leak_params_default(&p);
+	series(f);
+	return leak_judge_mem(t, v, n, 300, &p, growth, reason, LEAK_REASON_MAX);
+}
+
+START_TEST(mem_flat_rss_is_ok)
+{
+	double g;
+	char reason[LEAK_REASON_MAX];
+	ck_assert_int_eq(judge_mem(rss_flat, N, &g, reason), VERDICT_OK);
+	ck_assert_double_eq_tol(g, 0, 1e-9);
+	ck_assert_str_eq(reason, "RSS +0.0 MB/min for 4m, now 800 MB");
+}
+END_TEST
+
+START_TEST(mem_steady_growth_is_leak)
+{
+	double g;
+	char reason[LEAK_REASON_MAX];
+	ck_assert_int_eq(judge_mem(rss_steady, N, &g, reason), VERDICT_LEAK);
+	ck_assert_double_eq_tol(g, 12.5, 1e-6);
+	/* 200 MB + 12.5 MB/min * 298 s */
+	ck_assert_str_eq(reason, "RSS +12.5 MB/min for 4m, now 262 MB");
+	ck_assert_int_eq(judge_mem(rss_noisy, N, &g, reason), VERDICT_LEAK);
+	ck_assert_double_eq_tol(g, 12.5, 0.5);
+}
+END_TEST
+
+START_TEST(mem_single_jump_is_not_leak)
+{
+	double g;
+	char reason[LEAK_REASON_MAX];
+	ck_assert_int_eq(judge_mem(rss_jump, N, &g, reason), VERDICT_OK);
+	ck_assert_double_gt(g, 1); /* the fit alone would call it growth */
+	ck_assert_msg(strstr(reason, "now 700 MB, in steps"), "%s", reason);
+}
+END_TEST
+
+START_TEST(mem_needs_floor_share_and_full_window)
+{
+	double g;
+	char reason[LEAK_REASON_MAX];
+	/* 1.5 MB/min on 4 GB: 7.5 MB over the window is under 10% of RSS. */
+	ck_assert_int_eq(judge_mem(rss_big_slow, N, &g, reason), VERDICT_OK);
+	ck_assert_double_eq_tol(g, 1.5, 1e-6);
+	/* 0.5 MB/min is under the 1 MB/min floor, even at 20% of a small RSS. */
+	ck_assert_int_eq(judge_mem(rss_small_slow, N, &g, reason), VERDICT_OK);
+	/* A minute of steady growth is not yet most of a 5 minute window. */
+	ck_assert_int_eq(judge_mem(rss_steady, 30, &g, reason), VERDICT_OK);
+	ck_assert_double_eq_tol(g, 12.5, 1e-6);
+	/* Two samples: nothing known. */
+	ck_assert_int_eq(judge_mem(rss_steady, 2, &g, reason), VERDICT_OK);
+	ck_assert(isnan(g));
+}
+END_TEST
+
 static Suite *leak_suite(void)
 {
 	Suite *s = suite_create("leak");
@@ -267,6 +335,12 @@ static Suite *leak_suite(void)
 	tcase_add_test(tc, verdict_old_flat_close_wait_is_leak_and_quiet_is_ok);
 	tcase_add_test(tc, verdict_fd_growth_without_sockets);
 	tcase_add_test(tc, durations_read_like_top);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("memory");
+	tcase_add_test(tc, mem_flat_rss_is_ok);
+	tcase_add_test(tc, mem_steady_growth_is_leak);
+	tcase_add_test(tc, mem_single_jump_is_not_leak);
+	tcase_add_test(tc, mem_needs_floor_share_and_full_window);
 	suite_add_tcase(s, tc);
 	return s;
 }

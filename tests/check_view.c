@@ -2,6 +2,7 @@
  * the backlog grouping, and which columns fit a terminal width. */
 #include "config.h"
 
+#include "model/history.h"
 #include "model/view.h"
 #include "model/snapshot.h"
 
@@ -112,6 +113,43 @@ START_TEST(sort_by_other_columns)
 	ck_assert_int_eq(pid_at(rows, 0), 20); /* 7000 bytes beat 60 */
 	view_sort(VT_PROCS, &ctx, rows, n, PC_PID, false);
 	ck_assert_int_eq(pid_at(rows, 0), 10);
+}
+END_TEST
+
+/* RSS and its growth sort like the fd columns: the biggest, the fastest growing first. */
+START_TEST(sort_by_rss_and_rss_growth)
+{
+	uint32_t rows[8];
+	size_t n = all_procs(rows);
+	view_sort(VT_PROCS, &ctx, rows, n, PC_RSS, false);
+	ck_assert_int_eq(pid_at(rows, 0), 20);
+	ck_assert_int_eq(pid_at(rows, 2), 30);
+
+	/* web grows 1 MB a refresh, db stays where it is. */
+	struct history *h = history_new(NULL);
+	ck_assert_ptr_nonnull(h);
+	for (int r = 0; r < 6; r++) {
+		s->time = 1.7e9 + 2.0 * r;
+		s->procs[0].rss_kb = 5000 + 1024 * (uint64_t)r;
+		ck_assert_int_eq(history_update(h, s), 0);
+	}
+	ctx.h = h;
+	view_sort(VT_PROCS, &ctx, rows, n, PC_RSSMIN, false);
+	ck_assert_int_eq(pid_at(rows, 0), 10);
+	view_sort(VT_PROCS, &ctx, rows, n, PC_RSS_TREND, false);
+	ck_assert_int_eq(pid_at(rows, 0), 10);
+	char buf[64];
+	view_tables[VT_PROCS].cols[PC_RSSMIN].fmt(&ctx, 0, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "+30.0"); /* 1 MB per 2 s */
+	view_tables[VT_PROCS].cols[PC_RSSMIN].fmt(&ctx, 1, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "+0.0");
+	ctx.ascii = true;
+	view_tables[VT_PROCS].cols[PC_RSS_TREND].fmt(&ctx, 0, buf, sizeof(buf));
+	ck_assert_int_eq(buf[strlen(buf) - 1], '#'); /* rising to the top */
+	ctx.h = NULL;
+	view_tables[VT_PROCS].cols[PC_RSSMIN].fmt(&ctx, 0, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "-");
+	history_free(h);
 }
 END_TEST
 
@@ -240,11 +278,13 @@ START_TEST(layout_80_columns_keeps_the_leak_columns)
 	/* What finds a leak stays: growth, time to EMFILE, trend and verdict. */
 	ck_assert(shown[PC_PID] && shown[PC_USER] && shown[PC_FDS] && shown[PC_FDPCT] && shown[PC_FDMIN] &&
 		  shown[PC_ETA] && shown[PC_TREND] && shown[PC_CLOSE_WAIT] && shown[PC_VERDICT]);
-	ck_assert(!shown[PC_RSS] && !shown[PC_LIMIT]);
+	ck_assert(!shown[PC_RSS] && !shown[PC_LIMIT] && !shown[PC_RSSMIN] && !shown[PC_RSS_TREND]);
 	/* Room for a 13-character escaped name such as \x1b[31mevil. */
 	ck_assert_int_ge(widths[PC_COMMAND], 13);
-	/* Wide enough, every column. */
-	ck_assert_uint_eq(view_layout(VT_PROCS, 120, shown, widths), PC_COUNT);
+	/* Wide enough, every column; a little less, and the RSS growth goes first. */
+	ck_assert_uint_eq(view_layout(VT_PROCS, 130, shown, widths), PC_COUNT);
+	ck_assert_uint_eq(view_layout(VT_PROCS, 120, shown, widths), PC_COUNT - 1);
+	ck_assert(!shown[PC_RSSMIN] && shown[PC_RSS_TREND] && shown[PC_RSS]);
 	/* The ports pane keeps its owner and the CLOSE_WAIT growth and age. */
 	view_layout(VT_PORTS, 80, shown, widths);
 	ck_assert(shown[OC_PID] && shown[OC_ESTAB] && shown[OC_CLOSE_WAIT] && shown[OC_CWMIN] && shown[OC_CWAGE]);
@@ -357,6 +397,7 @@ static Suite *view_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, sort_by_fds_descending_by_default);
 	tcase_add_test(tc, sort_by_other_columns);
+	tcase_add_test(tc, sort_by_rss_and_rss_growth);
 	tcase_add_test(tc, sort_ports_by_close_wait);
 	suite_add_tcase(su, tc);
 	tc = tcase_create("filter");

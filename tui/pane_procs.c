@@ -54,6 +54,9 @@ static int procs_cell_role(const struct app *a, uint32_t row, int col)
 	case PC_FDMIN:
 	case PC_TREND:
 		return st && isfinite(st->fd_growth_per_min) && st->fd_growth_per_min > 0 ? TH_GROWTH : -1;
+	case PC_RSSMIN:
+	case PC_RSS_TREND:
+		return st && st->mem_verdict == VERDICT_LEAK ? TH_GROWTH : -1;
 	case PC_CLOSE_WAIT:
 		return p->states[ST_CLOSE_WAIT] ? TH_STATE + ST_CLOSE_WAIT : -1;
 	case PC_ESTAB:
