@@ -4,9 +4,11 @@
 
 #include "model/metrics.h"
 #include "model/batch.h"
+#include "model/history.h"
 #include "model/snapshot.h"
 #include "model/view.h"
 
+#include <math.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,7 @@ struct mproc {
 	uint32_t kinds[SK_KIND_COUNT];
 	uint32_t states[ST_COUNT];
 	uint64_t recv_q, rss_kb;
+	double rss_growth;       /* MB a minute; NAN when not known or the rest */
 };
 
 static void proc_labels(FILE *f, const struct mproc *p)
@@ -167,6 +170,19 @@ static void write_procs(FILE *f, const struct snapshot *s, const struct mproc *v
 		proc_labels(f, &v[i]);
 		fprintf(f, "} %llu\n", (unsigned long long)v[i].rss_kb * 1024ULL);
 	}
+	bool growth = false;
+	for (size_t i = 0; i < n && !growth; i++)
+		growth = isfinite(v[i].rss_growth);
+	if (growth)
+		family(f, "leaktop_process_rss_growth_mb_per_min",
+		       "RSS growth of the process over the growth window, MB a minute.");
+	for (size_t i = 0; growth && i < n; i++) {
+		if (!isfinite(v[i].rss_growth))
+			continue;
+		fputs("leaktop_process_rss_growth_mb_per_min{", f);
+		proc_labels(f, &v[i]);
+		fprintf(f, "} %.3f\n", v[i].rss_growth);
+	}
 	(void)s;
 }
 
@@ -209,7 +225,6 @@ void metrics_write(FILE *f, const struct snapshot *s, const struct history *h, c
 	struct mport *ports = calloc((o->top ? o->top : s->nports) + 1, sizeof(*ports));
 	size_t np = 0, nq = 0;
 
-	(void)h; /* growth and verdicts come with model/history */
 	write_totals(f, s);
 	if (!idx || !procs || !ports)
 		goto out;
@@ -223,10 +238,13 @@ void metrics_write(FILE *f, const struct snapshot *s, const struct history *h, c
 			m = &procs[np++];
 			m->pid = p->pid, m->comm = p->comm, m->container = p->container;
 			m->fds = p->fds, m->fd_limit = p->fd_limit;
+			const struct history_stats *st = h ? history_proc(h, p->pid, p->start_time) : NULL;
+			m->rss_growth = st ? st->rss_growth_mb_per_min : NAN;
 		} else {
 			if (!other) {
 				other = &procs[np++];
 				other->pid = -1;
+				other->rss_growth = NAN;
 			}
 			m = other;
 			if (p->fds > 0)

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "model/batch.h"
+#include "model/history.h"
 #include "model/metrics.h"
 #include "model/snapshot.h"
 #include "model/text.h"
@@ -240,6 +242,34 @@ START_TEST(test_other_series)
 }
 END_TEST
 
+/* With a history, RSS growth per process: the leaker gains 1 MB a 2 s refresh. */
+START_TEST(test_rss_growth)
+{
+	char *out = render(0);
+	ck_assert_ptr_null(strstr(out, "leaktop_process_rss_growth_mb_per_min")); /* no history */
+	free(out);
+
+	struct history *h = history_new(NULL);
+	ck_assert_ptr_nonnull(h);
+	for (int r = 0; r < 5; r++) {
+		s->time = 1.7e9 + 2.0 * r;
+		s->procs[0].rss_kb = 1000 + 1024 * (uint64_t)r;
+		ck_assert_int_eq(history_update(h, s), 0);
+	}
+	struct batch_opts o = {.format = FMT_OPENMETRICS, .top = 1};
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	ck_assert_int_eq(batch_write(f, s, h, &o), 0);
+	fclose(f);
+	check_exposition(out);
+	ck_assert_double_eq_tol(sample(out, "leaktop_process_rss_growth_mb_per_min{pid=\"100\",comm=\"ja\\\"va"
+					    "\\\\\\\\x\",container=\"docker:0123456789ab\"}"), 30, 1e-6);
+	ck_assert_ptr_null(strstr(out, "leaktop_process_rss_growth_mb_per_min{pid=\"other\""));
+	free(out);
+	history_free(h);
+}
+END_TEST
+
 START_TEST(test_label_escape)
 {
 	char *buf = NULL;
@@ -298,6 +328,7 @@ int main(void)
 	tcase_add_test(tc, test_well_formed);
 	tcase_add_test(tc, test_numbers);
 	tcase_add_test(tc, test_other_series);
+	tcase_add_test(tc, test_rss_growth);
 	tcase_add_test(tc, test_label_escape);
 	tcase_add_test(tc, test_route);
 	tcase_add_test(tc, test_listen);
