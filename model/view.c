@@ -680,12 +680,18 @@ static void pf_eta(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 	else
 		leak_format_duration(b, n, e);
 }
-static void pf_trend(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+/* The last 16 samples of one of the process's history series, as a sparkline. */
+static void proc_sparkline(const struct view_ctx *c, uint32_t i, enum history_series series, char *b,
+			   size_t n)
 {
 	double t[16], v[16];
-	size_t k = c->h ? history_proc_series(c->h, P(c, i)->pid, P(c, i)->start_time, HS_FDS, t, v, 16) : 0;
+	size_t k = c->h ? history_proc_series(c->h, P(c, i)->pid, P(c, i)->start_time, series, t, v, 16) : 0;
 	if (!view_sparkline(b, n, v, k, 8, c->ascii))
 		snprintf(b, n, "-");
+}
+static void pf_trend(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	proc_sparkline(c, i, HS_FDS, b, n);
 }
 /* MB a minute: a tenth is worth showing, a native leak starts around one. */
 static void pf_rssmin(const struct view_ctx *c, uint32_t i, char *b, size_t n)
@@ -698,10 +704,7 @@ static void pf_rssmin(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 }
 static void pf_rss_trend(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
-	double t[16], v[16];
-	size_t k = c->h ? history_proc_series(c->h, P(c, i)->pid, P(c, i)->start_time, HS_RSS_KB, t, v, 16) : 0;
-	if (!view_sparkline(b, n, v, k, 8, c->ascii))
-		snprintf(b, n, "-");
+	proc_sparkline(c, i, HS_RSS_KB, b, n);
 }
 static void pf_verdict(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
