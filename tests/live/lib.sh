@@ -26,16 +26,47 @@ need_root() {
 	fi
 }
 
-# own_netns "$@": rerun the calling test in a network namespace of its own (loopback
-# up), so sockets other programs hold on this box do not crowd what it asserts.
+# own_netns [--pid] "$@": rerun the calling test in a network namespace of its own
+# (loopback up), so sockets other programs hold on this box do not crowd what it
+# asserts; with --pid also in a pid namespace with its own /proc, so the only
+# processes a dashboard shows are the test's.
 own_netns() {
+	local pid=""
+	if [ "${1:-}" = --pid ]; then
+		pid="--pid --fork --mount-proc"
+		shift
+	fi
 	if [ -z "${LEAKTOP_NETNS:-}" ] && command -v unshare >/dev/null && command -v ip >/dev/null; then
 		rm -rf "$TMP"
-		LEAKTOP_NETNS=1 exec unshare -n sh "$0" "$@"
+		export srcdir top_builddir
+		LEAKTOP_NETNS=1 exec unshare -n $pid sh "$0" "$@"
 	fi
 	if [ -n "${LEAKTOP_NETNS:-}" ]; then
 		ip link set lo up
 	fi
+}
+
+# tui_setup NAME: what the tmux-driven tests share. new_tmux gives each run a tmux
+# server of its own ($TM): a new session on a server still shutting down fails
+# ("server exited unexpectedly"); every server is killed on exit.
+tui_setup() {
+	TUI_NAME=$1
+	LEAKTOP=$(cd "$(dirname "$LEAKTOP")" && pwd)/$(basename "$LEAKTOP")
+	RUN="$(cd "$srcdir" && pwd)/tests/live/tui_run.sh"
+	LEAKTOP_THEME_PATH="$(cd "$srcdir" && pwd)/themes"
+	export LEAKTOP_THEME_PATH
+	RUNS=0
+	TM=true
+	trap 'cleanup_tmux' EXIT
+}
+new_tmux() {
+	$TM kill-server 2>/dev/null || true
+	RUNS=$((RUNS + 1))
+	TM="tmux -L leaktop-$TUI_NAME-$$-$RUNS -f /dev/null"
+}
+cleanup_tmux() {
+	$TM kill-server 2>/dev/null || true
+	cleanup
 }
 
 need() {

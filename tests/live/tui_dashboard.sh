@@ -7,34 +7,14 @@
 #
 # It runs in its own network and pid namespaces, so the only processes and sockets
 # on screen are the test's own, whatever else the machine is doing.
-srcdir=${srcdir:-.}
-top_builddir=${top_builddir:-.}
-export srcdir top_builddir
-if [ -n "${LEAKTOP_LIVE:-}" ] && [ -z "${LEAKTOP_IN_NS:-}" ] && [ "$(id -u)" = 0 ] &&
-	command -v unshare >/dev/null; then
-	LEAKTOP_IN_NS=1 exec unshare --net --pid --fork --mount-proc sh "$0" "$@"
-fi
-. "$srcdir/tests/live/lib.sh"
+. "${srcdir:-.}/tests/live/lib.sh"
 need_root
-need tmux unshare ip stty ss
-[ -n "${LEAKTOP_IN_NS:-}" ] || fail "not in a namespace of its own"
-ip link set lo up
-
-LEAKTOP=$(cd "$(dirname "$LEAKTOP")" && pwd)/$(basename "$LEAKTOP")
-RUN="$(cd "$srcdir" && pwd)/tests/live/tui_run.sh"
-export LEAKTOP_THEME_PATH="$(cd "$srcdir" && pwd)/themes"
-# Each run gets a tmux server of its own: a new session on a server still shutting
-# down fails ("server exited unexpectedly").
-RUNS=0
-TM=true
-new_tmux() {
-	$TM kill-server 2>/dev/null || true
-	RUNS=$((RUNS + 1))
-	TM="tmux -L leaktop-test-$$-$RUNS -f /dev/null"
-}
+need unshare ip
+own_netns --pid "$@"
+need tmux stty ss
+[ -n "${LEAKTOP_NETNS:-}" ] || fail "not in a namespace of its own"
+tui_setup test
 N=60
-cleanup_tmux() { $TM kill-server 2>/dev/null || true; cleanup; }
-trap cleanup_tmux EXIT
 
 start_server --name leakysrv
 "$LEAKY" client --port "$PORT" --count "$N" --bytes 100
