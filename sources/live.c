@@ -1,6 +1,8 @@
 /* The live source: one /proc scan and the sock_diag dumps of every network namespace
- * per refresh, joined into a snapshot. A part that fails shows in the status line;
- * the rest still arrives. */
+ * per refresh, joined into a snapshot. Once the fd map is warm, leaktop's own netns
+ * (nearly always the big one) is dumped on a second thread while the scan runs; the
+ * other namespaces are found by the scan and dumped after it. A part that fails shows
+ * in the status line; the rest still arrives. */
 #include "config.h"
 
 #include "sources/source.h"
@@ -9,6 +11,7 @@
 #include "model/snapshot.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,21 @@ static double now_mono(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct own_dump {
+	struct nsdump *dump;
+	struct snapshot *s;
+	double ms;
+};
+
+static void *own_dump_run(void *arg)
+{
+	struct own_dump *d = arg;
+	double t = now_mono();
+	nsdump_dump_own(d->dump, d->s);
+	d->ms = (now_mono() - t) * 1e3;
+	return NULL;
 }
 
 static void status_add(struct snapshot *s, const char *what, const char *cause)
@@ -50,22 +68,33 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	s->time = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
 	s->tick = ++l->tick;
 
+	/* The first scan reads every fd link and costs far more than a dump: overlapping
+	 * would save little, and running the dumps after it lets the very first refresh
+	 * tell CLOSED sockets (an fd the scan saw, in no dump, still open: there all
+	 * along). Later, the own netns is dumped during the scan, and an fd first read in
+	 * that scan waits one refresh before it may count as CLOSED (procscan_fd_check). */
+	struct own_dump early = { .dump = l->dump, .s = s };
+	pthread_t thread;
+	bool overlap = l->tick > 1 && !l->full_scan &&
+		pthread_create(&thread, NULL, own_dump_run, &early) == 0;
+	procscan_dump_early(l->scan, overlap ? nsdump_own(l->dump) : 0);
 	double t_scan = now_mono();
 	if (l->full_scan)
 		procscan_full_rescan(l->scan);
-	if ((rc = procscan_scan(l->scan, s, &why))) {
+	rc = procscan_scan(l->scan, s, &why);
+	t_scan = now_mono() - t_scan;
+	if (overlap)
+		pthread_join(thread, NULL);
+	if (rc) {
 		status_add(s, "processes", why);
 		ret = rc;
 	}
 	free(why), why = NULL;
-	/* The dumps come after the scan: a socket fd the scan saw that is in no dump
-	 * and still open afterwards (procscan_fd_check) was there all along: CLOSED. */
 	double t_dump = now_mono();
-	t_scan = t_dump - t_scan;
 	if ((rc = nsdump_dump(l->dump, s, &why))) /* adds to the status line itself */
 		ret = rc;
 	free(why);
-	t_dump = now_mono() - t_dump;
+	t_dump = now_mono() - t_dump + early.ms / 1e3;
 	/* What the dumps say changed under known fd numbers is read again now, and the
 	 * join redone, so no refresh shows the last refresh's owners. */
 	double t_build = now_mono(), t_recheck = 0;
@@ -86,9 +115,10 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	}
 	s->refresh_ms = (now_mono() - t0) * 1000.0;
 	if (l->timing)
-		fprintf(stderr, "leaktop: refresh %llu: %.1f ms: scan %.1f, dumps %.1f, join %.1f, "
+		fprintf(stderr, "leaktop: refresh %llu: %.1f ms: scan %.1f, dumps %.1f%s, join %.1f, "
 			"recheck %.1f%s, %zu sockets, %zu socket fds\n", (unsigned long long)s->tick,
-			s->refresh_ms, t_scan * 1e3, t_dump * 1e3, t_build * 1e3, t_recheck * 1e3,
+			s->refresh_ms, t_scan * 1e3, t_dump * 1e3, overlap ? " (own beside the scan)" : "",
+			t_build * 1e3, t_recheck * 1e3,
 			rechecked == 1 ? " (joined again)" : "", s->nsocks, s->nowners);
 	if (ret && cause)
 		*cause = strdup(s->status);

@@ -32,7 +32,11 @@ struct nsdump {
 	uint64_t own;
 	bool root;
 	uint64_t refresh;
-	struct ns_handle *h; /* sorted by inode */
+	struct ns_handle self; /* leaktop's own netns (or a fake root's only one) */
+	bool self_done;      /* dumped already this refresh (nsdump_dump_own) */
+	int self_rc;
+	char *self_why;
+	struct ns_handle *h; /* the others, sorted by inode */
 	size_t nh, cap;
 	uint64_t *want;      /* this refresh's namespaces, sorted, unique */
 	size_t nwant, want_cap;
@@ -63,6 +67,7 @@ int nsdump_new(struct nsdump **out, const char *proc_root, char **cause)
 	}
 	if (fstatat(n->rootfd, "self/ns/net", &st, 0) == 0)
 		n->own = st.st_ino;
+	n->self.inode = n->own;
 	n->root = geteuid() == 0;
 	*out = n;
 	return 0;
@@ -80,6 +85,8 @@ void nsdump_free(struct nsdump *n)
 		return;
 	for (size_t i = 0; i < n->nh; i++)
 		handle_close(&n->h[i]);
+	handle_close(&n->self);
+	free(n->self_why);
 	free(n->h);
 	free(n->want);
 	if (n->rootfd >= 0)
@@ -220,21 +227,72 @@ static void status_add(struct snapshot *s, const char *fmt, uint64_t inode, cons
 		 why ? why : "failed");
 }
 
+/* One namespace's sockets: open its handle when due, then every kind, then the procfs
+ * tables. Returns 0 or -errno, with *why; -ENOENT / -ESRCH: no process lives there. */
+static int dump_one(struct nsdump *n, struct ns_handle *h, struct snapshot *s, char **why)
+{
+	int rc = 0;
+
+	if (!h->diag && (!h->tried || n->refresh - h->tried >= NSDUMP_RETRY_EVERY))
+		rc = handle_open(n, h, s);
+	if (!h->diag) {
+		if (rc == -ENOENT || rc == -ESRCH)
+			h->tried = 0; /* its last process exited since the scan: try the next */
+		else
+			*why = h->cause ? strdup(h->cause) : NULL;
+		return rc ? rc : -ENOTCONN;
+	}
+	rc = sockdiag_dump_all(h->diag, s, h->inode, why);
+	read_proc_net(n, h, s);
+	return rc;
+}
+
+/* What one namespace's dump leaves in the snapshot: its netns record, and why not. */
+static int account(struct nsdump *n, const struct ns_handle *h, struct snapshot *s, int rc,
+		   const char *why)
+{
+	bool self = h == &n->self;
+	struct netns_rec *r;
+
+	if (rc && !h->diag && (rc == -ENOENT || rc == -ESRCH) && !self)
+		rc = 0; /* nothing to report */
+	else if (rc && !h->diag)
+		status_add(s, "netns %" PRIu64, h->inode, why);
+	else if (rc)
+		status_add(s, self ? "sockets" : "netns %" PRIu64 " sockets", h->inode, why);
+	if (!(r = snapshot_add_netns(s, h->inode, h->diag && rc == 0)))
+		return -ENOMEM;
+	r->own = h->inode == n->own;
+	return rc;
+}
+
+int nsdump_dump_own(struct nsdump *n, struct snapshot *s)
+{
+	n->refresh++;
+	n->self_done = true;
+	free(n->self_why), n->self_why = NULL;
+	n->self_rc = dump_one(n, &n->self, s, &n->self_why);
+	return n->self_rc;
+}
+
 int nsdump_dump(struct nsdump *n, struct snapshot *s, char **cause)
 {
-	int ret = 0;
+	int ret, rc;
 
-	n->refresh++;
+	if (!n->self_done)
+		nsdump_dump_own(n, s);
+	n->self_done = false;
 	n->nwant = 0;
-	if (want_add(n, n->own))
-		return -ENOMEM;
 	/* Without CAP_SYS_ADMIN no other netns can be entered: say so. Without our own
 	 * inode (a fake proc root) the others cannot be told from ours. */
 	s->netns_limited = !n->root;
+	s->closed_valid = true;
+	if ((ret = account(n, &n->self, s, n->self_rc, n->self_why)) == -ENOMEM)
+		return ret;
 	/* A namespace is dumped when one of its processes holds a socket fd: every dump
 	 * walks the kernel's global hash tables, so an idle netns (a pause container, a
 	 * sandbox) would cost as much as a busy one, for sockets no one owns. The owners
-	 * come from the scan, which runs first; they are in process order. */
+	 * come from the scan, which ran before; they are in process order. */
 	for (size_t i = 0, last = SIZE_MAX; n->root && n->own && i < s->nowners; i++) {
 		size_t pi = (size_t)s->owners[i].proc;
 		if (pi == last || pi >= s->nprocs)
@@ -269,40 +327,13 @@ int nsdump_dump(struct nsdump *n, struct snapshot *s, char **cause)
 	free(n->h);
 	n->h = nh, n->nh = n->cap = n->nwant;
 
-	s->closed_valid = true;
 	for (size_t i = 0; i < n->nh; i++) {
-		struct ns_handle *h = &n->h[i];
 		char *why = NULL;
-		int rc = 0;
-
-		if (!h->diag && (!h->tried || n->refresh - h->tried >= NSDUMP_RETRY_EVERY))
-			rc = handle_open(n, h, s);
-		if (!h->diag && (rc == -ENOENT || rc == -ESRCH)) {
-			/* Its last process exited since the scan: nothing to report. */
-			h->tried = 0;
-			if (!snapshot_add_netns(s, h->inode, false))
-				return -ENOMEM;
-			continue;
-		}
-		if (!h->diag) {
-			status_add(s, "netns %" PRIu64, h->inode, h->cause);
-			ret = ret ? ret : (rc ? rc : -ENOTCONN);
-			if (!snapshot_add_netns(s, h->inode, false))
-				return -ENOMEM;
-			continue;
-		}
-		rc = sockdiag_dump_all(h->diag, s, h->inode, &why);
-		read_proc_net(n, h, s);
-		if (rc) {
-			status_add(s, h->inode == n->own ? "sockets" : "netns %" PRIu64 " sockets",
-				   h->inode, why);
-			ret = ret ? ret : rc;
-		}
+		rc = account(n, &n->h[i], s, dump_one(n, &n->h[i], s, &why), why);
 		free(why);
-		struct netns_rec *r = snapshot_add_netns(s, h->inode, rc == 0);
-		if (!r)
-			return -ENOMEM;
-		r->own = h->inode == n->own;
+		if (rc == -ENOMEM)
+			return rc;
+		ret = ret ? ret : rc;
 	}
 	if (ret && cause)
 		*cause = strdup(s->status);

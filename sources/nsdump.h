@@ -19,6 +19,12 @@ void nsdump_free(struct nsdump *n);
  * why); the other namespaces are still dumped. */
 int nsdump_dump(struct nsdump *n, struct snapshot *s, char **cause);
 
+/* The first part of nsdump_dump, which needs nothing from the scan: every socket of
+ * leaktop's own netns. It writes s->socks and s->names only, so it may run on another
+ * thread while the scan fills s->procs and s->owners; the nsdump_dump that follows
+ * skips it and reports its outcome. Returns 0 or -errno. */
+int nsdump_dump_own(struct nsdump *n, struct snapshot *s);
+
 /* Parse a /proc/net/{raw,raw6,icmp,icmp6} table (sockets no sock_diag module dumps
  * on every kernel: ICMP "ping" sockets never, RAW ones without raw_diag) into
  * s->socks, tagged family/proto/netns. Returns the sockets added, or -errno. */

@@ -250,6 +250,8 @@ static int lp_new(struct lp_reader **out, char **cause)
 enum fd_flags {
 	FD_IN_DUMP = 1 << 0,  /* this socket inode was in a dump: its absence means news */
 	FD_RETRY = 1 << 1,    /* readlink failed: read it again next scan */
+	FD_NEW = 1 << 2,      /* this (fd, inode) was first read in this scan */
+	FD_LATE = 1 << 3,     /* ... or by the recheck, after the dumps */
 };
 
 /* One fd of one process; a process's fds are a slice of a pool, ascending by fd. */
@@ -268,6 +270,7 @@ struct pst {
 	int32_t pid;
 	uint32_t flags;
 	uint64_t start_time;
+	uint64_t netns;
 	uint64_t fd_limit, fd_limit_hard;
 	size_t fd_first, fd_count;
 };
@@ -306,6 +309,7 @@ struct procscan {
 	struct inoset unowned[2];
 	int unowned_cur;
 	bool unowned_searched;      /* recheck read every candidate fd for the unowned */
+	uint64_t early_netns;       /* its dump may have run before this scan's reads */
 	/* The first unexpected error of this scan. */
 	int err;
 	char *err_cause;
@@ -531,6 +535,7 @@ static int scan_fds(struct procscan *p, int pidfd, const struct pst *old, struct
 		}
 		if (!reread && j < nprev && prev[j].fd == fd && !(prev[j].flags & FD_RETRY)) {
 			*e = prev[j];
+			e->flags &= ~(uint32_t)(FD_NEW | FD_LATE);
 			continue;
 		}
 		char name[16], link[64];
@@ -548,6 +553,8 @@ static int scan_fds(struct procscan *p, int pidfd, const struct pst *old, struct
 		} else {
 			link[n] = '\0';
 			e->inode = procscan_socket_inode(link);
+			if (e->inode && !(j < nprev && prev[j].fd == fd && prev[j].inode == e->inode))
+				e->flags = FD_NEW;
 		}
 	}
 	close(dfd);
@@ -592,6 +599,7 @@ static int scan_one(struct procscan *p, struct snapshot *s, size_t idx, const st
 	}
 	st->pid = r->pid;
 	st->start_time = r->start_time;
+	st->netns = r->netns;
 	st->flags = 0;
 	rc = scan_fds(p, pidfd, old, st);
 	if (rc == -EACCES || rc == -EPERM) {
@@ -945,7 +953,7 @@ static int relink(int dfd, struct fd_ent *e)
 	if (ino == e->inode)
 		return 0;
 	e->inode = ino;
-	e->flags = 0;
+	e->flags = FD_LATE;
 	return 1;
 }
 
@@ -1175,12 +1183,32 @@ void procscan_container(const char *cgroup, char *out, size_t size)
 	}
 }
 
+void procscan_dump_early(struct procscan *p, uint64_t netns)
+{
+	p->early_netns = netns;
+}
+
 bool procscan_fd_check(void *ctx, int32_t pid, int32_t fd, uint32_t inode)
 {
 	struct procscan *p = ctx;
+	const struct pst *v = p->st_old.v;
+	size_t lo = 0, hi = p->st_old.n;
 	char path[48], link[64];
 	ssize_t n;
 
+	/* Was the fd known to hold this socket before its netns was dumped? */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	const struct fd_ent *e = lo < p->st_old.n && v[lo].pid == pid ? find_fd(p, &v[lo], fd) : NULL;
+	if (e && e->inode == inode &&
+	    ((e->flags & FD_LATE) || ((e->flags & FD_NEW) && p->early_netns && v[lo].netns == p->early_netns)))
+		return false;
+	snprintf(path, sizeof(path), "%" PRId32 "/fd/%" PRId32, pid, fd);
 	snprintf(path, sizeof(path), "%" PRId32 "/fd/%" PRId32, pid, fd);
 	n = readlinkat(p->rootfd, path, link, sizeof(link) - 1);
 	if (n < 0)

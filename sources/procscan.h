@@ -65,8 +65,15 @@ uint32_t procscan_socket_inode(const char *link);
  * "containerd:...", "crio:...", "podman:...", "lxc:NAME"; "" when none. */
 void procscan_container(const char *cgroup, char *out, size_t size);
 
-/* A snapshot_fd_check (ctx is the procscan): does PID's fd FD still hold socket
- * INODE? Asked after the dumps, so a socket fd in no dump was there all along. */
+/* A snapshot_fd_check (ctx is the procscan): was PID's fd FD known to hold socket
+ * INODE before its netns was dumped, and does it still? Then a socket fd in no dump
+ * was there all along: CLOSED. One first read after the dump began is left for the
+ * next refresh to decide. */
 bool procscan_fd_check(void *ctx, int32_t pid, int32_t fd, uint32_t inode);
+
+/* This refresh dumps NETNS (leaktop's own) while the scan runs, not after it: a
+ * socket fd there that this scan read for the first time may be younger than the
+ * dump. 0: every dump follows the scan. */
+void procscan_dump_early(struct procscan *p, uint64_t netns);
 
 #endif

@@ -657,6 +657,9 @@ START_TEST(test_recheck)
 	ck_assert_int_eq(owner_inode(s, 100, 5), 4500);
 	ck_assert_uint_eq(s->totals.unowned, 0);
 	ck_assert_uint_eq(proc(s, 100)->sockets, 3);
+	/* Learned after the dumps: were it in none, it could be younger than they are. */
+	ck_assert(!procscan_fd_check(p, 100, 3, 4343));
+	ck_assert(procscan_fd_check(p, 100, 4, 4600));
 	snapshot_free(s);
 
 	/* Nothing moved: nothing to put right. */
@@ -683,6 +686,47 @@ START_TEST(test_recheck)
 	assert_same_scan(s, full);
 	snapshot_free(full);
 	procscan_free(fresh);
+	snapshot_free(s);
+	procscan_free(p);
+	tree_free(root);
+}
+END_TEST
+
+/* The own netns dumped beside the scan: a socket fd that scan read first may have
+ * been opened after the dump passed, so the fd check leaves it for the next refresh
+ * (not CLOSED yet); an fd known from an earlier scan is decided now. */
+START_TEST(test_fd_check_early_dump)
+{
+	const uint64_t own = 4026531840u;
+	char *root = tree_new();
+	tree_proc(root, 100, 5000);
+	tree_fd(root, 100, 3, "socket:[4242]");
+	struct fake f = {0};
+	fake_add(&f, 100, 5000, "app");
+	struct procscan *p = scanner(root, &f);
+	struct snapshot *s = scan(p);
+
+	procscan_dump_early(p, 0); /* every dump after the scan: the fd decides */
+	ck_assert(procscan_fd_check(p, 100, 3, 4242));
+	ck_assert(!procscan_fd_check(p, 100, 3, 4243));
+	procscan_dump_early(p, own);
+	ck_assert(!procscan_fd_check(p, 100, 3, 4242));
+	procscan_dump_early(p, own + 1); /* another netns went early, not this one's */
+	ck_assert(procscan_fd_check(p, 100, 3, 4242));
+	snapshot_free(s);
+
+	tree_fd(root, 100, 5, "socket:[4250]");
+	s = scan(p);
+	procscan_dump_early(p, own);
+	ck_assert(procscan_fd_check(p, 100, 3, 4242));
+	ck_assert(!procscan_fd_check(p, 100, 5, 4250));
+	snapshot_free(s);
+
+	/* Closed: not held any more, whatever was known. */
+	tree_fd(root, 100, 3, NULL);
+	s = scan(p);
+	ck_assert(procscan_fd_check(p, 100, 5, 4250));
+	ck_assert(!procscan_fd_check(p, 100, 3, 4242));
 	snapshot_free(s);
 	procscan_free(p);
 	tree_free(root);
@@ -836,6 +880,7 @@ static Suite *procscan_suite(void)
 	tcase_add_test(tc, test_limits_change);
 	tcase_add_test(tc, test_unowned_reread);
 	tcase_add_test(tc, test_recheck);
+	tcase_add_test(tc, test_fd_check_early_dump);
 	tcase_add_test(tc, test_unreadable);
 	suite_add_tcase(s, tc);
 

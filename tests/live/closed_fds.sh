@@ -51,4 +51,33 @@ done
 grep -Eq "^ *$RST_PID +root +rstsrv .* $N +0 +0 +[0-9]+ " "$TMP/out.txt" ||
 	fail "text report lacks the server's CLOSED column"
 grep -q "CLOSED (socket fds in no kernel table)" "$TMP/out.txt" || fail "text header lacks CLOSED"
+
+# Running on: from the second refresh the own netns is dumped while the fds are read.
+# Every refresh must still count the known fds, and fds reset while leaktop runs
+# must join them (at the latest one refresh after their fds were first read).
+bg "$LEAKTOP" --batch -n 0 -d 0.2 --format json > "$TMP/run.json"
+LT_PID=$BG
+closed() { # the server's CLOSED fds, one line per complete refresh so far
+	jq -r "select(.processes) | .processes[] | select(.pid == $RST_PID) | .closed" \
+		"$TMP/run.json" 2>/dev/null
+}
+refreshes_at_least() { [ "$(closed | wc -l)" -ge "$1" ]; }
+last_closed_is() { [ "$(closed | tail -1)" = "$1" ]; }
+server_socket_fds_are() { [ "$(ls -l "/proc/$RST_PID/fd" | grep -c socket:)" -eq "$1" ]; }
+
+wait_until 20 refreshes_at_least 3 || fail "leaktop did not refresh three times"
+assert_eq "the server's CLOSED fds in refreshes 1 to 3" "$N $N $N" "$(closed | head -3 | xargs)"
+M=10
+bg "$LEAKY" client --port "$RST_PORT" --count "$M" --hold --rst
+CLIENT_PID=$BG
+wait_until 10 server_socket_fds_are $((N + M + 1)) ||
+	fail "the server never accepted $M more connections"
+kill -USR1 "$CLIENT_PID"
+wait "$CLIENT_PID" || fail "the client failed"
+wait_until 20 last_closed_is $((N + M)) ||
+	fail "CLOSED did not reach $((N + M)) after $M more resets: the last refresh says $(closed | tail -1)"
+kill "$LT_PID"
+wait "$LT_PID" 2>/dev/null || true
+closed | awk -v max=$((N + M)) '$1 > max { bad = 1 } END { exit bad }' ||
+	fail "a refresh counted more CLOSED fds than there were resets"
 echo "PASS"
