@@ -167,6 +167,15 @@ static void tree_fd(const char *root, int pid, int fd, const char *target)
 		ck_assert_int_eq(symlink(target, path), 0);
 }
 
+/* A tree holding pid 100 ("app", started at 5000), listed by f; add its fds. */
+static char *app_tree(struct fake *f)
+{
+	char *root = tree_new();
+	tree_proc(root, 100, 5000);
+	fake_add(f, 100, 5000, "app");
+	return root;
+}
+
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	remove(path);
@@ -439,12 +448,10 @@ END_TEST
 
 START_TEST(test_pid_reuse)
 {
-	char *root = tree_new();
-	tree_proc(root, 100, 5000);
+	struct fake f = {0};
+	char *root = app_tree(&f);
 	tree_fd(root, 100, 0, "/dev/null");
 	tree_fd(root, 100, 3, "socket:[4242]");
-	struct fake f = {0};
-	fake_add(&f, 100, 5000, "app");
 	struct procscan *p = scanner(root, &f);
 	struct snapshot *s = scan(p);
 	ck_assert_int_eq(owner_inode(s, 100, 3), 4242);
@@ -473,15 +480,13 @@ END_TEST
 
 START_TEST(test_incremental)
 {
-	char *root = tree_new();
-	tree_proc(root, 100, 5000);
+	struct fake f = {0};
+	char *root = app_tree(&f);
 	tree_fd(root, 100, 0, "/dev/null");
 	tree_fd(root, 100, 3, "socket:[4242]");
 	tree_fd(root, 100, 4, "socket:[4243]");
 	tree_proc(root, 200, 5100);
 	tree_fd(root, 200, 0, "socket:[4300]");
-	struct fake f = {0};
-	fake_add(&f, 100, 5000, "app");
 	fake_add(&f, 200, 5100, "other");
 	struct procscan *p = scanner(root, &f);
 
@@ -524,11 +529,9 @@ END_TEST
 
 START_TEST(test_full_rescan)
 {
-	char *root = tree_new();
-	tree_proc(root, 100, 5000);
-	tree_fd(root, 100, 3, "socket:[4242]");
 	struct fake f = {0};
-	fake_add(&f, 100, 5000, "app");
+	char *root = app_tree(&f);
+	tree_fd(root, 100, 3, "socket:[4242]");
 	struct procscan *p = scanner(root, &f);
 	snapshot_free(scan(p));
 
@@ -547,11 +550,9 @@ END_TEST
  * count moves gets them at once, and a quiet one within a few scans. */
 START_TEST(test_limits_change)
 {
-	char *root = tree_new(), path[512];
-	tree_proc(root, 100, 5000);
-	tree_fd(root, 100, 0, "/dev/null");
 	struct fake f = {0};
-	fake_add(&f, 100, 5000, "app");
+	char *root = app_tree(&f), path[512];
+	tree_fd(root, 100, 0, "/dev/null");
 	struct procscan *p = scanner(root, &f);
 	struct snapshot *s = scan(p);
 	ck_assert_uint_eq(proc(s, 100)->fd_limit, 1024);
@@ -588,11 +589,9 @@ END_TEST
  * unowned. After two dumps the processes of its uid are read again. */
 START_TEST(test_unowned_reread)
 {
-	char *root = tree_new();
-	tree_proc(root, 100, 5000);
-	tree_fd(root, 100, 5, "/var/log/app.log");
 	struct fake f = {0};
-	fake_add(&f, 100, 5000, "app");
+	char *root = app_tree(&f);
+	tree_fd(root, 100, 5, "/var/log/app.log");
 	struct procscan *p = scanner(root, &f);
 	struct snapshot *s = scan(p);
 	dump_join(s, NULL, 0);
@@ -634,14 +633,12 @@ static struct snapshot *refresh(struct procscan *p, const uint32_t *inodes, size
  * socket handed to a child whose parent reused the fd for a file. */
 START_TEST(test_recheck)
 {
-	char *root = tree_new();
+	struct fake f = {0};
+	char *root = app_tree(&f);
 	int re;
-	tree_proc(root, 100, 5000);
 	tree_fd(root, 100, 3, "socket:[4242]");
 	tree_fd(root, 100, 4, "socket:[4600]");
 	tree_fd(root, 100, 5, "/var/log/app.log");
-	struct fake f = {0};
-	fake_add(&f, 100, 5000, "app");
 	struct procscan *p = scanner(root, &f);
 	struct snapshot *s = refresh(p, (const uint32_t[]){4242, 4600}, 2, &re);
 	ck_assert_int_eq(re, 0);
@@ -698,11 +695,9 @@ END_TEST
 START_TEST(test_fd_check_early_dump)
 {
 	const uint64_t own = 4026531840u;
-	char *root = tree_new();
-	tree_proc(root, 100, 5000);
-	tree_fd(root, 100, 3, "socket:[4242]");
 	struct fake f = {0};
-	fake_add(&f, 100, 5000, "app");
+	char *root = app_tree(&f);
+	tree_fd(root, 100, 3, "socket:[4242]");
 	struct procscan *p = scanner(root, &f);
 	struct snapshot *s = scan(p);
 
