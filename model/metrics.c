@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,7 +47,7 @@ struct mproc {
 	uint32_t kinds[SK_KIND_COUNT];
 	uint32_t states[ST_COUNT];
 	uint64_t recv_q, rss_kb;
-	double rss_growth;       /* MB a minute; NAN when not known or the rest */
+	const struct history_stats *st; /* NULL when not known yet, or the rest */
 };
 
 static void proc_labels(FILE *f, const struct mproc *p)
@@ -170,18 +171,48 @@ static void write_procs(FILE *f, const struct snapshot *s, const struct mproc *v
 		proc_labels(f, &v[i]);
 		fprintf(f, "} %llu\n", (unsigned long long)v[i].rss_kb * 1024ULL);
 	}
-	bool growth = false;
-	for (size_t i = 0; i < n && !growth; i++)
-		growth = isfinite(v[i].rss_growth);
-	if (growth)
-		family(f, "leaktop_process_rss_growth_mb_per_min",
-		       "RSS growth of the process over the growth window, MB a minute.");
-	for (size_t i = 0; growth && i < n; i++) {
-		if (!isfinite(v[i].rss_growth))
+	/* From the history, once it knows them (batch mode from -n 3, --listen from the
+	 * third scrape); a family only when some process has a figure. Base units, as
+	 * Prometheus wants them: per second, bytes. */
+	static const struct { const char *name, *help; size_t off; double scale; } stats[] = {
+		{"leaktop_process_fd_growth_per_second",
+		 "Open fd growth of the process over the growth window, fds a second.",
+		 offsetof(struct history_stats, fd_growth_per_min), 1.0 / 60},
+		{"leaktop_process_close_wait_growth_per_second",
+		 "CLOSE_WAIT growth of the process over the growth window, sockets a second.",
+		 offsetof(struct history_stats, close_wait_growth_per_min), 1.0 / 60},
+		{"leaktop_process_fd_exhaustion_seconds",
+		 "Seconds until the process reaches its soft fd limit at its fd growth (absent when not growing).",
+		 offsetof(struct history_stats, exhaustion_eta_s), 1},
+		{"leaktop_process_rss_growth_bytes_per_second",
+		 "RSS growth of the process over the growth window, bytes a second.",
+		 offsetof(struct history_stats, rss_growth_mb_per_min), 1048576.0 / 60},
+	};
+	for (size_t k = 0; k < sizeof(stats) / sizeof(stats[0]); k++) {
+		bool any = false;
+		for (size_t i = 0; i < n; i++) {
+			double x = v[i].st ? *(const double *)((const char *)v[i].st + stats[k].off) : NAN;
+			if (!isfinite(x))
+				continue;
+			if (!any)
+				family(f, stats[k].name, stats[k].help), any = true;
+			fprintf(f, "%s{", stats[k].name);
+			proc_labels(f, &v[i]);
+			fprintf(f, "} %.3f\n", x * stats[k].scale);
+		}
+	}
+	/* The verdict on the fds, one series per process that has one: alert on
+	 * leaktop_process_verdict{verdict="leak"} == 1. */
+	bool any = false;
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].st || isnan(v[i].st->fd_growth_per_min))
 			continue;
-		fputs("leaktop_process_rss_growth_mb_per_min{", f);
+		if (!any)
+			family(f, "leaktop_process_verdict",
+			       "1 for leaktop's verdict on the process's fds: ok, churn, suspect or leak."), any = true;
+		fputs("leaktop_process_verdict{", f);
 		proc_labels(f, &v[i]);
-		fprintf(f, "} %.3f\n", v[i].rss_growth);
+		fprintf(f, ",verdict=\"%s\"} 1\n", leak_verdict_name(v[i].st->verdict));
 	}
 	(void)s;
 }
@@ -238,13 +269,11 @@ void metrics_write(FILE *f, const struct snapshot *s, const struct history *h, c
 			m = &procs[np++];
 			m->pid = p->pid, m->comm = p->comm, m->container = p->container;
 			m->fds = p->fds, m->fd_limit = p->fd_limit;
-			const struct history_stats *st = h ? history_proc(h, p->pid, p->start_time) : NULL;
-			m->rss_growth = st ? st->rss_growth_mb_per_min : NAN;
+			m->st = h ? history_proc(h, p->pid, p->start_time) : NULL;
 		} else {
 			if (!other) {
 				other = &procs[np++];
 				other->pid = -1;
-				other->rss_growth = NAN;
 			}
 			m = other;
 			if (p->fds > 0)

@@ -242,18 +242,23 @@ START_TEST(test_other_series)
 }
 END_TEST
 
-/* With a history, RSS growth per process: the leaker gains 1 MB a 2 s refresh. */
-START_TEST(test_rss_growth)
+/* With a history, growth per process: the leaker gains 1 MB and 10 fds a 2 s refresh,
+ * 0.5 MB and 5 fds a second. */
+START_TEST(test_growth)
 {
 	char *out = render(0);
-	ck_assert_ptr_null(strstr(out, "leaktop_process_rss_growth_mb_per_min")); /* no history */
+	ck_assert_ptr_null(strstr(out, "leaktop_process_rss_growth_bytes_per_second")); /* no history */
+	ck_assert_ptr_null(strstr(out, "leaktop_process_fd_growth_per_second"));
+	ck_assert_ptr_null(strstr(out, "leaktop_process_verdict"));
 	free(out);
 
 	struct history *h = history_new(NULL);
 	ck_assert_ptr_nonnull(h);
+	s->procs[0].fd_limit = 1000;
 	for (int r = 0; r < 5; r++) {
 		s->time = 1.7e9 + 2.0 * r;
 		s->procs[0].rss_kb = 1000 + 1024 * (uint64_t)r;
+		s->procs[0].fds = 50 + 10 * r;
 		ck_assert_int_eq(history_update(h, s), 0);
 	}
 	struct batch_opts o = {.format = FMT_OPENMETRICS, .top = 1};
@@ -262,9 +267,18 @@ START_TEST(test_rss_growth)
 	ck_assert_int_eq(batch_write(f, s, h, &o), 0);
 	fclose(f);
 	check_exposition(out);
-	ck_assert_double_eq_tol(sample(out, "leaktop_process_rss_growth_mb_per_min{pid=\"100\",comm=\"ja\\\"va"
-					    "\\\\\\\\x\",container=\"docker:0123456789ab\"}"), 30, 1e-6);
-	ck_assert_ptr_null(strstr(out, "leaktop_process_rss_growth_mb_per_min{pid=\"other\""));
+	ck_assert_double_eq_tol(sample(out, "leaktop_process_rss_growth_bytes_per_second{pid=\"100\",comm=\"ja\\\"va"
+					    "\\\\\\\\x\",container=\"docker:0123456789ab\"}"), 524288, 1e-3);
+	ck_assert_ptr_null(strstr(out, "leaktop_process_rss_growth_bytes_per_second{pid=\"other\""));
+	const char *leaker = "{pid=\"100\",comm=\"ja\\\"va\\\\\\\\x\",container=\"docker:0123456789ab\"}";
+	char series[256];
+	snprintf(series, sizeof(series), "leaktop_process_fd_growth_per_second%s", leaker);
+	ck_assert_double_eq_tol(sample(out, series), 5, 1e-6);
+	/* 1000 - 90 fds, at 5 a second. */
+	snprintf(series, sizeof(series), "leaktop_process_fd_exhaustion_seconds%s", leaker);
+	ck_assert_double_eq_tol(sample(out, series), 182, 1e-6);
+	ck_assert_ptr_nonnull(strstr(out, "leaktop_process_verdict{pid=\"100\","));
+	ck_assert_ptr_null(strstr(out, "leaktop_process_verdict{pid=\"other\""));
 	free(out);
 	history_free(h);
 }
@@ -328,7 +342,7 @@ int main(void)
 	tcase_add_test(tc, test_well_formed);
 	tcase_add_test(tc, test_numbers);
 	tcase_add_test(tc, test_other_series);
-	tcase_add_test(tc, test_rss_growth);
+	tcase_add_test(tc, test_growth);
 	tcase_add_test(tc, test_label_escape);
 	tcase_add_test(tc, test_route);
 	tcase_add_test(tc, test_listen);

@@ -71,14 +71,20 @@ static void report_alerts(const struct options *o, struct alerts *a)
 	alerts_reap(a, 0);
 }
 
-static int run_batch(const struct options *o, struct source *src, struct record *rec)
+/* The history batch mode and --listen keep: growth over --growth-window. */
+static struct history *new_history(const struct options *o)
 {
-	struct snapshot *s = snapshot_new();
 	struct history_opts ho;
 	history_opts_default(&ho);
 	ho.interval_s = o->delay;
 	ho.window_s = o->growth_window_min * 60;
-	struct history *h = history_new(&ho);
+	return history_new(&ho);
+}
+
+static int run_batch(const struct options *o, struct source *src, struct record *rec)
+{
+	struct snapshot *s = snapshot_new();
+	struct history *h = new_history(o);
 	struct alerts *a = alerts_new(&o->alert);
 	struct batch_opts bo = {
 		.format = o->format,
@@ -226,7 +232,14 @@ int main(int argc, char **argv)
 		/* The address goes to stdout so a script can find a port picked with :0. */
 		printf("leaktop: serving http://%s/metrics\n", bound);
 		fflush(stdout);
-		rc = serve_run(lfd, src, &bo, o.delay, &stop_signal);
+		struct history *h = new_history(&o);
+		if (!h) {
+			fputs("leaktop: out of memory\n", stderr);
+			rc = 1;
+		} else {
+			rc = serve_run(lfd, src, &bo, h, &rec, o.delay, &stop_signal);
+		}
+		history_free(h);
 		close(lfd);
 		record_close(rec);
 	} else if (!o.batch) {

@@ -4,7 +4,9 @@
 
 #include "tui/serve.h"
 #include "model/batch.h"
+#include "model/history.h"
 #include "model/metrics.h"
+#include "model/record.h"
 #include "model/snapshot.h"
 #include "sources/source.h"
 
@@ -163,8 +165,8 @@ static void respond(int fd, int status, const char *type, const char *body, size
 		write_all(fd, body, len);
 }
 
-int serve_run(int lfd, struct source *src, const struct batch_opts *bo, double min_age,
-	      volatile sig_atomic_t *stop)
+int serve_run(int lfd, struct source *src, const struct batch_opts *bo, struct history *h,
+	      struct record **rec, double min_age, volatile sig_atomic_t *stop)
 {
 	struct snapshot *s = snapshot_new();
 	char head[SERVE_HEAD_MAX];
@@ -207,7 +209,18 @@ int serve_run(int lfd, struct source *src, const struct batch_opts *bo, double m
 			} else {
 				status = 0;
 			}
-			free(cause);
+			free(cause), cause = NULL;
+			if (*rec && record_snapshot(*rec, s, &cause)) {
+				fprintf(stderr, "leaktop: %s; recording stopped\n",
+					cause ? cause : "recording failed");
+				free(cause), cause = NULL;
+				record_close(*rec);
+				*rec = NULL;
+				status = 1;
+			}
+			/* A partial refresh would read as sockets closing: whole ones only. */
+			if (rc == 0 && history_update(h, s))
+				fputs("leaktop: out of memory for history; growth figures are incomplete\n", stderr);
 			have = true;
 			last = now_mono();
 		}
@@ -215,7 +228,7 @@ int serve_run(int lfd, struct source *src, const struct batch_opts *bo, double m
 		size_t len = 0;
 		FILE *f = open_memstream(&body, &len);
 		if (f) {
-			metrics_write(f, s, NULL, bo);
+			metrics_write(f, s, h, bo);
 			fclose(f);
 			respond(c, 200, METRICS_CONTENT_TYPE, body, len, !strncmp(head, "GET", 3));
 		}

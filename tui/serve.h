@@ -7,6 +7,8 @@
 
 struct source;
 struct batch_opts;
+struct history;
+struct record;
 
 /* "[HOST:]PORT" or "[V6ADDR]:PORT" (numeric; HOST 127.0.0.1 when left out): bind and
  * listen. Returns the listening fd, or -errno (*cause says why). *bound is the
@@ -18,8 +20,10 @@ int serve_listen(const char *spec, char *bound, size_t boundsize, char **cause);
 int serve_route(const char *head);
 
 /* Answer requests until *stop: each scrape gets a refresh, or the last one when it
- * is younger than min_age seconds. Returns 0, or 1 when the last refresh failed. */
-int serve_run(int lfd, struct source *src, const struct batch_opts *bo, double min_age,
-	      volatile sig_atomic_t *stop);
+ * is younger than min_age seconds. Each refresh goes into h (the growth metrics) and,
+ * when *rec, into the recording (closed and set NULL if writing fails). Returns 0,
+ * or 1 when the last refresh or the recording failed. */
+int serve_run(int lfd, struct source *src, const struct batch_opts *bo, struct history *h,
+	      struct record **rec, double min_age, volatile sig_atomic_t *stop);
 
 #endif

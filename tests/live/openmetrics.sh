@@ -41,7 +41,8 @@ assert_eq "CLOSE_WAIT on port $PORT" "$(j ".ports[] | select(.port == $PORT and 
 	"$(m "$TMP/srv.prom" "leaktop_port_sockets{port=\"$PORT\",proto=\"tcp\",side=\"local\",netns=\"$NS\",state=\"CLOSE_WAIT\"}")"
 
 # Served: a refresh per scrape, the same numbers, 404 elsewhere.
-bg "$LEAKTOP" --listen 127.0.0.1:0 --pid "$SERVER_PID" -d 0 > "$TMP/listen.out"
+bg "$LEAKTOP" --listen 127.0.0.1:0 --pid "$SERVER_PID" -d 0 -w "$TMP/served.db" > "$TMP/listen.out"
+LISTEN_PID=$BG
 wait_until 10 grep -q serving "$TMP/listen.out" || fail "--listen did not start"
 URL=$(sed -n 's/^leaktop: serving //p' "$TMP/listen.out")
 case "$URL" in http://127.0.0.1:*/metrics) ;; *) fail "not bound to loopback: $URL" ;; esac
@@ -59,4 +60,17 @@ wait_until 10 sh -c "[ \$(ss -tanH state close-wait 'sport = :$PORT' | wc -l) -e
 	fail "the kernel never showed $((N + 5)) CLOSE_WAIT sockets"
 assert_eq "CLOSE_WAIT after 5 more, scraped" "$((N + 5))" \
 	"$(curl -sf "$URL" | grep -F "leaktop_process_tcp_sockets{$L,state=\"CLOSE_WAIT\"}" | awk '{print $NF}')"
+# The scrapes make a history: fd growth (5 more fds since the first scrape) and a verdict,
+# once it spans a second or more.
+sleep 1.2
+curl -sf "$URL" > "$TMP/grown.prom" || fail "scrape failed"
+promtool check metrics < "$TMP/grown.prom" || fail "promtool rejects the scrape with growth"
+awk -v s="leaktop_process_fd_growth_per_second{$L}" 'index($0, s) == 1 { found = 1; if ($NF > 0) up = 1 }
+	END { exit !(found && up) }' "$TMP/grown.prom" || fail "no positive fd growth for the server when served"
+grep -q "^leaktop_process_verdict{$L,verdict=\"" "$TMP/grown.prom" || fail "no verdict for the server when served"
+# And each served refresh went into the recording.
+kill "$LISTEN_PID"
+wait "$LISTEN_PID" 2>/dev/null || true
+[ "$("$LEAKTOP" -r "$TMP/served.db" -b -o json | wc -l)" -ge 4 ] ||
+	fail "the recording made while serving lacks its refreshes"
 echo "PASS"
