@@ -75,7 +75,7 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	 * that scan waits one refresh before it may count as CLOSED (procscan_fd_check). */
 	struct own_dump early = { .dump = l->dump, .s = s };
 	pthread_t thread;
-	bool overlap = l->tick > 1 && !l->full_scan &&
+	bool overlap = l->tick > 1 && !l->full_scan && nsdump_own(l->dump) &&
 		pthread_create(&thread, NULL, own_dump_run, &early) == 0;
 	procscan_dump_early(l->scan, overlap ? nsdump_own(l->dump) : 0);
 	double t_scan = now_mono();
