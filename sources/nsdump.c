@@ -302,7 +302,8 @@ int nsdump_dump(struct nsdump *n, struct snapshot *s, char **cause)
 		if (ns && ns != n->own && (!n->nwant || n->want[n->nwant - 1] != ns) && want_add(n, ns))
 			return -ENOMEM;
 	}
-	qsort(n->want, n->nwant, sizeof(*n->want), cmp_u64);
+	if (n->nwant > 1)
+		qsort(n->want, n->nwant, sizeof(*n->want), cmp_u64);
 	size_t u = 0;
 	for (size_t i = 0; i < n->nwant; i++)
 		if (!u || n->want[u - 1] != n->want[i])

@@ -148,7 +148,9 @@ T2=$BG
 keys F4
 wait_screen "Filter:"
 keys $(printf 'BSpace %.0s' $(seq 24)) "leakytag" Enter
-wait_until 10 sh -c "[ \$(tmux -S '$SOCK' capture-pane -p -t t | grep -cE '^ +($T1|$T2) ') -eq 2 ]" ||
+# Both rows, under the names they give themselves once started (a refresh that came
+# first shows the name they were started with; the filter matches their cmdline).
+wait_until 10 sh -c "[ \$(tmux -S '$SOCK' capture-pane -p -t t | grep -cE '^ +($T1 .* leakytag1|$T2 .* leakytag2)') -eq 2 ]" ||
 	{ screen >&2; fail "the two processes to tag are not shown"; }
 keys Home Space Space
 wait_until 10 sh -c "[ \$(tmux -S '$SOCK' capture-pane -p -t t | grep -cE '^\* +($T1|$T2) ') -eq 2 ]" ||
