@@ -15,6 +15,10 @@
  *   leaky churn --port P [--count N] [--name NAME]
  *       hold N connections to P and as many /dev/null fds, print "ready", then obey
  *       one command per line on stdin, answering "ok" (see churn() below).
+ *   leaky mem [--rate MB] [--count MAX] [--every MS] [--name NAME]
+ *       a memory leak: every MS ms (default 250) allocate and touch MB megabytes
+ *       (default 2), up to MAX megabytes (default 256), then hold them forever. With
+ *       --every 0, one allocation of MAX megabytes after 3 s: a single step.
  */
 #include "config.h"
 
@@ -228,6 +232,28 @@ static int churn(int port, long count, const char *name)
 	return 0;
 }
 
+static _Noreturn void mem(long mb, long max, long every)
+{
+	struct timespec gap = {every / 1000, (every % 1000) * 1000000L};
+	long held = 0;
+
+	if (every <= 0) {
+		sleep(3);
+		mb = max;
+	}
+	while (held + mb <= max) {
+		char *p = malloc((size_t)mb << 20);
+		if (!p)
+			die("malloc");
+		memset(p, 0x5a, (size_t)mb << 20); /* touched: resident */
+		held += mb;
+		if (every > 0)
+			nanosleep(&gap, NULL);
+	}
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -236,11 +262,11 @@ int main(int argc, char **argv)
 		{"close", no_argument, NULL, 'c'},       {"hold", no_argument, NULL, 'H'},
 		{"name", required_argument, NULL, 'N'},  {"ready", required_argument, NULL, 'r'},
 		{"quit-marker", required_argument, NULL, 'Q'},
-		{"rst", no_argument, NULL, 'R'},
+		{"rst", no_argument, NULL, 'R'},         {"rate", required_argument, NULL, 'm'},
 		{0},
 	};
 	const char *name = NULL;
-	long port = 0, count = 1, bytes = 0, every = 0;
+	long port = 0, count = 1, bytes = 0, every = -1, rate = 2;
 	int close_them = 0, hold = 0, rst = 0, c;
 	const char *ready = NULL;
 
@@ -269,13 +295,16 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'R': rst = 1; break;
+		case 'm': rate = strtol(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}
 	if (!strcmp(argv[1], "server"))
 		server((int)port, close_them, ready);
 	if (!strcmp(argv[1], "client"))
-		return client((int)port, count, bytes, every, hold, rst);
+		return client((int)port, count, bytes, every < 0 ? 0 : every, hold, rst);
+	if (!strcmp(argv[1], "mem"))
+		mem(rate, count > 1 ? count : 256, every < 0 ? 250 : every);
 	if (!strcmp(argv[1], "churn"))
 		return churn((int)port, count, name);
 	fprintf(stderr, "leaky: unknown mode %s\n", argv[1]);

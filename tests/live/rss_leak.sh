@@ -1,0 +1,57 @@
+#!/bin/sh
+# A native memory leak, live: a process that allocates and touches 2 MB every 250 ms
+# is judged a memory leak, its RSS growth close to 480 MB/min and its RSS what the
+# kernel says; one that takes as much in a single step is not. A 6 s growth window
+# keeps the test short.
+. "${srcdir:-.}/tests/live/lib.sh"
+need_root
+need jq
+
+bg "$LEAKY" mem --rate 2 --every 250 --count 200 --name memleak
+LEAK_PID=$BG
+bg "$LEAKY" mem --every 0 --count 64 --name memstep
+STEP_PID=$BG
+bg "$LEAKTOP" --batch --no-config -o json -n 0 -d 0.5 --growth-window 0.1 \
+	--pid "$LEAK_PID,$STEP_PID" > "$TMP/run.json"
+LT_PID=$BG
+
+# verdict PID: the memory verdict of PID in every complete refresh so far, one a line
+verdicts() {
+	jq -r "select(.processes) | .processes[] | select(.pid == $1) | .mem_verdict" \
+		"$TMP/run.json" 2>/dev/null
+}
+leak_judged() { verdicts "$LEAK_PID" | grep -qx leak; }
+wait_until 30 leak_judged || fail "the leaking process was never judged a memory leak: $(verdicts "$LEAK_PID" | tail -1)"
+kill "$LT_PID"
+wait "$LT_PID" 2>/dev/null || true
+
+# The first refresh that said so.
+jq -c "select(.processes) | .processes[] | select(.pid == $LEAK_PID and .mem_verdict == \"leak\")" \
+	"$TMP/run.json" 2>/dev/null | head -1 > "$TMP/leak.json"
+j() { jq -r "$@" "$TMP/leak.json"; }
+echo "ok: the leak's reason: $(j .mem_verdict_reason)"
+j '.rss_growth_mb_per_min' | awk '{ exit !($1 >= 240 && $1 <= 960) }' ||
+	fail "RSS growth $(j .rss_growth_mb_per_min) MB/min, far from the 480 it allocates"
+j '.mem_verdict_reason' | grep -Eq '^RSS \+[0-9.]+ MB/min for [0-9]+s, now [0-9]+ MB$' ||
+	fail "the reason does not read 'RSS +N MB/min for Ns, now N MB': $(j .mem_verdict_reason)"
+
+# RSS as the kernel counts it, once the leak has stopped at 200 MB.
+full() { [ "$(awk '/^VmRSS/ { print int($2 / 1024) }' "/proc/$LEAK_PID/status")" -ge 200 ]; }
+wait_until 30 full || fail "the leaking process did not reach 200 MB"
+kernel=$(awk '/^VmRSS/ { print $2 }' "/proc/$LEAK_PID/status")
+"$LEAKTOP" --batch --no-config -o json --pid "$LEAK_PID" > "$TMP/now.json"
+ours=$(jq -r ".processes[] | select(.pid == $LEAK_PID) | .rss_kb" "$TMP/now.json")
+awk -v a="$ours" -v b="$kernel" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= b / 50) }' ||
+	fail "rss_kb $ours, but the kernel says VmRSS $kernel kB"
+echo "ok: rss_kb $ours, VmRSS $kernel kB"
+
+# One step of 64 MB, taken while leaktop watched, is an allocation, not a leak.
+jq -r "select(.processes) | .processes[] | select(.pid == $STEP_PID) | .rss_kb" "$TMP/run.json" \
+	2>/dev/null > "$TMP/step.rss"
+awk 'NR == 1 { first = $1 } { last = $1 } END { exit !(first < 32768 && last > 65536) }' "$TMP/step.rss" ||
+	fail "leaktop did not see the step: RSS $(head -1 "$TMP/step.rss") kB, then $(tail -1 "$TMP/step.rss") kB"
+if verdicts "$STEP_PID" | grep -qx leak; then
+	fail "a single 64 MB step was judged a memory leak"
+fi
+echo "ok: the single step stayed $(verdicts "$STEP_PID" | sort -u | xargs)"
+echo "PASS"
