@@ -30,6 +30,7 @@ struct alerts {
 	struct alert_set cur, prev, events;
 	pid_t children[MAX_CHILDREN];
 	size_t nchildren;
+	bool dashboard;          /* output to /dev/null; never wait for a stuck program */
 };
 
 static const char *const kind_names[] = {
@@ -297,6 +298,11 @@ static char *env_str(const char *name, const char *value)
 	return asprintf(&s, "%s=%s", name, value) < 0 ? NULL : s;
 }
 
+void alerts_set_dashboard(struct alerts *a, bool dashboard)
+{
+	a->dashboard = dashboard;
+}
+
 int alerts_run(struct alerts *a, const char *prog, const struct alert *e, char **cause)
 {
 	enum { NVARS = 11 };
@@ -341,16 +347,20 @@ int alerts_run(struct alerts *a, const char *prog, const struct alert *e, char *
 		if (!(envp[n++] = env_str(vars[i][0], vars[i][1])))
 			rc = -ENOMEM;
 	if (!rc && a->nchildren == MAX_CHILDREN) /* a stuck program: wait rather than pile up */
-		alerts_reap(a, 1);
+		alerts_reap(a, !a->dashboard);
+	if (!rc && a->nchildren == MAX_CHILDREN)
+		rc = -EBUSY; /* the dashboard must not freeze: skip this one */
 	if (!rc && pipe2(pipefd, O_CLOEXEC))
 		rc = -errno;
 	if (!rc) {
 		char *argv[] = {(char *)prog, NULL};
 		pid_t pid = fork();
 		if (pid == 0) {
-			int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 			if (null >= 0)
 				dup2(null, 0);
+			if (a->dashboard && null >= 0)
+				dup2(null, 2);
 			dup2(2, 1);
 			execvpe(prog, argv, envp);
 			int err = errno;

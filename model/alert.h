@@ -76,6 +76,10 @@ const struct alert *alerts_active(const struct alerts *a, size_t *n);
  * environment; its stdout goes to stderr, so batch output stays clean. Returns 0 or
  * -errno (*cause says why). */
 int alerts_run(struct alerts *a, const char *prog, const struct alert *e, char **cause);
+/* For the dashboard, which owns the terminal and must not freeze: the program's
+ * output goes to /dev/null, and with 64 of them still running a transition is
+ * skipped (-EBUSY) instead of waited for. */
+void alerts_set_dashboard(struct alerts *a, bool dashboard);
 /* Reap finished children; with wait, wait for all of them. */
 void alerts_reap(struct alerts *a, int wait);
 

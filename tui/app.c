@@ -156,7 +156,8 @@ struct worker {
 	double t_first, t_last;
 	bool alerted;            /* the ready refresh fired an alert */
 	char *cause;
-	char *rec_cause;         /* why the recording stopped */
+	char *note;              /* for the status line: why the recording stopped, or
+				  * why the alert program could not run */
 	int wake[2];             /* worker -> loop: a refresh is ready */
 	/* Actions done since the last refresh, for the recording: the loop queues, the
 	 * worker (whose the recording is) writes them before its next refresh. */
@@ -203,8 +204,31 @@ static void worker_record_actions(struct worker *w)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* A message for the status line, from the worker. */
+static void worker_note(struct worker *w, const char *fmt, const char *arg)
+{
+	pthread_mutex_lock(&w->mu);
+	free(w->note);
+	if (asprintf(&w->note, fmt, arg) < 0)
+		w->note = NULL;
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* The alerts of this dashboard: --pid / --port filtered, and --alert-cmd's output
+ * kept off the screen. */
+static struct alerts *worker_alerts(const struct worker *w)
+{
+	struct alerts *al = alerts_new(&w->o->alert);
+	if (al) {
+		alerts_set_filter(al, &w->o->filter);
+		alerts_set_dashboard(al, true);
+	}
+	return al;
+}
+
 /* History and alerts take one whole refresh (a partial one would read as sockets
- * closing). Returns whether an alert fired. */
+ * closing); live, --alert-cmd runs once per transition. Returns whether an alert
+ * fired. */
 static bool worker_feed(struct worker *w, const struct snapshot *s)
 {
 	size_t n;
@@ -214,9 +238,16 @@ static bool worker_feed(struct worker *w, const struct snapshot *s)
 	history_update(w->h, s); /* -ENOMEM leaves it usable, this refresh partly missing */
 	if (alerts_update(w->al, s, w->h) > 0) {
 		const struct alert *e = alerts_events(w->al, &n);
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
+			char *cause = NULL;
 			fired |= e[i].level != ALERT_CLEAR;
+			if (w->src->live && w->o->alert_cmd[0] &&
+			    alerts_run(w->al, w->o->alert_cmd, &e[i], &cause))
+				worker_note(w, "%s", cause ? cause : "the alert program could not run");
+			free(cause);
+		}
 	}
+	alerts_reap(w->al, 0);
 	pthread_mutex_unlock(&w->hmu);
 	return fired;
 }
@@ -235,11 +266,7 @@ static int worker_step(struct worker *w, bool *fired, char **cause)
 		if (record_snapshot(w->rec, w->back, &why)) {
 			record_close(w->rec);
 			w->rec = NULL;
-			pthread_mutex_lock(&w->mu);
-			free(w->rec_cause);
-			if (asprintf(&w->rec_cause, "%s; recording stopped", why ? why : "recording failed") < 0)
-				w->rec_cause = NULL;
-			pthread_mutex_unlock(&w->mu);
+			worker_note(w, "%s; recording stopped", why ? why : "recording failed");
 		}
 		free(why);
 	}
@@ -253,9 +280,8 @@ static void worker_reset(struct worker *w)
 {
 	pthread_mutex_lock(&w->hmu);
 	history_clear(w->h);
-	struct alerts *al = alerts_new(&w->o->alert);
+	struct alerts *al = worker_alerts(w);
 	if (al) {
-		alerts_set_filter(al, &w->o->filter);
 		alerts_free(w->al);
 		w->al = al;
 	}
@@ -858,9 +884,8 @@ static int worker_start(struct app *a, struct worker *w, struct source *src, str
 	 * as live, ages capped at it. 10k sockets, 2 s refreshes: 0.3-0.5 s a seek back. */
 	w->rebuild_s = ho.window_s + 30;
 	if (pipe2(w->wake, O_CLOEXEC | O_NONBLOCK) || !(w->back = snapshot_new()) || !(w->h = history_new(&ho)) ||
-	    !(w->al = alerts_new(&o->alert)))
+	    !(w->al = worker_alerts(w)))
 		return -ENOMEM;
-	alerts_set_filter(w->al, &o->filter);
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_mutex_init(&w->hmu, NULL);
 	pthread_cond_init(&w->cv, NULL);
@@ -897,7 +922,7 @@ static bool worker_stop(struct worker *w)
 	history_free(w->h);
 	alerts_free(w->al);
 	free(w->cause);
-	free(w->rec_cause);
+	free(w->note);
 	close(w->wake[0]);
 	close(w->wake[1]);
 	return true;
@@ -930,10 +955,10 @@ static bool worker_poll(struct app *a, struct snapshot **front)
 		if (w->alerted && !w->from_seek && a->o->ring_bell)
 			beep();
 	}
-	if (w->rec_cause) {
-		app_message(a, true, "%s", w->rec_cause);
-		free(w->rec_cause);
-		w->rec_cause = NULL;
+	if (w->note) {
+		app_message(a, true, "%s", w->note);
+		free(w->note);
+		w->note = NULL;
 	}
 	if (!a->live) {
 		a->rpos = w->pos;

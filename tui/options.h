@@ -26,7 +26,7 @@ struct options {
 	struct alert_thresholds alert;
 	double growth_window_min; /* the slope window */
 	uint32_t ring_bell;           /* the dashboard beeps when an alert fires (--bell, tui.bell = 1) */
-	char alert_cmd[1024];     /* run per alert transition in batch mode; "" = none */
+	char alert_cmd[1024];     /* run per alert transition (batch, live dashboard); "" = none */
 	/* The configuration file in use ("" with --no-config or no home): restart.COMM
 	 * commands are read from it when a restart is asked for (tui/act_ui.c). */
 	char config_path[4096];

@@ -1,7 +1,8 @@
 #!/bin/sh
 # --alert-cmd: a leaking server crosses a low CLOSE_WAIT threshold; the program runs
 # exactly once for it (not once per refresh), with the details in its environment,
-# and the JSON output carries the same transition in its "alerts" array.
+# and the JSON output carries the same transition in its "alerts" array. The
+# dashboard runs it too, and its output never reaches the screen.
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
 need ss jq
@@ -38,4 +39,27 @@ assert_eq "alert program runs for port $PORT" 1 "$(grep -c "^port_close_wait|war
 jq -e . "$TMP/out.json" > /dev/null || fail "batch output is not clean JSON"
 assert_eq "alerts in the JSON output" 1 \
 	"$(jq -c ".alerts[] | select(.alert == \"close_wait\" and .pid == $SERVER_PID)" "$TMP/out.json" | wc -l)"
+
+# --- the dashboard ---------------------------------------------------------------
+need tmux
+tui_setup alertcmd
+start_server --name tuileak
+bg "$LEAKY" client --port "$PORT" --every 100 --count 150
+: > "$HOOK_OUT"
+new_tmux
+OUT=$(mktemp -d "$TMP/run.XXXXXX")
+$TM new-session -d -s lt -x 80 -y 24 env TERM=screen HOOK_OUT="$HOOK_OUT" "$RUN" "$OUT" "$LEAKTOP" \
+	--no-config -d 0.5 --close-wait-alert=5 --alert-cmd="$TMP/hook" --pid "$SERVER_PID"
+hook_ran() { grep -q "^close_wait|warning|$SERVER_PID|tuileak|" "$HOOK_OUT"; }
+wait_until 20 hook_ran || { $TM capture-pane -p -t lt >&2; fail "the dashboard never ran the alert program"; }
+sleep 2 # four more refreshes, with the leak still over the threshold
+assert_eq "alert program runs, from the dashboard, for the server's CLOSE_WAIT" 1 \
+	"$(grep -c "^close_wait|warning|$SERVER_PID|tuileak|" "$HOOK_OUT")"
+$TM capture-pane -p -t lt > "$TMP/screen"
+grep -q "ALERT warning: pid $SERVER_PID (tuileak) holds" "$TMP/screen" ||
+	{ cat "$TMP/screen" >&2; fail "the alert line is not on the screen"; }
+grep -q "hook output" "$TMP/screen" && { cat "$TMP/screen" >&2; fail "the alert program's output reached the screen"; }
+$TM send-keys -t lt q
+wait_until 10 test -s "$OUT/rc" || fail "the dashboard did not quit"
+assert_eq "dashboard exit status" 0 "$(cat "$OUT/rc")"
 echo "PASS"
