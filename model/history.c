@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "model/history.h"
+#include "model/hash.h"
 
 #include <errno.h>
 #include <math.h>
@@ -70,16 +71,6 @@ struct history {
 	size_t proc_ent_cap;
 	double *tbuf, *vbuf;      /* scratch for fits, cap each */
 };
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
 
 void history_opts_default(struct history_opts *o)
 {

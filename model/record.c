@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "model/record.h"
+#include "model/hash.h"
 #include "model/snapshot.h"
 
 #include <arpa/inet.h>
@@ -146,15 +147,6 @@ static int sql_errno(int rc)
 	case SQLITE_NOTADB: case SQLITE_CORRUPT: case SQLITE_FORMAT: return -EILSEQ;
 	default: return -EIO;
 	}
-}
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	return x ^ (x >> 33);
 }
 
 static int etab_reset(struct etab *t, size_t n)

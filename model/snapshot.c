@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "model/snapshot.h"
+#include "model/hash.h"
 #include "model/text.h"
 
 #include <arpa/inet.h>
@@ -99,15 +100,6 @@ struct idx_table {
 struct snapshot_scratch {
 	struct idx_table by_cookie, by_inode, listen, ports, closed;
 };
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	return x ^ (x >> 33);
-}
 
 static size_t table_cap_for(size_t n)
 {
