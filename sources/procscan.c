@@ -1217,6 +1217,22 @@ bool procscan_fd_check(void *ctx, int32_t pid, int32_t fd, uint32_t inode)
 	return procscan_socket_inode(link) == inode;
 }
 
+double procscan_boot_time(const char *root)
+{
+	char path[4096], line[256];
+	double bt = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/stat", root);
+	if (!(f = fopen(path, "re")))
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "btime %lf", &bt) == 1)
+			break;
+	fclose(f);
+	return bt;
+}
+
 void procscan_full_rescan(struct procscan *p)
 {
 	p->full = true;

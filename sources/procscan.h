@@ -55,6 +55,10 @@ int procscan_recheck(struct procscan *p, struct snapshot *s);
 /* Force the next scan to readlink every fd (the first scan always does). */
 void procscan_full_rescan(struct procscan *p);
 
+/* The boot time (btime of ROOT/stat) in unix seconds, 0 when unknown: process start
+ * times count clock ticks from it. */
+double procscan_boot_time(const char *root);
+
 /* Parsers, exposed for tests. */
 int procscan_parse_limits(const char *text, uint64_t *soft, uint64_t *hard);
 int procscan_parse_file_nr(const char *text, uint64_t *alloc, uint64_t *max);

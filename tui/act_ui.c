@@ -8,6 +8,7 @@
 #include "model/snapshot.h"
 #include "model/conf.h"
 #include "model/text.h"
+#include "sources/procscan.h"
 #include "tui/options.h"
 
 #include <curses.h>
@@ -50,21 +51,6 @@ struct act_ui {
 	char conf_value[1024];
 };
 
-static double read_boot_time(void)
-{
-	char line[256];
-	double bt = 0;
-	FILE *f = fopen("/proc/stat", "re");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "btime %lf", &bt) == 1)
-			break;
-	fclose(f);
-	return bt;
-}
-
 int act_ui_init(struct app *a)
 {
 	char *cause = NULL;
@@ -72,7 +58,7 @@ int act_ui_init(struct app *a)
 	if (!(a->act = calloc(1, sizeof(*a->act))))
 		return -ENOMEM;
 	a->act->log = action_log_open(NULL, &cause);
-	a->act->boot_time = read_boot_time();
+	a->act->boot_time = procscan_boot_time("/proc");
 	a->act->clk_tck = sysconf(_SC_CLK_TCK);
 	if (cause)
 		app_message(a, true, "%s", cause);

@@ -7,6 +7,7 @@
 #include "model/record.h"
 #include "model/report.h"
 #include "model/snapshot.h"
+#include "sources/procscan.h"
 #include "sources/replay.h"
 #include "sources/source.h"
 #include "tui/options.h"
@@ -26,22 +27,6 @@ static volatile sig_atomic_t stop_signal;
 static void on_stop(int sig)
 {
 	stop_signal = sig;
-}
-
-static double boot_time(const char *proc_root)
-{
-	char path[4096], line[256];
-	double bt = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/stat", proc_root);
-	if (!(f = fopen(path, "re")))
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "btime %lf", &bt) == 1)
-			break;
-	fclose(f);
-	return bt;
 }
 
 /* Sleep for secs, waking early on a stop signal. */
@@ -91,7 +76,7 @@ static int run_batch(const struct options *o, struct source *src, struct record 
 		.filter = o->filter,
 		.top = o->top,
 		.backlog_max = o->backlog_max,
-		.boot_time = boot_time(o->proc_root),
+		.boot_time = procscan_boot_time(o->proc_root),
 		.clk_tck = sysconf(_SC_CLK_TCK),
 		.alerts = a,
 		.sockets = o->sockets,
@@ -217,7 +202,7 @@ int main(int argc, char **argv)
 	if (o.write_path) {
 		struct record_info info = {
 			.interval = o.delay,
-			.boot_time = boot_time(o.proc_root),
+			.boot_time = procscan_boot_time(o.proc_root),
 			.clk_tck = sysconf(_SC_CLK_TCK),
 		};
 		if ((rc = record_open(&rec, o.write_path, &info, &cause))) {
