@@ -662,15 +662,22 @@ static int pc_eta(const struct view_ctx *c, uint32_t a, uint32_t b)
 }
 static int pc_verdict(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(ph_verdict(c, a), ph_verdict(c, b)); }
 
+/* A growth rate: "-" when not known, one decimal below `whole`, none from it. */
+static void fmt_growth(char *b, size_t n, double g, double whole)
+{
+	if (!isfinite(g))
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, fabs(g) >= whole ? "%+.0f" : "%+.1f", g);
+}
+
 static void pf_fdmin(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
 	double g = ph_growth(c, i);
-	if (!isfinite(g))
-		snprintf(b, n, "-");
-	else if (fabs(g) >= 9999.5)
+	if (isfinite(g) && fabs(g) >= 9999.5)
 		snprintf(b, n, "%+.0fK", g / 1000);
 	else
-		snprintf(b, n, fabs(g) >= 99.95 ? "%+.0f" : "%+.1f", g);
+		fmt_growth(b, n, g, 99.95);
 }
 static void pf_eta(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
@@ -696,11 +703,7 @@ static void pf_trend(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 /* MB a minute: a tenth is worth showing, a native leak starts around one. */
 static void pf_rssmin(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
-	double g = ph_rss_growth(c, i);
-	if (!isfinite(g))
-		snprintf(b, n, "-");
-	else
-		snprintf(b, n, fabs(g) >= 999.95 ? "%+.0f" : "%+.1f", g);
+	fmt_growth(b, n, ph_rss_growth(c, i), 999.95);
 }
 static void pf_rss_trend(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
@@ -798,11 +801,7 @@ static int oc_cwmin(const struct view_ctx *c, uint32_t a, uint32_t b) { return c
 static int oc_cwage(const struct view_ctx *c, uint32_t a, uint32_t b) { return cmp_num(oh_cwage(c, a), oh_cwage(c, b)); }
 static void of_cwmin(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
-	double g = oh_cwmin(c, i);
-	if (!isfinite(g))
-		snprintf(b, n, "-");
-	else
-		snprintf(b, n, fabs(g) >= 99.95 ? "%+.0f" : "%+.1f", g);
+	fmt_growth(b, n, oh_cwmin(c, i), 99.95);
 }
 static void of_cwage(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
