@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "model/record.h"
+#include "model/text.h"
 #include "model/hash.h"
 #include "model/snapshot.h"
 
@@ -119,20 +120,6 @@ static const char *const event_names[EV_COUNT] = {
 const char *record_event_name(enum record_event_kind kind)
 {
 	return (unsigned)kind < EV_COUNT ? event_names[kind] : "event";
-}
-
-static int set_cause(char **cause, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cause) {
-		free(*cause);
-		va_start(ap, fmt);
-		if (vasprintf(cause, fmt, ap) < 0)
-			*cause = NULL;
-		va_end(ap);
-	}
-	return rc;
 }
 
 /* An SQLite result code as -errno, for callers that only know errno. */
@@ -450,20 +437,20 @@ static int create_file(const char *path, char **cause)
 	if (fd < 0 && errno == EEXIST) {
 		fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
-			return set_cause(cause, -errno, "cannot open %s: %s", path, strerror(errno));
+			return text_cause(cause, -errno, "cannot open %s: %s", path, strerror(errno));
 		if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > 0) {
 			close(fd);
-			return set_cause(cause, -EEXIST, "%s already exists; leaktop does not overwrite a file "
+			return text_cause(cause, -EEXIST, "%s already exists; leaktop does not overwrite a file "
 					 "(remove it or choose another name)", path);
 		}
 		if (fchmod(fd, 0600)) {
 			int e = errno;
 			close(fd);
-			return set_cause(cause, -e, "cannot chmod %s: %s", path, strerror(e));
+			return text_cause(cause, -e, "cannot chmod %s: %s", path, strerror(e));
 		}
 	}
 	if (fd < 0)
-		return set_cause(cause, -errno, "cannot create %s: %s", path, strerror(errno));
+		return text_cause(cause, -errno, "cannot create %s: %s", path, strerror(errno));
 	close(fd);
 	return 0;
 }
@@ -509,7 +496,7 @@ int record_open(struct record **out, const char *path, const struct record_info 
 					&r->q[i], NULL);
 	free(port_sql);
 	if (rc != SQLITE_OK) {
-		set_cause(cause, sql_errno(rc), "cannot write %s: %s", path,
+		text_cause(cause, sql_errno(rc), "cannot write %s: %s", path,
 			  r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));
 		record_close(r);
 		return sql_errno(rc);
@@ -926,7 +913,7 @@ int record_snapshot(struct record *r, const struct snapshot *s, char **cause)
 
 	/* The recording's own tick: a source's tick may restart, the file's may not. */
 	if (s->tick <= r->tick)
-		return set_cause(cause, -EINVAL, "refresh %llu comes after %llu", (unsigned long long)s->tick,
+		return text_cause(cause, -EINVAL, "refresh %llu comes after %llu", (unsigned long long)s->tick,
 				 (unsigned long long)r->tick);
 	uint64_t last = r->tick;
 	r->tick = s->tick;
@@ -939,7 +926,7 @@ int record_snapshot(struct record *r, const struct snapshot *s, char **cause)
 	r->cur = !r->cur;
 	return 0;
 fail:
-	set_cause(cause, sql_errno(rc), "recording refresh %llu: %s", (unsigned long long)s->tick,
+	text_cause(cause, sql_errno(rc), "recording refresh %llu: %s", (unsigned long long)s->tick,
 		  sqlite3_errmsg(r->db));
 	step(r, Q_ROLLBACK);
 	/* The file is back at the last refresh: so are the tables it is compared with. */
@@ -971,7 +958,7 @@ int record_event(struct record *r, const struct record_event *ev, char **cause)
 	if (ev->result)
 		sqlite3_bind_text(q, 7, ev->result, -1, SQLITE_STATIC);
 	if ((rc = step(r, Q_EVENT)))
-		return set_cause(cause, sql_errno(rc), "recording an event: %s", sqlite3_errmsg(r->db));
+		return text_cause(cause, sql_errno(rc), "recording an event: %s", sqlite3_errmsg(r->db));
 	return 0;
 }
 
@@ -1018,12 +1005,12 @@ int record_read_open(struct sqlite3 **out, const char *path, struct record_info 
 	*out = NULL;
 	memset(info, 0, sizeof(*info));
 	if (stat(path, &st))
-		return set_cause(cause, -errno, "cannot open %s: %s", path, strerror(errno));
+		return text_cause(cause, -errno, "cannot open %s: %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return set_cause(cause, -EINVAL, "%s is not a leaktop recording (not a regular file)", path);
+		return text_cause(cause, -EINVAL, "%s is not a leaktop recording (not a regular file)", path);
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
 	if (rc != SQLITE_OK) {
-		rc = set_cause(cause, sql_errno(rc), "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		rc = text_cause(cause, sql_errno(rc), "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		sqlite3_close(db);
 		return rc;
 	}
@@ -1037,25 +1024,25 @@ int record_read_open(struct sqlite3 **out, const char *path, struct record_info 
 		rc = SQLITE_OK;
 	sqlite3_finalize(q), q = NULL;
 	if (rc == SQLITE_NOTADB) {
-		rc = set_cause(cause, -EINVAL, "%s is not a leaktop recording", path);
+		rc = text_cause(cause, -EINVAL, "%s is not a leaktop recording", path);
 		goto fail;
 	}
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &q, NULL);
 	if (rc != SQLITE_OK) {
-		rc = set_cause(cause, sql_errno(rc), "%s is damaged or not a leaktop recording: %s", path,
+		rc = text_cause(cause, sql_errno(rc), "%s is damaged or not a leaktop recording: %s", path,
 			       sqlite3_errmsg(db));
 		goto fail;
 	}
 	if (!meta_get(db, q, "format_version", buf, sizeof(buf)) ||
 	    sscanf(buf, "%d.%d", &info->major, &info->minor) != 2) {
-		rc = set_cause(cause, -EINVAL, "%s is damaged or not a leaktop recording: no format version", path);
+		rc = text_cause(cause, -EINVAL, "%s is damaged or not a leaktop recording: no format version", path);
 		goto fail;
 	}
 	/* An older major is refused too: a 1.x file has no socket kinds, UNIX names,
 	 * namespaces or CLOSED fds, so its replay could not print what the live run did. */
 	if (info->major != RECORD_FORMAT_MAJOR) {
-		rc = set_cause(cause, -EPROTONOSUPPORT,
+		rc = text_cause(cause, -EPROTONOSUPPORT,
 			       "%s is a format %d.%d recording, from %s leaktop; this leaktop %s reads format %d.x",
 			       path, info->major, info->minor, info->major > RECORD_FORMAT_MAJOR ? "a newer" : "an older",
 			       PACKAGE_VERSION, RECORD_FORMAT_MAJOR);

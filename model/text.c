@@ -1,10 +1,14 @@
 /* Escaping untrusted text. A process can name itself "\e[2J"; leaktop often runs as
- * root, so nothing from /proc reaches the terminal raw. */
+ * root, so nothing from /proc reaches the terminal raw. And the one helper that
+ * writes an error message for a caller (char **cause). */
 #include "config.h"
 
 #include "model/text.h"
 
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one. */
@@ -84,4 +88,20 @@ void text_json_string(FILE *f, const char *s)
 			putc(*p, f);
 	}
 	putc('"', f);
+}
+
+int text_cause(char **cause, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL;
+
+	if (!cause)
+		return rc;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	free(*cause);
+	*cause = msg;
+	return rc;
 }

@@ -13,4 +13,9 @@ size_t text_escape(char *dst, size_t dstsize, const char *src, size_t srclen);
 /* Write s as a JSON string, with quotes. NULL writes null. */
 void text_json_string(FILE *f, const char *s);
 
+/* Replace *cause (when cause is not NULL) with a formatted message the caller frees,
+ * NULL if out of memory; returns rc, so `return text_cause(cause, -EIO, ...)` reads
+ * as one statement. The message is formatted before the old one is freed. */
+int text_cause(char **cause, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -11,7 +11,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,22 +120,6 @@ struct replay_source {
 	int32_t *proc_pos;   /* index in the snapshot of each procs element, -1 if left out */
 	size_t order_cap;
 };
-
-static int set_cause(char **cause, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int set_cause(char **cause, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cause) {
-		free(*cause);
-		va_start(ap, fmt);
-		if (vasprintf(cause, fmt, ap) < 0)
-			*cause = NULL;
-		va_end(ap);
-	}
-	return rc;
-}
 
 /* Copy text from the file: it was escaped when recorded, but the file may have been
  * edited since, so anything a terminal would act on is escaped again. */
@@ -740,14 +723,14 @@ static int replay_next(struct source *src, struct snapshot *s, char **cause)
 		return 1;
 	if ((size_t)r->next >= r->n && (rc = list_refreshes(r)) != SQLITE_OK) {
 		r->broken = true;
-		return set_cause(cause, -EILSEQ, "%s is damaged after refresh %zu: %s", r->path, r->n,
+		return text_cause(cause, -EILSEQ, "%s is damaged after refresh %zu: %s", r->path, r->n,
 				 sqlite3_errstr(rc));
 	}
 	if ((size_t)r->next >= r->n)
 		return 1;
 	if ((rc = rebuild(r, r->next, s)) != SQLITE_OK) {
 		r->broken = true;
-		return set_cause(cause, rc == SQLITE_NOMEM ? -ENOMEM : -EILSEQ, "%s is damaged at refresh %llu: %s",
+		return text_cause(cause, rc == SQLITE_NOMEM ? -ENOMEM : -EILSEQ, "%s is damaged at refresh %llu: %s",
 				 r->path, (unsigned long long)r->ticks[r->next], sqlite3_errstr(rc));
 	}
 	r->pos = r->next++;
@@ -849,7 +832,7 @@ int replay_source_new(struct source **out, const char *path, char **cause)
 	if (rc == SQLITE_OK)
 		rc = list_refreshes(r);
 	if (rc != SQLITE_OK && !r->n) {
-		rc = set_cause(cause, -EILSEQ, "%s is damaged or not a leaktop recording: %s", path,
+		rc = text_cause(cause, -EILSEQ, "%s is damaged or not a leaktop recording: %s", path,
 			       sqlite3_errmsg(r->db));
 		replay_free(&r->base);
 		return rc;

@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 
 #include "model/snapshot.h"
 #include "sources/sockdiag.h"
+#include "model/text.h"
 
 /* The kernel fills a dump skb up to ~32 KB (netlink max_recvmsg_len); twice that
  * leaves room, and MSG_TRUNC still catches anything bigger. */
@@ -78,23 +78,6 @@ static const struct dump_req other_reqs[][2] = {
 	{{"RAW/IPv4", AF_INET, IPPROTO_RAW}, {"RAW/IPv6", AF_INET6, IPPROTO_RAW}},
 };
 
-/* Replace *cause with a formatted message (the caller frees it). */
-__attribute__((format(printf, 2, 3)))
-static void set_cause(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg = NULL;
-
-	if (!cause)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	free(*cause);
-	*cause = msg;
-}
-
 /* Opening the socket in another netns: a thread that enters it (setns affects only
  * the calling thread), creates the socket and ends. The socket stays bound to the
  * netns it was created in, so the dumps need no setns. */
@@ -140,7 +123,7 @@ static int nl_setup(struct sockdiag *d, char **cause)
 	d->nl = nl_open(d);
 	if (!d->nl) {
 		err = -errno;
-		set_cause(cause, "sock_diag: cannot open netlink socket: %s", strerror(errno));
+		text_cause(cause, 0, "sock_diag: cannot open netlink socket: %s", strerror(errno));
 		return err;
 	}
 	/* Best effort: a smaller buffer is only slower (rmem_max caps it). */
@@ -148,7 +131,7 @@ static int nl_setup(struct sockdiag *d, char **cause)
 			 &rcvbuf, sizeof(rcvbuf));
 	if (mnl_socket_bind(d->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		err = -errno;
-		set_cause(cause, "sock_diag: cannot bind netlink socket: %s", strerror(errno));
+		text_cause(cause, 0, "sock_diag: cannot bind netlink socket: %s", strerror(errno));
 		mnl_socket_close(d->nl);
 		d->nl = NULL;
 		return err;
@@ -170,13 +153,13 @@ int sockdiag_open_netns(struct sockdiag **out, int nsfd, char **cause)
 	*out = NULL;
 	d = calloc(1, sizeof(*d));
 	if (!d) {
-		set_cause(cause, "sock_diag: out of memory");
+		text_cause(cause, 0, "sock_diag: out of memory");
 		return -ENOMEM;
 	}
 	d->nsfd = -1;
 	if (nsfd >= 0 && (d->nsfd = fcntl(nsfd, F_DUPFD_CLOEXEC, 3)) < 0) {
 		err = -errno;
-		set_cause(cause, "sock_diag: %s", strerror(errno));
+		text_cause(cause, 0, "sock_diag: %s", strerror(errno));
 		free(d);
 		return err;
 	}
@@ -235,7 +218,7 @@ static int parse_inet(const struct nlmsghdr *nlh, uint8_t proto, struct snapshot
 	size_t alen;
 
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m)) {
-		set_cause(cause, "sock_diag: truncated socket message (%zu of %zu bytes)",
+		text_cause(cause, 0, "sock_diag: truncated socket message (%zu of %zu bytes)",
 			  mnl_nlmsg_get_payload_len(nlh), sizeof(*m));
 		return -EBADMSG;
 	}
@@ -244,13 +227,13 @@ static int parse_inet(const struct nlmsghdr *nlh, uint8_t proto, struct snapshot
 	else if (m->idiag_family == AF_INET6)
 		alen = 16;
 	else {
-		set_cause(cause, "sock_diag: socket message with unknown family %u",
+		text_cause(cause, 0, "sock_diag: socket message with unknown family %u",
 			  m->idiag_family);
 		return -EBADMSG;
 	}
 	r = snapshot_add_sock(s);
 	if (!r) {
-		set_cause(cause, "sock_diag: out of memory at %zu sockets", s->nsocks);
+		text_cause(cause, 0, "sock_diag: out of memory at %zu sockets", s->nsocks);
 		return -ENOMEM;
 	}
 	r->cookie = (uint64_t)m->id.idiag_cookie[0] | (uint64_t)m->id.idiag_cookie[1] << 32;
@@ -279,13 +262,13 @@ static struct sock_rec *add_sock(struct snapshot *s, char **cause)
 	struct sock_rec *r = snapshot_add_sock(s);
 
 	if (!r)
-		set_cause(cause, "sock_diag: out of memory at %zu sockets", s->nsocks);
+		text_cause(cause, 0, "sock_diag: out of memory at %zu sockets", s->nsocks);
 	return r;
 }
 
 static int truncated(char **cause, const char *what, size_t got, size_t want)
 {
-	set_cause(cause, "sock_diag: truncated %s message (%zu of %zu bytes)", what, got, want);
+	text_cause(cause, 0, "sock_diag: truncated %s message (%zu of %zu bytes)", what, got, want);
 	return -EBADMSG;
 }
 
@@ -383,7 +366,7 @@ static int parse_sock(const struct nlmsghdr *nlh, uint8_t family, uint8_t proto,
 	if (family == AF_INET6 || family == AF_UNSPEC)
 		family = AF_INET;
 	if ((got == AF_INET6 ? AF_INET : got) != family) {
-		set_cause(cause, "sock_diag: socket message with unknown family %u in a "
+		text_cause(cause, 0, "sock_diag: socket message with unknown family %u in a "
 			  "family %u dump", got, family);
 		return -EBADMSG;
 	}
@@ -419,33 +402,33 @@ int sockdiag_parse_proto(const void *buf, size_t len, uint32_t seq, uint32_t por
 		int err;
 
 		if (left < sizeof(*nlh)) {
-			set_cause(cause, "sock_diag: truncated netlink header at byte %zu "
+			text_cause(cause, 0, "sock_diag: truncated netlink header at byte %zu "
 				  "(%zu bytes left, need %zu)", off, left, sizeof(*nlh));
 			return -EBADMSG;
 		}
 		if (nlh->nlmsg_len < sizeof(*nlh)) {
-			set_cause(cause, "sock_diag: malformed netlink message at byte %zu: "
+			text_cause(cause, 0, "sock_diag: malformed netlink message at byte %zu: "
 				  "length %u is shorter than its header", off, nlh->nlmsg_len);
 			return -EBADMSG;
 		}
 		if (nlh->nlmsg_len > left) {
-			set_cause(cause, "sock_diag: truncated netlink message at byte %zu: "
+			text_cause(cause, 0, "sock_diag: truncated netlink message at byte %zu: "
 				  "length %u, only %zu bytes left", off, nlh->nlmsg_len, left);
 			return -EBADMSG;
 		}
 		/* seq or portid 0 skips the check (recorded fixtures), as in libmnl. */
 		if (seq && nlh->nlmsg_seq && nlh->nlmsg_seq != seq) {
-			set_cause(cause, "sock_diag: reply for sequence %u, expected %u",
+			text_cause(cause, 0, "sock_diag: reply for sequence %u, expected %u",
 				  nlh->nlmsg_seq, seq);
 			return -EPROTO;
 		}
 		if (portid && nlh->nlmsg_pid && nlh->nlmsg_pid != portid) {
-			set_cause(cause, "sock_diag: reply for port id %u, expected %u",
+			text_cause(cause, 0, "sock_diag: reply for port id %u, expected %u",
 				  nlh->nlmsg_pid, portid);
 			return -EPROTO;
 		}
 		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) {
-			set_cause(cause, "sock_diag: dump interrupted by a concurrent change "
+			text_cause(cause, 0, "sock_diag: dump interrupted by a concurrent change "
 				  "(NLM_F_DUMP_INTR)");
 			return -EINTR;
 		}
@@ -461,7 +444,7 @@ int sockdiag_parse_proto(const void *buf, size_t len, uint32_t seq, uint32_t por
 			if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(derr))
 				memcpy(&derr, mnl_nlmsg_get_payload(nlh), sizeof(derr));
 			if (derr < 0 && derr >= -4095) {
-				set_cause(cause, "sock_diag: kernel ended the dump with an error: %s",
+				text_cause(cause, 0, "sock_diag: kernel ended the dump with an error: %s",
 					  strerror(-derr));
 				return derr;
 			}
@@ -472,23 +455,23 @@ int sockdiag_parse_proto(const void *buf, size_t len, uint32_t seq, uint32_t por
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
 			if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e)) {
-				set_cause(cause, "sock_diag: truncated netlink error message "
+				text_cause(cause, 0, "sock_diag: truncated netlink error message "
 					  "(%u bytes)", nlh->nlmsg_len);
 				return -EBADMSG;
 			}
 			if (e->error == 0) /* an ACK ends the exchange */
 				return 0;
 			if (e->error > 0 || e->error < -4095) {
-				set_cause(cause, "sock_diag: netlink error message with bad "
+				text_cause(cause, 0, "sock_diag: netlink error message with bad "
 					  "code %d", e->error);
 				return -EBADMSG;
 			}
-			set_cause(cause, "sock_diag: kernel refused the dump: %s",
+			text_cause(cause, 0, "sock_diag: kernel refused the dump: %s",
 				  strerror(-e->error));
 			return e->error;
 		}
 		case NLMSG_OVERRUN:
-			set_cause(cause, "sock_diag: netlink overrun, messages were lost");
+			text_cause(cause, 0, "sock_diag: netlink overrun, messages were lost");
 			return -ENOBUFS;
 		case SOCK_DIAG_BY_FAMILY:
 		case TCPDIAG_GETSOCK: /* replies to the one-walk TCP dump */
@@ -497,7 +480,7 @@ int sockdiag_parse_proto(const void *buf, size_t len, uint32_t seq, uint32_t por
 				return err;
 			break;
 		default:
-			set_cause(cause, "sock_diag: unexpected netlink message type %u at byte %zu",
+			text_cause(cause, 0, "sock_diag: unexpected netlink message type %u at byte %zu",
 				  nlh->nlmsg_type, off);
 			return -EBADMSG;
 		}
@@ -547,7 +530,7 @@ static int send_request(struct sockdiag *d, const struct dump_req *q, char **cau
 	if (mnl_socket_sendto(d->nl, nlh, nlh->nlmsg_len) < 0) {
 		int err = -errno;
 
-		set_cause(cause, "sock_diag: cannot send the %s dump request: %s",
+		text_cause(cause, 0, "sock_diag: cannot send the %s dump request: %s",
 			  q->what, strerror(errno));
 		return err;
 	}
@@ -569,21 +552,21 @@ static int dump_family(struct sockdiag *d, const struct dump_req *q, struct snap
 			if (err == EINTR)
 				continue;
 			if (err == ENOSPC) /* libmnl's word for MSG_TRUNC */
-				set_cause(cause, "sock_diag: netlink message larger than the "
+				text_cause(cause, 0, "sock_diag: netlink message larger than the "
 					  "%d-byte receive buffer", SOCKDIAG_BUF_SIZE);
 			else
-				set_cause(cause, "sock_diag: receive failed: %s", strerror(err));
+				text_cause(cause, 0, "sock_diag: receive failed: %s", strerror(err));
 			return err == ENOSPC ? -EMSGSIZE : -err;
 		}
 		if (n == 0) {
-			set_cause(cause, "sock_diag: netlink socket closed mid-dump");
+			text_cause(cause, 0, "sock_diag: netlink socket closed mid-dump");
 			return -EPIPE;
 		}
 		if (d->rec) {
 			int err = record_buf(d, d->buf, (size_t)n);
 
 			if (err < 0) {
-				set_cause(cause, "sock_diag: cannot write the recording: %s",
+				text_cause(cause, 0, "sock_diag: cannot write the recording: %s",
 					  strerror(-err));
 				return err;
 			}
@@ -628,7 +611,7 @@ static int dump_set(struct sockdiag *d, const struct dump_req *reqs, size_t nreq
 			return err;
 	}
 	if (err == -EINTR || err == -ENOBUFS)
-		set_cause(cause, "sock_diag: dump failed %d times (%s), giving up",
+		text_cause(cause, 0, "sock_diag: dump failed %d times (%s), giving up",
 			  SOCKDIAG_TRIES, err == -EINTR ? "interrupted by concurrent changes"
 			  : "receive buffer overrun");
 	else {
@@ -683,7 +666,7 @@ int sockdiag_dump_all(struct sockdiag *d, struct snapshot *s, uint64_t netns, ch
 		}
 		if (err && !first) {
 			first = err;
-			set_cause(cause, "%s", why ? why : strerror(-err));
+			text_cause(cause, 0, "%s", why ? why : strerror(-err));
 		}
 		free(why);
 	}

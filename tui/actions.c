@@ -12,7 +12,6 @@
 #include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,22 +27,6 @@
 extern char **environ;
 
 bool action_no_pidfd;
-
-/* malloc'd printf for *cause; NULL cause is fine. */
-static void set_cause(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_cause(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!cause)
-		return;
-	free(*cause);
-	*cause = NULL;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) < 0)
-		*cause = NULL;
-	va_end(ap);
-}
 
 /* --- signals --------------------------------------------------------------------- */
 
@@ -136,19 +119,19 @@ int action_proc_stat(int32_t pid, uint64_t *start_time, int32_t *ppid, uint32_t 
 static int check_pid(int32_t pid, char **cause)
 {
 	if (pid <= 0) {
-		set_cause(cause, "refused: %d is not a process id", (int)pid);
+		text_cause(cause, 0, "refused: %d is not a process id", (int)pid);
 		return -EINVAL;
 	}
 	if (pid == 1) {
-		set_cause(cause, "refused: pid 1 is init; signalling or restarting it can take the whole system down");
+		text_cause(cause, 0, "refused: pid 1 is init; signalling or restarting it can take the whole system down");
 		return -EPERM;
 	}
 	if (pid == (int32_t)getpid()) {
-		set_cause(cause, "refused: pid %d is leaktop itself", (int)pid);
+		text_cause(cause, 0, "refused: pid %d is leaktop itself", (int)pid);
 		return -EPERM;
 	}
 	if (pid == 2) {
-		set_cause(cause, "refused: pid 2 is kthreadd, the kernel's thread spawner");
+		text_cause(cause, 0, "refused: pid 2 is kthreadd, the kernel's thread spawner");
 		return -EPERM;
 	}
 	return 0;
@@ -156,7 +139,7 @@ static int check_pid(int32_t pid, char **cause)
 
 static int refuse_kthread(int32_t pid, char **cause)
 {
-	set_cause(cause, "refused: pid %d is a kernel thread; it has no stack to dump and cannot be restarted",
+	text_cause(cause, 0, "refused: pid %d is a kernel thread; it has no stack to dump and cannot be restarted",
 		  (int)pid);
 	return -EPERM;
 }
@@ -181,17 +164,17 @@ static int check_identity(int32_t pid, uint64_t start_time, char **cause)
 	int rc = action_proc_stat(pid, &now, &ppid, &flags);
 
 	if (rc == -ENOENT || rc == -ESRCH) {
-		set_cause(cause, "pid %d has exited since the snapshot; nothing was done", (int)pid);
+		text_cause(cause, 0, "pid %d has exited since the snapshot; nothing was done", (int)pid);
 		return -ESRCH;
 	}
 	if (rc) {
-		set_cause(cause, "cannot read /proc/%d/stat: %s; nothing was done", (int)pid, strerror(-rc));
+		text_cause(cause, 0, "cannot read /proc/%d/stat: %s; nothing was done", (int)pid, strerror(-rc));
 		return rc;
 	}
 	if ((flags & PF_KTHREAD_FLAG) || ppid == 2)
 		return refuse_kthread(pid, cause);
 	if (now != start_time) {
-		set_cause(cause,
+		text_cause(cause, 0,
 			  "refused: pid %d is no longer the process you selected: it exited and the pid was "
 			  "reused (start tick %llu, now %llu); nothing was done",
 			  (int)pid, (unsigned long long)start_time, (unsigned long long)now);
@@ -203,12 +186,12 @@ static int check_identity(int32_t pid, uint64_t start_time, char **cause)
 static int sent_error(int32_t pid, int sig, int err, char **cause)
 {
 	if (err == -EPERM)
-		set_cause(cause, "permission denied: cannot send %s to pid %d (another user's process; "
+		text_cause(cause, 0, "permission denied: cannot send %s to pid %d (another user's process; "
 			  "run leaktop as that user or as root)", action_sig_name(sig), (int)pid);
 	else if (err == -ESRCH)
-		set_cause(cause, "pid %d exited before %s reached it", (int)pid, action_sig_name(sig));
+		text_cause(cause, 0, "pid %d exited before %s reached it", (int)pid, action_sig_name(sig));
 	else
-		set_cause(cause, "sending %s to pid %d: %s", action_sig_name(sig), (int)pid, strerror(-err));
+		text_cause(cause, 0, "sending %s to pid %d: %s", action_sig_name(sig), (int)pid, strerror(-err));
 	return err;
 }
 
@@ -231,16 +214,16 @@ int action_signal(int32_t pid, uint64_t start_time, int sig, char **cause)
 		return rc;
 	pidfd = pidfd_open_sys(pid);
 	if (pidfd < 0 && errno == ESRCH) {
-		set_cause(cause, "pid %d has exited since the snapshot; nothing was sent", (int)pid);
+		text_cause(cause, 0, "pid %d has exited since the snapshot; nothing was sent", (int)pid);
 		return -ESRCH;
 	}
 	if (pidfd < 0 && errno == EINVAL) {
-		set_cause(cause, "refused: %d is a thread, not a process", (int)pid);
+		text_cause(cause, 0, "refused: %d is a thread, not a process", (int)pid);
 		return -EINVAL;
 	}
 	if (pidfd < 0 && errno != ENOSYS) {
 		rc = -errno;
-		set_cause(cause, "pidfd_open(%d): %s; nothing was sent", (int)pid, strerror(-rc));
+		text_cause(cause, 0, "pidfd_open(%d): %s; nothing was sent", (int)pid, strerror(-rc));
 		return rc;
 	}
 	/* With the pidfd held, a start time that still matches proves the pidfd is the
@@ -363,7 +346,7 @@ int action_split_argv(const char *cmd, char ***argvp, char **cause)
 			if (*s == '\'') {
 				const char *end = strchr(s + 1, '\'');
 				if (!end) {
-					set_cause(cause, "unterminated ' in the command: %s", cmd);
+					text_cause(cause, 0, "unterminated ' in the command: %s", cmd);
 					goto bad;
 				}
 				memcpy(word + w, s + 1, (size_t)(end - s - 1));
@@ -376,7 +359,7 @@ int action_split_argv(const char *cmd, char ***argvp, char **cause)
 					word[w++] = *s;
 				}
 				if (!*s) {
-					set_cause(cause, "unterminated \" in the command: %s", cmd);
+					text_cause(cause, 0, "unterminated \" in the command: %s", cmd);
 					goto bad;
 				}
 				s++;
@@ -396,7 +379,7 @@ int action_split_argv(const char *cmd, char ***argvp, char **cause)
 	}
 	free(word);
 	if (n == 0) {
-		set_cause(cause, "the command is empty");
+		text_cause(cause, 0, "the command is empty");
 		free(argv);
 		return -EINVAL;
 	}
@@ -405,7 +388,7 @@ int action_split_argv(const char *cmd, char ***argvp, char **cause)
 nomem:
 	free(word);
 	action_argv_free(argv);
-	set_cause(cause, "out of memory");
+	text_cause(cause, 0, "out of memory");
 	return -ENOMEM;
 bad:
 	free(word);
@@ -490,7 +473,7 @@ int action_restart_resolve(const struct proc_rec *p, action_lookup_fn lookup, vo
 		if (!(r->argv = calloc(4, sizeof(*r->argv))) || !(r->argv[0] = strdup("systemctl")) ||
 		    !(r->argv[1] = strdup("restart")) || !(r->argv[2] = strdup(p->unit))) {
 			action_restart_release(r);
-			set_cause(cause, "out of memory");
+			text_cause(cause, 0, "out of memory");
 			return -ENOMEM;
 		}
 		r->systemd = true;
@@ -504,7 +487,7 @@ int action_restart_resolve(const struct proc_rec *p, action_lookup_fn lookup, vo
 				snprintf(conf, sizeof(conf), "%s", conf_path);
 			else
 				action_config_path(conf, sizeof(conf));
-			set_cause(cause,
+			text_cause(cause, 0,
 				  "no way to restart %s (pid %d): it is not in a systemd service, and no restart "
 				  "command is configured. Add a line to %s: %s = /path/to/command args",
 				  p->comm, (int)p->pid, conf, key);
@@ -512,7 +495,7 @@ int action_restart_resolve(const struct proc_rec *p, action_lookup_fn lookup, vo
 		}
 		char *why = NULL;
 		if ((rc = action_split_argv(cmd, &r->argv, &why))) {
-			set_cause(cause, "%s in %s: %s", key, "the config", why ? why : strerror(-rc));
+			text_cause(cause, 0, "%s in %s: %s", key, "the config", why ? why : strerror(-rc));
 			free(why);
 			return rc;
 		}
@@ -570,13 +553,13 @@ int action_run(char *const argv[], int timeout_ms, struct action_output *out, ch
 
 	memset(out, 0, sizeof(*out));
 	if (!(out->buf = malloc(ACTION_OUTPUT_MAX + 1))) {
-		set_cause(cause, "out of memory");
+		text_cause(cause, 0, "out of memory");
 		return -ENOMEM;
 	}
 	out->buf[0] = '\0';
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		rc = -errno;
-		set_cause(cause, "pipe: %s", strerror(-rc));
+		text_cause(cause, 0, "pipe: %s", strerror(-rc));
 		return rc;
 	}
 	posix_spawn_file_actions_init(&fa);
@@ -599,7 +582,7 @@ int action_run(char *const argv[], int timeout_ms, struct action_output *out, ch
 	close(pipefd[1]);
 	if (rc) {
 		close(pipefd[0]);
-		set_cause(cause, "cannot run %s: %s", argv[0], strerror(rc));
+		text_cause(cause, 0, "cannot run %s: %s", argv[0], strerror(rc));
 		return -rc;
 	}
 	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
@@ -718,7 +701,7 @@ struct action_log *action_log_open(const char *path, char **cause)
 		else if (home && home[0] == '/')
 			snprintf(def, sizeof(def), "%s/.local/state/leaktop/actions.log", home);
 		else {
-			set_cause(cause, "actions are not logged to a file: neither XDG_STATE_HOME nor HOME is set");
+			text_cause(cause, 0, "actions are not logged to a file: neither XDG_STATE_HOME nor HOME is set");
 			return log;
 		}
 		path = def;
@@ -727,7 +710,7 @@ struct action_log *action_log_open(const char *path, char **cause)
 	    (log->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
 		rc = rc ? rc : -errno;
 		log->fd = -1;
-		set_cause(cause, "actions are not logged to a file: %s: %s", path, strerror(-rc));
+		text_cause(cause, 0, "actions are not logged to a file: %s: %s", path, strerror(-rc));
 		return log;
 	}
 	if (!(log->path = strdup(path))) {
