@@ -103,20 +103,12 @@ static int run_batch(const struct options *o, struct source *src, struct record 
 			fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
 			status = 1;
 		}
-		free(cause), cause = NULL;
+		free(cause);
 		if (rc < 0 && !src->live)
 			break; /* a damaged recording: what came before it was replayed */
-		if (rec && record_snapshot(rec, s, &cause)) {
-			fprintf(stderr, "leaktop: %s; recording stopped\n", cause ? cause : "recording failed");
-			free(cause), cause = NULL;
-			record_close(rec);
-			rec = NULL;
+		if (keep_refresh(s, rc == 0, &rec, h))
 			status = 1;
-		}
-		/* A partial refresh would read as sockets closing: history and alerts wait
-		 * for a whole one. */
-		if (rc == 0 && history_update(h, s))
-			fputs("leaktop: out of memory for history; growth figures are incomplete\n", stderr);
+		/* Alerts, like history, wait for a whole refresh. */
 		if (rc == 0 && alerts_update(a, s, h) < 0)
 			fputs("leaktop: out of memory for alerts\n", stderr);
 		if ((rc = batch_write(stdout, s, h, &bo))) {

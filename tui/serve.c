@@ -165,6 +165,24 @@ static void respond(int fd, int status, const char *type, const char *body, size
 		write_all(fd, body, len);
 }
 
+int keep_refresh(const struct snapshot *s, bool whole, struct record **rec, struct history *h)
+{
+	char *cause = NULL;
+	int ret = 0;
+
+	if (*rec && record_snapshot(*rec, s, &cause)) {
+		fprintf(stderr, "leaktop: %s; recording stopped\n", cause ? cause : "recording failed");
+		free(cause);
+		record_close(*rec);
+		*rec = NULL;
+		ret = 1;
+	}
+	/* A partial refresh would read as sockets closing: whole ones only. */
+	if (whole && history_update(h, s))
+		fputs("leaktop: out of memory for history; growth figures are incomplete\n", stderr);
+	return ret;
+}
+
 int serve_run(int lfd, struct source *src, const struct batch_opts *bo, struct history *h,
 	      struct record **rec, double min_age, volatile sig_atomic_t *stop)
 {
@@ -209,18 +227,9 @@ int serve_run(int lfd, struct source *src, const struct batch_opts *bo, struct h
 			} else {
 				status = 0;
 			}
-			free(cause), cause = NULL;
-			if (*rec && record_snapshot(*rec, s, &cause)) {
-				fprintf(stderr, "leaktop: %s; recording stopped\n",
-					cause ? cause : "recording failed");
-				free(cause), cause = NULL;
-				record_close(*rec);
-				*rec = NULL;
+			free(cause);
+			if (keep_refresh(s, rc == 0, rec, h))
 				status = 1;
-			}
-			/* A partial refresh would read as sockets closing: whole ones only. */
-			if (rc == 0 && history_update(h, s))
-				fputs("leaktop: out of memory for history; growth figures are incomplete\n", stderr);
 			have = true;
 			last = now_mono();
 		}
