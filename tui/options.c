@@ -4,6 +4,7 @@
 #include "tui/options.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <math.h>
 #include <stddef.h>
@@ -198,12 +199,16 @@ static int fail(char **cause, const char *fmt, const char *arg)
 	return -EINVAL;
 }
 
-static int parse_count(const char *arg, long *out)
+/* A whole number from 0 to max. Row counts are bounded so that what is sized from
+ * them (the backlog's array, say) cannot overflow. */
+#define ROWS_MAX 1000000L
+
+static int parse_count(const char *arg, long max, long *out)
 {
 	char *end;
 	errno = 0;
 	long v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v < 0)
+	if (errno || end == arg || *end || v < 0 || v > max)
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -294,7 +299,7 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 			break;
 		}
 		case 'n':
-			if (parse_count(optarg, &iterations))
+			if (parse_count(optarg, LONG_MAX, &iterations))
 				return fail(cause, "invalid iteration count '%s'", optarg);
 			break;
 		case 'o': {
@@ -305,12 +310,12 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 			break;
 		}
 		case OPT_TOP:
-			if (parse_count(optarg, &top))
-				return fail(cause, "invalid --top '%s'", optarg);
+			if (parse_count(optarg, ROWS_MAX, &top))
+				return fail(cause, "invalid --top '%s': expected a count from 0 to 1000000", optarg);
 			break;
 		case OPT_BACKLOG:
-			if (parse_count(optarg, &backlog))
-				return fail(cause, "invalid --backlog '%s'", optarg);
+			if (parse_count(optarg, ROWS_MAX, &backlog))
+				return fail(cause, "invalid --backlog '%s': expected a count from 0 to 1000000", optarg);
 			break;
 		case 'p':
 			if (view_filter_pids(&o->filter, optarg, cause))
