@@ -5,11 +5,13 @@
 
 #include "model/text.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one. */
 static size_t utf8_len(const unsigned char *s, size_t n)
@@ -104,4 +106,17 @@ int text_cause(char **cause, int rc, const char *fmt, ...)
 	free(*cause);
 	*cause = msg;
 	return rc;
+}
+
+char *text_time(char *buf, size_t n, const char *fmt, double t)
+{
+	struct tm tm;
+	/* Checked before the cast: converting a double out of time_t's range is undefined. */
+	time_t tt = isfinite(t) && fabs(t) < 1e12 ? (time_t)t : 0;
+
+	if (!n)
+		return buf;
+	if (!isfinite(t) || fabs(t) >= 1e12 || !localtime_r(&tt, &tm) || !strftime(buf, n, fmt, &tm))
+		snprintf(buf, n, "?");
+	return buf;
 }

@@ -18,4 +18,9 @@ void text_json_string(FILE *f, const char *s);
  * as one statement. The message is formatted before the old one is freed. */
 int text_cause(char **cause, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Format unix time t (local time, strftime's fmt) into buf. A time no calendar holds
+ * (not finite, or beyond year 30000: a damaged recording) is written as "?" instead
+ * of reaching strftime with no broken-down time. Returns buf. */
+char *text_time(char *buf, size_t n, const char *fmt, double t);
+
 #endif

@@ -8,6 +8,7 @@
 #include "model/alert.h"
 #include "model/history.h"
 #include "model/snapshot.h"
+#include "model/text.h"
 
 #include <curses.h>
 #include <stdio.h>
@@ -187,18 +188,13 @@ static void draw_header(struct app *a)
 	char line[512], when[32] = "--:--:--";
 	int x;
 
-	if (s) {
-		time_t t = (time_t)s->time;
-		struct tm tm;
-		strftime(when, sizeof(when), "%H:%M:%S", localtime_r(&t, &tm));
-	}
+	if (s)
+		text_time(when, sizeof(when), "%H:%M:%S", s->time);
 	if (a->live) {
 		snprintf(line, sizeof(line), "leaktop - %s %s  every %gs  ", a->host, when, a->delay);
 	} else if (s) {
 		/* A recording: its host, and the date too: the next shift reads it days later. */
-		time_t t = (time_t)s->time;
-		struct tm tm;
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+		text_time(when, sizeof(when), "%Y-%m-%d %H:%M:%S", s->time);
 		snprintf(line, sizeof(line), "leaktop - %s %s  ", a->rhost, when);
 	} else {
 		snprintf(line, sizeof(line), "leaktop - %s  ", a->rhost);

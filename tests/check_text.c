@@ -1,0 +1,45 @@
+/* Untrusted text and times made safe to print: the escaper and the time formatter. */
+#include "config.h"
+
+#include "model/text.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A damaged recording can hold any time: none may crash a front end (localtime_r
+ * gives NULL beyond what a struct tm holds, and a double beyond time_t is undefined
+ * to convert). */
+START_TEST(times_out_of_range_print_as_unknown)
+{
+	static const double bad[] = {1e18, -1e18, 1e300, INFINITY, -INFINITY, NAN, 9.3e15};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_str_eq(text_time(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", bad[i]), "?");
+	setenv("TZ", "UTC", 1);
+	ck_assert_str_eq(text_time(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", 1764625800.9), "2025-12-01 21:50:00");
+	ck_assert_str_eq(text_time(buf, sizeof(buf), "%H:%M", 0), "00:00");
+	/* Too small a buffer for the text: "?" rather than garbage. */
+	ck_assert_str_eq(text_time(buf, 4, "%Y-%m-%d", 0), "?");
+}
+END_TEST
+
+static Suite *text_suite(void)
+{
+	Suite *su = suite_create("text");
+	TCase *tc = tcase_create("text");
+	tcase_add_test(tc, times_out_of_range_print_as_unknown);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(text_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
