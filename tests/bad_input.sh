@@ -37,5 +37,12 @@ refused --top -b --top 99999999999999999999
 refused --top -b --top -1
 accepted --backlog 1000000 --top 0
 
+# An empty list is not "no filter": --pid "$(pidof x)" with x not running must not
+# watch everything.
+refused --pid -b --pid ''
+refused --pid -b --pid=
+refused --port -b --port ''
+refused --netns -b --netns ''
+
 [ $status = 0 ] && echo "PASS: bad command lines are refused"
 exit $status

@@ -318,14 +318,20 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 				return fail(cause, "invalid --backlog '%s': expected a count from 0 to 1000000", optarg);
 			break;
 		case 'p':
+			if (!*optarg) /* --pid "$(pidof x)" with no x: not "everything" */
+				return fail(cause, "%s: an empty list matches nothing; leave the option out to see everything", "--pid");
 			if (view_filter_pids(&o->filter, optarg, cause))
 				return -EINVAL;
 			break;
 		case 'P':
+			if (!*optarg) /* --pid "$(pidof x)" with no x: not "everything" */
+				return fail(cause, "%s: an empty list matches nothing; leave the option out to see everything", "--port");
 			if (view_filter_ports(&o->filter, optarg, cause))
 				return -EINVAL;
 			break;
 		case OPT_NETNS:
+			if (!*optarg) /* --pid "$(pidof x)" with no x: not "everything" */
+				return fail(cause, "%s: an empty list matches nothing; leave the option out to see everything", "--netns");
 			if (view_filter_netns(&o->filter, optarg, cause))
 				return -EINVAL;
 			break;
