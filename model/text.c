@@ -13,7 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one. */
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one or is a
+ * character that must not reach a terminal raw. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len;
@@ -40,6 +41,11 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	if (cp >= 0x80 && cp < 0xa0) /* C1 controls, CSI among them */
+		return 0;
+	/* Bidirectional controls reorder what follows them on screen ("evil\u202Etxt.exe"):
+	 * embeddings and overrides, isolates, and the invisible marks. */
+	if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e ||
+	    cp == 0x200f || cp == 0x061c)
 		return 0;
 	return len;
 }

@@ -5,8 +5,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Copy src[0..srclen) to dst, writing control characters (C0, DEL, C1 and invalid
- * UTF-8 bytes) as "\xNN" and a backslash as "\\". Always NUL-terminates; cuts at
+/* Copy src[0..srclen) to dst, writing control characters (C0, DEL, C1, the
+ * bidirectional controls U+202A-202E, U+2066-2069, U+200E/F, U+061C, and invalid
+ * UTF-8 bytes) as "\xNN" per byte and a backslash as "\\". Always NUL-terminates; cuts at
  * a character boundary. Returns the length written. */
 size_t text_escape(char *dst, size_t dstsize, const char *src, size_t srclen);
 

@@ -26,11 +26,32 @@ START_TEST(times_out_of_range_print_as_unknown)
 }
 END_TEST
 
+/* Every character that can change what the terminal shows is escaped, whatever
+ * output it goes to: the escaped text is what the snapshot holds. */
+START_TEST(escaper_stops_controls_and_bidi_overrides)
+{
+	char buf[128];
+
+	text_escape(buf, sizeof(buf), "\x1b]0;owned\x07", 11);
+	ck_assert_str_eq(buf, "\\x1b]0;owned\\x07");
+	/* RIGHT-TO-LEFT OVERRIDE would show "evil\u202Etxt.sh" as "evilhs.txt". */
+	text_escape(buf, sizeof(buf), "evil\xe2\x80\xaetxt.sh", 13);
+	ck_assert_str_eq(buf, "evil\\xe2\\x80\\xaetxt.sh");
+	/* First strong isolate (U+2068) and pop directional isolate (U+2069). */
+	text_escape(buf, sizeof(buf), "a\xe2\x81\xa8" "b\xe2\x81\xa9", 8);
+	ck_assert_str_eq(buf, "a\\xe2\\x81\\xa8b\\xe2\\x81\\xa9");
+	/* Ordinary non-ASCII text is kept: an en dash (U+2013) and an e acute. */
+	text_escape(buf, sizeof(buf), "a\xe2\x80\x93" "caf\xc3\xa9", 9);
+	ck_assert_str_eq(buf, "a\xe2\x80\x93" "caf\xc3\xa9");
+}
+END_TEST
+
 static Suite *text_suite(void)
 {
 	Suite *su = suite_create("text");
 	TCase *tc = tcase_create("text");
 	tcase_add_test(tc, times_out_of_range_print_as_unknown);
+	tcase_add_test(tc, escaper_stops_controls_and_bidi_overrides);
 	suite_add_tcase(su, tc);
 	return su;
 }
