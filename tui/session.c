@@ -163,6 +163,16 @@ static void session_transitions(struct session *ss, const struct snapshot *s)
 		spawn_reap(ss->sp, false);
 }
 
+/* A replayed refresh's recorded events (alerts and actions of the live run), for the
+ * front end. HERE: when sources/replay.h has replay_events(src, &n) (the events
+ * recorded with the refresh just read), take them into the session and hand them out
+ * next to session_events (e.g. session_recorded(ss, &n)); the step and the seek both
+ * call this right after reading a refresh. */
+static void session_take_recorded(struct session *ss)
+{
+	(void)ss;
+}
+
 int session_step(struct session *ss, struct snapshot *out, char **cause)
 {
 	int rc = source_next(ss->src, out, cause);
@@ -170,12 +180,8 @@ int session_step(struct session *ss, struct snapshot *out, char **cause)
 	ss->fresh = false;
 	if (rc == 1)
 		return 1;
-	if (!ss->src->live) {
-		/* Recorded events: when sources/replay.h has replay_events(src, &n) (the
-		 * events recorded with the refresh just read), this is where they are taken
-		 * and kept for the front end (next to session_events), before the alerts of
-		 * this refresh are worked out again below. */
-	}
+	if (!ss->src->live)
+		session_take_recorded(ss);
 	session_record(ss, out);
 	if (rc == 0) {
 		session_feed(ss, out);
@@ -215,6 +221,8 @@ int session_seek(struct session *ss, long target, struct snapshot *out, char **c
 		int rc = source_next(src, out, cause);
 		if (rc)
 			return rc;
+		if (i == target)
+			session_take_recorded(ss);
 		session_feed(ss, out);
 	}
 	ss->fresh = false; /* the steps on the way are not news */
