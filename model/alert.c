@@ -1,23 +1,16 @@
-/* Alert thresholds, transitions and the --alert-cmd runner. Each refresh builds the
- * sorted set of conditions that hold; comparing it with the last set gives the
- * transitions, so an alert fires once and again only after it cleared. */
+/* Alert thresholds and transitions. Each refresh builds the sorted set of conditions
+ * that hold; comparing it with the last set gives the transitions, so an alert fires
+ * once and again only after it cleared. (Running --alert-cmd is tui/spawn.c's.) */
 #include "config.h"
 
 #include "model/alert.h"
 #include "model/history.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-extern char **environ;
-
-#define MAX_CHILDREN 64
 
 struct alert_set {
 	struct alert *v;
@@ -28,9 +21,6 @@ struct alerts {
 	struct alert_thresholds t;
 	struct view_filter filter;
 	struct alert_set cur, prev, events;
-	pid_t children[MAX_CHILDREN];
-	size_t nchildren;
-	bool dashboard;          /* output to /dev/null; never wait for a stuck program */
 };
 
 static const char *const kind_names[] = {
@@ -91,7 +81,6 @@ void alerts_free(struct alerts *a)
 {
 	if (!a)
 		return;
-	alerts_reap(a, 0);
 	free(a->cur.v);
 	free(a->prev.v);
 	free(a->events.v);
@@ -274,123 +263,4 @@ const struct alert *alerts_active(const struct alerts *a, size_t *n)
 {
 	*n = a->cur.n;
 	return a->cur.v;
-}
-
-/* --- running a program per transition ------------------------------------------ */
-
-void alerts_reap(struct alerts *a, int wait)
-{
-	for (size_t i = 0; i < a->nchildren;) {
-		pid_t r;
-		while ((r = waitpid(a->children[i], NULL, wait ? 0 : WNOHANG)) == -1 && errno == EINTR)
-			;
-		if (r == 0) {
-			i++;
-			continue;
-		}
-		a->children[i] = a->children[--a->nchildren];
-	}
-}
-
-static char *env_str(const char *name, const char *value)
-{
-	char *s;
-	return asprintf(&s, "%s=%s", name, value) < 0 ? NULL : s;
-}
-
-void alerts_set_dashboard(struct alerts *a, bool dashboard)
-{
-	a->dashboard = dashboard;
-}
-
-int alerts_run(struct alerts *a, const char *prog, const struct alert *e, char **cause)
-{
-	enum { NVARS = 11 };
-	char num[NVARS][64];
-	const char *vars[NVARS][2] = {
-		{"LEAKTOP_ALERT", alert_kind_name(e->kind)},
-		{"LEAKTOP_LEVEL", alert_level_name(e->level)},
-		{"LEAKTOP_EVENT", e->level == ALERT_CLEAR ? "clear" : "fire"},
-		{"LEAKTOP_PID", num[0]},
-		{"LEAKTOP_START_TIME", num[1]},
-		{"LEAKTOP_COMM", e->comm},
-		{"LEAKTOP_PORT", num[2]},
-		{"LEAKTOP_SIDE", e->port ? (e->side == SIDE_LOCAL ? "local" : "remote") : ""},
-		{"LEAKTOP_VALUE", num[3]},
-		{"LEAKTOP_THRESHOLD", num[4]},
-		{"LEAKTOP_MESSAGE", e->message},
-	};
-	size_t nenv = 0, n = 0;
-	int rc = 0, pipefd[2];
-
-	snprintf(num[0], sizeof(num[0]), "%d", e->pid);
-	snprintf(num[1], sizeof(num[1]), "%llu", (unsigned long long)e->start_time);
-	snprintf(num[2], sizeof(num[2]), "%u", e->port);
-	snprintf(num[3], sizeof(num[3]), "%g", e->value);
-	snprintf(num[4], sizeof(num[4]), "%g", e->threshold);
-	if (!e->pid)
-		num[0][0] = num[1][0] = '\0';
-	if (!e->port)
-		num[2][0] = '\0';
-
-	/* The environment is built before fork: after it, only async-signal-safe calls. */
-	while (environ[nenv])
-		nenv++;
-	char **envp = calloc(nenv + NVARS + 1, sizeof(*envp));
-	if (!envp)
-		return -ENOMEM;
-	for (size_t i = 0; i < nenv; i++)
-		if (strncmp(environ[i], "LEAKTOP_", 8))
-			envp[n++] = environ[i];
-	size_t own = n;
-	for (size_t i = 0; i < NVARS; i++)
-		if (!(envp[n++] = env_str(vars[i][0], vars[i][1])))
-			rc = -ENOMEM;
-	if (!rc && a->nchildren == MAX_CHILDREN) /* a stuck program: wait rather than pile up */
-		alerts_reap(a, !a->dashboard);
-	if (!rc && a->nchildren == MAX_CHILDREN)
-		rc = -EBUSY; /* the dashboard must not freeze: skip this one */
-	if (!rc && pipe2(pipefd, O_CLOEXEC))
-		rc = -errno;
-	if (!rc) {
-		char *argv[] = {(char *)prog, NULL};
-		pid_t pid = fork();
-		if (pid == 0) {
-			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-			if (null >= 0)
-				dup2(null, 0);
-			if (a->dashboard && null >= 0)
-				dup2(null, 2);
-			dup2(2, 1);
-			execvpe(prog, argv, envp);
-			int err = errno;
-			if (write(pipefd[1], &err, sizeof(err)) < 0)
-				_exit(127);
-			_exit(127);
-		}
-		close(pipefd[1]);
-		if (pid < 0) {
-			rc = -errno;
-		} else {
-			int err;
-			ssize_t got;
-			/* The pipe closes on a successful exec; an errno arrives when it failed. */
-			while ((got = read(pipefd[0], &err, sizeof(err))) == -1 && errno == EINTR)
-				;
-			if (got == sizeof(err)) {
-				rc = -err;
-				while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-					;
-			} else {
-				a->children[a->nchildren++] = pid;
-			}
-		}
-		close(pipefd[0]);
-	}
-	if (rc && cause && asprintf(cause, "running alert command %s: %s", prog, strerror(-rc)) < 0)
-		*cause = NULL;
-	for (size_t i = own; i < n; i++)
-		free(envp[i]);
-	free(envp);
-	return rc;
 }

@@ -1,5 +1,5 @@
 /* Alerts: thresholds checked on each refresh, reported as transitions (fire once,
- * clear, may fire again), and an optional program run per transition. */
+ * clear, may fire again). Pure: running a program per transition is tui/spawn.h's. */
 #ifndef LEAKTOP_ALERT_H
 #define LEAKTOP_ALERT_H
 
@@ -60,7 +60,7 @@ struct alerts *alerts_new(const struct alert_thresholds *t);
 /* Only processes and ports that pass f (--pid, --port) raise alerts; the system-wide
  * file_nr alert is not filtered. */
 void alerts_set_filter(struct alerts *a, const struct view_filter *f);
-/* Frees; children of alerts_run still running are left to init. */
+/* NULL is fine. */
 void alerts_free(struct alerts *a);
 
 /* Check one refresh (h may be NULL: no ETA alerts). Returns the number of
@@ -69,18 +69,5 @@ int alerts_update(struct alerts *a, const struct snapshot *s, const struct histo
 /* The transitions of the last update, and what is firing now (for an alert line). */
 const struct alert *alerts_events(const struct alerts *a, size_t *n);
 const struct alert *alerts_active(const struct alerts *a, size_t *n);
-
-/* Run prog (found in PATH, no shell) for one transition with LEAKTOP_ALERT,
- * LEAKTOP_LEVEL, LEAKTOP_PID, LEAKTOP_COMM, LEAKTOP_PORT, LEAKTOP_VALUE,
- * LEAKTOP_THRESHOLD, LEAKTOP_MESSAGE (and LEAKTOP_START_TIME, LEAKTOP_SIDE) in its
- * environment; its stdout goes to stderr, so batch output stays clean. Returns 0 or
- * -errno (*cause says why). */
-int alerts_run(struct alerts *a, const char *prog, const struct alert *e, char **cause);
-/* For the dashboard, which owns the terminal and must not freeze: the program's
- * output goes to /dev/null, and with 64 of them still running a transition is
- * skipped (-EBUSY) instead of waited for. */
-void alerts_set_dashboard(struct alerts *a, bool dashboard);
-/* Reap finished children; with wait, wait for all of them. */
-void alerts_reap(struct alerts *a, int wait);
 
 #endif

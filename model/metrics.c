@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "model/metrics.h"
+#include "model/alert.h"
 #include "model/batch.h"
 #include "model/history.h"
 #include "model/snapshot.h"
@@ -249,6 +250,31 @@ static void write_ports(FILE *f, const struct mport *v, size_t n)
 		}
 }
 
+/* What fires now, one series an alert (a family only when one does): the same alerts
+ * as --alert-cmd and the dashboard's alert line, with side and netns so two ports'
+ * series never collide. */
+static void write_alerts(FILE *f, const struct alerts *a)
+{
+	size_t n = 0;
+	const struct alert *e = a ? alerts_active(a, &n) : NULL;
+
+	if (n)
+		family(f, "leaktop_alert_active", "1 for each alert firing now, by kind and level.");
+	for (size_t i = 0; i < n; i++) {
+		char pid[16] = "";
+		if (e[i].pid)
+			snprintf(pid, sizeof(pid), "%d", e[i].pid);
+		fprintf(f, "leaktop_alert_active{kind=\"%s\",level=\"%s\",pid=\"%s\",comm=", alert_kind_name(e[i].kind),
+			alert_level_name(e[i].level), pid);
+		metrics_label_value(f, e[i].comm);
+		if (e[i].port)
+			fprintf(f, ",port=\"%u\",side=\"%s\",netns=\"%llu\"} 1\n", e[i].port,
+				e[i].side == SIDE_LOCAL ? "local" : "remote", (unsigned long long)e[i].netns);
+		else
+			fputs(",port=\"\",side=\"\",netns=\"\"} 1\n", f);
+	}
+}
+
 void metrics_write(FILE *f, const struct snapshot *s, const struct history *h, const struct batch_opts *o)
 {
 	uint32_t *idx = malloc((s->nprocs + 1) * sizeof(*idx));
@@ -316,6 +342,7 @@ void metrics_write(FILE *f, const struct snapshot *s, const struct history *h, c
 		}
 	}
 	write_ports(f, ports, nq);
+	write_alerts(f, o->alerts);
 out:
 	fputs("# EOF\n", f);
 	free(idx);

@@ -1,5 +1,5 @@
-/* Alerts: thresholds, transitions (fire once, clear, fire again) and the program
- * run per transition. */
+/* Alerts: thresholds and transitions (fire once, clear, fire again). The program
+ * run per transition is tested in check_session.c. */
 #include "config.h"
 
 #include "model/alert.h"
@@ -160,54 +160,6 @@ START_TEST(eta_alert_from_history)
 }
 END_TEST
 
-START_TEST(alert_program_gets_env_without_a_shell)
-{
-	char dir[] = "/tmp/check_alert.XXXXXX", script[64], out[64], line[512];
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(script, sizeof(script), "%s/hook", dir);
-	snprintf(out, sizeof(out), "%s/env", dir);
-	FILE *f = fopen(script, "w");
-	fprintf(f, "#!/bin/sh\nenv > \"$ALERT_OUT\"\n");
-	fclose(f);
-	chmod(script, 0700);
-	setenv("ALERT_OUT", out, 1);
-	setenv("LEAKTOP_PORT", "stale", 1); /* leaktop's own values replace inherited ones */
-
-	ck_assert_int_eq(refresh(800, 0), 1);
-	struct alert e = *event(0);
-	snprintf(e.comm, sizeof(e.comm), "x;touch %s/pwned", dir);
-	char *cause = NULL;
-	ck_assert_int_eq(alerts_run(a, script, &e, &cause), 0);
-	alerts_reap(a, 1);
-	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1); /* no zombie left */
-
-	int seen = 0;
-	char want[128];
-	snprintf(want, sizeof(want), "LEAKTOP_COMM=x;touch %s/pwned\n", dir);
-	ck_assert_ptr_nonnull(f = fopen(out, "r"));
-	while (fgets(line, sizeof(line), f)) {
-		seen += !strcmp(line, "LEAKTOP_ALERT=fd_usage\n");
-		seen += !strcmp(line, "LEAKTOP_LEVEL=warning\n");
-		seen += !strcmp(line, "LEAKTOP_PID=42\n");
-		seen += !strcmp(line, "LEAKTOP_VALUE=80\n");
-		seen += !strcmp(line, "LEAKTOP_THRESHOLD=75\n");
-		seen += !strcmp(line, "LEAKTOP_PORT=\n");
-		seen += !strcmp(line, want);
-		seen += !strcmp(line, "LEAKTOP_MESSAGE=pid 42 (java) uses 80% of its fd limit (800 of 1000)\n");
-	}
-	fclose(f);
-	ck_assert_int_eq(seen, 8);
-	snprintf(want, sizeof(want), "%s/pwned", dir);
-	ck_assert_int_eq(access(want, F_OK), -1);
-
-	/* A program that is not there is reported, not silently lost. */
-	ck_assert_int_eq(alerts_run(a, "/nonexistent/leaktop-hook", &e, &cause), -ENOENT);
-	ck_assert_ptr_nonnull(strstr(cause, "/nonexistent/leaktop-hook"));
-	free(cause);
-	unlink(script), unlink(out), rmdir(dir);
-}
-END_TEST
-
 static Suite *alert_suite(void)
 {
 	Suite *su = suite_create("alert");
@@ -218,7 +170,6 @@ static Suite *alert_suite(void)
 	tcase_add_test(tc, thresholds_are_settable_and_file_nr);
 	tcase_add_test(tc, filters_limit_alerts_to_the_chosen_processes);
 	tcase_add_test(tc, eta_alert_from_history);
-	tcase_add_test(tc, alert_program_gets_env_without_a_shell);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -1,6 +1,6 @@
-/* OpenMetrics output and the /metrics responder: the exposition is well-formed line
- * by line (a strict reading of the text format), carries the snapshot's numbers,
- * keeps cardinality bounded with an "other" series, and escapes label values. */
+/* OpenMetrics output: the exposition is well-formed line by line (a strict reading
+ * of the text format), carries the snapshot's numbers and the active alerts, keeps
+ * cardinality bounded with an "other" series, and escapes label values. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -15,12 +15,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "model/alert.h"
 #include "model/batch.h"
 #include "model/history.h"
 #include "model/metrics.h"
 #include "model/snapshot.h"
 #include "model/text.h"
-#include "tui/serve.h"
 
 static struct snapshot *s;
 
@@ -296,41 +296,38 @@ START_TEST(test_label_escape)
 }
 END_TEST
 
-START_TEST(test_route)
+/* Alerts firing now are served as one series each, labelled so a rule can page on
+ * them; with none firing there is no family at all. */
+START_TEST(test_alert_family)
 {
-	ck_assert_int_eq(serve_route("GET /metrics HTTP/1.1"), 200);
-	ck_assert_int_eq(serve_route("GET /metrics?x=1 HTTP/1.0"), 200);
-	ck_assert_int_eq(serve_route("HEAD /metrics HTTP/1.1"), 200);
-	ck_assert_int_eq(serve_route("GET / HTTP/1.1"), 404);
-	ck_assert_int_eq(serve_route("GET /metricsx HTTP/1.1"), 404);
-	ck_assert_int_eq(serve_route("GET /etc/passwd HTTP/1.1"), 404);
-	ck_assert_int_eq(serve_route("POST /metrics HTTP/1.1"), 405);
-	ck_assert_int_eq(serve_route("GET /metrics"), 400);
-	ck_assert_int_eq(serve_route("\x16\x03\x01"), 400);
-	ck_assert_int_eq(serve_route(""), 400);
-}
-END_TEST
+	struct alert_thresholds t;
+	alert_thresholds_default(&t);
+	t.close_wait = 3;
+	t.fd_warn_pct = 4; /* the leaker's 50 of 1024 */
+	struct alerts *a = alerts_new(&t);
+	ck_assert_ptr_nonnull(a);
+	struct batch_opts o = {.format = FMT_OPENMETRICS, .alerts = a};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ck_assert_int_eq(batch_write(f, s, NULL, &o), 0); /* before any update: none active */
+	fclose(f);
+	ck_assert_ptr_null(strstr(buf, "leaktop_alert_active"));
+	free(buf);
 
-START_TEST(test_listen)
-{
-	char bound[80], *cause = NULL;
-	int fd = serve_listen("0", bound, sizeof(bound), &cause);
-	ck_assert_msg(fd >= 0, "%s", cause ? cause : "");
-	/* Loopback unless told otherwise. */
-	ck_assert_ptr_nonnull(strstr(bound, "127.0.0.1:"));
-	ck_assert_str_ne(bound, "127.0.0.1:0");
-	close(fd);
-	fd = serve_listen("[::1]:0", bound, sizeof(bound), &cause);
-	if (fd >= 0) { /* where IPv6 exists */
-		ck_assert_ptr_nonnull(strstr(bound, "[::1]:"));
-		close(fd);
-	}
-	free(cause), cause = NULL;
-	ck_assert_int_eq(serve_listen("127.0.0.1:http", bound, sizeof(bound), &cause), -EINVAL);
-	ck_assert_ptr_nonnull(strstr(cause, "port"));
-	free(cause), cause = NULL;
-	ck_assert_int_eq(serve_listen("localhost:9000", bound, sizeof(bound), &cause), -EINVAL);
-	free(cause);
+	ck_assert_int_gt(alerts_update(a, s, NULL), 0);
+	f = open_memstream(&buf, &len);
+	ck_assert_int_eq(batch_write(f, s, NULL, &o), 0);
+	fclose(f);
+	check_exposition(buf);
+	ck_assert_double_eq(sample(buf, "leaktop_alert_active{kind=\"fd_usage\",level=\"warning\",pid=\"100\","
+				   "comm=\"ja\\\"va\\\\\\\\x\",port=\"\",side=\"\",netns=\"\"}"), 1);
+	ck_assert_double_eq(sample(buf, "leaktop_alert_active{kind=\"close_wait\",level=\"warning\",pid=\"100\","
+				   "comm=\"ja\\\"va\\\\\\\\x\",port=\"\",side=\"\",netns=\"\"}"), 1);
+	ck_assert_double_eq(sample(buf, "leaktop_alert_active{kind=\"port_close_wait\",level=\"warning\",pid=\"\","
+				   "comm=\"\",port=\"8080\",side=\"local\",netns=\"4026531840\"}"), 1);
+	free(buf);
+	alerts_free(a);
 }
 END_TEST
 
@@ -344,8 +341,7 @@ int main(void)
 	tcase_add_test(tc, test_other_series);
 	tcase_add_test(tc, test_growth);
 	tcase_add_test(tc, test_label_escape);
-	tcase_add_test(tc, test_route);
-	tcase_add_test(tc, test_listen);
+	tcase_add_test(tc, test_alert_family);
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,9 +1,7 @@
 /* leaktop: parse options, then run the dashboard or batch mode. */
 #include "config.h"
 
-#include "model/alert.h"
 #include "model/batch.h"
-#include "model/history.h"
 #include "model/record.h"
 #include "model/report.h"
 #include "model/snapshot.h"
@@ -11,8 +9,9 @@
 #include "sources/replay.h"
 #include "sources/source.h"
 #include "tui/options.h"
-#include "tui/tui.h"
 #include "tui/serve.h"
+#include "tui/session.h"
+#include "tui/tui.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -37,40 +36,27 @@ static void pause_for(double secs)
 		;
 }
 
-/* This refresh's alert transitions: to stderr in text mode (JSON carries them in its
- * "alerts" array), and to --alert-cmd once each. */
-static void report_alerts(const struct options *o, struct alerts *a)
+/* The session batch mode and --listen share: growth over --growth-window, alert
+ * transitions on stderr (JSON carries them in its "alerts" array instead). */
+static int new_session(struct session **ss, const struct options *o, bool log_alerts, struct source *src,
+		       struct record *rec)
 {
-	size_t n;
-	const struct alert *e = alerts_events(a, &n);
+	struct session_opts so;
 
-	for (size_t i = 0; i < n; i++) {
-		if (o->format == FMT_TEXT)
-			fprintf(stderr, "leaktop: alert %s %s: %s\n", alert_level_name(e[i].level),
-				alert_kind_name(e[i].kind), e[i].message);
-		char *cause = NULL;
-		if (o->alert_cmd[0] && alerts_run(a, o->alert_cmd, &e[i], &cause))
-			fprintf(stderr, "leaktop: %s\n", cause ? cause : "running the alert command failed");
-		free(cause);
+	session_opts_from(&so, o);
+	so.alert_log = log_alerts ? stderr : NULL;
+	if (session_new(ss, &so, src, rec)) {
+		fputs("leaktop: out of memory\n", stderr);
+		record_close(rec);
+		return 1;
 	}
-	alerts_reap(a, 0);
-}
-
-/* The history batch mode and --listen keep: growth over --growth-window. */
-static struct history *new_history(const struct options *o)
-{
-	struct history_opts ho;
-	history_opts_default(&ho);
-	ho.interval_s = o->delay;
-	ho.window_s = o->growth_window_min * 60;
-	return history_new(&ho);
+	return 0;
 }
 
 static int run_batch(const struct options *o, struct source *src, struct record *rec)
 {
 	struct snapshot *s = snapshot_new();
-	struct history *h = new_history(o);
-	struct alerts *a = alerts_new(&o->alert);
+	struct session *ss = NULL;
 	struct batch_opts bo = {
 		.format = o->format,
 		.filter = o->filter,
@@ -78,17 +64,18 @@ static int run_batch(const struct options *o, struct source *src, struct record 
 		.backlog_max = o->backlog_max,
 		.boot_time = procscan_boot_time(o->proc_root),
 		.clk_tck = sysconf(_SC_CLK_TCK),
-		.alerts = a,
 		.sockets = o->sockets,
 	};
 	int status = 0;
 
-	if (!s || !h || !a) {
+	if (new_session(&ss, o, o->format == FMT_TEXT, src, rec))
+		return 1;
+	if (!s) {
 		fputs("leaktop: out of memory\n", stderr);
 		status = 1;
 		goto out;
 	}
-	alerts_set_filter(a, &o->filter);
+	bo.alerts = session_alerts(ss);
 	if (!src->live) {
 		/* Process start times are relative to the recorded machine's boot. */
 		bo.boot_time = replay_info(src)->boot_time;
@@ -96,7 +83,7 @@ static int run_batch(const struct options *o, struct source *src, struct record 
 	}
 	for (long i = 0; !stop_signal && (o->iterations == 0 || i < o->iterations); i++) {
 		char *cause = NULL;
-		int rc = source_next(src, s, &cause);
+		int rc = session_step(ss, s, &cause);
 		if (rc == 1)
 			break;
 		if (rc < 0) {
@@ -106,18 +93,14 @@ static int run_batch(const struct options *o, struct source *src, struct record 
 		free(cause);
 		if (rc < 0 && !src->live)
 			break; /* a damaged recording: what came before it was replayed */
-		if (keep_refresh(s, rc == 0, &rec, h))
+		if (session_recording_failed(ss))
 			status = 1;
-		/* Alerts, like history, wait for a whole refresh. */
-		if (rc == 0 && alerts_update(a, s, h) < 0)
-			fputs("leaktop: out of memory for alerts\n", stderr);
-		if ((rc = batch_write(stdout, s, h, &bo))) {
+		if ((rc = batch_write(stdout, s, session_history(ss), &bo))) {
 			if (rc != -EPIPE)
 				fprintf(stderr, "leaktop: writing output: %s\n", strerror(-rc));
 			status = rc == -EPIPE ? status : 1;
 			break;
 		}
-		report_alerts(o, a);
 		if (o->iterations && i + 1 >= o->iterations)
 			break;
 		if (o->step) {
@@ -130,11 +113,7 @@ static int run_batch(const struct options *o, struct source *src, struct record 
 		}
 	}
 out:
-	record_close(rec);
-	if (a)
-		alerts_reap(a, 1);
-	alerts_free(a);
-	history_free(h);
+	session_free(ss);
 	snapshot_free(s);
 	return status;
 }
@@ -209,16 +188,13 @@ int main(int argc, char **argv)
 		/* The address goes to stdout so a script can find a port picked with :0. */
 		printf("leaktop: serving http://%s/metrics\n", bound);
 		fflush(stdout);
-		struct history *h = new_history(&o);
-		if (!h) {
-			fputs("leaktop: out of memory\n", stderr);
-			rc = 1;
-		} else {
-			rc = serve_run(lfd, src, &bo, h, &rec, o.delay, &stop_signal);
+		struct session *ss;
+		rc = new_session(&ss, &o, true, src, rec);
+		if (!rc) {
+			rc = serve_run(lfd, ss, &bo, o.delay, &stop_signal);
+			session_free(ss);
 		}
-		history_free(h);
 		close(lfd);
-		record_close(rec);
 	} else if (!o.batch) {
 		return tui_run(&o, src, rec); /* it closes src and rec */
 	} else {

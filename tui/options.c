@@ -58,7 +58,7 @@ void options_usage(FILE *f)
 	      "                            default 75\n"
 	      "      --alert-cmd=PROGRAM   run PROGRAM (no shell) once per alert and once when\n"
 	      "                            it clears, details in LEAKTOP_* environment\n"
-	      "                            variables (batch mode and live dashboard)\n"
+	      "                            variables (live runs only, never a replay)\n"
 	      "      --config=FILE         read settings from FILE; default\n"
 	      "                            ~/.config/leaktop/leaktop.conf when it exists\n"
 	      "      --no-config           ignore the configuration file\n"

@@ -1,14 +1,12 @@
 /* The /metrics responder: one connection at a time, a bounded request read with a
- * timeout, and a refresh per scrape (rate-limited by --delay). */
+ * timeout, and a session step per scrape (rate-limited by --delay). */
 #include "config.h"
 
 #include "tui/serve.h"
+#include "tui/session.h"
 #include "model/batch.h"
-#include "model/history.h"
 #include "model/metrics.h"
-#include "model/record.h"
 #include "model/snapshot.h"
-#include "sources/source.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -165,28 +163,11 @@ static void respond(int fd, int status, const char *type, const char *body, size
 		write_all(fd, body, len);
 }
 
-int keep_refresh(const struct snapshot *s, bool whole, struct record **rec, struct history *h)
-{
-	char *cause = NULL;
-	int ret = 0;
-
-	if (*rec && record_snapshot(*rec, s, &cause)) {
-		fprintf(stderr, "leaktop: %s; recording stopped\n", cause ? cause : "recording failed");
-		free(cause);
-		record_close(*rec);
-		*rec = NULL;
-		ret = 1;
-	}
-	/* A partial refresh would read as sockets closing: whole ones only. */
-	if (whole && history_update(h, s))
-		fputs("leaktop: out of memory for history; growth figures are incomplete\n", stderr);
-	return ret;
-}
-
-int serve_run(int lfd, struct source *src, const struct batch_opts *bo, struct history *h,
-	      struct record **rec, double min_age, volatile sig_atomic_t *stop)
+int serve_run(int lfd, struct session *ss, const struct batch_opts *bo, double min_age,
+	      volatile sig_atomic_t *stop)
 {
 	struct snapshot *s = snapshot_new();
+	struct batch_opts o = *bo;
 	char head[SERVE_HEAD_MAX];
 	double last = 0;
 	bool have = false;
@@ -220,7 +201,7 @@ int serve_run(int lfd, struct source *src, const struct batch_opts *bo, struct h
 		}
 		if (!have || now_mono() - last >= min_age) {
 			char *cause = NULL;
-			int rc = source_next(src, s, &cause);
+			int rc = session_step(ss, s, &cause);
 			if (rc < 0) {
 				fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
 				status = 1;
@@ -228,7 +209,7 @@ int serve_run(int lfd, struct source *src, const struct batch_opts *bo, struct h
 				status = 0;
 			}
 			free(cause);
-			if (keep_refresh(s, rc == 0, rec, h))
+			if (session_recording_failed(ss))
 				status = 1;
 			have = true;
 			last = now_mono();
@@ -237,7 +218,11 @@ int serve_run(int lfd, struct source *src, const struct batch_opts *bo, struct h
 		size_t len = 0;
 		FILE *f = open_memstream(&body, &len);
 		if (f) {
-			metrics_write(f, s, h, bo);
+			/* Under the lock: a scrape sees one refresh's history and alerts. */
+			session_lock(ss);
+			o.alerts = session_alerts(ss);
+			metrics_write(f, s, session_history(ss), &o);
+			session_unlock(ss);
 			fclose(f);
 			respond(c, 200, METRICS_CONTENT_TYPE, body, len, !strncmp(head, "GET", 3));
 		}

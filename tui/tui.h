@@ -3,6 +3,7 @@
 #ifndef LEAKTOP_TUI_H
 #define LEAKTOP_TUI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -136,12 +137,51 @@ int tui_preflight(void);
  * are closed on the way out. Returns the exit status. */
 int tui_run(const struct options *o, struct source *src, struct record *rec);
 
-/* app.c */
+/* app.c: the loop. */
+double app_now(void);                  /* monotonic seconds */
+
+/* term.c: the terminal and signals. */
+extern volatile sig_atomic_t term_stop_signal; /* SIGINT, SIGTERM, SIGHUP or SIGQUIT came */
+void term_install_signals(void);
+void term_thread_signals(void);        /* a thread: unblock the crash signals (restore first) */
+void term_save(void);                  /* keep the tty settings a crash restores */
+void term_started(void);               /* curses is on: restore it on exit */
+void term_restore(void);
+_Noreturn void app_oom(void);          /* restores the terminal, says so, exits 1 */
+
+/* worker.c: the refresh worker. worker_start takes rec (closed on failure too) and
+ * returns NULL when it cannot start. */
+struct action_event;
+struct worker *worker_start(struct app *a, struct source *src, struct record *rec);
+/* Stop it. Returns false when it is still inside a refresh: a refresh of a busy host
+ * can take seconds, and leaktop must not wait for it to exit, so the thread is left to
+ * end with the process (and what it uses is not freed). When recording, it waits: the
+ * refresh under way is finished and committed, then the recording is closed. */
+bool worker_stop(struct worker *w);
+int worker_wake_fd(const struct worker *w);   /* readable when a refresh is ready */
+/* Take a finished refresh into *front (unless paused; a replay's seek always) and ask
+ * for the next one when it is due. Called between worker_lock and worker_unlock. */
+bool worker_poll(struct app *a, struct snapshot **front);
+/* A replay seek: to refresh index, or (by_time) to the last one at or before t. */
+void worker_seek_request(struct worker *w, long index, bool by_time, double t);
+/* The action log's hook: queue an action for the recording (ctx is the worker). */
+void worker_queue_action(void *ctx, const struct action_event *ev);
+/* History and alerts are the worker's: the loop reads them (a->hist, a->alerts) only
+ * between these. */
+void worker_lock(struct app *a);
+void worker_unlock(struct app *a);
+
+/* panes.c: pane plumbing. */
+void panes_init(struct app *a);
 void app_rebuild(struct app *a);
 void app_message(struct app *a, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 struct pane *app_pane(struct app *a);  /* the focused (or drill-down) pane */
+void pane_note_key(struct app *a, struct pane *p); /* remember the selected row's key */
 void pane_select_key(struct app *a, struct pane *p);
 int pane_grow(struct pane *p, size_t n);
+
+/* input.c: one key (or KEY_RESIZE, KEY_MOUSE) from the terminal. */
+void input_key(struct app *a, int key);
 
 /* draw.c */
 void draw_init_theme(struct app *a);

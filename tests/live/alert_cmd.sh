@@ -1,11 +1,12 @@
 #!/bin/sh
 # --alert-cmd: a leaking server crosses a low CLOSE_WAIT threshold; the program runs
 # exactly once for it (not once per refresh), with the details in its environment,
-# and the JSON output carries the same transition in its "alerts" array. The
-# dashboard runs it too, and its output never reaches the screen.
+# and the JSON output carries the same transition in its "alerts" array. A recording
+# keeps the transitions as alert events (the report lists them); a replay of it never
+# runs the program. The dashboard runs it too, and its output never reaches the screen.
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
-need ss jq
+need ss jq sqlite3
 
 start_server --name leakysrv
 bg "$LEAKY" client --port "$PORT" --every 100 --count 150
@@ -39,6 +40,30 @@ assert_eq "alert program runs for port $PORT" 1 "$(grep -c "^port_close_wait|war
 jq -e . "$TMP/out.json" > /dev/null || fail "batch output is not clean JSON"
 assert_eq "alerts in the JSON output" 1 \
 	"$(jq -c ".alerts[] | select(.alert == \"close_wait\" and .pid == $SERVER_PID)" "$TMP/out.json" | wc -l)"
+
+# --- recorded alerts, and a replay that never runs the program ------------------
+# The leak is over the threshold from the first refresh: the alert fires once, goes
+# into the recording as an event, and the handover report lists it.
+"$LEAKTOP" --batch --no-config -n 3 -d 0.2 --close-wait-alert=5 --pid "$SERVER_PID" \
+	-w "$TMP/alerts.db" > /dev/null 2> "$TMP/rec.err"
+assert_eq "alert events recorded for the server" 1 "$(sqlite3 "$TMP/alerts.db" \
+	"SELECT count(*) FROM event WHERE kind = 'alert' AND pid = $SERVER_PID AND what LIKE 'warning close_wait: %'")"
+"$LEAKTOP" -r "$TMP/alerts.db" --report > "$TMP/report.md"
+grep -q "| alert | $SERVER_PID | warning close_wait: pid $SERVER_PID (leakysrv) holds" "$TMP/report.md" ||
+	{ cat "$TMP/report.md" >&2; fail "the report does not list the recorded alert"; }
+grep -q "No alert was raised" "$TMP/report.md" && fail "the report says no alert was raised"
+
+cat > "$TMP/marker-hook" <<HOOK
+#!/bin/sh
+touch "$TMP/marker"
+HOOK
+chmod 700 "$TMP/marker-hook"
+"$LEAKTOP" -r "$TMP/alerts.db" -b --no-config --close-wait-alert=5 --alert-cmd="$TMP/marker-hook" \
+	> /dev/null 2> "$TMP/replay.err"
+grep -q "leaktop: alert warning close_wait: pid $SERVER_PID" "$TMP/replay.err" ||
+	{ cat "$TMP/replay.err" >&2; fail "the replay raised no alert to test with"; }
+[ ! -e "$TMP/marker" ] || fail "a replay ran the alert program"
+echo "ok: a replay never runs the alert program"
 
 # --- the dashboard ---------------------------------------------------------------
 need tmux

@@ -1,10 +1,10 @@
 #!/bin/sh
 # Fleet metrics of a real CLOSE_WAIT leak: `-o openmetrics` and `--listen` /metrics
 # parse with promtool (Prometheus's own parser) and carry the numbers the JSON output
-# gives for the same stable leak; other paths get 404.
+# gives for the same stable leak, and the alerts firing; other paths get 404.
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
-need jq curl promtool
+need jq curl promtool sqlite3
 
 N=25
 BYTES=99
@@ -40,8 +40,22 @@ NS=$(j '.processes[0].netns')
 assert_eq "CLOSE_WAIT on port $PORT" "$(j ".ports[] | select(.port == $PORT and .side == \"local\") | .states.CLOSE_WAIT")" \
 	"$(m "$TMP/srv.prom" "leaktop_port_sockets{port=\"$PORT\",proto=\"tcp\",side=\"local\",netns=\"$NS\",state=\"CLOSE_WAIT\"}")"
 
-# Served: a refresh per scrape, the same numbers, 404 elsewhere.
-bg "$LEAKTOP" --listen 127.0.0.1:0 --pid "$SERVER_PID" -d 0 -w "$TMP/served.db" > "$TMP/listen.out"
+# Alerts firing are a family of their own, only while one fires.
+grep -q "^leaktop_alert_active" "$TMP/srv.prom" && fail "an alert family with no alert firing"
+"$LEAKTOP" -b -o openmetrics --pid "$SERVER_PID" --close-wait-alert=10 > "$TMP/alert.prom"
+promtool check metrics < "$TMP/alert.prom" || fail "promtool rejects the output with an alert"
+A="leaktop_alert_active{kind=\"close_wait\",level=\"warning\",pid=\"$SERVER_PID\",comm=\"metsrv\",port=\"\",side=\"\",netns=\"\"}"
+assert_eq "the server's CLOSE_WAIT alert" 1 "$(m "$TMP/alert.prom" "$A")"
+
+# Served: a refresh per scrape, the same numbers, 404 elsewhere; alerts are worked
+# out per scrape, served, and run --alert-cmd once per transition.
+cat > "$TMP/hook" <<HOOK
+#!/bin/sh
+echo "\$LEAKTOP_EVENT \$LEAKTOP_ALERT \$LEAKTOP_PID" >> "$TMP/hook.out"
+HOOK
+chmod 700 "$TMP/hook"
+bg "$LEAKTOP" --listen 127.0.0.1:0 --pid "$SERVER_PID" -d 0 -w "$TMP/served.db" --no-config \
+	--close-wait-alert=10 --alert-cmd="$TMP/hook" > "$TMP/listen.out" 2> "$TMP/listen.err"
 LISTEN_PID=$BG
 wait_until 10 grep -q serving "$TMP/listen.out" || fail "--listen did not start"
 URL=$(sed -n 's/^leaktop: serving //p' "$TMP/listen.out")
@@ -50,6 +64,11 @@ curl -sf "$URL" > "$TMP/scrape.prom" || fail "scrape failed"
 promtool check metrics < "$TMP/scrape.prom" || fail "promtool rejects the scrape"
 assert_eq "CLOSE_WAIT of the server, scraped" "$N" \
 	"$(m "$TMP/scrape.prom" "leaktop_process_tcp_sockets{$L,state=\"CLOSE_WAIT\"}")"
+assert_eq "the server's CLOSE_WAIT alert, scraped" 1 "$(m "$TMP/scrape.prom" "$A")"
+hook_ran() { grep -q "^fire close_wait $SERVER_PID\$" "$TMP/hook.out" 2>/dev/null; }
+wait_until 10 hook_ran || fail "--listen did not run the alert program"
+grep -q "leaktop: alert warning close_wait: pid $SERVER_PID (metsrv)" "$TMP/listen.err" ||
+	fail "--listen did not report the alert on stderr"
 assert_eq "content type" "application/openmetrics-text; version=1.0.0; charset=utf-8" \
 	"$(curl -s -o /dev/null -w '%{content_type}' "$URL")"
 assert_eq "status of /" 404 "$(curl -s -o /dev/null -w '%{http_code}' "${URL%/metrics}/")"
@@ -73,4 +92,8 @@ kill "$LISTEN_PID"
 wait "$LISTEN_PID" 2>/dev/null || true
 [ "$("$LEAKTOP" -r "$TMP/served.db" -b -o json | wc -l)" -ge 4 ] ||
 	fail "the recording made while serving lacks its refreshes"
+# The alert fired once over four scrapes: one run of the program, one event recorded.
+assert_eq "alert program runs while serving" 1 "$(grep -c "close_wait $SERVER_PID\$" "$TMP/hook.out")"
+assert_eq "alert events recorded while serving" 1 \
+	"$(sqlite3 "$TMP/served.db" "SELECT count(*) FROM event WHERE kind = 'alert' AND pid = $SERVER_PID")"
 echo "PASS"

@@ -1,0 +1,301 @@
+/* The dashboard's refresh worker: a thread that runs the session step (or a replay
+ * seek) into a back buffer while the screen stays responsive, and hands it over. */
+#include "config.h"
+
+#include "tui/tui.h"
+#include "tui/actions.h"
+#include "tui/session.h"
+#include "model/alert.h"
+#include "model/record.h"
+#include "model/snapshot.h"
+#include "sources/replay.h"
+#include "sources/source.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The loop reads history and alerts only under the session's lock, which the session
+ * holds just while it updates them, so the screen stays responsive during a refresh
+ * or a seek. */
+struct worker {
+	pthread_t thread;
+	pthread_mutex_t mu;      /* the fields below */
+	pthread_cond_t cv;
+	struct source *src;
+	struct session *ss;      /* the worker's; its recording is closed after it stopped */
+	struct snapshot *back;   /* the worker's; swapped with the front when ready */
+	bool want, busy, ready, quit;
+	/* Replay: a seek asked for (by index or by time), done, the end reached. */
+	bool seek_req, seek_by_time, seek_done, from_seek, ended;
+	long seek_index;
+	double seek_time;
+	long pos, count;
+	double t_first, t_last;
+	bool alerted;            /* the ready refresh fired an alert */
+	char *cause;
+	char *note;              /* for the status line: why the recording stopped, or
+				  * why the alert program could not run */
+	int wake[2];             /* worker -> loop: a refresh is ready */
+	/* Actions done since the last refresh, for the recording: the loop queues, the
+	 * worker (whose the recording is) writes them before its next refresh. */
+	struct {
+		double time;
+		int32_t pid;
+		uint64_t start_time;
+		char what[256], result[512];
+	} evq[16];
+	size_t nevq;
+};
+
+void worker_queue_action(void *ctx, const struct action_event *ev)
+{
+	struct worker *w = ctx;
+
+	pthread_mutex_lock(&w->mu);
+	if (w->nevq < sizeof(w->evq) / sizeof(w->evq[0])) {
+		w->evq[w->nevq].time = ev->time;
+		w->evq[w->nevq].pid = ev->pid;
+		w->evq[w->nevq].start_time = ev->start_time;
+		snprintf(w->evq[w->nevq].what, sizeof(w->evq[0].what), "%s", ev->action);
+		snprintf(w->evq[w->nevq].result, sizeof(w->evq[0].result), "%s%s", ev->result ? "FAILED: " : "",
+			 ev->detail ? ev->detail : "");
+		w->nevq++;
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Worker side: write the queued actions, tied to the refresh they were done on. */
+static void worker_record_actions(struct worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	for (size_t i = 0; i < w->nevq; i++) {
+		struct record_event ev = {
+			.kind = EV_ACTION, .time = w->evq[i].time, .pid = w->evq[i].pid,
+			.start_time = w->evq[i].start_time, .what = w->evq[i].what, .result = w->evq[i].result,
+		};
+		/* A failed event write is not worth stopping the recording for. */
+		session_record_event(w->ss, &ev);
+	}
+	w->nevq = 0;
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* The session's notes go to the status line. */
+static void worker_note(void *ctx, const char *msg)
+{
+	struct worker *w = ctx;
+
+	pthread_mutex_lock(&w->mu);
+	free(w->note);
+	w->note = strdup(msg);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* One refresh: 0, 1 at the end of a recording, -errno (a partial refresh). */
+static int worker_step(struct worker *w, bool *fired, char **cause)
+{
+	size_t n;
+
+	if (session_recording(w->ss))
+		worker_record_actions(w);
+	int rc = session_step(w->ss, w->back, cause);
+	const struct alert *e = session_events(w->ss, &n);
+	for (size_t i = 0; i < n; i++)
+		*fired |= e[i].level != ALERT_CLEAR;
+	return rc;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	/* Other signals are the loop's; a crash here must still restore the terminal. */
+	term_thread_signals();
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->want && !w->seek_req && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->quit)
+			break;
+		bool seek = w->seek_req, by_time = w->seek_by_time, fired = false;
+		long index = w->seek_index;
+		double t = w->seek_time;
+		w->want = w->seek_req = false;
+		w->busy = true;
+		pthread_mutex_unlock(&w->mu);
+		char *cause = NULL;
+		int rc;
+		if (seek)
+			rc = session_seek(w->ss, by_time ? replay_find_time(w->src, t) : index, w->back, &cause);
+		else
+			rc = worker_step(w, &fired, &cause);
+		long pos = -1, count = 0;
+		double first = 0, last = 0;
+		if (!w->src->live) {
+			count = (long)replay_count(w->src);
+			pos = replay_pos(w->src);
+			first = replay_time(w->src, 0);
+			last = replay_time(w->src, count - 1);
+		}
+		pthread_mutex_lock(&w->mu);
+		free(w->cause);
+		w->cause = cause;
+		w->busy = false;
+		w->pos = pos;
+		w->count = count;
+		w->t_first = first;
+		w->t_last = last;
+		w->seek_done |= seek;
+		w->ended = rc == 1;
+		if (rc != 1 && rc != 2) {
+			w->ready = true;
+			w->from_seek = seek;
+			w->alerted = fired;
+		}
+		if (write(w->wake[1], "r", 1) < 0) {
+			/* The pipe is full: the loop has a wake-up pending anyway. */
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+struct worker *worker_start(struct app *a, struct source *src, struct record *rec)
+{
+	static struct worker w; /* static: a busy worker may outlive tui_run's frame */
+	const struct options *o = a->o;
+	struct session_opts so;
+	sigset_t all, old;
+
+	session_opts_from(&so, o);
+	so.interval_s = a->delay;
+	so.quiet_cmd = true; /* --alert-cmd's output kept off the screen */
+	so.note = worker_note;
+	so.note_ctx = &w;
+	w.src = src;
+	if (pipe2(w.wake, O_CLOEXEC | O_NONBLOCK) || !(w.back = snapshot_new()) ||
+	    session_new(&w.ss, &so, src, rec)) {
+		record_close(rec);
+		return NULL;
+	}
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	w.want = true; /* the first refresh, even for a replay that starts paused */
+	/* Signals go to the loop, never to the worker. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = pthread_create(&w.thread, NULL, worker_main, &w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		session_free(w.ss); /* closes rec */
+		return NULL;
+	}
+	a->w = &w;
+	return &w;
+}
+
+bool worker_stop(struct worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	bool busy = w->busy && !session_recording(w->ss);
+	w->quit = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	if (busy) {
+		pthread_detach(w->thread);
+		return false;
+	}
+	pthread_join(w->thread, NULL);
+	session_free(w->ss);
+	w->ss = NULL;
+	snapshot_free(w->back);
+	free(w->cause);
+	free(w->note);
+	close(w->wake[0]);
+	close(w->wake[1]);
+	return true;
+}
+
+int worker_wake_fd(const struct worker *w)
+{
+	return w->wake[0];
+}
+
+bool worker_poll(struct app *a, struct snapshot **front)
+{
+	struct worker *w = a->w;
+	bool swapped = false;
+	double now = app_now();
+	double delay = a->live ? a->delay : a->delay / a->speed;
+
+	pthread_mutex_lock(&w->mu);
+	if (w->seek_done) {
+		w->seek_done = false;
+		a->seeking = w->seek_req;
+	}
+	if (w->ready && (!a->paused || w->from_seek || !a->s)) {
+		struct snapshot *t = *front;
+		*front = w->back;
+		w->back = t;
+		w->ready = false;
+		a->s = *front;
+		a->next_refresh = now + delay;
+		swapped = true;
+		if (w->cause && !a->status[0])
+			app_message(a, true, "%s", w->cause);
+		if (w->alerted && !w->from_seek && a->o->ring_bell)
+			beep();
+	}
+	if (w->note) {
+		app_message(a, true, "%s", w->note);
+		free(w->note);
+		w->note = NULL;
+	}
+	if (!a->live) {
+		a->rpos = w->pos;
+		a->rcount = w->count;
+		a->t_first = w->t_first;
+		a->t_last = w->t_last;
+		if (w->ended && !a->paused) {
+			a->paused = true;
+			app_message(a, false, "end of the recording: [ and { go back, g goes to a time");
+		}
+		w->ended = false;
+	}
+	if (!a->paused && !w->ready && !w->busy && !w->want && !w->seek_req && now >= a->next_refresh) {
+		w->want = true;
+		pthread_cond_signal(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return swapped;
+}
+
+void worker_seek_request(struct worker *w, long index, bool by_time, double t)
+{
+	pthread_mutex_lock(&w->mu);
+	w->seek_req = true;
+	w->seek_by_time = by_time;
+	w->seek_index = index;
+	w->seek_time = t;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void worker_lock(struct app *a)
+{
+	session_lock(a->w->ss);
+	a->hist = session_history(a->w->ss);
+	a->alerts = session_alerts(a->w->ss); /* a seek back replaces them, under this lock */
+}
+
+void worker_unlock(struct app *a)
+{
+	session_unlock(a->w->ss);
+}
