@@ -1,5 +1,6 @@
-/* What the views (batch output and tui panes) select from a snapshot: filters and
- * the Recv-Q backlog. Rows are indices into the snapshot, never copies. */
+/* The views (tui panes, batch output) of a snapshot: filters and row lists
+ * (filter.c), the query language (query.c), column tables (columns.c) and cell
+ * formatting (format.c). Rows are indices into the snapshot, never copies. */
 #ifndef LEAKTOP_VIEW_H
 #define LEAKTOP_VIEW_H
 
@@ -149,6 +150,9 @@ int view_parse_clock(const char *text, int *secs);
  * outside [lo, hi], the day before or after if that lies inside (a recording
  * across midnight). */
 double view_clock_time(double ref, int secs, double lo, double hi);
+
+/* A growth rate: "-" when not known, one decimal below `whole`, none from it. */
+void view_fmt_growth(char *buf, size_t size, double g, double whole);
 
 /* A count in width characters: 1234567 -> "1205K" when it does not fit. */
 char *view_fmt_count(char *buf, size_t size, uint64_t v, int width);
