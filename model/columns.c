@@ -7,6 +7,8 @@
 #include "model/snapshot.h"
 
 #include <math.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,19 +29,12 @@ static const struct proc_rec *P(const struct view_ctx *c, uint32_t i)
 	return &c->s->procs[i];
 }
 
-static int fd_pct(const struct proc_rec *p)
-{
-	if (p->fds < 0 || !p->fd_limit || p->fd_limit == UINT64_MAX)
-		return -1;
-	return (int)(100 * (uint64_t)p->fds / p->fd_limit);
-}
-
 static int pc_pid(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->pid, P(c, b)->pid); }
 static int pc_user(const struct view_ctx *c, uint32_t a, uint32_t b) { return strcmp(P(c, a)->user, P(c, b)->user); }
 static int pc_comm(const struct view_ctx *c, uint32_t a, uint32_t b) { return strcasecmp(P(c, a)->comm, P(c, b)->comm); }
 static int pc_fds(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->fds, P(c, b)->fds); }
 static int pc_limit(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->fd_limit, P(c, b)->fd_limit); }
-static int pc_pct(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(fd_pct(P(c, a)), fd_pct(P(c, b))); }
+static int pc_pct(const struct view_ctx *c, uint32_t a, uint32_t b) { return cmp_num(view_fd_pct(P(c, a)), view_fd_pct(P(c, b))); }
 static int pc_socks(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->sockets, P(c, b)->sockets); }
 static int pc_cw(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->states[ST_CLOSE_WAIT], P(c, b)->states[ST_CLOSE_WAIT]); }
 static int pc_est(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->states[ST_ESTABLISHED], P(c, b)->states[ST_ESTABLISHED]); }
@@ -70,11 +65,11 @@ static void pf_limit(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 }
 static void pf_pct(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
-	int pct = fd_pct(P(c, i));
-	if (pct < 0)
+	double pct = view_fd_pct(P(c, i));
+	if (isnan(pct))
 		snprintf(b, n, "-");
 	else
-		snprintf(b, n, "%d", pct);
+		snprintf(b, n, "%.0f", view_fd_pct_cut(pct, 0));
 }
 static void pf_socks(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->sockets, 5); }
 static void pf_cw(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->states[ST_CLOSE_WAIT], 7); }
@@ -160,6 +155,28 @@ static void pf_verdict(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 	snprintf(b, n, "%s", v < 0 ? "-" : leak_verdict_name((enum leak_verdict)v));
 }
 
+/* The text report's own: socket fds in no kernel table, other kinds, where it runs. */
+static int pc_closed(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->states[ST_CLOSED_FD], P(c, b)->states[ST_CLOSED_FD]); }
+static int pc_udp(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->kinds[SK_UDP], P(c, b)->kinds[SK_UDP]); }
+static int pc_unix(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->kinds[SK_UNIX], P(c, b)->kinds[SK_UNIX]); }
+static int pc_netns(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->netns, P(c, b)->netns); }
+static const char *proc_where(const struct proc_rec *p)
+{
+	return p->container[0] ? p->container : p->unit[0] ? p->unit : "-";
+}
+static int pc_where(const struct view_ctx *c, uint32_t a, uint32_t b) { return strcmp(proc_where(P(c, a)), proc_where(P(c, b))); }
+static void pf_closed(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	if (c->s->closed_valid)
+		snprintf(b, n, "%u", P(c, i)->states[ST_CLOSED_FD]);
+	else
+		snprintf(b, n, "-");
+}
+static void pf_udp(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%u", P(c, i)->kinds[SK_UDP]); }
+static void pf_unix(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%u", P(c, i)->kinds[SK_UNIX]); }
+static void pf_netns(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%llu", (unsigned long long)P(c, i)->netns); }
+static void pf_where(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%s", proc_where(P(c, i))); }
+
 /* Adding a column is one entry here (plus its PC_ name). At 80 columns the ones with
  * the highest drop go first: RSS/MIN, RSS_TREND, RSS, LIMIT, ESTAB, RECV-Q, SOCKS. */
 static const struct view_col proc_cols[PC_COUNT] = {
@@ -169,8 +186,8 @@ static const struct view_col proc_cols[PC_COUNT] = {
 	[PC_FDS] = {.title = "FDS", .width = 6, .cmp = pc_fds, .fmt = pf_fds},
 	[PC_LIMIT] = {.title = "LIMIT", .width = 5, .drop = 13, .cmp = pc_limit, .fmt = pf_limit},
 	[PC_FDPCT] = {.title = "FD%", .width = 3, .drop = 9, .cmp = pc_pct, .fmt = pf_pct},
-	[PC_FDMIN] = {.title = "FD/MIN", .width = 6, .drop = 5, .cmp = pc_fdmin, .fmt = pf_fdmin},
-	[PC_ETA] = {.title = "ETA", .width = 5, .drop = 7, .asc = true, .cmp = pc_eta, .fmt = pf_eta},
+	[PC_FDMIN] = {.title = "FD/MIN", .width = 6, .drop = 5, .cmp = pc_fdmin, .fmt = pf_fdmin, .hist = true},
+	[PC_ETA] = {.title = "ETA", .width = 5, .drop = 7, .asc = true, .cmp = pc_eta, .fmt = pf_eta, .hist = true},
 	[PC_TREND] = {.title = "TREND", .width = 8, .drop = 8, .left = true, .cmp = pc_fdmin, .fmt = pf_trend},
 	[PC_SOCKETS] = {.title = "SOCKS", .width = 5, .drop = 10, .cmp = pc_socks, .fmt = pf_socks},
 	[PC_CLOSE_WAIT] = {.title = "CLOSE_W", .width = 7, .cmp = pc_cw, .fmt = pf_cw},
@@ -179,7 +196,20 @@ static const struct view_col proc_cols[PC_COUNT] = {
 	[PC_RSS] = {.title = "RSS", .width = 5, .drop = 14, .cmp = pc_rss, .fmt = pf_rss},
 	[PC_RSSMIN] = {.title = "RSS/MIN", .width = 7, .drop = 16, .cmp = pc_rssmin, .fmt = pf_rssmin},
 	[PC_RSS_TREND] = {.title = "RSS_TREND", .width = 9, .drop = 15, .left = true, .cmp = pc_rssmin, .fmt = pf_rss_trend},
-	[PC_VERDICT] = {.title = "VERDICT", .width = 7, .drop = 3, .left = true, .cmp = pc_verdict, .fmt = pf_verdict},
+	[PC_VERDICT] = {.title = "VERDICT", .width = 7, .drop = 3, .left = true, .cmp = pc_verdict, .fmt = pf_verdict, .hist = true},
+	[PC_TEXT_CLOSED] = {.title = "CLOSED", .width = 6, .text_only = true, .cmp = pc_closed, .fmt = pf_closed},
+	[PC_TEXT_UDP] = {.title = "UDP", .width = 6, .text_only = true, .cmp = pc_udp, .fmt = pf_udp},
+	[PC_TEXT_UNIX] = {.title = "UNIX", .width = 6, .text_only = true, .cmp = pc_unix, .fmt = pf_unix},
+	[PC_TEXT_NETNS] = {.title = "NETNS", .width = 10, .text_only = true, .asc = true, .cmp = pc_netns, .fmt = pf_netns},
+	[PC_TEXT_CONTAINER] = {.title = "CONTAINER/UNIT", .width = 14, .left = true, .text_only = true, .asc = true, .cmp = pc_where, .fmt = pf_where},
+};
+
+/* The text report: the figures of the dashboard, then what only it shows, then
+ * the history's, and where the process runs last (never cut). */
+static const uint8_t proc_text[] = {
+	PC_PID, PC_USER, PC_COMMAND, PC_FDS, PC_LIMIT, PC_FDPCT, PC_SOCKETS, PC_CLOSE_WAIT, PC_ESTAB, PC_RECVQ,
+	PC_RSS, PC_TEXT_CLOSED, PC_TEXT_UDP, PC_TEXT_UNIX, PC_TEXT_NETNS, PC_FDMIN, PC_ETA, PC_VERDICT,
+	PC_TEXT_CONTAINER,
 };
 
 static const struct port_agg *O(const struct view_ctx *c, uint32_t i)
@@ -257,19 +287,70 @@ static void of_cwage(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 		snprintf(b, n, "-");
 }
 
+/* The text report's own: side, protocol, the verdict, and the states in words with
+ * the accept queue, the holders and a netns not leaktop's own. */
+static int oc_side(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(O(c, a)->side, O(c, b)->side); }
+static int oc_proto(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(O(c, a)->proto, O(c, b)->proto); }
+static int oh_verdict(const struct view_ctx *c, uint32_t i)
+{
+	const struct history_stats *st = OH(c, i);
+	return st ? (int)st->verdict : -1;
+}
+static int oc_verdict(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(oh_verdict(c, a), oh_verdict(c, b)); }
+static void of_side(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	snprintf(b, n, "%s", O(c, i)->side == SIDE_LOCAL ? "local" : "remote");
+}
+static void of_proto(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	snprintf(b, n, "%s", O(c, i)->proto == IPPROTO_UDP ? "udp" : "tcp");
+}
+static void of_verdict(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	int v = oh_verdict(c, i);
+	snprintf(b, n, "%s", v < 0 ? "-" : leak_verdict_name((enum leak_verdict)v));
+}
+static void of_states(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	const struct port_agg *p = O(c, i);
+	size_t len;
+
+	view_fmt_states(b, n, p->states);
+#define ADD(...) (len = strlen(b), len < n ? (void)snprintf(b + len, n - len, __VA_ARGS__) : (void)0)
+	if (p->states[ST_LISTEN])
+		ADD("; accept queue %u/%u", p->accept_q, p->accept_max);
+	ADD("; pids");
+	for (uint32_t j = 0; j < p->npids; j++)
+		ADD(" %d", p->pids[j]);
+	ADD("%s", p->pids_truncated ? " ..." : (p->npids ? "" : " none"));
+	/* Ports are per netns: 8080 in two pods is two rows. */
+	const struct netns_rec *ns = snapshot_find_netns(c->s, p->netns);
+	if (p->netns && !(ns && ns->own))
+		ADD("; netns %llu", (unsigned long long)p->netns);
+#undef ADD
+}
+
 static const struct view_col port_cols[OC_COUNT] = {
 	[OC_PORT] = {.title = "PORT", .width = 5, .asc = true, .cmp = oc_port, .fmt = of_port},
 	[OC_PID] = {.title = "PID", .width = 8, .drop = 5, .asc = true, .cmp = oc_pid, .fmt = of_pid},
 	[OC_SOCKETS] = {.title = "SOCKS", .width = 6, .cmp = oc_count, .fmt = of_count},
 	[OC_ESTAB] = {.title = "ESTAB", .width = 5, .drop = 2, .cmp = oc_est, .fmt = of_est},
 	[OC_CLOSE_WAIT] = {.title = "CLOSE_W", .width = 7, .cmp = oc_cw, .fmt = of_cw},
-	[OC_CWMIN] = {.title = "CW/MIN", .width = 6, .drop = 3, .cmp = oc_cwmin, .fmt = of_cwmin},
-	[OC_CWAGE] = {.title = "CW_AGE", .width = 6, .drop = 4, .cmp = oc_cwage, .fmt = of_cwage},
+	[OC_CWMIN] = {.title = "CW/MIN", .width = 6, .drop = 3, .cmp = oc_cwmin, .fmt = of_cwmin, .hist = true},
+	[OC_CWAGE] = {.title = "CW_AGE", .width = 6, .drop = 4, .cmp = oc_cwage, .fmt = of_cwage, .hist = true},
 	[OC_TIME_WAIT] = {.title = "TIME_W", .width = 6, .drop = 6, .cmp = oc_tw, .fmt = of_tw},
 	[OC_FIN_WAIT2] = {.title = "FIN_W2", .width = 6, .drop = 7, .cmp = oc_f2, .fmt = of_f2},
 	[OC_ACCEPT] = {.title = "ACCEPT-Q", .width = 9, .drop = 1, .cmp = oc_accept, .fmt = of_accept},
 	[OC_RECVQ] = {.title = "RECV-Q", .width = 6, .drop = 8, .cmp = oc_rq, .fmt = of_rq},
 	[OC_BAR] = {.title = "STATES", .width = 8, .left = true, .flex = true, .cmp = oc_count, .fmt = NULL},
+	[OC_TEXT_SIDE] = {.title = "SIDE", .width = 6, .left = true, .text_only = true, .asc = true, .cmp = oc_side, .fmt = of_side},
+	[OC_TEXT_PROTO] = {.title = "PROTO", .width = 5, .left = true, .text_only = true, .asc = true, .cmp = oc_proto, .fmt = of_proto},
+	[OC_TEXT_VERDICT] = {.title = "VERDICT", .width = 7, .left = true, .text_only = true, .hist = true, .cmp = oc_verdict, .fmt = of_verdict},
+	[OC_TEXT_STATES] = {.title = "STATES", .width = 6, .left = true, .text_only = true, .cmp = oc_count, .fmt = of_states},
+};
+
+static const uint8_t port_text[] = {
+	OC_PORT, OC_TEXT_SIDE, OC_SOCKETS, OC_RECVQ, OC_TEXT_PROTO, OC_CWMIN, OC_CWAGE, OC_TEXT_VERDICT, OC_TEXT_STATES,
 };
 
 static const struct sock_rec *K(const struct view_ctx *c, uint32_t i)
@@ -320,16 +401,27 @@ static void sf_state(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 	unsigned st = K(c, i)->state;
 	snprintf(b, n, "%s", st == ST_ESTABLISHED ? "ESTAB" : sk_state_name(st));
 }
+/* A UNIX socket's address is its name (escaped when stored), its peer the peer's inode. */
 static void sf_local(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
 	char a[SOCK_ADDR_MAX];
-	snprintf(b, n, "%s", sock_addr_format(a, K(c, i)->family, K(c, i)->laddr, K(c, i)->lport));
+	const struct sock_rec *k = K(c, i);
+	if (k->family == AF_UNIX)
+		snprintf(b, n, "%s", snapshot_name(c->s, k->un.name));
+	else
+		snprintf(b, n, "%s", sock_addr_format(a, k->family, k->laddr, k->lport));
 }
 static void sf_remote(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
 	char a[SOCK_ADDR_MAX];
-	snprintf(b, n, "%s", sock_addr_format(a, K(c, i)->family, K(c, i)->raddr, K(c, i)->rport));
+	const struct sock_rec *k = K(c, i);
+	if (k->family == AF_UNIX)
+		snprintf(b, n, "peer %u", k->un.peer);
+	else
+		snprintf(b, n, "%s", sock_addr_format(a, k->family, k->raddr, k->rport));
 }
+static int sc_proto(const struct view_ctx *c, uint32_t a, uint32_t b) { return strcmp(sock_proto_name(K(c, a)), sock_proto_name(K(c, b))); }
+static void sf_proto(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%s", sock_proto_name(K(c, i))); }
 static void sf_rq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, K(c, i)->rqueue, 6); }
 static void sf_sq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, K(c, i)->wqueue, 6); }
 static void sf_inode(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%u", K(c, i)->inode); }
@@ -369,7 +461,13 @@ static const struct view_col sock_cols[SC_COUNT] = {
 	[SC_SENDQ] = {.title = "SEND-Q", .width = 6, .drop = 2, .cmp = sc_sq, .fmt = sf_sq},
 	[SC_INODE] = {.title = "INODE", .width = 8, .drop = 3, .asc = true, .cmp = sc_inode, .fmt = sf_inode},
 	[SC_TIMER] = {.title = "TIMER", .width = 8, .drop = 5, .cmp = sc_timer, .fmt = sf_timer},
-	[SC_AGE] = {.title = "AGE", .width = 6, .drop = 1, .cmp = sc_age, .fmt = sf_age},
+	[SC_AGE] = {.title = "AGE", .width = 6, .drop = 1, .cmp = sc_age, .fmt = sf_age, .hist = true},
+	[SC_TEXT_PROTO] = {.title = "PROTO", .width = 5, .left = true, .text_only = true, .asc = true, .cmp = sc_proto, .fmt = sf_proto},
+};
+
+/* The text report's backlog: the sockets with the most Recv-Q. */
+static const uint8_t sock_text[] = {
+	SC_RECVQ, SC_PID, SC_FD, SC_TEXT_PROTO, SC_STATE, SC_LOCAL, SC_REMOTE, SC_SENDQ,
 };
 
 static const struct view_bl_group *G(const struct view_ctx *c, uint32_t i)
@@ -432,9 +530,12 @@ _Static_assert(PC_COUNT <= VIEW_MAX_COLS && OC_COUNT <= VIEW_MAX_COLS && SC_COUN
 		       BC_COUNT <= VIEW_MAX_COLS, "VIEW_MAX_COLS holds every table");
 
 const struct view_table_def view_tables[VT_COUNT] = {
-	[VT_PROCS] = {.cols = proc_cols, .ncols = PC_COUNT, .default_sort = PC_FDS},
-	[VT_PORTS] = {.cols = port_cols, .ncols = OC_COUNT, .default_sort = OC_SOCKETS},
-	[VT_SOCKS] = {.cols = sock_cols, .ncols = SC_COUNT, .default_sort = SC_RECVQ},
+	[VT_PROCS] = {.cols = proc_cols, .ncols = PC_COUNT, .default_sort = PC_FDS,
+		      .text = proc_text, .ntext = NCOLS(proc_text), .text_flex = 16},
+	[VT_PORTS] = {.cols = port_cols, .ncols = OC_COUNT, .default_sort = OC_SOCKETS,
+		      .text = port_text, .ntext = NCOLS(port_text)},
+	[VT_SOCKS] = {.cols = sock_cols, .ncols = SC_COUNT, .default_sort = SC_RECVQ,
+		      .text = sock_text, .ntext = NCOLS(sock_text), .text_flex = 24},
 	[VT_BACKLOG] = {.cols = backlog_cols, .ncols = BC_COUNT, .default_sort = BC_RECVQ},
 };
 
@@ -445,8 +546,12 @@ size_t view_layout(enum view_table t, int width, bool *shown, int *widths)
 	size_t nshown = d->ncols;
 
 	for (size_t i = 0; i < d->ncols; i++) {
-		shown[i] = true;
+		shown[i] = !d->cols[i].text_only;
 		widths[i] = d->cols[i].width;
+		if (!shown[i]) {
+			nshown--;
+			continue;
+		}
 		need += d->cols[i].width + 1;
 		if (d->cols[i].flex)
 			flex = (int)i;

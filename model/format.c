@@ -111,3 +111,33 @@ void view_fmt_growth(char *b, size_t n, double g, double whole)
 		snprintf(b, n, fabs(g) >= whole ? "%+.0f" : "%+.1f", g);
 }
 
+
+double view_fd_pct(const struct proc_rec *p)
+{
+	if (p->fds < 0 || !p->fd_limit || p->fd_limit == UINT64_MAX)
+		return NAN;
+	return 100.0 * (double)p->fds / (double)p->fd_limit;
+}
+
+double view_fd_pct_cut(double pct, int decimals)
+{
+	double scale = pow(10, decimals);
+	return floor(pct * scale) / scale;
+}
+
+char *view_fmt_states(char *buf, size_t size, const uint32_t *states)
+{
+	size_t len = 0;
+
+	if (size)
+		buf[0] = '\0';
+	for (unsigned st = 1; st < ST_COUNT; st++) {
+		if (!states[st] || len >= size)
+			continue;
+		int w = snprintf(buf + len, size - len, "%s%u %s", len ? ", " : "", states[st], sk_state_name(st));
+		len += w > 0 ? (size_t)w : 0;
+	}
+	if (!len)
+		snprintf(buf, size, "none");
+	return buf;
+}
