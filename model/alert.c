@@ -140,8 +140,8 @@ static int check_procs(struct alerts *a, const struct snapshot *s, const struct 
 		struct alert *e;
 		if (p->fds < 0 || !view_proc_match(&a->filter, s, p))
 			continue;
-		if (p->fd_limit && p->fd_limit != UINT64_MAX) {
-			double pct = 100.0 * (double)p->fds / (double)p->fd_limit;
+		double pct = view_fd_pct(p); /* exact; the message shows it cut, as every output does */
+		if (!isnan(pct)) {
 			enum alert_level l = pct >= t->fd_crit_pct ? ALERT_CRITICAL
 					     : pct >= t->fd_warn_pct ? ALERT_WARNING : ALERT_CLEAR;
 			if (l) {
@@ -149,7 +149,7 @@ static int check_procs(struct alerts *a, const struct snapshot *s, const struct 
 				if (!(e = proc_alert(&a->cur, ALERT_FD_USAGE, l, p, pct, th)))
 					return -ENOMEM;
 				snprintf(e->message, sizeof(e->message), "pid %d (%s) uses %.0f%% of its fd limit (%lld of %llu)",
-					 p->pid, p->comm, pct, (long long)p->fds, (unsigned long long)p->fd_limit);
+					 p->pid, p->comm, view_fd_pct_cut(pct, 0), (long long)p->fds, (unsigned long long)p->fd_limit);
 			}
 		}
 		if (p->states[ST_CLOSE_WAIT] > t->close_wait) {

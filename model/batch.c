@@ -182,8 +182,8 @@ static void json_sockets(FILE *f, const struct snapshot *s, const struct batch_o
 }
 
 static void write_json(FILE *f, const struct snapshot *s, const struct history *h, const struct batch_opts *o,
-		       const uint32_t *procs, size_t nprocs, const uint32_t *backlog, size_t nbacklog,
-		       int32_t *chain)
+		       const uint32_t *procs, size_t nprocs, const uint32_t *ports, size_t nports,
+		       const uint32_t *backlog, size_t nbacklog, int32_t *chain)
 {
 	const struct totals *t = &s->totals;
 	const char *sep = "";
@@ -229,6 +229,9 @@ static void write_json(FILE *f, const struct snapshot *s, const struct history *
 		text_json_string(f, p->user);
 		fprintf(f, ", \"fds\": %lld, \"fd_limit\": ", (long long)p->fds);
 		json_limit(f, p->fd_limit);
+		/* FD% cut to two decimals, as view_fd_pct says: 749 of 1000 is 74.90. */
+		fputs(", \"fd_pct\": ", f);
+		json_num(f, view_fd_pct_cut(view_fd_pct(p), 2), 2);
 		fprintf(f, ", \"sockets\": %u, \"socket_fds\": %u, \"udp\": %u, \"unix\": %u, "
 			"\"other_sockets\": %u, ", p->sockets, p->sock_fds, p->kinds[SK_UDP],
 			p->kinds[SK_UNIX], p->kinds[SK_OTHER]);
@@ -248,12 +251,8 @@ static void write_json(FILE *f, const struct snapshot *s, const struct history *
 
 	fputs("], \"ports\": [", f);
 	sep = "";
-	size_t shown = 0;
-	for (size_t i = 0; i < s->nports && (!o->top || shown < o->top); i++) {
-		const struct port_agg *p = &s->ports[i];
-		if (!view_port_match(&o->filter, p))
-			continue;
-		shown++;
+	for (size_t i = 0; i < nports; i++) {
+		const struct port_agg *p = &s->ports[ports[i]];
 		fprintf(f, "%s{\"port\": %u, \"side\": \"%s\", \"sockets\": %u, \"pids\": [", sep, p->port,
 			p->side == SIDE_LOCAL ? "local" : "remote", p->count);
 		for (uint32_t j = 0; j < p->npids; j++)
@@ -300,45 +299,38 @@ static void write_json(FILE *f, const struct snapshot *s, const struct history *
 	fputs("}\n", f);
 }
 
-static void text_states(FILE *f, const uint32_t *states)
+/* One table of the text report from the columns the dashboard draws: their titles,
+ * widths and formatters (view_tables[t].text), history columns only with a history.
+ * Cells are never cut; the last column is not padded. */
+static void text_table(FILE *f, enum view_table t, const struct view_ctx *c, const uint32_t *rows, size_t n)
 {
-	const char *sep = "";
+	const struct view_table_def *d = &view_tables[t];
+	uint8_t cols[VIEW_MAX_COLS];
+	size_t ncols = 0;
+	char buf[1024];
 
-	for (unsigned st = 1; st < ST_COUNT; st++) {
-		if (!states[st])
-			continue;
-		fprintf(f, "%s%u %s", sep, states[st], sk_state_name(st));
-		sep = ", ";
+	for (size_t i = 0; i < d->ntext; i++)
+		if (c->h || !d->cols[d->text[i]].hist)
+			cols[ncols++] = d->text[i];
+	fputc('\n', f);
+	for (size_t r = 0; r <= n; r++) {
+		for (size_t i = 0; i < ncols; i++) {
+			const struct view_col *col = &d->cols[cols[i]];
+			int w = col->flex && d->text_flex > col->width ? d->text_flex : col->width;
+			const char *cell = col->title;
+			if (r) {
+				col->fmt(c, rows[r - 1], buf, sizeof(buf));
+				cell = buf;
+			}
+			if (i)
+				fputc(' ', f);
+			if (i + 1 == ncols && col->left)
+				fputs(cell, f);
+			else
+				fprintf(f, col->left ? "%-*s" : "%*s", w, cell);
+		}
+		fputc('\n', f);
 	}
-	if (!*sep)
-		fputs("none", f);
-}
-
-static const char *fmt_limit(char *buf, size_t n, uint64_t v)
-{
-	if (v == UINT64_MAX)
-		snprintf(buf, n, "-");
-	else
-		snprintf(buf, n, "%llu", (unsigned long long)v);
-	return buf;
-}
-
-/* "+37.0", "-" when unknown: a growth per minute in a text column. */
-static const char *fmt_rate(char *buf, size_t n, double per_min)
-{
-	if (isfinite(per_min))
-		snprintf(buf, n, "%+.1f", per_min);
-	else
-		snprintf(buf, n, "-");
-	return buf;
-}
-
-/* The ETA column: "-" unknown, "never", or a duration. */
-static const char *fmt_eta(char *buf, size_t n, const struct history_stats *st)
-{
-	if (!st || isnan(st->exhaustion_eta_s))
-		return snprintf(buf, n, "-"), buf;
-	return leak_format_duration(buf, n, st->exhaustion_eta_s);
 }
 
 /* The evidence behind every verdict that is not ok, under the table it explains. */
@@ -350,11 +342,12 @@ static void text_reason(FILE *f, const char *what, const struct history_stats *s
 		fprintf(f, "  %-22s %-7s %s\n", what, leak_verdict_name(st->mem_verdict), st->mem_reason);
 }
 
-static void write_text(FILE *f, const struct snapshot *s, const struct history *h, const struct batch_opts *o,
-		       const uint32_t *procs, size_t nprocs, const uint32_t *backlog, size_t nbacklog)
+static void write_text(FILE *f, const struct snapshot *s, const struct history *h, const uint32_t *procs,
+		       size_t nprocs, const uint32_t *ports, size_t nports, const uint32_t *backlog, size_t nbacklog)
 {
 	const struct totals *t = &s->totals;
-	char when[32], lim[24];
+	const struct view_ctx ctx = {.s = s, .h = h, .ascii = true};
+	char when[32], states[256];
 	time_t now = (time_t)s->time;
 	struct tm tm;
 
@@ -364,9 +357,8 @@ static void write_text(FILE *f, const struct snapshot *s, const struct history *
 	uint32_t tcp_states[ST_COUNT];
 	memcpy(tcp_states, t->states, sizeof(tcp_states));
 	tcp_states[ST_CLOSED_FD] = 0;
-	fprintf(f, "Sockets: %u total, ", t->sockets);
-	text_states(f, tcp_states);
-	fprintf(f, "; %u without an owner\n", t->unowned);
+	fprintf(f, "Sockets: %u total, %s; %u without an owner\n", t->sockets,
+		view_fmt_states(states, sizeof(states), tcp_states), t->unowned);
 	fprintf(f, "Other sockets: %u UDP, %u UNIX, %u other; ", t->kinds[SK_UDP], t->kinds[SK_UNIX],
 		t->kinds[SK_OTHER]);
 	if (s->closed_valid)
@@ -396,31 +388,7 @@ static void write_text(FILE *f, const struct snapshot *s, const struct history *
 	if (s->status[0])
 		fprintf(f, "Status: %s\n", s->status);
 
-	/* The history columns come last, and only once there is a history. */
-	fprintf(f, "\n%7s %-10s %-16s %7s %7s %5s %7s %7s %7s %9s %9s %6s %6s %6s %10s %-16s", "PID", "USER",
-		"COMMAND", "FDS", "LIMIT", "FD%", "SOCKETS", "CLOSE_W", "ESTAB", "RECV-Q", "RSS_KB", "CLOSED",
-		"UDP", "UNIX", "NETNS", "CONTAINER/UNIT");
-	fputs(h ? "   FD/MIN    ETA VERDICT\n" : "\n", f);
-	for (size_t i = 0; i < nprocs; i++) {
-		const struct proc_rec *p = &s->procs[procs[i]];
-		const struct history_stats *st = h ? history_proc(h, p->pid, p->start_time) : NULL;
-		char pct[8] = "-", rate[16], eta[16];
-		if (p->fds >= 0 && p->fd_limit && p->fd_limit != UINT64_MAX)
-			snprintf(pct, sizeof(pct), "%.0f", 100.0 * (double)p->fds / (double)p->fd_limit);
-		char closed[16] = "-";
-		if (s->closed_valid)
-			snprintf(closed, sizeof(closed), "%u", p->states[ST_CLOSED_FD]);
-		fprintf(f, "%7d %-10.10s %-16.16s %7lld %7s %5s %7u %7u %7u %9llu %9llu %6s %6u %6u %10llu %-16.16s",
-			p->pid, p->user, p->comm, (long long)p->fds, fmt_limit(lim, sizeof(lim), p->fd_limit), pct,
-			p->sockets, p->states[ST_CLOSE_WAIT], p->states[ST_ESTABLISHED],
-			(unsigned long long)p->recv_q, (unsigned long long)p->rss_kb, closed, p->kinds[SK_UDP],
-			p->kinds[SK_UNIX], (unsigned long long)p->netns,
-			p->container[0] ? p->container : p->unit[0] ? p->unit : "-");
-		if (h)
-			fprintf(f, " %8s %6s %s", fmt_rate(rate, sizeof(rate), st ? st->fd_growth_per_min : NAN),
-				fmt_eta(eta, sizeof(eta), st), st ? leak_verdict_name(st->verdict) : "-");
-		fputc('\n', f);
-	}
+	text_table(f, VT_PROCS, &ctx, procs, nprocs);
 	for (size_t i = 0; h && i < nprocs; i++) {
 		const struct proc_rec *p = &s->procs[procs[i]];
 		char what[40];
@@ -428,72 +396,16 @@ static void write_text(FILE *f, const struct snapshot *s, const struct history *
 		text_reason(f, what, history_proc(h, p->pid, p->start_time));
 	}
 
-	fprintf(f, "\n%7s %-6s %7s %9s%s  %s\n", "PORT", "SIDE", "SOCKETS", "RECV-Q",
-		h ? "  CW/MIN  CW_AGE VERDICT" : "", "STATES");
-	size_t shown = 0;
-	for (size_t i = 0; i < s->nports && (!o->top || shown < o->top); i++) {
-		const struct port_agg *p = &s->ports[i];
-		if (!view_port_match(&o->filter, p))
-			continue;
-		shown++;
-		const struct history_stats *st = h ? history_port(h, p->netns, p->port, p->side) : NULL;
-		char rate[16], age[16] = "-", port[16];
-		if (st && st->close_wait_oldest_s > 0)
-			leak_format_duration(age, sizeof(age), st->close_wait_oldest_s);
-		snprintf(port, sizeof(port), p->proto == IPPROTO_UDP ? "%u/udp" : "%u", p->port);
-		fprintf(f, "%7s %-6s %7u %9llu", port, p->side == SIDE_LOCAL ? "local" : "remote", p->count,
-			(unsigned long long)p->recv_q);
-		if (h)
-			fprintf(f, " %7s %7s %-7s", fmt_rate(rate, sizeof(rate), st ? st->growth_per_min[ST_CLOSE_WAIT] : NAN),
-				age, st ? leak_verdict_name(st->verdict) : "-");
-		fputs("  ", f);
-		text_states(f, p->states);
-		if (p->states[ST_LISTEN])
-			fprintf(f, "; accept queue %u/%u", p->accept_q, p->accept_max);
-		fputs("; pids", f);
-		for (uint32_t j = 0; j < p->npids; j++)
-			fprintf(f, " %d", p->pids[j]);
-		fputs(p->pids_truncated ? " ..." : (p->npids ? "" : " none"), f);
-		/* Ports are per netns: 8080 in two pods is two rows. */
-		const struct netns_rec *ns = snapshot_find_netns(s, p->netns);
-		if (p->netns && !(ns && ns->own))
-			fprintf(f, "; netns %llu", (unsigned long long)p->netns);
-		fputc('\n', f);
-	}
-	shown = 0;
-	for (size_t i = 0; h && i < s->nports && (!o->top || shown < o->top); i++) {
-		const struct port_agg *p = &s->ports[i];
+	text_table(f, VT_PORTS, &ctx, ports, nports);
+	for (size_t i = 0; h && i < nports; i++) {
+		const struct port_agg *p = &s->ports[ports[i]];
 		char what[40];
-		if (!view_port_match(&o->filter, p))
-			continue;
-		shown++;
 		snprintf(what, sizeof(what), "port %u %s", p->port, p->side == SIDE_LOCAL ? "local" : "remote");
 		text_reason(f, what, history_port(h, p->netns, p->port, p->side));
 	}
 
-	if (nbacklog) {
-		fprintf(f, "\n%9s %7s %5s %-5s %-12s %-24s %-24s %7s\n", "RECV-Q", "PID", "FD", "PROTO", "STATE",
-			"LOCAL", "REMOTE", "SEND-Q");
-		for (size_t i = 0; i < nbacklog; i++) {
-			const struct sock_rec *k = &s->socks[backlog[i]];
-			const struct proc_rec *p = snapshot_sock_proc(s, k);
-			char la[SOCK_ADDR_MAX], ra[SOCK_ADDR_MAX], pid[16] = "-", fd[16] = "-";
-			if (p) {
-				snprintf(pid, sizeof(pid), "%d", p->pid);
-				snprintf(fd, sizeof(fd), "%d", snapshot_sock_fd(s, k));
-			}
-			if (k->family == AF_UNIX) {
-				/* Names are escaped when stored; long paths are cut, not wrapped. */
-				snprintf(la, sizeof(la), "%s", snapshot_name(s, k->un.name));
-				snprintf(ra, sizeof(ra), "peer %u", k->un.peer);
-			} else {
-				sock_addr_format(la, k->family, k->laddr, k->lport);
-				sock_addr_format(ra, k->family, k->raddr, k->rport);
-			}
-			fprintf(f, "%9u %7s %5s %-5s %-12s %-24s %-24s %7u\n", k->rqueue, pid, fd, sock_proto_name(k),
-				sk_state_name(k->state), la, ra, k->wqueue);
-		}
-	}
+	if (nbacklog)
+		text_table(f, VT_SOCKS, &ctx, backlog, nbacklog);
 	fputc('\n', f);
 }
 
@@ -501,6 +413,7 @@ int batch_write(FILE *f, const struct snapshot *s, const struct history *h, cons
 {
 	uint32_t *procs = malloc((s->nprocs + 1) * sizeof(*procs));
 	uint32_t *backlog = malloc((o->backlog_max + 1) * sizeof(*backlog));
+	uint32_t *ports = malloc((s->nports + 1) * sizeof(*ports));
 	int32_t *chain = NULL;
 	int rc = 0;
 
@@ -509,7 +422,7 @@ int batch_write(FILE *f, const struct snapshot *s, const struct history *h, cons
 		rc = -ENOMEM;
 		goto out;
 	}
-	if (!procs || !backlog) {
+	if (!procs || !backlog || !ports) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -517,17 +430,22 @@ int batch_write(FILE *f, const struct snapshot *s, const struct history *h, cons
 	if (o->top && nprocs > o->top)
 		nprocs = o->top;
 	size_t nbacklog = view_backlog(s, &o->filter, backlog, o->backlog_max);
+	size_t nports = 0;
+	for (size_t i = 0; i < s->nports && (!o->top || nports < o->top); i++)
+		if (view_port_match(&o->filter, &s->ports[i]))
+			ports[nports++] = (uint32_t)i;
 	if (o->format == FMT_OPENMETRICS)
 		metrics_write(f, s, h, o);
 	else if (o->format == FMT_JSON)
-		write_json(f, s, h, o, procs, nprocs, backlog, nbacklog, chain);
+		write_json(f, s, h, o, procs, nprocs, ports, nports, backlog, nbacklog, chain);
 	else
-		write_text(f, s, h, o, procs, nprocs, backlog, nbacklog);
+		write_text(f, s, h, procs, nprocs, ports, nports, backlog, nbacklog);
 	if (fflush(f) == EOF || ferror(f))
 		rc = -(errno ? errno : EIO);
 out:
 	free(procs);
 	free(backlog);
+	free(ports);
 	free(chain);
 	return rc;
 }

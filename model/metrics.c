@@ -45,6 +45,7 @@ struct mproc {
 	const char *comm, *container;
 	int64_t fds;             /* -1: not readable */
 	uint64_t fd_limit;
+	double fd_pct;           /* view_fd_pct; NAN for the rest and when unknown */
 	uint32_t kinds[SK_KIND_COUNT];
 	uint32_t states[ST_COUNT];
 	uint64_t recv_q, rss_kb;
@@ -136,6 +137,15 @@ static void write_procs(FILE *f, const struct snapshot *s, const struct mproc *v
 			fputs("leaktop_process_fd_limit{", f);
 			proc_labels(f, &v[i]);
 			fprintf(f, "} %llu\n", (unsigned long long)v[i].fd_limit);
+		}
+	/* FD% as view_fd_pct says, cut to two decimals of a percent: 749 of 1000 is 0.7490. */
+	family(f, "leaktop_process_fd_usage_ratio",
+	       "Open fds over the soft RLIMIT_NOFILE, cut (not rounded) to 4 decimals (absent when unlimited).");
+	for (size_t i = 0; i < n; i++)
+		if (!isnan(v[i].fd_pct)) {
+			fputs("leaktop_process_fd_usage_ratio{", f);
+			proc_labels(f, &v[i]);
+			fprintf(f, "} %.4f\n", view_fd_pct_cut(v[i].fd_pct, 2) / 100);
 		}
 	family(f, "leaktop_process_sockets", "Socket fds of the process found in the dumps, by kind.");
 	for (size_t i = 0; i < n; i++)
@@ -294,12 +304,13 @@ void metrics_write(FILE *f, const struct snapshot *s, const struct history *h, c
 		if (!o->top || i < o->top) {
 			m = &procs[np++];
 			m->pid = p->pid, m->comm = p->comm, m->container = p->container;
-			m->fds = p->fds, m->fd_limit = p->fd_limit;
+			m->fds = p->fds, m->fd_limit = p->fd_limit, m->fd_pct = view_fd_pct(p);
 			m->st = h ? history_proc(h, p->pid, p->start_time) : NULL;
 		} else {
 			if (!other) {
 				other = &procs[np++];
 				other->pid = -1;
+				other->fd_pct = NAN;
 			}
 			m = other;
 			if (p->fds > 0)

@@ -1,5 +1,6 @@
-/* What the views (batch output and tui panes) select from a snapshot: filters and
- * the Recv-Q backlog. Rows are indices into the snapshot, never copies. */
+/* The views (tui panes, batch output) of a snapshot: filters and row lists
+ * (filter.c), the query language (query.c), column tables (columns.c) and cell
+ * formatting (format.c). Rows are indices into the snapshot, never copies. */
 #ifndef LEAKTOP_VIEW_H
 #define LEAKTOP_VIEW_H
 
@@ -111,28 +112,40 @@ struct view_col {
 	int (*cmp)(const struct view_ctx *c, uint32_t a, uint32_t b);
 	/* Format row i into buf; NULL for a column the caller draws (the ports bar). */
 	void (*fmt)(const struct view_ctx *c, uint32_t i, char *buf, size_t size);
+	bool text_only;              /* the text report's alone: never in a pane */
+	bool hist;                   /* a history figure: the text report shows it once there is one */
 };
 
 struct view_table_def {
 	const struct view_col *cols;
 	size_t ncols;
 	int default_sort;
+	/* The text report (--batch) prints these columns, in this order, with the same
+	 * titles, widths and formatters; its flex column, having no terminal to fill,
+	 * is text_flex wide. Cells are never cut there: a longer one pushes the rest of
+	 * its row right. */
+	const uint8_t *text;
+	size_t ntext;
+	uint8_t text_flex;
 };
 extern const struct view_table_def view_tables[VT_COUNT];
 
-/* Column indices, for code that names one. */
+/* Column indices, for code that names one. The _TEXT_ ones are text_only. */
 enum { PC_PID, PC_USER, PC_COMMAND, PC_FDS, PC_LIMIT, PC_FDPCT, PC_FDMIN, PC_ETA, PC_TREND, PC_SOCKETS,
-       PC_CLOSE_WAIT, PC_ESTAB, PC_RECVQ, PC_RSS, PC_RSSMIN, PC_RSS_TREND, PC_VERDICT, PC_COUNT };
+       PC_CLOSE_WAIT, PC_ESTAB, PC_RECVQ, PC_RSS, PC_RSSMIN, PC_RSS_TREND, PC_VERDICT,
+       PC_TEXT_CLOSED, PC_TEXT_UDP, PC_TEXT_UNIX, PC_TEXT_NETNS, PC_TEXT_CONTAINER, PC_COUNT };
 enum { OC_PORT, OC_PID, OC_SOCKETS, OC_ESTAB, OC_CLOSE_WAIT, OC_CWMIN, OC_CWAGE, OC_TIME_WAIT, OC_FIN_WAIT2,
-       OC_ACCEPT, OC_RECVQ, OC_BAR, OC_COUNT };
-enum { SC_FD, SC_PID, SC_STATE, SC_LOCAL, SC_REMOTE, SC_RECVQ, SC_SENDQ, SC_INODE, SC_TIMER, SC_AGE, SC_COUNT };
+       OC_ACCEPT, OC_RECVQ, OC_BAR, OC_TEXT_SIDE, OC_TEXT_PROTO, OC_TEXT_VERDICT, OC_TEXT_STATES, OC_COUNT };
+enum { SC_FD, SC_PID, SC_STATE, SC_LOCAL, SC_REMOTE, SC_RECVQ, SC_SENDQ, SC_INODE, SC_TIMER, SC_AGE,
+       SC_TEXT_PROTO, SC_COUNT };
 enum { BC_PID, BC_PORT, BC_SOCKETS, BC_RECVQ, BC_MAXQ, BC_SENDQ, BC_COMMAND, BC_COUNT };
 
 /* The most columns a table has: callers size their arrays with it. */
-#define VIEW_MAX_COLS 20
+#define VIEW_MAX_COLS 24
 
 /* Which columns fit in width: fills shown[] and widths[] (ncols entries each) and
- * returns how many are shown. Columns are separated by one space. */
+ * returns how many are shown (text_only columns never are). Columns are separated
+ * by one space. */
 size_t view_layout(enum view_table t, int width, bool *shown, int *widths);
 
 /* Sort rows by column col (its natural order; reversed when invert), ties by index. */
@@ -149,6 +162,24 @@ int view_parse_clock(const char *text, int *secs);
  * outside [lo, hi], the day before or after if that lies inside (a recording
  * across midnight). */
 double view_clock_time(double ref, int secs, double lo, double hi);
+
+/* --- FD%: one rule for every output (format.c) ----------------------------------
+ * FD% is 100 * fds / the soft RLIMIT_NOFILE, exact: 749 of 1000 is 74.9. NAN when the
+ * fds cannot be read or the limit is unknown or unlimited. Outputs cut it, never
+ * round it: the dashboard and the text report show the whole number (74), JSON's
+ * fd_pct carries two decimals (74.90), OpenMetrics' leaktop_process_fd_usage_ratio
+ * four (0.7490). The fd_usage alert and the pane's row colours compare the exact
+ * figure with --fd-warn and --fd-crit, so with whole-number thresholds "75" is shown
+ * exactly when the 75% alert fires, and nowhere does 74.9 read as 75. */
+double view_fd_pct(const struct proc_rec *p);
+/* An FD% cut (floored) to `decimals` decimals, as the outputs show it; NAN stays NAN. */
+double view_fd_pct_cut(double pct, int decimals);
+
+/* A growth rate: "-" when not known, one decimal below `whole`, none from it. */
+void view_fmt_growth(char *buf, size_t size, double g, double whole);
+
+/* Socket counts by state in words, kernel order: "5 CLOSE_WAIT, 1 LISTEN", or "none". */
+char *view_fmt_states(char *buf, size_t size, const uint32_t *states);
 
 /* A count in width characters: 1234567 -> "1205K" when it does not fit. */
 char *view_fmt_count(char *buf, size_t size, uint64_t v, int width);

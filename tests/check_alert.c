@@ -92,6 +92,20 @@ START_TEST(fd_usage_fires_once_clears_and_fires_again)
 }
 END_TEST
 
+/* FD% as every output shows it (view_fd_pct): the alert compares the exact figure
+ * and its message cuts it, as the dashboard does: 74.9% is quiet, 75.9% says 75. */
+START_TEST(fd_usage_message_says_what_the_dashboard_shows)
+{
+	ck_assert_int_eq(refresh(749, 0), 0);
+	ck_assert_int_eq(refresh(759, 0), 1);
+	ck_assert_double_eq_tol(event(0)->value, 75.9, 1e-9);
+	ck_assert_str_eq(event(0)->message, "pid 42 (java) uses 75% of its fd limit (759 of 1000)");
+	ck_assert_int_eq(refresh(899, 0), 0);
+	ck_assert_int_eq(refresh(900, 0), 1);
+	ck_assert_int_eq(event(0)->level, ALERT_CRITICAL);
+}
+END_TEST
+
 START_TEST(close_wait_per_process_and_port)
 {
 	ck_assert_int_eq(refresh(200, 100), 0); /* 100 is not above 100 */
@@ -166,6 +180,7 @@ static Suite *alert_suite(void)
 	TCase *tc = tcase_create("alert");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, fd_usage_fires_once_clears_and_fires_again);
+	tcase_add_test(tc, fd_usage_message_says_what_the_dashboard_shows);
 	tcase_add_test(tc, close_wait_per_process_and_port);
 	tcase_add_test(tc, thresholds_are_settable_and_file_nr);
 	tcase_add_test(tc, filters_limit_alerts_to_the_chosen_processes);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "model/alert.h"
 #include "model/batch.h"
 #include "model/snapshot.h"
 #include "model/text.h"
@@ -170,8 +171,17 @@ START_TEST(test_text_report)
 	char *out = render(FMT_TEXT, NULL, NULL);
 	ck_assert_ptr_nonnull(strstr(out, "Sockets: 7 total"));
 	ck_assert_ptr_nonnull(strstr(out, "5 CLOSE_WAIT"));
-	ck_assert_ptr_nonnull(strstr(out, "    100 svc        \\x1b[31mevil\"        500    1024    49       5       5"));
-	ck_assert_ptr_nonnull(strstr(out, "  19001 local        6       510  5 CLOSE_WAIT, 1 LISTEN; accept queue 0/0; pids 100\n"));
+	/* The dashboard's columns: titles, widths, formatters (500 of 1024 fds is 48.8%: 48). */
+	ck_assert_ptr_nonnull(strstr(out, "\n    PID USER     COMMAND             FDS LIMIT FD% SOCKS CLOSE_W ESTAB RECV-Q   RSS "
+					  "CLOSED    UDP   UNIX      NETNS CONTAINER/UNIT\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\n    100 svc      \\x1b[31mevil\"       500  1024  48     5       5     0    510"));
+	ck_assert_ptr_nonnull(strstr(out, "\n    200          quiet                 7     -   -     1"));
+	ck_assert_ptr_nonnull(strstr(out, "\n 6379 remote      1      0 tcp   1 ESTABLISHED; pids 200\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\n19001 local       6    510 tcp   5 CLOSE_WAIT, 1 LISTEN; accept queue 0/0; pids 100\n"));
+	/* The backlog, largest Recv-Q first; no row ends in a space. */
+	ck_assert_ptr_nonnull(strstr(out, "\nRECV-Q     PID    FD PROTO STATE      LOCAL                 REMOTE                   SEND-Q\n"
+					  "   104     100    14 tcp   CLOSE_WAIT 127.0.0.1:19001       127.0.0.1:40004               0\n"));
+	ck_assert_ptr_null(strstr(out, " \n"));
 	ck_assert_ptr_null(strchr(out, '\x1b'));
 	free(out);
 }
@@ -231,7 +241,9 @@ START_TEST(test_kinds_netns)
 	out = render(FMT_TEXT, NULL, NULL);
 	ck_assert_ptr_null(strchr(out, '\x1b'));
 	ck_assert_ptr_nonnull(strstr(out, "1 UDP, 1 UNIX, 0 other; 1 CLOSED"));
-	ck_assert_ptr_nonnull(strstr(out, "5353/udp local "));
+	ck_assert_ptr_nonnull(strstr(out, "\n 5353 local       1    700 udp   1 CLOSE; pids 200\n"));
+	/* A UNIX socket in the backlog: its name (escaped) and its peer. */
+	ck_assert_ptr_nonnull(strstr(out, " unix  ESTAB      /tmp/\\x1b]0;pwned\\x07\" peer 52 "));
 	ck_assert_ptr_nonnull(strstr(out, "Network namespaces: 1 dumped of 1"));
 	free(out);
 
@@ -239,6 +251,82 @@ START_TEST(test_kinds_netns)
 	out = render(FMT_TEXT, NULL, NULL);
 	ck_assert_ptr_nonnull(strstr(out, "only leaktop's own is visible (not root)"));
 	free(out);
+}
+END_TEST
+
+/* The FD% cell of row `pid` in a text report: the figure under the "FD%" title,
+ * which ends where the title ends. */
+static char *text_fd_pct(const char *out, int pid, char *cell)
+{
+	const char *head = strstr(out, "FD%");
+	ck_assert_ptr_nonnull(head);
+	const char *line = head;
+	while (line > out && line[-1] != '\n')
+		line--;
+	size_t end = (size_t)(head - line) + 3;
+	char want[16];
+	snprintf(want, sizeof(want), "\n%7d ", pid);
+	const char *row = strstr(head, want);
+	ck_assert_ptr_nonnull(row);
+	row++;
+	size_t from = end;
+	while (from > 0 && row[from - 1] != ' ')
+		from--;
+	snprintf(cell, 16, "%.*s", (int)(end - from), row + from);
+	return cell;
+}
+
+/* One process at fds of 1000: what the dashboard's FD% cell, the text report, JSON
+ * and OpenMetrics say, and whether the 75% alert fires. */
+static void fd_pct_everywhere(struct alerts *a, int64_t fds, const char *shown, const char *json,
+			      const char *ratio, int transitions)
+{
+	snapshot_clear(s);
+	struct proc_rec *p = snapshot_add_proc(s);
+	p->pid = 42, p->start_time = 99, p->fds = fds, p->fd_limit = 1000;
+	strcpy(p->comm, "java");
+	ck_assert_int_eq(snapshot_build(s), 0);
+
+	char cell[64], want[128];
+	struct view_ctx ctx = {.s = s};
+	view_tables[VT_PROCS].cols[PC_FDPCT].fmt(&ctx, 0, cell, sizeof(cell));
+	ck_assert_str_eq(cell, shown);
+
+	char *out = render(FMT_TEXT, NULL, NULL);
+	ck_assert_str_eq(text_fd_pct(out, 42, cell), shown);
+	free(out);
+
+	out = render(FMT_JSON, NULL, NULL);
+	snprintf(want, sizeof(want), "\"fd_pct\": %s,", json);
+	ck_assert_msg(strstr(out, want), "no %s in %s", want, out);
+	free(out);
+
+	out = render(FMT_OPENMETRICS, NULL, NULL);
+	snprintf(want, sizeof(want), "leaktop_process_fd_usage_ratio{pid=\"42\",comm=\"java\",container=\"\"} %s\n", ratio);
+	ck_assert_msg(strstr(out, want), "no %s in %s", want, out);
+	free(out);
+
+	ck_assert_int_eq(alerts_update(a, s, NULL), transitions);
+	if (transitions) {
+		size_t n;
+		const struct alert *e = alerts_events(a, &n);
+		snprintf(want, sizeof(want), "uses %s%% of its fd limit", shown);
+		ck_assert_int_eq(e[0].kind, ALERT_FD_USAGE);
+		ck_assert_msg(strstr(e[0].message, want), "%s", e[0].message);
+	}
+}
+
+/* 749 of 1000 fds is 74.9%: every output says 74 (JSON 74.90) and the 75% alert
+ * stays quiet; at 750 every output says 75 and the alert fires. No output rounds
+ * 74.9 up to a 75 the alert does not agree with. */
+START_TEST(test_fd_pct_one_rule)
+{
+	struct alerts *a = alerts_new(NULL);
+	ck_assert_ptr_nonnull(a);
+	fd_pct_everywhere(a, 749, "74", "74.90", "0.7490", 0);
+	fd_pct_everywhere(a, 750, "75", "75.00", "0.7500", 1);
+	fd_pct_everywhere(a, 899, "89", "89.90", "0.8990", 0);
+	alerts_free(a);
 }
 END_TEST
 
@@ -253,6 +341,7 @@ int main(void)
 	tcase_add_test(tc, test_text_report);
 	tcase_add_test(tc, test_escape);
 	tcase_add_test(tc, test_kinds_netns);
+	tcase_add_test(tc, test_fd_pct_one_rule);
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);

@@ -269,6 +269,15 @@ static int width_of(enum view_table t, const bool *shown, const int *widths)
 	return w;
 }
 
+/* The columns a pane can show: the text report's own never are. */
+static size_t pane_cols(enum view_table t)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < view_tables[t].ncols; i++)
+		n += !view_tables[t].cols[i].text_only;
+	return n;
+}
+
 START_TEST(layout_80_columns_keeps_the_leak_columns)
 {
 	bool shown[VIEW_MAX_COLS];
@@ -282,9 +291,16 @@ START_TEST(layout_80_columns_keeps_the_leak_columns)
 	/* Room for a 13-character escaped name such as \x1b[31mevil. */
 	ck_assert_int_ge(widths[PC_COMMAND], 13);
 	/* Wide enough, every column; a little less, and the RSS growth goes first. */
-	ck_assert_uint_eq(view_layout(VT_PROCS, 130, shown, widths), PC_COUNT);
-	ck_assert_uint_eq(view_layout(VT_PROCS, 120, shown, widths), PC_COUNT - 1);
+	ck_assert_uint_eq(view_layout(VT_PROCS, 130, shown, widths), pane_cols(VT_PROCS));
+	ck_assert_uint_eq(view_layout(VT_PROCS, 120, shown, widths), pane_cols(VT_PROCS) - 1);
 	ck_assert(!shown[PC_RSSMIN] && shown[PC_RSS_TREND] && shown[PC_RSS]);
+	/* However wide the terminal, the text report's own columns stay out of the panes. */
+	for (enum view_table t = 0; t < VT_COUNT; t++) {
+		ck_assert_uint_eq(view_layout(t, 400, shown, widths), pane_cols(t));
+		for (size_t i = 0; i < view_tables[t].ncols; i++)
+			ck_assert(!shown[i] || !view_tables[t].cols[i].text_only);
+	}
+	ck_assert_uint_eq(pane_cols(VT_PROCS), PC_TEXT_CLOSED);
 	/* The ports pane keeps its owner and the CLOSE_WAIT growth and age. */
 	view_layout(VT_PORTS, 80, shown, widths);
 	ck_assert(shown[OC_PID] && shown[OC_ESTAB] && shown[OC_CLOSE_WAIT] && shown[OC_CWMIN] && shown[OC_CWAGE]);
@@ -305,7 +321,7 @@ START_TEST(layout_narrow_drops_columns_keeps_the_essentials)
 			ck_assert_int_le(width_of(VT_PROCS, shown, widths), w);
 	}
 	size_t n60 = view_layout(VT_PROCS, 60, shown, widths);
-	ck_assert_uint_lt(n60, PC_COUNT);
+	ck_assert_uint_lt(n60, pane_cols(VT_PROCS));
 	ck_assert(!shown[PC_RSS] && !shown[PC_TREND]); /* the least useful goes first */
 	ck_assert(shown[PC_USER] && shown[PC_VERDICT] && shown[PC_FDMIN]);
 	ck_assert_int_le(width_of(VT_PROCS, shown, widths), 60);

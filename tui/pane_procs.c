@@ -28,12 +28,12 @@ static struct row_key procs_key(const struct app *a, uint32_t row)
 	return (struct row_key){(uint64_t)p->pid, p->start_time};
 }
 
-/* A whole row stands out past the alert thresholds (--fd-warn, --fd-crit) or when
+/* A whole row stands out past the alert thresholds (--fd-warn, --fd-crit: exactly when
+ * the fd_usage alert fires, see view_fd_pct) or when
  * the process is judged to leak (critical) or suspect (warning). */
 static int procs_row_role(const struct app *a, const struct proc_rec *p, const struct history_stats *st)
 {
-	double pct = p->fds < 0 || !p->fd_limit || p->fd_limit == UINT64_MAX ? -1 :
-		     100.0 * (double)p->fds / (double)p->fd_limit;
+	double pct = view_fd_pct(p); /* exact, as the alerts compare it; NAN compares false */
 
 	if (pct >= a->o->alert.fd_crit_pct || (st && st->verdict == VERDICT_LEAK))
 		return TH_CRITICAL;

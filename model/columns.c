@@ -1,471 +1,18 @@
-/* Row selection shared by the batch output and the tui. */
+/* The column tables: one entry per column of every table-shaped view (title, width,
+ * sort order, formatter), which columns fit a width, and sorting by a column. */
 #include "config.h"
 
 #include "model/view.h"
 #include "model/history.h"
 #include "model/snapshot.h"
 
-#include <errno.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static int parse_list(const char *list, long lo, long hi, long *out, size_t *n, const char *what,
-		      char **cause)
-{
-	const char *p = list;
-
-	while (*p) {
-		char *end;
-		errno = 0;
-		long v = strtol(p, &end, 10);
-		if (end == p || errno || v < lo || v > hi || (*end && *end != ',')) {
-			if (cause && asprintf(cause, "bad %s list '%s': expected numbers %ld-%ld separated by commas",
-				     what, list, lo, hi) < 0)
-				*cause = NULL;
-			return -EINVAL;
-		}
-		if (*n >= VIEW_MAX_KEYS) {
-			if (cause && asprintf(cause, "too many %ss (at most %d)", what, VIEW_MAX_KEYS) < 0)
-				*cause = NULL;
-			return -EINVAL;
-		}
-		out[(*n)++] = v;
-		p = *end ? end + 1 : end;
-	}
-	return 0;
-}
-
-int view_filter_pids(struct view_filter *f, const char *list, char **cause)
-{
-	long v[VIEW_MAX_KEYS];
-	size_t n = 0;
-	int rc = parse_list(list, 1, 0x7fffffff, v, &n, "pid", cause);
-
-	for (size_t i = 0; !rc && i < n && f->npids < VIEW_MAX_KEYS; i++)
-		f->pids[f->npids++] = (int32_t)v[i];
-	return rc;
-}
-
-int view_filter_ports(struct view_filter *f, const char *list, char **cause)
-{
-	long v[VIEW_MAX_KEYS];
-	size_t n = 0;
-	int rc = parse_list(list, 0, 65535, v, &n, "port", cause);
-
-	for (size_t i = 0; !rc && i < n && f->nports < VIEW_MAX_KEYS; i++)
-		f->ports[f->nports++] = (uint16_t)v[i];
-	return rc;
-}
-
-int view_filter_netns(struct view_filter *f, const char *list, char **cause)
-{
-	long v[VIEW_MAX_KEYS];
-	size_t n = 0;
-	int rc = parse_list(list, 1, 0x7fffffffffffffffL, v, &n, "netns", cause);
-
-	for (size_t i = 0; !rc && i < n && f->nnetns < VIEW_MAX_KEYS; i++)
-		f->netns[f->nnetns++] = (uint64_t)v[i];
-	return rc;
-}
-
-static bool has_netns(const struct view_filter *f, uint64_t netns)
-{
-	if (!f->nnetns)
-		return true;
-	for (size_t i = 0; i < f->nnetns; i++)
-		if (f->netns[i] == netns)
-			return true;
-	return false;
-}
-
-static bool has_pid(const struct view_filter *f, int32_t pid)
-{
-	for (size_t i = 0; i < f->npids; i++)
-		if (f->pids[i] == pid)
-			return true;
-	return false;
-}
-
-static bool has_port(const struct view_filter *f, uint16_t port)
-{
-	for (size_t i = 0; i < f->nports; i++)
-		if (f->ports[i] == port)
-			return true;
-	return false;
-}
-
-bool view_sock_match(const struct view_filter *f, const struct snapshot *s, const struct sock_rec *k)
-{
-	if (f->nports && !has_port(f, k->lport) && !has_port(f, k->rport))
-		return false;
-	if (!has_netns(f, k->netns))
-		return false;
-	if (f->npids) {
-		/* A socket shared by several processes (after fork) goes by its first holder,
-		 * the lowest pid, as everywhere else in leaktop. */
-		const struct proc_rec *p = snapshot_sock_proc(s, k);
-		if (!p || !has_pid(f, p->pid))
-			return false;
-	}
-	return true;
-}
-
-bool view_proc_match(const struct view_filter *f, const struct snapshot *s, const struct proc_rec *p)
-{
-	if (f->npids && !has_pid(f, p->pid))
-		return false;
-	if (!has_netns(f, p->netns))
-		return false;
-	if (f->nports) {
-		for (uint32_t i = 0; i < p->owner_count; i++) {
-			const struct sock_owner *o = &s->owners[p->owner_first + i];
-			if (o->sock >= 0 && (has_port(f, s->socks[o->sock].lport) ||
-					     has_port(f, s->socks[o->sock].rport)))
-				return true;
-		}
-		return false;
-	}
-	return true;
-}
-
-bool view_port_match(const struct view_filter *f, const struct port_agg *p)
-{
-	if (f->nports && !has_port(f, p->port))
-		return false;
-	if (!has_netns(f, p->netns))
-		return false;
-	if (f->npids) {
-		for (uint32_t i = 0; i < p->npids; i++)
-			if (has_pid(f, p->pids[i]))
-				return true;
-		return false;
-	}
-	return true;
-}
-
-/* The backlog order: Recv-Q descending, then inode, then cookie. Total, so the
- * sockets listed do not depend on the order of the dump (a replay has another). */
-static bool backlog_before(const struct sock_rec *x, const struct sock_rec *y)
-{
-	if (x->rqueue != y->rqueue)
-		return x->rqueue > y->rqueue;
-	if (x->inode != y->inode)
-		return x->inode < y->inode;
-	return x->cookie < y->cookie;
-}
-
-/* A bounded heap with the last of the top `max` at its root: the top of 150k
- * sockets without sorting them all. */
-static void heap_sift_down(const struct snapshot *s, uint32_t *h, size_t n, size_t i)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, m = i;
-		if (l < n && backlog_before(&s->socks[h[m]], &s->socks[h[l]]))
-			m = l;
-		if (l + 1 < n && backlog_before(&s->socks[h[m]], &s->socks[h[l + 1]]))
-			m = l + 1;
-		if (m == i)
-			return;
-		uint32_t t = h[i];
-		h[i] = h[m];
-		h[m] = t;
-		i = m;
-	}
-}
-
-static const struct snapshot *cmp_snap;
-
-static int cmp_backlog(const void *a, const void *b)
-{
-	const struct sock_rec *x = &cmp_snap->socks[*(const uint32_t *)a];
-	const struct sock_rec *y = &cmp_snap->socks[*(const uint32_t *)b];
-	return backlog_before(x, y) ? -1 : backlog_before(y, x) ? 1 : 0;
-}
-
-size_t view_backlog(const struct snapshot *s, const struct view_filter *f, uint32_t *idx, size_t max)
-{
-	size_t n = 0;
-
-	if (!max)
-		return 0;
-	for (size_t i = 0; i < s->nsocks; i++) {
-		const struct sock_rec *k = &s->socks[i];
-		if (!k->rqueue || (f && !view_sock_match(f, s, k)))
-			continue;
-		if (n < max) {
-			idx[n++] = (uint32_t)i;
-			if (n == max)
-				for (size_t j = n / 2; j-- > 0;)
-					heap_sift_down(s, idx, n, j);
-		} else if (backlog_before(k, &s->socks[idx[0]])) {
-			idx[0] = (uint32_t)i;
-			heap_sift_down(s, idx, n, 0);
-		}
-	}
-	cmp_snap = s;
-	if (n)
-		qsort(idx, n, sizeof(*idx), cmp_backlog);
-	return n;
-}
-
-static int cmp_fds(const void *a, const void *b)
-{
-	const struct proc_rec *x = &cmp_snap->procs[*(const uint32_t *)a];
-	const struct proc_rec *y = &cmp_snap->procs[*(const uint32_t *)b];
-	if (x->fds != y->fds)
-		return x->fds < y->fds ? 1 : -1;
-	return (x->pid > y->pid) - (x->pid < y->pid);
-}
-
-size_t view_procs_by_fds(const struct snapshot *s, const struct view_filter *f, uint32_t *idx)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < s->nprocs; i++)
-		if (!f || view_proc_match(f, s, &s->procs[i]))
-			idx[n++] = (uint32_t)i;
-	cmp_snap = s;
-	if (n)
-		qsort(idx, n, sizeof(*idx), cmp_fds);
-	return n;
-}
-
-/* --- Queries ------------------------------------------------------------------ */
-
-static const char *const term_prefix[VQ_COUNT] = {
-	[VQ_TEXT] = "",
-	[VQ_CMD] = "cmd:",
-	[VQ_USER] = "user:",
-	[VQ_PORT] = "port:",
-	[VQ_STATE] = "state:",
-	[VQ_PID] = "pid:",
-};
-
-static int query_fail(char **cause, const char *fmt, const char *arg)
-{
-	if (cause && asprintf(cause, fmt, arg) < 0)
-		*cause = NULL;
-	return -EINVAL;
-}
-
-static int parse_term(struct view_term *t, const char *word, char **cause)
-{
-	memset(t, 0, sizeof(*t));
-	for (int k = VQ_COUNT - 1; k > VQ_TEXT; k--) {
-		size_t n = strlen(term_prefix[k]);
-		if (!strncasecmp(word, term_prefix[k], n)) {
-			t->kind = (enum view_term_kind)k;
-			word += n;
-			break;
-		}
-	}
-	if (!*word)
-		return query_fail(cause, "empty filter term '%s'", term_prefix[t->kind]);
-	snprintf(t->text, sizeof(t->text), "%s", word);
-	if (t->kind == VQ_STATE) {
-		int st = sk_state_parse(word);
-		if (st < 0)
-			return query_fail(cause, "unknown TCP state '%s' (try close_wait, estab, listen)", word);
-		t->num = st;
-	} else if (t->kind == VQ_PORT || t->kind == VQ_PID) {
-		char *end;
-		errno = 0;
-		t->num = strtol(word, &end, 10);
-		if (errno || *end || t->num < 0 || (t->kind == VQ_PORT && t->num > 65535))
-			return query_fail(cause, "'%s' is not a number", word);
-	} else {
-		/* Text that is a number also matches a pid or port (bare) or a uid (user:). */
-		char *end;
-		t->num = strtol(word, &end, 10);
-		if (*end || end == word)
-			t->num = -1;
-	}
-	return 0;
-}
-
-int view_query_parse(struct view_query *q, const char *text, char **cause)
-{
-	char buf[256], *save = NULL;
-	struct view_query nq = {0};
-
-	snprintf(buf, sizeof(buf), "%s", text ? text : "");
-	for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-		if (nq.nterms == VIEW_QUERY_TERMS)
-			return query_fail(cause, "too many filter terms (at most %s)", "8");
-		int rc = parse_term(&nq.terms[nq.nterms++], w, cause);
-		if (rc)
-			return rc;
-	}
-	*q = nq;
-	return 0;
-}
-
-static bool proc_has_port(const struct snapshot *s, const struct proc_rec *p, long port)
-{
-	for (uint32_t i = 0; i < p->owner_count; i++) {
-		const struct sock_owner *o = &s->owners[p->owner_first + i];
-		if (o->sock >= 0 && (s->socks[o->sock].lport == port || s->socks[o->sock].rport == port))
-			return true;
-	}
-	return false;
-}
-
-static bool proc_term(const struct view_term *t, const struct snapshot *s, const struct proc_rec *p)
-{
-	switch (t->kind) {
-	case VQ_CMD:
-		return strcasestr(p->comm, t->text) || strcasestr(p->cmdline, t->text);
-	case VQ_USER:
-		return !strcasecmp(p->user, t->text) || (t->num >= 0 && (long)p->uid == t->num);
-	case VQ_PORT:
-		return proc_has_port(s, p, t->num);
-	case VQ_STATE:
-		return p->states[t->num] > 0;
-	case VQ_PID:
-		return p->pid == t->num;
-	case VQ_TEXT:
-	case VQ_COUNT:
-		break;
-	}
-	return strcasestr(p->comm, t->text) || strcasestr(p->cmdline, t->text) || !strcasecmp(p->user, t->text) ||
-	       (t->num >= 0 && p->pid == t->num);
-}
-
-bool view_query_proc(const struct view_query *q, const struct snapshot *s, const struct proc_rec *p)
-{
-	for (size_t i = 0; q && i < q->nterms; i++)
-		if (!proc_term(&q->terms[i], s, p))
-			return false;
-	return true;
-}
-
-/* A term about processes matches a port or a socket through its owners. */
-static bool owner_term(const struct view_term *t, const struct snapshot *s, int32_t pid)
-{
-	const struct proc_rec *p = pid > 0 ? snapshot_find_proc(s, pid) : NULL;
-	return p && proc_term(t, s, p);
-}
-
-bool view_query_port(const struct view_query *q, const struct snapshot *s, const struct port_agg *p)
-{
-	for (size_t i = 0; q && i < q->nterms; i++) {
-		const struct view_term *t = &q->terms[i];
-		bool ok = false;
-		if (t->kind == VQ_PORT || (t->kind == VQ_TEXT && t->num >= 0 && p->port == t->num))
-			ok = p->port == t->num;
-		else if (t->kind == VQ_STATE)
-			ok = p->states[t->num] > 0;
-		else
-			for (uint32_t j = 0; j < p->npids && !ok; j++)
-				ok = owner_term(t, s, p->pids[j]);
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
-bool view_query_sock(const struct view_query *q, const struct snapshot *s, const struct sock_rec *k)
-{
-	for (size_t i = 0; q && i < q->nterms; i++) {
-		const struct view_term *t = &q->terms[i];
-		const struct proc_rec *p = snapshot_sock_proc(s, k);
-		bool ok;
-		if (t->kind == VQ_PORT)
-			ok = k->lport == t->num || k->rport == t->num;
-		else if (t->kind == VQ_STATE)
-			ok = k->state == t->num;
-		else if (t->kind == VQ_TEXT && t->num >= 0 && (k->lport == t->num || k->rport == t->num))
-			ok = true;
-		else
-			ok = p && proc_term(t, s, p);
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
-/* --- The backlog ----------------------------------------------------------------- */
-
-static int grow(void **arr, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return 0;
-	size_t n = *cap ? *cap : 64;
-	while (n < need)
-		n *= 2;
-	void *p = realloc(*arr, n * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = n;
-	return 0;
-}
-
-static int32_t sock_proc_index(const struct snapshot *s, const struct sock_rec *k)
-{
-	return k->owner >= 0 && (size_t)k->owner < s->nowners ? s->owners[k->owner].proc : -1;
-}
-
-static int cmp_bl_sock(const void *a, const void *b, void *arg)
-{
-	const struct snapshot *s = arg;
-	const struct sock_rec *x = &s->socks[*(const uint32_t *)a], *y = &s->socks[*(const uint32_t *)b];
-	int32_t px = sock_proc_index(s, x), py = sock_proc_index(s, y);
-	if (px != py)
-		return px < py ? -1 : 1;
-	if (x->lport != y->lport)
-		return x->lport < y->lport ? -1 : 1;
-	if (x->rqueue != y->rqueue)
-		return x->rqueue > y->rqueue ? -1 : 1;
-	return (x->inode > y->inode) - (x->inode < y->inode);
-}
-
-int view_backlog_build(struct view_backlog *b, const struct snapshot *s, const struct view_filter *f,
-		       const struct view_query *q)
-{
-	b->nsocks = b->ngroups = 0;
-	for (size_t i = 0; i < s->nsocks; i++) {
-		const struct sock_rec *k = &s->socks[i];
-		if (!k->rqueue || k->state == ST_LISTEN || (f && !view_sock_match(f, s, k)) || !view_query_sock(q, s, k))
-			continue;
-		if (grow((void **)&b->socks, &b->socks_cap, b->nsocks + 1, sizeof(*b->socks)))
-			return -ENOMEM;
-		b->socks[b->nsocks++] = (uint32_t)i;
-	}
-	if (b->nsocks) /* b->socks is NULL until the first socket with a backlog */
-		qsort_r(b->socks, b->nsocks, sizeof(*b->socks), cmp_bl_sock, (void *)s);
-	struct view_bl_group *g = NULL;
-	for (size_t i = 0; i < b->nsocks; i++) {
-		const struct sock_rec *k = &s->socks[b->socks[i]];
-		int32_t proc = sock_proc_index(s, k);
-		if (!g || g->proc != proc || g->port != k->lport) {
-			if (grow((void **)&b->groups, &b->groups_cap, b->ngroups + 1, sizeof(*b->groups)))
-				return -ENOMEM;
-			g = &b->groups[b->ngroups++];
-			*g = (struct view_bl_group){.proc = proc, .port = k->lport, .first = (uint32_t)i};
-		}
-		g->count++;
-		g->recv_q += k->rqueue;
-		g->send_q += k->wqueue;
-		if (k->rqueue > g->max_q)
-			g->max_q = k->rqueue;
-	}
-	return 0;
-}
-
-void view_backlog_free(struct view_backlog *b)
-{
-	if (!b)
-		return;
-	free(b->socks);
-	free(b->groups);
-	memset(b, 0, sizeof(*b));
-}
-
-/* --- Column tables ----------------------------------------------------------- */
+#include <strings.h>
 
 #define CMP(x, y) (((x) > (y)) - ((x) < (y)))
 
@@ -477,107 +24,9 @@ static int cmp_num(double x, double y)
 	return CMP(x, y);
 }
 
-size_t view_sparkline(char *buf, size_t size, const double *v, size_t n, int width, bool ascii)
-{
-	static const char *const blocks[8] = {"\u2581", "\u2582", "\u2583", "\u2584",
-					      "\u2585", "\u2586", "\u2587", "\u2588"};
-	static const char levels[] = " .:-=+*#";
-	double lo = INFINITY, hi = -INFINITY;
-	size_t from = 0, cells = 0, len = 0, known = 0;
-
-	if (size)
-		buf[0] = '\0';
-	/* The last `width` known values. */
-	for (size_t i = n; i-- > 0 && known < (size_t)(width > 0 ? width : 0);)
-		if (!isnan(v[i])) {
-			known++;
-			from = i;
-		}
-	if (!known)
-		return 0;
-	for (size_t i = from; i < n; i++)
-		if (!isnan(v[i])) {
-			lo = v[i] < lo ? v[i] : lo;
-			hi = v[i] > hi ? v[i] : hi;
-		}
-	for (size_t i = from; i < n; i++) {
-		if (isnan(v[i]))
-			continue;
-		/* Flat is the lowest level: no growth. */
-		int l = hi > lo ? (int)((v[i] - lo) * 7.0 / (hi - lo) + 0.5) : 0;
-		const char *c = ascii ? (char[2]){levels[l], 0} : blocks[l];
-		size_t cl = strlen(c);
-		if (len + cl + 1 > size)
-			break;
-		memcpy(buf + len, c, cl);
-		len += cl;
-		buf[len] = '\0';
-		cells++;
-	}
-	return cells;
-}
-
-int view_parse_clock(const char *text, int *secs)
-{
-	int h, m, sec = 0, used = 0;
-
-	if (sscanf(text, "%2d:%2d%n", &h, &m, &used) != 2)
-		return -EINVAL;
-	if (text[used] == ':') {
-		int more = 0;
-		if (sscanf(text + used + 1, "%2d%n", &sec, &more) != 1 || more != 2)
-			return -EINVAL;
-		used += 1 + more;
-	}
-	if (text[used] || h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 59)
-		return -EINVAL;
-	*secs = h * 3600 + m * 60 + sec;
-	return 0;
-}
-
-double view_clock_time(double ref, int secs, double lo, double hi)
-{
-	time_t t = (time_t)ref;
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	tm.tm_hour = secs / 3600;
-	tm.tm_min = secs / 60 % 60;
-	tm.tm_sec = secs % 60;
-	tm.tm_isdst = -1;
-	double at = (double)mktime(&tm);
-	for (int day = -1; day <= 1 && (at < lo || at > hi); day += 2) {
-		tm.tm_mday += day;
-		tm.tm_isdst = -1;
-		double other = (double)mktime(&tm);
-		tm.tm_mday -= day;
-		if (other >= lo && other <= hi)
-			return other;
-	}
-	return at;
-}
-
-char *view_fmt_count(char *buf, size_t size, uint64_t v, int width)
-{
-	static const char units[] = "KMGTP";
-	int n = snprintf(buf, size, "%llu", (unsigned long long)v);
-	for (int u = 0; n > width && units[u]; u++) {
-		v /= 1024;
-		n = snprintf(buf, size, "%llu%c", (unsigned long long)v, units[u]);
-	}
-	return buf;
-}
-
 static const struct proc_rec *P(const struct view_ctx *c, uint32_t i)
 {
 	return &c->s->procs[i];
-}
-
-static int fd_pct(const struct proc_rec *p)
-{
-	if (p->fds < 0 || !p->fd_limit || p->fd_limit == UINT64_MAX)
-		return -1;
-	return (int)(100 * (uint64_t)p->fds / p->fd_limit);
 }
 
 static int pc_pid(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->pid, P(c, b)->pid); }
@@ -585,7 +34,7 @@ static int pc_user(const struct view_ctx *c, uint32_t a, uint32_t b) { return st
 static int pc_comm(const struct view_ctx *c, uint32_t a, uint32_t b) { return strcasecmp(P(c, a)->comm, P(c, b)->comm); }
 static int pc_fds(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->fds, P(c, b)->fds); }
 static int pc_limit(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->fd_limit, P(c, b)->fd_limit); }
-static int pc_pct(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(fd_pct(P(c, a)), fd_pct(P(c, b))); }
+static int pc_pct(const struct view_ctx *c, uint32_t a, uint32_t b) { return cmp_num(view_fd_pct(P(c, a)), view_fd_pct(P(c, b))); }
 static int pc_socks(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->sockets, P(c, b)->sockets); }
 static int pc_cw(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->states[ST_CLOSE_WAIT], P(c, b)->states[ST_CLOSE_WAIT]); }
 static int pc_est(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->states[ST_ESTABLISHED], P(c, b)->states[ST_ESTABLISHED]); }
@@ -616,11 +65,11 @@ static void pf_limit(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 }
 static void pf_pct(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
-	int pct = fd_pct(P(c, i));
-	if (pct < 0)
+	double pct = view_fd_pct(P(c, i));
+	if (isnan(pct))
 		snprintf(b, n, "-");
 	else
-		snprintf(b, n, "%d", pct);
+		snprintf(b, n, "%.0f", view_fd_pct_cut(pct, 0));
 }
 static void pf_socks(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->sockets, 5); }
 static void pf_cw(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->states[ST_CLOSE_WAIT], 7); }
@@ -662,22 +111,13 @@ static int pc_eta(const struct view_ctx *c, uint32_t a, uint32_t b)
 }
 static int pc_verdict(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(ph_verdict(c, a), ph_verdict(c, b)); }
 
-/* A growth rate: "-" when not known, one decimal below `whole`, none from it. */
-static void fmt_growth(char *b, size_t n, double g, double whole)
-{
-	if (!isfinite(g))
-		snprintf(b, n, "-");
-	else
-		snprintf(b, n, fabs(g) >= whole ? "%+.0f" : "%+.1f", g);
-}
-
 static void pf_fdmin(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
 	double g = ph_growth(c, i);
 	if (isfinite(g) && fabs(g) >= 9999.5)
 		snprintf(b, n, "%+.0fK", g / 1000);
 	else
-		fmt_growth(b, n, g, 99.95);
+		view_fmt_growth(b, n, g, 99.95);
 }
 static void pf_eta(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
@@ -703,7 +143,7 @@ static void pf_trend(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 /* MB a minute: a tenth is worth showing, a native leak starts around one. */
 static void pf_rssmin(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
-	fmt_growth(b, n, ph_rss_growth(c, i), 999.95);
+	view_fmt_growth(b, n, ph_rss_growth(c, i), 999.95);
 }
 static void pf_rss_trend(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
@@ -715,6 +155,28 @@ static void pf_verdict(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 	snprintf(b, n, "%s", v < 0 ? "-" : leak_verdict_name((enum leak_verdict)v));
 }
 
+/* The text report's own: socket fds in no kernel table, other kinds, where it runs. */
+static int pc_closed(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->states[ST_CLOSED_FD], P(c, b)->states[ST_CLOSED_FD]); }
+static int pc_udp(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->kinds[SK_UDP], P(c, b)->kinds[SK_UDP]); }
+static int pc_unix(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->kinds[SK_UNIX], P(c, b)->kinds[SK_UNIX]); }
+static int pc_netns(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(P(c, a)->netns, P(c, b)->netns); }
+static const char *proc_where(const struct proc_rec *p)
+{
+	return p->container[0] ? p->container : p->unit[0] ? p->unit : "-";
+}
+static int pc_where(const struct view_ctx *c, uint32_t a, uint32_t b) { return strcmp(proc_where(P(c, a)), proc_where(P(c, b))); }
+static void pf_closed(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	if (c->s->closed_valid)
+		snprintf(b, n, "%u", P(c, i)->states[ST_CLOSED_FD]);
+	else
+		snprintf(b, n, "-");
+}
+static void pf_udp(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%u", P(c, i)->kinds[SK_UDP]); }
+static void pf_unix(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%u", P(c, i)->kinds[SK_UNIX]); }
+static void pf_netns(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%llu", (unsigned long long)P(c, i)->netns); }
+static void pf_where(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%s", proc_where(P(c, i))); }
+
 /* Adding a column is one entry here (plus its PC_ name). At 80 columns the ones with
  * the highest drop go first: RSS/MIN, RSS_TREND, RSS, LIMIT, ESTAB, RECV-Q, SOCKS. */
 static const struct view_col proc_cols[PC_COUNT] = {
@@ -724,8 +186,8 @@ static const struct view_col proc_cols[PC_COUNT] = {
 	[PC_FDS] = {.title = "FDS", .width = 6, .cmp = pc_fds, .fmt = pf_fds},
 	[PC_LIMIT] = {.title = "LIMIT", .width = 5, .drop = 13, .cmp = pc_limit, .fmt = pf_limit},
 	[PC_FDPCT] = {.title = "FD%", .width = 3, .drop = 9, .cmp = pc_pct, .fmt = pf_pct},
-	[PC_FDMIN] = {.title = "FD/MIN", .width = 6, .drop = 5, .cmp = pc_fdmin, .fmt = pf_fdmin},
-	[PC_ETA] = {.title = "ETA", .width = 5, .drop = 7, .asc = true, .cmp = pc_eta, .fmt = pf_eta},
+	[PC_FDMIN] = {.title = "FD/MIN", .width = 6, .drop = 5, .cmp = pc_fdmin, .fmt = pf_fdmin, .hist = true},
+	[PC_ETA] = {.title = "ETA", .width = 5, .drop = 7, .asc = true, .cmp = pc_eta, .fmt = pf_eta, .hist = true},
 	[PC_TREND] = {.title = "TREND", .width = 8, .drop = 8, .left = true, .cmp = pc_fdmin, .fmt = pf_trend},
 	[PC_SOCKETS] = {.title = "SOCKS", .width = 5, .drop = 10, .cmp = pc_socks, .fmt = pf_socks},
 	[PC_CLOSE_WAIT] = {.title = "CLOSE_W", .width = 7, .cmp = pc_cw, .fmt = pf_cw},
@@ -734,7 +196,20 @@ static const struct view_col proc_cols[PC_COUNT] = {
 	[PC_RSS] = {.title = "RSS", .width = 5, .drop = 14, .cmp = pc_rss, .fmt = pf_rss},
 	[PC_RSSMIN] = {.title = "RSS/MIN", .width = 7, .drop = 16, .cmp = pc_rssmin, .fmt = pf_rssmin},
 	[PC_RSS_TREND] = {.title = "RSS_TREND", .width = 9, .drop = 15, .left = true, .cmp = pc_rssmin, .fmt = pf_rss_trend},
-	[PC_VERDICT] = {.title = "VERDICT", .width = 7, .drop = 3, .left = true, .cmp = pc_verdict, .fmt = pf_verdict},
+	[PC_VERDICT] = {.title = "VERDICT", .width = 7, .drop = 3, .left = true, .cmp = pc_verdict, .fmt = pf_verdict, .hist = true},
+	[PC_TEXT_CLOSED] = {.title = "CLOSED", .width = 6, .text_only = true, .cmp = pc_closed, .fmt = pf_closed},
+	[PC_TEXT_UDP] = {.title = "UDP", .width = 6, .text_only = true, .cmp = pc_udp, .fmt = pf_udp},
+	[PC_TEXT_UNIX] = {.title = "UNIX", .width = 6, .text_only = true, .cmp = pc_unix, .fmt = pf_unix},
+	[PC_TEXT_NETNS] = {.title = "NETNS", .width = 10, .text_only = true, .asc = true, .cmp = pc_netns, .fmt = pf_netns},
+	[PC_TEXT_CONTAINER] = {.title = "CONTAINER/UNIT", .width = 14, .left = true, .text_only = true, .asc = true, .cmp = pc_where, .fmt = pf_where},
+};
+
+/* The text report: the figures of the dashboard, then what only it shows, then
+ * the history's, and where the process runs last (never cut). */
+static const uint8_t proc_text[] = {
+	PC_PID, PC_USER, PC_COMMAND, PC_FDS, PC_LIMIT, PC_FDPCT, PC_SOCKETS, PC_CLOSE_WAIT, PC_ESTAB, PC_RECVQ,
+	PC_RSS, PC_TEXT_CLOSED, PC_TEXT_UDP, PC_TEXT_UNIX, PC_TEXT_NETNS, PC_FDMIN, PC_ETA, PC_VERDICT,
+	PC_TEXT_CONTAINER,
 };
 
 static const struct port_agg *O(const struct view_ctx *c, uint32_t i)
@@ -801,7 +276,7 @@ static int oc_cwmin(const struct view_ctx *c, uint32_t a, uint32_t b) { return c
 static int oc_cwage(const struct view_ctx *c, uint32_t a, uint32_t b) { return cmp_num(oh_cwage(c, a), oh_cwage(c, b)); }
 static void of_cwmin(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
-	fmt_growth(b, n, oh_cwmin(c, i), 99.95);
+	view_fmt_growth(b, n, oh_cwmin(c, i), 99.95);
 }
 static void of_cwage(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
@@ -812,19 +287,70 @@ static void of_cwage(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 		snprintf(b, n, "-");
 }
 
+/* The text report's own: side, protocol, the verdict, and the states in words with
+ * the accept queue, the holders and a netns not leaktop's own. */
+static int oc_side(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(O(c, a)->side, O(c, b)->side); }
+static int oc_proto(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(O(c, a)->proto, O(c, b)->proto); }
+static int oh_verdict(const struct view_ctx *c, uint32_t i)
+{
+	const struct history_stats *st = OH(c, i);
+	return st ? (int)st->verdict : -1;
+}
+static int oc_verdict(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(oh_verdict(c, a), oh_verdict(c, b)); }
+static void of_side(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	snprintf(b, n, "%s", O(c, i)->side == SIDE_LOCAL ? "local" : "remote");
+}
+static void of_proto(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	snprintf(b, n, "%s", O(c, i)->proto == IPPROTO_UDP ? "udp" : "tcp");
+}
+static void of_verdict(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	int v = oh_verdict(c, i);
+	snprintf(b, n, "%s", v < 0 ? "-" : leak_verdict_name((enum leak_verdict)v));
+}
+static void of_states(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	const struct port_agg *p = O(c, i);
+	size_t len;
+
+	view_fmt_states(b, n, p->states);
+#define ADD(...) (len = strlen(b), len < n ? (void)snprintf(b + len, n - len, __VA_ARGS__) : (void)0)
+	if (p->states[ST_LISTEN])
+		ADD("; accept queue %u/%u", p->accept_q, p->accept_max);
+	ADD("; pids");
+	for (uint32_t j = 0; j < p->npids; j++)
+		ADD(" %d", p->pids[j]);
+	ADD("%s", p->pids_truncated ? " ..." : (p->npids ? "" : " none"));
+	/* Ports are per netns: 8080 in two pods is two rows. */
+	const struct netns_rec *ns = snapshot_find_netns(c->s, p->netns);
+	if (p->netns && !(ns && ns->own))
+		ADD("; netns %llu", (unsigned long long)p->netns);
+#undef ADD
+}
+
 static const struct view_col port_cols[OC_COUNT] = {
 	[OC_PORT] = {.title = "PORT", .width = 5, .asc = true, .cmp = oc_port, .fmt = of_port},
 	[OC_PID] = {.title = "PID", .width = 8, .drop = 5, .asc = true, .cmp = oc_pid, .fmt = of_pid},
 	[OC_SOCKETS] = {.title = "SOCKS", .width = 6, .cmp = oc_count, .fmt = of_count},
 	[OC_ESTAB] = {.title = "ESTAB", .width = 5, .drop = 2, .cmp = oc_est, .fmt = of_est},
 	[OC_CLOSE_WAIT] = {.title = "CLOSE_W", .width = 7, .cmp = oc_cw, .fmt = of_cw},
-	[OC_CWMIN] = {.title = "CW/MIN", .width = 6, .drop = 3, .cmp = oc_cwmin, .fmt = of_cwmin},
-	[OC_CWAGE] = {.title = "CW_AGE", .width = 6, .drop = 4, .cmp = oc_cwage, .fmt = of_cwage},
+	[OC_CWMIN] = {.title = "CW/MIN", .width = 6, .drop = 3, .cmp = oc_cwmin, .fmt = of_cwmin, .hist = true},
+	[OC_CWAGE] = {.title = "CW_AGE", .width = 6, .drop = 4, .cmp = oc_cwage, .fmt = of_cwage, .hist = true},
 	[OC_TIME_WAIT] = {.title = "TIME_W", .width = 6, .drop = 6, .cmp = oc_tw, .fmt = of_tw},
 	[OC_FIN_WAIT2] = {.title = "FIN_W2", .width = 6, .drop = 7, .cmp = oc_f2, .fmt = of_f2},
 	[OC_ACCEPT] = {.title = "ACCEPT-Q", .width = 9, .drop = 1, .cmp = oc_accept, .fmt = of_accept},
 	[OC_RECVQ] = {.title = "RECV-Q", .width = 6, .drop = 8, .cmp = oc_rq, .fmt = of_rq},
 	[OC_BAR] = {.title = "STATES", .width = 8, .left = true, .flex = true, .cmp = oc_count, .fmt = NULL},
+	[OC_TEXT_SIDE] = {.title = "SIDE", .width = 6, .left = true, .text_only = true, .asc = true, .cmp = oc_side, .fmt = of_side},
+	[OC_TEXT_PROTO] = {.title = "PROTO", .width = 5, .left = true, .text_only = true, .asc = true, .cmp = oc_proto, .fmt = of_proto},
+	[OC_TEXT_VERDICT] = {.title = "VERDICT", .width = 7, .left = true, .text_only = true, .hist = true, .cmp = oc_verdict, .fmt = of_verdict},
+	[OC_TEXT_STATES] = {.title = "STATES", .width = 6, .left = true, .text_only = true, .cmp = oc_count, .fmt = of_states},
+};
+
+static const uint8_t port_text[] = {
+	OC_PORT, OC_TEXT_SIDE, OC_SOCKETS, OC_RECVQ, OC_TEXT_PROTO, OC_CWMIN, OC_CWAGE, OC_TEXT_VERDICT, OC_TEXT_STATES,
 };
 
 static const struct sock_rec *K(const struct view_ctx *c, uint32_t i)
@@ -875,16 +401,27 @@ static void sf_state(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 	unsigned st = K(c, i)->state;
 	snprintf(b, n, "%s", st == ST_ESTABLISHED ? "ESTAB" : sk_state_name(st));
 }
+/* A UNIX socket's address is its name (escaped when stored), its peer the peer's inode. */
 static void sf_local(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
 	char a[SOCK_ADDR_MAX];
-	snprintf(b, n, "%s", sock_addr_format(a, K(c, i)->family, K(c, i)->laddr, K(c, i)->lport));
+	const struct sock_rec *k = K(c, i);
+	if (k->family == AF_UNIX)
+		snprintf(b, n, "%s", snapshot_name(c->s, k->un.name));
+	else
+		snprintf(b, n, "%s", sock_addr_format(a, k->family, k->laddr, k->lport));
 }
 static void sf_remote(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
 	char a[SOCK_ADDR_MAX];
-	snprintf(b, n, "%s", sock_addr_format(a, K(c, i)->family, K(c, i)->raddr, K(c, i)->rport));
+	const struct sock_rec *k = K(c, i);
+	if (k->family == AF_UNIX)
+		snprintf(b, n, "peer %u", k->un.peer);
+	else
+		snprintf(b, n, "%s", sock_addr_format(a, k->family, k->raddr, k->rport));
 }
+static int sc_proto(const struct view_ctx *c, uint32_t a, uint32_t b) { return strcmp(sock_proto_name(K(c, a)), sock_proto_name(K(c, b))); }
+static void sf_proto(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%s", sock_proto_name(K(c, i))); }
 static void sf_rq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, K(c, i)->rqueue, 6); }
 static void sf_sq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, K(c, i)->wqueue, 6); }
 static void sf_inode(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%u", K(c, i)->inode); }
@@ -924,7 +461,13 @@ static const struct view_col sock_cols[SC_COUNT] = {
 	[SC_SENDQ] = {.title = "SEND-Q", .width = 6, .drop = 2, .cmp = sc_sq, .fmt = sf_sq},
 	[SC_INODE] = {.title = "INODE", .width = 8, .drop = 3, .asc = true, .cmp = sc_inode, .fmt = sf_inode},
 	[SC_TIMER] = {.title = "TIMER", .width = 8, .drop = 5, .cmp = sc_timer, .fmt = sf_timer},
-	[SC_AGE] = {.title = "AGE", .width = 6, .drop = 1, .cmp = sc_age, .fmt = sf_age},
+	[SC_AGE] = {.title = "AGE", .width = 6, .drop = 1, .cmp = sc_age, .fmt = sf_age, .hist = true},
+	[SC_TEXT_PROTO] = {.title = "PROTO", .width = 5, .left = true, .text_only = true, .asc = true, .cmp = sc_proto, .fmt = sf_proto},
+};
+
+/* The text report's backlog: the sockets with the most Recv-Q. */
+static const uint8_t sock_text[] = {
+	SC_RECVQ, SC_PID, SC_FD, SC_TEXT_PROTO, SC_STATE, SC_LOCAL, SC_REMOTE, SC_SENDQ,
 };
 
 static const struct view_bl_group *G(const struct view_ctx *c, uint32_t i)
@@ -987,9 +530,12 @@ _Static_assert(PC_COUNT <= VIEW_MAX_COLS && OC_COUNT <= VIEW_MAX_COLS && SC_COUN
 		       BC_COUNT <= VIEW_MAX_COLS, "VIEW_MAX_COLS holds every table");
 
 const struct view_table_def view_tables[VT_COUNT] = {
-	[VT_PROCS] = {.cols = proc_cols, .ncols = PC_COUNT, .default_sort = PC_FDS},
-	[VT_PORTS] = {.cols = port_cols, .ncols = OC_COUNT, .default_sort = OC_SOCKETS},
-	[VT_SOCKS] = {.cols = sock_cols, .ncols = SC_COUNT, .default_sort = SC_RECVQ},
+	[VT_PROCS] = {.cols = proc_cols, .ncols = PC_COUNT, .default_sort = PC_FDS,
+		      .text = proc_text, .ntext = NCOLS(proc_text), .text_flex = 16},
+	[VT_PORTS] = {.cols = port_cols, .ncols = OC_COUNT, .default_sort = OC_SOCKETS,
+		      .text = port_text, .ntext = NCOLS(port_text)},
+	[VT_SOCKS] = {.cols = sock_cols, .ncols = SC_COUNT, .default_sort = SC_RECVQ,
+		      .text = sock_text, .ntext = NCOLS(sock_text), .text_flex = 24},
 	[VT_BACKLOG] = {.cols = backlog_cols, .ncols = BC_COUNT, .default_sort = BC_RECVQ},
 };
 
@@ -1000,8 +546,12 @@ size_t view_layout(enum view_table t, int width, bool *shown, int *widths)
 	size_t nshown = d->ncols;
 
 	for (size_t i = 0; i < d->ncols; i++) {
-		shown[i] = true;
+		shown[i] = !d->cols[i].text_only;
 		widths[i] = d->cols[i].width;
+		if (!shown[i]) {
+			nshown--;
+			continue;
+		}
 		need += d->cols[i].width + 1;
 		if (d->cols[i].flex)
 			flex = (int)i;
