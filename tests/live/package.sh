@@ -60,6 +60,17 @@ chroot_run "$R" 10 'test -s /usr/share/bash-completion/completions/leaktop' || f
 if ls "$srcdir"/themes/*.theme >/dev/null 2>&1; then
 	chroot_run "$R" 10 'ls /usr/share/leaktop/themes/*.theme' >/dev/null || fail "no themes installed"
 fi
+# The exporter: its unit, its settings (a conffile), the rules and the dashboard;
+# installed, not enabled.
+chroot_run "$R" 10 'test -s /lib/systemd/system/leaktop-exporter.service && grep -qxF "ExecStart=/usr/bin/leaktop --listen=\${LEAKTOP_LISTEN} \$LEAKTOP_OPTS" /lib/systemd/system/leaktop-exporter.service' ||
+	fail "no exporter unit, or it does not run /usr/bin/leaktop"
+chroot_run "$R" 10 'dpkg-query -W -f="\${Conffiles}" leaktop | grep -q "/etc/default/leaktop-exporter"' ||
+	fail "/etc/default/leaktop-exporter is not a conffile"
+chroot_run "$R" 10 'test -s /usr/share/leaktop/contrib/prometheus/leaktop.rules.yml && test -s /usr/share/leaktop/contrib/grafana/leaktop.json' ||
+	fail "no alert rules or dashboard in /usr/share/leaktop/contrib"
+chroot_run "$R" 10 '! ls /etc/systemd/system/*.wants/leaktop-exporter.service 2>/dev/null' >/dev/null ||
+	fail "the package enabled the exporter"
+echo "ok: exporter unit, settings, rules and dashboard installed, not enabled"
 
 # A configuration file that is not there, when asked for by name: a one-line reason.
 rc=0
