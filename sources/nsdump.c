@@ -7,6 +7,8 @@
 #include "sources/nsdump.h"
 #include "sources/sockdiag.h"
 #include "model/snapshot.h"
+#include "model/text.h"
+#include "model/vec.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -59,9 +61,7 @@ int nsdump_new(struct nsdump **out, const char *proc_root, char **cause)
 		return -ENOMEM;
 	n->rootfd = open(proc_root ? proc_root : "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (n->rootfd < 0) {
-		int err = -errno;
-		if (cause && asprintf(cause, "%s: %s", proc_root, strerror(errno)) < 0)
-			*cause = NULL;
+		int err = text_cause(cause, -errno, "%s: %s", proc_root ? proc_root : "/proc", strerror(errno));
 		free(n);
 		return err;
 	}
@@ -102,14 +102,11 @@ static int cmp_u64(const void *a, const void *b)
 
 static int want_add(struct nsdump *n, uint64_t inode)
 {
-	if (n->nwant == n->want_cap) {
-		size_t cap = n->want_cap ? n->want_cap * 2 : 64;
-		uint64_t *w = realloc(n->want, cap * sizeof(*w));
-		if (!w)
-			return -ENOMEM;
-		n->want = w, n->want_cap = cap;
-	}
-	n->want[n->nwant++] = inode;
+	uint64_t *w = VEC_PUSH(n->want, n->nwant, n->want_cap);
+
+	if (!w)
+		return -ENOMEM;
+	*w = inode;
 	return 0;
 }
 
@@ -141,9 +138,7 @@ static int handle_open(struct nsdump *n, struct ns_handle *h, const struct snaps
 		}
 		close(fd);
 	}
-	if (asprintf(&h->cause, "cannot open its /proc/PID/ns/net: %s", strerror(-err)) < 0)
-		h->cause = NULL;
-	return err;
+	return text_cause(&h->cause, err, "cannot open its /proc/PID/ns/net: %s", strerror(-err));
 }
 
 int nsdump_parse_proc_net(const char *text, uint8_t family, uint8_t proto,
