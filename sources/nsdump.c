@@ -212,12 +212,17 @@ static void read_proc_net(struct nsdump *n, const struct ns_handle *h, struct sn
 	}
 }
 
-static void status_add(struct snapshot *s, const char *fmt, uint64_t inode, const char *why)
+/* "netns N: why", or "netns N sockets: why" once its handle is open ("sockets" for
+ * leaktop's own), added to the status line. */
+static void status_add(struct snapshot *s, uint64_t inode, bool self, bool opened, const char *why)
 {
 	size_t len = strlen(s->status);
 	char what[160];
 
-	snprintf(what, sizeof(what), fmt, inode);
+	if (self && opened)
+		snprintf(what, sizeof(what), "sockets");
+	else
+		snprintf(what, sizeof(what), "netns %" PRIu64 "%s", inode, opened ? " sockets" : "");
 	snprintf(s->status + len, sizeof(s->status) - len, "%s%s: %s", len ? "; " : "", what,
 		 why ? why : "failed");
 }
@@ -252,9 +257,9 @@ static int account(struct nsdump *n, const struct ns_handle *h, struct snapshot 
 	if (rc && !h->diag && (rc == -ENOENT || rc == -ESRCH) && !self)
 		rc = 0; /* nothing to report */
 	else if (rc && !h->diag)
-		status_add(s, "netns %" PRIu64, h->inode, why);
+		status_add(s, h->inode, self, false, why);
 	else if (rc)
-		status_add(s, self ? "sockets" : "netns %" PRIu64 " sockets", h->inode, why);
+		status_add(s, h->inode, self, true, why);
 	if (!(r = snapshot_add_netns(s, h->inode, h->diag && rc == 0)))
 		return -ENOMEM;
 	r->own = h->inode == n->own;
