@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "model/conf.h"
+#include "model/text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -26,13 +27,6 @@ const struct conf_key *conf_find(const struct conf_key *keys, size_t nkeys, cons
 	return NULL;
 }
 
-static int say(char **why, const char *fmt, const char *a, double lo, double hi)
-{
-	if (why && asprintf(why, fmt, a, lo, hi) < 0)
-		*why = NULL;
-	return -EINVAL;
-}
-
 int conf_set(const struct conf_key *k, void *obj, const char *value, char **why)
 {
 	char *field = (char *)obj + k->offset, *end;
@@ -43,7 +37,8 @@ int conf_set(const struct conf_key *k, void *obj, const char *value, char **why)
 		return 0; /* valid; read where it is used (conf_lookup_file) */
 	case CONF_STRING:
 		if (strlen(value) >= k->size)
-			return say(why, "value of %s is too long (at most %.0f characters)", k->name, (double)k->size - 1, 0);
+			return text_cause(why, -EINVAL, "value of %s is too long (at most %zu characters)", k->name,
+					  k->size - 1);
 		memcpy(field, value, strlen(value) + 1);
 		return 0;
 	case CONF_DOUBLE:
@@ -52,9 +47,10 @@ int conf_set(const struct conf_key *k, void *obj, const char *value, char **why)
 		d = strtod(value, &end);
 		if (errno || end == value || *end || !isfinite(d) || d < k->min || d > k->max ||
 		    (k->type == CONF_UINT && d != floor(d)))
-			return say(why, k->type == CONF_UINT ? "%s: expected a whole number from %.0f to %.0f"
-							    : "%s: expected a number from %g to %g",
-				   k->name, k->min, k->max);
+			return k->type == CONF_UINT ? text_cause(why, -EINVAL, "%s: expected a whole number from %.0f to %.0f",
+								 k->name, k->min, k->max)
+						    : text_cause(why, -EINVAL, "%s: expected a number from %g to %g", k->name,
+								 k->min, k->max);
 		if (k->type == CONF_UINT) {
 			uint32_t u = (uint32_t)d;
 			memcpy(field, &u, sizeof(u));
@@ -88,9 +84,7 @@ static bool valid_key(const char *k)
 
 static int fail(char **cause, const char *name, unsigned line, const char *what, const char *detail)
 {
-	if (cause && asprintf(cause, "%s:%u: %s%s%s", name, line, what, detail ? ": " : "", detail ? detail : "") < 0)
-		*cause = NULL;
-	return -EINVAL;
+	return text_cause(cause, -EINVAL, "%s:%u: %s%s%s", name, line, what, detail ? ": " : "", detail ? detail : "");
 }
 
 /* Split a trimmed, non-comment line into key and value (quotes removed). Returns
@@ -163,9 +157,7 @@ int conf_load(const char *path, bool must_exist, const struct conf_key *keys, si
 		rc = -errno;
 		if (rc == -ENOENT && !must_exist)
 			return 0;
-		if (cause && asprintf(cause, "%s: %s", path, strerror(-rc)) < 0)
-			*cause = NULL;
-		return rc;
+		return text_cause(cause, rc, "%s: %s", path, strerror(-rc));
 	}
 	FILE *mem = open_memstream(&text, &len);
 	char buf[4096];
@@ -182,8 +174,8 @@ int conf_load(const char *path, bool must_exist, const struct conf_key *keys, si
 		rc = rc ? rc : -ENOMEM;
 	if (!rc)
 		rc = conf_parse(text, path, keys, nkeys, obj, cause);
-	else if (cause && asprintf(cause, "%s: %s", path, strerror(-rc)) < 0)
-		*cause = NULL;
+	else
+		text_cause(cause, rc, "%s: %s", path, strerror(-rc));
 	free(text);
 	return rc;
 }
@@ -196,9 +188,7 @@ int conf_lookup_file(const char *path, const char *key, char *value, size_t size
 
 	if (!f) {
 		rc = -errno;
-		if (rc != -ENOENT && cause && asprintf(cause, "%s: %s", path, strerror(-rc)) < 0)
-			*cause = NULL;
-		return rc;
+		return rc == -ENOENT ? rc : text_cause(cause, rc, "%s: %s", path, strerror(-rc));
 	}
 	while (fgets(line, sizeof(line), f)) {
 		char *k, *v, *l = trim(line);

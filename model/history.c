@@ -1,11 +1,12 @@
 /* Ring buffers per process (keyed by pid + start time, so a reused pid starts over)
  * and per port, a per-socket table of first-seen times, and the figures the views
- * show. Sockets live in two open-addressing tables swapped each update: no
- * per-socket malloc once they are sized. */
+ * show. Sockets live in two hash tables swapped each update: no per-socket malloc
+ * once they are sized. */
 #include "config.h"
 
 #include "model/history.h"
-#include "model/hash.h"
+#include "model/hashtab.h"
+#include "model/vec.h"
 
 #include <errno.h>
 #include <math.h>
@@ -43,12 +44,11 @@ struct hist_set {
 	struct hist_ent *ents;
 	size_t n, alloc, max;
 	unsigned nvals;
-	int32_t *index;           /* open addressing, ent index or -1; size a power of 2 */
-	size_t index_size;
+	struct hashtab index;     /* set_key(ka, kb) -> ent index (uint32_t) */
 };
 
-struct sock_slot {
-	uint64_t key;             /* 0 = empty */
+/* What the history knows of one socket, in its hash table by sock_key. */
+struct sock_age {
 	float first, since;       /* seconds after h->base */
 	uint8_t state;
 };
@@ -62,13 +62,12 @@ struct history {
 	double *file_nr;
 	uint64_t file_max;
 	struct hist_set procs, ports;
-	struct sock_slot *socks[2];
-	size_t socks_size;        /* slots per table, a power of 2 */
+	struct hashtab socks[2];  /* sock_key -> struct sock_age */
 	int cur;                  /* socks[cur] is the last update's */
 	size_t win_n;             /* samples inside the slope window */
 	int32_t *proc_ent;        /* snapshot proc index -> ent index */
 	struct by_weight *order;  /* procs by fds, biggest first */
-	size_t proc_ent_cap;
+	size_t proc_ent_cap, order_cap;
 	double *tbuf, *vbuf;      /* scratch for fits, cap each */
 };
 
@@ -80,54 +79,53 @@ void history_opts_default(struct history_opts *o)
 
 /* --- entity sets ------------------------------------------------------------- */
 
-static size_t set_slot(const struct hist_set *st, uint64_t ka, uint64_t kb)
+/* Both halves of an entity's key in one table key. Two entities could share it (not
+ * for real pids and ports): the ents are checked, and the second is not tracked. */
+static uint64_t set_key(uint64_t ka, uint64_t kb)
 {
-	size_t mask = st->index_size - 1, i = mix64(ka * 0x9e3779b97f4a7c15ULL ^ kb) & mask;
-	while (st->index[i] != -1) {
-		const struct hist_ent *e = &st->ents[st->index[i]];
-		if (e->ka == ka && e->kb == kb)
-			break;
-		i = (i + 1) & mask;
-	}
-	return i;
+	return ka * 0x9e3779b97f4a7c15ULL ^ kb; /* the table mixes it */
 }
 
 static struct hist_ent *set_find(const struct hist_set *st, uint64_t ka, uint64_t kb)
 {
-	if (!st->index)
-		return NULL;
-	int32_t i = st->index[set_slot(st, ka, kb)];
-	return i == -1 ? NULL : &st->ents[i];
+	const uint32_t *i = hashtab_get(&st->index, set_key(ka, kb));
+	const struct hist_ent *e = i ? &st->ents[*i] : NULL;
+	return e && e->ka == ka && e->kb == kb ? (struct hist_ent *)e : NULL;
 }
 
-static void set_reindex(struct hist_set *st)
+/* Index ents[i] under its key; false when another entity holds that key. */
+static bool set_index(struct hist_set *st, size_t i)
 {
-	memset(st->index, 0xff, st->index_size * sizeof(*st->index));
-	for (size_t i = 0; i < st->n; i++)
-		st->index[set_slot(st, st->ents[i].ka, st->ents[i].kb)] = (int32_t)i;
+	bool found;
+	uint32_t *v = hashtab_put(&st->index, set_key(st->ents[i].ka, st->ents[i].kb), &found);
+	if (!v || (found && *v != i))
+		return false;
+	*v = (uint32_t)i;
+	return true;
 }
 
 static int set_init(struct hist_set *st, size_t max, unsigned nvals)
 {
 	st->max = max;
 	st->nvals = nvals;
-	st->index_size = 1;
-	while (st->index_size < 2 * max)
-		st->index_size <<= 1;
 	st->alloc = max;
+	hashtab_init(&st->index, sizeof(uint32_t));
 	st->ents = calloc(max, sizeof(*st->ents));
-	st->index = malloc(st->index_size * sizeof(*st->index));
-	if (!st->ents || !st->index)
+	if (!st->ents || hashtab_reset(&st->index, max))
 		return -ENOMEM;
-	set_reindex(st);
 	return 0;
 }
 
+/* Forget ents[i]; the last entity takes its place. */
 static void set_remove(struct hist_set *st, size_t i)
 {
+	hashtab_del(&st->index, set_key(st->ents[i].ka, st->ents[i].kb));
 	free(st->ents[i].ring);
 	st->ents[i] = st->ents[--st->n];
 	memset(&st->ents[st->n], 0, sizeof(st->ents[0]));
+	uint32_t *v = i < st->n ? hashtab_get(&st->index, set_key(st->ents[i].ka, st->ents[i].kb)) : NULL;
+	if (v)
+		*v = (uint32_t)i;
 }
 
 static struct hist_ent *set_add(struct hist_set *st, uint64_t ka, uint64_t kb)
@@ -137,7 +135,11 @@ static struct hist_ent *set_add(struct hist_set *st, uint64_t ka, uint64_t kb)
 	struct hist_ent *e = &st->ents[st->n];
 	memset(e, 0, sizeof(*e));
 	e->ka = ka, e->kb = kb;
-	st->index[set_slot(st, ka, kb)] = (int32_t)st->n++;
+	if (!set_index(st, st->n)) {
+		memset(e, 0, sizeof(*e));
+		return NULL;
+	}
+	st->n++;
 	return e;
 }
 
@@ -146,7 +148,7 @@ static void set_free(struct hist_set *st)
 	for (size_t i = 0; i < st->n; i++)
 		free(st->ents[i].ring);
 	free(st->ents);
-	free(st->index);
+	hashtab_free(&st->index);
 }
 
 /* --- rings ------------------------------------------------------------------- */
@@ -246,38 +248,6 @@ static uint64_t sock_key(const struct sock_rec *k)
 	return x ? x : 1;
 }
 
-static size_t sock_slot(const struct sock_slot *tab, size_t size, uint64_t key)
-{
-	size_t mask = size - 1, i = mix64(key) & mask;
-	while (tab[i].key && tab[i].key != key)
-		i = (i + 1) & mask;
-	return i;
-}
-
-static int socks_reserve(struct history *h, size_t n)
-{
-	/* Up to 3/4 full: linear probing stays short, and at 150k sockets both tables
-	 * take 12 MB where half full would take 25. */
-	size_t size = h->socks_size ? h->socks_size : 1024;
-	while (size * 3 < n * 4)
-		size <<= 1;
-	if (size == h->socks_size)
-		return 0;
-	struct sock_slot *a = calloc(size, sizeof(*a)), *b = calloc(size, sizeof(*b));
-	if (!a || !b) {
-		free(a), free(b);
-		return -ENOMEM;
-	}
-	/* Carry the last update's table over, so ages survive the resize. */
-	struct sock_slot *old = h->socks[h->cur];
-	for (size_t i = 0; old && i < h->socks_size; i++)
-		if (old[i].key)
-			a[sock_slot(a, size, old[i].key)] = old[i];
-	free(h->socks[0]), free(h->socks[1]);
-	h->socks[0] = a, h->socks[1] = b, h->cur = 0, h->socks_size = size;
-	return 0;
-}
-
 static void note_host(struct hist_ent *e, const struct sock_rec *k)
 {
 	uint32_t hash = (uint32_t)mix64(((uint64_t)k->raddr[0] << 24 | k->raddr[1] << 16 | k->raddr[2] << 8 |
@@ -313,29 +283,34 @@ static void note_sock(struct hist_ent *e, const struct sock_rec *k, double since
 	note_host(e, k);
 }
 
-static void update_socks(struct history *h, const struct snapshot *s)
+static int update_socks(struct history *h, const struct snapshot *s)
 {
-	struct sock_slot *old = h->socks[h->cur], *tab = h->socks[h->cur ^ 1];
+	const struct hashtab *old = &h->socks[h->cur];
+	struct hashtab *tab = &h->socks[h->cur ^ 1];
 	float now = (float)(h->now - h->base);
+	int rc;
 
-	memset(tab, 0, h->socks_size * sizeof(*tab));
+	if ((rc = hashtab_reset(tab, s->nsocks)))
+		return rc;
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[i];
 		uint64_t key = sock_key(k);
 		/* The tables are far bigger than the cache and the probes random: ask for
 		 * the slots of a socket a few places ahead while this one is handled. */
 		if (i + 8 < s->nsocks) {
-			size_t ahead = mix64(sock_key(&s->socks[i + 8])) & (h->socks_size - 1);
-			__builtin_prefetch(&old[ahead]);
-			__builtin_prefetch(&tab[ahead], 1);
+			uint64_t ahead = sock_key(&s->socks[i + 8]);
+			hashtab_prefetch(old, ahead);
+			hashtab_prefetch(tab, ahead);
 		}
-		struct sock_slot *o = &old[sock_slot(old, h->socks_size, key)];
-		struct sock_slot *n = &tab[sock_slot(tab, h->socks_size, key)];
-		bool is_new = !o->key;
+		const struct sock_age *o = hashtab_get(old, key);
+		bool is_new = !o, found;
+		struct sock_age *n = hashtab_put(tab, key, &found);
 
-		if (n->key) /* the same socket twice in one dump */
+		if (!n)
+			return -ENOMEM;
+		if (found) /* the same socket twice in one dump */
 			continue;
-		*n = is_new ? (struct sock_slot){.key = key, .first = now, .since = now} : *o;
+		*n = is_new ? (struct sock_age){.first = now, .since = now} : *o;
 		if (n->state != k->state)
 			n->since = now;
 		n->state = k->state;
@@ -351,6 +326,7 @@ static void update_socks(struct history *h, const struct snapshot *s)
 		note_sock(sock_port(h, k), k, since, is_new, PORT_NEW);
 	}
 	h->cur ^= 1;
+	return 0;
 }
 
 /* --- figures ----------------------------------------------------------------- */
@@ -447,9 +423,11 @@ static void ent_begin(struct hist_ent *e, double now, uint32_t weight)
 static struct hist_ent *admit(struct history *h, struct hist_set *st, uint64_t ka, uint64_t kb, uint32_t weight,
 			      size_t *victim)
 {
-	struct hist_ent *e = set_add(st, ka, kb);
+	struct hist_ent *e;
 
-	if (e)
+	if (hashtab_get(&st->index, set_key(ka, kb))) /* another entity's key: see set_key */
+		return NULL;
+	if ((e = set_add(st, ka, kb)))
 		return e;
 	if (*victim == SIZE_MAX || st->ents[*victim].seen) {
 		*victim = SIZE_MAX;
@@ -472,11 +450,14 @@ static struct hist_ent *admit(struct history *h, struct hist_set *st, uint64_t k
 	e = &st->ents[*victim];
 	if (e->last_seen >= h->prev_time && e->weight >= weight)
 		return NULL;
+	hashtab_del(&st->index, set_key(e->ka, e->kb));
 	free(e->ring);
 	memset(e, 0, sizeof(*e));
 	e->ka = ka, e->kb = kb;
-	set_reindex(st);
 	*victim = SIZE_MAX;
+	/* The index was sized for every entity and the key is free: this cannot fail. */
+	if (!set_index(st, (size_t)(e - st->ents)))
+		abort();
 	return e;
 }
 
@@ -496,15 +477,8 @@ static int update_procs(struct history *h, const struct snapshot *s)
 {
 	size_t victim = SIZE_MAX, n = 0;
 
-	if (s->nprocs > h->proc_ent_cap) {
-		int32_t *pe = realloc(h->proc_ent, s->nprocs * sizeof(*pe));
-		struct by_weight *o = pe ? realloc(h->order, s->nprocs * sizeof(*o)) : NULL;
-		if (pe)
-			h->proc_ent = pe;
-		if (!o)
-			return -ENOMEM;
-		h->order = o, h->proc_ent_cap = s->nprocs;
-	}
+	if (VEC_RESERVE(h->proc_ent, h->proc_ent_cap, s->nprocs) || VEC_RESERVE(h->order, h->order_cap, s->nprocs))
+		return -ENOMEM;
 	for (size_t i = 0; i < h->procs.n; i++)
 		h->procs.ents[i].seen = false;
 	for (size_t i = 0; i < s->nprocs; i++) {
@@ -558,10 +532,8 @@ static int finish_set(struct history *h, struct hist_set *st, bool is_proc)
 	for (size_t i = st->n; i-- > 0;) {
 		struct hist_ent *e = &st->ents[i];
 		if (!e->seen) {
-			if (h->now - e->last_seen > h->o.forget_s) {
+			if (h->now - e->last_seen > h->o.forget_s)
 				set_remove(st, i);
-				set_reindex(st);
-			}
 			continue;
 		}
 		if (ring_push(e, st->nvals, h->cap, h->seq, e->cur)) {
@@ -602,9 +574,8 @@ int history_update(struct history *h, const struct snapshot *s)
 	if ((rc = update_procs(h, s)))
 		return rc;
 	update_ports(h, s);
-	if ((rc = socks_reserve(h, s->nsocks)))
+	if ((rc = update_socks(h, s)))
 		return rc;
-	update_socks(h, s);
 	rc = finish_set(h, &h->procs, true);
 	int rc2 = finish_set(h, &h->ports, false);
 	return rc ? rc : rc2;
@@ -617,10 +588,9 @@ void history_clear(struct history *h)
 	for (size_t k = 0; k < 2; k++) {
 		while (sets[k]->n)
 			set_remove(sets[k], sets[k]->n - 1);
-		set_reindex(sets[k]);
 	}
-	memset(h->socks[0], 0, h->socks_size * sizeof(*h->socks[0]));
-	memset(h->socks[1], 0, h->socks_size * sizeof(*h->socks[1]));
+	hashtab_reset(&h->socks[0], 0);
+	hashtab_reset(&h->socks[1], 0);
 	h->seq = 0;
 	h->base = h->now = h->prev_time = 0;
 }
@@ -637,13 +607,15 @@ struct history *history_new(const struct history_opts *o)
 		history_opts_default(&h->o);
 	double iv = h->o.interval_s > 0 ? h->o.interval_s : 2;
 	double want = ceil(h->o.span_s / iv) + 1;
+	hashtab_init(&h->socks[0], sizeof(struct sock_age));
+	hashtab_init(&h->socks[1], sizeof(struct sock_age));
 	h->cap = want > HISTORY_MAX_SAMPLES ? HISTORY_MAX_SAMPLES : want < 16 ? 16 : (uint32_t)want;
 	h->times = calloc(h->cap, sizeof(*h->times));
 	h->file_nr = calloc(h->cap, sizeof(*h->file_nr));
 	h->tbuf = calloc(h->cap, sizeof(*h->tbuf));
 	h->vbuf = calloc(h->cap, sizeof(*h->vbuf));
 	if (!h->times || !h->file_nr || !h->tbuf || !h->vbuf || set_init(&h->procs, HISTORY_MAX_PROCS, PROC_VALS) ||
-	    set_init(&h->ports, HISTORY_MAX_PORTS, PORT_VALS) || socks_reserve(h, 0)) {
+	    set_init(&h->ports, HISTORY_MAX_PORTS, PORT_VALS)) {
 		history_free(h);
 		return NULL;
 	}
@@ -656,8 +628,8 @@ void history_free(struct history *h)
 		return;
 	set_free(&h->procs);
 	set_free(&h->ports);
-	free(h->socks[0]);
-	free(h->socks[1]);
+	hashtab_free(&h->socks[0]);
+	hashtab_free(&h->socks[1]);
 	free(h->times);
 	free(h->file_nr);
 	free(h->tbuf);
@@ -706,11 +678,9 @@ size_t history_port_series(const struct history *h, uint64_t netns, uint16_t por
 
 int history_sock_age(const struct history *h, const struct sock_rec *k, double *age_s, double *state_age_s)
 {
-	const struct sock_slot *tab = h->socks[h->cur];
-	uint64_t key = sock_key(k);
-	const struct sock_slot *n = &tab[sock_slot(tab, h->socks_size, key)];
+	const struct sock_age *n = hashtab_get(&h->socks[h->cur], sock_key(k));
 
-	if (!h->seq || !n->key)
+	if (!h->seq || !n)
 		return -ENOENT;
 	double now = h->now - h->base;
 	if (age_s)
@@ -739,12 +709,13 @@ void history_file_stats(const struct history *h, double *growth_per_min, double 
 
 size_t history_memory(const struct history *h)
 {
-	size_t bytes = sizeof(*h) + 4 * h->cap * sizeof(double) + 2 * h->socks_size * sizeof(struct sock_slot) +
-		       h->proc_ent_cap * (sizeof(int32_t) + 2 * sizeof(uint32_t));
+	size_t bytes = sizeof(*h) + 4 * h->cap * sizeof(double) + hashtab_bytes(&h->socks[0]) +
+		       hashtab_bytes(&h->socks[1]) + h->proc_ent_cap * sizeof(int32_t) +
+		       h->order_cap * sizeof(struct by_weight);
 	const struct hist_set *sets[] = {&h->procs, &h->ports};
 
 	for (size_t k = 0; k < 2; k++) {
-		bytes += sets[k]->alloc * sizeof(struct hist_ent) + sets[k]->index_size * sizeof(int32_t);
+		bytes += sets[k]->alloc * sizeof(struct hist_ent) + hashtab_bytes(&sets[k]->index);
 		for (size_t i = 0; i < sets[k]->n; i++)
 			bytes += (size_t)sets[k]->ents[i].cap * sets[k]->nvals * sizeof(uint32_t);
 	}

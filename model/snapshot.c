@@ -3,8 +3,9 @@
 #include "config.h"
 
 #include "model/snapshot.h"
-#include "model/hash.h"
+#include "model/hashtab.h"
 #include "model/text.h"
+#include "model/vec.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -87,96 +88,31 @@ const char *sock_proto_name(const struct sock_rec *k)
 	return k->proto == IPPROTO_UDP ? "udp" : k->proto == IPPROTO_TCP || !k->proto ? "tcp" : "raw";
 }
 
-/* Open-addressing tables from a 64-bit key to an index, rebuilt each refresh into
- * storage kept from the last one. Sized to the data: at most 3/4 full, so 150k
- * sockets take 256k slots (3 MB), not a fixed worst case per table. */
-struct idx_table {
-	uint64_t *keys;
-	int32_t *vals;
-	size_t cap;  /* a power of two, or 0 */
-	size_t used; /* slots taken, for table_add */
-};
-
+/* Tables from a 64-bit key to an index (int32_t), rebuilt each refresh into storage
+ * kept from the last one, sized to the data: 150k sockets take 256k slots (4 MB). */
 struct snapshot_scratch {
-	struct idx_table by_cookie, by_inode, listen, ports, closed;
+	struct hashtab by_cookie, by_inode, listen, ports, closed;
 };
 
-static size_t table_cap_for(size_t n)
+static struct snapshot_scratch *scratch_new(void)
 {
-	size_t cap = 16;
+	struct snapshot_scratch *x = malloc(sizeof(*x));
 
-	while (cap - cap / 4 < n + 1)
-		cap <<= 1;
-	return cap;
+	if (!x)
+		return NULL;
+	hashtab_init(&x->by_cookie, sizeof(int32_t));
+	hashtab_init(&x->by_inode, sizeof(int32_t));
+	hashtab_init(&x->listen, sizeof(int32_t));
+	hashtab_init(&x->ports, sizeof(int32_t));
+	hashtab_init(&x->closed, sizeof(int32_t));
+	return x;
 }
 
-/* Empty the table, able to hold n keys without growing. */
-static int table_reset(struct idx_table *t, size_t n)
+/* The index stored under key, or -1. */
+static int32_t table_get(const struct hashtab *t, uint64_t key)
 {
-	size_t cap = table_cap_for(n);
-
-	if (cap > t->cap) {
-		uint64_t *k = realloc(t->keys, cap * sizeof(*k));
-		if (!k)
-			return -ENOMEM;
-		t->keys = k;
-		int32_t *v = realloc(t->vals, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		t->vals = v;
-		t->cap = cap;
-	}
-	t->used = 0;
-	for (size_t i = 0; i < t->cap; i++)
-		t->vals[i] = -1;
-	return 0;
-}
-
-/* Returns the slot for key: vals[slot] is -1 when the key is new. */
-static size_t table_slot(const struct idx_table *t, uint64_t key)
-{
-	size_t mask = t->cap - 1, i = mix64(key) & mask;
-
-	while (t->vals[i] != -1 && t->keys[i] != key)
-		i = (i + 1) & mask;
-	return i;
-}
-
-static int32_t table_get(const struct idx_table *t, uint64_t key)
-{
-	return t->cap ? t->vals[table_slot(t, key)] : -1;
-}
-
-/* Insert key -> val (key must be new), doubling the table when it gets 3/4 full.
- * For tables whose size is not known up front (ports). */
-static int table_add(struct idx_table *t, uint64_t key, int32_t val)
-{
-	if (t->used + 1 > t->cap - t->cap / 4) {
-		struct idx_table big = {0};
-		if (table_reset(&big, t->used * 2))
-			return -ENOMEM;
-		for (size_t i = 0; i < t->cap; i++)
-			if (t->vals[i] != -1) {
-				size_t slot = table_slot(&big, t->keys[i]);
-				big.keys[slot] = t->keys[i];
-				big.vals[slot] = t->vals[i];
-			}
-		big.used = t->used;
-		free(t->keys);
-		free(t->vals);
-		*t = big;
-	}
-	size_t slot = table_slot(t, key);
-	t->keys[slot] = key;
-	t->vals[slot] = val;
-	t->used++;
-	return 0;
-}
-
-static void table_free(struct idx_table *t)
-{
-	free(t->keys);
-	free(t->vals);
+	const int32_t *v = hashtab_get(t, key);
+	return v ? *v : -1;
 }
 
 struct snapshot *snapshot_new(void)
@@ -189,11 +125,11 @@ void snapshot_free(struct snapshot *s)
 	if (!s)
 		return;
 	if (s->scratch) {
-		table_free(&s->scratch->by_cookie);
-		table_free(&s->scratch->by_inode);
-		table_free(&s->scratch->listen);
-		table_free(&s->scratch->ports);
-		table_free(&s->scratch->closed);
+		hashtab_free(&s->scratch->by_cookie);
+		hashtab_free(&s->scratch->by_inode);
+		hashtab_free(&s->scratch->listen);
+		hashtab_free(&s->scratch->ports);
+		hashtab_free(&s->scratch->closed);
 		free(s->scratch);
 	}
 	free(s->socks);
@@ -216,25 +152,9 @@ void snapshot_clear(struct snapshot *s)
 	s->status[0] = '\0';
 }
 
-/* Grow an array by one element, doubling its capacity; returns the zeroed slot. */
-static void *grow(void **arr, size_t *n, size_t *cap, size_t size)
-{
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 256;
-		void *p = realloc(*arr, ncap * size);
-		if (!p)
-			return NULL;
-		*arr = p;
-		*cap = ncap;
-	}
-	char *slot = (char *)*arr + (*n)++ * size;
-	memset(slot, 0, size);
-	return slot;
-}
-
 struct sock_rec *snapshot_add_sock(struct snapshot *s)
 {
-	struct sock_rec *k = grow((void **)&s->socks, &s->nsocks, &s->socks_cap, sizeof(*k));
+	struct sock_rec *k = VEC_PUSH(s->socks, s->nsocks, s->socks_cap);
 	if (k)
 		k->owner = -1;
 	return k;
@@ -242,12 +162,12 @@ struct sock_rec *snapshot_add_sock(struct snapshot *s)
 
 struct proc_rec *snapshot_add_proc(struct snapshot *s)
 {
-	return grow((void **)&s->procs, &s->nprocs, &s->procs_cap, sizeof(struct proc_rec));
+	return VEC_PUSH(s->procs, s->nprocs, s->procs_cap);
 }
 
 struct sock_owner *snapshot_add_owner(struct snapshot *s)
 {
-	struct sock_owner *o = grow((void **)&s->owners, &s->nowners, &s->owners_cap, sizeof(*o));
+	struct sock_owner *o = VEC_PUSH(s->owners, s->nowners, s->owners_cap);
 	if (o)
 		o->sock = -1;
 	return o;
@@ -281,7 +201,7 @@ struct netns_rec *snapshot_add_netns(struct snapshot *s, uint64_t inode, bool du
 		s->netns[i].dumped |= dumped;
 		return &s->netns[i];
 	}
-	if (!grow((void **)&s->netns, &s->nnetns, &s->netns_cap, sizeof(*s->netns)))
+	if (!VEC_PUSH(s->netns, s->nnetns, s->netns_cap))
 		return NULL;
 	memmove(&s->netns[i + 1], &s->netns[i], (s->nnetns - 1 - i) * sizeof(*s->netns));
 	memset(&s->netns[i], 0, sizeof(*s->netns));
@@ -296,16 +216,8 @@ static size_t names_reserve(struct snapshot *s, size_t need)
 {
 	size_t start = s->names_len ? s->names_len : 1;
 
-	if (start + need > s->names_cap || !s->names) {
-		size_t ncap = s->names_cap ? s->names_cap : 4096;
-		while (ncap < start + need)
-			ncap *= 2;
-		char *p = realloc(s->names, ncap);
-		if (!p)
-			return 0;
-		s->names = p, s->names_cap = ncap;
-	}
-	if (start + need > UINT32_MAX)
+	if (need > UINT32_MAX || start + need > UINT32_MAX ||
+	    vec_reserve_min(&s->names, &s->names_cap, start + need, 1, 4096))
 		return 0;
 	s->names[0] = '\0';
 	return start;
@@ -379,20 +291,21 @@ int port_agg_cmp(const void *a, const void *b)
 }
 
 /* Drop sockets seen twice in one dump (a dump is not atomic): same cookie. */
-static int dedup_socks(struct snapshot *s, struct idx_table *t)
+static int dedup_socks(struct snapshot *s, struct hashtab *t)
 {
 	size_t out = 0;
-	int rc = table_reset(t, s->nsocks);
+	int rc = hashtab_reset(t, s->nsocks);
+	bool found;
 
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < s->nsocks; i++) {
-		uint64_t key = s->socks[i].cookie ^ mix64(s->socks[i].netns);
-		size_t slot = table_slot(t, key);
-		if (t->vals[slot] != -1)
+		int32_t *v = hashtab_put(t, s->socks[i].cookie ^ mix64(s->socks[i].netns), &found);
+		if (!v)
+			return -ENOMEM;
+		if (found)
 			continue;
-		t->keys[slot] = key;
-		t->vals[slot] = (int32_t)out;
+		*v = (int32_t)out;
 		s->socks[out++] = s->socks[i];
 	}
 	s->nsocks = out;
@@ -412,7 +325,7 @@ static bool ephemeral(uint16_t port)
 
 /* Which port a socket is counted under: the local port of a listening or accepted
  * socket (or an unconnected UDP one), the remote port of an outbound connection. */
-static enum port_side sock_side(const struct sock_rec *k, const struct idx_table *listen)
+static enum port_side sock_side(const struct sock_rec *k, const struct hashtab *listen)
 {
 	if (k->state == ST_LISTEN || !k->rport ||
 	    table_get(listen, port_key(k->netns, k->lport, 0, k->proto)) != -1)
@@ -447,21 +360,22 @@ static bool has_port(const struct sock_rec *k)
 static int build_ports(struct snapshot *s, struct snapshot_scratch *x)
 {
 	size_t nlisten = 0;
+	bool found;
 	int rc;
 
 	for (size_t i = 0; i < s->nsocks; i++)
 		nlisten += s->socks[i].state == ST_LISTEN;
-	/* Ports are few next to sockets: start small, table_add grows it. */
-	if ((rc = table_reset(&x->listen, nlisten)) || (rc = table_reset(&x->ports, nlisten + 256)))
+	/* Ports are few next to sockets: start small, the table grows. */
+	if ((rc = hashtab_reset(&x->listen, nlisten)) || (rc = hashtab_reset(&x->ports, nlisten + 256)))
 		return rc;
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[i];
+		int32_t *v;
 		if (k->state != ST_LISTEN || !has_port(k))
 			continue;
-		uint64_t key = port_key(k->netns, k->lport, 0, k->proto);
-		size_t slot = table_slot(&x->listen, key);
-		x->listen.keys[slot] = key;
-		x->listen.vals[slot] = 1;
+		if (!(v = hashtab_put(&x->listen, port_key(k->netns, k->lport, 0, k->proto), &found)))
+			return -ENOMEM;
+		*v = 1;
 	}
 	s->nports = 0;
 	for (size_t i = 0; i < s->nsocks; i++) {
@@ -470,23 +384,22 @@ static int build_ports(struct snapshot *s, struct snapshot_scratch *x)
 			continue;
 		enum port_side side = sock_side(k, &x->listen);
 		uint16_t port = side == SIDE_LOCAL ? k->lport : k->rport;
-		uint64_t key = port_key(k->netns, port, side, k->proto);
-		size_t slot = table_slot(&x->ports, key);
+		int32_t *v = hashtab_put(&x->ports, port_key(k->netns, port, side, k->proto), &found);
 		struct port_agg *p;
 
-		if (x->ports.vals[slot] == -1) {
-			p = grow((void **)&s->ports, &s->nports, &s->ports_cap, sizeof(*p));
+		if (!v)
+			return -ENOMEM;
+		if (!found) {
+			p = VEC_PUSH(s->ports, s->nports, s->ports_cap);
 			if (!p)
 				return -ENOMEM;
 			p->netns = k->netns;
 			p->port = port;
 			p->side = side;
 			p->proto = k->proto;
-			if (table_add(&x->ports, key, (int32_t)(s->nports - 1)))
-				return -ENOMEM;
-			p = &s->ports[s->nports - 1];
+			*v = (int32_t)(s->nports - 1);
 		} else {
-			p = &s->ports[x->ports.vals[slot]];
+			p = &s->ports[*v];
 		}
 		p->count++;
 		p->states[k->state < ST_CLOSED_FD ? k->state : ST_UNKNOWN]++;
@@ -521,22 +434,25 @@ int snapshot_build_checked(struct snapshot *s, snapshot_fd_check check, void *ct
 	struct snapshot_scratch *x = s->scratch;
 	int rc;
 
-	if (!x && !(x = s->scratch = calloc(1, sizeof(*x))))
+	bool found;
+
+	if (!x && !(x = s->scratch = scratch_new()))
 		return -ENOMEM;
 	if ((rc = dedup_socks(s, &x->by_cookie)))
 		return rc;
 
 	/* The join: inode -> socket, then each owner fd -> its socket. Inodes are
 	 * global (sockfs), so this holds across network namespaces. */
-	if ((rc = table_reset(&x->by_inode, s->nsocks)))
+	if ((rc = hashtab_reset(&x->by_inode, s->nsocks)))
 		return rc;
 	for (size_t i = 0; i < s->nsocks; i++) {
+		int32_t *v;
 		s->socks[i].owner = -1;
 		if (!s->socks[i].inode)
 			continue;
-		size_t slot = table_slot(&x->by_inode, s->socks[i].inode);
-		x->by_inode.keys[slot] = s->socks[i].inode;
-		x->by_inode.vals[slot] = (int32_t)i;
+		if (!(v = hashtab_put(&x->by_inode, s->socks[i].inode, &found)))
+			return -ENOMEM;
+		*v = (int32_t)i;
 	}
 	/* Owners index procs, so procs arrive sorted by pid (procscan sorts them). */
 	for (size_t i = 1; i < s->nprocs; i++)
@@ -565,7 +481,7 @@ int snapshot_build_checked(struct snapshot *s, snapshot_fd_check check, void *ct
 		}
 	}
 	/* Distinct CLOSED inodes for the totals (a forked fd is one socket). */
-	if ((rc = table_reset(&x->closed, s->closed_valid ? s->nowners : 0)))
+	if ((rc = hashtab_reset(&x->closed, s->closed_valid ? s->nowners : 0)))
 		return rc;
 	struct totals *t = &s->totals;
 	memset(t->states, 0, sizeof(t->states));
@@ -586,12 +502,9 @@ int snapshot_build_checked(struct snapshot *s, snapshot_fd_check check, void *ct
 				continue;
 			}
 			p->states[ST_CLOSED_FD]++;
-			size_t slot = table_slot(&x->closed, o->inode);
-			if (x->closed.vals[slot] == -1) {
-				x->closed.keys[slot] = o->inode;
-				x->closed.vals[slot] = 1;
-				t->states[ST_CLOSED_FD]++;
-			}
+			if (!hashtab_put(&x->closed, o->inode, &found))
+				return -ENOMEM;
+			t->states[ST_CLOSED_FD] += !found;
 			continue;
 		}
 		struct sock_rec *k = &s->socks[o->sock];
@@ -667,28 +580,27 @@ char *sock_addr_format(char *buf, int family, const uint8_t addr[16], uint16_t p
 	return buf;
 }
 
-static int copy_array(void **dst, size_t *dcap, const void *src, size_t n, size_t size)
+/* Copy n elements of size bytes into *dstp (an array of capacity *dcap). */
+static int copy_array(void *dstp, size_t *dcap, const void *src, size_t n, size_t size)
 {
-	if (n > *dcap) {
-		void *p = realloc(*dst, n * size);
-		if (!p)
-			return -ENOMEM;
-		*dst = p;
-		*dcap = n;
-	}
+	void *dst;
+
+	if (n > *dcap && vec_resize(dstp, dcap, n, size))
+		return -ENOMEM;
+	memcpy(&dst, dstp, sizeof(dst));
 	if (n)
-		memcpy(*dst, src, n * size);
+		memcpy(dst, src, n * size);
 	return 0;
 }
 
 int snapshot_copy(struct snapshot *dst, const struct snapshot *src)
 {
-	if (copy_array((void **)&dst->socks, &dst->socks_cap, src->socks, src->nsocks, sizeof(*src->socks)) ||
-	    copy_array((void **)&dst->procs, &dst->procs_cap, src->procs, src->nprocs, sizeof(*src->procs)) ||
-	    copy_array((void **)&dst->owners, &dst->owners_cap, src->owners, src->nowners, sizeof(*src->owners)) ||
-	    copy_array((void **)&dst->ports, &dst->ports_cap, src->ports, src->nports, sizeof(*src->ports)) ||
-	    copy_array((void **)&dst->netns, &dst->netns_cap, src->netns, src->nnetns, sizeof(*src->netns)) ||
-	    copy_array((void **)&dst->names, &dst->names_cap, src->names, src->names_len, 1))
+	if (copy_array(&dst->socks, &dst->socks_cap, src->socks, src->nsocks, sizeof(*src->socks)) ||
+	    copy_array(&dst->procs, &dst->procs_cap, src->procs, src->nprocs, sizeof(*src->procs)) ||
+	    copy_array(&dst->owners, &dst->owners_cap, src->owners, src->nowners, sizeof(*src->owners)) ||
+	    copy_array(&dst->ports, &dst->ports_cap, src->ports, src->nports, sizeof(*src->ports)) ||
+	    copy_array(&dst->netns, &dst->netns_cap, src->netns, src->nnetns, sizeof(*src->netns)) ||
+	    copy_array(&dst->names, &dst->names_cap, src->names, src->names_len, 1))
 		return -ENOMEM;
 	dst->nnetns = src->nnetns;
 	dst->names_len = src->names_len;

@@ -7,6 +7,8 @@
 #include "sources/nsdump.h"
 #include "sources/sockdiag.h"
 #include "model/snapshot.h"
+#include "model/text.h"
+#include "model/vec.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -59,9 +61,7 @@ int nsdump_new(struct nsdump **out, const char *proc_root, char **cause)
 		return -ENOMEM;
 	n->rootfd = open(proc_root ? proc_root : "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (n->rootfd < 0) {
-		int err = -errno;
-		if (cause && asprintf(cause, "%s: %s", proc_root, strerror(errno)) < 0)
-			*cause = NULL;
+		int err = text_cause(cause, -errno, "%s: %s", proc_root ? proc_root : "/proc", strerror(errno));
 		free(n);
 		return err;
 	}
@@ -102,14 +102,11 @@ static int cmp_u64(const void *a, const void *b)
 
 static int want_add(struct nsdump *n, uint64_t inode)
 {
-	if (n->nwant == n->want_cap) {
-		size_t cap = n->want_cap ? n->want_cap * 2 : 64;
-		uint64_t *w = realloc(n->want, cap * sizeof(*w));
-		if (!w)
-			return -ENOMEM;
-		n->want = w, n->want_cap = cap;
-	}
-	n->want[n->nwant++] = inode;
+	uint64_t *w = VEC_PUSH(n->want, n->nwant, n->want_cap);
+
+	if (!w)
+		return -ENOMEM;
+	*w = inode;
 	return 0;
 }
 
@@ -141,9 +138,7 @@ static int handle_open(struct nsdump *n, struct ns_handle *h, const struct snaps
 		}
 		close(fd);
 	}
-	if (asprintf(&h->cause, "cannot open its /proc/PID/ns/net: %s", strerror(-err)) < 0)
-		h->cause = NULL;
-	return err;
+	return text_cause(&h->cause, err, "cannot open its /proc/PID/ns/net: %s", strerror(-err));
 }
 
 int nsdump_parse_proc_net(const char *text, uint8_t family, uint8_t proto,
@@ -217,12 +212,17 @@ static void read_proc_net(struct nsdump *n, const struct ns_handle *h, struct sn
 	}
 }
 
-static void status_add(struct snapshot *s, const char *fmt, uint64_t inode, const char *why)
+/* "netns N: why", or "netns N sockets: why" once its handle is open ("sockets" for
+ * leaktop's own), added to the status line. */
+static void status_add(struct snapshot *s, uint64_t inode, bool self, bool opened, const char *why)
 {
 	size_t len = strlen(s->status);
 	char what[160];
 
-	snprintf(what, sizeof(what), fmt, inode);
+	if (self && opened)
+		snprintf(what, sizeof(what), "sockets");
+	else
+		snprintf(what, sizeof(what), "netns %" PRIu64 "%s", inode, opened ? " sockets" : "");
 	snprintf(s->status + len, sizeof(s->status) - len, "%s%s: %s", len ? "; " : "", what,
 		 why ? why : "failed");
 }
@@ -257,9 +257,9 @@ static int account(struct nsdump *n, const struct ns_handle *h, struct snapshot 
 	if (rc && !h->diag && (rc == -ENOENT || rc == -ESRCH) && !self)
 		rc = 0; /* nothing to report */
 	else if (rc && !h->diag)
-		status_add(s, "netns %" PRIu64, h->inode, why);
+		status_add(s, h->inode, self, false, why);
 	else if (rc)
-		status_add(s, self ? "sockets" : "netns %" PRIu64 " sockets", h->inode, why);
+		status_add(s, h->inode, self, true, why);
 	if (!(r = snapshot_add_netns(s, h->inode, h->diag && rc == 0)))
 		return -ENOMEM;
 	r->own = h->inode == n->own;

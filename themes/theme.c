@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "themes/theme.h"
+#include "model/text.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -145,9 +146,7 @@ static const struct {
 
 static int fail_at(char **cause, const char *file, int line, const char *what, const char *word)
 {
-	if (cause && asprintf(cause, "%s:%d: %s '%s'", file, line, what, word) < 0)
-		*cause = NULL;
-	return -EINVAL;
+	return text_cause(cause, -EINVAL, "%s:%d: %s '%s'", file, line, what, word);
 }
 
 static int parse_line(struct theme *t, char *line, const char *file, int lineno, char **cause)
@@ -250,9 +249,7 @@ int theme_load(struct theme *t, const char *name, char **cause)
 
 	theme_default(t);
 	if (!valid_name(name)) {
-		if (cause && asprintf(cause, "bad theme name '%s': letters, digits, - and _ only", name) < 0)
-			*cause = NULL;
-		return -EINVAL;
+		return text_cause(cause, -EINVAL, "bad theme name '%s': letters, digits, - and _ only", name);
 	}
 	for (size_t i = 0; i < nd; i++) {
 		char path[4200], text[16384];
@@ -273,10 +270,8 @@ int theme_load(struct theme *t, const char *name, char **cause)
 	}
 	if (!strcmp(name, "default"))
 		return 0; /* built in */
-	if (cause && asprintf(cause, "theme '%s' not found (looked in %s and %s/themes)", name,
-			      nd > 1 ? dirs[nd - 2] : dirs[0], PKGDATADIR) < 0)
-		*cause = NULL;
-	return -ENOENT;
+	return text_cause(cause, -ENOENT, "theme '%s' not found (looked in %s and %s/themes)", name,
+			  nd > 1 ? dirs[nd - 2] : dirs[0], PKGDATADIR);
 }
 
 static int cmp_str(const void *a, const void *b)

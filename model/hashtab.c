@@ -1,0 +1,146 @@
+/* The one hash table (model/hashtab.h): sizing, growing and deleting; lookups are
+ * inline in the header. */
+#include "config.h"
+
+#include "model/hashtab.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HASHTAB_MIN 16
+
+void hashtab_init(struct hashtab *t, size_t vsize)
+{
+	*t = (struct hashtab){.vsize = vsize};
+	/* The key, then the value, each slot aligned for the key. */
+	t->stride = (sizeof(uint64_t) + vsize + 7) & ~(size_t)7;
+}
+
+void hashtab_free(struct hashtab *t)
+{
+	if (!t)
+		return;
+	free(t->slots);
+	hashtab_init(t, t->vsize);
+}
+
+size_t hashtab_cap_for(size_t n, size_t stride)
+{
+	size_t cap = HASHTAB_MIN;
+
+	while (cap - cap / 4 < n + 1) {
+		if (cap > SIZE_MAX / 2)
+			return 0;
+		cap <<= 1;
+	}
+	/* One more slot for key 0. */
+	if (stride && cap + 1 > SIZE_MAX / stride)
+		return 0;
+	return cap;
+}
+
+/* Storage of cap slots (and key 0's), all empty. */
+static unsigned char *slots_new(size_t cap, size_t stride)
+{
+	return calloc(cap + 1, stride);
+}
+
+int hashtab_reset(struct hashtab *t, size_t n)
+{
+	size_t cap = hashtab_cap_for(n, t->stride);
+
+	if (!cap)
+		return -ENOMEM;
+	t->used = 0;
+	t->zero_used = false;
+	if (cap <= t->cap) {
+		memset(t->slots, 0, (t->cap + 1) * t->stride);
+		return 0;
+	}
+	unsigned char *s = slots_new(cap, t->stride);
+	if (!s) {
+		if (t->slots)
+			memset(t->slots, 0, (t->cap + 1) * t->stride);
+		return -ENOMEM;
+	}
+	free(t->slots);
+	t->slots = s;
+	t->cap = cap;
+	return 0;
+}
+
+/* Move every key into storage of twice the slots. */
+static int grow(struct hashtab *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : HASHTAB_MIN;
+
+	if (cap < t->cap || cap + 1 > SIZE_MAX / t->stride)
+		return -ENOMEM;
+	unsigned char *s = slots_new(cap, t->stride);
+	if (!s)
+		return -ENOMEM;
+	struct hashtab big = *t;
+	big.slots = s, big.cap = cap;
+	for (size_t i = 0; i < t->cap; i++) {
+		uint64_t k = hashtab_key_at(t, i);
+		if (k)
+			memcpy(s + hashtab_slot(&big, k) * t->stride, t->slots + i * t->stride, t->stride);
+	}
+	if (t->slots) /* key 0's slot */
+		memcpy(s + cap * t->stride, t->slots + t->cap * t->stride, t->stride);
+	free(t->slots);
+	*t = big;
+	return 0;
+}
+
+void *hashtab_put_slow(struct hashtab *t, uint64_t key, bool *found)
+{
+	if (t->used + 1 > t->cap - t->cap / 4 && grow(t))
+		return NULL;
+	if (key) /* room now: the fast path takes it */
+		return hashtab_put(t, key, found);
+	unsigned char *v = t->slots + t->cap * t->stride + sizeof(uint64_t);
+	if (!(*found = t->zero_used)) {
+		memset(v, 0, t->vsize);
+		t->zero_used = true;
+		t->used++;
+	}
+	return v;
+}
+
+bool hashtab_del(struct hashtab *t, uint64_t key)
+{
+	if (!key) {
+		if (!t->zero_used)
+			return false;
+		t->zero_used = false;
+		t->used--;
+		return true;
+	}
+	if (!t->cap)
+		return false;
+	size_t mask = t->cap - 1, hole = hashtab_slot(t, key);
+	if (!hashtab_key_at(t, hole))
+		return false;
+	/* Backward shift: pull later keys of the run into the hole when their home slot
+	 * does not lie between the hole and where they are, so no probe ends early. */
+	for (size_t i = (hole + 1) & mask;; i = (i + 1) & mask) {
+		uint64_t k = hashtab_key_at(t, i);
+		if (!k)
+			break;
+		size_t home = mix64(k) & mask;
+		if (((i - home) & mask) >= ((i - hole) & mask)) {
+			memcpy(t->slots + hole * t->stride, t->slots + i * t->stride, t->stride);
+			hole = i;
+		}
+	}
+	memset(t->slots + hole * t->stride, 0, t->stride);
+	t->used--;
+	return true;
+}
+
+size_t hashtab_bytes(const struct hashtab *t)
+{
+	return t->slots ? (t->cap + 1) * t->stride : 0;
+}

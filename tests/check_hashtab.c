@@ -1,0 +1,192 @@
+/* The shared hash table and growable array: what the socket joins, the history's
+ * ages and the fd map rely on (every key found again, growth, deletion, overflow). */
+#include "config.h"
+
+#include "model/hashtab.h"
+#include "model/vec.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+struct rec {
+	uint32_t idx;
+	float first;
+	uint8_t state;
+};
+
+/* Keys like socket inodes: neighbours, plus 0 and the top of the range. */
+static uint64_t key_of(uint32_t i)
+{
+	return i == 0 ? 0 : i == 1 ? UINT64_MAX : 300000 + i;
+}
+
+START_TEST(put_get_grows_and_keeps_every_value)
+{
+	struct hashtab t;
+	bool found;
+
+	hashtab_init(&t, sizeof(struct rec));
+	ck_assert_ptr_null(hashtab_get(&t, 5));
+	for (uint32_t i = 0; i < 30000; i++) {
+		struct rec *r = hashtab_put(&t, key_of(i), &found);
+		ck_assert_ptr_nonnull(r);
+		ck_assert(!found);
+		ck_assert_uint_eq(r->idx, 0); /* a new value starts zeroed */
+		r->idx = i, r->first = (float)i / 2, r->state = (uint8_t)i;
+	}
+	ck_assert_uint_eq(t.used, 30000);
+	ck_assert_uint_ge(t.cap - t.cap / 4, 30000);
+	for (uint32_t i = 0; i < 30000; i++) {
+		const struct rec *r = hashtab_get(&t, key_of(i));
+		ck_assert_ptr_nonnull(r);
+		ck_assert_uint_eq(r->idx, i);
+		ck_assert_uint_eq(r->state, (uint8_t)i);
+		ck_assert(hashtab_put(&t, key_of(i), &found) == r && found);
+	}
+	ck_assert_ptr_null(hashtab_get(&t, 999999));
+	ck_assert_uint_eq(t.used, 30000);
+	hashtab_free(&t);
+	hashtab_free(&t); /* freeing twice, or never used, is fine */
+}
+END_TEST
+
+START_TEST(reset_empties_and_keeps_storage)
+{
+	struct hashtab t;
+	bool found;
+
+	hashtab_init(&t, sizeof(int32_t));
+	ck_assert_int_eq(hashtab_reset(&t, 1000), 0);
+	size_t cap = t.cap;
+	ck_assert_uint_ge(cap - cap / 4, 1000);
+	for (uint32_t i = 0; i < 1000; i++)
+		*(int32_t *)hashtab_put(&t, key_of(i), &found) = (int32_t)i;
+	ck_assert_uint_eq(t.cap, cap); /* sized up front: no growth */
+	ck_assert_int_eq(hashtab_reset(&t, 10), 0);
+	ck_assert_uint_eq(t.cap, cap);
+	ck_assert_uint_eq(t.used, 0);
+	for (uint32_t i = 0; i < 1000; i++)
+		ck_assert_ptr_null(hashtab_get(&t, key_of(i)));
+	hashtab_free(&t);
+}
+END_TEST
+
+START_TEST(delete_keeps_the_others_reachable)
+{
+	struct hashtab t;
+	bool found;
+	enum { N = 5000 };
+
+	/* A small table so the probe runs are long and wrap around the end. */
+	hashtab_init(&t, sizeof(uint32_t));
+	for (uint32_t i = 0; i < N; i++)
+		*(uint32_t *)hashtab_put(&t, key_of(i), &found) = i;
+	for (uint32_t i = 0; i < N; i += 3)
+		ck_assert(hashtab_del(&t, key_of(i)));
+	ck_assert(!hashtab_del(&t, key_of(0)));
+	ck_assert(!hashtab_del(&t, 424242424242ULL));
+	for (uint32_t i = 0; i < N; i++) {
+		const uint32_t *v = hashtab_get(&t, key_of(i));
+		if (i % 3 == 0) {
+			ck_assert_ptr_null(v);
+		} else {
+			ck_assert_ptr_nonnull(v);
+			ck_assert_uint_eq(*v, i);
+		}
+	}
+	ck_assert_uint_eq(t.used, N - (N + 2) / 3);
+	/* Delete everything: all slots empty again, and the table takes new keys. */
+	for (uint32_t i = 0; i < N; i++)
+		hashtab_del(&t, key_of(i));
+	ck_assert_uint_eq(t.used, 0);
+	for (size_t i = 0; i < t.cap; i++)
+		ck_assert_uint_eq(hashtab_key_at(&t, i), 0);
+	*(uint32_t *)hashtab_put(&t, 7, &found) = 7;
+	ck_assert_uint_eq(*(uint32_t *)hashtab_get(&t, 7), 7);
+	hashtab_free(&t);
+}
+END_TEST
+
+START_TEST(size_overflow_is_refused)
+{
+	struct hashtab t;
+
+	ck_assert_uint_eq(hashtab_cap_for(SIZE_MAX / 2, 16), 0);
+	ck_assert_uint_eq(hashtab_cap_for(SIZE_MAX / 32, 16), 0);
+	ck_assert_uint_eq(hashtab_cap_for(12, 16), 32);
+	hashtab_init(&t, 8);
+	ck_assert_int_eq(hashtab_reset(&t, SIZE_MAX / 4), -ENOMEM);
+	ck_assert_uint_eq(t.cap, 0);
+	hashtab_free(&t);
+}
+END_TEST
+
+START_TEST(vec_push_doubles_and_keeps_contents)
+{
+	uint64_t *v = NULL;
+	size_t n = 0, cap = 0, reallocs = 0, last_cap = 0;
+
+	for (uint64_t i = 0; i < 30000; i++) {
+		uint64_t *e = VEC_PUSH(v, n, cap);
+		ck_assert_ptr_nonnull(e);
+		ck_assert_uint_eq(*e, 0);
+		*e = i * 3;
+		if (cap != last_cap)
+			reallocs++, last_cap = cap;
+	}
+	ck_assert_uint_eq(n, 30000);
+	ck_assert_uint_le(reallocs, 12); /* doubling from 16: log2(30000/16) + 1 */
+	for (uint64_t i = 0; i < n; i++)
+		ck_assert_uint_eq(v[i], i * 3);
+	free(v);
+}
+END_TEST
+
+START_TEST(vec_size_overflow_is_refused)
+{
+	struct big {
+		char b[4096];
+	} *v = NULL;
+	size_t cap = 0, n = 0;
+
+	ck_assert_int_eq(VEC_RESERVE(v, cap, SIZE_MAX / 1024), -ENOMEM);
+	ck_assert_ptr_null(v);
+	ck_assert_uint_eq(cap, 0);
+	ck_assert_int_eq(VEC_RESERVE(v, cap, 3), 0);
+	ck_assert_uint_eq(cap, VEC_MIN);
+	/* A count at the top: no wrap to a tiny allocation. */
+	n = SIZE_MAX;
+	ck_assert_ptr_null(VEC_PUSH(v, n, cap));
+	n = SIZE_MAX / 4096 + 1;
+	ck_assert_ptr_null(VEC_PUSH(v, n, cap));
+	ck_assert_uint_eq(cap, VEC_MIN);
+	free(v);
+}
+END_TEST
+
+static Suite *hashtab_suite(void)
+{
+	Suite *s = suite_create("hashtab");
+	TCase *tc = tcase_create("hashtab");
+	tcase_add_test(tc, put_get_grows_and_keeps_every_value);
+	tcase_add_test(tc, reset_empties_and_keeps_storage);
+	tcase_add_test(tc, delete_keeps_the_others_reachable);
+	tcase_add_test(tc, size_overflow_is_refused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("vec");
+	tcase_add_test(tc, vec_push_doubles_and_keeps_contents);
+	tcase_add_test(tc, vec_size_overflow_is_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(hashtab_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
