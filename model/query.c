@@ -2,6 +2,7 @@
  * "cmd:java port:8080", parsed once and matched against processes, ports and sockets. */
 #include "config.h"
 
+#include "model/text.h"
 #include "model/view.h"
 #include "model/snapshot.h"
 
@@ -20,12 +21,7 @@ static const char *const term_prefix[VQ_COUNT] = {
 	[VQ_PID] = "pid:",
 };
 
-static int query_fail(char **cause, const char *fmt, const char *arg)
-{
-	if (cause && asprintf(cause, fmt, arg) < 0)
-		*cause = NULL;
-	return -EINVAL;
-}
+#define query_fail(cause, ...) text_cause(cause, -EINVAL, __VA_ARGS__)
 
 static int parse_term(struct view_term *t, const char *word, char **cause)
 {

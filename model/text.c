@@ -122,7 +122,12 @@ char *text_time(char *buf, size_t n, const char *fmt, double t)
 
 	if (!n)
 		return buf;
+	/* fmt is checked at every call (the format attribute in text.h); GCC does not carry
+	 * that over to strftime here. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 	if (!isfinite(t) || fabs(t) >= 1e12 || !localtime_r(&tt, &tm) || !strftime(buf, n, fmt, &tm))
 		snprintf(buf, n, "?");
+#pragma GCC diagnostic pop
 	return buf;
 }

@@ -22,6 +22,6 @@ int text_cause(char **cause, int rc, const char *fmt, ...) __attribute__((format
 /* Format unix time t (local time, strftime's fmt) into buf. A time no calendar holds
  * (not finite, or beyond year 30000: a damaged recording) is written as "?" instead
  * of reaching strftime with no broken-down time. Returns buf. */
-char *text_time(char *buf, size_t n, const char *fmt, double t);
+char *text_time(char *buf, size_t n, const char *fmt, double t) __attribute__((format(strftime, 3, 0)));
 
 #endif

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "tui/options.h"
+#include "model/text.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -192,12 +193,8 @@ static void list_options(FILE *f)
 	}
 }
 
-static int fail(char **cause, const char *fmt, const char *arg)
-{
-	if (asprintf(cause, fmt, arg) < 0)
-		*cause = NULL;
-	return -EINVAL;
-}
+/* A refused command line: -EINVAL and the message. */
+#define fail(cause, ...) text_cause(cause, -EINVAL, __VA_ARGS__)
 
 /* A whole number from 0 to max. Row counts are bounded so that what is sized from
  * them (the backlog's array, say) cannot overflow. */

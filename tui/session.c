@@ -14,6 +14,7 @@
 #include "sources/source.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,11 +44,15 @@ void session_opts_from(struct session_opts *so, const struct options *o)
 	};
 }
 
-static void session_note(struct session *ss, const char *fmt, const char *arg)
+static void session_note(struct session *ss, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void session_note(struct session *ss, const char *fmt, ...)
 {
 	char msg[1024];
+	va_list ap;
 
-	snprintf(msg, sizeof(msg), fmt, arg);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	if (ss->o.note)
 		ss->o.note(ss->o.note_ctx, msg);
 	else

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "tui/tui.h"
+#include "model/text.h"
 
 #include <curses.h>
 #include <term.h>
@@ -101,12 +102,6 @@ _Noreturn void app_oom(void)
 	exit(1);
 }
 
-static int why_fail(char **why, int rc, const char *fmt, const char *arg)
-{
-	if (asprintf(why, fmt, arg) < 0)
-		*why = NULL;
-	return rc;
-}
 
 /* Can this terminal run the dashboard? A clear message instead of a curses error. */
 static int check_terminal(char **why)
@@ -115,11 +110,11 @@ static int check_terminal(char **why)
 	int err = 0;
 
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
-		return why_fail(why, -ENOTTY, "%s", "the dashboard needs a terminal on standard input and output");
+		return text_cause(why, -ENOTTY, "%s", "the dashboard needs a terminal on standard input and output");
 	if (!term || !*term)
-		return why_fail(why, -EINVAL, "%s", "TERM is not set");
+		return text_cause(why, -EINVAL, "%s", "TERM is not set");
 	if (setupterm(NULL, STDOUT_FILENO, &err) != OK)
-		return why_fail(why, -EINVAL, err == -1 ? "no terminfo database found for TERM=%s"
+		return text_cause(why, -EINVAL, err == -1 ? "no terminfo database found for TERM=%s"
 						     : "the terminal type '%s' is unknown", term);
 	/* dumb and hardcopy terminals have no cursor addressing: nothing to draw with. */
 	const char *cup = tigetstr("cup");
@@ -130,7 +125,7 @@ static int check_terminal(char **why)
 		add_reset("sgr0");
 	}
 	del_curterm(cur_term);
-	return ok ? 0 : why_fail(why, -EINVAL, "the terminal type '%s' cannot move the cursor", term);
+	return ok ? 0 : text_cause(why, -EINVAL, "the terminal type '%s' cannot move the cursor", term);
 }
 
 int tui_preflight(void)
