@@ -616,6 +616,73 @@ START_TEST(report_names_the_leak)
 }
 END_TEST
 
+/* The whole file, or NULL. */
+static char *slurp(const char *name)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = fopen(name, "r"), *m = open_memstream(&out, &len);
+	int c;
+
+	ck_assert_ptr_nonnull(m);
+	while (f && (c = getc(f)) != EOF)
+		putc(c, m);
+	fclose(m);
+	if (!f) {
+		free(out);
+		return NULL;
+	}
+	fclose(f);
+	return out;
+}
+
+/* What `leaktop -r rec-2.0.db ARGS` prints, run from the test's folder with no
+ * configuration of the user's and the clock in UTC. */
+static char *leaktop_out(const char *args)
+{
+	const char *top = getenv("top_builddir");
+	char cmd[8192], out[192], *bin = realpath(top ? top : ".", NULL);
+
+	ck_assert_ptr_nonnull(bin);
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && HOME='%s' XDG_CONFIG_HOME='%s' TZ=UTC '%s/leaktop' -r rec-2.0.db %s > out 2>/dev/null", dir,
+		 dir, dir, bin, args);
+	free(bin);
+	ck_assert_msg(system(cmd) == 0, "%s", cmd);
+	return slurp(out);
+}
+
+/* A real format 2.0 recording (tests/data/rec-2.0.sh made it) replays to the very
+ * text, JSON and report it gave when it was made: files in the hands of the next
+ * shift keep replaying whatever the code that reads them becomes. */
+START_TEST(format_2_0_file_replays_as_recorded)
+{
+	static const struct {
+		const char *args, *want;
+	} runs[] = {
+		{"-b", "rec-2.0.txt"},
+		{"-b -o json", "rec-2.0.json"},
+		{"--report", "rec-2.0.md"},
+	};
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "cp '%s/rec-2.0.db' '%s/'", TESTDATADIR, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		char want_path[512], *want, *got = leaktop_out(runs[i].args);
+		snprintf(want_path, sizeof(want_path), "%s/%s", TESTDATADIR, runs[i].want);
+		want = slurp(want_path);
+		ck_assert_ptr_nonnull(want);
+		ck_assert_ptr_nonnull(got);
+		ck_assert_msg(!strcmp(want, got), "leaktop -r rec-2.0.db %s differs from %s:\n%s", runs[i].args,
+			      runs[i].want, got);
+		free(want);
+		free(got);
+	}
+}
+END_TEST
+
 static Suite *record_suite(void)
 {
 	Suite *su = suite_create("record");
@@ -631,6 +698,7 @@ static Suite *record_suite(void)
 	tcase_add_test(tc, truncated_and_corrupted);
 	tcase_add_test(tc, killed_writer_replays_to_last_refresh);
 	tcase_add_test(tc, report_names_the_leak);
+	tcase_add_test(tc, format_2_0_file_replays_as_recorded);
 	suite_add_tcase(su, tc);
 	return su;
 }
