@@ -8,10 +8,10 @@
 #include "tui/keys.h"
 #include "model/alert.h"
 #include "model/history.h"
-#include "model/record.h"
 #include "model/snapshot.h"
 #include "sources/replay.h"
 #include "sources/source.h"
+#include "tui/writers/record.h"
 
 #include <curses.h>
 #include <term.h>

@@ -6,9 +6,9 @@
 #include "model/batch.h"
 #include "model/history.h"
 #include "model/metrics.h"
-#include "model/record.h"
 #include "model/snapshot.h"
 #include "sources/source.h"
+#include "tui/writers/record.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
