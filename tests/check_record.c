@@ -650,6 +650,17 @@ static char *slurp(const char *name)
 	return out;
 }
 
+/* tests/data/rec-2.0.db copied to the test's folder: a reader of a WAL file makes
+ * files beside it, and the source tree may be read-only. */
+static void copy_fixture(char *out, size_t n)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "cp '%s/rec-2.0.db' '%s/'", TESTDATADIR, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(out, n, "%s/rec-2.0.db", dir);
+}
+
 /* What `leaktop -r rec-2.0.db ARGS` prints, run from the test's folder with no
  * configuration of the user's and the clock in UTC. */
 static char *leaktop_out(const char *args)
@@ -679,10 +690,9 @@ START_TEST(format_2_0_file_replays_as_recorded)
 		{"-b -o json", "rec-2.0.json"},
 		{"--report", "rec-2.0.md"},
 	};
-	char cmd[512];
+	char copy[192];
 
-	snprintf(cmd, sizeof(cmd), "cp '%s/rec-2.0.db' '%s/'", TESTDATADIR, dir);
-	ck_assert_int_eq(system(cmd), 0);
+	copy_fixture(copy, sizeof(copy));
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
 		char want_path[512], *want, *got = leaktop_out(runs[i].args);
 		snprintf(want_path, sizeof(want_path), "%s/%s", TESTDATADIR, runs[i].want);
@@ -694,6 +704,94 @@ START_TEST(format_2_0_file_replays_as_recorded)
 		free(want);
 		free(got);
 	}
+}
+END_TEST
+
+/* The events recorded with a refresh come back with that refresh, and only with it,
+ * whether the replay steps to it or seeks back to it. */
+START_TEST(replay_events_of_a_refresh)
+{
+	struct record *r = open_rec();
+	struct snapshot *s = snapshot_new();
+	struct record_event alert = {.kind = EV_ALERT, .time = 1700000006, .what = "fds of 100 grow 40/min"};
+	struct record_event action = {.kind = EV_ACTION, .time = 1700000007, .pid = 100, .start_time = 5000,
+				      .what = "thread dump\x1b[2J", .result = "sent SIGQUIT"};
+	const struct record_event *ev;
+	struct source *src;
+	char *cause = NULL;
+	size_t n;
+
+	for (uint64_t t = 1; t <= 5; t++) {
+		make_snap(s, t, 1);
+		ck_assert_int_eq(record_snapshot(r, s, &cause), 0);
+		if (t == 3) {
+			ck_assert_int_eq(record_event(r, &alert, &cause), 0);
+			ck_assert_int_eq(record_event(r, &action, &cause), 0);
+		}
+	}
+	record_close(r);
+	ck_assert_int_eq(replay_source_new(&src, path, &cause), 0);
+	ck_assert_ptr_null(replay_events(src, &n));
+	ck_assert_uint_eq(n, 0);
+	for (long i = 0; i < 5; i++) {
+		ck_assert_int_eq(source_next(src, s, &cause), 0);
+		ev = replay_events(src, &n);
+		ck_assert_uint_eq(n, i == 2 ? 2 : 0);
+	}
+	replay_seek(src, 2);
+	ck_assert_int_eq(source_next(src, s, &cause), 0);
+	ev = replay_events(src, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(ev[0].kind, EV_ALERT);
+	ck_assert(ev[0].time == 1700000006);
+	ck_assert_int_eq(ev[0].pid, 0);
+	ck_assert_str_eq(ev[0].what, "fds of 100 grow 40/min");
+	ck_assert_ptr_null(ev[0].result);
+	ck_assert_int_eq(ev[1].kind, EV_ACTION);
+	ck_assert_int_eq(ev[1].pid, 100);
+	ck_assert_uint_eq(ev[1].start_time, 5000);
+	/* Text from the file is escaped again: it may have been edited since. */
+	ck_assert_str_eq(ev[1].what, "thread dump\\x1b[2J");
+	ck_assert_str_eq(ev[1].result, "sent SIGQUIT");
+	ck_assert_int_eq(source_next(src, s, &cause), 0);
+	ck_assert_ptr_null(replay_events(src, &n));
+	source_free(src);
+	snapshot_free(s);
+}
+END_TEST
+
+/* The tables a new recording gets are the ones format 2.0 files have: a column
+ * added to model/schema without a new format version fails here. */
+START_TEST(new_recording_has_the_format_2_0_schema)
+{
+	static const char sql[] = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name";
+	char old[192], *dump[2] = {NULL, NULL};
+	const char *const files[2] = {old, path};
+
+	copy_fixture(old, sizeof(old));
+	record_close(open_rec());
+	for (int i = 0; i < 2; i++) {
+		sqlite3 *db;
+		sqlite3_stmt *q;
+		size_t len = 0;
+		FILE *f = open_memstream(&dump[i], &len);
+		ck_assert_int_eq(sqlite3_open_v2(files[i], &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+		while (sqlite3_step(q) == SQLITE_ROW)
+			for (int c = 0; c < 4; c++)
+				fprintf(f, "%s%c", (const char *)sqlite3_column_text(q, c), c == 3 ? '\n' : '|');
+		sqlite3_finalize(q);
+		sqlite3_close(db);
+		fclose(f);
+	}
+	ck_assert_ptr_nonnull(strstr(dump[0], "close_wait INTEGER NOT NULL"));
+	size_t same = 0;
+	while (dump[0][same] && dump[0][same] == dump[1][same])
+		same++;
+	ck_assert_msg(!dump[0][same] && !dump[1][same], "the schema differs from format 2.0's at: %.120s",
+		      dump[1] + same);
+	free(dump[0]);
+	free(dump[1]);
 }
 END_TEST
 
@@ -713,6 +811,8 @@ static Suite *record_suite(void)
 	tcase_add_test(tc, killed_writer_replays_to_last_refresh);
 	tcase_add_test(tc, report_names_the_leak);
 	tcase_add_test(tc, format_2_0_file_replays_as_recorded);
+	tcase_add_test(tc, replay_events_of_a_refresh);
+	tcase_add_test(tc, new_recording_has_the_format_2_0_schema);
 	suite_add_tcase(su, tc);
 	return su;
 }
