@@ -190,9 +190,9 @@ static int section_close_wait(struct report_ctx *c)
 		" AND (SELECT state FROM sock_change WHERE sock = s.id AND tick <= ?1 ORDER BY tick DESC LIMIT 1) = ?3)"
 		"SELECT lport, count(*), min(since),"
 		" (SELECT c.pids FROM port p JOIN port_change c ON c.port = p.id WHERE p.port = cw.lport"
-		"  AND p.side = 'local' AND p.proto = 6 AND c.tick <= ?1 ORDER BY c.tick DESC LIMIT 1),"
+		"  AND p.side = ?5 AND p.proto = ?4 AND c.tick <= ?1 ORDER BY c.tick DESC LIMIT 1),"
 		" (SELECT max(c.close_wait) FROM port p JOIN port_change c ON c.port = p.id"
-		"  WHERE p.port = cw.lport AND p.side = 'local' AND p.proto = 6 AND c.tick <= ?1)"
+		"  WHERE p.port = cw.lport AND p.side = ?5 AND p.proto = ?4 AND c.tick <= ?1)"
 		" FROM cw GROUP BY lport ORDER BY 2 DESC, lport LIMIT 10";
 	sqlite3_stmt *q;
 	int rc = prepare(c, &q, sql), rows = 0;
@@ -200,6 +200,8 @@ static int section_close_wait(struct report_ctx *c)
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_int(q, 3, ST_CLOSE_WAIT);
+	sqlite3_bind_int(q, 4, IPPROTO_TCP);
+	sqlite3_bind_text(q, 5, schema_side_name(SIDE_LOCAL), -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		char age[32], since[16];
 		int64_t since_tick = sqlite3_column_int64(q, 2);
