@@ -9,7 +9,6 @@
 #include "model/snapshot.h"
 #include "model/text.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdbool.h>

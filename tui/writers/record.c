@@ -5,7 +5,6 @@
 
 #include "tui/writers/record.h"
 #include "tui/writers/etab.h"
-#include "model/hash.h"
 #include "model/schema.h"
 #include "model/snapshot.h"
 #include "model/text.h"
