@@ -4,8 +4,8 @@
  * the history branch adds leak verdicts as one more entry. */
 #include "config.h"
 
-#include "model/record.h"
 #include "model/report.h"
+#include "model/schema.h"
 #include "model/snapshot.h"
 #include "model/text.h"
 
@@ -185,20 +185,23 @@ static int section_close_wait(struct report_ctx *c)
 {
 	static const char sql[] =
 		"WITH cw AS ("
-		" SELECT s.lport, (SELECT min(tick) FROM sock_change WHERE sock = s.id AND state = 8) AS since"
+		" SELECT s.lport, (SELECT min(tick) FROM sock_change WHERE sock = s.id AND state = ?3) AS since"
 		" FROM sock s WHERE s.first_tick <= ?1 AND (s.gone_tick IS NULL OR s.gone_tick > ?1)"
-		" AND (SELECT state FROM sock_change WHERE sock = s.id AND tick <= ?1 ORDER BY tick DESC LIMIT 1) = 8)"
+		" AND (SELECT state FROM sock_change WHERE sock = s.id AND tick <= ?1 ORDER BY tick DESC LIMIT 1) = ?3)"
 		"SELECT lport, count(*), min(since),"
 		" (SELECT c.pids FROM port p JOIN port_change c ON c.port = p.id WHERE p.port = cw.lport"
-		"  AND p.side = 'local' AND p.proto = 6 AND c.tick <= ?1 ORDER BY c.tick DESC LIMIT 1),"
+		"  AND p.side = ?5 AND p.proto = ?4 AND c.tick <= ?1 ORDER BY c.tick DESC LIMIT 1),"
 		" (SELECT max(c.close_wait) FROM port p JOIN port_change c ON c.port = p.id"
-		"  WHERE p.port = cw.lport AND p.side = 'local' AND p.proto = 6 AND c.tick <= ?1)"
+		"  WHERE p.port = cw.lport AND p.side = ?5 AND p.proto = ?4 AND c.tick <= ?1)"
 		" FROM cw GROUP BY lport ORDER BY 2 DESC, lport LIMIT 10";
 	sqlite3_stmt *q;
 	int rc = prepare(c, &q, sql), rows = 0;
 
 	if (rc != SQLITE_OK)
 		return rc;
+	sqlite3_bind_int(q, 3, ST_CLOSE_WAIT);
+	sqlite3_bind_int(q, 4, IPPROTO_TCP);
+	sqlite3_bind_text(q, 5, schema_side_name(SIDE_LOCAL), -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		char age[32], since[16];
 		int64_t since_tick = sqlite3_column_int64(q, 2);
@@ -291,15 +294,12 @@ static const struct report_section {
 	{"Alerts and actions", section_events},
 };
 
-int report_write(FILE *f, const char *path, char **cause)
+int report_write(FILE *f, struct sqlite3 *db, const struct record_info *info, const char *path, char **cause)
 {
-	struct record_info info;
-	struct report_ctx c = {.f = f, .info = &info, .path = path};
+	struct report_ctx c = {.f = f, .db = db, .info = info, .path = path};
 	sqlite3_stmt *q = NULL;
-	int rc = record_read_open(&c.db, path, &info, cause);
+	int rc;
 
-	if (rc)
-		return rc;
 	/* One read transaction: a recording still being written reports one moment. */
 	rc = sqlite3_exec(c.db, "BEGIN", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
@@ -314,7 +314,7 @@ int report_write(FILE *f, const char *path, char **cause)
 		rc = SQLITE_OK;
 	}
 	sqlite3_finalize(q);
-	fprintf(f, "# leaktop handover: %s\n\n", info.host[0] ? info.host : path);
+	fprintf(f, "# leaktop handover: %s\n\n", info->host[0] ? info->host : path);
 	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]) && rc == SQLITE_OK; i++) {
 		if (sections[i].title)
 			fprintf(f, "\n## %s\n\n", sections[i].title);
@@ -332,7 +332,6 @@ int report_write(FILE *f, const char *path, char **cause)
 		rc = -EILSEQ;
 	}
 	sqlite3_exec(c.db, "COMMIT", NULL, NULL, NULL);
-	sqlite3_close(c.db);
 	if (fflush(f) == EOF && !rc)
 		rc = -EIO;
 	return rc;

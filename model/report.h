@@ -5,8 +5,12 @@
 
 #include <stdio.h>
 
-/* Write the report of the recording at path. Returns 0 or -errno with a one-line
- * *cause (missing file, not a recording, damaged, newer format). */
-int report_write(FILE *f, const char *path, char **cause);
+struct sqlite3;
+struct record_info;
+
+/* Write the report of the recording at path, opened read-only as db with its meta
+ * table in info (sources/recread.h: recread_open). Returns 0 or -errno with a
+ * one-line *cause (damaged). */
+int report_write(FILE *f, struct sqlite3 *db, const struct record_info *info, const char *path, char **cause);
 
 #endif

@@ -4,11 +4,11 @@
 #include "config.h"
 
 #include "sources/replay.h"
+#include "sources/recread.h"
 #include "sources/source.h"
 #include "model/snapshot.h"
 #include "model/text.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdbool.h>
@@ -16,63 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-
-/* Statements. F_*: the rows alive at tick ?1 with their latest change at or before
- * it (the (row, tick) primary keys make that a seek per row). N_*, G_*, C_*: what
- * appeared, went and changed in (?1, ?2], to step from one refresh to the next.
- * Columns: a row's identity first, then its changing part, in the same order in
- * F_* as in N_* and C_*, so one function reads each. */
-enum replay_stmt {
-	F_PROCS, F_FDS, F_SOCKS, F_PORTS, F_NETNS,
-	N_PROCS, N_FDS, N_SOCKS, N_PORTS, N_NETNS,
-	G_PROCS, G_FDS, G_SOCKS, G_PORTS, G_NETNS,
-	C_PROCS, C_SOCKS, C_PORTS,
-	R_REFRESH, R_LIST, R_STALE, R_COUNT
-};
-
-#define PROC_ID "p.id, p.pid, p.start_time, p.uid, p.netns, p.comm, p.user, p.unit, p.cmdline, p.container"
-#define PROC_CH "c.ppid, c.state, c.flags, c.rss_kb, c.fds, c.fd_limit, c.fd_limit_hard"
-#define PROC_CH_COL 10
-#define SOCK_ID "s.id, s.cookie, s.netns, s.family, s.proto, s.type, s.laddr, s.lport, s.raddr, s.rport, " \
-	"s.name, s.peer"
-#define SOCK_CH "c.state, c.rqueue, c.wqueue, c.timer, c.retrans, c.inode, c.uid"
-#define SOCK_CH_COL 12
-#define PORT_ID "p.id, p.netns, p.port, p.side, p.proto"
-#define PORT_CH_COL 5
-#define NETNS_ROW "n.id, n.inode, n.dumped, n.own"
-/* PORT_CH is built from the state names: see port_change_cols. */
-#define ALIVE(t) " WHERE " t ".first_tick <= ?1 AND (" t ".gone_tick IS NULL OR " t ".gone_tick > ?1)"
-#define LATEST(tab, col, t) " JOIN " tab " c ON c." col " = " t ".id AND c.tick = (SELECT max(tick) FROM " \
-	tab " WHERE " col " = " t ".id AND tick <= ?1)"
-#define APPEARED(t) " WHERE " t ".first_tick > ?1 AND " t ".first_tick <= ?2 ORDER BY " t ".id"
-#define WENT(tab) "SELECT id FROM " tab " WHERE gone_tick > ?1 AND gone_tick <= ?2"
-
-static const char *const replay_sql[R_COUNT] = {
-	[F_PROCS] = "SELECT " PROC_ID ", " PROC_CH " FROM proc p" LATEST("proc_change", "proc", "p") ALIVE("p")
-		    " ORDER BY p.id",
-	[F_FDS] = "SELECT f.id, f.proc, f.fd, f.inode FROM fd f" ALIVE("f") " ORDER BY f.id",
-	[F_SOCKS] = "SELECT " SOCK_ID ", " SOCK_CH " FROM sock s" LATEST("sock_change", "sock", "s") ALIVE("s")
-		    " ORDER BY s.id",
-	[F_PORTS] = NULL,
-	[F_NETNS] = "SELECT " NETNS_ROW " FROM netns n" ALIVE("n") " ORDER BY n.id",
-	[N_PROCS] = "SELECT " PROC_ID " FROM proc p" APPEARED("p"),
-	[N_FDS] = "SELECT f.id, f.proc, f.fd, f.inode FROM fd f" APPEARED("f"),
-	[N_SOCKS] = "SELECT " SOCK_ID " FROM sock s" APPEARED("s"),
-	[N_PORTS] = "SELECT " PORT_ID " FROM port p" APPEARED("p"),
-	[N_NETNS] = "SELECT " NETNS_ROW " FROM netns n" APPEARED("n"),
-	[G_PROCS] = WENT("proc"),
-	[G_FDS] = WENT("fd"),
-	[G_SOCKS] = WENT("sock"),
-	[G_PORTS] = WENT("port"),
-	[G_NETNS] = WENT("netns"),
-	[C_PROCS] = "SELECT c.proc, " PROC_CH " FROM proc_change c WHERE c.tick > ?1 AND c.tick <= ?2 ORDER BY c.tick",
-	[C_SOCKS] = "SELECT c.sock, " SOCK_CH " FROM sock_change c WHERE c.tick > ?1 AND c.tick <= ?2 ORDER BY c.tick",
-	[C_PORTS] = NULL,
-	[R_REFRESH] = "SELECT time, refresh_ms, status, unreadable, file_alloc, file_max, closed_valid, netns_limited "
-		      "FROM refresh WHERE tick = ?1",
-	[R_LIST] = "SELECT tick, time FROM refresh WHERE tick > ?1 ORDER BY tick",
-	[R_STALE] = "SELECT fd FROM fd_stale WHERE tick = ?1 ORDER BY fd",
-};
 
 /* The rows alive at the refresh last rebuilt, by row id (ids grow with time, so
  * what appears is appended). Every element starts with its int64_t id. */
@@ -102,7 +45,7 @@ struct proc_order {
 struct replay_source {
 	struct source base;
 	sqlite3 *db;
-	sqlite3_stmt *q[R_COUNT];
+	sqlite3_stmt *q[RQ_COUNT];
 	struct record_info info;
 	char *path;
 	uint64_t *ticks;     /* of every committed refresh, in order */
@@ -119,61 +62,9 @@ struct replay_source {
 	struct proc_order *order;
 	int32_t *proc_pos;   /* index in the snapshot of each procs element, -1 if left out */
 	size_t order_cap;
+	struct record_event *events; /* of the refresh delivered last */
+	size_t nevents, events_cap;
 };
-
-/* Copy text from the file: it was escaped when recorded, but the file may have been
- * edited since, so anything a terminal would act on is escaped again. */
-static void copy_clean(char *dst, size_t n, const char *src, size_t len)
-{
-	char tmp[4 * PROC_CMDLINE_MAX + 1];
-	size_t slashes = 0;
-
-	if (len >= n)
-		len = n - 1;
-	for (size_t i = 0; i < len; i++)
-		slashes += src[i] == '\\';
-	/* Clean text only grows by its doubled backslashes. */
-	if (text_escape(tmp, sizeof(tmp), src, len) == len + slashes) {
-		memcpy(dst, src, len);
-		dst[len] = '\0';
-	} else {
-		text_escape(dst, n, src, len);
-	}
-}
-
-static void copy_text(char *dst, size_t n, sqlite3_stmt *q, int col)
-{
-	const char *src = (const char *)sqlite3_column_text(q, col);
-
-	if (!src)
-		dst[0] = '\0';
-	else
-		copy_clean(dst, n, src, strnlen(src, (size_t)sqlite3_column_bytes(q, col)));
-}
-
-static uint64_t col_u64(sqlite3_stmt *q, int col)
-{
-	return (uint64_t)sqlite3_column_int64(q, col);
-}
-
-static uint32_t col_u32(sqlite3_stmt *q, int col)
-{
-	return (uint32_t)sqlite3_column_int64(q, col);
-}
-
-static uint64_t col_limit(sqlite3_stmt *q, int col)
-{
-	return sqlite3_column_type(q, col) == SQLITE_NULL ? UINT64_MAX : col_u64(q, col);
-}
-
-static void col_addr(sqlite3_stmt *q, int col, int family, uint8_t out[16])
-{
-	const char *s = (const char *)sqlite3_column_text(q, col);
-
-	memset(out, 0, 16);
-	if (s)
-		inet_pton(family == AF_INET6 ? AF_INET6 : AF_INET, s, out);
-}
 
 static int64_t rvec_id(const struct rvec *r, size_t i)
 {
@@ -233,136 +124,23 @@ static void rvec_fix_order(struct rvec *r, size_t from)
 		}
 }
 
-static void read_proc_id(sqlite3_stmt *q, struct proc_rec *p)
+static struct rvec *kind_vec(struct replay_source *r, enum recread_kind k)
 {
-	copy_text(p->container, sizeof(p->container), q, 9);
-	p->pid = sqlite3_column_int(q, 1);
-	p->start_time = col_u64(q, 2);
-	p->uid = col_u32(q, 3);
-	p->netns = col_u64(q, 4);
-	copy_text(p->comm, sizeof(p->comm), q, 5);
-	copy_text(p->user, sizeof(p->user), q, 6);
-	copy_text(p->unit, sizeof(p->unit), q, 7);
-	copy_text(p->cmdline, sizeof(p->cmdline), q, 8);
-}
-
-static void read_proc_ch(sqlite3_stmt *q, int c, struct proc_rec *p)
-{
-	const unsigned char *st = sqlite3_column_text(q, c + 1);
-
-	p->ppid = sqlite3_column_int(q, c);
-	p->state = st && st[0] >= 0x20 && st[0] < 0x7f ? (char)st[0] : '?';
-	p->flags = col_u32(q, c + 2);
-	p->rss_kb = col_u64(q, c + 3);
-	p->fds = sqlite3_column_int64(q, c + 4);
-	p->fd_limit = col_limit(q, c + 5);
-	p->fd_limit_hard = col_limit(q, c + 6);
-}
-
-static void read_fd(sqlite3_stmt *q, struct r_fd *f)
-{
-	f->proc = sqlite3_column_int64(q, 1);
-	f->fd = sqlite3_column_int(q, 2);
-	f->inode = col_u32(q, 3);
-}
-
-/* A UNIX socket's name goes into *name (the snapshot's name store is filled when
- * the refresh is materialized). Returns an SQLite result code. */
-static int read_sock_id(sqlite3_stmt *q, struct sock_rec *k, char **name)
-{
-	k->cookie = col_u64(q, 1);
-	k->netns = col_u64(q, 2);
-	k->family = (uint8_t)sqlite3_column_int(q, 3);
-	k->proto = (uint8_t)sqlite3_column_int(q, 4);
-	k->type = (uint8_t)sqlite3_column_int(q, 5);
-	k->lport = (uint16_t)sqlite3_column_int(q, 7);
-	k->rport = (uint16_t)sqlite3_column_int(q, 9);
-	k->owner = -1;
-	if (k->family != AF_UNIX) {
-		col_addr(q, 6, k->family, k->laddr);
-		col_addr(q, 8, k->family, k->raddr);
-		return SQLITE_OK;
-	}
-	/* 108 bytes of sun_path, each escaped to at most four, and the '@'. */
-	char buf[4 * 108 + 2];
-	memset(k->laddr, 0, sizeof(k->laddr));
-	memset(k->raddr, 0, sizeof(k->raddr));
-	k->un.peer = col_u32(q, 11);
-	copy_text(buf, sizeof(buf), q, 10);
-	if (buf[0] && !(*name = strdup(buf)))
-		return SQLITE_NOMEM;
-	return SQLITE_OK;
-}
-
-static void read_sock_ch(sqlite3_stmt *q, int c, struct sock_rec *k)
-{
-	k->state = (uint8_t)sqlite3_column_int(q, c);
-	k->rqueue = col_u32(q, c + 1);
-	k->wqueue = col_u32(q, c + 2);
-	k->timer = (uint8_t)sqlite3_column_int(q, c + 3);
-	k->retrans = (uint8_t)sqlite3_column_int(q, c + 4);
-	k->inode = col_u32(q, c + 5);
-	k->uid = col_u32(q, c + 6);
-}
-
-static void read_port_id(sqlite3_stmt *q, struct port_agg *p)
-{
-	const char *side = (const char *)sqlite3_column_text(q, 3);
-
-	p->netns = col_u64(q, 1);
-	p->port = (uint16_t)sqlite3_column_int(q, 2);
-	p->side = side && !strcmp(side, "remote") ? SIDE_REMOTE : SIDE_LOCAL;
-	p->proto = (uint8_t)sqlite3_column_int(q, 4);
-}
-
-static void read_netns(sqlite3_stmt *q, struct r_netns *n)
-{
-	n->inode = col_u64(q, 1);
-	n->dumped = sqlite3_column_int(q, 2) != 0;
-	n->own = sqlite3_column_int(q, 3) != 0;
-}
-
-static void read_port_ch(sqlite3_stmt *q, int c, struct port_agg *p)
-{
-	const char *pids = (const char *)sqlite3_column_text(q, c + 4);
-
-	p->count = col_u32(q, c);
-	p->recv_q = col_u64(q, c + 1);
-	p->accept_q = col_u32(q, c + 2);
-	p->accept_max = col_u32(q, c + 3);
-	p->pids_truncated = sqlite3_column_int(q, c + 5) != 0;
-	for (unsigned st = 0; st < ST_COUNT; st++)
-		p->states[st] = col_u32(q, c + 6 + (int)st);
-	p->npids = 0;
-	while (pids && *pids && p->npids < PORT_MAX_PIDS) {
-		char *end;
-		long pid = strtol(pids, &end, 10);
-		if (end == pids)
-			break;
-		p->pids[p->npids++] = (int32_t)pid;
-		pids = *end == ',' ? end + 1 : end;
-	}
-}
-
-enum row_kind { K_PROC, K_FD, K_SOCK, K_PORT, K_NETNS, K_COUNT };
-
-static struct rvec *kind_vec(struct replay_source *r, enum row_kind k)
-{
-	struct rvec *const v[K_COUNT] = {[K_PROC] = &r->procs, [K_FD] = &r->fds, [K_SOCK] = &r->socks,
-					 [K_PORT] = &r->ports, [K_NETNS] = &r->netns};
+	struct rvec *const v[RK_COUNT] = {[RK_PROC] = &r->procs, [RK_FD] = &r->fds, [RK_SOCK] = &r->socks,
+					 [RK_PORT] = &r->ports, [RK_NETNS] = &r->netns};
 	return v[k];
 }
 
 /* What an element owns besides itself: a socket's name. */
-static void release(enum row_kind k, void *e)
+static void release(enum recread_kind k, void *e)
 {
-	if (k == K_SOCK) {
+	if (k == RK_SOCK) {
 		free(((struct r_sock *)e)->name);
 		((struct r_sock *)e)->name = NULL;
 	}
 }
 
-static void rvec_empty(struct replay_source *r, enum row_kind k)
+static void rvec_empty(struct replay_source *r, enum recread_kind k)
 {
 	struct rvec *v = kind_vec(r, k);
 
@@ -373,36 +151,40 @@ static void rvec_empty(struct replay_source *r, enum row_kind k)
 
 /* Read one row of a query into a new element: identity, and with full set, the
  * changing part that follows it. Returns an SQLite result code. */
-static int read_row(enum row_kind k, sqlite3_stmt *q, void *e, bool full)
+static int read_row(enum recread_kind k, sqlite3_stmt *q, void *e, bool full)
 {
 	switch (k) {
-	case K_PROC:
-		read_proc_id(q, &((struct r_proc *)e)->p);
+	case RK_PROC:
+		recread_proc_id(q, &((struct r_proc *)e)->p);
 		if (full)
-			read_proc_ch(q, PROC_CH_COL, &((struct r_proc *)e)->p);
+			recread_proc_ch(q, recread_change_base(k), &((struct r_proc *)e)->p);
 		break;
-	case K_FD:
-		read_fd(q, e);
+	case RK_FD: {
+		struct r_fd *f = e;
+		recread_fd(q, &f->proc, &f->fd, &f->inode);
 		break;
-	case K_SOCK:
+	}
+	case RK_SOCK:
 		if (full)
-			read_sock_ch(q, SOCK_CH_COL, &((struct r_sock *)e)->k);
-		return read_sock_id(q, &((struct r_sock *)e)->k, &((struct r_sock *)e)->name);
-	case K_PORT:
-		read_port_id(q, &((struct r_port *)e)->p);
+			recread_sock_ch(q, recread_change_base(k), &((struct r_sock *)e)->k);
+		return recread_sock_id(q, &((struct r_sock *)e)->k, &((struct r_sock *)e)->name);
+	case RK_PORT:
+		recread_port_id(q, &((struct r_port *)e)->p);
 		if (full)
-			read_port_ch(q, PORT_CH_COL, &((struct r_port *)e)->p);
+			recread_port_ch(q, recread_change_base(k), &((struct r_port *)e)->p);
 		break;
-	case K_NETNS:
-		read_netns(q, e);
+	case RK_NETNS: {
+		struct r_netns *n = e;
+		recread_netns(q, &n->inode, &n->dumped, &n->own);
 		break;
-	case K_COUNT:
+	}
+	case RK_COUNT:
 		break;
 	}
 	return SQLITE_OK;
 }
 
-static int run_rows(struct replay_source *r, enum row_kind k, sqlite3_stmt *q, bool full)
+static int run_rows(struct replay_source *r, enum recread_kind k, sqlite3_stmt *q, bool full)
 {
 	struct rvec *v = kind_vec(r, k);
 	size_t from = v->n;
@@ -417,7 +199,7 @@ static int run_rows(struct replay_source *r, enum row_kind k, sqlite3_stmt *q, b
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-static int run_gone(struct replay_source *r, enum row_kind k, sqlite3_stmt *q)
+static int run_gone(struct replay_source *r, enum recread_kind k, sqlite3_stmt *q)
 {
 	struct rvec *v = kind_vec(r, k);
 	const int64_t zero = 0;
@@ -438,7 +220,7 @@ static int run_gone(struct replay_source *r, enum row_kind k, sqlite3_stmt *q)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-static int run_changes(struct replay_source *r, enum row_kind k, sqlite3_stmt *q)
+static int run_changes(struct replay_source *r, enum recread_kind k, sqlite3_stmt *q)
 {
 	struct rvec *v = kind_vec(r, k);
 	int rc;
@@ -447,17 +229,17 @@ static int run_changes(struct replay_source *r, enum row_kind k, sqlite3_stmt *q
 		void *e = rvec_find(v, sqlite3_column_int64(q, 0));
 		if (!e)
 			continue;
-		if (k == K_PROC)
-			read_proc_ch(q, 1, &((struct r_proc *)e)->p);
-		else if (k == K_SOCK)
-			read_sock_ch(q, 1, &((struct r_sock *)e)->k);
-		else if (k == K_PORT)
-			read_port_ch(q, 1, &((struct r_port *)e)->p);
+		if (k == RK_PROC)
+			recread_proc_ch(q, RECREAD_CHANGES_BASE, &((struct r_proc *)e)->p);
+		else if (k == RK_SOCK)
+			recread_sock_ch(q, RECREAD_CHANGES_BASE, &((struct r_sock *)e)->k);
+		else if (k == RK_PORT)
+			recread_port_ch(q, RECREAD_CHANGES_BASE, &((struct r_port *)e)->p);
 	}
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-static sqlite3_stmt *bind_ticks(struct replay_source *r, enum replay_stmt id, uint64_t a, uint64_t b)
+static sqlite3_stmt *bind_ticks(struct replay_source *r, enum recread_stmt id, uint64_t a, uint64_t b)
 {
 	sqlite3_stmt *q = r->q[id];
 
@@ -473,9 +255,9 @@ static int load_full(struct replay_source *r, uint64_t tick)
 {
 	int rc = SQLITE_OK;
 
-	for (int k = 0; k < K_COUNT && rc == SQLITE_OK; k++) {
-		rvec_empty(r, (enum row_kind)k);
-		rc = run_rows(r, (enum row_kind)k, bind_ticks(r, (enum replay_stmt)(F_PROCS + k), tick, 0), true);
+	for (int k = 0; k < RK_COUNT && rc == SQLITE_OK; k++) {
+		rvec_empty(r, (enum recread_kind)k);
+		rc = run_rows(r, (enum recread_kind)k, bind_ticks(r, (enum recread_stmt)(RQ_FULL + k), tick, 0), true);
 	}
 	return rc;
 }
@@ -484,17 +266,15 @@ static int load_full(struct replay_source *r, uint64_t tick)
  * may do both between two refreshes), then what changed, in tick order. */
 static int load_step(struct replay_source *r, uint64_t prev, uint64_t tick)
 {
-	static const enum replay_stmt changes[K_COUNT] = {
-		[K_PROC] = C_PROCS, [K_FD] = R_COUNT, [K_SOCK] = C_SOCKS, [K_PORT] = C_PORTS, [K_NETNS] = R_COUNT,
-	};
 	int rc = SQLITE_OK;
 
-	for (int k = 0; k < K_COUNT && rc == SQLITE_OK; k++) {
-		rc = run_rows(r, (enum row_kind)k, bind_ticks(r, (enum replay_stmt)(N_PROCS + k), prev, tick), false);
+	for (int k = 0; k < RK_COUNT && rc == SQLITE_OK; k++) {
+		rc = run_rows(r, (enum recread_kind)k, bind_ticks(r, (enum recread_stmt)(RQ_NEW + k), prev, tick), false);
 		if (rc == SQLITE_OK)
-			rc = run_gone(r, (enum row_kind)k, bind_ticks(r, (enum replay_stmt)(G_PROCS + k), prev, tick));
-		if (rc == SQLITE_OK && changes[k] != R_COUNT)
-			rc = run_changes(r, (enum row_kind)k, bind_ticks(r, changes[k], prev, tick));
+			rc = run_gone(r, (enum recread_kind)k, bind_ticks(r, (enum recread_stmt)(RQ_GONE + k), prev, tick));
+		if (rc == SQLITE_OK && r->q[RQ_CHANGES + k])
+			rc = run_changes(r, (enum recread_kind)k,
+					 bind_ticks(r, (enum recread_stmt)(RQ_CHANGES + k), prev, tick));
 	}
 	return rc;
 }
@@ -516,7 +296,7 @@ static int cmp_i64(const void *a, const void *b)
 /* The fd rows the live fd check refused at tick, into stale_ids. */
 static int load_stale(struct replay_source *r, uint64_t tick, size_t *n)
 {
-	sqlite3_stmt *q = bind_ticks(r, R_STALE, tick, 0);
+	sqlite3_stmt *q = bind_ticks(r, RQ_STALE, tick, 0);
 	int rc;
 
 	*n = 0;
@@ -639,21 +419,46 @@ static int materialize(struct replay_source *r, struct snapshot *s, size_t nstal
 
 static int load_refresh(struct replay_source *r, uint64_t tick, struct snapshot *s)
 {
-	sqlite3_stmt *q = bind_ticks(r, R_REFRESH, tick, 0);
+	sqlite3_stmt *q = bind_ticks(r, RQ_REFRESH, tick, 0);
 	int rc = sqlite3_step(q);
 
 	if (rc != SQLITE_ROW)
 		return rc == SQLITE_DONE ? SQLITE_CORRUPT : rc;
-	s->time = sqlite3_column_double(q, 0);
-	s->refresh_ms = sqlite3_column_double(q, 1);
-	copy_text(s->status, sizeof(s->status), q, 2);
-	s->totals.unreadable = col_u32(q, 3);
-	s->totals.file_alloc = col_u64(q, 4);
-	s->totals.file_max = col_u64(q, 5);
-	s->closed_valid = sqlite3_column_int(q, 6) != 0;
-	s->netns_limited = sqlite3_column_int(q, 7) != 0;
+	recread_refresh(q, s);
 	s->tick = tick;
 	return SQLITE_OK;
+}
+
+static void events_clear(struct replay_source *r)
+{
+	for (size_t i = 0; i < r->nevents; i++) {
+		free((char *)r->events[i].what);
+		free((char *)r->events[i].result);
+	}
+	r->nevents = 0;
+}
+
+/* The events tied to tick. */
+static int load_events(struct replay_source *r, uint64_t tick)
+{
+	sqlite3_stmt *q = bind_ticks(r, RQ_EVENTS, tick, 0);
+	int rc;
+
+	events_clear(r);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (r->nevents == r->events_cap) {
+			size_t cap = r->events_cap ? r->events_cap * 2 : 8;
+			struct record_event *e = realloc(r->events, cap * sizeof(*e));
+			if (!e)
+				return SQLITE_NOMEM;
+			r->events = e;
+			r->events_cap = cap;
+		}
+		if ((rc = recread_event(q, &r->events[r->nevents])) != SQLITE_OK)
+			return rc;
+		r->nevents++;
+	}
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 /* Rebuild refresh `index` into s: one step from the last one when it follows it,
@@ -666,6 +471,7 @@ static int rebuild(struct replay_source *r, long index, struct snapshot *s)
 	size_t nstale = 0;
 
 	r->state_valid = false;
+	events_clear(r);
 	snapshot_clear(s);
 	if (rc == SQLITE_OK)
 		rc = step ? load_step(r, r->state_tick, tick) : load_full(r, tick);
@@ -676,7 +482,9 @@ static int rebuild(struct replay_source *r, long index, struct snapshot *s)
 		rc = load_stale(r, tick, &nstale);
 	if (rc == SQLITE_OK)
 		rc = materialize(r, s, nstale);
-	for (int i = 0; i < R_COUNT; i++)
+	if (rc == SQLITE_OK)
+		rc = load_events(r, tick);
+	for (int i = 0; i < RQ_COUNT; i++)
 		sqlite3_reset(r->q[i]);
 	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	if (rc == SQLITE_OK) {
@@ -689,7 +497,7 @@ static int rebuild(struct replay_source *r, long index, struct snapshot *s)
 /* Append refreshes committed since we last looked. */
 static int list_refreshes(struct replay_source *r)
 {
-	sqlite3_stmt *q = r->q[R_LIST];
+	sqlite3_stmt *q = r->q[RQ_LIST];
 	int rc;
 
 	sqlite3_reset(q);
@@ -707,7 +515,7 @@ static int list_refreshes(struct replay_source *r)
 			r->times = w;
 			r->cap = cap;
 		}
-		r->ticks[r->n] = col_u64(q, 0);
+		r->ticks[r->n] = (uint64_t)sqlite3_column_int64(q, 0);
 		r->times[r->n++] = sqlite3_column_double(q, 1);
 	}
 	sqlite3_reset(q);
@@ -719,6 +527,7 @@ static int replay_next(struct source *src, struct snapshot *s, char **cause)
 	struct replay_source *r = (struct replay_source *)src;
 	int rc;
 
+	events_clear(r);
 	if (r->broken)
 		return 1;
 	if ((size_t)r->next >= r->n && (rc = list_refreshes(r)) != SQLITE_OK) {
@@ -741,12 +550,11 @@ static void replay_free(struct source *src)
 {
 	struct replay_source *r = (struct replay_source *)src;
 
-	for (int i = 0; i < R_COUNT; i++)
-		sqlite3_finalize(r->q[i]);
-	sqlite3_close(r->db);
+	recread_finalize(r->q);
+	recread_close(r->db);
 	free(r->ticks);
 	free(r->times);
-	rvec_empty(r, K_SOCK);
+	rvec_empty(r, RK_SOCK);
 	free(r->procs.v);
 	free(r->fds.v);
 	free(r->socks.v);
@@ -756,6 +564,8 @@ static void replay_free(struct source *src)
 	free(r->stale);
 	free(r->order);
 	free(r->proc_pos);
+	events_clear(r);
+	free(r->events);
 	free(r->path);
 	free(r);
 }
@@ -766,48 +576,13 @@ static const struct source_ops replay_ops = {
 	.free = replay_free,
 };
 
-/* The changing columns of port_change, one per TCP state among them. */
-static void port_change_cols(FILE *f)
-{
-	fputs("c.count, c.recv_q, c.accept_q, c.accept_max, c.pids, c.pids_truncated", f);
-	for (unsigned st = 0; st < ST_COUNT; st++) {
-		fputs(", c.", f);
-		for (const char *c = sk_state_name(st); *c; c++)
-			fputc(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c, f);
-	}
-}
-
-static char *port_sql(bool full)
-{
-	char *sql = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&sql, &len);
-
-	if (!f)
-		return NULL;
-	if (full) {
-		fputs("SELECT " PORT_ID ", ", f);
-		port_change_cols(f);
-		fputs(" FROM port p" LATEST("port_change", "port", "p") ALIVE("p") " ORDER BY p.id", f);
-	} else {
-		fputs("SELECT c.port, ", f);
-		port_change_cols(f);
-		fputs(" FROM port_change c WHERE c.tick > ?1 AND c.tick <= ?2 ORDER BY c.tick", f);
-	}
-	fclose(f);
-	return sql;
-}
-
 int replay_source_new(struct source **out, const char *path, char **cause)
 {
 	struct replay_source *r = calloc(1, sizeof(*r));
-	char *full = port_sql(true), *step = port_sql(false);
 	int rc;
 
 	*out = NULL;
-	if (!r || !full || !step || !(r->path = strdup(path))) {
-		free(full);
-		free(step);
+	if (!r || !(r->path = strdup(path))) {
 		free(r);
 		return -ENOMEM;
 	}
@@ -818,17 +593,11 @@ int replay_source_new(struct source **out, const char *path, char **cause)
 	r->socks.esize = sizeof(struct r_sock);
 	r->ports.esize = sizeof(struct r_port);
 	r->netns.esize = sizeof(struct r_netns);
-	if ((rc = record_read_open(&r->db, path, &r->info, cause))) {
-		free(full);
-		free(step);
+	if ((rc = recread_open(&r->db, path, &r->info, cause))) {
 		replay_free(&r->base);
 		return rc;
 	}
-	for (int i = 0; i < R_COUNT && rc == SQLITE_OK; i++)
-		rc = sqlite3_prepare_v2(r->db, i == F_PORTS ? full : i == C_PORTS ? step : replay_sql[i], -1, &r->q[i],
-					NULL);
-	free(full);
-	free(step);
+	rc = recread_prepare(r->db, r->q);
 	if (rc == SQLITE_OK)
 		rc = list_refreshes(r);
 	if (rc != SQLITE_OK && !r->n) {
@@ -895,4 +664,12 @@ uint64_t replay_tick(const struct source *src, long index)
 {
 	const struct replay_source *r = (const struct replay_source *)src;
 	return index >= 0 && (size_t)index < r->n ? r->ticks[index] : 0;
+}
+
+const struct record_event *replay_events(const struct source *src, size_t *n)
+{
+	const struct replay_source *r = (const struct replay_source *)src;
+
+	*n = r->nevents;
+	return r->nevents ? r->events : NULL;
 }

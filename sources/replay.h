@@ -1,4 +1,4 @@
-/* Replaying a recording (model/record.h) as a source of snapshots, with the seek
+/* Replaying a recording (tables in model/schema.h) as a source of snapshots, with the seek
  * operations the dashboard's time controls need. Refreshes are numbered by index,
  * 0 .. replay_count() - 1, in recording order. */
 #ifndef LEAKTOP_REPLAY_H
@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model/record.h"
+#include "model/schema.h"
 
 struct source;
 
@@ -36,5 +36,10 @@ long replay_find_time(struct source *src, double t);
 /* Wall-clock time (unix seconds) and tick of refresh `index`; 0 when out of range. */
 double replay_time(const struct source *src, long index);
 uint64_t replay_tick(const struct source *src, long index);
+
+/* The events (alerts raised, actions taken) recorded with the refresh source_next
+ * delivered last, in the order they were recorded; *n of them, NULL when none. The
+ * array and its strings belong to the source until its next source_next. */
+const struct record_event *replay_events(const struct source *src, size_t *n);
 
 #endif

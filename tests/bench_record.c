@@ -4,10 +4,10 @@
  * Prints the file size, record and build cost per refresh, and seek times. */
 #include "config.h"
 
-#include "model/record.h"
 #include "model/snapshot.h"
 #include "sources/replay.h"
 #include "sources/source.h"
+#include "tui/writers/record.h"
 
 #include <stdio.h>
 #include <stdlib.h>

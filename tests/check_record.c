@@ -4,11 +4,12 @@
 #include "config.h"
 
 #include "model/batch.h"
-#include "model/record.h"
 #include "model/report.h"
 #include "model/snapshot.h"
+#include "sources/recread.h"
 #include "sources/replay.h"
 #include "sources/source.h"
+#include "tui/writers/record.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -37,6 +38,19 @@ static void teardown(void)
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* What `leaktop -r file --report` does. */
+static int report_of(FILE *f, const char *file, char **cause)
+{
+	struct sqlite3 *db = NULL;
+	struct record_info info;
+	int rc = recread_open(&db, file, &info, cause);
+
+	if (!rc)
+		rc = report_write(f, db, &info, file, cause);
+	recread_close(db);
+	return rc;
 }
 
 /* The live fd check's answer: fd 10 of pid 200 was closed before it was asked. */
@@ -433,7 +447,7 @@ static void assert_refused(const char *file, const char *words)
 	ck_assert_msg(cause && strstr(cause, words), "'%s' lacks '%s'", cause ? cause : "(null)", words);
 	ck_assert_ptr_null(strchr(cause, '\n'));
 	free(cause), cause = NULL;
-	ck_assert_int_lt(report_write(stdout, file, &cause), 0);
+	ck_assert_int_lt(report_of(stdout, file, &cause), 0);
 	ck_assert_msg(cause && strstr(cause, words), "report: '%s' lacks '%s'", cause ? cause : "(null)", words);
 	free(cause);
 }
@@ -496,7 +510,7 @@ static int replay_all(const char *file)
 		ck_assert_msg(cause && *cause && !strchr(cause, '\n'), "a refusal says why, on one line");
 	}
 	free(cause), cause = NULL;
-	if (report_write(null, file, &cause))
+	if (report_of(null, file, &cause))
 		ck_assert_msg(cause && *cause, "the report says why it failed");
 	free(cause);
 	fclose(null);
@@ -600,7 +614,7 @@ START_TEST(report_names_the_leak)
 	}
 	record_close(r);
 	FILE *f = open_memstream(&out, &len);
-	ck_assert_int_eq(report_write(f, path, &cause), 0);
+	ck_assert_int_eq(report_of(f, path, &cause), 0);
 	fclose(f);
 	/* leakysrv went from 4 + 3 + 1 to 4 + 3 + 20 fds. */
 	ck_assert_msg(strstr(out, "| 100 | leakysrv | root | 8 | 27 | +19 |"), "%s", out);
@@ -613,6 +627,171 @@ START_TEST(report_names_the_leak)
 	ck_assert_ptr_nonnull(strstr(out, "20 refreshes every 2s"));
 	free(out);
 	snapshot_free(s);
+}
+END_TEST
+
+/* The whole file, or NULL. */
+static char *slurp(const char *name)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = fopen(name, "r"), *m = open_memstream(&out, &len);
+	int c;
+
+	ck_assert_ptr_nonnull(m);
+	while (f && (c = getc(f)) != EOF)
+		putc(c, m);
+	fclose(m);
+	if (!f) {
+		free(out);
+		return NULL;
+	}
+	fclose(f);
+	return out;
+}
+
+/* tests/data/rec-2.0.db copied to the test's folder: a reader of a WAL file makes
+ * files beside it, and the source tree may be read-only. */
+static void copy_fixture(char *out, size_t n)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "cp '%s/rec-2.0.db' '%s/'", TESTDATADIR, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(out, n, "%s/rec-2.0.db", dir);
+}
+
+/* What `leaktop -r rec-2.0.db ARGS` prints, run from the test's folder with no
+ * configuration of the user's and the clock in UTC. */
+static char *leaktop_out(const char *args)
+{
+	const char *top = getenv("top_builddir");
+	char cmd[8192], out[192], *bin = realpath(top ? top : ".", NULL);
+
+	ck_assert_ptr_nonnull(bin);
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && HOME='%s' XDG_CONFIG_HOME='%s' TZ=UTC '%s/leaktop' -r rec-2.0.db %s > out 2>/dev/null", dir,
+		 dir, dir, bin, args);
+	free(bin);
+	ck_assert_msg(system(cmd) == 0, "%s", cmd);
+	return slurp(out);
+}
+
+/* A real format 2.0 recording (tests/data/rec-2.0.sh made it) replays to the very
+ * text, JSON and report it gave when it was made: files in the hands of the next
+ * shift keep replaying whatever the code that reads them becomes. */
+START_TEST(format_2_0_file_replays_as_recorded)
+{
+	static const struct {
+		const char *args, *want;
+	} runs[] = {
+		{"-b", "rec-2.0.txt"},
+		{"-b -o json", "rec-2.0.json"},
+		{"--report", "rec-2.0.md"},
+	};
+	char copy[192];
+
+	copy_fixture(copy, sizeof(copy));
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		char want_path[512], *want, *got = leaktop_out(runs[i].args);
+		snprintf(want_path, sizeof(want_path), "%s/%s", TESTDATADIR, runs[i].want);
+		want = slurp(want_path);
+		ck_assert_ptr_nonnull(want);
+		ck_assert_ptr_nonnull(got);
+		ck_assert_msg(!strcmp(want, got), "leaktop -r rec-2.0.db %s differs from %s:\n%s", runs[i].args,
+			      runs[i].want, got);
+		free(want);
+		free(got);
+	}
+}
+END_TEST
+
+/* The events recorded with a refresh come back with that refresh, and only with it,
+ * whether the replay steps to it or seeks back to it. */
+START_TEST(replay_events_of_a_refresh)
+{
+	struct record *r = open_rec();
+	struct snapshot *s = snapshot_new();
+	struct record_event alert = {.kind = EV_ALERT, .time = 1700000006, .what = "fds of 100 grow 40/min"};
+	struct record_event action = {.kind = EV_ACTION, .time = 1700000007, .pid = 100, .start_time = 5000,
+				      .what = "thread dump\x1b[2J", .result = "sent SIGQUIT"};
+	const struct record_event *ev;
+	struct source *src;
+	char *cause = NULL;
+	size_t n;
+
+	for (uint64_t t = 1; t <= 5; t++) {
+		make_snap(s, t, 1);
+		ck_assert_int_eq(record_snapshot(r, s, &cause), 0);
+		if (t == 3) {
+			ck_assert_int_eq(record_event(r, &alert, &cause), 0);
+			ck_assert_int_eq(record_event(r, &action, &cause), 0);
+		}
+	}
+	record_close(r);
+	ck_assert_int_eq(replay_source_new(&src, path, &cause), 0);
+	ck_assert_ptr_null(replay_events(src, &n));
+	ck_assert_uint_eq(n, 0);
+	for (long i = 0; i < 5; i++) {
+		ck_assert_int_eq(source_next(src, s, &cause), 0);
+		ev = replay_events(src, &n);
+		ck_assert_uint_eq(n, i == 2 ? 2 : 0);
+	}
+	replay_seek(src, 2);
+	ck_assert_int_eq(source_next(src, s, &cause), 0);
+	ev = replay_events(src, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(ev[0].kind, EV_ALERT);
+	ck_assert(ev[0].time == 1700000006);
+	ck_assert_int_eq(ev[0].pid, 0);
+	ck_assert_str_eq(ev[0].what, "fds of 100 grow 40/min");
+	ck_assert_ptr_null(ev[0].result);
+	ck_assert_int_eq(ev[1].kind, EV_ACTION);
+	ck_assert_int_eq(ev[1].pid, 100);
+	ck_assert_uint_eq(ev[1].start_time, 5000);
+	/* Text from the file is escaped again: it may have been edited since. */
+	ck_assert_str_eq(ev[1].what, "thread dump\\x1b[2J");
+	ck_assert_str_eq(ev[1].result, "sent SIGQUIT");
+	ck_assert_int_eq(source_next(src, s, &cause), 0);
+	ck_assert_ptr_null(replay_events(src, &n));
+	source_free(src);
+	snapshot_free(s);
+}
+END_TEST
+
+/* The tables a new recording gets are the ones format 2.0 files have: a column
+ * added to model/schema without a new format version fails here. */
+START_TEST(new_recording_has_the_format_2_0_schema)
+{
+	static const char sql[] = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name";
+	char old[192], *dump[2] = {NULL, NULL};
+	const char *const files[2] = {old, path};
+
+	copy_fixture(old, sizeof(old));
+	record_close(open_rec());
+	for (int i = 0; i < 2; i++) {
+		sqlite3 *db;
+		sqlite3_stmt *q;
+		size_t len = 0;
+		FILE *f = open_memstream(&dump[i], &len);
+		ck_assert_int_eq(sqlite3_open_v2(files[i], &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+		while (sqlite3_step(q) == SQLITE_ROW)
+			for (int c = 0; c < 4; c++)
+				fprintf(f, "%s%c", (const char *)sqlite3_column_text(q, c), c == 3 ? '\n' : '|');
+		sqlite3_finalize(q);
+		sqlite3_close(db);
+		fclose(f);
+	}
+	ck_assert_ptr_nonnull(strstr(dump[0], "close_wait INTEGER NOT NULL"));
+	size_t same = 0;
+	while (dump[0][same] && dump[0][same] == dump[1][same])
+		same++;
+	ck_assert_msg(!dump[0][same] && !dump[1][same], "the schema differs from format 2.0's at: %.120s",
+		      dump[1] + same);
+	free(dump[0]);
+	free(dump[1]);
 }
 END_TEST
 
@@ -631,6 +810,9 @@ static Suite *record_suite(void)
 	tcase_add_test(tc, truncated_and_corrupted);
 	tcase_add_test(tc, killed_writer_replays_to_last_refresh);
 	tcase_add_test(tc, report_names_the_leak);
+	tcase_add_test(tc, format_2_0_file_replays_as_recorded);
+	tcase_add_test(tc, replay_events_of_a_refresh);
+	tcase_add_test(tc, new_recording_has_the_format_2_0_schema);
 	suite_add_tcase(su, tc);
 	return su;
 }

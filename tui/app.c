@@ -4,10 +4,10 @@
 
 #include "tui/tui.h"
 #include "tui/act_ui.h"
-#include "model/record.h"
 #include "model/snapshot.h"
 #include "sources/replay.h"
 #include "sources/source.h"
+#include "tui/writers/record.h"
 
 #include <curses.h>
 #include <errno.h>

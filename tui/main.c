@@ -2,16 +2,17 @@
 #include "config.h"
 
 #include "model/batch.h"
-#include "model/record.h"
 #include "model/report.h"
 #include "model/snapshot.h"
 #include "sources/procscan.h"
+#include "sources/recread.h"
 #include "sources/replay.h"
 #include "sources/source.h"
 #include "tui/options.h"
 #include "tui/serve.h"
 #include "tui/session.h"
 #include "tui/tui.h"
+#include "tui/writers/record.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -132,7 +133,12 @@ int main(int argc, char **argv)
 		return rc < 0 ? 2 : 0;
 	}
 	if (o.report) {
-		rc = report_write(stdout, o.read_path, &cause);
+		struct sqlite3 *db = NULL;
+		struct record_info info;
+		rc = recread_open(&db, o.read_path, &info, &cause);
+		if (!rc)
+			rc = report_write(stdout, db, &info, o.read_path, &cause);
+		recread_close(db);
 		if (rc)
 			fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
 		free(cause);

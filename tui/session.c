@@ -7,7 +7,7 @@
 #include "tui/spawn.h"
 #include "model/alert.h"
 #include "model/history.h"
-#include "model/record.h"
+#include "tui/writers/record.h"
 #include "model/snapshot.h"
 #include "model/text.h"
 #include "sources/replay.h"

@@ -6,7 +6,7 @@
 #include "tui/actions.h"
 #include "tui/session.h"
 #include "model/alert.h"
-#include "model/record.h"
+#include "tui/writers/record.h"
 #include "model/snapshot.h"
 #include "sources/replay.h"
 #include "sources/source.h"

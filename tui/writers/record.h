@@ -1,0 +1,26 @@
+/* Recording a session to an SQLite file: one transaction per refresh, sockets,
+ * processes and socket fds stored once with their changes (deltas), per-port
+ * aggregates and events (alerts, actions). The tables are model/schema's; the
+ * reader is sources/recread. */
+#ifndef LEAKTOP_RECORD_H
+#define LEAKTOP_RECORD_H
+
+#include "model/schema.h"
+
+struct snapshot;
+struct record;
+
+/* Create path (mode 0600; an existing non-empty file is refused, never overwritten)
+ * and write the schema and meta table. Returns 0 or -errno with *cause set. */
+int record_open(struct record **out, const char *path, const struct record_info *info, char **cause);
+
+/* Append one refresh (a built snapshot) as one transaction. Returns 0 or -errno. */
+int record_snapshot(struct record *r, const struct snapshot *s, char **cause);
+
+/* Store an event, tied to the last recorded refresh. Returns 0 or -errno. */
+int record_event(struct record *r, const struct record_event *ev, char **cause);
+
+/* Finish and close (the last transaction is already committed). NULL is fine. */
+void record_close(struct record *r);
+
+#endif
