@@ -1,10 +1,19 @@
-/* The /metrics responder: which requests get metrics, and where it listens. */
+/* The /metrics responder: which requests get metrics, where it listens, and that no
+ * idle, trickling or piling-up client holds up a scrape or a stop. */
 #include "config.h"
 
 #include <check.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tui/serve.h"
@@ -24,6 +33,16 @@ START_TEST(test_route)
 }
 END_TEST
 
+/* serve_listen(spec) must fail with -EINVAL and a cause that says `why`. */
+static void refused(const char *spec, const char *why)
+{
+	char bound[80], *cause = NULL;
+	ck_assert_int_eq(serve_listen(spec, bound, sizeof(bound), &cause), -EINVAL);
+	ck_assert_msg(cause && strstr(cause, why) && !strchr(cause, '\n'), "%s: '%s' lacks '%s'",
+		      spec, cause ? cause : "(none)", why);
+	free(cause);
+}
+
 START_TEST(test_listen)
 {
 	char bound[80], *cause = NULL;
@@ -39,11 +58,195 @@ START_TEST(test_listen)
 		close(fd);
 	}
 	free(cause), cause = NULL;
-	ck_assert_int_eq(serve_listen("127.0.0.1:http", bound, sizeof(bound), &cause), -EINVAL);
-	ck_assert_ptr_nonnull(strstr(cause, "port"));
-	free(cause), cause = NULL;
-	ck_assert_int_eq(serve_listen("localhost:9000", bound, sizeof(bound), &cause), -EINVAL);
-	free(cause);
+	/* Ports are 1-65535 (0 picks one): 99999 used to serve on 99999 % 65536. */
+	refused("127.0.0.1:99999", "1 to 65535");
+	refused("127.0.0.1:65536", "1 to 65535");
+	refused("127.0.0.1:-1", "1 to 65535");
+	refused("127.0.0.1:", "1 to 65535");
+	refused("127.0.0.1:http", "1 to 65535");
+	refused("[::1]:9x", "1 to 65535");
+	/* Numeric addresses only, said plainly (not "Invalid argument"). */
+	refused("localhost:9000", "not a numeric IP address");
+	refused("300.1.1.1:9000", "not a numeric IP address");
+	refused("::1:9000", "brackets");
+	refused("[::1]", "brackets");
+	refused("[]:9000", "brackets");
+}
+END_TEST
+
+/* --- a live responder in a child, with a handler counting its scrapes ------------- */
+
+static volatile sig_atomic_t child_stop;
+static int scrapes;
+
+static void on_term(int sig)
+{
+	child_stop = sig;
+}
+
+static int fake_get(void *ctx, char **body, size_t *len)
+{
+	(void)ctx;
+	return (*len = (size_t)asprintf(body, "scrape %d\n", ++scrapes)) > 0 ? 0 : -ENOMEM;
+}
+
+static pid_t server_start(int *port)
+{
+	char bound[80], *cause = NULL;
+	int lfd = serve_listen("127.0.0.1:0", bound, sizeof(bound), &cause);
+	ck_assert_msg(lfd >= 0, "%s", cause ? cause : "");
+	*port = atoi(strrchr(bound, ':') + 1);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct sigaction sa = {.sa_handler = on_term};
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		struct serve_handler h = {.type = "text/plain", .get = fake_get};
+		_exit(serve_loop(lfd, &h, &child_stop) == 0 ? 0 : 3);
+	}
+	close(lfd);
+	return pid;
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The server stops on SIGTERM whatever its clients do, within 5 s (0.2 s expected). */
+static void server_stop(pid_t pid)
+{
+	int st = 0;
+	double end = mono() + 5;
+	kill(pid, SIGTERM);
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (mono() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			ck_abort_msg("the server did not stop on SIGTERM within 5 s");
+		}
+		poll(NULL, 0, 10);
+	}
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "server exit status %d", st);
+}
+
+static int client(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+/* Has the server closed fd (EOF or reset waiting), without waiting? */
+static bool closed_by_server(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char c;
+	return poll(&p, 1, 0) == 1 && recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) <= 0;
+}
+
+/* Send req on a new connection; the whole response (up to 10 s), malloc'd. */
+static char *request(int port, const char *req)
+{
+	static char buf[4096];
+	size_t len = 0;
+	int fd = client(port);
+	double end = mono() + 10;
+
+	ck_assert_int_eq(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ck_assert_msg(poll(&p, 1, 100) >= 0 && mono() < end, "no response in 10 s");
+		if (!p.revents)
+			continue;
+		ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return strdup(buf);
+}
+
+#define SCRAPE "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n"
+
+START_TEST(test_slow_clients)
+{
+	int port, idle[15];
+	pid_t pid = server_start(&port);
+
+	for (size_t i = 0; i < 15; i++)
+		idle[i] = client(port);
+	int trickle = client(port);
+	ck_assert_int_eq(send(trickle, "GET /met", 8, MSG_NOSIGNAL), 8);
+
+	/* The scrape is answered while the idle and trickling clients still wait for
+	 * their own deadline: it did not queue behind them (it did, 5 s each, before). */
+	char *r = request(port, SCRAPE);
+	ck_assert_msg(!strncmp(r, "HTTP/1.0 200 OK\r\n", 17), "%s", r);
+	ck_assert_ptr_nonnull(strstr(r, "Content-Type: text/plain\r\n"));
+	ck_assert_ptr_nonnull(strstr(r, "\r\n\r\nscrape 1\n"));
+	free(r);
+	ck_assert(!closed_by_server(idle[0]));
+	ck_assert(!closed_by_server(trickle));
+
+	/* A trickle does not buy time: the whole head has a deadline from accept, so the
+	 * server closes it (within 3 s) though a byte comes every 0.3 s. */
+	double end = mono() + 10;
+	while (!closed_by_server(trickle)) {
+		ck_assert_msg(mono() < end, "a trickling client held its connection 10 s");
+		send(trickle, "r", 1, MSG_NOSIGNAL);
+		poll(NULL, 0, 300);
+	}
+	ck_assert(closed_by_server(idle[14]));
+	for (size_t i = 0; i < 15; i++)
+		close(idle[i]);
+	close(trickle);
+
+	/* What other requests get, through the loop. */
+	r = request(port, "GET / HTTP/1.0\r\n\r\n");
+	ck_assert_msg(!strncmp(r, "HTTP/1.0 404 ", 13), "%s", r);
+	free(r);
+	r = request(port, "POST /metrics HTTP/1.0\r\n\r\n");
+	ck_assert_msg(!strncmp(r, "HTTP/1.0 405 ", 13), "%s", r);
+	free(r);
+	r = request(port, "HEAD /metrics HTTP/1.0\r\n\r\n");
+	ck_assert_msg(!strncmp(r, "HTTP/1.0 200 ", 13), "%s", r);
+	ck_assert_msg(!strcmp(strstr(r, "\r\n\r\n"), "\r\n\r\n"), "HEAD got a body: %s", r);
+	free(r);
+	server_stop(pid);
+}
+END_TEST
+
+START_TEST(test_many_idle)
+{
+	enum { N = 100 };
+	int port, idle[N];
+	pid_t pid = server_start(&port);
+
+	/* 100 idle connections: more than the server keeps (64) and than the old listen
+	 * backlog (16). A new scrape drops the oldest idle one, never itself. */
+	for (size_t i = 0; i < N; i++)
+		idle[i] = client(port);
+	char *r = request(port, SCRAPE);
+	ck_assert_msg(!strncmp(r, "HTTP/1.0 200 OK\r\n", 17), "%s", r);
+	free(r);
+	ck_assert_msg(closed_by_server(idle[0]), "the oldest idle connection was kept");
+	ck_assert_msg(!closed_by_server(idle[N - 1]), "the newest idle connection was dropped");
+	r = request(port, SCRAPE);
+	ck_assert_msg(strstr(r, "\r\n\r\nscrape 2\n"), "%s", r);
+	free(r);
+	/* And a stop ends it with all of them still open. */
+	server_stop(pid);
+	for (size_t i = 0; i < N; i++)
+		close(idle[i]);
 }
 END_TEST
 
@@ -53,6 +256,9 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_route);
 	tcase_add_test(tc, test_listen);
+	tcase_add_test(tc, test_slow_clients);
+	tcase_add_test(tc, test_many_idle);
+	tcase_set_timeout(tc, 30);
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
