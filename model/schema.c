@@ -6,7 +6,6 @@
 #include "model/schema.h"
 
 #include <errno.h>
-#include <sqlite3.h> /* the result codes of schema_errno; nothing here calls SQLite */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,19 +254,6 @@ const char *schema_side_name(unsigned side)
 unsigned schema_side_parse(const char *name)
 {
 	return name && !strcmp(name, side_names[SIDE_REMOTE]) ? SIDE_REMOTE : SIDE_LOCAL;
-}
-
-int schema_errno(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_NOMEM: return -ENOMEM;
-	case SQLITE_FULL: return -ENOSPC;
-	case SQLITE_PERM: case SQLITE_READONLY: case SQLITE_AUTH: return -EACCES;
-	case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
-	case SQLITE_CANTOPEN: return -ENOENT;
-	case SQLITE_NOTADB: case SQLITE_CORRUPT: case SQLITE_FORMAT: return -EILSEQ;
-	default: return -EIO;
-	}
 }
 
 const char *schema_col_name(enum schema_table t, unsigned col, char *buf, unsigned n)

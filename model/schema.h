@@ -139,8 +139,6 @@ enum schema_meta {
 };
 extern const char *const schema_meta_keys[META_COUNT];
 
-/* An SQLite result code as -errno, for callers that only know errno. */
-int schema_errno(int sqlite_rc);
 
 /* SQL made from the table, each a string the caller frees (NULL: out of memory). */
 /* Every CREATE TABLE and CREATE INDEX, ';'-separated. */

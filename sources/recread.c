@@ -389,7 +389,7 @@ int recread_open(struct sqlite3 **out, const char *path, struct record_info *inf
 		return text_cause(cause, -EINVAL, "%s is not a leaktop recording (not a regular file)", path);
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
 	if (rc != SQLITE_OK) {
-		rc = text_cause(cause, schema_errno(rc), "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		rc = text_cause(cause, recread_errno(rc), "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		sqlite3_close(db);
 		return rc;
 	}
@@ -409,7 +409,7 @@ int recread_open(struct sqlite3 **out, const char *path, struct record_info *inf
 	if (rc == SQLITE_OK)
 		rc = prepare_meta(db, &q);
 	if (rc != SQLITE_OK) {
-		rc = text_cause(cause, schema_errno(rc), "%s is damaged or not a leaktop recording: %s", path,
+		rc = text_cause(cause, recread_errno(rc), "%s is damaged or not a leaktop recording: %s", path,
 			       sqlite3_errmsg(db));
 		goto fail;
 	}
@@ -450,4 +450,17 @@ fail:
 void recread_close(sqlite3 *db)
 {
 	sqlite3_close(db);
+}
+
+int recread_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_NOMEM: return -ENOMEM;
+	case SQLITE_FULL: return -ENOSPC;
+	case SQLITE_PERM: case SQLITE_READONLY: case SQLITE_AUTH: return -EACCES;
+	case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
+	case SQLITE_CANTOPEN: return -ENOENT;
+	case SQLITE_NOTADB: case SQLITE_CORRUPT: case SQLITE_FORMAT: return -EILSEQ;
+	default: return -EIO;
+	}
 }

@@ -67,4 +67,9 @@ void recread_refresh(struct sqlite3_stmt *q, struct snapshot *s);
  * an SQLite result code. */
 int recread_event(struct sqlite3_stmt *q, struct record_event *ev);
 
+/* An SQLite result code as -errno, for the reader and the writer alike:
+ * -ENOMEM, -ENOSPC, -EACCES, -EBUSY, -ENOENT, -EILSEQ (damaged or not a
+ * database), else -EIO. */
+int recread_errno(int sqlite_rc);
+
 #endif

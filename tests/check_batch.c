@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 
 #include "model/alert.h"
-#include "model/batch.h"
+#include "tui/writers/batch.h"
 #include "model/snapshot.h"
 #include "model/text.h"
 

@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "model/alert.h"
-#include "model/batch.h"
+#include "tui/writers/batch.h"
 #include "model/history.h"
-#include "model/metrics.h"
+#include "tui/writers/metrics.h"
 #include "model/snapshot.h"
 #include "model/text.h"
 

@@ -3,8 +3,8 @@
  * newer file gives a one-line error or a partial replay, never a crash. */
 #include "config.h"
 
-#include "model/batch.h"
-#include "model/report.h"
+#include "tui/writers/batch.h"
+#include "tui/writers/report.h"
 #include "model/snapshot.h"
 #include "sources/recread.h"
 #include "sources/replay.h"

@@ -1,8 +1,8 @@
 /* leaktop: parse options, then run the dashboard or batch mode. */
 #include "config.h"
 
-#include "model/batch.h"
-#include "model/report.h"
+#include "tui/writers/batch.h"
+#include "tui/writers/report.h"
 #include "model/snapshot.h"
 #include "sources/procscan.h"
 #include "sources/recread.h"

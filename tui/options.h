@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "model/alert.h"
-#include "model/batch.h"
+#include "tui/writers/batch.h"
 #include "model/conf.h"
 #include "model/view.h"
 

@@ -18,8 +18,8 @@
 
 #include "tui/serve.h"
 #include "tui/session.h"
-#include "model/batch.h"
-#include "model/metrics.h"
+#include "tui/writers/batch.h"
+#include "tui/writers/metrics.h"
 #include "model/snapshot.h"
 #include "model/text.h"
 

@@ -6,6 +6,7 @@
 #include "tui/writers/record.h"
 #include "tui/writers/etab.h"
 #include "model/schema.h"
+#include "sources/recread.h"
 #include "model/snapshot.h"
 #include "model/text.h"
 
@@ -313,10 +314,10 @@ int record_open(struct record **out, const char *path, const struct record_info 
 	for (int i = 0; i < Q_COUNT && rc == SQLITE_OK; i++)
 		rc = prepare(r, (enum stmt_id)i);
 	if (rc != SQLITE_OK) {
-		text_cause(cause, schema_errno(rc), "cannot write %s: %s", path,
+		text_cause(cause, recread_errno(rc), "cannot write %s: %s", path,
 			  r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));
 		record_close(r);
-		return schema_errno(rc);
+		return recread_errno(rc);
 	}
 	*out = r;
 	return 0;
@@ -733,7 +734,7 @@ int record_snapshot(struct record *r, const struct snapshot *s, char **cause)
 	r->cur = !r->cur;
 	return 0;
 fail:
-	text_cause(cause, schema_errno(rc), "recording refresh %llu: %s", (unsigned long long)s->tick,
+	text_cause(cause, recread_errno(rc), "recording refresh %llu: %s", (unsigned long long)s->tick,
 		  sqlite3_errmsg(r->db));
 	step(r, Q_ROLLBACK);
 	/* The file is back at the last refresh: so are the tables it is compared with. */
@@ -743,7 +744,7 @@ fail:
 	etab_unmark(&r->ports[r->cur]);
 	etab_unmark(&r->netns[r->cur]);
 	r->tick = last;
-	return schema_errno(rc);
+	return recread_errno(rc);
 }
 
 int record_event(struct record *r, const struct record_event *ev, char **cause)
@@ -765,7 +766,7 @@ int record_event(struct record *r, const struct record_event *ev, char **cause)
 	if (ev->result)
 		sqlite3_bind_text(q, P(TB_EVENT, EVENT_RESULT), ev->result, -1, SQLITE_STATIC);
 	if ((rc = step(r, Q_EVENT)))
-		return text_cause(cause, schema_errno(rc), "recording an event: %s", sqlite3_errmsg(r->db));
+		return text_cause(cause, recread_errno(rc), "recording an event: %s", sqlite3_errmsg(r->db));
 	return 0;
 }
 

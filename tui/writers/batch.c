@@ -1,10 +1,10 @@
 /* Batch output: text like `top -b`, and JSON Lines with one object per refresh. */
 #include "config.h"
 
-#include "model/batch.h"
+#include "tui/writers/batch.h"
 #include "model/alert.h"
 #include "model/history.h"
-#include "model/metrics.h"
+#include "tui/writers/metrics.h"
 #include "model/snapshot.h"
 #include "model/text.h"
 

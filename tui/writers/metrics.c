@@ -2,9 +2,9 @@
  * values escaped, and the processes and ports beyond the top N summed into "other". */
 #include "config.h"
 
-#include "model/metrics.h"
+#include "tui/writers/metrics.h"
 #include "model/alert.h"
-#include "model/batch.h"
+#include "tui/writers/batch.h"
 #include "model/history.h"
 #include "model/snapshot.h"
 #include "model/view.h"

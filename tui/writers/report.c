@@ -4,7 +4,7 @@
  * the history branch adds leak verdicts as one more entry. */
 #include "config.h"
 
-#include "model/report.h"
+#include "tui/writers/report.h"
 #include "model/schema.h"
 #include "model/snapshot.h"
 #include "model/text.h"
