@@ -110,6 +110,12 @@ const struct conf_key options_conf_keys[] = {
 	/* restart.COMM = command: read when a restart is asked for (tui/actions.c). */
 	{"restart.", CONF_PREFIX, 0, 0, 0, 0},
 	{"tui.bell", CONF_UINT, OPT_FIELD(ring_bell), 0, 0, 1},
+	/* The column setup (F2): written by the dashboard, tui/colsetup.c. */
+#define PANE_KEYS(i, name)                                                                                   \
+	{"tui." name ".columns", CONF_STRING, OPT_FIELD(columns[i]), sizeof(((struct options *)0)->columns[i]), 0, 0}, \
+	{"tui." name ".sort", CONF_STRING, OPT_FIELD(sort[i]), sizeof(((struct options *)0)->sort[i]), 0, 0}
+	PANE_KEYS(0, "procs"), PANE_KEYS(1, "ports"), PANE_KEYS(2, "backlog"), PANE_KEYS(3, "sockets"),
+#undef PANE_KEYS
 };
 const size_t options_conf_nkeys = sizeof(options_conf_keys) / sizeof(options_conf_keys[0]);
 
