@@ -39,15 +39,17 @@ static const struct sock_rec *row_sock(const struct app *a, uint32_t row, struct
 	return tmp;
 }
 
-/* The widest LOCAL and REMOTE cells: the address columns are as wide as the data. */
+/* The widest TYPE, LOCAL and REMOTE cells: those columns are as wide as the data. */
 static void data_widths(struct app *a, struct pane *p)
 {
 	char buf[256];
 	const struct view_table_def *t = &view_tables[VT_SOCKS];
 
 	memset(p->data_w, 0, sizeof(p->data_w));
+	static const int cols[] = {SC_TYPE, SC_LOCAL, SC_REMOTE};
 	for (size_t i = 0; i < p->nrows; i++)
-		for (int c = SC_LOCAL; c <= SC_REMOTE; c++) {
+		for (size_t j = 0; j < sizeof(cols) / sizeof(cols[0]); j++) {
+			int c = cols[j];
 			t->cols[c].fmt(&a->ctx, p->rows[i], buf, sizeof(buf));
 			int w = (int)strlen(buf); /* escaped names: ASCII or UTF-8, near enough */
 			if (w > p->data_w[c])
