@@ -649,7 +649,9 @@ size_t view_layout_want(enum view_table t, int width, const uint8_t *want, const
 
 	for (size_t i = 0; i < d->ncols; i++) {
 		shown[i] = !d->cols[i].text_only && !(want && want[i] == VIEW_HIDE);
-		widths[i] = minw && minw[i] > d->cols[i].width ? minw[i] : d->cols[i].width;
+		widths[i] = d->cols[i].width;
+		if (minw && minw[i] > 0) /* the data's width, never narrower than the title */
+			widths[i] = minw[i] > (int)strlen(d->cols[i].title) ? minw[i] : (int)strlen(d->cols[i].title);
 		if (!shown[i]) {
 			nshown--;
 			continue;

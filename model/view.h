@@ -157,7 +157,7 @@ size_t view_layout(enum view_table t, int width, bool *shown, int *widths);
  * default), hidden, or pinned (shown: the columns left on auto give way first). */
 enum view_want { VIEW_AUTO, VIEW_HIDE, VIEW_PIN };
 /* view_layout with the user's choices (want, ncols entries, or NULL: all auto) and
- * the widths the data needs (minw, 0 or NULL: the table's). With width < 0 nothing
+ * the widths the data needs (minw, 0 or NULL: the table's; at least the title's). With width < 0 nothing
  * is dropped (a pane that scrolls sideways) and the flex column keeps its width. */
 size_t view_layout_want(enum view_table t, int width, const uint8_t *want, const int *minw, bool *shown,
 			int *widths);
