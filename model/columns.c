@@ -124,6 +124,8 @@ static void pf_eta(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 	double e = ph_eta(c, i);
 	if (isnan(e))
 		snprintf(b, n, "-");
+	else if (e < 1)
+		snprintf(b, n, "now"); /* at the limit already, or within the second */
 	else
 		leak_format_duration(b, n, e);
 }
@@ -353,36 +355,107 @@ static const uint8_t port_text[] = {
 	OC_PORT, OC_TEXT_SIDE, OC_SOCKETS, OC_RECVQ, OC_TEXT_PROTO, OC_CWMIN, OC_CWAGE, OC_TEXT_VERDICT, OC_TEXT_STATES,
 };
 
+/* A row of the sockets table is a socket index, or VIEW_ROW_OWNER | an owner index
+ * (one fd of one process: its socket, or none when the fd is CLOSED). */
+static const struct sock_owner *KO(const struct view_ctx *c, uint32_t i)
+{
+	return i & VIEW_ROW_OWNER ? &c->s->owners[i & ~VIEW_ROW_OWNER] : NULL;
+}
+
+/* The socket of a row, NULL for a socket fd in no dump (CLOSED). */
 static const struct sock_rec *K(const struct view_ctx *c, uint32_t i)
 {
+	const struct sock_owner *o = KO(c, i);
+	if (o)
+		return o->sock >= 0 ? &c->s->socks[o->sock] : NULL;
 	return &c->s->socks[i];
+}
+
+static const struct sock_rec no_sock = {.state = ST_CLOSED_FD};
+/* The socket, or a stand-in for a CLOSED fd: state CLOSED, nothing else known. */
+static const struct sock_rec *KS(const struct view_ctx *c, uint32_t i)
+{
+	const struct sock_rec *k = K(c, i);
+	return k ? k : &no_sock;
 }
 
 static int32_t sock_pid(const struct view_ctx *c, uint32_t i)
 {
+	const struct sock_owner *o = KO(c, i);
+	if (o)
+		return c->s->procs[o->proc].pid;
 	const struct proc_rec *p = snapshot_sock_proc(c->s, K(c, i));
 	return p ? p->pid : -1;
 }
 
+static int sock_fd(const struct view_ctx *c, uint32_t i)
+{
+	const struct sock_owner *o = KO(c, i);
+	return o ? o->fd : snapshot_sock_fd(c->s, K(c, i));
+}
+
+static uint32_t sock_inode(const struct view_ctx *c, uint32_t i)
+{
+	const struct sock_owner *o = KO(c, i);
+	return o ? o->inode : K(c, i)->inode;
+}
+
+/* "TCP", "UDP", "UNIX", ..., "CLOSED" for an fd whose socket is in no dump. */
+static void sock_type(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	const struct sock_rec *k = K(c, i);
+	const char *name = k ? sock_proto_name(k) : "closed";
+	size_t j = 0;
+	for (; name[j] && j + 1 < n; j++)
+		b[j] = (char)(name[j] >= 'a' && name[j] <= 'z' ? name[j] - 'a' + 'A' : name[j]);
+	if (n)
+		b[j] = '\0';
+}
+
+/* An address as people read it: an IPv4-mapped IPv6 address (::ffff:a.b.c.d) as the
+ * IPv4 address it is. */
+static void sock_addr(const struct sock_rec *k, bool local, char *b, size_t n)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	const uint8_t *addr = local ? k->laddr : k->raddr;
+	char a[SOCK_ADDR_MAX];
+	int family = k->family;
+
+	if (family == AF_INET6 && !memcmp(addr, mapped, sizeof(mapped))) {
+		family = AF_INET;
+		addr += 12;
+	}
+	snprintf(b, n, "%s", sock_addr_format(a, family, addr, local ? k->lport : k->rport));
+}
+
 static int addr_cmp(const struct sock_rec *x, const struct sock_rec *y, bool local)
 {
-	int r = memcmp(local ? x->laddr : x->raddr, local ? y->laddr : y->raddr, 16);
+	int r = CMP(x->family == AF_UNIX, y->family == AF_UNIX);
+	if (!r)
+		r = memcmp(local ? x->laddr : x->raddr, local ? y->laddr : y->raddr, 16);
 	return r ? r : local ? CMP(x->lport, y->lport) : CMP(x->rport, y->rport);
 }
 
-static int sc_fd(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(snapshot_sock_fd(c->s, K(c, a)), snapshot_sock_fd(c->s, K(c, b))); }
+static int sc_fd(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(sock_fd(c, a), sock_fd(c, b)); }
 static int sc_pid(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(sock_pid(c, a), sock_pid(c, b)); }
-static int sc_state(const struct view_ctx *c, uint32_t a, uint32_t b) { return strcmp(sk_state_name(K(c, a)->state), sk_state_name(K(c, b)->state)); }
-static int sc_local(const struct view_ctx *c, uint32_t a, uint32_t b) { return addr_cmp(K(c, a), K(c, b), true); }
-static int sc_remote(const struct view_ctx *c, uint32_t a, uint32_t b) { return addr_cmp(K(c, a), K(c, b), false); }
-static int sc_rq(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(K(c, a)->rqueue, K(c, b)->rqueue); }
-static int sc_sq(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(K(c, a)->wqueue, K(c, b)->wqueue); }
-static int sc_inode(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(K(c, a)->inode, K(c, b)->inode); }
-static int sc_timer(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(K(c, a)->expires_ms, K(c, b)->expires_ms); }
+static int sc_type(const struct view_ctx *c, uint32_t a, uint32_t b)
+{
+	char x[16], y[16];
+	sock_type(c, a, x, sizeof(x));
+	sock_type(c, b, y, sizeof(y));
+	return strcmp(x, y);
+}
+static int sc_state(const struct view_ctx *c, uint32_t a, uint32_t b) { return strcmp(sk_state_name(KS(c, a)->state), sk_state_name(KS(c, b)->state)); }
+static int sc_local(const struct view_ctx *c, uint32_t a, uint32_t b) { return addr_cmp(KS(c, a), KS(c, b), true); }
+static int sc_remote(const struct view_ctx *c, uint32_t a, uint32_t b) { return addr_cmp(KS(c, a), KS(c, b), false); }
+static int sc_rq(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(KS(c, a)->rqueue, KS(c, b)->rqueue); }
+static int sc_sq(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(KS(c, a)->wqueue, KS(c, b)->wqueue); }
+static int sc_inode(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(sock_inode(c, a), sock_inode(c, b)); }
+static int sc_timer(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(KS(c, a)->expires_ms, KS(c, b)->expires_ms); }
 
 static void sf_fd(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
-	int fd = snapshot_sock_fd(c->s, K(c, i));
+	int fd = sock_fd(c, i);
 	if (fd < 0)
 		snprintf(b, n, "-");
 	else
@@ -396,39 +469,49 @@ static void sf_pid(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 	else
 		snprintf(b, n, "%d", pid);
 }
+static void sf_type(const struct view_ctx *c, uint32_t i, char *b, size_t n) { sock_type(c, i, b, n); }
 static void sf_state(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
-	unsigned st = K(c, i)->state;
+	unsigned st = KS(c, i)->state;
 	snprintf(b, n, "%s", st == ST_ESTABLISHED ? "ESTAB" : sk_state_name(st));
 }
-/* A UNIX socket's address is its name (escaped when stored), its peer the peer's inode. */
+/* A UNIX socket's address is its name (escaped when stored; unnamed, as a socketpair's
+ * ends are: "-"), its peer the peer's inode. A CLOSED fd has neither. */
 static void sf_local(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
-	char a[SOCK_ADDR_MAX];
 	const struct sock_rec *k = K(c, i);
-	if (k->family == AF_UNIX)
-		snprintf(b, n, "%s", snapshot_name(c->s, k->un.name));
+	if (!k)
+		snprintf(b, n, "-");
+	else if (k->family == AF_UNIX)
+		snprintf(b, n, "%s", *snapshot_name(c->s, k->un.name) ? snapshot_name(c->s, k->un.name) : "-");
 	else
-		snprintf(b, n, "%s", sock_addr_format(a, k->family, k->laddr, k->lport));
+		sock_addr(k, true, b, n);
 }
 static void sf_remote(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
-	char a[SOCK_ADDR_MAX];
 	const struct sock_rec *k = K(c, i);
-	if (k->family == AF_UNIX)
+	if (!k)
+		snprintf(b, n, "-");
+	else if (k->family == AF_UNIX && k->un.peer)
 		snprintf(b, n, "peer %u", k->un.peer);
+	else if (k->family == AF_UNIX)
+		snprintf(b, n, "-");
 	else
-		snprintf(b, n, "%s", sock_addr_format(a, k->family, k->raddr, k->rport));
+		sock_addr(k, false, b, n);
 }
-static int sc_proto(const struct view_ctx *c, uint32_t a, uint32_t b) { return strcmp(sock_proto_name(K(c, a)), sock_proto_name(K(c, b))); }
-static void sf_proto(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%s", sock_proto_name(K(c, i))); }
-static void sf_rq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, K(c, i)->rqueue, 6); }
-static void sf_sq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, K(c, i)->wqueue, 6); }
-static void sf_inode(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%u", K(c, i)->inode); }
+static int sc_proto(const struct view_ctx *c, uint32_t a, uint32_t b) { return sc_type(c, a, b); }
+static void sf_proto(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	const struct sock_rec *k = K(c, i);
+	snprintf(b, n, "%s", k ? sock_proto_name(k) : "closed");
+}
+static void sf_rq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, KS(c, i)->rqueue, 6); }
+static void sf_sq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, KS(c, i)->wqueue, 6); }
+static void sf_inode(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%u", sock_inode(c, i)); }
 static void sf_timer(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
 	static const char *const names[] = {"", "retr", "keep", "tw", "probe"};
-	const struct sock_rec *k = K(c, i);
+	const struct sock_rec *k = KS(c, i);
 	if (!k->timer || k->timer >= sizeof(names) / sizeof(names[0]))
 		snprintf(b, n, "-");
 	else
@@ -439,7 +522,8 @@ static void sf_timer(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 static double sock_state_age(const struct view_ctx *c, uint32_t i)
 {
 	double age, in_state;
-	return c->h && !history_sock_age(c->h, K(c, i), &age, &in_state) ? in_state : NAN;
+	const struct sock_rec *k = K(c, i);
+	return k && c->h && !history_sock_age(c->h, k, &age, &in_state) ? in_state : NAN;
 }
 static int sc_age(const struct view_ctx *c, uint32_t a, uint32_t b) { return cmp_num(sock_state_age(c, a), sock_state_age(c, b)); }
 static void sf_age(const struct view_ctx *c, uint32_t i, char *b, size_t n)
@@ -454,9 +538,10 @@ static void sf_age(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 static const struct view_col sock_cols[SC_COUNT] = {
 	[SC_FD] = {.title = "FD", .width = 5, .asc = true, .cmp = sc_fd, .fmt = sf_fd},
 	[SC_PID] = {.title = "PID", .width = 7, .drop = 4, .asc = true, .cmp = sc_pid, .fmt = sf_pid},
+	[SC_TYPE] = {.title = "TYPE", .width = 4, .left = true, .asc = true, .cmp = sc_type, .fmt = sf_type},
 	[SC_STATE] = {.title = "STATE", .width = 10, .left = true, .asc = true, .cmp = sc_state, .fmt = sf_state},
 	[SC_LOCAL] = {.title = "LOCAL", .width = 21, .left = true, .asc = true, .cmp = sc_local, .fmt = sf_local},
-	[SC_REMOTE] = {.title = "REMOTE", .width = 15, .left = true, .flex = true, .asc = true, .cmp = sc_remote, .fmt = sf_remote},
+	[SC_REMOTE] = {.title = "REMOTE", .width = 21, .left = true, .flex = true, .asc = true, .cmp = sc_remote, .fmt = sf_remote},
 	[SC_RECVQ] = {.title = "RECV-Q", .width = 6, .cmp = sc_rq, .fmt = sf_rq},
 	[SC_SENDQ] = {.title = "SEND-Q", .width = 6, .drop = 2, .cmp = sc_sq, .fmt = sf_sq},
 	[SC_INODE] = {.title = "INODE", .width = 8, .drop = 3, .asc = true, .cmp = sc_inode, .fmt = sf_inode},
@@ -541,38 +626,66 @@ const struct view_table_def view_tables[VT_COUNT] = {
 
 size_t view_layout(enum view_table t, int width, bool *shown, int *widths)
 {
+	return view_layout_want(t, width, NULL, NULL, shown, widths);
+}
+
+/* The column to drop next: the highest drop among those shown with want `w`. */
+static int drop_next(const struct view_table_def *d, const bool *shown, const uint8_t *want, uint8_t w)
+{
+	int worst = -1;
+	for (size_t i = 0; i < d->ncols; i++)
+		if (shown[i] && d->cols[i].drop && (want ? want[i] : VIEW_AUTO) == w &&
+		    (worst < 0 || d->cols[i].drop > d->cols[worst].drop))
+			worst = (int)i;
+	return worst;
+}
+
+size_t view_layout_want(enum view_table t, int width, const uint8_t *want, const int *minw, bool *shown,
+			int *widths)
+{
 	const struct view_table_def *d = &view_tables[t];
 	int need = -1, flex = -1;
 	size_t nshown = d->ncols;
 
 	for (size_t i = 0; i < d->ncols; i++) {
-		shown[i] = !d->cols[i].text_only;
+		shown[i] = !d->cols[i].text_only && !(want && want[i] == VIEW_HIDE);
 		widths[i] = d->cols[i].width;
+		if (minw && minw[i] > 0) /* the data's width, never narrower than the title */
+			widths[i] = minw[i] > (int)strlen(d->cols[i].title) ? minw[i] : (int)strlen(d->cols[i].title);
 		if (!shown[i]) {
 			nshown--;
 			continue;
 		}
-		need += d->cols[i].width + 1;
+		need += widths[i] + 1;
 		if (d->cols[i].flex)
 			flex = (int)i;
 	}
-	/* Drop the most expendable column until the rest fit. */
-	while (need > width) {
-		int worst = -1;
-		for (size_t i = 0; i < d->ncols; i++)
-			if (shown[i] && d->cols[i].drop && (worst < 0 || d->cols[i].drop > d->cols[worst].drop))
-				worst = (int)i;
-		if (worst < 0)
-			break;
-		shown[worst] = false;
-		need -= widths[worst] + 1;
-		nshown--;
+	if (width < 0)
+		return nshown;
+	/* Drop the most expendable column until the rest fit: those left on auto first,
+	 * pinned ones only when they alone are too wide. */
+	for (uint8_t w = VIEW_AUTO; need > width && w <= VIEW_PIN; w += VIEW_PIN - VIEW_AUTO) {
+		int worst;
+		while (need > width && (worst = drop_next(d, shown, want, w)) >= 0) {
+			shown[worst] = false;
+			need -= widths[worst] + 1;
+			nshown--;
+		}
 	}
 	if (flex >= 0 && need < width)
 		widths[flex] += width - need;
 	else if (flex >= 0 && need > width)
 		widths[flex] = widths[flex] - (need - width) > 1 ? widths[flex] - (need - width) : 1;
 	return nshown;
+}
+
+int view_col_find(enum view_table t, const char *title)
+{
+	const struct view_table_def *d = &view_tables[t];
+	for (size_t i = 0; i < d->ncols; i++)
+		if (!d->cols[i].text_only && !strcasecmp(d->cols[i].title, title))
+			return (int)i;
+	return -1;
 }
 
 struct sort_arg {

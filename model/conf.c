@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 const struct conf_key *conf_find(const struct conf_key *keys, size_t nkeys, const char *name)
 {
@@ -214,4 +217,68 @@ char *conf_default_path(void)
 			p = NULL;
 	}
 	return p;
+}
+
+/* mkdir -p of the directory a file is in. */
+static int make_parent(const char *path)
+{
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	for (char *p = dir + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(dir, 0700) && errno != EEXIST)
+				return -errno;
+			*p = '/';
+		}
+	return mkdir(dir, 0700) && errno != EEXIST ? -errno : 0;
+}
+
+int conf_save_key(const char *path, const char *key, const char *value, char **cause)
+{
+	char tmp[4200], line[4096];
+	FILE *in = fopen(path, "re"), *out;
+	int rc = 0;
+
+	if (!in && errno != ENOENT)
+		rc = -errno;
+	else if (!in)
+		rc = make_parent(path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = rc ? -1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (!rc && (fd < 0 || !(out = fdopen(fd, "w")))) {
+		rc = -errno;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (rc) {
+		if (in)
+			fclose(in);
+		if (cause && asprintf(cause, "%s: %s", path, strerror(-rc)) < 0)
+			*cause = NULL;
+		return rc;
+	}
+	/* Every other line as it was; this key's lines give way to one at the end. */
+	while (in && fgets(line, sizeof(line), in)) {
+		char copy[4096], *k, *v, *l;
+		snprintf(copy, sizeof(copy), "%s", line);
+		l = trim(copy);
+		if (*l && *l != '#' && !split_line(l, &k, &v) && !strcmp(k, key))
+			continue;
+		fputs(line, out);
+	}
+	fprintf(out, "%s = %s\n", key, value);
+	if (in)
+		fclose(in);
+	if (fclose(out) || rename(tmp, path)) {
+		rc = -errno;
+		unlink(tmp);
+		if (cause && asprintf(cause, "%s: %s", path, strerror(-rc)) < 0)
+			*cause = NULL;
+	}
+	return rc;
 }

@@ -43,6 +43,11 @@ int conf_load(const char *path, bool must_exist, const struct conf_key *keys, si
  * are needed (restart.COMM), so an edit takes effect without restarting leaktop. */
 int conf_lookup_file(const char *path, const char *key, char *value, size_t size, char **cause);
 
+/* Set key to value in the file at path: its lines for key are replaced by one at
+ * the end, the rest kept; the file (and its directory) made when missing, mode
+ * 0600, replaced whole (rename). 0 or -errno with *cause. */
+int conf_save_key(const char *path, const char *key, const char *value, char **cause);
+
 /* $XDG_CONFIG_HOME/leaktop/leaktop.conf, else $HOME/.config/leaktop/leaktop.conf;
  * malloc'd, NULL when neither is set. */
 char *conf_default_path(void);

@@ -136,9 +136,14 @@ enum { PC_PID, PC_USER, PC_COMMAND, PC_FDS, PC_LIMIT, PC_FDPCT, PC_FDMIN, PC_ETA
        PC_TEXT_CLOSED, PC_TEXT_UDP, PC_TEXT_UNIX, PC_TEXT_NETNS, PC_TEXT_CONTAINER, PC_COUNT };
 enum { OC_PORT, OC_PID, OC_SOCKETS, OC_ESTAB, OC_CLOSE_WAIT, OC_CWMIN, OC_CWAGE, OC_TIME_WAIT, OC_FIN_WAIT2,
        OC_ACCEPT, OC_RECVQ, OC_BAR, OC_TEXT_SIDE, OC_TEXT_PROTO, OC_TEXT_VERDICT, OC_TEXT_STATES, OC_COUNT };
-enum { SC_FD, SC_PID, SC_STATE, SC_LOCAL, SC_REMOTE, SC_RECVQ, SC_SENDQ, SC_INODE, SC_TIMER, SC_AGE,
+enum { SC_FD, SC_PID, SC_TYPE, SC_STATE, SC_LOCAL, SC_REMOTE, SC_RECVQ, SC_SENDQ, SC_INODE, SC_TIMER, SC_AGE,
        SC_TEXT_PROTO, SC_COUNT };
 enum { BC_PID, BC_PORT, BC_SOCKETS, BC_RECVQ, BC_MAXQ, BC_SENDQ, BC_COMMAND, BC_COUNT };
+
+/* A sockets-table row with this bit is an index into snapshot.owners: one socket fd
+ * of one process, whose socket may be in no dump (CLOSED). Without it, a row is an
+ * index into snapshot.socks. */
+#define VIEW_ROW_OWNER 0x40000000u
 
 /* The most columns a table has: callers size their arrays with it. */
 #define VIEW_MAX_COLS 24
@@ -147,6 +152,18 @@ enum { BC_PID, BC_PORT, BC_SOCKETS, BC_RECVQ, BC_MAXQ, BC_SENDQ, BC_COMMAND, BC_
  * returns how many are shown (text_only columns never are). Columns are separated
  * by one space. */
 size_t view_layout(enum view_table t, int width, bool *shown, int *widths);
+
+/* What the user chose for a column (the F2 column setup): shown when it fits (the
+ * default), hidden, or pinned (shown: the columns left on auto give way first). */
+enum view_want { VIEW_AUTO, VIEW_HIDE, VIEW_PIN };
+/* view_layout with the user's choices (want, ncols entries, or NULL: all auto) and
+ * the widths the data needs (minw, 0 or NULL: the table's; at least the title's). With width < 0 nothing
+ * is dropped (a pane that scrolls sideways) and the flex column keeps its width. */
+size_t view_layout_want(enum view_table t, int width, const uint8_t *want, const int *minw, bool *shown,
+			int *widths);
+/* A column by its title, case-insensitive ("rss/min"); text_only columns are not
+ * found. The index, or -1. */
+int view_col_find(enum view_table t, const char *title);
 
 /* Sort rows by column col (its natural order; reversed when invert), ties by index. */
 void view_sort(enum view_table t, const struct view_ctx *c, uint32_t *rows, size_t n, int col, bool invert);

@@ -6,7 +6,9 @@
 
 #include <check.h>
 #include <curses.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 START_TEST(no_key_is_bound_twice)
 {
@@ -24,11 +26,78 @@ START_TEST(every_action_has_a_key_and_help)
 			bound |= keys_table[i].act == (enum tui_action)act;
 		ck_assert_msg(bound, "action %d has no key", act);
 	}
-	/* Actions that share a help line (Up/Down) are covered by their partner's. */
-	int lines = 0;
-	for (int act = ACT_NONE + 1; act < ACT_COUNT; act++)
-		lines += keys_help[act].keys != NULL;
-	ck_assert_int_ge(lines, ACT_COUNT - 8);
+	/* Every action has a help text, or shares the line of the one before it. */
+	ck_assert_ptr_nonnull(keys_help[ACT_NONE + 1].help);
+}
+END_TEST
+
+/* The help is drawn from the table: every key of the table is named on some line of
+ * it, the replay keys too (they used to be below the fold of a help that did not
+ * scroll, and it named keys by hand). */
+START_TEST(help_names_every_key)
+{
+	size_t n = keys_help_count();
+	char line[256];
+
+	ck_assert_int_gt(n, 30);
+	for (unsigned k = 0; k < keys_count; k++) {
+		bool found = false;
+		for (size_t i = 0; i < n && !found; i++) {
+			keys_help_line(i, line, sizeof(line));
+			/* The key column: the first 18 characters, names space-separated. */
+			char keys[32];
+			snprintf(keys, sizeof(keys), " %.17s ", line + 1);
+			char want[32];
+			snprintf(want, sizeof(want), " %s ", keys_table[k].name);
+			found = strstr(keys, want) != NULL;
+		}
+		ck_assert_msg(found, "key %s is not in the help", keys_table[k].name);
+	}
+	char names[64];
+	ck_assert_str_eq(keys_names(ACT_ENTER, names, sizeof(names)), "Enter");
+	ck_assert_str_eq(keys_names(ACT_BACK, names, sizeof(names)), "Esc Bksp");
+	ck_assert_str_eq(keys_names(ACT_SIGNAL, names, sizeof(names)), "F9 k");
+}
+END_TEST
+
+/* The key bar shows keys that do what it says, and at 80 columns the ones an
+ * on-call user needs: help, search, filter, sort, kill, quit, dump and restart
+ * (live); play, step and go to (replay). */
+START_TEST(key_bar_at_80_columns)
+{
+	static const struct {
+		const struct key_hint *bar;
+		const size_t *n;
+		const char *must[8];
+	} bars[] = {
+		{keys_bar_live, &keys_bar_live_n, {"F1", "F3", "F4", "F6", "F9", "F10", "D", "R"}},
+		{keys_bar_replay, &keys_bar_replay_n, {"F1", "Space", "[]", "{}", "g", "F10"}},
+	};
+	for (size_t b = 0; b < 2; b++) {
+		bool fit[16];
+		ck_assert_uint_le(*bars[b].n, 16);
+		keys_bar_fit(bars[b].bar, *bars[b].n, 80, fit);
+		for (size_t i = 0; i < *bars[b].n; i++) {
+			bool bound = false;
+			for (unsigned k = 0; k < keys_count; k++)
+				bound |= keys_table[k].act == bars[b].bar[i].act &&
+					 (strstr(bars[b].bar[i].key, keys_table[k].name) != NULL);
+			ck_assert_msg(bound, "the bar's %s is not bound to its action", bars[b].bar[i].key);
+		}
+		for (size_t m = 0; m < 8 && bars[b].must[m]; m++) {
+			bool shown = false;
+			for (size_t i = 0; i < *bars[b].n; i++)
+				shown |= fit[i] && !strcmp(bars[b].bar[i].key, bars[b].must[m]);
+			ck_assert_msg(shown, "%s is not on the key bar at 80 columns", bars[b].must[m]);
+		}
+		/* At 40 columns, Help and Quit still are. */
+		keys_bar_fit(bars[b].bar, *bars[b].n, 40, fit);
+		ck_assert(fit[0]);
+		int width = 0;
+		for (size_t i = 0; i < *bars[b].n; i++)
+			width += fit[i] ? (int)(strlen(bars[b].bar[i].key) + strlen(bars[b].bar[i].label)) + 1 : 0;
+		ck_assert_int_le(width, 41);
+	}
 }
 END_TEST
 
@@ -69,6 +138,8 @@ int main(void)
 	tcase_add_test(tc, no_key_is_bound_twice);
 	tcase_add_test(tc, every_action_has_a_key_and_help);
 	tcase_add_test(tc, htop_and_top_keys);
+	tcase_add_test(tc, help_names_every_key);
+	tcase_add_test(tc, key_bar_at_80_columns);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

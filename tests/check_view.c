@@ -406,6 +406,119 @@ START_TEST(formatted_cells)
 }
 END_TEST
 
+/* A process at its fd limit runs out "now", not in "0ms". */
+START_TEST(eta_at_the_limit_is_now)
+{
+	struct history *h = history_new(NULL);
+	ck_assert_ptr_nonnull(h);
+	for (int r = 0; r < 6; r++) {
+		s->time = 1.7e9 + 2.0 * r;
+		s->procs[0].fds = 1000 + 5 * r;
+		if (r == 5)
+			s->procs[0].fds = 1024; /* the limit */
+		ck_assert_int_eq(history_update(h, s), 0);
+	}
+	ctx.h = h;
+	char buf[64];
+	view_tables[VT_PROCS].cols[PC_ETA].fmt(&ctx, 0, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "now");
+	ctx.h = NULL;
+	history_free(h);
+}
+END_TEST
+
+/* The F2 column setup: a pinned column shows at 80 columns (others give way), a
+ * hidden one never does, and the text report's columns cannot be named. */
+START_TEST(layout_with_the_users_columns)
+{
+	bool shown[VIEW_MAX_COLS];
+	int widths[VIEW_MAX_COLS];
+	uint8_t want[VIEW_MAX_COLS] = {0};
+
+	view_layout_want(VT_PROCS, 80, want, NULL, shown, widths);
+	ck_assert(!shown[PC_RSS] && !shown[PC_RSSMIN] && !shown[PC_RSS_TREND]);
+	want[PC_RSS] = want[PC_RSSMIN] = want[PC_RSS_TREND] = VIEW_PIN;
+	want[PC_USER] = VIEW_HIDE;
+	view_layout_want(VT_PROCS, 80, want, NULL, shown, widths);
+	ck_assert(shown[PC_RSS] && shown[PC_RSSMIN] && shown[PC_RSS_TREND]);
+	ck_assert(!shown[PC_USER] && shown[PC_PID] && shown[PC_COMMAND] && shown[PC_FDS]);
+	ck_assert_int_le(width_of(VT_PROCS, shown, widths), 80);
+	for (size_t i = 0; i < PC_COUNT; i++)
+		ck_assert(!shown[i] || !view_tables[VT_PROCS].cols[i].text_only);
+	ck_assert_int_eq(view_col_find(VT_PROCS, "rss/min"), PC_RSSMIN);
+	ck_assert_int_eq(view_col_find(VT_PROCS, "RSS_TREND"), PC_RSS_TREND);
+	ck_assert_int_eq(view_col_find(VT_PROCS, "CLOSED"), -1); /* text_only */
+	/* Width -1 (a pane that scrolls): nothing dropped, the data's widths kept. */
+	int minw[VIEW_MAX_COLS] = {[SC_LOCAL] = 40};
+	ck_assert_uint_eq(view_layout_want(VT_SOCKS, -1, NULL, minw, shown, widths), pane_cols(VT_SOCKS));
+	ck_assert_int_eq(widths[SC_LOCAL], 40);
+	ck_assert(shown[SC_TYPE] && shown[SC_TIMER] && shown[SC_INODE]);
+}
+END_TEST
+
+/* A process's drill-down lists its fds: TCP (an IPv4-mapped address shown as IPv4),
+ * a UNIX socketpair end (no name: "-", its peer's inode) and CLOSED fds, each with
+ * its TYPE. */
+START_TEST(socket_rows_of_one_process)
+{
+	snapshot_free(s);
+	s = snapshot_new();
+	add_proc(10, "web", "www", 40, 5000);
+	struct sock_rec *k = snapshot_add_sock(s);
+	k->inode = k->cookie = 500;
+	k->family = AF_INET6;
+	k->state = ST_ESTABLISHED;
+	k->lport = 19;
+	k->rport = 40000;
+	k->laddr[10] = k->laddr[11] = k->raddr[10] = k->raddr[11] = 0xff;
+	k->laddr[12] = k->raddr[12] = 127;
+	k->laddr[15] = k->raddr[15] = 1;
+	k = snapshot_add_sock(s);
+	k->inode = k->cookie = 501;
+	k->family = AF_UNIX;
+	k->state = ST_ESTABLISHED;
+	k->un.peer = 502;
+	for (uint32_t fd = 3; fd < 6; fd++) {
+		struct sock_owner *o = snapshot_add_owner(s);
+		o->inode = fd == 3 ? 500 : fd == 4 ? 501 : 777;
+		o->fd = (int32_t)fd;
+	}
+	s->procs[0].netns = 4026531840u;
+	ck_assert_ptr_nonnull(snapshot_add_netns(s, 4026531840u, true));
+	s->closed_valid = true;
+	ck_assert_int_eq(snapshot_build(s), 0);
+	ctx = (struct view_ctx){.s = s};
+	ck_assert_int_eq(s->owners[2].sock, -1);
+
+	const struct view_col *c = view_tables[VT_SOCKS].cols;
+	static const char *const want[3][5] = {
+		{"3", "TCP", "ESTAB", "127.0.0.1:19", "127.0.0.1:40000"},
+		{"4", "UNIX", "ESTAB", "-", "peer 502"},
+		{"5", "CLOSED", "CLOSED", "-", "-"},
+	};
+	static const int cols[5] = {SC_FD, SC_TYPE, SC_STATE, SC_LOCAL, SC_REMOTE};
+	char buf[128];
+	for (uint32_t r = 0; r < 3; r++)
+		for (int j = 0; j < 5; j++) {
+			c[cols[j]].fmt(&ctx, VIEW_ROW_OWNER | r, buf, sizeof(buf));
+			ck_assert_msg(!strcmp(buf, want[r][j]), "row %u %s: '%s', not '%s'", r, c[cols[j]].title, buf,
+				      want[r][j]);
+		}
+	c[SC_INODE].fmt(&ctx, VIEW_ROW_OWNER | 2, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "777");
+	c[SC_PID].fmt(&ctx, VIEW_ROW_OWNER | 2, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "10");
+	/* Sorted by TYPE: CLOSED, TCP, UNIX. */
+	uint32_t rows[3] = {VIEW_ROW_OWNER | 0, VIEW_ROW_OWNER | 1, VIEW_ROW_OWNER | 2};
+	view_sort(VT_SOCKS, &ctx, rows, 3, SC_TYPE, false);
+	ck_assert_uint_eq(rows[0], VIEW_ROW_OWNER | 2);
+	ck_assert_uint_eq(rows[2], VIEW_ROW_OWNER | 1);
+	/* And by every other column without a socket to read. */
+	for (int col = 0; col < SC_COUNT; col++)
+		view_sort(VT_SOCKS, &ctx, rows, 3, col, false);
+}
+END_TEST
+
 static Suite *view_suite(void)
 {
 	Suite *su = suite_create("view");
@@ -431,6 +544,9 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, layout_narrow_drops_columns_keeps_the_essentials);
 	tcase_add_test(tc, counts_shrink_to_their_width);
 	tcase_add_test(tc, formatted_cells);
+	tcase_add_test(tc, eta_at_the_limit_is_now);
+	tcase_add_test(tc, layout_with_the_users_columns);
+	tcase_add_test(tc, socket_rows_of_one_process);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -51,8 +51,9 @@ if [ -f "$srcdir/tui/keys.c" ] && command -v groff >/dev/null; then
 	LC_ALL=C groff -man -Tascii -P-cbou "$MAN" 2>/dev/null |
 		awk '/^KEYS/ { f = 1; next } /^[A-Z]/ { f = 0 } f && /^       [^ ]/' |
 		sed -e 's/^ *//' -e 's/   *.*//' -e 's/, / /g' | tr ' ' '\n' | sort -u > "$tmp/man-keys"
-	sed -n 's/^[[:space:]]*\[ACT_[A-Z0-9_]*\] = {"\([^"]*\)".*/\1/p' "$srcdir/tui/keys.c" |
-		sed 's/\\\\/\\/g' | tr ' ' '\n' | sed 's/^Bksp$/Backspace/' | sort -u > "$tmp/keys"
+	# Every binding names its key: {KEY_F(10), ACT_QUIT, "F10"}.
+	grep -o 'ACT_[A-Z0-9_]*, "[^"]*"}' "$srcdir/tui/keys.c" | sed 's/.*, "\(.*\)"}$/\1/' |
+		sed 's/\\\\/\\/g' | sed 's/^Bksp$/Backspace/' | sort -u > "$tmp/keys"
 	[ -s "$tmp/keys" ] || { echo "FAIL: no key help found in tui/keys.c"; status=1; }
 	while IFS= read -r k; do
 		grep -qxF -- "$k" "$tmp/man-keys" || { echo "FAIL: key '$k' (tui/keys.c) is not in the man page's KEYS"; status=1; }

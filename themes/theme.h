@@ -17,7 +17,8 @@ enum theme_role {
 	TH_SELECTED,    /* the selected row of the focused pane */
 	TH_DIMSEL,      /* the selected row of another pane */
 	TH_STATUS,      /* the status and prompt line */
-	TH_KEY,         /* key names in the footer */
+	TH_KEY,         /* the key bar's labels ("Help", "Quit") */
+	TH_KEYNAME,     /* the key bar's keys ("F1", "F10") */
 	TH_WARNING,     /* fd use past half the limit, a status message */
 	TH_CRITICAL,    /* fd use past 90% of the limit, a failing source */
 	TH_GROWTH,      /* growing counts (history) */

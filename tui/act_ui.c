@@ -625,3 +625,11 @@ bool act_ui_draw(struct app *a)
 	}
 	return false;
 }
+
+void act_ui_note(struct app *a, const char *text)
+{
+	char ts[16];
+
+	if (a->act)
+		add_message(a->act, stamp(ts), text, strlen(text));
+}

@@ -29,6 +29,8 @@ void act_ui_dump(struct app *a);
 void act_ui_restart(struct app *a);
 void act_ui_signal_menu(struct app *a);
 void act_ui_messages(struct app *a);
+/* Add a line (raw text: escaped here) to the message view, stamped with the time. */
+void act_ui_note(struct app *a, const char *text);
 
 /* While a confirmation, the signal menu or the message view is up, it takes every
  * key: returns true when it took this one. */

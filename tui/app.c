@@ -48,6 +48,22 @@ static void setup_theme(struct app *a, const char *name)
 	draw_init_theme(a);
 }
 
+/* Home and End as terminals send them whatever terminfo says (tmux, PuTTY, xterm in
+ * either cursor mode): without these, ESC [ 1 ~ reads as Esc, then '['. */
+static void define_keys(void)
+{
+	static const struct {
+		const char *seq;
+		int key;
+	} seqs[] = {
+		{"\033[1~", KEY_HOME}, {"\033[7~", KEY_HOME}, {"\033[H", KEY_HOME}, {"\033OH", KEY_HOME},
+		{"\033[4~", KEY_END},  {"\033[8~", KEY_END},  {"\033[F", KEY_END},  {"\033OF", KEY_END},
+	};
+	for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++)
+		if (key_defined(seqs[i].seq) <= 0)
+			define_key(seqs[i].seq, seqs[i].key);
+}
+
 int tui_run(const struct options *o, struct source *src, struct record *rec)
 {
 	static struct app app;
@@ -74,6 +90,7 @@ int tui_run(const struct options *o, struct source *src, struct record *rec)
 	a->ascii = o->ascii || !cs || strcmp(cs, "UTF-8");
 	gethostname(a->host, sizeof(a->host) - 1);
 	panes_init(a);
+	colsetup_apply_conf(a);
 	if (!(front = snapshot_new())) {
 		record_close(rec);
 		rec = NULL;
@@ -99,6 +116,7 @@ int tui_run(const struct options *o, struct source *src, struct record *rec)
 	noecho();
 	nonl();
 	keypad(stdscr, TRUE);
+	define_keys();
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);

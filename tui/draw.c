@@ -139,15 +139,24 @@ static void draw_alert_line(struct app *a, int y)
 {
 	size_t n;
 	const struct alert *top = top_alert(a, &n);
+	const struct alert *al = a->alerts ? alerts_active(a->alerts, &n) : NULL;
 	char line[400];
 
 	if (!top)
 		return;
-	int len = snprintf(line, sizeof(line), "ALERT %s: %s", alert_level_name(top->level), top->message);
+	/* The count first: the message is what gives way at 80 columns. */
 	if (n > 1)
-		snprintf(line + len, sizeof(line) - (size_t)len, "  (+%zu more)", n - 1);
+		snprintf(line, sizeof(line), "ALERT %s (+%zu more, m): %s", alert_level_name(top->level), n - 1,
+			 top->message);
+	else
+		snprintf(line, sizeof(line), "ALERT %s: %s", alert_level_name(top->level), top->message);
 	draw_text(y, 0, COLS, line, draw_attr(a, top->level == ALERT_CRITICAL ? TH_CRITICAL : TH_WARNING) | A_BOLD,
 		  false);
+	/* Every alert, whole, in the message view. */
+	for (size_t i = 0; al && i < n; i++) {
+		snprintf(line, sizeof(line), "ALERT %s: %s", alert_level_name(al[i].level), al[i].message);
+		app_note(a, line);
+	}
 }
 
 /* Sockets per state in one line, each state in its colour: full names when they
@@ -266,12 +275,34 @@ static bool selected_reason(struct app *a, char *buf, size_t n, int *role)
 	}
 	if (!st || st->verdict == VERDICT_OK)
 		return false;
-	snprintf(buf, n, "%s %s: %s", who, leak_verdict_name(st->verdict), st->reason);
+	snprintf(buf, n, "%s %s: %s", leak_verdict_name(st->verdict), who, st->reason);
 	*role = st->verdict == VERDICT_LEAK ? TH_CRITICAL : TH_WARNING;
 	return true;
 }
 
 /* --- Tables ------------------------------------------------------------------ */
+
+/* A pane wider than the screen: hide the first hscroll columns, so that Right shows
+ * what is off to the right, and note whether there is more. */
+static void scroll_columns(struct pane *p, const struct view_table_def *t, const int *widths)
+{
+	int total = -1, nshown = 0, skipped = 0;
+
+	for (size_t c = 0; c < t->ncols; c++)
+		if (p->shown[c])
+			total += widths[c] + 1, nshown++;
+	if (p->hscroll >= nshown)
+		p->hscroll = nshown ? nshown - 1 : 0;
+	/* No further than the point where the last column is on screen. */
+	for (size_t c = 0; c < t->ncols && total > COLS && skipped < p->hscroll; c++)
+		if (p->shown[c]) {
+			p->shown[c] = false;
+			total -= widths[c] + 1;
+			skipped++;
+		}
+	p->hscroll = skipped;
+	p->scrolls = total > COLS;
+}
 
 static void draw_table(struct app *a, struct pane *p, int y, int h, bool focused)
 {
@@ -283,7 +314,11 @@ static void draw_table(struct app *a, struct pane *p, int y, int h, bool focused
 	p->h = h;
 	if (h <= 0)
 		return;
-	view_layout(p->ops->table, COLS, p->shown, widths);
+	/* The sockets list scrolls sideways; the other panes drop columns to fit. */
+	bool scroll = p == &a->panes[PANE_SOCKS];
+	view_layout_want(p->ops->table, scroll ? -1 : COLS, p->want, scroll ? p->data_w : NULL, p->shown, widths);
+	if (scroll)
+		scroll_columns(p, t, widths);
 	/* The column headers; the sorted one stands out. */
 	move(y, 0);
 	attrset(draw_attr(a, focused ? TH_COLHEAD : TH_DIMSEL));
@@ -356,73 +391,104 @@ static void draw_table(struct app *a, struct pane *p, int y, int h, bool focused
 	}
 }
 
-/* --- Footer, help -------------------------------------------------------------- */
+/* --- Footer, key bar, help ------------------------------------------------------- */
 
-static void draw_footer(struct app *a)
+/* The bottom line, as in htop: F1Help F2Setup ... F10Quit; a replay's time keys. */
+static void draw_keybar(struct app *a, int y)
 {
-	static const char *const hints[][2] = {
-		{"F1", "Help"}, {"F3", "Search"}, {"F4", "Filter"}, {"F6", "Sort"}, {"Tab", "Pane"},
-		{"Enter", "Sockets"}, {"p", "Pause"}, {"q", "Quit"},
-	};
-	int y = LINES - 1, x = 0;
+	const struct key_hint *bar = a->live ? keys_bar_live : keys_bar_replay;
+	size_t n = a->live ? keys_bar_live_n : keys_bar_replay_n;
+	bool fit[16];
+	int x = 0;
+
+	keys_bar_fit(bar, n < 16 ? n : 16, COLS, fit);
+	move(y, 0);
+	attrset(draw_attr(a, TH_KEY));
+	hline(' ', COLS);
+	for (size_t i = 0; i < n && i < 16; i++) {
+		if (!fit[i])
+			continue;
+		int kw = (int)strlen(bar[i].key), lw = (int)strlen(bar[i].label) + 1;
+		draw_text(y, x, kw, bar[i].key, draw_attr(a, TH_KEYNAME), false);
+		x += kw;
+		draw_text(y, x, lw, bar[i].label, draw_attr(a, TH_KEY), false);
+		x += lw;
+	}
+}
+
+/* The message line: a prompt, a status, the legend or the selected row's reason.
+ * What it cuts is in the message view whole (m). */
+static void draw_message_line(struct app *a, int y)
+{
 	static const char *const prompts[] = {
 		[PROMPT_SEARCH] = "Search: ", [PROMPT_FILTER] = "Filter: ", [PROMPT_DELAY] = "Delay (seconds): ",
 		[PROMPT_GOTO] = "Go to (HH:MM:SS): ",
 	};
+	char line[400];
+	int role;
 
 	move(y, 0);
 	attrset(A_NORMAL);
 	clrtoeol();
 	if (a->prompt != PROMPT_NONE) {
-		char line[256];
 		snprintf(line, sizeof(line), "%s%s", prompts[a->prompt], a->input);
 		draw_text(y, 0, COLS, line, draw_attr(a, TH_STATUS), false);
-		return;
-	}
-	if (a->status[0]) {
+	} else if (a->status[0]) {
 		draw_text(y, 0, COLS, a->status, draw_attr(a, a->status_error ? TH_CRITICAL : TH_STATUS), false);
-		return;
+	} else if (!a->color && !a->drilled && a->focus == PANE_PORTS) {
+		pane_ports_legend(a, line, sizeof(line));
+		draw_text(y, 0, COLS, line, A_NORMAL, false);
+	} else if (selected_reason(a, line, sizeof(line), &role)) {
+		draw_text(y, 0, COLS, line, draw_attr(a, role), false);
+		if ((int)strlen(line) > COLS)
+			app_note(a, line);
 	}
-	if (!a->color && !a->drilled && a->focus == PANE_PORTS) {
-		char legend[256];
-		pane_ports_legend(a, legend, sizeof(legend));
-		draw_text(y, 0, COLS, legend, A_NORMAL, false);
-		return;
-	}
-	char reason[256];
-	int role;
-	if (selected_reason(a, reason, sizeof(reason), &role)) {
-		draw_text(y, 0, COLS, reason, draw_attr(a, role), false);
-		return;
-	}
-	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]) && x < COLS; i++) {
-		int kw = (int)strlen(hints[i][0]), tw = (int)strlen(hints[i][1]);
-		draw_text(y, x, kw, hints[i][0], A_NORMAL, false);
-		x += kw;
-		draw_text(y, x, tw, hints[i][1], draw_attr(a, TH_KEY), false);
-		x += tw + 1;
+}
+
+/* Two lines at the bottom: messages over the key bar; one on a short terminal,
+ * where a message takes the key bar's place. */
+static int footer_lines(void)
+{
+	return LINES >= 10 ? 2 : 1;
+}
+
+static void draw_footer(struct app *a)
+{
+	if (footer_lines() == 2) {
+		draw_message_line(a, LINES - 2);
+		draw_keybar(a, LINES - 1);
+	} else if (a->prompt != PROMPT_NONE || a->status[0]) {
+		draw_message_line(a, LINES - 1);
+	} else {
+		draw_keybar(a, LINES - 1);
 	}
 }
 
 static void draw_help(struct app *a)
 {
-	int y = 0;
 	char line[256];
+	size_t n = keys_help_count(), rows = LINES > 2 ? (size_t)LINES - 2 : 1;
 
 	erase();
-	snprintf(line, sizeof(line), "leaktop %s - keys (any key closes this help)", PACKAGE_VERSION);
-	draw_text(y++, 0, COLS, line, draw_attr(a, TH_TITLE), false);
-	for (int act = 1; act < ACT_COUNT && y < LINES - 1; act++) {
-		if (!keys_help[act].keys)
-			continue;
-		snprintf(line, sizeof(line), " %-14s %s", keys_help[act].keys, keys_help[act].help);
-		draw_text(y++, 0, COLS, line, A_NORMAL, false);
+	if (a->help_top + rows > n + 2)
+		a->help_top = n + 2 > rows ? n + 2 - rows : 0;
+	snprintf(line, sizeof(line), "leaktop %s help: Up/Down/PgUp/PgDn scroll, q Esc F1 close%s", PACKAGE_VERSION,
+		 a->help_top + rows < n + 2 ? "  (more below)" : "");
+	draw_text(0, 0, COLS, line, draw_attr(a, TH_TITLE), false);
+	for (size_t r = 0; r < rows; r++) {
+		size_t i = a->help_top + r;
+		if (i < n)
+			keys_help_line(i, line, sizeof(line));
+		else if (i == n)
+			line[0] = '\0';
+		else if (i == n + 1)
+			snprintf(line, sizeof(line), "Theme %s. Mouse: click a column header to sort, a row to select.",
+				 a->theme.name);
+		else
+			break;
+		draw_text(1 + (int)r, 0, COLS, line, A_NORMAL, false);
 	}
-	if (y < LINES - 1) {
-		snprintf(line, sizeof(line), " Theme: %s. Mouse: click a column header to sort, a row to select.",
-			 a->theme.name);
-		draw_text(y++, 0, COLS, line, A_NORMAL, false);
-	}
+	draw_keybar(a, LINES - 1);
 }
 
 void draw_screen(struct app *a)
@@ -439,10 +505,12 @@ void draw_screen(struct app *a)
 		return;
 	}
 	draw_header(a);
-	int top = header_lines(a), avail = LINES - top - 1;
+	int top = header_lines(a), avail = LINES - top - footer_lines();
 	if (a->drilled) {
 		char t[400];
-		snprintf(t, sizeof(t), "%zu %s  (Esc: back)", a->panes[PANE_SOCKS].nrows, a->drill.title);
+		const struct pane *sp = &a->panes[PANE_SOCKS];
+		snprintf(t, sizeof(t), "%zu %s  (Esc: back%s)", sp->nrows, a->drill.title,
+			 sp->scrolls || sp->hscroll ? ", Left/Right: more columns" : "");
 		draw_text(top, 0, COLS, t, draw_attr(a, TH_TITLE), false);
 		draw_table(a, &a->panes[PANE_SOCKS], top + 1, avail - 1, true);
 	} else if (avail >= 12) {
@@ -460,12 +528,14 @@ void draw_screen(struct app *a)
 		draw_table(a, &a->panes[a->focus], top, avail, true);
 	}
 	draw_footer(a);
+	if (a->setup)
+		colsetup_draw(a);
 	if (act_ui_draw(a)) {
 		curs_set(0);
 	} else if (a->prompt != PROMPT_NONE) {
 		curs_set(1);
 		static const int plen[] = {[PROMPT_SEARCH] = 8, [PROMPT_FILTER] = 8, [PROMPT_DELAY] = 17, [PROMPT_GOTO] = 18};
-		move(LINES - 1, plen[a->prompt] + (int)strlen(a->input) < COLS ? plen[a->prompt] + (int)strlen(a->input) : COLS - 1);
+		move(LINES - footer_lines(), plen[a->prompt] + (int)strlen(a->input) < COLS ? plen[a->prompt] + (int)strlen(a->input) : COLS - 1);
 	} else {
 		curs_set(0);
 	}

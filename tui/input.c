@@ -37,7 +37,11 @@ static long page_rows(struct app *a)
 /* --- Actions ----------------------------------------------------------------------- */
 
 static void act_quit(struct app *a) { a->quit = true; }
-static void act_help(struct app *a) { a->help = true; }
+static void act_help(struct app *a)
+{
+	a->help = true;
+	a->help_top = 0;
+}
 static void act_up(struct app *a) { move_sel(a, -1); }
 static void act_down(struct app *a) { move_sel(a, 1); }
 static void act_pgup(struct app *a) { move_sel(a, -page_rows(a)); }
@@ -55,21 +59,25 @@ static void act_pane1(struct app *a) { focus(a, PANE_PROCS); }
 static void act_pane2(struct app *a) { focus(a, PANE_PORTS); }
 static void act_pane3(struct app *a) { focus(a, PANE_BACKLOG); }
 
-/* Next or previous column that is on screen. */
+/* Next or previous column that is on screen (any pane column when the pane is not
+ * drawn); never a column of the text report alone. */
 static void sort_step(struct app *a, int dir)
 {
 	struct pane *p = app_pane(a);
-	int n = (int)view_tables[p->ops->table].ncols, c = p->sort;
+	const struct view_table_def *t = &view_tables[p->ops->table];
+	int n = (int)t->ncols, c = p->sort;
 
 	for (int i = 0; i < n; i++) {
 		c = (c + dir + n) % n;
-		if (p->shown[c] || !p->h)
+		if (!t->cols[c].text_only && (p->shown[c] || !p->h))
 			break;
 	}
+	if (t->cols[c].text_only)
+		return;
 	p->sort = c;
 	p->invert = false;
 	app_rebuild(a);
-	app_message(a, false, "sorted by %s", view_tables[p->ops->table].cols[c].title);
+	app_message(a, false, "sorted by %s (F2: every column)", t->cols[c].title);
 }
 static void act_sort_next(struct app *a) { sort_step(a, 1); }
 static void act_sort_prev(struct app *a) { sort_step(a, -1); }
@@ -192,6 +200,24 @@ static void act_enter(struct app *a)
 		p->ops->enter(a, p);
 }
 
+static void act_setup(struct app *a) { colsetup_open(a); }
+
+/* The sockets list scrolls sideways by a column; Left at its edge goes back. */
+static void act_left(struct app *a)
+{
+	struct pane *p = app_pane(a);
+	if (a->drilled && p->hscroll > 0)
+		p->hscroll--;
+	else if (a->drilled)
+		a->drilled = false;
+}
+static void act_right(struct app *a)
+{
+	struct pane *p = app_pane(a);
+	if (a->drilled && p->scrolls)
+		p->hscroll++;
+}
+
 static void act_back(struct app *a)
 {
 	a->drilled = false;
@@ -250,6 +276,7 @@ static void (*const actions[ACT_COUNT])(struct app *) = {
 	[ACT_BACK] = act_back, [ACT_REMOTE] = act_remote, [ACT_THEME] = act_theme, [ACT_REDRAW] = act_redraw,
 	[ACT_TAG] = act_tag, [ACT_UNTAG] = act_untag, [ACT_DUMP] = act_ui_dump, [ACT_RESTART] = act_ui_restart,
 	[ACT_SIGNAL] = act_ui_signal_menu, [ACT_MESSAGES] = act_ui_messages,
+	[ACT_SETUP] = act_setup, [ACT_LEFT] = act_left, [ACT_RIGHT] = act_right,
 	[ACT_STEP_BACK] = act_step_back, [ACT_STEP_FWD] = act_step_fwd, [ACT_MINUTE_BACK] = act_minute_back,
 	[ACT_MINUTE_FWD] = act_minute_fwd, [ACT_GOTO] = act_goto, [ACT_FASTER] = act_faster, [ACT_SLOWER] = act_slower,
 };
@@ -309,6 +336,15 @@ static void prompt_key(struct app *a, int key)
 	if (key == KEY_BACKSPACE || key == 127 || key == 8) {
 		if (len)
 			a->input[len - 1] = '\0';
+	} else if (key == ('u' & 0x1f)) {
+		a->input[0] = '\0'; /* Ctrl-U: the whole line, as a shell does */
+	} else if (key == ('w' & 0x1f)) {
+		/* Ctrl-W: the word before the cursor, and the spaces after it. */
+		while (len && a->input[len - 1] == ' ')
+			len--;
+		while (len && a->input[len - 1] != ' ')
+			len--;
+		a->input[len] = '\0';
 	} else if (key >= 32 && key < 127 && len + 1 < sizeof(a->input)) {
 		a->input[len] = (char)key;
 		a->input[len + 1] = '\0';
@@ -360,6 +396,25 @@ static void mouse_event(struct app *a)
 	}
 }
 
+/* The help scrolls like a pane; q, Esc, F1 (and h, ?) close it. */
+static void help_key(struct app *a, int key)
+{
+	long page = LINES > 3 ? LINES - 2 : 1, top = (long)a->help_top;
+	long last = (long)keys_help_count() + 2 - page;
+	enum tui_action act = keys_lookup(key);
+
+	if (act == ACT_QUIT || act == ACT_BACK || act == ACT_HELP) {
+		a->help = false;
+		return;
+	}
+	top += act == ACT_UP ? -1 : act == ACT_DOWN ? 1 : act == ACT_PGUP ? -page : act == ACT_PGDN ? page : 0;
+	if (act == ACT_HOME)
+		top = 0;
+	if (act == ACT_END || top > last)
+		top = last;
+	a->help_top = top < 0 ? 0 : (size_t)top;
+}
+
 void input_key(struct app *a, int key)
 {
 	if (key == KEY_RESIZE) {
@@ -367,9 +422,11 @@ void input_key(struct app *a, int key)
 		return;
 	}
 	if (a->help) {
-		a->help = false;
+		help_key(a, key);
 		return;
 	}
+	if (colsetup_key(a, key))
+		return;
 	if (act_ui_key(a, key))
 		return;
 	if (a->prompt != PROMPT_NONE) {

@@ -1,15 +1,19 @@
-/* The key table: every key the dashboard knows, with the help text F1 shows. */
+/* The key table: every key the dashboard knows, by name, with the help text F1 shows
+ * and the key bar on the bottom line. */
 #ifndef LEAKTOP_KEYS_H
 #define LEAKTOP_KEYS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 enum tui_action {
 	ACT_NONE,
-	ACT_QUIT, ACT_HELP, ACT_UP, ACT_DOWN, ACT_PGUP, ACT_PGDN, ACT_HOME, ACT_END,
-	ACT_NEXT_PANE, ACT_PANE1, ACT_PANE2, ACT_PANE3,
-	ACT_SORT_NEXT, ACT_SORT_PREV, ACT_INVERT,
-	ACT_SEARCH, ACT_SEARCH_NEXT, ACT_FILTER,
-	ACT_PAUSE, ACT_DELAY, ACT_ENTER, ACT_BACK, ACT_REMOTE, ACT_THEME, ACT_REDRAW,
-	ACT_TAG, ACT_UNTAG, ACT_DUMP, ACT_RESTART, ACT_SIGNAL, ACT_MESSAGES,
+	ACT_HELP, ACT_QUIT, ACT_UP, ACT_DOWN, ACT_PGUP, ACT_PGDN, ACT_HOME, ACT_END, ACT_LEFT, ACT_RIGHT,
+	ACT_NEXT_PANE, ACT_PANE1, ACT_PANE2, ACT_PANE3, ACT_ENTER, ACT_BACK,
+	ACT_SETUP, ACT_SORT_NEXT, ACT_SORT_PREV, ACT_INVERT,
+	ACT_SEARCH, ACT_SEARCH_NEXT, ACT_FILTER, ACT_REMOTE,
+	ACT_PAUSE, ACT_TAG, ACT_UNTAG, ACT_DUMP, ACT_RESTART, ACT_SIGNAL, ACT_MESSAGES,
+	ACT_DELAY, ACT_THEME, ACT_REDRAW,
 	/* Replay (-r FILE) */
 	ACT_STEP_BACK, ACT_STEP_FWD, ACT_MINUTE_BACK, ACT_MINUTE_FWD, ACT_GOTO, ACT_FASTER, ACT_SLOWER,
 	ACT_COUNT
@@ -18,18 +22,43 @@ enum tui_action {
 struct key_binding {
 	int key;
 	enum tui_action act;
+	const char *name;  /* as the help screen and the man page name it */
 };
 
 struct key_help {
-	const char *keys;  /* as the help screen shows them */
+	/* NULL: shares the line of the action before it (Up and Down). */
 	const char *help;
+	bool replay;       /* listed under "Replay" */
+};
+
+/* One entry of the key bar: the key as shown, its label, and the action it stands
+ * for (check_keys holds the bar to the table). */
+struct key_hint {
+	const char *key, *label;
+	enum tui_action act;
+	int prio;          /* at narrow widths the lowest go first */
 };
 
 extern const struct key_binding keys_table[];
 extern const unsigned keys_count;
 extern const struct key_help keys_help[ACT_COUNT];
+extern const struct key_hint keys_bar_live[], keys_bar_replay[];
+extern const size_t keys_bar_live_n, keys_bar_replay_n;
 
 /* The action bound to a curses key code, or ACT_NONE. */
 enum tui_action keys_lookup(int key);
+
+/* Every key bound to act, by name, space-separated, each name once: "Enter" for
+ * '\n', '\r' and KEY_ENTER. Returns buf. */
+char *keys_names(enum tui_action act, char *buf, size_t size);
+
+/* The help screen's lines, from the table: n = keys_help_lines(NULL, 0) first. Line
+ * i is written to buf (width is the key column's). Returns the number of lines. */
+size_t keys_help_line(size_t i, char *buf, size_t size);
+size_t keys_help_count(void);
+
+/* Which entries of the bar fit in width columns ("KEYLabel " each), the most
+ * important first, left in table order: fills fit[] and returns how many fit. */
+size_t keys_bar_fit(const struct key_hint *bar, size_t n, int width, bool *fit);
 
 #endif

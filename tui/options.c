@@ -90,7 +90,9 @@ void options_usage(FILE *f)
 	      "\n"
 	      "Configuration file: `key = value` lines, `#` comments. Keys: alert.fd_warn,\n"
 	      "alert.fd_crit, alert.close_wait, alert.eta_minutes, alert.file_nr, alert.cmd,\n"
-	      "history.window_minutes (the options above, in that order), tui.bell (1: --bell).\n"
+	      "history.window_minutes (the options above, in that order), tui.bell (1: --bell),\n"
+	      "tui.PANE.columns and tui.PANE.sort (PANE: procs, ports, backlog, sockets; the\n"
+	      "dashboard's F2 column setup writes them).\n"
 	      "\n"
 	      "Exit status: 0 on success, 1 when a refresh could not be taken, 2 on a usage error.\n"
 	      "Without root, other users' processes cannot be read: their fds and sockets are\n"
@@ -111,6 +113,12 @@ const struct conf_key options_conf_keys[] = {
 	/* restart.COMM = command: read when a restart is asked for (tui/actions.c). */
 	{"restart.", CONF_PREFIX, 0, 0, 0, 0},
 	{"tui.bell", CONF_UINT, OPT_FIELD(ring_bell), 0, 0, 1},
+	/* The column setup (F2): written by the dashboard, tui/colsetup.c. */
+#define PANE_KEYS(i, name)                                                                                   \
+	{"tui." name ".columns", CONF_STRING, OPT_FIELD(columns[i]), sizeof(((struct options *)0)->columns[i]), 0, 0}, \
+	{"tui." name ".sort", CONF_STRING, OPT_FIELD(sort[i]), sizeof(((struct options *)0)->sort[i]), 0, 0}
+	PANE_KEYS(0, "procs"), PANE_KEYS(1, "ports"), PANE_KEYS(2, "backlog"), PANE_KEYS(3, "sockets"),
+#undef PANE_KEYS
 };
 const size_t options_conf_nkeys = sizeof(options_conf_keys) / sizeof(options_conf_keys[0]);
 

@@ -26,7 +26,11 @@ struct options {
 	struct alert_thresholds alert;
 	double growth_window_min; /* the slope window */
 	uint32_t ring_bell;           /* the dashboard beeps when an alert fires (--bell, tui.bell = 1) */
-	char alert_cmd[1024];     /* run per alert transition (batch, live dashboard); "" = none */
+	char alert_cmd[1024];
+	/* The dashboard's column setup (F2), per pane (processes, ports, backlog,
+	 * sockets): tui.procs.columns = "+RSS -LIMIT", tui.procs.sort = "RSS invert". */
+	char columns[4][256];
+	char sort[4][48];     /* run per alert transition (batch, live dashboard); "" = none */
 	/* The configuration file in use ("" with --no-config or no home): restart.COMM
 	 * commands are read from it when a restart is asked for (tui/act_ui.c). */
 	char config_path[4096];

@@ -15,21 +15,67 @@ static bool in_drill(const struct app *a, const struct sock_rec *k)
 	return false;
 }
 
+/* A process's socket fd whose socket is in no dump counts as CLOSED only where
+ * every kind of socket was dumped (snapshot_build's rule); else it is unknown. */
+static bool owner_listed(const struct snapshot *s, const struct sock_owner *o)
+{
+	const struct netns_rec *n;
+	if (o->sock >= 0)
+		return true;
+	return o->sock != OWNER_STALE && s->closed_valid && (n = snapshot_find_netns(s, s->procs[o->proc].netns)) &&
+	       n->dumped;
+}
+
+/* What the filter sees of a row: the socket, or a CLOSED stand-in held by its owner. */
+static const struct sock_rec *row_sock(const struct app *a, uint32_t row, struct sock_rec *tmp)
+{
+	const struct snapshot *s = a->s;
+	if (!(row & VIEW_ROW_OWNER))
+		return &s->socks[row];
+	const struct sock_owner *o = &s->owners[row & ~VIEW_ROW_OWNER];
+	if (o->sock >= 0)
+		return &s->socks[o->sock];
+	*tmp = (struct sock_rec){.state = ST_CLOSED_FD, .inode = o->inode, .owner = (int32_t)(row & ~VIEW_ROW_OWNER)};
+	return tmp;
+}
+
+/* The widest TYPE, LOCAL and REMOTE cells: those columns are as wide as the data. */
+static void data_widths(struct app *a, struct pane *p)
+{
+	char buf[256];
+	const struct view_table_def *t = &view_tables[VT_SOCKS];
+
+	memset(p->data_w, 0, sizeof(p->data_w));
+	static const int cols[] = {SC_TYPE, SC_LOCAL, SC_REMOTE};
+	for (size_t i = 0; i < p->nrows; i++)
+		for (size_t j = 0; j < sizeof(cols) / sizeof(cols[0]); j++) {
+			int c = cols[j];
+			t->cols[c].fmt(&a->ctx, p->rows[i], buf, sizeof(buf));
+			int w = (int)strlen(buf); /* escaped names: ASCII or UTF-8, near enough */
+			if (w > p->data_w[c])
+				p->data_w[c] = w > 120 ? 120 : w;
+		}
+}
+
 static int socks_build(struct app *a, struct pane *p)
 {
 	const struct snapshot *s = a->s;
+	struct sock_rec tmp;
 
 	p->nrows = 0;
 	if (a->drill.kind == DRILL_PROC) {
+		/* Every socket fd of the process, one row per fd: TCP, UDP, UNIX and the
+		 * CLOSED ones (in no dump: reset, never connected, still held). */
 		const struct proc_rec *r = snapshot_find_proc(s, a->drill.pid);
 		if (!r || r->start_time != a->drill.start_time)
 			return 0; /* the process is gone: an empty list says so */
 		if (pane_grow(p, r->owner_count))
 			return -1;
 		for (uint32_t i = 0; i < r->owner_count; i++) {
-			const struct sock_owner *o = &s->owners[r->owner_first + i];
-			if (o->sock >= 0 && view_query_sock(&a->filter, s, &s->socks[o->sock]))
-				p->rows[p->nrows++] = (uint32_t)o->sock;
+			uint32_t row = VIEW_ROW_OWNER | (r->owner_first + i);
+			if (owner_listed(s, &s->owners[r->owner_first + i]) &&
+			    view_query_sock(&a->filter, s, row_sock(a, row, &tmp)))
+				p->rows[p->nrows++] = row;
 		}
 	} else {
 		if (pane_grow(p, s->nsocks))
@@ -39,25 +85,32 @@ static int socks_build(struct app *a, struct pane *p)
 				p->rows[p->nrows++] = (uint32_t)i;
 	}
 	view_sort(VT_SOCKS, &a->ctx, p->rows, p->nrows, p->sort, p->invert);
+	data_widths(a, p);
 	return 0;
 }
 
 static struct row_key socks_key(const struct app *a, uint32_t row)
 {
-	const struct sock_rec *k = &a->s->socks[row];
+	struct sock_rec tmp;
+	const struct sock_rec *k = row_sock(a, row, &tmp);
+	if (row & VIEW_ROW_OWNER) /* the fd: a socket two fds hold is two rows */
+		return (struct row_key){k->inode, 2 + (uint64_t)(uint32_t)a->s->owners[row & ~VIEW_ROW_OWNER].fd};
 	return (struct row_key){k->inode ? k->inode : k->cookie, k->inode ? 0 : 1};
 }
 
 static int socks_cell_role(const struct app *a, uint32_t row, int col)
 {
-	if (col == SC_STATE)
-		return TH_STATE + a->s->socks[row].state;
+	struct sock_rec tmp;
+	unsigned st = row_sock(a, row, &tmp)->state;
+	if (col == SC_STATE || (col == SC_TYPE && st == ST_CLOSED_FD))
+		return TH_STATE + (int)st;
 	return -1;
 }
 
 static bool socks_match(const struct app *a, uint32_t row, const struct view_query *q)
 {
-	return view_query_sock(q, a->s, &a->s->socks[row]);
+	struct sock_rec tmp;
+	return view_query_sock(q, a->s, row_sock(a, row, &tmp));
 }
 
 void pane_socks_open(struct app *a, const struct drill *d)
@@ -67,6 +120,7 @@ void pane_socks_open(struct app *a, const struct drill *d)
 	a->drill = *d;
 	a->drilled = true;
 	p->sel = p->top = 0;
+	p->hscroll = 0;
 	p->have_key = false;
 	app_rebuild(a);
 }

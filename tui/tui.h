@@ -67,6 +67,10 @@ struct pane {
 	int y, h;
 	int col_x[VIEW_MAX_COLS], col_w[VIEW_MAX_COLS];
 	bool shown[VIEW_MAX_COLS];
+	uint8_t want[VIEW_MAX_COLS];  /* enum view_want: the F2 column setup's choices */
+	int data_w[VIEW_MAX_COLS];    /* widths the data needs (0: the table's) */
+	int hscroll;                  /* columns scrolled off to the left (sockets list) */
+	bool scrolls;                 /* wider than the screen: Left/Right scroll it */
 };
 
 enum prompt_kind { PROMPT_NONE, PROMPT_SEARCH, PROMPT_FILTER, PROMPT_DELAY, PROMPT_GOTO };
@@ -125,6 +129,11 @@ struct app {
 	char input[128];
 	size_t saved_sel;              /* where a search started, for Esc */
 	bool help;
+	size_t help_top;               /* the help screen scrolls */
+	bool setup;                    /* the F2 column setup is up (tui/colsetup.c) */
+	size_t setup_sel;
+	uint32_t noted[32];            /* hashes of what the message view got last */
+	size_t nnoted;
 	bool quit;
 	struct act_ui *act;            /* tags, confirmation, messages (tui/act_ui.c) */
 };
@@ -191,6 +200,21 @@ void draw_screen(struct app *a);
  * when right. Control characters never reach the terminal. */
 void draw_text(int y, int x, int w, const char *s, int attr, bool right);
 const char *draw_block(const struct app *a);
+
+/* colsetup.c: F2, which columns of the focused pane show and which sorts. */
+void colsetup_open(struct app *a);
+bool colsetup_key(struct app *a, int key);  /* true while it is up and took the key */
+void colsetup_draw(struct app *a);
+/* The config file's tui.<pane>.columns and tui.<pane>.sort, applied to the panes. */
+void colsetup_apply_conf(struct app *a);
+/* A column's want and sort as the conf value: "+RSS -LIMIT", "RSS invert". */
+void colsetup_conf_value(const struct pane *p, bool sort, char *buf, size_t n);
+/* Parse them back (unknown titles are skipped): the pane's want[] and sort. */
+void colsetup_parse(struct pane *p, const char *columns, const char *sort);
+
+/* The full text of something cut on screen (an alert, a reason, a status) goes to
+ * the message view once (m shows it): panes.c. */
+void app_note(struct app *a, const char *text);
 
 /* The panes. */
 extern const struct pane_ops pane_procs_ops, pane_ports_ops, pane_backlog_ops, pane_socks_ops;

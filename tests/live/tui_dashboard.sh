@@ -109,11 +109,11 @@ wait_until 10 sh -c "$TM capture-pane -p -t lt | sed -n 5p | grep -Eq '^ +1 '" |
 	{ screen >&2; fail "a click on the PID header did not sort by PID"; }
 echo "ok: clicking a column header sorts by it"
 
-# Help lists the keys; any key closes it.
+# Help lists the keys; it stays up (scrolling) until q, Esc or F1 closes it.
 $TM send-keys -t lt h
-wait_screen "keys \(any key closes"
+wait_screen "help: Up/Down/PgUp/PgDn scroll"
 has "F10 q +quit" || fail "help lacks the quit key"
-$TM send-keys -t lt x
+$TM send-keys -t lt x Escape
 wait_screen "TCP [0-9]+:"
 echo "ok: help opens and closes"
 

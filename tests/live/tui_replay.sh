@@ -43,7 +43,7 @@ wait_screen "^ *$SERVER_PID +root +leakysrv +[0-9]+ .* \+[0-9.]+ .* leak *$" 20
 echo "ok: the leaking server shows FD/MIN growth and VERDICT leak"
 # The reason for the selected row, the first after Home, is in the footer.
 $TM send-keys -t lt Home
-wait_screen "^pid $SERVER_PID leakysrv leak: CLOSE_WAIT"
+wait_screen "^leak pid $SERVER_PID leakysrv: CLOSE_WAIT" # the verdict first
 echo "ok: the footer gives the selected process's verdict reason"
 $TM send-keys -t lt q
 finished 0 "q while recording"
