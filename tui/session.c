@@ -7,6 +7,7 @@
 #include "tui/spawn.h"
 #include "model/alert.h"
 #include "model/history.h"
+#include "model/schema.h"
 #include "tui/writers/record.h"
 #include "model/snapshot.h"
 #include "model/text.h"
@@ -173,9 +174,31 @@ static void session_transitions(struct session *ss, const struct snapshot *s)
  * recorded with the refresh just read), take them into the session and hand them out
  * next to session_events (e.g. session_recorded(ss, &n)); the step and the seek both
  * call this right after reading a refresh. */
+void session_event_line(const struct record_event *ev, char *buf, size_t n)
+{
+	char when[16], pid[24] = "";
+
+	text_time(when, sizeof(when), "%H:%M:%S", ev->time);
+	if (ev->pid)
+		snprintf(pid, sizeof(pid), " pid %d", (int)ev->pid);
+	snprintf(buf, n, "recorded %s %s%s: %s%s%s", record_event_name(ev->kind), when, pid,
+		 ev->what ? ev->what : "", ev->result && *ev->result ? ": " : "", ev->result ? ev->result : "");
+}
+
+/* What was recorded with the refresh a replay just delivered: shown, never redone. */
 static void session_take_recorded(struct session *ss)
 {
-	(void)ss;
+	size_t n = 0;
+	const struct record_event *ev = replay_events(ss->src, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		char line[768];
+		session_event_line(&ev[i], line, sizeof(line));
+		if (ss->o.recorded)
+			ss->o.recorded(ss->o.note_ctx, line);
+		else
+			fprintf(stderr, "leaktop: %s\n", line);
+	}
 }
 
 int session_step(struct session *ss, struct snapshot *out, char **cause)

@@ -31,6 +31,10 @@ struct session_opts {
 	 * program could not run): to note(note_ctx, msg), or to stderr when note is NULL. */
 	void (*note)(void *ctx, const char *msg);
 	void *note_ctx;
+	/* A replay: each event (alert, action) recorded with a refresh the replay delivers
+	 * (each step, and a seek's target), as one line session_event_line() made, to
+	 * recorded(note_ctx, line); to stderr as "leaktop: recorded ..." when NULL. */
+	void (*recorded)(void *ctx, const char *line);
 };
 
 /* The options' history window, thresholds, filter and --alert-cmd; no log, no note. */
@@ -56,6 +60,10 @@ int session_step(struct session *ss, struct snapshot *out, char **cause);
  * anywhere in a long recording. Nothing is recorded or run. Returns 0, 1 when the
  * recording is empty or ended, 2 when already there, or -errno. */
 int session_seek(struct session *ss, long index, struct snapshot *out, char **cause);
+
+/* A recorded event as one line for a person: "recorded action 21:50:03 pid 42: thread
+ * dump: sent SIGQUIT". */
+void session_event_line(const struct record_event *ev, char *buf, size_t n);
 
 /* The alert transitions of the last step (none after a partial refresh or a seek). */
 const struct alert *session_events(const struct session *ss, size_t *n);

@@ -42,6 +42,9 @@ struct worker {
 	char *cause;
 	char *note;              /* for the status line: why the recording stopped, or
 				  * why the alert program could not run */
+	/* A replay's recorded alerts and actions, for the message view. */
+	char recs[16][256];
+	size_t nrecs;
 	int wake[2];             /* worker -> loop: a refresh is ready */
 	/* Actions done since the last refresh, for the recording: the loop queues, the
 	 * worker (whose the recording is) writes them before its next refresh. */
@@ -84,6 +87,22 @@ static void worker_record_actions(struct worker *w)
 		session_record_event(w->ss, &ev);
 	}
 	w->nevq = 0;
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* A replay passed a recorded event: the loop shows it (status line, message view);
+ * past 16 a refresh, the last one says how many more the refresh held. */
+static void worker_recorded(void *ctx, const char *line)
+{
+	struct worker *w = ctx;
+	size_t max = sizeof(w->recs) / sizeof(w->recs[0]);
+
+	pthread_mutex_lock(&w->mu);
+	if (w->nrecs < max)
+		snprintf(w->recs[w->nrecs], sizeof(w->recs[0]), "%s", line);
+	else
+		snprintf(w->recs[max - 1], sizeof(w->recs[0]), "and %zu more recorded events", w->nrecs - max + 2);
+	w->nrecs++;
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -178,6 +197,7 @@ struct worker *worker_start(struct app *a, struct source *src, struct record *re
 	so.interval_s = a->delay;
 	so.quiet_cmd = true; /* --alert-cmd's output kept off the screen */
 	so.note = worker_note;
+	so.recorded = worker_recorded;
 	so.note_ctx = &w;
 	w.src = src;
 	if (pipe2(w.wake, O_CLOEXEC | O_NONBLOCK) || !(w.back = snapshot_new()) ||
@@ -258,6 +278,12 @@ bool worker_poll(struct app *a, struct snapshot **front)
 		free(w->note);
 		w->note = NULL;
 	}
+	size_t nrecs = w->nrecs < 16 ? w->nrecs : 16;
+	for (size_t i = 0; i < nrecs; i++)
+		app_note(a, w->recs[i]);
+	if (nrecs && !a->status_error)
+		app_message(a, false, "%s%s", w->recs[nrecs - 1], nrecs > 1 ? " (m: all)" : "");
+	w->nrecs = 0;
 	if (!a->live) {
 		a->rpos = w->pos;
 		a->rcount = w->count;

@@ -71,7 +71,11 @@ kill "$CLIENT_PID" "$SERVER_PID" 2>/dev/null || true
 start_server --name growsrv
 bg "$LEAKY" client --port "$PORT" --every 150 --count 200 --bytes 100
 REC2="$TMP/batch.db"
-"$LEAKTOP" -b -n 6 -d 0.3 -w "$REC2" -o json > "$TMP/batch.json" || fail "recording in batch mode failed"
+# A low CLOSE_WAIT threshold: the alert it raises is recorded, and the replay shows it.
+"$LEAKTOP" -b -n 6 -d 0.3 -w "$REC2" -o json --close-wait-alert=3 > "$TMP/batch.json" ||
+	fail "recording in batch mode failed"
+ALERT_TICK=$(sqlite3 "$REC2" "SELECT min(tick) FROM event WHERE kind = 'alert'")
+[ -n "$ALERT_TICK" ] || fail "the batch recording holds no alert event"
 cw() { sed -n "${1}p" "$TMP/batch.json" | jq ".ports[] | select(.port == $PORT and .side == \"local\") | .states.CLOSE_WAIT"; }
 hms() { date -d "@$(sed -n "${1}p" "$TMP/batch.json" | jq .time)" +%H:%M:%S; }
 [ "$(cw 6)" -gt "$(cw 1)" ] || fail "the leak did not grow while recording ($(cw 1) -> $(cw 6))"
@@ -90,6 +94,22 @@ $TM send-keys -t lt '['
 wait_screen "REPLAY 2/6"
 ports_row | grep -Eq "^ *$PORT +$SERVER_PID +[0-9]+ +[0-9]+ +$(cw 2) " || { screen >&2; fail "refresh 2 lacks $(cw 2) CLOSE_WAIT"; }
 echo "ok: ] and [ step through the recording: time and CLOSE_WAIT $(cw 1) -> $(cw 3) -> $(cw 2)"
+# Stepping onto the refresh an alert was recorded with shows it, and m keeps it.
+$TM send-keys -t lt g
+wait_screen "Go to \(HH:MM:SS\)"
+$TM send-keys -t lt "$(hms 1)" Enter
+wait_screen "REPLAY 1/6"
+i=1
+while [ "$i" -lt "$ALERT_TICK" ]; do
+	$TM send-keys -t lt ']'
+	i=$((i + 1))
+	wait_screen "REPLAY $i/6"
+done
+wait_screen "recorded alert .*close_wait"
+$TM send-keys -t lt m
+wait_screen "recorded alert [0-9:]+ pid $SERVER_PID: warning close_wait"
+$TM send-keys -t lt Escape
+echo "ok: the alert recorded with refresh $ALERT_TICK shows when the replay reaches it, and in m"
 # g jumps to a time: the last refresh's.
 $TM send-keys -t lt g
 wait_screen "Go to \(HH:MM:SS\)"
