@@ -1,4 +1,4 @@
-/* The recording writer's change tracker: an open-addressing table keyed by two
+/* The recording writer's change tracker: what the last refresh held, keyed by two
  * 64-bit words, each entry an ent_hdr followed by what the writer keeps. */
 #ifndef LEAKTOP_ETAB_H
 #define LEAKTOP_ETAB_H
@@ -6,30 +6,38 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* An open-addressing table keyed by two 64-bit words. Every entry starts with this
- * header; id 0 marks an empty slot, a negative id an entry matched this refresh. */
+#include "model/hashtab.h"
+
+/* Every entry starts with this header; id 0 marks an entry not filled in, a negative
+ * id an entry matched this refresh. */
 struct ent_hdr {
 	uint64_t a, b;
 	int64_t id;
 };
 
+/* The entries in one array (in the order they were added), found through the one
+ * hash table by a hash of (a, b). */
 struct etab {
+	struct hashtab idx;  /* hash of (a, b) -> entry index (uint32_t) */
 	char *ents;
-	size_t esize, cap;
-	char *names;       /* the sockets' UNIX names, kept to compare with the next refresh */
+	size_t esize, n, cap;
+	char *names;         /* the sockets' UNIX names, kept to compare with the next refresh */
 	size_t names_len, names_cap;
 };
 
-/* Empty the table, sized for n entries of esize bytes. Returns 0 or -ENOMEM. */
+/* An empty table of entries of esize bytes. */
+void etab_init(struct etab *t, size_t esize);
+/* Empty the table, with room for n entries. Returns 0 or -ENOMEM. */
 int etab_reset(struct etab *t, size_t n);
 /* Keep a copy of a name in the table: its offset, 0 ("") for none, or -1 on ENOMEM. */
 int64_t etab_add_name(struct etab *t, const char *name);
 const char *etab_name(const struct etab *t, uint32_t off);
-/* Entry i of the table's cap slots. */
+/* Entry i of the table's n. */
 struct ent_hdr *etab_at(const struct etab *t, size_t i);
-/* The entry for (a, b), or the empty slot where it goes. */
-struct ent_hdr *etab_slot(const struct etab *t, uint64_t a, uint64_t b);
-/* The entry for (a, b), or NULL. */
+/* The entry for (a, b): the one there is, or a new one (zeroed but for a and b, id 0).
+ * NULL when out of memory. */
+struct ent_hdr *etab_slot(struct etab *t, uint64_t a, uint64_t b);
+/* The filled-in entry for (a, b), or NULL. */
 struct ent_hdr *etab_find(const struct etab *t, uint64_t a, uint64_t b);
 /* Undo the matching marks (negative ids) of a refresh that was rolled back. */
 void etab_unmark(struct etab *t);

@@ -289,11 +289,13 @@ int record_open(struct record **out, const char *path, const struct record_info 
 		return rc;
 	if (!(r = calloc(1, sizeof(*r))))
 		return -ENOMEM;
-	r->socks[0].esize = r->socks[1].esize = sizeof(struct sock_ent);
-	r->procs[0].esize = r->procs[1].esize = sizeof(struct proc_ent);
-	r->fds[0].esize = r->fds[1].esize = sizeof(struct fd_ent);
-	r->ports[0].esize = r->ports[1].esize = sizeof(struct port_ent);
-	r->netns[0].esize = r->netns[1].esize = sizeof(struct netns_ent);
+	for (int i = 0; i < 2; i++) {
+		etab_init(&r->socks[i], sizeof(struct sock_ent));
+		etab_init(&r->procs[i], sizeof(struct proc_ent));
+		etab_init(&r->fds[i], sizeof(struct fd_ent));
+		etab_init(&r->ports[i], sizeof(struct port_ent));
+		etab_init(&r->netns[i], sizeof(struct netns_ent));
+	}
 
 	old_mask = umask(077);
 	rc = sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
@@ -413,7 +415,7 @@ static int sweep_gone(struct record *r, const struct etab *old, enum stmt_id id)
 {
 	int rc;
 
-	for (size_t i = 0; i < old->cap; i++) {
+	for (size_t i = 0; i < old->n; i++) {
 		const struct ent_hdr *e = etab_at(old, i);
 		if (e->id > 0 && (rc = gone(r, id, e->id)))
 			return rc;
@@ -432,6 +434,8 @@ static int record_socks(struct record *r, const struct snapshot *s)
 		const struct sock_rec *k = &s->socks[i];
 		struct sock_ent *n = (struct sock_ent *)etab_slot(new, k->cookie, k->netns);
 		struct sock_ent *o = (struct sock_ent *)etab_find(old, k->cookie, k->netns);
+		if (!n)
+			return SQLITE_NOMEM;
 		int64_t id = 0;
 		bool changed = true;
 
@@ -517,6 +521,8 @@ static int record_procs(struct record *r, const struct snapshot *s)
 		uint64_t a = (uint32_t)p->pid;
 		struct proc_ent *n = (struct proc_ent *)etab_slot(new, a, p->start_time);
 		struct proc_ent *o = (struct proc_ent *)etab_find(old, a, p->start_time);
+		if (!n)
+			return SQLITE_NOMEM;
 		int64_t id = 0;
 		bool changed = true;
 
@@ -556,6 +562,8 @@ static int record_fds(struct record *r, const struct snapshot *s)
 		uint64_t a = (uint64_t)r->proc_ids[ow->proc], b = (uint32_t)ow->fd;
 		struct fd_ent *n = (struct fd_ent *)etab_slot(new, a, b);
 		struct fd_ent *o = (struct fd_ent *)etab_find(old, a, b);
+		if (!n)
+			return SQLITE_NOMEM;
 		int64_t id;
 
 		if (n->h.id)
@@ -600,6 +608,8 @@ static int record_netns(struct record *r, const struct snapshot *s)
 		const struct netns_rec *ns = &s->netns[i];
 		uint64_t b = (uint64_t)ns->own << 1 | ns->dumped;
 		struct ent_hdr *n = etab_slot(new, ns->inode, b), *o = etab_find(old, ns->inode, b);
+		if (!n)
+			return SQLITE_NOMEM;
 		int64_t id;
 
 		if (n->id)
@@ -667,6 +677,8 @@ static int record_ports(struct record *r, const struct snapshot *s)
 		uint64_t b = (uint64_t)p->proto << 17 | (uint64_t)p->port << 1 | (p->side & 1);
 		struct port_ent *n = (struct port_ent *)etab_slot(new, p->netns, b);
 		struct port_ent *o = (struct port_ent *)etab_find(old, p->netns, b);
+		if (!n)
+			return SQLITE_NOMEM;
 		int64_t id;
 		bool changed = true;
 
