@@ -148,16 +148,21 @@ bg "$LEAKY" server --name leakytag1 --quit-marker "$TMP/tag1.marker" > /dev/null
 T1=$BG
 bg "$LEAKY" server --name leakytag2 --quit-marker "$TMP/tag2.marker" > /dev/null
 T2=$BG
+# One at a time, each alone on screen: two rows with equal FDS may swap places
+# between two key presses when a refresh comes in between.
+for t in "$T1" "$T2"; do
+	only_pid "$t"
+	keys Space
+	wait_until 30 sh -c "tmux -S '$SOCK' capture-pane -p -t t | grep -qE '^\* +$t '" ||
+		{ screen >&2; fail "tagged row $t not marked"; }
+done
 keys F4
 wait_screen "Filter:"
 keys $(printf 'BSpace %.0s' $(seq 24)) "leakytag" Enter
-# Both rows, under the names they give themselves once started (a refresh that came
-# first shows the name they were started with; the filter matches their cmdline).
-wait_until 30 sh -c "[ \$(tmux -S '$SOCK' capture-pane -p -t t | grep -cE '^ +($T1 .* leakytag1|$T2 .* leakytag2)') -eq 2 ]" ||
-	{ screen >&2; fail "the two processes to tag are not shown"; }
-keys Home Space Space
-wait_until 30 sh -c "[ \$(tmux -S '$SOCK' capture-pane -p -t t | grep -cE '^\* +($T1|$T2) ') -eq 2 ]" ||
-	{ screen >&2; fail "two tagged rows not marked"; }
+# Both rows, tagged, under the names they give themselves once started (a refresh that
+# came first shows the name they were started with; the filter matches their cmdline).
+wait_until 30 sh -c "[ \$(tmux -S '$SOCK' capture-pane -p -t t | grep -cE '^\* +($T1 .* leakytag1|$T2 .* leakytag2)') -eq 2 ]" ||
+	{ screen >&2; fail "the two tagged processes are not shown marked"; }
 keys D
 wait_screen "Send SIGQUIT (thread dump) to 2 processes:"
 wait_screen "pid $T1 root leakytag1"
