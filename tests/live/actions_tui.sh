@@ -2,9 +2,12 @@
 # Process actions through the dashboard, in a real terminal (tmux, 80x24): D then y
 # delivers SIGQUIT to the process on the row; D then n sends nothing; a pid that was
 # reused between the snapshot and the y is refused; R runs a configured command with
-# spaces and shell metacharacters and no shell; pid 1 is refused. All logged.
+# spaces and shell metacharacters and no shell; pid 1 is refused. All logged. In
+# network and pid namespaces of its own: pid 1 is the test's shell, and the pids it
+# reuses are its namespace's.
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
+own_netns --pid "$@"
 need tmux
 
 SOCK="$TMP/tmux.sock"
@@ -17,8 +20,8 @@ LOG="$HOME/.local/state/leaktop/actions.log"
 screen() { tmux -S "$SOCK" capture-pane -p -t t; }
 keys() { tmux -S "$SOCK" send-keys -t t "$@"; }
 on_screen() { screen | grep -qF -- "$1"; }
-wait_screen() { # wait_screen TEXT: until TEXT is on the screen (10 s at most)
-	wait_until 10 on_screen "$1" || { screen >&2; fail "never on screen: $1"; }
+wait_screen() { # wait_screen TEXT: until TEXT is on the screen (30 s at most)
+	wait_until 30 on_screen "$1" || { screen >&2; fail "never on screen: $1"; }
 }
 lines() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
 # Show only pid $1 in the processes pane, the row the actions act on.
@@ -27,7 +30,7 @@ only_pid() {
 	wait_screen "Filter:"
 	keys $(printf 'BSpace %.0s' $(seq 24)) "pid:$1" Enter
 	wait_screen "Filter: pid:$1"
-	wait_until 10 sh -c "tmux -S '$SOCK' capture-pane -p -t t | grep -qE '^ *\*? *$1 '" ||
+	wait_until 30 sh -c "tmux -S '$SOCK' capture-pane -p -t t | grep -qE '^ *\*? *$1 '" ||
 		{ screen >&2; fail "pid $1 not shown"; }
 }
 
@@ -52,9 +55,9 @@ wait_screen "cancelled; nothing was sent"
 keys D
 wait_screen "Send SIGQUIT (thread dump) to:"
 keys y
-wait_until 10 test -s "$MARK" || fail "SIGQUIT never reached pid $JPID"
+wait_until 30 test -s "$MARK" || fail "SIGQUIT never reached pid $JPID"
 wait_screen "SIGQUIT pid $JPID (leakyjava"
-wait_until 10 grep -q "Full thread dump" "$TMP/leaky.out" || fail "no dump in the process's stdout"
+wait_until 30 grep -q "Full thread dump" "$TMP/leaky.out" || fail "no dump in the process's stdout"
 assert_eq "SIGQUITs received (D n sent none, D y one)" 1 "$(lines "$MARK")"
 grep -qF "SIGQUIT pid $JPID (leakyjava" "$LOG" || fail "not in the action log"
 grep -qF "ok: sent; the dump went to $TMP/leaky.out" "$LOG" || fail "log does not say where the dump went"
@@ -65,12 +68,12 @@ keys k
 wait_screen "Send which signal?"
 screen | grep -A1 "Send which signal" | tail -1 | grep -q "3 QUIT" || fail "QUIT is not first in the menu"
 keys Escape
-wait_until 10 sh -c "! tmux -S '$SOCK' capture-pane -p -t t | grep -q 'Send which signal'" || fail "menu stayed"
+wait_until 30 sh -c "! tmux -S '$SOCK' capture-pane -p -t t | grep -q 'Send which signal'" || fail "menu stayed"
 
 # R with nothing configured: refused, saying which line to add where.
 keys R
 wait_screen "no way to restart leakyjava"
-wait_until 10 grep -qF "Add a line to $HOME/.config/leaktop/leaktop.conf: restart.leakyjava = /path/to/command args" "$LOG" ||
+wait_until 30 grep -qF "Add a line to $HOME/.config/leaktop/leaktop.conf: restart.leakyjava = /path/to/command args" "$LOG" ||
 	fail "the refusal does not say what to configure"
 wait_screen "Messages"
 wait_screen "restart.leakyjava = /path/to/command args"
@@ -128,7 +131,7 @@ done
 if [ -n "$reused" ]; then
 	keys y
 	wait_screen "FAILED: refused"
-	wait_until 10 grep -qF "no longer the process you selected" "$LOG" || fail "reuse not refused in the log"
+	wait_until 30 grep -qF "no longer the process you selected" "$LOG" || fail "reuse not refused in the log"
 	kill -0 "$NPID" || fail "the new process at pid $OPID died"
 	[ ! -e "$NEW_MARK" ] || fail "SIGQUIT reached the process that reused pid $OPID"
 	echo "ok: reused pid $OPID refused"
@@ -145,26 +148,31 @@ bg "$LEAKY" server --name leakytag1 --quit-marker "$TMP/tag1.marker" > /dev/null
 T1=$BG
 bg "$LEAKY" server --name leakytag2 --quit-marker "$TMP/tag2.marker" > /dev/null
 T2=$BG
+# One at a time, each alone on screen: two rows with equal FDS may swap places
+# between two key presses when a refresh comes in between.
+for t in "$T1" "$T2"; do
+	only_pid "$t"
+	keys Space
+	wait_until 30 sh -c "tmux -S '$SOCK' capture-pane -p -t t | grep -qE '^\* +$t '" ||
+		{ screen >&2; fail "tagged row $t not marked"; }
+done
 keys F4
 wait_screen "Filter:"
 keys $(printf 'BSpace %.0s' $(seq 24)) "leakytag" Enter
-# Both rows, under the names they give themselves once started (a refresh that came
-# first shows the name they were started with; the filter matches their cmdline).
-wait_until 10 sh -c "[ \$(tmux -S '$SOCK' capture-pane -p -t t | grep -cE '^ +($T1 .* leakytag1|$T2 .* leakytag2)') -eq 2 ]" ||
-	{ screen >&2; fail "the two processes to tag are not shown"; }
-keys Home Space Space
-wait_until 10 sh -c "[ \$(tmux -S '$SOCK' capture-pane -p -t t | grep -cE '^\* +($T1|$T2) ') -eq 2 ]" ||
-	{ screen >&2; fail "two tagged rows not marked"; }
+# Both rows, tagged, under the names they give themselves once started (a refresh that
+# came first shows the name they were started with; the filter matches their cmdline).
+wait_until 30 sh -c "[ \$(tmux -S '$SOCK' capture-pane -p -t t | grep -cE '^\* +($T1 .* leakytag1|$T2 .* leakytag2)') -eq 2 ]" ||
+	{ screen >&2; fail "the two tagged processes are not shown marked"; }
 keys D
 wait_screen "Send SIGQUIT (thread dump) to 2 processes:"
 wait_screen "pid $T1 root leakytag1"
 wait_screen "pid $T2 root leakytag2"
 keys y
-wait_until 10 test -s "$TMP/tag1.marker" || fail "tagged process 1 got nothing"
-wait_until 10 test -s "$TMP/tag2.marker" || fail "tagged process 2 got nothing"
+wait_until 30 test -s "$TMP/tag1.marker" || fail "tagged process 1 got nothing"
+wait_until 30 test -s "$TMP/tag2.marker" || fail "tagged process 2 got nothing"
 wait_screen "SIGQUIT: 2 done, 0 failed"
 keys U
-wait_until 10 sh -c "! tmux -S '$SOCK' capture-pane -p -t t | grep -qE '^\* '" || fail "U left tags"
+wait_until 30 sh -c "! tmux -S '$SOCK' capture-pane -p -t t | grep -qE '^\* '" || fail "U left tags"
 
 # pid 1: refused before any prompt.
 only_pid 1
@@ -174,7 +182,7 @@ on_screen "Send SIGQUIT" && fail "a prompt for pid 1"
 grep -qF "SIGQUIT pid 1 " "$LOG" || fail "refusal for pid 1 not logged"
 
 keys q
-wait_until 10 sh -c "! tmux -S '$SOCK' has-session -t t 2>/dev/null" || fail "leaktop did not quit"
+wait_until 30 sh -c "! tmux -S '$SOCK' has-session -t t 2>/dev/null" || fail "leaktop did not quit"
 # The session recording has the actions too (for the next shift's replay).
 if command -v sqlite3 >/dev/null; then
 	assert_eq "thread dump in the recording" "SIGQUIT" \

@@ -4,8 +4,10 @@
 # and the JSON output carries the same transition in its "alerts" array. A recording
 # keeps the transitions as alert events (the report lists them); a replay of it never
 # runs the program. The dashboard runs it too, and its output never reaches the screen.
+# In network and pid namespaces of its own.
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
+own_netns --pid "$@"
 need ss jq sqlite3
 
 start_server --name leakysrv
@@ -76,11 +78,16 @@ bg "$LEAKY" client --port "$PORT" --every 100 --count 150
 : > "$HOOK_OUT"
 new_tmux
 OUT=$(mktemp -d "$TMP/run.XXXXXX")
+# Recorded, so that the test can count the dashboard's refreshes.
+REC="$TMP/tui.db"
 $TM new-session -d -s lt -x 80 -y 24 env TERM=screen HOOK_OUT="$HOOK_OUT" "$RUN" "$OUT" "$LEAKTOP" \
-	--no-config -d 0.5 --close-wait-alert=5 --alert-cmd="$TMP/hook" --pid "$SERVER_PID"
+	--no-config -d 0.5 --close-wait-alert=5 --alert-cmd="$TMP/hook" --pid "$SERVER_PID" -w "$REC"
 hook_ran() { grep -q "^close_wait|warning|$SERVER_PID|tuileak|" "$HOOK_OUT"; }
-wait_until 20 hook_ran || { $TM capture-pane -p -t lt >&2; fail "the dashboard never ran the alert program"; }
-sleep 2 # four more refreshes, with the leak still over the threshold
+wait_until 60 hook_ran || { $TM capture-pane -p -t lt >&2; fail "the dashboard never ran the alert program"; }
+refreshes() { "$LEAKTOP" -r "$REC" -b -o json 2>/dev/null | wc -l; }
+refreshes_at_least() { [ "$(refreshes)" -ge "$1" ]; }
+# Four more refreshes, with the leak still over the threshold.
+wait_until 60 refreshes_at_least $(($(refreshes) + 4)) || fail "the dashboard stopped refreshing"
 assert_eq "alert program runs, from the dashboard, for the server's CLOSE_WAIT" 1 \
 	"$(grep -c "^close_wait|warning|$SERVER_PID|tuileak|" "$HOOK_OUT")"
 $TM capture-pane -p -t lt > "$TMP/screen"
@@ -88,6 +95,6 @@ grep -Eq "ALERT warning( \(\+[0-9]+ more, m\))?: pid $SERVER_PID \(tuileak\) hol
 	{ cat "$TMP/screen" >&2; fail "the alert line is not on the screen"; }
 grep -q "hook output" "$TMP/screen" && { cat "$TMP/screen" >&2; fail "the alert program's output reached the screen"; }
 $TM send-keys -t lt q
-wait_until 10 test -s "$OUT/rc" || fail "the dashboard did not quit"
+wait_until 30 test -s "$OUT/rc" || fail "the dashboard did not quit"
 assert_eq "dashboard exit status" 0 "$(cat "$OUT/rc")"
 echo "PASS"

@@ -4,9 +4,11 @@
 # over fork, and shares some with another. After every refresh, the (pid, fd, inode)
 # of every socket fd of those processes is what a full scan says and what ss -tanp
 # says. One leaktop runs incrementally, one with --full-scan; --step makes each take
-# its next refresh when the test says so, once the processes are quiet.
+# its next refresh when the test says so, once the processes are quiet. In network and
+# pid namespaces of its own, so ss -tanp and leaktop see the same sockets.
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
+own_netns --pid "$@"
 need ss jq
 
 N=40
@@ -24,12 +26,12 @@ bg_io() {
 bg_io "$TMP/ch.in" "$TMP/ch.out" "$LEAKY" churn --port "$PORT" --count "$N" --name churner
 CHURNER=$BG
 exec 4>"$TMP/ch.in"
-wait_until 10 grep -q ready "$TMP/ch.out" || fail "the churning process did not start"
+wait_until 30 grep -q ready "$TMP/ch.out" || fail "the churning process did not start"
 PIDS="$SERVER_PID $CHURNER"
 
 # The server has accepted every connection (its accept queue is empty): quiet.
 quiet() { [ "$(ss -ltnH "sport = :$PORT" | awk '{ print $2 }')" = 0 ]; }
-wait_until 10 quiet || fail "the server did not accept the connections"
+wait_until 30 quiet || fail "the server did not accept the connections"
 
 bg_io "$TMP/inc.in" "$TMP/inc.json" "$LEAKTOP" --batch --step -n 0 -o json --sockets --backlog 0
 exec 5>"$TMP/inc.in"
@@ -59,7 +61,7 @@ ss_triples() {
 
 K=1 # refreshes each leaktop has printed (or is printing: the first is at start)
 check() { # check WHAT
-	wait_until 30 sh -c "[ \$(wc -l <'$TMP/inc.json') -ge $K ] && [ \$(wc -l <'$TMP/full.json') -ge $K ]" ||
+	wait_until 60 sh -c "[ \$(wc -l <'$TMP/inc.json') -ge $K ] && [ \$(wc -l <'$TMP/full.json') -ge $K ]" ||
 		fail "$1: leaktop did not print refresh $K"
 	ss_triples >"$TMP/ss.$K"
 	lt_triples "$TMP/inc.json" "$K" >"$TMP/inc.$K"
@@ -74,8 +76,8 @@ C=1 # lines the churner has answered
 step() { # step COMMAND: the churner obeys, goes quiet, then both leaktops refresh
 	echo "$1" >&4
 	C=$((C + 1))
-	wait_until 10 sh -c "[ \$(wc -l <'$TMP/ch.out') -ge $C ]" || fail "the churner did not answer '$1'"
-	wait_until 10 quiet || fail "the server did not accept the new connections"
+	wait_until 30 sh -c "[ \$(wc -l <'$TMP/ch.out') -ge $C ]" || fail "the churner did not answer '$1'"
+	wait_until 30 quiet || fail "the server did not accept the new connections"
 	echo >&5
 	echo >&6
 	K=$((K + 1))

@@ -2,9 +2,10 @@
 # Socket fds in no kernel table: a server keeps the fds of connections its clients
 # reset (SO_LINGER {1,0}). ss shows nothing; leaktop counts them as CLOSED for that
 # pid, and lsof agrees (the same number of fds of TYPE "sock", no protocol table). A
-# well-behaved server next to it has none.
+# well-behaved server next to it has none. In network and pid namespaces of its own.
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
+own_netns --pid "$@"
 need ss jq lsof
 
 N=40
@@ -14,18 +15,19 @@ RST_PID=$SERVER_PID RST_PORT=$PORT
 # accept queue is dropped, never accepted).
 bg "$LEAKY" client --port "$RST_PORT" --count "$N" --hold --rst
 CLIENT_PID=$BG
-wait_until 10 sh -c "[ \$(ls -l /proc/$RST_PID/fd | grep -c socket:) -eq $((N + 1)) ]" ||
+wait_until 30 sh -c "[ \$(ls -l /proc/$RST_PID/fd | grep -c socket:) -eq $((N + 1)) ]" ||
 	fail "the server never accepted $N connections"
 kill -USR1 "$CLIENT_PID"
 wait "$CLIENT_PID" || fail "the client failed"
 # Reset and gone from every TCP table: only the listener is left on the port.
-wait_until 10 sh -c "[ \$(ss -tanH 'sport = :$RST_PORT' | wc -l) -eq 1 ]" ||
-	fail "ss still lists reset connections on port $RST_PORT"
+wait_until 30 ss_is 1 "sport = :$RST_PORT" || fail "ss still lists reset connections on port $RST_PORT"
 
 # A healthy server: its clients close properly and it closes too.
 start_server --name oksrv --close
 OK_PID=$SERVER_PID
 "$LEAKY" client --port "$PORT" --count 20 --bytes 10
+# Settled: the healthy server has closed every connection; only its listener is left.
+wait_ss 1 "sport = :$PORT"
 
 "$LEAKTOP" --batch --format json > "$TMP/out.json"
 "$LEAKTOP" --batch --pid "$RST_PID" > "$TMP/out.txt"
@@ -65,16 +67,16 @@ refreshes_at_least() { [ "$(closed | wc -l)" -ge "$1" ]; }
 last_closed_is() { [ "$(closed | tail -1)" = "$1" ]; }
 server_socket_fds_are() { [ "$(ls -l "/proc/$RST_PID/fd" | grep -c socket:)" -eq "$1" ]; }
 
-wait_until 20 refreshes_at_least 3 || fail "leaktop did not refresh three times"
+wait_until 60 refreshes_at_least 3 || fail "leaktop did not refresh three times"
 assert_eq "the server's CLOSED fds in refreshes 1 to 3" "$N $N $N" "$(closed | head -3 | xargs)"
 M=10
 bg "$LEAKY" client --port "$RST_PORT" --count "$M" --hold --rst
 CLIENT_PID=$BG
-wait_until 10 server_socket_fds_are $((N + M + 1)) ||
+wait_until 30 server_socket_fds_are $((N + M + 1)) ||
 	fail "the server never accepted $M more connections"
 kill -USR1 "$CLIENT_PID"
 wait "$CLIENT_PID" || fail "the client failed"
-wait_until 20 last_closed_is $((N + M)) ||
+wait_until 60 last_closed_is $((N + M)) ||
 	fail "CLOSED did not reach $((N + M)) after $M more resets: the last refresh says $(closed | tail -1)"
 kill "$LT_PID"
 wait "$LT_PID" 2>/dev/null || true

@@ -1,9 +1,10 @@
 #!/bin/sh
 # Leak or churn, live: a server that leaks one connection every 100 ms is judged
 # `leak` with growing fds; one that closes its connections under the same load is
-# `ok` or `churn`. Loopback only.
+# `ok` or `churn`. Loopback only, in network and pid namespaces of its own.
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
+own_netns --pid "$@"
 need ss jq
 
 # judge NAME [server options]: run a server under load, leave leaktop's last JSON
@@ -14,7 +15,7 @@ judge() {
 	bg "$LEAKY" client --port "$PORT" --every 100 --count 150 --bytes 100
 	CLIENT_PID=$BG
 	# Some load first, so leaktop sees the server in motion from its first refresh.
-	wait_until 10 sh -c "[ \$(ss -tanH 'sport = :$PORT' | wc -l) -ge 5 ] || \
+	wait_until 30 sh -c "[ \$(ss -tanH 'sport = :$PORT' | wc -l) -ge 5 ] || \
 		[ \$(ss -tanH state time-wait 'dport = :$PORT' | wc -l) -ge 5 ]" ||
 		fail "the client never got going"
 	"$LEAKTOP" --batch --no-config -o json -n 10 -d 0.5 > "$TMP/$name.all.json"

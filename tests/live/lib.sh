@@ -28,21 +28,28 @@ need_root() {
 
 # own_netns [--pid] "$@": rerun the calling test in a network namespace of its own
 # (loopback up), so sockets other programs hold on this box do not crowd what it
-# asserts; with --pid also in a pid namespace with its own /proc, so the only
-# processes a dashboard shows are the test's.
+# asserts, nor take its port numbers; with --pid also in a pid namespace with its own
+# /proc, so the only processes leaktop sees are the test's, and the only namespace it
+# dumps is the one ss sees (as root it dumps the namespace of every process it sees).
+# A test that cannot have them is skipped, not run among the host's sockets.
 own_netns() {
 	local pid=""
 	if [ "${1:-}" = --pid ]; then
 		pid="--pid --fork --mount-proc"
 		shift
 	fi
-	if [ -z "${LEAKTOP_NETNS:-}" ] && command -v unshare >/dev/null && command -v ip >/dev/null; then
+	if [ -z "${LEAKTOP_NETNS:-}" ]; then
+		need unshare ip ss
+		unshare -n $pid true 2>/dev/null || { echo "SKIP: cannot create namespaces (unshare -n $pid)"; exit 77; }
 		rm -rf "$TMP"
 		export srcdir top_builddir
 		LEAKTOP_NETNS=1 exec unshare -n $pid sh "$0" "$@"
 	fi
-	if [ -n "${LEAKTOP_NETNS:-}" ]; then
-		ip link set lo up
+	ip link set lo up
+	# A fresh namespace: no TCP socket but the test's own from here on.
+	[ "$(ss -tanH | wc -l)" = 0 ] || fail "a new network namespace with TCP sockets in it"
+	if [ -n "$pid" ]; then
+		[ "$$" = 1 ] || fail "not pid 1 of a pid namespace of its own"
 	fi
 }
 
@@ -87,7 +94,9 @@ bg() {
 	BG_PIDS="$BG_PIDS $BG"
 }
 
-# wait_until SECS CMD...: poll CMD every 0.1 s until it succeeds.
+# wait_until SECS CMD...: poll CMD every 0.1 s until it succeeds (about SECS seconds
+# when CMD is quick, longer on a busy machine). Bounds are generous (30-60 s): they
+# only decide how long a broken test takes to fail.
 wait_until() {
 	local n=$(( $1 * 10 )); shift
 	while ! "$@"; do
@@ -102,12 +111,26 @@ start_server() {
 	local ready; ready=$(mktemp "$TMP/ready.XXXXXX")
 	bg "$LEAKY" server --ready "$ready" "$@" >/dev/null
 	SERVER_PID=$BG
-	wait_until 10 test -s "$ready" || fail "leaky server did not start"
+	wait_until 30 test -s "$ready" || fail "leaky server did not start"
 	PORT=$(cat "$ready")
 }
 
 ss_count() { # ss_count STATE PORT: sockets in STATE with that local port
 	ss -tanH state "$1" "sport = :$2" | wc -l
+}
+ss_is() { # ss_is N SS-FILTER...: ss -tan lists exactly N sockets so filtered
+	local n=$1; shift
+	[ "$(ss -tanH "$@" | wc -l)" -eq "$n" ]
+}
+ss_ge() { # ss_ge N SS-FILTER...: ss -tan lists N or more sockets so filtered
+	local n=$1; shift
+	[ "$(ss -tanH "$@" | wc -l)" -ge "$n" ]
+}
+# wait_ss N SS-FILTER...: until the sockets so filtered are exactly N, so that what is
+# compared with ss afterwards is a settled load, not one still changing.
+wait_ss() {
+	local n=$1; shift
+	wait_until 30 ss_is "$n" "$@" || fail "ss never listed $n sockets for '$*' (now $(ss -tanH "$@" | wc -l))"
 }
 
 assert_eq() { # assert_eq WHAT EXPECTED ACTUAL

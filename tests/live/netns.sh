@@ -1,13 +1,17 @@
 #!/bin/sh
-# A leak inside a container's network namespace: ss in the host namespace sees none of
-# it, leaktop attributes the CLOSE_WAIT sockets to the server in its own netns, keeps
+# A leak inside a container's network namespace: ss in the outer namespace sees none
+# of it, leaktop attributes the CLOSE_WAIT sockets to the server in its own netns, keeps
 # port P of two namespaces apart, filters by --netns, and without root says that only
-# its own namespace is visible.
+# its own namespace is visible. The test itself runs in network and pid namespaces of
+# its own (the "host" here), so leaktop sees only the test's three namespaces.
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
+own_netns --pid "$@"
 need ip ss jq setpriv
 
-SUFFIX=$$$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
+# Named namespaces live in /run/netns, shared with the host: a random suffix ($$ is 1
+# in the test's pid namespace).
+SUFFIX=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
 NS1=leaktop-a-$SUFFIX NS2=leaktop-b-$SUFFIX
 netns_cleanup() {
 	cleanup
@@ -26,18 +30,18 @@ N=30
 # ip netns exec enters the netns and execs the command: its pid is the server's.
 bg ip netns exec "$NS1" "$LEAKY" server --name podsrv --ready "$TMP/ready1"
 SRV1=$BG
-wait_until 10 test -s "$TMP/ready1" || fail "server in $NS1 did not start"
+wait_until 30 test -s "$TMP/ready1" || fail "server in $NS1 did not start"
 PORT=$(cat "$TMP/ready1")
 # The same port in the other namespace: another row, another owner.
 bg ip netns exec "$NS2" "$LEAKY" server --name podsrv2 --port "$PORT" --ready "$TMP/ready2"
 SRV2=$BG
-wait_until 10 test -s "$TMP/ready2" || fail "server in $NS2 did not start"
+wait_until 30 test -s "$TMP/ready2" || fail "server in $NS2 did not start"
 ip netns exec "$NS1" "$LEAKY" client --port "$PORT" --count "$N" --bytes 100
-wait_until 10 sh -c "[ \$(ip netns exec $NS1 ss -tanH state close-wait | wc -l) -eq $N ]" ||
+wait_until 30 sh -c "[ \$(ip netns exec $NS1 ss -tanH state close-wait | wc -l) -eq $N ]" ||
 	fail "no $N CLOSE_WAIT sockets in $NS1"
 
-# The host's ss sees none of them.
-assert_eq "CLOSE_WAIT on port $PORT seen by ss in the host netns" 0 "$(ss_count close-wait "$PORT")"
+# The outer namespace's ss sees none of them.
+assert_eq "CLOSE_WAIT on port $PORT seen by ss in the outer netns" 0 "$(ss_count close-wait "$PORT")"
 
 "$LEAKTOP" --batch --format json > "$TMP/out.json"
 j() { jq -r "$@" "$TMP/out.json"; }

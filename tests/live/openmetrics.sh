@@ -1,17 +1,18 @@
 #!/bin/sh
 # Fleet metrics of a real CLOSE_WAIT leak: `-o openmetrics` and `--listen` /metrics
 # parse with promtool (Prometheus's own parser) and carry the numbers the JSON output
-# gives for the same stable leak, and the alerts firing; other paths get 404.
+# gives for the same stable leak, and the alerts firing; other paths get 404. In
+# network and pid namespaces of its own.
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
+own_netns --pid "$@"
 need jq curl promtool sqlite3
 
 N=25
 BYTES=99
 start_server --name metsrv
 "$LEAKY" client --port "$PORT" --count "$N" --bytes "$BYTES"
-wait_until 10 sh -c "[ \$(ss -tanH state close-wait 'sport = :$PORT' | wc -l) -eq $N ]" ||
-	fail "the kernel never showed $N CLOSE_WAIT sockets"
+wait_ss "$N" state close-wait "sport = :$PORT"
 
 # The whole box, bounded: the top 5 and "other".
 "$LEAKTOP" -b -o openmetrics --top 5 > "$TMP/all.prom"
@@ -57,7 +58,7 @@ chmod 700 "$TMP/hook"
 bg "$LEAKTOP" --listen 127.0.0.1:0 --pid "$SERVER_PID" -d 0 -w "$TMP/served.db" --no-config \
 	--close-wait-alert=10 --alert-cmd="$TMP/hook" > "$TMP/listen.out" 2> "$TMP/listen.err"
 LISTEN_PID=$BG
-wait_until 10 grep -q serving "$TMP/listen.out" || fail "--listen did not start"
+wait_until 30 grep -q serving "$TMP/listen.out" || fail "--listen did not start"
 URL=$(sed -n 's/^leaktop: serving //p' "$TMP/listen.out")
 case "$URL" in http://127.0.0.1:*/metrics) ;; *) fail "not bound to loopback: $URL" ;; esac
 curl -sf "$URL" > "$TMP/scrape.prom" || fail "scrape failed"
@@ -75,12 +76,11 @@ assert_eq "status of /" 404 "$(curl -s -o /dev/null -w '%{http_code}' "${URL%/me
 assert_eq "status of POST /metrics" 405 "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL")"
 # A second scrape is a new refresh: a new leak shows.
 "$LEAKY" client --port "$PORT" --count 5
-wait_until 10 sh -c "[ \$(ss -tanH state close-wait 'sport = :$PORT' | wc -l) -eq $((N + 5)) ]" ||
-	fail "the kernel never showed $((N + 5)) CLOSE_WAIT sockets"
+wait_ss $((N + 5)) state close-wait "sport = :$PORT"
 assert_eq "CLOSE_WAIT after 5 more, scraped" "$((N + 5))" \
 	"$(curl -sf "$URL" | grep -F "leaktop_process_tcp_sockets{$L,state=\"CLOSE_WAIT\"}" | awk '{print $NF}')"
 # The scrapes make a history: fd growth (5 more fds since the first scrape) and a verdict,
-# once it spans a second or more.
+# once it spans a second or more. (A pause on purpose: time has to pass, nothing to wait for.)
 sleep 1.2
 curl -sf "$URL" > "$TMP/grown.prom" || fail "scrape failed"
 promtool check metrics < "$TMP/grown.prom" || fail "promtool rejects the scrape with growth"

@@ -1,10 +1,11 @@
 #!/bin/sh
 # A recording survives its writer: read while leaktop still writes it, then after
 # kill -9 it replays up to the last refresh committed; SIGTERM closes it cleanly.
+# In network and pid namespaces of its own.
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
+own_netns --pid "$@"
 need jq sqlite3
-own_netns "$@"
 
 REC="$TMP/killed.db"
 refreshes() { sqlite3 "file:$1?mode=ro" "SELECT count(*) FROM refresh"; }

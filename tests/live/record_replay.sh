@@ -1,17 +1,20 @@
 #!/bin/sh
 # Record a real CLOSE_WAIT leak on loopback while it grows, replay the recording and
 # get the same JSON lines as the live run; the handover report names the leaking
-# process and its port. Runs in a network namespace of its own, so other sockets on
-# the box do not crowd the report.
+# process and its port. Runs in network and pid namespaces of its own, so other
+# sockets and processes on the box do not crowd the report.
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
+own_netns --pid "$@"
 need jq
-own_netns "$@"
 
 REC="$TMP/incident.db"
 start_server --name leakysrv
 "$LEAKY" client --port "$PORT" --count 20 --bytes 100
-bg "$LEAKY" client --port "$PORT" --count 60 --bytes 100 --every 40
+# Still leaking while leaktop records (6 s of it, however slow the box), and already
+# under way at its first refresh.
+bg "$LEAKY" client --port "$PORT" --count 150 --bytes 100 --every 40
+wait_until 30 ss_ge 21 state close-wait "sport = :$PORT" || fail "the second client never got going"
 
 "$LEAKTOP" -b -o json -n 4 -d 0.3 -w "$REC" > "$TMP/live.json" || fail "live run with -w failed"
 assert_eq "file mode of the recording" "600" "$(stat -c %a "$REC")"

@@ -2,9 +2,10 @@
 # A native memory leak, live: a process that allocates and touches 2 MB every 250 ms
 # is judged a memory leak, its RSS growth close to 480 MB/min and its RSS what the
 # kernel says; one that takes as much in a single step is not. A 6 s growth window
-# keeps the test short.
+# keeps the test short. In network and pid namespaces of its own.
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
+own_netns --pid "$@"
 need jq
 
 bg "$LEAKY" mem --rate 2 --every 250 --count 200 --name memleak
@@ -21,7 +22,7 @@ verdicts() {
 		"$TMP/run.json" 2>/dev/null
 }
 leak_judged() { verdicts "$LEAK_PID" | grep -qx leak; }
-wait_until 30 leak_judged || fail "the leaking process was never judged a memory leak: $(verdicts "$LEAK_PID" | tail -1)"
+wait_until 60 leak_judged || fail "the leaking process was never judged a memory leak: $(verdicts "$LEAK_PID" | tail -1)"
 kill "$LT_PID"
 wait "$LT_PID" 2>/dev/null || true
 
@@ -37,7 +38,7 @@ j '.mem_verdict_reason' | grep -Eq '^RSS \+[0-9.]+ MB/min for [0-9]+s, now [0-9]
 
 # RSS as the kernel counts it, once the leak has stopped at 200 MB.
 full() { [ "$(awk '/^VmRSS/ { print int($2 / 1024) }' "/proc/$LEAK_PID/status")" -ge 200 ]; }
-wait_until 30 full || fail "the leaking process did not reach 200 MB"
+wait_until 60 full || fail "the leaking process did not reach 200 MB"
 kernel=$(awk '/^VmRSS/ { print $2 }' "/proc/$LEAK_PID/status")
 "$LEAKTOP" --batch --no-config -o json --pid "$LEAK_PID" > "$TMP/now.json"
 ours=$(jq -r ".processes[] | select(.pid == $LEAK_PID) | .rss_kb" "$TMP/now.json")

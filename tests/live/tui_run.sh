@@ -5,6 +5,8 @@ out=$1
 shift
 stty -g > "$out/before"
 sh -c 'echo $$ > "$0/pid"; exec "$@"' "$out" "$@"
-echo $? > "$out/rc"
+rc=$?
+# The tty settings first: a test reads them as soon as the exit status is there.
 stty -g > "$out/after"
+echo "$rc" > "$out/rc"
 exec sleep 600
