@@ -5,6 +5,7 @@
 
 #include "model/alert.h"
 #include "model/history.h"
+#include "model/vec.h"
 
 #include <errno.h>
 #include <math.h>
@@ -89,15 +90,9 @@ void alerts_free(struct alerts *a)
 
 static struct alert *set_add(struct alert_set *s)
 {
-	if (s->n == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 16;
-		struct alert *v = realloc(s->v, ncap * sizeof(*v));
-		if (!v)
-			return NULL;
-		s->v = v, s->cap = ncap;
-	}
-	struct alert *e = &s->v[s->n++];
-	memset(e, 0, sizeof(*e));
+	struct alert *e = VEC_PUSH(s->v, s->n, s->cap);
+	if (!e)
+		return NULL;
 	return e;
 }
 

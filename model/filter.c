@@ -4,6 +4,8 @@
 
 #include "model/view.h"
 #include "model/snapshot.h"
+#include "model/vec.h"
+#include "model/text.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -20,15 +22,11 @@ static int parse_list(const char *list, long lo, long hi, long *out, size_t *n, 
 		errno = 0;
 		long v = strtol(p, &end, 10);
 		if (end == p || errno || v < lo || v > hi || (*end && *end != ',')) {
-			if (cause && asprintf(cause, "bad %s list '%s': expected numbers %ld-%ld separated by commas",
-				     what, list, lo, hi) < 0)
-				*cause = NULL;
-			return -EINVAL;
+			return text_cause(cause, -EINVAL, "bad %s list '%s': expected numbers %ld-%ld separated by commas",
+					  what, list, lo, hi);
 		}
 		if (*n >= VIEW_MAX_KEYS) {
-			if (cause && asprintf(cause, "too many %ss (at most %d)", what, VIEW_MAX_KEYS) < 0)
-				*cause = NULL;
-			return -EINVAL;
+			return text_cause(cause, -EINVAL, "too many %ss (at most %d)", what, VIEW_MAX_KEYS);
 		}
 		out[(*n)++] = v;
 		p = *end ? end + 1 : end;
@@ -233,19 +231,9 @@ size_t view_procs_by_fds(const struct snapshot *s, const struct view_filter *f, 
 
 /* --- The backlog ----------------------------------------------------------------- */
 
-static int grow(void **arr, size_t *cap, size_t need, size_t size)
+static int grow(void *arrp, size_t *cap, size_t need, size_t size)
 {
-	if (need <= *cap)
-		return 0;
-	size_t n = *cap ? *cap : 64;
-	while (n < need)
-		n *= 2;
-	void *p = realloc(*arr, n * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = n;
-	return 0;
+	return vec_reserve_min(arrp, cap, need, size, 64);
 }
 
 static int32_t sock_proc_index(const struct snapshot *s, const struct sock_rec *k)
@@ -275,7 +263,7 @@ int view_backlog_build(struct view_backlog *b, const struct snapshot *s, const s
 		const struct sock_rec *k = &s->socks[i];
 		if (!k->rqueue || k->state == ST_LISTEN || (f && !view_sock_match(f, s, k)) || !view_query_sock(q, s, k))
 			continue;
-		if (grow((void **)&b->socks, &b->socks_cap, b->nsocks + 1, sizeof(*b->socks)))
+		if (grow(&b->socks, &b->socks_cap, b->nsocks + 1, sizeof(*b->socks)))
 			return -ENOMEM;
 		b->socks[b->nsocks++] = (uint32_t)i;
 	}
@@ -286,7 +274,7 @@ int view_backlog_build(struct view_backlog *b, const struct snapshot *s, const s
 		const struct sock_rec *k = &s->socks[b->socks[i]];
 		int32_t proc = sock_proc_index(s, k);
 		if (!g || g->proc != proc || g->port != k->lport) {
-			if (grow((void **)&b->groups, &b->groups_cap, b->ngroups + 1, sizeof(*b->groups)))
+			if (grow(&b->groups, &b->groups_cap, b->ngroups + 1, sizeof(*b->groups)))
 				return -ENOMEM;
 			g = &b->groups[b->ngroups++];
 			*g = (struct view_bl_group){.proc = proc, .port = k->lport, .first = (uint32_t)i};

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "model/schema.h"
+#include "model/vec.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -294,16 +295,10 @@ __attribute__((format(printf, 2, 3))) static void sb_add(struct sbuf *b, const c
 		return;
 	}
 	if (b->len + (size_t)n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + (size_t)n + 1)
-			cap *= 2;
-		char *p = realloc(b->s, cap);
-		if (!p) {
+		if (vec_reserve_min(&b->s, &b->cap, b->len + (size_t)n + 1, 1, 256)) {
 			b->failed = true;
 			return;
 		}
-		b->s = p;
-		b->cap = cap;
 		va_start(ap, fmt);
 		vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
 		va_end(ap);

@@ -230,8 +230,7 @@ static int set_conf_option(struct options *o, int i, const char *arg, char **cau
 		return 0;
 	/* why starts with the key's name; the person typed the option's. */
 	const char *what = why && strchr(why, ':') ? strchr(why, ':') + 2 : why;
-	if (asprintf(cause, "--%s=%s: %s", conf_options[i].option, arg, what ? what : "bad value") < 0)
-		*cause = NULL;
+	text_cause(cause, -EINVAL, "--%s=%s: %s", conf_options[i].option, arg, what ? what : "bad value");
 	free(why);
 	return -EINVAL;
 }
@@ -281,6 +280,7 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 	long iterations = -1, top = -1, backlog = -1;
 	int c;
 
+	*cause = NULL; /* an out parameter: whatever it held is the caller's */
 	_Static_assert(N_CONF_OPTIONS == 7, "a long option per conf_options row");
 	memset(o, 0, sizeof(*o));
 	o->delay = 2.0;
@@ -398,10 +398,8 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 	if (optind < argc)
 		return fail(cause, "unexpected argument '%s'", argv[optind]);
 	if (o->alert.fd_crit_pct < o->alert.fd_warn_pct) {
-		if (asprintf(cause, "the fd warning threshold (%g%%) is above the critical one (%g%%): set --fd-crit too",
-			     o->alert.fd_warn_pct, o->alert.fd_crit_pct) < 0)
-			*cause = NULL;
-		return -EINVAL;
+		return fail(cause, "the fd warning threshold (%g%%) is above the critical one (%g%%): set --fd-crit too",
+			    o->alert.fd_warn_pct, o->alert.fd_crit_pct);
 	}
 	if (o->report && !o->read_path)
 		return fail(cause, "%s", "--report needs a recording: leaktop -r FILE --report");

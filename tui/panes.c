@@ -5,6 +5,7 @@
 #include "tui/tui.h"
 #include "tui/act_ui.h"
 #include "model/snapshot.h"
+#include "model/vec.h"
 
 #include <curses.h>
 #include <stdarg.h>
@@ -21,16 +22,8 @@ static const struct pane_ops *const pane_ops[PANE_COUNT] = {
 
 int pane_grow(struct pane *p, size_t n)
 {
-	if (n <= p->cap)
-		return 0;
-	size_t cap = p->cap ? p->cap : 256;
-	while (cap < n)
-		cap *= 2;
-	uint32_t *rows = realloc(p->rows, cap * sizeof(*rows));
-	if (!rows)
+	if (vec_reserve_min(&p->rows, &p->cap, n, sizeof(*p->rows), 256))
 		app_oom();
-	p->rows = rows;
-	p->cap = cap;
 	return 0;
 }
 

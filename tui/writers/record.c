@@ -9,6 +9,7 @@
 #include "sources/recread.h"
 #include "model/snapshot.h"
 #include "model/text.h"
+#include "model/vec.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -507,13 +508,8 @@ static int record_procs(struct record *r, const struct snapshot *s)
 	struct etab *old = &r->procs[r->cur], *new = &r->procs[!r->cur];
 	int rc;
 
-	if (s->nprocs > r->proc_ids_cap) {
-		int64_t *ids = realloc(r->proc_ids, s->nprocs * sizeof(*ids));
-		if (!ids)
-			return SQLITE_NOMEM;
-		r->proc_ids = ids;
-		r->proc_ids_cap = s->nprocs;
-	}
+	if (VEC_RESERVE(r->proc_ids, r->proc_ids_cap, s->nprocs))
+		return SQLITE_NOMEM;
 	if ((rc = etab_reset(new, s->nprocs)))
 		return SQLITE_NOMEM;
 	for (size_t i = 0; i < s->nprocs; i++) {
