@@ -1,0 +1,85 @@
+/* libFuzzer target: recordings. The input is written as a database file, replayed
+ * refresh by refresh through the replay source, with its seeks, and summarised by
+ * the report writer: a damaged file gives an error or less, never a crash. */
+#include "config.h"
+
+#include "tests/fuzz/fuzz.h"
+#include "sources/replay.h"
+#include "sources/source.h"
+#include "model/report.h"
+#include "model/snapshot.h"
+
+/* One refresh's worth of replay is enough to find what a file can do: bound the rest
+ * so a large seed still runs in milliseconds. */
+#define MAX_REFRESHES 64
+
+static void remove_db(const char *path)
+{
+	char side[160];
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-journal", path);
+	unlink(side);
+}
+
+static void one_line(const char *cause)
+{
+	if (!cause || !*cause || strchr(cause, '\n'))
+		abort(); /* an error says why, on one line */
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char path[128];
+	static FILE *devnull;
+	if (!path[0]) {
+		snprintf(path, sizeof(path), "%s/rec.db", fuzz_dir());
+		if (!(devnull = fopen("/dev/null", "we")))
+			abort();
+	}
+	remove_db(path);
+	fuzz_write_file(path, data, size);
+
+	struct source *src = NULL;
+	char *cause = NULL;
+	if (replay_source_new(&src, path, &cause) == 0) {
+		struct snapshot *s = snapshot_new();
+		if (!s)
+			abort();
+		replay_info(src);
+		size_t n = replay_count(src);
+		int rc = 0;
+		for (int i = 0; i < MAX_REFRESHES && (rc = source_next(src, s, &cause)) == 0; i++)
+			;
+		if (rc < 0)
+			one_line(cause);
+		free(cause), cause = NULL;
+		/* The time controls: back to the start, a time in the middle, the end. */
+		if (n) {
+			replay_seek(src, 0);
+			replay_find_time(src, (replay_time(src, 0) + replay_time(src, (long)n - 1)) / 2);
+			replay_tick(src, (long)n - 1);
+			replay_seek(src, (long)n - 1);
+			if (source_next(src, s, &cause) < 0)
+				one_line(cause);
+			free(cause), cause = NULL;
+		}
+		replay_seek(src, -5);
+		replay_seek(src, (long)n + 5);
+		source_next(src, s, &cause);
+		free(cause), cause = NULL;
+		snapshot_free(s);
+		source_free(src);
+	} else {
+		one_line(cause);
+	}
+	free(cause), cause = NULL;
+
+	if (report_write(devnull, path, &cause))
+		one_line(cause);
+	free(cause);
+	return 0;
+}
