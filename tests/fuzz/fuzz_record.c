@@ -1,11 +1,14 @@
 /* libFuzzer target: recordings. The input is written as a database file, replayed
- * refresh by refresh through the replay source, with its seeks, and summarised by
+ * refresh by refresh through the replay source into a history and the batch output
+ * (as `leaktop -r FILE -b` does), with the time controls' seeks, and summarised by
  * the report writer: a damaged file gives an error or less, never a crash. */
 #include "config.h"
 
 #include "tests/fuzz/fuzz.h"
 #include "sources/replay.h"
 #include "sources/source.h"
+#include "model/batch.h"
+#include "model/history.h"
 #include "model/report.h"
 #include "model/snapshot.h"
 
@@ -47,13 +50,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *cause = NULL;
 	if (replay_source_new(&src, path, &cause) == 0) {
 		struct snapshot *s = snapshot_new();
-		if (!s)
+		struct history *h = history_new(NULL);
+		if (!s || !h)
 			abort();
-		replay_info(src);
+		const struct record_info *info = replay_info(src);
+		/* What tui/main.c takes from the recording for batch output. */
+		struct batch_opts o = { .format = FMT_JSON, .sockets = true, .boot_time = info->boot_time,
+					.clk_tck = info->clk_tck };
 		size_t n = replay_count(src);
 		int rc = 0;
-		for (int i = 0; i < MAX_REFRESHES && (rc = source_next(src, s, &cause)) == 0; i++)
-			;
+		for (int i = 0; i < MAX_REFRESHES && (rc = source_next(src, s, &cause)) == 0; i++) {
+			history_update(h, s);
+			o.format = i % 2 ? FMT_JSON : FMT_TEXT;
+			batch_write(devnull, s, h, &o);
+		}
+		history_free(h);
 		if (rc < 0)
 			one_line(cause);
 		free(cause), cause = NULL;
