@@ -28,10 +28,12 @@ static void remove_db(const char *path)
 	unlink(side);
 }
 
-static void one_line(const char *cause)
+static void one_line(const char *what, const char *cause)
 {
-	if (!cause || !*cause || strchr(cause, '\n'))
-		abort(); /* an error says why, on one line */
+	if (!cause || !*cause || strchr(cause, '\n')) { /* an error says why, on one line */
+		fprintf(stderr, "%s: error message '%s'\n", what, cause ? cause : "(none)");
+		abort();
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -66,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		history_free(h);
 		if (rc < 0)
-			one_line(cause);
+			one_line("source_next", cause);
 		free(cause), cause = NULL;
 		/* The time controls: back to the start, a time in the middle, the end. */
 		if (n) {
@@ -75,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			replay_tick(src, (long)n - 1);
 			replay_seek(src, (long)n - 1);
 			if (source_next(src, s, &cause) < 0)
-				one_line(cause);
+				one_line("source_next after a seek", cause);
 			free(cause), cause = NULL;
 		}
 		replay_seek(src, -5);
@@ -85,12 +87,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snapshot_free(s);
 		source_free(src);
 	} else {
-		one_line(cause);
+		one_line("replay_source_new", cause);
 	}
 	free(cause), cause = NULL;
 
 	if (report_write(devnull, path, &cause))
-		one_line(cause);
+		one_line("report_write", cause);
 	free(cause);
 	return 0;
 }
