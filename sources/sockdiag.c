@@ -416,6 +416,12 @@ int sockdiag_parse_proto(const void *buf, size_t len, uint32_t seq, uint32_t por
 				  "length %u, only %zu bytes left", off, nlh->nlmsg_len, left);
 			return -EBADMSG;
 		}
+		/* The attribute walk runs to the aligned end: it must be in the buffer. */
+		if (MNL_ALIGN(nlh->nlmsg_len) > left) {
+			text_cause(cause, 0, "sock_diag: truncated netlink message at byte %zu: "
+				  "length %u ends the buffer before its padding", off, nlh->nlmsg_len);
+			return -EBADMSG;
+		}
 		/* seq or portid 0 skips the check (recorded fixtures), as in libmnl. */
 		if (seq && nlh->nlmsg_seq && nlh->nlmsg_seq != seq) {
 			text_cause(cause, 0, "sock_diag: reply for sequence %u, expected %u",

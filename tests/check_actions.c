@@ -224,7 +224,31 @@ START_TEST(test_argv_format)
 	char buf[256];
 
 	action_argv_format(argv, buf, sizeof(buf));
-	ck_assert_str_eq(buf, "/bin/restart --fast 'two words' 'it'\\\\''s' 'a;b' '\\x1b[2J'");
+	ck_assert_str_eq(buf, "/bin/restart --fast 'two words' 'it'\"'\"'s' 'a;b' '\\x1b[2J'");
+	/* What is shown splits back into the same words (a line to paste). */
+	char **back = NULL, *cause = NULL;
+	char *plainv[] = {"/bin/restart", "it's", "two  words", NULL};
+	action_argv_format(plainv, buf, sizeof(buf));
+	ck_assert_int_eq(action_split_argv(buf, &back, &cause), 0);
+	for (size_t i = 0; plainv[i]; i++)
+		ck_assert_str_eq(back[i], plainv[i]);
+	ck_assert_ptr_null(back[3]);
+	action_argv_free(back);
+}
+END_TEST
+
+/* Found by fuzz_argv: a long line of quotes wrote past a 4,096-byte buffer. */
+START_TEST(test_argv_format_long)
+{
+	static char quotes[1200], word[5000];
+	char *argv[] = {"cmd", quotes, word, NULL};
+	char buf[512];
+
+	memset(quotes, '\'', sizeof(quotes) - 1);
+	memset(word, 'x', sizeof(word) - 1);
+	action_argv_format(argv, buf, sizeof(buf));
+	ck_assert_uint_lt(strlen(buf), sizeof(buf));
+	ck_assert(!strncmp(buf, "cmd ''\"'\"''\"'\"'", 14));
 }
 END_TEST
 
@@ -766,6 +790,7 @@ int main(void)
 	tcase_add_test(tc, test_split_metacharacters_literal);
 	tcase_add_test(tc, test_split_errors);
 	tcase_add_test(tc, test_argv_format);
+	tcase_add_test(tc, test_argv_format_long);
 	tcase_add_test(tc, test_signal_table);
 	tcase_add_test(tc, test_refuse_special_pids);
 	tcase_add_test(tc, test_signal_pidfd);

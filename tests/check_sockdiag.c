@@ -371,6 +371,30 @@ START_TEST(malformed_lengths)
 }
 END_TEST
 
+/* Found by fuzz_sockdiag: a message whose length is not a multiple of 4 and that ends
+ * the buffer; the attribute walk ran on to the aligned end, past the buffer. */
+START_TEST(unaligned_last_message)
+{
+	struct fixture fx;
+	struct frame *fr;
+	char *cause = NULL;
+
+	fixture_load(&fx, FIXTURE);
+	fr = &fx.frames[0];
+	const struct nlmsghdr *first = (const struct nlmsghdr *)fr->buf;
+	uint32_t len = first->nlmsg_len - 1;
+	unsigned char *buf = malloc(len); /* exactly: ASan sees a byte read past it */
+	ck_assert_ptr_nonnull(buf);
+	memcpy(buf, fr->buf, len);
+	((struct nlmsghdr *)buf)->nlmsg_len = len;
+	ck_assert_int_eq(parse_edited(buf, len, &cause), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(cause, "before its padding"));
+	free(cause);
+	free(buf);
+	fixture_free(&fx);
+}
+END_TEST
+
 START_TEST(malformed_type_and_family)
 {
 	struct fixture fx;
@@ -711,6 +735,7 @@ static Suite *sockdiag_suite(void)
 	tcase_add_test(tc, fixture_cookie_high_bits);
 	tcase_add_test(tc, truncated_every_cut);
 	tcase_add_test(tc, malformed_lengths);
+	tcase_add_test(tc, unaligned_last_message);
 	tcase_add_test(tc, malformed_type_and_family);
 	tcase_add_test(tc, nlmsg_error_returns_errno);
 	tcase_add_test(tc, done_with_error_returns_errno);

@@ -398,11 +398,15 @@ bad:
 
 void action_argv_format(char *const argv[], char *buf, size_t size)
 {
-	char raw[4096];
+	char *raw = NULL;
 	size_t len = 0;
+	FILE *f = open_memstream(&raw, &len);
 
-	raw[0] = '\0';
-	for (size_t i = 0; argv[i] && len < sizeof(raw) - 1; i++) {
+	if (!f) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	for (size_t i = 0; argv[i]; i++) {
 		const char *a = argv[i];
 		bool plain = *a != '\0';
 
@@ -410,27 +414,25 @@ void action_argv_format(char *const argv[], char *buf, size_t size)
 			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%", *c))
 				plain = false;
 		if (i)
-			raw[len++] = ' ';
+			fputc(' ', f);
 		if (plain) {
-			len += (size_t)snprintf(raw + len, sizeof(raw) - len, "%s", a);
-		} else {
-			/* Single quotes, with ' written as '\'' as a shell reads it. */
-			raw[len++] = '\'';
-			for (const char *c = a; *c && len < sizeof(raw) - 6; c++) {
-				if (*c == '\'') {
-					memcpy(raw + len, "'\\''", 4);
-					len += 4;
-				} else {
-					raw[len++] = *c;
-				}
-			}
-			raw[len++] = '\'';
-			raw[len] = '\0';
+			fputs(a, f);
+			continue;
 		}
-		if (len >= sizeof(raw))
-			len = sizeof(raw) - 1;
+		/* Single quotes, a ' inside as '"'"': no backslash, which the escaper
+		 * would double, so the line shown pastes back into a shell. */
+		fputc('\'', f);
+		for (const char *c = a; *c; c++)
+			fputs(*c == '\'' ? "'\"'\"'" : (char[2]){*c, 0}, f);
+		fputc('\'', f);
+	}
+	if (fclose(f) || !raw) {
+		free(raw);
+		snprintf(buf, size, "?");
+		return;
 	}
 	text_escape(buf, size, raw, len);
+	free(raw);
 }
 
 void action_config_path(char *buf, size_t size)
