@@ -57,10 +57,13 @@ static int list_fds(struct procscan *p, int dfd)
 			int32_t v = 0;
 			if (*s < '0' || *s > '9')
 				continue;
-			for (; *s >= '0' && *s <= '9'; s++)
-				v = v * 10 + (*s - '0');
-			if (*s)
+			/* At most 10 digits and within int32: /proc has no other, a fake tree may. */
+			int64_t big = 0;
+			for (int digits = 0; *s >= '0' && *s <= '9' && digits < 11; s++, digits++)
+				big = big * 10 + (*s - '0');
+			if (*s || big > INT32_MAX)
 				continue;
+			v = (int32_t)big;
 			int32_t *slot = VEC_PUSH(p->fdnums.v, p->fdnums.n, p->fdnums.cap);
 			if (!slot)
 				return -ENOMEM;
@@ -97,7 +100,8 @@ static int scan_fds(struct procscan *p, int pidfd, const struct pst *old, struct
 		close(dfd);
 		return rc;
 	}
-	const struct fd_ent *prev = old ? (const struct fd_ent *)p->fd_old.v + old->fd_first : NULL;
+	/* No offset from a NULL array: the last scan may have seen no fds at all. */
+	const struct fd_ent *prev = old && old->fd_count ? (const struct fd_ent *)p->fd_old.v + old->fd_first : NULL;
 	size_t nprev = old ? old->fd_count : 0, j = 0;
 	/* Our own transient fds (this very scan's dirfds) come back as sockets at the
 	 * same numbers all the time: never trust our old table. */
@@ -190,7 +194,7 @@ static int scan_one(struct procscan *p, struct snapshot *s, size_t idx, const st
 		ret = gone(rc) ? 0 : rc;
 		goto out;
 	} else {
-		const struct fd_ent *e = (const struct fd_ent *)p->fd_new.v + st->fd_first;
+		const struct fd_ent *e = st->fd_count ? (const struct fd_ent *)p->fd_new.v + st->fd_first : NULL;
 		r->fds = (int64_t)st->fd_count;
 		for (size_t i = 0; i < st->fd_count; i++) {
 			if (!e[i].inode)
@@ -371,6 +375,8 @@ struct pst *procscan_find_pst(struct procscan *p, int32_t pid, uint64_t start)
 
 struct fd_ent *procscan_find_fd(struct procscan *p, const struct pst *st, int32_t fd)
 {
+	if (!st->fd_count)
+		return NULL;
 	struct fd_ent *v = (struct fd_ent *)p->fd_old.v + st->fd_first;
 	size_t lo = 0, hi = st->fd_count;
 	while (lo < hi) {

@@ -478,6 +478,35 @@ START_TEST(test_pid_reuse)
 }
 END_TEST
 
+/* Found by fuzz_procscan: an fd entry named past INT32_MAX overflowed its number
+ * (undefined: the sanitizer build stops on it), and a process with no fds at all (a
+ * kernel thread) offset a NULL array. Such entries are skipped, never aliased. */
+START_TEST(test_fd_names_out_of_range)
+{
+	struct fake f = {0};
+	char *root = app_tree(&f), path[512];
+	tree_fd(root, 100, 0, "/dev/null");
+	snprintf(path, sizeof(path), "%s/100/fd/4294967299", root);
+	ck_assert_int_eq(symlink("socket:[4242]", path), 0);
+	snprintf(path, sizeof(path), "%s/100/fd/99999999999999999999", root);
+	ck_assert_int_eq(symlink("socket:[4243]", path), 0);
+	tree_proc(root, 2, 10);
+	fake_add(&f, 2, 10, "kthreadd");
+	struct procscan *p = scanner(root, &f);
+
+	for (int round = 0; round < 2; round++) { /* the first scan, and the incremental one */
+		struct snapshot *s = scan(p);
+		ck_assert_int_eq(proc(s, 100)->fds, 1);
+		ck_assert_int_eq(owner_inode(s, 100, 3), 0);
+		ck_assert_int_eq(proc(s, 2)->fds, 0);
+		procscan_note_dump(p, s);
+		snapshot_free(s);
+	}
+	procscan_free(p);
+	tree_free(root);
+}
+END_TEST
+
 START_TEST(test_incremental)
 {
 	struct fake f = {0};
@@ -870,6 +899,7 @@ static Suite *procscan_suite(void)
 	tcase_add_test(tc, test_escape_comm);
 	tcase_add_test(tc, test_missing_root);
 	tcase_add_test(tc, test_pid_reuse);
+	tcase_add_test(tc, test_fd_names_out_of_range);
 	tcase_add_test(tc, test_incremental);
 	tcase_add_test(tc, test_full_rescan);
 	tcase_add_test(tc, test_limits_change);
