@@ -453,22 +453,16 @@ static int sc_sq(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(
 static int sc_inode(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(sock_inode(c, a), sock_inode(c, b)); }
 static int sc_timer(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(KS(c, a)->expires_ms, KS(c, b)->expires_ms); }
 
-static void sf_fd(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+/* A number that may be unknown (-1: no owner). */
+static void fmt_id(char *b, size_t n, long v)
 {
-	int fd = sock_fd(c, i);
-	if (fd < 0)
+	if (v < 0)
 		snprintf(b, n, "-");
 	else
-		snprintf(b, n, "%d", fd);
+		snprintf(b, n, "%ld", v);
 }
-static void sf_pid(const struct view_ctx *c, uint32_t i, char *b, size_t n)
-{
-	int32_t pid = sock_pid(c, i);
-	if (pid < 0)
-		snprintf(b, n, "-");
-	else
-		snprintf(b, n, "%d", pid);
-}
+static void sf_fd(const struct view_ctx *c, uint32_t i, char *b, size_t n) { fmt_id(b, n, sock_fd(c, i)); }
+static void sf_pid(const struct view_ctx *c, uint32_t i, char *b, size_t n) { fmt_id(b, n, sock_pid(c, i)); }
 static void sf_type(const struct view_ctx *c, uint32_t i, char *b, size_t n) { sock_type(c, i, b, n); }
 static void sf_state(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
