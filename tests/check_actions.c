@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
@@ -374,6 +375,11 @@ START_TEST(test_describe)
 	/* Booted in 2024: the date is shown. */
 	action_describe(&p, 1704067200.0, 100, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "pid 1234 alice java, started 2024-01-01 01:00:00");
+	/* A boot time no calendar holds (a damaged recording): no date, no crash. */
+	action_describe(&p, 1e300, 100, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "pid 1234 alice java, started ?");
+	action_describe(&p, INFINITY, 100, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "pid 1234 alice java, started ?");
 }
 END_TEST
 
