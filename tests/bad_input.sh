@@ -1,6 +1,6 @@
 #!/bin/sh
 # Hostile and clumsy command lines and input files: each is refused with a clear one-line
-# (exit 2) instead of being taken for something else, and nothing crashes.
+# message (exit 2) instead of being taken for something else, and nothing crashes.
 set -eu
 top_builddir=${top_builddir:-.}
 LEAKTOP=${LEAKTOP:-$top_builddir/leaktop}
