@@ -311,7 +311,8 @@ size_t theme_names(char **names, size_t max)
 	for (size_t i = 0; i < n; i++)
 		if (!names[i])
 			names[i] = strdup("default"); /* keep the array well-formed after ENOMEM */
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 1) /* names may be NULL when max is 0 */
+		qsort(names, n, sizeof(*names), cmp_str);
 	return n;
 }
 
