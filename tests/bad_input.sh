@@ -7,12 +7,15 @@ LEAKTOP=${LEAKTOP:-$top_builddir/leaktop}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/leaktop-bad.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 status=0
+# A hang is a failure too (a FIFO as --config once blocked forever).
+run=""
+command -v timeout >/dev/null && run="timeout 20"
 
 # refused WORD ARGS...: leaktop ARGS exits 2 and says WORD on stderr.
 refused() {
 	word=$1; shift
 	rc=0
-	"$LEAKTOP" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
+	$run "$LEAKTOP" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
 	if [ $rc != 2 ]; then
 		echo "FAIL: leaktop $* exited $rc, expected 2 (refused)"; status=1
 	elif ! grep -q -- "$word" "$tmp/err"; then
@@ -43,6 +46,23 @@ refused --pid -b --pid ''
 refused --pid -b --pid=
 refused --port -b --port ''
 refused --netns -b --netns ''
+
+# Configuration files that are not one: refused with what they are, not read for
+# ever (/dev/zero grew to 1 GB, a FIFO blocked), not cut (over 1 MB), not ended early
+# (a NUL), and no raw escape from the file reaches the terminal.
+mkfifo "$tmp/fifo"
+refused "not a regular file" -b -n 1 --config /dev/zero
+refused "not a regular file" -b -n 1 --config "$tmp/fifo"
+refused "is a directory" -b -n 1 --config "$tmp"
+head -c 1048577 /dev/zero | tr '\0' '#' >"$tmp/big.conf"
+refused "larger than 1024 KB" -b -n 1 --config "$tmp/big.conf"
+printf 'alert.fd_warn = 50\nalert.fd_crit = 90\0\nalert.fd_crit = 200\n' >"$tmp/nul.conf"
+refused "nul.conf:2: NUL byte" -b -n 1 --config "$tmp/nul.conf"
+printf '\033]0;owned\007 = 1\n' >"$tmp/esc.conf"
+refused 'unknown key: \\x1b]0;owned\\x07' -b -n 1 --config "$tmp/esc.conf"
+if grep -q "$(printf '\033')" "$tmp/err"; then
+	echo "FAIL: a config error wrote the file's escape sequence raw"; status=1
+fi
 
 # A damaged recording: a time no calendar holds once crashed strftime (rc 139), and
 # inf went out as JSON's nonexistent `inf`.
