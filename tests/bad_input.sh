@@ -89,5 +89,24 @@ else
 	echo "skip: damaged recordings (needs sqlite3 and python3)"
 fi
 
+# OpenMetrics is one exposition with one "# EOF" in every mode: -n 3 once wrote three,
+# which promtool rejects.
+if command -v promtool >/dev/null; then
+	for args in "-b -n 3 -d 0" "-r $srcdir/tests/data/rec-2.0.db -b" "-r $srcdir/tests/data/rec-2.0.db -b -n 2"; do
+		rc=0
+		# shellcheck disable=SC2086
+		$run "$LEAKTOP" $args -o openmetrics >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
+		if [ $rc != 0 ]; then
+			echo "FAIL: leaktop $args -o openmetrics exited $rc: $(head -c 200 "$tmp/err")"; status=1
+		elif [ "$(grep -c '^# EOF$' "$tmp/out")" != 1 ] || ! promtool check metrics <"$tmp/out" >"$tmp/err" 2>&1; then
+			echo "FAIL: leaktop $args -o openmetrics is not one valid exposition: $(head -c 300 "$tmp/err")"; status=1
+		else
+			echo "ok: leaktop $args -o openmetrics: one exposition promtool accepts"
+		fi
+	done
+else
+	echo "skip: openmetrics checks (needs promtool)"
+fi
+
 [ $status = 0 ] && echo "PASS: bad command lines are refused"
 exit $status
