@@ -161,7 +161,7 @@ END_TEST
 START_TEST(special_files_refused)
 {
 	struct demo d = {0};
-	char *cause = NULL, fifo[] = "/tmp/check_conf.fifo.XXXXXX";
+	char *cause = NULL, fifo[64] = "/tmp/check_conf.fifo.XXXXXX";
 
 	ck_assert_int_eq(conf_load("/dev/zero", true, keys, NKEYS, &d, &cause), -EINVAL);
 	ck_assert_str_eq(cause, "/dev/zero: not a regular file (a FIFO, device or socket is not read)");
