@@ -87,7 +87,12 @@ static bool valid_key(const char *k)
 
 static int fail(char **cause, const char *name, unsigned line, const char *what, const char *detail)
 {
-	return text_cause(cause, -EINVAL, "%s:%u: %s%s%s", name, line, what, detail ? ": " : "", detail ? detail : "");
+	char safe[256];
+
+	/* detail is the file's text: a key or a line may hold escape sequences. */
+	if (detail)
+		text_escape(safe, sizeof(safe), detail, strlen(detail));
+	return text_cause(cause, -EINVAL, "%s:%u: %s%s%s", name, line, what, detail ? ": " : "", detail ? safe : "");
 }
 
 /* Split a trimmed, non-comment line into key and value (quotes removed). Returns
@@ -110,97 +115,201 @@ static const char *split_line(char *line, char **key, char **value)
 	return NULL;
 }
 
-int conf_parse(const char *text, const char *name, const struct conf_key *keys, size_t nkeys, void *obj,
-		 char **cause)
+/* Called for every line of a file, key NULL for a blank or comment line; raw is the
+ * line as written (without its newline). Returns 0 to go on or -errno to stop. */
+typedef int (*conf_line_fn)(void *ctx, const char *key, const char *value, const char *raw, size_t rawlen,
+			    unsigned lineno, char **cause);
+
+/* The one reader of leaktop.conf's lines: startup, the restart lookup and the writer
+ * all see the same keys in the same bytes, whatever the lines' lengths. text[0..len)
+ * may hold NUL bytes: they are refused, not taken for the end of the file. */
+static int conf_walk(const char *text, size_t len, const char *name, conf_line_fn fn, void *ctx, char **cause)
 {
-	char *copy = strdup(text), *next = copy;
+	char *copy = malloc(len + 1);
 	unsigned lineno = 0;
 	int rc = 0;
 
 	if (!copy)
 		return -ENOMEM;
-	while (!rc && next) {
-		char *line = next, *nl = strchr(next, '\n');
-		next = nl ? nl + 1 : NULL;
-		if (nl)
-			*nl = '\0';
+	for (size_t at = 0; !rc && at < len;) {
+		const char *nl = memchr(text + at, '\n', len - at);
+		size_t n = nl ? (size_t)(nl - (text + at)) : len - at;
+		const char *raw = text + at;
 		lineno++;
-		line = trim(line);
-		if (!*line || *line == '#')
-			continue;
-		char *key, *value, *whole = strchr(line, '=') ? NULL : line;
-		const char *bad = split_line(line, &key, &value);
-		if (bad) {
-			rc = fail(cause, name, lineno, bad, whole);
+		at += n + (nl != NULL);
+		if (memchr(raw, '\0', n)) {
+			rc = fail(cause, name, lineno, "NUL byte", NULL);
 			break;
 		}
-		const struct conf_key *k = valid_key(key) ? conf_find(keys, nkeys, key) : NULL;
-		if (!k) {
-			rc = fail(cause, name, lineno, "unknown key", key);
-			break;
+		memcpy(copy, raw, n);
+		copy[n] = '\0';
+		char *line = trim(copy), *key = NULL, *value = NULL;
+		if (*line && *line != '#') {
+			char *whole = strchr(line, '=') ? NULL : line;
+			const char *bad = split_line(line, &key, &value);
+			if (bad) {
+				rc = fail(cause, name, lineno, bad, whole);
+				break;
+			}
 		}
-		char *why = NULL;
-		if ((rc = conf_set(k, obj, value, &why)))
-			fail(cause, name, lineno, why ? why : "bad value", NULL);
-		free(why);
+		rc = fn(ctx, key, value, raw, n, lineno, cause);
 	}
 	free(copy);
 	return rc;
 }
 
-int conf_load(const char *path, bool must_exist, const struct conf_key *keys, size_t nkeys, void *obj,
-		char **cause)
-{
-	FILE *f = fopen(path, "re");
-	char *text = NULL;
-	size_t len = 0;
-	int rc;
+struct parse_ctx {
+	const struct conf_key *keys;
+	size_t nkeys;
+	void *obj;
+	const char *name;
+};
 
-	if (!f) {
-		rc = -errno;
-		if (rc == -ENOENT && !must_exist)
-			return 0;
-		return text_cause(cause, rc, "%s: %s", path, strerror(-rc));
+static int parse_line(void *ctx, const char *key, const char *value, const char *raw, size_t rawlen,
+		      unsigned lineno, char **cause)
+{
+	const struct parse_ctx *c = ctx;
+	(void)raw, (void)rawlen;
+
+	if (!key)
+		return 0;
+	const struct conf_key *k = valid_key(key) ? conf_find(c->keys, c->nkeys, key) : NULL;
+	if (!k)
+		return fail(cause, c->name, lineno, "unknown key", key);
+	char *why = NULL;
+	int rc = conf_set(k, c->obj, value, &why);
+	if (rc)
+		fail(cause, c->name, lineno, why ? why : "bad value", NULL);
+	free(why);
+	return rc;
+}
+
+static int parse_text(const char *text, size_t len, const char *name, const struct conf_key *keys, size_t nkeys,
+		      void *obj, char **cause)
+{
+	struct parse_ctx c = {keys, nkeys, obj, name};
+	return conf_walk(text, len, name, parse_line, &c, cause);
+}
+
+int conf_parse(const char *text, const char *name, const struct conf_key *keys, size_t nkeys, void *obj,
+	       char **cause)
+{
+	return parse_text(text, strlen(text), name, keys, nkeys, obj, cause);
+}
+
+/* A missing file is no error where it is read: forget what conf_read_file said. */
+static void drop_cause(char **cause)
+{
+	if (cause) {
+		free(*cause);
+		*cause = NULL;
 	}
-	FILE *mem = open_memstream(&text, &len);
-	char buf[4096];
-	size_t n;
-	if (!mem) {
-		fclose(f);
-		return -ENOMEM;
+}
+
+int conf_read_file(const char *path, size_t max, char **text, size_t *len, char **cause)
+{
+	/* O_NONBLOCK: opening a FIFO with no writer must not hang before the check. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY), rc = 0;
+	struct stat st;
+	char *buf = NULL;
+	size_t n = 0;
+
+	*text = NULL;
+	*len = 0;
+	if (fd < 0)
+		return text_cause(cause, -errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st))
+		rc = text_cause(cause, -errno, "%s: %s", path, strerror(errno));
+	else if (S_ISDIR(st.st_mode))
+		rc = text_cause(cause, -EISDIR, "%s: is a directory, not a file", path);
+	else if (!S_ISREG(st.st_mode))
+		rc = text_cause(cause, -EINVAL, "%s: not a regular file (a FIFO, device or socket is not read)", path);
+	else if (st.st_size < 0 || (uint64_t)st.st_size > max)
+		rc = text_cause(cause, -EFBIG, "%s: larger than %zu KB: refused, not cut", path, max / 1024);
+	else if (!(buf = malloc(max + 2)))
+		rc = -ENOMEM;
+	/* Read up to one byte past max: a file that grew since fstat is refused too. */
+	while (!rc) {
+		ssize_t r = read(fd, buf + n, max + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			rc = text_cause(cause, -errno, "%s: %s", path, strerror(errno));
+		else if (!r)
+			break;
+		else if ((n += (size_t)r) > max)
+			rc = text_cause(cause, -EFBIG, "%s: larger than %zu KB: refused, not cut", path, max / 1024);
 	}
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, mem);
-	rc = ferror(f) ? -EIO : 0;
-	fclose(f);
-	if (fclose(mem) || !text)
-		rc = rc ? rc : -ENOMEM;
+	close(fd);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+int conf_load(const char *path, bool must_exist, const struct conf_key *keys, size_t nkeys, void *obj,
+	      char **cause)
+{
+	char *text;
+	size_t len;
+	int rc = conf_read_file(path, CONF_FILE_MAX, &text, &len, cause);
+
+	if (rc == -ENOENT && !must_exist) {
+		drop_cause(cause);
+		return 0;
+	}
 	if (!rc)
-		rc = conf_parse(text, path, keys, nkeys, obj, cause);
-	else
-		text_cause(cause, rc, "%s: %s", path, strerror(-rc));
+		rc = parse_text(text, len, path, keys, nkeys, obj, cause);
 	free(text);
 	return rc;
 }
 
-int conf_lookup_file(const char *path, const char *key, char *value, size_t size, char **cause)
-{
-	FILE *f = fopen(path, "re");
-	char line[4096];
-	int rc = -ENOENT;
+struct lookup_ctx {
+	const char *key;
+	char *value;
+};
 
-	if (!f) {
-		rc = -errno;
-		return rc == -ENOENT ? rc : text_cause(cause, rc, "%s: %s", path, strerror(-rc));
+static int lookup_line(void *ctx, const char *key, const char *value, const char *raw, size_t rawlen,
+		       unsigned lineno, char **cause)
+{
+	struct lookup_ctx *c = ctx;
+	(void)raw, (void)rawlen, (void)lineno, (void)cause;
+
+	if (!key || strcmp(key, c->key))
+		return 0;
+	char *v = strdup(value);
+	if (!v)
+		return -ENOMEM;
+	free(c->value);
+	c->value = v;
+	return 0;
+}
+
+int conf_lookup_file(const char *path, const char *key, char **value, char **cause)
+{
+	struct lookup_ctx c = {key, NULL};
+	char *text;
+	size_t len;
+	int rc = conf_read_file(path, CONF_FILE_MAX, &text, &len, cause);
+
+	*value = NULL;
+	if (rc == -ENOENT) {
+		drop_cause(cause);
+		return rc;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		char *k, *v, *l = trim(line);
-		if (!*l || *l == '#' || split_line(l, &k, &v) || strcmp(k, key))
-			continue;
-		snprintf(value, size, "%s", v);
-		rc = 0;
-	}
-	fclose(f);
+	if (!rc)
+		rc = conf_walk(text, len, path, lookup_line, &c, cause);
+	free(text);
+	if (!rc && !c.value)
+		rc = -ENOENT;
+	if (rc)
+		free(c.value);
+	else
+		*value = c.value;
 	return rc;
 }
 
@@ -238,47 +347,65 @@ static int make_parent(const char *path)
 	return mkdir(dir, 0700) && errno != EEXIST ? -errno : 0;
 }
 
+struct save_ctx {
+	const char *key;
+	FILE *out;
+};
+
+static int save_line(void *ctx, const char *key, const char *value, const char *raw, size_t rawlen,
+		     unsigned lineno, char **cause)
+{
+	const struct save_ctx *c = ctx;
+	(void)value, (void)lineno, (void)cause;
+
+	/* Every other line as it was; this key's lines give way to one at the end. */
+	if (!key || strcmp(key, c->key)) {
+		fwrite(raw, 1, rawlen, c->out);
+		putc('\n', c->out);
+	}
+	return 0;
+}
+
 int conf_save_key(const char *path, const char *key, const char *value, char **cause)
 {
-	char tmp[4200], line[4096];
-	FILE *in = fopen(path, "re"), *out;
-	int rc = 0;
+	char *tmp = NULL, *text = NULL;
+	size_t len = 0;
+	FILE *out = NULL;
+	int rc = conf_read_file(path, CONF_FILE_MAX, &text, &len, cause);
 
-	if (!in && errno != ENOENT)
-		rc = -errno;
-	else if (!in)
+	if (rc == -ENOENT) {
+		drop_cause(cause);
 		rc = make_parent(path);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = rc ? -1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (!rc && (fd < 0 || !(out = fdopen(fd, "w")))) {
+	}
+	if (rc)
+		goto out;
+	if (asprintf(&tmp, "%s.tmp", path) < 0) {
+		tmp = NULL;
+		rc = -ENOMEM;
+		goto out;
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || !(out = fdopen(fd, "w"))) {
 		rc = -errno;
 		if (fd >= 0)
 			close(fd);
+		goto out;
 	}
-	if (rc) {
-		if (in)
-			fclose(in);
-		if (cause && asprintf(cause, "%s: %s", path, strerror(-rc)) < 0)
-			*cause = NULL;
-		return rc;
-	}
-	/* Every other line as it was; this key's lines give way to one at the end. */
-	while (in && fgets(line, sizeof(line), in)) {
-		char copy[4096], *k, *v, *l;
-		snprintf(copy, sizeof(copy), "%s", line);
-		l = trim(copy);
-		if (*l && *l != '#' && !split_line(l, &k, &v) && !strcmp(k, key))
-			continue;
-		fputs(line, out);
+	struct save_ctx c = {key, out};
+	if (text && (rc = conf_walk(text, len, path, save_line, &c, cause))) {
+		fclose(out);
+		unlink(tmp);
+		goto out;
 	}
 	fprintf(out, "%s = %s\n", key, value);
-	if (in)
-		fclose(in);
 	if (fclose(out) || rename(tmp, path)) {
 		rc = -errno;
 		unlink(tmp);
-		if (cause && asprintf(cause, "%s: %s", path, strerror(-rc)) < 0)
-			*cause = NULL;
 	}
+out:
+	if (rc && cause && !*cause)
+		text_cause(cause, rc, "%s: %s", path, strerror(-rc));
+	free(tmp);
+	free(text);
 	return rc;
 }

@@ -33,19 +33,31 @@ int conf_set(const struct conf_key *k, void *obj, const char *value, char **why)
 int conf_parse(const char *text, const char *name, const struct conf_key *keys, size_t nkeys, void *obj,
 		 char **cause);
 
-/* Read and parse a file. A missing file is fine (0) unless must_exist. */
-int conf_load(const char *path, bool must_exist, const struct conf_key *keys, size_t nkeys, void *obj,
-		char **cause);
+/* The largest configuration or theme file read: a bigger one is refused, not cut. */
+#define CONF_FILE_MAX ((size_t)1 << 20)
 
-/* The value of key in the file at path, as conf_parse reads it (the last one wins):
- * copied to value, returns 0; -ENOENT when the file or the key is absent, other
- * -errno with *cause when the file cannot be read. For keys read at the moment they
- * are needed (restart.COMM), so an edit takes effect without restarting leaktop. */
-int conf_lookup_file(const char *path, const char *key, char *value, size_t size, char **cause);
+/* Read the whole file at path into *text (malloc'd, NUL-terminated; *len bytes, which
+ * may hold NUL bytes). Only a regular file of at most max bytes is read: a directory,
+ * a FIFO (opened without blocking), a device, or a file over max is refused. Returns
+ * 0 or -errno (-ENOENT when missing) with *cause "PATH: why". */
+int conf_read_file(const char *path, size_t max, char **text, size_t *len, char **cause);
+
+/* Read and parse a file (conf_read_file's checks, at most CONF_FILE_MAX). A missing
+ * file is fine (0) unless must_exist. A NUL byte is an error of its line. */
+int conf_load(const char *path, bool must_exist, const struct conf_key *keys, size_t nkeys, void *obj,
+	      char **cause);
+
+/* The value of key in the file at path, read by the same reader and line parser as
+ * conf_load (the last one wins): *value malloc'd, returns 0; -ENOENT when the file or
+ * the key is absent; other -errno with *cause when the file cannot be read or a line
+ * is malformed (then nothing from it is used). For keys read at the moment they are
+ * needed (restart.COMM), so an edit takes effect without restarting leaktop. */
+int conf_lookup_file(const char *path, const char *key, char **value, char **cause);
 
 /* Set key to value in the file at path: its lines for key are replaced by one at
  * the end, the rest kept; the file (and its directory) made when missing, mode
- * 0600, replaced whole (rename). 0 or -errno with *cause. */
+ * 0600, replaced whole (rename). A file conf_load would refuse is left alone.
+ * 0 or -errno with *cause. */
 int conf_save_key(const char *path, const char *key, const char *value, char **cause);
 
 /* $XDG_CONFIG_HOME/leaktop/leaktop.conf, else $HOME/.config/leaktop/leaktop.conf;

@@ -4,6 +4,7 @@
 
 #include "model/view.h"
 #include "model/snapshot.h"
+#include "model/text.h"
 
 #include <errno.h>
 #include <math.h>
@@ -71,10 +72,11 @@ int view_parse_clock(const char *text, int *secs)
 
 double view_clock_time(double ref, int secs, double lo, double hi)
 {
-	time_t t = (time_t)ref;
 	struct tm tm;
 
-	localtime_r(&t, &tm);
+	/* A damaged recording's time has no day to put the clock time on. */
+	if (!text_tm(ref, false, &tm))
+		return ref;
 	tm.tm_hour = secs / 3600;
 	tm.tm_min = secs / 60 % 60;
 	tm.tm_sec = secs % 60;

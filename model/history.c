@@ -487,7 +487,8 @@ static int update_procs(struct history *h, const struct snapshot *s)
 			h->order[n++] = (struct by_weight){sat32((uint64_t)s->procs[i].fds), (uint32_t)i};
 	}
 	/* Biggest first: at the bound, a big newcomer meets the small ones still unseen. */
-	qsort(h->order, n, sizeof(*h->order), cmp_weight_desc);
+	if (n > 1) /* h->order is NULL while no refresh had a process */
+		qsort(h->order, n, sizeof(*h->order), cmp_weight_desc);
 	for (size_t k = 0; k < n; k++) {
 		size_t i = h->order[k].idx;
 		const struct proc_rec *p = &s->procs[i];

@@ -246,7 +246,10 @@ uint32_t snapshot_add_name(struct snapshot *s, const char *name, size_t len)
 	if (name[0] == '\0') { /* abstract: ss writes these with '@' */
 		dst[o++] = '@';
 		name++, len--;
+	} else { /* a path ends at its NUL: the kernel's terminator is no part of the name */
+		len = strnlen(name, len);
 	}
+	dst[o] = '\0'; /* "@" alone: the loop below writes nothing */
 	/* text_escape stops at a NUL; an abstract name may hold more of them. */
 	while (len) {
 		size_t n = strnlen(name, len);

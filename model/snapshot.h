@@ -202,8 +202,9 @@ struct proc_rec *snapshot_add_proc(struct snapshot *s);
 struct sock_owner *snapshot_add_owner(struct snapshot *s);
 /* Mark a netns as dumped (or just seen); returns its record or NULL on ENOMEM. */
 struct netns_rec *snapshot_add_netns(struct snapshot *s, uint64_t inode, bool dumped);
-/* Store a UNIX socket name (escaped with text_escape; a leading NUL becomes '@').
- * Returns its offset, 0 for an empty name or on ENOMEM. */
+/* Store a UNIX socket name as the kernel gives it (escaped with text_escape): an
+ * abstract one starts with NUL, written '@', and keeps every byte after it; a path
+ * ends at its first NUL. Returns its offset, 0 for an empty name or on ENOMEM. */
 uint32_t snapshot_add_name(struct snapshot *s, const char *name, size_t len);
 /* Store a name that is escaped already (one read back from a recording), as is. */
 uint32_t snapshot_add_name_text(struct snapshot *s, const char *text);

@@ -98,6 +98,16 @@ void text_json_string(FILE *f, const char *s)
 	putc('"', f);
 }
 
+void text_json_num(FILE *f, double v, int decimals)
+{
+	if (!isfinite(v))
+		fputs("null", f);
+	else if (decimals >= 0)
+		fprintf(f, "%.*f", decimals, v);
+	else
+		fprintf(f, "%.*g", -decimals, v);
+}
+
 int text_cause(char **cause, int rc, const char *fmt, ...)
 {
 	va_list ap;
@@ -114,11 +124,17 @@ int text_cause(char **cause, int rc, const char *fmt, ...)
 	return rc;
 }
 
+struct tm *text_tm(double t, bool utc, struct tm *tm)
+{
+	if (!isfinite(t) || fabs(t) >= 1e12)
+		return NULL;
+	time_t tt = (time_t)t;
+	return utc ? gmtime_r(&tt, tm) : localtime_r(&tt, tm);
+}
+
 char *text_time(char *buf, size_t n, const char *fmt, double t)
 {
 	struct tm tm;
-	/* Checked before the cast: converting a double out of time_t's range is undefined. */
-	time_t tt = isfinite(t) && fabs(t) < 1e12 ? (time_t)t : 0;
 
 	if (!n)
 		return buf;
@@ -126,7 +142,7 @@ char *text_time(char *buf, size_t n, const char *fmt, double t)
 	 * that over to strftime here. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	if (!isfinite(t) || fabs(t) >= 1e12 || !localtime_r(&tt, &tm) || !strftime(buf, n, fmt, &tm))
+	if (!text_tm(t, false, &tm) || !strftime(buf, n, fmt, &tm))
 		snprintf(buf, n, "?");
 #pragma GCC diagnostic pop
 	return buf;

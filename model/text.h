@@ -2,8 +2,11 @@
 #ifndef LEAKTOP_TEXT_H
 #define LEAKTOP_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+
+struct tm;
 
 /* Copy src[0..srclen) to dst, writing control characters (C0, DEL, C1, the
  * bidirectional controls U+202A-202E, U+2066-2069, U+200E/F, U+061C, and invalid
@@ -14,10 +17,21 @@ size_t text_escape(char *dst, size_t dstsize, const char *src, size_t srclen);
 /* Write s as a JSON string, with quotes. NULL writes null. */
 void text_json_string(FILE *f, const char *s);
 
+/* Write v as a JSON number: decimals >= 0 digits after the point, or (decimals < 0)
+ * -decimals significant digits. JSON has no NaN or Infinity: a figure unknown (NAN),
+ * never (INFINITY) or damaged (a recording) is written as null. Every double in JSON
+ * goes through here. */
+void text_json_num(FILE *f, double v, int decimals);
+
 /* Replace *cause (when cause is not NULL) with a formatted message the caller frees,
  * NULL if out of memory; returns rc, so `return text_cause(cause, -EIO, ...)` reads
  * as one statement. The message is formatted before the old one is freed. */
 int text_cause(char **cause, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Unix time t broken down into *tm (local time, or UTC when utc), or NULL when no
+ * calendar holds it (not finite, beyond year 30000, or localtime_r failed): checked
+ * before t is cast, since a double out of time_t's range converts to nothing defined. */
+struct tm *text_tm(double t, bool utc, struct tm *tm);
 
 /* Format unix time t (local time, strftime's fmt) into buf. A time no calendar holds
  * (not finite, or beyond year 30000: a damaged recording) is written as "?" instead

@@ -142,7 +142,8 @@ int procscan_lp_read(void *ctx, int (*fn)(void *arg, const struct procinfo *pi),
 		procscan_copy_str(p->comm, sizeof(p->comm), PIDS_VAL(CH_CMD, str, st, r->cheap));
 		p->fetched = p->dead = false;
 	}
-	qsort(r->cur, r->ncur, sizeof(*r->cur), cmp_lp);
+	if (r->ncur > 1) /* r->cur is NULL until a reap finds a process */
+		qsort(r->cur, r->ncur, sizeof(*r->cur), cmp_lp);
 
 	/* Merge with the cache; what is new (or exec'd) goes to one select. */
 	r->nwant = 0;

@@ -134,7 +134,7 @@ static int open_fd_dir(struct procscan *p, int32_t pid)
 /* Is inode one of the (sorted) unowned ones? */
 static bool in_sorted(const uint32_t *v, size_t n, uint32_t ino)
 {
-	return ino && bsearch(&ino, v, n, sizeof(*v), cmp_u32);
+	return ino && n && bsearch(&ino, v, n, sizeof(*v), cmp_u32); /* v is NULL when n is 0 */
 }
 
 int procscan_recheck(struct procscan *p, struct snapshot *s)

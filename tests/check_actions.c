@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
@@ -398,6 +399,11 @@ START_TEST(test_describe)
 	/* Booted in 2024: the date is shown. */
 	action_describe(&p, 1704067200.0, 100, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "pid 1234 alice java, started 2024-01-01 01:00:00");
+	/* A boot time no calendar holds (a damaged recording): no date, no crash. */
+	action_describe(&p, 1e300, 100, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "pid 1234 alice java, started ?");
+	action_describe(&p, INFINITY, 100, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "pid 1234 alice java, started ?");
 }
 END_TEST
 
@@ -520,6 +526,33 @@ static void hook(void *ctx, const struct action_event *ev)
 	ck_assert_ptr_nonnull(ev->user);
 	ck_assert_ptr_eq(ctx, &hook_calls);
 }
+
+/* What the snapshot escaped is logged as shown, not escaped twice ("\\x1b" was logged
+ * "\\\\x1b"); a control character that slipped through is still escaped. */
+START_TEST(test_log_escapes_once)
+{
+	char *cause = NULL, *line = NULL;
+	struct action_log *log = action_log_open(path_in("actions.log"), &cause);
+	struct action_event ev = {.time = 1.7e9, .pid = 42, .start_time = 7, .comm = "evil\\x1b[2J\\\\",
+				  .action = "SIGQUIT", .detail = "sent; the dump went to /tmp/a\\x07b raw\x1b"};
+
+	ck_assert_ptr_nonnull(log);
+	ck_assert_int_eq(action_log_write(log, &ev, &line), 0);
+	ck_assert_str_eq(line, "SIGQUIT pid 42 (evil\\x1b[2J\\\\, start 7): ok: sent; the dump went to "
+			       "/tmp/a\\x07b raw\\x1b");
+	char *text = slurp(path_in("actions.log"));
+	ck_assert_ptr_nonnull(strstr(text, line));
+	ck_assert_ptr_nonnull(strstr(text, "2023-11-14T22:13:20Z user="));
+	free(line);
+	/* A time no calendar holds is no crash either. */
+	ev.time = INFINITY;
+	ck_assert_int_eq(action_log_write(log, &ev, NULL), 0);
+	text = slurp(path_in("actions.log"));
+	ck_assert_ptr_nonnull(strstr(text, "\n? user="));
+	action_log_free(log);
+	free(cause);
+}
+END_TEST
 
 START_TEST(test_log_without_home)
 {
@@ -800,6 +833,7 @@ int main(void)
 	tcase_add_test(tc, test_dump_dest_file);
 	tcase_add_test(tc, test_dump_dest_journal);
 	tcase_add_test(tc, test_do_signal_reports_dump_and_logs);
+	tcase_add_test(tc, test_log_escapes_once);
 	tcase_add_test(tc, test_log_without_home);
 	tcase_add_test(tc, test_restart_configured_no_shell);
 	tcase_add_test(tc, test_restart_failure_and_stale);

@@ -5,10 +5,12 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "model/alert.h"
@@ -330,6 +332,37 @@ START_TEST(test_fd_pct_one_rule)
 }
 END_TEST
 
+/* A damaged recording can hold any time (sqlite3 t.db 'UPDATE refresh SET time=1e18'):
+ * the text report says "?" instead of crashing in strftime, and JSON stays JSON: a
+ * number it cannot hold is null, never nan or inf. */
+START_TEST(test_bad_times)
+{
+	static const double bad[] = {1e18, -1e18, 1e300, INFINITY, -INFINITY, NAN};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		s->time = bad[i];
+		s->refresh_ms = bad[i];
+		char *out = render(FMT_TEXT, NULL, NULL);
+		ck_assert_msg(!strncmp(out, "leaktop - ?  refresh 3 ", 23), "%.60s", out);
+		free(out);
+
+		struct batch_opts o = {.format = FMT_JSON, .backlog_max = 3, .clk_tck = 100, .boot_time = bad[i]};
+		size_t len = 0;
+		FILE *f = open_memstream(&out, &len);
+		ck_assert_int_eq(batch_write(f, s, NULL, &o), 0);
+		fclose(f);
+		for (const char *p = out; (p = strstr(p, ": ")); p += 2) {
+			const char *v = p[2] == '-' ? p + 3 : p + 2;
+			ck_assert_msg(strncasecmp(v, "nan", 3) && strncasecmp(v, "inf", 3), "%.40s in %s", p, out);
+		}
+		if (!isfinite(bad[i]))
+			ck_assert_ptr_nonnull(strstr(out, "{\"time\": null, \"tick\": 3, \"refresh_ms\": null, "));
+		ck_assert_ptr_nonnull(strstr(out, "\"pid\": 100, \"start_time\": "));
+		free(out);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("batch");
@@ -342,6 +375,7 @@ int main(void)
 	tcase_add_test(tc, test_escape);
 	tcase_add_test(tc, test_kinds_netns);
 	tcase_add_test(tc, test_fd_pct_one_rule);
+	tcase_add_test(tc, test_bad_times);
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);

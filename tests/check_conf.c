@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct demo {
@@ -98,14 +99,120 @@ END_TEST
 
 static char conf_path[64];
 
-static void write_conf(const char *text)
+static void write_conf_n(const char *text, size_t len)
 {
 	strcpy(conf_path, "/tmp/check_conf.XXXXXX");
 	int fd = mkstemp(conf_path);
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
 	close(fd);
 }
+
+static void write_conf(const char *text)
+{
+	write_conf_n(text, strlen(text));
+}
+
+/* The startup check and the lookup at R read the same lines: a restart line cannot
+ * hide in the tail of a long comment (the lookup read 4,096-byte chunks and ran
+ * `touch smuggled`), and a long restart command is not cut at 1,024 bytes. */
+START_TEST(long_lines_mean_one_thing)
+{
+	struct options o;
+	char *cause = NULL, arg[96], *value = NULL, *text = malloc(20000);
+	size_t n = 0;
+
+	text[n++] = '#';
+	memset(text + n, 'a', 4094), n += 4094;
+	n += (size_t)sprintf(text + n, "restart.sleep = /usr/bin/touch smuggled\nrestart.java = /opt/rj");
+	for (int i = 0; i < 600; i++)
+		n += (size_t)sprintf(text + n, " arg%d", i);
+	strcpy(text + n, "\n");
+	write_conf(text);
+	snprintf(arg, sizeof(arg), "--config=%s", conf_path);
+	char *argv[] = {"leaktop", "-b", arg, NULL};
+	ck_assert_msg(options_parse(&o, 3, argv, &cause) == 0, "%s", cause);
+	ck_assert_int_eq(conf_lookup_file(conf_path, "restart.sleep", &value, &cause), -ENOENT);
+	ck_assert_ptr_null(value);
+	ck_assert_int_eq(conf_lookup_file(conf_path, "restart.java", &value, &cause), 0);
+	ck_assert_uint_gt(strlen(value), 4000);
+	ck_assert_str_eq(value + strlen(value) - 7, " arg599");
+	free(value);
+
+	/* Saving a key keeps that comment whole and its tail a comment. */
+	ck_assert_int_eq(conf_save_key(conf_path, "restart.sleep", "/bin/true", &cause), 0);
+	ck_assert_int_eq(conf_lookup_file(conf_path, "restart.sleep", &value, &cause), 0);
+	ck_assert_str_eq(value, "/bin/true");
+	free(value);
+	FILE *f = fopen(conf_path, "r");
+	char *back = calloc(1, 20000);
+	ck_assert_uint_gt(fread(back, 1, 19999, f), 0);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(back, "arestart.sleep = /usr/bin/touch smuggled\nrestart.java = /opt/rj arg0"));
+	ck_assert_ptr_nonnull(strstr(back, " arg599\nrestart.sleep = /bin/true\n"));
+	free(back);
+	free(text);
+	unlink(conf_path);
+}
+END_TEST
+
+/* What is not a regular file of at most 1 MB is refused with a message that says so:
+ * /dev/zero once grew to 1 GB, a FIFO blocked forever before the first draw. */
+START_TEST(special_files_refused)
+{
+	struct demo d = {0};
+	char *cause = NULL, fifo[64] = "/tmp/check_conf.fifo.XXXXXX";
+
+	ck_assert_int_eq(conf_load("/dev/zero", true, keys, NKEYS, &d, &cause), -EINVAL);
+	ck_assert_str_eq(cause, "/dev/zero: not a regular file (a FIFO, device or socket is not read)");
+	free(cause), cause = NULL;
+	ck_assert_int_eq(conf_load("/tmp", true, keys, NKEYS, &d, &cause), -EISDIR);
+	ck_assert_str_eq(cause, "/tmp: is a directory, not a file");
+	free(cause), cause = NULL;
+
+	ck_assert_ptr_nonnull(mkdtemp(fifo));
+	strcat(fifo, "/f");
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(conf_load(fifo, true, keys, NKEYS, &d, &cause), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(cause, "not a regular file"));
+	free(cause), cause = NULL;
+	char *value = NULL;
+	ck_assert_int_eq(conf_lookup_file(fifo, "restart.java", &value, &cause), -EINVAL);
+	free(cause), cause = NULL;
+	unlink(fifo);
+	*strrchr(fifo, '/') = '\0';
+	rmdir(fifo);
+
+	/* Over 1 MB: refused whole, not read in part. */
+	char *big = malloc(CONF_FILE_MAX + 2);
+	memset(big, '#', CONF_FILE_MAX + 1);
+	big[CONF_FILE_MAX + 1] = '\0';
+	write_conf(big);
+	free(big);
+	ck_assert_int_eq(conf_load(conf_path, true, keys, NKEYS, &d, &cause), -EFBIG);
+	ck_assert_ptr_nonnull(strstr(cause, ": larger than 1024 KB: refused, not cut"));
+	free(cause), cause = NULL;
+	unlink(conf_path);
+}
+END_TEST
+
+/* A NUL byte ended the file silently (what followed was never read); now it is an
+ * error of its line. Bytes from the file are escaped in messages. */
+START_TEST(nul_and_escapes_in_the_file)
+{
+	struct demo d = {0};
+	char *cause = NULL, want[96];
+
+	write_conf_n("ratio = 0.5\ncount = 3\0\nrestart.java = x\n", 38);
+	ck_assert_int_eq(conf_load(conf_path, true, keys, NKEYS, &d, &cause), -EINVAL);
+	snprintf(want, sizeof(want), "%s:2: NUL byte", conf_path);
+	ck_assert_str_eq(cause, want);
+	free(cause), cause = NULL;
+	unlink(conf_path);
+	broken("\x1b[2Jkey = 1\n", "/etc/x.conf:1: unknown key: \\x1b[2Jkey");
+	broken("\x1b]0;owned\x07\n", "/etc/x.conf:1: expected 'key = value': \\x1b]0;owned\\x07");
+}
+END_TEST
 
 START_TEST(options_read_the_file_and_the_command_line_wins)
 {
@@ -131,7 +238,7 @@ END_TEST
 START_TEST(prefix_keys_accepted_and_looked_up)
 {
 	struct options o;
-	char *cause = NULL, arg[96], value[256];
+	char *cause = NULL, arg[96], *value;
 	write_conf("alert.fd_warn = 50\nrestart.java = /usr/local/bin/restart-jetty --fast\n"
 		   "restart.python3 = systemctl restart 'my app'\nrestart.java = /opt/rj \"two words\"\n"
 		   "restart.node = \"  /opt/spaced  \"\n");
@@ -139,15 +246,18 @@ START_TEST(prefix_keys_accepted_and_looked_up)
 	char *argv[] = {"leaktop", "-b", arg, NULL};
 	ck_assert_msg(options_parse(&o, 3, argv, &cause) == 0, "%s", cause);
 	ck_assert_str_eq(o.config_path, conf_path);
-	ck_assert_int_eq(conf_lookup_file(o.config_path, "restart.java", value, sizeof(value), &cause), 0);
+	ck_assert_int_eq(conf_lookup_file(o.config_path, "restart.java", &value, &cause), 0);
 	ck_assert_str_eq(value, "/opt/rj \"two words\"");
-	ck_assert_int_eq(conf_lookup_file(o.config_path, "restart.python3", value, sizeof(value), &cause), 0);
+	free(value);
+	ck_assert_int_eq(conf_lookup_file(o.config_path, "restart.python3", &value, &cause), 0);
 	ck_assert_str_eq(value, "systemctl restart 'my app'");
-	ck_assert_int_eq(conf_lookup_file(o.config_path, "restart.node", value, sizeof(value), &cause), 0);
+	free(value);
+	ck_assert_int_eq(conf_lookup_file(o.config_path, "restart.node", &value, &cause), 0);
 	ck_assert_str_eq(value, "  /opt/spaced  ");
-	ck_assert_int_eq(conf_lookup_file(o.config_path, "restart.perl", value, sizeof(value), &cause), -ENOENT);
-	ck_assert_int_eq(conf_lookup_file("/nonexistent/x.conf", "restart.java", value, sizeof(value), &cause),
-			 -ENOENT);
+	free(value);
+	ck_assert_int_eq(conf_lookup_file(o.config_path, "restart.perl", &value, &cause), -ENOENT);
+	ck_assert_ptr_null(value);
+	ck_assert_int_eq(conf_lookup_file("/nonexistent/x.conf", "restart.java", &value, &cause), -ENOENT);
 	ck_assert_ptr_null(cause);
 	unlink(conf_path);
 	char *argv2[] = {"leaktop", "-b", "--no-config", NULL};
@@ -187,6 +297,9 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, options_read_the_file_and_the_command_line_wins);
 	tcase_add_test(tc, options_report_a_broken_config_line);
 	tcase_add_test(tc, prefix_keys_accepted_and_looked_up);
+	tcase_add_test(tc, long_lines_mean_one_thing);
+	tcase_add_test(tc, special_files_refused);
+	tcase_add_test(tc, nul_and_escapes_in_the_file);
 	suite_add_tcase(su, tc);
 	return su;
 }

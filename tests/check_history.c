@@ -279,6 +279,19 @@ START_TEST(clear_starts_over)
 }
 END_TEST
 
+/* A refresh with no processes (a replay's first tick, an empty fake /proc): nothing to
+ * sort is not a NULL handed to qsort (UBSan aborted there, leaving the terminal raw). */
+START_TEST(empty_refresh)
+{
+	refresh(T0);
+	fresh();
+	refresh(T0 + 2);
+	ck_assert_ptr_null(history_proc(h, 100, 5000));
+	leaking_server(3);
+	ck_assert_ptr_nonnull(history_proc(h, 100, 5000));
+}
+END_TEST
+
 START_TEST(socket_age_in_state)
 {
 	/* A connection, established for 10 s, then the peer closes it. */
@@ -409,6 +422,7 @@ static Suite *history_suite(void)
 	tcase_add_test(tc, churn_fast_changing_remote_ports);
 	tcase_add_test(tc, pid_reuse_starts_a_new_history);
 	tcase_add_test(tc, clear_starts_over);
+	tcase_add_test(tc, empty_refresh);
 	tcase_add_test(tc, socket_age_in_state);
 	tcase_add_test(tc, socket_table_grows_and_keeps_ages);
 	tcase_add_test(tc, ports_at_the_bound_keep_the_busy_ones);

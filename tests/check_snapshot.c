@@ -414,6 +414,8 @@ START_TEST(test_unix_names_escaped)
 	uint32_t b = snapshot_add_name(s, "/tmp/\x1b[2Jevil", 13);
 	ck_assert_str_eq(snapshot_name(s, a), "@dbus\\x00x");
 	ck_assert_str_eq(snapshot_name(s, b), "/tmp/\\x1b[2Jevil");
+	/* A path as the kernel dumps it, with its terminating NUL: the name ends there. */
+	ck_assert_str_eq(snapshot_name(s, snapshot_add_name(s, "/run/app.sock\0", 14)), "/run/app.sock");
 	ck_assert_uint_eq(snapshot_add_name(s, "", 0), 0);
 	ck_assert_str_eq(snapshot_name(s, 0), "");
 	/* Many names grow the arena; earlier offsets stay valid. */

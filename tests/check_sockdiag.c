@@ -18,6 +18,7 @@
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 
 #include "model/snapshot.h"
 #include "sources/sockdiag.h"
@@ -720,6 +721,78 @@ START_TEST(live_dump_all_kinds)
 }
 END_TEST
 
+/* One UNIX socket's reply as the kernel writes it: UNIX_DIAG_NAME holds the address
+ * after sun_family, a path with its terminating NUL, an abstract name from its leading
+ * NUL to the length given at bind(). Parsed; returns the name shown. */
+static const char *unix_name_of(struct snapshot *s, const char *name, size_t len)
+{
+	union {
+		struct nlmsghdr h;
+		char buf[512];
+	} u = {0};
+	struct unix_diag_msg *m = NLMSG_DATA(&u.h);
+	struct nlattr *a = (struct nlattr *)((char *)m + NLMSG_ALIGN(sizeof(*m)));
+	char *cause = NULL;
+
+	ck_assert_uint_lt(len, 256);
+	m->udiag_family = AF_UNIX;
+	m->udiag_type = SOCK_STREAM;
+	m->udiag_state = ST_LISTEN;
+	m->udiag_ino = 4242;
+	a->nla_type = UNIX_DIAG_NAME;
+	a->nla_len = (uint16_t)(NLA_HDRLEN + len);
+	memcpy((char *)a + NLA_HDRLEN, name, len);
+	u.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	u.h.nlmsg_flags = NLM_F_MULTI;
+	u.h.nlmsg_len = (uint32_t)(NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*m))) + NLA_ALIGN(a->nla_len));
+	snapshot_clear(s);
+	ck_assert_int_eq(sockdiag_parse_proto(u.buf, u.h.nlmsg_len, 0, 0, AF_UNIX, 0, s, NETNS, &cause), 1);
+	ck_assert_uint_eq(s->nsocks, 1);
+	return snapshot_name(s, s->socks[0].un.name);
+}
+
+/* A path ends at the kernel's NUL (it was shown as "/run/app.sock\x00"); an abstract
+ * name starts with one, shown as '@' like ss does, and keeps every byte after it. */
+START_TEST(fixture_unix_names)
+{
+	struct snapshot *s = snapshot_new();
+
+	ck_assert_str_eq(unix_name_of(s, "/run/app.sock", 14), "/run/app.sock");
+	ck_assert_str_eq(unix_name_of(s, "/run/app.sock", 13), "/run/app.sock");
+	ck_assert_str_eq(unix_name_of(s, "/tmp/\x1b[2J", 10), "/tmp/\\x1b[2J");
+	ck_assert_str_eq(unix_name_of(s, "\0dbus\0x", 7), "@dbus\\x00x");
+	ck_assert_str_eq(unix_name_of(s, "\0", 1), "@");
+	snapshot_free(s);
+}
+END_TEST
+
+/* A socket bound to a path, as the kernel dumps it: the path, nothing after it. */
+START_TEST(live_unix_path_name)
+{
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	struct sockdiag *d = NULL;
+	struct snapshot *s = snapshot_new();
+	char *cause = NULL, dir[] = "/tmp/leaktop-unix.XXXXXX";
+	const struct sock_rec *r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(un.sun_path, sizeof(un.sun_path), "%s/app.sock", dir);
+	int lis = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(lis, (struct sockaddr *)&un, sizeof(un)), 0);
+	ck_assert_int_eq(listen(lis, 4), 0);
+	ck_assert_int_eq(sockdiag_open(&d, &cause), 0);
+	ck_assert_msg(sockdiag_dump_all(d, s, NETNS, &cause) == 0, "%s", cause);
+	r = find_inode(s, fd_inode(lis));
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(snapshot_name(s, r->un.name), un.sun_path);
+	sockdiag_free(d);
+	snapshot_free(s);
+	close(lis);
+	unlink(un.sun_path);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *sockdiag_suite(void)
 {
 	Suite *su = suite_create("sockdiag");
@@ -741,6 +814,7 @@ static Suite *sockdiag_suite(void)
 	tcase_add_test(tc, done_with_error_returns_errno);
 	tcase_add_test(tc, dump_intr_returns_eintr);
 	tcase_add_test(tc, sequence_and_portid_checked);
+	tcase_add_test(tc, fixture_unix_names);
 	suite_add_tcase(su, tc);
 
 	/* Check has no skip: leave the live case out where sock_diag is unavailable. */
@@ -750,6 +824,7 @@ static Suite *sockdiag_suite(void)
 		tcase_set_timeout(tc, 120);
 		tcase_add_test(tc, live_dump_finds_both_ends);
 		tcase_add_test(tc, live_dump_all_kinds);
+		tcase_add_test(tc, live_unix_path_name);
 		suite_add_tcase(su, tc);
 	} else {
 		fprintf(stderr, "check_sockdiag: live test skipped: %s\n", cause);

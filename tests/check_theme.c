@@ -3,6 +3,9 @@
 #include "config.h"
 
 #include "themes/theme.h"
+#include "model/conf.h"
+#include <errno.h>
+#include <sys/stat.h>
 
 #include <check.h>
 #include <stdio.h>
@@ -63,6 +66,7 @@ START_TEST(broken_files_name_the_file_and_line)
 	expect_error("status = 256\n", "bad.theme:1:");
 	expect_error("status red\n", "bad.theme:1:");
 	expect_error("status = red blue\n", "bad.theme:1:");
+	expect_error("\x1b[2J = red\n", "bad.theme:1: unknown role '\\x1b[2J'");
 }
 END_TEST
 
@@ -132,6 +136,68 @@ START_TEST(load_finds_user_themes_and_lists_them)
 }
 END_TEST
 
+/* A theme file is read whole or refused with a message: a FIFO froze the dashboard
+ * before its first draw, a file over 16 KB lost its tail silently, a NUL ended it. */
+START_TEST(load_reads_whole_files_or_refuses)
+{
+	struct theme t;
+	char *cause = NULL, path[128], *text = malloc(CONF_FILE_MAX + 2);
+
+	memset(text, '#', 20000);
+	text[19999] = '\n';
+	strcpy(text + 20000, "title = yellow,black\n");
+	write_theme("long", text);
+	ck_assert_msg(theme_load(&t, "long", &cause) == 0, "%s", cause);
+	ck_assert_int_eq(t.roles[TH_TITLE].fg, 3);
+
+	memset(text, '#', CONF_FILE_MAX + 1);
+	text[CONF_FILE_MAX + 1] = '\0';
+	write_theme("huge", text);
+	ck_assert_int_eq(theme_load(&t, "huge", &cause), -EFBIG);
+	ck_assert_ptr_nonnull(strstr(cause, "huge.theme: larger than 1024 KB"));
+	ck_assert_str_eq(t.name, "default");
+	free(cause), cause = NULL;
+	free(text);
+
+	snprintf(path, sizeof(path), "%s/fifo.theme", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(theme_load(&t, "fifo", &cause), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(cause, "fifo.theme: not a regular file"));
+	free(cause), cause = NULL;
+
+	snprintf(path, sizeof(path), "%s/nul.theme", dir);
+	FILE *f = fopen(path, "w");
+	fwrite("title = red\n\0title = blue\n", 1, 26, f);
+	fclose(f);
+	ck_assert_int_eq(theme_load(&t, "nul", &cause), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(cause, "nul.theme: a NUL byte"));
+	free(cause);
+}
+END_TEST
+
+/* Every LEAKTOP_THEME_PATH entry is searched, not the first 8. */
+START_TEST(load_searches_every_path_entry)
+{
+	struct theme t;
+	char *cause = NULL, env[1024] = "";
+
+	for (int i = 0; i < 12; i++)
+		snprintf(env + strlen(env), sizeof(env) - strlen(env), "/nonexistent/%d:", i);
+	snprintf(env + strlen(env), sizeof(env) - strlen(env), "%s", dir);
+	setenv("LEAKTOP_THEME_PATH", env, 1);
+	write_theme("far", "title = yellow\n");
+	ck_assert_msg(theme_load(&t, "far", &cause) == 0, "%s", cause);
+	ck_assert_str_eq(t.name, "far");
+	char *names[16];
+	size_t n = theme_names(names, 16);
+	bool far = false;
+	for (size_t i = 0; i < n; i++)
+		far |= !strcmp(names[i], "far");
+	ck_assert(far);
+	theme_names_free(names, n);
+}
+END_TEST
+
 START_TEST(shipped_themes_parse_and_mono_has_no_colour)
 {
 	static const char *const shipped[] = {"default", "light", "mono", "high-contrast"};
@@ -166,6 +232,8 @@ static Suite *theme_suite(void)
 	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
 	tcase_add_test(tc, load_falls_back_to_default_on_a_broken_file);
 	tcase_add_test(tc, load_finds_user_themes_and_lists_them);
+	tcase_add_test(tc, load_reads_whole_files_or_refuses);
+	tcase_add_test(tc, load_searches_every_path_entry);
 	tcase_add_test(tc, shipped_themes_parse_and_mono_has_no_colour);
 	suite_add_tcase(s, tc);
 	return s;

@@ -377,6 +377,10 @@ START_TEST(clock_times_for_the_goto_prompt)
 	ck_assert_double_eq(view_clock_time(ref, 5 * 60, ref - 600, ref + 1200), day + 86400 + 5 * 60);
 	/* Outside the recording either way: the same day. */
 	ck_assert_double_eq(view_clock_time(ref, 12 * 3600, ref - 600, ref + 1200), day + 12 * 3600);
+	/* A damaged recording's time has no day: the seek stays where it is. */
+	ck_assert_double_eq(view_clock_time(1e18, 12 * 3600, 0, 1e18), 1e18);
+	ck_assert_double_eq(view_clock_time(-1e300, 12 * 3600, -1e300, 0), -1e300);
+	ck_assert_double_eq(view_clock_time(INFINITY, 12 * 3600, 0, INFINITY), INFINITY);
 }
 END_TEST
 

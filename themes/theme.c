@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "themes/theme.h"
+#include "model/conf.h"
 #include "model/text.h"
 
 #include <ctype.h>
@@ -148,7 +149,10 @@ static const struct {
 
 static int fail_at(char **cause, const char *file, int line, const char *what, const char *word)
 {
-	return text_cause(cause, -EINVAL, "%s:%d: %s '%s'", file, line, what, word);
+	char safe[256]; /* word is the file's text: it may hold escape sequences */
+
+	text_escape(safe, sizeof(safe), word, strlen(word));
+	return text_cause(cause, -EINVAL, "%s:%d: %s '%s'", file, line, what, safe);
 }
 
 static int parse_line(struct theme *t, char *line, const char *file, int lineno, char **cause)
@@ -196,16 +200,16 @@ int theme_parse(struct theme *t, const char *text, const char *file, char **caus
 	for (const char *p = text; *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		char line[512];
+		/* A line as long as it is (the file is bounded): a comment may be long. */
+		char *line = strndup(p, len);
 		lineno++;
-		if (len >= sizeof(line))
-			return fail_at(cause, file, lineno, "line too long, starting", "...");
-		memcpy(line, p, len);
-		line[len] = '\0';
+		if (!line)
+			return text_cause(cause, -ENOMEM, "out of memory");
 		char *hash = strchr(line, '#');
 		if (hash)
 			*hash = '\0';
 		int rc = parse_line(t, line, file, lineno, cause);
+		free(line);
 		if (rc)
 			return rc;
 		p = nl ? nl + 1 : p + len;
@@ -213,25 +217,40 @@ int theme_parse(struct theme *t, const char *text, const char *file, char **caus
 	return 0;
 }
 
-/* The directories searched, most personal first. */
-static size_t theme_dirs(char dirs[][4096], size_t max)
+/* The directories searched, most personal first: every LEAKTOP_THEME_PATH entry,
+ * then the user's and the installed ones. malloc'd (free with dirs_free); *n is
+ * their count, 0 when out of memory. */
+static char **theme_dirs(size_t *n)
 {
 	const char *env = getenv("LEAKTOP_THEME_PATH"), *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	size_t n = 0;
+	size_t max = 3;
+	char **dirs, *buf = env && *env ? strdup(env) : NULL, *save = NULL;
 
-	if (env && *env) {
-		char buf[4096], *save = NULL;
-		snprintf(buf, sizeof(buf), "%s", env);
-		for (char *d = strtok_r(buf, ":", &save); d && n < max; d = strtok_r(NULL, ":", &save))
-			snprintf(dirs[n++], 4096, "%s", d);
+	*n = 0;
+	for (const char *c = buf; c && *c; c++)
+		max += *c == ':';
+	if (!(dirs = calloc(max, sizeof(*dirs)))) {
+		free(buf);
+		return NULL;
 	}
-	if (n < max && xdg && *xdg)
-		snprintf(dirs[n++], 4096, "%s/leaktop/themes", xdg);
-	else if (n < max && home && *home)
-		snprintf(dirs[n++], 4096, "%s/.config/leaktop/themes", home);
-	if (n < max)
-		snprintf(dirs[n++], 4096, "%s/themes", PKGDATADIR);
-	return n;
+	for (char *d = buf ? strtok_r(buf, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save))
+		if (!(dirs[(*n)++] = strdup(d)))
+			(*n)--;
+	free(buf);
+	char *p = NULL;
+	if (xdg && *xdg ? asprintf(&p, "%s/leaktop/themes", xdg) >= 0
+			: home && *home && asprintf(&p, "%s/.config/leaktop/themes", home) >= 0)
+		dirs[(*n)++] = p;
+	if ((dirs[*n] = strdup(PKGDATADIR "/themes")))
+		(*n)++;
+	return dirs;
+}
+
+static void dirs_free(char **dirs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
+	free(dirs);
 }
 
 static bool valid_name(const char *name)
@@ -246,34 +265,49 @@ static bool valid_name(const char *name)
 
 int theme_load(struct theme *t, const char *name, char **cause)
 {
-	char dirs[8][4096];
-	size_t nd = theme_dirs(dirs, 8);
+	size_t nd;
+	char **dirs = NULL, *why = NULL;
+	int rc = -ENOENT;
 
 	theme_default(t);
 	if (!valid_name(name)) {
 		return text_cause(cause, -EINVAL, "bad theme name '%s': letters, digits, - and _ only", name);
 	}
-	for (size_t i = 0; i < nd; i++) {
-		char path[4200], text[16384];
-		snprintf(path, sizeof(path), "%s/%s.theme", dirs[i], name);
-		FILE *f = fopen(path, "re");
-		if (!f)
-			continue;
-		size_t len = fread(text, 1, sizeof(text) - 1, f);
-		fclose(f);
-		text[len] = '\0';
-		int rc = theme_parse(t, text, path, cause);
-		if (rc) {
-			theme_default(t);
-			return rc;
+	if (!(dirs = theme_dirs(&nd)))
+		return text_cause(cause, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < nd && rc == -ENOENT; i++) {
+		char *path = NULL, *text = NULL;
+		size_t len;
+		if (asprintf(&path, "%s/%s.theme", dirs[i], name) < 0) {
+			rc = text_cause(&why, -ENOMEM, "out of memory");
+			break;
 		}
-		snprintf(t->name, sizeof(t->name), "%s", name);
-		return 0;
+		/* The same checks as the config: a FIFO or device is refused, not read (a FIFO
+		 * froze the dashboard before its first draw), a big file refused, not cut. */
+		rc = conf_read_file(path, CONF_FILE_MAX, &text, &len, &why);
+		if (rc == -ENOENT || rc == -ENOTDIR) {
+			rc = -ENOENT;
+		} else if (!rc && memchr(text, '\0', len)) {
+			rc = text_cause(&why, -EINVAL, "%s: a NUL byte: not a theme file", path);
+		} else if (!rc && !(rc = theme_parse(t, text, path, &why))) {
+			snprintf(t->name, sizeof(t->name), "%s", name);
+		}
+		free(text);
+		free(path);
 	}
-	if (!strcmp(name, "default"))
-		return 0; /* built in */
-	return text_cause(cause, -ENOENT, "theme '%s' not found (looked in %s and %s/themes)", name,
-			  nd > 1 ? dirs[nd - 2] : dirs[0], PKGDATADIR);
+	if (rc == -ENOENT && !strcmp(name, "default"))
+		rc = 0; /* built in */
+	else if (rc == -ENOENT)
+		text_cause(&why, rc, "theme '%s' not found (looked in %s and %s/themes)", name,
+			   nd > 1 ? dirs[nd - 2] : nd ? dirs[0] : "?", PKGDATADIR);
+	if (rc) {
+		theme_default(t);
+		if (cause)
+			free(*cause), *cause = why, why = NULL;
+	}
+	free(why);
+	dirs_free(dirs, nd);
+	return rc;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -283,8 +317,8 @@ static int cmp_str(const void *a, const void *b)
 
 size_t theme_names(char **names, size_t max)
 {
-	char dirs[8][4096];
-	size_t nd = theme_dirs(dirs, 8), n = 0;
+	size_t nd = 0, n = 0;
+	char **dirs = theme_dirs(&nd);
 
 	if (max)
 		names[n++] = strdup("default");
@@ -308,10 +342,12 @@ size_t theme_names(char **names, size_t max)
 		}
 		closedir(d);
 	}
+	dirs_free(dirs, nd);
 	for (size_t i = 0; i < n; i++)
 		if (!names[i])
 			names[i] = strdup("default"); /* keep the array well-formed after ENOMEM */
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 1) /* names may be NULL when max is 0 */
+		qsort(names, n, sizeof(*names), cmp_str);
 	return n;
 }
 

@@ -48,7 +48,7 @@ struct act_ui {
 	size_t nlines, top;
 	double boot_time;
 	long clk_tck;
-	char conf_value[1024];
+	char *conf_value;        /* the last restart command read from the config */
 };
 
 int act_ui_init(struct app *a)
@@ -88,6 +88,7 @@ void act_ui_free(struct app *a)
 		free(u->lines[i]);
 	free(u->lines);
 	action_log_free(u->log);
+	free(u->conf_value);
 	free(u);
 	a->act = NULL;
 }
@@ -299,7 +300,8 @@ static const char *conf_lookup(void *ctx, const char *key)
 
 	if (!a->o->config_path[0])
 		return NULL;
-	rc = conf_lookup_file(a->o->config_path, key, a->act->conf_value, sizeof(a->act->conf_value), &cause);
+	free(a->act->conf_value);
+	rc = conf_lookup_file(a->o->config_path, key, &a->act->conf_value, &cause);
 	if (rc && cause) {
 		char ts[16];
 		add_message(a->act, stamp(ts), cause, strlen(cause));

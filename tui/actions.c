@@ -249,11 +249,10 @@ out:
 void action_describe(const struct proc_rec *p, double boot_time, long clk_tck, char *buf, size_t size)
 {
 	char when[32] = "?";
-	time_t start = (time_t)(boot_time + (double)p->start_time / (double)(clk_tck > 0 ? clk_tck : 100));
-	time_t now = time(NULL);
+	double start = boot_time + (double)p->start_time / (double)(clk_tck > 0 ? clk_tck : 100);
 	struct tm ts, tn;
 
-	if (boot_time > 0 && localtime_r(&start, &ts) && localtime_r(&now, &tn))
+	if (boot_time > 0 && text_tm(start, false, &ts) && text_tm((double)time(NULL), false, &tn))
 		strftime(when, sizeof(when),
 			 ts.tm_year == tn.tm_year && ts.tm_yday == tn.tm_yday ? "%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &ts);
 	/* comm and user were escaped when the snapshot was taken. */
@@ -744,19 +743,35 @@ void action_log_set_hook(struct action_log *log, void (*hook)(void *ctx, const s
 	log->hook_ctx = ctx;
 }
 
+/* The event's fields are escaped already (a backslash written "\\\\"): escaping the line
+ * again doubled every backslash. Only a control character that slipped through is
+ * escaped here; backslashes pass as they are. */
+static void escape_controls(char *dst, size_t size, const char *src)
+{
+	size_t o = 0;
+
+	for (;;) {
+		const char *bs = strchr(src, '\\');
+		o += text_escape(dst + o, size - o, src, bs ? (size_t)(bs - src) : strlen(src));
+		if (!bs || o + 2 > size)
+			break;
+		dst[o++] = '\\', dst[o] = '\0';
+		src = bs + 1;
+	}
+}
+
 int action_log_write(struct action_log *log, const struct action_event *ev, char **line)
 {
 	char stamp[32], raw[2048], safe[4096];
-	time_t t = (time_t)ev->time;
 	struct tm tm;
 	int rc = 0;
 
-	gmtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!text_tm(ev->time, true, &tm) || !strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		strcpy(stamp, "?");
 	snprintf(raw, sizeof(raw), "%s pid %d (%s, start %llu): %s: %s", ev->action, (int)ev->pid, ev->comm,
 		 (unsigned long long)ev->start_time, ev->result ? "FAILED" : "ok", ev->detail ? ev->detail : "");
 	/* Every field may come from a process or a config file: one line, no controls. */
-	text_escape(safe, sizeof(safe), raw, strlen(raw));
+	escape_controls(safe, sizeof(safe), raw);
 	if (log && log->fd >= 0) {
 		char rec[sizeof(safe) + 256];
 		int n = snprintf(rec, sizeof(rec), "%s user=%s %s\n", stamp, log->user, safe);

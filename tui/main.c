@@ -68,6 +68,11 @@ static int run_batch(const struct options *o, struct source *src, struct record 
 		.sockets = o->sockets,
 	};
 	int status = 0;
+	/* OpenMetrics is one exposition ending in "# EOF": only the last refresh's is
+	 * written, when the run ends (-n, the end of a recording, or a stop signal), its
+	 * growth figures over every refresh read. */
+	char *last = NULL;
+	size_t last_len = 0;
 
 	if (new_session(&ss, o, o->format == FMT_TEXT, src, rec))
 		return 1;
@@ -96,7 +101,19 @@ static int run_batch(const struct options *o, struct source *src, struct record 
 			break; /* a damaged recording: what came before it was replayed */
 		if (session_recording_failed(ss))
 			status = 1;
-		if ((rc = batch_write(stdout, s, session_history(ss), &bo))) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = o->format == FMT_OPENMETRICS ? open_memstream(&buf, &len) : stdout;
+		rc = f ? batch_write(f, s, session_history(ss), &bo) : -ENOMEM;
+		if (f && f != stdout && fclose(f))
+			rc = rc ? rc : -ENOMEM;
+		if (f != stdout) {
+			free(last);
+			last = rc ? NULL : buf, last_len = rc ? 0 : len;
+			if (rc)
+				free(buf);
+		}
+		if (rc) {
 			if (rc != -EPIPE)
 				fprintf(stderr, "leaktop: writing output: %s\n", strerror(-rc));
 			status = rc == -EPIPE ? status : 1;
@@ -113,7 +130,12 @@ static int run_batch(const struct options *o, struct source *src, struct record 
 			pause_for(o->delay);
 		}
 	}
+	if (last && (fwrite(last, 1, last_len, stdout) != last_len || fflush(stdout)) && errno != EPIPE) {
+		fprintf(stderr, "leaktop: writing output: %s\n", strerror(errno));
+		status = 1;
+	}
 out:
+	free(last);
 	session_free(ss);
 	snapshot_free(s);
 	return status;

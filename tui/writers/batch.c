@@ -62,15 +62,6 @@ static void json_limit(FILE *f, uint64_t v)
 		fprintf(f, "%llu", (unsigned long long)v);
 }
 
-/* A figure, or null when unknown (NAN) or never (INFINITY). */
-static void json_num(FILE *f, double v, int decimals)
-{
-	if (isfinite(v))
-		fprintf(f, "%.*f", decimals, v);
-	else
-		fputs("null", f);
-}
-
 static void json_verdict(FILE *f, const struct history_stats *st)
 {
 	fputs(", \"verdict\": ", f);
@@ -78,20 +69,20 @@ static void json_verdict(FILE *f, const struct history_stats *st)
 	fputs(", \"verdict_reason\": ", f);
 	text_json_string(f, st ? st->reason : NULL);
 	fputs(", \"close_wait_oldest_s\": ", f);
-	json_num(f, st ? st->close_wait_oldest_s : NAN, 1);
+	text_json_num(f, st ? st->close_wait_oldest_s : NAN, 1);
 }
 
 static void json_proc_history(FILE *f, const struct history_stats *st)
 {
 	fputs(", \"fd_growth_per_min\": ", f);
-	json_num(f, st ? st->fd_growth_per_min : NAN, 2);
+	text_json_num(f, st ? st->fd_growth_per_min : NAN, 2);
 	fputs(", \"close_wait_growth_per_min\": ", f);
-	json_num(f, st ? st->close_wait_growth_per_min : NAN, 2);
+	text_json_num(f, st ? st->close_wait_growth_per_min : NAN, 2);
 	fputs(", \"exhaustion_eta_s\": ", f);
-	json_num(f, st ? st->exhaustion_eta_s : NAN, 0);
+	text_json_num(f, st ? st->exhaustion_eta_s : NAN, 0);
 	json_verdict(f, st);
 	fputs(", \"rss_growth_mb_per_min\": ", f);
-	json_num(f, st ? st->rss_growth_mb_per_min : NAN, 2);
+	text_json_num(f, st ? st->rss_growth_mb_per_min : NAN, 2);
 	fputs(", \"mem_verdict\": ", f);
 	text_json_string(f, st ? leak_verdict_name(st->mem_verdict) : NULL);
 	fputs(", \"mem_verdict_reason\": ", f);
@@ -111,7 +102,8 @@ static void json_port_history(FILE *f, const struct port_agg *p, const struct hi
 			double g = st->growth_per_min[i];
 			if (!isfinite(g) || (!p->states[i] && fabs(g) < 0.005))
 				continue;
-			fprintf(f, "%s\"%s\": %.2f", sep, sk_state_name(i), g);
+			fprintf(f, "%s\"%s\": ", sep, sk_state_name(i));
+			text_json_num(f, g, 2);
 			sep = ", ";
 		}
 		putc('}', f);
@@ -138,7 +130,11 @@ static void json_alerts(FILE *f, const struct alerts *a)
 				e[i].side == SIDE_LOCAL ? "local" : "remote");
 		else
 			fputs(", \"port\": null, \"side\": null", f);
-		fprintf(f, ", \"value\": %.6g, \"threshold\": %.6g, \"message\": ", e[i].value, e[i].threshold);
+		fputs(", \"value\": ", f);
+		text_json_num(f, e[i].value, -6);
+		fputs(", \"threshold\": ", f);
+		text_json_num(f, e[i].threshold, -6);
+		fputs(", \"message\": ", f);
 		text_json_string(f, e[i].message);
 		putc('}', f);
 	}
@@ -188,8 +184,11 @@ static void write_json(FILE *f, const struct snapshot *s, const struct history *
 	const struct totals *t = &s->totals;
 	const char *sep = "";
 
-	fprintf(f, "{\"time\": %.3f, \"tick\": %llu, \"refresh_ms\": %.1f, ", s->time,
-		(unsigned long long)s->tick, s->refresh_ms);
+	fputs("{\"time\": ", f);
+	text_json_num(f, s->time, 3);
+	fprintf(f, ", \"tick\": %llu, \"refresh_ms\": ", (unsigned long long)s->tick);
+	text_json_num(f, s->refresh_ms, 1);
+	fputs(", ", f);
 	fprintf(f, "\"totals\": {\"sockets\": %u, \"states\": ", t->sockets);
 	json_states(f, t->states);
 	fprintf(f, ", \"udp\": %u, \"unix\": %u, \"other_sockets\": %u", t->kinds[SK_UDP],
@@ -202,9 +201,9 @@ static void write_json(FILE *f, const struct snapshot *s, const struct history *
 	if (h)
 		history_file_stats(h, &file_growth, &file_eta);
 	fputs(", \"growth_per_min\": ", f);
-	json_num(f, file_growth, 2);
+	text_json_num(f, file_growth, 2);
 	fputs(", \"eta_s\": ", f);
-	json_num(f, file_eta, 0);
+	text_json_num(f, file_eta, 0);
 	fprintf(f, "}, \"unreadable_processes\": %u", t->unreadable);
 	fprintf(f, ", \"netns_visible\": \"%s\", \"netns\": [", s->netns_limited ? "own" : "all");
 	for (size_t i = 0; i < s->nnetns; i++)
@@ -221,7 +220,9 @@ static void write_json(FILE *f, const struct snapshot *s, const struct history *
 	fputs(", \"processes\": [", f);
 	for (size_t i = 0; i < nprocs; i++) {
 		const struct proc_rec *p = &s->procs[procs[i]];
-		fprintf(f, "%s{\"pid\": %d, \"start_time\": %.2f, \"comm\": ", sep, p->pid, start_unix(p, o));
+		fprintf(f, "%s{\"pid\": %d, \"start_time\": ", sep, p->pid);
+		text_json_num(f, start_unix(p, o), 2);
+		fputs(", \"comm\": ", f);
 		text_json_string(f, p->comm);
 		fputs(", \"cmdline\": ", f);
 		text_json_string(f, p->cmdline);
@@ -231,7 +232,7 @@ static void write_json(FILE *f, const struct snapshot *s, const struct history *
 		json_limit(f, p->fd_limit);
 		/* FD% cut to two decimals, as view_fd_pct says: 749 of 1000 is 74.90. */
 		fputs(", \"fd_pct\": ", f);
-		json_num(f, view_fd_pct_cut(view_fd_pct(p), 2), 2);
+		text_json_num(f, view_fd_pct_cut(view_fd_pct(p), 2), 2);
 		fprintf(f, ", \"sockets\": %u, \"socket_fds\": %u, \"udp\": %u, \"unix\": %u, "
 			"\"other_sockets\": %u, ", p->sockets, p->sock_fds, p->kinds[SK_UDP],
 			p->kinds[SK_UNIX], p->kinds[SK_OTHER]);
@@ -348,10 +349,8 @@ static void write_text(FILE *f, const struct snapshot *s, const struct history *
 	const struct totals *t = &s->totals;
 	const struct view_ctx ctx = {.s = s, .h = h, .ascii = true};
 	char when[32], states[256];
-	time_t now = (time_t)s->time;
-	struct tm tm;
 
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
+	text_time(when, sizeof(when), "%Y-%m-%d %H:%M:%S", s->time);
 	fprintf(f, "leaktop - %s  refresh %llu  took %.0f ms\n", when, (unsigned long long)s->tick,
 		s->refresh_ms);
 	uint32_t tcp_states[ST_COUNT];
