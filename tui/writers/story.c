@@ -370,6 +370,12 @@ static void judge_matters(struct story *st)
 		st->ports[i].matters = st->ports[i].worst >= VERDICT_SUSPECT;
 }
 
+static void quiet(void *ctx, const char *msg)
+{
+	(void)ctx;
+	(void)msg;
+}
+
 int story_build(const char *path, struct story **out, char **cause)
 {
 	struct source *src = NULL;
@@ -390,8 +396,9 @@ int story_build(const char *path, struct story **out, char **cause)
 	b.st->interval = replay_info(src)->interval;
 	struct session_opts so = {.interval_s = b.st->interval > 0 ? b.st->interval : 2, .window_s = 300};
 	alert_thresholds_default(&so.alert);
-	so.recorded = NULL;
-	so.note = NULL;
+	/* The recorded events come from the event table; nothing goes to stderr. */
+	so.recorded = quiet;
+	so.note = quiet;
 	if ((rc = session_new(&ss, &so, src, NULL)))
 		goto out;
 	for (;;) {

@@ -132,7 +132,8 @@ static struct digest_key *count_key(struct digest_key *k, size_t *nk, const char
 static int key_cmp(const void *a, const void *b)
 {
 	const struct digest_key *x = a, *y = b;
-	return x->count < y->count ? 1 : x->count > y->count ? -1 : strcmp(x->frame, y->frame);
+	int c = x->count < y->count ? 1 : x->count > y->count ? -1 : strcmp(x->frame, y->frame);
+	return c ? c : strcmp(x->state, y->state);
 }
 
 /* "com.example.Handler.handle(Handler.java:36)" -> "com.example.Handler.handle:36" */
