@@ -87,6 +87,17 @@ static void make_snap(struct snapshot *s, uint64_t tick)
 	ck_assert_int_eq(snapshot_build(s), 0);
 }
 
+/* Three threads blocked on one lock, one sleeping; a name that is HTML. */
+#define JAVA_DUMP                                                                                  \
+	"Full thread dump OpenJDK 64-Bit Server VM:\n"                                                \
+	"\"pool-1 <b>\" #12\n   java.lang.Thread.State: BLOCKED (on object monitor)\n"                \
+	"\tat com.example.Handler.handle(Handler.java:36)\n"                                          \
+	"\"pool-2\" #13\n   java.lang.Thread.State: BLOCKED (on object monitor)\n"                     \
+	"\tat com.example.Handler.handle(Handler.java:36)\n"                                          \
+	"\"pool-3\" #14\n   java.lang.Thread.State: BLOCKED (on object monitor)\n"                     \
+	"\tat com.example.Handler.handle(Handler.java:36)\n"                                          \
+	"\"main\" #1\n   java.lang.Thread.State: TIMED_WAITING (sleeping)\n\tat java.lang.Thread.sleep(Native Method)\n"
+
 static void write_story(void)
 {
 	struct record_info info = {.interval = 2, .boot_time = 1699990000, .clk_tck = 100};
@@ -108,6 +119,7 @@ static void write_story(void)
 		} else if (t == 100) {
 			ev.kind = EV_ACTION, ev.pid = 100, ev.start_time = 5000, ev.what = "SIGQUIT";
 			ev.result = "dumped (still running); the dump went to /var/log/pool.log";
+			ev.dump = JAVA_DUMP, ev.dump_len = sizeof(JAVA_DUMP) - 1;
 			ck_assert_int_eq(record_event(r, &ev, &cause), 0);
 		}
 	}
@@ -237,6 +249,10 @@ START_TEST(test_markdown_story)
 	a = after(a, "**alert cleared**: clear fd: pid 400");
 	a = after(a, "**action**: SIGQUIT to pid 100: dumped (still running)");
 	after(a, "**restart**: pid 400 leaky was replaced by pid 401");
+	/* The thread dump travels with its action: its digest under it. */
+	a = after(tl, "**action**: SIGQUIT to pid 100");
+	a = after(a, "  - 4 threads: 3 BLOCKED, 1 TIMED\\_WAITING\n");
+	after(a, "  - 3 threads BLOCKED at com.example.Handler.handle:36\n");
 	free(md);
 }
 END_TEST
@@ -287,6 +303,10 @@ START_TEST(test_html_page)
 	ck_assert_ptr_nonnull(strstr(h, "class=\"pct90\""));
 	ck_assert_ptr_nonnull(strstr(h, "@media print"));
 	ck_assert_msg(!strstr(h, "cc1"), "the compiler is in the page");
+	/* The dump: its digest, and the whole text behind <details>, escaped. */
+	const char *d = after(h, "<li>3 threads BLOCKED at com.example.Handler.handle:36</li>");
+	d = after(d, "<details><summary>the full thread dump");
+	after(d, "&quot;pool-1 &lt;b&gt;&quot; #12");
 	free(h);
 }
 END_TEST
