@@ -165,7 +165,7 @@ static void chart(struct html_ctx *c, const char *id, const char *caption, const
 		double v = ymax / 1.05 * g / 2, y = y_of(v, ymax);
 		fprintf(c->f, "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
 			      "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.0f%s</text>\n",
-			CHART_L, CHART_W - CHART_R, y, y, CHART_L - 4, y + 4, v, g == 2 ? unit : "");
+			CHART_L, CHART_W - CHART_R, y, y, CHART_L - 4, y + 4, v, "");
 	}
 	fprintf(c->f, "<text x=\"%d\" y=\"%d\">%s</text><text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", CHART_L,
 		CHART_H - 8, clock_of(a, c->t0), CHART_W - CHART_R, CHART_H - 8, clock_of(b, c->t1));
@@ -198,7 +198,7 @@ static void chart(struct html_ctx *c, const char *id, const char *caption, const
 		fputs("</title></line>\n", c->f);
 	}
 	fputs("</svg>\n<div class=\"legend\"><span><i style=\"background:#1565c0\"></i>", c->f);
-	fputs(unit[0] ? unit : "count", c->f);
+	fputs(unit[0] == ' ' ? unit + 1 : unit[0] ? unit : "count", c->f);
 	fputs("</span>", c->f);
 	if (limit_on)
 		fputs("<span><i style=\"background:#b00020\"></i>limit</span>", c->f);

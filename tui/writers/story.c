@@ -86,10 +86,10 @@ static void find_restart(struct story *st, size_t idx)
 			continue;
 		if (o->unit[0] ? strcmp(o->unit, n->unit) : strcmp(o->cmdline, n->cmdline))
 			continue;
+		/* Told only when o matters (judge_matters): a shell's `sleep` after
+		 * `sleep` is no restart anyone asked about. */
 		o->replaced_by = (long)idx;
 		n->replaces = (long)i;
-		add_event(st, n->first_seen, STK_REPLACED, n->pid, "pid %d %s was replaced by pid %d (a restart)",
-			  (int)o->pid, o->comm, (int)n->pid);
 		return;
 	}
 }
@@ -360,11 +360,21 @@ static void judge_matters(struct story *st)
 		p->matters = p->worst >= VERDICT_SUSPECT || p->mem_leak || p->named ||
 			     (!isnan(p->fd_pct_peak) && p->fd_pct_peak >= 75.0);
 	}
-	/* A restart's other side of a culprit is part of its story. */
+	/* A restart's other side of a culprit is part of its story; a namesake that
+	 * followed a process that does not matter was no restart worth telling. */
 	for (size_t i = 0; i < st->nprocs; i++) {
 		struct story_proc *p = &st->procs[i];
-		if (p->matters && p->replaced_by >= 0)
-			st->procs[p->replaced_by].matters = true;
+		if (p->replaced_by < 0)
+			continue;
+		struct story_proc *n = &st->procs[p->replaced_by];
+		if (!p->matters) {
+			n->replaces = -1;
+			p->replaced_by = -1;
+			continue;
+		}
+		n->matters = true;
+		add_event(st, n->first_seen, STK_REPLACED, n->pid, "pid %d %s was replaced by pid %d (a restart)",
+			  (int)p->pid, p->comm, (int)n->pid);
 	}
 	for (size_t i = 0; i < st->nports; i++)
 		st->ports[i].matters = st->ports[i].worst >= VERDICT_SUSPECT;

@@ -218,7 +218,9 @@ size_t story_dump_digest(const char *dump, size_t len, char lines[][256], size_t
 		l += (size_t)snprintf(lines[out] + l, 256 - l, "%s %zu %s", i ? "," : "", states[i].count, states[i].state);
 	out++;
 	for (size_t i = 0; i < nk && out < max; i++)
-		snprintf(lines[out++], 256, "%zu thread%s %s at %s", k[i].count, k[i].count == 1 ? "" : "s", k[i].state,
+		/* The JVM's own threads have no Java frame: counted above, not listed. */
+		if (strcmp(k[i].frame, "(no Java frame)"))
+			snprintf(lines[out++], 256, "%zu thread%s %s at %s", k[i].count, k[i].count == 1 ? "" : "s", k[i].state,
 			 k[i].frame);
 	free(k);
 	free(states);
