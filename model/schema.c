@@ -131,6 +131,10 @@ static const struct schema_col event_cols[] = {
 	[EVENT_RESULT] = {"result", "TEXT"},
 };
 
+static const struct schema_col event_dump_cols[] = {
+	[EVDUMP_EVENT] = {"event", "INTEGER PRIMARY KEY"},
+	[EVDUMP_TEXT] = {"text", "BLOB NOT NULL"},
+};
 static const struct schema_col port_cols[] = {
 	[PORT_ID] = {"id", ROWID},
 	[PORT_NETNS] = {"netns", INT_NN},
@@ -168,6 +172,7 @@ _Static_assert(NCOLS(fd_stale_cols) == FDSTALE_NCOLS, "fd_stale columns");
 _Static_assert(NCOLS(netns_cols) == NETNS_NCOLS, "netns columns");
 _Static_assert(NCOLS(event_cols) == EVENT_NCOLS, "event columns");
 _Static_assert(NCOLS(port_cols) == PORT_NCOLS, "port columns");
+_Static_assert(NCOLS(event_dump_cols) == EVDUMP_NCOLS, "event_dump columns");
 _Static_assert(NCOLS(port_change_cols) == PORTCH_NCOLS, "port_change columns");
 /* Every *_change table starts with its key (row, tick). */
 /* schema_gone_sql: the rows that go end with gone_tick. */
@@ -191,6 +196,7 @@ const struct schema_tab schema_tables[TB_COUNT] = {
 	[TB_EVENT] = TAB("event", event_cols, .rowid = true),
 	[TB_PORT] = TAB("port", port_cols, .rowid = true),
 	[TB_PORT_CHANGE] = TAB("port_change", port_change_cols, .key = "port, tick"),
+	[TB_EVENT_DUMP] = TAB("event_dump", event_dump_cols),
 };
 
 /* What a replay needs to step from one refresh to the next: the rows that appeared,

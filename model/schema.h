@@ -10,9 +10,10 @@
 #include "model/snapshot.h"
 
 /* The format written. A reader takes any minor version of its major, and refuses
- * the others (2.0: UDP, UNIX and other sockets, namespaces, CLOSED fds). */
+ * the others (2.0: UDP, UNIX and other sockets, namespaces, CLOSED fds; 2.1: the
+ * event_dump table, thread dumps read back with their action). */
 #define RECORD_FORMAT_MAJOR 2
-#define RECORD_FORMAT_MINOR 0
+#define RECORD_FORMAT_MINOR 1
 
 /* 'LKTP': tells a leaktop recording from any other SQLite file. */
 #define RECORD_APP_ID 0x4c4b5450
@@ -40,6 +41,8 @@ struct record_event {
 	uint64_t start_time;  /* with pid, the process's identity */
 	const char *what;     /* "thread dump", "restart", "fds of 1234 grow 40/min" */
 	const char *result;   /* "sent SIGQUIT", "failed: EPERM"; NULL when none */
+	const char *dump;     /* an action's thread dump read back (raw bytes), or NULL */
+	size_t dump_len;
 };
 
 /* "alert" / "action" ("event" out of range); the kind of a name, EV_COUNT if none. */
@@ -50,7 +53,7 @@ enum record_event_kind record_event_parse(const char *name);
 enum schema_table {
 	TB_META, TB_STATE, TB_REFRESH,
 	TB_SOCK, TB_SOCK_CHANGE, TB_PROC, TB_PROC_CHANGE, TB_FD, TB_FD_STALE, TB_NETNS,
-	TB_EVENT, TB_PORT, TB_PORT_CHANGE,
+	TB_EVENT, TB_PORT, TB_PORT_CHANGE, TB_EVENT_DUMP,
 	TB_COUNT
 };
 
@@ -92,6 +95,8 @@ enum {
 	EVENT_ID, EVENT_TICK, EVENT_TIME, EVENT_KIND, EVENT_PID, EVENT_START_TIME, EVENT_WHAT, EVENT_RESULT,
 	EVENT_NCOLS
 };
+/* Since 2.1: the thread dump an action read back, by the event's id. */
+enum { EVDUMP_EVENT, EVDUMP_TEXT, EVDUMP_NCOLS };
 enum { PORT_ID, PORT_NETNS, PORT_PORT, PORT_SIDE, PORT_PROTO, PORT_FIRST_TICK, PORT_GONE_TICK, PORT_NCOLS };
 /* port_change ends with one column per TCP state, named like it ("close_wait"). */
 enum {

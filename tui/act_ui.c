@@ -4,6 +4,7 @@
 
 #include "tui/act_ui.h"
 #include "tui/actions.h"
+#include "tui/tdump.h"
 #include "tui/tui.h"
 #include "model/snapshot.h"
 #include "model/conf.h"
@@ -23,7 +24,8 @@
 #define TAGS_MAX 256
 #define MESSAGES_MAX 2000
 
-enum aui_mode { AUI_NONE, AUI_MENU, AUI_CONFIRM, AUI_MESSAGES };
+enum aui_mode { AUI_NONE, AUI_MENU, AUI_CONFIRM, AUI_MESSAGES, AUI_DUMP };
+#define DUMPS_MAX 4
 enum aui_kind { AUI_SIGNAL, AUI_RESTART };
 
 /* One process an action is about to touch, as the snapshot showed it. */
@@ -32,6 +34,14 @@ struct aui_target {
 	struct action_restart r;
 	bool dup;                /* restarts: same command as an earlier target, run once */
 	char *refused;           /* restarts: cannot be resolved; skipped */
+	enum tdump_disp disp;    /* thread dumps: what SIGQUIT will do to it */
+};
+
+/* A thread dump read back, for the dump viewer. */
+struct aui_dump {
+	char title[160];
+	char **lines;            /* raw: escaped when drawn */
+	size_t nlines;
 };
 
 struct act_ui {
@@ -49,6 +59,9 @@ struct act_ui {
 	double boot_time;
 	long clk_tck;
 	char *conf_value;        /* the last restart command read from the config */
+	int confirm_key;         /* 'y', or 'K' when a thread dump will kill a target */
+	struct aui_dump dumps[DUMPS_MAX]; /* oldest first */
+	size_t ndumps, dump_top;
 };
 
 int act_ui_init(struct app *a)
@@ -84,6 +97,11 @@ void act_ui_free(struct app *a)
 	if (!u)
 		return;
 	targets_clear(u);
+	for (size_t d = 0; d < u->ndumps; d++) {
+		for (size_t i = 0; i < u->dumps[d].nlines; i++)
+			free(u->dumps[d].lines[i]);
+		free(u->dumps[d].lines);
+	}
 	for (size_t i = 0; i < u->nlines; i++)
 		free(u->lines[i]);
 	free(u->lines);
@@ -324,6 +342,13 @@ static void start_signal(struct app *a, int sig)
 		return;
 	u->kind = AUI_SIGNAL;
 	u->sig = sig;
+	u->confirm_key = 'y';
+	/* What SIGQUIT does depends on the target: a JVM dumps, most others die. */
+	for (size_t i = 0; sig == SIGQUIT && i < u->ntargets; i++) {
+		tdump_disposition("/proc", u->targets[i].p.pid, &u->targets[i].disp);
+		if (tdump_confirm_key(u->targets[i].disp) != 'y')
+			u->confirm_key = tdump_confirm_key(u->targets[i].disp);
+	}
 	u->mode = AUI_CONFIRM;
 }
 
@@ -382,6 +407,7 @@ void act_ui_restart(struct app *a)
 		return;
 	}
 	u->kind = AUI_RESTART;
+	u->confirm_key = 'y';
 	u->mode = AUI_CONFIRM;
 }
 
@@ -401,6 +427,41 @@ void act_ui_messages(struct app *a)
 
 /* --- doing it ------------------------------------------------------------------------ */
 
+/* Keep a thread dump for the viewer, one raw line per line; the oldest goes first. */
+static void keep_dump(struct act_ui *u, const struct proc_rec *p, const char *text, size_t len)
+{
+	struct aui_dump *d;
+	char ts[16];
+
+	if (u->ndumps == DUMPS_MAX) {
+		for (size_t i = 0; i < u->dumps[0].nlines; i++)
+			free(u->dumps[0].lines[i]);
+		free(u->dumps[0].lines);
+		memmove(u->dumps, u->dumps + 1, (DUMPS_MAX - 1) * sizeof(*u->dumps));
+		u->ndumps--;
+	}
+	d = &u->dumps[u->ndumps];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->title, sizeof(d->title), " Thread dump of pid %d %s, %s(Up/Down/PgUp/PgDn, Esc: close) ",
+		 (int)p->pid, p->comm, stamp(ts));
+	size_t cap = 0;
+	for (const char *s = text, *end = text + len; s < end;) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
+		if (d->nlines == cap) {
+			char **l = realloc(d->lines, (cap = cap ? cap * 2 : 256) * sizeof(*l));
+			if (!l)
+				break;
+			d->lines = l;
+		}
+		if (!(d->lines[d->nlines] = strndup(s, n)))
+			break;
+		d->nlines++;
+		s = nl ? nl + 1 : end;
+	}
+	u->ndumps++;
+}
+
 static void run_confirmed(struct app *a)
 {
 	struct act_ui *u = a->act;
@@ -416,7 +477,24 @@ static void run_confirmed(struct app *a)
 		char *line = NULL;
 		int rc;
 
-		if (u->kind == AUI_SIGNAL) {
+		if (u->kind == AUI_SIGNAL && u->sig == SIGQUIT) {
+			char *dump = NULL;
+			size_t len = 0;
+			app_message(a, false, "SIGQUIT to pid %d: waiting to see what it does", (int)t->p.pid);
+			draw_screen(a);
+			rc = tdump_do(u->log, &t->p, &line, &dump, &len);
+			if (line)
+				add_message(u, ts, line, strlen(line));
+			if (dump) {
+				keep_dump(u, &t->p, dump, len);
+				add_message(u, "  ", "d (in this view): read the thread dump", 38);
+			}
+			free(dump);
+			free(last);
+			last = line;
+			rc ? failed++ : done++;
+			continue;
+		} else if (u->kind == AUI_SIGNAL) {
 			rc = action_do_signal(u->log, &t->p, u->sig, &line);
 		} else if (t->refused || t->dup) {
 			continue;
@@ -470,14 +548,36 @@ bool act_ui_key(struct app *a, int key)
 		return false;
 	switch (u->mode) {
 	case AUI_CONFIRM:
-		if (key == 'y' || key == 'Y') {
+		if (u->confirm_key == 'y' ? key == 'y' || key == 'Y' : key == u->confirm_key) {
 			run_confirmed(a);
 		} else {
 			targets_clear(u);
 			u->mode = AUI_NONE;
-			app_message(a, false, "cancelled; nothing was sent");
+			if (u->confirm_key != 'y' && (key == 'y' || key == 'Y'))
+				app_message(a, true, "cancelled; nothing was sent (type %c to send a signal that terminates)",
+					    u->confirm_key);
+			else
+				app_message(a, false, "cancelled; nothing was sent");
 		}
 		break;
+	case AUI_DUMP: {
+		size_t n = u->ndumps ? u->dumps[u->ndumps - 1].nlines : 0, page = LINES > 6 ? (size_t)LINES - 5 : 1;
+		if (key == KEY_UP && u->dump_top > 0)
+			u->dump_top--;
+		else if (key == KEY_DOWN && u->dump_top + 1 < n)
+			u->dump_top++;
+		else if (key == KEY_PPAGE || key == 'b')
+			u->dump_top = u->dump_top > page ? u->dump_top - page : 0;
+		else if ((key == KEY_NPAGE || key == ' ') && n)
+			u->dump_top = u->dump_top + page < n ? u->dump_top + page : n - 1;
+		else if (key == KEY_HOME || key == 'g')
+			u->dump_top = 0;
+		else if ((key == KEY_END || key == 'G') && n)
+			u->dump_top = n - 1;
+		else if (key == 27 || key == 'q' || key == KEY_LEFT || key == 'd')
+			u->mode = AUI_MESSAGES;
+		break;
+	}
 	case AUI_MENU:
 		if (key == KEY_UP && u->menu_sel > 0)
 			u->menu_sel--;
@@ -507,7 +607,10 @@ bool act_ui_key(struct app *a, int key)
 			u->top = 0;
 		else if (key == KEY_END)
 			u->top = u->nlines - 1;
-		else if (key == 27 || key == 'q' || key == 'm' || key == '\n' || key == '\r' || key == KEY_ENTER ||
+		else if (key == 'd' && u->ndumps) {
+			u->dump_top = 0;
+			u->mode = AUI_DUMP;
+		} else if (key == 27 || key == 'q' || key == 'm' || key == '\n' || key == '\r' || key == KEY_ENTER ||
 			 key == KEY_LEFT)
 			u->mode = AUI_NONE;
 		break;
@@ -551,7 +654,8 @@ static void draw_confirm(struct app *a)
 			 u->sig == SIGQUIT ? " (thread dump)" : "", many);
 	else
 		snprintf(title, sizeof(title), " Restart%s by running: ", many);
-	int lines_each = u->kind == AUI_RESTART ? 2 : 1;
+	bool quit = u->kind == AUI_SIGNAL && u->sig == SIGQUIT;
+	int lines_each = u->kind == AUI_RESTART || quit ? 2 : 1;
 	int want = (int)u->ntargets * lines_each;
 	int h = (want < room ? want : room) + 1;
 	int y = act_box(a, h, title);
@@ -568,14 +672,23 @@ static void draw_confirm(struct app *a)
 			else
 				snprintf(line, sizeof(line), "    $ %s", t->r.shown);
 			draw_text(y++, 0, COLS, line, t->refused ? draw_attr(a, TH_WARNING) : (int)A_BOLD, false);
+		} else if (quit) {
+			snprintf(line, sizeof(line), "    %s", tdump_disp_warning(t->disp));
+			draw_text(y++, 0, COLS, line,
+				  tdump_confirm_key(t->disp) != 'y' ? draw_attr(a, TH_WARNING) | (int)A_BOLD : (int)A_NORMAL,
+				  false);
 		}
 	}
 	if (shown / lines_each < (int)u->ntargets) {
 		snprintf(line, sizeof(line), "  ... and %zu more", u->ntargets - (size_t)(shown / lines_each));
 		draw_text(y - 1, 0, COLS, line, A_NORMAL, false);
 	}
-	draw_text(LINES - 1, 0, COLS, "y: yes, do it   any other key: cancel", draw_attr(a, TH_STATUS) | (int)A_BOLD,
-		  false);
+	if (u->confirm_key == 'y')
+		snprintf(line, sizeof(line), "y: yes, do it   any other key: cancel");
+	else
+		snprintf(line, sizeof(line), "%c (capital): yes, even if it terminates   any other key: cancel",
+			 u->confirm_key);
+	draw_text(LINES - 1, 0, COLS, line, draw_attr(a, TH_STATUS) | (int)A_BOLD, false);
 }
 
 static void draw_menu(struct app *a)
@@ -596,11 +709,28 @@ static void draw_menu(struct app *a)
 	}
 }
 
+static void draw_dump(struct app *a)
+{
+	struct act_ui *u = a->act;
+	const struct aui_dump *d = &u->dumps[u->ndumps - 1];
+	int h = LINES - 3 > 2 ? LINES - 3 : 2;
+	int y = act_box(a, h, d->title);
+	char esc[1024];
+
+	for (int r = 0; r < h - 1 && u->dump_top + (size_t)r < d->nlines; r++) {
+		const char *l = d->lines[u->dump_top + (size_t)r];
+		/* The dump is the process's output: escaped before it reaches the terminal. */
+		text_escape(esc, sizeof(esc), l, strlen(l));
+		draw_text(y + r, 0, COLS, esc, A_NORMAL, false);
+	}
+}
+
 static void draw_messages(struct app *a)
 {
 	struct act_ui *u = a->act;
 	int h = LINES - 3 > 2 ? LINES - 3 : 2;
-	int y = act_box(a, h, " Messages (Up/Down/PgUp/PgDn scroll, Esc: close) ");
+	int y = act_box(a, h, u->ndumps ? " Messages (Up/Down/PgUp/PgDn scroll, d: thread dump, Esc: close) "
+					: " Messages (Up/Down/PgUp/PgDn scroll, Esc: close) ");
 
 	for (int r = 0; r < h - 1 && u->top + (size_t)r < u->nlines; r++)
 		draw_text(y + r, 0, COLS, u->lines[u->top + (size_t)r], A_NORMAL, false);
@@ -621,6 +751,9 @@ bool act_ui_draw(struct app *a)
 		return true;
 	case AUI_MESSAGES:
 		draw_messages(a);
+		return true;
+	case AUI_DUMP:
+		draw_dump(a);
 		return true;
 	case AUI_NONE:
 		break;

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "tui/actions.h"
+#include "tui/tdump.h"
 #include "model/text.h"
 
 #include <errno.h>
@@ -806,16 +807,14 @@ static double now_unix(void)
 int action_do_signal(struct action_log *log, const struct proc_rec *p, int sig, char **line)
 {
 	char *cause = NULL, detail[1024];
-	int rc = action_check_target(p, &cause);
+	int rc;
 
-	if (!rc)
+	if (sig == SIGQUIT)
+		return tdump_do(log, p, line, NULL, NULL);
+	if (!(rc = action_check_target(p, &cause)))
 		rc = action_signal(p->pid, p->start_time, sig, &cause);
 	if (rc) {
 		snprintf(detail, sizeof(detail), "%s", cause ? cause : strerror(-rc));
-	} else if (sig == SIGQUIT) {
-		char dest[900];
-		action_dump_dest(p->pid, p->unit, dest, sizeof(dest));
-		snprintf(detail, sizeof(detail), "sent; %s", dest);
 	} else {
 		snprintf(detail, sizeof(detail), "sent");
 	}

@@ -123,6 +123,8 @@ struct action_event {
 	const char *action;      /* "SIGQUIT", "restart: systemctl restart foo.service" */
 	int result;              /* 0 or -errno */
 	const char *detail;      /* what happened, escaped: "delivered; the dump went to ..." */
+	const char *dump;        /* SIGQUIT: the thread dump read back (raw bytes), or NULL */
+	size_t dump_len;
 };
 
 struct action_log;
@@ -145,8 +147,9 @@ int action_log_write(struct action_log *log, const struct action_event *ev, char
 
 /* --- the whole action, as the dashboard runs it -------------------------------------- */
 
-/* Check, send sig to p, find where a SIGQUIT's dump went, log it. *line (malloc'd)
- * gets the status-line summary, success or not. Returns 0 or -errno. */
+/* Check, send sig to p, log it. *line (malloc'd) gets the status-line summary,
+ * success or not. SIGQUIT goes through tdump_do (tui/tdump.h): it says whether the
+ * process dumped, ignored it or terminated. Returns 0 or -errno. */
 int action_do_signal(struct action_log *log, const struct proc_rec *p, int sig, char **line);
 /* Check p is still the process in the snapshot, run r, log it. out gets the command's
  * output and status; *line the summary. Returns 0 when it ran and exited 0. */

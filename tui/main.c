@@ -3,6 +3,7 @@
 
 #include "tui/writers/batch.h"
 #include "tui/writers/report.h"
+#include "tui/writers/html.h"
 #include "model/snapshot.h"
 #include "sources/procscan.h"
 #include "sources/recread.h"
@@ -159,7 +160,7 @@ int main(int argc, char **argv)
 		struct record_info info;
 		rc = recread_open(&db, o.read_path, &info, &cause);
 		if (!rc)
-			rc = report_write(stdout, db, &info, o.read_path, &cause);
+			rc = (o.report_html ? html_report_write : report_write)(stdout, db, &info, o.read_path, &cause);
 		recread_close(db);
 		if (rc)
 			fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));

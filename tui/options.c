@@ -35,7 +35,8 @@ void options_usage(FILE *f)
 	      "  -o, --format=FORMAT       text (default), json (one JSON object per line and\n"
 	      "                            refresh) or openmetrics (Prometheus metrics, for\n"
 	      "                            node_exporter's textfile collector: one exposition,\n"
-	      "                            the last refresh's, written when the run ends)\n"
+	      "                            the last refresh's, written when the run ends); with\n"
+	      "                            --report: markdown (default) or html (one page with charts)\n"
 	      "      --top=N               processes and ports listed; default 20 for text and\n"
 	      "                            openmetrics (the rest summed as \"other\"), 0 (all)\n"
 	      "                            for json\n"
@@ -70,7 +71,8 @@ void options_usage(FILE *f)
 	      "                            an existing file is never overwritten\n"
 	      "  -r, --read=FILE           replay a recording instead of the live system; with\n"
 	      "                            --batch, every recorded refresh unless -n says fewer\n"
-	      "      --report              with -r: print a Markdown handover summary and exit\n"
+	      "      --report              with -r: print the handover report (Markdown, or\n"
+	      "                            HTML with -o html) and exit\n"
 	      "\n"
 	      "Filters:\n"
 	      "  -p, --pid=PID[,PID...]    only these processes and the sockets they hold\n"
@@ -198,6 +200,8 @@ static void list_options(FILE *f)
 		fprintf(f, "--%s%s", lo->name, lo->has_arg == required_argument ? "=" : "");
 		for (int i = 0; lo->val == 'o' && i < FMT_COUNT; i++)
 			fprintf(f, "%s%s", i ? "|" : "", batch_format_name((enum batch_format)i));
+		if (lo->val == 'o')
+			fputs("|markdown|html", f);
 		fputc('\n', f);
 	}
 }
@@ -279,6 +283,7 @@ static int load_config(struct options *o, int argc, char **argv, char **cause)
 int options_parse(struct options *o, int argc, char **argv, char **cause)
 {
 	long iterations = -1, top = -1, backlog = -1;
+	bool report_fmt = false;
 	int c;
 
 	*cause = NULL; /* an out parameter: whatever it held is the caller's */
@@ -310,8 +315,15 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 			break;
 		case 'o': {
 			int fmt = batch_format_parse(optarg);
+			/* The report's formats. */
+			if (!strcmp(optarg, "html") || !strcmp(optarg, "markdown") || !strcmp(optarg, "md")) {
+				o->report_html = !strcmp(optarg, "html");
+				report_fmt = true;
+				break;
+			}
 			if (fmt < 0)
-				return fail(cause, "unknown format '%s': expected text, json or openmetrics", optarg);
+				return fail(cause, "unknown format '%s': expected text, json, openmetrics, markdown or html",
+					    optarg);
 			o->format = (enum batch_format)fmt;
 			break;
 		}
@@ -402,6 +414,11 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 		return fail(cause, "the fd warning threshold (%g%%) is above the critical one (%g%%): set --fd-crit too",
 			    o->alert.fd_warn_pct, o->alert.fd_crit_pct);
 	}
+	/* -r FILE -o html: a report is the only thing HTML can be. */
+	if (report_fmt && o->read_path)
+		o->report = true;
+	if (report_fmt && !o->report)
+		return fail(cause, "%s", "markdown and html are report formats: leaktop -r FILE --report -o html");
 	if (o->report && !o->read_path)
 		return fail(cause, "%s", "--report needs a recording: leaktop -r FILE --report");
 	if (o->read_path && o->write_path)

@@ -37,6 +37,7 @@ struct options {
 	const char *write_path;   /* -w: record every refresh to this file */
 	const char *read_path;    /* -r: replay this recording instead of the live system */
 	bool report;              /* --report: print the recording's handover summary */
+	bool report_html;         /* -o html with --report: the HTML page (tui/writers/html.h) */
 	const char *listen;       /* --listen [HOST:]PORT: serve /metrics, or NULL */
 	bool sockets;             /* json: list every socket with its holders (--sockets) */
 	bool full_scan;           /* hidden --full-scan: readlink every fd every refresh */

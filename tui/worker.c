@@ -53,6 +53,8 @@ struct worker {
 		int32_t pid;
 		uint64_t start_time;
 		char what[256], result[512];
+		char *dump;          /* a thread dump read back, malloc'd; NULL when none */
+		size_t dump_len;
 	} evq[16];
 	size_t nevq;
 };
@@ -69,6 +71,10 @@ void worker_queue_action(void *ctx, const struct action_event *ev)
 		snprintf(w->evq[w->nevq].what, sizeof(w->evq[0].what), "%s", ev->action);
 		snprintf(w->evq[w->nevq].result, sizeof(w->evq[0].result), "%s%s", ev->result ? "FAILED: " : "",
 			 ev->detail ? ev->detail : "");
+		w->evq[w->nevq].dump = ev->dump && ev->dump_len ? malloc(ev->dump_len) : NULL;
+		w->evq[w->nevq].dump_len = w->evq[w->nevq].dump ? ev->dump_len : 0;
+		if (w->evq[w->nevq].dump)
+			memcpy(w->evq[w->nevq].dump, ev->dump, ev->dump_len);
 		w->nevq++;
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -82,9 +88,12 @@ static void worker_record_actions(struct worker *w)
 		struct record_event ev = {
 			.kind = EV_ACTION, .time = w->evq[i].time, .pid = w->evq[i].pid,
 			.start_time = w->evq[i].start_time, .what = w->evq[i].what, .result = w->evq[i].result,
+			.dump = w->evq[i].dump, .dump_len = w->evq[i].dump_len,
 		};
 		/* A failed event write is not worth stopping the recording for. */
 		session_record_event(w->ss, &ev);
+		free(w->evq[i].dump);
+		w->evq[i].dump = NULL;
 	}
 	w->nevq = 0;
 	pthread_mutex_unlock(&w->mu);

@@ -60,7 +60,7 @@ wait_screen "SIGQUIT pid $JPID (leakyjava"
 wait_until 30 grep -q "Full thread dump" "$TMP/leaky.out" || fail "no dump in the process's stdout"
 assert_eq "SIGQUITs received (D n sent none, D y one)" 1 "$(lines "$MARK")"
 grep -qF "SIGQUIT pid $JPID (leakyjava" "$LOG" || fail "not in the action log"
-grep -qF "ok: sent; the dump went to $TMP/leaky.out" "$LOG" || fail "log does not say where the dump went"
+grep -qF "ok: dumped (still running); the dump went to $TMP/leaky.out" "$LOG" || fail "log does not say where the dump went"
 assert_eq "log file mode" 600 "$(stat -c %a "$LOG")"
 
 # The signal menu: QUIT first; Enter picks it, Esc leaves.
@@ -186,6 +186,6 @@ wait_until 30 sh -c "! tmux -S '$SOCK' has-session -t t 2>/dev/null" || fail "le
 # The session recording has the actions too (for the next shift's replay).
 if command -v sqlite3 >/dev/null; then
 	assert_eq "thread dump in the recording" "SIGQUIT" \
-		"$(sqlite3 "$TMP/rec.db" "select what from event where kind = 'action' and pid = $JPID and result like 'sent%'")"
+		"$(sqlite3 "$TMP/rec.db" "select what from event where kind = 'action' and pid = $JPID and result like 'dumped%'")"
 fi
 echo "ok: actions through the dashboard"

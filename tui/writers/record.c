@@ -54,7 +54,7 @@ enum stmt_id {
 	Q_PROC, Q_PROC_GONE, Q_PROC_CHANGE,
 	Q_FD, Q_FD_GONE, Q_FD_STALE,
 	Q_NETNS, Q_NETNS_GONE,
-	Q_PORT, Q_PORT_GONE, Q_PORT_CHANGE, Q_REFRESH, Q_EVENT,
+	Q_PORT, Q_PORT_GONE, Q_PORT_CHANGE, Q_REFRESH, Q_EVENT, Q_EVENT_DUMP,
 	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
 	Q_COUNT
 };
@@ -83,6 +83,7 @@ static const struct stmt_def {
 	[Q_PORT_CHANGE] = {OP_INSERT, TB_PORT_CHANGE, NULL},
 	[Q_REFRESH] = {OP_INSERT, TB_REFRESH, NULL},
 	[Q_EVENT] = {OP_INSERT, TB_EVENT, NULL},
+	[Q_EVENT_DUMP] = {OP_INSERT, TB_EVENT_DUMP, NULL},
 	[Q_BEGIN] = {OP_SQL, TB_COUNT, "BEGIN"},
 	[Q_COMMIT] = {OP_SQL, TB_COUNT, "COMMIT"},
 	[Q_ROLLBACK] = {OP_SQL, TB_COUNT, "ROLLBACK"},
@@ -775,6 +776,13 @@ int record_event(struct record *r, const struct record_event *ev, char **cause)
 		sqlite3_bind_text(q, P(TB_EVENT, EVENT_RESULT), ev->result, -1, SQLITE_STATIC);
 	if ((rc = step(r, Q_EVENT)))
 		return text_cause(cause, recread_errno(rc), "recording an event: %s", sqlite3_errmsg(r->db));
+	if (ev->dump && ev->dump_len) {
+		q = r->q[Q_EVENT_DUMP];
+		sqlite3_bind_int64(q, P(TB_EVENT_DUMP, EVDUMP_EVENT), sqlite3_last_insert_rowid(r->db));
+		sqlite3_bind_blob(q, P(TB_EVENT_DUMP, EVDUMP_TEXT), ev->dump, (int)ev->dump_len, SQLITE_STATIC);
+		if ((rc = step(r, Q_EVENT_DUMP)))
+			return text_cause(cause, recread_errno(rc), "recording a thread dump: %s", sqlite3_errmsg(r->db));
+	}
 	return 0;
 }
 

@@ -1,15 +1,16 @@
-/* The handover report: what the recording shows, in the order the next shift asks
- * it: when, which processes grew their fd tables, which ports hold CLOSE_WAIT and
- * since when, where Recv-Q peaked, what was alerted and done. Sections are a table;
- * the history branch adds leak verdicts as one more entry. */
+/* The handover report in Markdown: the story first (who leaked what, the verdict and
+ * why, peaks, restarts), then the timeline, then the detail tables. Every recorded
+ * string is escaped: a recording may hold terminal escapes and Markdown or HTML. */
 #include "config.h"
 
 #include "tui/writers/report.h"
+#include "tui/writers/story.h"
 #include "model/schema.h"
 #include "model/snapshot.h"
 #include "model/text.h"
 
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 struct report_ctx {
@@ -27,29 +29,38 @@ struct report_ctx {
 	int64_t first_tick, last_tick;
 	double first_time, last_time;
 	long refreshes;
+	const struct story *st;
 };
 
 #define REPORT_ROWS 10
 
-/* A cell of a Markdown table: control characters escaped, '|' kept from splitting
- * the row, cut at max bytes. */
-static void md_cell(FILE *f, const unsigned char *s, size_t max)
+/* Recorded text in Markdown: control characters escaped (no terminal escapes, one
+ * line), and every character Markdown or HTML gives a meaning backslash-escaped, so
+ * a process name cannot make a link, a heading, an emphasis, a table cell or a tag;
+ * "://" and "www." are broken up so no autolink is made either. Cut at max bytes. */
+void report_md_text(FILE *f, const char *s, size_t max)
 {
-	char buf[1024];
+	char buf[2048];
 
 	if (!s || !*s) {
 		fputs("-", f);
 		return;
 	}
-	size_t len = strlen((const char *)s);
-	text_escape(buf, sizeof(buf), (const char *)s, len < max ? len : max);
+	size_t len = strlen(s);
+	text_escape(buf, sizeof(buf), s, len < max ? len : max);
 	for (const char *c = buf; *c; c++) {
-		if (*c == '|' || *c == '`')
+		if (strchr("\\`*_[]<>|#~&!{}", *c) || (*c == ':' && c[1] == '/' && c[2] == '/') ||
+		    (*c == '.' && c - buf >= 3 && !strncasecmp(c - 3, "www", 3)))
 			fputc('\\', f);
 		fputc(*c, f);
 	}
 	if (len > max)
 		fputs("...", f);
+}
+
+static void md_cell(FILE *f, const unsigned char *s, size_t max)
+{
+	report_md_text(f, (const char *)s, max);
 }
 
 static const char *fmt_time(char *buf, size_t n, double t)
@@ -121,10 +132,15 @@ static int section_summary(struct report_ctx *c)
 {
 	char a[48], b[48], span[32];
 
-	fprintf(c->f, "- Recording: %s\n", c->path);
-	fprintf(c->f, "- Host: %s (kernel %s), recorded by leaktop %s, format %d.%d\n",
-		c->info->host[0] ? c->info->host : "?", c->info->kernel[0] ? c->info->kernel : "?",
-		c->info->version[0] ? c->info->version : "?", c->info->major, c->info->minor);
+	fputs("- Recording: ", c->f);
+	report_md_text(c->f, c->path, 1024);
+	fputs("\n- Host: ", c->f);
+	report_md_text(c->f, c->info->host[0] ? c->info->host : "?", 256);
+	fputs(" (kernel ", c->f);
+	report_md_text(c->f, c->info->kernel[0] ? c->info->kernel : "?", 128);
+	fputs("), recorded by leaktop ", c->f);
+	report_md_text(c->f, c->info->version[0] ? c->info->version : "?", 32);
+	fprintf(c->f, ", format %d.%d\n", c->info->major, c->info->minor);
 	if (!c->refreshes) {
 		fputs("- No complete refresh was recorded.\n", c->f);
 		return SQLITE_OK;
@@ -135,18 +151,111 @@ static int section_summary(struct report_ctx *c)
 	return SQLITE_OK;
 }
 
+static const struct story_proc *story_find(const struct story *st, int32_t pid, uint64_t start_time)
+{
+	for (size_t i = 0; i < st->nprocs; i++)
+		if (st->procs[i].pid == pid && st->procs[i].start_time == start_time)
+			return &st->procs[i];
+	return NULL;
+}
+
+/* Which process leaked what, its verdict and why, peaks, restarts: the first thing
+ * the next shift reads. Culprits by verdict, worst first. */
+static int section_story(struct report_ctx *c)
+{
+	const struct story *st = c->st;
+	char line[2048], name[PROC_COMM_MAX + 32];
+	size_t shown = 0;
+
+	for (int v = VERDICT_LEAK; v >= VERDICT_OK; v--)
+		for (size_t i = 0; i < st->nprocs; i++) {
+			const struct story_proc *p = &st->procs[i];
+			int pv = p->worst >= VERDICT_SUSPECT ? (int)p->worst : p->mem_leak ? VERDICT_LEAK : VERDICT_OK;
+			/* A restarted culprit's successor is told with it. */
+			if (!p->matters || pv != v || (p->replaces >= 0 && st->procs[p->replaces].matters))
+				continue;
+			story_proc_name(st, p, name, sizeof(name));
+			story_proc_summary(st, p, line, sizeof(line));
+			fputs("- **", c->f);
+			report_md_text(c->f, name, sizeof(name));
+			fputs("** (", c->f);
+			report_md_text(c->f, p->cmdline, 120);
+			fputs("): ", c->f);
+			report_md_text(c->f, line, sizeof(line));
+			fputs("\n", c->f);
+			shown++;
+		}
+	for (int v = VERDICT_LEAK; v >= VERDICT_SUSPECT; v--)
+		for (size_t i = 0; i < st->nports; i++) {
+			const struct story_port *p = &st->ports[i];
+			if (!p->matters || (int)p->worst != v)
+				continue;
+			story_port_summary(st, p, line, sizeof(line));
+			fputs("- Port **", c->f);
+			report_md_text(c->f, p->endpoint, sizeof(p->endpoint));
+			fputs("**: ", c->f);
+			report_md_text(c->f, line, sizeof(line));
+			fputs("\n", c->f);
+			shown++;
+		}
+	if (!shown)
+		fputs("No process or port leaked: none was judged suspect or leak, none neared its fd limit.\n", c->f);
+	fprintf(c->f, "\n_%s_\n", STORY_RULE);
+	return SQLITE_OK;
+}
+
+static const char *const kind_names[STK_KIND_COUNT] = {
+	[STK_SUSPECT] = "suspect", [STK_LEAK] = "leak", [STK_MEM_LEAK] = "memory leak", [STK_ALERT] = "alert",
+	[STK_CLEARED] = "alert cleared", [STK_ACTION] = "action", [STK_REPLACED] = "restart",
+};
+
+/* The thread dump's digest under its action, as a nested list. */
+static void md_digest(FILE *f, const struct story_event *e)
+{
+	char lines[8][256];
+	size_t n = story_dump_digest(e->dump, e->dump_len, lines, 8);
+
+	for (size_t i = 0; i < n; i++) {
+		fputs("  - ", f);
+		report_md_text(f, lines[i], sizeof(lines[i]));
+		fputs("\n", f);
+	}
+}
+
+/* The moments that matter, in order: first suspect and leak verdicts, alerts fired
+ * and cleared, actions and their results, processes replaced by a restart. */
+static int section_timeline(struct report_ctx *c)
+{
+	const struct story *st = c->st;
+	char when[48];
+
+	if (!st->nevents) {
+		fputs("Nothing happened that matters: no verdict above ok, no alert, no action, no restart.\n", c->f);
+		return SQLITE_OK;
+	}
+	for (size_t i = 0; i < st->nevents; i++) {
+		const struct story_event *e = &st->events[i];
+		fprintf(c->f, "- %s **%s**: ", fmt_clock(when, sizeof(when), e->time), kind_names[e->kind]);
+		report_md_text(c->f, e->text, sizeof(e->text));
+		fputs("\n", c->f);
+		if (e->dump)
+			md_digest(c->f, e);
+	}
+	return SQLITE_OK;
+}
+
 static int section_fd_growth(struct report_ctx *c)
 {
 	static const char sql[] =
-		"SELECT pid, comm, user, cmdline, first_fds, last_fds, fd_limit, first_tick, last_tick FROM ("
-		" SELECT p.pid, p.comm, p.user, p.cmdline, p.first_tick,"
+		"SELECT pid, comm, user, cmdline, first_fds, last_fds, fd_limit, first_tick, last_tick, start_time FROM ("
+		" SELECT p.pid, p.comm, p.user, p.cmdline, p.first_tick, p.start_time,"
 		"  (SELECT fds FROM proc_change WHERE proc = p.id ORDER BY tick LIMIT 1) AS first_fds,"
 		"  (SELECT fds FROM proc_change WHERE proc = p.id AND tick <= ?1 ORDER BY tick DESC LIMIT 1) AS last_fds,"
 		"  (SELECT fd_limit FROM proc_change WHERE proc = p.id AND tick <= ?1 ORDER BY tick DESC LIMIT 1)"
 		"   AS fd_limit,"
 		"  coalesce((SELECT max(tick) FROM refresh WHERE tick < p.gone_tick), ?1) AS last_tick"
 		" FROM proc p WHERE p.first_tick <= ?1)"
-		" WHERE first_fds >= 0 AND last_fds > first_fds ORDER BY last_fds - first_fds DESC, pid LIMIT 10";
+		" WHERE first_fds >= 0 AND last_fds > first_fds ORDER BY last_fds - first_fds DESC, pid";
 	sqlite3_stmt *q;
 	int rc = prepare(c, &q, sql), rows = 0;
 
@@ -156,7 +265,14 @@ static int section_fd_growth(struct report_ctx *c)
 		char span[32], lim[24] = "-";
 		double t0 = tick_time(c, sqlite3_column_int64(q, 7)), t1 = tick_time(c, sqlite3_column_int64(q, 8));
 		int64_t first = sqlite3_column_int64(q, 4), last = sqlite3_column_int64(q, 5);
+		const struct story_proc *sp =
+			story_find(c->st, sqlite3_column_int(q, 0), (uint64_t)sqlite3_column_int64(q, 9));
 
+		/* Only the processes that matter: a compiler's 40 files for two seconds do not. */
+		if (!sp || !sp->matters)
+			continue;
+		if (rows == REPORT_ROWS)
+			break;
 		if (!rows++)
 			fputs("| PID | COMMAND | USER | FDS FIRST | FDS LAST | GROWTH | OVER | PER MIN | LIMIT | CMDLINE |\n"
 			      "|----:|---------|------|----------:|---------:|-------:|------|--------:|------:|---------|\n",
@@ -173,8 +289,10 @@ static int section_fd_growth(struct report_ctx *c)
 		md_cell(c->f, sqlite3_column_text(q, 3), 60);
 		fputs(" |\n", c->f);
 	}
-	if (!rows && rc == SQLITE_DONE)
-		fputs("No process grew its fd table over the recording.\n", c->f);
+	if (!rows && (rc == SQLITE_DONE || rc == SQLITE_ROW))
+		fputs("No process that matters grew its fd table over the recording.\n", c->f);
+	if (rc == SQLITE_ROW)
+		rc = SQLITE_DONE;
 	return finish(q, rc);
 }
 
@@ -287,8 +405,9 @@ static const struct report_section {
 	int (*write)(struct report_ctx *c);
 } sections[] = {
 	{NULL, section_summary},
+	{"Summary", section_story},
+	{"Timeline", section_timeline},
 	{"Processes with the largest fd growth", section_fd_growth},
-	/* The history branch adds {"Leak verdicts", section_verdicts} here. */
 	{"Ports with the most CLOSE_WAIT", section_close_wait},
 	{"Peak Recv-Q by port", section_recv_q},
 	{"Alerts and actions", section_events},
@@ -297,8 +416,14 @@ static const struct report_section {
 int report_write(FILE *f, struct sqlite3 *db, const struct record_info *info, const char *path, char **cause)
 {
 	struct report_ctx c = {.f = f, .db = db, .info = info, .path = path};
+	struct story *st = NULL;
 	sqlite3_stmt *q = NULL;
 	int rc;
+
+	/* The verdicts: recomputed by replaying the recording through the model. */
+	if ((rc = story_build(path, &st, cause)))
+		return rc;
+	c.st = st;
 
 	/* One read transaction: a recording still being written reports one moment. */
 	rc = sqlite3_exec(c.db, "BEGIN", NULL, NULL, NULL);
@@ -314,7 +439,9 @@ int report_write(FILE *f, struct sqlite3 *db, const struct record_info *info, co
 		rc = SQLITE_OK;
 	}
 	sqlite3_finalize(q);
-	fprintf(f, "# leaktop handover: %s\n\n", info->host[0] ? info->host : path);
+	fputs("# leaktop handover: ", f);
+	report_md_text(f, info->host[0] ? info->host : path, 256);
+	fputs("\n\n", f);
 	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]) && rc == SQLITE_OK; i++) {
 		if (sections[i].title)
 			fprintf(f, "\n## %s\n\n", sections[i].title);
@@ -332,6 +459,7 @@ int report_write(FILE *f, struct sqlite3 *db, const struct record_info *info, co
 		rc = -EILSEQ;
 	}
 	sqlite3_exec(c.db, "COMMIT", NULL, NULL, NULL);
+	story_free(st);
 	if (fflush(f) == EOF && !rc)
 		rc = -EIO;
 	return rc;

@@ -13,4 +13,9 @@ struct record_info;
  * one-line *cause (damaged). */
 int report_write(FILE *f, struct sqlite3 *db, const struct record_info *info, const char *path, char **cause);
 
+/* Recorded text as Markdown (and HTML) cannot read it: controls escaped, Markdown
+ * and HTML punctuation backslash-escaped, no autolinks; cut at max bytes; "-" for
+ * NULL or "". */
+void report_md_text(FILE *f, const char *s, size_t max);
+
 #endif

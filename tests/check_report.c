@@ -1,0 +1,355 @@
+/* The handover reports on recordings built here: who is named (a flat, stuck culprit
+ * is; a compiler's two seconds of files are not), the outbound leak by its remote
+ * endpoint, peaks never below now, holders named, a restart and the leak coming
+ * back, the timeline's order, and recorded strings that cannot inject Markdown, HTML
+ * or terminal escapes. */
+#include "config.h"
+
+#include "tui/writers/html.h"
+#include "tui/writers/report.h"
+#include "tui/writers/record.h"
+#include "tui/writers/story.h"
+#include "model/schema.h"
+#include "model/snapshot.h"
+#include "sources/recread.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define REFRESHES 400
+#define T0 1700000000.0
+
+static char dir[64], path[128];
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/check_report.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/rec.db", dir);
+	setenv("TZ", "UTC", 1);
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static struct proc_rec *add_proc(struct snapshot *s, int32_t pid, uint64_t start, const char *comm, int64_t fds,
+				 uint64_t limit, const char *cmdline)
+{
+	struct proc_rec *p = snapshot_add_proc(s);
+	p->pid = pid, p->ppid = 1, p->start_time = start, p->fds = fds, p->fd_limit = p->fd_limit_hard = limit;
+	p->rss_kb = 50000, p->state = 'S';
+	snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	snprintf(p->user, sizeof(p->user), "app");
+	snprintf(p->cmdline, sizeof(p->cmdline), "%s", cmdline);
+	return p;
+}
+
+/* One refresh of the story:
+ *  - pid 100 java holds 100 CLOSE_WAIT sockets to 127.0.0.1:24611, flat, all along;
+ *  - pid 400 leaky grows 5 fds a refresh until it is restarted at tick 200 as pid 401,
+ *    which grows again;
+ *  - pid 300 cc1 opens 40 files for two refreshes (ticks 10-11). */
+static void make_snap(struct snapshot *s, uint64_t tick)
+{
+	snapshot_clear(s);
+	s->tick = tick;
+	s->time = T0 + (double)tick * 2;
+	s->closed_valid = true;
+	snapshot_add_netns(s, 4026531840ULL, true)->own = true;
+	add_proc(s, 100, 5000, "java", 120, 1024, "java -jar pool.jar");
+	if (tick == 10 || tick == 11)
+		add_proc(s, 300, 6000, "cc1", 44, 1024, "cc1 -O2 big.c");
+	if (tick < 200)
+		add_proc(s, 400, 7000, "leaky", 20 + 5 * (int64_t)tick, 2048, "leaky --serve");
+	else if (tick > 200)
+		add_proc(s, 401, 9000, "leaky", 20 + 5 * (int64_t)(tick - 200), 2048, "leaky --serve");
+	for (int i = 0; i < 100; i++) {
+		struct sock_rec *k = snapshot_add_sock(s);
+		k->cookie = 100 + (uint64_t)i, k->inode = 2000 + (uint32_t)i, k->state = ST_CLOSE_WAIT;
+		k->family = AF_INET, k->proto = 6, k->lport = (uint16_t)(40000 + i), k->rport = 24611;
+		k->netns = 4026531840ULL;
+		inet_pton(AF_INET, "127.0.0.1", k->laddr);
+		inet_pton(AF_INET, "127.0.0.1", k->raddr);
+		struct sock_owner *o = snapshot_add_owner(s);
+		o->inode = k->inode, o->proc = 0, o->fd = 10 + i;
+	}
+	ck_assert_int_eq(snapshot_build(s), 0);
+}
+
+/* Three threads blocked on one lock, one sleeping; a name that is HTML. */
+#define JAVA_DUMP                                                                                  \
+	"Full thread dump OpenJDK 64-Bit Server VM:\n"                                                \
+	"\"pool-1 <b>\" #12\n   java.lang.Thread.State: BLOCKED (on object monitor)\n"                \
+	"\tat com.example.Handler.handle(Handler.java:36)\n"                                          \
+	"\"pool-2\" #13\n   java.lang.Thread.State: BLOCKED (on object monitor)\n"                     \
+	"\tat com.example.Handler.handle(Handler.java:36)\n"                                          \
+	"\"pool-3\" #14\n   java.lang.Thread.State: BLOCKED (on object monitor)\n"                     \
+	"\tat com.example.Handler.handle(Handler.java:36)\n"                                          \
+	"\"main\" #1\n   java.lang.Thread.State: TIMED_WAITING (sleeping)\n\tat java.lang.Thread.sleep(Native Method)\n"
+
+static void write_story(void)
+{
+	struct record_info info = {.interval = 2, .boot_time = 1699990000, .clk_tck = 100};
+	struct record *r = NULL;
+	struct snapshot *s = snapshot_new();
+	char *cause = NULL;
+
+	ck_assert_int_eq(record_open(&r, path, &info, &cause), 0);
+	for (uint64_t t = 1; t <= REFRESHES; t++) {
+		make_snap(s, t);
+		ck_assert_int_eq(record_snapshot(r, s, &cause), 0);
+		struct record_event ev = {.time = s->time, .pid = 400, .start_time = 7000};
+		if (t == 50) {
+			ev.kind = EV_ALERT, ev.what = "warning fd: pid 400 (leaky) uses 75% of its fd limit";
+			ck_assert_int_eq(record_event(r, &ev, &cause), 0);
+		} else if (t == 60) {
+			ev.kind = EV_ALERT, ev.what = "clear fd: pid 400 (leaky) back under 75% of its fd limit";
+			ck_assert_int_eq(record_event(r, &ev, &cause), 0);
+		} else if (t == 100) {
+			ev.kind = EV_ACTION, ev.pid = 100, ev.start_time = 5000, ev.what = "SIGQUIT";
+			ev.result = "dumped (still running); the dump went to /var/log/pool.log";
+			ev.dump = JAVA_DUMP, ev.dump_len = sizeof(JAVA_DUMP) - 1;
+			ck_assert_int_eq(record_event(r, &ev, &cause), 0);
+		}
+	}
+	record_close(r);
+	snapshot_free(s);
+}
+
+/* What an attacker who controls process names and the file can put in. */
+static void poison(void)
+{
+	sqlite3 *db;
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db,
+				      "UPDATE meta SET value = '# evil' || char(27) || '[2J<b>x</b>' WHERE key = 'host';"
+				      "UPDATE meta SET value = '[k](http://evil.example)' WHERE key = 'kernel';"
+				      "UPDATE proc SET cmdline = 'leaky [x](http://evil.example) <script>alert(1)</script> '"
+				      " || char(27) || '[31m | `tick` www.evil.example' WHERE pid = 400;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static char *report(bool html)
+{
+	struct sqlite3 *db = NULL;
+	struct record_info info;
+	char *cause = NULL, *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	ck_assert_int_eq(recread_open(&db, path, &info, &cause), 0);
+	int rc = (html ? html_report_write : report_write)(f, db, &info, path, &cause);
+	ck_assert_msg(rc == 0, "%s", cause ? cause : "?");
+	fclose(f);
+	recread_close(db);
+	return out;
+}
+
+static const char *after(const char *hay, const char *needle)
+{
+	const char *p = hay ? strstr(hay, needle) : NULL;
+	ck_assert_msg(p != NULL, "'%s' missing", needle);
+	return p + strlen(needle);
+}
+
+START_TEST(test_story_rules)
+{
+	struct story *st = NULL;
+	char *cause = NULL;
+
+	write_story();
+	ck_assert_int_eq(story_build(path, &st, &cause), 0);
+	ck_assert_uint_eq(st->nrefresh, REFRESHES);
+	const struct story_proc *java = NULL, *cc1 = NULL, *old = NULL, *young = NULL;
+	for (size_t i = 0; i < st->nprocs; i++) {
+		const struct story_proc *p = &st->procs[i];
+		if (p->pid == 100) java = p;
+		if (p->pid == 300) cc1 = p;
+		if (p->pid == 400) old = p;
+		if (p->pid == 401) young = p;
+	}
+	ck_assert(java && cc1 && old && young);
+	/* The flat, stuck culprit is one; the compiler is not. */
+	ck_assert(java->matters);
+	ck_assert_int_eq(java->worst, VERDICT_LEAK);
+	ck_assert(java->first_suspect > 0 && java->first_suspect < java->first_leak);
+	ck_assert_uint_eq(java->cw_peak, 100);
+	ck_assert(!cc1->matters);
+	/* The grower, its restart and the leak coming back. */
+	ck_assert(old->matters && old->worst >= VERDICT_SUSPECT);
+	ck_assert_int_eq(old->replaced_by, young - st->procs);
+	ck_assert(young->first_suspect > 0 || young->first_leak > 0);
+	ck_assert(old->fds_peak >= old->fds_last);
+	ck_assert(isfinite(old->eta_min_s));
+	/* The outbound leak, by its remote endpoint, with its holder. */
+	bool endpoint = false;
+	for (size_t i = 0; i < st->nports; i++)
+		if (st->ports[i].matters && !strcmp(st->ports[i].endpoint, "127.0.0.1:24611")) {
+			endpoint = true;
+			ck_assert_uint_eq(st->ports[i].npids, 1);
+			ck_assert_int_eq(st->ports[i].pids[0], 100);
+			ck_assert_uint_ge(st->ports[i].cw_peak, st->ports[i].cw_last);
+		}
+	ck_assert_msg(endpoint, "the outbound leak is not named by 127.0.0.1:24611");
+	/* The timeline is in time order and has each kind. */
+	bool seen[STK_KIND_COUNT] = {false};
+	for (size_t i = 0; i < st->nevents; i++) {
+		seen[st->events[i].kind] = true;
+		if (i)
+			ck_assert(st->events[i - 1].time <= st->events[i].time);
+	}
+	ck_assert(seen[STK_SUSPECT] && seen[STK_LEAK] && seen[STK_ALERT] && seen[STK_CLEARED] && seen[STK_ACTION] &&
+		  seen[STK_REPLACED]);
+	/* A chart has a point per refresh the process was alive in. */
+	sqlite3 *db = NULL;
+	struct record_info info;
+	double *v = calloc(st->nrefresh, sizeof(*v));
+	ck_assert_int_eq(recread_open(&db, path, &info, &cause), 0);
+	ck_assert_int_eq(story_proc_series(st, db, java, SS_FDS, v), REFRESHES);
+	ck_assert_int_eq(story_proc_series(st, db, old, SS_FDS, v), 199);
+	ck_assert(v[198] == 20 + 5 * 199 && isnan(v[199]));
+	recread_close(db);
+	free(v);
+	story_free(st);
+}
+END_TEST
+
+START_TEST(test_markdown_story)
+{
+	write_story();
+	char *md = report(false);
+	/* Summary, then timeline, then the details. */
+	const char *sum = after(md, "## Summary"), *tl = after(md, "## Timeline");
+	ck_assert(sum < tl);
+	ck_assert_ptr_nonnull(strstr(sum, "**pid 100 java**"));
+	ck_assert_msg(strstr(md, "leak: ") != NULL, "%s", md);
+	ck_assert_ptr_nonnull(strstr(sum, "Port **127.0.0.1:24611**"));
+	ck_assert_ptr_nonnull(strstr(sum, "CLOSE\\_WAIT peak 100 (now 100)"));
+	ck_assert_ptr_nonnull(strstr(sum, "held by pid 100 java"));
+	ck_assert_ptr_nonnull(strstr(sum, "the leak came back after the restart"));
+	ck_assert_ptr_nonnull(strstr(sum, "of its fd limit 2048"));
+	ck_assert_ptr_nonnull(strstr(sum, "shortest ETA"));
+	ck_assert_ptr_nonnull(strstr(md, "Listed: the processes and ports"));
+	ck_assert_msg(!strstr(md, "cc1"), "the compiler is in the report:\n%s", md);
+	/* The timeline in order: the alert, its clearing, the action, the restart. */
+	const char *a = after(tl, "**alert**: warning fd: pid 400");
+	a = after(a, "**alert cleared**: clear fd: pid 400");
+	a = after(a, "**action**: SIGQUIT to pid 100: dumped (still running)");
+	after(a, "**restart**: pid 400 leaky was replaced by pid 401");
+	/* The thread dump travels with its action: its digest under it. */
+	a = after(tl, "**action**: SIGQUIT to pid 100");
+	a = after(a, "  - 4 threads: 3 BLOCKED, 1 TIMED\\_WAITING\n");
+	after(a, "  - 3 threads BLOCKED at com.example.Handler.handle:36\n");
+	free(md);
+}
+END_TEST
+
+START_TEST(test_markdown_escapes)
+{
+	write_story();
+	poison();
+	char *md = report(false);
+	ck_assert_msg(!strchr(md, 0x1b), "a terminal escape reached the report");
+	/* Every < is escaped: no tag, no autolink. */
+	for (const char *c = md; *c; c++)
+		if (*c == '<')
+			ck_assert_msg(c > md && c[-1] == '\\', "an unescaped %c in the report: %.60s", *c, c > md + 20 ? c - 20 : md);
+	ck_assert_msg(!strstr(md, "[x](") && strstr(md, "\\[x\\](http\\://evil.example)"), "a link reached the report");
+	ck_assert_msg(!strstr(md, "http://evil"), "an autolink reached the report");
+	ck_assert_msg(!strstr(md, "\n# evil"), "a fake heading");
+	ck_assert_ptr_nonnull(strstr(md, "# leaktop handover: \\# evil\\\\x1b\\[2J\\<b\\>x\\</b\\>\n"));
+	ck_assert_ptr_nonnull(strstr(md, "(kernel \\[k\\](http\\://evil.example))"));
+	/* A table cell stays one cell. */
+	ck_assert_ptr_nonnull(strstr(md, "\\| \\`tick\\` www\\.evil.example"));
+	free(md);
+}
+END_TEST
+
+START_TEST(test_html_page)
+{
+	write_story();
+	poison();
+	char *h = report(true);
+	ck_assert_ptr_nonnull(strstr(h, "<!DOCTYPE html>"));
+	ck_assert_msg(!strchr(h, 0x1b), "a terminal escape reached the page");
+	ck_assert_msg(!strstr(h, "<script"), "a script in the page");
+	ck_assert_msg(!strstr(h, "<b>x"), "recorded HTML in the page");
+	ck_assert_ptr_nonnull(strstr(h, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+	ck_assert_msg(!strstr(h, "src=") && !strstr(h, "@import") && !strstr(h, "url("), "loads something");
+	/* A chart per culprit: java's fds (a point per refresh), leaky before and after
+	 * its restart, and the outbound port; markers for the alerts and the action. */
+	const char *j = after(h, "<figure id=\"proc-100-5000\">");
+	j = after(j, "<path class=\"series\" data-points=\"400\"");
+	ck_assert_ptr_nonnull(strstr(h, "<figure id=\"proc-400-7000\">"));
+	ck_assert_ptr_nonnull(strstr(h, "<figure id=\"proc-401-9000\">"));
+	ck_assert_ptr_nonnull(strstr(h, "127.0.0.1:24611: CLOSE_WAIT sockets"));
+	ck_assert_ptr_nonnull(strstr(j, "class=\"marker m-alert\""));
+	ck_assert_ptr_nonnull(strstr(j, "class=\"marker m-cleared\""));
+	ck_assert_ptr_nonnull(strstr(j, "class=\"marker m-action\""));
+	ck_assert_ptr_nonnull(strstr(h, "class=\"pct75\""));
+	ck_assert_ptr_nonnull(strstr(h, "class=\"pct90\""));
+	ck_assert_ptr_nonnull(strstr(h, "@media print"));
+	ck_assert_msg(!strstr(h, "cc1"), "the compiler is in the page");
+	/* The dump: its digest, and the whole text behind <details>, escaped. */
+	const char *d = after(h, "<li>3 threads BLOCKED at com.example.Handler.handle:36</li>");
+	d = after(d, "<details><summary>the full thread dump");
+	after(d, "&quot;pool-1 &lt;b&gt;&quot; #12");
+	free(h);
+}
+END_TEST
+
+START_TEST(test_dump_digest)
+{
+	static const char dump[] =
+		"Full thread dump OpenJDK 64-Bit Server VM:\n\n"
+		"\"worker-1\" #12 prio=5 tid=0x1 waiting for monitor entry\n"
+		"   java.lang.Thread.State: BLOCKED (on object monitor)\n"
+		"\tat com.example.Handler.handle(Handler.java:36)\n\t- waiting to lock <0x1>\n\n"
+		"\"worker-2\" #13 prio=5\n   java.lang.Thread.State: BLOCKED (on object monitor)\n"
+		"\tat com.example.Handler.handle(Handler.java:36)\n\n"
+		"\"main\" #1 prio=5\n   java.lang.Thread.State: RUNNABLE\n\tat java.lang.Thread.sleep(Native Method)\n\n"
+		"\"GC\" os_prio=0 runnable\n";
+	char lines[8][256];
+	size_t n = story_dump_digest(dump, sizeof(dump) - 1, lines, 8);
+
+	ck_assert_uint_ge(n, 3);
+	ck_assert_str_eq(lines[0], "4 threads: 2 BLOCKED, 1 (no state), 1 RUNNABLE");
+	ck_assert_str_eq(lines[1], "2 threads BLOCKED at com.example.Handler.handle:36");
+	ck_assert_ptr_nonnull(strstr(lines[2], "java.lang.Thread.sleep") ? lines[2] : lines[3]);
+	n = story_dump_digest("segfault\n", 9, lines, 8);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(lines[0], "no Java threads found in 9 bytes of output");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *su = suite_create("report");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_story_rules);
+	tcase_add_test(tc, test_markdown_story);
+	tcase_add_test(tc, test_markdown_escapes);
+	tcase_add_test(tc, test_html_page);
+	tcase_add_test(tc, test_dump_digest);
+	suite_add_tcase(su, tc);
+	SRunner *sr = srunner_create(su);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,92 @@
+#!/bin/sh
+# The thread dump through the dashboard (tmux, 80x24) on three processes: one that
+# catches SIGQUIT dumps and lives ("dumped"); one with the default action is named as
+# one that will TERMINATE, y does not send, K does, and the result says "terminated";
+# one that ignores SIGQUIT is said to do nothing and the result says "ignored".
+. "${srcdir:-.}/tests/live/lib.sh"
+need_root
+need tmux
+
+SOCK="$TMP/tmux.sock"
+trap 'tmux -S "$SOCK" kill-server 2>/dev/null || true; cleanup' EXIT
+export HOME="$TMP/home"
+unset XDG_STATE_HOME XDG_CONFIG_HOME
+mkdir -p "$HOME"
+LOG="$HOME/.local/state/leaktop/actions.log"
+
+screen() { tmux -S "$SOCK" capture-pane -p -t t; }
+keys() { tmux -S "$SOCK" send-keys -t t "$@"; }
+on_screen() { screen | grep -qF -- "$1"; }
+wait_screen() {
+	wait_until 10 on_screen "$1" || { screen >&2; fail "never on screen: $1"; }
+}
+only_pid() {
+	keys F4
+	wait_screen "Filter:"
+	keys $(printf 'BSpace %.0s' $(seq 24)) "pid:$1" Enter
+	wait_screen "Filter: pid:$1"
+	wait_until 10 sh -c "tmux -S '$SOCK' capture-pane -p -t t | grep -qE '^ *\*? *$1 '" ||
+		{ screen >&2; fail "pid $1 not shown"; }
+}
+
+# Catches SIGQUIT (a JVM stand-in, its stdout to a file); default action; ignored.
+bg "$LEAKY" server --name leakyjava --quit-marker "$TMP/quit.marker" > "$TMP/leaky.out" 2>&1
+JPID=$BG
+ulimit -c 0
+# (A shell starts background jobs with SIGQUIT ignored: a Python process puts back the
+# default action, as one does unless told otherwise.)
+need python3
+bg python3 -c 'import signal, time; signal.signal(signal.SIGQUIT, signal.SIG_DFL); time.sleep(600)'
+DPID=$BG
+bg sh -c 'trap "" QUIT; exec sleep 601'
+IPID=$BG
+
+tmux -S "$SOCK" new-session -d -s t -x 80 -y 24 "env TERM=xterm $LEAKTOP -d 0.5"
+wait_screen "PID"
+
+# Caught: y sends; it dumps and still runs; the dump is read back and viewable.
+only_pid "$JPID"
+keys D
+wait_screen "it handles SIGQUIT"
+wait_screen "y: yes, do it"
+keys y
+wait_until 15 grep -qF "SIGQUIT pid $JPID" "$LOG" || fail "not logged"
+grep -qF "ok: dumped (still running); the dump went to $TMP/leaky.out" "$LOG" || { cat "$LOG"; fail "not dumped"; }
+kill -0 "$JPID" || fail "the catching process died"
+keys m
+wait_screen "d: thread dump"
+keys d
+wait_screen "Thread dump of pid $JPID"
+wait_screen "Full thread dump"
+keys Escape Escape
+
+# Default: the prompt says it will terminate; y cancels, K sends.
+only_pid "$DPID"
+keys D
+wait_screen "NO SIGQUIT handler: it will TERMINATE"
+wait_screen "K (capital): yes, even if it terminates"
+keys y
+wait_screen "cancelled; nothing was sent (type K"
+kill -0 "$DPID" || fail "y killed a process with no SIGQUIT handler"
+keys D
+wait_screen "will TERMINATE"
+keys K
+wait_until 15 grep -qF "SIGQUIT pid $DPID" "$LOG" || fail "K sent nothing"
+grep -qF "SIGQUIT pid $DPID (python3, start" "$LOG" || fail "not logged under its name"
+grep "SIGQUIT pid $DPID " "$LOG" | grep -qF "FAILED: terminated: pid $DPID had no handler and exited" ||
+	{ cat "$LOG"; fail "termination not reported"; }
+grep "SIGQUIT pid $DPID " "$LOG" | grep -q ": ok:" && fail "a killed process reported ok"
+wait_screen "terminated: pid $DPID"
+
+# Ignored: the prompt says it does nothing; the result says so.
+only_pid "$IPID"
+keys D
+wait_screen "it ignores SIGQUIT: sending it will do nothing"
+keys y
+wait_until 15 grep -qF "SIGQUIT pid $IPID" "$LOG" || fail "not sent to the ignoring process"
+grep "SIGQUIT pid $IPID " "$LOG" | grep -qF "FAILED: ignored: pid $IPID ignores SIGQUIT; nothing happened" ||
+	{ cat "$LOG"; fail "ignoring not reported"; }
+kill -0 "$IPID" || fail "the ignoring process died"
+screen > "$TMP/last.txt"
+keys q
+echo "ok: thread dumps say dumped, terminated or ignored"
