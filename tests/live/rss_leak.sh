@@ -7,6 +7,10 @@
 # and its reason on the message line, within 12 refreshes.
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
+need unshare ip
+# A pid namespace of its own: on a busy box the history keeps the 512 processes with
+# the most fds, and a memory leaker holds few.
+own_netns --pid "$@"
 need jq tmux
 tui_setup rss_leak
 
