@@ -4,6 +4,10 @@
 # `ok` or `churn`. Loopback only.
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
+need unshare ip
+# Its own pid namespace: on a busy box the history keeps only the 512 processes with
+# the most fds, and the closing server holds few.
+own_netns --pid "$@"
 need ss jq
 
 # judge NAME [server options]: run a server under load, leave leaktop's last JSON
