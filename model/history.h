@@ -80,7 +80,8 @@ size_t history_port_series(const struct history *h, uint64_t netns, uint16_t por
 			   unsigned state, double *t, double *v, size_t max);
 
 /* Seconds since the socket was first seen and since it entered its current state,
- * as of the last update. Counted from leaktop's first refresh at the earliest.
+ * as of the last update. Counted from leaktop's first refresh at the earliest, or
+ * from the kernel's lower bound (sock_rec.state_age_ms) when the first sighting had one.
  * Returns 0, or -ENOENT when the socket was not in the last update. */
 int history_sock_age(const struct history *h, const struct sock_rec *k, double *age_s, double *state_age_s);
 /* Whether those ages are the kernel's lower bound (sock_rec.state_age_ms, as the
