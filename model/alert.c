@@ -1,6 +1,7 @@
 /* Alert thresholds and transitions. Each refresh builds the sorted set of conditions
- * that hold; comparing it with the last set gives the transitions, so an alert fires
- * once and again only after it cleared. (Running --alert-cmd is tui/spawn.c's.) */
+ * that hold or nearly hold; merging it with the active set gives the transitions, so
+ * an alert fires once, and clears only after its value stayed below the threshold by
+ * a margin for a few refreshes (hysteresis). (Running --alert-cmd is tui/spawn.c's.) */
 #include "config.h"
 
 #include "model/alert.h"
@@ -18,10 +19,15 @@ struct alert_set {
 	size_t n, cap;
 };
 
+/* An active alert clears once its value has been beyond the threshold by this share
+ * of it (below 90 for "more than 100") for this many refreshes in a row. */
+#define ALERT_CLEAR_MARGIN 0.10
+#define ALERT_CLEAR_REFRESHES 3
+
 struct alerts {
 	struct alert_thresholds t;
 	struct view_filter filter;
-	struct alert_set cur, prev, events;
+	struct alert_set cand, cur, prev, events; /* cand: this refresh's conditions */
 };
 
 static const char *const kind_names[] = {
@@ -82,6 +88,7 @@ void alerts_free(struct alerts *a)
 {
 	if (!a)
 		return;
+	free(a->cand.v);
 	free(a->cur.v);
 	free(a->prev.v);
 	free(a->events.v);
@@ -139,24 +146,27 @@ static int check_procs(struct alerts *a, const struct snapshot *s, const struct 
 		if (!isnan(pct)) {
 			enum alert_level l = pct >= t->fd_crit_pct ? ALERT_CRITICAL
 					     : pct >= t->fd_warn_pct ? ALERT_WARNING : ALERT_CLEAR;
-			if (l) {
+			/* ALERT_CLEAR here: not firing, but too close to the threshold to clear. */
+			if (l || pct >= t->fd_warn_pct * (1 - ALERT_CLEAR_MARGIN)) {
 				double th = l == ALERT_CRITICAL ? t->fd_crit_pct : t->fd_warn_pct;
-				if (!(e = proc_alert(&a->cur, ALERT_FD_USAGE, l, p, pct, th)))
+				if (!(e = proc_alert(&a->cand, ALERT_FD_USAGE, l, p, pct, th)))
 					return -ENOMEM;
 				snprintf(e->message, sizeof(e->message), "pid %d (%s) uses %.0f%% of its fd limit (%lld of %llu)",
 					 p->pid, p->comm, view_fd_pct_cut(pct, 0), (long long)p->fds, (unsigned long long)p->fd_limit);
 			}
 		}
-		if (p->states[ST_CLOSE_WAIT] > t->close_wait) {
-			if (!(e = proc_alert(&a->cur, ALERT_CLOSE_WAIT, ALERT_WARNING, p, p->states[ST_CLOSE_WAIT],
-					     t->close_wait)))
+		uint32_t cw = p->states[ST_CLOSE_WAIT];
+		if (cw > t->close_wait * (1 - ALERT_CLEAR_MARGIN)) {
+			if (!(e = proc_alert(&a->cand, ALERT_CLOSE_WAIT, cw > t->close_wait ? ALERT_WARNING : ALERT_CLEAR, p,
+					     cw, t->close_wait)))
 				return -ENOMEM;
 			snprintf(e->message, sizeof(e->message), "pid %d (%s) holds %u CLOSE_WAIT sockets (more than %u)",
 				 p->pid, p->comm, p->states[ST_CLOSE_WAIT], t->close_wait);
 		}
 		const struct history_stats *st = h ? history_proc(h, p->pid, p->start_time) : NULL;
-		if (st && st->exhaustion_eta_s < t->eta_min * 60) {
-			if (!(e = proc_alert(&a->cur, ALERT_FD_ETA, ALERT_WARNING, p, st->exhaustion_eta_s / 60, t->eta_min)))
+		if (st && st->exhaustion_eta_s < t->eta_min * 60 * (1 + ALERT_CLEAR_MARGIN)) {
+			enum alert_level l = st->exhaustion_eta_s < t->eta_min * 60 ? ALERT_WARNING : ALERT_CLEAR;
+			if (!(e = proc_alert(&a->cand, ALERT_FD_ETA, l, p, st->exhaustion_eta_s / 60, t->eta_min)))
 				return -ENOMEM;
 			snprintf(e->message, sizeof(e->message),
 				 "pid %d (%s) runs out of fds in %.1f min at %+.1f fds/min (limit %llu)", p->pid, p->comm,
@@ -172,12 +182,14 @@ static int check_system(struct alerts *a, const struct snapshot *s)
 
 	for (size_t i = 0; i < s->nports; i++) {
 		const struct port_agg *p = &s->ports[i];
-		if (p->states[ST_CLOSE_WAIT] <= t->close_wait || !view_port_match(&a->filter, p))
+		uint32_t cw = p->states[ST_CLOSE_WAIT];
+		if (cw <= t->close_wait * (1 - ALERT_CLEAR_MARGIN) || !view_port_match(&a->filter, p))
 			continue;
-		struct alert *e = set_add(&a->cur);
+		struct alert *e = set_add(&a->cand);
 		if (!e)
 			return -ENOMEM;
-		*e = (struct alert){.kind = ALERT_PORT_CLOSE_WAIT, .level = ALERT_WARNING, .netns = p->netns,
+		*e = (struct alert){.kind = ALERT_PORT_CLOSE_WAIT, .level = cw > t->close_wait ? ALERT_WARNING : ALERT_CLEAR,
+				    .netns = p->netns,
 				    .port = p->port, .side = p->side, .value = p->states[ST_CLOSE_WAIT],
 				    .threshold = t->close_wait};
 		snprintf(e->message, sizeof(e->message), "%s port %u has %u CLOSE_WAIT sockets (more than %u)",
@@ -186,11 +198,12 @@ static int check_system(struct alerts *a, const struct snapshot *s)
 	const struct totals *tt = &s->totals;
 	if (tt->file_max && tt->file_max != UINT64_MAX) {
 		double pct = 100.0 * (double)tt->file_alloc / (double)tt->file_max;
-		if (pct >= t->file_nr_pct) {
-			struct alert *e = set_add(&a->cur);
+		if (pct >= t->file_nr_pct * (1 - ALERT_CLEAR_MARGIN)) {
+			struct alert *e = set_add(&a->cand);
 			if (!e)
 				return -ENOMEM;
-			*e = (struct alert){.kind = ALERT_FILE_NR, .level = ALERT_WARNING, .value = pct,
+			*e = (struct alert){.kind = ALERT_FILE_NR, .level = pct >= t->file_nr_pct ? ALERT_WARNING : ALERT_CLEAR,
+					    .value = pct,
 					    .threshold = t->file_nr_pct};
 			snprintf(e->message, sizeof(e->message), "system uses %.0f%% of fs.file-max (%llu of %llu)", pct,
 				 (unsigned long long)tt->file_alloc, (unsigned long long)tt->file_max);
@@ -213,6 +226,20 @@ static int add_event(struct alerts *a, const struct alert *from, enum alert_leve
 	return 0;
 }
 
+/* Keep an alert active in cur: from this refresh's condition c when there is one
+ * (its level, unless c is only near the threshold), else as it was. */
+static int keep(struct alerts *a, const struct alert *was, const struct alert *c, uint8_t calm)
+{
+	struct alert *e = set_add(&a->cur);
+	if (!e)
+		return -ENOMEM;
+	*e = c ? *c : *was;
+	if (!e->level)
+		e->level = was->level;
+	e->calm = calm;
+	return 0;
+}
+
 int alerts_update(struct alerts *a, const struct snapshot *s, const struct history *h)
 {
 	struct alert_set tmp = a->prev;
@@ -220,26 +247,32 @@ int alerts_update(struct alerts *a, const struct snapshot *s, const struct histo
 
 	a->prev = a->cur;
 	a->cur = tmp;
-	a->cur.n = a->events.n = 0;
+	a->cur.n = a->cand.n = a->events.n = 0;
 	if ((rc = check_procs(a, s, h)) || (rc = check_system(a, s)))
 		return rc;
-	if (a->cur.n)
-		qsort(a->cur.v, a->cur.n, sizeof(*a->cur.v), cmp_alert);
+	if (a->cand.n)
+		qsort(a->cand.v, a->cand.n, sizeof(*a->cand.v), cmp_alert);
 
-	/* Merge the two sorted sets: new ones fire, escalations fire, gone ones clear.
-	 * A level that falls (critical to warning) is kept quietly, so it can rise again. */
+	/* Merge this refresh's conditions with the active alerts: new ones fire,
+	 * escalations fire; one near its threshold stays as it is; one gone clear of it
+	 * for ALERT_CLEAR_REFRESHES refreshes clears. A level that falls (critical to
+	 * warning) is kept quietly, so it can rise again. */
 	size_t i = 0, j = 0;
-	while (i < a->cur.n || j < a->prev.n) {
-		int c = i == a->cur.n ? 1 : j == a->prev.n ? -1 : cmp_alert(&a->cur.v[i], &a->prev.v[j]);
-		if (c < 0) {
-			rc = add_event(a, &a->cur.v[i], a->cur.v[i].level);
+	while (i < a->cand.n || j < a->prev.n) {
+		const struct alert *c = i < a->cand.n ? &a->cand.v[i] : NULL, *p = j < a->prev.n ? &a->prev.v[j] : NULL;
+		int o = !c ? 1 : !p ? -1 : cmp_alert(c, p);
+		if (o < 0) {
+			if (c->level && !(rc = add_event(a, c, c->level)))
+				rc = keep(a, c, c, 0);
 			i++;
-		} else if (c > 0) {
-			rc = add_event(a, &a->prev.v[j], ALERT_CLEAR);
+		} else if (o > 0) {
+			rc = p->calm + 1 >= ALERT_CLEAR_REFRESHES ? add_event(a, p, ALERT_CLEAR) : keep(a, p, NULL, p->calm + 1);
 			j++;
 		} else {
-			if (a->cur.v[i].level > a->prev.v[j].level)
-				rc = add_event(a, &a->cur.v[i], a->cur.v[i].level);
+			if (c->level > p->level)
+				rc = add_event(a, c, c->level);
+			if (!rc)
+				rc = keep(a, p, c, 0);
 			i++, j++;
 		}
 		if (rc)

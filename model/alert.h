@@ -1,5 +1,5 @@
 /* Alerts: thresholds checked on each refresh, reported as transitions (fire once,
- * clear, may fire again). Pure: running a program per transition is tui/spawn.h's. */
+ * clear after 3 refreshes 10% clear of the threshold, may fire again). Pure: running a program per transition is tui/spawn.h's. */
 #ifndef LEAKTOP_ALERT_H
 #define LEAKTOP_ALERT_H
 
@@ -51,6 +51,7 @@ struct alert {
 	double value, threshold;
 	char comm[PROC_COMM_MAX]; /* escaped, as in the snapshot */
 	char message[ALERT_MESSAGE_MAX];
+	uint8_t calm;             /* refreshes in a row it has been clear of its threshold */
 };
 
 struct alerts;

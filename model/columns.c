@@ -280,11 +280,18 @@ static void of_cwmin(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
 	view_fmt_growth(b, n, oh_cwmin(c, i), 99.95);
 }
+/* "2m", or ">=2m" when the age is the kernel's lower bound. */
+static void fmt_age(char *b, size_t n, double secs, bool bound)
+{
+	char d[16];
+	snprintf(b, n, "%s%s", bound ? ">=" : "", leak_format_duration(d, sizeof(d), secs));
+}
 static void of_cwage(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
+	const struct history_stats *st = OH(c, i);
 	double a = oh_cwage(c, i);
 	if (a > 0)
-		leak_format_duration(b, n, a);
+		fmt_age(b, n, a, st && st->close_wait_oldest_bound);
 	else
 		snprintf(b, n, "-");
 }
@@ -526,7 +533,7 @@ static void sf_age(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 	if (isnan(a))
 		snprintf(b, n, "-");
 	else
-		leak_format_duration(b, n, a);
+		fmt_age(b, n, a, history_sock_age_bound(c->h, K(c, i)));
 }
 
 static const struct view_col sock_cols[SC_COUNT] = {

@@ -10,8 +10,10 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 enum { PROC_VALS = HS_COUNT, PORT_VALS = ST_COUNT }; /* ports: states 1..12, then new sockets */
 #define PORT_NEW (ST_COUNT - 1)
@@ -31,8 +33,16 @@ struct hist_ent {
 	uint32_t cur[PROC_VALS > PORT_VALS ? PROC_VALS : PORT_VALS];
 	/* CLOSE_WAIT evidence of this update. */
 	double cw_oldest;
-	uint32_t cw_unread, nhosts;
+	bool cw_oldest_bound;     /* that age is the kernel's lower bound */
+	uint32_t cw_unread, nhosts, cw_old;
 	uint32_t hosts[MAX_HOSTS];
+	/* The one remote endpoint of outbound CLOSE_WAIT: peer_n 0 none yet, 1 one, 2 more
+	 * (or an inbound one). */
+	uint8_t peer_n, peer_family;
+	uint16_t peer_port;
+	uint8_t peer_addr[16];
+	/* The last sample at which the CLOSE_WAIT (0) and fd (1) counts moved. */
+	uint64_t moved_seq[2];
 	/* Where the CLOSE_WAIT (0) and fd (1) series were last at their lowest, kept as
 	 * samples arrive: how long they have been rising, without a scan per update. */
 	uint32_t low[2];
@@ -51,6 +61,7 @@ struct hist_set {
 struct sock_age {
 	float first, since;       /* seconds after h->base */
 	uint8_t state;
+	bool bound;               /* since is the kernel's lower bound, not a sighting */
 };
 
 struct history {
@@ -226,6 +237,13 @@ static void track_low(struct hist_ent *e, unsigned nvals, unsigned which, unsign
 	}
 }
 
+/* Note the sample at which col last changed. */
+static void track_moved(struct hist_ent *e, unsigned nvals, unsigned which, unsigned col)
+{
+	if (e->count == 1 || ring_at(e, nvals, e->count - 1)[col] != ring_at(e, nvals, e->count - 2)[col])
+		e->moved_seq[which] = e->last_seq;
+}
+
 static double rising_s(const struct history *h, const struct hist_ent *e, unsigned which)
 {
 	return h->now - h->times[e->low_seq[which] % h->cap];
@@ -268,7 +286,35 @@ static struct hist_ent *sock_port(const struct history *h, const struct sock_rec
 	return e ? e : set_find(&h->ports, k->netns, k->rport | (uint64_t)SIDE_REMOTE << 16);
 }
 
-static void note_sock(struct hist_ent *e, const struct sock_rec *k, double since, bool is_new, unsigned new_col)
+/* An outbound socket: counted under its remote port, or, when that port has no
+ * history, an ephemeral local port talking to a service port. */
+static bool sock_outbound(const struct hist_ent *port, const struct sock_rec *k)
+{
+	if (port)
+		return (port->kb >> 16) == SIDE_REMOTE;
+	return k->lport >= 32768 && k->rport < 32768;
+}
+
+static void note_peer(struct hist_ent *e, const struct sock_rec *k, bool outbound)
+{
+	size_t alen = k->family == AF_INET6 ? 16 : 4;
+
+	if (e->peer_n == 2)
+		return;
+	if (!outbound) {
+		e->peer_n = 2;
+	} else if (!e->peer_n) {
+		e->peer_n = 1;
+		e->peer_family = k->family;
+		e->peer_port = k->rport;
+		memcpy(e->peer_addr, k->raddr, alen);
+	} else if (e->peer_family != k->family || e->peer_port != k->rport || memcmp(e->peer_addr, k->raddr, alen)) {
+		e->peer_n = 2;
+	}
+}
+
+static void note_sock(const struct history *h, struct hist_ent *e, const struct sock_rec *k,
+		      const struct sock_age *a, bool is_new, unsigned new_col, bool outbound)
 {
 	if (!e)
 		return;
@@ -276,11 +322,15 @@ static void note_sock(struct hist_ent *e, const struct sock_rec *k, double since
 		e->cur[new_col]++;
 	if (k->state != ST_CLOSE_WAIT)
 		return;
+	double since = h->base + a->since;
 	if (since < e->cw_oldest)
-		e->cw_oldest = since;
+		e->cw_oldest = since, e->cw_oldest_bound = a->bound;
+	if (h->now - since >= h->o.leak.suspect_age_s)
+		e->cw_old++;
 	if (k->rqueue > 1) /* the FIN itself counts one */
 		e->cw_unread++;
 	note_host(e, k);
+	note_peer(e, k, outbound);
 }
 
 static int update_socks(struct history *h, const struct snapshot *s)
@@ -310,20 +360,27 @@ static int update_socks(struct history *h, const struct snapshot *s)
 			return -ENOMEM;
 		if (found) /* the same socket twice in one dump */
 			continue;
-		*n = is_new ? (struct sock_age){.first = now, .since = now} : *o;
+		if (is_new && k->state_age_ms) {
+			/* The kernel says how long it has been in this state at least. */
+			float since = now - (float)(k->state_age_ms / 1000.0);
+			*n = (struct sock_age){.first = since, .since = since, .state = k->state, .bound = true};
+		} else {
+			*n = is_new ? (struct sock_age){.first = now, .since = now} : *o;
+		}
 		if (n->state != k->state)
-			n->since = now;
+			n->since = now, n->bound = false;
 		n->state = k->state;
 		/* On the first update every socket is new to leaktop, not to the system. */
 		is_new = is_new && h->seq > 1;
 
-		double since = h->base + n->since;
+		struct hist_ent *port = sock_port(h, k);
+		bool outbound = sock_outbound(port, k);
 		if (k->owner >= 0 && (size_t)k->owner < s->nowners) {
 			int32_t pi = s->owners[k->owner].proc;
 			if (pi >= 0 && (size_t)pi < s->nprocs && h->proc_ent[pi] >= 0)
-				note_sock(&h->procs.ents[h->proc_ent[pi]], k, since, is_new, HS_NEW);
+				note_sock(h, &h->procs.ents[h->proc_ent[pi]], k, n, is_new, HS_NEW, outbound);
 		}
-		note_sock(sock_port(h, k), k, since, is_new, PORT_NEW);
+		note_sock(h, port, k, n, is_new, PORT_NEW, outbound);
 	}
 	h->cur ^= 1;
 	return 0;
@@ -350,6 +407,36 @@ static double per_min_new(const struct history *h, const struct hist_ent *e, uns
 	return span > 0 ? sum / span * 60 : 0;
 }
 
+/* How long, and over how many refreshes, the count in slot `which` has not moved. */
+static void flat_for(const struct history *h, const struct hist_ent *e, unsigned which, double *secs, unsigned *n)
+{
+	uint64_t seq0 = e->last_seq + 1 - e->count, at = e->moved_seq[which];
+
+	if (at < seq0)
+		at = seq0;
+	*n = (unsigned)(e->last_seq - at);
+	*secs = h->now - h->times[at % h->cap];
+}
+
+/* The fit of every socket: a process's socket fds, a port's count over its states. */
+static void sock_fit(const struct history *h, const struct hist_ent *e, unsigned nvals, bool is_proc,
+		     struct leak_fit *fit)
+{
+	if (is_proc) {
+		fit_col(h, e, nvals, HS_SOCKETS, fit);
+		return;
+	}
+	size_t n = ring_series(h, e, nvals, 0, h->tbuf, h->vbuf, h->win_n), skip = e->count - n;
+	for (size_t i = 0; i < n; i++) {
+		const uint32_t *v = ring_at(e, nvals, (uint32_t)(skip + i));
+		double sum = 0;
+		for (unsigned st = 1; st < ST_COUNT; st++)
+			sum += v[st - 1];
+		h->vbuf[i] = sum;
+	}
+	leak_slope(h->tbuf, h->vbuf, n, h->o.window_s, fit);
+}
+
 static void judge(struct history *h, struct hist_ent *e, unsigned nvals, unsigned cw_col, unsigned new_col,
 		  bool is_proc)
 {
@@ -360,18 +447,34 @@ static void judge(struct history *h, struct hist_ent *e, unsigned nvals, unsigne
 	ev.cw_grow_s = rising_s(h, e, 0);
 	ev.cw = e->cur[cw_col];
 	ev.cw_oldest_s = ev.cw && isfinite(e->cw_oldest) ? h->now - e->cw_oldest : 0;
+	ev.cw_age_bound = ev.cw && e->cw_oldest_bound;
+	ev.cw_old = e->cw_old;
 	ev.cw_hosts = e->nhosts;
 	ev.cw_unread = e->cw_unread;
+	flat_for(h, e, 0, &ev.cw_flat_s, &ev.cw_flat_n);
+	if (ev.cw && e->peer_n == 1) {
+		char addr[SOCK_ADDR_MAX];
+		snprintf(ev.cw_peer, sizeof(ev.cw_peer), "%s",
+			 sock_addr_format(addr, e->peer_family, e->peer_addr, e->peer_port));
+	}
 	ev.new_per_min = per_min_new(h, e, nvals, new_col);
-	st->close_wait_growth_per_min = ev.cw_fit.valid ? ev.cw_fit.slope_per_min : NAN;
+	sock_fit(h, e, nvals, is_proc, &ev.sock_fit);
+	ev.sock_grow_s = ev.sock_fit.span_s;
+	/* Growth and ETA follow the last refreshes once a count has stood still. */
+	bool cw_stalled = leak_stalled(&ev.cw_fit, ev.cw_flat_s, ev.cw_flat_n, &h->o.leak);
+	st->close_wait_growth_per_min = !ev.cw_fit.valid ? NAN : cw_stalled ? 0 : ev.cw_fit.slope_per_min;
 	st->fd_growth_per_min = NAN;
 	st->exhaustion_eta_s = INFINITY;
 	if (is_proc) {
 		fit_col(h, e, nvals, HS_FDS, &ev.fd_fit);
 		ev.fd_grow_s = rising_s(h, e, 1);
-		st->fd_growth_per_min = ev.fd_fit.valid ? ev.fd_fit.slope_per_min : NAN;
+		flat_for(h, e, 1, &ev.fd_flat_s, &ev.fd_flat_n);
+		struct leak_fit eta_fit = ev.fd_fit;
+		if (leak_stalled(&ev.fd_fit, ev.fd_flat_s, ev.fd_flat_n, &h->o.leak))
+			eta_fit.slope_per_min = 0;
+		st->fd_growth_per_min = eta_fit.valid ? eta_fit.slope_per_min : NAN;
 		st->exhaustion_eta_s = ev.fd_fit.valid || e->cur[HS_FDS] >= e->fd_limit
-					       ? leak_eta_s(e->cur[HS_FDS], e->fd_limit, &ev.fd_fit) : NAN;
+					       ? leak_eta_s(e->cur[HS_FDS], e->fd_limit, &eta_fit) : NAN;
 		size_t n = ring_series(h, e, nvals, HS_RSS_KB, h->tbuf, h->vbuf, h->win_n);
 		st->mem_verdict = leak_judge_mem(h->tbuf, h->vbuf, n, h->o.window_s, &h->o.leak,
 						 &st->rss_growth_mb_per_min, st->mem_reason, sizeof(st->mem_reason));
@@ -381,10 +484,12 @@ static void judge(struct history *h, struct hist_ent *e, unsigned nvals, unsigne
 		st->mem_reason[0] = '\0';
 	}
 	st->close_wait_oldest_s = ev.cw_oldest_s;
+	st->close_wait_oldest_bound = ev.cw_age_bound;
 	st->close_wait_hosts = ev.cw_hosts;
 	st->span_s = e->count ? h->now - h->times[(e->last_seq + 1 - e->count) % h->cap] : 0;
 	ev.watched_s = st->span_s;
 	st->verdict = leak_judge(&ev, &h->o.leak, st->reason, sizeof(st->reason));
+	st->verdict = leak_combine_mem(st->verdict, st->reason, sizeof(st->reason), st->mem_verdict, st->mem_reason);
 }
 
 static void port_growth(struct history *h, struct hist_ent *e)
@@ -412,7 +517,9 @@ static void ent_begin(struct hist_ent *e, double now, uint32_t weight)
 	e->last_seen = now;
 	memset(e->cur, 0, sizeof(e->cur));
 	e->cw_oldest = INFINITY;
-	e->cw_unread = e->nhosts = 0;
+	e->cw_oldest_bound = false;
+	e->cw_unread = e->nhosts = e->cw_old = 0;
+	e->peer_n = 0;
 }
 
 /* At the bound, a newcomer takes the place of an entity gone since an earlier update,
@@ -543,8 +650,11 @@ static int finish_set(struct history *h, struct hist_set *st, bool is_proc)
 				continue;
 		}
 		track_low(e, st->nvals, 0, is_proc ? HS_CLOSE_WAIT : ST_CLOSE_WAIT - 1);
-		if (is_proc)
+		track_moved(e, st->nvals, 0, is_proc ? HS_CLOSE_WAIT : ST_CLOSE_WAIT - 1);
+		if (is_proc) {
 			track_low(e, st->nvals, 1, HS_FDS);
+			track_moved(e, st->nvals, 1, HS_FDS);
+		}
 		if (is_proc) {
 			judge(h, e, PROC_VALS, HS_CLOSE_WAIT, HS_NEW, true);
 		} else {
@@ -689,6 +799,12 @@ int history_sock_age(const struct history *h, const struct sock_rec *k, double *
 	if (state_age_s)
 		*state_age_s = now - n->since;
 	return 0;
+}
+
+bool history_sock_age_bound(const struct history *h, const struct sock_rec *k)
+{
+	const struct sock_age *n = h->seq ? hashtab_get(&h->socks[h->cur], sock_key(k)) : NULL;
+	return n && n->bound;
 }
 
 void history_file_stats(const struct history *h, double *growth_per_min, double *eta_s)

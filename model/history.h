@@ -10,6 +10,7 @@
 #ifndef LEAKTOP_HISTORY_H
 #define LEAKTOP_HISTORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,7 @@ struct history_stats {
 	double close_wait_growth_per_min;  /* NAN when not known yet */
 	double exhaustion_eta_s;           /* to RLIMIT_NOFILE; INFINITY = never, NAN = not known yet */
 	double close_wait_oldest_s;        /* 0 when there is no CLOSE_WAIT */
+	bool close_wait_oldest_bound;      /* that age is a kernel lower bound: ">=2m" */
 	uint32_t close_wait_hosts;         /* distinct remote addresses (8 = 8 or more) */
 	double growth_per_min[ST_COUNT];   /* ports: per state; NAN when not known */
 	double span_s;                     /* how much history there is */
@@ -78,9 +80,13 @@ size_t history_port_series(const struct history *h, uint64_t netns, uint16_t por
 			   unsigned state, double *t, double *v, size_t max);
 
 /* Seconds since the socket was first seen and since it entered its current state,
- * as of the last update. Counted from leaktop's first refresh at the earliest.
+ * as of the last update. Counted from leaktop's first refresh at the earliest, or
+ * from the kernel's lower bound (sock_rec.state_age_ms) when the first sighting had one.
  * Returns 0, or -ENOENT when the socket was not in the last update. */
 int history_sock_age(const struct history *h, const struct sock_rec *k, double *age_s, double *state_age_s);
+/* Whether those ages are the kernel's lower bound (sock_rec.state_age_ms, as the
+ * socket was first seen) rather than counted from a sighting: shown as ">=2m". */
+bool history_sock_age_bound(const struct history *h, const struct sock_rec *k);
 
 /* fs.file-nr growth per minute (NAN when unknown) and seconds until fs.file-max
  * (INFINITY = never). */

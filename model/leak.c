@@ -89,6 +89,9 @@ void leak_params_default(struct leak_params *p)
 		.few_hosts = 2,
 		.mem_growth_min_mb = 1,
 		.mem_growth_frac = 0.10,
+		.mem_min_samples = 10,
+		.stall_s = 10,
+		.stall_samples = 5,
 	};
 }
 
@@ -131,46 +134,101 @@ static const char *hosts_word(uint32_t n)
 	return n == 1 ? "host" : "hosts";
 }
 
+bool leak_stalled(const struct leak_fit *fit, double flat_s, unsigned flat_n, const struct leak_params *p)
+{
+	return leak_growing(fit) && flat_s >= p->stall_s && flat_n >= p->stall_samples;
+}
+
+/* ", 2 remote hosts", or ", to 10.0.0.7:5432" when the pile is outbound to one endpoint. */
+static char *peer_clause(char *buf, size_t size, const struct leak_evidence *e)
+{
+	if (e->cw_peer[0])
+		snprintf(buf, size, ", to %s", e->cw_peer);
+	else
+		snprintf(buf, size, ", %u%s remote %s", e->cw_hosts, e->cw_hosts >= 8 ? "+" : "", hosts_word(e->cw_hosts));
+	return buf;
+}
+
+/* Growth over the window, or, once it stopped, where and since when it stands:
+ * "+37/min for 12m" or "stalled at 400 for 30s (pool exhausted?) after +857/min for 1m". */
+static void growth_clause(char *buf, size_t size, double rate, double grow_s, bool stalled, uint32_t at,
+			  double flat_s)
+{
+	char r[24], g[16], f[16];
+
+	format_rate(r, sizeof(r), rate);
+	leak_format_duration(g, sizeof(g), grow_s);
+	if (stalled)
+		snprintf(buf, size, "stalled at %u for %s (pool exhausted?) after %s for %s", at,
+			 leak_format_duration(f, sizeof(f), flat_s), r, g);
+	else
+		snprintf(buf, size, "%s for %s", r, g);
+}
+
 enum leak_verdict leak_judge(const struct leak_evidence *e, const struct leak_params *p, char *reason,
 			     size_t size)
 {
-	char rate[24], grow[16], old[16];
+	char grow[96], old[24], dur[16], peer[80];
 	bool cw_growing = e->cw_fit.valid && e->cw_fit.slope_per_min * e->cw_fit.span_s / 60.0 >= p->cw_min;
+	bool cw_stalled = cw_growing && leak_stalled(&e->cw_fit, e->cw_flat_s, e->cw_flat_n, p);
 	bool few_hosts = e->cw_hosts <= p->few_hosts;
 	/* Nothing was closed while the pile grew: the oldest is as old as the growth. */
 	bool ageing = e->cw_oldest_s >= 0.8 * e->cw_grow_s;
+	/* A count that grows about as fast as sockets are made: nothing is closed. */
+	bool count_growing = leak_growing(&e->sock_fit) && e->sock_fit.slope_per_min >= 0.5 * e->new_per_min;
 	enum leak_verdict v;
 
-	format_rate(rate, sizeof(rate), e->cw_fit.slope_per_min);
-	leak_format_duration(grow, sizeof(grow), e->cw_grow_s);
-	leak_format_duration(old, sizeof(old), e->cw_oldest_s);
+	growth_clause(grow, sizeof(grow), e->cw_fit.slope_per_min, e->cw_grow_s, cw_stalled, e->cw, e->cw_flat_s);
+	snprintf(old, sizeof(old), "%s%s", e->cw_age_bound ? ">=" : "",
+		 leak_format_duration(dur, sizeof(dur), e->cw_oldest_s));
+	peer_clause(peer, sizeof(peer), e);
 	if (cw_growing && (few_hosts || ageing || e->cw_oldest_s >= p->leak_age_s)) {
-		snprintf(reason, size, "CLOSE_WAIT %s for %s, oldest %s, %u%s remote %s", rate, grow, old, e->cw_hosts,
-			 e->cw_hosts >= 8 ? "+" : "", hosts_word(e->cw_hosts));
+		snprintf(reason, size, "CLOSE_WAIT %s, oldest %s%s", grow, old, peer);
 		v = VERDICT_LEAK;
 	} else if (e->cw >= p->cw_min && e->cw_oldest_s >= p->leak_age_s) {
-		snprintf(reason, size, "%u CLOSE_WAIT never closed, oldest %s", e->cw, old);
+		snprintf(reason, size, "%u CLOSE_WAIT never closed, oldest %s%s", e->cw, old, e->cw_peer[0] ? peer : "");
+		v = VERDICT_LEAK;
+	} else if (e->cw_old >= p->cw_min && !cw_growing) {
+		/* A pile that stands still with sockets a minute old: nobody is closing them. */
+		if (e->cw_old >= e->cw)
+			snprintf(reason, size, "%u CLOSE_WAIT never closed, oldest %s%s", e->cw, old,
+				 e->cw_peer[0] ? peer : "");
+		else
+			snprintf(reason, size, "%u CLOSE_WAIT, %u never closed, oldest %s%s", e->cw, e->cw_old, old,
+				 e->cw_peer[0] ? peer : "");
 		v = VERDICT_LEAK;
 	} else if (cw_growing) {
-		snprintf(reason, size, "CLOSE_WAIT %s for %s from %u%s remote hosts, oldest %s", rate, grow,
-			 e->cw_hosts, e->cw_hosts >= 8 ? "+" : "", old);
+		snprintf(reason, size, "CLOSE_WAIT %s from %u%s remote hosts, oldest %s", grow, e->cw_hosts,
+			 e->cw_hosts >= 8 ? "+" : "", old);
 		v = VERDICT_SUSPECT;
 	} else if (e->cw >= p->cw_min && e->cw_oldest_s >= p->suspect_age_s) {
-		snprintf(reason, size, "%u CLOSE_WAIT, oldest %s", e->cw, old);
+		snprintf(reason, size, "%u CLOSE_WAIT, oldest %s%s", e->cw, old, e->cw_peer[0] ? peer : "");
 		v = VERDICT_SUSPECT;
-	} else if (e->cw >= p->cw_min && e->watched_s < p->suspect_age_s && e->cw_oldest_s >= e->watched_s) {
+	} else if (e->cw >= p->cw_min && e->watched_s < p->suspect_age_s && e->cw_oldest_s >= e->watched_s &&
+		   !e->cw_age_bound) {
 		/* A pile already there when leaktop started: its age is not known yet. */
 		snprintf(reason, size, "%u CLOSE_WAIT already there when watching began %s ago", e->cw,
-			 leak_format_duration(grow, sizeof(grow), e->watched_s));
+			 leak_format_duration(dur, sizeof(dur), e->watched_s));
 		v = VERDICT_SUSPECT;
 	} else if (e->has_fds && e->fd_fit.valid &&
 		   e->fd_fit.slope_per_min * e->fd_fit.span_s / 60.0 >= p->fd_growth_min) {
-		leak_format_duration(grow, sizeof(grow), e->fd_grow_s);
-		snprintf(reason, size, "fds %s for %s%s", format_rate(rate, sizeof(rate), e->fd_fit.slope_per_min),
-			 grow, e->cw ? "" : ", not CLOSE_WAIT sockets");
-		v = e->fd_grow_s >= p->leak_age_s ? VERDICT_LEAK : VERDICT_SUSPECT;
-		return v;
-	} else if (e->new_per_min >= p->churn_new_per_min) {
+		bool stalled = leak_stalled(&e->fd_fit, e->fd_flat_s, e->fd_flat_n, p);
+		if (stalled)
+			snprintf(grow, sizeof(grow), "stalled for %s after %s for %s",
+				 leak_format_duration(dur, sizeof(dur), e->fd_flat_s),
+				 format_rate(old, sizeof(old), e->fd_fit.slope_per_min),
+				 leak_format_duration(peer, sizeof(peer), e->fd_grow_s));
+		else
+			growth_clause(grow, sizeof(grow), e->fd_fit.slope_per_min, e->fd_grow_s, false, 0, 0);
+		snprintf(reason, size, "fds %s%s", grow, e->cw ? "" : ", not CLOSE_WAIT sockets");
+		return e->fd_grow_s >= p->leak_age_s ? VERDICT_LEAK : VERDICT_SUSPECT;
+	} else if (!e->has_fds && e->sock_fit.valid &&
+		   e->sock_fit.slope_per_min * e->sock_fit.span_s / 60.0 >= p->fd_growth_min) {
+		/* A port's count: the same rule as a process's fds, so the two agree. */
+		growth_clause(grow, sizeof(grow), e->sock_fit.slope_per_min, e->sock_grow_s, false, 0, 0);
+		snprintf(reason, size, "sockets %s%s", grow, e->cw ? "" : ", not CLOSE_WAIT");
+		return e->sock_grow_s >= p->leak_age_s ? VERDICT_LEAK : VERDICT_SUSPECT;
+	} else if (e->new_per_min >= p->churn_new_per_min && !count_growing) {
 		snprintf(reason, size, "%.0f new sockets/min, count flat: short-lived connections", e->new_per_min);
 		return VERDICT_CHURN;
 	} else if (e->cw && e->cw_oldest_s < p->churn_age_s && e->watched_s >= p->churn_age_s) {
@@ -179,12 +237,29 @@ enum leak_verdict leak_judge(const struct leak_evidence *e, const struct leak_pa
 	} else {
 		if (e->cw)
 			snprintf(reason, size, "%u CLOSE_WAIT, not growing", e->cw);
+		else if (count_growing)
+			snprintf(reason, size, "sockets %s, none closed", format_rate(grow, sizeof(grow), e->sock_fit.slope_per_min));
 		else
 			snprintf(reason, size, "no growth");
 		return VERDICT_OK;
 	}
 	add_unread(reason, size, e);
 	return v;
+}
+
+enum leak_verdict leak_combine_mem(enum leak_verdict v, char *reason, size_t size, enum leak_verdict mem,
+				   const char *mem_reason)
+{
+	if (mem != VERDICT_LEAK)
+		return v;
+	if (v == VERDICT_LEAK) {
+		size_t len = strlen(reason);
+		if (len < size)
+			snprintf(reason + len, size - len, "; memory: %s", mem_reason);
+		return v;
+	}
+	snprintf(reason, size, "memory: %s", mem_reason);
+	return VERDICT_LEAK;
 }
 
 enum leak_verdict leak_judge_mem(const double *t, const double *rss_kb, size_t n, double window_s,
@@ -211,7 +286,9 @@ enum leak_verdict leak_judge_mem(const double *t, const double *rss_kb, size_t n
 		if (rss_kb[i] - rss_kb[i - 1] > max_step)
 			max_step = rss_kb[i] - rss_kb[i - 1];
 	bool steady = rise > 0 && max_step <= rise / 2;
-	bool full = fit.span_s >= 0.8 * window_s;
+	/* Most of a window, or, for growth fast enough to add its share of RSS sooner,
+	 * mem_min_samples refreshes of it. */
+	bool full = fit.span_s >= 0.8 * window_s || fit.n >= p->mem_min_samples;
 	bool big = rate >= p->mem_growth_min_mb && rate * fit.span_s / 60 >= p->mem_growth_frac * now_mb;
 	if (full && steady && big)
 		return VERDICT_LEAK;

@@ -64,6 +64,11 @@ struct sock_rec {
 			uint32_t peer;     /* the peer's inode, 0 when not connected */
 		} un;                      /* AF_UNIX */
 	};
+	/* TCP: a lower bound from the kernel (tcp_info) of the time in this state, in
+	 * ms; 0 when none is known. Set for the states a receive leads into
+	 * (ESTABLISHED, CLOSE_WAIT, FIN_WAIT2): whatever was received last came after
+	 * the state began, so the time since then is at most the state's age. */
+	uint32_t state_age_ms;
 };
 
 /* What a socket counts as, per process and in the totals. */

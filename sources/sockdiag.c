@@ -18,6 +18,7 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
+#include <linux/tcp.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
@@ -45,6 +46,7 @@ struct sockdiag {
 	int nsfd;            /* the netns to open sockets in, -1 for ours */
 	uint32_t missing;    /* other_reqs the kernel has no diag module for (bit i) */
 	bool no_compat;      /* TCPDIAG_GETSOCK refused: TCP per family */
+	bool aged;           /* a TCP dump has succeeded: no more tcp_info (ages) */
 	FILE *rec;           /* sockdiag_record() target, or NULL */
 	char *rec_path;
 	char buf[SOCKDIAG_BUF_SIZE];
@@ -210,6 +212,34 @@ static int record_buf(struct sockdiag *d, const void *buf, size_t len)
 	return 0;
 }
 
+/* States that a receive leads into: the last thing received came after the state
+ * began, so the time since then bounds the state's age from below. */
+static bool age_from_recv(uint8_t state)
+{
+	return state == ST_ESTABLISHED || state == ST_CLOSE_WAIT || state == ST_FIN_WAIT2;
+}
+
+/* The lower bound of the time in this state from INET_DIAG_INFO (tcp_info): the
+ * time since anything (data or an ACK) was last received. 0 when none is known. */
+static uint32_t tcp_state_age_ms(const struct nlmsghdr *nlh, uint8_t state)
+{
+	const struct nlattr *a;
+	enum { END = offsetof(struct tcp_info, tcpi_last_ack_recv) + sizeof(uint32_t) };
+
+	if (!age_from_recv(state))
+		return 0;
+	mnl_attr_for_each(a, nlh, sizeof(struct inet_diag_msg)) {
+		if (mnl_attr_get_type(a) != INET_DIAG_INFO || mnl_attr_get_payload_len(a) < END)
+			continue;
+		const struct tcp_info *ti = mnl_attr_get_payload(a);
+		uint32_t data, ack;
+		memcpy(&data, &ti->tcpi_last_data_recv, sizeof(data));
+		memcpy(&ack, &ti->tcpi_last_ack_recv, sizeof(ack));
+		return data < ack ? data : ack;
+	}
+	return 0;
+}
+
 static int parse_inet(const struct nlmsghdr *nlh, uint8_t proto, struct snapshot *s,
 		      uint64_t netns, char **cause)
 {
@@ -254,6 +284,9 @@ static int parse_inet(const struct nlmsghdr *nlh, uint8_t proto, struct snapshot
 	r->retrans = m->idiag_retrans;
 	memcpy(r->laddr, m->id.idiag_src, alen);
 	memcpy(r->raddr, m->id.idiag_dst, alen);
+	/* Attributes come only when asked for (the first dump): no walk otherwise. */
+	if (proto == IPPROTO_TCP && mnl_nlmsg_get_payload_len(nlh) > sizeof(*m))
+		r->state_age_ms = tcp_state_age_ms(nlh, m->idiag_state);
 	return 0;
 }
 
@@ -511,6 +544,10 @@ static int send_request(struct sockdiag *d, const struct dump_req *q, char **cau
 		nlh->nlmsg_type = TCPDIAG_GETSOCK;
 		r->idiag_family = AF_INET; /* the kernel dumps AF_UNSPEC: both */
 		r->idiag_states = ~0U;
+		/* tcp_info on the first dump only: it gives the sockets already there a
+		 * kernel bound of their age; later sockets are seen as they come. */
+		if (!d->aged)
+			r->idiag_ext = 1 << (INET_DIAG_INFO - 1);
 	} else if (q->family == AF_UNIX) {
 		struct unix_diag_req *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
 		r->sdiag_family = AF_UNIX;
@@ -530,6 +567,8 @@ static int send_request(struct sockdiag *d, const struct dump_req *q, char **cau
 		r->sdiag_family = q->family;
 		r->sdiag_protocol = q->proto;
 		r->idiag_states = ~0U;
+		if (q->proto == IPPROTO_TCP && !d->aged)
+			r->idiag_ext = 1 << (INET_DIAG_INFO - 1);
 		if (q->proto == IPPROTO_RAW)
 			r->sdiag_raw_protocol = IPPROTO_RAW;
 	}
@@ -631,7 +670,17 @@ static int dump_set(struct sockdiag *d, const struct dump_req *reqs, size_t nreq
 	return err;
 }
 
+static int dump_tcp(struct sockdiag *d, struct snapshot *s, uint64_t netns, char **cause);
+
 int sockdiag_dump_tcp(struct sockdiag *d, struct snapshot *s, uint64_t netns, char **cause)
+{
+	int err = dump_tcp(d, s, netns, cause);
+	if (!err)
+		d->aged = true;
+	return err;
+}
+
+static int dump_tcp(struct sockdiag *d, struct snapshot *s, uint64_t netns, char **cause)
 {
 	if (!d->no_compat) {
 		char *why = NULL;

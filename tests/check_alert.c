@@ -83,6 +83,9 @@ START_TEST(fd_usage_fires_once_clears_and_fires_again)
 	ck_assert_int_eq(refresh(800, 0), 0);
 	size_t n;
 	ck_assert_int_eq(alerts_active(a, &n)[0].level, ALERT_WARNING);
+	/* Clear of the threshold by 10% for three refreshes: cleared on the third. */
+	ck_assert_int_eq(refresh(500, 0), 0);
+	ck_assert_int_eq(refresh(500, 0), 0);
 	ck_assert_int_eq(refresh(500, 0), 1);
 	ck_assert_int_eq(event(0)->level, ALERT_CLEAR);
 	ck_assert_ptr_nonnull(strstr(event(0)->message, "cleared"));
@@ -115,9 +118,38 @@ START_TEST(close_wait_per_process_and_port)
 	ck_assert_uint_eq(event(1)->port, 8080);
 	ck_assert_str_eq(event(1)->message, "local port 8080 has 101 CLOSE_WAIT sockets (more than 100)");
 	ck_assert_int_eq(refresh(200, 150), 0);
+	ck_assert_int_eq(refresh(200, 0), 0);
+	ck_assert_int_eq(refresh(200, 0), 0);
 	ck_assert_int_eq(refresh(200, 0), 2);
 	ck_assert_int_eq(event(0)->level, ALERT_CLEAR);
 	ck_assert_int_eq(event(1)->level, ALERT_CLEAR);
+}
+END_TEST
+
+/* Churn around the CLOSE_WAIT threshold (the incident: fired and cleared 4 times in
+ * 60 s): a value wobbling around 100 fires once and stays; it clears only after three
+ * refreshes at or below 90, and a refresh in between (95) starts the count again. */
+START_TEST(wobbling_value_fires_once)
+{
+	static const uint32_t cw[] = {101, 99, 102, 95, 101, 98, 100, 97, 103, 99};
+	size_t fired = 0, cleared = 0, n;
+	for (size_t i = 0; i < sizeof(cw) / sizeof(cw[0]); i++) {
+		ck_assert_int_ge(refresh(200, cw[i]), 0);
+		const struct alert *e = alerts_events(a, &n);
+		for (size_t k = 0; k < n; k++)
+			e[k].level ? fired++ : cleared++;
+	}
+	ck_assert_uint_eq(fired, 2); /* the process and its port, once each */
+	ck_assert_uint_eq(cleared, 0);
+	ck_assert_uint_eq((alerts_active(a, &n), n), 2);
+	ck_assert_int_eq(refresh(200, 80), 0);
+	ck_assert_int_eq(refresh(200, 80), 0);
+	ck_assert_int_eq(refresh(200, 95), 0); /* near the threshold again */
+	ck_assert_int_eq(refresh(200, 80), 0);
+	ck_assert_int_eq(refresh(200, 90), 0);
+	ck_assert_int_eq(refresh(200, 80), 2);
+	ck_assert_int_eq(event(0)->level, ALERT_CLEAR);
+	ck_assert_uint_eq((alerts_active(a, &n), n), 0);
 }
 END_TEST
 
@@ -182,6 +214,7 @@ static Suite *alert_suite(void)
 	tcase_add_test(tc, fd_usage_fires_once_clears_and_fires_again);
 	tcase_add_test(tc, fd_usage_message_says_what_the_dashboard_shows);
 	tcase_add_test(tc, close_wait_per_process_and_port);
+	tcase_add_test(tc, wobbling_value_fires_once);
 	tcase_add_test(tc, thresholds_are_settable_and_file_nr);
 	tcase_add_test(tc, filters_limit_alerts_to_the_chosen_processes);
 	tcase_add_test(tc, eta_alert_from_history);

@@ -5,6 +5,7 @@
 
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -307,12 +308,32 @@ START_TEST(mem_needs_floor_share_and_full_window)
 	ck_assert_double_eq_tol(g, 1.5, 1e-6);
 	/* 0.5 MB/min is under the 1 MB/min floor, even at 20% of a small RSS. */
 	ck_assert_int_eq(judge_mem(rss_small_slow, N, &g, reason), VERDICT_OK);
-	/* A minute of steady growth is not yet most of a 5 minute window. */
+	/* A minute of steady growth that adds less than 10% of RSS: not yet. */
 	ck_assert_int_eq(judge_mem(rss_steady, 30, &g, reason), VERDICT_OK);
 	ck_assert_double_eq_tol(g, 12.5, 1e-6);
 	/* Two samples: nothing known. */
 	ck_assert_int_eq(judge_mem(rss_steady, 2, &g, reason), VERDICT_OK);
 	ck_assert(isnan(g));
+}
+END_TEST
+
+/* 6 MB/s from 40 MB, sampled every 2 s: ten steady refreshes are enough, not five
+ * minutes; and the one verdict a process shows then says leak, with the memory
+ * reason, whatever its sockets say. */
+static double rss_fast(int i) { return 40 * 1024.0 + 12 * 1024.0 * i; }
+START_TEST(mem_fast_growth_is_leak_within_ten_refreshes)
+{
+	double g;
+	char reason[LEAK_REASON_MAX];
+	ck_assert_int_eq(judge_mem(rss_fast, 9, &g, reason), VERDICT_OK);
+	ck_assert_int_eq(judge_mem(rss_fast, 10, &g, reason), VERDICT_LEAK);
+	ck_assert_str_eq(reason, "RSS +360.0 MB/min for 18s, now 148 MB");
+	char why[LEAK_REASON_MAX] = "no growth";
+	ck_assert_int_eq(leak_combine_mem(VERDICT_OK, why, sizeof(why), VERDICT_LEAK, reason), VERDICT_LEAK);
+	ck_assert_str_eq(why, "memory: RSS +360.0 MB/min for 18s, now 148 MB");
+	snprintf(why, sizeof(why), "fds +4.0/min for 2m");
+	ck_assert_int_eq(leak_combine_mem(VERDICT_SUSPECT, why, sizeof(why), VERDICT_OK, reason), VERDICT_SUSPECT);
+	ck_assert_str_eq(why, "fds +4.0/min for 2m");
 }
 END_TEST
 
@@ -341,6 +362,7 @@ static Suite *leak_suite(void)
 	tcase_add_test(tc, mem_steady_growth_is_leak);
 	tcase_add_test(tc, mem_single_jump_is_not_leak);
 	tcase_add_test(tc, mem_needs_floor_share_and_full_window);
+	tcase_add_test(tc, mem_fast_growth_is_leak_within_ten_refreshes);
 	suite_add_tcase(s, tc);
 	return s;
 }

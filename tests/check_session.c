@@ -143,10 +143,11 @@ static size_t run(bool live, const int64_t *fds, size_t n, char **log)
 
 START_TEST(live_records_and_runs_each_transition)
 {
-	/* fire, hold (no transition), a failed refresh (fed to nothing), clear */
-	static const int64_t fds[] = {800, 850, -100, 100};
+	/* fire, hold (no transition), a failed refresh (fed to nothing), clear after
+	 * three refreshes clear of the threshold */
+	static const int64_t fds[] = {800, 850, -100, 100, 100, 100};
 	char *log;
-	ck_assert_uint_eq(run(true, fds, 4, &log), 2);
+	ck_assert_uint_eq(run(true, fds, 6, &log), 2);
 	ck_assert_int_eq(lines(hook_out), 2);
 	FILE *f = fopen(hook_out, "r");
 	char l1[64], l2[64];
@@ -160,7 +161,7 @@ START_TEST(live_records_and_runs_each_transition)
 	}
 	ck_assert_str_eq(l1, "fire fd_usage 42\n");
 	ck_assert_str_eq(l2, "clear fd_usage 42\n");
-	ck_assert_int_eq(count_rows("SELECT count(*) FROM refresh"), 4);
+	ck_assert_int_eq(count_rows("SELECT count(*) FROM refresh"), 6);
 	ck_assert_int_eq(count_rows("SELECT count(*) FROM event WHERE kind = 'alert' AND pid = 42"), 2);
 	/* Each with the refresh it happened on: the first and the last. */
 	ck_assert_int_eq(count_rows("SELECT count(*) FROM event e JOIN refresh r ON r.tick = e.tick "
@@ -173,16 +174,17 @@ END_TEST
 
 START_TEST(replay_never_runs_or_records)
 {
-	static const int64_t fds[] = {800, 100, 900};
+	static const int64_t fds[] = {800, 100, 100, 100, 900};
 	char *log;
 	/* The alerts are still worked out (the dashboard's alert line, JSON's array)... */
-	ck_assert_uint_eq(run(false, fds, 3, &log), 3);
+	/* fire, clear, fire again, and the fd ETA of the jump from 100 to 900 */
+	ck_assert_uint_eq(run(false, fds, 5, &log), 4);
 	ck_assert_ptr_nonnull(strstr(log, "leaktop: alert warning fd_usage"));
 	free(log);
 	/* ... but nothing runs and no alert goes into a recording. */
 	ck_assert_int_eq(access(hook_out, F_OK), -1);
 	ck_assert_int_eq(count_rows("SELECT count(*) FROM event"), 0);
-	ck_assert_int_eq(count_rows("SELECT count(*) FROM refresh"), 3);
+	ck_assert_int_eq(count_rows("SELECT count(*) FROM refresh"), 5);
 }
 END_TEST
 

@@ -2,11 +2,16 @@
 # A native memory leak, live: a process that allocates and touches 2 MB every 250 ms
 # is judged a memory leak, its RSS growth close to 480 MB/min and its RSS what the
 # kernel says; one that takes as much in a single step is not. A 6 s growth window
-# keeps the test short. In network and pid namespaces of its own.
+# keeps the test short. Then the 80x24 dashboard at its defaults (2 s, a 5 minute
+# window): a process growing 6 MB/s with flat fds reads leak in its VERDICT column,
+# and its reason on the message line, within 12 refreshes. In network and pid
+# namespaces of its own (on a busy box the history keeps the 512 processes with the
+# most fds, and a memory leaker holds few).
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
 own_netns --pid "$@"
-need jq
+need jq tmux
+tui_setup rss_leak
 
 bg "$LEAKY" mem --rate 2 --every 250 --count 200 --name memleak
 LEAK_PID=$BG
@@ -55,4 +60,20 @@ if verdicts "$STEP_PID" | grep -qx leak; then
 	fail "a single 64 MB step was judged a memory leak"
 fi
 echo "ok: the single step stayed $(verdicts "$STEP_PID" | sort -u | xargs)"
+
+# --- The 80x24 dashboard at its default refresh and window -------------------------
+bg "$LEAKY" mem --rate 3 --every 500 --count 400 --name memgrow
+GROW_PID=$BG
+screen() { $TM capture-pane -p -t lt; }
+new_tmux
+OUT=$(mktemp -d "$TMP/run.XXXXXX")
+$TM new-session -d -s lt -x 80 -y 24 env TERM=xterm-256color LANG=C.UTF-8 XDG_CONFIG_HOME="$TMP/cfg" \
+	"$RUN" "$OUT" "$LEAKTOP" --no-config --pid "$GROW_PID"
+wait_until 10 test -s "$OUT/pid" || fail "leaktop did not start"
+row_leak() { screen | grep -Eq "^ *$GROW_PID .*memgrow.* leak"; }
+# 12 refreshes of 2 s, and the start.
+wait_until 27 row_leak || { screen >&2; fail "the 80x24 row never said leak for a 6 MB/s RSS leak"; }
+echo "ok: $(screen | grep -E "^ *$GROW_PID ")"
+screen | grep -q "memory: RSS +" || { screen >&2; fail "the message line lacks the memory reason"; }
+echo "ok: $(screen | grep "memory: RSS +")"
 echo "PASS"

@@ -70,6 +70,10 @@ static void json_verdict(FILE *f, const struct history_stats *st)
 	text_json_string(f, st ? st->reason : NULL);
 	fputs(", \"close_wait_oldest_s\": ", f);
 	text_json_num(f, st ? st->close_wait_oldest_s : NAN, 1);
+	/* Only there when that age is the kernel's lower bound (">=2m" on the screen):
+	 * older readers and recordings keep their exact output. */
+	if (st && st->close_wait_oldest_bound)
+		fputs(", \"close_wait_oldest_is_bound\": true", f);
 }
 
 static void json_proc_history(FILE *f, const struct history_stats *st)
@@ -337,10 +341,9 @@ static void text_table(FILE *f, enum view_table t, const struct view_ctx *c, con
 /* The evidence behind every verdict that is not ok, under the table it explains. */
 static void text_reason(FILE *f, const char *what, const struct history_stats *st)
 {
+	/* The verdict covers memory too: its reason then says "memory: RSS ...". */
 	if (st && st->verdict != VERDICT_OK)
 		fprintf(f, "  %-22s %-7s %s\n", what, leak_verdict_name(st->verdict), st->reason);
-	if (st && st->mem_verdict != VERDICT_OK)
-		fprintf(f, "  %-22s %-7s %s\n", what, leak_verdict_name(st->mem_verdict), st->mem_reason);
 }
 
 static void write_text(FILE *f, const struct snapshot *s, const struct history *h, const uint32_t *procs,

@@ -220,7 +220,7 @@ static void write_procs(FILE *f, const struct snapshot *s, const struct mproc *v
 			continue;
 		if (!any)
 			family(f, "leaktop_process_verdict",
-			       "1 for leaktop's verdict on the process's fds: ok, churn, suspect or leak."), any = true;
+			       "1 for leaktop's verdict on the process (fds, sockets and memory): ok, churn, suspect or leak."), any = true;
 		fputs("leaktop_process_verdict{", f);
 		proc_labels(f, &v[i]);
 		fprintf(f, ",verdict=\"%s\"} 1\n", leak_verdict_name(v[i].st->verdict));
