@@ -25,7 +25,11 @@ chroot_apt "$B" install build-essential || fail "cannot install build-essential"
 chroot_apt "$B" build-dep /src || fail "cannot install the Build-Depends of debian/control"
 phase "dpkg-buildpackage"
 chroot_run "$B" 400 "cd /src && dpkg-buildpackage -us -uc -b >/tmp/build.log 2>&1" ||
-	{ tail -30 "$B/tmp/build.log" >&2; fail "dpkg-buildpackage failed (make check included)"; }
+	{ tail -30 "$B/tmp/build.log" >&2
+	  for f in $(sed -n 's/^\(FAIL\|ERROR\): //p' "$B/tmp/build.log"); do
+		echo "--- $f.log" >&2; tail -40 "$B/src/$f.log" >&2
+	  done
+	  fail "dpkg-buildpackage failed (make check included)"; }
 grep -E '^# (TOTAL|PASS|SKIP|FAIL|ERROR):' "$B/tmp/build.log" | tr '\n' ' ' | sed 's/^/  dh_auto_test: /'; echo
 grep -Eq '^# TOTAL: [1-9]' "$B/tmp/build.log" || fail "dh_auto_test ran no test suite"
 grep -Eq '^(FAIL|ERROR):|^# (FAIL|ERROR): +[1-9]' "$B/tmp/build.log" && fail "a test failed in dh_auto_test"
