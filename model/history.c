@@ -5,7 +5,7 @@
 #include "config.h"
 
 #include "model/history.h"
-#include "model/hashtab.h"
+#include "model/history_int.h"
 #include "model/vec.h"
 
 #include <errno.h>
@@ -15,238 +15,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-enum { PROC_VALS = HS_COUNT, PORT_VALS = ST_COUNT }; /* ports: states 1..12, then new sockets */
-#define PORT_NEW (ST_COUNT - 1)
-#define MAX_HOSTS 8
-#define RING_MIN 64
-
-/* One process or one port. */
-struct hist_ent {
-	uint64_t ka, kb;          /* proc: pid, start time; port: netns, port | side << 16 */
-	uint32_t *ring;           /* cap samples of nvals values */
-	uint32_t cap, count, head; /* head: index of the oldest sample */
-	uint64_t last_seq;
-	double last_seen;
-	bool seen;                /* in this update */
-	uint64_t fd_limit;
-	uint32_t weight;          /* fds, or sockets on a port: who stays at the bound */
-	uint32_t cur[PROC_VALS > PORT_VALS ? PROC_VALS : PORT_VALS];
-	/* CLOSE_WAIT evidence of this update. */
-	double cw_oldest;
-	bool cw_oldest_bound;     /* that age is the kernel's lower bound */
-	uint32_t cw_unread, nhosts, cw_old;
-	uint32_t hosts[MAX_HOSTS];
-	/* The one remote endpoint of outbound CLOSE_WAIT: peer_n 0 none yet, 1 one, 2 more
-	 * (or an inbound one). */
-	uint8_t peer_n, peer_family;
-	uint16_t peer_port;
-	uint8_t peer_addr[16];
-	/* The last sample at which the CLOSE_WAIT (0) and fd (1) counts moved. */
-	uint64_t moved_seq[2];
-	/* Where the CLOSE_WAIT (0) and fd (1) series were last at their lowest, kept as
-	 * samples arrive: how long they have been rising, without a scan per update. */
-	uint32_t low[2];
-	uint64_t low_seq[2];
-	struct history_stats stats;
-};
-
-struct hist_set {
-	struct hist_ent *ents;
-	size_t n, alloc, max;
-	unsigned nvals;
-	struct hashtab index;     /* set_key(ka, kb) -> ent index (uint32_t) */
-};
-
-/* What the history knows of one socket, in its hash table by sock_key. */
-struct sock_age {
-	float first, since;       /* seconds after h->base */
-	uint8_t state;
-	bool bound;               /* since is the kernel's lower bound, not a sighting */
-};
-
-struct history {
-	struct history_opts o;
-	uint32_t cap;             /* samples per series */
-	uint64_t seq;
-	double base, now, prev_time; /* prev_time: the update before this one */
-	double *times;            /* by seq % cap */
-	double *file_nr;
-	uint64_t file_max;
-	struct hist_set procs, ports;
-	struct hashtab socks[2];  /* sock_key -> struct sock_age */
-	int cur;                  /* socks[cur] is the last update's */
-	size_t win_n;             /* samples inside the slope window */
-	int32_t *proc_ent;        /* snapshot proc index -> ent index */
-	struct by_weight *order;  /* procs by fds, biggest first */
-	size_t proc_ent_cap, order_cap;
-	double *tbuf, *vbuf;      /* scratch for fits, cap each */
-};
-
 void history_opts_default(struct history_opts *o)
 {
 	*o = (struct history_opts){.interval_s = 2, .span_s = 3600, .window_s = 300, .forget_s = 120};
 	leak_params_default(&o->leak);
-}
-
-/* --- entity sets ------------------------------------------------------------- */
-
-/* Both halves of an entity's key in one table key. Two entities could share it (not
- * for real pids and ports): the ents are checked, and the second is not tracked. */
-static uint64_t set_key(uint64_t ka, uint64_t kb)
-{
-	return ka * 0x9e3779b97f4a7c15ULL ^ kb; /* the table mixes it */
-}
-
-static struct hist_ent *set_find(const struct hist_set *st, uint64_t ka, uint64_t kb)
-{
-	const uint32_t *i = hashtab_get(&st->index, set_key(ka, kb));
-	const struct hist_ent *e = i ? &st->ents[*i] : NULL;
-	return e && e->ka == ka && e->kb == kb ? (struct hist_ent *)e : NULL;
-}
-
-/* Index ents[i] under its key; false when another entity holds that key. */
-static bool set_index(struct hist_set *st, size_t i)
-{
-	bool found;
-	uint32_t *v = hashtab_put(&st->index, set_key(st->ents[i].ka, st->ents[i].kb), &found);
-	if (!v || (found && *v != i))
-		return false;
-	*v = (uint32_t)i;
-	return true;
-}
-
-static int set_init(struct hist_set *st, size_t max, unsigned nvals)
-{
-	st->max = max;
-	st->nvals = nvals;
-	st->alloc = max;
-	hashtab_init(&st->index, sizeof(uint32_t));
-	st->ents = calloc(max, sizeof(*st->ents));
-	if (!st->ents || hashtab_reset(&st->index, max))
-		return -ENOMEM;
-	return 0;
-}
-
-/* Forget ents[i]; the last entity takes its place. */
-static void set_remove(struct hist_set *st, size_t i)
-{
-	hashtab_del(&st->index, set_key(st->ents[i].ka, st->ents[i].kb));
-	free(st->ents[i].ring);
-	st->ents[i] = st->ents[--st->n];
-	memset(&st->ents[st->n], 0, sizeof(st->ents[0]));
-	uint32_t *v = i < st->n ? hashtab_get(&st->index, set_key(st->ents[i].ka, st->ents[i].kb)) : NULL;
-	if (v)
-		*v = (uint32_t)i;
-}
-
-static struct hist_ent *set_add(struct hist_set *st, uint64_t ka, uint64_t kb)
-{
-	if (st->n >= st->max)
-		return NULL;
-	struct hist_ent *e = &st->ents[st->n];
-	memset(e, 0, sizeof(*e));
-	e->ka = ka, e->kb = kb;
-	if (!set_index(st, st->n)) {
-		memset(e, 0, sizeof(*e));
-		return NULL;
-	}
-	st->n++;
-	return e;
-}
-
-static void set_free(struct hist_set *st)
-{
-	for (size_t i = 0; i < st->n; i++)
-		free(st->ents[i].ring);
-	free(st->ents);
-	hashtab_free(&st->index);
-}
-
-/* --- rings ------------------------------------------------------------------- */
-
-static const uint32_t *ring_at(const struct hist_ent *e, unsigned nvals, uint32_t i)
-{
-	return &e->ring[(size_t)((e->head + i) % e->cap) * nvals];
-}
-
-/* Append vals as sample seq; a gap since the last sample is filled with the last
- * values (the process was briefly unreadable, say). */
-static int ring_push(struct hist_ent *e, unsigned nvals, uint32_t gcap, uint64_t seq, const uint32_t *vals)
-{
-	uint64_t gap = e->count && seq > e->last_seq + 1 ? seq - e->last_seq - 1 : 0;
-	uint32_t fill[PROC_VALS > PORT_VALS ? PROC_VALS : PORT_VALS];
-
-	if (gap > gcap)
-		gap = gcap;
-	if (e->count)
-		memcpy(fill, ring_at(e, nvals, e->count - 1), nvals * sizeof(*fill));
-	for (uint64_t k = 0; k <= gap; k++) {
-		const uint32_t *v = k < gap ? fill : vals;
-		if (e->count == e->cap && e->cap < gcap) {
-			uint32_t ncap = e->cap ? e->cap * 2 : RING_MIN;
-			if (ncap > gcap)
-				ncap = gcap;
-			uint32_t *r = malloc((size_t)ncap * nvals * sizeof(*r));
-			if (!r)
-				return -ENOMEM;
-			for (uint32_t i = 0; i < e->count; i++)
-				memcpy(&r[(size_t)i * nvals], ring_at(e, nvals, i), nvals * sizeof(*r));
-			free(e->ring);
-			e->ring = r, e->cap = ncap, e->head = 0;
-		}
-		if (e->count == e->cap) { /* full at the bound: overwrite the oldest */
-			memcpy(&e->ring[(size_t)e->head * nvals], v, nvals * sizeof(*v));
-			e->head = (e->head + 1) % e->cap;
-		} else {
-			memcpy(&e->ring[(size_t)((e->head + e->count) % e->cap) * nvals], v, nvals * sizeof(*v));
-			e->count++;
-		}
-	}
-	e->last_seq = seq;
-	return 0;
-}
-
-/* Series `col` of e into h->tbuf/vbuf, oldest first; returns the count. */
-static size_t ring_series(const struct history *h, const struct hist_ent *e, unsigned nvals, unsigned col,
-			  double *t, double *v, size_t max)
-{
-	size_t n = e->count < max ? e->count : max, skip = e->count - n;
-	uint64_t seq0 = e->last_seq + 1 - e->count;
-
-	for (size_t i = 0; i < n; i++) {
-		t[i] = h->times[(seq0 + skip + i) % h->cap];
-		v[i] = ring_at(e, nvals, (uint32_t)(skip + i))[col];
-	}
-	return n;
-}
-
-/* Track the latest low of col in slot `which` after a push; rescan the ring when the
- * low has aged out of it. */
-static void track_low(struct hist_ent *e, unsigned nvals, unsigned which, unsigned col)
-{
-	uint64_t seq0 = e->last_seq + 1 - e->count;
-	uint32_t v = ring_at(e, nvals, e->count - 1)[col];
-
-	if (e->count == 1 || v <= e->low[which]) {
-		e->low[which] = v, e->low_seq[which] = e->last_seq;
-	} else if (e->low_seq[which] < seq0) {
-		e->low[which] = UINT32_MAX;
-		for (uint32_t i = 0; i < e->count; i++)
-			if (ring_at(e, nvals, i)[col] <= e->low[which])
-				e->low[which] = ring_at(e, nvals, i)[col], e->low_seq[which] = seq0 + i;
-	}
-}
-
-/* Note the sample at which col last changed. */
-static void track_moved(struct hist_ent *e, unsigned nvals, unsigned which, unsigned col)
-{
-	if (e->count == 1 || ring_at(e, nvals, e->count - 1)[col] != ring_at(e, nvals, e->count - 2)[col])
-		e->moved_seq[which] = e->last_seq;
-}
-
-static double rising_s(const struct history *h, const struct hist_ent *e, unsigned which)
-{
-	return h->now - h->times[e->low_seq[which] % h->cap];
 }
 
 /* --- sockets ----------------------------------------------------------------- */
@@ -282,8 +54,8 @@ static void note_host(struct hist_ent *e, const struct sock_rec *k)
  * port with history, else its remote port. */
 static struct hist_ent *sock_port(const struct history *h, const struct sock_rec *k)
 {
-	struct hist_ent *e = set_find(&h->ports, k->netns, k->lport | (uint64_t)SIDE_LOCAL << 16);
-	return e ? e : set_find(&h->ports, k->netns, k->rport | (uint64_t)SIDE_REMOTE << 16);
+	struct hist_ent *e = hist_set_find(&h->ports, k->netns, k->lport | (uint64_t)SIDE_LOCAL << 16);
+	return e ? e : hist_set_find(&h->ports, k->netns, k->rport | (uint64_t)SIDE_REMOTE << 16);
 }
 
 /* An outbound socket: counted under its remote port, or, when that port has no
@@ -392,13 +164,13 @@ static int update_socks(struct history *h, const struct snapshot *s)
 static void fit_col(const struct history *h, const struct hist_ent *e, unsigned nvals, unsigned col,
 		    struct leak_fit *fit)
 {
-	size_t n = ring_series(h, e, nvals, col, h->tbuf, h->vbuf, h->win_n);
+	size_t n = hist_ring_series(h, e, nvals, col, h->tbuf, h->vbuf, h->win_n);
 	leak_slope(h->tbuf, h->vbuf, n, h->o.window_s, fit);
 }
 
 static double per_min_new(const struct history *h, const struct hist_ent *e, unsigned nvals, unsigned col)
 {
-	size_t n = ring_series(h, e, nvals, col, h->tbuf, h->vbuf, h->win_n);
+	size_t n = hist_ring_series(h, e, nvals, col, h->tbuf, h->vbuf, h->win_n);
 	double sum = 0;
 
 	for (size_t i = 1; i < n; i++) /* the first sample's news came before the span */
@@ -426,9 +198,9 @@ static void sock_fit(const struct history *h, const struct hist_ent *e, unsigned
 		fit_col(h, e, nvals, HS_SOCKETS, fit);
 		return;
 	}
-	size_t n = ring_series(h, e, nvals, 0, h->tbuf, h->vbuf, h->win_n), skip = e->count - n;
+	size_t n = hist_ring_series(h, e, nvals, 0, h->tbuf, h->vbuf, h->win_n), skip = e->count - n;
 	for (size_t i = 0; i < n; i++) {
-		const uint32_t *v = ring_at(e, nvals, (uint32_t)(skip + i));
+		const uint32_t *v = hist_ring_at(e, nvals, (uint32_t)(skip + i));
 		double sum = 0;
 		for (unsigned st = 1; st < ST_COUNT; st++)
 			sum += v[st - 1];
@@ -444,7 +216,7 @@ static void judge(struct history *h, struct hist_ent *e, unsigned nvals, unsigne
 	struct leak_evidence ev = {.has_fds = is_proc};
 
 	fit_col(h, e, nvals, cw_col, &ev.cw_fit);
-	ev.cw_grow_s = rising_s(h, e, 0);
+	ev.cw_grow_s = hist_rising_s(h, e, 0);
 	ev.cw = e->cur[cw_col];
 	ev.cw_oldest_s = ev.cw && isfinite(e->cw_oldest) ? h->now - e->cw_oldest : 0;
 	ev.cw_age_bound = ev.cw && e->cw_oldest_bound;
@@ -467,7 +239,7 @@ static void judge(struct history *h, struct hist_ent *e, unsigned nvals, unsigne
 	st->exhaustion_eta_s = INFINITY;
 	if (is_proc) {
 		fit_col(h, e, nvals, HS_FDS, &ev.fd_fit);
-		ev.fd_grow_s = rising_s(h, e, 1);
+		ev.fd_grow_s = hist_rising_s(h, e, 1);
 		flat_for(h, e, 1, &ev.fd_flat_s, &ev.fd_flat_n);
 		struct leak_fit eta_fit = ev.fd_fit;
 		if (leak_stalled(&ev.fd_fit, ev.fd_flat_s, ev.fd_flat_n, &h->o.leak))
@@ -475,7 +247,7 @@ static void judge(struct history *h, struct hist_ent *e, unsigned nvals, unsigne
 		st->fd_growth_per_min = eta_fit.valid ? eta_fit.slope_per_min : NAN;
 		st->exhaustion_eta_s = ev.fd_fit.valid || e->cur[HS_FDS] >= e->fd_limit
 					       ? leak_eta_s(e->cur[HS_FDS], e->fd_limit, &eta_fit) : NAN;
-		size_t n = ring_series(h, e, nvals, HS_RSS_KB, h->tbuf, h->vbuf, h->win_n);
+		size_t n = hist_ring_series(h, e, nvals, HS_RSS_KB, h->tbuf, h->vbuf, h->win_n);
 		st->mem_verdict = leak_judge_mem(h->tbuf, h->vbuf, n, h->o.window_s, &h->o.leak,
 						 &st->rss_growth_mb_per_min, st->mem_reason, sizeof(st->mem_reason));
 	} else {
@@ -532,9 +304,9 @@ static struct hist_ent *admit(struct history *h, struct hist_set *st, uint64_t k
 {
 	struct hist_ent *e;
 
-	if (hashtab_get(&st->index, set_key(ka, kb))) /* another entity's key: see set_key */
+	if (hashtab_get(&st->index, hist_set_key(ka, kb))) /* another entity's key: see hist_set_key */
 		return NULL;
-	if ((e = set_add(st, ka, kb)))
+	if ((e = hist_set_add(st, ka, kb)))
 		return e;
 	if (*victim == SIZE_MAX || st->ents[*victim].seen) {
 		*victim = SIZE_MAX;
@@ -557,13 +329,13 @@ static struct hist_ent *admit(struct history *h, struct hist_set *st, uint64_t k
 	e = &st->ents[*victim];
 	if (e->last_seen >= h->prev_time && e->weight >= weight)
 		return NULL;
-	hashtab_del(&st->index, set_key(e->ka, e->kb));
+	hashtab_del(&st->index, hist_set_key(e->ka, e->kb));
 	free(e->ring);
 	memset(e, 0, sizeof(*e));
 	e->ka = ka, e->kb = kb;
 	*victim = SIZE_MAX;
 	/* The index was sized for every entity and the key is free: this cannot fail. */
-	if (!set_index(st, (size_t)(e - st->ents)))
+	if (!hist_set_index(st, (size_t)(e - st->ents)))
 		abort();
 	return e;
 }
@@ -599,7 +371,7 @@ static int update_procs(struct history *h, const struct snapshot *s)
 	for (size_t k = 0; k < n; k++) {
 		size_t i = h->order[k].idx;
 		const struct proc_rec *p = &s->procs[i];
-		struct hist_ent *e = set_find(&h->procs, (uint64_t)p->pid, p->start_time);
+		struct hist_ent *e = hist_set_find(&h->procs, (uint64_t)p->pid, p->start_time);
 		if (!e && !(e = admit(h, &h->procs, (uint64_t)p->pid, p->start_time, h->order[k].weight, &victim)))
 			continue;
 		ent_begin(e, h->now, h->order[k].weight);
@@ -623,7 +395,7 @@ static void update_ports(struct history *h, const struct snapshot *s)
 	for (size_t i = 0; i < s->nports; i++) {
 		const struct port_agg *p = &s->ports[i];
 		uint64_t kb = p->port | (uint64_t)p->side << 16;
-		struct hist_ent *e = set_find(&h->ports, p->netns, kb);
+		struct hist_ent *e = hist_set_find(&h->ports, p->netns, kb);
 		if (!e && !(e = admit(h, &h->ports, p->netns, kb, p->count, &victim)))
 			continue;
 		ent_begin(e, h->now, p->count);
@@ -641,19 +413,19 @@ static int finish_set(struct history *h, struct hist_set *st, bool is_proc)
 		struct hist_ent *e = &st->ents[i];
 		if (!e->seen) {
 			if (h->now - e->last_seen > h->o.forget_s)
-				set_remove(st, i);
+				hist_set_remove(st, i);
 			continue;
 		}
-		if (ring_push(e, st->nvals, h->cap, h->seq, e->cur)) {
+		if (hist_ring_push(e, st->nvals, h->cap, h->seq, e->cur)) {
 			rc = -ENOMEM;
 			if (!e->count)
 				continue;
 		}
-		track_low(e, st->nvals, 0, is_proc ? HS_CLOSE_WAIT : ST_CLOSE_WAIT - 1);
-		track_moved(e, st->nvals, 0, is_proc ? HS_CLOSE_WAIT : ST_CLOSE_WAIT - 1);
+		hist_track_low(e, st->nvals, 0, is_proc ? HS_CLOSE_WAIT : ST_CLOSE_WAIT - 1);
+		hist_track_moved(e, st->nvals, 0, is_proc ? HS_CLOSE_WAIT : ST_CLOSE_WAIT - 1);
 		if (is_proc) {
-			track_low(e, st->nvals, 1, HS_FDS);
-			track_moved(e, st->nvals, 1, HS_FDS);
+			hist_track_low(e, st->nvals, 1, HS_FDS);
+			hist_track_moved(e, st->nvals, 1, HS_FDS);
 		}
 		if (is_proc) {
 			judge(h, e, PROC_VALS, HS_CLOSE_WAIT, HS_NEW, true);
@@ -698,7 +470,7 @@ void history_clear(struct history *h)
 
 	for (size_t k = 0; k < 2; k++) {
 		while (sets[k]->n)
-			set_remove(sets[k], sets[k]->n - 1);
+			hist_set_remove(sets[k], sets[k]->n - 1);
 	}
 	hashtab_reset(&h->socks[0], 0);
 	hashtab_reset(&h->socks[1], 0);
@@ -725,8 +497,8 @@ struct history *history_new(const struct history_opts *o)
 	h->file_nr = calloc(h->cap, sizeof(*h->file_nr));
 	h->tbuf = calloc(h->cap, sizeof(*h->tbuf));
 	h->vbuf = calloc(h->cap, sizeof(*h->vbuf));
-	if (!h->times || !h->file_nr || !h->tbuf || !h->vbuf || set_init(&h->procs, HISTORY_MAX_PROCS, PROC_VALS) ||
-	    set_init(&h->ports, HISTORY_MAX_PORTS, PORT_VALS)) {
+	if (!h->times || !h->file_nr || !h->tbuf || !h->vbuf || hist_set_init(&h->procs, HISTORY_MAX_PROCS, PROC_VALS) ||
+	    hist_set_init(&h->ports, HISTORY_MAX_PORTS, PORT_VALS)) {
 		history_free(h);
 		return NULL;
 	}
@@ -737,8 +509,8 @@ void history_free(struct history *h)
 {
 	if (!h)
 		return;
-	set_free(&h->procs);
-	set_free(&h->ports);
+	hist_set_free(&h->procs);
+	hist_set_free(&h->ports);
 	hashtab_free(&h->socks[0]);
 	hashtab_free(&h->socks[1]);
 	free(h->times);
@@ -759,32 +531,32 @@ static uint64_t port_kb(uint16_t port, unsigned side)
 
 const struct history_stats *history_proc(const struct history *h, int32_t pid, uint64_t start_time)
 {
-	const struct hist_ent *e = set_find(&h->procs, (uint64_t)pid, start_time);
+	const struct hist_ent *e = hist_set_find(&h->procs, (uint64_t)pid, start_time);
 	return e && e->count ? &e->stats : NULL;
 }
 
 const struct history_stats *history_port(const struct history *h, uint64_t netns, uint16_t port, unsigned side)
 {
-	const struct hist_ent *e = set_find(&h->ports, netns, port_kb(port, side));
+	const struct hist_ent *e = hist_set_find(&h->ports, netns, port_kb(port, side));
 	return e && e->count ? &e->stats : NULL;
 }
 
 size_t history_proc_series(const struct history *h, int32_t pid, uint64_t start_time, enum history_series which,
 			   double *t, double *v, size_t max)
 {
-	const struct hist_ent *e = set_find(&h->procs, (uint64_t)pid, start_time);
+	const struct hist_ent *e = hist_set_find(&h->procs, (uint64_t)pid, start_time);
 	if (!e || (unsigned)which >= HS_COUNT)
 		return 0;
-	return ring_series(h, e, PROC_VALS, which, t, v, max);
+	return hist_ring_series(h, e, PROC_VALS, which, t, v, max);
 }
 
 size_t history_port_series(const struct history *h, uint64_t netns, uint16_t port, unsigned side, unsigned state,
 			   double *t, double *v, size_t max)
 {
-	const struct hist_ent *e = set_find(&h->ports, netns, port_kb(port, side));
+	const struct hist_ent *e = hist_set_find(&h->ports, netns, port_kb(port, side));
 	if (!e || state < 1 || state >= ST_COUNT)
 		return 0;
-	return ring_series(h, e, PORT_VALS, state - 1, t, v, max);
+	return hist_ring_series(h, e, PORT_VALS, state - 1, t, v, max);
 }
 
 int history_sock_age(const struct history *h, const struct sock_rec *k, double *age_s, double *state_age_s)

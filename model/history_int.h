@@ -1,0 +1,95 @@
+/* The history's insides, shared by history.c (the update, the figures, the queries)
+ * and history_store.c (the entity sets and their sample rings). Not for other modules. */
+#ifndef LEAKTOP_HISTORY_INT_H
+#define LEAKTOP_HISTORY_INT_H
+
+#include "model/history.h"
+#include "model/hashtab.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum { PROC_VALS = HS_COUNT, PORT_VALS = ST_COUNT }; /* ports: states 1..12, then new sockets */
+#define PORT_NEW (ST_COUNT - 1)
+#define MAX_HOSTS 8
+#define RING_MIN 64
+
+/* One process or one port. */
+struct hist_ent {
+	uint64_t ka, kb;          /* proc: pid, start time; port: netns, port | side << 16 */
+	uint32_t *ring;           /* cap samples of nvals values */
+	uint32_t cap, count, head; /* head: index of the oldest sample */
+	uint64_t last_seq;
+	double last_seen;
+	bool seen;                /* in this update */
+	uint64_t fd_limit;
+	uint32_t weight;          /* fds, or sockets on a port: who stays at the bound */
+	uint32_t cur[PROC_VALS > PORT_VALS ? PROC_VALS : PORT_VALS];
+	/* CLOSE_WAIT evidence of this update. */
+	double cw_oldest;
+	bool cw_oldest_bound;     /* that age is the kernel's lower bound */
+	uint32_t cw_unread, nhosts, cw_old;
+	uint32_t hosts[MAX_HOSTS];
+	/* The one remote endpoint of outbound CLOSE_WAIT: peer_n 0 none yet, 1 one, 2 more
+	 * (or an inbound one). */
+	uint8_t peer_n, peer_family;
+	uint16_t peer_port;
+	uint8_t peer_addr[16];
+	/* The last sample at which the CLOSE_WAIT (0) and fd (1) counts moved. */
+	uint64_t moved_seq[2];
+	/* Where the CLOSE_WAIT (0) and fd (1) series were last at their lowest, kept as
+	 * samples arrive: how long they have been rising, without a scan per update. */
+	uint32_t low[2];
+	uint64_t low_seq[2];
+	struct history_stats stats;
+};
+
+struct hist_set {
+	struct hist_ent *ents;
+	size_t n, alloc, max;
+	unsigned nvals;
+	struct hashtab index;     /* hist_set_key(ka, kb) -> ent index (uint32_t) */
+};
+
+/* What the history knows of one socket, in its hash table by sock_key. */
+struct sock_age {
+	float first, since;       /* seconds after h->base */
+	uint8_t state;
+	bool bound;               /* since is the kernel's lower bound, not a sighting */
+};
+
+struct history {
+	struct history_opts o;
+	uint32_t cap;             /* samples per series */
+	uint64_t seq;
+	double base, now, prev_time; /* prev_time: the update before this one */
+	double *times;            /* by seq % cap */
+	double *file_nr;
+	uint64_t file_max;
+	struct hist_set procs, ports;
+	struct hashtab socks[2];  /* sock_key -> struct sock_age */
+	int cur;                  /* socks[cur] is the last update's */
+	size_t win_n;             /* samples inside the slope window */
+	int32_t *proc_ent;        /* snapshot proc index -> ent index */
+	struct by_weight *order;  /* procs by fds, biggest first */
+	size_t proc_ent_cap, order_cap;
+	double *tbuf, *vbuf;      /* scratch for fits, cap each */
+};
+
+uint64_t hist_set_key(uint64_t ka, uint64_t kb);
+/* Index ents[i] under its key; false when another entity holds that key. */
+bool hist_set_index(struct hist_set *st, size_t i);
+struct hist_ent *hist_set_find(const struct hist_set *st, uint64_t ka, uint64_t kb);
+int hist_set_init(struct hist_set *st, size_t max, unsigned nvals);
+void hist_set_remove(struct hist_set *st, size_t i);
+struct hist_ent *hist_set_add(struct hist_set *st, uint64_t ka, uint64_t kb);
+void hist_set_free(struct hist_set *st);
+const uint32_t *hist_ring_at(const struct hist_ent *e, unsigned nvals, uint32_t i);
+int hist_ring_push(struct hist_ent *e, unsigned nvals, uint32_t gcap, uint64_t seq, const uint32_t *vals);
+size_t hist_ring_series(const struct history *h, const struct hist_ent *e, unsigned nvals, unsigned col,
+			double *t, double *v, size_t max);
+void hist_track_low(struct hist_ent *e, unsigned nvals, unsigned which, unsigned col);
+void hist_track_moved(struct hist_ent *e, unsigned nvals, unsigned which, unsigned col);
+double hist_rising_s(const struct history *h, const struct hist_ent *e, unsigned which);
+
+#endif
