@@ -328,25 +328,6 @@ char *conf_default_path(void)
 	return p;
 }
 
-/* mkdir -p of the directory a file is in. */
-static int make_parent(const char *path)
-{
-	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(dir, 0700) && errno != EEXIST)
-				return -errno;
-			*p = '/';
-		}
-	return mkdir(dir, 0700) && errno != EEXIST ? -errno : 0;
-}
-
 struct save_ctx {
 	const char *key;
 	FILE *out;
@@ -366,46 +347,26 @@ static int save_line(void *ctx, const char *key, const char *value, const char *
 	return 0;
 }
 
-int conf_save_key(const char *path, const char *key, const char *value, char **cause)
+int conf_with_key(const char *text, size_t len, const char *path, const char *key, const char *value,
+		  char **out, size_t *outlen, char **cause)
 {
-	char *tmp = NULL, *text = NULL;
-	size_t len = 0;
-	FILE *out = NULL;
-	int rc = conf_read_file(path, CONF_FILE_MAX, &text, &len, cause);
+	FILE *f = open_memstream(out, outlen);
+	int rc = 0;
 
-	if (rc == -ENOENT) {
-		drop_cause(cause);
-		rc = make_parent(path);
-	}
-	if (rc)
-		goto out;
-	if (asprintf(&tmp, "%s.tmp", path) < 0) {
-		tmp = NULL;
-		rc = -ENOMEM;
-		goto out;
-	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || !(out = fdopen(fd, "w"))) {
-		rc = -errno;
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	struct save_ctx c = {key, out};
+	if (!f)
+		return text_cause(cause, -ENOMEM, "%s: out of memory", path);
+	struct save_ctx c = {key, f};
 	if (text && (rc = conf_walk(text, len, path, save_line, &c, cause))) {
-		fclose(out);
-		unlink(tmp);
-		goto out;
+		fclose(f);
+		free(*out);
+		*out = NULL;
+		return rc;
 	}
-	fprintf(out, "%s = %s\n", key, value);
-	if (fclose(out) || rename(tmp, path)) {
-		rc = -errno;
-		unlink(tmp);
+	fprintf(f, "%s = %s\n", key, value);
+	if (fclose(f)) {
+		free(*out);
+		*out = NULL;
+		return text_cause(cause, -ENOMEM, "%s: out of memory", path);
 	}
-out:
-	if (rc && cause && !*cause)
-		text_cause(cause, rc, "%s: %s", path, strerror(-rc));
-	free(tmp);
-	free(text);
-	return rc;
+	return 0;
 }

@@ -54,11 +54,12 @@ int conf_load(const char *path, bool must_exist, const struct conf_key *keys, si
  * needed (restart.COMM), so an edit takes effect without restarting leaktop. */
 int conf_lookup_file(const char *path, const char *key, char **value, char **cause);
 
-/* Set key to value in the file at path: its lines for key are replaced by one at
- * the end, the rest kept; the file (and its directory) made when missing, mode
- * 0600, replaced whole (rename). A file conf_load would refuse is left alone.
- * 0 or -errno with *cause. */
-int conf_save_key(const char *path, const char *key, const char *value, char **cause);
+/* The configuration text (len bytes, read from path: for messages) with key set to
+ * value: its lines for key give way to one at the end, the rest kept, into a new
+ * *out of *outlen bytes the caller frees. A text conf_load would refuse is refused
+ * the same way. 0 or -errno with *cause. */
+int conf_with_key(const char *text, size_t len, const char *path, const char *key, const char *value,
+		  char **out, size_t *outlen, char **cause);
 
 /* $XDG_CONFIG_HOME/leaktop/leaktop.conf, else $HOME/.config/leaktop/leaktop.conf;
  * malloc'd, NULL when neither is set. */

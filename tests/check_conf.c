@@ -140,7 +140,7 @@ START_TEST(long_lines_mean_one_thing)
 	free(value);
 
 	/* Saving a key keeps that comment whole and its tail a comment. */
-	ck_assert_int_eq(conf_save_key(conf_path, "restart.sleep", "/bin/true", &cause), 0);
+	ck_assert_int_eq(options_save_key(conf_path, "restart.sleep", "/bin/true", &cause), 0);
 	ck_assert_int_eq(conf_lookup_file(conf_path, "restart.sleep", &value, &cause), 0);
 	ck_assert_str_eq(value, "/bin/true");
 	free(value);

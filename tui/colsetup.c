@@ -86,11 +86,11 @@ static void save(struct app *a, struct pane *p)
 	}
 	colsetup_conf_value(p, false, value, sizeof(value));
 	snprintf(key, sizeof(key), "tui.%s.columns", pane_names[i]);
-	int rc = conf_save_key(a->o->config_path, key, value, &cause);
+	int rc = options_save_key(a->o->config_path, key, value, &cause);
 	if (!rc) {
 		colsetup_conf_value(p, true, value, sizeof(value));
 		snprintf(key, sizeof(key), "tui.%s.sort", pane_names[i]);
-		rc = conf_save_key(a->o->config_path, key, value, &cause);
+		rc = options_save_key(a->o->config_path, key, value, &cause);
 	}
 	if (rc)
 		app_message(a, true, "columns not saved: %s", cause ? cause : "cannot write the configuration file");

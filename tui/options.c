@@ -5,6 +5,7 @@
 #include "model/text.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <getopt.h>
 #include <math.h>
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 enum { OPT_LIST_OPTIONS = 1024 }; /* hidden: for completion and tests */
 
@@ -428,4 +431,66 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 	o->top = top >= 0 ? (size_t)top : (o->format == FMT_JSON ? 0 : 20);
 	o->backlog_max = backlog >= 0 ? (size_t)backlog : (o->format == FMT_JSON ? 100 : 10);
 	return 0;
+}
+
+/* Make the configuration file's directory (~/.config/leaktop) when missing. */
+static int make_parent(const char *path)
+{
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	for (char *p = dir + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(dir, 0700) && errno != EEXIST)
+				return -errno;
+			*p = '/';
+		}
+	return mkdir(dir, 0700) && errno != EEXIST ? -errno : 0;
+}
+
+int options_save_key(const char *path, const char *key, const char *value, char **cause)
+{
+	char *tmp = NULL, *text = NULL, *out = NULL;
+	size_t len = 0, outlen = 0;
+	int fd = -1, rc = conf_read_file(path, CONF_FILE_MAX, &text, &len, cause);
+
+	if (rc == -ENOENT) {
+		free(*cause);
+		*cause = NULL;
+		rc = make_parent(path);
+	}
+	if (!rc)
+		rc = conf_with_key(text, len, path, key, value, &out, &outlen, cause);
+	if (!rc && asprintf(&tmp, "%s.tmp", path) < 0) {
+		tmp = NULL;
+		rc = -ENOMEM;
+	}
+	/* A new file beside it, then rename: a reader never sees half a file. */
+	if (!rc && (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		rc = -errno;
+	if (!rc) {
+		for (size_t off = 0; off < outlen && !rc;) {
+			ssize_t w = write(fd, out + off, outlen - off);
+			if (w < 0 && errno != EINTR)
+				rc = -errno;
+			else if (w > 0)
+				off += (size_t)w;
+		}
+		if (close(fd) && !rc)
+			rc = -errno;
+		if (!rc && rename(tmp, path))
+			rc = -errno;
+		if (rc)
+			unlink(tmp);
+	}
+	if (rc && !*cause)
+		text_cause(cause, rc, "%s: %s", path, strerror(-rc));
+	free(tmp);
+	free(text);
+	free(out);
+	return rc;
 }

@@ -53,5 +53,10 @@ extern const size_t options_conf_nkeys;
  * or -EINVAL with *cause set (exit 2). */
 int options_parse(struct options *o, int argc, char **argv, char **cause);
 void options_usage(FILE *f);
+/* Set key to value in the configuration file at path (F2's columns and sort): its
+ * lines for key replaced by one, the rest kept; the file (and its directory) made
+ * when missing, mode 0600, replaced whole by a rename. A file leaktop would refuse to
+ * read is left alone. 0 or -errno with *cause. */
+int options_save_key(const char *path, const char *key, const char *value, char **cause);
 
 #endif
