@@ -29,7 +29,7 @@ refused 192.0.2.1:9207 "not an address of this host"
 if ip -6 addr show dev lo | grep -q "::1"; then
 	bg "$LEAKTOP" --listen "[::1]:0" -d 0 --no-config > "$TMP/v6.out" 2> "$TMP/v6.err"
 	V6_PID=$BG
-	wait_until 10 grep -q serving "$TMP/v6.out" || fail "--listen [::1]:0 did not start: $(cat "$TMP/v6.err")"
+	wait_until 60 grep -q serving "$TMP/v6.out" || fail "--listen [::1]:0 did not start: $(cat "$TMP/v6.err")"
 	URL6=$(sed -n 's/^leaktop: serving //p' "$TMP/v6.out")
 	case "$URL6" in "http://[::1]:"*/metrics) ;; *) fail "[::1]:0 serves on $URL6" ;; esac
 	curl -gsf -m 10 "$URL6" | promtool check metrics || fail "scrape over [::1] failed"
@@ -39,20 +39,21 @@ fi
 
 bg "$LEAKTOP" --listen 127.0.0.1:0 -d 0 --no-config > "$TMP/listen.out" 2> "$TMP/listen.err"
 LISTEN_PID=$BG
-wait_until 10 grep -q serving "$TMP/listen.out" || fail "--listen did not start"
+wait_until 60 grep -q serving "$TMP/listen.out" || fail "--listen did not start"
 URL=$(sed -n 's/^leaktop: serving //p' "$TMP/listen.out")
 LPORT=${URL##*:}
 LPORT=${LPORT%/metrics}
 clients() { # clients N: at least N connections to leaktop made (from the client side)
 	[ "$(ss -tanH "dport = :$LPORT" | wc -l)" -ge "$1" ]
 }
-# scrape NAME: a scrape must take under 3 s (typically 30-90 ms here, the refresh of
-# this small namespace; the old server took 30-70 s behind these clients). CI boxes
-# are busy, so the bound is generous: the point is no client waits behind another.
+# scrape NAME: a scrape is answered while the clients ahead of it are still there
+# (typically in 30-90 ms, the refresh of this small namespace). The old server took
+# 30-70 s behind these clients, held by them; the bound of 20 s is that, not a timing
+# (a busy CI box may be slow, but not held by a client for the trickle's 100 s).
 scrape() {
-	T=$(curl -sS -m 20 -o "$TMP/$1.prom" -w '%{time_total}' "$URL") || fail "$1: the scrape failed"
+	T=$(curl -sS -m 60 -o "$TMP/$1.prom" -w '%{time_total}' "$URL") || fail "$1: the scrape failed"
 	promtool check metrics < "$TMP/$1.prom" || fail "$1: promtool rejects the scrape"
-	awk -v t="$T" 'BEGIN { exit !(t < 3) }' || fail "$1: the scrape took $T s"
+	awk -v t="$T" 'BEGIN { exit !(t < 20) }' || fail "$1: the scrape took $T s: held up by the other clients"
 	echo "ok: $1 answered in $T s"
 }
 # trickle: a client sending its request head a byte a second, for ever.
@@ -67,25 +68,25 @@ scrape first
 # 15 idle connections and a trickling one, all connected before the scrape.
 bg "$LEAKY" client --port "$LPORT" --count 15 --hold
 bg trickle
-wait_until 10 clients 16 || fail "the idle and trickling clients did not connect"
+wait_until 60 clients 16 || fail "the idle and trickling clients did not connect"
 scrape "behind 15 idle and a trickle"
 # 100 idle connections: more than leaktop keeps (64) and the old listen backlog (16).
 bg "$LEAKY" client --port "$LPORT" --count 100 --hold
-wait_until 10 clients 116 || fail "100 more idle clients did not connect"
+wait_until 60 clients 116 || fail "100 more idle clients did not connect"
 scrape "behind 100 idle more"
 scrape "again behind them"
 
 # SIGTERM with all of that open and another trickle going: leaktop ends at once
 # (typically under 10 ms; it waited 39 s before), with status 0.
 bg trickle
-wait_until 10 clients 117 || fail "the second trickle did not connect"
+wait_until 60 clients 117 || fail "the second trickle did not connect"
 gone() { # ended: no process, or a zombie waiting for our wait
 	st=$(awk '{ print $3 }' "/proc/$LISTEN_PID/stat" 2>/dev/null) || true
 	[ -z "$st" ] || [ "$st" = Z ]
 }
 T0=$(date +%s.%N)
 kill -TERM "$LISTEN_PID"
-wait_until 5 gone || fail "leaktop still runs 5 s after SIGTERM"
+wait_until 20 gone || fail "leaktop still runs 20 s after SIGTERM (it waited 39 s for its clients before)"
 echo "ok: leaktop ended $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }') s after SIGTERM"
 rc=0
 wait "$LISTEN_PID" || rc=$?
