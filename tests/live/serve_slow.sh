@@ -56,18 +56,21 @@ scrape() {
 	awk -v t="$T" 'BEGIN { exit !(t < 20) }' || fail "$1: the scrape took $T s: held up by the other clients"
 	echo "ok: $1 answered in $T s"
 }
-# trickle: a client sending its request head a byte a second, for ever.
+# trickle MARK: a client sending its request head a byte a second, for ever; MARK
+# is written once it is connected.
 trickle() {
 	perl -MIO::Socket::INET -e '$SIG{PIPE} = "IGNORE";
 		my $s = IO::Socket::INET->new("127.0.0.1:$ARGV[0]") or die "connect: $!";
+		if (open(my $m, ">", $ARGV[1])) { print $m "connected\n"; close($m); }
 		$s->autoflush(1);
-		for my $c (split //, "GET /metrics HTTP/1.0\r\n" x 100) { print $s $c or exit; sleep 1 }' "$LPORT"
+		for my $c (split //, "GET /metrics HTTP/1.0\r\n" x 100) { print $s $c or exit; sleep 1 }' "$LPORT" "$1"
 }
 
 scrape first
 # 15 idle connections and a trickling one, all connected before the scrape.
 bg "$LEAKY" client --port "$LPORT" --count 15 --hold
-bg trickle
+bg trickle "$TMP/trickle1"
+wait_until 60 test -s "$TMP/trickle1" || fail "the trickling client did not connect"
 wait_until 60 clients 16 || fail "the idle and trickling clients did not connect"
 scrape "behind 15 idle and a trickle"
 # 100 idle connections: more than leaktop keeps (64) and the old listen backlog (16).
@@ -78,8 +81,8 @@ scrape "again behind them"
 
 # SIGTERM with all of that open and another trickle going: leaktop ends at once
 # (typically under 10 ms; it waited 39 s before), with status 0.
-bg trickle
-wait_until 60 clients 117 || fail "the second trickle did not connect"
+bg trickle "$TMP/trickle2"
+wait_until 60 test -s "$TMP/trickle2" || fail "the second trickle did not connect"
 gone() { # ended: no process, or a zombie waiting for our wait
 	st=$(awk '{ print $3 }' "/proc/$LISTEN_PID/stat" 2>/dev/null) || true
 	[ -z "$st" ] || [ "$st" = Z ]
