@@ -64,29 +64,41 @@ if grep -q "$(printf '\033')" "$tmp/err"; then
 	echo "FAIL: a config error wrote the file's escape sequence raw"; status=1
 fi
 
-# A damaged recording: a time no calendar holds once crashed strftime (rc 139), and
-# inf went out as JSON's nonexistent `inf`.
+# A damaged recording: a time no calendar holds once crashed strftime (rc 139) in
+# every output, and inf went out as JSON's nonexistent `inf`.
 srcdir=${srcdir:-$(dirname "$0")/..}
-if command -v sqlite3 >/dev/null && command -v python3 >/dev/null; then
+# is_json: every line of stdin is JSON, with no NaN or Infinity in it.
+is_json() {
+	if command -v python3 >/dev/null; then
+		python3 -c 'import json, sys
+for line in sys.stdin: json.loads(line, parse_constant=lambda c: sys.exit("not JSON: " + c))'
+	else # jq takes nan and inf as numbers: refuse them by name
+		! grep -Eqi '(^|[^a-z_"])(nan|-?inf(inity)?)([^a-z_"]|$)' && jq -e . >/dev/null
+	fi
+}
+if command -v sqlite3 >/dev/null && { command -v python3 || command -v jq; } >/dev/null; then
 	for t in 1e18 -1e18 1e300 9e999 -9e999; do
 		cp "$srcdir/tests/data/rec-2.0.db" "$tmp/t.db"
 		chmod u+w "$tmp/t.db"
 		sqlite3 "$tmp/t.db" "UPDATE refresh SET time=$t; UPDATE meta SET value='$t' WHERE key='boot_time'"
-		for fmt in text json; do
+		for fmt in text json markdown html; do
 			rc=0
-			"$LEAKTOP" -r "$tmp/t.db" -b -n 2 -o $fmt >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
+			case $fmt in
+			text | json) set -- -b -n 2 -o $fmt ;;
+			*) set -- --report -o $fmt ;;
+			esac
+			"$LEAKTOP" -r "$tmp/t.db" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
 			if [ $rc != 0 ]; then
-				echo "FAIL: a recording with time $t: -o $fmt exited $rc: $(head -c 200 "$tmp/err")"; status=1
-			elif [ $fmt = json ] && ! python3 -c 'import json, sys
-for line in sys.stdin: json.loads(line, parse_constant=lambda c: sys.exit("not JSON: " + c))' <"$tmp/out"; then
+				echo "FAIL: a recording with time $t: $* exited $rc: $(head -c 200 "$tmp/err")"; status=1
+			elif [ $fmt = json ] && ! is_json <"$tmp/out"; then
 				echo "FAIL: a recording with time $t: -o json is not JSON"; status=1
 			else
-				echo "ok: a recording with time $t: -o $fmt"
+				echo "ok: a recording with time $t: $*"
 			fi
 		done
 	done
 else
-	echo "skip: damaged recordings (needs sqlite3 and python3)"
+	echo "skip: damaged recordings (needs sqlite3, and python3 or jq)"
 fi
 
 # OpenMetrics is one exposition with one "# EOF" in every mode: -n 3 once wrote three,

@@ -12,7 +12,7 @@ RULES=$srcdir/contrib/prometheus/leaktop.rules.yml
 DASH=$srcdir/contrib/grafana/leaktop.json
 
 # Families that only show with data this run may lack: a process whose fds grow
-# (the time to exhaustion). Each must still be a name model/metrics.c writes, and
+# (the time to exhaustion). Each must still be a name tui/writers/metrics.c writes, and
 # tests/live/fleet_rules.sh finds every one in a real leak's scrape.
 MAY_BE_ABSENT="leaktop_process_fd_exhaustion_seconds"
 
@@ -46,8 +46,8 @@ while read -r where name; do
 	fi
 	case " $MAY_BE_ABSENT " in
 	*" $name "*)
-		if grep -q "\"$name\"" "$srcdir/model/metrics.c"; then
-			echo "ok: $name ($where) absent without a growing process; model/metrics.c writes it"
+		if grep -q "\"$name\"" "$srcdir/tui/writers/metrics.c"; then
+			echo "ok: $name ($where) absent without a growing process; tui/writers/metrics.c writes it"
 			continue
 		fi ;;
 	esac

@@ -241,12 +241,7 @@ void act_ui_untag_all(struct app *a)
 /* "10:42:25 ": when a message was added, local time. */
 static const char *stamp(char buf[16])
 {
-	time_t now = time(NULL);
-	struct tm tm;
-
-	localtime_r(&now, &tm);
-	strftime(buf, 16, "%H:%M:%S ", &tm);
-	return buf;
+	return text_time(buf, 16, "%H:%M:%S ", (double)time(NULL));
 }
 
 /* Log an action refused before it was asked for; *line gets the summary. */

@@ -70,11 +70,7 @@ static void html_pre(FILE *f, const char *s, size_t len)
 
 static const char *clock_of(char buf[16], double t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	strftime(buf, 16, "%H:%M:%S", localtime_r(&tt, &tm));
-	return buf;
+	return text_time(buf, 16, "%H:%M:%S", t);
 }
 
 static const char style[] =
@@ -414,10 +410,8 @@ int html_report_write(FILE *f, sqlite3 *db, const struct record_info *info, cons
 	html_text(f, info->version[0] ? info->version : "?", 32);
 	fprintf(f, ", format %d.%d</li>\n", info->major, info->minor);
 	if (st->nrefresh) {
-		time_t t0 = (time_t)c.t0, t1 = (time_t)c.t1;
-		struct tm tm;
-		strftime(a, sizeof(a), "%Y-%m-%d %H:%M:%S %z", localtime_r(&t0, &tm));
-		strftime(b, sizeof(b), "%Y-%m-%d %H:%M:%S %z", localtime_r(&t1, &tm));
+		text_time(a, sizeof(a), "%Y-%m-%d %H:%M:%S %z", c.t0);
+		text_time(b, sizeof(b), "%Y-%m-%d %H:%M:%S %z", c.t1);
 		fprintf(f, "<li>Span: %s to %s, %zu refreshes every %gs</li>", a, b, st->nrefresh, info->interval);
 	} else {
 		fputs("<li>No complete refresh was recorded.</li>", f);

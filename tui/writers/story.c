@@ -67,11 +67,7 @@ void story_proc_name(const struct story *st, const struct story_proc *p, char *b
 
 static const char *clock_of(char buf[16], double t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	strftime(buf, 16, "%H:%M:%S", localtime_r(&tt, &tm));
-	return buf;
+	return text_time(buf, 16, "%H:%M:%S", t);
 }
 
 /* A namesake that appeared after p went: the same command line (or unit). */
