@@ -188,8 +188,11 @@ static void write_json(FILE *f, const struct snapshot *s, const struct history *
 	const struct totals *t = &s->totals;
 	const char *sep = "";
 
-	fprintf(f, "{\"time\": %.3f, \"tick\": %llu, \"refresh_ms\": %.1f, ", s->time,
-		(unsigned long long)s->tick, s->refresh_ms);
+	fputs("{\"time\": ", f);
+	json_num(f, s->time, 3); /* null for a time no file should hold: JSON has no nan */
+	fprintf(f, ", \"tick\": %llu, \"refresh_ms\": ", (unsigned long long)s->tick);
+	json_num(f, s->refresh_ms, 1);
+	fputs(", ", f);
 	fprintf(f, "\"totals\": {\"sockets\": %u, \"states\": ", t->sockets);
 	json_states(f, t->states);
 	fprintf(f, ", \"udp\": %u, \"unix\": %u, \"other_sockets\": %u", t->kinds[SK_UDP],
@@ -221,7 +224,9 @@ static void write_json(FILE *f, const struct snapshot *s, const struct history *
 	fputs(", \"processes\": [", f);
 	for (size_t i = 0; i < nprocs; i++) {
 		const struct proc_rec *p = &s->procs[procs[i]];
-		fprintf(f, "%s{\"pid\": %d, \"start_time\": %.2f, \"comm\": ", sep, p->pid, start_unix(p, o));
+		fprintf(f, "%s{\"pid\": %d, \"start_time\": ", sep, p->pid);
+		json_num(f, start_unix(p, o), 2);
+		fputs(", \"comm\": ", f);
 		text_json_string(f, p->comm);
 		fputs(", \"cmdline\": ", f);
 		text_json_string(f, p->cmdline);
@@ -348,10 +353,8 @@ static void write_text(FILE *f, const struct snapshot *s, const struct history *
 	const struct totals *t = &s->totals;
 	const struct view_ctx ctx = {.s = s, .h = h, .ascii = true};
 	char when[32], states[256];
-	time_t now = (time_t)s->time;
-	struct tm tm;
 
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
+	text_time(when, sizeof(when), "%Y-%m-%d %H:%M:%S", s->time);
 	fprintf(f, "leaktop - %s  refresh %llu  took %.0f ms\n", when, (unsigned long long)s->tick,
 		s->refresh_ms);
 	uint32_t tcp_states[ST_COUNT];

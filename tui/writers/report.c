@@ -54,20 +54,12 @@ static void md_cell(FILE *f, const unsigned char *s, size_t max)
 
 static const char *fmt_time(char *buf, size_t n, double t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	strftime(buf, n, "%Y-%m-%d %H:%M:%S %z", localtime_r(&tt, &tm));
-	return buf;
+	return text_time(buf, n, "%Y-%m-%d %H:%M:%S %z", t);
 }
 
 static const char *fmt_clock(char *buf, size_t n, double t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	strftime(buf, n, "%H:%M:%S", localtime_r(&tt, &tm));
-	return buf;
+	return text_time(buf, n, "%H:%M:%S", t);
 }
 
 static const char *fmt_span(char *buf, size_t n, double secs)
