@@ -441,6 +441,19 @@ int recread_unreadable(sqlite3 *db, const char *path, int rc, char **cause)
 	return text_cause(cause, rc == SQLITE_NOMEM ? -ENOMEM : -EILSEQ, "%s (%s)", damage, sqlite3_errmsg(db));
 }
 
+/* Whether the file is a database with no table at all (created, then nothing). */
+static bool no_tables(sqlite3 *db)
+{
+	sqlite3_stmt *q;
+	bool none = false;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		none = sqlite3_column_int64(q, 0) == 0;
+	sqlite3_finalize(q);
+	return none;
+}
+
 /* A journal left beside the file by a writer killed mid-write: a read-only open
  * cannot roll it back. The original size in its header tells whether anything was
  * committed before (0: the file was being created). */
@@ -516,12 +529,18 @@ int recread_open(struct sqlite3 **out, const char *path, struct record_info *inf
 	}
 	if (rc == SQLITE_OK)
 		rc = prepare_meta(db, &q);
+	/* The message of the failure, before another query replaces it. */
+	snprintf(buf, sizeof(buf), "%s", rc != SQLITE_OK ? sqlite3_errmsg(db) : "");
+	if (rc != SQLITE_OK && (rc & 0xff) == SQLITE_ERROR && no_tables(db)) {
+		rc = text_cause(cause, -ENODATA, "%s holds no refresh: it has no tables (a leaktop killed while creating "
+				"it leaves it so)", path);
+		goto fail;
+	}
 	if (rc != SQLITE_OK) {
 		if ((rc & 0xff) == SQLITE_CORRUPT || (app && (rc & 0xff) == SQLITE_ERROR))
 			rc = recread_unreadable(db, path, rc, cause);
 		else
-			rc = text_cause(cause, recread_errno(rc), "%s is damaged or not a leaktop recording: %s", path,
-					sqlite3_errmsg(db));
+			rc = text_cause(cause, recread_errno(rc), "%s is damaged or not a leaktop recording: %s", path, buf);
 		goto fail;
 	}
 	if (!meta_get(q, META_FORMAT_VERSION, buf, sizeof(buf)) ||

@@ -54,7 +54,7 @@ static int refuse_existing(const char *name, const struct stat *st, bool side, c
 				  "(remove it or choose a name in a folder only you can write)", name,
 				  user_name(st->st_uid, who, sizeof(who)), user_name(geteuid(), me, sizeof(me)));
 	if (side)
-		return text_cause(cause, -EEXIST, "%s already exists, left by an SQLite program: leaktop does not write "
+		return text_cause(cause, -EEXIST, "%s already exists, left by an SQLite writer (leaktop, sqlite3) that was killed: leaktop does not write "
 				  "beside it (remove it or choose another name)", name);
 	return text_cause(cause, -EEXIST, "%s already exists; leaktop does not overwrite a file "
 			  "(remove it or choose another name)", name);
