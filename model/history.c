@@ -365,8 +365,9 @@ static int update_procs(struct history *h, const struct snapshot *s)
 		if (s->procs[i].fds >= 0)
 			h->order[n++] = (struct by_weight){sat32((uint64_t)s->procs[i].fds), (uint32_t)i};
 	}
-	/* Biggest first: at the bound, a big newcomer meets the small ones still unseen. */
-	if (n > 1) /* h->order is NULL while no refresh had a process */
+	/* Biggest first: at the bound, a big newcomer meets the small ones still unseen.
+	 * (No process at all: order may still be NULL, which qsort must not get.) */
+	if (n > 1)
 		qsort(h->order, n, sizeof(*h->order), cmp_weight_desc);
 	for (size_t k = 0; k < n; k++) {
 		size_t i = h->order[k].idx;

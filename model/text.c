@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-size_t text_escape(char *dst, size_t dstsize, const char *src, size_t srclen)
+static size_t escape(char *dst, size_t dstsize, const char *src, size_t srclen, bool backslash)
 {
 	const unsigned char *s = (const unsigned char *)src;
 	size_t o = 0;
@@ -67,7 +68,7 @@ size_t text_escape(char *dst, size_t dstsize, const char *src, size_t srclen)
 			static const char hex[] = "0123456789abcdef";
 			esc[0] = '\\', esc[1] = 'x', esc[2] = hex[s[i] >> 4], esc[3] = hex[s[i] & 15];
 			out = esc, outlen = 4, n = 1;
-		} else if (s[i] == '\\') {
+		} else if (s[i] == '\\' && backslash) {
 			out = "\\\\", outlen = 2;
 		}
 		if (o + outlen >= dstsize)
@@ -78,6 +79,16 @@ size_t text_escape(char *dst, size_t dstsize, const char *src, size_t srclen)
 	}
 	dst[o] = '\0';
 	return o;
+}
+
+size_t text_escape(char *dst, size_t dstsize, const char *src, size_t srclen)
+{
+	return escape(dst, dstsize, src, srclen, true);
+}
+
+size_t text_escape_controls(char *dst, size_t dstsize, const char *src, size_t srclen)
+{
+	return escape(dst, dstsize, src, srclen, false);
 }
 
 void text_json_string(FILE *f, const char *s)

@@ -13,6 +13,10 @@ struct tm;
  * UTF-8 bytes) as "\xNN" per byte and a backslash as "\\". Always NUL-terminates; cuts at
  * a character boundary. Returns the length written. */
 size_t text_escape(char *dst, size_t dstsize, const char *src, size_t srclen);
+/* The same for text escaped once already (what the snapshot and a recording hold): a
+ * backslash is kept as it is, so escaping again does not double it; anything raw that
+ * a damaged file slipped in is still escaped. */
+size_t text_escape_controls(char *dst, size_t dstsize, const char *src, size_t srclen);
 
 /* Write s as a JSON string, with quotes. NULL writes null. */
 void text_json_string(FILE *f, const char *s);

@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -360,17 +361,122 @@ static int prepare_meta(sqlite3 *db, sqlite3_stmt **q)
 	return rc;
 }
 
-static const char *meta_get(sqlite3 *db, sqlite3_stmt *q, enum schema_meta key, char *buf, size_t n)
+/* A meta value, escaped like any text from the file (a host name is printed). */
+static const char *meta_get(sqlite3_stmt *q, enum schema_meta key, char *buf, size_t n)
 {
 	const char *v = NULL;
 
 	sqlite3_reset(q);
 	sqlite3_bind_text(q, 1, schema_meta_keys[key], -1, SQLITE_STATIC);
 	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0)) {
-		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(q, 0));
+		copy_text(buf, n, q, 0);
 		v = buf;
 	}
 	return v;
+}
+
+/* A number from the meta table, 0 when missing or not one a live run can write. */
+static double meta_num(sqlite3_stmt *q, enum schema_meta key, double max)
+{
+	char buf[64];
+	double v;
+
+	if (!meta_get(q, key, buf, sizeof(buf)))
+		return 0;
+	v = strtod(buf, NULL);
+	return isfinite(v) && v >= 0 && v <= max ? v : 0;
+}
+
+/* Big-endian integers of the database header. */
+static uint32_t be32(const unsigned char *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* The size the header of an SQLite file promises, 0 when unknown (no header, a
+ * stale count, or a WAL beside it that may hold the rest). */
+static off_t promised_size(const char *path)
+{
+	unsigned char h[100];
+	char wal[4096];
+	struct stat st;
+	off_t size = 0;
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return 0;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (fread(h, 1, sizeof(h), f) == sizeof(h) && !memcmp(h, "SQLite format 3", 16) &&
+	    be32(h + 24) == be32(h + 92) && (stat(wal, &st) || st.st_size == 0)) {
+		uint32_t page = (uint32_t)h[16] << 8 | h[17];
+		size = (off_t)be32(h + 28) * (page == 1 ? 65536 : page);
+	}
+	fclose(f);
+	return size;
+}
+
+void recread_damage(const char *path, bool salvage, char *buf, size_t n)
+{
+	off_t want = promised_size(path);
+	struct stat st;
+	size_t len;
+
+	if (want && !stat(path, &st) && st.st_size < want)
+		snprintf(buf, n, "%s is cut short (%lld of %lld bytes)", path, (long long)st.st_size, (long long)want);
+	else
+		snprintf(buf, n, "%s is damaged", path);
+	len = strlen(buf);
+	if (salvage)
+		snprintf(buf + len, n - len, "; salvage what is left: sqlite3 -cmd 'PRAGMA writable_schema=ON' %s "
+			 "'.clone fixed.db'", path);
+	else
+		snprintf(buf + len, n - len, " and its list of tables is lost: nothing in it can be replayed");
+}
+
+int recread_unreadable(sqlite3 *db, const char *path, int rc, char **cause)
+{
+	char damage[4096 + 256];
+
+	recread_damage(path, false, damage, sizeof(damage));
+	return text_cause(cause, rc == SQLITE_NOMEM ? -ENOMEM : -EILSEQ, "%s (%s)", damage, sqlite3_errmsg(db));
+}
+
+/* Whether the file is a database with no table at all (created, then nothing). */
+static bool no_tables(sqlite3 *db)
+{
+	sqlite3_stmt *q;
+	bool none = false;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		none = sqlite3_column_int64(q, 0) == 0;
+	sqlite3_finalize(q);
+	return none;
+}
+
+/* A journal left beside the file by a writer killed mid-write: a read-only open
+ * cannot roll it back. The original size in its header tells whether anything was
+ * committed before (0: the file was being created). */
+static int hot_journal(const char *path, char **cause)
+{
+	unsigned char h[28];
+	char name[4096];
+	bool empty = false;
+	FILE *f;
+
+	snprintf(name, sizeof(name), "%s-journal", path);
+	if ((f = fopen(name, "rb"))) {
+		empty = fread(h, 1, sizeof(h), f) == sizeof(h) && be32(h + 16) == 0;
+		fclose(f);
+	}
+	if (empty)
+		return text_cause(cause, -ENODATA,
+				  "%s holds no refresh: the leaktop creating it was killed before its first one "
+				  "(%s is the journal it left)", path, name);
+	return text_cause(cause, -EACCES,
+			  "%s has a journal (%s) left by a writer that was killed, which a read-only replay cannot "
+			  "roll back: as the file's owner run sqlite3 %s 'PRAGMA integrity_check' once, then replay it",
+			  path, name, path);
 }
 
 int recread_open(struct sqlite3 **out, const char *path, struct record_info *info, char **cause)
@@ -379,7 +485,7 @@ int recread_open(struct sqlite3 **out, const char *path, struct record_info *inf
 	sqlite3_stmt *q = NULL;
 	char buf[256];
 	struct stat st;
-	int rc;
+	int rc, app = 0;
 
 	*out = NULL;
 	memset(info, 0, sizeof(*info));
@@ -387,7 +493,16 @@ int recread_open(struct sqlite3 **out, const char *path, struct record_info *inf
 		return text_cause(cause, -errno, "cannot open %s: %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return text_cause(cause, -EINVAL, "%s is not a leaktop recording (not a regular file)", path);
+	if (st.st_size == 0)
+		return text_cause(cause, -ENODATA, "%s is empty: nothing was recorded in it (a leaktop killed while "
+				  "creating it leaves it so)", path);
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	if (rc == SQLITE_OK) {
+		/* A file cut short (its header counts pages it no longer has) is read as
+		 * far as it goes instead of refused whole; this connection never writes. */
+		sqlite3_db_config(db, SQLITE_DBCONFIG_WRITABLE_SCHEMA, 1, NULL);
+		sqlite3_extended_result_codes(db, 1);
+	}
 	if (rc != SQLITE_OK) {
 		rc = text_cause(cause, recread_errno(rc), "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		sqlite3_close(db);
@@ -397,23 +512,38 @@ int recread_open(struct sqlite3 **out, const char *path, struct record_info *inf
 	/* A replay rereads the same pages refresh after refresh: keep them (64 MB). */
 	sqlite3_exec(db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
 	rc = sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &q, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW && sqlite3_column_int(q, 0) != RECORD_APP_ID)
-		rc = SQLITE_NOTADB;
+	if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		app = sqlite3_column_int(q, 0);
+	/* 0: a copy salvaged by the sqlite3 shell's .clone, which keeps no header field:
+	 * the meta table below decides. */
 	if (rc == SQLITE_ROW)
-		rc = SQLITE_OK;
+		rc = app == RECORD_APP_ID || app == 0 ? SQLITE_OK : SQLITE_NOTADB;
 	sqlite3_finalize(q), q = NULL;
-	if (rc == SQLITE_NOTADB) {
+	if (rc == SQLITE_READONLY_ROLLBACK) {
+		rc = hot_journal(path, cause);
+		goto fail;
+	}
+	if ((rc & 0xff) == SQLITE_NOTADB) {
 		rc = text_cause(cause, -EINVAL, "%s is not a leaktop recording", path);
 		goto fail;
 	}
 	if (rc == SQLITE_OK)
 		rc = prepare_meta(db, &q);
-	if (rc != SQLITE_OK) {
-		rc = text_cause(cause, recread_errno(rc), "%s is damaged or not a leaktop recording: %s", path,
-			       sqlite3_errmsg(db));
+	/* The message of the failure, before another query replaces it. */
+	snprintf(buf, sizeof(buf), "%s", rc != SQLITE_OK ? sqlite3_errmsg(db) : "");
+	if (rc != SQLITE_OK && (rc & 0xff) == SQLITE_ERROR && no_tables(db)) {
+		rc = text_cause(cause, -ENODATA, "%s holds no refresh: it has no tables (a leaktop killed while creating "
+				"it leaves it so)", path);
 		goto fail;
 	}
-	if (!meta_get(db, q, META_FORMAT_VERSION, buf, sizeof(buf)) ||
+	if (rc != SQLITE_OK) {
+		if ((rc & 0xff) == SQLITE_CORRUPT || (app && (rc & 0xff) == SQLITE_ERROR))
+			rc = recread_unreadable(db, path, rc, cause);
+		else
+			rc = text_cause(cause, recread_errno(rc), "%s is damaged or not a leaktop recording: %s", path, buf);
+		goto fail;
+	}
+	if (!meta_get(q, META_FORMAT_VERSION, buf, sizeof(buf)) ||
 	    sscanf(buf, "%d.%d", &info->major, &info->minor) != 2) {
 		rc = text_cause(cause, -EINVAL, "%s is damaged or not a leaktop recording: no format version", path);
 		goto fail;
@@ -427,17 +557,14 @@ int recread_open(struct sqlite3 **out, const char *path, struct record_info *inf
 			       PACKAGE_VERSION, RECORD_FORMAT_MAJOR);
 		goto fail;
 	}
-	meta_get(db, q, META_HOST, info->host, sizeof(info->host));
-	meta_get(db, q, META_KERNEL, info->kernel, sizeof(info->kernel));
-	meta_get(db, q, META_LEAKTOP_VERSION, info->version, sizeof(info->version));
-	if (meta_get(db, q, META_INTERVAL, buf, sizeof(buf)))
-		info->interval = strtod(buf, NULL);
-	if (meta_get(db, q, META_START_TIME, buf, sizeof(buf)))
-		info->start_time = strtod(buf, NULL);
-	if (meta_get(db, q, META_BOOT_TIME, buf, sizeof(buf)))
-		info->boot_time = strtod(buf, NULL);
-	if (meta_get(db, q, META_CLK_TCK, buf, sizeof(buf)))
-		info->clk_tck = strtol(buf, NULL, 10);
+	meta_get(q, META_HOST, info->host, sizeof(info->host));
+	meta_get(q, META_KERNEL, info->kernel, sizeof(info->kernel));
+	meta_get(q, META_LEAKTOP_VERSION, info->version, sizeof(info->version));
+	/* Numbers no live run writes (an edited file) read as missing: 0. */
+	info->interval = meta_num(q, META_INTERVAL, 86400);
+	info->start_time = meta_num(q, META_START_TIME, 1e11);
+	info->boot_time = meta_num(q, META_BOOT_TIME, 1e11);
+	info->clk_tck = (long)meta_num(q, META_CLK_TCK, 1e6);
 	sqlite3_finalize(q);
 	*out = db;
 	return 0;

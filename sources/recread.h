@@ -5,6 +5,7 @@
 #define LEAKTOP_RECREAD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model/schema.h"
@@ -17,6 +18,13 @@ struct snapshot;
  * one-line *cause when the file is missing, not a recording, damaged, or of another
  * major format. Fills info from the meta table. Returns 0 or -errno. */
 int recread_open(struct sqlite3 **db, const char *path, struct record_info *info, char **cause);
+/* What is wrong with a damaged recording, in words for a one-line message: "FILE
+ * is cut short (X of Y bytes)" or "FILE is damaged", then with salvage how to copy
+ * out what is left (the sqlite3 shell's .clone), else that nothing can be. */
+void recread_damage(const char *path, bool salvage, char *buf, size_t n);
+/* The message for a recording whose tables cannot be read at all (the query that
+ * failed with rc on db). Returns -EILSEQ (-ENOMEM). */
+int recread_unreadable(struct sqlite3 *db, const char *path, int rc, char **cause);
 /* Close what recread_open opened; NULL is fine. */
 void recread_close(struct sqlite3 *db);
 

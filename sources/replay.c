@@ -522,25 +522,37 @@ static int list_refreshes(struct replay_source *r)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* The replay ends at the first refresh it cannot read, with what it is, what came
+ * before it, and how to salvage the rest. */
+static int damaged(struct replay_source *r, int rc, const char *what, char **cause)
+{
+	char note[4096 + 256];
+
+	r->broken = true;
+	if (rc == SQLITE_NOMEM)
+		return text_cause(cause, -ENOMEM, "%s: out of memory", what);
+	recread_damage(r->path, true, note, sizeof(note));
+	return text_cause(cause, -EILSEQ, "%s: %s; replayed %ld (%s)", what, sqlite3_errmsg(r->db), r->next, note);
+}
+
 static int replay_next(struct source *src, struct snapshot *s, char **cause)
 {
 	struct replay_source *r = (struct replay_source *)src;
+	char what[96];
 	int rc;
 
 	events_clear(r);
 	if (r->broken)
 		return 1;
 	if ((size_t)r->next >= r->n && (rc = list_refreshes(r)) != SQLITE_OK) {
-		r->broken = true;
-		return text_cause(cause, -EILSEQ, "%s is damaged after refresh %zu: %s", r->path, r->n,
-				 sqlite3_errstr(rc));
+		snprintf(what, sizeof(what), "the refreshes after the %zu-th could not be listed", r->n);
+		return damaged(r, rc, what, cause);
 	}
 	if ((size_t)r->next >= r->n)
 		return 1;
 	if ((rc = rebuild(r, r->next, s)) != SQLITE_OK) {
-		r->broken = true;
-		return text_cause(cause, rc == SQLITE_NOMEM ? -ENOMEM : -EILSEQ, "%s is damaged at refresh %llu: %s",
-				 r->path, (unsigned long long)r->ticks[r->next], sqlite3_errstr(rc));
+		snprintf(what, sizeof(what), "refresh %ld of %zu could not be read", r->next + 1, r->n);
+		return damaged(r, rc, what, cause);
 	}
 	r->pos = r->next++;
 	return 0;
@@ -601,8 +613,7 @@ int replay_source_new(struct source **out, const char *path, char **cause)
 	if (rc == SQLITE_OK)
 		rc = list_refreshes(r);
 	if (rc != SQLITE_OK && !r->n) {
-		rc = text_cause(cause, -EILSEQ, "%s is damaged or not a leaktop recording: %s", path,
-			       sqlite3_errmsg(r->db));
+		rc = recread_unreadable(r->db, path, rc, cause);
 		replay_free(&r->base);
 		return rc;
 	}

@@ -40,6 +40,13 @@ START_TEST(escaper_stops_controls_and_bidi_overrides)
 	/* First strong isolate (U+2068) and pop directional isolate (U+2069). */
 	text_escape(buf, sizeof(buf), "a\xe2\x81\xa8" "b\xe2\x81\xa9", 8);
 	ck_assert_str_eq(buf, "a\\xe2\\x81\\xa8b\\xe2\\x81\\xa9");
+	/* Text escaped once already is not escaped again; raw controls still are. */
+	text_escape(buf, sizeof(buf), "a\x1b" "b\\c", 5);
+	char twice[128];
+	text_escape_controls(twice, sizeof(twice), buf, strlen(buf));
+	ck_assert_str_eq(twice, buf);
+	text_escape_controls(twice, sizeof(twice), "x\\x1b\x07", 6);
+	ck_assert_str_eq(twice, "x\\x1b\\x07");
 	/* Ordinary non-ASCII text is kept: an en dash (U+2013) and an e acute. */
 	text_escape(buf, sizeof(buf), "a\xe2\x80\x93" "caf\xc3\xa9", 9);
 	ck_assert_str_eq(buf, "a\xe2\x80\x93" "caf\xc3\xa9");

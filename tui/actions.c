@@ -419,16 +419,7 @@ void action_log_set_hook(struct action_log *log, void (*hook)(void *ctx, const s
  * escaped here; backslashes pass as they are. */
 static void escape_controls(char *dst, size_t size, const char *src)
 {
-	size_t o = 0;
-
-	for (;;) {
-		const char *bs = strchr(src, '\\');
-		o += text_escape(dst + o, size - o, src, bs ? (size_t)(bs - src) : strlen(src));
-		if (!bs || o + 2 > size)
-			break;
-		dst[o++] = '\\', dst[o] = '\0';
-		src = bs + 1;
-	}
+	text_escape_controls(dst, size, src, strlen(src));
 }
 
 int action_log_write(struct action_log *log, const struct action_event *ev, char **line)

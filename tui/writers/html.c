@@ -32,7 +32,7 @@ void html_text(FILE *f, const char *s, size_t max)
 		return;
 	}
 	size_t len = strlen(s);
-	text_escape(buf, sizeof(buf), s, len < max ? len : max);
+	text_escape_controls(buf, sizeof(buf), s, len < max ? len : max); /* escaped once already */
 	for (const char *c = buf; *c; c++) {
 		switch (*c) {
 		case '&': fputs("&amp;", f); break;

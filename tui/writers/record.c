@@ -5,6 +5,7 @@
 
 #include "tui/writers/record.h"
 #include "tui/writers/etab.h"
+#include "tui/writers/recfile.h"
 #include "model/schema.h"
 #include "sources/recread.h"
 #include "model/snapshot.h"
@@ -13,7 +14,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -228,42 +228,21 @@ static int write_schema(sqlite3 *db, const struct record_info *info)
 }
 
 /* SQLite gives its -wal and -shm files the database's mode; make sure anyway, as
- * they hold the same data. */
-static void tighten(const char *path, const char *suffix)
+ * they hold the same data, and that they are ours: SQLite may remove the ones
+ * recfile made and create them again by name. */
+static int check_side(const char *path, const char *suffix, char **cause)
 {
-	char name[4096];
+	char name[4200];
 	struct stat st;
 
 	snprintf(name, sizeof(name), "%s%s", path, suffix);
-	if (lstat(name, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077))
+	if (lstat(name, &st))
+		return 0;
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1)
+		return text_cause(cause, -EPERM, "%s was replaced by another user's file while leaktop created it; "
+				  "recording refused", name);
+	if (st.st_mode & 077)
 		chmod(name, 0600);
-}
-
-/* Create the file ourselves so that it is 0600 from its first moment, and never
- * follow a symlink someone planted where the recording goes. */
-static int create_file(const char *path, char **cause)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	struct stat st;
-
-	if (fd < 0 && errno == EEXIST) {
-		fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return text_cause(cause, -errno, "cannot open %s: %s", path, strerror(errno));
-		if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > 0) {
-			close(fd);
-			return text_cause(cause, -EEXIST, "%s already exists; leaktop does not overwrite a file "
-					 "(remove it or choose another name)", path);
-		}
-		if (fchmod(fd, 0600)) {
-			int e = errno;
-			close(fd);
-			return text_cause(cause, -e, "cannot chmod %s: %s", path, strerror(e));
-		}
-	}
-	if (fd < 0)
-		return text_cause(cause, -errno, "cannot create %s: %s", path, strerror(errno));
-	close(fd);
 	return 0;
 }
 
@@ -282,15 +261,18 @@ static int prepare(struct record *r, enum stmt_id id)
 
 int record_open(struct record **out, const char *path, const struct record_info *info, char **cause)
 {
+	struct recfile file;
 	struct record *r;
 	mode_t old_mask;
 	int rc;
 
 	*out = NULL;
-	if ((rc = create_file(path, cause)))
+	if ((rc = recfile_create(&file, path, cause)))
 		return rc;
-	if (!(r = calloc(1, sizeof(*r))))
+	if (!(r = calloc(1, sizeof(*r)))) {
+		recfile_undo(&file);
 		return -ENOMEM;
+	}
 	for (int i = 0; i < 2; i++) {
 		etab_init(&r->socks[i], sizeof(struct sock_ent));
 		etab_init(&r->procs[i], sizeof(struct proc_ent));
@@ -301,8 +283,11 @@ int record_open(struct record **out, const char *path, const struct record_info 
 
 	old_mask = umask(077);
 	rc = sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc != SQLITE_OK && r->db)
+		rc = sqlite3_extended_errcode(r->db);
 	if (rc == SQLITE_OK) {
 		char pragmas[160];
+		sqlite3_extended_result_codes(r->db, 1);
 		/* Someone may already be reading the new file (a report, sqlite3). */
 		sqlite3_busy_timeout(r->db, 5000);
 		snprintf(pragmas, sizeof(pragmas),
@@ -313,15 +298,21 @@ int record_open(struct record **out, const char *path, const struct record_info 
 	if (rc == SQLITE_OK)
 		rc = write_schema(r->db, info);
 	umask(old_mask);
-	tighten(path, "-wal");
-	tighten(path, "-shm");
 	for (int i = 0; i < Q_COUNT && rc == SQLITE_OK; i++)
 		rc = prepare(r, (enum stmt_id)i);
-	if (rc != SQLITE_OK) {
+	if (rc == SQLITE_CANTOPEN_SYMLINK)
+		text_cause(cause, -ELOOP, "cannot write %s: a folder on its path is a symbolic link, which leaktop does "
+			   "not follow (give the real path)", path);
+	else if (rc != SQLITE_OK)
 		text_cause(cause, recread_errno(rc), "cannot write %s: %s", path,
-			  r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));
+			   r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));
+	else if (!(rc = recfile_verify(&file, cause)) && !(rc = check_side(path, "-wal", cause)))
+		rc = check_side(path, "-shm", cause);
+	if (rc != SQLITE_OK) {
+		rc = rc > 0 ? recread_errno(rc) : rc;
 		record_close(r);
-		return recread_errno(rc);
+		recfile_undo(&file);
+		return rc;
 	}
 	*out = r;
 	return 0;

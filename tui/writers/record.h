@@ -10,7 +10,7 @@
 struct snapshot;
 struct record;
 
-/* Create path (mode 0600; an existing non-empty file is refused, never overwritten)
+/* Create path through recfile (mode 0600; never overwritten, never another user's)
  * and write the schema and meta table. Returns 0 or -errno with *cause set. */
 int record_open(struct record **out, const char *path, const struct record_info *info, char **cause);
 

@@ -47,7 +47,7 @@ void report_md_text(FILE *f, const char *s, size_t max)
 		return;
 	}
 	size_t len = strlen(s);
-	text_escape(buf, sizeof(buf), s, len < max ? len : max);
+	text_escape_controls(buf, sizeof(buf), s, len < max ? len : max); /* escaped once already */
 	for (const char *c = buf; *c; c++) {
 		if (strchr("\\`*_[]<>|#~&!{}", *c) || (*c == ':' && c[1] == '/' && c[2] == '/') ||
 		    (*c == '.' && c - buf >= 3 && !strncasecmp(c - 3, "www", 3)))

@@ -1,0 +1,505 @@
+/* A corpus of damaged and hostile recordings, made from a recording the real writer
+ * makes here: cut short at 63 points, bytes flipped in the header and in page data,
+ * hot journals, huge and escaping meta values, impossible times and counts, NULLs,
+ * missing tables, wrong versions. Every file goes through `leaktop -r` as text, JSON
+ * and --report: never a signal (nor a sanitizer report in the sanitizer build),
+ * exit 0 or 1, a one-line message, no control byte on stdout, JSON that jq parses.
+ * A cut-short file replays the refreshes SQLite can still read, and the salvage the
+ * message names (the sqlite3 shell's .clone) gives a file that replays them too. */
+#include "config.h"
+
+#include "model/snapshot.h"
+#include "tui/writers/record.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define REFRESHES 40
+
+static char dir[64], base[128], bin[4096];
+
+/* A box with 12 processes, one of which leaks CLOSE_WAIT sockets, connections that
+ * come and go, queues that move, and UNIX sockets with names. */
+static void make_snap(struct snapshot *s, uint64_t tick)
+{
+	snapshot_clear(s);
+	s->tick = tick;
+	s->time = 1700000000.5 + (double)tick * 2;
+	s->refresh_ms = 10 + (double)(tick % 7);
+	s->closed_valid = true;
+	snapshot_add_netns(s, 4026531840ULL, true)->own = true;
+	for (int i = 0; i < 12; i++) {
+		struct proc_rec *p = snapshot_add_proc(s);
+		p->pid = 100 + i, p->ppid = 1, p->uid = (uint32_t)i, p->start_time = 5000 + (uint64_t)i;
+		p->netns = 4026531840ULL, p->rss_kb = 1000 + (i == 0 ? tick * 10 : 0);
+		p->fd_limit = 1024, p->fd_limit_hard = 4096, p->state = 'S';
+		snprintf(p->comm, sizeof(p->comm), "proc%d", i);
+		snprintf(p->user, sizeof(p->user), "user%d", i);
+		snprintf(p->cmdline, sizeof(p->cmdline), "/usr/bin/proc%d --serve --port %d", i, 8000 + i);
+	}
+	int nsock = 0;
+	for (uint64_t c = 0; c < 60 + tick * 4; c++) {
+		bool leaked = c % 4 == 0, churn = c % 4 == 1 && (c + tick) % 5 == 0;
+		if (churn)
+			continue;
+		struct sock_rec *k = snapshot_add_sock(s);
+		k->cookie = 1000 + c, k->inode = 20000 + (uint32_t)c, k->family = AF_INET, k->proto = 6;
+		k->state = leaked ? ST_CLOSE_WAIT : ST_ESTABLISHED;
+		k->lport = (uint16_t)(8000 + c % 12), k->rport = (uint16_t)(30000 + c);
+		k->rqueue = leaked ? 101 : (uint32_t)((c * tick) % 13);
+		inet_pton(AF_INET, "127.0.0.1", k->laddr);
+		inet_pton(AF_INET, "127.0.0.2", k->raddr);
+		struct sock_owner *o = snapshot_add_owner(s);
+		o->inode = k->inode, o->proc = (int32_t)(c % 12), o->fd = 10 + (int32_t)c;
+		nsock++;
+	}
+	for (int i = 0; i < 4; i++) {
+		struct sock_rec *k = snapshot_add_sock(s);
+		char name[32];
+		int n = snprintf(name, sizeof(name), "/run/app%d.sock", i);
+		k->cookie = 90000 + (uint64_t)i, k->inode = 9000 + (uint32_t)i, k->family = AF_UNIX;
+		k->type = SOCK_STREAM, k->state = ST_ESTABLISHED, k->un.name = snapshot_add_name(s, name, (size_t)n);
+		struct sock_owner *o = snapshot_add_owner(s);
+		o->inode = k->inode, o->proc = i, o->fd = 5;
+	}
+	for (size_t i = 0; i < s->nprocs; i++)
+		s->procs[i].fds = 3 + (uint64_t)(nsock / 12);
+	ck_assert_int_eq(snapshot_build(s), 0);
+	s->totals.file_alloc = 3000 + tick, s->totals.file_max = 1000000;
+}
+
+static void make_base(void)
+{
+	struct record_info info = {.interval = 2, .boot_time = 1699990000, .clk_tck = 100};
+	struct record_event ev = {.kind = EV_ALERT, .what = "fds of proc0 grow"};
+	struct snapshot *s = snapshot_new();
+	struct record *r = NULL;
+	char *cause = NULL;
+
+	ck_assert_msg(record_open(&r, base, &info, &cause) == 0, "%s", cause);
+	for (uint64_t t = 1; t <= REFRESHES; t++) {
+		make_snap(s, t);
+		ck_assert_msg(record_snapshot(r, s, &cause) == 0, "%s", cause);
+		if (t % 10 == 0) {
+			ev.time = s->time;
+			ck_assert_int_eq(record_event(r, &ev, &cause), 0);
+		}
+	}
+	record_close(r);
+	snapshot_free(s);
+}
+
+static void setup(void)
+{
+	const char *top = getenv("top_builddir");
+	char *real = realpath(top ? top : ".", NULL);
+
+	ck_assert_ptr_nonnull(real);
+	snprintf(bin, sizeof(bin), "%s/leaktop", real);
+	free(real);
+	strcpy(dir, "/tmp/check_damaged.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(base, sizeof(base), "%s/base.db", dir);
+	make_base();
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static off_t size_of(const char *file)
+{
+	struct stat st;
+	ck_assert_int_eq(stat(file, &st), 0);
+	return st.st_size;
+}
+
+/* Copy the first len bytes of from to to, with byte flip (if >= 0) xor'ed. */
+static void copy_file(const char *from, const char *to, off_t len, off_t flip)
+{
+	static const char *const sides[] = {"-wal", "-shm", "-journal"};
+	char buf[65536];
+	off_t done = 0;
+	ssize_t got;
+
+	/* What the replay of the last file left beside it would go with this one. */
+	for (int i = 0; i < 3; i++) {
+		snprintf(buf, sizeof(buf), "%s%s", to, sides[i]);
+		unlink(buf);
+	}
+	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	ck_assert_int_ge(in, 0);
+	ck_assert_int_ge(out, 0);
+	while (done < len && (got = read(in, buf, sizeof(buf))) > 0) {
+		if (got > len - done)
+			got = (ssize_t)(len - done);
+		if (flip >= done && flip < done + got)
+			buf[flip - done] ^= 0x55;
+		ck_assert_int_eq(write(out, buf, (size_t)got), got);
+		done += got;
+	}
+	close(in);
+	close(out);
+}
+
+/* The whole file (NUL-terminated), *len its length. */
+static char *slurp(const char *name, size_t *len)
+{
+	FILE *f = fopen(name, "rb");
+	char *out = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&out, &n);
+	int c;
+
+	ck_assert_ptr_nonnull(f);
+	while ((c = getc(f)) != EOF)
+		putc(c, m);
+	fclose(f);
+	fclose(m);
+	*len = n;
+	return out;
+}
+
+/* Run leaktop -r file ARGS: stdout and stderr to files in dir. Returns the wait status. */
+static int run_leaktop(const char *file, const char *const *args)
+{
+	char out[160], err[160];
+	const char *argv[16] = {bin, "-r", file};
+	int n = 3;
+	pid_t pid;
+	int status;
+
+	while (*args && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(err, sizeof(err), "%s/err", dir);
+	ck_assert_int_ge(pid = fork(), 0);
+	if (pid == 0) {
+		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600), e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int in = open("/dev/null", O_RDONLY);
+		if (o < 0 || e < 0 || in < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || dup2(in, 0) < 0)
+			_exit(99);
+		setenv("TZ", "UTC", 1);
+		setenv("HOME", dir, 1);
+		setenv("XDG_CONFIG_HOME", dir, 1);
+		/* A sanitizer report must not pass for leaktop's own exit 1. */
+		setenv("ASAN_OPTIONS", "exitcode=86:detect_leaks=1", 1);
+		setenv("UBSAN_OPTIONS", "halt_on_error=1:exitcode=87:print_stacktrace=1", 1);
+		execv(bin, (char *const *)argv);
+		_exit(98);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+/* What a user must never see from any file: a crash, a sanitizer report, an exit
+ * other than 0 or 1, an exit 1 without a one-line reason, control bytes on stdout,
+ * JSON that does not parse. Returns the lines printed on stdout. */
+static long check_run(const char *file, const char *what, const char *const *args, bool json)
+{
+	char out[160], err[160], cmd[512];
+	size_t olen, elen;
+	int status = run_leaktop(file, args);
+	long lines = 0;
+
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(err, sizeof(err), "%s/err", dir);
+	char *o = slurp(out, &olen), *e = slurp(err, &elen);
+	ck_assert_msg(!WIFSIGNALED(status), "%s: leaktop %s killed by signal %d: %s", what, args[0], WTERMSIG(status), e);
+	ck_assert_msg(!strstr(e, "Sanitizer") && !strstr(e, "runtime error"), "%s: %s", what, e);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) <= 1, "%s: leaktop %s exited %d: %s", what, args[0],
+		      WEXITSTATUS(status), e);
+	if (WEXITSTATUS(status) == 1) {
+		/* The reason is the last line: one line, starting with the program's name. */
+		ck_assert_msg(elen > 10 && e[elen - 1] == '\n', "%s: exit 1 with no reason", what);
+		const char *last = e + elen - 1;
+		while (last > e && last[-1] != '\n')
+			last--;
+		ck_assert_msg(!strncmp(last, "leaktop: ", 9), "%s: the reason is not one line: %s", what, e);
+	}
+	/* One assertion, not one per byte: each costs check a write. */
+	size_t bad = olen;
+	for (size_t i = 0; i < olen; i++) {
+		unsigned char c = (unsigned char)o[i];
+		if (bad == olen && c != '\n' && (c < 0x20 || c == 0x7f))
+			bad = i;
+		lines += c == '\n';
+	}
+	ck_assert_msg(bad == olen, "%s: byte 0x%02x on stdout at %zu", what, bad < olen ? (unsigned char)o[bad] : 0, bad);
+	if (json && olen) {
+		snprintf(cmd, sizeof(cmd), "jq -e 'type == \"object\"' '%s' > /dev/null", out);
+		ck_assert_msg(system(cmd) == 0, "%s: jq cannot parse the JSON lines", what);
+	}
+	free(o);
+	free(e);
+	return lines;
+}
+
+static const char *const text_args[] = {"-b", "-n", "0", NULL};
+static const char *const json_args[] = {"-b", "-n", "0", "-o", "json", NULL};
+static const char *const report_args[] = {"--report", NULL};
+
+/* Every output of one file; returns the refreshes its JSON replay gave. */
+static long replay_every_way(const char *file, const char *what)
+{
+	check_run(file, what, text_args, false);
+	check_run(file, what, report_args, false);
+	return check_run(file, what, json_args, true);
+}
+
+static void sql_on(const char *file, const char *stmt)
+{
+	sqlite3 *db;
+	char *err = NULL;
+
+	ck_assert_int_eq(sqlite3_open(file, &db), SQLITE_OK);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 0, NULL);
+	ck_assert_msg(sqlite3_exec(db, stmt, NULL, NULL, &err) == SQLITE_OK, "%s: %s", stmt, err);
+	sqlite3_close(db);
+}
+
+static bool have_sqlite3_shell(void)
+{
+	return system("sqlite3 -version > /dev/null 2>&1") == 0;
+}
+
+START_TEST(cut_short_at_63_points)
+{
+	char bad[160], fixed[160], cmd[512];
+	off_t size = size_of(base);
+	long whole = replay_every_way(base, "the whole file"), salvaged = 0;
+	bool shell = have_sqlite3_shell();
+
+	ck_assert_int_eq(whole, REFRESHES);
+	snprintf(bad, sizeof(bad), "%s/cut.db", dir);
+	snprintf(fixed, sizeof(fixed), "%s/fixed.db", dir);
+	for (int i = 1; i < 64; i++) {
+		char what[64];
+		snprintf(what, sizeof(what), "cut at %d/64", i);
+		copy_file(base, bad, size * i / 64, -1);
+		/* JSON for every cut; text and the report (other code, same file) for one
+		 * in four, to keep the suite quick. */
+		long n = i % 4 ? check_run(bad, what, json_args, true) : replay_every_way(bad, what);
+		ck_assert_int_le(n, REFRESHES);
+		if (!shell || i < 56)
+			continue;
+		/* The salvage the message names: a copy that replays at least as far. */
+		unlink(fixed);
+		snprintf(cmd, sizeof(cmd), "sqlite3 -cmd 'PRAGMA writable_schema=ON' '%s' '.clone %s' > /dev/null 2>&1",
+			 bad, fixed);
+		ck_assert_int_eq(system(cmd), 0);
+		long m = check_run(fixed, what, json_args, true);
+		ck_assert_msg(m >= n, "%s: the salvaged copy replays %ld, the damaged file %ld", what, m, n);
+		/* Cut this late, every refresh row survives: the copy replays them all. */
+		ck_assert_msg(m == REFRESHES, "%s: the salvaged copy replays %ld of %d", what, m, REFRESHES);
+		salvaged += m;
+	}
+	if (shell)
+		ck_assert_msg(salvaged > 0, "no salvaged copy of a file cut in its last eighth replays anything");
+	else
+		fprintf(stderr, "check_damaged: no sqlite3 shell: the salvage was not tried\n");
+}
+END_TEST
+
+START_TEST(bytes_flipped)
+{
+	static const int header[] = {0, 16, 17, 18, 19, 20, 21, 24, 28, 31, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68, 92, 96, 99};
+	char bad[160], what[64];
+	off_t size = size_of(base);
+
+	snprintf(bad, sizeof(bad), "%s/flip.db", dir);
+	for (size_t i = 0; i < sizeof(header) / sizeof(header[0]); i++) {
+		snprintf(what, sizeof(what), "header byte %d flipped", header[i]);
+		copy_file(base, bad, size, header[i]);
+		ck_assert_int_le(replay_every_way(bad, what), REFRESHES);
+	}
+	/* In page data: a byte of every fifth page, at a place that moves. */
+	for (off_t page = 0; page * 4096 < size; page += 5) {
+		off_t at = page * 4096 + 100 + (page * 523) % 3900;
+		snprintf(what, sizeof(what), "byte %lld flipped", (long long)at);
+		copy_file(base, bad, size, at);
+		ck_assert_int_le(replay_every_way(bad, what), REFRESHES);
+	}
+}
+END_TEST
+
+/* A writer killed mid-transaction in rollback-journal mode (a recording edited with
+ * sqlite3), and one killed while creating the file: the replay says what it is, and
+ * the way out it names works. */
+START_TEST(hot_journals)
+{
+	char bad[160], journal[200], cmd[512];
+	size_t len;
+
+	for (int created = 0; created < 2; created++) {
+		snprintf(bad, sizeof(bad), "%s/hot%d.db", dir, created);
+		snprintf(journal, sizeof(journal), "%s-journal", bad);
+		if (!created) {
+			copy_file(base, bad, size_of(base), -1);
+			sql_on(bad, "PRAGMA journal_mode=DELETE");
+		}
+		pid_t pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			sqlite3 *db;
+			if (sqlite3_open(bad, &db) != SQLITE_OK)
+				_exit(1);
+			sqlite3_exec(db, "PRAGMA cache_size=2; BEGIN", NULL, NULL, NULL);
+			if (created)
+				sqlite3_exec(db, "CREATE TABLE meta(key, value); INSERT INTO meta SELECT 'k', "
+					     "zeroblob(100000) FROM (SELECT 1 UNION SELECT 2 UNION SELECT 3)", NULL, NULL, NULL);
+			else
+				sqlite3_exec(db, "UPDATE sock SET name = hex(zeroblob(2000))", NULL, NULL, NULL);
+			kill(getpid(), SIGKILL);
+			_exit(2);
+		}
+		int status;
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_int_eq(access(journal, F_OK), 0);
+		ck_assert_int_eq(replay_every_way(bad, "a hot journal"), 0);
+		snprintf(cmd, sizeof(cmd), "%s/err", dir);
+		char *e = slurp(cmd, &len);
+		ck_assert_msg(strstr(e, created ? "holds no refresh" : "PRAGMA integrity_check"), "%s", e);
+		free(e);
+		if (created)
+			continue;
+		/* What the message says to do: open it once writable, as its owner. */
+		sql_on(bad, "PRAGMA integrity_check");
+		ck_assert_int_eq(replay_every_way(bad, "a rolled back journal"), REFRESHES);
+	}
+}
+END_TEST
+
+/* Values no live run writes, one file each. */
+START_TEST(hostile_values)
+{
+	static const char *const edits[] = {
+		"UPDATE meta SET value = printf('%.*c', 1000000, 'A') WHERE key = 'host'",
+		"UPDATE meta SET value = char(27) || ']0;owned' || char(7) || char(27) || '[2J' || char(10) || 'x' "
+		"WHERE key IN ('host', 'kernel', 'leaktop_version')",
+		"UPDATE meta SET value = 'nan' WHERE key IN ('interval', 'start_time', 'boot_time', 'clk_tck')",
+		"UPDATE meta SET value = '1e18' WHERE key IN ('interval', 'start_time', 'boot_time', 'clk_tck')",
+		"UPDATE meta SET value = '-1' WHERE key IN ('interval', 'start_time', 'boot_time', 'clk_tck')",
+		"UPDATE meta SET value = '0' WHERE key = 'clk_tck'",
+		"UPDATE refresh SET time = 1e18",
+		"UPDATE refresh SET time = 9e999",
+		"UPDATE refresh SET time = -9e999, refresh_ms = 9e999",
+		"UPDATE refresh SET time = -1",
+		"UPDATE refresh SET time = 1e18 WHERE tick = 20",
+		"UPDATE refresh SET status = char(27) || '[31m' || printf('%.*c', 100000, 'x')",
+		"UPDATE event SET time = 1e18, what = char(27) || '[2J', kind = 'bogus', pid = -1",
+		"UPDATE event SET time = 9e999, start_time = 9223372036854775807",
+		"UPDATE proc_change SET fds = -5, rss_kb = -1, fd_limit = -1, fd_limit_hard = -1, ppid = -1",
+		"UPDATE proc SET start_time = 1000000000000000000, pid = -1 WHERE pid = 100",
+		"UPDATE proc SET start_time = 9223372036854775807, pid = 2147483648, uid = -1",
+		"UPDATE proc SET comm = char(27) || '[2J' || char(0) || 'x', cmdline = printf('%.*c', 100000, 'y')",
+		"UPDATE port SET port = 1000000000 WHERE id % 2 = 0; UPDATE port SET port = -1 WHERE id % 2 = 1",
+		"UPDATE port_change SET count = -1, close_wait = -1, recv_q = -1, accept_q = 4294967296, pids = '-1,x,,99999999999'",
+		"UPDATE port SET side = 'sideways', proto = 1234",
+		"UPDATE sock SET lport = 99999999, rport = -5, family = 200, proto = 300, laddr = 'not an address'",
+		"UPDATE sock SET family = 1, name = printf('%.*c', 5000, 'z') || char(27)",
+		"UPDATE sock_change SET state = 255, rqueue = -1, wqueue = 1e18, timer = -1, inode = -1",
+		"UPDATE sock_change SET state = 'abc', rqueue = x'00ff', uid = 1.5",
+		"UPDATE fd SET proc = 999999, fd = -1",
+		"UPDATE sock SET gone_tick = 0; UPDATE proc SET gone_tick = first_tick",
+		"UPDATE sock SET first_tick = -1, gone_tick = NULL",
+		"INSERT INTO refresh SELECT tick + 1000, time, refresh_ms, status, sockets, procs, unreadable, file_alloc, "
+		"file_max, closed_valid, netns_limited FROM refresh",
+		"UPDATE refresh SET tick = -tick",
+		"INSERT INTO refresh VALUES(9223372036854775807, 1e18, 1, '', 0, 0, 0, 0, 0, 1, 0)",
+		"PRAGMA application_id = 0",
+		"PRAGMA application_id = 12345",
+		"UPDATE meta SET value = '3.0' WHERE key = 'format_version'",
+		"UPDATE meta SET value = '1.0' WHERE key = 'format_version'",
+		"UPDATE meta SET value = 'abc' WHERE key = 'format_version'",
+		"UPDATE meta SET value = '99999999999999999999.1' WHERE key = 'format_version'",
+		"UPDATE meta SET value = '-2.0' WHERE key = 'format_version'",
+		"DELETE FROM meta WHERE key = 'format_version'",
+	};
+	char bad[160], what[600];
+
+	snprintf(bad, sizeof(bad), "%s/hostile.db", dir);
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		copy_file(base, bad, size_of(base), -1);
+		sql_on(bad, edits[i]);
+		snprintf(what, sizeof(what), "%.500s", edits[i]);
+		ck_assert_int_le(replay_every_way(bad, what), 2 * REFRESHES + 1);
+	}
+	/* A file edited to the same values as written reads the same. */
+	copy_file(base, bad, size_of(base), -1);
+	sql_on(bad, "PRAGMA application_id = 0");
+	ck_assert_int_eq(replay_every_way(bad, "a salvaged copy (no application_id)"), REFRESHES);
+}
+END_TEST
+
+/* NULL where the writer always puts a value (the NOT NULLs edited out of the schema),
+ * and each table missing. */
+START_TEST(nulls_and_missing_tables)
+{
+	static const char *const tables[] = {"meta", "state", "refresh", "sock", "sock_change", "proc", "proc_change",
+					     "fd", "fd_stale", "netns", "port", "port_change", "event"};
+	char bad[160], stmt[512], what[128];
+
+	snprintf(bad, sizeof(bad), "%s/null.db", dir);
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		copy_file(base, bad, size_of(base), -1);
+		sql_on(bad, "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = replace(sql, 'NOT NULL', '') "
+			    "WHERE type = 'table'");
+		sqlite3 *db;
+		sqlite3_stmt *q;
+		ck_assert_int_eq(sqlite3_open(bad, &db), SQLITE_OK);
+		snprintf(stmt, sizeof(stmt), "SELECT name FROM pragma_table_info('%s')", tables[i]);
+		ck_assert_int_eq(sqlite3_prepare_v2(db, stmt, -1, &q, NULL), SQLITE_OK);
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			snprintf(stmt, sizeof(stmt), "UPDATE %s SET %s = NULL", tables[i], (const char *)sqlite3_column_text(q, 0));
+			/* A primary key keeps its value. */
+			sqlite3_exec(db, stmt, NULL, NULL, NULL);
+		}
+		sqlite3_finalize(q);
+		sqlite3_close(db);
+		snprintf(what, sizeof(what), "NULLs in %s", tables[i]);
+		ck_assert_int_le(replay_every_way(bad, what), REFRESHES);
+
+		copy_file(base, bad, size_of(base), -1);
+		snprintf(stmt, sizeof(stmt), "DROP TABLE %s", tables[i]);
+		sql_on(bad, stmt);
+		snprintf(what, sizeof(what), "no table %s", tables[i]);
+		ck_assert_int_le(replay_every_way(bad, what), REFRESHES);
+	}
+}
+END_TEST
+
+int main(void)
+{
+	Suite *su = suite_create("damaged");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, cut_short_at_63_points);
+	tcase_add_test(tc, bytes_flipped);
+	tcase_add_test(tc, hot_journals);
+	tcase_add_test(tc, hostile_values);
+	tcase_add_test(tc, nulls_and_missing_tables);
+	suite_add_tcase(su, tc);
+	SRunner *sr = srunner_create(su);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
