@@ -93,9 +93,10 @@ static void ports_draw_cell(struct app *a, struct pane *p, int y, int x, int w, 
 static void ports_title(const struct app *a, const struct pane *p, char *buf, size_t n)
 {
 	static const char *const titles[VIEW_PORTS_SIDES] = {
-		[VIEW_PORTS_BOTH] = "PORTS (local, ->remote)",
-		[VIEW_PORTS_REMOTE] = "REMOTE PORTS",
-		[VIEW_PORTS_LOCAL] = "LOCAL PORTS",
+		/* Short: at 80 columns the bar's header holds about ten characters. */
+		[VIEW_PORTS_BOTH] = "ALL PORTS",
+		[VIEW_PORTS_REMOTE] = "REMOTE",
+		[VIEW_PORTS_LOCAL] = "LOCAL",
 	};
 	snprintf(buf, n, "%s", titles[a->port_sides % VIEW_PORTS_SIDES]);
 }
