@@ -219,7 +219,11 @@ static const struct port_agg *O(const struct view_ctx *c, uint32_t i)
 	return &c->s->ports[i];
 }
 
-static int oc_port(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(O(c, a)->port, O(c, b)->port); }
+static int oc_port(const struct view_ctx *c, uint32_t a, uint32_t b)
+{
+	int r = CMP(O(c, a)->port, O(c, b)->port);
+	return r ? r : CMP(O(c, a)->side, O(c, b)->side);
+}
 static int oc_pid(const struct view_ctx *c, uint32_t a, uint32_t b)
 {
 	return CMP(O(c, a)->npids ? O(c, a)->pids[0] : 0, O(c, b)->npids ? O(c, b)->pids[0] : 0);
@@ -234,7 +238,13 @@ OC_STATE(oc_f2, ST_FIN_WAIT2)
 static int oc_accept(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(O(c, a)->accept_q, O(c, b)->accept_q); }
 static int oc_rq(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(O(c, a)->recv_q, O(c, b)->recv_q); }
 
-static void of_port(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%u", O(c, i)->port); }
+/* A remote port (a client's outbound connections) is marked "->5432". */
+static void of_port(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	snprintf(b, n, "%s%u", O(c, i)->side == SIDE_REMOTE ? "->" : "", O(c, i)->port);
+}
+/* The text report names the side in a column of its own (SIDE). */
+static void of_text_port(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%u", O(c, i)->port); }
 static void of_pid(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
 	const struct port_agg *p = O(c, i);
@@ -339,19 +349,22 @@ static void of_states(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 #undef ADD
 }
 
+/* At 80 columns FIN_W2 and TIME_W give way first: unread bytes (RECV-Q) say more
+ * about a stuck consumer than the states the bar shows anyway. */
 static const struct view_col port_cols[OC_COUNT] = {
-	[OC_PORT] = {.title = "PORT", .width = 5, .asc = true, .cmp = oc_port, .fmt = of_port},
+	[OC_PORT] = {.title = "PORT", .width = 7, .asc = true, .cmp = oc_port, .fmt = of_port},
 	[OC_PID] = {.title = "PID", .width = 8, .drop = 5, .asc = true, .cmp = oc_pid, .fmt = of_pid},
 	[OC_SOCKETS] = {.title = "SOCKS", .width = 6, .cmp = oc_count, .fmt = of_count},
 	[OC_ESTAB] = {.title = "ESTAB", .width = 5, .drop = 2, .cmp = oc_est, .fmt = of_est},
 	[OC_CLOSE_WAIT] = {.title = "CLOSE_W", .width = 7, .cmp = oc_cw, .fmt = of_cw},
 	[OC_CWMIN] = {.title = "CW/MIN", .width = 6, .drop = 3, .cmp = oc_cwmin, .fmt = of_cwmin, .hist = true},
 	[OC_CWAGE] = {.title = "CW_AGE", .width = 6, .drop = 4, .cmp = oc_cwage, .fmt = of_cwage, .hist = true},
-	[OC_TIME_WAIT] = {.title = "TIME_W", .width = 6, .drop = 6, .cmp = oc_tw, .fmt = of_tw},
-	[OC_FIN_WAIT2] = {.title = "FIN_W2", .width = 6, .drop = 7, .cmp = oc_f2, .fmt = of_f2},
+	[OC_TIME_WAIT] = {.title = "TIME_W", .width = 6, .drop = 7, .cmp = oc_tw, .fmt = of_tw},
+	[OC_FIN_WAIT2] = {.title = "FIN_W2", .width = 6, .drop = 8, .cmp = oc_f2, .fmt = of_f2},
 	[OC_ACCEPT] = {.title = "ACCEPT-Q", .width = 9, .drop = 1, .cmp = oc_accept, .fmt = of_accept},
-	[OC_RECVQ] = {.title = "RECV-Q", .width = 6, .drop = 8, .cmp = oc_rq, .fmt = of_rq},
+	[OC_RECVQ] = {.title = "RECV-Q", .width = 6, .drop = 6, .cmp = oc_rq, .fmt = of_rq},
 	[OC_BAR] = {.title = "STATES", .width = 8, .left = true, .flex = true, .cmp = oc_count, .fmt = NULL},
+	[OC_TEXT_PORT] = {.title = "PORT", .width = 5, .text_only = true, .asc = true, .cmp = oc_port, .fmt = of_text_port},
 	[OC_TEXT_SIDE] = {.title = "SIDE", .width = 6, .left = true, .text_only = true, .asc = true, .cmp = oc_side, .fmt = of_side},
 	[OC_TEXT_PROTO] = {.title = "PROTO", .width = 5, .left = true, .text_only = true, .asc = true, .cmp = oc_proto, .fmt = of_proto},
 	[OC_TEXT_VERDICT] = {.title = "VERDICT", .width = 7, .left = true, .text_only = true, .hist = true, .cmp = oc_verdict, .fmt = of_verdict},
@@ -359,7 +372,7 @@ static const struct view_col port_cols[OC_COUNT] = {
 };
 
 static const uint8_t port_text[] = {
-	OC_PORT, OC_TEXT_SIDE, OC_SOCKETS, OC_RECVQ, OC_TEXT_PROTO, OC_CWMIN, OC_CWAGE, OC_TEXT_VERDICT, OC_TEXT_STATES,
+	OC_TEXT_PORT, OC_TEXT_SIDE, OC_SOCKETS, OC_RECVQ, OC_TEXT_PROTO, OC_CWMIN, OC_CWAGE, OC_TEXT_VERDICT, OC_TEXT_STATES,
 };
 
 /* A row of the sockets table is a socket index, or VIEW_ROW_OWNER | an owner index
@@ -421,18 +434,21 @@ static void sock_type(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 
 /* An address as people read it: an IPv4-mapped IPv6 address (::ffff:a.b.c.d) as the
  * IPv4 address it is. */
-static void sock_addr(const struct sock_rec *k, bool local, char *b, size_t n)
+static void addr_text(int family, const uint8_t *addr, uint16_t port, char *b, size_t n)
 {
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	const uint8_t *addr = local ? k->laddr : k->raddr;
 	char a[SOCK_ADDR_MAX];
-	int family = k->family;
 
 	if (family == AF_INET6 && !memcmp(addr, mapped, sizeof(mapped))) {
 		family = AF_INET;
 		addr += 12;
 	}
-	snprintf(b, n, "%s", sock_addr_format(a, family, addr, local ? k->lport : k->rport));
+	snprintf(b, n, "%s", sock_addr_format(a, family, addr, port));
+}
+
+static void sock_addr(const struct sock_rec *k, bool local, char *b, size_t n)
+{
+	addr_text(k->family, local ? k->laddr : k->raddr, local ? k->lport : k->rport, b, n);
 }
 
 static int addr_cmp(const struct sock_rec *x, const struct sock_rec *y, bool local)
@@ -567,7 +583,19 @@ static int32_t group_pid(const struct view_ctx *c, uint32_t i)
 }
 
 static int bc_pid(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(group_pid(c, a), group_pid(c, b)); }
-static int bc_port(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(G(c, a)->port, G(c, b)->port); }
+static int bc_port(const struct view_ctx *c, uint32_t a, uint32_t b)
+{
+	int r = CMP(G(c, a)->port, G(c, b)->port);
+	return r ? r : CMP(G(c, a)->side, G(c, b)->side);
+}
+static int bc_remote(const struct view_ctx *c, uint32_t a, uint32_t b)
+{
+	const struct view_bl_group *x = G(c, a), *y = G(c, b);
+	int r = CMP(x->side, y->side);
+	if (!r && x->side == SIDE_REMOTE)
+		r = memcmp(x->raddr, y->raddr, sizeof(x->raddr));
+	return r ? r : CMP(x->port, y->port);
+}
 static int bc_count(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(G(c, a)->count, G(c, b)->count); }
 static int bc_rq(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(G(c, a)->recv_q, G(c, b)->recv_q); }
 static int bc_max(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(G(c, a)->max_q, G(c, b)->max_q); }
@@ -587,7 +615,19 @@ static void bf_pid(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 	else
 		snprintf(b, n, "%d", pid);
 }
-static void bf_port(const struct view_ctx *c, uint32_t i, char *b, size_t n) { snprintf(b, n, "%u", G(c, i)->port); }
+static void bf_port(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	snprintf(b, n, "%s%u", G(c, i)->side == SIDE_REMOTE ? "->" : "", G(c, i)->port);
+}
+/* An outbound group's one remote endpoint; an inbound group has many peers. */
+static void bf_remote(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	const struct view_bl_group *g = G(c, i);
+	if (g->side == SIDE_REMOTE)
+		addr_text(g->family, g->raddr, g->port, b, n);
+	else
+		snprintf(b, n, "-");
+}
 static void bf_count(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, G(c, i)->count, 6); }
 static void bf_rq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, G(c, i)->recv_q, 7); }
 static void bf_max(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, G(c, i)->max_q, 6); }
@@ -599,11 +639,12 @@ static void bf_comm(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 
 static const struct view_col backlog_cols[BC_COUNT] = {
 	[BC_PID] = {.title = "PID", .width = 7, .asc = true, .cmp = bc_pid, .fmt = bf_pid},
-	[BC_PORT] = {.title = "PORT", .width = 5, .asc = true, .cmp = bc_port, .fmt = bf_port},
+	[BC_PORT] = {.title = "PORT", .width = 7, .asc = true, .cmp = bc_port, .fmt = bf_port},
 	[BC_SOCKETS] = {.title = "SOCKS", .width = 6, .drop = 2, .cmp = bc_count, .fmt = bf_count},
 	[BC_RECVQ] = {.title = "RECV-Q", .width = 7, .cmp = bc_rq, .fmt = bf_rq},
 	[BC_MAXQ] = {.title = "MAX-Q", .width = 6, .drop = 3, .cmp = bc_max, .fmt = bf_max},
 	[BC_SENDQ] = {.title = "SEND-Q", .width = 6, .drop = 4, .cmp = bc_sq, .fmt = bf_sq},
+	[BC_REMOTE] = {.title = "REMOTE", .width = 21, .drop = 1, .left = true, .asc = true, .cmp = bc_remote, .fmt = bf_remote},
 	[BC_COMMAND] = {.title = "COMMAND", .width = 8, .left = true, .flex = true, .asc = true, .cmp = bc_comm, .fmt = bf_comm},
 };
 

@@ -142,6 +142,24 @@ bool view_port_match(const struct view_filter *f, const struct port_agg *p)
 	return true;
 }
 
+bool view_port_side_shown(enum view_port_sides sides, const struct port_agg *p)
+{
+	return sides == VIEW_PORTS_BOTH || (sides == VIEW_PORTS_REMOTE) == (p->side == SIDE_REMOTE);
+}
+
+size_t view_ports(const struct snapshot *s, const struct view_filter *f, const struct view_query *q,
+		  enum view_port_sides sides, uint32_t *idx)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nports; i++) {
+		const struct port_agg *p = &s->ports[i];
+		if (view_port_side_shown(sides, p) && (!f || view_port_match(f, p)) && view_query_port(q, s, p))
+			idx[n++] = (uint32_t)i;
+	}
+	return n;
+}
+
 /* The backlog order: Recv-Q descending, then inode, then cookie. Total, so the
  * sockets listed do not depend on the order of the dump (a replay has another). */
 static bool backlog_before(const struct sock_rec *x, const struct sock_rec *y)
@@ -241,43 +259,133 @@ static int32_t sock_proc_index(const struct snapshot *s, const struct sock_rec *
 	return k->owner >= 0 && (size_t)k->owner < s->nowners ? s->owners[k->owner].proc : -1;
 }
 
+/* One socket of the backlog while it is grouped: its owner and which port it counts
+ * under (the snapshot's rule), worked out once, not in every comparison. */
+struct bl_ent {
+	uint32_t sock;
+	int32_t proc;
+	uint8_t side;
+};
+
+/* A port that listens: (netns, port, proto), sorted for bsearch. */
+struct bl_listen {
+	uint64_t netns;
+	uint16_t port;
+	uint8_t proto;
+};
+
+static int cmp_listen(const void *a, const void *b)
+{
+	const struct bl_listen *x = a, *y = b;
+	if (x->netns != y->netns)
+		return x->netns < y->netns ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return (x->proto > y->proto) - (x->proto < y->proto);
+}
+
+static bool listens(const struct view_backlog *b, uint64_t netns, uint16_t port, uint8_t proto)
+{
+	struct bl_listen key = {.netns = netns, .port = port, .proto = proto};
+	return b->nlisten && bsearch(&key, b->listen, b->nlisten, sizeof(key), cmp_listen);
+}
+
+/* The side a socket counts under, as in snapshot.ports: outbound ones (a client's)
+ * are grouped by remote endpoint. Sockets without ports are inbound. */
+static uint8_t bl_side(const struct view_backlog *b, const struct sock_rec *k)
+{
+	enum sock_kind kind = sock_kind_of(k);
+	if (kind != SK_TCP && kind != SK_UDP)
+		return SIDE_LOCAL;
+	return (uint8_t)sock_port_side(k, listens(b, k->netns, k->lport, k->proto),
+				       listens(b, k->netns, k->rport, k->proto));
+}
+
+/* The group a socket falls in: its owner, then local port (inbound) or remote
+ * address and port (outbound). */
+static int cmp_bl_group(const struct snapshot *s, const struct bl_ent *x, const struct bl_ent *y)
+{
+	const struct sock_rec *kx = &s->socks[x->sock], *ky = &s->socks[y->sock];
+	if (x->proc != y->proc)
+		return x->proc < y->proc ? -1 : 1;
+	if (x->side != y->side)
+		return x->side < y->side ? -1 : 1;
+	if (x->side == SIDE_LOCAL)
+		return (kx->lport > ky->lport) - (kx->lport < ky->lport);
+	if (kx->family != ky->family)
+		return kx->family < ky->family ? -1 : 1;
+	int r = memcmp(kx->raddr, ky->raddr, sizeof(kx->raddr));
+	if (r)
+		return r;
+	return (kx->rport > ky->rport) - (kx->rport < ky->rport);
+}
+
 static int cmp_bl_sock(const void *a, const void *b, void *arg)
 {
 	const struct snapshot *s = arg;
-	const struct sock_rec *x = &s->socks[*(const uint32_t *)a], *y = &s->socks[*(const uint32_t *)b];
-	int32_t px = sock_proc_index(s, x), py = sock_proc_index(s, y);
-	if (px != py)
-		return px < py ? -1 : 1;
-	if (x->lport != y->lport)
-		return x->lport < y->lport ? -1 : 1;
+	const struct bl_ent *ex = a, *ey = b;
+	const struct sock_rec *x = &s->socks[ex->sock], *y = &s->socks[ey->sock];
+	int r = cmp_bl_group(s, ex, ey);
+	if (r)
+		return r;
 	if (x->rqueue != y->rqueue)
 		return x->rqueue > y->rqueue ? -1 : 1;
 	return (x->inode > y->inode) - (x->inode < y->inode);
 }
 
+/* The listening ports of every netns, from the port aggregates. */
+static int bl_listen_build(struct view_backlog *b, const struct snapshot *s)
+{
+	b->nlisten = 0;
+	for (size_t i = 0; i < s->nports; i++) {
+		const struct port_agg *p = &s->ports[i];
+		if (p->side != SIDE_LOCAL || !p->states[ST_LISTEN])
+			continue;
+		if (grow(&b->listen, &b->listen_cap, b->nlisten + 1, sizeof(*b->listen)))
+			return -ENOMEM;
+		b->listen[b->nlisten++] = (struct bl_listen){.netns = p->netns, .port = p->port, .proto = p->proto};
+	}
+	if (b->nlisten)
+		qsort(b->listen, b->nlisten, sizeof(*b->listen), cmp_listen);
+	return 0;
+}
+
 int view_backlog_build(struct view_backlog *b, const struct snapshot *s, const struct view_filter *f,
 		       const struct view_query *q)
 {
+	size_t n = 0;
+
 	b->nsocks = b->ngroups = 0;
+	if (bl_listen_build(b, s))
+		return -ENOMEM;
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[i];
 		if (!k->rqueue || k->state == ST_LISTEN || (f && !view_sock_match(f, s, k)) || !view_query_sock(q, s, k))
 			continue;
-		if (grow(&b->socks, &b->socks_cap, b->nsocks + 1, sizeof(*b->socks)))
+		if (grow(&b->ents, &b->ents_cap, n + 1, sizeof(*b->ents)))
 			return -ENOMEM;
-		b->socks[b->nsocks++] = (uint32_t)i;
+		b->ents[n++] = (struct bl_ent){.sock = (uint32_t)i, .proc = sock_proc_index(s, k), .side = bl_side(b, k)};
 	}
-	if (b->nsocks) /* b->socks is NULL until the first socket with a backlog */
-		qsort_r(b->socks, b->nsocks, sizeof(*b->socks), cmp_bl_sock, (void *)s);
+	if (!n) /* b->socks is NULL until the first socket with a backlog */
+		return 0;
+	if (grow(&b->socks, &b->socks_cap, n, sizeof(*b->socks)))
+		return -ENOMEM;
+	qsort_r(b->ents, n, sizeof(*b->ents), cmp_bl_sock, (void *)s);
 	struct view_bl_group *g = NULL;
-	for (size_t i = 0; i < b->nsocks; i++) {
-		const struct sock_rec *k = &s->socks[b->socks[i]];
-		int32_t proc = sock_proc_index(s, k);
-		if (!g || g->proc != proc || g->port != k->lport) {
+	for (size_t i = 0; i < n; i++) {
+		const struct bl_ent *e = &b->ents[i];
+		const struct sock_rec *k = &s->socks[e->sock];
+		b->socks[b->nsocks++] = e->sock;
+		if (!g || cmp_bl_group(s, &b->ents[i - 1], e)) {
 			if (grow(&b->groups, &b->groups_cap, b->ngroups + 1, sizeof(*b->groups)))
 				return -ENOMEM;
 			g = &b->groups[b->ngroups++];
-			*g = (struct view_bl_group){.proc = proc, .port = k->lport, .first = (uint32_t)i};
+			*g = (struct view_bl_group){.proc = e->proc, .side = e->side, .first = (uint32_t)i};
+			g->port = e->side == SIDE_LOCAL ? k->lport : k->rport;
+			if (e->side == SIDE_REMOTE) {
+				g->family = k->family;
+				memcpy(g->raddr, k->raddr, sizeof(g->raddr));
+			}
 		}
 		g->count++;
 		g->recv_q += k->rqueue;
@@ -294,5 +402,7 @@ void view_backlog_free(struct view_backlog *b)
 		return;
 	free(b->socks);
 	free(b->groups);
+	free(b->ents);
+	free(b->listen);
 	memset(b, 0, sizeof(*b));
 }

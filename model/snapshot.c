@@ -326,20 +326,23 @@ static bool ephemeral(uint16_t port)
 	return port >= 32768 && port <= 60999;
 }
 
-/* Which port a socket is counted under: the local port of a listening or accepted
- * socket (or an unconnected UDP one), the remote port of an outbound connection. */
-static enum port_side sock_side(const struct sock_rec *k, const struct hashtab *listen)
+enum port_side sock_port_side(const struct sock_rec *k, bool lport_listens, bool rport_listens)
 {
-	if (k->state == ST_LISTEN || !k->rport ||
-	    table_get(listen, port_key(k->netns, k->lport, 0, k->proto)) != -1)
+	if (k->state == ST_LISTEN || !k->rport || lport_listens)
 		return SIDE_LOCAL;
 	/* A connection to a port that listens here: the client's end (a loopback leak's
 	 * orphaned FIN_WAIT2 peers), whatever the port numbers. */
-	if (table_get(listen, port_key(k->netns, k->rport, 0, k->proto)) != -1)
+	if (rport_listens)
 		return SIDE_REMOTE;
 	if (ephemeral(k->lport) != ephemeral(k->rport))
 		return ephemeral(k->lport) ? SIDE_REMOTE : SIDE_LOCAL;
 	return k->lport <= k->rport ? SIDE_LOCAL : SIDE_REMOTE;
+}
+
+static enum port_side sock_side(const struct sock_rec *k, const struct hashtab *listen)
+{
+	return sock_port_side(k, table_get(listen, port_key(k->netns, k->lport, 0, k->proto)) != -1,
+			      table_get(listen, port_key(k->netns, k->rport, 0, k->proto)) != -1);
 }
 
 static void port_add_pid(struct port_agg *p, int32_t pid)

@@ -156,6 +156,14 @@ struct port_agg {
 	int32_t pids[PORT_MAX_PIDS];
 };
 
+/* Which port a TCP or UDP socket is counted under: its local port when it listens, is
+ * unconnected, or its local port listens in its netns (a server's accepted
+ * connection); else its remote port when that listens here or its local port is
+ * ephemeral (32768-60999) and the remote one is not (a client's outbound
+ * connection); else the lower of the two. lport_listens and rport_listens: whether
+ * those ports have a LISTEN socket of the same protocol in the socket's netns. */
+enum port_side sock_port_side(const struct sock_rec *k, bool lport_listens, bool rport_listens);
+
 /* The order of snapshot.ports, total so that a replay sorts them the same: count
  * descending, then port, side and netns. A qsort comparator. */
 int port_agg_cmp(const void *a, const void *b);

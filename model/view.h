@@ -13,6 +13,9 @@ struct history;
 struct sock_rec;
 struct proc_rec;
 struct port_agg;
+struct bl_ent;
+struct bl_listen;
+struct view_query;
 
 #define VIEW_MAX_KEYS 64
 
@@ -32,6 +35,18 @@ int view_filter_netns(struct view_filter *f, const char *list, char **cause);
 bool view_sock_match(const struct view_filter *f, const struct snapshot *s, const struct sock_rec *k);
 bool view_proc_match(const struct view_filter *f, const struct snapshot *s, const struct proc_rec *p);
 bool view_port_match(const struct view_filter *f, const struct port_agg *p);
+
+/* Which port aggregates the Ports pane and the text report list. Every TCP and UDP
+ * socket counts under one port (sock_port_side): a server's under its local port, a
+ * client's outbound connection under the remote port (shown "->5432"). BOTH, the
+ * default, lists the two mixed, so a client's leak (a pool stuck in CLOSE_WAIT to one
+ * service) has its row without asking; the others list one side. */
+enum view_port_sides { VIEW_PORTS_BOTH, VIEW_PORTS_REMOTE, VIEW_PORTS_LOCAL, VIEW_PORTS_SIDES };
+bool view_port_side_shown(enum view_port_sides sides, const struct port_agg *p);
+/* Indices of the ports of those sides that pass f and q (either may be NULL), in
+ * snapshot order (count descending). idx holds s->nports. Returns the count. */
+size_t view_ports(const struct snapshot *s, const struct view_filter *f, const struct view_query *q,
+		  enum view_port_sides sides, uint32_t *idx);
 
 /* Indices of the sockets with the largest Recv-Q (non-zero), largest first, that
  * pass the filter. Returns how many were written to idx (at most max). */
@@ -67,10 +82,17 @@ bool view_query_proc(const struct view_query *q, const struct snapshot *s, const
 bool view_query_port(const struct view_query *q, const struct snapshot *s, const struct port_agg *p);
 bool view_query_sock(const struct view_query *q, const struct snapshot *s, const struct sock_rec *k);
 
-/* --- The backlog: sockets with unread bytes, grouped by owner and local port ---- */
+/* --- The backlog: sockets with unread bytes, grouped by owner and port ----------
+ * A socket counts under the side the snapshot's ports give it (sock_port_side): an
+ * inbound one (a server's) by its local port, an outbound one (a client's, from an
+ * ephemeral port) by its remote endpoint, address and port: a pool of 100
+ * connections to one database is one group, not 100. */
 struct view_bl_group {
 	int32_t proc;                /* index into snapshot.procs, -1 when no owner is known */
-	uint16_t port;               /* local port */
+	uint16_t port;               /* local port; the remote one when side is SIDE_REMOTE */
+	uint8_t side;                /* enum port_side */
+	uint8_t family;              /* SIDE_REMOTE: the remote address's */
+	uint8_t raddr[16];           /* SIDE_REMOTE: the remote address */
 	uint32_t count;
 	uint64_t recv_q, send_q;
 	uint32_t max_q;
@@ -82,6 +104,10 @@ struct view_backlog {
 	size_t nsocks, socks_cap;
 	struct view_bl_group *groups;
 	size_t ngroups, groups_cap;
+	struct bl_ent *ents;         /* scratch: the sockets while they are grouped */
+	size_t ents_cap;
+	struct bl_listen *listen;    /* scratch: the listening ports */
+	size_t nlisten, listen_cap;
 };
 
 /* Fill b from s: sockets with Recv-Q > 0 (not LISTEN) that pass f and q (either may
@@ -135,10 +161,10 @@ enum { PC_PID, PC_USER, PC_COMMAND, PC_FDS, PC_LIMIT, PC_FDPCT, PC_FDMIN, PC_ETA
        PC_CLOSE_WAIT, PC_ESTAB, PC_RECVQ, PC_RSS, PC_RSSMIN, PC_RSS_TREND, PC_VERDICT,
        PC_TEXT_CLOSED, PC_TEXT_UDP, PC_TEXT_UNIX, PC_TEXT_NETNS, PC_TEXT_CONTAINER, PC_COUNT };
 enum { OC_PORT, OC_PID, OC_SOCKETS, OC_ESTAB, OC_CLOSE_WAIT, OC_CWMIN, OC_CWAGE, OC_TIME_WAIT, OC_FIN_WAIT2,
-       OC_ACCEPT, OC_RECVQ, OC_BAR, OC_TEXT_SIDE, OC_TEXT_PROTO, OC_TEXT_VERDICT, OC_TEXT_STATES, OC_COUNT };
+       OC_ACCEPT, OC_RECVQ, OC_BAR, OC_TEXT_PORT, OC_TEXT_SIDE, OC_TEXT_PROTO, OC_TEXT_VERDICT, OC_TEXT_STATES, OC_COUNT };
 enum { SC_FD, SC_PID, SC_TYPE, SC_STATE, SC_LOCAL, SC_REMOTE, SC_RECVQ, SC_SENDQ, SC_INODE, SC_TIMER, SC_AGE,
        SC_TEXT_PROTO, SC_COUNT };
-enum { BC_PID, BC_PORT, BC_SOCKETS, BC_RECVQ, BC_MAXQ, BC_SENDQ, BC_COMMAND, BC_COUNT };
+enum { BC_PID, BC_PORT, BC_SOCKETS, BC_RECVQ, BC_MAXQ, BC_SENDQ, BC_REMOTE, BC_COMMAND, BC_COUNT };
 
 /* A sockets-table row with this bit is an index into snapshot.owners: one socket fd
  * of one process, whose socket may be in no dump (CLOSED). Without it, a row is an

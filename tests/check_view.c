@@ -260,6 +260,127 @@ START_TEST(backlog_groups_by_process_and_port)
 }
 END_TEST
 
+/* A client (pid 40) whose pool of 20 connections to 127.0.0.1:24611 the server
+ * closed: 20 CLOSE_WAIT sockets from ephemeral ports, each with 5 unread bytes. */
+static void add_outbound_pool(void)
+{
+	add_proc(40, "client", "app", 30, 1000);
+	for (uint32_t i = 0; i < 20; i++)
+		add_sock(400 + i, 3, 10 + (int)i, ST_CLOSE_WAIT, (uint16_t)(45000 + i), 24611, 5);
+	ck_assert_int_eq(snapshot_build(s), 0);
+}
+
+static void cell(enum view_table t, int col, uint32_t row, char *buf, size_t n)
+{
+	view_tables[t].cols[col].fmt(&ctx, row, buf, n);
+}
+
+START_TEST(outbound_pool_is_one_port_row_without_r)
+{
+	uint32_t rows[64];
+	char buf[64];
+
+	snapshot_clear(s);
+	add_proc(10, "web", "www", 40, 5000);
+	add_sock(100, 0, 3, ST_LISTEN, 8080, 0, 0);
+	add_sock(101, 0, 4, ST_CLOSE_WAIT, 8080, 40000, 0);
+	add_proc(20, "db", "postgres", 90, 90000);
+	add_proc(30, "cron", "root", 5, 100);
+	add_outbound_pool();
+	ctx.s = s;
+
+	/* The default: local ports, and the client's remote port mixed in, once. */
+	size_t n = view_ports(s, NULL, NULL, VIEW_PORTS_BOTH, rows);
+	int pool = -1, web = -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct port_agg *p = &s->ports[rows[i]];
+		ck_assert_msg(p->port < 45000 || p->port > 45019, "an ephemeral port %u has a row of its own", p->port);
+		if (p->port == 24611) {
+			ck_assert_int_eq(pool, -1);
+			pool = (int)rows[i];
+		}
+		if (p->port == 8080)
+			web = (int)rows[i];
+	}
+	ck_assert_int_ge(pool, 0);
+	ck_assert_int_ge(web, 0);
+	ck_assert_uint_eq(s->ports[pool].side, SIDE_REMOTE);
+	ck_assert_uint_eq(s->ports[pool].count, 20);
+	ck_assert_uint_eq(s->ports[pool].states[ST_CLOSE_WAIT], 20);
+	ck_assert_uint_eq(s->ports[pool].recv_q, 100);
+	cell(VT_PORTS, OC_PORT, (uint32_t)pool, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "->24611");
+	cell(VT_PORTS, OC_PORT, (uint32_t)web, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "8080");
+	/* Sorted by the same keys: by sockets, the pool comes first. */
+	view_sort(VT_PORTS, &ctx, rows, n, OC_SOCKETS, false);
+	ck_assert_uint_eq(rows[0], (uint32_t)pool);
+
+	/* r: remote only (the pool, not 8080), then local only (8080, not the pool). */
+	n = view_ports(s, NULL, NULL, VIEW_PORTS_REMOTE, rows);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(rows[0], (uint32_t)pool);
+	n = view_ports(s, NULL, NULL, VIEW_PORTS_LOCAL, rows);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_uint_ne(rows[i], (uint32_t)pool);
+	ck_assert_uint_ge(n, 1);
+	/* --port 24611 and the F4 filter find it. */
+	struct view_filter f = {.nports = 1, .ports = {24611}};
+	ck_assert_uint_eq(view_ports(s, &f, NULL, VIEW_PORTS_BOTH, rows), 1);
+}
+END_TEST
+
+START_TEST(backlog_groups_outbound_by_remote_endpoint)
+{
+	struct view_backlog bl = {0};
+	char buf[64];
+
+	add_outbound_pool();
+	ctx.s = s;
+	ctx.bl = &bl;
+	ck_assert_int_eq(view_backlog_build(&bl, s, NULL, NULL), 0);
+	/* web's 8080 (inbound, by local port), db's 5432, and the client's pool: one. */
+	ck_assert_uint_eq(bl.ngroups, 3);
+	int pool = -1;
+	for (size_t i = 0; i < bl.ngroups; i++)
+		if (bl.groups[i].proc >= 0 && s->procs[bl.groups[i].proc].pid == 40)
+			pool = (int)i;
+	ck_assert_int_ge(pool, 0);
+	const struct view_bl_group *g = &bl.groups[pool];
+	ck_assert_uint_eq(g->side, SIDE_REMOTE);
+	ck_assert_uint_eq(g->port, 24611);
+	ck_assert_uint_eq(g->count, 20);
+	ck_assert_uint_eq(g->recv_q, 100);
+	cell(VT_BACKLOG, BC_PORT, (uint32_t)pool, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "->24611");
+	cell(VT_BACKLOG, BC_REMOTE, (uint32_t)pool, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "127.0.0.1:24611");
+	/* The inbound ones stay grouped by local port, with no one remote endpoint. */
+	for (size_t i = 0; i < bl.ngroups; i++) {
+		if ((int)i == pool)
+			continue;
+		ck_assert_uint_eq(bl.groups[i].side, SIDE_LOCAL);
+		ck_assert(bl.groups[i].port == 8080 || bl.groups[i].port == 5432);
+		cell(VT_BACKLOG, BC_REMOTE, (uint32_t)i, buf, sizeof(buf));
+		ck_assert_str_eq(buf, "-");
+	}
+	view_backlog_free(&bl);
+}
+END_TEST
+
+START_TEST(ports_show_recvq_at_80_columns)
+{
+	bool shown[VIEW_MAX_COLS];
+	int widths[VIEW_MAX_COLS];
+	view_layout(VT_PORTS, 80, shown, widths);
+	ck_assert(shown[OC_RECVQ]);
+	ck_assert(shown[OC_PORT] && widths[OC_PORT] >= (int)strlen("->24611"));
+	ck_assert(shown[OC_CLOSE_WAIT] && shown[OC_SOCKETS]);
+	view_layout(VT_BACKLOG, 80, shown, widths);
+	ck_assert(shown[BC_REMOTE] && shown[BC_RECVQ]);
+}
+END_TEST
+
 static int width_of(enum view_table t, const bool *shown, const int *widths)
 {
 	int w = -1;
@@ -551,6 +672,9 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, eta_at_the_limit_is_now);
 	tcase_add_test(tc, layout_with_the_users_columns);
 	tcase_add_test(tc, socket_rows_of_one_process);
+	tcase_add_test(tc, outbound_pool_is_one_port_row_without_r);
+	tcase_add_test(tc, backlog_groups_outbound_by_remote_endpoint);
+	tcase_add_test(tc, ports_show_recvq_at_80_columns);
 	suite_add_tcase(su, tc);
 	return su;
 }

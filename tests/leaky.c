@@ -1,8 +1,10 @@
 /* A real leaking server and its clients, on loopback only, for the live tests.
  *
- *   leaky server [--port P] [--close] [--name NAME] [--ready FILE] [--quit-marker FILE]
+ *   leaky server [--port P] [--close] [--hangup] [--name NAME] [--ready FILE] [--quit-marker FILE]
  *       listen on 127.0.0.1:P (0 picks a port), print the port, accept forever and
  *       never read or close (the leak); --close closes each connection properly;
+ *       --hangup writes "bye\n" and closes each at once: a client that holds its
+ *       connections (client --hold) leaks them in CLOSE_WAIT, 4 bytes in Recv-Q;
  *       --quit-marker: on SIGQUIT, print a "thread dump" to stdout, as a JVM does,
  *       and append a line to FILE (what the action tests look for).
  *   leaky client --port P [--count N] [--bytes B] [--every MS] [--hold] [--rst]
@@ -98,7 +100,12 @@ static _Noreturn void server(int port, int close_them, const char *ready)
 			}
 			die("accept");
 		}
-		if (close_them) {
+		if (close_them == 2) {
+			if (write(c, "bye\n", 4) < 0) {
+				/* the client may be gone: it is closed all the same */
+			}
+			close(c);
+		} else if (close_them) {
 			char buf[4096];
 			while (read(c, buf, sizeof(buf)) > 0)
 				;
@@ -260,6 +267,7 @@ int main(int argc, char **argv)
 		{"port", required_argument, NULL, 'p'}, {"count", required_argument, NULL, 'n'},
 		{"bytes", required_argument, NULL, 'b'}, {"every", required_argument, NULL, 'e'},
 		{"close", no_argument, NULL, 'c'},       {"hold", no_argument, NULL, 'H'},
+		{"hangup", no_argument, NULL, 'h'},
 		{"name", required_argument, NULL, 'N'},  {"ready", required_argument, NULL, 'r'},
 		{"quit-marker", required_argument, NULL, 'Q'},
 		{"rst", no_argument, NULL, 'R'},         {"rate", required_argument, NULL, 'm'},
@@ -283,6 +291,7 @@ int main(int argc, char **argv)
 		case 'b': bytes = strtol(optarg, NULL, 10); break;
 		case 'e': every = strtol(optarg, NULL, 10); break;
 		case 'c': close_them = 1; break;
+		case 'h': close_them = 2; break;
 		case 'H': hold = 1; break;
 		case 'N': prctl(PR_SET_NAME, optarg), name = optarg; break;
 		case 'r': ready = optarg; break;

@@ -226,7 +226,7 @@ static void act_back(struct app *a)
 
 static void act_remote(struct app *a)
 {
-	a->remote_ports = !a->remote_ports;
+	a->port_sides = (uint8_t)((a->port_sides + 1) % VIEW_PORTS_SIDES);
 	a->panes[PANE_PORTS].have_key = false;
 	a->panes[PANE_PORTS].sel = 0;
 	app_rebuild(a);

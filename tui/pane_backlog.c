@@ -1,5 +1,6 @@
 /* The backlog pane: where unread bytes sit. Sockets with Recv-Q, grouped by owning
- * process and local port; Enter expands a group into its single sockets. */
+ * process and local port (inbound) or remote endpoint (outbound, "->5432"); Enter
+ * expands a group into its single sockets. */
 #include "config.h"
 
 #include "tui/tui.h"
@@ -12,7 +13,13 @@
 static struct row_key group_key(const struct app *a, const struct view_bl_group *g)
 {
 	int32_t pid = g->proc >= 0 ? a->s->procs[g->proc].pid : 0;
-	return (struct row_key){(uint64_t)(uint32_t)pid << 16 | g->port, 0};
+	uint64_t addr = 0;
+
+	/* An outbound group is one remote address and port: the address, hashed into
+	 * the bits above the pid (at most 2^22). */
+	for (size_t i = 0; g->side == SIDE_REMOTE && i < sizeof(g->raddr); i++)
+		addr = (addr ^ g->raddr[i]) * 0x100000001b3ull;
+	return (struct row_key){(addr << 40) ^ ((uint64_t)(uint32_t)pid << 17 | (uint64_t)g->side << 16 | g->port), 0};
 }
 
 static bool expanded(const struct app *a, struct row_key k)
@@ -81,7 +88,7 @@ static bool backlog_draw_row(struct app *a, struct pane *p, int y, uint32_t row,
 
 static void backlog_title(const struct app *a, const struct pane *p, char *buf, size_t n)
 {
-	snprintf(buf, n, "COMMAND (backlog: Recv-Q by process, port)");
+	snprintf(buf, n, "COMMAND (backlog: Recv-Q by process, port or ->remote)");
 }
 
 static void backlog_enter(struct app *a, struct pane *p)

@@ -1,5 +1,6 @@
-/* The ports pane: a TCP state histogram per local (or, with `r`, remote) port, with
- * a stacked bar. Each state has its theme colour; without colour, its legend letters. */
+/* The ports pane: a TCP state histogram per port, with a stacked bar: local ports and
+ * a client's remote ones ("->5432") mixed, or with `r` remote only, then local only.
+ * Each state has its theme colour; without colour, its legend letters. */
 #include "config.h"
 
 #include "tui/tui.h"
@@ -14,16 +15,10 @@
 static int ports_build(struct app *a, struct pane *p)
 {
 	const struct snapshot *s = a->s;
-	uint8_t side = a->remote_ports ? SIDE_REMOTE : SIDE_LOCAL;
 
 	if (pane_grow(p, s->nports))
 		return -1;
-	p->nrows = 0;
-	for (size_t i = 0; i < s->nports; i++) {
-		const struct port_agg *g = &s->ports[i];
-		if (g->side == side && view_port_match(&a->o->filter, g) && view_query_port(&a->filter, s, g))
-			p->rows[p->nrows++] = (uint32_t)i;
-	}
+	p->nrows = view_ports(s, &a->o->filter, &a->filter, (enum view_port_sides)a->port_sides, p->rows);
 	view_sort(VT_PORTS, &a->ctx, p->rows, p->nrows, p->sort, p->invert);
 	/* Bars are scaled to the busiest port, so they compare across rows. */
 	a->ports_max = 1;
@@ -97,7 +92,13 @@ static void ports_draw_cell(struct app *a, struct pane *p, int y, int x, int w, 
 
 static void ports_title(const struct app *a, const struct pane *p, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s", a->remote_ports ? "REMOTE PORTS" : "LOCAL PORTS");
+	static const char *const titles[VIEW_PORTS_SIDES] = {
+		/* Short: at 80 columns the bar's header holds about ten characters. */
+		[VIEW_PORTS_BOTH] = "ALL PORTS",
+		[VIEW_PORTS_REMOTE] = "REMOTE",
+		[VIEW_PORTS_LOCAL] = "LOCAL",
+	};
+	snprintf(buf, n, "%s", titles[a->port_sides % VIEW_PORTS_SIDES]);
 }
 
 void pane_ports_legend(const struct app *a, char *buf, size_t n)

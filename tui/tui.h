@@ -101,7 +101,7 @@ struct app {
 	int focus;                     /* PANE_PROCS .. PANE_BACKLOG */
 	bool drilled;                  /* the sockets pane covers the others */
 	struct drill drill;
-	bool remote_ports;
+	uint8_t port_sides;            /* enum view_port_sides: r cycles them */
 	uint32_t ports_max;            /* the busiest port's count: the bars' scale */
 	struct row_key expanded[32];   /* backlog groups shown socket by socket */
 	size_t nexpanded;

@@ -432,10 +432,10 @@ int batch_write(FILE *f, const struct snapshot *s, const struct history *h, cons
 	if (o->top && nprocs > o->top)
 		nprocs = o->top;
 	size_t nbacklog = view_backlog(s, &o->filter, backlog, o->backlog_max);
-	size_t nports = 0;
-	for (size_t i = 0; i < s->nports && (!o->top || nports < o->top); i++)
-		if (view_port_match(&o->filter, &s->ports[i]))
-			ports[nports++] = (uint32_t)i;
+	/* Both sides, as the Ports pane lists them by default. */
+	size_t nports = view_ports(s, &o->filter, NULL, VIEW_PORTS_BOTH, ports);
+	if (o->top && nports > o->top)
+		nports = o->top;
 	if (o->format == FMT_OPENMETRICS)
 		metrics_write(f, s, h, o);
 	else if (o->format == FMT_JSON)
