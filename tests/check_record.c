@@ -619,7 +619,7 @@ START_TEST(report_names_the_leak)
 	/* leakysrv went from 4 + 3 + 1 to 4 + 3 + 20 fds. */
 	ck_assert_msg(strstr(out, "| 100 | leakysrv | root | 8 | 27 | +19 |"), "%s", out);
 	/* 23 in CLOSE_WAIT on 8080 at the end, the oldest there from the start. */
-	ck_assert_msg(strstr(out, "| 8080 | 23 | 23 | >= 38s |"), "%s", out);
+	ck_assert_msg(strstr(out, "| 8080 | local | 23 | 23 | >= 38s | 22:13:22 | pid 100 leakysrv |"), "%s", out);
 	ck_assert_msg(strstr(out, "| 8080 | local | 2323 |"), "%s", out);
 	/* UDP 5353's queue peaked at 20, apart from the TCP port of the same number. */
 	ck_assert_msg(strstr(out, "| 5353/udp | local | 20 |"), "%s", out);
