@@ -160,21 +160,75 @@ static int update_socks(struct history *h, const struct snapshot *s)
 
 /* --- figures ----------------------------------------------------------------- */
 
-/* Fit col over the samples inside the slope window. */
-static void fit_col(const struct history *h, const struct hist_ent *e, unsigned nvals, unsigned col,
-		    struct leak_fit *fit)
+/* The samples of e inside the slope window: their times into h->tbuf, once per
+ * judgement; returns how many. */
+static size_t window_times(const struct history *h, const struct hist_ent *e)
 {
-	size_t n = hist_ring_series(h, e, nvals, col, h->tbuf, h->vbuf, h->win_n);
-	leak_slope(h->tbuf, h->vbuf, n, h->o.window_s, fit);
+	size_t n = e->count < h->win_n ? e->count : h->win_n;
+	uint64_t seq = e->last_seq + 1 - n;
+
+	for (size_t i = 0; i < n; i++)
+		h->tbuf[i] = h->times[(seq + i) % h->cap];
+	return n;
 }
 
-static double per_min_new(const struct history *h, const struct hist_ent *e, unsigned nvals, unsigned col)
+/* Column col of the last n samples into h->vbuf; true when it is flat over them,
+ * and then h->vbuf is filled only when fill is. */
+static bool window_col(const struct history *h, const struct hist_ent *e, unsigned nvals, unsigned col, size_t n,
+		       bool fill)
 {
-	size_t n = hist_ring_series(h, e, nvals, col, h->tbuf, h->vbuf, h->win_n);
+	bool flat = e->col_moved[col] <= e->last_seq + 1 - n;
+	size_t skip = e->count - n;
+
+	if (flat) {
+		double c = n ? hist_ring_at(e, nvals, e->count - 1)[col] : 0;
+		for (size_t i = 0; fill && i < n; i++)
+			h->vbuf[i] = c;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			h->vbuf[i] = hist_ring_at(e, nvals, (uint32_t)(skip + i))[col];
+	}
+	return flat;
+}
+
+/* What leak_slope makes of a flat series, without the sums: no reset to stop at,
+ * a slope of exactly 0. */
+static void fit_flat(const double *t, size_t n, double window_s, struct leak_fit *fit)
+{
+	size_t first = 0;
+
+	memset(fit, 0, sizeof(*fit));
+	if (!n)
+		return;
+	for (size_t i = n - 1; i > 0; i--)
+		if (t[n - 1] - t[i - 1] > window_s) {
+			first = i;
+			break;
+		}
+	fit->n = n - first;
+	fit->span_s = t[n - 1] - t[first];
+	fit->valid = fit->n >= 3 && fit->span_s >= 1.0;
+}
+
+/* Fit col over the n samples inside the slope window (times in h->tbuf). */
+static void fit_col(const struct history *h, const struct hist_ent *e, unsigned nvals, unsigned col, size_t n,
+		    struct leak_fit *fit)
+{
+	if (window_col(h, e, nvals, col, n, false))
+		fit_flat(h->tbuf, n, h->o.window_s, fit);
+	else
+		leak_slope(h->tbuf, h->vbuf, n, h->o.window_s, fit);
+}
+
+static double per_min_new(const struct history *h, const struct hist_ent *e, unsigned nvals, unsigned col, size_t n)
+{
 	double sum = 0;
 
-	for (size_t i = 1; i < n; i++) /* the first sample's news came before the span */
-		sum += h->vbuf[i];
+	if (window_col(h, e, nvals, col, n, false)) /* integers: the same sum, exactly */
+		sum = n > 1 ? (double)hist_ring_at(e, nvals, e->count - 1)[col] * (double)(n - 1) : 0;
+	else
+		for (size_t i = 1; i < n; i++) /* the first sample's news came before the span */
+			sum += h->vbuf[i];
 	double span = n ? h->tbuf[n - 1] - h->tbuf[0] : 0;
 	return span > 0 ? sum / span * 60 : 0;
 }
@@ -191,14 +245,17 @@ static void flat_for(const struct history *h, const struct hist_ent *e, unsigned
 }
 
 /* The fit of every socket: a process's socket fds, a port's count over its states. */
-static void sock_fit(const struct history *h, const struct hist_ent *e, unsigned nvals, bool is_proc,
+static void sock_fit(const struct history *h, const struct hist_ent *e, unsigned nvals, bool is_proc, size_t n,
 		     struct leak_fit *fit)
 {
 	if (is_proc) {
-		fit_col(h, e, nvals, HS_SOCKETS, fit);
+		fit_col(h, e, nvals, HS_SOCKETS, n, fit);
 		return;
 	}
-	size_t n = hist_ring_series(h, e, nvals, 0, h->tbuf, h->vbuf, h->win_n), skip = e->count - n;
+	size_t skip = e->count - n;
+	bool flat = true;
+	for (unsigned st = 1; st < ST_COUNT; st++)
+		flat = flat && e->col_moved[st - 1] <= e->last_seq + 1 - n;
 	for (size_t i = 0; i < n; i++) {
 		const uint32_t *v = hist_ring_at(e, nvals, (uint32_t)(skip + i));
 		double sum = 0;
@@ -206,7 +263,10 @@ static void sock_fit(const struct history *h, const struct hist_ent *e, unsigned
 			sum += v[st - 1];
 		h->vbuf[i] = sum;
 	}
-	leak_slope(h->tbuf, h->vbuf, n, h->o.window_s, fit);
+	if (flat)
+		fit_flat(h->tbuf, n, h->o.window_s, fit);
+	else
+		leak_slope(h->tbuf, h->vbuf, n, h->o.window_s, fit);
 }
 
 static void judge(struct history *h, struct hist_ent *e, unsigned nvals, unsigned cw_col, unsigned new_col,
@@ -214,8 +274,9 @@ static void judge(struct history *h, struct hist_ent *e, unsigned nvals, unsigne
 {
 	struct history_stats *st = &e->stats;
 	struct leak_evidence ev = {.has_fds = is_proc};
+	size_t n = window_times(h, e);
 
-	fit_col(h, e, nvals, cw_col, &ev.cw_fit);
+	fit_col(h, e, nvals, cw_col, n, &ev.cw_fit);
 	ev.cw_grow_s = hist_rising_s(h, e, 0);
 	ev.cw = e->cur[cw_col];
 	ev.cw_oldest_s = ev.cw && isfinite(e->cw_oldest) ? h->now - e->cw_oldest : 0;
@@ -229,8 +290,8 @@ static void judge(struct history *h, struct hist_ent *e, unsigned nvals, unsigne
 		snprintf(ev.cw_peer, sizeof(ev.cw_peer), "%s",
 			 sock_addr_format(addr, e->peer_family, e->peer_addr, e->peer_port));
 	}
-	ev.new_per_min = per_min_new(h, e, nvals, new_col);
-	sock_fit(h, e, nvals, is_proc, &ev.sock_fit);
+	ev.new_per_min = per_min_new(h, e, nvals, new_col, n);
+	sock_fit(h, e, nvals, is_proc, n, &ev.sock_fit);
 	ev.sock_grow_s = ev.sock_fit.span_s;
 	/* Growth and ETA follow the last refreshes once a count has stood still. */
 	bool cw_stalled = leak_stalled(&ev.cw_fit, ev.cw_flat_s, ev.cw_flat_n, &h->o.leak);
@@ -238,7 +299,7 @@ static void judge(struct history *h, struct hist_ent *e, unsigned nvals, unsigne
 	st->fd_growth_per_min = NAN;
 	st->exhaustion_eta_s = INFINITY;
 	if (is_proc) {
-		fit_col(h, e, nvals, HS_FDS, &ev.fd_fit);
+		fit_col(h, e, nvals, HS_FDS, n, &ev.fd_fit);
 		ev.fd_grow_s = hist_rising_s(h, e, 1);
 		flat_for(h, e, 1, &ev.fd_flat_s, &ev.fd_flat_n);
 		struct leak_fit eta_fit = ev.fd_fit;
@@ -247,7 +308,7 @@ static void judge(struct history *h, struct hist_ent *e, unsigned nvals, unsigne
 		st->fd_growth_per_min = eta_fit.valid ? eta_fit.slope_per_min : NAN;
 		st->exhaustion_eta_s = ev.fd_fit.valid || e->cur[HS_FDS] >= e->fd_limit
 					       ? leak_eta_s(e->cur[HS_FDS], e->fd_limit, &eta_fit) : NAN;
-		size_t n = hist_ring_series(h, e, nvals, HS_RSS_KB, h->tbuf, h->vbuf, h->win_n);
+		window_col(h, e, nvals, HS_RSS_KB, n, true);
 		st->mem_verdict = leak_judge_mem(h->tbuf, h->vbuf, n, h->o.window_s, &h->o.leak,
 						 &st->rss_growth_mb_per_min, st->mem_reason, sizeof(st->mem_reason));
 	} else {
@@ -266,11 +327,13 @@ static void judge(struct history *h, struct hist_ent *e, unsigned nvals, unsigne
 
 static void port_growth(struct history *h, struct hist_ent *e)
 {
+	size_t n = window_times(h, e);
+
 	for (unsigned st = 0; st < ST_COUNT; st++)
 		e->stats.growth_per_min[st] = NAN;
 	for (unsigned st = 1; st < ST_COUNT; st++) {
 		struct leak_fit fit;
-		fit_col(h, e, PORT_VALS, st - 1, &fit);
+		fit_col(h, e, PORT_VALS, st - 1, n, &fit);
 		e->stats.growth_per_min[st] = fit.valid ? fit.slope_per_min : NAN;
 	}
 }
@@ -422,6 +485,10 @@ static int finish_set(struct history *h, struct hist_set *st, bool is_proc)
 			if (!e->count)
 				continue;
 		}
+		for (unsigned c = 0; c < st->nvals; c++)
+			if (e->count == 1 || hist_ring_at(e, st->nvals, e->count - 1)[c] !=
+						     hist_ring_at(e, st->nvals, e->count - 2)[c])
+				e->col_moved[c] = e->last_seq;
 		hist_track_low(e, st->nvals, 0, is_proc ? HS_CLOSE_WAIT : ST_CLOSE_WAIT - 1);
 		hist_track_moved(e, st->nvals, 0, is_proc ? HS_CLOSE_WAIT : ST_CLOSE_WAIT - 1);
 		if (is_proc) {

@@ -37,6 +37,9 @@ struct hist_ent {
 	uint8_t peer_addr[16];
 	/* The last sample at which the CLOSE_WAIT (0) and fd (1) counts moved. */
 	uint64_t moved_seq[2];
+	/* The last sample at which each value moved: a series flat over the slope
+	 * window needs no fit (most of them, most of the time). */
+	uint64_t col_moved[PROC_VALS > PORT_VALS ? PROC_VALS : PORT_VALS];
 	/* Where the CLOSE_WAIT (0) and fd (1) series were last at their lowest, kept as
 	 * samples arrive: how long they have been rising, without a scan per update. */
 	uint32_t low[2];

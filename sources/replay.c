@@ -6,6 +6,7 @@
 #include "sources/replay.h"
 #include "sources/recread.h"
 #include "sources/source.h"
+#include "model/schema.h"
 #include "model/snapshot.h"
 #include "model/text.h"
 
@@ -64,6 +65,8 @@ struct replay_source {
 	size_t order_cap;
 	struct record_event *events; /* of the refresh delivered last */
 	size_t nevents, events_cap;
+	sqlite3_stmt *dump_q;        /* an event's thread dump; NULL until needed */
+	bool no_dumps;               /* the recording has no event_dump table */
 };
 
 static int64_t rvec_id(const struct rvec *r, size_t i)
@@ -434,8 +437,46 @@ static void events_clear(struct replay_source *r)
 	for (size_t i = 0; i < r->nevents; i++) {
 		free((char *)r->events[i].what);
 		free((char *)r->events[i].result);
+		free((char *)r->events[i].dump);
 	}
 	r->nevents = 0;
+}
+
+/* The thread dump kept with event id, if any, into ev (raw bytes, NUL-terminated). */
+static int load_dump(struct replay_source *r, int64_t id, struct record_event *ev)
+{
+	int rc;
+
+	if (r->no_dumps)
+		return SQLITE_OK;
+	if (!r->dump_q) {
+		char *sql = NULL;
+		if (asprintf(&sql, "SELECT %s FROM %s WHERE %s = ?1", schema_tables[TB_EVENT_DUMP].cols[EVDUMP_TEXT].name,
+			     schema_tables[TB_EVENT_DUMP].name, schema_tables[TB_EVENT_DUMP].cols[EVDUMP_EVENT].name) < 0)
+			return SQLITE_NOMEM;
+		/* A recording older than thread dumps has no such table: none to show. */
+		r->no_dumps = sqlite3_prepare_v2(r->db, sql, -1, &r->dump_q, NULL) != SQLITE_OK;
+		free(sql);
+		if (r->no_dumps)
+			return SQLITE_OK;
+	}
+	sqlite3_reset(r->dump_q);
+	sqlite3_bind_int64(r->dump_q, 1, id);
+	if ((rc = sqlite3_step(r->dump_q)) == SQLITE_ROW) {
+		int len = sqlite3_column_bytes(r->dump_q, 0);
+		const void *b = sqlite3_column_blob(r->dump_q, 0);
+		char *d = malloc((size_t)len + 1);
+		if (!d)
+			return SQLITE_NOMEM;
+		if (len)
+			memcpy(d, b, (size_t)len);
+		d[len] = '\0';
+		ev->dump = d;
+		ev->dump_len = (size_t)len;
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(r->dump_q);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 /* The events tied to tick. */
@@ -457,6 +498,8 @@ static int load_events(struct replay_source *r, uint64_t tick)
 		if ((rc = recread_event(q, &r->events[r->nevents])) != SQLITE_OK)
 			return rc;
 		r->nevents++;
+		if ((rc = load_dump(r, sqlite3_column_int64(q, EVENT_ID), &r->events[r->nevents - 1])) != SQLITE_OK)
+			return rc;
 	}
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
@@ -563,6 +606,7 @@ static void replay_free(struct source *src)
 	struct replay_source *r = (struct replay_source *)src;
 
 	recread_finalize(r->q);
+	sqlite3_finalize(r->dump_q);
 	recread_close(r->db);
 	free(r->ticks);
 	free(r->times);

@@ -619,7 +619,7 @@ START_TEST(report_names_the_leak)
 	/* leakysrv went from 4 + 3 + 1 to 4 + 3 + 20 fds. */
 	ck_assert_msg(strstr(out, "| 100 | leakysrv | root | 8 | 27 | +19 |"), "%s", out);
 	/* 23 in CLOSE_WAIT on 8080 at the end, the oldest there from the start. */
-	ck_assert_msg(strstr(out, "| 8080 | 23 | 23 | >= 38s |"), "%s", out);
+	ck_assert_msg(strstr(out, "| 8080 | local | 23 | 23 | >= 38s | 22:13:22 | pid 100 leakysrv |"), "%s", out);
 	ck_assert_msg(strstr(out, "| 8080 | local | 2323 |"), "%s", out);
 	/* UDP 5353's queue peaked at 20, apart from the TCP port of the same number. */
 	ck_assert_msg(strstr(out, "| 5353/udp | local | 20 |"), "%s", out);
@@ -707,6 +707,8 @@ START_TEST(format_2_0_file_replays_as_recorded)
 }
 END_TEST
 
+#define DUMP "\"main\" #1\n   java.lang.Thread.State: RUNNABLE\n\tat Main.run(Main.java:7)\n\0tail\x1b"
+
 /* The events recorded with a refresh come back with that refresh, and only with it,
  * whether the replay steps to it or seeks back to it. */
 START_TEST(replay_events_of_a_refresh)
@@ -715,7 +717,8 @@ START_TEST(replay_events_of_a_refresh)
 	struct snapshot *s = snapshot_new();
 	struct record_event alert = {.kind = EV_ALERT, .time = 1700000006, .what = "fds of 100 grow 40/min"};
 	struct record_event action = {.kind = EV_ACTION, .time = 1700000007, .pid = 100, .start_time = 5000,
-				      .what = "thread dump\x1b[2J", .result = "sent SIGQUIT"};
+				      .what = "thread dump\x1b[2J", .result = "sent SIGQUIT",
+				      .dump = DUMP, .dump_len = sizeof(DUMP) - 1};
 	const struct record_event *ev;
 	struct source *src;
 	char *cause = NULL;
@@ -753,6 +756,11 @@ START_TEST(replay_events_of_a_refresh)
 	/* Text from the file is escaped again: it may have been edited since. */
 	ck_assert_str_eq(ev[1].what, "thread dump\\x1b[2J");
 	ck_assert_str_eq(ev[1].result, "sent SIGQUIT");
+	/* The thread dump kept with the action comes back with it, byte for byte, so the
+	 * dashboard's dump viewer can show it; the alert has none. */
+	ck_assert_ptr_null(ev[0].dump);
+	ck_assert_uint_eq(ev[1].dump_len, sizeof(DUMP) - 1);
+	ck_assert_mem_eq(ev[1].dump, DUMP, sizeof(DUMP) - 1);
 	ck_assert_int_eq(source_next(src, s, &cause), 0);
 	ck_assert_ptr_null(replay_events(src, &n));
 	source_free(src);

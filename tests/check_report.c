@@ -79,6 +79,7 @@ static void make_snap(struct snapshot *s, uint64_t tick)
 		k->cookie = 100 + (uint64_t)i, k->inode = 2000 + (uint32_t)i, k->state = ST_CLOSE_WAIT;
 		k->family = AF_INET, k->proto = 6, k->lport = (uint16_t)(40000 + i), k->rport = 24611;
 		k->netns = 4026531840ULL;
+		k->rqueue = i == 0 ? (uint32_t)(tick <= 300 ? tick : 1) : 1; /* the FIN, and unread bytes */
 		inet_pton(AF_INET, "127.0.0.1", k->laddr);
 		inet_pton(AF_INET, "127.0.0.1", k->raddr);
 		struct sock_owner *o = snapshot_add_owner(s);
@@ -257,6 +258,28 @@ START_TEST(test_markdown_story)
 }
 END_TEST
 
+/* The detail tables tell what the summary tells: the outbound leak is one row by its
+ * remote endpoint (not 100 ephemeral local ports of one socket each), its peak is not
+ * below now, its holder is named. */
+START_TEST(test_markdown_detail_tables)
+{
+	write_story();
+	char *md = report(false);
+	const char *cw = after(md, "## Ports with the most CLOSE_WAIT\n\n"), *rq = after(md, "## Peak Recv-Q by port");
+
+	ck_assert_msg(strstr(cw, "| 127.0.0.1:24611 | remote | 100 | 100 | >= ") == cw + strlen(
+			      "| PORT | SIDE | CLOSE_WAIT NOW | PEAK | OLDEST FOR | SINCE | PIDS |\n"
+			      "|-----:|------|---------------:|-----:|-----------:|-------|------|\n"),
+		      "%s", cw);
+	ck_assert_ptr_nonnull(strstr(cw, " | pid 100 java |\n\n## Peak Recv-Q"));
+	ck_assert_msg(!strstr(cw, "| 40000 |"), "an ephemeral port has a row:\n%s", cw);
+	/* The Recv-Q peak: 300 bytes unread (299 and the FIN) plus the 99 others' FINs,
+	 * at tick 300 (T0 + 600 s: 22:23:20 UTC), by the same endpoint and holder. */
+	ck_assert_msg(strstr(rq, "| 127.0.0.1:24611 | remote | 399 | 22:23:20 | pid 100 java |\n"), "%s", rq);
+	free(md);
+}
+END_TEST
+
 START_TEST(test_markdown_escapes)
 {
 	write_story();
@@ -343,6 +366,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_story_rules);
 	tcase_add_test(tc, test_markdown_story);
+	tcase_add_test(tc, test_markdown_detail_tables);
 	tcase_add_test(tc, test_markdown_escapes);
 	tcase_add_test(tc, test_html_page);
 	tcase_add_test(tc, test_dump_digest);

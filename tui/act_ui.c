@@ -422,11 +422,11 @@ void act_ui_messages(struct app *a)
 
 /* --- doing it ------------------------------------------------------------------------ */
 
-/* Keep a thread dump for the viewer, one raw line per line; the oldest goes first. */
-static void keep_dump(struct act_ui *u, const struct proc_rec *p, const char *text, size_t len)
+/* Keep a thread dump for the viewer, one raw line per line; the oldest goes first.
+ * whose: "pid 42 java, 10:12:03" for the title. */
+static void keep_dump(struct act_ui *u, const char *whose, const char *text, size_t len)
 {
 	struct aui_dump *d;
-	char ts[16];
 
 	if (u->ndumps == DUMPS_MAX) {
 		for (size_t i = 0; i < u->dumps[0].nlines; i++)
@@ -437,8 +437,7 @@ static void keep_dump(struct act_ui *u, const struct proc_rec *p, const char *te
 	}
 	d = &u->dumps[u->ndumps];
 	memset(d, 0, sizeof(*d));
-	snprintf(d->title, sizeof(d->title), " Thread dump of pid %d %s, %s(Up/Down/PgUp/PgDn, Esc: close) ",
-		 (int)p->pid, p->comm, stamp(ts));
+	snprintf(d->title, sizeof(d->title), " Thread dump of %s (Up/Down/PgUp/PgDn, Esc: close) ", whose);
 	size_t cap = 0;
 	for (const char *s = text, *end = text + len; s < end;) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
@@ -481,7 +480,12 @@ static void run_confirmed(struct app *a)
 			if (line)
 				add_message(u, ts, line, strlen(line));
 			if (dump) {
-				keep_dump(u, &t->p, dump, len);
+				char whose[PROC_COMM_MAX + 64];
+				snprintf(whose, sizeof(whose), "pid %d %s, %s", (int)t->p.pid, t->p.comm, ts);
+				size_t wl = strlen(whose); /* stamp() ends with a space; the title has its own */
+				if (wl && whose[wl - 1] == ' ')
+					whose[wl - 1] = '\0';
+				keep_dump(u, whose, dump, len);
 				add_message(u, "  ", "d (in this view): read the thread dump", 38);
 			}
 			free(dump);
@@ -754,6 +758,12 @@ bool act_ui_draw(struct app *a)
 		break;
 	}
 	return false;
+}
+
+void act_ui_keep_dump(struct app *a, const char *whose, const char *text, size_t len)
+{
+	if (a->act && text)
+		keep_dump(a->act, whose, text, len);
 }
 
 void act_ui_note(struct app *a, const char *text)

@@ -31,6 +31,9 @@ void act_ui_signal_menu(struct app *a);
 void act_ui_messages(struct app *a);
 /* Add a line (raw text: escaped here) to the message view, stamped with the time. */
 void act_ui_note(struct app *a, const char *text);
+/* Keep a thread dump (a replay's recorded one) for the dump viewer (m, then d); whose
+ * names it in the title: "pid 42 java, recorded 10:12:03". */
+void act_ui_keep_dump(struct app *a, const char *whose, const char *text, size_t len);
 
 /* While a confirmation, the signal menu or the message view is up, it takes every
  * key: returns true when it took this one. */

@@ -169,11 +169,8 @@ static void session_transitions(struct session *ss, const struct snapshot *s)
 		spawn_reap(ss->sp, false);
 }
 
-/* A replayed refresh's recorded events (alerts and actions of the live run), for the
- * front end. HERE: when sources/replay.h has replay_events(src, &n) (the events
- * recorded with the refresh just read), take them into the session and hand them out
- * next to session_events (e.g. session_recorded(ss, &n)); the step and the seek both
- * call this right after reading a refresh. */
+/* A replayed refresh's recorded event (an alert or action of the live run) as one
+ * line for the front end. */
 void session_event_line(const struct record_event *ev, char *buf, size_t n)
 {
 	char when[16], pid[24] = "";
@@ -198,6 +195,8 @@ static void session_take_recorded(struct session *ss)
 			ss->o.recorded(ss->o.note_ctx, line);
 		else
 			fprintf(stderr, "leaktop: %s\n", line);
+		if (ev[i].dump && ss->o.recorded_dump)
+			ss->o.recorded_dump(ss->o.note_ctx, &ev[i]);
 	}
 }
 

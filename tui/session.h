@@ -35,6 +35,9 @@ struct session_opts {
 	 * (each step, and a seek's target), as one line session_event_line() made, to
 	 * recorded(note_ctx, line); to stderr as "leaktop: recorded ..." when NULL. */
 	void (*recorded)(void *ctx, const char *line);
+	/* ... and, when not NULL, each such event that kept a thread dump (ev->dump), after
+	 * its line: the dashboard's dump viewer shows recorded dumps too. */
+	void (*recorded_dump)(void *ctx, const struct record_event *ev);
 };
 
 /* The options' history window, thresholds, filter and --alert-cmd; no log, no note. */

@@ -3,11 +3,14 @@
 #include "config.h"
 
 #include "tui/tui.h"
+#include "tui/act_ui.h"
 #include "tui/actions.h"
 #include "tui/session.h"
 #include "model/alert.h"
 #include "tui/writers/record.h"
 #include "model/snapshot.h"
+#include "model/text.h"
+#include "model/schema.h"
 #include "sources/replay.h"
 #include "sources/source.h"
 
@@ -45,6 +48,13 @@ struct worker {
 	/* A replay's recorded alerts and actions, for the message view. */
 	char recs[16][256];
 	size_t nrecs;
+	/* ... and the thread dumps recorded with them, for the dump viewer. */
+	struct {
+		char whose[64];
+		char *text;          /* malloc'd */
+		size_t len;
+	} rdumps[4];
+	size_t nrdumps;
 	int wake[2];             /* worker -> loop: a refresh is ready */
 	/* Actions done since the last refresh, for the recording: the loop queues, the
 	 * worker (whose the recording is) writes them before its next refresh. */
@@ -112,6 +122,31 @@ static void worker_recorded(void *ctx, const char *line)
 	else
 		snprintf(w->recs[max - 1], sizeof(w->recs[0]), "and %zu more recorded events", w->nrecs - max + 2);
 	w->nrecs++;
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* A replay passed a recorded thread dump: the loop hands it to the dump viewer.
+ * More than fit before the loop takes them: the newest are kept. */
+static void worker_recorded_dump(void *ctx, const struct record_event *ev)
+{
+	struct worker *w = ctx;
+	size_t max = sizeof(w->rdumps) / sizeof(w->rdumps[0]);
+	char *text = malloc(ev->dump_len ? ev->dump_len : 1), when[16];
+
+	if (!text)
+		return;
+	memcpy(text, ev->dump, ev->dump_len);
+	text_time(when, sizeof(when), "%H:%M:%S", ev->time);
+	pthread_mutex_lock(&w->mu);
+	if (w->nrdumps == max) {
+		free(w->rdumps[0].text);
+		memmove(w->rdumps, w->rdumps + 1, (max - 1) * sizeof(w->rdumps[0]));
+		w->nrdumps--;
+	}
+	snprintf(w->rdumps[w->nrdumps].whose, sizeof(w->rdumps[0].whose), "pid %d, recorded %s", (int)ev->pid, when);
+	w->rdumps[w->nrdumps].text = text;
+	w->rdumps[w->nrdumps].len = ev->dump_len;
+	w->nrdumps++;
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -207,6 +242,7 @@ struct worker *worker_start(struct app *a, struct source *src, struct record *re
 	so.quiet_cmd = true; /* --alert-cmd's output kept off the screen */
 	so.note = worker_note;
 	so.recorded = worker_recorded;
+	so.recorded_dump = worker_recorded_dump;
 	so.note_ctx = &w;
 	w.src = src;
 	if (pipe2(w.wake, O_CLOEXEC | O_NONBLOCK) || !(w.back = snapshot_new()) ||
@@ -247,6 +283,9 @@ bool worker_stop(struct worker *w)
 	snapshot_free(w->back);
 	free(w->cause);
 	free(w->note);
+	for (size_t i = 0; i < w->nrdumps; i++)
+		free(w->rdumps[i].text);
+	w->nrdumps = 0;
 	close(w->wake[0]);
 	close(w->wake[1]);
 	return true;
@@ -293,6 +332,13 @@ bool worker_poll(struct app *a, struct snapshot **front)
 	if (nrecs && !a->status_error)
 		app_message(a, false, "%s%s", w->recs[nrecs - 1], nrecs > 1 ? " (m: all)" : "");
 	w->nrecs = 0;
+	for (size_t i = 0; i < w->nrdumps; i++) {
+		act_ui_keep_dump(a, w->rdumps[i].whose, w->rdumps[i].text, w->rdumps[i].len);
+		free(w->rdumps[i].text);
+	}
+	if (w->nrdumps)
+		app_note(a, "d (in this view): read the recorded thread dump");
+	w->nrdumps = 0;
 	if (!a->live) {
 		a->rpos = w->pos;
 		a->rcount = w->count;

@@ -289,80 +289,130 @@ static int section_fd_growth(struct report_ctx *c)
 	return finish(q, rc);
 }
 
-/* CLOSE_WAIT sockets alive at the end, by local port, with the time each entered
- * CLOSE_WAIT: the oldest is how long the leak has gone unnoticed (at least, when it
- * was already there at the first refresh). */
+/* The story's ports in a table: a local port by its number, a remote one (an
+ * outbound leak's sockets, whatever their ephemeral local ports) by its endpoint. */
+static void md_port(FILE *f, const struct story_port *p)
+{
+	char num[16];
+
+	if (p->side == SIDE_REMOTE) {
+		report_md_text(f, p->endpoint, sizeof(p->endpoint));
+		return;
+	}
+	/* A UDP port says so; TCP ones, the usual, do not. */
+	snprintf(num, sizeof(num), "%u%s", p->port, p->proto == IPPROTO_UDP ? "/udp" : "");
+	fputs(num, f);
+}
+
+static void md_pids(FILE *f, const struct story *st, const struct story_port *p)
+{
+	char pids[256];
+
+	story_port_pids(st, p, pids, sizeof(pids));
+	report_md_text(f, pids, sizeof(pids));
+}
+
+/* The first REPORT_ROWS ports that pass keep, by key, biggest first (then by port). */
+static size_t top_ports(const struct story *st, bool (*keep)(const struct story *, const struct story_port *),
+			uint64_t (*key)(const struct story_port *), const struct story_port *out[REPORT_ROWS])
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < st->nports; i++) {
+		const struct story_port *p = &st->ports[i];
+		if (!keep(st, p))
+			continue;
+		size_t at = n < REPORT_ROWS ? n++ : REPORT_ROWS;
+		while (at > 0 && (key(out[at - 1]) < key(p) || (key(out[at - 1]) == key(p) && out[at - 1]->port > p->port))) {
+			if (at < REPORT_ROWS)
+				out[at] = out[at - 1];
+			at--;
+		}
+		if (at < REPORT_ROWS)
+			out[at] = p;
+	}
+	return n;
+}
+
+static bool cw_at_end(const struct story *st, const struct story_port *p)
+{
+	return p->cw_last && st->nrefresh && p->last_seen == st->times[st->nrefresh - 1];
+}
+
+static uint64_t cw_now(const struct story_port *p)
+{
+	return p->cw_last;
+}
+
+/* CLOSE_WAIT sockets alive at the end, by port, with the time the oldest entered
+ * CLOSE_WAIT: how long the leak has gone unnoticed (at least, when it was already
+ * there at the first refresh). The same replay as the summary: the same peaks and
+ * holders. */
 static int section_close_wait(struct report_ctx *c)
 {
-	static const char sql[] =
-		"WITH cw AS ("
-		" SELECT s.lport, (SELECT min(tick) FROM sock_change WHERE sock = s.id AND state = ?3) AS since"
-		" FROM sock s WHERE s.first_tick <= ?1 AND (s.gone_tick IS NULL OR s.gone_tick > ?1)"
-		" AND (SELECT state FROM sock_change WHERE sock = s.id AND tick <= ?1 ORDER BY tick DESC LIMIT 1) = ?3)"
-		"SELECT lport, count(*), min(since),"
-		" (SELECT c.pids FROM port p JOIN port_change c ON c.port = p.id WHERE p.port = cw.lport"
-		"  AND p.side = ?5 AND p.proto = ?4 AND c.tick <= ?1 ORDER BY c.tick DESC LIMIT 1),"
-		" (SELECT max(c.close_wait) FROM port p JOIN port_change c ON c.port = p.id"
-		"  WHERE p.port = cw.lport AND p.side = ?5 AND p.proto = ?4 AND c.tick <= ?1)"
-		" FROM cw GROUP BY lport ORDER BY 2 DESC, lport LIMIT 10";
-	sqlite3_stmt *q;
-	int rc = prepare(c, &q, sql), rows = 0;
+	const struct story *st = c->st;
+	const struct story_port *top[REPORT_ROWS];
+	size_t n = top_ports(st, cw_at_end, cw_now, top);
 
-	if (rc != SQLITE_OK)
-		return rc;
-	sqlite3_bind_int(q, 3, ST_CLOSE_WAIT);
-	sqlite3_bind_int(q, 4, IPPROTO_TCP);
-	sqlite3_bind_text(q, 5, schema_side_name(SIDE_LOCAL), -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	if (!n) {
+		fputs("No socket was in CLOSE_WAIT at the end of the recording.\n", c->f);
+		return SQLITE_OK;
+	}
+	fputs("| PORT | SIDE | CLOSE_WAIT NOW | PEAK | OLDEST FOR | SINCE | PIDS |\n"
+	      "|-----:|------|---------------:|-----:|-----------:|-------|------|\n",
+	      c->f);
+	for (size_t i = 0; i < n; i++) {
+		const struct story_port *p = top[i];
 		char age[32], since[16];
-		int64_t since_tick = sqlite3_column_int64(q, 2);
-		double t = tick_time(c, since_tick);
+		double t = p->last_seen - p->cw_oldest_s;
 
-		if (!rows++)
-			fputs("| LOCAL PORT | CLOSE_WAIT NOW | PEAK | OLDEST FOR | SINCE | PIDS |\n"
-			      "|-----------:|---------------:|-----:|-----------:|-------|------|\n",
-			      c->f);
-		fprintf(c->f, "| %d | %lld | %lld | %s%s | %s | ", sqlite3_column_int(q, 0),
-			(long long)sqlite3_column_int64(q, 1), (long long)sqlite3_column_int64(q, 4),
-			since_tick <= c->first_tick ? ">= " : "", fmt_span(age, sizeof(age), c->last_time - t),
+		fputs("| ", c->f);
+		md_port(c->f, p);
+		fprintf(c->f, " | %s | %u | %u | %s%s | %s | ", schema_side_name(p->side), p->cw_last, p->cw_peak,
+			p->cw_oldest_bound || t <= st->times[0] ? ">= " : "", fmt_span(age, sizeof(age), p->cw_oldest_s),
 			fmt_clock(since, sizeof(since), t));
-		md_cell(c->f, sqlite3_column_text(q, 3), 100);
+		md_pids(c->f, st, p);
 		fputs(" |\n", c->f);
 	}
-	if (!rows && rc == SQLITE_DONE)
-		fputs("No socket was in CLOSE_WAIT at the end of the recording.\n", c->f);
-	return finish(q, rc);
+	return SQLITE_OK;
+}
+
+static bool has_recvq(const struct story *st, const struct story_port *p)
+{
+	(void)st;
+	return p->recvq_peak > 0;
+}
+
+static uint64_t recvq_peak(const struct story_port *p)
+{
+	return p->recvq_peak;
 }
 
 static int section_recv_q(struct report_ctx *c)
 {
-	static const char sql[] =
-		"SELECT p.port, p.side, max(c.recv_q), c.tick, c.pids, p.proto FROM port p"
-		" JOIN port_change c ON c.port = p.id WHERE c.tick <= ?1 AND c.recv_q > 0"
-		" GROUP BY p.port, p.side, p.proto ORDER BY 3 DESC, p.port LIMIT 10";
-	sqlite3_stmt *q;
-	int rc = prepare(c, &q, sql), rows = 0;
+	const struct story *st = c->st;
+	const struct story_port *top[REPORT_ROWS];
+	size_t n = top_ports(st, has_recvq, recvq_peak, top);
 
-	if (rc != SQLITE_OK)
-		return rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	if (!n) {
+		fputs("No unread bytes sat in any Recv-Q.\n", c->f);
+		return SQLITE_OK;
+	}
+	fputs("| PORT | SIDE | PEAK RECV-Q (BYTES) | AT | PIDS |\n"
+	      "|-----:|------|-------------------:|----|------|\n",
+	      c->f);
+	for (size_t i = 0; i < n; i++) {
+		const struct story_port *p = top[i];
 		char when[16];
 
-		if (!rows++)
-			fputs("| PORT | SIDE | PEAK RECV-Q (BYTES) | AT | PIDS |\n"
-			      "|-----:|------|-------------------:|----|------|\n",
-			      c->f);
-		/* A UDP port says so; TCP ones, the usual, do not. */
-		fprintf(c->f, "| %d%s | ", sqlite3_column_int(q, 0), sqlite3_column_int(q, 5) == IPPROTO_UDP ? "/udp" : "");
-		md_cell(c->f, sqlite3_column_text(q, 1), 8);
-		fprintf(c->f, " | %lld | %s | ", (long long)sqlite3_column_int64(q, 2),
-			fmt_clock(when, sizeof(when), tick_time(c, sqlite3_column_int64(q, 3))));
-		md_cell(c->f, sqlite3_column_text(q, 4), 100);
+		fputs("| ", c->f);
+		md_port(c->f, p);
+		fprintf(c->f, " | %s | %llu | %s | ", schema_side_name(p->side), (unsigned long long)p->recvq_peak,
+			fmt_clock(when, sizeof(when), p->recvq_peak_at));
+		md_pids(c->f, st, p);
 		fputs(" |\n", c->f);
 	}
-	if (!rows && rc == SQLITE_DONE)
-		fputs("No unread bytes sat in any Recv-Q.\n", c->f);
-	return finish(q, rc);
+	return SQLITE_OK;
 }
 
 static int section_events(struct report_ctx *c)

@@ -223,14 +223,18 @@ static void step_port(struct builder *b, const struct snapshot *s, const struct 
 		p->port = a->port;
 		p->side = a->side;
 		p->proto = a->proto;
+		port_endpoint(s, a, p->endpoint, sizeof(p->endpoint));
 	}
 	struct story_port *p = &st->ports[*ix];
+	p->last_seen = t;
 	p->cw_last = a->states[ST_CLOSE_WAIT];
 	if (p->cw_last > p->cw_peak)
 		p->cw_peak = p->cw_last;
 	p->recvq_last = a->recv_q;
-	if (a->recv_q > p->recvq_peak)
+	if (a->recv_q > p->recvq_peak) {
 		p->recvq_peak = a->recv_q;
+		p->recvq_peak_at = t;
+	}
 	for (uint32_t i = 0; i < a->npids; i++) {
 		bool have = false;
 		for (size_t j = 0; j < p->npids; j++)
@@ -243,10 +247,10 @@ static void step_port(struct builder *b, const struct snapshot *s, const struct 
 	p->pids_more |= a->pids_truncated;
 	if (!hs)
 		return;
+	p->cw_oldest_s = hs->close_wait_oldest_s;
+	p->cw_oldest_bound = hs->close_wait_oldest_bound;
 	p->last = hs->verdict;
 	if (hs->verdict >= VERDICT_SUSPECT) {
-		if (!p->endpoint[0])
-			port_endpoint(s, a, p->endpoint, sizeof(p->endpoint));
 		if (hs->verdict > p->worst || !p->reason[0])
 			snprintf(p->reason, sizeof(p->reason), "%s", hs->reason);
 		if (hs->verdict == VERDICT_SUSPECT && !p->first_suspect) {

@@ -49,12 +49,16 @@ struct story_port {
 	uint64_t netns;
 	uint16_t port;
 	uint8_t side, proto;
-	char endpoint[80];                 /* "local port 8080", "127.0.0.1:24611" */
+	char endpoint[80];                 /* "local port 8080", "127.0.0.1:24611": always set */
 	enum leak_verdict worst, last;
 	char reason[LEAK_REASON_MAX];
 	double first_suspect, first_leak;
 	uint32_t cw_peak, cw_last;
 	uint64_t recvq_peak, recvq_last;
+	double recvq_peak_at;              /* when the Recv-Q peak was first seen */
+	double last_seen;                  /* the last refresh it was in */
+	double cw_oldest_s;                /* at its last refresh: the oldest CLOSE_WAIT's age */
+	bool cw_oldest_bound;              /* ... the kernel's lower bound */
 	int32_t pids[STORY_PIDS_MAX];      /* every holder seen, first ones first */
 	size_t npids;
 	bool pids_more;
