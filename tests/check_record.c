@@ -490,77 +490,6 @@ START_TEST(not_a_recording)
 }
 END_TEST
 
-/* Replay everything a damaged file gives, and its report: an error or a partial
- * replay, never a crash (the suite forks: a crash fails the test). */
-static int replay_all(const char *file)
-{
-	struct source *src = NULL;
-	struct snapshot *s = snapshot_new();
-	char *cause = NULL;
-	int n = 0, rc;
-	FILE *null = fopen("/dev/null", "w");
-
-	if (replay_source_new(&src, file, &cause) == 0) {
-		while ((rc = source_next(src, s, &cause)) == 0)
-			n++;
-		if (rc < 0)
-			ck_assert_msg(cause && *cause && !strchr(cause, '\n'), "an error says why, on one line");
-		source_free(src);
-	} else {
-		ck_assert_msg(cause && *cause && !strchr(cause, '\n'), "a refusal says why, on one line");
-	}
-	free(cause), cause = NULL;
-	if (report_of(null, file, &cause))
-		ck_assert_msg(cause && *cause, "the report says why it failed");
-	free(cause);
-	fclose(null);
-	snapshot_free(s);
-	return n;
-}
-
-static void copy_file(const char *from, const char *to, off_t len, off_t flip)
-{
-	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	char buf[65536];
-	off_t done = 0;
-	ssize_t got;
-
-	ck_assert_int_ge(in, 0);
-	ck_assert_int_ge(out, 0);
-	while (done < len && (got = read(in, buf, sizeof(buf))) > 0) {
-		if (got > len - done)
-			got = (ssize_t)(len - done);
-		if (flip >= done && flip < done + got)
-			buf[flip - done] ^= 0x5a;
-		ck_assert_int_eq(write(out, buf, (size_t)got), got);
-		done += got;
-	}
-	close(in);
-	close(out);
-}
-
-START_TEST(truncated_and_corrupted)
-{
-	char bad[160];
-	struct stat st;
-
-	write_rec(40, 1);
-	ck_assert_int_eq(replay_all(path), 40);
-	ck_assert_int_eq(stat(path, &st), 0);
-	snprintf(bad, sizeof(bad), "%s/bad.db", dir);
-	/* Truncated at many offsets, page boundaries and in between. */
-	for (off_t len = 0; len < st.st_size; len += len < 8192 ? 509 : 2039) {
-		copy_file(path, bad, len, -1);
-		ck_assert_int_le(replay_all(bad), 40);
-	}
-	/* One byte flipped, all over the file. */
-	for (off_t at = 0; at < st.st_size; at += 97) {
-		copy_file(path, bad, st.st_size, at);
-		ck_assert_int_le(replay_all(bad), 40);
-	}
-}
-END_TEST
-
 /* A leaktop killed mid-recording: no close, no checkpoint, the WAL holds it all. */
 START_TEST(killed_writer_replays_to_last_refresh)
 {
@@ -819,7 +748,6 @@ static Suite *record_suite(void)
 	tcase_add_test(tc, mode_0600_and_no_overwrite);
 	tcase_add_test(tc, version_refusal);
 	tcase_add_test(tc, not_a_recording);
-	tcase_add_test(tc, truncated_and_corrupted);
 	tcase_add_test(tc, killed_writer_replays_to_last_refresh);
 	tcase_add_test(tc, report_names_the_leak);
 	tcase_add_test(tc, format_2_0_file_replays_as_recorded);
