@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,13 @@
 /* Reading limits costs about what the stat read does. A process whose fd count moves
  * gets them every scan; a quiet one every LIMITS_EVERY scans (spread by pid). */
 #define LIMITS_EVERY 8
+
+/* Whole fd tables (the first scan, a process new or to reread) are read after the
+ * directory pass, in jobs of at most LINKS_PER_JOB links, on two threads when there
+ * are at least LINKS_TWO_THREADS: a readlink costs ~4 us and the first scan does one
+ * per fd on the machine. */
+#define LINKS_PER_JOB 2048
+#define LINKS_TWO_THREADS 4096
 
 /* The first unexpected error of this scan: "WHAT DETAIL: strerror". */
 static void note_err(struct procscan *p, int err, const char *what, const char *detail)
@@ -118,6 +127,12 @@ static int scan_fds(struct procscan *p, int pidfd, const struct pst *old, struct
 			e->flags &= ~(uint32_t)(FD_NEW | FD_LATE);
 			continue;
 		}
+		if (reread) { /* read_links reads it, with the rest of the table */
+			e->fd = fd;
+			e->inode = j < nprev && prev[j].fd == fd ? prev[j].inode : 0;
+			e->flags = FD_PENDING;
+			continue;
+		}
 		char name[16], link[64];
 		snprintf(name, sizeof(name), "%" PRId32, fd);
 		ssize_t n = readlinkat(dfd, name, link, sizeof(link) - 1);
@@ -139,6 +154,120 @@ static int scan_fds(struct procscan *p, int pidfd, const struct pst *old, struct
 	}
 	close(dfd);
 	st->fd_count = p->fd_new.n - st->fd_first;
+	for (size_t at = 0; reread && at < st->fd_count; at += LINKS_PER_JOB) {
+		struct link_job *job = VEC_PUSH(p->jobs.v, p->jobs.n, p->jobs.cap);
+		if (!job)
+			return -ENOMEM;
+		job->pid = st->pid;
+		job->first = st->fd_first + at;
+		job->count = st->fd_count - at < LINKS_PER_JOB ? st->fd_count - at : LINKS_PER_JOB;
+		p->pending += job->count;
+	}
+	return 0;
+}
+
+/* One job: read the pending links of a slice of one process's fd table. */
+static void read_job(struct procscan *p, const struct link_job *job)
+{
+	struct fd_ent *e = p->fd_new.v + job->first;
+	char path[32], name[16], link[64];
+
+	snprintf(path, sizeof(path), "%" PRId32 "/fd", job->pid);
+	int dfd = openat(p->rootfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int derr = dfd < 0 ? errno : 0;
+	for (size_t i = 0; i < job->count; i++) {
+		if (!(e[i].flags & FD_PENDING))
+			continue;
+		ssize_t n = -1;
+		if (dfd >= 0) {
+			snprintf(name, sizeof(name), "%" PRId32, e[i].fd);
+			n = readlinkat(dfd, name, link, sizeof(link) - 1);
+		}
+		int err = dfd < 0 ? derr : n < 0 ? errno : 0;
+		if (err == ENOENT || err == ESRCH) { /* closed since the readdir, or exited */
+			e[i].flags = FD_GONE;
+			continue;
+		}
+		if (err) {
+			e[i].flags = FD_RETRY;
+			e[i].inode = 0;
+			continue;
+		}
+		link[n] = '\0';
+		uint32_t ino = procscan_socket_inode(link);
+		e[i].flags = ino && ino != e[i].inode ? FD_NEW : 0;
+		e[i].inode = ino;
+	}
+	if (dfd >= 0)
+		close(dfd);
+}
+
+static void *read_jobs(void *arg)
+{
+	struct procscan *p = arg;
+	for (;;) {
+		size_t i = __atomic_fetch_add(&p->jobs.next, 1, __ATOMIC_RELAXED);
+		if (i >= p->jobs.n)
+			return NULL;
+		read_job(p, &p->jobs.v[i]);
+	}
+}
+
+/* Read every pending link, on a second thread too when there are many. */
+static void read_links(struct procscan *p)
+{
+	pthread_t helper;
+	bool two = false;
+
+	p->jobs.next = 0;
+	if (p->pending >= LINKS_TWO_THREADS) {
+		/* The helper takes no signal: they are the main thread's business. */
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		two = pthread_create(&helper, NULL, read_jobs, p) == 0;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	read_jobs(p);
+	if (two)
+		pthread_join(helper, NULL);
+	p->jobs.n = p->pending = 0;
+}
+
+/* After read_links: drop the fds closed meanwhile (packing fd_new) and list each
+ * process's socket fds as owners. */
+static int fill_owners(struct procscan *p, struct snapshot *s, size_t base)
+{
+	size_t w = 0;
+
+	for (size_t k = 0; k < p->st_new.n; k++) {
+		struct pst *st = &p->st_new.v[k];
+		struct proc_rec *r = &s->procs[base + k];
+		const struct fd_ent *e = p->fd_new.v + st->fd_first;
+		size_t first = w;
+		for (size_t i = 0; i < st->fd_count; i++)
+			if (!(e[i].flags & FD_GONE))
+				p->fd_new.v[w++] = e[i];
+		st->fd_first = first;
+		st->fd_count = w - first;
+		if (r->flags & PROC_UNREADABLE)
+			continue;
+		r->fds = (int64_t)st->fd_count;
+		e = p->fd_new.v + first;
+		for (size_t i = 0; i < st->fd_count; i++) {
+			if (!e[i].inode)
+				continue;
+			struct sock_owner *o = snapshot_add_owner(s);
+			if (!o)
+				return -ENOMEM;
+			o->inode = e[i].inode;
+			o->proc = (int32_t)(base + k);
+			o->fd = e[i].fd;
+			o->sock = -1;
+			r->sock_fds++;
+		}
+	}
+	p->fd_new.n = w;
 	return 0;
 }
 
@@ -177,6 +306,11 @@ static int scan_one(struct procscan *p, struct snapshot *s, size_t idx, const st
 		ret = -ENOMEM;
 		goto out;
 	}
+	/* The netns from one stat (a reader may know it already): cheaper than libproc2,
+	 * and read every scan, as `ip netns exec` moves a process and keeps its pid. */
+	struct stat sb;
+	if (!r->netns && !fstatat(pidfd, "ns/net", &sb, 0))
+		r->netns = (uint64_t)sb.st_ino;
 	st->pid = r->pid;
 	st->start_time = r->start_time;
 	st->netns = r->netns;
@@ -189,23 +323,6 @@ static int scan_one(struct procscan *p, struct snapshot *s, size_t idx, const st
 	} else if (rc) {
 		ret = gone(rc) ? 0 : rc;
 		goto out;
-	} else {
-		const struct fd_ent *e = (const struct fd_ent *)p->fd_new.v + st->fd_first;
-		r->fds = (int64_t)st->fd_count;
-		for (size_t i = 0; i < st->fd_count; i++) {
-			if (!e[i].inode)
-				continue;
-			struct sock_owner *o = snapshot_add_owner(s);
-			if (!o) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			o->inode = e[i].inode;
-			o->proc = (int32_t)idx;
-			o->fd = e[i].fd;
-			o->sock = -1;
-			r->sock_fds++;
-		}
 	}
 
 	if (!old || p->full || old->fd_count != st->fd_count ||
@@ -224,6 +341,8 @@ static int scan_one(struct procscan *p, struct snapshot *s, size_t idx, const st
 	r->fd_limit_hard = st->fd_limit_hard;
 out:
 	if (st && ret != 1) { /* forget what was half read */
+		while (p->jobs.n && p->jobs.v[p->jobs.n - 1].first >= st->fd_first)
+			p->pending -= p->jobs.v[--p->jobs.n].count;
 		p->fd_new.n = st->fd_first;
 		p->st_new.n--;
 	}
@@ -323,13 +442,11 @@ int procscan_scan(struct procscan *p, struct snapshot *s, char **cause)
 			j++;
 		const struct pst *o = j < p->st_old.n && old[j].pid == r->pid &&
 			old[j].start_time == r->start_time ? &old[j] : NULL;
-		size_t owners_before = s->nowners;
 		rc = scan_one(p, s, out, o);
 		if (rc == 1) {
 			out++;
 			continue;
 		}
-		s->nowners = owners_before;
 		if (rc < 0) {
 			char pid[16];
 			snprintf(pid, sizeof(pid), "%" PRId32, r->pid);
@@ -339,6 +456,9 @@ int procscan_scan(struct procscan *p, struct snapshot *s, char **cause)
 		}
 	}
 	s->nprocs = out;
+	read_links(p);
+	if ((rc = fill_owners(p, s, base)))
+		note_err(p, rc, "process ", "fds");
 	scan_file_nr(p, s);
 
 	struct pst_vec st = p->st_old;
@@ -442,6 +562,7 @@ void procscan_free(struct procscan *p)
 	free(p->fd_old.v);
 	free(p->fd_new.v);
 	free(p->fdnums.v);
+	free(p->jobs.v);
 	free(p->dents);
 	hashtab_free(&p->unowned[0]);
 	hashtab_free(&p->unowned[1]);

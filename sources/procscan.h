@@ -16,7 +16,7 @@ struct procinfo {
 	int32_t pid, ppid;
 	uint32_t uid;
 	uint64_t start_time;     /* clock ticks after boot */
-	uint64_t netns;
+	uint64_t netns;          /* 0: the scan reads /proc/PID/ns/net */
 	uint64_t rss_kb;
 	char state;
 	const char *comm, *user, *unit, *cmdline;  /* raw, may hold control characters */
@@ -68,6 +68,11 @@ uint32_t procscan_socket_inode(const char *link);
  * more lines or libproc2's comma-joined list): "docker:0123456789ab",
  * "containerd:...", "crio:...", "podman:...", "lxc:NAME"; "" when none. */
 void procscan_container(const char *cgroup, char *out, size_t size);
+/* The systemd unit of a process from the same cgroup text, as systemd reads it: the
+ * first path component under the slices ("foo.service", "session-2.scope"); "" when
+ * none (the root cgroup, a container runtime's own path). Reading it here costs
+ * nothing; asking libsystemd costs ~0.2 ms per process. */
+void procscan_unit(const char *cgroup, char *out, size_t size);
 
 /* A snapshot_fd_check (ctx is the procscan): was PID's fd FD known to hold socket
  * INODE before its netns was dumped, and does it still? Then a socket fd in no dump

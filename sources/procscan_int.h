@@ -14,6 +14,16 @@ enum fd_flags {
 	FD_RETRY = 1 << 1,    /* readlink failed: read it again next scan */
 	FD_NEW = 1 << 2,      /* this (fd, inode) was first read in this scan */
 	FD_LATE = 1 << 3,     /* ... or by the recheck, after the dumps */
+	/* Within one scan: the link is to be read by read_links (inode holds the last
+	 * scan's, to tell FD_NEW), or it was closed before it could be. */
+	FD_PENDING = 1 << 4,
+	FD_GONE = 1 << 5,
+};
+
+/* Pending links of one process, a slice of fd_new: read_links' unit of work. */
+struct link_job {
+	int32_t pid;
+	size_t first, count;
 };
 
 /* One fd of one process; a process's fds are a slice of a pool, ascending by fd. */
@@ -64,6 +74,11 @@ struct procscan {
 		int32_t *v;
 		size_t n, cap;
 	} fdnums;                   /* scratch: one process's fd numbers */
+	struct {
+		struct link_job *v;
+		size_t n, cap, next;    /* next: the first job no thread has taken */
+	} jobs;                     /* this scan's pending links (whole fd tables) */
+	size_t pending;             /* links in them */
 	char *dents;                /* getdents64 buffer */
 	size_t dents_size;
 	struct hashtab unowned[2];  /* unowned socket inodes of the last dumps -> UNOWNED_* */
