@@ -84,6 +84,12 @@ struct procscan {
 	struct hashtab unowned[2];  /* unowned socket inodes of the last dumps -> UNOWNED_* */
 	int unowned_cur;
 	bool unowned_searched;      /* recheck read every candidate fd for the unowned */
+	struct {                    /* the fd tables of these uids' processes (or all) are */
+		uint32_t uids[16];  /* being read again, a few processes a refresh, in pid */
+		size_t nuids;       /* order from pid (procscan_note_dump) */
+		bool all, active;
+		int32_t pid;
+	} spread;
 	uint64_t early_netns;       /* its dump may have run before this scan's reads */
 	/* The first unexpected error of this scan. */
 	int err;
