@@ -12,8 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +23,6 @@
 /* Reading limits costs about what the stat read does. A process whose fd count moves
  * gets them every scan; a quiet one every LIMITS_EVERY scans (spread by pid). */
 #define LIMITS_EVERY 8
-
-/* Whole fd tables (the first scan, a process new or to reread) are read after the
- * directory pass, in jobs of at most LINKS_PER_JOB links, on two threads when there
- * are at least LINKS_TWO_THREADS: a readlink costs ~4 us and the first scan does one
- * per fd on the machine. */
-#define LINKS_PER_JOB 2048
-#define LINKS_TWO_THREADS 4096
 
 /* The first unexpected error of this scan: "WHAT DETAIL: strerror". */
 static void note_err(struct procscan *p, int err, const char *what, const char *detail)
@@ -127,7 +118,7 @@ static int scan_fds(struct procscan *p, int pidfd, const struct pst *old, struct
 			e->flags &= ~(uint32_t)(FD_NEW | FD_LATE);
 			continue;
 		}
-		if (reread) { /* read_links reads it, with the rest of the table */
+		if (reread) { /* procscan_links reads it, with the rest of the table */
 			e->fd = fd;
 			e->inode = j < nprev && prev[j].fd == fd ? prev[j].inode : 0;
 			e->flags = FD_PENDING;
@@ -154,87 +145,10 @@ static int scan_fds(struct procscan *p, int pidfd, const struct pst *old, struct
 	}
 	close(dfd);
 	st->fd_count = p->fd_new.n - st->fd_first;
-	for (size_t at = 0; reread && at < st->fd_count; at += LINKS_PER_JOB) {
-		struct link_job *job = VEC_PUSH(p->jobs.v, p->jobs.n, p->jobs.cap);
-		if (!job)
-			return -ENOMEM;
-		job->pid = st->pid;
-		job->first = st->fd_first + at;
-		job->count = st->fd_count - at < LINKS_PER_JOB ? st->fd_count - at : LINKS_PER_JOB;
-		p->pending += job->count;
-	}
-	return 0;
+	return reread ? procscan_links_push(p, st) : 0;
 }
 
-/* One job: read the pending links of a slice of one process's fd table. */
-static void read_job(struct procscan *p, const struct link_job *job)
-{
-	struct fd_ent *e = p->fd_new.v + job->first;
-	char path[32], name[16], link[64];
-
-	snprintf(path, sizeof(path), "%" PRId32 "/fd", job->pid);
-	int dfd = openat(p->rootfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int derr = dfd < 0 ? errno : 0;
-	for (size_t i = 0; i < job->count; i++) {
-		if (!(e[i].flags & FD_PENDING))
-			continue;
-		ssize_t n = -1;
-		if (dfd >= 0) {
-			snprintf(name, sizeof(name), "%" PRId32, e[i].fd);
-			n = readlinkat(dfd, name, link, sizeof(link) - 1);
-		}
-		int err = dfd < 0 ? derr : n < 0 ? errno : 0;
-		if (err == ENOENT || err == ESRCH) { /* closed since the readdir, or exited */
-			e[i].flags = FD_GONE;
-			continue;
-		}
-		if (err) {
-			e[i].flags = FD_RETRY;
-			e[i].inode = 0;
-			continue;
-		}
-		link[n] = '\0';
-		uint32_t ino = procscan_socket_inode(link);
-		e[i].flags = ino && ino != e[i].inode ? FD_NEW : 0;
-		e[i].inode = ino;
-	}
-	if (dfd >= 0)
-		close(dfd);
-}
-
-static void *read_jobs(void *arg)
-{
-	struct procscan *p = arg;
-	for (;;) {
-		size_t i = __atomic_fetch_add(&p->jobs.next, 1, __ATOMIC_RELAXED);
-		if (i >= p->jobs.n)
-			return NULL;
-		read_job(p, &p->jobs.v[i]);
-	}
-}
-
-/* Read every pending link, on a second thread too when there are many. */
-static void read_links(struct procscan *p)
-{
-	pthread_t helper;
-	bool two = false;
-
-	p->jobs.next = 0;
-	if (p->pending >= LINKS_TWO_THREADS) {
-		/* The helper takes no signal: they are the main thread's business. */
-		sigset_t all, old;
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &old);
-		two = pthread_create(&helper, NULL, read_jobs, p) == 0;
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
-	read_jobs(p);
-	if (two)
-		pthread_join(helper, NULL);
-	p->jobs.n = p->pending = 0;
-}
-
-/* After read_links: drop the fds closed meanwhile (packing fd_new) and list each
+/* After procscan_links_finish: drop the fds closed meanwhile (packing fd_new) and list each
  * process's socket fds as owners. */
 static int fill_owners(struct procscan *p, struct snapshot *s, size_t base)
 {
@@ -341,8 +255,7 @@ static int scan_one(struct procscan *p, struct snapshot *s, size_t idx, const st
 	r->fd_limit_hard = st->fd_limit_hard;
 out:
 	if (st && ret != 1) { /* forget what was half read */
-		while (p->jobs.n && p->jobs.v[p->jobs.n - 1].first >= st->fd_first)
-			p->pending -= p->jobs.v[--p->jobs.n].count;
+		procscan_links_cancel(p, st->fd_first);
 		p->fd_new.n = st->fd_first;
 		p->st_new.n--;
 	}
@@ -430,6 +343,8 @@ int procscan_scan(struct procscan *p, struct snapshot *s, char **cause)
 		}
 
 	p->st_new.n = p->fd_new.n = 0;
+	if ((rc = procscan_links_start(p, p->full)))
+		note_err(p, rc, "process ", "fd links");
 	const struct pst *old = p->st_old.v;
 	size_t j = 0;
 	for (size_t i = base; i < s->nprocs; i++) {
@@ -456,7 +371,8 @@ int procscan_scan(struct procscan *p, struct snapshot *s, char **cause)
 		}
 	}
 	s->nprocs = out;
-	read_links(p);
+	if ((rc = procscan_links_finish(p)))
+		note_err(p, rc, "process ", "fd links");
 	if ((rc = fill_owners(p, s, base)))
 		note_err(p, rc, "process ", "fds");
 	scan_file_nr(p, s);
@@ -562,7 +478,7 @@ void procscan_free(struct procscan *p)
 	free(p->fd_old.v);
 	free(p->fd_new.v);
 	free(p->fdnums.v);
-	free(p->jobs.v);
+	procscan_links_free(p);
 	free(p->dents);
 	hashtab_free(&p->unowned[0]);
 	hashtab_free(&p->unowned[1]);
