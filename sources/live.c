@@ -26,6 +26,7 @@ struct live_source {
 	long scan_delay_ms; /* LEAKTOP_TEST_SCAN_DELAY_MS: the first scan starts that late
 			     * (tests of the preview, which is otherwise gone too soon) */
 	bool full_scan;   /* readlink every fd every refresh (--full-scan, for tests) */
+	bool preview;     /* a preview dump runs beside the first refresh */
 	bool timing;      /* LEAKTOP_TIMING set: each refresh's phases to stderr */
 };
 
@@ -81,6 +82,7 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	bool overlap = l->tick > 1 && !l->full_scan && nsdump_own(l->dump) &&
 		pthread_create(&thread, NULL, own_dump_run, &early) == 0;
 	procscan_dump_early(l->scan, overlap ? nsdump_own(l->dump) : 0);
+	procscan_second_thread_late(l->scan, l->tick == 1 && l->preview);
 	if (l->tick == 1 && l->scan_delay_ms > 0)
 		nanosleep(&(struct timespec){ .tv_sec = l->scan_delay_ms / 1000,
 					      .tv_nsec = l->scan_delay_ms % 1000 * 1000000L }, NULL);
@@ -161,6 +163,12 @@ int live_source_preview(struct source *src, struct snapshot *s, char **cause)
 	}
 	s->refresh_ms = (now_mono() - t0) * 1000.0;
 	return 0;
+}
+
+void live_source_preview_beside(struct source *src)
+{
+	if (src->ops == &live_ops)
+		((struct live_source *)src)->preview = true;
 }
 
 static void live_free(struct source *src)

@@ -176,8 +176,10 @@ static void *worker_main(void *arg)
 		char *cause = NULL;
 		int rc;
 		/* Signals are blocked here already: the preview thread takes none either. */
-		if (!seek && w->src->live && !w->preview_started && (w->preview = snapshot_new()))
+		if (!seek && w->src->live && !w->preview_started && (w->preview = snapshot_new())) {
+			live_source_preview_beside(w->src);
 			w->preview_started = pthread_create(&w->preview_thread, NULL, preview_main, w) == 0;
+		}
 		if (seek)
 			rc = session_seek(w->ss, by_time ? replay_find_time(w->src, t) : index, w->back, &cause);
 		else
