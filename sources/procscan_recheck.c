@@ -17,8 +17,10 @@ enum { UNOWNED_SEEN = 1, UNOWNED_CHECKED = 2 };
 #define REREAD_UIDS_MAX 16
 /* Links one refresh may reread for the spread search (at least one process's): at
  * 90k socket fds in one uid, rereading them at once made one refresh cost twice the
- * others; ~4 us a link, on two threads. */
-#define SPREAD_LINKS 16384
+ * others; ~4 us a link, on two threads, so ~10 ms a refresh. The search rarely finds
+ * anything (the usual unowned socket lives in another pid namespace), so it goes
+ * slowly: 90k fds in ~22 refreshes. */
+#define SPREAD_LINKS 4096
 
 /* Queue a reread of every process of uid (of every process past REREAD_UIDS_MAX). */
 static void spread_add(struct procscan *p, uint32_t uid)
