@@ -253,18 +253,21 @@ static int32_t sock_proc_index(const struct snapshot *s, const struct sock_rec *
 	return k->owner >= 0 && (size_t)k->owner < s->nowners ? s->owners[k->owner].proc : -1;
 }
 
-static int cmp_bl_sock(const void *a, const void *b, void *arg)
+/* A backlog socket's order, packed: owner (none first), local port, then Recv-Q
+ * descending and inode. Sorting 90k of these beats a comparator that reaches into
+ * two socket records and their owners each time (~100 ms a refresh at 180k). */
+struct view_bl_key {
+	uint64_t hi;                 /* (proc + 1) << 16 | lport */
+	uint64_t lo;                 /* ~rqueue << 32 | inode */
+	uint32_t sock;
+};
+
+static int cmp_bl_key(const void *a, const void *b)
 {
-	const struct snapshot *s = arg;
-	const struct sock_rec *x = &s->socks[*(const uint32_t *)a], *y = &s->socks[*(const uint32_t *)b];
-	int32_t px = sock_proc_index(s, x), py = sock_proc_index(s, y);
-	if (px != py)
-		return px < py ? -1 : 1;
-	if (x->lport != y->lport)
-		return x->lport < y->lport ? -1 : 1;
-	if (x->rqueue != y->rqueue)
-		return x->rqueue > y->rqueue ? -1 : 1;
-	return (x->inode > y->inode) - (x->inode < y->inode);
+	const struct view_bl_key *x = a, *y = b;
+	if (x->hi != y->hi)
+		return x->hi < y->hi ? -1 : 1;
+	return (x->lo > y->lo) - (x->lo < y->lo);
 }
 
 int view_backlog_build(struct view_backlog *b, const struct snapshot *s, const struct view_filter *f,
@@ -279,8 +282,19 @@ int view_backlog_build(struct view_backlog *b, const struct snapshot *s, const s
 			return -ENOMEM;
 		b->socks[b->nsocks++] = (uint32_t)i;
 	}
-	if (b->nsocks) /* b->socks is NULL until the first socket with a backlog */
-		qsort_r(b->socks, b->nsocks, sizeof(*b->socks), cmp_bl_sock, (void *)s);
+	if (b->nsocks) { /* b->socks is NULL until the first socket with a backlog */
+		if (grow((void **)&b->keys, &b->keys_cap, b->nsocks, sizeof(*b->keys)))
+			return -ENOMEM;
+		for (size_t i = 0; i < b->nsocks; i++) {
+			const struct sock_rec *k = &s->socks[b->socks[i]];
+			b->keys[i].hi = (uint64_t)(uint32_t)(sock_proc_index(s, k) + 1) << 16 | k->lport;
+			b->keys[i].lo = (uint64_t)(UINT32_MAX - k->rqueue) << 32 | k->inode;
+			b->keys[i].sock = b->socks[i];
+		}
+		qsort(b->keys, b->nsocks, sizeof(*b->keys), cmp_bl_key);
+		for (size_t i = 0; i < b->nsocks; i++)
+			b->socks[i] = b->keys[i].sock;
+	}
 	struct view_bl_group *g = NULL;
 	for (size_t i = 0; i < b->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[b->socks[i]];
@@ -306,5 +320,6 @@ void view_backlog_free(struct view_backlog *b)
 		return;
 	free(b->socks);
 	free(b->groups);
+	free(b->keys);
 	memset(b, 0, sizeof(*b));
 }

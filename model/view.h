@@ -82,6 +82,8 @@ struct view_backlog {
 	size_t nsocks, socks_cap;
 	struct view_bl_group *groups;
 	size_t ngroups, groups_cap;
+	struct view_bl_key *keys;    /* scratch: the sort keys, reused */
+	size_t keys_cap;
 };
 
 /* Fill b from s: sockets with Recv-Q > 0 (not LISTEN) that pass f and q (either may

@@ -150,7 +150,9 @@ int live_source_preview(struct source *src, struct snapshot *s, char **cause)
 	s->time = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
 	if ((rc = nsdump_new(&dump, l->proc_root, cause)))
 		return rc;
+	double t_dump = now_mono();
 	rc = nsdump_dump_own(dump, s);
+	t_dump = now_mono() - t_dump;
 	struct netns_rec *ns = nsdump_own(dump) ? snapshot_add_netns(s, nsdump_own(dump), rc == 0) : NULL;
 	if (ns)
 		ns->own = true;
@@ -162,6 +164,9 @@ int live_source_preview(struct source *src, struct snapshot *s, char **cause)
 		return rc;
 	}
 	s->refresh_ms = (now_mono() - t0) * 1000.0;
+	if (l->timing)
+		fprintf(stderr, "leaktop: preview: %.1f ms: dump %.1f, %zu sockets\n", s->refresh_ms,
+			t_dump * 1e3, s->nsocks);
 	return 0;
 }
 
