@@ -145,7 +145,7 @@ void snapshot_clear(struct snapshot *s)
 {
 	s->nsocks = s->nprocs = s->nowners = s->nports = s->nnetns = 0;
 	s->names_len = 0;
-	s->closed_valid = s->netns_limited = false;
+	s->closed_valid = s->netns_limited = s->owners_pending = false;
 	s->time = s->refresh_ms = 0;
 	s->tick = 0;
 	memset(&s->totals, 0, sizeof(s->totals));
@@ -612,6 +612,7 @@ int snapshot_copy(struct snapshot *dst, const struct snapshot *src)
 	dst->names_len = src->names_len;
 	dst->closed_valid = src->closed_valid;
 	dst->netns_limited = src->netns_limited;
+	dst->owners_pending = src->owners_pending;
 	dst->nsocks = src->nsocks;
 	dst->nprocs = src->nprocs;
 	dst->nowners = src->nowners;

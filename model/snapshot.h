@@ -199,6 +199,9 @@ struct snapshot {
 	 * dumped, so a socket fd of a process there that is in no dump is CLOSED. */
 	bool closed_valid;
 	bool netns_limited;      /* not root: only leaktop's own netns was dumped */
+	/* The dashboard's first frame: sockets from the dump alone, no process read yet
+	 * (live_source_preview). Never recorded, never in the history. */
+	bool owners_pending;
 	struct totals totals;
 	char status[256];        /* what went wrong in this refresh, for the status line */
 	struct snapshot_scratch *scratch; /* hash tables reused from refresh to refresh */

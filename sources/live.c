@@ -1,5 +1,5 @@
 /* The live source: one /proc scan and the sock_diag dumps of every network namespace
- * per refresh, joined into a snapshot. Once the fd map is warm, leaktop's own netns
+ * per refresh, joined into a snapshot, and a preview of the first one (the dump alone). Once the fd map is warm, leaktop's own netns
  * (nearly always the big one) is dumped on a second thread while the scan runs; the
  * other namespaces are found by the scan and dumped after it. A part that fails shows
  * in the status line; the rest still arrives. */
@@ -21,8 +21,12 @@ struct live_source {
 	struct source base;
 	struct nsdump *dump;
 	struct procscan *scan;
+	char *proc_root;
 	uint64_t tick;
+	long scan_delay_ms; /* LEAKTOP_TEST_SCAN_DELAY_MS: the first scan starts that late
+			     * (tests of the preview, which is otherwise gone too soon) */
 	bool full_scan;   /* readlink every fd every refresh (--full-scan, for tests) */
+	bool preview;     /* a preview dump runs beside the first refresh */
 	bool timing;      /* LEAKTOP_TIMING set: each refresh's phases to stderr */
 };
 
@@ -78,6 +82,10 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	bool overlap = l->tick > 1 && !l->full_scan && nsdump_own(l->dump) &&
 		pthread_create(&thread, NULL, own_dump_run, &early) == 0;
 	procscan_dump_early(l->scan, overlap ? nsdump_own(l->dump) : 0);
+	procscan_second_thread_late(l->scan, l->tick == 1 && l->preview);
+	if (l->tick == 1 && l->scan_delay_ms > 0)
+		nanosleep(&(struct timespec){ .tv_sec = l->scan_delay_ms / 1000,
+					      .tv_nsec = l->scan_delay_ms % 1000 * 1000000L }, NULL);
 	double t_scan = now_mono();
 	if (l->full_scan)
 		procscan_full_rescan(l->scan);
@@ -125,9 +133,53 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	return ret;
 }
 
+static const struct source_ops live_ops;
+
+int live_source_preview(struct source *src, struct snapshot *s, char **cause)
+{
+	struct live_source *l = (struct live_source *)src;
+	struct nsdump *dump;
+	struct timespec wall;
+	double t0 = now_mono();
+	int rc;
+
+	if (src->ops != &live_ops)
+		return -EINVAL;
+	snapshot_clear(s);
+	clock_gettime(CLOCK_REALTIME, &wall);
+	s->time = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
+	if ((rc = nsdump_new(&dump, l->proc_root, cause)))
+		return rc;
+	double t_dump = now_mono();
+	rc = nsdump_dump_own(dump, s);
+	t_dump = now_mono() - t_dump;
+	struct netns_rec *ns = nsdump_own(dump) ? snapshot_add_netns(s, nsdump_own(dump), rc == 0) : NULL;
+	if (ns)
+		ns->own = true;
+	nsdump_free(dump);
+	s->owners_pending = true;
+	if (rc || (rc = snapshot_build(s))) {
+		if (cause)
+			*cause = strdup(s->status[0] ? s->status : strerror(-rc));
+		return rc;
+	}
+	s->refresh_ms = (now_mono() - t0) * 1000.0;
+	if (l->timing)
+		fprintf(stderr, "leaktop: preview: %.1f ms: dump %.1f, %zu sockets\n", s->refresh_ms,
+			t_dump * 1e3, s->nsocks);
+	return 0;
+}
+
+void live_source_preview_beside(struct source *src)
+{
+	if (src->ops == &live_ops)
+		((struct live_source *)src)->preview = true;
+}
+
 static void live_free(struct source *src)
 {
 	struct live_source *l = (struct live_source *)src;
+	free(l->proc_root);
 	nsdump_free(l->dump);
 	procscan_free(l->scan);
 	free(l);
@@ -149,12 +201,20 @@ int live_source_new(struct source **out, const char *proc_root, char **cause)
 	l->base.ops = &live_ops;
 	l->base.live = true;
 	l->timing = getenv("LEAKTOP_TIMING") != NULL;
+	const char *delay = getenv("LEAKTOP_TEST_SCAN_DELAY_MS");
+	l->scan_delay_ms = delay ? strtol(delay, NULL, 10) : 0;
+	if (!(l->proc_root = strdup(proc_root ? proc_root : "/proc"))) {
+		free(l);
+		return -ENOMEM;
+	}
 	if ((rc = procscan_new(&l->scan, proc_root, cause))) {
+		free(l->proc_root);
 		free(l);
 		return rc;
 	}
 	if ((rc = nsdump_new(&l->dump, proc_root, cause))) {
 		procscan_free(l->scan);
+		free(l->proc_root);
 		free(l);
 		return rc;
 	}

@@ -122,6 +122,12 @@ static int scan_fds(struct procscan *p, int pidfd, const struct pst *old, struct
 			e->flags &= ~(uint32_t)(FD_NEW | FD_LATE);
 			continue;
 		}
+		if (reread) { /* procscan_links reads it, with the rest of the table */
+			e->fd = fd;
+			e->inode = j < nprev && prev[j].fd == fd ? prev[j].inode : 0;
+			e->flags = FD_PENDING;
+			continue;
+		}
 		char name[16], link[64];
 		snprintf(name, sizeof(name), "%" PRId32, fd);
 		ssize_t n = readlinkat(dfd, name, link, sizeof(link) - 1);
@@ -143,6 +149,43 @@ static int scan_fds(struct procscan *p, int pidfd, const struct pst *old, struct
 	}
 	close(dfd);
 	st->fd_count = p->fd_new.n - st->fd_first;
+	return reread ? procscan_links_push(p, st) : 0;
+}
+
+/* After procscan_links_finish: drop the fds closed meanwhile (packing fd_new) and list each
+ * process's socket fds as owners. */
+static int fill_owners(struct procscan *p, struct snapshot *s, size_t base)
+{
+	size_t w = 0;
+
+	for (size_t k = 0; k < p->st_new.n; k++) {
+		struct pst *st = &p->st_new.v[k];
+		struct proc_rec *r = &s->procs[base + k];
+		const struct fd_ent *e = st->fd_count ? p->fd_new.v + st->fd_first : NULL;
+		size_t first = w;
+		for (size_t i = 0; i < st->fd_count; i++)
+			if (!(e[i].flags & FD_GONE))
+				p->fd_new.v[w++] = e[i];
+		st->fd_first = first;
+		st->fd_count = w - first;
+		if (r->flags & PROC_UNREADABLE)
+			continue;
+		r->fds = (int64_t)st->fd_count;
+		e = p->fd_new.v + first;
+		for (size_t i = 0; i < st->fd_count; i++) {
+			if (!e[i].inode)
+				continue;
+			struct sock_owner *o = snapshot_add_owner(s);
+			if (!o)
+				return -ENOMEM;
+			o->inode = e[i].inode;
+			o->proc = (int32_t)(base + k);
+			o->fd = e[i].fd;
+			o->sock = -1;
+			r->sock_fds++;
+		}
+	}
+	p->fd_new.n = w;
 	return 0;
 }
 
@@ -181,6 +224,11 @@ static int scan_one(struct procscan *p, struct snapshot *s, size_t idx, const st
 		ret = -ENOMEM;
 		goto out;
 	}
+	/* The netns from one stat (a reader may know it already): cheaper than libproc2,
+	 * and read every scan, as `ip netns exec` moves a process and keeps its pid. */
+	struct stat sb;
+	if (!r->netns && !fstatat(pidfd, "ns/net", &sb, 0))
+		r->netns = (uint64_t)sb.st_ino;
 	st->pid = r->pid;
 	st->start_time = r->start_time;
 	st->netns = r->netns;
@@ -193,23 +241,6 @@ static int scan_one(struct procscan *p, struct snapshot *s, size_t idx, const st
 	} else if (rc) {
 		ret = gone(rc) ? 0 : rc;
 		goto out;
-	} else {
-		const struct fd_ent *e = st->fd_count ? (const struct fd_ent *)p->fd_new.v + st->fd_first : NULL;
-		r->fds = (int64_t)st->fd_count;
-		for (size_t i = 0; i < st->fd_count; i++) {
-			if (!e[i].inode)
-				continue;
-			struct sock_owner *o = snapshot_add_owner(s);
-			if (!o) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			o->inode = e[i].inode;
-			o->proc = (int32_t)idx;
-			o->fd = e[i].fd;
-			o->sock = -1;
-			r->sock_fds++;
-		}
 	}
 
 	if (!old || p->full || old->fd_count != st->fd_count ||
@@ -228,6 +259,7 @@ static int scan_one(struct procscan *p, struct snapshot *s, size_t idx, const st
 	r->fd_limit_hard = st->fd_limit_hard;
 out:
 	if (st && ret != 1) { /* forget what was half read */
+		procscan_links_cancel(p, st->fd_first);
 		p->fd_new.n = st->fd_first;
 		p->st_new.n--;
 	}
@@ -315,6 +347,8 @@ int procscan_scan(struct procscan *p, struct snapshot *s, char **cause)
 		}
 
 	p->st_new.n = p->fd_new.n = 0;
+	if ((rc = procscan_links_start(p, p->full && !p->links_late)))
+		note_err(p, rc, "process ", "fd links");
 	const struct pst *old = p->st_old.v;
 	size_t j = 0;
 	for (size_t i = base; i < s->nprocs; i++) {
@@ -327,13 +361,11 @@ int procscan_scan(struct procscan *p, struct snapshot *s, char **cause)
 			j++;
 		const struct pst *o = j < p->st_old.n && old[j].pid == r->pid &&
 			old[j].start_time == r->start_time ? &old[j] : NULL;
-		size_t owners_before = s->nowners;
 		rc = scan_one(p, s, out, o);
 		if (rc == 1) {
 			out++;
 			continue;
 		}
-		s->nowners = owners_before;
 		if (rc < 0) {
 			char pid[16];
 			snprintf(pid, sizeof(pid), "%" PRId32, r->pid);
@@ -343,6 +375,10 @@ int procscan_scan(struct procscan *p, struct snapshot *s, char **cause)
 		}
 	}
 	s->nprocs = out;
+	if ((rc = procscan_links_finish(p)))
+		note_err(p, rc, "process ", "fd links");
+	if ((rc = fill_owners(p, s, base)))
+		note_err(p, rc, "process ", "fds");
 	scan_file_nr(p, s);
 
 	struct pst_vec st = p->st_old;
@@ -424,6 +460,11 @@ bool procscan_fd_check(void *ctx, int32_t pid, int32_t fd, uint32_t inode)
 	return procscan_socket_inode(link) == inode;
 }
 
+void procscan_second_thread_late(struct procscan *p, bool late)
+{
+	p->links_late = late;
+}
+
 void procscan_full_rescan(struct procscan *p)
 {
 	p->full = true;
@@ -448,6 +489,7 @@ void procscan_free(struct procscan *p)
 	free(p->fd_old.v);
 	free(p->fd_new.v);
 	free(p->fdnums.v);
+	procscan_links_free(p);
 	free(p->dents);
 	hashtab_free(&p->unowned[0]);
 	hashtab_free(&p->unowned[1]);

@@ -16,7 +16,7 @@ struct procinfo {
 	int32_t pid, ppid;
 	uint32_t uid;
 	uint64_t start_time;     /* clock ticks after boot */
-	uint64_t netns;
+	uint64_t netns;          /* 0: the scan reads /proc/PID/ns/net */
 	uint64_t rss_kb;
 	char state;
 	const char *comm, *user, *unit, *cmdline;  /* raw, may hold control characters */
@@ -52,6 +52,11 @@ void procscan_note_dump(struct procscan *p, const struct snapshot *s);
  * again: snapshot_build), 0 when nothing did, -errno on error. */
 int procscan_recheck(struct procscan *p, struct snapshot *s);
 
+/* Another thread has a core busy until this scan's directory pass is done (the
+ * dashboard's preview dump): a scan that reads whole fd tables then starts its second
+ * thread for them only after the pass, not beside it. */
+void procscan_second_thread_late(struct procscan *p, bool late);
+
 /* Force the next scan to readlink every fd (the first scan always does). */
 void procscan_full_rescan(struct procscan *p);
 
@@ -68,6 +73,11 @@ uint32_t procscan_socket_inode(const char *link);
  * more lines or libproc2's comma-joined list): "docker:0123456789ab",
  * "containerd:...", "crio:...", "podman:...", "lxc:NAME"; "" when none. */
 void procscan_container(const char *cgroup, char *out, size_t size);
+/* The systemd unit of a process from the same cgroup text, as systemd reads it: the
+ * first path component under the slices ("foo.service", "session-2.scope"); "" when
+ * none (the root cgroup, a container runtime's own path). Reading it here costs
+ * nothing; asking libsystemd costs ~0.2 ms per process. */
+void procscan_unit(const char *cgroup, char *out, size_t size);
 
 /* A snapshot_fd_check (ctx is the procscan): was PID's fd FD known to hold socket
  * INODE before its netns was dumped, and does it still? Then a socket fd in no dump

@@ -14,7 +14,13 @@ enum fd_flags {
 	FD_RETRY = 1 << 1,    /* readlink failed: read it again next scan */
 	FD_NEW = 1 << 2,      /* this (fd, inode) was first read in this scan */
 	FD_LATE = 1 << 3,     /* ... or by the recheck, after the dumps */
+	/* Within one scan: the link is to be read by procscan_links (inode holds the
+	 * last scan's, to tell FD_NEW), or it was closed before it could be. */
+	FD_PENDING = 1 << 4,
+	FD_GONE = 1 << 5,
 };
+
+struct link_queue;
 
 /* One fd of one process; a process's fds are a slice of a pool, ascending by fd. */
 struct fd_ent {
@@ -64,11 +70,19 @@ struct procscan {
 		int32_t *v;
 		size_t n, cap;
 	} fdnums;                   /* scratch: one process's fd numbers */
+	struct link_queue *links;   /* whole fd tables to read (procscan_links.c) */
+	bool links_late;            /* its second thread after the directory pass */
 	char *dents;                /* getdents64 buffer */
 	size_t dents_size;
 	struct hashtab unowned[2];  /* unowned socket inodes of the last dumps -> UNOWNED_* */
 	int unowned_cur;
 	bool unowned_searched;      /* recheck read every candidate fd for the unowned */
+	struct {                    /* the fd tables of these uids' processes (or all) are */
+		uint32_t uids[16];  /* being read again, a few processes a refresh, in pid */
+		size_t nuids;       /* order from pid (procscan_note_dump) */
+		bool all, active;
+		int32_t pid;
+	} spread;
 	uint64_t early_netns;       /* its dump may have run before this scan's reads */
 	/* The first unexpected error of this scan. */
 	int err;
@@ -84,6 +98,19 @@ struct fd_ent *procscan_find_fd(struct procscan *p, const struct pst *st, int32_
 int procscan_lp_new(struct lp_reader **out, char **cause);
 void procscan_lp_free(struct lp_reader *r);
 int procscan_lp_read(void *ctx, int (*fn)(void *arg, const struct procinfo *pi), void *arg, char **cause);
+
+/* procscan_links.c: whole fd tables (every process on the first scan, a new one, one
+ * to reread) are read link by link while the directory pass goes on, on a second
+ * thread, and on this one once the pass is done. links_start at the start of a scan
+ * (full: many to come, start the helper now), links_push for each table (its slice of
+ * fd_new, entries FD_PENDING), links_cancel(first) for the tables from fd_new[first]
+ * on (their process was dropped), links_finish to read the rest and write the results
+ * into fd_new. Each returns 0 or -errno. */
+int procscan_links_start(struct procscan *p, bool full);
+int procscan_links_push(struct procscan *p, const struct pst *st);
+void procscan_links_cancel(struct procscan *p, size_t first);
+int procscan_links_finish(struct procscan *p);
+void procscan_links_free(struct procscan *p);
 
 /* procscan_parse.c */
 /* Read a small file under dirfd into buf (NUL-terminated). Returns length or -errno. */

@@ -1,5 +1,6 @@
 /* The default process reader: libproc2's pids interface, with what never changes in a
- * process's life (user, unit, netns, cmdline, container) read once per pid + start time. */
+ * process's life (user, cmdline, cgroup: unit and container) read once per pid + start
+ * time. The netns is the scan's (one stat), not libproc2's (which reads every ns). */
 #include "config.h"
 
 #include "sources/procscan_int.h"
@@ -21,7 +22,7 @@
 struct lp_proc {
 	int32_t pid, ppid;
 	uint32_t uid;
-	uint64_t start_time, netns, rss_kb;
+	uint64_t start_time, rss_kb;
 	char state;
 	bool fetched, dead;
 	char comm[64];
@@ -46,11 +47,10 @@ static enum pids_item cheap_items[] = {
 	[CH_PID] = PIDS_ID_PID, [CH_PPID] = PIDS_ID_PPID, [CH_BEGAN] = PIDS_TICS_BEGAN,
 	[CH_STATE] = PIDS_STATE, [CH_RSS] = PIDS_RSS, [CH_CMD] = PIDS_CMD,
 };
-enum { ST_PID, ST_BEGAN, ST_CMDLINE, ST_EUID, ST_EUSER, ST_UNIT, ST_NETNS, ST_CGROUP };
+enum { ST_PID, ST_BEGAN, ST_CMDLINE, ST_EUID, ST_EUSER, ST_CGROUP };
 static enum pids_item stable_items[] = {
 	[ST_PID] = PIDS_ID_PID, [ST_BEGAN] = PIDS_TICS_BEGAN, [ST_CMDLINE] = PIDS_CMDLINE,
-	[ST_EUID] = PIDS_ID_EUID, [ST_EUSER] = PIDS_ID_EUSER, [ST_UNIT] = PIDS_SD_UNIT,
-	[ST_NETNS] = PIDS_NS_NET, [ST_CGROUP] = PIDS_CGROUP,
+	[ST_EUID] = PIDS_ID_EUID, [ST_EUSER] = PIDS_ID_EUSER, [ST_CGROUP] = PIDS_CGROUP,
 };
 #define NITEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -93,14 +93,12 @@ static int lp_fetch_stable(struct lp_reader *r, char **cause)
 			/* The pid was reused between the two reads: that process is gone. */
 			if (PIDS_VAL(ST_BEGAN, ull_int, st, r->stable) != p->start_time)
 				continue;
-			const char *unit = PIDS_VAL(ST_UNIT, str, st, r->stable);
+			const char *cgroup = PIDS_VAL(ST_CGROUP, str, st, r->stable);
 			procscan_copy_str(p->cmdline, sizeof(p->cmdline), PIDS_VAL(ST_CMDLINE, str, st, r->stable));
 			procscan_copy_str(p->user, sizeof(p->user), PIDS_VAL(ST_EUSER, str, st, r->stable));
-			procscan_copy_str(p->unit, sizeof(p->unit), unit && strcmp(unit, "-") ? unit : "");
 			p->uid = PIDS_VAL(ST_EUID, u_int, st, r->stable);
-			p->netns = PIDS_VAL(ST_NETNS, ul_int, st, r->stable);
-			procscan_container(PIDS_VAL(ST_CGROUP, str, st, r->stable), p->container,
-					   sizeof(p->container));
+			procscan_unit(cgroup, p->unit, sizeof(p->unit));
+			procscan_container(cgroup, p->container, sizeof(p->container));
 			p->fetched = true;
 		}
 	}
@@ -154,7 +152,7 @@ int procscan_lp_read(void *ctx, int (*fn)(void *arg, const struct procinfo *pi),
 			j++;
 		const struct lp_proc *o = j < r->nold && r->old[j].pid == p->pid ? &r->old[j] : NULL;
 		if (o && o->fetched && o->start_time == p->start_time && !strcmp(o->comm, p->comm)) {
-			p->uid = o->uid, p->netns = o->netns;
+			p->uid = o->uid;
 			memcpy(p->user, o->user, sizeof(p->user));
 			memcpy(p->unit, o->unit, sizeof(p->unit));
 			memcpy(p->cmdline, o->cmdline, sizeof(p->cmdline));
@@ -176,7 +174,7 @@ int procscan_lp_read(void *ctx, int (*fn)(void *arg, const struct procinfo *pi),
 			continue;
 		struct procinfo pi = {
 			.pid = p->pid, .ppid = p->ppid, .uid = p->uid,
-			.start_time = p->start_time, .netns = p->netns, .rss_kb = p->rss_kb,
+			.start_time = p->start_time, .rss_kb = p->rss_kb,
 			.state = p->state, .comm = p->comm, .user = p->user, .unit = p->unit,
 			.cmdline = p->cmdline, .container = p->container,
 		};

@@ -189,3 +189,61 @@ double procscan_boot_time(const char *root)
 	fclose(f);
 	return bt;
 }
+
+/* Unit suffixes a process can run under (a slice only groups them). */
+static const char *const unit_suffixes[] = {
+	".service", ".scope", ".socket", ".mount", ".swap", ".automount", ".path", ".timer",
+	".target", ".device",
+};
+
+/* Does [name, name + len) end in a unit suffix other than .slice? */
+static bool unit_name(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(unit_suffixes) / sizeof(unit_suffixes[0]); i++) {
+		size_t n = strlen(unit_suffixes[i]);
+		if (len > n && !memcmp(name + len - n, unit_suffixes[i], n))
+			return true;
+	}
+	return false;
+}
+
+void procscan_unit(const char *cgroup, char *out, size_t size)
+{
+	const char *path = NULL, *path_end = NULL;
+
+	out[0] = '\0';
+	if (!cgroup)
+		return;
+	/* Entries "ID:CONTROLLERS:PATH", one a line or comma-joined: systemd's own
+	 * hierarchy (cgroup v1) when there is one, else the unified one ("0::"). */
+	for (const char *e = cgroup; *e;) {
+		size_t len = strcspn(e, ",\n");
+		const char *c1 = memchr(e, ':', len), *c2 = c1 ? memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - e)) : NULL;
+		if (c2) {
+			bool sd = c2 - c1 - 1 == 12 && !memcmp(c1 + 1, "name=systemd", 12);
+			if (sd || (c2 == c1 + 1 && !path)) {
+				path = c2 + 1, path_end = e + len;
+				if (sd)
+					break;
+			}
+		}
+		e += len;
+		e += *e != '\0';
+	}
+	/* The first component that is not a slice names the unit, as systemd reads it. */
+	while (path && path < path_end) {
+		while (path < path_end && *path == '/')
+			path++;
+		const char *end = path;
+		while (end < path_end && *end != '/')
+			end++;
+		size_t len = (size_t)(end - path);
+		if (len > 6 && !memcmp(end - 6, ".slice", 6)) {
+			path = end;
+			continue;
+		}
+		if (len && unit_name(path, len))
+			snprintf(out, size, "%.*s", (int)len, path);
+		return;
+	}
+}

@@ -15,6 +15,55 @@
 
 enum { UNOWNED_SEEN = 1, UNOWNED_CHECKED = 2 };
 #define REREAD_UIDS_MAX 16
+/* Links one refresh may reread for the spread search (at least one process's): at
+ * 90k socket fds in one uid, rereading them at once made one refresh cost twice the
+ * others; ~4 us a link, on two threads, so ~10 ms a refresh. The search rarely finds
+ * anything (the usual unowned socket lives in another pid namespace), so it goes
+ * slowly: 90k fds in ~22 refreshes. */
+#define SPREAD_LINKS 4096
+
+/* Queue a reread of every process of uid (of every process past REREAD_UIDS_MAX). */
+static void spread_add(struct procscan *p, uint32_t uid)
+{
+	size_t u = 0;
+	while (u < p->spread.nuids && p->spread.uids[u] != uid)
+		u++;
+	if (u < p->spread.nuids || p->spread.all)
+		return;
+	if (p->spread.nuids == REREAD_UIDS_MAX)
+		p->spread.all = true;
+	else if (u == p->spread.nuids)
+		p->spread.uids[p->spread.nuids++] = uid;
+	/* From the start again, so the new uid's processes before the cursor are read. */
+	p->spread.active = true;
+	p->spread.pid = -1;
+}
+
+/* Mark the next processes of the spread search for a reread at the next scan. */
+static void spread_step(struct procscan *p, const struct snapshot *s)
+{
+	size_t links = 0;
+
+	for (size_t i = 0; i < s->nprocs; i++) {
+		const struct proc_rec *r = &s->procs[i];
+		struct pst *st;
+		size_t u = 0;
+		if (r->pid <= p->spread.pid)
+			continue;
+		while (!p->spread.all && u < p->spread.nuids && p->spread.uids[u] != r->uid)
+			u++;
+		if ((p->spread.all || u < p->spread.nuids) && (st = procscan_find_pst(p, r->pid, r->start_time))) {
+			st->flags |= PST_REREAD;
+			links += st->fd_count;
+		}
+		p->spread.pid = r->pid;
+		if (links >= SPREAD_LINKS)
+			return;
+	}
+	p->spread.active = p->spread.all = false;
+	p->spread.nuids = 0;
+	p->spread.pid = -1;
+}
 
 void procscan_note_dump(struct procscan *p, const struct snapshot *s)
 {
@@ -38,13 +87,10 @@ void procscan_note_dump(struct procscan *p, const struct snapshot *s)
 
 	/* The other way round: a socket no process holds in two dumps running may sit
 	 * behind an fd number that was a file before (we never readlink it again).
-	 * Reread the processes of its uid, once per such socket. */
+	 * Reread the processes of its uid, once per such socket, a few a refresh. */
 	const struct hashtab *prev = &p->unowned[p->unowned_cur];
 	struct hashtab *cur = &p->unowned[!p->unowned_cur];
 	size_t nunowned = 0;
-	uint32_t uids[REREAD_UIDS_MAX];
-	size_t nuids = 0;
-	bool all = false;
 
 	for (size_t i = 0; i < s->nsocks; i++)
 		nunowned += s->socks[i].inode && s->socks[i].owner < 0;
@@ -65,29 +111,12 @@ void procscan_note_dump(struct procscan *p, const struct snapshot *s)
 		*v = was || p->unowned_searched ? UNOWNED_CHECKED : UNOWNED_SEEN;
 		if (was != UNOWNED_SEEN)
 			continue;
-		size_t u = 0;
-		while (u < nuids && uids[u] != k->uid)
-			u++;
-		if (u == nuids) {
-			if (nuids == REREAD_UIDS_MAX)
-				all = true;
-			else
-				uids[nuids++] = k->uid;
-		}
+		spread_add(p, k->uid);
 	}
 	p->unowned_cur = !p->unowned_cur;
 	p->unowned_searched = false;
-	if (all) {
-		p->full = true;
-		return;
-	}
-	for (size_t u = 0; u < nuids; u++)
-		for (size_t i = 0; i < s->nprocs; i++) {
-			const struct proc_rec *r = &s->procs[i];
-			struct pst *st;
-			if (r->uid == uids[u] && (st = procscan_find_pst(p, r->pid, r->start_time)))
-				st->flags |= PST_REREAD;
-		}
+	if (p->spread.active)
+		spread_step(p, s);
 }
 
 /* ---- the recheck after the join ------------------------------------------------- */
@@ -234,7 +263,7 @@ int procscan_recheck(struct procscan *p, struct snapshot *s)
 			if (u == nuids || r->pid == p->self || (r->flags & PROC_UNREADABLE) ||
 			    !(st = procscan_find_pst(p, r->pid, r->start_time)))
 				continue;
-			struct fd_ent *e = (struct fd_ent *)p->fd_old.v + st->fd_first;
+			struct fd_ent *e = st->fd_count ? (struct fd_ent *)p->fd_old.v + st->fd_first : NULL;
 			const struct sock_owner *o = &s->owners[r->owner_first];
 			size_t no = r->owner_count, k = 0;
 			int dfd = -1;
@@ -274,7 +303,7 @@ int procscan_recheck(struct procscan *p, struct snapshot *s)
 		struct pst *st;
 		if (!mark[i] || !(st = procscan_find_pst(p, r->pid, r->start_time)))
 			continue;
-		const struct fd_ent *e = (const struct fd_ent *)p->fd_old.v + st->fd_first;
+		const struct fd_ent *e = st->fd_count ? (const struct fd_ent *)p->fd_old.v + st->fd_first : NULL;
 		for (size_t j = 0; j < st->fd_count; j++) {
 			if (!e[j].inode)
 				continue;

@@ -37,5 +37,13 @@ int live_source_new(struct source **out, const char *proc_root, char **cause);
 /* Readlink every fd on every refresh instead of only what may have changed: the
  * reference the incremental map is tested against (--full-scan). */
 void live_source_full_scan(struct source *src, bool on);
+/* The first screen before the first refresh: every socket of leaktop's own netns from
+ * one dump on a handle of its own (so it may run beside the first refresh), joined to
+ * no process, s->owners_pending set. Returns 0 or -errno (*cause says why); -EINVAL
+ * for a source that is not live. */
+int live_source_preview(struct source *src, struct snapshot *s, char **cause);
+/* Say so before a preview runs beside the first refresh: that refresh then leaves the
+ * preview a core until its directory pass is done. */
+void live_source_preview_beside(struct source *src);
 
 #endif

@@ -236,6 +236,35 @@ START_TEST(test_container)
 }
 END_TEST
 
+/* The systemd unit column, from the same cgroup text: what systemctl status names. */
+START_TEST(test_unit)
+{
+	static const struct { const char *cgroup, *want; } cases[] = {
+		{"0::/system.slice/sshd.service\n", "sshd.service"},
+		{"0::/user.slice/user-1000.slice/session-3.scope", "session-3.scope"},
+		{"0::/user.slice/user-1000.slice/user@1000.service/app.slice/x.service", "user@1000.service"},
+		{"0::/init.scope", "init.scope"},
+		{"0::/system.slice/docker-0123456789ab.scope", "docker-0123456789ab.scope"},
+		{"0::/", ""},
+		{"0::/docker/abcdef012345abcdef012345", ""},     /* no unit: a runtime's path */
+		{"0::/system.slice", ""},
+		/* cgroup v1 (libproc2 joins the lines with commas): systemd's own hierarchy. */
+		{"4:memory:/process_api/e937,1:name=systemd:/system.slice/cron.service,0::/", "cron.service"},
+		{"9:name=systemd:/\n4:memory:/x.service\n0::/\n", ""},
+		{"", ""},
+	};
+	char out[PROC_UNIT_MAX];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		procscan_unit(cases[i].cgroup, out, sizeof(out));
+		ck_assert_msg(!strcmp(out, cases[i].want), "case %zu: got '%s', want '%s'", i, out,
+			      cases[i].want);
+	}
+	procscan_unit(NULL, out, sizeof(out));
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
 START_TEST(test_parse_limits)
 {
 	uint64_t soft = 0, hard = 0;
@@ -892,6 +921,7 @@ static Suite *procscan_suite(void)
 	tcase_add_test(tc, test_parse_file_nr);
 	tcase_add_test(tc, test_socket_inode);
 	tcase_add_test(tc, test_container);
+	tcase_add_test(tc, test_unit);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tree");

@@ -132,7 +132,7 @@ int tui_run(const struct options *o, struct source *src, struct record *rec)
 		worker_lock(a);
 		if (worker_poll(a, &front)) {
 			app_rebuild(a);
-			refreshes++;
+			refreshes += !a->s->owners_pending; /* the preview is no refresh */
 		}
 		draw_screen(a);
 		worker_unlock(a);

@@ -231,7 +231,10 @@ static void draw_header(struct app *a)
 	draw_states(a, 1);
 
 	int len = 0;
-	if (s) {
+	if (s && s->owners_pending) {
+		/* The first frame: the dump is in, the processes are still being read. */
+		len = snprintf(line, sizeof(line), "Files -  Procs -  owners: reading");
+	} else if (s) {
 		const struct totals *t = &s->totals;
 		len = snprintf(line, sizeof(line), "Files %llu/%llu  Procs %u", (unsigned long long)t->file_alloc,
 			       (unsigned long long)t->file_max, t->procs);
@@ -354,8 +357,8 @@ static void draw_table(struct app *a, struct pane *p, int y, int h, bool focused
 		if (!a->s || i >= p->nrows) {
 			if (!a->s || i > 0 || r > 0)
 				continue;
-			draw_text(yy, 0, COLS, a->filter_text[0] ? "  (nothing matches the filter)" : "  (none)",
-				  A_NORMAL, false);
+			draw_text(yy, 0, COLS, a->s->owners_pending ? "  (owners: reading)" :
+				  a->filter_text[0] ? "  (nothing matches the filter)" : "  (none)", A_NORMAL, false);
 			continue;
 		}
 		uint32_t row = p->rows[i];

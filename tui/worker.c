@@ -1,5 +1,6 @@
 /* The dashboard's refresh worker: a thread that runs the session step (or a replay
- * seek) into a back buffer while the screen stays responsive, and hands it over. */
+ * seek) into a back buffer while the screen stays responsive, and hands it over;
+ * beside the first live refresh, a preview from the dump alone for the first frame. */
 #include "config.h"
 
 #include "tui/tui.h"
@@ -35,6 +36,11 @@ struct worker {
 	struct session *ss;      /* the worker's; its recording is closed after it stopped */
 	struct snapshot *back;   /* the worker's; swapped with the front when ready */
 	bool want, busy, ready, quit;
+	/* The first frame of a live run: the dump alone (owners still being read), made
+	 * on a thread of its own beside the first refresh, shown only if it comes first. */
+	struct snapshot *preview;
+	pthread_t preview_thread;
+	bool preview_started, preview_ready, first_done;
 	/* Replay: a seek asked for (by index or by time), done, the end reached. */
 	bool seek_req, seek_by_time, seek_done, from_seek, ended;
 	long seek_index;
@@ -175,6 +181,24 @@ static int worker_step(struct worker *w, bool *fired, char **cause)
 	return rc;
 }
 
+static void *preview_main(void *arg)
+{
+	struct worker *w = arg;
+	char *cause = NULL;
+	int rc = live_source_preview(w->src, w->preview, &cause);
+
+	free(cause); /* the refresh says it too, if it still fails */
+	pthread_mutex_lock(&w->mu);
+	if (rc == 0 && !w->first_done) {
+		w->preview_ready = true;
+		if (write(w->wake[1], "p", 1) < 0) {
+			/* The pipe is full: the loop has a wake-up pending anyway. */
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -195,10 +219,21 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		char *cause = NULL;
 		int rc;
+		/* Signals are blocked here already: the preview thread takes none either. */
+		if (!seek && w->src->live && !w->preview_started && (w->preview = snapshot_new())) {
+			live_source_preview_beside(w->src);
+			w->preview_started = pthread_create(&w->preview_thread, NULL, preview_main, w) == 0;
+		}
 		if (seek)
 			rc = session_seek(w->ss, by_time ? replay_find_time(w->src, t) : index, w->back, &cause);
 		else
 			rc = worker_step(w, &fired, &cause);
+		if (w->preview_started && !w->first_done) {
+			pthread_mutex_lock(&w->mu);
+			w->first_done = true;
+			pthread_mutex_unlock(&w->mu);
+			pthread_join(w->preview_thread, NULL);
+		}
 		long pos = -1, count = 0;
 		double first = 0, last = 0;
 		if (!w->src->live) {
@@ -281,6 +316,7 @@ bool worker_stop(struct worker *w)
 	session_free(w->ss);
 	w->ss = NULL;
 	snapshot_free(w->back);
+	snapshot_free(w->preview);
 	free(w->cause);
 	free(w->note);
 	for (size_t i = 0; i < w->nrdumps; i++)
@@ -308,7 +344,16 @@ bool worker_poll(struct app *a, struct snapshot **front)
 		w->seek_done = false;
 		a->seeking = w->seek_req;
 	}
-	if (w->ready && (!a->paused || w->from_seek || !a->s)) {
+	/* The preview, until the first refresh is there (it then has nothing to add). */
+	if (w->preview_ready && !w->ready && !a->s) {
+		struct snapshot *t = *front;
+		*front = w->preview;
+		w->preview = t;
+		a->s = *front;
+		swapped = true;
+	}
+	w->preview_ready = false;
+	if (w->ready && (!a->paused || w->from_seek || !a->s || a->s->owners_pending)) {
 		struct snapshot *t = *front;
 		*front = w->back;
 		w->back = t;

@@ -3,7 +3,8 @@
 # leak: the leaker tops the processes pane, its port shows its CLOSE_WAIT pile, Enter
 # lists its sockets, sort keys reorder, help opens, q exits 0; hostile names arrive
 # escaped; SIGTERM and SIGHUP leave the tty as it was; NO_COLOR means no colour
-# escapes; closing the pane ends leaktop.
+# escapes; closing the pane ends leaktop. The first frame shows the dump before the
+# owners ("owners: reading"), then they fill in.
 #
 # It runs in its own network and pid namespaces, so the only processes and sockets
 # on screen are the test's own, whatever else the machine is doing.
@@ -116,6 +117,23 @@ echo "ok: help opens and closes"
 
 $TM send-keys -t lt q
 finished 0 "q"
+
+# --- 80x24: the first frame comes from the dump alone ------------------------------
+# The first scan held back 3 s: meanwhile the socket counts, the port's CLOSE_WAIT
+# pile and its Recv-Q are on screen, marked "owners: reading"; then the owners come.
+start 80 24 TERM=screen LANG=C LEAKTOP_TEST_SCAN_DELAY_MS=3000
+wait_screen "owners: reading"
+has "CLOSE_WAIT $N" || { screen >&2; fail "the first frame lacks the $N CLOSE_WAIT sockets"; }
+has "^ *$PORT +- +$((N + 1)) +0 +$N " || { screen >&2; fail "the first frame's ports pane lacks port $PORT"; }
+has "^ +- +$PORT +$N +$((N * 101)) " || { screen >&2; fail "the first frame's backlog lacks port $PORT"; }
+has "leakysrv" && fail "the first frame already shows owners"
+echo "ok: the first frame shows the dump's counts, ports and backlog, owners: reading"
+wait_screen "^ *$SERVER_PID +root +leakysrv +[0-9]+ "
+has "owners: reading" && { screen >&2; fail "owners: reading stayed after the owners came"; }
+has "^ *$PORT +$SERVER_PID +$((N + 1)) +0 +$N " || { screen >&2; fail "the owners did not reach the ports pane"; }
+echo "ok: then the owners fill in"
+$TM send-keys -t lt q
+finished 0 "q after the first frame"
 
 # --- 60x15: one pane at a time -------------------------------------------------
 start 60 15 TERM=screen LANG=C
