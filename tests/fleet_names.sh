@@ -16,8 +16,9 @@ DASH=$srcdir/contrib/grafana/leaktop.json
 # tests/live/fleet_rules.sh finds every one in a real leak's scrape.
 MAY_BE_ABSENT="leaktop_process_fd_exhaustion_seconds"
 
+# Here, not in names(): an exit in a pipeline's subshell would not end the script.
+command -v jq >/dev/null || { echo "SKIP: needs jq" >&2; exit 77; }
 names() {
-	command -v jq >/dev/null || { echo "SKIP: needs jq" >&2; exit 77; }
 	# The rules: their expressions are the only place a name with an underscore
 	# appears (annotations name the program, "leaktop -b ...").
 	grep -o 'leaktop_[a-z0-9_]*' "$RULES" | sed 's/^/rules /'
