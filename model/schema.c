@@ -68,6 +68,9 @@ static const struct schema_col sock_change_cols[] = {
 	[SOCKCH_RETRANS] = {"retrans", INT_NN},
 	[SOCKCH_INODE] = {"inode", INT_NN},
 	[SOCKCH_UID] = {"uid", INT_NN},
+	/* The kernel's lower bound (ms) of the time in this state at this tick; written
+	 * when known, that is on the first refresh (sources/sockdiag.c). */
+	[SOCKCH_STATE_AGE_MS] = {"state_age_ms", "INTEGER", .since_minor = 2},
 };
 
 static const struct schema_col proc_cols[] = {
@@ -373,12 +376,17 @@ char *schema_gone_sql(enum schema_table t)
 	return sb_done(&b);
 }
 
-char *schema_select_sql(enum schema_table t, const char *alias, unsigned from, unsigned to)
+bool schema_has_col(enum schema_table t, unsigned col, unsigned minor)
+{
+	return col < schema_tables[t].ncols && schema_tables[t].cols[col].since_minor <= minor;
+}
+
+char *schema_select_sql(enum schema_table t, const char *alias, unsigned from, unsigned to, unsigned minor)
 {
 	struct sbuf b = {0};
 	char name[32];
 
-	for (unsigned c = from; c < to && c < schema_tables[t].ncols; c++)
+	for (unsigned c = from; c < to && schema_has_col(t, c, minor); c++)
 		sb_add(&b, "%s%s.%s", c > from ? ", " : "", alias, schema_col_name(t, c, name, sizeof(name)));
 	return sb_done(&b);
 }

@@ -11,9 +11,10 @@
 
 /* The format written. A reader takes any minor version of its major, and refuses
  * the others (2.0: UDP, UNIX and other sockets, namespaces, CLOSED fds; 2.1: the
- * event_dump table, thread dumps read back with their action). */
+ * event_dump table, thread dumps read back with their action; 2.2: sock_change's
+ * state_age_ms, the kernel's lower bound of a TCP socket's time in its state). */
 #define RECORD_FORMAT_MAJOR 2
-#define RECORD_FORMAT_MINOR 1
+#define RECORD_FORMAT_MINOR 2
 
 /* 'LKTP': tells a leaktop recording from any other SQLite file. */
 #define RECORD_APP_ID 0x4c4b5450
@@ -74,7 +75,7 @@ enum {
 };
 enum {
 	SOCKCH_SOCK, SOCKCH_TICK, SOCKCH_STATE, SOCKCH_RQUEUE, SOCKCH_WQUEUE, SOCKCH_TIMER, SOCKCH_RETRANS,
-	SOCKCH_INODE, SOCKCH_UID,
+	SOCKCH_INODE, SOCKCH_UID, SOCKCH_STATE_AGE_MS, /* since 2.2; NULL: no bound known */
 	SOCKCH_NCOLS
 };
 enum {
@@ -111,6 +112,9 @@ enum {
 struct schema_col {
 	const char *name;  /* NULL: a port_change state column, named by schema_col_name */
 	const char *type;  /* with its constraints: "INTEGER NOT NULL" */
+	/* The format minor that added it (0: there from 2.0). Only the last columns of
+	 * a table may have one, in order: a SELECT for an older file stops before them. */
+	unsigned since_minor;
 };
 
 struct schema_tab {
@@ -153,8 +157,11 @@ char *schema_create_sql(void);
 char *schema_insert_sql(enum schema_table t);
 /* UPDATE t SET gone_tick = ?1 WHERE id = ?2. */
 char *schema_gone_sql(enum schema_table t);
-/* "a.col, a.col, ...": columns [from, to) of t, each prefixed by alias and '.'. */
-char *schema_select_sql(enum schema_table t, const char *alias, unsigned from, unsigned to);
+/* "a.col, a.col, ...": columns [from, to) of t, each prefixed by alias and '.',
+ * leaving out those a file of format minor `minor` does not have (schema_has_col). */
+char *schema_select_sql(enum schema_table t, const char *alias, unsigned from, unsigned to, unsigned minor);
+/* Whether a file of format minor `minor` (of RECORD_FORMAT_MAJOR) has column col of t. */
+bool schema_has_col(enum schema_table t, unsigned col, unsigned minor);
 
 /* The parameter of column col in schema_insert_sql(t). */
 static inline int schema_param(enum schema_table t, unsigned col)

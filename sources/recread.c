@@ -106,8 +106,9 @@ static const char *gone_tick(enum schema_table t)
 	return cname(t, schema_tables[t].ncols - 1);
 }
 
-/* The SQL of query id, or NULL (none, or out of memory: *nomem says which). */
-static char *query_sql(enum recread_stmt id, bool *nomem)
+/* The SQL of query id for a file of format minor `minor`, or NULL (none, or out of
+ * memory: *nomem says which). */
+static char *query_sql(enum recread_stmt id, unsigned minor, bool *nomem)
 {
 	enum recread_kind k = (enum recread_kind)(id % RK_COUNT);
 	const struct kind_tabs *kt = &kinds[k];
@@ -117,9 +118,9 @@ static char *query_sql(enum recread_stmt id, bool *nomem)
 
 	*nomem = false;
 	if (id < RQ_REFRESH) {
-		ident = schema_select_sql(t, "t", 0, kt->ident);
+		ident = schema_select_sql(t, "t", 0, kt->ident, minor);
 		if (c != TB_COUNT)
-			change = schema_select_sql(c, "c", SCHEMA_CHANGE_FIRST, schema_tables[c].ncols);
+			change = schema_select_sql(c, "c", SCHEMA_CHANGE_FIRST, schema_tables[c].ncols, minor);
 		if (!ident || (c != TB_COUNT && !change)) {
 			*nomem = true;
 			goto out;
@@ -147,7 +148,7 @@ static char *query_sql(enum recread_stmt id, bool *nomem)
 	else if (id == RQ_REFRESH || id == RQ_EVENTS) {
 		enum schema_table e = id == RQ_REFRESH ? TB_REFRESH : TB_EVENT;
 		unsigned tick = id == RQ_REFRESH ? REFRESH_TICK : EVENT_TICK;
-		if (!(all = schema_select_sql(e, "t", 0, schema_tables[e].ncols))) {
+		if (!(all = schema_select_sql(e, "t", 0, schema_tables[e].ncols, minor))) {
 			*nomem = true;
 			goto out;
 		}
@@ -171,13 +172,13 @@ out:
 	return sql;
 }
 
-int recread_prepare(sqlite3 *db, sqlite3_stmt **q)
+int recread_prepare(sqlite3 *db, sqlite3_stmt **q, unsigned minor)
 {
 	int rc = SQLITE_OK;
 
 	for (int i = 0; i < RQ_COUNT && rc == SQLITE_OK; i++) {
 		bool nomem;
-		char *sql = query_sql((enum recread_stmt)i, &nomem);
+		char *sql = query_sql((enum recread_stmt)i, minor, &nomem);
 		q[i] = NULL;
 		if (nomem)
 			rc = SQLITE_NOMEM;
@@ -267,6 +268,10 @@ void recread_sock_ch(sqlite3_stmt *q, int base, struct sock_rec *k)
 	k->retrans = (uint8_t)sqlite3_column_int(q, CH(base, SOCKCH_RETRANS));
 	k->inode = col_u32(q, CH(base, SOCKCH_INODE));
 	k->uid = col_u32(q, CH(base, SOCKCH_UID));
+	/* Before 2.2 the query has no such column; NULL: no bound was known. */
+	k->state_age_ms = CH(base, SOCKCH_STATE_AGE_MS) < sqlite3_column_count(q)
+				  ? col_u32(q, CH(base, SOCKCH_STATE_AGE_MS))
+				  : 0;
 }
 
 void recread_port_id(sqlite3_stmt *q, struct port_agg *p)

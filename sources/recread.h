@@ -49,8 +49,10 @@ enum recread_stmt {
 	RQ_COUNT
 };
 
-/* Prepare every query (q[RQ_COUNT]). Returns an SQLite result code. */
-int recread_prepare(struct sqlite3 *db, struct sqlite3_stmt **q);
+/* Prepare every query (q[RQ_COUNT]) for a file of format minor `minor` (of
+ * RECORD_FORMAT_MAJOR): the columns added after it are not asked for. Returns an
+ * SQLite result code. */
+int recread_prepare(struct sqlite3 *db, struct sqlite3_stmt **q, unsigned minor);
 void recread_finalize(struct sqlite3_stmt **q);
 
 /* Where the changing part of a FULL row starts. */
@@ -65,6 +67,7 @@ void recread_fd(struct sqlite3_stmt *q, int64_t *proc, int32_t *fd, uint32_t *in
 /* A UNIX socket's name goes to *name (malloc'd, untouched when ""). Returns an
  * SQLite result code. */
 int recread_sock_id(struct sqlite3_stmt *q, struct sock_rec *k, char **name);
+/* state_age_ms is 0 when the row has no bound or the file no such column. */
 void recread_sock_ch(struct sqlite3_stmt *q, int base, struct sock_rec *k);
 void recread_port_id(struct sqlite3_stmt *q, struct port_agg *p);
 void recread_port_ch(struct sqlite3_stmt *q, int base, struct port_agg *p);

@@ -265,11 +265,24 @@ static int load_full(struct replay_source *r, uint64_t tick)
 	return rc;
 }
 
+/* A kernel bound on a socket's state age belongs to the tick of its change row: a
+ * step forgets the last one (as the live run asks for it on its first refresh only),
+ * while a seek keeps it, still a lower bound since no change row came after. */
+static void forget_age_bounds(struct replay_source *r)
+{
+	struct rvec *v = kind_vec(r, RK_SOCK);
+
+	for (size_t i = 0; i < v->n; i++)
+		((struct r_sock *)(v->v + i * v->esize))->k.state_age_ms = 0;
+}
+
 /* From the refresh at prev to the one at tick: what appeared, then what went (a row
  * may do both between two refreshes), then what changed, in tick order. */
 static int load_step(struct replay_source *r, uint64_t prev, uint64_t tick)
 {
 	int rc = SQLITE_OK;
+
+	forget_age_bounds(r);
 
 	for (int k = 0; k < RK_COUNT && rc == SQLITE_OK; k++) {
 		rc = run_rows(r, (enum recread_kind)k, bind_ticks(r, (enum recread_stmt)(RQ_NEW + k), prev, tick), false);
@@ -653,7 +666,7 @@ int replay_source_new(struct source **out, const char *path, char **cause)
 		replay_free(&r->base);
 		return rc;
 	}
-	rc = recread_prepare(r->db, r->q);
+	rc = recread_prepare(r->db, r->q, r->info.minor > 0 ? (unsigned)r->info.minor : 0);
 	if (rc == SQLITE_OK)
 		rc = list_refreshes(r);
 	if (rc != SQLITE_OK && !r->n) {

@@ -393,6 +393,11 @@ static int sock_change(struct record *r, int64_t id, const struct sock_rec *k)
 	sqlite3_bind_int(q, P(TB_SOCK_CHANGE, SOCKCH_RETRANS), k->retrans);
 	sqlite3_bind_int64(q, P(TB_SOCK_CHANGE, SOCKCH_INODE), k->inode);
 	sqlite3_bind_int64(q, P(TB_SOCK_CHANGE, SOCKCH_UID), k->uid);
+	/* Not part of sock_same_state: the live run knows it on its first refresh only. */
+	if (k->state_age_ms)
+		sqlite3_bind_int64(q, P(TB_SOCK_CHANGE, SOCKCH_STATE_AGE_MS), k->state_age_ms);
+	else
+		sqlite3_bind_null(q, P(TB_SOCK_CHANGE, SOCKCH_STATE_AGE_MS));
 	return step(r, Q_SOCK_CHANGE);
 }
 
