@@ -698,6 +698,16 @@ START_TEST(replay_events_of_a_refresh)
 }
 END_TEST
 
+/* Steady refreshes whose CLOSE_WAIT sockets the first one gives a kernel bound of
+ * 2 minutes in their state, as sock_diag does. */
+static void make_aged_snap(struct snapshot *s, uint64_t tick)
+{
+	make_snap(s, tick, 0);
+	for (size_t i = 0; tick == 1 && i < s->nsocks; i++)
+		if (s->socks[i].state == ST_CLOSE_WAIT)
+			s->socks[i].state_age_ms = 120000;
+}
+
 /* The kernel's bound of a socket's time in its state (first refresh only, as
  * sock_diag gives it) comes back from a replay: the first replayed refresh holds it,
  * so the CLOSE_WAIT pile's age reads as ">=2m" from the start, not as the replay's
@@ -713,10 +723,7 @@ START_TEST(kernel_age_bound_replays)
 	double age, state_age;
 
 	for (uint64_t t = 1; t <= 3; t++) {
-		make_snap(want, t, 0);
-		for (size_t i = 0; t == 1 && i < want->nsocks; i++)
-			if (want->socks[i].state == ST_CLOSE_WAIT)
-				want->socks[i].state_age_ms = 120000;
+		make_aged_snap(want, t);
 		ck_assert_msg(record_snapshot(r, want, &cause) == 0, "%s", cause);
 	}
 	record_close(r);
@@ -731,10 +738,7 @@ START_TEST(kernel_age_bound_replays)
 	ck_assert_ptr_nonnull(k);
 	ck_assert_uint_eq(k->state, ST_CLOSE_WAIT);
 	ck_assert_uint_eq(k->state_age_ms, 120000);
-	make_snap(want, 1, 0);
-	for (size_t i = 0; i < want->nsocks; i++)
-		if (want->socks[i].state == ST_CLOSE_WAIT)
-			want->socks[i].state_age_ms = 120000;
+	make_aged_snap(want, 1);
 	assert_same(want, got);
 	ck_assert_int_eq(history_update(h, got), 0);
 	ck_assert(history_sock_age_bound(h, k));
@@ -813,6 +817,24 @@ START_TEST(new_recording_has_the_format_2_0_schema)
 }
 END_TEST
 
+/* A column added by a later format comes after the ones older files have, so the
+ * reader of a 2.0 or 2.1 file asks for every column it has and no other. */
+START_TEST(later_columns_come_last)
+{
+	for (unsigned t = 0; t < TB_COUNT; t++)
+		for (unsigned c = 1; c < schema_tables[t].ncols; c++)
+			ck_assert_msg(schema_tables[t].cols[c].since_minor >= schema_tables[t].cols[c - 1].since_minor,
+				      "%s column %u is older than the one before it", schema_tables[t].name, c);
+	char *old = schema_select_sql(TB_SOCK_CHANGE, "c", 0, SOCKCH_NCOLS, 1);
+	char *now = schema_select_sql(TB_SOCK_CHANGE, "c", 0, SOCKCH_NCOLS, RECORD_FORMAT_MINOR);
+	ck_assert_str_eq(old, "c.sock, c.tick, c.state, c.rqueue, c.wqueue, c.timer, c.retrans, c.inode, c.uid");
+	ck_assert_str_eq(now, "c.sock, c.tick, c.state, c.rqueue, c.wqueue, c.timer, c.retrans, c.inode, c.uid, "
+			      "c.state_age_ms");
+	free(old);
+	free(now);
+}
+END_TEST
+
 static Suite *record_suite(void)
 {
 	Suite *su = suite_create("record");
@@ -831,6 +853,7 @@ static Suite *record_suite(void)
 	tcase_add_test(tc, replay_events_of_a_refresh);
 	tcase_add_test(tc, new_recording_has_the_format_2_0_schema);
 	tcase_add_test(tc, kernel_age_bound_replays);
+	tcase_add_test(tc, later_columns_come_last);
 	suite_add_tcase(su, tc);
 	return su;
 }
