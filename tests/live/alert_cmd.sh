@@ -51,7 +51,8 @@ assert_eq "alerts in the JSON output" 1 \
 assert_eq "alert events recorded for the server" 1 "$(sqlite3 "$TMP/alerts.db" \
 	"SELECT count(*) FROM event WHERE kind = 'alert' AND pid = $SERVER_PID AND what LIKE 'warning close_wait: %'")"
 "$LEAKTOP" -r "$TMP/alerts.db" --report > "$TMP/report.md"
-grep -q "| alert | $SERVER_PID | warning close_wait: pid $SERVER_PID (leakysrv) holds" "$TMP/report.md" ||
+# Markdown: the underscore is escaped.
+grep -qF "| alert | $SERVER_PID | warning close\_wait: pid $SERVER_PID (leakysrv) holds" "$TMP/report.md" ||
 	{ cat "$TMP/report.md" >&2; fail "the report does not list the recorded alert"; }
 grep -q "No alert was raised" "$TMP/report.md" && fail "the report says no alert was raised"
 

@@ -4,7 +4,8 @@
 # second with curl; the scrapes become the input of `promtool test rules` (each
 # scrape one minute there: time runs 60 times faster, the values are leaktop's own),
 # then leaktop is stopped and the failed scrapes make up == 0. The rules that must
-# fire do, for the processes and port they must; the 90% rule, the slow exporter
+# fire do, for the processes and port they must (the process rule for both: a memory
+# leak reads `leak` too); the 90% rule, the slow exporter
 # and a memory leak of the server do not. Every metric name the rules and the
 # dashboard use is in the scrapes; a scrape has no more series than the README says.
 . "${srcdir:-.}/tests/live/lib.sh"
@@ -95,7 +96,8 @@ sh "$srcdir/tests/live/scrapes2series.sh" "$INSTANCE" $((UP + DOWN)) "$TMP/s" > 
          exp_alerts: [{exp_labels: {$SRV, severity: warning}}]}
       - {eval_time: $last, alertname: LeaktopFdUsageCritical, exp_alerts: []}
       - {eval_time: $last, alertname: LeaktopProcessLeaking,
-         exp_alerts: [{exp_labels: {$SRV, verdict: leak, severity: warning}}]}
+         exp_alerts: [{exp_labels: {$SRV, verdict: leak, severity: warning}},
+                      {exp_labels: {$MEM, verdict: leak, severity: warning}}]}
       - {eval_time: 20m, alertname: LeaktopCloseWaitGrowing,
          exp_alerts: [{exp_labels: {$P, port: "$PORT", proto: tcp, side: local, netns: "$NS", state: CLOSE_WAIT, severity: warning}}]}
       - {eval_time: $last, alertname: LeaktopFdExhaustionSoon,

@@ -96,9 +96,7 @@ wait_screen "REPLAY 2/6"
 ports_row | grep -Eq "^ *$PORT +$SERVER_PID +[0-9]+ +[0-9]+ +$(cw 2) " || { screen >&2; fail "refresh 2 lacks $(cw 2) CLOSE_WAIT"; }
 echo "ok: ] and [ step through the recording: time and CLOSE_WAIT $(cw 1) -> $(cw 3) -> $(cw 2)"
 # Stepping onto the refresh an alert was recorded with shows it, and m keeps it.
-$TM send-keys -t lt g
-wait_screen "Go to \(HH:MM:SS\)"
-$TM send-keys -t lt "$(hms 1)" Enter
+$TM send-keys -t lt '['
 wait_screen "REPLAY 1/6"
 i=1
 while [ "$i" -lt "$ALERT_TICK" ]; do
