@@ -259,12 +259,16 @@ static int32_t sock_proc_index(const struct snapshot *s, const struct sock_rec *
 	return k->owner >= 0 && (size_t)k->owner < s->nowners ? s->owners[k->owner].proc : -1;
 }
 
-/* One socket of the backlog while it is grouped: its owner and which port it counts
- * under (the snapshot's rule), worked out once, not in every comparison. */
+/* One socket of the backlog while it is grouped: its owner, which port it counts
+ * under (the snapshot's rule) and what the sort compares, copied once so that the
+ * sort of 100k+ sockets reads its own array, not the snapshot's sockets. */
 struct bl_ent {
 	uint32_t sock;
 	int32_t proc;
-	uint8_t side;
+	uint8_t side, family;
+	uint16_t port;           /* the port it counts under */
+	uint32_t rqueue, inode;
+	uint8_t raddr[16];       /* outbound: the remote end it groups by */
 };
 
 /* A port that listens: (netns, port, proto), sorted for bsearch. */
@@ -303,29 +307,26 @@ static uint8_t bl_side(const struct view_backlog *b, const struct sock_rec *k)
 
 /* The group a socket falls in: its owner, then local port (inbound) or remote
  * address and port (outbound). */
-static int cmp_bl_group(const struct snapshot *s, const struct bl_ent *x, const struct bl_ent *y)
+static int cmp_bl_group(const struct bl_ent *x, const struct bl_ent *y)
 {
-	const struct sock_rec *kx = &s->socks[x->sock], *ky = &s->socks[y->sock];
 	if (x->proc != y->proc)
 		return x->proc < y->proc ? -1 : 1;
 	if (x->side != y->side)
 		return x->side < y->side ? -1 : 1;
-	if (x->side == SIDE_LOCAL)
-		return (kx->lport > ky->lport) - (kx->lport < ky->lport);
-	if (kx->family != ky->family)
-		return kx->family < ky->family ? -1 : 1;
-	int r = memcmp(kx->raddr, ky->raddr, sizeof(kx->raddr));
-	if (r)
-		return r;
-	return (kx->rport > ky->rport) - (kx->rport < ky->rport);
+	if (x->side == SIDE_REMOTE) {
+		if (x->family != y->family)
+			return x->family < y->family ? -1 : 1;
+		int r = memcmp(x->raddr, y->raddr, sizeof(x->raddr));
+		if (r)
+			return r;
+	}
+	return (x->port > y->port) - (x->port < y->port);
 }
 
-static int cmp_bl_sock(const void *a, const void *b, void *arg)
+static int cmp_bl_sock(const void *a, const void *b)
 {
-	const struct snapshot *s = arg;
-	const struct bl_ent *ex = a, *ey = b;
-	const struct sock_rec *x = &s->socks[ex->sock], *y = &s->socks[ey->sock];
-	int r = cmp_bl_group(s, ex, ey);
+	const struct bl_ent *x = a, *y = b;
+	int r = cmp_bl_group(x, y);
 	if (r)
 		return r;
 	if (x->rqueue != y->rqueue)
@@ -364,19 +365,26 @@ int view_backlog_build(struct view_backlog *b, const struct snapshot *s, const s
 			continue;
 		if (grow(&b->ents, &b->ents_cap, n + 1, sizeof(*b->ents)))
 			return -ENOMEM;
-		b->ents[n++] = (struct bl_ent){.sock = (uint32_t)i, .proc = sock_proc_index(s, k), .side = bl_side(b, k)};
+		struct bl_ent *e = &b->ents[n++];
+		*e = (struct bl_ent){.sock = (uint32_t)i, .proc = sock_proc_index(s, k), .side = bl_side(b, k),
+				     .rqueue = k->rqueue, .inode = k->inode};
+		e->port = e->side == SIDE_LOCAL ? k->lport : k->rport;
+		if (e->side == SIDE_REMOTE) {
+			e->family = k->family;
+			memcpy(e->raddr, k->raddr, sizeof(e->raddr));
+		}
 	}
 	if (!n) /* b->socks is NULL until the first socket with a backlog */
 		return 0;
 	if (grow(&b->socks, &b->socks_cap, n, sizeof(*b->socks)))
 		return -ENOMEM;
-	qsort_r(b->ents, n, sizeof(*b->ents), cmp_bl_sock, (void *)s);
+	qsort(b->ents, n, sizeof(*b->ents), cmp_bl_sock);
 	struct view_bl_group *g = NULL;
 	for (size_t i = 0; i < n; i++) {
 		const struct bl_ent *e = &b->ents[i];
 		const struct sock_rec *k = &s->socks[e->sock];
 		b->socks[b->nsocks++] = e->sock;
-		if (!g || cmp_bl_group(s, &b->ents[i - 1], e)) {
+		if (!g || cmp_bl_group(&b->ents[i - 1], e)) {
 			if (grow(&b->groups, &b->groups_cap, b->ngroups + 1, sizeof(*b->groups)))
 				return -ENOMEM;
 			g = &b->groups[b->ngroups++];
