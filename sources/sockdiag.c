@@ -236,10 +236,11 @@ static uint32_t tcp_state_age_ms(const struct nlmsghdr *nlh, uint8_t state)
 	mnl_attr_for_each(a, nlh, sizeof(struct inet_diag_msg)) {
 		if (mnl_attr_get_type(a) != INET_DIAG_INFO || mnl_attr_get_payload_len(a) < END)
 			continue;
-		const struct tcp_info *ti = mnl_attr_get_payload(a);
+		/* The attribute is 4-byte aligned, struct tcp_info wants 8: bytes, not members. */
+		const unsigned char *ti = mnl_attr_get_payload(a);
 		uint32_t data, ack;
-		memcpy(&data, &ti->tcpi_last_data_recv, sizeof(data));
-		memcpy(&ack, &ti->tcpi_last_ack_recv, sizeof(ack));
+		memcpy(&data, ti + offsetof(struct tcp_info, tcpi_last_data_recv), sizeof(data));
+		memcpy(&ack, ti + offsetof(struct tcp_info, tcpi_last_ack_recv), sizeof(ack));
 		return data < ack ? data : ack;
 	}
 	return 0;

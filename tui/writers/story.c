@@ -428,7 +428,8 @@ int story_build(const char *path, struct story **out, char **cause)
 		rc = read_events(b.st, path);
 	if (!rc) {
 		judge_matters(b.st);
-		qsort(b.st->events, b.st->nevents, sizeof(*b.st->events), event_cmp);
+		if (b.st->nevents) /* events is NULL while there are none */
+			qsort(b.st->events, b.st->nevents, sizeof(*b.st->events), event_cmp);
 	}
 out:
 	session_free(ss);

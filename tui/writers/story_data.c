@@ -211,8 +211,10 @@ size_t story_dump_digest(const char *dump, size_t len, char lines[][256], size_t
 		free(states);
 		return out;
 	}
-	qsort(states, ns, sizeof(*states), key_cmp);
-	qsort(k, nk, sizeof(*k), key_cmp);
+	if (ns)
+		qsort(states, ns, sizeof(*states), key_cmp);
+	if (nk)
+		qsort(k, nk, sizeof(*k), key_cmp);
 	size_t l = (size_t)snprintf(lines[out], 256, "%zu threads:", threads);
 	for (size_t i = 0; i < ns && l < 256; i++)
 		l += (size_t)snprintf(lines[out] + l, 256 - l, "%s %zu %s", i ? "," : "", states[i].count, states[i].state);
