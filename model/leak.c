@@ -107,8 +107,10 @@ char *leak_format_duration(char *buf, size_t size, double secs)
 		snprintf(buf, size, "%.0fm", floor(secs / 60));
 	else if (secs < 86400)
 		snprintf(buf, size, "%dh%02dm", (int)(secs / 3600), (int)fmod(secs / 60, 60));
-	else
+	else if (secs < 86400.0 * 100000) /* a damaged recording's span: no int overflow */
 		snprintf(buf, size, "%dd%02dh", (int)(secs / 86400), (int)fmod(secs / 3600, 24));
+	else
+		snprintf(buf, size, ">100000d");
 	return buf;
 }
 

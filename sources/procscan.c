@@ -171,7 +171,7 @@ static int fill_owners(struct procscan *p, struct snapshot *s, size_t base)
 		if (r->flags & PROC_UNREADABLE)
 			continue;
 		r->fds = (int64_t)st->fd_count;
-		e = p->fd_new.v + first;
+		e = st->fd_count ? p->fd_new.v + first : NULL;
 		for (size_t i = 0; i < st->fd_count; i++) {
 			if (!e[i].inode)
 				continue;

@@ -245,6 +245,8 @@ START_TEST(durations_read_like_top)
 	ck_assert_str_eq(leak_format_duration(b, sizeof(b), 2 * 3600 + 5 * 60), "2h05m");
 	ck_assert_str_eq(leak_format_duration(b, sizeof(b), 3 * 86400 + 4 * 3600), "3d04h");
 	ck_assert_str_eq(leak_format_duration(b, sizeof(b), INFINITY), "never");
+	/* Found by fuzz_record: a damaged recording's span overflowed the int of days. */
+	ck_assert_str_eq(leak_format_duration(b, sizeof(b), 1e300), ">100000d");
 	ck_assert_str_eq(leak_verdict_name(VERDICT_LEAK), "leak");
 }
 END_TEST

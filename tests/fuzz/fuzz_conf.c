@@ -30,15 +30,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(text);
 
 	/* A key looked up in the file reads what the whole file's parse read. Files with a
-	 * NUL are left out: conf_load stops at it, fgets does not (a known issue). */
-	char value[sizeof(o.alert_cmd)];
-	if (conf_lookup_file(path, "alert.cmd", value, sizeof(value), &cause) == 0 && rc == 0 &&
+	 * NUL are left out: both refuse them. */
+	char *value = NULL;
+	if (conf_lookup_file(path, "alert.cmd", &value, &cause) == 0 && rc == 0 && value &&
 	    !memchr(data, '\0', size) && strcmp(value, o.alert_cmd)) {
 		fprintf(stderr, "conf_lookup_file: alert.cmd '%s', conf_load: '%s'\n", value, o.alert_cmd);
 		abort();
 	}
+	free(value), value = NULL;
 	free(cause), cause = NULL;
-	conf_lookup_file(path, "restart.java", value, sizeof(value), &cause);
+	conf_lookup_file(path, "restart.java", &value, &cause);
+	free(value);
 	free(cause);
 	return 0;
 }

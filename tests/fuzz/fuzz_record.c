@@ -5,11 +5,12 @@
 #include "config.h"
 
 #include "tests/fuzz/fuzz.h"
+#include "sources/recread.h"
 #include "sources/replay.h"
 #include "sources/source.h"
-#include "model/batch.h"
+#include "tui/writers/batch.h"
 #include "model/history.h"
-#include "model/report.h"
+#include "tui/writers/report.h"
 #include "model/snapshot.h"
 
 /* One refresh's worth of replay is enough to find what a file can do: bound the rest
@@ -91,8 +92,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(cause), cause = NULL;
 
-	if (report_write(devnull, path, &cause))
-		one_line("report_write", cause);
+	struct sqlite3 *db = NULL;
+	struct record_info info;
+	if (recread_open(&db, path, &info, &cause)) {
+		one_line("recread_open", cause);
+	} else {
+		free(cause), cause = NULL;
+		if (report_write(devnull, db, &info, path, &cause))
+			one_line("report_write", cause);
+		recread_close(db);
+	}
 	free(cause);
 	return 0;
 }

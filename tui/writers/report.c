@@ -76,6 +76,10 @@ static const char *fmt_clock(char *buf, size_t n, double t)
 
 static const char *fmt_span(char *buf, size_t n, double secs)
 {
+	if (!(secs < 1e12)) { /* a damaged recording's span: no undefined cast */
+		snprintf(buf, n, "?");
+		return buf;
+	}
 	long s = secs > 0 ? (long)(secs + 0.5) : 0;
 
 	if (s >= 3600)
