@@ -211,43 +211,33 @@ static const char *verdict_class(enum leak_verdict v)
 	return v == VERDICT_LEAK ? "v-leak" : v == VERDICT_SUSPECT ? "v-suspect" : "v-ok";
 }
 
+static void summary_item(void *ctx, const struct story_proc *p, const struct story_port *port,
+			 enum leak_verdict v, const char *line)
+{
+	struct html_ctx *c = ctx;
+	char name[PROC_COMM_MAX + 32];
+
+	if (p) {
+		story_proc_name(c->st, p, name, sizeof(name));
+		fprintf(c->f, "<li><a href=\"#proc-%d-%llu\"><b>", (int)p->pid, (unsigned long long)p->start_time);
+		html_text(c->f, name, sizeof(name));
+		fputs("</b></a> <code>", c->f);
+		html_text(c->f, p->cmdline, 160);
+		fputs("</code>", c->f);
+	} else {
+		fputs("<li>Port <b>", c->f);
+		html_text(c->f, port->endpoint, sizeof(port->endpoint));
+		fputs("</b>", c->f);
+	}
+	fprintf(c->f, ": <span class=\"%s\">", verdict_class(v));
+	html_text(c->f, line, 2048);
+	fputs("</span></li>\n", c->f);
+}
+
 static void summary(struct html_ctx *c)
 {
-	const struct story *st = c->st;
-	char line[2048], name[PROC_COMM_MAX + 32];
-	size_t shown = 0;
-
 	fputs("<h2>Summary</h2>\n<ul>\n", c->f);
-	for (int v = VERDICT_LEAK; v >= VERDICT_OK; v--)
-		for (size_t i = 0; i < st->nprocs; i++) {
-			const struct story_proc *p = &st->procs[i];
-			int pv = p->worst >= VERDICT_SUSPECT ? (int)p->worst : p->mem_leak ? VERDICT_LEAK : VERDICT_OK;
-			if (!p->matters || pv != v || (p->replaces >= 0 && st->procs[p->replaces].matters))
-				continue;
-			story_proc_name(st, p, name, sizeof(name));
-			story_proc_summary(st, p, line, sizeof(line));
-			fprintf(c->f, "<li><a href=\"#proc-%d-%llu\"><b>", (int)p->pid, (unsigned long long)p->start_time);
-			html_text(c->f, name, sizeof(name));
-			fputs("</b></a> <code>", c->f);
-			html_text(c->f, p->cmdline, 160);
-			fprintf(c->f, "</code>: <span class=\"%s\">", verdict_class((enum leak_verdict)pv));
-			html_text(c->f, line, sizeof(line));
-			fputs("</span></li>\n", c->f);
-			shown++;
-		}
-	for (int v = VERDICT_LEAK; v >= VERDICT_SUSPECT; v--)
-		for (size_t i = 0; i < st->nports; i++) {
-			const struct story_port *p = &st->ports[i];
-			if (!p->matters || (int)p->worst != v)
-				continue;
-			story_port_summary(st, p, line, sizeof(line));
-			fputs("<li>Port <b>", c->f);
-			html_text(c->f, p->endpoint, sizeof(p->endpoint));
-			fprintf(c->f, "</b>: <span class=\"%s\">", verdict_class(p->worst));
-			html_text(c->f, line, sizeof(line));
-			fputs("</span></li>\n", c->f);
-			shown++;
-		}
+	size_t shown = story_each_culprit(c->st, summary_item, c);
 	if (!shown)
 		fputs("<li>No process or port leaked: none was judged suspect or leak, none neared its fd limit.</li>\n",
 		      c->f);

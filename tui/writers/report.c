@@ -156,45 +156,36 @@ static const struct story_proc *story_find(const struct story *st, int32_t pid, 
 	return NULL;
 }
 
+static void story_item(void *ctx, const struct story_proc *p, const struct story_port *port,
+		       enum leak_verdict v, const char *line)
+{
+	struct report_ctx *c = ctx;
+	char name[PROC_COMM_MAX + 32];
+
+	(void)v;
+	if (p) {
+		story_proc_name(c->st, p, name, sizeof(name));
+		fputs("- **", c->f);
+		report_md_text(c->f, name, sizeof(name));
+		fputs("** (", c->f);
+		report_md_text(c->f, p->cmdline, 120);
+		fputs(")", c->f);
+	} else {
+		fputs("- Port **", c->f);
+		report_md_text(c->f, port->endpoint, sizeof(port->endpoint));
+		fputs("**", c->f);
+	}
+	fputs(": ", c->f);
+	report_md_text(c->f, line, 2048);
+	fputs("\n", c->f);
+}
+
 /* Which process leaked what, its verdict and why, peaks, restarts: the first thing
  * the next shift reads. Culprits by verdict, worst first. */
 static int section_story(struct report_ctx *c)
 {
-	const struct story *st = c->st;
-	char line[2048], name[PROC_COMM_MAX + 32];
-	size_t shown = 0;
+	size_t shown = story_each_culprit(c->st, story_item, c);
 
-	for (int v = VERDICT_LEAK; v >= VERDICT_OK; v--)
-		for (size_t i = 0; i < st->nprocs; i++) {
-			const struct story_proc *p = &st->procs[i];
-			int pv = p->worst >= VERDICT_SUSPECT ? (int)p->worst : p->mem_leak ? VERDICT_LEAK : VERDICT_OK;
-			/* A restarted culprit's successor is told with it. */
-			if (!p->matters || pv != v || (p->replaces >= 0 && st->procs[p->replaces].matters))
-				continue;
-			story_proc_name(st, p, name, sizeof(name));
-			story_proc_summary(st, p, line, sizeof(line));
-			fputs("- **", c->f);
-			report_md_text(c->f, name, sizeof(name));
-			fputs("** (", c->f);
-			report_md_text(c->f, p->cmdline, 120);
-			fputs("): ", c->f);
-			report_md_text(c->f, line, sizeof(line));
-			fputs("\n", c->f);
-			shown++;
-		}
-	for (int v = VERDICT_LEAK; v >= VERDICT_SUSPECT; v--)
-		for (size_t i = 0; i < st->nports; i++) {
-			const struct story_port *p = &st->ports[i];
-			if (!p->matters || (int)p->worst != v)
-				continue;
-			story_port_summary(st, p, line, sizeof(line));
-			fputs("- Port **", c->f);
-			report_md_text(c->f, p->endpoint, sizeof(p->endpoint));
-			fputs("**: ", c->f);
-			report_md_text(c->f, line, sizeof(line));
-			fputs("\n", c->f);
-			shown++;
-		}
 	if (!shown)
 		fputs("No process or port leaked: none was judged suspect or leak, none neared its fd limit.\n", c->f);
 	fprintf(c->f, "\n_%s_\n", STORY_RULE);

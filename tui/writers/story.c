@@ -503,6 +503,37 @@ void story_restart_note(const struct story *st, const struct story_proc *p, char
 			 clock_of(c1, r->first_seen), (int)r->pid, span_of(c2, sizeof(c2), r->last_seen - r->first_seen));
 }
 
+size_t story_each_culprit(const struct story *st,
+			  void (*fn)(void *ctx, const struct story_proc *proc, const struct story_port *port,
+				     enum leak_verdict v, const char *summary),
+			  void *ctx)
+{
+	char line[2048];
+	size_t shown = 0;
+
+	for (int v = VERDICT_LEAK; v >= VERDICT_OK; v--)
+		for (size_t i = 0; i < st->nprocs; i++) {
+			const struct story_proc *p = &st->procs[i];
+			int pv = p->worst >= VERDICT_SUSPECT ? (int)p->worst : p->mem_leak ? VERDICT_LEAK : VERDICT_OK;
+			/* A restarted culprit's successor is told with it. */
+			if (!p->matters || pv != v || (p->replaces >= 0 && st->procs[p->replaces].matters))
+				continue;
+			story_proc_summary(st, p, line, sizeof(line));
+			fn(ctx, p, NULL, (enum leak_verdict)pv, line);
+			shown++;
+		}
+	for (int v = VERDICT_LEAK; v >= VERDICT_SUSPECT; v--)
+		for (size_t i = 0; i < st->nports; i++) {
+			const struct story_port *p = &st->ports[i];
+			if (!p->matters || (int)p->worst != v)
+				continue;
+			story_port_summary(st, p, line, sizeof(line));
+			fn(ctx, NULL, p, p->worst, line);
+			shown++;
+		}
+	return shown;
+}
+
 void story_proc_summary(const struct story *st, const struct story_proc *p, char *buf, size_t n)
 {
 	char pct[64], restart[256], d[16];

@@ -102,6 +102,14 @@ void story_port_pids(const struct story *st, const struct story_port *p, char *b
 /* The summary line of a process: the verdict's story in one sentence. */
 void story_proc_summary(const struct story *st, const struct story_proc *p, char *buf, size_t n);
 void story_port_summary(const struct story *st, const struct story_port *p, char *buf, size_t n);
+/* The summary's culprits in the order both reports tell them: processes by verdict,
+ * worst first (a memory leak counts as leak; a restarted culprit's successor is told
+ * with it), then ports judged leak, then suspect. fn gets each with its verdict and a
+ * one-line summary (proc or port is NULL); returns how many there were. */
+size_t story_each_culprit(const struct story *st,
+			  void (*fn)(void *ctx, const struct story_proc *proc, const struct story_port *port,
+				     enum leak_verdict v, const char *summary),
+			  void *ctx);
 /* "the leak came back after the restart at 10:12 (pid 4567, leak at 10:20)", or "" */
 void story_restart_note(const struct story *st, const struct story_proc *p, char *buf, size_t n);
 
