@@ -101,7 +101,7 @@ static int scan_fds(struct procscan *p, int pidfd, const struct pst *old, struct
 		return rc;
 	}
 	/* No offset from a NULL array: the last scan may have seen no fds at all. */
-	const struct fd_ent *prev = old && old->fd_count ? (const struct fd_ent *)p->fd_old.v + old->fd_first : NULL;
+	const struct fd_ent *prev = old ? fd_slice(&p->fd_old, old->fd_first, old->fd_count) : NULL;
 	size_t nprev = old ? old->fd_count : 0, j = 0;
 	/* Our own transient fds (this very scan's dirfds) come back as sockets at the
 	 * same numbers all the time: never trust our old table. */
@@ -161,7 +161,7 @@ static int fill_owners(struct procscan *p, struct snapshot *s, size_t base)
 	for (size_t k = 0; k < p->st_new.n; k++) {
 		struct pst *st = &p->st_new.v[k];
 		struct proc_rec *r = &s->procs[base + k];
-		const struct fd_ent *e = st->fd_count ? p->fd_new.v + st->fd_first : NULL;
+		const struct fd_ent *e = fd_slice(&p->fd_new, st->fd_first, st->fd_count);
 		size_t first = w;
 		for (size_t i = 0; i < st->fd_count; i++)
 			if (!(e[i].flags & FD_GONE))
@@ -171,7 +171,7 @@ static int fill_owners(struct procscan *p, struct snapshot *s, size_t base)
 		if (r->flags & PROC_UNREADABLE)
 			continue;
 		r->fds = (int64_t)st->fd_count;
-		e = st->fd_count ? p->fd_new.v + first : NULL;
+		e = fd_slice(&p->fd_new, first, st->fd_count);
 		for (size_t i = 0; i < st->fd_count; i++) {
 			if (!e[i].inode)
 				continue;
@@ -411,9 +411,7 @@ struct pst *procscan_find_pst(struct procscan *p, int32_t pid, uint64_t start)
 
 struct fd_ent *procscan_find_fd(struct procscan *p, const struct pst *st, int32_t fd)
 {
-	if (!st->fd_count)
-		return NULL;
-	struct fd_ent *v = (struct fd_ent *)p->fd_old.v + st->fd_first;
+	struct fd_ent *v = fd_slice(&p->fd_old, st->fd_first, st->fd_count);
 	size_t lo = 0, hi = st->fd_count;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;

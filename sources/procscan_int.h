@@ -53,6 +53,13 @@ struct fd_vec {
 	size_t n, cap;
 };
 
+/* A process's count fds from first in a pool; NULL when it has none (the pool itself
+ * may still be NULL, and no offset may be taken from that). */
+static inline struct fd_ent *fd_slice(const struct fd_vec *pool, size_t first, size_t count)
+{
+	return count ? pool->v + first : NULL;
+}
+
 struct lp_reader;
 
 struct procscan {

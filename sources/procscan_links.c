@@ -140,7 +140,7 @@ int procscan_links_start(struct procscan *p, bool full)
 int procscan_links_push(struct procscan *p, const struct pst *st)
 {
 	struct link_queue *q = p->links;
-	struct fd_ent *e = st->fd_count ? p->fd_new.v + st->fd_first : NULL;
+	struct fd_ent *e = fd_slice(&p->fd_new, st->fd_first, st->fd_count);
 	size_t at = 0;
 	int ret = 0;
 

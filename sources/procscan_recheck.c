@@ -263,7 +263,7 @@ int procscan_recheck(struct procscan *p, struct snapshot *s)
 			if (u == nuids || r->pid == p->self || (r->flags & PROC_UNREADABLE) ||
 			    !(st = procscan_find_pst(p, r->pid, r->start_time)))
 				continue;
-			struct fd_ent *e = st->fd_count ? (struct fd_ent *)p->fd_old.v + st->fd_first : NULL;
+			struct fd_ent *e = fd_slice(&p->fd_old, st->fd_first, st->fd_count);
 			const struct sock_owner *o = &s->owners[r->owner_first];
 			size_t no = r->owner_count, k = 0;
 			int dfd = -1;
@@ -303,7 +303,7 @@ int procscan_recheck(struct procscan *p, struct snapshot *s)
 		struct pst *st;
 		if (!mark[i] || !(st = procscan_find_pst(p, r->pid, r->start_time)))
 			continue;
-		const struct fd_ent *e = st->fd_count ? (const struct fd_ent *)p->fd_old.v + st->fd_first : NULL;
+		const struct fd_ent *e = fd_slice(&p->fd_old, st->fd_first, st->fd_count);
 		for (size_t j = 0; j < st->fd_count; j++) {
 			if (!e[j].inode)
 				continue;
