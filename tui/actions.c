@@ -414,14 +414,6 @@ void action_log_set_hook(struct action_log *log, void (*hook)(void *ctx, const s
 	log->hook_ctx = ctx;
 }
 
-/* The event's fields are escaped already (a backslash written "\\\\"): escaping the line
- * again doubled every backslash. Only a control character that slipped through is
- * escaped here; backslashes pass as they are. */
-static void escape_controls(char *dst, size_t size, const char *src)
-{
-	text_escape_controls(dst, size, src, strlen(src));
-}
-
 int action_log_write(struct action_log *log, const struct action_event *ev, char **line)
 {
 	char stamp[32], raw[2048], safe[4096];
@@ -432,8 +424,9 @@ int action_log_write(struct action_log *log, const struct action_event *ev, char
 		strcpy(stamp, "?");
 	snprintf(raw, sizeof(raw), "%s pid %d (%s, start %llu): %s: %s", ev->action, (int)ev->pid, ev->comm,
 		 (unsigned long long)ev->start_time, ev->result ? "FAILED" : "ok", ev->detail ? ev->detail : "");
-	/* Every field may come from a process or a config file: one line, no controls. */
-	escape_controls(safe, sizeof(safe), raw);
+	/* Every field may come from a process or a config file: one line, no controls.
+	 * The fields are escaped already: backslashes pass as they are, not doubled. */
+	text_escape_controls(safe, sizeof(safe), raw, strlen(raw));
 	if (log && log->fd >= 0) {
 		char rec[sizeof(safe) + 256];
 		int n = snprintf(rec, sizeof(rec), "%s user=%s %s\n", stamp, log->user, safe);
