@@ -75,7 +75,7 @@ grep -q "^- [0-9:]* \*\*alert\*\*: warning close\\\\_wait: pid $SERVER_PID (leak
 	{ cat "$TMP/report.md" >&2; fail "the timeline lacks the alert"; }
 grep -q "^- [0-9:]* \*\*action\*\*: SIGQUIT to pid $JPID: dumped (still running)" "$TMP/report.md" ||
 	{ cat "$TMP/report.md" >&2; fail "the timeline lacks the action"; }
-grep -q "^  - 8 threads BLOCKED at Blocked.handle:8$" "$TMP/report.md" ||
+grep -qE "^  - 8 threads BLOCKED at Blocked.handle:8 on a lock held by main \(TIMED\\\\_WAITING at Blocked.main:[0-9]+\): worker-" "$TMP/report.md" ||
 	{ cat "$TMP/report.md" >&2; fail "no digest of the thread dump"; }
 
 # --- HTML ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 
 #include "tui/writers/html.h"
 #include "tui/writers/story.h"
+#include "tui/tdigest.h"
 #include "model/schema.h"
 #include "model/text.h"
 
@@ -22,6 +23,7 @@
 #define CHART_R 16
 #define CHART_T 14
 #define CHART_B 30   /* room for the time labels */
+#define HTML_DIGEST_LINES 8
 
 void html_text(FILE *f, const char *s, size_t max)
 {
@@ -282,6 +284,25 @@ static void charts(struct html_ctx *c)
 		fputs("<p>No culprit to chart.</p>\n", c->f);
 }
 
+/* The digest of a thread dump, as a list. */
+static void digest(struct html_ctx *c, const struct story_event *e)
+{
+	char lines[HTML_DIGEST_LINES][TDIGEST_LINE];
+	struct tdigest d;
+
+	if (tdigest_parse(e->dump, e->dump_len, &d))
+		return;
+	size_t n = tdigest_lines(&d, e->dump_len, lines, HTML_DIGEST_LINES);
+	fputs("<ul class=\"digest\">", c->f);
+	for (size_t k = 0; k < n; k++) {
+		fputs("<li>", c->f);
+		html_text(c->f, lines[k], sizeof(lines[k]));
+		fputs("</li>", c->f);
+	}
+	fputs("</ul>", c->f);
+	tdigest_release(&d);
+}
+
 static const char *const kind_names[STK_KIND_COUNT] = {
 	[STK_SUSPECT] = "suspect", [STK_LEAK] = "leak", [STK_MEM_LEAK] = "memory leak", [STK_ALERT] = "alert",
 	[STK_CLEARED] = "alert cleared", [STK_ACTION] = "action", [STK_REPLACED] = "restart",
@@ -290,7 +311,7 @@ static const char *const kind_names[STK_KIND_COUNT] = {
 static void timeline(struct html_ctx *c)
 {
 	const struct story *st = c->st;
-	char when[16], lines[8][256];
+	char when[16];
 
 	fputs("<h2>Timeline</h2>\n", c->f);
 	if (!st->nevents) {
@@ -303,14 +324,8 @@ static void timeline(struct html_ctx *c)
 		fprintf(c->f, "<tr><td>%s</td><td>%s</td><td>", clock_of(when, e->time), kind_names[e->kind]);
 		html_text(c->f, e->text, sizeof(e->text));
 		if (e->dump) {
-			size_t n = story_dump_digest(e->dump, e->dump_len, lines, 8);
-			fputs("<ul class=\"digest\">", c->f);
-			for (size_t k = 0; k < n; k++) {
-				fputs("<li>", c->f);
-				html_text(c->f, lines[k], sizeof(lines[k]));
-				fputs("</li>", c->f);
-			}
-			fprintf(c->f, "</ul><details><summary>the full thread dump (%zu bytes)</summary><pre>", e->dump_len);
+			digest(c, e);
+			fprintf(c->f, "<details><summary>the full thread dump (%zu bytes)</summary><pre>", e->dump_len);
 			html_pre(c->f, e->dump, e->dump_len);
 			fputs("</pre></details>", c->f);
 		}

@@ -5,6 +5,7 @@
 
 #include "tui/writers/report.h"
 #include "tui/writers/story.h"
+#include "tui/tdigest.h"
 #include "model/schema.h"
 #include "model/snapshot.h"
 #include "model/text.h"
@@ -33,6 +34,7 @@ struct report_ctx {
 };
 
 #define REPORT_ROWS 10
+#define REPORT_DIGEST_LINES 8
 
 /* Recorded text in Markdown: control characters escaped (no terminal escapes, one
  * line), and every character Markdown or HTML gives a meaning backslash-escaped, so
@@ -200,14 +202,18 @@ static const char *const kind_names[STK_KIND_COUNT] = {
 /* The thread dump's digest under its action, as a nested list. */
 static void md_digest(FILE *f, const struct story_event *e)
 {
-	char lines[8][256];
-	size_t n = story_dump_digest(e->dump, e->dump_len, lines, 8);
+	char lines[REPORT_DIGEST_LINES][TDIGEST_LINE];
+	struct tdigest d;
 
+	if (tdigest_parse(e->dump, e->dump_len, &d))
+		return;
+	size_t n = tdigest_lines(&d, e->dump_len, lines, REPORT_DIGEST_LINES);
 	for (size_t i = 0; i < n; i++) {
 		fputs("  - ", f);
 		report_md_text(f, lines[i], sizeof(lines[i]));
 		fputs("\n", f);
 	}
+	tdigest_release(&d);
 }
 
 /* The moments that matter, in order: first suspect and leak verdicts, alerts fired

@@ -121,8 +121,4 @@ int story_proc_series(const struct story *st, struct sqlite3 *db, const struct s
 		      enum story_series which, double *v);
 int story_port_series(const struct story *st, struct sqlite3 *db, const struct story_port *p, double *v);
 
-/* The digest of a thread dump: threads by state and the most common top frames,
- * as lines like "312 threads BLOCKED at com.example.Handler.handle:36" (raw). */
-size_t story_dump_digest(const char *dump, size_t len, char lines[][256], size_t max);
-
 #endif
