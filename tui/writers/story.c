@@ -454,6 +454,53 @@ static bool alert_kind_is(const char *text, const char *kind)
 	return sp && !strncmp(sp + 1, kind, n) && sp[1 + n] == ':';
 }
 
+/* Alerts about growth: one that clears while what grew is still held stopped
+ * growing; it did not clear. */
+static int64_t held_fds(const struct story_event *e)
+{
+	return e->fds;
+}
+
+static const struct growth_alert {
+	const char *kind; /* as recorded: "clear fd_eta: ..." */
+	const char *unit; /* of what grew: "fds" */
+	int64_t (*held)(const struct story_event *e);
+} growth_alerts[] = {
+	{"fd_eta", "fds", held_fds},
+};
+
+/* events[i], a clearing stamped with its living process p, becomes "growth stopped"
+ * when it is a growth alert's and p holds no less than when it fired (an alert among
+ * the events kept so far, events[0, kept)). */
+static void stall_or_clear(struct story *st, size_t i, size_t kept, const struct story_proc *p)
+{
+	struct story_event *e = &st->events[i];
+
+	for (size_t g = 0; g < sizeof(growth_alerts) / sizeof(growth_alerts[0]); g++) {
+		const struct growth_alert *a = &growth_alerts[g];
+		const struct story_event *f = NULL;
+		if (!alert_kind_is(e->text, a->kind))
+			continue;
+		for (size_t k = 0; k < kept; k++)
+			if (st->events[k].kind == STK_ALERT && st->events[k].pid == e->pid && st->events[k].stamped &&
+			    st->events[k].alive && alert_kind_is(st->events[k].text, a->kind))
+				f = &st->events[k];
+		if (!f || a->held(e) < a->held(f))
+			return;
+		char cw[48] = "", was[48] = "as when it fired";
+		if (e->cw)
+			snprintf(cw, sizeof(cw), ", %u of them CLOSE_WAIT", e->cw);
+		if (a->held(e) != a->held(f))
+			snprintf(was, sizeof(was), "%lld when it fired", (long long)a->held(f));
+		e->kind = STK_STALLED;
+		snprintf(e->text, sizeof(e->text),
+			 "%s cleared because the growth stopped, not because %s were freed: pid %d %s still holds %lld %s "
+			 "(%s)%s",
+			 a->kind, a->unit, (int)e->pid, p ? p->comm : "?", (long long)a->held(e), a->unit, was, cw);
+		return;
+	}
+}
+
 /* After the replay: which processes an event named; an fd_eta alert that cleared
  * while the process held no fewer fds than when it fired is told as the stall it
  * is (its growth stopped: a pool exhausted), a clearing after the process exited
@@ -475,24 +522,8 @@ static void settle_events(struct story *st)
 		if (e->kind == STK_CLEARED && e->stamped && !e->alive) {
 			size_t l = strlen(e->text);
 			snprintf(e->text + l, sizeof(e->text) - l, " (the process had exited)");
-		} else if (e->kind == STK_CLEARED && e->stamped && alert_kind_is(e->text, "fd_eta")) {
-			const struct story_event *f = NULL;
-			for (size_t k = 0; k < i; k++)
-				if (st->events[k].kind == STK_ALERT && st->events[k].pid == e->pid && st->events[k].stamped &&
-				    st->events[k].alive && alert_kind_is(st->events[k].text, "fd_eta"))
-					f = &st->events[k];
-			if (f && e->fds >= f->fds) {
-				char cw[48] = "", was[48] = "as when it fired";
-				if (e->cw)
-					snprintf(cw, sizeof(cw), ", %u of them CLOSE_WAIT", e->cw);
-				if (e->fds != f->fds)
-					snprintf(was, sizeof(was), "%lld when it fired", (long long)f->fds);
-				e->kind = STK_STALLED;
-				snprintf(e->text, sizeof(e->text),
-					 "fd_eta cleared because the growth stopped, not because fds were freed: pid %d %s "
-					 "still holds %lld fds (%s)%s",
-					 (int)e->pid, p ? p->comm : "?", (long long)e->fds, was, cw);
-			}
+		} else if (e->kind == STK_CLEARED && e->stamped) {
+			stall_or_clear(st, i, w, p);
 		}
 		st->events[w++] = *e;
 	}
