@@ -136,11 +136,10 @@ static const char *lib_of(const char *q)
  * number, "PoolWait.fetch:38". */
 static void frame_of(const char *at, size_t len, char *q, char *shown)
 {
-	const char *paren = memchr(at, '(', len), *end = paren ? paren : at + len, *name = at;
+	const char *paren = memchr(at, '(', len), *end = paren ? paren : at + len, *name = at, *hidden = NULL;
 
-	const char *hidden = NULL;
 	for (const char *c = at; c < end; c++)
-		if (*c == '/' && c[1] == '0' && c[2] == 'x') /* a hidden class: "Foo$$Lambda$1/0x0800.run" */
+		if (*c == '/' && end - c > 2 && c[1] == '0' && c[2] == 'x') /* hidden: "Foo$$Lambda$1/0x0800.run" */
 			hidden = c;
 		else if (*c == '/' && !hidden) /* a module prefix: "java.base@17.0.15/", "app//" */
 			name = c + 1;
