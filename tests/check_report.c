@@ -117,6 +117,13 @@ static void write_story(void)
 		} else if (t == 60) {
 			ev.kind = EV_ALERT, ev.what = "clear fd: pid 400 (leaky) back under 75% of its fd limit";
 			ck_assert_int_eq(record_event(r, &ev, &cause), 0);
+		} else if (t == 250) { /* pid 400 was restarted at 200 */
+			ev.kind = EV_ALERT, ev.what = "clear close_wait: pid 400 (leaky) holds 0 CLOSE_WAIT sockets; cleared";
+			ck_assert_int_eq(record_event(r, &ev, &cause), 0);
+		} else if (t == 260) {
+			ev.kind = EV_ALERT, ev.pid = 0, ev.start_time = 0;
+			ev.what = "clear port_close_wait: remote port 24611 has 80 CLOSE_WAIT sockets; cleared";
+			ck_assert_int_eq(record_event(r, &ev, &cause), 0);
 		} else if (t == 100) {
 			ev.kind = EV_ACTION, ev.pid = 100, ev.start_time = 5000, ev.what = "SIGQUIT";
 			ev.result = "dumped (still running); the dump went to /var/log/pool.log";
@@ -232,14 +239,18 @@ START_TEST(test_markdown_story)
 {
 	write_story();
 	char *md = report(false);
-	/* Summary, then timeline, then the details. */
-	const char *sum = after(md, "## Summary"), *tl = after(md, "## Timeline");
-	ck_assert(sum < tl);
-	ck_assert_ptr_nonnull(strstr(sum, "**pid 100 java**"));
-	ck_assert_msg(strstr(md, "leak: ") != NULL, "%s", md);
-	ck_assert_ptr_nonnull(strstr(sum, "Port **127.0.0.1:24611**"));
-	ck_assert_ptr_nonnull(strstr(sum, "CLOSE\\_WAIT peak 100 (now 100)"));
-	ck_assert_ptr_nonnull(strstr(sum, "held by pid 100 java"));
+	/* Summary, then next steps, then timeline, then the details. */
+	const char *sum = after(md, "## Summary"), *steps = after(md, "## Next steps"), *tl = after(md, "## Timeline");
+	ck_assert(sum < steps && steps < tl);
+	/* The leak first, with the latest reason of its verdict (13 minutes old at the
+	 * end), not the first (a minute old); the port it leaks to is told with it. */
+	static const char first[] = "\n\n- **pid 100 java** (java -jar pool.jar): leak: 100 CLOSE\\_WAIT never closed, "
+				    "oldest 13m, to 127.0.0.1:24611;";
+	ck_assert_msg(!strncmp(sum, first, sizeof(first) - 1), "%.200s", sum);
+	ck_assert_msg(!strstr(sum, "oldest 1m,") || strstr(sum, "oldest 1m,") > steps, "an early reason:\n%s", md);
+	ck_assert_ptr_nonnull(strstr(sum, "CLOSE\\_WAIT peak 100 (now 100); to 127.0.0.1:24611 (leak): CLOSE\\_WAIT peak "
+					  "100 (now 100), Recv-Q peak 399 bytes\n"));
+	ck_assert_msg(!strstr(sum, "- Port") || strstr(sum, "- Port") > steps, "the port is told apart:\n%s", md);
 	ck_assert_ptr_nonnull(strstr(sum, "the leak came back after the restart"));
 	ck_assert_ptr_nonnull(strstr(sum, "of its fd limit 2048"));
 	ck_assert_ptr_nonnull(strstr(sum, "shortest ETA"));
@@ -249,11 +260,26 @@ START_TEST(test_markdown_story)
 	const char *a = after(tl, "**alert**: warning fd: pid 400");
 	a = after(a, "**alert cleared**: clear fd: pid 400");
 	a = after(a, "**action**: SIGQUIT to pid 100: dumped (still running)");
-	after(a, "**restart**: pid 400 leaky was replaced by pid 401");
+	a = after(a, "**restart**: pid 400 leaky was replaced by pid 401");
+	/* A clearing after its process went says so; a port's has no process to go. */
+	a = after(a, "**alert cleared**: clear close\\_wait: pid 400 (leaky) holds 0 CLOSE\\_WAIT sockets; cleared (the "
+		     "process had exited)\n");
+	after(a, "**alert cleared**: clear port\\_close\\_wait: remote port 24611 has 80 CLOSE\\_WAIT sockets; cleared\n");
 	/* The thread dump travels with its action: its digest under it. */
 	a = after(tl, "**action**: SIGQUIT to pid 100");
 	a = after(a, "  - 4 threads: 3 BLOCKED, 1 TIMED\\_WAITING\n");
-	after(a, "  - 3 threads BLOCKED at com.example.Handler.handle:36\n");
+	after(a, "  - 3 threads BLOCKED at com.example.Handler.handle:36: pool-1 \\<b\\>, pool-2 and 1 more\n");
+	/* What to do, from the evidence: unread responses to one endpoint, with the
+	 * code the dump shows; fds that are not sockets; a leak back after a restart. */
+	a = after(steps, "\n- pid 100 java holds 100 CLOSE\\_WAIT connections to 127.0.0.1:24611, with 399 bytes "
+			 "never read: the server closed them, and pid 100 java neither read the responses to the end "
+			 "nor closed them. Its thread dump at 22:16:40 shows where: 3 threads BLOCKED at "
+			 "com.example.Handler.handle:36");
+	a = after(a, "\n- pid 400 leaky opened 990 more fds that are not sockets (files or pipes)");
+	a = after(a, "ls -l /proc/400/fd");
+	a = after(a, "\n- pid 400 leaky was restarted at 22:20:02 and the leak came back (pid 401 judged suspect at "
+		     "22:20:06)");
+	ck_assert(a < tl);
 	free(md);
 }
 END_TEST
@@ -326,35 +352,181 @@ START_TEST(test_html_page)
 	ck_assert_ptr_nonnull(strstr(h, "class=\"pct90\""));
 	ck_assert_ptr_nonnull(strstr(h, "@media print"));
 	ck_assert_msg(!strstr(h, "cc1"), "the compiler is in the page");
+	/* The same next steps as the Markdown. */
+	const char *st = after(h, "<h2>Next steps</h2>\n<ul class=\"steps\">\n<li>pid 100 java holds 100 CLOSE_WAIT "
+				  "connections to 127.0.0.1:24611, with 399 bytes never read");
+	after(st, "<li>pid 400 leaky opened 990 more fds that are not sockets");
 	/* The dump: its digest, and the whole text behind <details>, escaped. */
-	const char *d = after(h, "<li>3 threads BLOCKED at com.example.Handler.handle:36</li>");
+	const char *d = after(h, "<li>3 threads BLOCKED at com.example.Handler.handle:36: pool-1 &lt;b&gt;, pool-2 and 1 "
+				 "more</li>");
 	d = after(d, "<details><summary>the full thread dump");
 	after(d, "&quot;pool-1 &lt;b&gt;&quot; #12");
 	free(h);
 }
 END_TEST
 
-START_TEST(test_dump_digest)
+/* A pile of n CLOSE_WAIT sockets held by process index proc, to 127.0.0.1:rport. */
+static void add_pile(struct snapshot *s, int32_t proc, uint16_t rport, int n, uint64_t cookie0)
 {
-	static const char dump[] =
-		"Full thread dump OpenJDK 64-Bit Server VM:\n\n"
-		"\"worker-1\" #12 prio=5 tid=0x1 waiting for monitor entry\n"
-		"   java.lang.Thread.State: BLOCKED (on object monitor)\n"
-		"\tat com.example.Handler.handle(Handler.java:36)\n\t- waiting to lock <0x1>\n\n"
-		"\"worker-2\" #13 prio=5\n   java.lang.Thread.State: BLOCKED (on object monitor)\n"
-		"\tat com.example.Handler.handle(Handler.java:36)\n\n"
-		"\"main\" #1 prio=5\n   java.lang.Thread.State: RUNNABLE\n\tat java.lang.Thread.sleep(Native Method)\n\n"
-		"\"GC\" os_prio=0 runnable\n";
-	char lines[8][256];
-	size_t n = story_dump_digest(dump, sizeof(dump) - 1, lines, 8);
+	for (int i = 0; i < n; i++) {
+		struct sock_rec *k = snapshot_add_sock(s);
+		k->cookie = cookie0 + (uint64_t)i, k->inode = (uint32_t)(cookie0 + (uint64_t)i), k->state = ST_CLOSE_WAIT;
+		k->family = AF_INET, k->proto = 6, k->lport = (uint16_t)(40000 + cookie0 % 1000 + (uint64_t)i);
+		k->rport = rport, k->netns = 4026531840ULL, k->rqueue = 1;
+		inet_pton(AF_INET, "127.0.0.1", k->laddr);
+		inet_pton(AF_INET, "127.0.0.1", k->raddr);
+		struct sock_owner *o = snapshot_add_owner(s);
+		o->inode = k->inode, o->proc = proc, o->fd = 10 + i;
+	}
+}
 
-	ck_assert_uint_ge(n, 3);
-	ck_assert_str_eq(lines[0], "4 threads: 2 BLOCKED, 1 (no state), 1 RUNNABLE");
-	ck_assert_str_eq(lines[1], "2 threads BLOCKED at com.example.Handler.handle:36");
-	ck_assert_ptr_nonnull(strstr(lines[2], "java.lang.Thread.sleep") ? lines[2] : lines[3]);
-	n = story_dump_digest("segfault\n", 9, lines, 8);
-	ck_assert_uint_eq(n, 1);
-	ck_assert_str_eq(lines[0], "no Java threads found in 9 bytes of output");
+/* An older leaktop recorded itself: pid 10 (with -w) grows its RSS, and an alert
+ * names it; an exporter leaktop (pid 11, no -w) grows too. Two flat piles, 20 and
+ * 60 CLOSE_WAIT, both leaks. */
+static void write_recorder_story(void)
+{
+	struct record_info info = {.interval = 2, .boot_time = 1699990000, .clk_tck = 100};
+	struct record *r = NULL;
+	struct snapshot *s = snapshot_new();
+	char *cause = NULL;
+
+	ck_assert_int_eq(record_open(&r, path, &info, &cause), 0);
+	for (uint64_t t = 1; t <= 120; t++) {
+		snapshot_clear(s);
+		s->tick = t;
+		s->time = T0 + (double)t * 2;
+		s->closed_valid = true;
+		snapshot_add_netns(s, 4026531840ULL, true)->own = true;
+		add_proc(s, 10, 3000, "leaktop", 12, 1024, "leaktop -d 2 -w /var/tmp/incident.db")->rss_kb =
+			20000 + 2048 * t;
+		add_proc(s, 11, 3001, "leaktop", 12, 1024, "/usr/bin/leaktop --listen 127.0.0.1:9100")->rss_kb =
+			20000 + 2048 * t;
+		add_proc(s, 20, 4000, "small", 30, 1024, "small");
+		add_proc(s, 30, 4001, "big", 70, 1024, "big");
+		add_proc(s, 40, 4002, "java", 40, 1024, "java -jar client.jar");
+		add_pile(s, 2, 7000, 20, 1000);
+		add_pile(s, 3, 7001, 60, 2000);
+		ck_assert_int_eq(snapshot_build(s), 0);
+		ck_assert_int_eq(record_snapshot(r, s, &cause), 0);
+		if (t == 30) {
+			struct record_event ev = {.time = s->time, .pid = 10, .start_time = 3000, .kind = EV_ALERT,
+						  .what = "warning rss: pid 10 (leaktop) grows its RSS"};
+			ck_assert_int_eq(record_event(r, &ev, &cause), 0);
+		} else if (t == 100) { /* a real exhausted pool's dump, no CLOSE_WAIT pile */
+			struct record_event ev = {.time = s->time, .pid = 40, .start_time = 4002, .kind = EV_ACTION,
+						  .what = "SIGQUIT", .result = "dumped (still running)"};
+			char dpath[512];
+			snprintf(dpath, sizeof(dpath), "%s/tdump_poolwait_main.txt", TESTDATADIR);
+			FILE *f = fopen(dpath, "r");
+			ck_assert_ptr_nonnull(f);
+			static char dump[65536];
+			ev.dump = dump, ev.dump_len = fread(dump, 1, sizeof(dump), f);
+			fclose(f);
+			ck_assert_int_eq(record_event(r, &ev, &cause), 0);
+		}
+	}
+	record_close(r);
+	snapshot_free(s);
+}
+
+/* The recorder is no culprit, says so once, and its alert is gone from the timeline
+ * and the table; the other culprits come by verdict, then by the size of the pile. */
+START_TEST(test_recorder_left_out)
+{
+	write_recorder_story();
+	char *md = report(false), *h = report(true);
+	const char *sum = after(md, "## Summary\n\n"), *steps = after(md, "## Next steps");
+
+	ck_assert_msg(!strncmp(sum, "- **pid 30 big** (big): leak: ", 30), "%.300s", sum);
+	const char *small = after(sum, "\n- **pid 20 small** (small): leak: ");
+	const char *exporter = after(small, "\n- **pid 11 leaktop** (/usr/bin/leaktop --listen 127.0.0.1:9100): leak "
+					    "(memory): RSS +60.0 MB/min");
+	ck_assert(exporter < steps);
+	/* A thread waiting for a pooled connection with no CLOSE_WAIT pile: its leases are
+	 * still open; the step quotes the dump and the fix. */
+	after(steps, "\n- pid 40 java's thread dump at 22:16:40 shows 1 thread WAITING for a pooled connection "
+		     "(HttpClient 4: AbstractConnPool.getPoolEntryBlocking:391) asked by PoolWait.fetch:38, called from "
+		     "PoolWait.main:77: main: its pool has no connection left to give. The connections it leased are still "
+		     "open (none in CLOSE\\_WAIT)");
+	ck_assert_msg(!strstr(md, "pid 10 leaktop**") && !strstr(md, "(leaktop) grows") && !strstr(md, "| 10 |"),
+		      "the recorder is in the report:\n%s", md);
+	after(sum, " Left out: pid 10 leaktop, the leaktop that made this recording._\n");
+	ck_assert_msg(!strstr(h, "pid 10 leaktop</b>") && !strstr(h, "proc-10-3000") && !strstr(h, "(leaktop) grows"),
+		      "the recorder is in the page");
+	after(h, "Left out: pid 10 leaktop, the leaktop that made this recording.</p>");
+	free(md);
+	free(h);
+}
+END_TEST
+
+/* tests/data/poolwait.db (tests/data/poolwait.sh made it): a real Apache HttpClient
+ * pool of 100 exhausted against a real nginx, its thread dump taken through the
+ * dashboard, recorded by a leaktop that recorded itself. The handover leads with the
+ * culprit and what its pile became, says what to do with the code the dump names,
+ * tells the fd_eta clearing as the stall it was, and writes one address form. */
+START_TEST(test_real_exhausted_pool)
+{
+	char cmd[512];
+	struct story *st = NULL;
+	char *cause = NULL;
+
+	snprintf(cmd, sizeof(cmd), "cp '%s/poolwait.db' '%s'", TESTDATADIR, path);
+	ck_assert_int_eq(system(cmd), 0);
+	char *md = report(false), *h = report(true);
+	const char *sum = after(md, "## Summary\n\n"), *steps = after(md, "## Next steps\n\n"),
+		   *tl = after(md, "## Timeline");
+
+	ck_assert_msg(!strncmp(sum, "- **pid 57 java** (java -Xmx64m", 31), "%.200s", sum);
+	/* Its latest reason, not its first ("+848/min for 1s, oldest 0ms"). */
+	const char *line_end = strchr(sum, '\n');
+	const char *reason = strstr(sum, "): leak: CLOSE\\_WAIT stalled at 100 for 2");
+	ck_assert_msg(reason && reason < line_end, "%.400s", sum);
+	ck_assert_msg(!strstr(sum, "oldest 0ms") || strstr(sum, "oldest 0ms") > steps, "%s", md);
+	/* One address form, everywhere. */
+	ck_assert_msg(!strstr(md, "ffff") && !strstr(h, "ffff"), "an IPv4-mapped address:\n%s", md);
+	ck_assert_ptr_nonnull(strstr(sum, "to 127.0.0.1:8080"));
+	/* What to do: the unread responses, the code that asked (from the dump), the fix,
+	 * the exhausted pool. */
+	static const char out[] =
+		"- pid 57 java holds 100 CLOSE\\_WAIT connections to 127.0.0.1:8080, with 1205100 bytes never read: the "
+		"server closed them, and pid 57 java neither read the responses to the end nor closed them. Its thread "
+		"dump at 12:56:43 shows where: 1 thread WAITING for a pooled connection (HttpClient 4: "
+		"AbstractConnPool.getPoolEntryBlocking:391) asked by PoolWait.fetch:38, called from PoolWait.main:77: "
+		"main. In that code, read every response's entity to its end and close the response";
+	ck_assert_msg(!strncmp(steps, out, sizeof(out) - 1), "%.600s", steps);
+	const char *pool = after(steps, "\n- pid 57 java's pile stopped growing at 100 CLOSE\\_WAIT at ");
+	after(pool, "its connection pool is exhausted");
+	ck_assert(pool < tl);
+	/* The fd_eta alert cleared because the growth stopped: told as such. */
+	after(tl, "**growth stopped**: fd\\_eta cleared because the growth stopped, not because fds were freed: pid 57 "
+		  "java still holds 119 fds (as when it fired), 100 of them CLOSE\\_WAIT");
+	ck_assert_msg(!strstr(tl, "**alert cleared**: clear fd\\_eta: pid 57"), "%s", tl);
+	/* nginx's cleared because its fds went back down: an all-clear indeed. */
+	after(tl, "**alert cleared**: clear fd\\_eta: pid 38 (nginx) runs out of fds in ");
+	/* The HTML tells the same: the culprit first, the same steps. */
+	const char *hs = after(h, "<h2>Summary</h2>\n<ul>\n<li><a href=\"#proc-57-");
+	ck_assert_ptr_nonnull(strstr(hs, "leak: CLOSE_WAIT stalled at 100 for 2"));
+	hs = after(h, "<h2>Next steps</h2>\n<ul class=\"steps\">\n<li>pid 57 java holds 100 CLOSE_WAIT connections to "
+		      "127.0.0.1:8080, with 1205100 bytes never read");
+	after(hs, "asked by PoolWait.fetch:38, called from PoolWait.main:77: main. In that code");
+	/* Its charts first too: the culprit, the endpoint it leaks to, then nginx. */
+	hs = after(h, "<figure id=\"proc-57-");
+	hs = after(hs, "<figure id=\"port-8080-remote-6\">");
+	after(hs, "<figure id=\"proc-38-");
+	/* The leaktop that recorded is known, and judged nothing worth telling. */
+	ck_assert_int_eq(story_build(path, &st, &cause), 0);
+	size_t selves = 0;
+	for (size_t i = 0; i < st->nprocs; i++)
+		if (st->procs[i].self) {
+			selves++;
+			ck_assert_str_eq(st->procs[i].comm, "leaktop");
+			ck_assert(!st->procs[i].matters);
+		}
+	ck_assert_uint_eq(selves, 1);
+	story_free(st);
+	ck_assert_msg(!strstr(sum, "leaktop**") || strstr(sum, "leaktop**") > steps, "%s", md);
+	free(md);
+	free(h);
 }
 END_TEST
 
@@ -369,7 +541,8 @@ int main(void)
 	tcase_add_test(tc, test_markdown_detail_tables);
 	tcase_add_test(tc, test_markdown_escapes);
 	tcase_add_test(tc, test_html_page);
-	tcase_add_test(tc, test_dump_digest);
+	tcase_add_test(tc, test_recorder_left_out);
+	tcase_add_test(tc, test_real_exhausted_pool);
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,6 +1,9 @@
 /* The thread dump on real children: one that catches SIGQUIT dumps and lives, one
  * with the default action dies and is reported as terminated (never "ok"), one that
- * ignores it is reported as ignored; the dump is read back from its stdout file. */
+ * ignores it is reported as ignored; the dump is read back from its stdout file.
+ * And its digest, on real JVM dumps (tests/data/poolwait.sh made them): the thread
+ * waiting in an exhausted HttpClient pool is named with the application frame that
+ * asked, not by the JDK's Unsafe.park. */
 #include "config.h"
 
 #include <check.h>
@@ -16,6 +19,7 @@
 #include <unistd.h>
 
 #include "tui/actions.h"
+#include "tui/tdigest.h"
 #include "tui/tdump.h"
 
 enum child_kind { CHILD_CATCH, CHILD_DEFAULT, CHILD_IGNORE };
@@ -199,6 +203,219 @@ START_TEST(test_outcome_reused_pid)
 }
 END_TEST
 
+/* --- the digest ------------------------------------------------------------------ */
+
+static char *fixture(const char *name, size_t *len)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", TESTDATADIR, name);
+	ck_assert_msg((f = fopen(path, "r")) != NULL, "%s", path);
+	char *buf = malloc(1 << 20);
+	*len = fread(buf, 1, (1 << 20) - 1, f);
+	buf[*len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static size_t digest(const char *dump, size_t len, char lines[][TDIGEST_LINE], size_t max)
+{
+	struct tdigest d;
+
+	ck_assert_int_eq(tdigest_parse(dump, len, &d), 0);
+	size_t n = tdigest_lines(&d, len, lines, max);
+	tdigest_release(&d);
+	return n;
+}
+
+/* A real exhausted HttpClient 4.5 pool: main waits for a connection. The line that
+ * matters comes right after the states, and names PoolWait, not Unsafe.park. */
+START_TEST(test_digest_pool_main)
+{
+	size_t len, n;
+	char *dump = fixture("tdump_poolwait_main.txt", &len), lines[8][TDIGEST_LINE];
+	struct tdigest d;
+
+	n = digest(dump, len, lines, 8);
+	ck_assert_uint_ge(n, 3);
+	ck_assert_str_eq(lines[0], "19 threads: 8 RUNNABLE, 8 with no state, 2 WAITING, 1 TIMED_WAITING");
+	ck_assert_str_eq(lines[1], "1 thread WAITING for a pooled connection (HttpClient 4: "
+				   "AbstractConnPool.getPoolEntryBlocking:391) asked by PoolWait.fetch:38, called from "
+				   "PoolWait.main:77: main");
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(!strstr(lines[i], "Unsafe.park") && !strstr(lines[i], "Object.wait"), "%s", lines[i]);
+	/* The JVM's own threads are one line, last. */
+	ck_assert_str_eq(lines[n - 1], "15 threads inside the JVM (no Java frame): Signal Dispatcher, Service Thread "
+				       "and 13 more");
+	/* The group, for the handover's next steps. */
+	ck_assert_int_eq(tdigest_parse(dump, len, &d), 0);
+	ck_assert_uint_eq(d.threads, 19);
+	ck_assert_int_ge(d.groups[0].wait, 0);
+	ck_assert(tdigest_waits[d.groups[0].wait].pool);
+	ck_assert_str_eq(tdigest_waits[d.groups[0].wait].lib, "HttpClient 4");
+	ck_assert(d.groups[0].app);
+	ck_assert_str_eq(d.groups[0].at, "PoolWait.fetch:38");
+	ck_assert_str_eq(d.groups[0].from, "PoolWait.main:77");
+	tdigest_release(&d);
+	free(dump);
+}
+END_TEST
+
+/* A real Jetty server whose handlers lease from an exhausted pool: the 20 handler
+ * threads waiting are one line with the handler that asked; Jetty's idle threads are
+ * told as Jetty's, after the application's. */
+START_TEST(test_digest_pool_jetty)
+{
+	size_t len, n;
+	char *dump = fixture("tdump_poolwait_jetty.txt", &len), lines[8][TDIGEST_LINE];
+
+	n = digest(dump, len, lines, 8);
+	ck_assert_uint_eq(n, 8);
+	ck_assert_str_eq(lines[0], "65 threads: 25 TIMED_WAITING, 22 WAITING, 10 RUNNABLE, 8 with no state");
+	static const char waiting[] = "20 threads WAITING for a pooled connection (HttpClient 4: AbstractConnPool."
+				      "getPoolEntryBlocking:391) asked by PoolWait.fetch:38, called from "
+				      "PoolWait$Proxy.handle:49: qtp";
+	ck_assert_msg(!strncmp(lines[1], waiting, sizeof(waiting) - 1), "%s", lines[1]);
+	ck_assert_msg(strstr(lines[1], " and 18 more"), "%s", lines[1]);
+	ck_assert_str_eq(lines[2], "1 thread WAITING at PoolWait.main:69: main");
+	ck_assert_msg(strstr(lines[3], "threads TIMED_WAITING in Jetty code only, at BlockingArrayQueue.poll:"), "%s",
+		      lines[3]);
+	/* What did not fit is counted, not dropped: the lines add up to every thread. */
+	size_t sum = 0, k;
+	for (size_t i = 1; i + 1 < n; i++)
+		sum += strtoul(lines[i], NULL, 10);
+	ck_assert_msg(sscanf(lines[n - 1], "%zu more threads in", &k) == 1, "%s", lines[n - 1]);
+	ck_assert_uint_eq(sum + k, 65);
+	free(dump);
+}
+END_TEST
+
+/* Threads blocked on a monitor are told with the thread that holds it. */
+START_TEST(test_digest_lock_holder)
+{
+	size_t len;
+	char *dump = fixture("tdump_blocked.txt", &len), lines[8][TDIGEST_LINE];
+
+	digest(dump, len, lines, 8);
+	ck_assert_str_eq(lines[1], "8 threads BLOCKED at Blocked.handle:8 on a lock held by main (TIMED_WAITING at "
+				   "Blocked.main:22): worker-0, worker-1 and 6 more");
+	ck_assert_str_eq(lines[2], "1 thread TIMED_WAITING at Blocked.main:22: main");
+	free(dump);
+}
+END_TEST
+
+/* Other pools and other dump formats, written with the frames those libraries print:
+ * Hikari under jstack -l's "- Thread t@N" headers and module-prefixed frames, an
+ * HttpClient 5 shaded into an application's jar, commons-pool2 under Jedis. */
+START_TEST(test_digest_other_pools)
+{
+	static const char dump[] =
+		"\"db-query-7\" - Thread t@625\r\n"
+		"   java.lang.Thread.State: TIMED_WAITING\r\n"
+		"\tat java.base@11.0.16/jdk.internal.misc.Unsafe.park(Native Method)\r\n"
+		"\tat java.base@11.0.16/java.util.concurrent.locks.LockSupport.parkNanos(LockSupport.java:234)\r\n"
+		"\tat com.zaxxer.hikari.util.ConcurrentBag.borrow(ConcurrentBag.java:151)\r\n"
+		"\tat com.zaxxer.hikari.pool.HikariPool.getConnection(HikariPool.java:180)\r\n"
+		"\tat com.zaxxer.hikari.HikariDataSource.getConnection(HikariDataSource.java:128)\r\n"
+		"\tat app//com.example.orders.OrderDao.load(OrderDao.java:42)\r\n"
+		"\tat app//com.example.orders.OrderService$$Lambda$77/0x0000000800c0b000.get(Unknown Source)\r\n"
+		"\tat app//com.example.orders.OrderService.find(OrderService.java:17)\r\n"
+		"\r\n"
+		"\"docker-poll\" #31 daemon prio=5 os_prio=0 tid=0x1 nid=0x2 in Object.wait()\n"
+		"   java.lang.Thread.State: TIMED_WAITING (on object monitor)\n"
+		"\tat java.lang.Object.wait(java.base@17/Native Method)\n"
+		"\tat com.github.dockerjava.zerodep.shaded.org.apache.hc.core5.concurrent.BasicFuture.get(BasicFuture.java:101)\n"
+		"\tat com.github.dockerjava.zerodep.shaded.org.apache.hc.client5.http.impl.io."
+		"PoolingHttpClientConnectionManager$1.get(PoolingHttpClientConnectionManager.java:278)\n"
+		"\tat com.github.dockerjava.zerodep.shaded.org.apache.hc.client5.http.impl.classic.InternalExecRuntime."
+		"acquireEndpoint(InternalExecRuntime.java:113)\n"
+		"\tat com.example.ci.Poller.run(Poller.java:88)\n"
+		"\n"
+		"\"redis-1\" #40 prio=5 os_prio=0 tid=0x3 nid=0x4 waiting on condition\n"
+		"   java.lang.Thread.State: WAITING (parking)\n"
+		"\tat jdk.internal.misc.Unsafe.park(java.base@17/Native Method)\n"
+		"\tat org.apache.commons.pool2.impl.LinkedBlockingDeque.takeFirst(LinkedBlockingDeque.java:1324)\n"
+		"\tat org.apache.commons.pool2.impl.GenericObjectPool.borrowObject(GenericObjectPool.java:306)\n"
+		"\tat redis.clients.jedis.util.Pool.getResource(Pool.java:38)\n"
+		"\tat com.example.cache.Cache.get(Cache.java:21)\n"
+		"\n"
+		"\"busy\" #41 prio=5 os_prio=0 tid=0x5 nid=0x6 runnable\n"
+		"   java.lang.Thread.State: RUNNABLE\n"
+		"\tat org.apache.http.pool.AbstractConnPool.getPoolEntryBlocking(AbstractConnPool.java:380)\n"
+		"\tat com.example.Fast.call(Fast.java:3)\n"
+		"\"quoted output\" is not a thread\n";
+	char lines[8][TDIGEST_LINE];
+	size_t n = digest(dump, sizeof(dump) - 1, lines, 8);
+
+	ck_assert_uint_eq(n, 5);
+	ck_assert_str_eq(lines[0], "4 threads: 2 TIMED_WAITING, 1 WAITING, 1 RUNNABLE");
+	/* Pool waits first, one thread each, in the order of the dump. */
+	ck_assert_str_eq(lines[1], "1 thread TIMED_WAITING for a pooled connection (Hikari: HikariPool.getConnection:180)"
+				   " asked by com.example.orders.OrderDao.load:42, called from "
+				   "com.example.orders.OrderService.find:17: db-query-7");
+	ck_assert_str_eq(lines[2], "1 thread TIMED_WAITING for a pooled connection (HttpClient 5: "
+				   "PoolingHttpClientConnectionManager$1.get:278) asked by com.example.ci.Poller.run:88: "
+				   "docker-poll");
+	ck_assert_str_eq(lines[3], "1 thread WAITING for a pooled connection (commons-pool2: "
+				   "GenericObjectPool.borrowObject:306) asked by com.example.cache.Cache.get:21: redis-1");
+	/* A thread running through the pool is not waiting in it. */
+	ck_assert_str_eq(lines[4], "1 thread RUNNABLE at com.example.Fast.call:3: busy");
+}
+END_TEST
+
+/* A dump is outside input: 30000 threads, each somewhere else, each blocked on a lock
+ * of its own that another holds, are grouped by hash (no scan per thread), and those
+ * beyond the bound are counted, not read. */
+START_TEST(test_digest_many_threads)
+{
+	size_t cap = 30000 * 200, len = 0;
+	char *dump = malloc(cap), lines[4][TDIGEST_LINE];
+
+	for (int i = 0; i < 30000; i++)
+		len += (size_t)snprintf(dump + len, cap - len,
+					"\"t%d\" #%d\n   java.lang.Thread.State: BLOCKED\n\tat app.C%d.m(C.java:%d)\n"
+					"\t- waiting to lock <0x%x>\n\t- locked <0x%x>\n",
+					i, i, i, i, i + 1, i);
+	size_t n = digest(dump, len, lines, 4);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(lines[0], "30000 threads: 20000 BLOCKED; 10000 not read (only the first 20000 are)");
+	ck_assert_str_eq(lines[1], "1 thread BLOCKED at app.C0.m:0 on a lock held by t1 (BLOCKED at app.C1.m:1): t0");
+	ck_assert_str_eq(lines[3], "19998 more threads in 19998 other places");
+	free(dump);
+}
+END_TEST
+
+START_TEST(test_digest_not_java)
+{
+	char lines[4][TDIGEST_LINE];
+
+	ck_assert_uint_eq(digest("segfault\n", 9, lines, 4), 1);
+	ck_assert_str_eq(lines[0], "no Java threads found in 9 bytes of output");
+	ck_assert_uint_eq(digest("", 0, lines, 4), 1);
+}
+END_TEST
+
+/* The dump viewer's text: the digest, then the dump untouched. */
+START_TEST(test_digest_prepend)
+{
+	size_t len, out_len = 0;
+	char *dump = fixture("tdump_poolwait_main.txt", &len);
+	char *out = tdigest_prepend(dump, len, &out_len);
+
+	ck_assert_ptr_nonnull(out);
+	static const char head[] = "Digest (the dump follows):\n- 19 threads: ";
+	ck_assert_msg(!strncmp(out, head, sizeof(head) - 1), "%.80s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\n- 1 thread WAITING for a pooled connection (HttpClient 4: "));
+	ck_assert_uint_eq(strlen(out), out_len);
+	ck_assert(out_len > len && !memcmp(out + out_len - len, dump, len));
+	/* A blank line between them. */
+	ck_assert(out[out_len - len - 1] == '\n' && out[out_len - len - 2] == '\n');
+	free(out);
+	free(dump);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("tdump");
@@ -211,6 +428,15 @@ int main(void)
 	tcase_add_test(tc, test_ignored_says_nothing_happened);
 	tcase_add_test(tc, test_outcome_reused_pid);
 	suite_add_tcase(su, tc);
+	TCase *dg = tcase_create("digest");
+	tcase_add_test(dg, test_digest_pool_main);
+	tcase_add_test(dg, test_digest_pool_jetty);
+	tcase_add_test(dg, test_digest_lock_holder);
+	tcase_add_test(dg, test_digest_other_pools);
+	tcase_add_test(dg, test_digest_many_threads);
+	tcase_add_test(dg, test_digest_not_java);
+	tcase_add_test(dg, test_digest_prepend);
+	suite_add_tcase(su, dg);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

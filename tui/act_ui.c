@@ -4,6 +4,7 @@
 
 #include "tui/act_ui.h"
 #include "tui/actions.h"
+#include "tui/tdigest.h"
 #include "tui/tdump.h"
 #include "tui/tui.h"
 #include "model/snapshot.h"
@@ -438,6 +439,10 @@ static void keep_dump(struct act_ui *u, const char *whose, const char *text, siz
 	d = &u->dumps[u->ndumps];
 	memset(d, 0, sizeof(*d));
 	snprintf(d->title, sizeof(d->title), " Thread dump of %s (Up/Down/PgUp/PgDn, Esc: close) ", whose);
+	/* Its digest first (tui/tdigest.h): where the application's threads are. */
+	char *with_digest = tdigest_prepend(text, len, &len);
+	if (with_digest)
+		text = with_digest;
 	size_t cap = 0;
 	for (const char *s = text, *end = text + len; s < end;) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
@@ -453,6 +458,7 @@ static void keep_dump(struct act_ui *u, const char *whose, const char *text, siz
 		d->nlines++;
 		s = nl ? nl + 1 : end;
 	}
+	free(with_digest);
 	u->ndumps++;
 }
 

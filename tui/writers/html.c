@@ -5,11 +5,13 @@
 
 #include "tui/writers/html.h"
 #include "tui/writers/story.h"
+#include "tui/tdigest.h"
 #include "model/schema.h"
 #include "model/text.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 #define CHART_R 16
 #define CHART_T 14
 #define CHART_B 30   /* room for the time labels */
+#define HTML_DIGEST_LINES 8
 
 void html_text(FILE *f, const char *s, size_t max)
 {
@@ -87,6 +90,7 @@ static const char style[] =
 	".limit{stroke:#b00020;stroke-width:1.5}.pct90{stroke:#d84315;stroke-dasharray:6 4}"
 	".pct75{stroke:#f9a825;stroke-dasharray:6 4}.grid{stroke:#eee}\n"
 	".marker{stroke-width:1.5;stroke-dasharray:2 2}.m-alert{stroke:#d32f2f}.m-cleared{stroke:#388e3c}"
+	".m-stalled{stroke:#ef6c00}"
 	".m-action{stroke:#6a1b9a}.m-restart{stroke:#000}\n"
 	".legend span{margin-right:1.2em}.legend i{display:inline-block;width:18px;height:3px;vertical-align:middle;"
 	"margin-right:4px}\n"
@@ -101,6 +105,7 @@ struct html_ctx {
 	double t0, t1;
 	double *v;       /* st->nrefresh values, scratch */
 	int charts;
+	bool *charted, *port_charted; /* per story proc and port */
 };
 
 static double x_of(const struct html_ctx *c, double t)
@@ -115,7 +120,8 @@ static double y_of(double v, double ymax)
 }
 
 static const char *marker_class[STK_KIND_COUNT] = {
-	[STK_ALERT] = "m-alert", [STK_CLEARED] = "m-cleared", [STK_ACTION] = "m-action", [STK_REPLACED] = "m-restart",
+	[STK_ALERT] = "m-alert", [STK_CLEARED] = "m-cleared", [STK_STALLED] = "m-stalled", [STK_ACTION] = "m-action",
+	[STK_REPLACED] = "m-restart",
 };
 
 /* A horizontal reference line with its label, when it is on the chart. */
@@ -202,6 +208,7 @@ static void chart(struct html_ctx *c, const char *id, const char *caption, const
 		fputs("<span><i style=\"background:#f9a825\"></i>75%</span><span><i style=\"background:#d84315\"></i>90%</span>",
 		      c->f);
 	fputs("<span><i style=\"background:#d32f2f\"></i>alert</span><span><i style=\"background:#388e3c\"></i>cleared</span>"
+	      "<span><i style=\"background:#ef6c00\"></i>growth stopped</span>"
 	      "<span><i style=\"background:#6a1b9a\"></i>action</span><span><i style=\"background:#000\"></i>restart</span>"
 	      "</div></figure>\n", c->f);
 }
@@ -243,54 +250,134 @@ static void summary(struct html_ctx *c)
 		      c->f);
 	fputs("</ul>\n<p class=\"rule\">", c->f);
 	html_text(c->f, STORY_RULE, 1024);
+	if (c->st->self_left_out[0]) {
+		fputs(" Left out: ", c->f);
+		html_text(c->f, c->st->self_left_out, sizeof(c->st->self_left_out));
+		fputs(", the leaktop that made this recording.", c->f);
+	}
 	fputs("</p>\n", c->f);
+}
+
+static void step_item(void *ctx, const char *step)
+{
+	struct html_ctx *c = ctx;
+
+	fputs("<li>", c->f);
+	html_text(c->f, step, 4096);
+	fputs("</li>\n", c->f);
+}
+
+static void next_steps(struct html_ctx *c)
+{
+	fputs("<h2>Next steps</h2>\n<ul class=\"steps\">\n", c->f);
+	if (!story_each_step(c->st, step_item, c))
+		fputs("<li>Nothing to follow up: no leak was found.</li>\n", c->f);
+	fputs("</ul>\n", c->f);
+}
+
+/* The digest of a thread dump, as a list. */
+static void digest(struct html_ctx *c, const struct story_event *e)
+{
+	char lines[HTML_DIGEST_LINES][TDIGEST_LINE];
+	struct tdigest d;
+
+	if (tdigest_parse(e->dump, e->dump_len, &d))
+		return;
+	size_t n = tdigest_lines(&d, e->dump_len, lines, HTML_DIGEST_LINES);
+	fputs("<ul class=\"digest\">", c->f);
+	for (size_t k = 0; k < n; k++) {
+		fputs("<li>", c->f);
+		html_text(c->f, lines[k], sizeof(lines[k]));
+		fputs("</li>", c->f);
+	}
+	fputs("</ul>", c->f);
+	tdigest_release(&d);
+}
+
+static void proc_charts(struct html_ctx *c, const struct story_proc *p)
+{
+	const struct story *st = c->st;
+	char id[64], cap[512], name[PROC_COMM_MAX + 32];
+
+	story_proc_name(st, p, name, sizeof(name));
+	snprintf(id, sizeof(id), "proc-%d-%llu", (int)p->pid, (unsigned long long)p->start_time);
+	snprintf(cap, sizeof(cap), "%s: open fds", name);
+	if (story_proc_series(st, c->db, p, SS_FDS, c->v) < 0)
+		return;
+	chart(c, id, cap, " fds", p->fd_limit == UINT64_MAX ? 0 : (double)p->fd_limit, true);
+	if (p->mem_leak && story_proc_series(st, c->db, p, SS_RSS_KB, c->v) >= 0) {
+		for (size_t k = 0; k < st->nrefresh; k++)
+			c->v[k] /= 1024;
+		snprintf(id, sizeof(id), "rss-%d-%llu", (int)p->pid, (unsigned long long)p->start_time);
+		snprintf(cap, sizeof(cap), "%s: resident memory", name);
+		chart(c, id, cap, " MB", 0, false);
+	}
+}
+
+static void port_chart(struct html_ctx *c, const struct story_port *p)
+{
+	char id[64], cap[512];
+
+	if (story_port_series(c->st, c->db, p, c->v) < 0)
+		return;
+	snprintf(id, sizeof(id), "port-%u-%s-%u", p->port, schema_side_name(p->side), p->proto);
+	snprintf(cap, sizeof(cap), "%s: CLOSE_WAIT sockets", p->endpoint);
+	chart(c, id, cap, " CLOSE_WAIT", 0, false);
+}
+
+/* The charts in the summary's order: each culprit, its restarts, its ports. */
+static void culprit_charts(void *ctx, const struct story_proc *p, const struct story_port *port, enum leak_verdict v,
+			   const char *summary)
+{
+	struct html_ctx *c = ctx;
+	const struct story *st = c->st;
+
+	(void)v;
+	(void)summary;
+	for (const struct story_proc *q = p; q; q = q->replaced_by >= 0 ? &st->procs[q->replaced_by] : NULL) {
+		if (!q->matters || c->charted[q - st->procs])
+			break;
+		c->charted[q - st->procs] = true;
+		proc_charts(c, q);
+		for (size_t i = 0; i < st->nports; i++)
+			for (size_t k = 0; k < st->ports[i].npids && st->ports[i].matters && !c->port_charted[i]; k++)
+				if (st->ports[i].pids[k] == q->pid) {
+					c->port_charted[i] = true;
+					port_chart(c, &st->ports[i]);
+				}
+	}
+	if (port && !c->port_charted[port - st->ports]) {
+		c->port_charted[port - st->ports] = true;
+		port_chart(c, port);
+	}
 }
 
 static void charts(struct html_ctx *c)
 {
 	const struct story *st = c->st;
-	char id[64], cap[512], name[PROC_COMM_MAX + 32];
 
 	fputs("<h2>Charts</h2>\n", c->f);
-	for (size_t i = 0; i < st->nprocs; i++) {
-		const struct story_proc *p = &st->procs[i];
-		if (!p->matters)
-			continue;
-		story_proc_name(st, p, name, sizeof(name));
-		snprintf(id, sizeof(id), "proc-%d-%llu", (int)p->pid, (unsigned long long)p->start_time);
-		snprintf(cap, sizeof(cap), "%s: open fds", name);
-		if (story_proc_series(st, c->db, p, SS_FDS, c->v) < 0)
-			continue;
-		chart(c, id, cap, " fds", p->fd_limit == UINT64_MAX ? 0 : (double)p->fd_limit, true);
-		if (p->mem_leak && story_proc_series(st, c->db, p, SS_RSS_KB, c->v) >= 0) {
-			for (size_t k = 0; k < st->nrefresh; k++)
-				c->v[k] /= 1024;
-			snprintf(id, sizeof(id), "rss-%d-%llu", (int)p->pid, (unsigned long long)p->start_time);
-			snprintf(cap, sizeof(cap), "%s: resident memory", name);
-			chart(c, id, cap, " MB", 0, false);
+	story_each_culprit(st, culprit_charts, c);
+	/* What matters and was not told as a culprit (a named process, a port at the far
+	 * end of one) still has its chart, after them. */
+	for (size_t i = 0; i < st->nprocs; i++)
+		if (st->procs[i].matters && !c->charted[i]) {
+			c->charted[i] = true;
+			proc_charts(c, &st->procs[i]);
 		}
-	}
-	for (size_t i = 0; i < st->nports; i++) {
-		const struct story_port *p = &st->ports[i];
-		if (!p->matters || story_port_series(st, c->db, p, c->v) < 0)
-			continue;
-		snprintf(id, sizeof(id), "port-%u-%s-%u", p->port, schema_side_name(p->side), p->proto);
-		snprintf(cap, sizeof(cap), "%s: CLOSE_WAIT sockets", p->endpoint);
-		chart(c, id, cap, " CLOSE_WAIT", 0, false);
-	}
+	for (size_t i = 0; i < st->nports; i++)
+		if (st->ports[i].matters && !c->port_charted[i]) {
+			c->port_charted[i] = true;
+			port_chart(c, &st->ports[i]);
+		}
 	if (!c->charts)
 		fputs("<p>No culprit to chart.</p>\n", c->f);
 }
 
-static const char *const kind_names[STK_KIND_COUNT] = {
-	[STK_SUSPECT] = "suspect", [STK_LEAK] = "leak", [STK_MEM_LEAK] = "memory leak", [STK_ALERT] = "alert",
-	[STK_CLEARED] = "alert cleared", [STK_ACTION] = "action", [STK_REPLACED] = "restart",
-};
-
 static void timeline(struct html_ctx *c)
 {
 	const struct story *st = c->st;
-	char when[16], lines[8][256];
+	char when[16];
 
 	fputs("<h2>Timeline</h2>\n", c->f);
 	if (!st->nevents) {
@@ -300,17 +387,11 @@ static void timeline(struct html_ctx *c)
 	fputs("<table><tr><th>AT</th><th>WHAT</th><th>DETAIL</th></tr>\n", c->f);
 	for (size_t i = 0; i < st->nevents; i++) {
 		const struct story_event *e = &st->events[i];
-		fprintf(c->f, "<tr><td>%s</td><td>%s</td><td>", clock_of(when, e->time), kind_names[e->kind]);
+		fprintf(c->f, "<tr><td>%s</td><td>%s</td><td>", clock_of(when, e->time), story_kind_names[e->kind]);
 		html_text(c->f, e->text, sizeof(e->text));
 		if (e->dump) {
-			size_t n = story_dump_digest(e->dump, e->dump_len, lines, 8);
-			fputs("<ul class=\"digest\">", c->f);
-			for (size_t k = 0; k < n; k++) {
-				fputs("<li>", c->f);
-				html_text(c->f, lines[k], sizeof(lines[k]));
-				fputs("</li>", c->f);
-			}
-			fprintf(c->f, "</ul><details><summary>the full thread dump (%zu bytes)</summary><pre>", e->dump_len);
+			digest(c, e);
+			fprintf(c->f, "<details><summary>the full thread dump (%zu bytes)</summary><pre>", e->dump_len);
 			html_pre(c->f, e->dump, e->dump_len);
 			fputs("</pre></details>", c->f);
 		}
@@ -377,7 +458,13 @@ int html_report_write(FILE *f, sqlite3 *db, const struct record_info *info, cons
 	if (rc)
 		return rc;
 	struct html_ctx c = {.f = f, .db = db, .st = st};
-	if (!(c.v = calloc(st->nrefresh ? st->nrefresh : 1, sizeof(*c.v)))) {
+	c.v = calloc(st->nrefresh ? st->nrefresh : 1, sizeof(*c.v));
+	c.charted = calloc(st->nprocs + 1, sizeof(*c.charted));
+	c.port_charted = calloc(st->nports + 1, sizeof(*c.port_charted));
+	if (!c.v || !c.charted || !c.port_charted) {
+		free(c.v);
+		free(c.charted);
+		free(c.port_charted);
 		story_free(st);
 		return -ENOMEM;
 	}
@@ -408,12 +495,15 @@ int html_report_write(FILE *f, sqlite3 *db, const struct record_info *info, cons
 	}
 	fputs("</ul>\n", f);
 	summary(&c);
+	next_steps(&c);
 	timeline(&c);
 	charts(&c);
 	details(&c);
 	fputs("<p class=\"rule\">Made by leaktop " PACKAGE_VERSION " from the recording; nothing on this page loads "
 	      "anything from the network.</p>\n</body></html>\n", f);
 	free(c.v);
+	free(c.charted);
+	free(c.port_charted);
 	story_free(st);
 	if (fflush(f) == EOF)
 		return -EIO;

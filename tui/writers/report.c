@@ -5,6 +5,7 @@
 
 #include "tui/writers/report.h"
 #include "tui/writers/story.h"
+#include "tui/tdigest.h"
 #include "model/schema.h"
 #include "model/snapshot.h"
 #include "model/text.h"
@@ -33,6 +34,7 @@ struct report_ctx {
 };
 
 #define REPORT_ROWS 10
+#define REPORT_DIGEST_LINES 8
 
 /* Recorded text in Markdown: control characters escaped (no terminal escapes, one
  * line), and every character Markdown or HTML gives a meaning backslash-escaped, so
@@ -188,26 +190,48 @@ static int section_story(struct report_ctx *c)
 
 	if (!shown)
 		fputs("No process or port leaked: none was judged suspect or leak, none neared its fd limit.\n", c->f);
-	fprintf(c->f, "\n_%s_\n", STORY_RULE);
+	fprintf(c->f, "\n_%s", STORY_RULE);
+	if (c->st->self_left_out[0]) {
+		fputs(" Left out: ", c->f);
+		report_md_text(c->f, c->st->self_left_out, sizeof(c->st->self_left_out));
+		fputs(", the leaktop that made this recording.", c->f);
+	}
+	fputs("_\n", c->f);
 	return SQLITE_OK;
 }
 
-static const char *const kind_names[STK_KIND_COUNT] = {
-	[STK_SUSPECT] = "suspect", [STK_LEAK] = "leak", [STK_MEM_LEAK] = "memory leak", [STK_ALERT] = "alert",
-	[STK_CLEARED] = "alert cleared", [STK_ACTION] = "action", [STK_REPLACED] = "restart",
-};
+static void step_item(void *ctx, const char *step)
+{
+	struct report_ctx *c = ctx;
+
+	fputs("- ", c->f);
+	report_md_text(c->f, step, 4096);
+	fputs("\n", c->f);
+}
+
+/* What to do next, from the evidence: the second thing the next shift reads. */
+static int section_steps(struct report_ctx *c)
+{
+	if (!story_each_step(c->st, step_item, c))
+		fputs("Nothing to follow up: no leak was found.\n", c->f);
+	return SQLITE_OK;
+}
 
 /* The thread dump's digest under its action, as a nested list. */
 static void md_digest(FILE *f, const struct story_event *e)
 {
-	char lines[8][256];
-	size_t n = story_dump_digest(e->dump, e->dump_len, lines, 8);
+	char lines[REPORT_DIGEST_LINES][TDIGEST_LINE];
+	struct tdigest d;
 
+	if (tdigest_parse(e->dump, e->dump_len, &d))
+		return;
+	size_t n = tdigest_lines(&d, e->dump_len, lines, REPORT_DIGEST_LINES);
 	for (size_t i = 0; i < n; i++) {
 		fputs("  - ", f);
 		report_md_text(f, lines[i], sizeof(lines[i]));
 		fputs("\n", f);
 	}
+	tdigest_release(&d);
 }
 
 /* The moments that matter, in order: first suspect and leak verdicts, alerts fired
@@ -223,7 +247,7 @@ static int section_timeline(struct report_ctx *c)
 	}
 	for (size_t i = 0; i < st->nevents; i++) {
 		const struct story_event *e = &st->events[i];
-		fprintf(c->f, "- %s **%s**: ", fmt_clock(when, sizeof(when), e->time), kind_names[e->kind]);
+		fprintf(c->f, "- %s **%s**: ", fmt_clock(when, sizeof(when), e->time), story_kind_names[e->kind]);
 		report_md_text(c->f, e->text, sizeof(e->text));
 		fputs("\n", c->f);
 		if (e->dump)
@@ -413,13 +437,20 @@ static int section_recv_q(struct report_ctx *c)
 static int section_events(struct report_ctx *c)
 {
 	sqlite3_stmt *q;
-	int rc = prepare(c, &q, "SELECT time, kind, pid, what, result FROM event ORDER BY time, id"), rows = 0;
+	int rc = prepare(c, &q, "SELECT time, kind, pid, what, result, start_time FROM event ORDER BY time, id"),
+	    rows = 0;
 
 	if (rc != SQLITE_OK)
 		return rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		char when[48];
+		char when[48], what[1024];
+		const struct story_proc *sp =
+			story_find(c->st, sqlite3_column_int(q, 2), (uint64_t)sqlite3_column_int64(q, 5));
 
+		/* The recorder's own alerts are left out, as it is. */
+		const char *kind = (const char *)sqlite3_column_text(q, 1);
+		if (sp && sp->self && !(kind && !strcmp(kind, "action")))
+			continue;
 		if (!rows++)
 			fputs("| AT | KIND | PID | WHAT | RESULT |\n|----|------|----:|------|--------|\n", c->f);
 		fprintf(c->f, "| %s | ", fmt_time(when, sizeof(when), sqlite3_column_double(q, 0)));
@@ -428,7 +459,9 @@ static int section_events(struct report_ctx *c)
 			fputs(" | - | ", c->f);
 		else
 			fprintf(c->f, " | %d | ", sqlite3_column_int(q, 2));
-		md_cell(c->f, sqlite3_column_text(q, 3), 200);
+		snprintf(what, sizeof(what), "%s", sqlite3_column_text(q, 3) ? (const char *)sqlite3_column_text(q, 3) : "");
+		story_plain_addrs(what);
+		report_md_text(c->f, what, 200);
 		fputs(" | ", c->f);
 		md_cell(c->f, sqlite3_column_text(q, 4), 200);
 		fputs(" |\n", c->f);
@@ -444,6 +477,7 @@ static const struct report_section {
 } sections[] = {
 	{NULL, section_summary},
 	{"Summary", section_story},
+	{"Next steps", section_steps},
 	{"Timeline", section_timeline},
 	{"Processes with the largest fd growth", section_fd_growth},
 	{"Ports with the most CLOSE_WAIT", section_close_wait},

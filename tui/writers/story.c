@@ -28,7 +28,53 @@
 struct builder {
 	struct story *st;
 	struct hashtab procs, ports; /* key -> index (size_t) */
+	size_t nrec, next_rec;       /* the recorded events, events[0, nrec), in time order */
 };
+
+const char *const story_kind_names[STK_KIND_COUNT] = {
+	[STK_SUSPECT] = "suspect", [STK_LEAK] = "leak", [STK_MEM_LEAK] = "memory leak", [STK_ALERT] = "alert",
+	[STK_CLEARED] = "alert cleared", [STK_STALLED] = "growth stopped", [STK_ACTION] = "action",
+	[STK_REPLACED] = "restart",
+};
+
+void story_plain_addrs(char *s)
+{
+	static const char mapped[] = "[::ffff:";
+	char *w = s;
+
+	for (const char *r = s; *r;) {
+		if (!strncmp(r, mapped, sizeof(mapped) - 1)) {
+			const char *a = r + sizeof(mapped) - 1, *e = a;
+			int dots = 0;
+			while ((*e >= '0' && *e <= '9') || *e == '.')
+				dots += *e++ == '.';
+			if (*e == ']' && dots == 3 && e > a) {
+				memmove(w, a, (size_t)(e - a));
+				w += e - a;
+				r = e + 1;
+				continue;
+			}
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+}
+
+/* The leaktop that made the recording (an older one recorded itself): its name,
+ * and the -w/--write it was started with. */
+static bool is_recorder(const struct proc_rec *r)
+{
+	if (strcmp(r->comm, "leaktop"))
+		return false;
+	for (const char *w = r->cmdline; *w;) {
+		size_t n = strcspn(w, " ");
+		if (!strncmp(w, "--write", 7) || (n > 1 && w[0] == '-' && w[1] != '-' && memchr(w, 'w', n)))
+			return true;
+		w += n;
+		w += strspn(w, " ");
+	}
+	return false;
+}
 
 static uint64_t proc_key(int32_t pid, uint64_t start_time)
 {
@@ -56,18 +102,8 @@ static int add_event(struct story *st, double t, enum story_kind k, int32_t pid,
 	va_start(ap, fmt);
 	vsnprintf(e->text, sizeof(e->text), fmt, ap);
 	va_end(ap);
+	story_plain_addrs(e->text);
 	return 0;
-}
-
-void story_proc_name(const struct story *st, const struct story_proc *p, char *buf, size_t n)
-{
-	(void)st;
-	snprintf(buf, n, "pid %d %s", (int)p->pid, p->comm);
-}
-
-static const char *clock_of(char buf[16], double t)
-{
-	return text_time(buf, 16, "%H:%M:%S", t);
 }
 
 /* A namesake that appeared after p went: the same command line (or unit). */
@@ -115,6 +151,10 @@ static struct story_proc *proc_of(struct builder *b, const struct proc_rec *r, d
 	memcpy(p->cmdline, r->cmdline, sizeof(p->cmdline));
 	p->first_seen = t;
 	p->fds_first = r->fds;
+	p->socks_first = r->sock_fds;
+	p->cw_first = r->states[ST_CLOSE_WAIT];
+	p->fds_moved_at = p->cw_moved_at = t;
+	p->self = is_recorder(r);
 	p->fd_pct_peak = NAN;
 	p->eta_min_s = INFINITY;
 	p->fd_limit = r->fd_limit;
@@ -133,7 +173,10 @@ static void step_proc(struct builder *b, const struct history *h, const struct p
 	p->last_seen = t;
 	p->gone = false;
 	if (r->fds >= 0) {
+		if (r->fds != p->fds_last)
+			p->fds_moved_at = t;
 		p->fds_last = r->fds;
+		p->socks_last = r->sock_fds;
 		if (r->fds > p->fds_peak) {
 			p->fds_peak = r->fds;
 			p->fd_limit = r->fd_limit;
@@ -147,6 +190,8 @@ static void step_proc(struct builder *b, const struct history *h, const struct p
 	p->rss_last_kb = r->rss_kb;
 	if (r->rss_kb > p->rss_peak_kb)
 		p->rss_peak_kb = r->rss_kb;
+	if (r->states[ST_CLOSE_WAIT] != p->cw_last)
+		p->cw_moved_at = t;
 	p->cw_last = r->states[ST_CLOSE_WAIT];
 	if (p->cw_last > p->cw_peak)
 		p->cw_peak = p->cw_last;
@@ -156,8 +201,11 @@ static void step_proc(struct builder *b, const struct history *h, const struct p
 		p->eta_min_s = hs->exhaustion_eta_s;
 	p->last = hs->verdict;
 	if (hs->verdict >= VERDICT_SUSPECT && hs->verdict >= p->worst) {
-		if (hs->verdict > p->worst || !p->reason[0])
-			snprintf(p->reason, sizeof(p->reason), "%s", hs->reason);
+		/* The strongest verdict's latest reason: what the pile became ("stalled at
+		 * 300 for 24s"), not how it began ("+108/min for 4s"). */
+		snprintf(p->reason, sizeof(p->reason), "%s", hs->reason);
+		story_plain_addrs(p->reason);
+		p->reason_at = t;
 		if (hs->verdict == VERDICT_SUSPECT && !p->first_suspect) {
 			p->first_suspect = t;
 			add_event(b->st, t, STK_SUSPECT, p->pid, "pid %d %s judged suspect: %s", (int)p->pid, p->comm,
@@ -173,6 +221,7 @@ static void step_proc(struct builder *b, const struct history *h, const struct p
 		p->worst = hs->verdict;
 	if (hs->mem_verdict == VERDICT_LEAK) {
 		snprintf(p->mem_reason, sizeof(p->mem_reason), "%s", hs->mem_reason);
+		story_plain_addrs(p->mem_reason);
 		if (!p->mem_leak) {
 			p->mem_leak = true;
 			p->first_mem_leak = t;
@@ -195,6 +244,7 @@ static void port_endpoint(const struct snapshot *s, const struct port_agg *a, ch
 		const struct sock_rec *k = &s->socks[i];
 		if (k->rport == a->port && k->netns == a->netns && k->proto == a->proto) {
 			snprintf(buf, n, "%s", sock_addr_format(addr, k->family, k->raddr, k->rport));
+			story_plain_addrs(buf);
 			return;
 		}
 	}
@@ -224,9 +274,13 @@ static void step_port(struct builder *b, const struct snapshot *s, const struct 
 		p->side = a->side;
 		p->proto = a->proto;
 		port_endpoint(s, a, p->endpoint, sizeof(p->endpoint));
+		p->cw_first = p->cw_last = a->states[ST_CLOSE_WAIT];
+		p->cw_moved_at = t;
 	}
 	struct story_port *p = &st->ports[*ix];
 	p->last_seen = t;
+	if (a->states[ST_CLOSE_WAIT] != p->cw_last)
+		p->cw_moved_at = t;
 	p->cw_last = a->states[ST_CLOSE_WAIT];
 	if (p->cw_last > p->cw_peak)
 		p->cw_peak = p->cw_last;
@@ -250,9 +304,11 @@ static void step_port(struct builder *b, const struct snapshot *s, const struct 
 	p->cw_oldest_s = hs->close_wait_oldest_s;
 	p->cw_oldest_bound = hs->close_wait_oldest_bound;
 	p->last = hs->verdict;
+	if (hs->verdict >= VERDICT_SUSPECT && hs->verdict >= p->worst) {
+		snprintf(p->reason, sizeof(p->reason), "%s", hs->reason);
+		story_plain_addrs(p->reason);
+	}
 	if (hs->verdict >= VERDICT_SUSPECT) {
-		if (hs->verdict > p->worst || !p->reason[0])
-			snprintf(p->reason, sizeof(p->reason), "%s", hs->reason);
 		if (hs->verdict == VERDICT_SUSPECT && !p->first_suspect) {
 			p->first_suspect = t;
 			add_event(st, t, STK_SUSPECT, 0, "%s judged suspect: %s", p->endpoint, hs->reason);
@@ -264,6 +320,40 @@ static void step_port(struct builder *b, const struct snapshot *s, const struct 
 	}
 	if (hs->verdict > p->worst)
 		p->worst = hs->verdict;
+}
+
+static const struct proc_rec *snap_proc(const struct snapshot *s, int32_t pid)
+{
+	size_t lo = 0, hi = s->nprocs;
+
+	while (lo < hi) { /* procs are sorted by pid */
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->procs[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->nprocs && s->procs[lo].pid == pid ? &s->procs[lo] : NULL;
+}
+
+/* The recorded alerts up to this refresh learn what their process held then: an
+ * alert that clears while the pile stays is a stall, not an all-clear. */
+static void stamp_events(struct builder *b, const struct snapshot *s)
+{
+	struct story *st = b->st;
+
+	for (; b->next_rec < b->nrec && st->events[b->next_rec].time <= s->time; b->next_rec++) {
+		struct story_event *e = &st->events[b->next_rec];
+		const struct proc_rec *r = e->pid ? snap_proc(s, e->pid) : NULL;
+		if ((e->kind != STK_ALERT && e->kind != STK_CLEARED) || !e->pid)
+			continue;
+		e->stamped = true;
+		e->alive = r && (!e->start_time || r->start_time == e->start_time);
+		if (e->alive) {
+			e->fds = r->fds;
+			e->cw = r->states[ST_CLOSE_WAIT];
+		}
+	}
 }
 
 static int step(struct builder *b, struct session *ss, const struct snapshot *s)
@@ -288,6 +378,7 @@ static int step(struct builder *b, struct session *ss, const struct snapshot *s)
 	for (size_t i = 0; i < s->nports; i++)
 		step_port(b, s, h, &s->ports[i], s->time);
 	session_unlock(ss);
+	stamp_events(b, s);
 	return 0;
 }
 
@@ -328,6 +419,7 @@ static int read_events(struct story *st, const char *path)
 		if (!pid && !alert)
 			snprintf(st->events[st->nevents - 1].text, sizeof(st->events[0].text), "%s: %s", what ? what : "?",
 				 result ? result : "");
+		st->events[st->nevents - 1].start_time = start;
 		if (sqlite3_column_type(q, 6) != SQLITE_NULL) {
 			int len = sqlite3_column_bytes(q, 6);
 			char *d = malloc((size_t)len + 1);
@@ -338,13 +430,104 @@ static int read_events(struct story *st, const char *path)
 				st->events[st->nevents - 1].dump_len = (size_t)len;
 			}
 		}
-		for (size_t i = 0; pid && i < st->nprocs; i++)
-			if (st->procs[i].pid == pid && (!start || st->procs[i].start_time == start))
-				st->procs[i].named = true;
 	}
 	sqlite3_finalize(q);
 	recread_close(db);
 	return rc == SQLITE_OK ? 0 : recread_errno(rc);
+}
+
+static struct story_proc *proc_at(struct story *st, int32_t pid, uint64_t start, double t)
+{
+	for (size_t i = 0; pid && i < st->nprocs; i++) {
+		struct story_proc *p = &st->procs[i];
+		if (p->pid == pid && (start ? p->start_time == start : p->first_seen <= t && t <= p->last_seen))
+			return p;
+	}
+	return NULL;
+}
+
+/* The alert kind of a recorded alert's text: "clear fd_eta: ..." -> "fd_eta". */
+static bool alert_kind_is(const char *text, const char *kind)
+{
+	const char *sp = strchr(text, ' ');
+	size_t n = strlen(kind);
+	return sp && !strncmp(sp + 1, kind, n) && sp[1 + n] == ':';
+}
+
+/* Alerts about growth: one that clears while what grew is still held stopped
+ * growing; it did not clear. */
+static int64_t held_fds(const struct story_event *e)
+{
+	return e->fds;
+}
+
+static const struct growth_alert {
+	const char *kind; /* as recorded: "clear fd_eta: ..." */
+	const char *unit; /* of what grew: "fds" */
+	int64_t (*held)(const struct story_event *e);
+} growth_alerts[] = {
+	{"fd_eta", "fds", held_fds},
+};
+
+/* events[i], a clearing stamped with its living process p, becomes "growth stopped"
+ * when it is a growth alert's and p holds no less than when it fired (an alert among
+ * the events kept so far, events[0, kept)). */
+static void stall_or_clear(struct story *st, size_t i, size_t kept, const struct story_proc *p)
+{
+	struct story_event *e = &st->events[i];
+
+	for (size_t g = 0; g < sizeof(growth_alerts) / sizeof(growth_alerts[0]); g++) {
+		const struct growth_alert *a = &growth_alerts[g];
+		const struct story_event *f = NULL;
+		if (!alert_kind_is(e->text, a->kind))
+			continue;
+		for (size_t k = 0; k < kept; k++)
+			if (st->events[k].kind == STK_ALERT && st->events[k].pid == e->pid && st->events[k].stamped &&
+			    st->events[k].alive && alert_kind_is(st->events[k].text, a->kind))
+				f = &st->events[k];
+		if (!f || a->held(e) < a->held(f))
+			return;
+		char cw[48] = "", was[48] = "as when it fired";
+		if (e->cw)
+			snprintf(cw, sizeof(cw), ", %u of them CLOSE_WAIT", e->cw);
+		if (a->held(e) != a->held(f))
+			snprintf(was, sizeof(was), "%lld when it fired", (long long)a->held(f));
+		e->kind = STK_STALLED;
+		snprintf(e->text, sizeof(e->text),
+			 "%s cleared because the growth stopped, not because %s were freed: pid %d %s still holds %lld %s "
+			 "(%s)%s",
+			 a->kind, a->unit, (int)e->pid, p ? p->comm : "?", (long long)a->held(e), a->unit, was, cw);
+		return;
+	}
+}
+
+/* After the replay: which processes an event named; an fd_eta alert that cleared
+ * while the process held no fewer fds than when it fired is told as the stall it
+ * is (its growth stopped: a pool exhausted), a clearing after the process exited
+ * says so; and the recorder's own alerts go, as the recorder does. */
+static void settle_events(struct story *st)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < st->nevents; i++) {
+		struct story_event *e = &st->events[i];
+		struct story_proc *p = proc_at(st, e->pid, e->start_time, e->time);
+		if (p && p->self && e->kind != STK_ACTION) {
+			free((char *)e->dump);
+			continue;
+		}
+		if (p && e->kind != STK_SUSPECT && e->kind != STK_LEAK && e->kind != STK_MEM_LEAK &&
+		    e->kind != STK_REPLACED)
+			p->named = true;
+		if (e->kind == STK_CLEARED && e->stamped && !e->alive) {
+			size_t l = strlen(e->text);
+			snprintf(e->text + l, sizeof(e->text) - l, " (the process had exited)");
+		} else if (e->kind == STK_CLEARED && e->stamped) {
+			stall_or_clear(st, i, w, p);
+		}
+		st->events[w++] = *e;
+	}
+	st->nevents = w;
 }
 
 static int event_cmp(const void *a, const void *b)
@@ -353,12 +536,30 @@ static int event_cmp(const void *a, const void *b)
 	return x->time < y->time ? -1 : x->time > y->time ? 1 : (int)x->kind - (int)y->kind;
 }
 
+static bool held_by_self(const struct story *st, const struct story_port *port)
+{
+	size_t self = 0;
+
+	for (size_t i = 0; i < port->npids; i++)
+		for (size_t k = 0; k < st->nprocs; k++)
+			if (st->procs[k].pid == port->pids[i] && st->procs[k].self) {
+				self++;
+				break;
+			}
+	return port->npids && self == port->npids && !port->pids_more;
+}
+
 static void judge_matters(struct story *st)
 {
 	for (size_t i = 0; i < st->nprocs; i++) {
 		struct story_proc *p = &st->procs[i];
 		p->matters = p->worst >= VERDICT_SUSPECT || p->mem_leak || p->named ||
 			     (!isnan(p->fd_pct_peak) && p->fd_pct_peak >= 75.0);
+		/* leaktop is not its own culprit (an older leaktop recorded itself). */
+		if (p->self && p->matters && !st->self_left_out[0])
+			snprintf(st->self_left_out, sizeof(st->self_left_out), "pid %d leaktop", (int)p->pid);
+		if (p->self)
+			p->matters = false;
 	}
 	/* A restart's other side of a culprit is part of its story; a namesake that
 	 * followed a process that does not matter was no restart worth telling. */
@@ -377,7 +578,7 @@ static void judge_matters(struct story *st)
 			  (int)p->pid, p->comm, (int)n->pid);
 	}
 	for (size_t i = 0; i < st->nports; i++)
-		st->ports[i].matters = st->ports[i].worst >= VERDICT_SUSPECT;
+		st->ports[i].matters = st->ports[i].worst >= VERDICT_SUSPECT && !held_by_self(st, &st->ports[i]);
 }
 
 static void quiet(void *ctx, const char *msg)
@@ -411,6 +612,10 @@ int story_build(const char *path, struct story **out, char **cause)
 	so.note = quiet;
 	if ((rc = session_new(&ss, &so, src, NULL)))
 		goto out;
+	/* The recorded events first: the replay stamps each with its process's state. */
+	if ((rc = read_events(b.st, path)))
+		goto out;
+	b.nrec = b.st->nevents;
 	for (;;) {
 		char *why = NULL;
 		rc = session_step(ss, snap, &why);
@@ -424,9 +629,8 @@ int story_build(const char *path, struct story **out, char **cause)
 		/* A partial refresh: the history skipped it; so does the story. */
 		rc = 0;
 	}
-	if (!rc)
-		rc = read_events(b.st, path);
 	if (!rc) {
+		settle_events(b.st);
 		judge_matters(b.st);
 		if (b.st->nevents) /* events is NULL while there are none */
 			qsort(b.st->events, b.st->nevents, sizeof(*b.st->events), event_cmp);
@@ -457,117 +661,4 @@ void story_free(struct story *st)
 	free(st->times);
 	free(st->ticks);
 	free(st);
-}
-
-/* --- sentences ----------------------------------------------------------------------- */
-
-static const char *span_of(char *buf, size_t n, double s)
-{
-	char d[16];
-	snprintf(buf, n, "%s", leak_format_duration(d, sizeof(d), s));
-	return buf;
-}
-
-void story_port_pids(const struct story *st, const struct story_port *p, char *buf, size_t n)
-{
-	size_t len = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < p->npids && len + 1 < n; i++) {
-		const char *comm = NULL;
-		for (size_t j = 0; j < st->nprocs && !comm; j++)
-			if (st->procs[j].pid == p->pids[i])
-				comm = st->procs[j].comm;
-		len += (size_t)snprintf(buf + len, n - len, "%spid %d%s%s", i ? ", " : "", (int)p->pids[i],
-					comm ? " " : "", comm ? comm : "");
-	}
-	if (p->pids_more && len + 1 < n)
-		snprintf(buf + len, n - len, " and more");
-}
-
-void story_restart_note(const struct story *st, const struct story_proc *p, char *buf, size_t n)
-{
-	char c1[16], c2[16];
-
-	buf[0] = '\0';
-	if (p->replaced_by < 0)
-		return;
-	const struct story_proc *r = &st->procs[p->replaced_by];
-	double back = r->first_leak ? r->first_leak : r->first_suspect ? r->first_suspect : r->first_mem_leak;
-	if (back)
-		snprintf(buf, n, "the leak came back after the restart at %s: pid %d was judged %s at %s",
-			 clock_of(c1, r->first_seen), (int)r->pid,
-			 r->first_leak ? "leak" : r->first_suspect ? "suspect" : "a memory leak", clock_of(c2, back));
-	else
-		snprintf(buf, n, "restarted at %s as pid %d; the leak did not come back in the %s recorded after",
-			 clock_of(c1, r->first_seen), (int)r->pid, span_of(c2, sizeof(c2), r->last_seen - r->first_seen));
-}
-
-size_t story_each_culprit(const struct story *st,
-			  void (*fn)(void *ctx, const struct story_proc *proc, const struct story_port *port,
-				     enum leak_verdict v, const char *summary),
-			  void *ctx)
-{
-	char line[2048];
-	size_t shown = 0;
-
-	for (int v = VERDICT_LEAK; v >= VERDICT_OK; v--)
-		for (size_t i = 0; i < st->nprocs; i++) {
-			const struct story_proc *p = &st->procs[i];
-			int pv = p->worst >= VERDICT_SUSPECT ? (int)p->worst : p->mem_leak ? VERDICT_LEAK : VERDICT_OK;
-			/* A restarted culprit's successor is told with it. */
-			if (!p->matters || pv != v || (p->replaces >= 0 && st->procs[p->replaces].matters))
-				continue;
-			story_proc_summary(st, p, line, sizeof(line));
-			fn(ctx, p, NULL, (enum leak_verdict)pv, line);
-			shown++;
-		}
-	for (int v = VERDICT_LEAK; v >= VERDICT_SUSPECT; v--)
-		for (size_t i = 0; i < st->nports; i++) {
-			const struct story_port *p = &st->ports[i];
-			if (!p->matters || (int)p->worst != v)
-				continue;
-			story_port_summary(st, p, line, sizeof(line));
-			fn(ctx, NULL, p, p->worst, line);
-			shown++;
-		}
-	return shown;
-}
-
-void story_proc_summary(const struct story *st, const struct story_proc *p, char *buf, size_t n)
-{
-	char pct[64], restart[256], d[16];
-	const char *verdict = p->worst >= VERDICT_SUSPECT ? leak_verdict_name(p->worst) : p->mem_leak ? "leak" : "ok";
-	const char *why = p->worst >= VERDICT_SUSPECT ? p->reason : p->mem_leak ? p->mem_reason
-				: p->named ? "named by an alert or action" : "near its fd limit";
-	size_t len;
-
-	if (!isnan(p->fd_pct_peak))
-		snprintf(pct, sizeof(pct), p->fd_pct_peak < 10 ? "%.1f%% of its fd limit %llu" : "%.0f%% of its fd limit %llu",
-			 p->fd_pct_peak, (unsigned long long)p->fd_limit);
-	else
-		snprintf(pct, sizeof(pct), "no fd limit known");
-	len = (size_t)snprintf(buf, n, "%s%s: %s; peak %lld fds = %s", verdict,
-			       p->mem_leak && p->worst >= VERDICT_SUSPECT ? " (and memory)" : p->mem_leak ? " (memory)" : "",
-			       why, (long long)p->fds_peak, pct);
-	if (len < n && isfinite(p->eta_min_s))
-		len += (size_t)snprintf(buf + len, n - len, "; shortest ETA %s", leak_format_duration(d, sizeof(d), p->eta_min_s));
-	if (len < n && p->cw_peak)
-		len += (size_t)snprintf(buf + len, n - len, "; CLOSE_WAIT peak %u (now %u)", p->cw_peak, p->cw_last);
-	if (len < n && p->mem_leak)
-		len += (size_t)snprintf(buf + len, n - len, "; RSS peak %llu MB",
-					(unsigned long long)(p->rss_peak_kb / 1024));
-	story_restart_note(st, p, restart, sizeof(restart));
-	if (len < n && restart[0])
-		snprintf(buf + len, n - len, "; %s", restart);
-}
-
-void story_port_summary(const struct story *st, const struct story_port *p, char *buf, size_t n)
-{
-	char pids[256];
-
-	story_port_pids(st, p, pids, sizeof(pids));
-	snprintf(buf, n, "%s: %s; CLOSE_WAIT peak %u (now %u), Recv-Q peak %llu bytes; held by %s",
-		 leak_verdict_name(p->worst), p->reason, p->cw_peak, p->cw_last, (unsigned long long)p->recvq_peak,
-		 pids[0] ? pids : "no process leaktop could read");
 }

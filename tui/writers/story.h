@@ -28,19 +28,24 @@ struct story_proc {
 	uint64_t start_time;
 	char comm[PROC_COMM_MAX], user[PROC_USER_MAX], unit[PROC_UNIT_MAX], cmdline[PROC_CMDLINE_MAX];
 	enum leak_verdict worst, last;     /* fd/CLOSE_WAIT verdict: worst seen, at the end */
-	char reason[LEAK_REASON_MAX];      /* the reason when the worst was last seen */
+	char reason[LEAK_REASON_MAX];      /* the latest reason at the worst verdict */
+	double reason_at;                  /* when it was given */
 	bool mem_leak;
-	char mem_reason[LEAK_REASON_MAX];
+	char mem_reason[LEAK_REASON_MAX];  /* the latest */
 	double first_suspect, first_leak, first_mem_leak; /* unix seconds, 0 = never */
 	double first_seen, last_seen;
 	bool gone;                         /* not in the last refresh */
 	int64_t fds_first, fds_last, fds_peak;
+	int64_t socks_first, socks_last;   /* of the fds, sockets */
+	double fds_moved_at, cw_moved_at;  /* the last refresh the count changed in */
+	uint32_t cw_first;
 	uint64_t fd_limit;                 /* at the peak; UINT64_MAX when unlimited */
 	double fd_pct_peak;                /* NAN when no limit */
 	double eta_min_s;                  /* the shortest time to exhaustion seen; INFINITY */
 	uint64_t rss_peak_kb, rss_last_kb;
 	uint32_t cw_peak, cw_last;
 	bool named;                        /* an alert or action was about it */
+	bool self;                         /* the leaktop that made the recording: never told */
 	bool matters;
 	long replaced_by, replaces;        /* indexes of the restart's other side, -1 */
 };
@@ -51,9 +56,10 @@ struct story_port {
 	uint8_t side, proto;
 	char endpoint[80];                 /* "local port 8080", "127.0.0.1:24611": always set */
 	enum leak_verdict worst, last;
-	char reason[LEAK_REASON_MAX];
+	char reason[LEAK_REASON_MAX];      /* the latest reason at the worst verdict */
 	double first_suspect, first_leak;
-	uint32_t cw_peak, cw_last;
+	uint32_t cw_first, cw_peak, cw_last;
+	double cw_moved_at;
 	uint64_t recvq_peak, recvq_last;
 	double recvq_peak_at;              /* when the Recv-Q peak was first seen */
 	double last_seen;                  /* the last refresh it was in */
@@ -65,17 +71,28 @@ struct story_port {
 	bool matters;
 };
 
+/* STK_STALLED: an alert that cleared because the growth stopped while the pile
+ * stayed (fd_eta once a pool is exhausted): a stall, not an all-clear. */
 enum story_kind {
-	STK_SUSPECT, STK_LEAK, STK_MEM_LEAK, STK_ALERT, STK_CLEARED, STK_ACTION, STK_REPLACED, STK_KIND_COUNT
+	STK_SUSPECT, STK_LEAK, STK_MEM_LEAK, STK_ALERT, STK_CLEARED, STK_STALLED, STK_ACTION, STK_REPLACED,
+	STK_KIND_COUNT
 };
+
+/* "suspect", "leak", ..., "alert cleared", "growth stopped": the timeline's words. */
+extern const char *const story_kind_names[STK_KIND_COUNT];
 
 struct story_event {
 	double time;
 	enum story_kind kind;
 	int32_t pid;                       /* 0 when about no process */
+	uint64_t start_time;               /* recorded events: 0 when not known */
 	char text[512];                    /* raw: escape for the output */
 	const char *dump;                  /* actions: a thread dump (owned by the story), or NULL */
 	size_t dump_len;
+	/* Recorded alerts: the process as the replay saw it at the event. */
+	bool stamped, alive;
+	int64_t fds;
+	uint32_t cw;
 };
 
 struct story {
@@ -89,6 +106,7 @@ struct story {
 	int64_t *ticks;
 	size_t nrefresh, times_cap;
 	double interval;
+	char self_left_out[96];            /* "pid 10 leaktop", when the recorder was left out */
 };
 
 /* Replay the recording at path into a story. Returns 0 or -errno with *cause. */
@@ -102,10 +120,11 @@ void story_port_pids(const struct story *st, const struct story_port *p, char *b
 /* The summary line of a process: the verdict's story in one sentence. */
 void story_proc_summary(const struct story *st, const struct story_proc *p, char *buf, size_t n);
 void story_port_summary(const struct story *st, const struct story_port *p, char *buf, size_t n);
-/* The summary's culprits in the order both reports tell them: processes by verdict,
- * worst first (a memory leak counts as leak; a restarted culprit's successor is told
- * with it), then ports judged leak, then suspect. fn gets each with its verdict and a
- * one-line summary (proc or port is NULL); returns how many there were. */
+/* The summary's culprits in the order both reports tell them: by verdict, worst
+ * first (a memory leak counts as leak), then by the size of the pile. A restarted
+ * culprit's successor is told with it; a port is told with the culprit processes
+ * holding it, and on its own only when none does. fn gets each with its verdict and
+ * a one-line summary (proc or port is NULL); returns how many there were. */
 size_t story_each_culprit(const struct story *st,
 			  void (*fn)(void *ctx, const struct story_proc *proc, const struct story_port *port,
 				     enum leak_verdict v, const char *summary),
@@ -121,8 +140,17 @@ int story_proc_series(const struct story *st, struct sqlite3 *db, const struct s
 		      enum story_series which, double *v);
 int story_port_series(const struct story *st, struct sqlite3 *db, const struct story_port *p, double *v);
 
-/* The digest of a thread dump: threads by state and the most common top frames,
- * as lines like "312 threads BLOCKED at com.example.Handler.handle:36" (raw). */
-size_t story_dump_digest(const char *dump, size_t len, char lines[][256], size_t max);
+/* "Next steps": what to do about each culprit, derived from its evidence (an outbound
+ * CLOSE_WAIT pile with unread bytes, a pool exhausted, an inbound pile, fds that are
+ * not sockets, memory, the fd limit, a leak back after a restart) and from the
+ * thread dump taken of it. fn gets each step as one sentence (raw: escape it);
+ * returns how many. */
+size_t story_each_step(const struct story *st, void (*fn)(void *ctx, const char *step), void *ctx);
+
+/* The latest thread dump of p in the story, or NULL. */
+const struct story_event *story_dump_of(const struct story *st, const struct story_proc *p);
+
+/* "[::ffff:127.0.0.1]:8080" -> "127.0.0.1:8080" in s, in place: one address form. */
+void story_plain_addrs(char *s);
 
 #endif
