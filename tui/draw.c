@@ -4,7 +4,9 @@
 
 #include "tui/tui.h"
 #include "tui/act_ui.h"
+#include "tui/msgview.h"
 #include "tui/keys.h"
+#include "tui/wrap.h"
 #include "model/alert.h"
 #include "model/history.h"
 #include "model/snapshot.h"
@@ -467,28 +469,39 @@ static void draw_footer(struct app *a)
 	}
 }
 
+/* The help, wrapped to the width; the theme and the mouse after the keys. */
 static void draw_help(struct app *a)
 {
-	char line[256];
-	size_t n = keys_help_count(), rows = LINES > 2 ? (size_t)LINES - 2 : 1;
+	char line[512], tail[160];
+	int width = COLS > 1 ? COLS - 1 : 1;
+	size_t n = keys_help_lines(width, 0, NULL, 0), rows = LINES > 2 ? (size_t)LINES - 2 : 1;
 
+	snprintf(tail, sizeof(tail), "Theme %s. Mouse: click a column header to sort, a row to select.", a->theme.name);
+	size_t ntail = wrap_count(tail, width, width), total = n + 1 + ntail;
+	a->help_lines = total;
 	erase();
-	if (a->help_top + rows > n + 2)
-		a->help_top = n + 2 > rows ? n + 2 - rows : 0;
+	if (a->help_top + rows > total)
+		a->help_top = total > rows ? total - rows : 0;
 	snprintf(line, sizeof(line), "leaktop %s help: Up/Down/PgUp/PgDn scroll, q Esc F1 close%s", PACKAGE_VERSION,
-		 a->help_top + rows < n + 2 ? "  (more below)" : "");
+		 a->help_top + rows < total ? "  (more below)" : "");
 	draw_text(0, 0, COLS, line, draw_attr(a, TH_TITLE), false);
 	for (size_t r = 0; r < rows; r++) {
 		size_t i = a->help_top + r;
-		if (i < n)
-			keys_help_line(i, line, sizeof(line));
-		else if (i == n)
-			line[0] = '\0';
-		else if (i == n + 1)
-			snprintf(line, sizeof(line), "Theme %s. Mouse: click a column header to sort, a row to select.",
-				 a->theme.name);
-		else
+		line[0] = '\0';
+		if (i < n) {
+			keys_help_lines(width, i, line, sizeof(line));
+		} else if (i > n && i < total) {
+			/* The tail, wrapped: line i - n - 1 of it. */
+			const char *t = tail;
+			size_t skip, len = wrap_line(t, width, &skip);
+			for (size_t k = n + 1; k < i; k++) {
+				t += skip;
+				len = wrap_line(t, width, &skip);
+			}
+			snprintf(line, sizeof(line), "%.*s", (int)len, t);
+		} else if (i >= total) {
 			break;
+		}
 		draw_text(1 + (int)r, 0, COLS, line, A_NORMAL, false);
 	}
 	draw_keybar(a, LINES - 1);
@@ -533,7 +546,7 @@ void draw_screen(struct app *a)
 	draw_footer(a);
 	if (a->setup)
 		colsetup_draw(a);
-	if (act_ui_draw(a)) {
+	if (act_ui_draw(a) || msgview_draw(a)) {
 		curs_set(0);
 	} else if (a->prompt != PROMPT_NONE) {
 		curs_set(1);

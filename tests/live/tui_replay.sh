@@ -81,6 +81,11 @@ cw() { sed -n "${1}p" "$TMP/batch.json" | jq ".ports[] | select(.port == $PORT a
 hms() { date -d "@$(sed -n "${1}p" "$TMP/batch.json" | jq .time)" +%H:%M:%S; }
 [ "$(cw 6)" -gt "$(cw 1)" ] || fail "the leak did not grow while recording ($(cw 1) -> $(cw 6))"
 
+# Two seconds after the last recorded refresh, so that a message stamped with today's
+# clock cannot pass for one stamped with the recorded time.
+LAST=$(sed -n 6p "$TMP/batch.json" | jq '.time | floor')
+later() { [ "$(date +%s)" -ge $((LAST + 2)) ]; }
+wait_until 10 later
 start -r "$REC2"
 wait_screen "REPLAY 1/6"
 # The first refresh: its time and its CLOSE_WAIT count on the port.
@@ -107,8 +112,18 @@ done
 wait_screen "recorded alert .*close_wait"
 $TM send-keys -t lt m
 wait_screen "recorded alert [0-9:]+ pid $SERVER_PID: warning close_wait"
+# Stamped with the time of the refresh it was recorded with, and every message in the
+# view with a recorded refresh's time: not today's clock.
+screen | grep -Eq "^$(hms "$ALERT_TICK") recorded alert" || { screen >&2; fail "the recorded alert is not stamped $(hms "$ALERT_TICK")"; }
+for t in $(screen | grep -Eo '^[0-9]{2}:[0-9]{2}:[0-9]{2} ' | sort -u); do
+	recorded=no
+	for i in 1 2 3 4 5 6; do
+		[ "$t" = "$(hms $i)" ] && recorded=yes
+	done
+	[ $recorded = yes ] || { screen >&2; fail "a message stamped $t, no recorded refresh's time"; }
+done
 $TM send-keys -t lt Escape
-echo "ok: the alert recorded with refresh $ALERT_TICK shows when the replay reaches it, and in m"
+echo "ok: the alert recorded with refresh $ALERT_TICK shows when the replay reaches it, and in m, stamped $(hms "$ALERT_TICK")"
 # g jumps to a time: the last refresh's.
 $TM send-keys -t lt g
 wait_screen "Go to \(HH:MM:SS\)"
