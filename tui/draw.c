@@ -309,6 +309,30 @@ static void scroll_columns(struct pane *p, const struct view_table_def *t, const
 	p->scrolls = total > COLS;
 }
 
+/* "+12 more" on the header line, at the right of the flexible column's title: rows
+ * below what the pane shows. Where the title leaves no room for it, "+12". */
+static void draw_more(struct app *a, const struct pane *p, const struct view_table_def *t, int y, int title_w,
+		      size_t more, bool focused)
+{
+	char mark[32];
+
+	for (size_t c = 0; c < t->ncols; c++) {
+		if (!t->cols[c].flex || !p->shown[c])
+			continue;
+		/* What shows of the column: a sockets list runs off the screen's edge. */
+		int w = p->col_x[c] + p->col_w[c] > COLS ? COLS - p->col_x[c] : p->col_w[c];
+		int len = snprintf(mark, sizeof(mark), " +%zu more", more);
+		if (title_w + len > w)
+			len = snprintf(mark, sizeof(mark), " +%zu", more);
+		int x = p->col_x[c] + (w < len ? len : w) - len;
+		if (x + len > COLS)
+			x = COLS - len;
+		draw_text(y, x < 0 ? 0 : x, len, mark, draw_attr(a, focused ? TH_COLHEAD : TH_DIMSEL) | (int)A_BOLD,
+			  false);
+		return;
+	}
+}
+
 static void draw_table(struct app *a, struct pane *p, int y, int h, bool focused)
 {
 	const struct view_table_def *t = &view_tables[p->ops->table];
@@ -325,6 +349,7 @@ static void draw_table(struct app *a, struct pane *p, int y, int h, bool focused
 	if (scroll)
 		scroll_columns(p, t, widths);
 	/* The column headers; the sorted one stands out. */
+	int flex_title_w = 0;
 	move(y, 0);
 	attrset(draw_attr(a, focused ? TH_COLHEAD : TH_DIMSEL));
 	hline(' ', COLS);
@@ -341,18 +366,25 @@ static void draw_table(struct app *a, struct pane *p, int y, int h, bool focused
 		bool sorted = (int)c == p->sort;
 		char tb[520];
 		snprintf(tb, sizeof(tb), "%s%s", title, sorted ? (p->invert ? "^" : "") : "");
+		if (t->cols[c].flex)
+			flex_title_w = wrap_width(tb, strlen(tb));
 		draw_text(y, x, widths[c], tb, draw_attr(a, sorted ? TH_SORTED : focused ? TH_COLHEAD : TH_DIMSEL),
 			  !t->cols[c].left);
 		x += widths[c] + 1;
 	}
-	/* Keep the selection on screen. */
+	/* Keep the selection on screen; a pane not focused shows its top rows (the
+	 * culprits, by default), wherever its selection is. */
 	int rows = h - 1;
 	if (p->sel >= p->nrows)
 		p->sel = p->nrows ? p->nrows - 1 : 0;
-	if (p->sel < p->top)
+	if (!focused)
+		p->top = 0;
+	else if (p->sel < p->top)
 		p->top = p->sel;
-	if (rows > 0 && p->sel >= p->top + (size_t)rows)
+	if (focused && rows > 0 && p->sel >= p->top + (size_t)rows)
 		p->top = p->sel - (size_t)rows + 1;
+	if (rows > 0 && a->s && p->top + (size_t)rows < p->nrows)
+		draw_more(a, p, t, y, flex_title_w, p->nrows - p->top - (size_t)rows, focused);
 	for (int r = 0; r < rows; r++) {
 		size_t i = p->top + (size_t)r;
 		int yy = y + 1 + r;

@@ -77,6 +77,7 @@ static void sort_step(struct app *a, int dir)
 		return;
 	p->sort = c;
 	p->invert = false;
+	p->sort_chosen = true;
 	app_rebuild(a);
 	app_message(a, false, "sorted by %s (F2: every column)", t->cols[c].title);
 }
@@ -85,6 +86,7 @@ static void act_sort_prev(struct app *a) { sort_step(a, -1); }
 static void act_invert(struct app *a)
 {
 	app_pane(a)->invert = !app_pane(a)->invert;
+	app_pane(a)->sort_chosen = true;
 	app_rebuild(a);
 }
 
@@ -387,6 +389,7 @@ static void mouse_event(struct app *a)
 				if (p->shown[c] && ev.x >= p->col_x[c] && ev.x < p->col_x[c] + p->col_w[c] + 1) {
 					p->invert = p->sort == (int)c ? !p->invert : false;
 					p->sort = (int)c;
+					p->sort_chosen = true;
 					app_rebuild(a);
 				}
 		} else if (p->top + (size_t)(ev.y - p->y - 1) < p->nrows) {

@@ -62,6 +62,7 @@ struct pane {
 	size_t sel, top;
 	int sort;
 	bool invert;
+	bool sort_chosen;             /* the user's sort; else leak and suspect rows come first */
 	struct row_key key;       /* the selected row's key, to find it again */
 	bool have_key;
 	/* Where it was drawn last, for the mouse. */

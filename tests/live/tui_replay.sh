@@ -91,14 +91,14 @@ wait_screen "REPLAY 1/6"
 # The first refresh: its time and its CLOSE_WAIT count on the port.
 ports_row() { screen | grep -E "^ *$PORT +$SERVER_PID " | head -1; }
 wait_screen "$(hms 1) +REPLAY"
-ports_row | grep -Eq "^ *$PORT +$SERVER_PID +[0-9]+ +[0-9]+ +$(cw 1) " || { screen >&2; fail "refresh 1 lacks $(cw 1) CLOSE_WAIT"; }
+ports_row | grep -Eq "^ *$PORT +$SERVER_PID +[0-9]+ +$(cw 1) " || { screen >&2; fail "refresh 1 lacks $(cw 1) CLOSE_WAIT"; }
 $TM send-keys -t lt ']' ']'
 wait_screen "REPLAY 3/6"
 wait_screen "$(hms 3) +REPLAY"
-ports_row | grep -Eq "^ *$PORT +$SERVER_PID +[0-9]+ +[0-9]+ +$(cw 3) " || { screen >&2; fail "refresh 3 lacks $(cw 3) CLOSE_WAIT"; }
+ports_row | grep -Eq "^ *$PORT +$SERVER_PID +[0-9]+ +$(cw 3) " || { screen >&2; fail "refresh 3 lacks $(cw 3) CLOSE_WAIT"; }
 $TM send-keys -t lt '['
 wait_screen "REPLAY 2/6"
-ports_row | grep -Eq "^ *$PORT +$SERVER_PID +[0-9]+ +[0-9]+ +$(cw 2) " || { screen >&2; fail "refresh 2 lacks $(cw 2) CLOSE_WAIT"; }
+ports_row | grep -Eq "^ *$PORT +$SERVER_PID +[0-9]+ +$(cw 2) " || { screen >&2; fail "refresh 2 lacks $(cw 2) CLOSE_WAIT"; }
 echo "ok: ] and [ step through the recording: time and CLOSE_WAIT $(cw 1) -> $(cw 3) -> $(cw 2)"
 # Stepping onto the refresh an alert was recorded with shows it, and m keeps it.
 $TM send-keys -t lt '['
@@ -129,7 +129,7 @@ $TM send-keys -t lt g
 wait_screen "Go to \(HH:MM:SS\)"
 $TM send-keys -t lt "$(hms 6)" Enter
 wait_screen "REPLAY 6/6"
-ports_row | grep -Eq "^ *$PORT +$SERVER_PID +[0-9]+ +[0-9]+ +$(cw 6) " || { screen >&2; fail "refresh 6 lacks $(cw 6) CLOSE_WAIT"; }
+ports_row | grep -Eq "^ *$PORT +$SERVER_PID +[0-9]+ +$(cw 6) " || { screen >&2; fail "refresh 6 lacks $(cw 6) CLOSE_WAIT"; }
 echo "ok: g $(hms 6) jumps to the last refresh"
 # Drill-down works on the recorded sockets.
 $TM send-keys -t lt 2 Enter
