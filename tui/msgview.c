@@ -263,8 +263,8 @@ static void draw_messages(struct app *a)
 		snprintf(title, sizeof(title), " Actions (%zu of %zu messages): lines %zu-%zu of %zu ", nact, n,
 			 total ? v->top + 1 : 0, end, total);
 	else
-		snprintf(title, sizeof(title), " Messages (%zu, %zu actions): lines %zu-%zu of %zu ", n, nact,
-			 total ? v->top + 1 : 0, end, total);
+		snprintf(title, sizeof(title), " Messages (%zu, %zu action%s): lines %zu-%zu of %zu ", n, nact,
+			 nact == 1 ? "" : "s", total ? v->top + 1 : 0, end, total);
 	int y = mv_box(a, h, title);
 	if (!total)
 		draw_text(y, 0, COLS, v->actions_only ? "  (no actions yet)" : "  (none)", A_NORMAL, false);
