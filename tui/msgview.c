@@ -23,12 +23,13 @@
 
 enum mv_mode { MV_NONE, MV_MESSAGES, MV_DUMP };
 
-/* A thread dump, one line per line, escaped and its tabs expanded. */
+/* A thread dump, one raw line per line: escaped and its tabs expanded when drawn
+ * (escaped, a hostile dump of 8 MB could take four times that). */
 struct mv_dump {
 	char title[160];
 	char **lines;
 	size_t nlines;
-	int widest;              /* columns: whether Right has anything to show */
+	int widest;              /* columns, expanded: whether Right has anything to show */
 };
 
 struct msgview {
@@ -39,7 +40,7 @@ struct msgview {
 	bool follow;             /* at the end: stay there as messages come */
 	size_t open_entry;       /* open at this entry (SIZE_MAX: no) */
 	size_t page;             /* lines shown, as drawn last */
-	char *buf;               /* an entry as shown */
+	char *buf;               /* an entry, or a dump's line, as shown */
 	size_t bufsize;
 	struct mv_dump dumps[DUMPS_MAX]; /* oldest first */
 	size_t ndumps, dump_top;
@@ -142,12 +143,9 @@ static bool shown(const struct msgview *v, const struct msglog_entry *e)
 	return !v->actions_only || e->kind == MSGLOG_ACTION;
 }
 
-/* Entry e as the view shows it: "10:42:25 ACTION SIGQUIT pid 42 ... (x3, last 10:42:31)". */
-static const char *entry_text(struct msgview *v, const struct msglog_entry *e)
+/* v->buf, at least need bytes. */
+static void buf_reserve(struct msgview *v, size_t need)
 {
-	char ts[16], last[16] = "", more[48] = "";
-	size_t need = strlen(e->text) + 96;
-
 	if (need > v->bufsize) {
 		char *b = realloc(v->buf, need);
 		if (!b)
@@ -155,6 +153,14 @@ static const char *entry_text(struct msgview *v, const struct msglog_entry *e)
 		v->buf = b;
 		v->bufsize = need;
 	}
+}
+
+/* Entry e as the view shows it: "10:42:25 ACTION SIGQUIT pid 42 ... (x3, last 10:42:31)". */
+static const char *entry_text(struct msgview *v, const struct msglog_entry *e)
+{
+	char ts[16], last[16] = "", more[48] = "";
+
+	buf_reserve(v, strlen(e->text) + 96);
 	text_time(ts, sizeof(ts), "%H:%M:%S", e->time);
 	if (e->repeats) {
 		/* A note holds from refresh to refresh: when it was seen last says more
@@ -277,6 +283,19 @@ static void draw_messages(struct app *a)
 
 /* --- the thread dump viewer -------------------------------------------------------------- */
 
+/* A dump's raw line as shown: escaped, its tabs expanded (in v->buf). */
+static const char *dump_line(struct msgview *v, const char *raw)
+{
+	size_t n = strlen(raw), tabs = 0;
+
+	for (size_t i = 0; i < n; i++)
+		tabs += raw[i] == '\t';
+	/* Each byte may become \xNN, each tab up to 8 spaces. */
+	buf_reserve(v, n * 4 + tabs * 8 + 1);
+	wrap_expand_tabs(v->buf, v->bufsize, raw, n);
+	return v->buf;
+}
+
 void msgview_keep_dump(struct app *a, const char *whose, const char *text, size_t len)
 {
 	struct msgview *v = a->msgs;
@@ -295,24 +314,18 @@ void msgview_keep_dump(struct app *a, const char *whose, const char *text, size_
 	size_t cap = 0;
 	for (const char *s = text, *end = text + len; s < end;) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s), tabs = 0;
-		for (size_t i = 0; i < n; i++)
-			tabs += s[i] == '\t';
+		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
 		if (d->nlines == cap) {
 			char **l = realloc(d->lines, (cap = cap ? cap * 2 : 256) * sizeof(*l));
 			if (!l)
 				break;
 			d->lines = l;
 		}
-		/* Each byte may become \xNN, each tab up to 8 spaces. */
-		size_t size = n * 4 + tabs * 8 + 1;
-		char *line = malloc(size);
-		if (!line)
+		if (!(d->lines[d->nlines] = strndup(s, n)))
 			break;
-		size_t w = wrap_expand_tabs(line, size, s, n);
-		int cols = wrap_width(line, w);
+		const char *shown = dump_line(v, d->lines[d->nlines++]);
+		int cols = wrap_width(shown, strlen(shown));
 		d->widest = cols > d->widest ? cols : d->widest;
-		d->lines[d->nlines++] = line;
 		s = nl ? nl + 1 : end;
 	}
 	v->ndumps++;
@@ -355,7 +368,8 @@ static void draw_dump(struct app *a)
 		 v->dump_top + rows < d->nlines ? v->dump_top + rows : d->nlines, d->nlines, where);
 	int y = mv_box(a, h, title);
 	for (size_t r = 0; r < rows && v->dump_top + r < d->nlines; r++)
-		draw_text(y + (int)r, 0, COLS, wrap_skip(d->lines[v->dump_top + r], v->dump_left), A_NORMAL, false);
+		draw_text(y + (int)r, 0, COLS, wrap_skip(dump_line(v, d->lines[v->dump_top + r]), v->dump_left), A_NORMAL,
+			  false);
 	mv_keys(a, d->widest > COLS ? "Up/Down PgUp/PgDn Home/End scroll  Left/Right sideways  Esc close"
 				    : "Up/Down PgUp/PgDn Home/End scroll  Esc close");
 }
