@@ -349,30 +349,32 @@ static void of_states(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 #undef ADD
 }
 
-/* At 80 columns FIN_W2 and TIME_W give way first: unread bytes (RECV-Q) say more
- * about a stuck consumer than the states the bar shows anyway. */
+/* At 80 columns FIN_W2, TIME_W, ACCEPT-Q and ESTAB give way: the verdict, and unread
+ * bytes (RECV-Q) say more about a stuck consumer, and the bar's column names the state
+ * most sockets are in ("CLOSE_WAIT 98%") before it draws them all. */
 static const struct view_col port_cols[OC_COUNT] = {
 	[OC_PORT] = {.title = "PORT", .width = 7, .asc = true, .cmp = oc_port, .fmt = of_port},
 	[OC_PID] = {.title = "PID", .width = 8, .drop = 5, .asc = true, .cmp = oc_pid, .fmt = of_pid},
 	[OC_SOCKETS] = {.title = "SOCKS", .width = 6, .cmp = oc_count, .fmt = of_count},
-	[OC_ESTAB] = {.title = "ESTAB", .width = 5, .drop = 2, .cmp = oc_est, .fmt = of_est},
+	[OC_ESTAB] = {.title = "ESTAB", .width = 5, .drop = 9, .cmp = oc_est, .fmt = of_est},
 	[OC_CLOSE_WAIT] = {.title = "CLOSE_W", .width = 7, .cmp = oc_cw, .fmt = of_cw},
 	[OC_CWMIN] = {.title = "CW/MIN", .width = 6, .drop = 3, .cmp = oc_cwmin, .fmt = of_cwmin, .hist = true},
 	[OC_CWAGE] = {.title = "CW_AGE", .width = 6, .drop = 4, .cmp = oc_cwage, .fmt = of_cwage, .hist = true},
-	[OC_TIME_WAIT] = {.title = "TIME_W", .width = 6, .drop = 7, .cmp = oc_tw, .fmt = of_tw},
-	[OC_FIN_WAIT2] = {.title = "FIN_W2", .width = 6, .drop = 8, .cmp = oc_f2, .fmt = of_f2},
-	[OC_ACCEPT] = {.title = "ACCEPT-Q", .width = 9, .drop = 1, .cmp = oc_accept, .fmt = of_accept},
+	[OC_TIME_WAIT] = {.title = "TIME_W", .width = 6, .drop = 11, .cmp = oc_tw, .fmt = of_tw},
+	[OC_FIN_WAIT2] = {.title = "FIN_W2", .width = 6, .drop = 12, .cmp = oc_f2, .fmt = of_f2},
+	[OC_ACCEPT] = {.title = "ACCEPT-Q", .width = 9, .drop = 10, .cmp = oc_accept, .fmt = of_accept},
 	[OC_RECVQ] = {.title = "RECV-Q", .width = 6, .drop = 6, .cmp = oc_rq, .fmt = of_rq},
-	[OC_BAR] = {.title = "STATES", .width = 8, .left = true, .flex = true, .cmp = oc_count, .fmt = NULL},
+	[OC_VERDICT] = {.title = "VERDICT", .width = 7, .drop = 2, .left = true, .hist = true, .cmp = oc_verdict, .fmt = of_verdict},
+	/* The state most sockets are in, then the bar: its minimum holds "CLOSE_WAIT 100%". */
+	[OC_BAR] = {.title = "STATES", .width = 16, .left = true, .flex = true, .cmp = oc_count, .fmt = NULL},
 	[OC_TEXT_PORT] = {.title = "PORT", .width = 5, .text_only = true, .asc = true, .cmp = oc_port, .fmt = of_text_port},
 	[OC_TEXT_SIDE] = {.title = "SIDE", .width = 6, .left = true, .text_only = true, .asc = true, .cmp = oc_side, .fmt = of_side},
 	[OC_TEXT_PROTO] = {.title = "PROTO", .width = 5, .left = true, .text_only = true, .asc = true, .cmp = oc_proto, .fmt = of_proto},
-	[OC_TEXT_VERDICT] = {.title = "VERDICT", .width = 7, .left = true, .text_only = true, .hist = true, .cmp = oc_verdict, .fmt = of_verdict},
 	[OC_TEXT_STATES] = {.title = "STATES", .width = 6, .left = true, .text_only = true, .cmp = oc_count, .fmt = of_states},
 };
 
 static const uint8_t port_text[] = {
-	OC_TEXT_PORT, OC_TEXT_SIDE, OC_SOCKETS, OC_RECVQ, OC_TEXT_PROTO, OC_CWMIN, OC_CWAGE, OC_TEXT_VERDICT, OC_TEXT_STATES,
+	OC_TEXT_PORT, OC_TEXT_SIDE, OC_SOCKETS, OC_RECVQ, OC_TEXT_PROTO, OC_CWMIN, OC_CWAGE, OC_VERDICT, OC_TEXT_STATES,
 };
 
 /* A row of the sockets table is a socket index, or VIEW_ROW_OWNER | an owner index
@@ -730,28 +732,50 @@ int view_col_find(enum view_table t, const char *title)
 	return -1;
 }
 
+int view_culprit_rank(enum view_table t, const struct view_ctx *c, uint32_t row)
+{
+	const struct history_stats *st = t == VT_PROCS ? PH(c, row) : t == VT_PORTS ? OH(c, row) : NULL;
+	if (!st)
+		return 0;
+	enum leak_verdict v = st->verdict;
+	if (t == VT_PROCS && st->mem_verdict > v)
+		v = st->mem_verdict;
+	return v == VERDICT_LEAK ? 2 : v == VERDICT_SUSPECT ? 1 : 0;
+}
+
 struct sort_arg {
+	enum view_table t;
 	const struct view_col *col;
 	const struct view_ctx *c;
 	int dir;
+	bool culprits;
 };
 
 static int cmp_rows(const void *a, const void *b, void *arg)
 {
 	const struct sort_arg *x = arg;
 	uint32_t ia = *(const uint32_t *)a, ib = *(const uint32_t *)b;
-	int r = x->col->cmp(x->c, ia, ib) * x->dir;
+	int r = x->culprits ? view_culprit_rank(x->t, x->c, ib) - view_culprit_rank(x->t, x->c, ia) : 0;
+	if (!r)
+		r = x->col->cmp(x->c, ia, ib) * x->dir;
 	return r ? r : CMP(ia, ib);
 }
 
-void view_sort(enum view_table t, const struct view_ctx *c, uint32_t *rows, size_t n, int col, bool invert)
+void view_sort_culprits(enum view_table t, const struct view_ctx *c, uint32_t *rows, size_t n, int col,
+			bool invert, bool culprits)
 {
 	const struct view_table_def *d = &view_tables[t];
 	if (col < 0 || (size_t)col >= d->ncols)
 		col = d->default_sort;
-	struct sort_arg arg = {.col = &d->cols[col], .c = c, .dir = d->cols[col].asc ? 1 : -1};
+	struct sort_arg arg = {.t = t, .col = &d->cols[col], .c = c, .dir = d->cols[col].asc ? 1 : -1,
+			       .culprits = culprits && c->h};
 	if (invert)
 		arg.dir = -arg.dir;
 	if (n)
 		qsort_r(rows, n, sizeof(*rows), cmp_rows, &arg);
+}
+
+void view_sort(enum view_table t, const struct view_ctx *c, uint32_t *rows, size_t n, int col, bool invert)
+{
+	view_sort_culprits(t, c, rows, n, col, invert, false);
 }

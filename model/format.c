@@ -143,3 +143,29 @@ char *view_fmt_states(char *buf, size_t size, const uint32_t *states)
 		snprintf(buf, size, "none");
 	return buf;
 }
+
+unsigned view_mostly(const uint32_t *states, unsigned *pct)
+{
+	uint64_t total = 0;
+	unsigned top = 0;
+
+	for (unsigned st = 1; st < ST_COUNT; st++) {
+		total += states[st];
+		if (states[st] && (!top || states[st] > states[top]))
+			top = st; /* ties: the first in kernel order */
+	}
+	/* Cut, never rounded up: 99.9% is not "100%". */
+	*pct = top ? (unsigned)(states[top] * 100 / total) : 0;
+	return top;
+}
+
+char *view_fmt_mostly(char *buf, size_t size, const uint32_t *states)
+{
+	unsigned pct, top = view_mostly(states, &pct);
+
+	if (size)
+		buf[0] = '\0';
+	if (top)
+		snprintf(buf, size, "%s %u%%", top == ST_ESTABLISHED ? "ESTAB" : sk_state_name(top), pct);
+	return buf;
+}

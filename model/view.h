@@ -161,7 +161,7 @@ enum { PC_PID, PC_USER, PC_COMMAND, PC_FDS, PC_LIMIT, PC_FDPCT, PC_FDMIN, PC_ETA
        PC_CLOSE_WAIT, PC_ESTAB, PC_RECVQ, PC_RSS, PC_RSSMIN, PC_RSS_TREND, PC_VERDICT,
        PC_TEXT_CLOSED, PC_TEXT_UDP, PC_TEXT_UNIX, PC_TEXT_NETNS, PC_TEXT_CONTAINER, PC_COUNT };
 enum { OC_PORT, OC_PID, OC_SOCKETS, OC_ESTAB, OC_CLOSE_WAIT, OC_CWMIN, OC_CWAGE, OC_TIME_WAIT, OC_FIN_WAIT2,
-       OC_ACCEPT, OC_RECVQ, OC_BAR, OC_TEXT_PORT, OC_TEXT_SIDE, OC_TEXT_PROTO, OC_TEXT_VERDICT, OC_TEXT_STATES, OC_COUNT };
+       OC_ACCEPT, OC_RECVQ, OC_VERDICT, OC_BAR, OC_TEXT_PORT, OC_TEXT_SIDE, OC_TEXT_PROTO, OC_TEXT_STATES, OC_COUNT };
 enum { SC_FD, SC_PID, SC_TYPE, SC_STATE, SC_LOCAL, SC_REMOTE, SC_RECVQ, SC_SENDQ, SC_INODE, SC_TIMER, SC_AGE,
        SC_TEXT_PROTO, SC_COUNT };
 enum { BC_PID, BC_PORT, BC_SOCKETS, BC_RECVQ, BC_MAXQ, BC_SENDQ, BC_REMOTE, BC_COMMAND, BC_COUNT };
@@ -193,6 +193,13 @@ int view_col_find(enum view_table t, const char *title);
 
 /* Sort rows by column col (its natural order; reversed when invert), ties by index. */
 void view_sort(enum view_table t, const struct view_ctx *c, uint32_t *rows, size_t n, int col, bool invert);
+/* The same, but with culprits the rows judged leak come first, then those judged
+ * suspect (a process's fd, CLOSE_WAIT or memory verdict; a port's), each group in the
+ * column's order: the dashboard's default, so the first screen shows the culprits. */
+void view_sort_culprits(enum view_table t, const struct view_ctx *c, uint32_t *rows, size_t n, int col,
+			bool invert, bool culprits);
+/* A row's place in that order: 2 leak, 1 suspect, 0 otherwise (or no verdict). */
+int view_culprit_rank(enum view_table t, const struct view_ctx *c, uint32_t row);
 
 /* The last `width` values of v (oldest first) as a sparkline scaled from their
  * lowest to their highest: block characters (UTF-8), or " .:-=+*#" in ASCII. NaN
@@ -220,6 +227,12 @@ double view_fd_pct_cut(double pct, int decimals);
 
 /* A growth rate: "-" when not known, one decimal below `whole`, none from it. */
 void view_fmt_growth(char *buf, size_t size, double g, double whole);
+
+/* The state most of a port's sockets are in, and its share: "CLOSE_WAIT 98%"
+ * (ESTABLISHED as "ESTAB"); "" when there are none. */
+char *view_fmt_mostly(char *buf, size_t size, const uint32_t *states);
+/* That state (0 when there are no sockets), and its share in *pct. */
+unsigned view_mostly(const uint32_t *states, unsigned *pct);
 
 /* Socket counts by state in words, kernel order: "5 CLOSE_WAIT, 1 LISTEN", or "none". */
 char *view_fmt_states(char *buf, size_t size, const uint32_t *states);

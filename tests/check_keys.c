@@ -3,9 +3,11 @@
 #include "config.h"
 
 #include "tui/keys.h"
+#include "tui/wrap.h"
 
 #include <check.h>
 #include <curses.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,28 +33,76 @@ START_TEST(every_action_has_a_key_and_help)
 }
 END_TEST
 
-/* The help is drawn from the table: every key of the table is named on some line of
- * it, the replay keys too (they used to be below the fold of a help that did not
- * scroll, and it named keys by hand). */
+/* The help's words, in order: a key entry's keys, then its text. */
+static size_t entry_words(char *out, size_t size)
+{
+	char keys[128];
+	const char *text;
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; (text = keys_help_entry(i, keys, sizeof(keys))); i++)
+		len += (size_t)snprintf(out + len, size - len, "%s %s ", keys, text);
+	return len;
+}
+
+/* s with every run of spaces made one space, none at the ends. */
+static void squeeze(char *s)
+{
+	char *o = s;
+	for (char *p = s; *p; p++)
+		if (*p != ' ' || (o > s && o[-1] != ' '))
+			*o++ = *p;
+	while (o > s && o[-1] == ' ')
+		o--;
+	*o = '\0';
+}
+
+/* The help is drawn from the tables: every key of the key table and of the views'
+ * (the confirmation's K among them) is named in it, and at 80 columns every line fits
+ * and no word is cut or lost: it wraps (its lines used to be cut at 80, and the K
+ * that confirms a thread dump which terminates was not in it). */
 START_TEST(help_names_every_key)
 {
-	size_t n = keys_help_count();
-	char line[256];
+	char keys[128], want[160];
+	const char *text;
+	bool k_found = false;
 
-	ck_assert_int_gt(n, 30);
 	for (unsigned k = 0; k < keys_count; k++) {
 		bool found = false;
-		for (size_t i = 0; i < n && !found; i++) {
-			keys_help_line(i, line, sizeof(line));
-			/* The key column: the first 18 characters, names space-separated. */
-			char keys[32];
-			snprintf(keys, sizeof(keys), " %.17s ", line + 1);
-			char want[32];
-			snprintf(want, sizeof(want), " %s ", keys_table[k].name);
+		snprintf(want, sizeof(want), " %s ", keys_table[k].name);
+		for (size_t i = 0; !found && keys_help_entry(i, keys + 1, sizeof(keys) - 2); i++) {
+			keys[0] = ' ';
+			strcat(keys, " ");
 			found = strstr(keys, want) != NULL;
 		}
 		ck_assert_msg(found, "key %s is not in the help", keys_table[k].name);
 	}
+	for (size_t i = 0; (text = keys_help_entry(i, keys, sizeof(keys))); i++)
+		if (!strcmp(keys, "K"))
+			k_found = strstr(text, "thread dump") && strstr(text, "terminates");
+	ck_assert_msg(k_found, "the help does not say what K confirms");
+	for (size_t i = 0; i < keys_more_n; i++)
+		ck_assert(keys_more[i].help && *keys_more[i].help);
+
+	/* Wrapped at 80: each line fits, and the lines say every word of the tables. */
+	static char words[32768], lines[32768];
+	size_t n = keys_help_lines(80, 0, NULL, 0), len = 0, nentries = 0;
+	while (keys_help_entry(nentries, keys, sizeof(keys)))
+		nentries++;
+	ck_assert_uint_gt(n, nentries); /* some help text is longer than a line */
+	for (size_t i = 0; i < n; i++) {
+		char line[512];
+		ck_assert_uint_eq(keys_help_lines(80, i, line, sizeof(line)), n);
+		ck_assert_msg(wrap_width(line, strlen(line)) <= 80, "help line %zu is %d wide: %s", i,
+			      wrap_width(line, strlen(line)), line);
+		len += (size_t)snprintf(lines + len, sizeof(lines) - len, "%s ", line);
+	}
+	entry_words(words, sizeof(words));
+	squeeze(words);
+	squeeze(lines);
+	ck_assert_str_eq(lines, words);
+
 	char names[64];
 	ck_assert_str_eq(keys_names(ACT_ENTER, names, sizeof(names)), "Enter");
 	ck_assert_str_eq(keys_names(ACT_BACK, names, sizeof(names)), "Esc Bksp");
@@ -120,6 +170,10 @@ START_TEST(htop_and_top_keys)
 	ck_assert_int_eq(keys_lookup('k'), ACT_SIGNAL);
 	ck_assert_int_eq(keys_lookup(KEY_F(9)), ACT_SIGNAL);
 	ck_assert_int_eq(keys_lookup('U'), ACT_UNTAG);
+	/* d reads the latest thread dump from anywhere; s sets the delay, as in top. */
+	ck_assert_int_eq(keys_lookup('d'), ACT_DUMP_VIEW);
+	ck_assert_int_eq(keys_lookup('s'), ACT_DELAY);
+	ck_assert_int_eq(keys_lookup('m'), ACT_MESSAGES);
 	/* The replay keys. */
 	ck_assert_int_eq(keys_lookup('['), ACT_STEP_BACK);
 	ck_assert_int_eq(keys_lookup(']'), ACT_STEP_FWD);
@@ -133,6 +187,7 @@ END_TEST
 
 int main(void)
 {
+	setlocale(LC_ALL, "C.UTF-8");
 	Suite *s = suite_create("keys");
 	TCase *tc = tcase_create("table");
 	tcase_add_test(tc, no_key_is_bound_twice);

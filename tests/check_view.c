@@ -153,6 +153,52 @@ START_TEST(sort_by_rss_and_rss_growth)
 }
 END_TEST
 
+/* The dashboard's default order puts the culprits first: cron, with the fewest fds,
+ * whose RSS grows 1 MB every refresh for 400 s, comes before db, which has the most
+ * fds and nothing to judge (a process growing 2 MB/s stayed off the first screen below
+ * rows with more fds); leak, then suspect, then the rest, each by the column. Without
+ * the culprits, or without a history, the column's order alone. */
+START_TEST(culprits_come_first_by_default)
+{
+	uint32_t rows[8];
+	size_t n = all_procs(rows);
+	struct history *h = history_new(NULL);
+	ck_assert_ptr_nonnull(h);
+	for (int r = 0; r < 200; r++) {
+		s->time = 1.7e9 + 2.0 * r;
+		s->procs[2].rss_kb = 100 * 1024 + 1024 * (uint64_t)r;
+		ck_assert_int_eq(history_update(h, s), 0);
+	}
+	ctx.h = h;
+	ck_assert_int_eq(view_culprit_rank(VT_PROCS, &ctx, 2), 2); /* cron: memory */
+	ck_assert_int_eq(view_culprit_rank(VT_PROCS, &ctx, 1), 0); /* db */
+	for (int inv = 0; inv < 2; inv++) {
+		view_sort_culprits(VT_PROCS, &ctx, rows, n, PC_FDS, inv, true);
+		size_t cron = 0, db = 0;
+		for (size_t i = 0; i < n; i++) {
+			cron = pid_at(rows, i) == 30 ? i : cron;
+			db = pid_at(rows, i) == 20 ? i : db;
+		}
+		ck_assert_uint_lt(cron, db);
+		for (size_t i = 0; i + 1 < n; i++) {
+			int r0 = view_culprit_rank(VT_PROCS, &ctx, rows[i]), r1 = view_culprit_rank(VT_PROCS, &ctx, rows[i + 1]);
+			int64_t f0 = s->procs[rows[i]].fds, f1 = s->procs[rows[i + 1]].fds;
+			ck_assert(r0 > r1 || (r0 == r1 && (inv ? f0 <= f1 : f0 >= f1)));
+		}
+	}
+	/* The user's sort (no culprits first) is the column's alone. */
+	view_sort_culprits(VT_PROCS, &ctx, rows, n, PC_FDS, false, false);
+	ck_assert_int_eq(pid_at(rows, 0), 20);
+	ck_assert_int_eq(pid_at(rows, 2), 30);
+	view_sort(VT_PROCS, &ctx, rows, n, PC_FDS, false);
+	ck_assert_int_eq(pid_at(rows, 2), 30);
+	ctx.h = NULL;
+	view_sort_culprits(VT_PROCS, &ctx, rows, n, PC_FDS, false, true);
+	ck_assert_int_eq(pid_at(rows, 0), 20);
+	history_free(h);
+}
+END_TEST
+
 START_TEST(sort_ports_by_close_wait)
 {
 	uint32_t rows[8];
@@ -422,9 +468,15 @@ START_TEST(layout_80_columns_keeps_the_leak_columns)
 			ck_assert(!shown[i] || !view_tables[t].cols[i].text_only);
 	}
 	ck_assert_uint_eq(pane_cols(VT_PROCS), PC_TEXT_CLOSED);
-	/* The ports pane keeps its owner and the CLOSE_WAIT growth and age. */
+	/* The ports pane keeps its owner, the CLOSE_WAIT growth and age, the unread bytes
+	 * and the verdict, and room in its STATES column for the state most sockets are
+	 * in ("CLOSE_WAIT 100%") before the bar; ESTAB and the accept queue give way. */
 	view_layout(VT_PORTS, 80, shown, widths);
-	ck_assert(shown[OC_PID] && shown[OC_ESTAB] && shown[OC_CLOSE_WAIT] && shown[OC_CWMIN] && shown[OC_CWAGE]);
+	ck_assert(shown[OC_PID] && shown[OC_CLOSE_WAIT] && shown[OC_CWMIN] && shown[OC_CWAGE] && shown[OC_RECVQ] &&
+		  shown[OC_VERDICT] && shown[OC_BAR]);
+	ck_assert_int_ge(widths[OC_BAR], (int)strlen("CLOSE_WAIT 100% ") + 2);
+	ck_assert(!shown[OC_ESTAB] && !shown[OC_ACCEPT] && !shown[OC_TIME_WAIT]);
+	ck_assert_int_eq(width_of(VT_PORTS, shown, widths), 80);
 	view_layout(VT_SOCKS, 80, shown, widths);
 	ck_assert(shown[SC_STATE] && shown[SC_RECVQ] && shown[SC_AGE]);
 }
@@ -526,6 +578,15 @@ START_TEST(formatted_cells)
 		port++;
 	view_tables[VT_PORTS].cols[OC_ACCEPT].fmt(&ctx, port, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "0/0");
+	/* The state most of a port's sockets are in, cut, never rounded up. */
+	ck_assert_str_eq(view_fmt_mostly(buf, sizeof(buf), s->ports[port].states), "ESTAB 66%");
+	uint32_t states[ST_COUNT] = {[ST_CLOSE_WAIT] = 999, [ST_LISTEN] = 1};
+	ck_assert_str_eq(view_fmt_mostly(buf, sizeof(buf), states), "CLOSE_WAIT 99%");
+	uint32_t none[ST_COUNT] = {0};
+	ck_assert_str_eq(view_fmt_mostly(buf, sizeof(buf), none), "");
+	/* The ports pane's verdict: "-" before there is a history. */
+	view_tables[VT_PORTS].cols[OC_VERDICT].fmt(&ctx, port, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "-");
 	view_tables[VT_SOCKS].cols[SC_LOCAL].fmt(&ctx, 1, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "127.0.0.1:8080");
 }
@@ -653,6 +714,7 @@ static Suite *view_suite(void)
 	tcase_add_test(tc, sort_by_other_columns);
 	tcase_add_test(tc, sort_by_rss_and_rss_growth);
 	tcase_add_test(tc, sort_ports_by_close_wait);
+	tcase_add_test(tc, culprits_come_first_by_default);
 	suite_add_tcase(su, tc);
 	tc = tcase_create("filter");
 	tcase_add_checked_fixture(tc, setup, teardown);

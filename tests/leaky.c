@@ -1,12 +1,14 @@
 /* A real leaking server and its clients, on loopback only, for the live tests.
  *
  *   leaky server [--port P] [--close] [--hangup] [--name NAME] [--ready FILE] [--quit-marker FILE]
+ *                [--quit-dump FILE]
  *       listen on 127.0.0.1:P (0 picks a port), print the port, accept forever and
  *       never read or close (the leak); --close closes each connection properly;
  *       --hangup writes "bye\n" and closes each at once: a client that holds its
  *       connections (client --hold) leaks them in CLOSE_WAIT, 4 bytes in Recv-Q;
  *       --quit-marker: on SIGQUIT, print a "thread dump" to stdout, as a JVM does,
- *       and append a line to FILE (what the action tests look for).
+ *       and append a line to FILE (what the action tests look for); --quit-dump: the
+ *       "thread dump" is FILE's text instead (read at start, up to 64 KB).
  *   leaky client --port P [--count N] [--bytes B] [--every MS] [--hold] [--rst]
  *       connect N times, send B bytes, close (the server side goes to CLOSE_WAIT);
  *       --every waits MS between connections; --hold keeps them open instead;
@@ -40,6 +42,8 @@
 #include <unistd.h>
 
 static const char *quit_marker;
+static char quit_dump[65536];
+static size_t quit_dump_len;
 
 static void on_quit(int sig)
 {
@@ -52,7 +56,8 @@ static void on_quit(int sig)
 		}
 		close(fd);
 	}
-	if (write(STDOUT_FILENO, dump, sizeof(dump) - 1) < 0) {
+	if (quit_dump_len ? write(STDOUT_FILENO, quit_dump, quit_dump_len) < 0
+			  : write(STDOUT_FILENO, dump, sizeof(dump) - 1) < 0) {
 		/* stdout may be closed */
 	}
 }
@@ -269,7 +274,7 @@ int main(int argc, char **argv)
 		{"close", no_argument, NULL, 'c'},       {"hold", no_argument, NULL, 'H'},
 		{"hangup", no_argument, NULL, 'h'},
 		{"name", required_argument, NULL, 'N'},  {"ready", required_argument, NULL, 'r'},
-		{"quit-marker", required_argument, NULL, 'Q'},
+		{"quit-marker", required_argument, NULL, 'Q'}, {"quit-dump", required_argument, NULL, 'D'},
 		{"rst", no_argument, NULL, 'R'},         {"rate", required_argument, NULL, 'm'},
 		{0},
 	};
@@ -301,6 +306,15 @@ int main(int argc, char **argv)
 			quit_marker = optarg;
 			sigemptyset(&sa.sa_mask);
 			sigaction(SIGQUIT, &sa, NULL);
+			break;
+		}
+		case 'D': {
+			/* Read now: a signal handler only writes what is in memory. */
+			FILE *f = fopen(optarg, "r");
+			if (!f)
+				die(optarg);
+			quit_dump_len = fread(quit_dump, 1, sizeof(quit_dump), f);
+			fclose(f);
 			break;
 		}
 		case 'R': rst = 1; break;

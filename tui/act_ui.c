@@ -1,10 +1,11 @@
-/* Process actions in the dashboard: tags, the y/N confirmation, the signal menu and
- * the message view. What is checked and done lives in tui/actions.c. */
+/* Process actions in the dashboard: tags, the y/N confirmation and the signal menu;
+ * their outcomes go to the message view (tui/msgview.c). What is checked and done
+ * lives in tui/actions.c. */
 #include "config.h"
 
 #include "tui/act_ui.h"
 #include "tui/actions.h"
-#include "tui/tdigest.h"
+#include "tui/msgview.h"
 #include "tui/tdump.h"
 #include "tui/tui.h"
 #include "model/snapshot.h"
@@ -23,10 +24,8 @@
 #include <unistd.h>
 
 #define TAGS_MAX 256
-#define MESSAGES_MAX 2000
 
-enum aui_mode { AUI_NONE, AUI_MENU, AUI_CONFIRM, AUI_MESSAGES, AUI_DUMP };
-#define DUMPS_MAX 4
+enum aui_mode { AUI_NONE, AUI_MENU, AUI_CONFIRM };
 enum aui_kind { AUI_SIGNAL, AUI_RESTART };
 
 /* One process an action is about to touch, as the snapshot showed it. */
@@ -36,13 +35,6 @@ struct aui_target {
 	bool dup;                /* restarts: same command as an earlier target, run once */
 	char *refused;           /* restarts: cannot be resolved; skipped */
 	enum tdump_disp disp;    /* thread dumps: what SIGQUIT will do to it */
-};
-
-/* A thread dump read back, for the dump viewer. */
-struct aui_dump {
-	char title[160];
-	char **lines;            /* raw: escaped when drawn */
-	size_t nlines;
 };
 
 struct act_ui {
@@ -55,14 +47,10 @@ struct act_ui {
 	struct aui_target *targets;
 	size_t ntargets;
 	size_t menu_sel;
-	char **lines;            /* the message view, escaped */
-	size_t nlines, top;
 	double boot_time;
 	long clk_tck;
 	char *conf_value;        /* the last restart command read from the config */
 	int confirm_key;         /* 'y', or 'K' when a thread dump will kill a target */
-	struct aui_dump dumps[DUMPS_MAX]; /* oldest first */
-	size_t ndumps, dump_top;
 };
 
 int act_ui_init(struct app *a)
@@ -98,14 +86,6 @@ void act_ui_free(struct app *a)
 	if (!u)
 		return;
 	targets_clear(u);
-	for (size_t d = 0; d < u->ndumps; d++) {
-		for (size_t i = 0; i < u->dumps[d].nlines; i++)
-			free(u->dumps[d].lines[i]);
-		free(u->dumps[d].lines);
-	}
-	for (size_t i = 0; i < u->nlines; i++)
-		free(u->lines[i]);
-	free(u->lines);
 	action_log_free(u->log);
 	free(u->conf_value);
 	free(u);
@@ -115,71 +95,6 @@ void act_ui_free(struct app *a)
 void act_ui_set_hook(struct app *a, void (*hook)(void *ctx, const struct action_event *ev), void *ctx)
 {
 	action_log_set_hook(a->act->log, hook, ctx);
-}
-
-/* --- the message view ------------------------------------------------------------ */
-
-/* Add text (raw: may hold newlines and control characters) to the message view, one
- * escaped line per line of text. */
-static void push_line(struct act_ui *u, const char *line)
-{
-	if (u->nlines == MESSAGES_MAX) {
-			free(u->lines[0]);
-			memmove(u->lines, u->lines + 1, (MESSAGES_MAX - 1) * sizeof(*u->lines));
-			u->nlines--;
-		} else if (!(u->nlines & (u->nlines + 1))) {
-			/* At 0, 1, 3, 7, ...: grow to the next power of two. */
-			char **l = realloc(u->lines, (u->nlines + 1) * 2 * sizeof(*l));
-			if (!l)
-				return;
-			u->lines = l;
-	}
-	if ((u->lines[u->nlines] = strdup(line)))
-		u->nlines++;
-}
-
-/* Add text (raw: may hold newlines and control characters) to the message view: one
- * escaped line per line of text, wrapped to the screen's width at the time. */
-static void add_message(struct act_ui *u, const char *prefix, const char *text, size_t len)
-{
-	const char *end = text + len;
-	size_t width = COLS > 20 ? (size_t)COLS - 1 : 79;
-
-	for (;;) {
-		const char *nl = memchr(text, '\n', (size_t)(end - text));
-		size_t n = nl ? (size_t)(nl - text) : (size_t)(end - text);
-		char esc[1024], line[1100];
-
-		text_escape(esc, sizeof(esc), text, n);
-		snprintf(line, sizeof(line), "%s%s", prefix, esc);
-		/* Wrap by characters (escaped text is UTF-8 or ASCII), continuation indented. */
-		const char *s = line;
-		bool first = true;
-		do {
-			char part[1100];
-			size_t room = first ? width : width - 4, chars = 0, b = 0;
-			while (s[b] && chars < room) {
-				b++;
-				while ((s[b] & 0xc0) == 0x80)
-					b++;
-				chars++;
-			}
-			/* At a space, when one is in the second half of the line. */
-			if (s[b])
-				for (size_t k = b; k > b / 2; k--)
-					if (s[k] == ' ') {
-						b = k + 1;
-						break;
-					}
-			snprintf(part, sizeof(part), "%s%.*s", first ? "" : "    ", (int)b, s);
-			push_line(u, part);
-			s += b;
-			first = false;
-		} while (*s);
-		if (!nl)
-			break;
-		text = nl + 1;
-	}
 }
 
 /* --- targets ---------------------------------------------------------------------- */
@@ -239,27 +154,20 @@ void act_ui_untag_all(struct app *a)
 	a->act->ntags = 0;
 }
 
-/* "10:42:25 ": when a message was added, local time. */
-static const char *stamp(char buf[16])
-{
-	return text_time(buf, 16, "%H:%M:%S ", (double)time(NULL));
-}
-
 /* Log an action refused before it was asked for; *line gets the summary. */
-static void log_refusal(struct act_ui *u, const struct proc_rec *p, const char *what, int rc, const char *why,
+static void log_refusal(struct app *a, const struct proc_rec *p, const char *what, int rc, const char *why,
 			char **line)
 {
+	struct act_ui *u = a->act;
 	struct action_event ev = {
 		.time = (double)time(NULL), .pid = p->pid, .start_time = p->start_time,
 		.comm = p->comm, .action = what, .result = rc, .detail = why,
 	};
 	free(*line);
 	*line = NULL;
-	char ts[16];
-
 	action_log_write(u->log, &ev, line);
 	if (*line)
-		add_message(u, stamp(ts), *line, strlen(*line));
+		msgview_add(a, MSGLOG_ACTION, *line);
 }
 
 /* Take the tagged processes, or else the selected one, as the targets. Those never
@@ -284,7 +192,7 @@ static bool take_targets(struct app *a, const char *what)
 		char *cause = NULL;
 		int rc = action_check_target(p, &cause);
 		if (rc) {
-			log_refusal(u, p, what, rc, cause, &last);
+			log_refusal(a, p, what, rc, cause, &last);
 			free(cause);
 			refused++;
 			continue;
@@ -316,10 +224,8 @@ static const char *conf_lookup(void *ctx, const char *key)
 		return NULL;
 	free(a->act->conf_value);
 	rc = conf_lookup_file(a->o->config_path, key, &a->act->conf_value, &cause);
-	if (rc && cause) {
-		char ts[16];
-		add_message(a->act, stamp(ts), cause, strlen(cause));
-	}
+	if (rc && cause)
+		msgview_add(a, MSGLOG_ERROR, cause);
 	free(cause);
 	return rc ? NULL : a->act->conf_value;
 }
@@ -385,7 +291,7 @@ void act_ui_restart(struct app *a)
 		if (rc && !t->refused)
 			t->refused = strdup("cannot be restarted");
 		if (t->refused) {
-			log_refusal(u, &t->p, "restart", rc, t->refused, &last);
+			log_refusal(a, &t->p, "restart", rc, t->refused, &last);
 			continue;
 		}
 		/* Two processes of one service: restart it once. */
@@ -399,7 +305,7 @@ void act_ui_restart(struct app *a)
 		/* Nothing can run: say why without a prompt, in full (what to configure). */
 		app_message(a, true, "%s", u->targets[0].refused);
 		targets_clear(u);
-		act_ui_messages(a);
+		msgview_open(a);
 		return;
 	}
 	u->kind = AUI_RESTART;
@@ -407,71 +313,25 @@ void act_ui_restart(struct app *a)
 	u->mode = AUI_CONFIRM;
 }
 
-void act_ui_messages(struct app *a)
-{
-	struct act_ui *u = a->act;
-
-	if (!u->nlines) {
-		app_message(a, false, "no messages yet");
-		return;
-	}
-	/* The newest page. */
-	size_t page = LINES > 6 ? (size_t)LINES - 4 : 2;
-	u->top = u->nlines > page ? u->nlines - page : 0;
-	u->mode = AUI_MESSAGES;
-}
-
 /* --- doing it ------------------------------------------------------------------------ */
 
-/* Keep a thread dump for the viewer, one raw line per line; the oldest goes first.
- * whose: "pid 42 java, 10:12:03" for the title. */
-static void keep_dump(struct act_ui *u, const char *whose, const char *text, size_t len)
+/* The status line alone: the message view has the action's line already. */
+static void status_only(struct app *a, bool error, const char *text)
 {
-	struct aui_dump *d;
-
-	if (u->ndumps == DUMPS_MAX) {
-		for (size_t i = 0; i < u->dumps[0].nlines; i++)
-			free(u->dumps[0].lines[i]);
-		free(u->dumps[0].lines);
-		memmove(u->dumps, u->dumps + 1, (DUMPS_MAX - 1) * sizeof(*u->dumps));
-		u->ndumps--;
-	}
-	d = &u->dumps[u->ndumps];
-	memset(d, 0, sizeof(*d));
-	snprintf(d->title, sizeof(d->title), " Thread dump of %s (Up/Down/PgUp/PgDn, Esc: close) ", whose);
-	/* Its digest first (tui/tdigest.h): where the application's threads are. */
-	char *with_digest = tdigest_prepend(text, len, &len);
-	if (with_digest)
-		text = with_digest;
-	size_t cap = 0;
-	for (const char *s = text, *end = text + len; s < end;) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
-		if (d->nlines == cap) {
-			char **l = realloc(d->lines, (cap = cap ? cap * 2 : 256) * sizeof(*l));
-			if (!l)
-				break;
-			d->lines = l;
-		}
-		if (!(d->lines[d->nlines] = strndup(s, n)))
-			break;
-		d->nlines++;
-		s = nl ? nl + 1 : end;
-	}
-	free(with_digest);
-	u->ndumps++;
+	snprintf(a->status, sizeof(a->status), "%s", text);
+	a->status_error = error;
 }
 
 static void run_confirmed(struct app *a)
 {
 	struct act_ui *u = a->act;
-	size_t done = 0, failed = 0;
+	size_t done = 0, failed = 0, dumps = 0;
 	char *last = NULL, ts[16];
 	bool show_view = false;
-	size_t mark = u->nlines;
+	size_t mark = msgview_mark(a);
 
 	u->mode = AUI_NONE;
-	stamp(ts);
+	text_time(ts, sizeof(ts), "%H:%M:%S", (double)time(NULL));
 	for (size_t i = 0; i < u->ntargets; i++) {
 		struct aui_target *t = &u->targets[i];
 		char *line = NULL;
@@ -484,15 +344,13 @@ static void run_confirmed(struct app *a)
 			draw_screen(a);
 			rc = tdump_do(u->log, &t->p, &line, &dump, &len);
 			if (line)
-				add_message(u, ts, line, strlen(line));
+				msgview_add(a, MSGLOG_ACTION, line);
 			if (dump) {
 				char whose[PROC_COMM_MAX + 64];
 				snprintf(whose, sizeof(whose), "pid %d %s, %s", (int)t->p.pid, t->p.comm, ts);
-				size_t wl = strlen(whose); /* stamp() ends with a space; the title has its own */
-				if (wl && whose[wl - 1] == ' ')
-					whose[wl - 1] = '\0';
-				keep_dump(u, whose, dump, len);
-				add_message(u, "  ", "d (in this view): read the thread dump", 38);
+				msgview_keep_dump(a, whose, dump, len);
+				msgview_append(a, "  ", "d: read the thread dump", 23);
+				dumps++;
 			}
 			free(dump);
 			free(last);
@@ -510,11 +368,11 @@ static void run_confirmed(struct app *a)
 			draw_screen(a);
 			rc = action_do_restart(u->log, &t->p, &t->r, &out, &line);
 			if (line)
-				add_message(u, ts, line, strlen(line));
+				msgview_add(a, MSGLOG_ACTION, line);
 			if (out.buf && out.len)
-				add_message(u, "  | ", out.buf, out.len);
+				msgview_append(a, "  | ", out.buf, out.len);
 			if (out.truncated)
-				add_message(u, "  | ", "(output cut at 64 KB)", 21);
+				msgview_append(a, "  | ", "(output cut at 64 KB)", 21);
 			action_output_release(&out);
 			show_view = true;
 			free(last);
@@ -523,24 +381,24 @@ static void run_confirmed(struct app *a)
 			continue;
 		}
 		if (line)
-			add_message(u, ts, line, strlen(line));
+			msgview_add(a, MSGLOG_ACTION, line);
 		free(last);
 		last = line;
 		rc ? failed++ : done++;
 	}
+	char status[sizeof(a->status)];
 	if (done + failed == 1)
-		app_message(a, failed > 0, "%s", last ? last : "");
+		snprintf(status, sizeof(status), "%s%s", dumps ? "d reads the dump: " : "", last ? last : "");
 	else
-		app_message(a, failed > 0, "%s: %zu done, %zu failed (m: messages)",
-			    u->kind == AUI_SIGNAL ? action_sig_name(u->sig) : "restart", done, failed);
+		snprintf(status, sizeof(status), "%s: %zu done, %zu failed (m: messages%s)",
+			 u->kind == AUI_SIGNAL ? action_sig_name(u->sig) : "restart", done, failed,
+			 dumps ? ", d: the last dump" : "");
+	status_only(a, failed > 0, status);
 	free(last);
 	targets_clear(u);
 	u->mode = AUI_NONE;
-	if (show_view) {
-		/* Start at this restart's summary: the first line it added. */
-		u->top = mark < u->nlines ? mark : 0;
-		u->mode = AUI_MESSAGES;
-	}
+	if (show_view)
+		msgview_open_at(a, mark); /* at this restart's summary: the first line it added */
 }
 
 /* --- keys ----------------------------------------------------------------------------- */
@@ -565,24 +423,6 @@ bool act_ui_key(struct app *a, int key)
 				app_message(a, false, "cancelled; nothing was sent");
 		}
 		break;
-	case AUI_DUMP: {
-		size_t n = u->ndumps ? u->dumps[u->ndumps - 1].nlines : 0, page = LINES > 6 ? (size_t)LINES - 5 : 1;
-		if (key == KEY_UP && u->dump_top > 0)
-			u->dump_top--;
-		else if (key == KEY_DOWN && u->dump_top + 1 < n)
-			u->dump_top++;
-		else if (key == KEY_PPAGE || key == 'b')
-			u->dump_top = u->dump_top > page ? u->dump_top - page : 0;
-		else if ((key == KEY_NPAGE || key == ' ') && n)
-			u->dump_top = u->dump_top + page < n ? u->dump_top + page : n - 1;
-		else if (key == KEY_HOME || key == 'g')
-			u->dump_top = 0;
-		else if ((key == KEY_END || key == 'G') && n)
-			u->dump_top = n - 1;
-		else if (key == 27 || key == 'q' || key == KEY_LEFT || key == 'd')
-			u->mode = AUI_MESSAGES;
-		break;
-	}
 	case AUI_MENU:
 		if (key == KEY_UP && u->menu_sel > 0)
 			u->menu_sel--;
@@ -598,26 +438,6 @@ bool act_ui_key(struct app *a, int key)
 		} else if (key == 27 || key == 'q' || key == KEY_F(10) || key == KEY_F(9) || key == KEY_LEFT) {
 			u->mode = AUI_NONE;
 		}
-		break;
-	case AUI_MESSAGES:
-		if (key == KEY_UP && u->top > 0)
-			u->top--;
-		else if (key == KEY_DOWN && u->top + 1 < u->nlines)
-			u->top++;
-		else if (key == KEY_PPAGE)
-			u->top = u->top > 10 ? u->top - 10 : 0;
-		else if (key == KEY_NPAGE)
-			u->top = u->top + 10 < u->nlines ? u->top + 10 : u->nlines - 1;
-		else if (key == KEY_HOME)
-			u->top = 0;
-		else if (key == KEY_END)
-			u->top = u->nlines - 1;
-		else if (key == 'd' && u->ndumps) {
-			u->dump_top = 0;
-			u->mode = AUI_DUMP;
-		} else if (key == 27 || key == 'q' || key == 'm' || key == '\n' || key == '\r' || key == KEY_ENTER ||
-			 key == KEY_LEFT)
-			u->mode = AUI_NONE;
 		break;
 	case AUI_NONE:
 		break;
@@ -714,33 +534,6 @@ static void draw_menu(struct app *a)
 	}
 }
 
-static void draw_dump(struct app *a)
-{
-	struct act_ui *u = a->act;
-	const struct aui_dump *d = &u->dumps[u->ndumps - 1];
-	int h = LINES - 3 > 2 ? LINES - 3 : 2;
-	int y = act_box(a, h, d->title);
-	char esc[1024];
-
-	for (int r = 0; r < h - 1 && u->dump_top + (size_t)r < d->nlines; r++) {
-		const char *l = d->lines[u->dump_top + (size_t)r];
-		/* The dump is the process's output: escaped before it reaches the terminal. */
-		text_escape(esc, sizeof(esc), l, strlen(l));
-		draw_text(y + r, 0, COLS, esc, A_NORMAL, false);
-	}
-}
-
-static void draw_messages(struct app *a)
-{
-	struct act_ui *u = a->act;
-	int h = LINES - 3 > 2 ? LINES - 3 : 2;
-	int y = act_box(a, h, u->ndumps ? " Messages (Up/Down/PgUp/PgDn scroll, d: thread dump, Esc: close) "
-					: " Messages (Up/Down/PgUp/PgDn scroll, Esc: close) ");
-
-	for (int r = 0; r < h - 1 && u->top + (size_t)r < u->nlines; r++)
-		draw_text(y + r, 0, COLS, u->lines[u->top + (size_t)r], A_NORMAL, false);
-}
-
 bool act_ui_draw(struct app *a)
 {
 	struct act_ui *u = a->act;
@@ -754,28 +547,8 @@ bool act_ui_draw(struct app *a)
 	case AUI_MENU:
 		draw_menu(a);
 		return true;
-	case AUI_MESSAGES:
-		draw_messages(a);
-		return true;
-	case AUI_DUMP:
-		draw_dump(a);
-		return true;
 	case AUI_NONE:
 		break;
 	}
 	return false;
-}
-
-void act_ui_keep_dump(struct app *a, const char *whose, const char *text, size_t len)
-{
-	if (a->act && text)
-		keep_dump(a->act, whose, text, len);
-}
-
-void act_ui_note(struct app *a, const char *text)
-{
-	char ts[16];
-
-	if (a->act)
-		add_message(a->act, stamp(ts), text, strlen(text));
 }

@@ -1,5 +1,5 @@
-/* Process actions in the dashboard (tags, confirmation, signal menu, messages): the
- * curses side of tui/actions.c. */
+/* Process actions in the dashboard (tags, confirmation, signal menu): the curses side
+ * of tui/actions.c. Their outcomes go to the message view (tui/msgview.h). */
 #ifndef LEAKTOP_ACT_UI_H
 #define LEAKTOP_ACT_UI_H
 
@@ -23,20 +23,14 @@ void act_ui_untag_all(struct app *a);
 bool act_ui_tagged(const struct app *a, const struct proc_rec *p);
 size_t act_ui_ntags(const struct app *a);
 
-/* D, R, k/F9, m: each acts on the tagged processes, or else the selected one, and
- * asks y/N first. */
+/* D, R, k/F9: each acts on the tagged processes, or else the selected one, and asks
+ * y/N first. */
 void act_ui_dump(struct app *a);
 void act_ui_restart(struct app *a);
 void act_ui_signal_menu(struct app *a);
-void act_ui_messages(struct app *a);
-/* Add a line (raw text: escaped here) to the message view, stamped with the time. */
-void act_ui_note(struct app *a, const char *text);
-/* Keep a thread dump (a replay's recorded one) for the dump viewer (m, then d); whose
- * names it in the title: "pid 42 java, recorded 10:12:03". */
-void act_ui_keep_dump(struct app *a, const char *whose, const char *text, size_t len);
 
-/* While a confirmation, the signal menu or the message view is up, it takes every
- * key: returns true when it took this one. */
+/* While a confirmation or the signal menu is up, it takes every key: returns true
+ * when it took this one. */
 bool act_ui_key(struct app *a, int key);
 /* Draw what is up over the panes; false when nothing is. */
 bool act_ui_draw(struct app *a);

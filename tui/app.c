@@ -4,6 +4,7 @@
 
 #include "tui/tui.h"
 #include "tui/act_ui.h"
+#include "tui/msgview.h"
 #include "model/snapshot.h"
 #include "sources/replay.h"
 #include "sources/source.h"
@@ -123,7 +124,7 @@ int tui_run(const struct options *o, struct source *src, struct record *rec)
 	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED, NULL);
 	mouseinterval(0);
 	setup_theme(a, o->theme ? o->theme : "default");
-	if (act_ui_init(a))
+	if (msgview_init(a) || act_ui_init(a))
 		app_oom();
 	if (rec)
 		act_ui_set_hook(a, worker_queue_action, w);
@@ -181,6 +182,7 @@ int tui_run(const struct options *o, struct source *src, struct record *rec)
 	snapshot_free(front);
 	view_backlog_free(&a->bl);
 	act_ui_free(a);
+	msgview_free(a);
 	for (int i = 0; i < PANE_COUNT; i++)
 		free(a->panes[i].rows);
 	return status;

@@ -66,6 +66,7 @@ void colsetup_parse(struct pane *p, const char *columns, const char *sort)
 	if (c >= 0) {
 		p->sort = c;
 		p->invert = inv && !strcasecmp(inv, "invert");
+		p->sort_chosen = true;
 	}
 }
 
@@ -88,7 +89,11 @@ static void save(struct app *a, struct pane *p)
 	snprintf(key, sizeof(key), "tui.%s.columns", pane_names[i]);
 	int rc = options_save_key(a->o->config_path, key, value, &cause);
 	if (!rc) {
-		colsetup_conf_value(p, true, value, sizeof(value));
+		/* A sort not chosen stays the default: the culprits first. */
+		if (p->sort_chosen)
+			colsetup_conf_value(p, true, value, sizeof(value));
+		else
+			value[0] = '\0';
 		snprintf(key, sizeof(key), "tui.%s.sort", pane_names[i]);
 		rc = options_save_key(a->o->config_path, key, value, &cause);
 	}
@@ -152,9 +157,11 @@ bool colsetup_key(struct app *a, int key)
 	} else if (key == 's' || act == ACT_ENTER) {
 		p->invert = p->sort == c ? !p->invert : false;
 		p->sort = c;
+		p->sort_chosen = true;
 		app_rebuild(a);
 	} else if (act == ACT_INVERT) {
 		p->invert = !p->invert;
+		p->sort_chosen = true;
 		app_rebuild(a);
 	} else if (act == ACT_BACK || act == ACT_QUIT || act == ACT_SETUP || act == ACT_LEFT) {
 		a->setup = false;

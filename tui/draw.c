@@ -4,7 +4,9 @@
 
 #include "tui/tui.h"
 #include "tui/act_ui.h"
+#include "tui/msgview.h"
 #include "tui/keys.h"
+#include "tui/wrap.h"
 #include "model/alert.h"
 #include "model/history.h"
 #include "model/snapshot.h"
@@ -307,6 +309,30 @@ static void scroll_columns(struct pane *p, const struct view_table_def *t, const
 	p->scrolls = total > COLS;
 }
 
+/* "+12 more" on the header line, at the right of the flexible column's title: rows
+ * below what the pane shows. Where the title leaves no room for it, "+12". */
+static void draw_more(struct app *a, const struct pane *p, const struct view_table_def *t, int y, int title_w,
+		      size_t more, bool focused)
+{
+	char mark[32];
+
+	for (size_t c = 0; c < t->ncols; c++) {
+		if (!t->cols[c].flex || !p->shown[c])
+			continue;
+		/* What shows of the column: a sockets list runs off the screen's edge. */
+		int w = p->col_x[c] + p->col_w[c] > COLS ? COLS - p->col_x[c] : p->col_w[c];
+		int len = snprintf(mark, sizeof(mark), " +%zu more", more);
+		if (title_w + len > w)
+			len = snprintf(mark, sizeof(mark), " +%zu", more);
+		int x = p->col_x[c] + (w < len ? len : w) - len;
+		if (x + len > COLS)
+			x = COLS - len;
+		draw_text(y, x < 0 ? 0 : x, len, mark, draw_attr(a, focused ? TH_COLHEAD : TH_DIMSEL) | (int)A_BOLD,
+			  false);
+		return;
+	}
+}
+
 static void draw_table(struct app *a, struct pane *p, int y, int h, bool focused)
 {
 	const struct view_table_def *t = &view_tables[p->ops->table];
@@ -323,6 +349,7 @@ static void draw_table(struct app *a, struct pane *p, int y, int h, bool focused
 	if (scroll)
 		scroll_columns(p, t, widths);
 	/* The column headers; the sorted one stands out. */
+	int flex_title_w = 0;
 	move(y, 0);
 	attrset(draw_attr(a, focused ? TH_COLHEAD : TH_DIMSEL));
 	hline(' ', COLS);
@@ -339,18 +366,25 @@ static void draw_table(struct app *a, struct pane *p, int y, int h, bool focused
 		bool sorted = (int)c == p->sort;
 		char tb[520];
 		snprintf(tb, sizeof(tb), "%s%s", title, sorted ? (p->invert ? "^" : "") : "");
+		if (t->cols[c].flex)
+			flex_title_w = wrap_width(tb, strlen(tb));
 		draw_text(y, x, widths[c], tb, draw_attr(a, sorted ? TH_SORTED : focused ? TH_COLHEAD : TH_DIMSEL),
 			  !t->cols[c].left);
 		x += widths[c] + 1;
 	}
-	/* Keep the selection on screen. */
+	/* Keep the selection on screen; a pane not focused shows its top rows (the
+	 * culprits, by default), wherever its selection is. */
 	int rows = h - 1;
 	if (p->sel >= p->nrows)
 		p->sel = p->nrows ? p->nrows - 1 : 0;
-	if (p->sel < p->top)
+	if (!focused)
+		p->top = 0;
+	else if (p->sel < p->top)
 		p->top = p->sel;
-	if (rows > 0 && p->sel >= p->top + (size_t)rows)
+	if (focused && rows > 0 && p->sel >= p->top + (size_t)rows)
 		p->top = p->sel - (size_t)rows + 1;
+	if (rows > 0 && a->s && p->top + (size_t)rows < p->nrows)
+		draw_more(a, p, t, y, flex_title_w, p->nrows - p->top - (size_t)rows, focused);
 	for (int r = 0; r < rows; r++) {
 		size_t i = p->top + (size_t)r;
 		int yy = y + 1 + r;
@@ -467,28 +501,39 @@ static void draw_footer(struct app *a)
 	}
 }
 
+/* The help, wrapped to the width; the theme and the mouse after the keys. */
 static void draw_help(struct app *a)
 {
-	char line[256];
-	size_t n = keys_help_count(), rows = LINES > 2 ? (size_t)LINES - 2 : 1;
+	char line[512], tail[160];
+	int width = COLS > 1 ? COLS - 1 : 1;
+	size_t n = keys_help_lines(width, 0, NULL, 0), rows = LINES > 2 ? (size_t)LINES - 2 : 1;
 
+	snprintf(tail, sizeof(tail), "Theme %s. Mouse: click a column header to sort, a row to select.", a->theme.name);
+	size_t ntail = wrap_count(tail, width, width), total = n + 1 + ntail;
+	a->help_lines = total;
 	erase();
-	if (a->help_top + rows > n + 2)
-		a->help_top = n + 2 > rows ? n + 2 - rows : 0;
+	if (a->help_top + rows > total)
+		a->help_top = total > rows ? total - rows : 0;
 	snprintf(line, sizeof(line), "leaktop %s help: Up/Down/PgUp/PgDn scroll, q Esc F1 close%s", PACKAGE_VERSION,
-		 a->help_top + rows < n + 2 ? "  (more below)" : "");
+		 a->help_top + rows < total ? "  (more below)" : "");
 	draw_text(0, 0, COLS, line, draw_attr(a, TH_TITLE), false);
 	for (size_t r = 0; r < rows; r++) {
 		size_t i = a->help_top + r;
-		if (i < n)
-			keys_help_line(i, line, sizeof(line));
-		else if (i == n)
-			line[0] = '\0';
-		else if (i == n + 1)
-			snprintf(line, sizeof(line), "Theme %s. Mouse: click a column header to sort, a row to select.",
-				 a->theme.name);
-		else
+		line[0] = '\0';
+		if (i < n) {
+			keys_help_lines(width, i, line, sizeof(line));
+		} else if (i > n && i < total) {
+			/* The tail, wrapped: line i - n - 1 of it. */
+			const char *t = tail;
+			size_t skip, len = wrap_line(t, width, &skip);
+			for (size_t k = n + 1; k < i; k++) {
+				t += skip;
+				len = wrap_line(t, width, &skip);
+			}
+			snprintf(line, sizeof(line), "%.*s", (int)len, t);
+		} else if (i >= total) {
 			break;
+		}
 		draw_text(1 + (int)r, 0, COLS, line, A_NORMAL, false);
 	}
 	draw_keybar(a, LINES - 1);
@@ -533,7 +578,7 @@ void draw_screen(struct app *a)
 	draw_footer(a);
 	if (a->setup)
 		colsetup_draw(a);
-	if (act_ui_draw(a)) {
+	if (act_ui_draw(a) || msgview_draw(a)) {
 		curs_set(0);
 	} else if (a->prompt != PROMPT_NONE) {
 		curs_set(1);

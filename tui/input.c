@@ -4,6 +4,7 @@
 
 #include "tui/tui.h"
 #include "tui/act_ui.h"
+#include "tui/msgview.h"
 #include "tui/keys.h"
 #include "model/snapshot.h"
 
@@ -76,6 +77,7 @@ static void sort_step(struct app *a, int dir)
 		return;
 	p->sort = c;
 	p->invert = false;
+	p->sort_chosen = true;
 	app_rebuild(a);
 	app_message(a, false, "sorted by %s (F2: every column)", t->cols[c].title);
 }
@@ -84,6 +86,7 @@ static void act_sort_prev(struct app *a) { sort_step(a, -1); }
 static void act_invert(struct app *a)
 {
 	app_pane(a)->invert = !app_pane(a)->invert;
+	app_pane(a)->sort_chosen = true;
 	app_rebuild(a);
 }
 
@@ -275,7 +278,7 @@ static void (*const actions[ACT_COUNT])(struct app *) = {
 	[ACT_FILTER] = act_filter, [ACT_PAUSE] = act_pause, [ACT_DELAY] = act_delay, [ACT_ENTER] = act_enter,
 	[ACT_BACK] = act_back, [ACT_REMOTE] = act_remote, [ACT_THEME] = act_theme, [ACT_REDRAW] = act_redraw,
 	[ACT_TAG] = act_tag, [ACT_UNTAG] = act_untag, [ACT_DUMP] = act_ui_dump, [ACT_RESTART] = act_ui_restart,
-	[ACT_SIGNAL] = act_ui_signal_menu, [ACT_MESSAGES] = act_ui_messages,
+	[ACT_SIGNAL] = act_ui_signal_menu, [ACT_MESSAGES] = msgview_open, [ACT_DUMP_VIEW] = msgview_open_dump,
 	[ACT_SETUP] = act_setup, [ACT_LEFT] = act_left, [ACT_RIGHT] = act_right,
 	[ACT_STEP_BACK] = act_step_back, [ACT_STEP_FWD] = act_step_fwd, [ACT_MINUTE_BACK] = act_minute_back,
 	[ACT_MINUTE_FWD] = act_minute_fwd, [ACT_GOTO] = act_goto, [ACT_FASTER] = act_faster, [ACT_SLOWER] = act_slower,
@@ -386,6 +389,7 @@ static void mouse_event(struct app *a)
 				if (p->shown[c] && ev.x >= p->col_x[c] && ev.x < p->col_x[c] + p->col_w[c] + 1) {
 					p->invert = p->sort == (int)c ? !p->invert : false;
 					p->sort = (int)c;
+					p->sort_chosen = true;
 					app_rebuild(a);
 				}
 		} else if (p->top + (size_t)(ev.y - p->y - 1) < p->nrows) {
@@ -400,7 +404,7 @@ static void mouse_event(struct app *a)
 static void help_key(struct app *a, int key)
 {
 	long page = LINES > 3 ? LINES - 2 : 1, top = (long)a->help_top;
-	long last = (long)keys_help_count() + 2 - page;
+	long last = (long)a->help_lines - page;
 	enum tui_action act = keys_lookup(key);
 
 	if (act == ACT_QUIT || act == ACT_BACK || act == ACT_HELP) {
@@ -428,6 +432,8 @@ void input_key(struct app *a, int key)
 	if (colsetup_key(a, key))
 		return;
 	if (act_ui_key(a, key))
+		return;
+	if (msgview_key(a, key))
 		return;
 	if (a->prompt != PROMPT_NONE) {
 		prompt_key(a, key);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "tui/keys.h"
+#include "tui/wrap.h"
 
 #include <curses.h>
 #include <stdio.h>
@@ -28,8 +29,8 @@ const struct key_binding keys_table[] = {
 	{'r', ACT_REMOTE, "r"},
 	{'p', ACT_PAUSE, "p"}, {' ', ACT_TAG, "Space"}, {'U', ACT_UNTAG, "U"},
 	{'D', ACT_DUMP, "D"}, {'R', ACT_RESTART, "R"}, {KEY_F(9), ACT_SIGNAL, "F9"}, {'k', ACT_SIGNAL, "k"},
-	{'m', ACT_MESSAGES, "m"},
-	{'d', ACT_DELAY, "d"}, {'t', ACT_THEME, "t"}, {CTRL('l'), ACT_REDRAW, "Ctrl-L"},
+	{'m', ACT_MESSAGES, "m"}, {'d', ACT_DUMP_VIEW, "d"},
+	{'s', ACT_DELAY, "s"}, {'t', ACT_THEME, "t"}, {CTRL('l'), ACT_REDRAW, "Ctrl-L"},
 	{'[', ACT_STEP_BACK, "["}, {']', ACT_STEP_FWD, "]"}, {'{', ACT_MINUTE_BACK, "{"}, {'}', ACT_MINUTE_FWD, "}"},
 	{'g', ACT_GOTO, "g"}, {'+', ACT_FASTER, "+"}, {'=', ACT_FASTER, "="}, {'-', ACT_SLOWER, "-"},
 	{KEY_F(10), ACT_QUIT, "F10"}, {'q', ACT_QUIT, "q"},
@@ -66,7 +67,8 @@ const struct key_help keys_help[ACT_COUNT] = {
 	[ACT_DUMP] = {"thread dump: SIGQUIT, after y to confirm"},
 	[ACT_RESTART] = {"restart (systemctl or restart.COMM in leaktop.conf), after y"},
 	[ACT_SIGNAL] = {"send a signal: menu, QUIT first, then y"},
-	[ACT_MESSAGES] = {"messages: alerts, reasons and action results in full"},
+	[ACT_MESSAGES] = {"messages: alerts, reasons and action results in full, each once"},
+	[ACT_DUMP_VIEW] = {"the latest thread dump (taken with D, or recorded in a replay)"},
 	[ACT_DELAY] = {"set the refresh delay"},
 	[ACT_THEME] = {"next colour theme"},
 	[ACT_REDRAW] = {"redraw the screen"},
@@ -123,43 +125,103 @@ char *keys_names(enum tui_action act, char *buf, size_t size)
 	return buf;
 }
 
-/* The help is a title per section, then a line per action with a help text; the
- * actions after it without one (Down after Up) share its line. */
-static size_t help_walk(size_t want, char *buf, size_t size)
+/* Keys that only a view or a prompt takes, for the help: a section title (keys NULL),
+ * then its keys. */
+const struct key_more keys_more[] = {
+	{NULL, "Confirming D, R and k:"},
+	{"y", "yes, do it"},
+	{"K", "thread dump (D) of a process that SIGQUIT terminates (it has no handler): yes, even so; "
+	      "y does not send it"},
+	{"other keys", "cancel: nothing is sent"},
+	{NULL, "Signal menu (k F9):"},
+	{"Up Down Home End", "choose a signal"},
+	{"Enter", "send it (after y)"},
+	{"Esc q", "cancel"},
+	{NULL, "Messages (m):"},
+	{"Up Down PgUp PgDn Home End", "scroll"},
+	{"a", "the actions alone (signals, restarts, thread dumps), or every message"},
+	{"d", "the latest thread dump"},
+	{"Esc q m", "close"},
+	{NULL, "Thread dump (d):"},
+	{"Up Down PgUp PgDn Home End", "scroll"},
+	{"Left Right", "scroll sideways; Left at the left edge goes back"},
+	{"Esc q d", "close"},
+	{NULL, "Prompts (/ F3, F4, s, g):"},
+	{"Enter", "keep"},
+	{"Esc", "go back"},
+	{"Ctrl-U Ctrl-W", "clear the line; delete a word"},
+	{NULL, "Column setup (F2 S):"},
+	{"Up Down", "choose a column"},
+	{"Space", "show or hide it"},
+	{"Enter s", "sort by it"},
+	{"I", "invert the sort"},
+	{"Esc", "done (saved in leaktop.conf)"},
+};
+const size_t keys_more_n = sizeof(keys_more) / sizeof(keys_more[0]);
+
+const char *keys_help_entry(size_t i, char *keys, size_t size)
 {
-	size_t line = 0;
+	size_t n = 0;
 	int section = -1;
 
+	keys[0] = '\0';
 	for (int act = ACT_NONE + 1; act < ACT_COUNT; act++) {
 		if (!keys_help[act].help)
 			continue;
 		if ((int)keys_help[act].replay != section) {
 			section = keys_help[act].replay;
-			if (line++ == want && buf)
-				snprintf(buf, size, "%s", section ? "Replay (leaktop -r FILE):" : "Keys:");
+			if (n++ == i)
+				return section ? "Replay (leaktop -r FILE):" : "Keys:";
 		}
-		if (line++ != want || !buf)
+		if (n++ != i)
 			continue;
-		char keys[128], more[64];
-		keys_names((enum tui_action)act, keys, sizeof(keys));
+		char more[64];
+		keys_names((enum tui_action)act, keys, size);
 		for (int next = act + 1; next < ACT_COUNT && !keys_help[next].help; next++)
-			snprintf(keys + strlen(keys), sizeof(keys) - strlen(keys), " %s",
+			snprintf(keys + strlen(keys), size - strlen(keys), " %s",
 				 keys_names((enum tui_action)next, more, sizeof(more)));
-		snprintf(buf, size, "  %-16s %s", keys, keys_help[act].help);
+		return keys_help[act].help;
 	}
-	return line;
+	if (i - n >= keys_more_n)
+		return NULL;
+	snprintf(keys, size, "%s", keys_more[i - n].keys ? keys_more[i - n].keys : "");
+	return keys_more[i - n].help;
 }
 
-size_t keys_help_count(void)
-{
-	return help_walk((size_t)-1, NULL, 0);
-}
+#define HELP_KEYS 18 /* the key column: "  " and 16 characters */
 
-size_t keys_help_line(size_t i, char *buf, size_t size)
+size_t keys_help_lines(int width, size_t want, char *buf, size_t size)
 {
+	char keys[128];
+	const char *text;
+	size_t line = 0, skip;
+
 	if (size)
 		buf[0] = '\0';
-	return help_walk(i, buf, size);
+	if (width < HELP_KEYS + 12)
+		width = HELP_KEYS + 12;
+	for (size_t i = 0; (text = keys_help_entry(i, keys, sizeof(keys))); i++) {
+		int indent = keys[0] ? HELP_KEYS + 1 : 0;
+		/* Keys wider than their column go on a line of their own. */
+		if (keys[0] && (int)strlen(keys) > HELP_KEYS - 2) {
+			if (line++ == want && size)
+				snprintf(buf, size, "  %s", keys);
+			keys[0] = '\0';
+		}
+		bool first = true;
+		do {
+			size_t len = wrap_line(text, width - indent, &skip);
+			if (line++ == want && size) {
+				if (indent && first)
+					snprintf(buf, size, "  %-*s %.*s", HELP_KEYS - 2, keys, (int)len, text);
+				else
+					snprintf(buf, size, "%*s%.*s", indent, "", (int)len, text);
+			}
+			text += skip;
+			first = false;
+		} while (*text);
+	}
+	return line;
 }
 
 size_t keys_bar_fit(const struct key_hint *bar, size_t n, int width, bool *fit)

@@ -12,7 +12,7 @@ enum tui_action {
 	ACT_NEXT_PANE, ACT_PANE1, ACT_PANE2, ACT_PANE3, ACT_ENTER, ACT_BACK,
 	ACT_SETUP, ACT_SORT_NEXT, ACT_SORT_PREV, ACT_INVERT,
 	ACT_SEARCH, ACT_SEARCH_NEXT, ACT_FILTER, ACT_REMOTE,
-	ACT_PAUSE, ACT_TAG, ACT_UNTAG, ACT_DUMP, ACT_RESTART, ACT_SIGNAL, ACT_MESSAGES,
+	ACT_PAUSE, ACT_TAG, ACT_UNTAG, ACT_DUMP, ACT_RESTART, ACT_SIGNAL, ACT_MESSAGES, ACT_DUMP_VIEW,
 	ACT_DELAY, ACT_THEME, ACT_REDRAW,
 	/* Replay (-r FILE) */
 	ACT_STEP_BACK, ACT_STEP_FWD, ACT_MINUTE_BACK, ACT_MINUTE_FWD, ACT_GOTO, ACT_FASTER, ACT_SLOWER,
@@ -52,10 +52,25 @@ enum tui_action keys_lookup(int key);
  * '\n', '\r' and KEY_ENTER. Returns buf. */
 char *keys_names(enum tui_action act, char *buf, size_t size);
 
-/* The help screen's lines, from the table: n = keys_help_lines(NULL, 0) first. Line
- * i is written to buf (width is the key column's). Returns the number of lines. */
-size_t keys_help_line(size_t i, char *buf, size_t size);
-size_t keys_help_count(void);
+/* Keys that only a view or a prompt takes (the confirmation's y and K, the message
+ * view's, the dump viewer's, ...), for the help: a section title (keys NULL) and the
+ * keys under it. */
+struct key_more {
+	const char *keys, *help;
+};
+extern const struct key_more keys_more[];
+extern const size_t keys_more_n;
+
+/* Entry i of the help: a section title (keys gets "") or keys and what they do. The
+ * key table's actions come first, the ones without a help text sharing the line of
+ * the one before (Down after Up), then the replay's, then keys_more. Returns the
+ * text, or NULL past the end. */
+const char *keys_help_entry(size_t i, char *keys, size_t size);
+
+/* The help screen, from the tables, wrapped to width columns: every key of the key
+ * table, the replay's, then keys_more. Writes line `want` (when there is one) to buf
+ * and returns how many lines there are. */
+size_t keys_help_lines(int width, size_t want, char *buf, size_t size);
 
 /* Which entries of the bar fit in width columns ("KEYLabel " each), the most
  * important first, left in table order: fills fit[] and returns how many fit. */

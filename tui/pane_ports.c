@@ -19,7 +19,7 @@ static int ports_build(struct app *a, struct pane *p)
 	if (pane_grow(p, s->nports))
 		return -1;
 	p->nrows = view_ports(s, &a->o->filter, &a->filter, (enum view_port_sides)a->port_sides, p->rows);
-	view_sort(VT_PORTS, &a->ctx, p->rows, p->nrows, p->sort, p->invert);
+	view_sort_culprits(VT_PORTS, &a->ctx, p->rows, p->nrows, p->sort, p->invert, !p->sort_chosen);
 	/* Bars are scaled to the busiest port, so they compare across rows. */
 	a->ports_max = 1;
 	for (size_t i = 0; i < p->nrows; i++)
@@ -46,6 +46,8 @@ static int ports_cell_role(const struct app *a, uint32_t row, int col)
 
 	if (col == OC_ACCEPT && g->states[ST_LISTEN] && g->accept_max && g->accept_q >= g->accept_max)
 		return TH_CRITICAL;
+	if (col == OC_VERDICT)
+		return !st || st->verdict < VERDICT_SUSPECT ? -1 : st->verdict == VERDICT_LEAK ? TH_CRITICAL : TH_WARNING;
 	/* A port judged to leak: its CLOSE_WAIT figures in the critical role. */
 	if (st && (col == OC_CLOSE_WAIT || col == OC_CWMIN || col == OC_CWAGE) && st->verdict >= VERDICT_SUSPECT)
 		return st->verdict == VERDICT_LEAK ? TH_CRITICAL : TH_WARNING;
@@ -56,12 +58,25 @@ static int ports_cell_role(const struct app *a, uint32_t row, int col)
 	return -1;
 }
 
+/* The STATES column: the state most sockets are in, in words ("CLOSE_WAIT 98%": the
+ * row's story without colour), then a bar of every state, scaled to the busiest port. */
 static void ports_draw_cell(struct app *a, struct pane *p, int y, int x, int w, uint32_t row, int col, bool sel)
 {
 	const struct port_agg *g = &a->s->ports[row];
 	uint32_t m = a->ports_max;
-	int filled = 0;
+	char most[32];
+	int filled = 0, mattr = sel ? draw_attr(a, TH_SELECTED) : (int)A_NORMAL;
 
+	unsigned pct, top = view_mostly(g->states, &pct);
+	view_fmt_mostly(most, sizeof(most), g->states);
+	int mw = (int)strlen(most) + 1;
+	if (mw > w)
+		mw = w;
+	if (top && !sel)
+		mattr = draw_attr(a, TH_STATE + (int)top);
+	draw_text(y, x, mw, most, mattr, false);
+	x += mw;
+	w -= mw;
 	move(y, x);
 	for (unsigned st = 0; st < ST_COUNT && filled < w; st++) {
 		if (!g->states[st])

@@ -1,4 +1,5 @@
-/* The processes pane: one row per process, sorted by open fds unless told otherwise. */
+/* The processes pane: one row per process, those judged leak or suspect first, then by
+ * open fds, unless told otherwise. */
 #include "config.h"
 
 #include "tui/tui.h"
@@ -18,7 +19,7 @@ static int procs_build(struct app *a, struct pane *p)
 	for (size_t i = 0; i < s->nprocs; i++)
 		if (view_proc_match(&a->o->filter, s, &s->procs[i]) && view_query_proc(&a->filter, s, &s->procs[i]))
 			p->rows[p->nrows++] = (uint32_t)i;
-	view_sort(VT_PROCS, &a->ctx, p->rows, p->nrows, p->sort, p->invert);
+	view_sort_culprits(VT_PROCS, &a->ctx, p->rows, p->nrows, p->sort, p->invert, !p->sort_chosen);
 	return 0;
 }
 

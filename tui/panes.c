@@ -3,7 +3,7 @@
 #include "config.h"
 
 #include "tui/tui.h"
-#include "tui/act_ui.h"
+#include "tui/msgview.h"
 #include "model/snapshot.h"
 #include "model/vec.h"
 
@@ -81,30 +81,16 @@ void app_message(struct app *a, bool error, const char *fmt, ...)
 	vsnprintf(a->status, sizeof(a->status), fmt, ap);
 	va_end(ap);
 	a->status_error = error;
-	/* What the status line may cut, and every error, is kept whole for m. */
-	if (error || (int)strlen(a->status) > COLS)
+	/* Every error, and what the status line may cut, is kept whole for m. */
+	if (error)
+		msgview_add(a, MSGLOG_ERROR, a->status);
+	else if ((int)strlen(a->status) > COLS)
 		app_note(a, a->status);
-}
-
-/* FNV-1a: enough to tell the last few notes apart. */
-static uint32_t note_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
 }
 
 void app_note(struct app *a, const char *text)
 {
-	uint32_t h = note_hash(text);
-	size_t n = sizeof(a->noted) / sizeof(a->noted[0]);
-
-	for (size_t i = 0; i < a->nnoted && i < n; i++)
-		if (a->noted[i] == h)
-			return; /* said already, recently */
-	a->noted[a->nnoted++ % n] = h;
-	act_ui_note(a, text);
+	msgview_add(a, MSGLOG_NOTE, text);
 }
 
 void panes_init(struct app *a)

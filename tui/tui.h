@@ -20,6 +20,7 @@ struct alerts;
 struct worker;
 struct app;
 struct act_ui;
+struct msgview;
 
 /* What keeps a selection on the same thing across refreshes: pid + start time for a
  * process, inode (or cookie) for a socket, port + side + netns for a port. */
@@ -61,6 +62,7 @@ struct pane {
 	size_t sel, top;
 	int sort;
 	bool invert;
+	bool sort_chosen;             /* the user's sort; else leak and suspect rows come first */
 	struct row_key key;       /* the selected row's key, to find it again */
 	bool have_key;
 	/* Where it was drawn last, for the mouse. */
@@ -130,12 +132,12 @@ struct app {
 	size_t saved_sel;              /* where a search started, for Esc */
 	bool help;
 	size_t help_top;               /* the help screen scrolls */
+	size_t help_lines;             /* how many lines it has, wrapped as drawn last */
 	bool setup;                    /* the F2 column setup is up (tui/colsetup.c) */
 	size_t setup_sel;
-	uint32_t noted[32];            /* hashes of what the message view got last */
-	size_t nnoted;
 	bool quit;
-	struct act_ui *act;            /* tags, confirmation, messages (tui/act_ui.c) */
+	struct act_ui *act;            /* tags, confirmation, the signal menu (tui/act_ui.c) */
+	struct msgview *msgs;          /* the message view and the dump viewer (tui/msgview.c) */
 };
 
 /* Can this terminal run the dashboard? 0, or 2 after saying why on stderr. */
@@ -213,7 +215,9 @@ void colsetup_conf_value(const struct pane *p, bool sort, char *buf, size_t n);
 void colsetup_parse(struct pane *p, const char *columns, const char *sort);
 
 /* The full text of something cut on screen (an alert, a reason, a status) goes to
- * the message view once (m shows it): panes.c. */
+ * the message view once: said again while it is there, it is only counted (m shows
+ * it): panes.c. News (a transition: fired, cleared, judged) goes there with
+ * msgview_add(a, MSGLOG_EVENT, text) instead, each time it happens. */
 void app_note(struct app *a, const char *text);
 
 /* The panes. */

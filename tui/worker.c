@@ -4,7 +4,7 @@
 #include "config.h"
 
 #include "tui/tui.h"
-#include "tui/act_ui.h"
+#include "tui/msgview.h"
 #include "tui/actions.h"
 #include "tui/session.h"
 #include "model/alert.h"
@@ -332,6 +332,26 @@ int worker_wake_fd(const struct worker *w)
 	return w->wake[0];
 }
 
+/* A replay's recorded events and dumps, with the refresh they were recorded with
+ * (now on screen): stamped with its time. An action is marked as one. */
+static void take_recorded(struct app *a, struct worker *w)
+{
+	size_t nrecs = w->nrecs < 16 ? w->nrecs : 16;
+
+	for (size_t i = 0; i < nrecs; i++)
+		msgview_add(a, strncmp(w->recs[i], "recorded action", 15) ? MSGLOG_EVENT : MSGLOG_ACTION, w->recs[i]);
+	if (nrecs && !a->status_error)
+		app_message(a, false, "%s%s", w->recs[nrecs - 1], nrecs > 1 ? " (m: all)" : "");
+	w->nrecs = 0;
+	for (size_t i = 0; i < w->nrdumps; i++) {
+		msgview_keep_dump(a, w->rdumps[i].whose, w->rdumps[i].text, w->rdumps[i].len);
+		free(w->rdumps[i].text);
+	}
+	if (w->nrdumps)
+		msgview_append(a, "  ", "d: read the recorded thread dump", 32);
+	w->nrdumps = 0;
+}
+
 bool worker_poll(struct app *a, struct snapshot **front)
 {
 	struct worker *w = a->w;
@@ -371,19 +391,8 @@ bool worker_poll(struct app *a, struct snapshot **front)
 		free(w->note);
 		w->note = NULL;
 	}
-	size_t nrecs = w->nrecs < 16 ? w->nrecs : 16;
-	for (size_t i = 0; i < nrecs; i++)
-		app_note(a, w->recs[i]);
-	if (nrecs && !a->status_error)
-		app_message(a, false, "%s%s", w->recs[nrecs - 1], nrecs > 1 ? " (m: all)" : "");
-	w->nrecs = 0;
-	for (size_t i = 0; i < w->nrdumps; i++) {
-		act_ui_keep_dump(a, w->rdumps[i].whose, w->rdumps[i].text, w->rdumps[i].len);
-		free(w->rdumps[i].text);
-	}
-	if (w->nrdumps)
-		app_note(a, "d (in this view): read the recorded thread dump");
-	w->nrdumps = 0;
+	if (swapped)
+		take_recorded(a, w);
 	if (!a->live) {
 		a->rpos = w->pos;
 		a->rcount = w->count;

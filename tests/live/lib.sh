@@ -55,7 +55,9 @@ own_netns() {
 
 # tui_setup NAME: what the tmux-driven tests share. new_tmux gives each run a tmux
 # server of its own ($TM): a new session on a server still shutting down fails
-# ("server exited unexpectedly"); every server is killed on exit.
+# ("server exited unexpectedly"); every server is killed on exit. The server's name
+# comes from $TMP, unique on the box: $$ is 1 in every pid namespace, and the same
+# test run twice at once (another worktree's) shared, and killed, one server.
 tui_setup() {
 	TUI_NAME=$1
 	LEAKTOP=$(cd "$(dirname "$LEAKTOP")" && pwd)/$(basename "$LEAKTOP")
@@ -69,7 +71,7 @@ tui_setup() {
 new_tmux() {
 	$TM kill-server 2>/dev/null || true
 	RUNS=$((RUNS + 1))
-	TM="tmux -L leaktop-$TUI_NAME-$$-$RUNS -f /dev/null"
+	TM="tmux -L leaktop-$TUI_NAME-${TMP##*.}-$RUNS -f /dev/null"
 }
 cleanup_tmux() {
 	$TM kill-server 2>/dev/null || true

@@ -2,7 +2,10 @@
 # The thread dump through the dashboard (tmux, 80x24) on three processes: one that
 # catches SIGQUIT dumps and lives ("dumped"); one with the default action is named as
 # one that will TERMINATE, y does not send, K does, and the result says "terminated";
-# one that ignores SIGQUIT is said to do nothing and the result says "ignored".
+# one that ignores SIGQUIT is said to do nothing and the result says "ignored". The
+# dump opens with d from the main screen, its tabs expanded (not \x09) and its long
+# lines scrolled sideways with Right and Left; the message view shows the three
+# outcomes marked as actions, alone with a, however much else it holds.
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
 need tmux
@@ -29,8 +32,13 @@ only_pid() {
 		{ screen >&2; fail "pid $1 not shown"; }
 }
 
-# Catches SIGQUIT (a JVM stand-in, its stdout to a file); default action; ignored.
-bg "$LEAKY" server --name leakyjava --quit-marker "$TMP/quit.marker" > "$TMP/leaky.out" 2>&1
+# Catches SIGQUIT (a JVM stand-in, its stdout to a file: a dump as a JVM writes it,
+# frames indented by a tab, some wider than 80 columns); default action; ignored.
+printf '%s\n' 'Full thread dump (leaky)' '' '"main" #1 prio=5 os_prio=0 tid=0x1 nid=0x2 waiting on condition' \
+	'   java.lang.Thread.State: WAITING (parking)' \
+	'	at org.apache.http.pool.AbstractConnPool.getPoolEntryBlocking(AbstractConnPool.java:393)' \
+	'	at PoolLeak.main(PoolLeak.java:42)' > "$TMP/dump.txt"
+bg "$LEAKY" server --name leakyjava --quit-marker "$TMP/quit.marker" --quit-dump "$TMP/dump.txt" > "$TMP/leaky.out" 2>&1
 JPID=$BG
 ulimit -c 0
 # (A shell starts background jobs with SIGQUIT ignored: a Python process puts back the
@@ -53,9 +61,31 @@ keys y
 wait_until 15 grep -qF "SIGQUIT pid $JPID" "$LOG" || fail "not logged"
 grep -qF "ok: dumped (still running); the dump went to $TMP/leaky.out" "$LOG" || { cat "$LOG"; fail "not dumped"; }
 kill -0 "$JPID" || fail "the catching process died"
-keys m
-wait_screen "d: thread dump"
+wait_screen "d reads the dump: SIGQUIT pid $JPID"
+# d, from the main screen: tabs expanded to 8 columns; the frame wider than 80 cut at
+# first, then shown with Right; Left back, and Left again closes the viewer.
 keys d
+wait_screen "Thread dump of pid $JPID"
+wait_screen "        at PoolLeak.main(PoolLeak.java:42)"
+on_screen '\x09' && { screen >&2; fail "a tab shown as \\x09"; }
+on_screen "(AbstractConnPool.java:393)" && { screen >&2; fail "a line wider than 80 columns is not cut"; }
+wait_screen "Left/Right sideways"
+keys Right
+wait_screen "(AbstractConnPool.java:393)"
+wait_screen "columns 21-"
+keys Left
+wait_screen "        at PoolLeak.main"
+keys Left
+wait_until 10 sh -c "! tmux -S '$SOCK' capture-pane -p -t t | grep -q 'Thread dump of'" || { screen >&2; fail "Left at the edge did not close the dump"; }
+wait_screen "PID"
+echo "ok: d opens the dump, tabs expanded, Right and Left scroll it sideways"
+# ... and from the message view, where the outcome is marked as an action: with a,
+# the actions alone (alerts about this box's other processes may have come since).
+keys m
+wait_screen "d thread dump"
+keys a
+wait_screen "ACTION SIGQUIT pid $JPID (leakyjava"
+keys a d
 wait_screen "Thread dump of pid $JPID"
 wait_screen "Full thread dump"
 keys Escape Escape
@@ -87,6 +117,16 @@ wait_until 15 grep -qF "SIGQUIT pid $IPID" "$LOG" || fail "not sent to the ignor
 grep "SIGQUIT pid $IPID " "$LOG" | grep -qF "FAILED: ignored: pid $IPID ignores SIGQUIT; nothing happened" ||
 	{ cat "$LOG"; fail "ignoring not reported"; }
 kill -0 "$IPID" || fail "the ignoring process died"
+# The three outcomes, alone with a: the message view may hold pages of alerts about
+# other processes on this box, the actions stay one key away.
+keys m
+wait_screen "Messages ("
+keys a
+wait_screen "Actions (3 of"
+for p in "$JPID" "$DPID" "$IPID"; do
+	wait_screen "ACTION SIGQUIT pid $p ("
+done
+keys Escape
 screen > "$TMP/last.txt"
 keys q
 echo "ok: thread dumps say dumped, terminated or ignored"

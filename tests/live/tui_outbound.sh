@@ -31,8 +31,9 @@ wait_until 30 test -s "$OUT/pid" || fail "leaktop did not start"
 # The Ports pane's header, RECV-Q included at 80 columns.
 wait_screen "^ *PORT +PID +SOCKS .*RECV-Q"
 echo "ok: RECV-Q in the Ports pane at 80 columns: $(screen | grep -E '^ *PORT +PID +SOCKS')"
-# The client's row: ->PORT, its pid, N sockets, 0 ESTAB, N CLOSE_WAIT.
-wait_screen "^ *->$SVC_PORT +$CLIENT_PID +$N +0 +$N "
+# The client's row: ->PORT, its pid, N sockets, N CLOSE_WAIT, and the state most of
+# them are in, in words (ESTAB gives way at 80 columns).
+wait_screen "^ *->$SVC_PORT +$CLIENT_PID +$N +$N .* CLOSE_WAIT 100%"
 echo "ok: without r, the Ports pane shows the remote endpoint: $(screen | grep -E -- "->$SVC_PORT ")"
 # No ephemeral local port of the pool has a row of its own.
 for p in $(ss -tanH state close-wait "dport = :$SVC_PORT" | awk '{ sub(/.*:/, "", $3); print $3 }'); do
@@ -42,13 +43,13 @@ echo "ok: no row per ephemeral port"
 
 # r: remote only (the pool), then local only (no pool, the service's port).
 key r
-wait_screen "RECV-Q +REMOTE"
+wait_screen "VERDICT +REMOTE"
 has "^ *->$SVC_PORT +$CLIENT_PID " || { screen >&2; fail "remote-only lacks ->$SVC_PORT"; }
 key r
-wait_screen "RECV-Q +LOCAL"
+wait_screen "VERDICT +LOCAL"
 has "^ *->$SVC_PORT " && { screen >&2; fail "local-only shows ->$SVC_PORT"; }
 key r
-wait_screen "RECV-Q +ALL PORTS"
+wait_screen "VERDICT +ALL PORTS"
 wait_screen "^ *->$SVC_PORT +$CLIENT_PID +$N "
 echo "ok: r cycles remote-only, local-only, both"
 

@@ -81,19 +81,24 @@ cw() { sed -n "${1}p" "$TMP/batch.json" | jq ".ports[] | select(.port == $PORT a
 hms() { date -d "@$(sed -n "${1}p" "$TMP/batch.json" | jq .time)" +%H:%M:%S; }
 [ "$(cw 6)" -gt "$(cw 1)" ] || fail "the leak did not grow while recording ($(cw 1) -> $(cw 6))"
 
+# Two seconds after the last recorded refresh, so that a message stamped with today's
+# clock cannot pass for one stamped with the recorded time.
+LAST=$(sed -n 6p "$TMP/batch.json" | jq '.time | floor')
+later() { [ "$(date +%s)" -ge $((LAST + 2)) ]; }
+wait_until 10 later
 start -r "$REC2"
 wait_screen "REPLAY 1/6"
 # The first refresh: its time and its CLOSE_WAIT count on the port.
 ports_row() { screen | grep -E "^ *$PORT +$SERVER_PID " | head -1; }
 wait_screen "$(hms 1) +REPLAY"
-ports_row | grep -Eq "^ *$PORT +$SERVER_PID +[0-9]+ +[0-9]+ +$(cw 1) " || { screen >&2; fail "refresh 1 lacks $(cw 1) CLOSE_WAIT"; }
+ports_row | grep -Eq "^ *$PORT +$SERVER_PID +[0-9]+ +$(cw 1) " || { screen >&2; fail "refresh 1 lacks $(cw 1) CLOSE_WAIT"; }
 $TM send-keys -t lt ']' ']'
 wait_screen "REPLAY 3/6"
 wait_screen "$(hms 3) +REPLAY"
-ports_row | grep -Eq "^ *$PORT +$SERVER_PID +[0-9]+ +[0-9]+ +$(cw 3) " || { screen >&2; fail "refresh 3 lacks $(cw 3) CLOSE_WAIT"; }
+ports_row | grep -Eq "^ *$PORT +$SERVER_PID +[0-9]+ +$(cw 3) " || { screen >&2; fail "refresh 3 lacks $(cw 3) CLOSE_WAIT"; }
 $TM send-keys -t lt '['
 wait_screen "REPLAY 2/6"
-ports_row | grep -Eq "^ *$PORT +$SERVER_PID +[0-9]+ +[0-9]+ +$(cw 2) " || { screen >&2; fail "refresh 2 lacks $(cw 2) CLOSE_WAIT"; }
+ports_row | grep -Eq "^ *$PORT +$SERVER_PID +[0-9]+ +$(cw 2) " || { screen >&2; fail "refresh 2 lacks $(cw 2) CLOSE_WAIT"; }
 echo "ok: ] and [ step through the recording: time and CLOSE_WAIT $(cw 1) -> $(cw 3) -> $(cw 2)"
 # Stepping onto the refresh an alert was recorded with shows it, and m keeps it.
 $TM send-keys -t lt '['
@@ -107,14 +112,24 @@ done
 wait_screen "recorded alert .*close_wait"
 $TM send-keys -t lt m
 wait_screen "recorded alert [0-9:]+ pid $SERVER_PID: warning close_wait"
+# Stamped with the time of the refresh it was recorded with, and every message in the
+# view with a recorded refresh's time: not today's clock.
+screen | grep -Eq "^$(hms "$ALERT_TICK") recorded alert" || { screen >&2; fail "the recorded alert is not stamped $(hms "$ALERT_TICK")"; }
+for t in $(screen | grep -Eo '^[0-9]{2}:[0-9]{2}:[0-9]{2} ' | sort -u); do
+	recorded=no
+	for i in 1 2 3 4 5 6; do
+		[ "$t" = "$(hms $i)" ] && recorded=yes
+	done
+	[ $recorded = yes ] || { screen >&2; fail "a message stamped $t, no recorded refresh's time"; }
+done
 $TM send-keys -t lt Escape
-echo "ok: the alert recorded with refresh $ALERT_TICK shows when the replay reaches it, and in m"
+echo "ok: the alert recorded with refresh $ALERT_TICK shows when the replay reaches it, and in m, stamped $(hms "$ALERT_TICK")"
 # g jumps to a time: the last refresh's.
 $TM send-keys -t lt g
 wait_screen "Go to \(HH:MM:SS\)"
 $TM send-keys -t lt "$(hms 6)" Enter
 wait_screen "REPLAY 6/6"
-ports_row | grep -Eq "^ *$PORT +$SERVER_PID +[0-9]+ +[0-9]+ +$(cw 6) " || { screen >&2; fail "refresh 6 lacks $(cw 6) CLOSE_WAIT"; }
+ports_row | grep -Eq "^ *$PORT +$SERVER_PID +[0-9]+ +$(cw 6) " || { screen >&2; fail "refresh 6 lacks $(cw 6) CLOSE_WAIT"; }
 echo "ok: g $(hms 6) jumps to the last refresh"
 # Drill-down works on the recorded sockets.
 $TM send-keys -t lt 2 Enter

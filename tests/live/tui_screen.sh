@@ -59,19 +59,35 @@ echo "ok: every alert in the message view"
 key Escape
 wait_until 10 sh -c "! $TM capture-pane -p -t lt | grep -q Messages" || fail "the message view did not close"
 
-# --- Help: scrolls to the replay keys, and a stray key does not close it ------------
+# --- Help: wraps at 80 columns, names every key, scrolls; a stray key does not close it
 key F1
 wait_screen "help: Up/Down/PgUp/PgDn scroll"
-has "play faster or slower" && fail "the whole help fits 24 lines: nothing to scroll"
+has "Column setup" && fail "the whole help fits 24 lines: nothing to scroll"
 key x
-key End
-wait_screen "\+ = - +play faster or slower"
-has "Replay \(leaktop -r FILE\)" || fail "the help lacks the replay section"
+# Page by page to the end: every line fits (none is cut at the 80th column: the help
+# wraps), and the replay keys and the keys of the views are there, the K that
+# confirms a thread dump which terminates the process among them.
+: > "$TMP/help.txt"
+for i in $(seq 30); do
+	screen | sed '1d;$d' >> "$TMP/help.txt"
+	has "^Theme [a-z0-9-]+\. Mouse" && break
+	before=$(row 2)
+	key NPage
+	paged() { [ "$(row 2)" != "$before" ]; }
+	wait_until 10 paged || { screen >&2; fail "PgDn did not scroll the help"; }
+done
+awk 'length > 79 { print "FAIL: a help line cut at 80 columns: " $0; bad = 1 } END { exit bad }' "$TMP/help.txt" || fail "the help does not wrap"
+for want in "^Replay \(leaktop -r FILE\):" "^  \+ = - +play faster or slower" \
+	"^  K +thread dump \(D\) of a process that SIGQUIT terminates" "^Messages \(m\):" \
+	"^  a +the actions alone" "^Thread dump \(d\):" "^  Left Right +scroll sideways" \
+	"^  d +the latest thread dump" "^  s +set the refresh delay"; do
+	grep -Eq -- "$want" "$TMP/help.txt" || { cat "$TMP/help.txt" >&2; fail "the help lacks: $want"; }
+done
 key Home
 wait_screen "F1 h \? +this help"
 key q
 wait_screen "PID +USER +COMMAND"
-echo "ok: the help scrolls to the replay keys and q closes it"
+echo "ok: the help wraps at 80 columns, names K and the views' keys, scrolls, and q closes it"
 
 # --- F2: RSS, left out at 80 columns, shown and sorted by, and saved ----------------
 row 5 | grep -q " RSS " && fail "RSS already shows at 80 columns: $(row 5)"
