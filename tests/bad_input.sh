@@ -5,7 +5,7 @@ set -eu
 top_builddir=${top_builddir:-.}
 LEAKTOP=${LEAKTOP:-$top_builddir/leaktop}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/leaktop-bad.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -z "${lowfd:-}" ] || kill $lowfd 2>/dev/null || :; rm -rf "$tmp"' EXIT
 status=0
 # A hang is a failure too (a FIFO as --config once blocked forever).
 run=""
@@ -63,6 +63,76 @@ refused 'unknown key: \\x1b]0;owned\\x07' -b -n 1 --config "$tmp/esc.conf"
 if grep -q "$(printf '\033')" "$tmp/err"; then
 	echo "FAIL: a config error wrote the file's escape sequence raw"; status=1
 fi
+
+# --- configuration files that must not be used --------------------------------------
+# A process with a low fd limit sets off fd_usage at alert.fd_warn = 1, so a file's
+# alert.cmd runs when the file is used: it leaves a mark.
+(ulimit -n 12 && exec sleep 60) &
+lowfd=$!
+# conf_case NAME DIR: DIR/.config/leaktop/leaktop.conf runs a program marking $tmp/NAME.
+conf_case() {
+	mkdir -p "$2/.config/leaktop"
+	printf '#!/bin/sh\ntouch %s\n' "$tmp/$1" >"$tmp/$1.cmd"
+	chmod 755 "$tmp/$1.cmd"
+	printf 'alert.fd_warn = 1\nalert.fd_crit = 2\nalert.cmd = %s\n' "$tmp/$1.cmd" >"$2/.config/leaktop/leaktop.conf"
+}
+# marked NAME: did the alert program of conf_case NAME run (given a moment to)?
+marked() {
+	i=0
+	while [ $i -lt 20 ] && [ ! -e "$tmp/$1" ]; do sleep 0.1; i=$((i + 1)); done
+	[ -e "$tmp/$1" ]
+}
+# The control: a file of one's own is used.
+conf_case own "$tmp/h.own"
+HOME=$tmp/h.own $run "$LEAKTOP" -b -n 1 -p $lowfd >/dev/null 2>"$tmp/err" </dev/null || true
+if marked own; then echo "ok: a configuration file of one's own runs its alert.cmd"
+else echo "FAIL: the control: the own file's alert.cmd did not run: $(head -c 300 "$tmp/err")"; status=1; fi
+# Every spelling getopt takes for --no-config skips the file (the pre-scan knew only
+# the full one, so --no-conf read the file and ran its alert.cmd).
+for opt in --no-config --no-conf --no-c --no; do
+	conf_case "no$opt" "$tmp/h.no$opt"
+	HOME=$tmp/h.no$opt $run "$LEAKTOP" -b -n 1 -p $lowfd "$opt" >/dev/null 2>"$tmp/err" </dev/null || true
+	if marked "no$opt"; then echo "FAIL: leaktop $opt read the default file and ran its alert.cmd"; status=1
+	else echo "ok: leaktop $opt reads no file"; fi
+done
+# --conf=FILE and --config FILE read FILE, not the default one (a broken FILE says so).
+printf 'alert.fd_warn = lots\n' >"$tmp/named.conf"
+for opt in "--conf=$tmp/named.conf" "--co=$tmp/named.conf" "--config $tmp/named.conf"; do
+	# shellcheck disable=SC2086
+	refused "named.conf:1: alert.fd_warn" -b -n 1 $opt
+done
+# As root, a file someone else could have written is not used: nobody's HOME had root
+# run nobody's alert.cmd. One line says why; leaktop goes on with the defaults.
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	conf_case nobody "$tmp/h.nobody"
+	chown -R nobody "$tmp/h.nobody"
+	for how in "HOME=$tmp/h.nobody" "XDG_CONFIG_HOME=$tmp/h.nobody/.config"; do
+		rc=0
+		env $how $run "$LEAKTOP" -b -n 1 -p $lowfd >/dev/null 2>"$tmp/err" </dev/null || rc=$?
+		if marked nobody; then echo "FAIL: $how: root ran the alert.cmd of a file nobody owns"; status=1
+		elif [ $rc != 0 ] || ! grep -q "leaktop.conf not used: it belongs to nobody" "$tmp/err" ||
+			[ "$(grep -c 'not used' "$tmp/err")" != 1 ]; then
+			echo "FAIL: $how: nobody's file: exit $rc, expected one line on why: $(head -c 300 "$tmp/err")"; status=1
+		else echo "ok: $how: root does not use a file nobody owns, and says so"; fi
+	done
+	# Root's own file in a folder anyone can write: the same.
+	conf_case open "$tmp/h.open"
+	chmod 777 "$tmp/h.open/.config"
+	HOME=$tmp/h.open $run "$LEAKTOP" -b -n 1 -p $lowfd >/dev/null 2>"$tmp/err" </dev/null || true
+	if marked open; then echo "FAIL: root ran the alert.cmd of a file in a folder anyone can write"; status=1
+	elif ! grep -q "its folder .*/h.open/.config can be written by anyone (mode 0777)" "$tmp/err"; then
+		echo "FAIL: a file in a folder anyone can write: $(head -c 300 "$tmp/err")"; status=1
+	else echo "ok: root does not use a file in a folder anyone can write"; fi
+else
+	echo "skip: configuration files of other users (needs root and a user nobody)"
+fi
+# A relative XDG_CONFIG_HOME is ignored (the XDG spec), not read from the current folder.
+conf_case rel "$tmp/relhome/rel"
+mv "$tmp/relhome/rel/.config/leaktop" "$tmp/relhome/rel/leaktop"
+(cd "$tmp/relhome" && HOME=/nonexistent XDG_CONFIG_HOME=rel $run "$LEAKTOP" -b -n 1 -p $lowfd >/dev/null 2>&1 </dev/null) || true
+if marked rel; then echo "FAIL: a relative XDG_CONFIG_HOME was read from the current folder"; status=1
+else echo "ok: a relative XDG_CONFIG_HOME is ignored"; fi
+kill $lowfd 2>/dev/null || true
 
 # A damaged recording: a time no calendar holds once crashed strftime (rc 139) in
 # every output, and inf went out as JSON's nonexistent `inf`.

@@ -243,43 +243,64 @@ static int set_conf_option(struct options *o, int i, const char *arg, char **cau
 	return -EINVAL;
 }
 
-/* The configuration file comes before the other options, so they can override it:
- * find --config / --no-config first. */
+#define SHORT_OPTIONS "bd:n:o:p:P:r:w:hV"
+
+/* The configuration file comes before the other options, so they can override it.
+ * --config and --no-config are found by getopt_long itself, in a first pass that acts
+ * on nothing else: every spelling it accepts (--conf=FILE, --config FILE, --no-c,
+ * --no) means the same here as in the real pass. The last --config wins; --no-config
+ * wins over any. */
+static void find_config(int argc, char **argv, const char **path, bool *skip)
+{
+	int c, quiet = opterr;
+
+	opterr = 0; /* the real pass reports what is wrong */
+	optind = 0; /* 0, not 1: glibc starts over whole */
+	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, long_options, NULL)) != -1) {
+		if (c == OPT_CONFIG)
+			*path = optarg;
+		else if (c == OPT_NO_CONFIG)
+			*skip = true;
+	}
+	opterr = quiet;
+	optind = 0;
+}
+
+/* A file leaktop would not use (as root, someone else's; a home it cannot read): one
+ * line, and leaktop goes on without it. */
+static bool passed_over(int rc)
+{
+	return rc == -EPERM || rc == -EACCES || rc == -ENOTDIR;
+}
+
 static int load_config(struct options *o, int argc, char **argv, char **cause)
 {
 	const char *path = NULL;
+	char *def = NULL;
 	bool skip = false;
+	int rc = 0;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if (!strncmp(argv[i], "--config=", 9))
-			path = argv[i] + 9;
-		else if (!strcmp(argv[i], "--config") && i + 1 < argc)
-			path = argv[++i];
-		else if (!strcmp(argv[i], "--no-config"))
-			skip = true;
-	}
+	find_config(argc, argv, &path, &skip);
 	o->config_path[0] = '\0';
 	if (skip)
 		return 0;
+	if (!path)
+		path = def = conf_default_path();
 	if (path) {
+		/* R reads restart.COMM from this same file, whatever happens to it here. */
 		snprintf(o->config_path, sizeof(o->config_path), "%s", path);
-		return conf_load(path, true, options_conf_keys, options_conf_nkeys, o, cause) ? -EINVAL : 0;
+		rc = conf_load(path, !def, options_conf_keys, options_conf_nkeys, o, cause);
 	}
-	char *def = conf_default_path();
-	int rc = def ? conf_load(def, false, options_conf_keys, options_conf_nkeys, o, cause) : 0;
-	if (def)
-		snprintf(o->config_path, sizeof(o->config_path), "%s", def);
-	free(def);
-	if (rc == -EACCES || rc == -ENOTDIR) {
-		/* Someone else's home (sudo -u): a file nobody asked for by name is not
-		 * worth refusing to start over. */
-		fprintf(stderr, "leaktop: %s; using the defaults\n", *cause ? *cause : "configuration file not readable");
+	/* Someone else's home (sudo -u), or as root a file someone else could have
+	 * written: not worth refusing to start over, and not to be used either. A broken
+	 * line of a file leaktop may use does stop it. */
+	if (passed_over(rc) && (rc == -EPERM || def)) {
+		fprintf(stderr, "leaktop: %s; using the defaults\n", *cause ? *cause : "configuration file not used");
 		free(*cause);
 		*cause = NULL;
 		rc = 0;
 	}
+	free(def);
 	return rc ? -EINVAL : 0;
 }
 
@@ -298,8 +319,7 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 	o->growth_window_min = 5;
 	if (load_config(o, argc, argv, cause))
 		return -EINVAL;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "bd:n:o:p:P:r:w:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, long_options, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			o->batch = true;
@@ -433,46 +453,87 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 	return 0;
 }
 
-/* Make the configuration file's directory (~/.config/leaktop) when missing. */
-static int make_parent(const char *path)
+/* The folder path's file goes in, opened through no symbolic link: each component
+ * opened with O_NOFOLLOW relative to the one before, and made (0700) when missing.
+ * A symlinked ~/.config/leaktop would otherwise have root write its file wherever
+ * the link's owner points it. Returns the folder's descriptor, or -errno with *cause;
+ * *base is the file's name in it. */
+static int open_folder(const char *path, char *dir, size_t dirsize, const char **base, char **cause)
 {
-	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(dir, 0700) && errno != EEXIST)
-				return -errno;
-			*p = '/';
+	char *slash;
+	int fd;
+
+	if (snprintf(dir, dirsize, "%s", path) >= (int)dirsize)
+		return text_cause(cause, -ENAMETOOLONG, "%s: name too long", path);
+	slash = strrchr(dir, '/');
+	*base = slash ? path + (slash - dir) + 1 : path;
+	if (!**base)
+		return text_cause(cause, -EISDIR, "%s: names a folder, not a file", path);
+	if (slash)
+		slash[slash == dir] = '\0';
+	else
+		snprintf(dir, dirsize, ".");
+	if ((fd = open(*dir == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return text_cause(cause, -errno, "%s: %s", dir, strerror(errno));
+	char *save = NULL;
+	for (char *c = strtok_r(dir, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && (!mkdirat(fd, c, 0700) || errno == EEXIST))
+			next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		struct stat st;
+		if (next < 0 && (e == ELOOP || e == ENOTDIR) && !fstatat(fd, c, &st, AT_SYMLINK_NOFOLLOW) &&
+		    S_ISLNK(st.st_mode)) {
+			close(fd);
+			/* strtok_r cut dir at c: it names the link now. */
+			return text_cause(cause, -ELOOP, "%s is a symbolic link: leaktop writes its configuration "
+					  "through none (give the real path with --config)", dir);
 		}
-	return mkdir(dir, 0700) && errno != EEXIST ? -errno : 0;
+		close(fd);
+		if (next < 0)
+			return text_cause(cause, -e, "%s: %s", dir, strerror(e));
+		fd = next;
+		if (save && *save)
+			save[-1] = '/'; /* strtok_r's cut undone: dir names what is opened so far */
+	}
+	return fd;
 }
 
 int options_save_key(const char *path, const char *key, const char *value, char **cause)
 {
-	char *tmp = NULL, *text = NULL, *out = NULL;
+	char dir[4096], tmp[300], *text = NULL, *out = NULL;
+	const char *base = path;
 	size_t len = 0, outlen = 0;
-	int fd = -1, rc = conf_read_file(path, CONF_FILE_MAX, &text, &len, cause);
+	struct stat st;
+	int fd = -1, dfd = open_folder(path, dir, sizeof(dir), &base, cause), rc = dfd < 0 ? dfd : 0;
+	mode_t mode = 0600; /* a new file: it may name commands leaktop runs */
+	bool had = false;
 
-	if (rc == -ENOENT) {
-		free(*cause);
-		*cause = NULL;
-		rc = make_parent(path);
+	/* As root, a file leaktop would not read is not written either. */
+	if (!rc && geteuid() == 0)
+		rc = conf_check_trust(dfd, dir, getuid(), getenv("HOME"), cause);
+	if (!rc && snprintf(tmp, sizeof(tmp), ".%s.tmp", base) >= (int)sizeof(tmp))
+		rc = text_cause(cause, -ENAMETOOLONG, "%s: name too long", path);
+	if (!rc && !fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW)) {
+		had = true;
+		if (!S_ISREG(st.st_mode))
+			rc = text_cause(cause, -EINVAL, "%s is %s: leaktop replaces only a regular file", path,
+					S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
+		/* Its mode kept (0644 stays readable), never writable by others. */
+		mode = st.st_mode & 0755;
 	}
+	if (!rc && had && (rc = conf_read(path, &text, &len, cause)) == -ENOENT)
+		rc = 0, free(*cause), *cause = NULL;
 	if (!rc)
 		rc = conf_with_key(text, len, path, key, value, &out, &outlen, cause);
-	if (!rc && asprintf(&tmp, "%s.tmp", path) < 0) {
-		tmp = NULL;
-		rc = -ENOMEM;
-	}
 	/* A new file beside it, then rename: a reader never sees half a file. */
-	if (!rc && (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+	if (!rc && unlinkat(dfd, tmp, 0) && errno != ENOENT)
+		rc = -errno;
+	if (!rc && (fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)) < 0)
 		rc = -errno;
 	if (!rc) {
+		if (fchmod(fd, mode) || (had && geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid)))
+			rc = -errno;
 		for (size_t off = 0; off < outlen && !rc;) {
 			ssize_t w = write(fd, out + off, outlen - off);
 			if (w < 0 && errno != EINTR)
@@ -482,14 +543,15 @@ int options_save_key(const char *path, const char *key, const char *value, char 
 		}
 		if (close(fd) && !rc)
 			rc = -errno;
-		if (!rc && rename(tmp, path))
+		if (!rc && renameat(dfd, tmp, dfd, base))
 			rc = -errno;
 		if (rc)
-			unlink(tmp);
+			unlinkat(dfd, tmp, 0);
 	}
 	if (rc && !*cause)
 		text_cause(cause, rc, "%s: %s", path, strerror(-rc));
-	free(tmp);
+	if (dfd >= 0)
+		close(dfd);
 	free(text);
 	free(out);
 	return rc;
