@@ -96,6 +96,23 @@ static int fail(char **cause, const char *name, unsigned line, const char *what,
 	return text_cause(cause, -EINVAL, "%s:%u: %s%s%s", name, line, what, detail ? ": " : "", detail ? safe : "");
 }
 
+/* A key is ASCII: every other byte of a key that is not one shown as \xNN, so the
+ * culprit is seen (a BOM, a no-break or zero-width space read as nothing). */
+static int fail_key(char **cause, const char *name, unsigned line, const char *key)
+{
+	char safe[256];
+	size_t n = 0;
+
+	for (const unsigned char *k = (const unsigned char *)key; *k && n + 5 < sizeof(safe); k++) {
+		if (*k < 0x20 || *k >= 0x7f || *k == '\\')
+			n += (size_t)snprintf(safe + n, sizeof(safe) - n, "\\x%02x", *k);
+		else
+			safe[n++] = (char)*k;
+	}
+	safe[n] = '\0';
+	return text_cause(cause, -EINVAL, "%s:%u: unknown key: %s", name, line, safe);
+}
+
 /* Split a trimmed, non-comment line into key and value (quotes removed). Returns
  * NULL, or what is wrong with the line. */
 static const char *split_line(char *line, char **key, char **value)
@@ -132,7 +149,9 @@ static int conf_walk(const char *text, size_t len, const char *name, conf_line_f
 
 	if (!copy)
 		return -ENOMEM;
-	for (size_t at = 0; !rc && at < len;) {
+	/* A UTF-8 byte order mark (what some editors put first) is no part of a key. */
+	size_t start = len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3) ? 3 : 0;
+	for (size_t at = start; !rc && at < len;) {
 		const char *nl = memchr(text + at, '\n', len - at);
 		size_t n = nl ? (size_t)(nl - (text + at)) : len - at;
 		const char *raw = text + at;
@@ -176,7 +195,7 @@ static int parse_line(void *ctx, const char *key, const char *value, const char 
 		return 0;
 	const struct conf_key *k = valid_key(key) ? conf_find(c->keys, c->nkeys, key) : NULL;
 	if (!k)
-		return fail(cause, c->name, lineno, "unknown key", key);
+		return fail_key(cause, c->name, lineno, key);
 	char *why = NULL;
 	int rc = conf_set(k, c->obj, value, &why);
 	if (rc)

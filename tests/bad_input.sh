@@ -64,6 +64,70 @@ if grep -q "$(printf '\033')" "$tmp/err"; then
 	echo "FAIL: a config error wrote the file's escape sequence raw"; status=1
 fi
 
+# Every output format a mode cannot write is an error, not quietly another: --report
+# -o json printed Markdown, --listen -o json served OpenMetrics, the dashboard ignored -o.
+cp "${srcdir:-$(dirname "$0")/..}/tests/data/rec-2.0.db" "$tmp/fmt.db"
+chmod u+w "$tmp/fmt.db"
+for f in json openmetrics text; do
+	refused "--report writes markdown or html, not $f" -r "$tmp/fmt.db" --report -o "$f"
+done
+refused "--listen serves openmetrics only, not json" --listen 127.0.0.1:0 -o json
+refused "--listen serves openmetrics only, not text" -o text --listen 127.0.0.1:0
+refused "the dashboard has no output format; add --batch" -o json
+refused "the dashboard has no output format" -r "$tmp/fmt.db" -o openmetrics
+refused "markdown and html are report formats" -r "$tmp/fmt.db" -b -o html
+refused "--report prints one report and exits" -r "$tmp/fmt.db" --report -b
+refused "--sockets adds a list to JSON output only" -b --sockets
+refused "--sockets adds a list to JSON output only" -b -o openmetrics --sockets
+
+# A write error on standard output is said in words and exits non-zero, in every mode:
+# --report said "Input/output error", --help and --version exited 0.
+if [ -w /dev/full ]; then
+	# full WORD ARGS...: leaktop ARGS > /dev/full exits non-zero, one line says WORD.
+	full() {
+		word=$1; shift
+		rc=0
+		$run "$LEAKTOP" "$@" >/dev/full 2>"$tmp/err" </dev/null || rc=$?
+		grep -v '^leaktop: alert ' "$tmp/err" >"$tmp/err1" || true
+		if [ $rc = 0 ]; then echo "FAIL: leaktop $* > /dev/full exited 0"; status=1
+		elif ! grep -q -- "$word" "$tmp/err1" || [ "$(wc -l <"$tmp/err1")" != 1 ]; then
+			echo "FAIL: leaktop $* > /dev/full: expected one line with '$word', got: $(cat "$tmp/err1")"; status=1
+		else echo "ok: leaktop $* > /dev/full: exit $rc, $(cat "$tmp/err1")"; fi
+	}
+	nospace="writing output: No space left on device"
+	full "$nospace" -r "$tmp/fmt.db" --report
+	full "$nospace" -r "$tmp/fmt.db" --report -o html
+	full "$nospace" --help
+	full "$nospace" --version
+	full "$nospace" --no-config -b
+	full "$nospace" --no-config -b -o json
+	full "$nospace" --no-config -b -n 2 -d 0 -o openmetrics
+	full "$nospace" -r "$tmp/fmt.db" -b -o json
+	full "$nospace" --no-config --listen 127.0.0.1:0
+else
+	echo "skip: write errors (no writable /dev/full)"
+fi
+
+# --listen on a multicast or broadcast address: bind() takes it, and leaktop said
+# "serving" where no scrape can come.
+for addr in 224.0.0.1:0 '[ff02::1]:0' 255.255.255.255:0; do
+	rc=0
+	$run "$LEAKTOP" --no-config --listen "$addr" >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
+	if [ $rc = 0 ] || grep -q serving "$tmp/out" || ! grep -Eq "a multicast address|the broadcast address" "$tmp/err"; then
+		echo "FAIL: --listen $addr: exit $rc, $(cat "$tmp/out" "$tmp/err")"; status=1
+	else echo "ok: --listen $addr refused: $(cat "$tmp/err")"; fi
+done
+
+# A UTF-8 byte order mark (an editor's) is skipped at the start of the file; anywhere
+# else the culprit is shown, not an invisible "unknown key: alert.fd_warn".
+printf '\357\273\277alert.fd_warn = 50\n' >"$tmp/bom.conf"
+if "$LEAKTOP" -b -n 1 --config "$tmp/bom.conf" -p $$ >/dev/null 2>"$tmp/err"; then echo "ok: a BOM at the start of the file is skipped"
+else echo "FAIL: a BOM at the start of the file: $(cat "$tmp/err")"; status=1; fi
+printf 'alert.fd_warn = 50\n\357\273\277alert.fd_crit = 90\n' >"$tmp/bom2.conf"
+refused 'bom2.conf:2: unknown key: \\xef\\xbb\\xbfalert.fd_crit' -b -n 1 --config "$tmp/bom2.conf"
+printf 'alert.fd\342\200\213_warn = 50\n' >"$tmp/zwsp.conf"
+refused 'zwsp.conf:1: unknown key: alert.fd\\xe2\\x80\\x8b_warn' -b -n 1 --config "$tmp/zwsp.conf"
+
 # --- configuration files that must not be used --------------------------------------
 # A process with a low fd limit sets off fd_usage at alert.fd_warn = 1, so a file's
 # alert.cmd runs when the file is used: it leaves a mark.

@@ -585,6 +585,31 @@ START_TEST(options_report_a_broken_config_line)
 }
 END_TEST
 
+/* -d 0 in the dashboard refreshed every 0.1 s, back to back on a big box: a core
+ * busy. The dashboard keeps a floor; batch mode and --listen may go back to back. */
+START_TEST(dashboard_delay_has_a_floor)
+{
+	struct options o;
+	char *cause = NULL;
+	char *dash[] = {"leaktop", "--no-config", "-d", "0", NULL};
+	ck_assert_int_eq(options_parse(&o, 4, dash, &cause), 0);
+	ck_assert_double_eq(o.delay, OPTIONS_TUI_MIN_DELAY);
+	ck_assert_double_eq(OPTIONS_TUI_MIN_DELAY, 0.5);
+	char *dash2[] = {"leaktop", "--no-config", "-d", "0.2", NULL};
+	ck_assert_int_eq(options_parse(&o, 4, dash2, &cause), 0);
+	ck_assert_double_eq(o.delay, 0.5);
+	char *dash3[] = {"leaktop", "--no-config", "-d", "3", NULL};
+	ck_assert_int_eq(options_parse(&o, 4, dash3, &cause), 0);
+	ck_assert_double_eq(o.delay, 3);
+	char *batch[] = {"leaktop", "--no-config", "-b", "-d", "0", NULL};
+	ck_assert_int_eq(options_parse(&o, 5, batch, &cause), 0);
+	ck_assert_double_eq(o.delay, 0);
+	char *listen[] = {"leaktop", "--no-config", "--listen", "127.0.0.1:0", "-d", "0", NULL};
+	ck_assert_int_eq(options_parse(&o, 6, listen, &cause), 0);
+	ck_assert_double_eq(o.delay, 0);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
 	Suite *su = suite_create("conf");
@@ -604,6 +629,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, root_skips_another_users_default_file);
 	tcase_add_test(tc, config_options_in_every_spelling);
 	tcase_add_test(tc, save_follows_no_symlink);
+	tcase_add_test(tc, dashboard_delay_has_a_floor);
 	suite_add_tcase(su, tc);
 	return su;
 }

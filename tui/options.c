@@ -308,6 +308,7 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 {
 	long iterations = -1, top = -1, backlog = -1;
 	bool report_fmt = false;
+	const char *fmt_arg = NULL; /* -o as given, for a mode that has no use for it */
 	int c;
 
 	*cause = NULL; /* an out parameter: whatever it held is the caller's */
@@ -338,6 +339,7 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 			break;
 		case 'o': {
 			int fmt = batch_format_parse(optarg);
+			fmt_arg = optarg;
 			/* The report's formats. */
 			if (!strcmp(optarg, "html") || !strcmp(optarg, "markdown") || !strcmp(optarg, "md")) {
 				o->report_html = !strcmp(optarg, "html");
@@ -378,7 +380,6 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 			break;
 		case OPT_LISTEN:
 			o->listen = optarg;
-			o->format = FMT_OPENMETRICS;
 			break;
 		case OPT_PROC_ROOT:
 			o->proc_root = optarg;
@@ -413,13 +414,17 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 		case OPT_REPORT:
 			o->report = true;
 			break;
+		/* errno cleared: a failed write's own is what the caller reports. */
 		case 'h':
+			errno = 0;
 			options_usage(stdout);
 			return 1;
 		case 'V':
+			errno = 0;
 			printf("leaktop %s\n", PACKAGE_VERSION);
 			return 1;
 		case OPT_LIST_OPTIONS:
+			errno = 0;
 			list_options(stdout);
 			return 1;
 		default:
@@ -438,12 +443,32 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 			    o->alert.fd_warn_pct, o->alert.fd_crit_pct);
 	}
 	/* -r FILE -o html: a report is the only thing HTML can be. */
-	if (report_fmt && o->read_path)
+	if (report_fmt && o->read_path && !o->batch && !o->listen)
 		o->report = true;
 	if (report_fmt && !o->report)
 		return fail(cause, "%s", "markdown and html are report formats: leaktop -r FILE --report -o html");
 	if (o->report && !o->read_path)
 		return fail(cause, "%s", "--report needs a recording: leaktop -r FILE --report");
+	/* Every output format a mode cannot write is an error, never quietly another. */
+	if (o->report && (o->batch || o->listen))
+		return fail(cause, "--report prints one report and exits: it takes neither %s",
+			    o->batch ? "--batch" : "--listen");
+	if (o->report && fmt_arg && !report_fmt)
+		return fail(cause, "--report writes markdown or html, not %s: leaktop -r FILE --report -o html "
+			    "(-o %s is for --batch)", fmt_arg, fmt_arg);
+	if (o->listen && fmt_arg && o->format != FMT_OPENMETRICS)
+		return fail(cause, "--listen serves openmetrics only, not %s (-o %s is for --batch)", fmt_arg, fmt_arg);
+	if (!o->report && !o->listen && !o->batch && fmt_arg)
+		return fail(cause, "-o %s: the dashboard has no output format; add --batch (-b) for %s output", fmt_arg,
+			    fmt_arg);
+	if (o->listen)
+		o->format = FMT_OPENMETRICS;
+	if (o->sockets && (o->format != FMT_JSON || o->report || o->listen || !o->batch))
+		return fail(cause, "%s", "--sockets adds a list to JSON output only: leaktop -b -o json --sockets");
+	/* The dashboard refreshes at most every OPTIONS_TUI_MIN_DELAY, and then only as
+	 * often as a refresh takes: -d 0 kept a core busy on a big box. */
+	if (!o->batch && !o->listen && !o->report && !o->read_path && o->delay < OPTIONS_TUI_MIN_DELAY)
+		o->delay = OPTIONS_TUI_MIN_DELAY;
 	if (o->read_path && o->write_path)
 		return fail(cause, "%s", "-r and -w cannot be combined: a replay is not recorded again");
 	/* A replay in batch mode prints the whole recording unless told otherwise. */
