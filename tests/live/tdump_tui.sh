@@ -62,6 +62,9 @@ keys Escape Escape
 
 # Default: the prompt says it will terminate; y cancels, K sends.
 only_pid "$DPID"
+# Its row under its own name: the background job is "bash" until python3 has exec'd
+# (the log names the process as the snapshot had it).
+wait_screen "python3"
 keys D
 wait_screen "NO SIGQUIT handler: it will TERMINATE"
 wait_screen "K (capital): yes, even if it terminates"
