@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -161,8 +162,9 @@ static void __attribute__((noreturn)) watchdog(const char *prog, char *const arg
 	int status;
 
 	/* Out of leaktop's session: Ctrl-C or a hangup there does not end the watchdog
-	 * and leave the program without its limit. */
+	 * and leave the program without its limit. Named so, in ps and in leaktop. */
 	setsid();
+	prctl(PR_SET_NAME, "leaktop-alert", 0, 0, 0);
 	for (int s = 1; s < NSIG; s++)
 		sigaction(s, &dfl, NULL); /* SIGPIPE ignored, TTIN/TTOU in the dashboard */
 	/* SIGCHLD held from before the fork, so the program's end cannot slip by
