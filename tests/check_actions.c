@@ -616,6 +616,53 @@ START_TEST(test_log_without_home)
 }
 END_TEST
 
+/* The log goes through no symlinked folder: as root under someone else's HOME, a
+ * ~/.local/state pointing elsewhere had root make folders and a file there. */
+START_TEST(test_log_through_no_symlink)
+{
+	char *cause = NULL, home[256], target[256], link[300];
+	struct action_log *log;
+
+	snprintf(home, sizeof(home), "%s", path_in("home"));
+	snprintf(target, sizeof(target), "%s", path_in("target"));
+	ck_assert_int_eq(mkdir(home, 0700), 0);
+	ck_assert_int_eq(mkdir(target, 0700), 0);
+	snprintf(link, sizeof(link), "%s/.local", home);
+	ck_assert_int_eq(symlink(target, link), 0);
+	unsetenv("XDG_STATE_HOME");
+	setenv("HOME", home, 1);
+	log = action_log_open(NULL, &cause);
+	ck_assert_ptr_nonnull(log);
+	ck_assert_ptr_null(action_log_path(log));
+	ck_assert_msg(strstr(cause, "/home/.local is a symbolic link") != NULL, "%s", cause);
+	free(cause), cause = NULL;
+	action_log_free(log);
+	snprintf(link, sizeof(link), "%s/state", target);
+	ck_assert_int_ne(access(link, F_OK), 0);
+	/* The log file itself a symlink: not followed either. */
+	ck_assert_int_eq(unlink(path_in("home/.local")), 0);
+	setenv("XDG_STATE_HOME", home, 1);
+	ck_assert_int_eq(mkdir(path_in("home/leaktop"), 0700), 0);
+	snprintf(link, sizeof(link), "%s/victim", target);
+	close(open(link, O_WRONLY | O_CREAT, 0600));
+	ck_assert_int_eq(symlink(link, path_in("home/leaktop/actions.log")), 0);
+	log = action_log_open(NULL, &cause);
+	ck_assert_ptr_null(action_log_path(log));
+	free(cause);
+	action_log_free(log);
+	struct stat st;
+	ck_assert_int_eq(stat(link, &st), 0);
+	ck_assert_int_eq(st.st_size, 0);
+	/* A real folder: the log is made there, 0600. */
+	unsetenv("XDG_STATE_HOME");
+	log = action_log_open(NULL, &cause);
+	ck_assert_msg(action_log_path(log) != NULL, "%s", cause ? cause : "");
+	ck_assert_int_eq(stat(action_log_path(log), &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	action_log_free(log);
+}
+END_TEST
+
 /* --- restart ------------------------------------------------------------------------ */
 
 static const char *conf_cmd;
@@ -924,6 +971,7 @@ int main(void)
 	tcase_add_test(tc, test_do_signal_reports_dump_and_logs);
 	tcase_add_test(tc, test_log_escapes_once);
 	tcase_add_test(tc, test_log_without_home);
+	tcase_add_test(tc, test_log_through_no_symlink);
 	tcase_add_test(tc, test_restart_configured_no_shell);
 	tcase_add_test(tc, test_restart_failure_and_stale);
 	tcase_add_test(tc, test_restart_resolution);

@@ -369,7 +369,7 @@ START_TEST(save_follows_no_symlink)
 		snprintf(p, sizeof(p), "%s/" CONF_REL, tdir);
 		ck_assert_int_eq(options_save_key(p, "tui.procs.sort", "RSS", &cause), -ELOOP);
 		ck_assert_ptr_nonnull(strstr(cause, links[i]));
-		ck_assert_ptr_nonnull(strstr(cause, " is a symbolic link: leaktop writes its configuration through none"));
+		ck_assert_ptr_nonnull(strstr(cause, " is a symbolic link: leaktop writes its files through none"));
 		free(cause), cause = NULL;
 		snprintf(p, sizeof(p), "%s/leaktop.conf", t);
 		ck_assert_int_ne(access(p, F_OK), 0);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "tui/options.h"
+#include "tui/userfile.h"
 #include "model/text.h"
 
 #include <errno.h>
@@ -478,59 +479,13 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 	return 0;
 }
 
-/* The folder path's file goes in, opened through no symbolic link: each component
- * opened with O_NOFOLLOW relative to the one before, and made (0700) when missing.
- * A symlinked ~/.config/leaktop would otherwise have root write its file wherever
- * the link's owner points it. Returns the folder's descriptor, or -errno with *cause;
- * *base is the file's name in it. */
-static int open_folder(const char *path, char *dir, size_t dirsize, const char **base, char **cause)
-{
-	char *slash;
-	int fd;
-
-	if (snprintf(dir, dirsize, "%s", path) >= (int)dirsize)
-		return text_cause(cause, -ENAMETOOLONG, "%s: name too long", path);
-	slash = strrchr(dir, '/');
-	*base = slash ? path + (slash - dir) + 1 : path;
-	if (!**base)
-		return text_cause(cause, -EISDIR, "%s: names a folder, not a file", path);
-	if (slash)
-		slash[slash == dir] = '\0';
-	else
-		snprintf(dir, dirsize, ".");
-	if ((fd = open(*dir == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return text_cause(cause, -errno, "%s: %s", dir, strerror(errno));
-	char *save = NULL;
-	for (char *c = strtok_r(dir, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-		int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0 && errno == ENOENT && (!mkdirat(fd, c, 0700) || errno == EEXIST))
-			next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		int e = errno;
-		struct stat st;
-		if (next < 0 && (e == ELOOP || e == ENOTDIR) && !fstatat(fd, c, &st, AT_SYMLINK_NOFOLLOW) &&
-		    S_ISLNK(st.st_mode)) {
-			close(fd);
-			/* strtok_r cut dir at c: it names the link now. */
-			return text_cause(cause, -ELOOP, "%s is a symbolic link: leaktop writes its configuration "
-					  "through none (give the real path with --config)", dir);
-		}
-		close(fd);
-		if (next < 0)
-			return text_cause(cause, -e, "%s: %s", dir, strerror(e));
-		fd = next;
-		if (save && *save)
-			save[-1] = '/'; /* strtok_r's cut undone: dir names what is opened so far */
-	}
-	return fd;
-}
-
 int options_save_key(const char *path, const char *key, const char *value, char **cause)
 {
 	char dir[4096], tmp[300], *text = NULL, *out = NULL;
 	const char *base = path;
 	size_t len = 0, outlen = 0;
 	struct stat st;
-	int fd = -1, dfd = open_folder(path, dir, sizeof(dir), &base, cause), rc = dfd < 0 ? dfd : 0;
+	int fd = -1, dfd = userfile_open_folder(path, dir, sizeof(dir), &base, cause), rc = dfd < 0 ? dfd : 0;
 	mode_t mode = 0600; /* a new file: it may name commands leaktop runs */
 	bool had = false;
 
