@@ -75,7 +75,14 @@ static void pf_socks(const struct view_ctx *c, uint32_t i, char *b, size_t n) { 
 static void pf_cw(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->states[ST_CLOSE_WAIT], 7); }
 static void pf_est(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->states[ST_ESTABLISHED], 5); }
 static void pf_rq(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->recv_q, 6); }
-static void pf_rss(const struct view_ctx *c, uint32_t i, char *b, size_t n) { view_fmt_count(b, n, P(c, i)->rss_kb * 1024, 5); }
+static void pf_rss(const struct view_ctx *c, uint32_t i, char *b, size_t n)
+{
+	uint64_t kb = P(c, i)->rss_kb;
+	if (view_rss_known(kb))
+		view_fmt_count(b, n, kb * 1024, 5);
+	else
+		snprintf(b, n, "-"); /* it wrapped: a damaged recording's -1 showed 16383P */
+}
 
 static const struct history_stats *PH(const struct view_ctx *c, uint32_t i)
 {

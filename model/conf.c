@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,6 +96,23 @@ static int fail(char **cause, const char *name, unsigned line, const char *what,
 	return text_cause(cause, -EINVAL, "%s:%u: %s%s%s", name, line, what, detail ? ": " : "", detail ? safe : "");
 }
 
+/* A key is ASCII: every other byte of a key that is not one shown as \xNN, so the
+ * culprit is seen (a BOM, a no-break or zero-width space read as nothing). */
+static int fail_key(char **cause, const char *name, unsigned line, const char *key)
+{
+	char safe[256];
+	size_t n = 0;
+
+	for (const unsigned char *k = (const unsigned char *)key; *k && n + 5 < sizeof(safe); k++) {
+		if (*k < 0x20 || *k >= 0x7f || *k == '\\')
+			n += (size_t)snprintf(safe + n, sizeof(safe) - n, "\\x%02x", *k);
+		else
+			safe[n++] = (char)*k;
+	}
+	safe[n] = '\0';
+	return text_cause(cause, -EINVAL, "%s:%u: unknown key: %s", name, line, safe);
+}
+
 /* Split a trimmed, non-comment line into key and value (quotes removed). Returns
  * NULL, or what is wrong with the line. */
 static const char *split_line(char *line, char **key, char **value)
@@ -131,7 +149,9 @@ static int conf_walk(const char *text, size_t len, const char *name, conf_line_f
 
 	if (!copy)
 		return -ENOMEM;
-	for (size_t at = 0; !rc && at < len;) {
+	/* A UTF-8 byte order mark (what some editors put first) is no part of a key. */
+	size_t start = len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3) ? 3 : 0;
+	for (size_t at = start; !rc && at < len;) {
 		const char *nl = memchr(text + at, '\n', len - at);
 		size_t n = nl ? (size_t)(nl - (text + at)) : len - at;
 		const char *raw = text + at;
@@ -175,7 +195,7 @@ static int parse_line(void *ctx, const char *key, const char *value, const char 
 		return 0;
 	const struct conf_key *k = valid_key(key) ? conf_find(c->keys, c->nkeys, key) : NULL;
 	if (!k)
-		return fail(cause, c->name, lineno, "unknown key", key);
+		return fail_key(cause, c->name, lineno, key);
 	char *why = NULL;
 	int rc = conf_set(k, c->obj, value, &why);
 	if (rc)
@@ -206,7 +226,9 @@ static void drop_cause(char **cause)
 	}
 }
 
-int conf_read_file(const char *path, size_t max, char **text, size_t *len, char **cause)
+/* conf_read_file, and with trust (conf_load, conf_lookup_file run as root) the
+ * descriptor it reads is first checked by conf_check_trust. */
+static int read_whole(const char *path, size_t max, bool trust, char **text, size_t *len, char **cause)
 {
 	/* O_NONBLOCK: opening a FIFO with no writer must not hang before the check. */
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY), rc = 0;
@@ -226,6 +248,8 @@ int conf_read_file(const char *path, size_t max, char **text, size_t *len, char 
 		rc = text_cause(cause, -EINVAL, "%s: not a regular file (a FIFO, device or socket is not read)", path);
 	else if (st.st_size < 0 || (uint64_t)st.st_size > max)
 		rc = text_cause(cause, -EFBIG, "%s: larger than %zu KB: refused, not cut", path, max / 1024);
+	else if (trust && (rc = conf_check_trust(fd, path, getuid(), getenv("HOME"), cause)))
+		;
 	else if (!(buf = malloc(max + 2)))
 		rc = -ENOMEM;
 	/* Read up to one byte past max: a file that grew since fstat is refused too. */
@@ -251,12 +275,85 @@ int conf_read_file(const char *path, size_t max, char **text, size_t *len, char 
 	return 0;
 }
 
+int conf_read_file(const char *path, size_t max, char **text, size_t *len, char **cause)
+{
+	return read_whole(path, max, false, text, len, cause);
+}
+
+/* --- who may hand root a configuration file ----------------------------------------- */
+
+/* Why st (a file, or a folder when dir) is not to be trusted, into why; false when it
+ * is: owned by root or ruid, and writable by no one else. A sticky folder (/tmp) may
+ * be writable by all: no one can rename or remove what another owns in it, and what
+ * is in it is checked in its turn. */
+static bool untrusted(const struct stat *st, bool dir, uid_t ruid, char *why, size_t n)
+{
+	if (st->st_uid != 0 && st->st_uid != ruid) {
+		struct passwd pw, *res = NULL;
+		char tmp[1024], name[64] = "";
+		if (!getpwuid_r(st->st_uid, &pw, tmp, sizeof(tmp), &res) && res)
+			text_escape(name, sizeof(name), pw.pw_name, strlen(pw.pw_name));
+		snprintf(why, n, "belongs to %s%suid %u%s, not to root%s", name, *name ? " (" : "", (unsigned)st->st_uid,
+			 *name ? ")" : "", ruid ? " or you" : "");
+		return true;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(dir && (st->st_mode & S_ISVTX))) {
+		snprintf(why, n, "can be written by %s (mode %04o)", st->st_mode & S_IWOTH ? "anyone" : "its group",
+			 (unsigned)(st->st_mode & 07777));
+		return true;
+	}
+	return false;
+}
+
+static int refuse(char **cause, const char *path, const char *what, const char *where, const char *why)
+{
+	char p[512], w[512];
+
+	text_escape(p, sizeof(p), path, strlen(path));
+	text_escape(w, sizeof(w), where ? where : "", where ? strlen(where) : 0);
+	return text_cause(cause, -EPERM,
+			  "%s not used: %s%s%s %s; as root, leaktop reads a configuration file only when it and "
+			  "its folders belong to root%s and no one else can write them", p, what, where ? " " : "", w,
+			  why, getuid() ? " or you" : "");
+}
+
+int conf_check_trust(int fd, const char *path, uid_t ruid, const char *home, char **cause)
+{
+	char why[160], *real = realpath(path, NULL), *rhome = home && *home == '/' ? realpath(home, NULL) : NULL;
+	struct stat st, rst;
+	int rc = 0;
+
+	if (fstat(fd, &st) || !real || stat(real, &rst) || rst.st_dev != st.st_dev || rst.st_ino != st.st_ino)
+		rc = refuse(cause, path, "it", NULL, "changed while it was read");
+	else if (untrusted(&st, S_ISDIR(st.st_mode), ruid, why, sizeof(why)))
+		rc = refuse(cause, path, "it", NULL, why);
+	/* Its folders, from its own up to home (ssh's StrictModes), or to / when the file
+	 * is not under home: whoever can write one can put another file in its place. */
+	for (char *slash; !rc && real && (slash = strrchr(real, '/'));) {
+		slash[slash == real] = '\0';
+		if (stat(real, &st))
+			rc = text_cause(cause, -errno, "%s: %s", real, strerror(errno));
+		else if (untrusted(&st, true, ruid, why, sizeof(why)))
+			rc = refuse(cause, path, "its folder", real, why);
+		if ((rhome && !strcmp(real, rhome)) || !strcmp(real, "/"))
+			break;
+	}
+	free(real);
+	free(rhome);
+	return rc;
+}
+
+int conf_read(const char *path, char **text, size_t *len, char **cause)
+{
+	return read_whole(path, CONF_FILE_MAX, geteuid() == 0, text, len, cause);
+}
+
 int conf_load(const char *path, bool must_exist, const struct conf_key *keys, size_t nkeys, void *obj,
 	      char **cause)
 {
 	char *text;
 	size_t len;
-	int rc = conf_read_file(path, CONF_FILE_MAX, &text, &len, cause);
+	int rc = conf_read(path, &text, &len, cause);
 
 	if (rc == -ENOENT && !must_exist) {
 		drop_cause(cause);
@@ -294,7 +391,7 @@ int conf_lookup_file(const char *path, const char *key, char **value, char **cau
 	struct lookup_ctx c = {key, NULL};
 	char *text;
 	size_t len;
-	int rc = conf_read_file(path, CONF_FILE_MAX, &text, &len, cause);
+	int rc = conf_read(path, &text, &len, cause);
 
 	*value = NULL;
 	if (rc == -ENOENT) {
@@ -318,10 +415,10 @@ char *conf_default_path(void)
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
 	char *p = NULL;
 
-	if (xdg && *xdg) {
+	if (xdg && *xdg == '/') {
 		if (asprintf(&p, "%s/leaktop/leaktop.conf", xdg) < 0)
 			p = NULL;
-	} else if (home && *home) {
+	} else if (home && *home == '/') {
 		if (asprintf(&p, "%s/.config/leaktop/leaktop.conf", home) < 0)
 			p = NULL;
 	}

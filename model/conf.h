@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 enum conf_type {
 	CONF_DOUBLE,   /* double, within [min, max] */
@@ -42,13 +43,26 @@ int conf_parse(const char *text, const char *name, const struct conf_key *keys, 
  * 0 or -errno (-ENOENT when missing) with *cause "PATH: why". */
 int conf_read_file(const char *path, size_t max, char **text, size_t *len, char **cause);
 
-/* Read and parse a file (conf_read_file's checks, at most CONF_FILE_MAX). A missing
- * file is fine (0) unless must_exist. A NUL byte is an error of its line. */
+/* A configuration file can make leaktop run programs (alert.cmd, restart.*), so as
+ * root one is used only when the file (fd, opened from path) and every folder above
+ * it, up to home (inclusive; to / when it is not under home), belong to root or to
+ * ruid and no one else can write them: what ssh's StrictModes and sudo do. A folder
+ * writable by all with the sticky bit (/tmp) passes. Returns 0, or -EPERM with *cause:
+ * "PATH not used: its folder DIR belongs to uid 65534, not to root; ...". */
+int conf_check_trust(int fd, const char *path, uid_t ruid, const char *home, char **cause);
+
+/* conf_read_file for a configuration file: at most CONF_FILE_MAX, and as root
+ * conf_check_trust's checks too, with getuid() and $HOME. */
+int conf_read(const char *path, char **text, size_t *len, char **cause);
+
+/* Read and parse a file (conf_read_file's checks, at most CONF_FILE_MAX; as root
+ * conf_check_trust's too, with getuid() and $HOME). A missing file is fine (0)
+ * unless must_exist. A NUL byte is an error of its line. */
 int conf_load(const char *path, bool must_exist, const struct conf_key *keys, size_t nkeys, void *obj,
 	      char **cause);
 
-/* The value of key in the file at path, read by the same reader and line parser as
- * conf_load (the last one wins): *value malloc'd, returns 0; -ENOENT when the file or
+/* The value of key in the file at path, read by the same reader, checks and line
+ * parser as conf_load (the last one wins): *value malloc'd, returns 0; -ENOENT when the file or
  * the key is absent; other -errno with *cause when the file cannot be read or a line
  * is malformed (then nothing from it is used). For keys read at the moment they are
  * needed (restart.COMM), so an edit takes effect without restarting leaktop. */
@@ -62,7 +76,9 @@ int conf_with_key(const char *text, size_t len, const char *path, const char *ke
 		  char **out, size_t *outlen, char **cause);
 
 /* $XDG_CONFIG_HOME/leaktop/leaktop.conf, else $HOME/.config/leaktop/leaktop.conf;
- * malloc'd, NULL when neither is set. */
+ * malloc'd, NULL when neither is set. A relative XDG_CONFIG_HOME is ignored, as the
+ * XDG base directory spec says (it would be read from wherever leaktop started), and
+ * so is a relative HOME. */
 char *conf_default_path(void);
 
 #endif

@@ -169,3 +169,23 @@ char *view_fmt_mostly(char *buf, size_t size, const uint32_t *states)
 		snprintf(buf, size, "%s %u%%", top == ST_ESTABLISHED ? "ESTAB" : sk_state_name(top), pct);
 	return buf;
 }
+
+bool view_rss_known(uint64_t rss_kb)
+{
+	return rss_kb <= VIEW_RSS_KB_MAX;
+}
+
+uint64_t view_sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+uint32_t view_sat_add32(uint32_t a, uint32_t b)
+{
+	return a > UINT32_MAX - b ? UINT32_MAX : a + b;
+}
+
+int64_t view_sat_add64s(int64_t a, int64_t b)
+{
+	return b > 0 && a > INT64_MAX - b ? INT64_MAX : a + b;
+}

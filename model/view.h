@@ -240,4 +240,16 @@ char *view_fmt_states(char *buf, size_t size, const uint32_t *states);
 /* A count in width characters: 1234567 -> "1205K" when it does not fit. */
 char *view_fmt_count(char *buf, size_t size, uint64_t v, int width);
 
+/* --- numbers no machine has (format.c) ------------------------------------------
+ * Live figures are bounded by the kernel; a damaged or edited recording's are not
+ * (its reader range-checks them, and the outputs stand on their own too). An RSS
+ * over 16 PiB is unknown in every output (JSON null, no sample, "-"): -1 read as
+ * unsigned printed 18446744073709551615 KB, and its bytes wrapped. Sums over many
+ * processes or ports saturate instead of wrapping (or, for int64, being undefined). */
+#define VIEW_RSS_KB_MAX ((uint64_t)1 << 44)
+bool view_rss_known(uint64_t rss_kb);
+uint64_t view_sat_add(uint64_t a, uint64_t b);
+uint32_t view_sat_add32(uint32_t a, uint32_t b);
+int64_t view_sat_add64s(int64_t a, int64_t b); /* b >= 0 */
+
 #endif

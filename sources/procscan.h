@@ -78,6 +78,12 @@ void procscan_container(const char *cgroup, char *out, size_t size);
  * none (the root cgroup, a container runtime's own path). Reading it here costs
  * nothing; asking libsystemd costs ~0.2 ms per process. */
 void procscan_unit(const char *cgroup, char *out, size_t size);
+/* The cgroup path systemd reads in that text (its own v1 hierarchy, else the unified
+ * one): a pointer into cgroup and its *len, not NUL-terminated; NULL when none. */
+const char *procscan_cgroup_path(const char *cgroup, size_t *len);
+/* Does name[0..len) end in a unit suffix a process runs under (.service, .scope,
+ * ...; not .slice)? */
+bool procscan_unit_name(const char *name, size_t len);
 
 /* A snapshot_fd_check (ctx is the procscan): was PID's fd FD known to hold socket
  * INODE before its netns was dumped, and does it still? Then a socket fd in no dump

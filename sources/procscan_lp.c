@@ -11,6 +11,8 @@
 #include <libproc2/pids.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,9 +49,12 @@ static enum pids_item cheap_items[] = {
 	[CH_PID] = PIDS_ID_PID, [CH_PPID] = PIDS_ID_PPID, [CH_BEGAN] = PIDS_TICS_BEGAN,
 	[CH_STATE] = PIDS_STATE, [CH_RSS] = PIDS_RSS, [CH_CMD] = PIDS_CMD,
 };
-enum { ST_PID, ST_BEGAN, ST_CMDLINE, ST_EUID, ST_EUSER, ST_CGROUP };
+/* No PIDS_CMDLINE: libproc2 writes a control byte of it as '?' and anything else it
+ * cannot print as '.', so an RLO character or an escape was gone before text_escape
+ * could show it as \xNN, as it shows comm. The file is read as it is (lp_cmdline). */
+enum { ST_PID, ST_BEGAN, ST_EUID, ST_EUSER, ST_CGROUP };
 static enum pids_item stable_items[] = {
-	[ST_PID] = PIDS_ID_PID, [ST_BEGAN] = PIDS_TICS_BEGAN, [ST_CMDLINE] = PIDS_CMDLINE,
+	[ST_PID] = PIDS_ID_PID, [ST_BEGAN] = PIDS_TICS_BEGAN,
 	[ST_EUID] = PIDS_ID_EUID, [ST_EUSER] = PIDS_ID_EUSER, [ST_CGROUP] = PIDS_CGROUP,
 };
 #define NITEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -75,6 +80,35 @@ static struct lp_proc *lp_find(struct lp_proc *v, size_t n, int32_t pid)
 	return NULL;
 }
 
+/* /proc/PID/cmdline, its bytes as they are, the NULs between arguments as spaces;
+ * "[comm]" when it is empty (a kernel thread, a zombie), as ps and libproc2 show it. */
+static void lp_cmdline(int32_t pid, const char *comm, char *out, size_t size)
+{
+	char path[32];
+	size_t n = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		for (ssize_t got; n + 1 < size && (got = read(fd, out + n, size - 1 - n)) != 0;) {
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0)
+				break;
+			n += (size_t)got;
+		}
+		close(fd);
+	}
+	while (n && out[n - 1] == '\0')
+		n--;
+	for (size_t i = 0; i < n; i++)
+		if (out[i] == '\0')
+			out[i] = ' ';
+	out[n] = '\0';
+	if (!n)
+		snprintf(out, size, "[%.*s]", (int)(size > 3 ? size - 3 : 0), comm);
+}
+
 static int lp_fetch_stable(struct lp_reader *r, char **cause)
 {
 	for (size_t at = 0; at < r->nwant; at += SELECT_MAX) {
@@ -94,7 +128,7 @@ static int lp_fetch_stable(struct lp_reader *r, char **cause)
 			if (PIDS_VAL(ST_BEGAN, ull_int, st, r->stable) != p->start_time)
 				continue;
 			const char *cgroup = PIDS_VAL(ST_CGROUP, str, st, r->stable);
-			procscan_copy_str(p->cmdline, sizeof(p->cmdline), PIDS_VAL(ST_CMDLINE, str, st, r->stable));
+			lp_cmdline(p->pid, p->comm, p->cmdline, sizeof(p->cmdline));
 			procscan_copy_str(p->user, sizeof(p->user), PIDS_VAL(ST_EUSER, str, st, r->stable));
 			p->uid = PIDS_VAL(ST_EUID, u_int, st, r->stable);
 			procscan_unit(cgroup, p->unit, sizeof(p->unit));

@@ -207,29 +207,44 @@ static bool unit_name(const char *name, size_t len)
 	return false;
 }
 
-void procscan_unit(const char *cgroup, char *out, size_t size)
+const char *procscan_cgroup_path(const char *cgroup, size_t *len)
 {
 	const char *path = NULL, *path_end = NULL;
 
-	out[0] = '\0';
+	*len = 0;
 	if (!cgroup)
-		return;
+		return NULL;
 	/* Entries "ID:CONTROLLERS:PATH", one a line or comma-joined: systemd's own
 	 * hierarchy (cgroup v1) when there is one, else the unified one ("0::"). */
 	for (const char *e = cgroup; *e;) {
-		size_t len = strcspn(e, ",\n");
-		const char *c1 = memchr(e, ':', len), *c2 = c1 ? memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - e)) : NULL;
+		size_t n = strcspn(e, ",\n");
+		const char *c1 = memchr(e, ':', n), *c2 = c1 ? memchr(c1 + 1, ':', n - (size_t)(c1 + 1 - e)) : NULL;
 		if (c2) {
 			bool sd = c2 - c1 - 1 == 12 && !memcmp(c1 + 1, "name=systemd", 12);
 			if (sd || (c2 == c1 + 1 && !path)) {
-				path = c2 + 1, path_end = e + len;
+				path = c2 + 1, path_end = e + n;
 				if (sd)
 					break;
 			}
 		}
-		e += len;
+		e += n;
 		e += *e != '\0';
 	}
+	*len = path ? (size_t)(path_end - path) : 0;
+	return path;
+}
+
+bool procscan_unit_name(const char *name, size_t len)
+{
+	return unit_name(name, len);
+}
+
+void procscan_unit(const char *cgroup, char *out, size_t size)
+{
+	size_t plen;
+	const char *path = procscan_cgroup_path(cgroup, &plen), *path_end = path ? path + plen : NULL;
+
+	out[0] = '\0';
 	/* The first component that is not a slice names the unit, as systemd reads it. */
 	while (path && path < path_end) {
 		while (path < path_end && *path == '/')

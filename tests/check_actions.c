@@ -55,6 +55,21 @@ static char *path_in(const char *name)
 	return b;
 }
 
+/* A fake /proc (under tmp) where PID's cgroup is text; returns its root. */
+static const char *fake_cgroup(int pid, const char *text)
+{
+	char dir[256];
+	snprintf(dir, sizeof(dir), "%s/proc/%d", tmp, pid);
+	mkdir(path_in("proc"), 0700);
+	mkdir(dir, 0700);
+	strcat(dir, "/cgroup");
+	FILE *f = fopen(dir, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	return path_in("proc");
+}
+
 static void on_quit(int sig)
 {
 	int fd = open(marker_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -601,6 +616,53 @@ START_TEST(test_log_without_home)
 }
 END_TEST
 
+/* The log goes through no symlinked folder: as root under someone else's HOME, a
+ * ~/.local/state pointing elsewhere had root make folders and a file there. */
+START_TEST(test_log_through_no_symlink)
+{
+	char *cause = NULL, home[256], target[256], link[300];
+	struct action_log *log;
+
+	snprintf(home, sizeof(home), "%s", path_in("home"));
+	snprintf(target, sizeof(target), "%s", path_in("target"));
+	ck_assert_int_eq(mkdir(home, 0700), 0);
+	ck_assert_int_eq(mkdir(target, 0700), 0);
+	snprintf(link, sizeof(link), "%s/.local", home);
+	ck_assert_int_eq(symlink(target, link), 0);
+	unsetenv("XDG_STATE_HOME");
+	setenv("HOME", home, 1);
+	log = action_log_open(NULL, &cause);
+	ck_assert_ptr_nonnull(log);
+	ck_assert_ptr_null(action_log_path(log));
+	ck_assert_msg(strstr(cause, "/home/.local is a symbolic link") != NULL, "%s", cause);
+	free(cause), cause = NULL;
+	action_log_free(log);
+	snprintf(link, sizeof(link), "%s/state", target);
+	ck_assert_int_ne(access(link, F_OK), 0);
+	/* The log file itself a symlink: not followed either. */
+	ck_assert_int_eq(unlink(path_in("home/.local")), 0);
+	setenv("XDG_STATE_HOME", home, 1);
+	ck_assert_int_eq(mkdir(path_in("home/leaktop"), 0700), 0);
+	snprintf(link, sizeof(link), "%s/victim", target);
+	close(open(link, O_WRONLY | O_CREAT, 0600));
+	ck_assert_int_eq(symlink(link, path_in("home/leaktop/actions.log")), 0);
+	log = action_log_open(NULL, &cause);
+	ck_assert_ptr_null(action_log_path(log));
+	free(cause);
+	action_log_free(log);
+	struct stat st;
+	ck_assert_int_eq(stat(link, &st), 0);
+	ck_assert_int_eq(st.st_size, 0);
+	/* A real folder: the log is made there, 0600. */
+	unsetenv("XDG_STATE_HOME");
+	log = action_log_open(NULL, &cause);
+	ck_assert_msg(action_log_path(log) != NULL, "%s", cause ? cause : "");
+	ck_assert_int_eq(stat(action_log_path(log), &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	action_log_free(log);
+}
+END_TEST
+
 /* --- restart ------------------------------------------------------------------------ */
 
 static const char *conf_cmd;
@@ -640,7 +702,8 @@ START_TEST(test_restart_configured_no_shell)
 		 "%s --fast \"two words\" 'semi;colon|pipe' $(touch %s/pwned) >%s/redir * `id` \"$HOME\"", script,
 		 tmp, tmp);
 	conf_cmd = cmd;
-	ck_assert_msg(action_restart_resolve(&p, lookup, "restart.leakyjava", NULL, &r, &cause) == 0, "%s", cause);
+	const char *root = fake_cgroup(pid, "0::/user.slice/user-0.slice/session-1.scope\n");
+	ck_assert_msg(action_restart_resolve(&p, root, lookup, "restart.leakyjava", NULL, &r, &cause) == 0, "%s", cause);
 	ck_assert(!r.systemd);
 	ck_assert_str_eq(conf_key, "restart.leakyjava");
 	snprintf(want, sizeof(want),
@@ -675,7 +738,7 @@ START_TEST(test_restart_failure_and_stale)
 
 	strcpy(p.comm, "app");
 	conf_cmd = script;
-	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.app", NULL, &r, &cause), 0);
+	ck_assert_int_eq(action_restart_resolve(&p, fake_cgroup(pid, "0::/\n"), lookup, "restart.app", NULL, &r, &cause), 0);
 	ck_assert_int_ne(action_do_restart(NULL, &p, &r, &out, &line), 0);
 	ck_assert_ptr_nonnull(strstr(line, "FAILED: exit 3: done"));
 	free(line);
@@ -698,11 +761,11 @@ START_TEST(test_restart_resolution)
 	struct proc_rec p = {.pid = 4242, .ppid = 1, .start_time = 1};
 	struct action_restart r;
 	char *cause = NULL;
+	const char *root = fake_cgroup(4242, "0::/system.slice/jetty.service\n");
 
 	strcpy(p.comm, "java");
-	strcpy(p.unit, "jetty.service");
 	conf_cmd = "/usr/local/bin/restart-jetty --fast";
-	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.java", NULL, &r, &cause), 0);
+	ck_assert_int_eq(action_restart_resolve(&p, root, lookup, "restart.java", NULL, &r, &cause), 0);
 	ck_assert(r.systemd);
 	ck_assert_str_eq(r.argv[0], "systemctl");
 	ck_assert_str_eq(r.argv[1], "restart");
@@ -712,42 +775,112 @@ START_TEST(test_restart_resolution)
 	action_restart_release(&r);
 
 	/* A scope (a login session) cannot be restarted: the configured command is used. */
-	strcpy(p.unit, "session-3.scope");
-	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.java", NULL, &r, &cause), 0);
+	fake_cgroup(4242, "0::/user.slice/user-1000.slice/session-3.scope\n");
+	ck_assert_int_eq(action_restart_resolve(&p, root, lookup, "restart.java", NULL, &r, &cause), 0);
 	ck_assert(!r.systemd);
 	ck_assert_str_eq(r.shown, "/usr/local/bin/restart-jetty --fast");
 	action_restart_release(&r);
 
-	/* Nothing configured: say which file and which line. */
+	/* Nothing configured: say why there is no unit, which file and which line. */
 	setenv("HOME", "/home/oncall", 1);
 	unsetenv("XDG_CONFIG_HOME");
-	p.unit[0] = '\0';
-	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.other", NULL, &r, &cause), -ENOENT);
+	ck_assert_int_eq(action_restart_resolve(&p, root, lookup, "restart.other", NULL, &r, &cause), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(cause, "it is in session-3.scope, which is not a service, and systemctl restarts only services"));
+	free(cause), cause = NULL;
+	fake_cgroup(4242, "0::/\n");
+	ck_assert_int_eq(action_restart_resolve(&p, root, lookup, "restart.other", NULL, &r, &cause), -ENOENT);
 	ck_assert_ptr_nonnull(strstr(cause, "not in a systemd service"));
 	ck_assert_ptr_nonnull(strstr(cause, "/home/oncall/.config/leaktop/leaktop.conf: restart.java = "));
 	ck_assert_ptr_null(r.argv);
 	free(cause);
 	cause = NULL;
 	/* Started with --config=FILE: that file is named; with --no-config, said so. */
-	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.other", "/etc/lt.conf", &r, &cause), -ENOENT);
+	ck_assert_int_eq(action_restart_resolve(&p, root, lookup, "restart.other", "/etc/lt.conf", &r, &cause), -ENOENT);
 	ck_assert_ptr_nonnull(strstr(cause, "Add a line to /etc/lt.conf: restart.java = "));
-	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.other", "", &r, &cause), -ENOENT);
+	ck_assert_int_eq(action_restart_resolve(&p, root, lookup, "restart.other", "", &r, &cause), -ENOENT);
 	ck_assert_ptr_nonnull(strstr(cause, "without --no-config"));
 	free(cause);
 	cause = NULL;
 
 	/* A configured command that does not parse. */
 	conf_cmd = "restart 'oops";
-	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.java", NULL, &r, &cause), -EINVAL);
+	ck_assert_int_eq(action_restart_resolve(&p, root, lookup, "restart.java", NULL, &r, &cause), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(cause, "unterminated"));
+	free(cause);
+	cause = NULL;
+
+	/* Gone since the snapshot: nothing is proposed. */
+	p.pid = 4243;
+	ck_assert_int_eq(action_restart_resolve(&p, root, lookup, "restart.java", NULL, &r, &cause), -ESRCH);
+	ck_assert_ptr_nonnull(strstr(cause, "pid 4243 has exited since the snapshot"));
 	free(cause);
 	cause = NULL;
 
 	/* Never pid 1, even with a unit. */
 	p.pid = 1;
-	strcpy(p.unit, "init.service");
-	ck_assert_int_eq(action_restart_resolve(&p, lookup, "restart.java", NULL, &r, &cause), -EPERM);
+	fake_cgroup(1, "0::/system.slice/init.service\n");
+	ck_assert_int_eq(action_restart_resolve(&p, root, lookup, "restart.java", NULL, &r, &cause), -EPERM);
 	free(cause);
+}
+END_TEST
+
+/* The unit R restarts, from real /proc/PID/cgroup shapes (tests/data/cgroup): the
+ * innermost service, a user's as systemctl --user -M UID@; a process in
+ * user@1000.service/app.slice/leaky.service was given user@1000.service, the whole
+ * user manager. Refused with a reason: scopes, the user manager itself, odd names. */
+START_TEST(test_restart_unit_fixtures)
+{
+	static const struct {
+		const char *file, *shown, *refused;
+	} cases[] = {
+		{"system-service", "systemctl restart nginx.service", NULL},
+		{"user-service", "systemctl --user -M 1000@ restart leaky.service", NULL},
+		{"user-service-v1", "systemctl --user -M 1000@ restart leaky.service", NULL},
+		{"user-template", "systemctl --user -M 1001@ restart app-worker@3.service", NULL},
+		{"user-session-slice", "systemctl --user -M 1000@ restart dbus-broker.service", NULL},
+		{"delegated", "systemctl restart app.service", NULL},
+		{"user-manager", NULL, "in init.scope, the user manager: restarting it would end every program"},
+		{"user-manager-v1", NULL, "it is user@1000.service, a user's service manager"},
+		{"session-scope", NULL, "in session-3.scope, which is not a service"},
+		{"docker-scope", NULL, "is not a service, and systemctl restarts only services"},
+		{"user-podman", NULL, "podman-1234.scope, which is not a service"},
+		{"init", NULL, "init.scope, which is not a service"},
+		{"dash", NULL, "-evil.service, which is not a name leaktop hands to systemctl"},
+		{"shell", NULL, "which is not a name leaktop hands to systemctl"},
+		{"odd-manager", NULL, "runs under user@root.service, not a user manager leaktop knows"},
+		{"root", NULL, "not in a systemd service"},
+		{"no-unit", NULL, "not in a systemd service"},
+	};
+	const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+	struct proc_rec p = {.pid = 4242, .ppid = 1, .start_time = 1};
+	strcpy(p.comm, "leaky");
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char path[512], text[4096], *cause = NULL;
+		snprintf(path, sizeof(path), "%s/tests/data/cgroup/%s.cgroup", srcdir, cases[i].file);
+		FILE *f = fopen(path, "r");
+		ck_assert_msg(f != NULL, "%s", path);
+		text[fread(text, 1, sizeof(text) - 1, f)] = '\0';
+		fclose(f);
+		struct action_restart r;
+		conf_cmd = NULL;
+		int rc = action_restart_resolve(&p, fake_cgroup(4242, text), lookup, "restart.leaky", "/etc/lt.conf",
+						&r, &cause);
+		if (cases[i].shown) {
+			ck_assert_msg(rc == 0, "%s: %s", cases[i].file, cause);
+			ck_assert(r.systemd);
+			ck_assert_str_eq(r.shown, cases[i].shown);
+			action_restart_release(&r);
+		} else {
+			ck_assert_msg(rc == -ENOENT, "%s: %d %s", cases[i].file, rc, rc ? cause : r.shown);
+			ck_assert_msg(strstr(cause, cases[i].refused) != NULL, "%s: %s", cases[i].file, cause);
+			ck_assert_ptr_nonnull(strstr(cause, "Add a line to /etc/lt.conf: restart.leaky = "));
+			/* The reason is the file's text, escaped: no raw control byte. */
+			for (const char *c = cause; *c; c++)
+				ck_assert_int_ge((unsigned char)*c, 0x20);
+		}
+		free(cause);
+	}
 }
 END_TEST
 
@@ -838,9 +971,11 @@ int main(void)
 	tcase_add_test(tc, test_do_signal_reports_dump_and_logs);
 	tcase_add_test(tc, test_log_escapes_once);
 	tcase_add_test(tc, test_log_without_home);
+	tcase_add_test(tc, test_log_through_no_symlink);
 	tcase_add_test(tc, test_restart_configured_no_shell);
 	tcase_add_test(tc, test_restart_failure_and_stale);
 	tcase_add_test(tc, test_restart_resolution);
+	tcase_add_test(tc, test_restart_unit_fixtures);
 	tcase_add_test(tc, test_run_isolation);
 	tcase_add_test(tc, test_run_bounds);
 	suite_add_tcase(su, tc);

@@ -335,6 +335,34 @@ END_TEST
 /* A damaged recording can hold any time (sqlite3 t.db 'UPDATE refresh SET time=1e18'):
  * the text report says "?" instead of crashing in strftime, and JSON stays JSON: a
  * number it cannot hold is null, never nan or inf. */
+/* An RSS no machine has (a damaged recording's -1 read as unsigned) is unknown: JSON
+ * null (it printed 18446744073709551615, which JSON readers show as
+ * 18446744073709552000), the text report "-" (its bytes wrapped to 16383P). */
+START_TEST(test_extreme_rss)
+{
+	s->procs[0].rss_kb = UINT64_MAX;
+	s->procs[1].rss_kb = 2048;
+	char *out = render(FMT_JSON, NULL, NULL);
+	ck_assert_msg(strstr(out, "\"rss_kb\": null") != NULL, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\"rss_kb\": 2048"));
+	ck_assert_ptr_null(strstr(out, "18446744073709551615"));
+	free(out);
+	s->procs[0].rss_kb = ((uint64_t)1 << 44) + 1;
+	out = render(FMT_JSON, NULL, NULL);
+	ck_assert_ptr_nonnull(strstr(out, "\"rss_kb\": null"));
+	free(out);
+	s->procs[0].rss_kb = (uint64_t)1 << 44; /* 16 PiB: the largest still taken */
+	out = render(FMT_JSON, NULL, NULL);
+	ck_assert_ptr_nonnull(strstr(out, "\"rss_kb\": 17592186044416"));
+	free(out);
+	s->procs[0].rss_kb = UINT64_MAX;
+	out = render(FMT_TEXT, NULL, NULL);
+	ck_assert_ptr_null(strstr(out, "16383P"));
+	ck_assert_ptr_nonnull(strstr(out, " 2048K "));
+	free(out);
+}
+END_TEST
+
 START_TEST(test_bad_times)
 {
 	static const double bad[] = {1e18, -1e18, 1e300, INFINITY, -INFINITY, NAN};
@@ -376,6 +404,7 @@ int main(void)
 	tcase_add_test(tc, test_kinds_netns);
 	tcase_add_test(tc, test_fd_pct_one_rule);
 	tcase_add_test(tc, test_bad_times);
+	tcase_add_test(tc, test_extreme_rss);
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);

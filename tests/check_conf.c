@@ -6,6 +6,8 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +29,22 @@ static const struct conf_key keys[] = {
 	{"exec.", CONF_PREFIX, 0, 0, 0, 0},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static char conf_path[64];
+
+static void write_conf_n(const char *text, size_t len)
+{
+	strcpy(conf_path, "/tmp/check_conf.XXXXXX");
+	int fd = mkstemp(conf_path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+static void write_conf(const char *text)
+{
+	write_conf_n(text, strlen(text));
+}
 
 START_TEST(parses_values_comments_and_quotes)
 {
@@ -94,24 +112,305 @@ START_TEST(default_path_follows_xdg)
 	p = conf_default_path();
 	ck_assert_str_eq(p, "/home/sre/.config/leaktop/leaktop.conf");
 	free(p);
+	/* A relative XDG_CONFIG_HOME is ignored (the XDG spec): it read ./rel/leaktop/... */
+	setenv("XDG_CONFIG_HOME", "rel", 1);
+	p = conf_default_path();
+	ck_assert_str_eq(p, "/home/sre/.config/leaktop/leaktop.conf");
+	free(p);
+	setenv("XDG_CONFIG_HOME", "./x", 1);
+	setenv("HOME", "home", 1);
+	ck_assert_ptr_null(conf_default_path());
+	unsetenv("XDG_CONFIG_HOME");
 }
 END_TEST
 
-static char conf_path[64];
+/* --- who may hand root a configuration file ------------------------------------------ */
 
-static void write_conf_n(const char *text, size_t len)
+static char tdir[64];
+
+/* A tree: tdir (0700) / open (mode given) / home (0700) / .config / leaktop / leaktop.conf (0600). */
+static void make_tree(mode_t open_mode)
 {
-	strcpy(conf_path, "/tmp/check_conf.XXXXXX");
-	int fd = mkstemp(conf_path);
+	char p[256];
+	strcpy(tdir, "/tmp/check_conf.trust.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tdir));
+	snprintf(p, sizeof(p), "mkdir -p %s/open/home/.config/leaktop && echo 'alert.cmd = /bin/x' > "
+		 "%s/open/home/.config/leaktop/leaktop.conf && chmod 600 %s/open/home/.config/leaktop/leaktop.conf",
+		 tdir, tdir, tdir);
+	ck_assert_int_eq(system(p), 0);
+	snprintf(p, sizeof(p), "%s/open", tdir);
+	ck_assert_int_eq(chmod(p, open_mode), 0);
+}
+
+static void drop_tree(void)
+{
+	char p[128];
+	snprintf(p, sizeof(p), "rm -rf %s", tdir);
+	ck_assert_int_eq(system(p), 0);
+}
+
+/* conf_check_trust on tdir/rel, home tdir/home_rel (NULL: none); returns rc, *why the cause. */
+static int trust(const char *rel, const char *home_rel, uid_t ruid, char **why)
+{
+	char p[256], h[256];
+	snprintf(p, sizeof(p), "%s/%s", tdir, rel);
+	snprintf(h, sizeof(h), "%s/%s", tdir, home_rel ? home_rel : "");
+	int fd = open(p, O_RDONLY);
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
+	*why = NULL;
+	int rc = conf_check_trust(fd, p, ruid, home_rel ? h : NULL, why);
 	close(fd);
+	return rc;
 }
 
-static void write_conf(const char *text)
+static void chmod_in(const char *rel, mode_t m)
 {
-	write_conf_n(text, strlen(text));
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", tdir, rel);
+	ck_assert_int_eq(chmod(p, m), 0);
 }
+
+#define CONF_REL "open/home/.config/leaktop/leaktop.conf"
+
+/* As root, a file someone else could have written is not used: root ran nobody's
+ * alert.cmd from a HOME nobody owned. Tested on the rule itself, with the real user as
+ * ruid (or a uid that owns nothing here, to play "someone else"), so it runs as any
+ * user; the whole run as root is in tests/bad_input.sh. */
+START_TEST(trust_needs_owner_and_no_other_writer)
+{
+	uid_t me = getuid(), other = me + 4242;
+	char *why;
+
+	make_tree(0755);
+	ck_assert_msg(trust(CONF_REL, "open/home", me, &why) == 0, "%s", why);
+	ck_assert_msg(trust(CONF_REL, NULL, me, &why) == 0, "%s", why);
+	if (me != 0) { /* root owns nothing here when the test is not root: all is "another's" */
+		ck_assert_int_eq(trust(CONF_REL, "open/home", other, &why), -EPERM);
+		ck_assert_ptr_nonnull(strstr(why, CONF_REL " not used: it belongs to "));
+		ck_assert_ptr_nonnull(strstr(why, ", not to root or you; as root, leaktop reads"));
+		free(why);
+	} else if (getpwnam("nobody")) {
+		char p[256];
+		snprintf(p, sizeof(p), "chown -R nobody %s/open/home", tdir);
+		ck_assert_int_eq(system(p), 0);
+		ck_assert_int_eq(trust(CONF_REL, "open/home", me, &why), -EPERM);
+		ck_assert_ptr_nonnull(strstr(why, CONF_REL " not used: it belongs to nobody (uid "));
+		free(why);
+		snprintf(p, sizeof(p), "chown root %s/" CONF_REL, tdir);
+		ck_assert_int_eq(system(p), 0);
+		/* A root-owned file in nobody's folder: nobody could swap it. */
+		ck_assert_int_eq(trust(CONF_REL, "open/home", me, &why), -EPERM);
+		ck_assert_ptr_nonnull(strstr(why, " not used: its folder "));
+		ck_assert_ptr_nonnull(strstr(why, "/open/home/.config/leaktop belongs to nobody"));
+		free(why);
+	}
+	drop_tree();
+
+	/* Writable by others: the file, its folder, a folder up to home. */
+	make_tree(0755);
+	chmod_in(CONF_REL, 0666);
+	ck_assert_int_eq(trust(CONF_REL, "open/home", me, &why), -EPERM);
+	ck_assert_ptr_nonnull(strstr(why, " not used: it can be written by anyone (mode 0666); "));
+	free(why);
+	chmod_in(CONF_REL, 0620);
+	ck_assert_int_eq(trust(CONF_REL, "open/home", me, &why), -EPERM);
+	ck_assert_ptr_nonnull(strstr(why, "it can be written by its group (mode 0620)"));
+	free(why);
+	chmod_in(CONF_REL, 0644);
+	ck_assert_int_eq(trust(CONF_REL, "open/home", me, &why), 0);
+	chmod_in("open/home/.config", 0777);
+	ck_assert_int_eq(trust(CONF_REL, "open/home", me, &why), -EPERM);
+	ck_assert_ptr_nonnull(strstr(why, "/open/home/.config can be written by anyone (mode 0777)"));
+	free(why);
+	chmod_in("open/home/.config", 0775);
+	ck_assert_int_eq(trust(CONF_REL, "open/home", me, &why), -EPERM);
+	free(why);
+	chmod_in("open/home/.config", 0700);
+	chmod_in("open/home", 0757);
+	ck_assert_int_eq(trust(CONF_REL, "open/home", me, &why), -EPERM);
+	ck_assert_ptr_nonnull(strstr(why, "/open/home can be written by anyone"));
+	free(why);
+	/* A sticky folder writable by all (/tmp) passes: no one renames another's file in it. */
+	chmod_in("open/home", 01777);
+	ck_assert_msg(trust(CONF_REL, "open/home", me, &why) == 0, "%s", why);
+	chmod_in("open/home", 0700);
+	drop_tree();
+
+	/* Above home is not looked at (ssh's rule), unless the file is not under home. */
+	make_tree(0777);
+	ck_assert_msg(trust(CONF_REL, "open/home", me, &why) == 0, "%s", why);
+	ck_assert_int_eq(trust(CONF_REL, NULL, me, &why), -EPERM);
+	ck_assert_ptr_nonnull(strstr(why, "/open can be written by anyone (mode 0777)"));
+	free(why);
+	drop_tree();
+}
+END_TEST
+
+/* The real file is judged, not the name: a symlink in a safe folder to a file in an
+ * unsafe one is refused, and so is one whose target is writable by others. */
+START_TEST(trust_follows_the_real_path)
+{
+	uid_t me = getuid();
+	char *why, p[256], t[256];
+
+	make_tree(0777);
+	snprintf(p, sizeof(p), "%s/safe", tdir);
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/safe/leaktop.conf", tdir);
+	snprintf(t, sizeof(t), "%s/open/evil.conf", tdir);
+	FILE *f = fopen(t, "w");
+	fputs("alert.cmd = /bin/x\n", f);
+	fclose(f);
+	chmod(t, 0600);
+	ck_assert_int_eq(symlink(t, p), 0);
+	ck_assert_int_eq(trust("safe/leaktop.conf", "safe", me, &why), -EPERM);
+	ck_assert_ptr_nonnull(strstr(why, "safe/leaktop.conf not used: its folder "));
+	ck_assert_ptr_nonnull(strstr(why, "/open can be written by anyone"));
+	free(why);
+	drop_tree();
+}
+END_TEST
+
+/* Run as root, leaktop reads nobody's file from nobody's HOME no more: options_parse
+ * goes on with the defaults (no alert.cmd) and says why on stderr. */
+START_TEST(root_skips_another_users_default_file)
+{
+	struct options o;
+	char *cause = NULL, p[256];
+
+	if (geteuid() != 0 || !getpwnam("nobody"))
+		return; /* the rule itself is tested above as any user */
+	make_tree(0755);
+	snprintf(p, sizeof(p), "chown -R nobody %s/open/home", tdir);
+	ck_assert_int_eq(system(p), 0);
+	snprintf(p, sizeof(p), "%s/open/home", tdir);
+	setenv("HOME", p, 1);
+	unsetenv("XDG_CONFIG_HOME");
+	char *argv[] = {"leaktop", "-b", NULL};
+	ck_assert_msg(options_parse(&o, 2, argv, &cause) == 0, "%s", cause);
+	ck_assert_str_eq(o.alert_cmd, "");
+	/* The restart lookup at R reads the same file with the same check. */
+	char *value = NULL;
+	ck_assert_int_eq(conf_lookup_file(o.config_path, "alert.cmd", &value, &cause), -EPERM);
+	ck_assert_ptr_null(value);
+	ck_assert_ptr_nonnull(strstr(cause, "not used: it belongs to nobody"));
+	free(cause);
+	drop_tree();
+}
+END_TEST
+
+/* Every spelling getopt takes means the same in the first pass that finds the file:
+ * --no-conf, --no-c and --no read the default file (and ran its alert.cmd), --conf=FILE
+ * read the default one and R took restart.* from it. */
+START_TEST(config_options_in_every_spelling)
+{
+	struct options o;
+	char *cause = NULL, home[64] = "/tmp/check_conf.home.XXXXXX", p[256], arg[128];
+
+	ck_assert_ptr_nonnull(mkdtemp(home));
+	snprintf(p, sizeof(p), "mkdir -p %s/.config/leaktop && echo 'alert.cmd = /bin/default' > "
+		 "%s/.config/leaktop/leaktop.conf", home, home);
+	ck_assert_int_eq(system(p), 0);
+	setenv("HOME", home, 1);
+	unsetenv("XDG_CONFIG_HOME");
+	write_conf("alert.cmd = /bin/named\n");
+
+	const char *none[] = {"--no-config", "--no-conf", "--no-c", "--no"};
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		char *argv[] = {"leaktop", "-b", (char *)none[i], NULL};
+		ck_assert_msg(options_parse(&o, 3, argv, &cause) == 0, "%s: %s", none[i], cause);
+		ck_assert_msg(!strcmp(o.alert_cmd, ""), "%s read %s", none[i], o.alert_cmd);
+		ck_assert_str_eq(o.config_path, "");
+	}
+	const char *named[] = {"--config=", "--conf=", "--co=", "--config", "--conf"};
+	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+		bool joined = strchr(named[i], '=') != NULL;
+		snprintf(arg, sizeof(arg), "%s%s", named[i], joined ? conf_path : "");
+		char *argv[] = {"leaktop", arg, joined ? "-b" : conf_path, "-b", NULL};
+		int argc = joined ? 2 : 3;
+		ck_assert_msg(options_parse(&o, argc + 1, argv, &cause) == 0, "%s: %s", arg, cause);
+		ck_assert_msg(!strcmp(o.alert_cmd, "/bin/named"), "%s read %s", arg, o.alert_cmd);
+		/* R's restart.* lookup reads config_path: the file the session used. */
+		ck_assert_str_eq(o.config_path, conf_path);
+	}
+	/* After "--", nothing is an option; an abbreviation is ambiguous in neither pass. */
+	char *argv2[] = {"leaktop", "-b", "--", "--no-config", NULL};
+	ck_assert_int_eq(options_parse(&o, 4, argv2, &cause), -EINVAL);
+	ck_assert_str_eq(cause, "unexpected argument '--no-config'");
+	free(cause), cause = NULL;
+	char *argv3[] = {"leaktop", "-b", NULL};
+	ck_assert_int_eq(options_parse(&o, 2, argv3, &cause), 0);
+	ck_assert_msg(!strcmp(o.alert_cmd, "/bin/default"), "[%s] %s", o.config_path, o.alert_cmd);
+	unlink(conf_path);
+	snprintf(p, sizeof(p), "rm -rf %s", home);
+	ck_assert_int_eq(system(p), 0);
+}
+END_TEST
+
+/* F2's save follows no symlink: a symlinked ~/.config/leaktop had root write a file
+ * wherever the link's owner pointed it. A new file is 0600, an existing one keeps its
+ * mode (but never writable by others). */
+START_TEST(save_follows_no_symlink)
+{
+	char *cause = NULL, p[512], t[256];
+	struct stat st;
+
+	make_tree(0755);
+	snprintf(t, sizeof(t), "%s/target", tdir);
+	ck_assert_int_eq(mkdir(t, 0700), 0);
+	const char *links[] = {"open/home/.config", "open/home/.config/leaktop"};
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(p, sizeof(p), "rm -rf %s/open/home/.config && mkdir -p %s/open/home/.config", tdir, tdir);
+		ck_assert_int_eq(system(p), 0);
+		snprintf(p, sizeof(p), "%s/%s", tdir, links[i]);
+		if (i == 0)
+			rmdir(p);
+		ck_assert_int_eq(symlink(t, p), 0);
+		snprintf(p, sizeof(p), "%s/" CONF_REL, tdir);
+		ck_assert_int_eq(options_save_key(p, "tui.procs.sort", "RSS", &cause), -ELOOP);
+		ck_assert_ptr_nonnull(strstr(cause, links[i]));
+		ck_assert_ptr_nonnull(strstr(cause, " is a symbolic link: leaktop writes its files through none"));
+		free(cause), cause = NULL;
+		snprintf(p, sizeof(p), "%s/leaktop.conf", t);
+		ck_assert_int_ne(access(p, F_OK), 0);
+		snprintf(p, sizeof(p), "%s/leaktop/leaktop.conf", t);
+		ck_assert_int_ne(access(p, F_OK), 0);
+	}
+	/* The file itself a symlink: replaced by nothing, written through never. */
+	snprintf(p, sizeof(p), "rm -rf %s/open/home/.config && mkdir -p %s/open/home/.config/leaktop", tdir, tdir);
+	ck_assert_int_eq(system(p), 0);
+	snprintf(t, sizeof(t), "%s/target/x.conf", tdir);
+	close(open(t, O_CREAT | O_WRONLY, 0600));
+	snprintf(p, sizeof(p), "%s/" CONF_REL, tdir);
+	ck_assert_int_eq(symlink(t, p), 0);
+	ck_assert_int_eq(options_save_key(p, "tui.procs.sort", "RSS", &cause), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(cause, "is a symbolic link: leaktop replaces only a regular file"));
+	free(cause), cause = NULL;
+	ck_assert_int_eq(stat(t, &st), 0);
+	ck_assert_int_eq(st.st_size, 0);
+	unlink(p);
+
+	/* Missing folders are made (0700), the new file is 0600; 0644 stays 0644. */
+	snprintf(p, sizeof(p), "rm -rf %s/open/home/.config", tdir);
+	ck_assert_int_eq(system(p), 0);
+	snprintf(p, sizeof(p), "%s/" CONF_REL, tdir);
+	ck_assert_msg(options_save_key(p, "tui.procs.sort", "RSS", &cause) == 0, "%s", cause);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	chmod(p, 0644);
+	ck_assert_msg(options_save_key(p, "tui.ports.sort", "RECV-Q", &cause) == 0, "%s", cause);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0644);
+	char *value = NULL;
+	ck_assert_int_eq(conf_lookup_file(p, "tui.procs.sort", &value, &cause), 0);
+	ck_assert_str_eq(value, "RSS");
+	free(value);
+	snprintf(p, sizeof(p), "%s/open/home/.config/leaktop", tdir);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0700);
+	drop_tree();
+}
+END_TEST
 
 /* The startup check and the lookup at R read the same lines: a restart line cannot
  * hide in the tail of a long comment (the lookup read 4,096-byte chunks and ran
@@ -286,6 +585,31 @@ START_TEST(options_report_a_broken_config_line)
 }
 END_TEST
 
+/* -d 0 in the dashboard refreshed every 0.1 s, back to back on a big box: a core
+ * busy. The dashboard keeps a floor; batch mode and --listen may go back to back. */
+START_TEST(dashboard_delay_has_a_floor)
+{
+	struct options o;
+	char *cause = NULL;
+	char *dash[] = {"leaktop", "--no-config", "-d", "0", NULL};
+	ck_assert_int_eq(options_parse(&o, 4, dash, &cause), 0);
+	ck_assert_double_eq(o.delay, OPTIONS_TUI_MIN_DELAY);
+	ck_assert_double_eq(OPTIONS_TUI_MIN_DELAY, 0.5);
+	char *dash2[] = {"leaktop", "--no-config", "-d", "0.2", NULL};
+	ck_assert_int_eq(options_parse(&o, 4, dash2, &cause), 0);
+	ck_assert_double_eq(o.delay, 0.5);
+	char *dash3[] = {"leaktop", "--no-config", "-d", "3", NULL};
+	ck_assert_int_eq(options_parse(&o, 4, dash3, &cause), 0);
+	ck_assert_double_eq(o.delay, 3);
+	char *batch[] = {"leaktop", "--no-config", "-b", "-d", "0", NULL};
+	ck_assert_int_eq(options_parse(&o, 5, batch, &cause), 0);
+	ck_assert_double_eq(o.delay, 0);
+	char *listen[] = {"leaktop", "--no-config", "--listen", "127.0.0.1:0", "-d", "0", NULL};
+	ck_assert_int_eq(options_parse(&o, 6, listen, &cause), 0);
+	ck_assert_double_eq(o.delay, 0);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
 	Suite *su = suite_create("conf");
@@ -300,6 +624,12 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, long_lines_mean_one_thing);
 	tcase_add_test(tc, special_files_refused);
 	tcase_add_test(tc, nul_and_escapes_in_the_file);
+	tcase_add_test(tc, trust_needs_owner_and_no_other_writer);
+	tcase_add_test(tc, trust_follows_the_real_path);
+	tcase_add_test(tc, root_skips_another_users_default_file);
+	tcase_add_test(tc, config_options_in_every_spelling);
+	tcase_add_test(tc, save_follows_no_symlink);
+	tcase_add_test(tc, dashboard_delay_has_a_floor);
 	suite_add_tcase(su, tc);
 	return su;
 }

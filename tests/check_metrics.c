@@ -242,6 +242,51 @@ START_TEST(test_other_series)
 }
 END_TEST
 
+/* Numbers no machine has, as a damaged recording can hold them: the "other" sums
+ * saturate (fds near INT64_MAX overflowed, undefined; UBSan in the sanitizer run),
+ * and an RSS of -1 read as unsigned is no sample at all (its bytes wrapped). */
+START_TEST(test_extreme_numbers)
+{
+	s->procs[1].fds = INT64_MAX - 1, s->procs[1].rss_kb = UINT64_MAX;
+	s->procs[2].fds = INT64_MAX - 2, s->procs[2].rss_kb = (uint64_t)1 << 60;
+	s->procs[2].states[ST_ESTABLISHED] = UINT32_MAX;
+	s->procs[2].kinds[SK_TCP] = UINT32_MAX;
+	s->procs[2].recv_q = UINT64_MAX;
+	s->procs[0].rss_kb = 1000;
+	for (size_t i = 1; i < s->nports; i++)
+		s->ports[i].recv_q = UINT64_MAX - 1, s->ports[i].states[ST_ESTABLISHED] = UINT32_MAX;
+	char *out = render(1);
+	check_exposition(out);
+	const char *other = "pid=\"other\",comm=\"other\",container=\"\"";
+	char want[256];
+	snprintf(want, sizeof(want), "\nleaktop_process_fds{%s} 9223372036854775807\n", other);
+	ck_assert_msg(strstr(out, want) != NULL, "other fds not saturated:\n%s", out);
+	/* pid 200 (listed) has no RSS sample; "other" sums only the known one. */
+	ck_assert_ptr_null(strstr(out, "leaktop_process_rss_bytes{pid=\"200\""));
+	snprintf(want, sizeof(want), "\nleaktop_process_rss_bytes{%s} 1024000\n", other);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	snprintf(want, sizeof(want), "\nleaktop_process_recv_queue_bytes{%s} 18446744073709551615\n", other);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	snprintf(want, sizeof(want), "\nleaktop_process_tcp_sockets{%s,state=\"ESTABLISHED\"} 4294967295\n", other);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	snprintf(want, sizeof(want), "\nleaktop_process_sockets{%s,kind=\"tcp\"} 4294967295\n", other);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\nleaktop_port_recv_queue_bytes{port=\"other\",proto=\"\",side=\"\",netns=\"\"} "
+					  "18446744073709551615\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nleaktop_port_sockets{port=\"other\",proto=\"\",side=\"\",netns=\"\","
+					  "state=\"ESTABLISHED\"} 4294967295\n"));
+	/* No value reads as negative, none wrapped to a small one. */
+	ck_assert_ptr_null(strstr(out, "} -"));
+	free(out);
+	/* Listed whole: the huge RSS of pid 300 is no sample either. */
+	out = render(0);
+	check_exposition(out);
+	ck_assert_ptr_null(strstr(out, "leaktop_process_rss_bytes{pid=\"300\""));
+	ck_assert_ptr_nonnull(strstr(out, "leaktop_process_rss_bytes{pid=\"100\""));
+	free(out);
+}
+END_TEST
+
 /* With a history, growth per process: the leaker gains 1 MB and 10 fds a 2 s refresh,
  * 0.5 MB and 5 fds a second. */
 START_TEST(test_growth)
@@ -339,6 +384,7 @@ int main(void)
 	tcase_add_test(tc, test_well_formed);
 	tcase_add_test(tc, test_numbers);
 	tcase_add_test(tc, test_other_series);
+	tcase_add_test(tc, test_extreme_numbers);
 	tcase_add_test(tc, test_growth);
 	tcase_add_test(tc, test_label_escape);
 	tcase_add_test(tc, test_alert_family);

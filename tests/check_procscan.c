@@ -11,6 +11,7 @@
 #include <ftw.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef TESTDATADIR
@@ -853,6 +855,49 @@ static const struct sock_owner *find_owner(const struct snapshot *s, int32_t pid
 	return NULL;
 }
 
+/* cmdline is escaped as comm is: every byte of a control or bidi character as \xNN.
+ * libproc2's cmdline had them as '?' and '.': an RLO (U+202E) that turns
+ * "evil<RLO>txt.exe" into "evilexe.txt" on a terminal was lost, not shown. */
+START_TEST(test_live_cmdline_escaped)
+{
+	static const char argv0[] = "evil\xe2\x80\xaetxt.exe\x1b[2J\x01";
+	pid_t kid = fork();
+	ck_assert_int_ge(kid, 0);
+	if (kid == 0) {
+		execl("/bin/sleep", argv0, "30", (char *)NULL);
+		_exit(127);
+	}
+	/* exec'd once its cmdline is argv0's */
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)kid);
+	for (int i = 0; i < 1000; i++) {
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+		if (f)
+			fclose(f);
+		if (n > 4 && !memcmp(buf, "evil", 4))
+			break;
+		usleep(10000);
+	}
+	struct procscan *p = NULL;
+	char *cause = NULL;
+	ck_assert_msg(procscan_new(&p, "/proc", &cause) == 0, "%s", cause);
+	struct snapshot *s = snapshot_new();
+	ck_assert_msg(procscan_scan(p, s, &cause) == 0, "scan: %s", cause ? cause : "?");
+	const struct proc_rec *r = snapshot_find_proc(s, kid);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->cmdline, "evil\\xe2\\x80\\xaetxt.exe\\x1b[2J\\x01 30");
+	/* A kernel thread has no cmdline: [comm], as ps shows it. */
+	const struct proc_rec *k = snapshot_find_proc(s, 2);
+	if (k)
+		ck_assert_str_eq(k->cmdline, "[kthreadd]");
+	snapshot_free(s);
+	procscan_free(p);
+	kill(kid, SIGKILL);
+	waitpid(kid, NULL, 0);
+}
+END_TEST
+
 START_TEST(test_live_self)
 {
 	if (access("/proc/self/fd", R_OK)) {
@@ -927,6 +972,7 @@ static Suite *procscan_suite(void)
 	tc = tcase_create("tree");
 	tcase_add_test(tc, test_scan_tree);
 	tcase_add_test(tc, test_escape_comm);
+	tcase_add_test(tc, test_live_cmdline_escaped);
 	tcase_add_test(tc, test_missing_root);
 	tcase_add_test(tc, test_pid_reuse);
 	tcase_add_test(tc, test_fd_names_out_of_range);

@@ -4,6 +4,8 @@
 
 #include <check.h>
 #include <errno.h>
+#include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -71,6 +73,63 @@ START_TEST(test_listen)
 	refused("::1:9000", "brackets");
 	refused("[::1]", "brackets");
 	refused("[]:9000", "brackets");
+	/* bind() takes a multicast address, and leaktop said "serving" where no scrape
+	 * can come; broadcast too. */
+	refused("224.0.0.1:0", "'224.0.0.1': a multicast address; serve on an address of this host");
+	refused("239.255.255.250:0", "a multicast address");
+	refused("[ff02::1]:0", "'ff02::1': a multicast address");
+	refused("[::ffff:224.0.0.1]:0", "a multicast address");
+	refused("255.255.255.255:0", "the broadcast address");
+}
+END_TEST
+
+static struct sockaddr_in v4(const char *a)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	ck_assert_int_eq(inet_pton(AF_INET, a, &sa.sin_addr), 1);
+	return sa;
+}
+
+/* Which address is this host's, against a given interface list (no socket is made):
+ * an address no interface has is refused before bind, which takes one when
+ * net.ipv4.ip_nonlocal_bind is set and "served" where no scrape can come. */
+START_TEST(test_host_check)
+{
+	struct sockaddr_in eth = v4("10.1.2.3"), lo = v4("127.0.0.1");
+	struct ifaddrs if_lo = {.ifa_name = "lo", .ifa_addr = (struct sockaddr *)&lo};
+	struct ifaddrs if_eth = {.ifa_next = &if_lo, .ifa_name = "eth0", .ifa_addr = (struct sockaddr *)&eth};
+	static const struct {
+		const char *addr;
+		int rc;
+		const char *why;
+	} cases[] = {
+		{"10.1.2.3", 0, NULL},
+		{"0.0.0.0", 0, NULL},
+		{"127.0.0.1", 0, NULL},
+		{"127.8.9.10", 0, NULL}, /* all of 127/8 is lo's */
+		{"10.1.2.4", -EADDRNOTAVAIL, "not an address of this host"},
+		{"10.1.2.255", -EADDRNOTAVAIL, "not an address of this host"},
+		{"224.0.0.1", -EINVAL, "a multicast address"},
+		{"255.255.255.255", -EINVAL, "the broadcast address"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sockaddr_in sa = v4(cases[i].addr);
+		char *cause = NULL;
+		int rc = serve_host_check((struct sockaddr *)&sa, &if_eth, cases[i].addr, &cause);
+		ck_assert_msg(rc == cases[i].rc, "%s: %d %s", cases[i].addr, rc, cause ? cause : "");
+		if (cases[i].why)
+			ck_assert_msg(cause && strstr(cause, cases[i].why), "%s: %s", cases[i].addr, cause);
+		free(cause);
+	}
+	struct sockaddr_in6 six = {.sin6_family = AF_INET6};
+	char *cause = NULL;
+	inet_pton(AF_INET6, "2001:db8::1", &six.sin6_addr);
+	ck_assert_int_eq(serve_host_check((struct sockaddr *)&six, &if_eth, "2001:db8::1", &cause), -EADDRNOTAVAIL);
+	free(cause), cause = NULL;
+	inet_pton(AF_INET6, "::", &six.sin6_addr);
+	ck_assert_int_eq(serve_host_check((struct sockaddr *)&six, &if_eth, "::", &cause), 0);
+	inet_pton(AF_INET6, "::ffff:10.1.2.3", &six.sin6_addr);
+	ck_assert_int_eq(serve_host_check((struct sockaddr *)&six, &if_eth, "::ffff:10.1.2.3", &cause), 0);
 }
 END_TEST
 
@@ -256,6 +315,7 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_route);
 	tcase_add_test(tc, test_listen);
+	tcase_add_test(tc, test_host_check);
 	tcase_add_test(tc, test_slow_clients);
 	tcase_add_test(tc, test_many_idle);
 	tcase_set_timeout(tc, 30);

@@ -11,7 +11,14 @@
 #include "tui/spawn.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,8 +46,9 @@ static void setup(void)
 
 static void teardown(void)
 {
-	unlink(hook), unlink(hook_out), unlink(db);
-	rmdir(dir);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	(void)!system(cmd);
 }
 
 /* pid 42 with fds of a 1000 limit: 800 fires fd_usage (75%), 100 clears it. */
@@ -135,10 +143,27 @@ static size_t run(bool live, const int64_t *fds, size_t n, char **log)
 			ck_assert_uint_eq(k, 0);
 		free(cause), cause = NULL;
 	}
-	session_free(ss); /* waits for the programs it ran, outside the dashboard */
+	session_free(ss); /* waits for none of the programs it ran */
 	snapshot_free(s);
 	fclose(so.alert_log);
 	return transitions;
+}
+
+/* Poll for cond(arg) for up to 10 s (the machine may be loaded): a program leaktop
+ * started ends on its own time. */
+static bool eventually(bool (*cond)(const void *), const void *arg)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (cond(arg))
+			return true;
+		usleep(10000);
+	}
+	return cond(arg);
+}
+
+static bool has_lines(const void *want)
+{
+	return lines(hook_out) >= *(const int *)want;
 }
 
 START_TEST(live_records_and_runs_each_transition)
@@ -148,6 +173,8 @@ START_TEST(live_records_and_runs_each_transition)
 	static const int64_t fds[] = {800, 850, -100, 100, 100, 100};
 	char *log;
 	ck_assert_uint_eq(run(true, fds, 6, &log), 2);
+	int two = 2;
+	ck_assert(eventually(has_lines, &two));
 	ck_assert_int_eq(lines(hook_out), 2);
 	FILE *f = fopen(hook_out, "r");
 	char l1[64], l2[64];
@@ -188,6 +215,12 @@ START_TEST(replay_never_runs_or_records)
 }
 END_TEST
 
+static bool all_reaped(const void *sp)
+{
+	spawn_reap((struct spawn *)sp);
+	return spawn_running(sp) == 0;
+}
+
 START_TEST(alert_program_gets_env_without_a_shell)
 {
 	char out[128], line[512];
@@ -208,7 +241,7 @@ START_TEST(alert_program_gets_env_without_a_shell)
 	struct spawn *sp = spawn_new(false);
 	char *cause = NULL;
 	ck_assert_int_eq(spawn_alert(sp, hook, &e, &cause), 0);
-	spawn_reap(sp, true);
+	ck_assert(eventually(all_reaped, sp));
 	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1); /* no zombie left */
 
 	int seen = 0;
@@ -242,14 +275,277 @@ START_TEST(alert_program_gets_env_without_a_shell)
 }
 END_TEST
 
-int main(void)
+/* --- the program isolated, time-limited, never waited for ------------------------- */
+
+static char self_exe[4096];
+
+/* This test program itself, run as the alert program (PROBE_OUT set): it writes what
+ * it was given, as "key value" lines. */
+static int probe(const char *out)
 {
+	FILE *f = fopen(out, "w");
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	if (!f || !d)
+		return 1;
+	fprintf(f, "session_leader %d\n", getsid(0) == getpid());
+	fprintf(f, "group_leader %d\n", getpgrp() == getpid());
+	int tty = open("/dev/tty", O_RDWR | O_NOCTTY);
+	fprintf(f, "tty %d\n", tty >= 0);
+	fputs("fds", f);
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && atoi(de->d_name) != dirfd(d) && atoi(de->d_name) != fileno(f) &&
+		    atoi(de->d_name) != tty)
+			fprintf(f, " %s", de->d_name);
+	fputc('\n', f);
+	closedir(d);
+	/* What exec keeps of leaktop's: the signals ignored and blocked (a handler is
+	 * reset by exec, and this program's own runtime, ASan's, sets some). */
+	FILE *sf = fopen("/proc/self/status", "r");
+	char line[256];
+	while (sf && fgets(line, sizeof(line), sf))
+		if (!strncmp(line, "SigIgn:", 7) || !strncmp(line, "SigBlk:", 7))
+			fprintf(f, "%.6s %llx\n", line, strtoull(line + 7, NULL, 16));
+	if (sf)
+		fclose(sf);
+	/* stdin is /dev/null */
+	struct stat st, null;
+	fprintf(f, "stdin_null %d\n", !fstat(0, &st) && !stat("/dev/null", &null) && st.st_rdev == null.st_rdev);
+	return fclose(f) ? 1 : 0;
+}
+
+static bool exists(const void *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+static struct alert probe_alert(void)
+{
+	struct alert e = {.kind = ALERT_FD_USAGE, .level = ALERT_WARNING, .pid = 42, .value = 80, .threshold = 75};
+	snprintf(e.comm, sizeof(e.comm), "java");
+	snprintf(e.message, sizeof(e.message), "probe");
+	return e;
+}
+
+/* Like the restart command: its own session, no terminal, fds 0-2 only, every signal
+ * at its default and none blocked. It inherited the NETLINK socket and pipes, ran with
+ * SIGPIPE ignored (TTIN/TTOU too in the dashboard) and shared leaktop's session. */
+START_TEST(alert_program_is_isolated)
+{
+	char out[128], line[256];
+	int leak[2], sock;
+	sigset_t block;
+
+	snprintf(out, sizeof(out), "%s/probe", dir);
+	setenv("PROBE_OUT", out, 1);
+	/* What leaktop holds when it runs one: fds without CLOEXEC, signals ignored and
+	 * blocked. */
+	ck_assert_int_eq(pipe(leak), 0);
+	ck_assert_int_ge(sock = socket(AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG), 0);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTTOU, SIG_IGN);
+	signal(SIGTTIN, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR2);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+
+	const bool quiet[] = {false, true};
+	for (int q = 0; q < 2; q++) {
+		unlink(out);
+		struct spawn *sp = spawn_new(quiet[q]);
+		struct alert e = probe_alert();
+		char *cause = NULL;
+		ck_assert_msg(spawn_alert(sp, self_exe, &e, &cause) == 0, "%s", cause);
+		ck_assert(eventually(all_reaped, sp));
+		spawn_free(sp);
+		FILE *f = fopen(out, "r");
+		ck_assert_ptr_nonnull(f);
+		int seen = 0;
+		while (fgets(line, sizeof(line), f)) {
+			seen += !strcmp(line, "session_leader 1\n");
+			seen += !strcmp(line, "group_leader 1\n");
+			seen += !strcmp(line, "tty 0\n");
+			seen += !strcmp(line, "SigBlk 0\n");
+			seen += !strcmp(line, "SigIgn 0\n");
+			seen += !strcmp(line, "stdin_null 1\n");
+			if (!strncmp(line, "fds", 3))
+				ck_assert_msg(!strcmp(line, "fds 0 1 2\n"), "the program got fds: %s", line + 3);
+			else
+				seen += 0;
+		}
+		fclose(f);
+		ck_assert_int_eq(seen, 6);
+	}
+	close(leak[0]), close(leak[1]), close(sock);
+	unlink(out);
+	unsetenv("PROBE_OUT");
+}
+END_TEST
+
+static bool gone(const void *pidp)
+{
+	pid_t pid = *(const pid_t *)pidp;
+	/* Dead, or a zombie nobody reaped yet. */
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return true;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *c = strrchr(buf, ')');
+	return c && c[1] == ' ' && c[2] == 'Z';
+}
+
+static pid_t read_pid(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int pid = 0;
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%d", &pid), 1);
+	fclose(f);
+	return pid;
+}
+
+/* A program that never ends (exec sleep) is not waited for: session_free returns at
+ * once (batch mode waited for it, so SIGTERM waited too), and the program and what it
+ * started in its process group are killed at the time limit, leaktop or not. */
+START_TEST(stuck_program_killed_at_the_limit_never_waited_for)
+{
+	char pidf[128], bgf[128];
+	snprintf(pidf, sizeof(pidf), "%s/pid", dir);
+	snprintf(bgf, sizeof(bgf), "%s/bg", dir);
+	FILE *f = fopen(hook, "w");
+	fprintf(f, "#!/bin/sh\nsleep 300 &\necho $! > %s\necho $$ > %s.tmp\nmv %s.tmp %s\nexec sleep 300\n", bgf, pidf,
+		pidf, pidf);
+	fclose(f);
+	spawn_time_limit_ms = 1500;
+
+	static const int64_t fds[] = {800};
+	struct fake src = {.base = {.ops = &fake_ops, .live = true}, .fds = fds, .n = 1};
+	struct session_opts so = {.interval_s = 1, .window_s = 60, .alert_cmd = hook};
+	alert_thresholds_default(&so.alert);
+	struct session *ss;
+	struct snapshot *s = snapshot_new();
+	char *cause = NULL;
+	ck_assert_int_eq(session_new(&ss, &so, &src.base, NULL), 0);
+	ck_assert_int_eq(session_step(ss, s, &cause), 0);
+	ck_assert(eventually(exists, pidf));
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	session_free(ss); /* the test's 4 s timeout fails it if this waits out sleep 300 */
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_msg(t1.tv_sec - t0.tv_sec < 2, "session_free waited for the alert program");
+	snapshot_free(s);
+	pid_t pid = read_pid(pidf), bgpid = read_pid(bgf);
+	ck_assert(eventually(gone, &pid));
+	ck_assert(eventually(gone, &bgpid));
+	while (waitpid(-1, NULL, 0) > 0) /* the watchdog, leaktop's child */
+		;
+	unlink(pidf), unlink(bgf);
+}
+END_TEST
+
+/* With SPAWN_MAX_RUNNING programs stuck, the next transition is skipped at once
+ * (batch and --listen waited for them all: a scrape hung 15 s). */
+START_TEST(full_runner_skips_instead_of_waiting)
+{
+	char pids[128];
+	snprintf(pids, sizeof(pids), "%s/pids", dir);
+	ck_assert_int_eq(mkdir(pids, 0700), 0);
+	FILE *f = fopen(hook, "w");
+	fprintf(f, "#!/bin/sh\necho $$ > %s/$$\nexec sleep 300\n", pids);
+	fclose(f);
+	spawn_time_limit_ms = 120000; /* none ends while the runner fills, however slow */
+	struct spawn *sp = spawn_new(false);
+	struct alert e = probe_alert();
+	char *cause = NULL;
+	for (int i = 0; i < SPAWN_MAX_RUNNING; i++)
+		ck_assert_msg(spawn_alert(sp, hook, &e, &cause) == 0, "%s", cause);
+	ck_assert_uint_eq(spawn_running(sp), SPAWN_MAX_RUNNING);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(spawn_alert(sp, hook, &e, &cause), -EBUSY);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_msg(t1.tv_sec - t0.tv_sec < 2, "a full runner waited");
+	ck_assert_ptr_nonnull(strstr(cause, "not run: 64 still run"));
+	free(cause);
+	/* The programs (each its own process group) ended here; their watchdogs then
+	 * end too and are reaped, none counted as killed at the limit. */
+	int n = 0;
+	for (int i = 0; i < 1000 && n < SPAWN_MAX_RUNNING; i++) {
+		DIR *d = opendir(pids);
+		struct dirent *de;
+		n = 0;
+		while (d && (de = readdir(d)))
+			n += de->d_name[0] != '.';
+		if (d)
+			closedir(d);
+		usleep(10000);
+	}
+	ck_assert_int_eq(n, SPAWN_MAX_RUNNING);
+	DIR *d = opendir(pids);
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			ck_assert_int_eq(kill(-atoi(de->d_name), SIGKILL), 0);
+	closedir(d);
+	int killed = 0;
+	for (int i = 0; i < 1000 && spawn_running(sp); i++) {
+		killed += spawn_reap(sp);
+		usleep(10000);
+	}
+	ck_assert_uint_eq(spawn_running(sp), 0);
+	ck_assert_int_eq(killed, 0);
+	spawn_free(sp);
+}
+END_TEST
+
+/* Killed at the limit: reaped as such (the session notes "ran over"). */
+START_TEST(limit_kill_is_counted)
+{
+	FILE *f = fopen(hook, "w");
+	fprintf(f, "#!/bin/sh\nexec sleep 300\n");
+	fclose(f);
+	spawn_time_limit_ms = 1000;
+	struct spawn *sp = spawn_new(true);
+	struct alert e = probe_alert();
+	char *cause = NULL;
+	ck_assert_msg(spawn_alert(sp, hook, &e, &cause) == 0, "%s", cause);
+	int killed = 0;
+	for (int i = 0; i < 1500 && spawn_running(sp); i++) {
+		killed += spawn_reap(sp);
+		usleep(10000);
+	}
+	ck_assert_uint_eq(spawn_running(sp), 0);
+	ck_assert_int_eq(killed, 1);
+	spawn_free(sp);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+	const char *probe_out = getenv("PROBE_OUT");
+	(void)argc;
+	if (probe_out && argv[0] && strstr(argv[0], "check_session") && getenv("LEAKTOP_ALERT"))
+		return probe(probe_out);
+	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+	self_exe[n > 0 ? n : 0] = '\0';
 	Suite *su = suite_create("session");
 	TCase *tc = tcase_create("session");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, live_records_and_runs_each_transition);
 	tcase_add_test(tc, replay_never_runs_or_records);
 	tcase_add_test(tc, alert_program_gets_env_without_a_shell);
+	tcase_add_test(tc, alert_program_is_isolated);
+	tcase_add_test(tc, stuck_program_killed_at_the_limit_never_waited_for);
+	tcase_add_test(tc, full_runner_skips_instead_of_waiting);
+	tcase_add_test(tc, limit_kill_is_counted);
+	tcase_set_timeout(tc, 20);
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,7 +23,7 @@
 #include "tui/tdigest.h"
 #include "tui/tdump.h"
 
-enum child_kind { CHILD_CATCH, CHILD_DEFAULT, CHILD_IGNORE };
+enum child_kind { CHILD_CATCH, CHILD_DEFAULT, CHILD_IGNORE, CHILD_FIFO_BOTH, CHILD_FIFO_ERR };
 
 static char tmp[64];
 static pid_t kid;
@@ -56,6 +57,33 @@ static void on_quit(int sig)
 	(void)!write(1, dump, sizeof(dump) - 1);
 }
 
+/* A FIFO with no writer, which the FIFO children's handlers put on their stdout or
+ * stderr: whoever opens it to read blocks until a writer comes, which never does. */
+static char fifo[128];
+
+static void swap_in_fifo(int which)
+{
+	int fd = open(fifo, O_RDONLY | O_NONBLOCK);
+	if (which & 1)
+		dup2(fd, 1);
+	if (which & 2)
+		dup2(fd, 2);
+}
+
+/* Both outputs become the FIFO before anything is written. */
+static void on_quit_fifo_both(int sig)
+{
+	(void)sig;
+	swap_in_fifo(3);
+}
+
+/* The dump goes to stdout (the file); then stderr becomes the FIFO. */
+static void on_quit_fifo_err(int sig)
+{
+	on_quit(sig);
+	swap_in_fifo(2);
+}
+
 /* A child with SIGQUIT caught, default or ignored, stdout and stderr to out (when
  * given), no core file. Returns once it is set up. */
 static pid_t spawn(enum child_kind k, const char *out)
@@ -69,7 +97,8 @@ static pid_t spawn(enum child_kind k, const char *out)
 	if (kid == 0) {
 		struct rlimit no_core = {0, 0};
 		setrlimit(RLIMIT_CORE, &no_core);
-		signal(SIGQUIT, k == CHILD_CATCH ? on_quit : k == CHILD_IGNORE ? SIG_IGN : SIG_DFL);
+		signal(SIGQUIT, k == CHILD_CATCH ? on_quit : k == CHILD_IGNORE ? SIG_IGN : k == CHILD_FIFO_BOTH ?
+			on_quit_fifo_both : k == CHILD_FIFO_ERR ? on_quit_fifo_err : SIG_DFL);
 		if (out) {
 			int fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0600);
 			dup2(fd, 1);
@@ -153,6 +182,84 @@ START_TEST(test_caught_dumps_and_reads_back)
 	ck_assert(alive(pid));
 	free(line);
 	free(dump);
+}
+END_TEST
+
+/* A target whose SIGQUIT handler puts a FIFO with no writer on its stdout and stderr:
+ * the dump was read back by opening /proc/PID/fd/1 again, which blocked for ever (the
+ * dashboard froze: the clock stopped, q did nothing). The case's timeout fails a
+ * block. Now the file opened before the signal is read: nothing was appended. */
+START_TEST(test_fifo_swapped_in_never_blocks)
+{
+	char out[128], *line = NULL, *dump = NULL;
+	size_t len = 0;
+
+	snprintf(out, sizeof(out), "%s/app.log", tmp);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", tmp);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	pid_t pid = spawn(CHILD_FIFO_BOTH, out);
+	struct proc_rec p = target(pid);
+	ck_assert_int_eq(tdump_do(NULL, &p, &line, &dump, &len), 0);
+	ck_assert_msg(strstr(line, "ok: dumped (still running)") != NULL, "%s", line);
+	ck_assert_msg(strstr(line, "(nothing was appended to it)") != NULL, "%s", line);
+	ck_assert_ptr_null(dump);
+	ck_assert(alive(pid));
+	/* Its outputs are the FIFO now: a second dump reads nothing and blocks on nothing. */
+	free(line), line = NULL;
+	ck_assert_int_eq(tdump_do(NULL, &p, &line, &dump, &len), 0);
+	ck_assert_msg(strstr(line, "the dump went to ") != NULL && strstr(line, "read back") == NULL, "%s", line);
+	ck_assert_ptr_null(dump);
+	free(line);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+
+	/* stderr swapped after the dump went to stdout: the dump is still read back. */
+	kid = 0;
+	pid = spawn(CHILD_FIFO_ERR, out);
+	p = target(pid);
+	line = NULL;
+	ck_assert_int_eq(tdump_do(NULL, &p, &line, &dump, &len), 0);
+	ck_assert_msg(strstr(line, "read back") != NULL, "%s", line);
+	ck_assert_ptr_nonnull(dump);
+	ck_assert_ptr_nonnull(strstr(dump, "Full thread dump\n"));
+	free(line);
+	free(dump);
+}
+END_TEST
+
+/* The capture on its own: a FIFO or a terminal on fd 1 or 2 is never opened, and
+ * what is opened is read through the descriptor opened before the signal. */
+START_TEST(test_capture_opens_only_regular_files)
+{
+	char out[128];
+	struct tdump_capture c;
+
+	snprintf(out, sizeof(out), "%s/app.log", tmp);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", tmp);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	pid_t pid = spawn(CHILD_FIFO_BOTH, NULL);
+	kill(pid, SIGQUIT); /* both outputs become the FIFO */
+	char fd2[64];
+	struct stat st;
+	snprintf(fd2, sizeof(fd2), "/proc/%d/fd/2", (int)pid);
+	for (int i = 0; i < 1000 && !(stat(fd2, &st) == 0 && S_ISFIFO(st.st_mode)); i++)
+		usleep(10000);
+	ck_assert_int_eq(tdump_capture_begin("/proc", pid, &c), 0);
+	tdump_capture_release(&c);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+
+	kid = 0;
+	pid = spawn(CHILD_FIFO_BOTH, out);
+	ck_assert_int_eq(tdump_capture_begin("/proc", pid, &c), 1);
+	kill(pid, SIGQUIT);
+	FILE *f = fopen(out, "a"); /* appended after the swap, to the file: still read */
+	fputs("late line\n", f);
+	fclose(f);
+	ck_assert_int_eq(tdump_capture_end(&c, 1000, 200), 0);
+	ck_assert_ptr_nonnull(c.text);
+	ck_assert_str_eq(c.text, "late line\n");
+	tdump_capture_release(&c);
 }
 END_TEST
 
@@ -427,6 +534,8 @@ int main(void)
 	tcase_add_test(tc, test_default_terminates_not_ok);
 	tcase_add_test(tc, test_ignored_says_nothing_happened);
 	tcase_add_test(tc, test_outcome_reused_pid);
+	tcase_add_test(tc, test_fifo_swapped_in_never_blocks);
+	tcase_add_test(tc, test_capture_opens_only_regular_files);
 	suite_add_tcase(su, tc);
 	TCase *dg = tcase_create("digest");
 	tcase_add_test(dg, test_digest_pool_main);

@@ -238,8 +238,9 @@ static char **theme_dirs(size_t *n)
 			(*n)--;
 	free(buf);
 	char *p = NULL;
-	if (xdg && *xdg ? asprintf(&p, "%s/leaktop/themes", xdg) >= 0
-			: home && *home && asprintf(&p, "%s/.config/leaktop/themes", home) >= 0)
+	/* A relative XDG_CONFIG_HOME is ignored (the XDG base directory spec). */
+	if (xdg && *xdg == '/' ? asprintf(&p, "%s/leaktop/themes", xdg) >= 0
+			       : home && *home == '/' && asprintf(&p, "%s/.config/leaktop/themes", home) >= 0)
 		dirs[(*n)++] = p;
 	if ((dirs[*n] = strdup(PKGDATADIR "/themes")))
 		(*n)++;

@@ -287,7 +287,7 @@ void act_ui_restart(struct app *a)
 		return;
 	for (size_t i = 0; i < u->ntargets; i++) {
 		struct aui_target *t = &u->targets[i];
-		int rc = action_restart_resolve(&t->p, conf_lookup, a, a->o->config_path, &t->r, &t->refused);
+		int rc = action_restart_resolve(&t->p, NULL, conf_lookup, a, a->o->config_path, &t->r, &t->refused);
 		if (rc && !t->refused)
 			t->refused = strdup("cannot be restarted");
 		if (t->refused) {

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "tui/actions.h"
+#include "tui/userfile.h"
 #include "tui/tdump.h"
 #include "model/text.h"
 
@@ -320,24 +321,6 @@ struct action_log {
 	void *hook_ctx;
 };
 
-/* mkdir -p for the parents of path, each new one 0700. */
-static int make_parents(const char *path)
-{
-	char dir[PATH_MAX];
-
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	for (char *s = dir + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	return 0;
-}
-
 static void who_am_i(char *buf, size_t size)
 {
 	struct passwd *pw = getpwuid(geteuid());
@@ -378,11 +361,23 @@ struct action_log *action_log_open(const char *path, char **cause)
 		}
 		path = def;
 	}
-	if ((rc = make_parents(path)) ||
-	    (log->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
-		rc = rc ? rc : -errno;
+	/* As root, under a HOME someone else may own: through no symlinked folder. */
+	char dir[PATH_MAX], *why = NULL;
+	const char *base;
+	int dfd = userfile_open_folder(path, dir, sizeof(dir), &base, &why);
+	rc = dfd < 0 ? dfd : 0;
+	if (!rc && (log->fd = openat(dfd, base, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
+				     0600)) < 0)
+		rc = -errno;
+	if (dfd >= 0)
+		close(dfd);
+	if (rc) {
 		log->fd = -1;
-		text_cause(cause, 0, "actions are not logged to a file: %s: %s", path, strerror(-rc));
+		if (why)
+			text_cause(cause, 0, "actions are not logged to a file: %s", why);
+		else
+			text_cause(cause, 0, "actions are not logged to a file: %s: %s", path, strerror(-rc));
+		free(why);
 		return log;
 	}
 	if (!(log->path = strdup(path))) {

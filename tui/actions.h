@@ -79,12 +79,27 @@ struct action_restart {
 	char shown[512];         /* argv formatted for the confirmation prompt */
 };
 
-/* How p restarts: "systemctl restart UNIT" when p runs in a systemd .service unit,
- * else the command configured as "restart.COMM = ..." (COMM is p->comm), else
- * -ENOENT with *cause naming the config file (conf_path; NULL: the default one; "":
- * none is read, --no-config) and the exact line to add. */
-int action_restart_resolve(const struct proc_rec *p, action_lookup_fn lookup, void *ctx, const char *conf_path,
-			   struct action_restart *r, char **cause);
+/* The service unit to restart for a process in cgroup (the text of /proc/PID/cgroup):
+ * the innermost unit of its path (a user unit below user@UID.service, not the user
+ * manager), when it is a .service of ordinary characters. 0 with *u; -ENOENT when
+ * the path names no unit (no systemd); -EPERM with *why when it names one systemctl
+ * cannot or should not restart: a scope (a login session, a container), the user
+ * manager itself, a name with odd characters. */
+struct action_unit {
+	char unit[PROC_UNIT_MAX]; /* "leaky.service" */
+	bool user_unit;           /* under user@UID.service: systemctl --user -M UID@ */
+	uint32_t uid;
+};
+int action_restart_unit(const char *cgroup, struct action_unit *u, char **why);
+
+/* How p restarts: "systemctl restart UNIT" when p runs in a systemd .service (read
+ * from proc_root/PID/cgroup now, NULL for /proc; "systemctl --user -M UID@ restart
+ * UNIT" for a user's unit), else the command configured as "restart.COMM = ..." (COMM
+ * is p->comm), else -ENOENT with *cause saying why there is no unit, naming the
+ * config file (conf_path; NULL: the default one; "": none is read, --no-config) and
+ * the exact line to add. -ESRCH when the process has exited. */
+int action_restart_resolve(const struct proc_rec *p, const char *proc_root, action_lookup_fn lookup, void *ctx,
+			   const char *conf_path, struct action_restart *r, char **cause);
 void action_restart_release(struct action_restart *r);
 
 /* "~/.config/leaktop/leaktop.conf" spelled out: $XDG_CONFIG_HOME or $HOME. */

@@ -78,7 +78,7 @@ int tui_run(const struct options *o, struct source *src, struct record *rec)
 	term_install_signals();
 	a->o = o;
 	a->live = src->live;
-	a->delay = o->delay > 0.1 ? o->delay : 0.1;
+	a->delay = o->delay > OPTIONS_TUI_MIN_DELAY ? o->delay : OPTIONS_TUI_MIN_DELAY;
 	a->speed = 1;
 	if (!a->live) {
 		/* A replay plays at the recorded pace, and starts paused at its first refresh. */

@@ -307,8 +307,9 @@ static void prompt_done(struct app *a, bool accept)
 	} else if (k == PROMPT_DELAY && accept) {
 		char *end;
 		double d = strtod(a->input, &end);
-		if (end == a->input || *end || !isfinite(d) || d < 0.1 || d > 86400) {
-			app_message(a, true, "delay: '%s' is not a number of seconds from 0.1 to 86400", a->input);
+		if (end == a->input || *end || !isfinite(d) || d < OPTIONS_TUI_MIN_DELAY || d > 86400) {
+			app_message(a, true, "delay: '%s' is not a number of seconds from %g to 86400", a->input,
+				    OPTIONS_TUI_MIN_DELAY);
 		} else {
 			a->delay = d;
 			a->next_refresh = app_now() + d;

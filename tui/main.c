@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,72 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_signal;
+
+/* Standard output flushed: 0, or 1 once the failure is said in words ("No space left
+ * on device", not the writers' "Input/output error"). A reader that went away (EPIPE)
+ * chose to stop reading: no error. */
+static bool stdout_failed; /* and said so already */
+
+static int stdout_flushed(void)
+{
+	/* errno as the last write left it: glibc drops what a failed write held, so a
+	 * later fflush succeeds and only ferror() remembers. The callers print with errno
+	 * cleared first (options_parse for --help). */
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	int e = errno;
+	if (stdout_failed || e == EPIPE)
+		return stdout_failed;
+	stdout_failed = true;
+	fprintf(stderr, "leaktop: writing output: %s\n", strerror(e ? e : EIO));
+	return 1;
+}
+
+/* len bytes to standard output, by write(2), so the error is the system's own. */
+static int write_stdout(const char *buf, size_t len)
+{
+	if (stdout_flushed())
+		return 1;
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(STDOUT_FILENO, buf + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			if (errno == EPIPE)
+				return 0;
+			fprintf(stderr, "leaktop: writing output: %s\n", strerror(errno));
+			stdout_failed = true;
+			return 1;
+		}
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+/* The handover report (Markdown or HTML) of a recording, on standard output. */
+static int run_report(const struct options *o)
+{
+	struct sqlite3 *db = NULL;
+	struct record_info info;
+	char *cause = NULL, *buf = NULL;
+	size_t len = 0;
+	/* Made whole first: then a write error is reported as itself, and a report cut
+	 * by a damaged recording is not half-printed. */
+	FILE *f = open_memstream(&buf, &len);
+	int rc = f ? recread_open(&db, o->read_path, &info, &cause) : -ENOMEM;
+
+	if (!rc)
+		rc = (o->report_html ? html_report_write : report_write)(f, db, &info, o->read_path, &cause);
+	recread_close(db);
+	if (f && fclose(f) && !rc)
+		rc = -ENOMEM;
+	if (rc)
+		fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
+	free(cause);
+	int status = rc ? 1 : write_stdout(buf, len);
+	free(buf);
+	return status;
+}
 
 static void on_stop(int sig)
 {
@@ -117,6 +184,7 @@ static int run_batch(const struct options *o, struct source *src, struct record 
 		if (rc) {
 			if (rc != -EPIPE)
 				fprintf(stderr, "leaktop: writing output: %s\n", strerror(-rc));
+			stdout_failed = rc != -EPIPE;
 			status = rc == -EPIPE ? status : 1;
 			break;
 		}
@@ -131,10 +199,8 @@ static int run_batch(const struct options *o, struct source *src, struct record 
 			pause_for(o->delay);
 		}
 	}
-	if (last && (fwrite(last, 1, last_len, stdout) != last_len || fflush(stdout)) && errno != EPIPE) {
-		fprintf(stderr, "leaktop: writing output: %s\n", strerror(errno));
+	if (last && write_stdout(last, last_len))
 		status = 1;
-	}
 out:
 	free(last);
 	session_free(ss);
@@ -153,20 +219,11 @@ int main(int argc, char **argv)
 		if (rc < 0)
 			fprintf(stderr, "leaktop: %s\n", cause ? cause : "bad arguments");
 		free(cause);
-		return rc < 0 ? 2 : 0;
+		/* --help, --version: printed, and said when that failed. */
+		return rc < 0 ? 2 : stdout_flushed();
 	}
-	if (o.report) {
-		struct sqlite3 *db = NULL;
-		struct record_info info;
-		rc = recread_open(&db, o.read_path, &info, &cause);
-		if (!rc)
-			rc = (o.report_html ? html_report_write : report_write)(stdout, db, &info, o.read_path, &cause);
-		recread_close(db);
-		if (rc)
-			fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
-		free(cause);
-		return rc ? 1 : 0;
-	}
+	if (o.report)
+		return run_report(&o);
 	/* The dashboard says first whether the terminal can run it at all. */
 	if (!o.batch && !o.listen && (rc = tui_preflight()))
 		return rc;
@@ -216,9 +273,13 @@ int main(int argc, char **argv)
 		struct batch_opts bo = {.format = FMT_OPENMETRICS, .filter = o.filter, .top = o.top};
 		/* The address goes to stdout so a script can find a port picked with :0. */
 		printf("leaktop: serving http://%s/metrics\n", bound);
-		fflush(stdout);
-		struct session *ss;
-		rc = new_session(&ss, &o, true, src, rec);
+		struct session *ss = NULL;
+		if (stdout_flushed()) {
+			record_close(rec);
+			rc = 1;
+		} else {
+			rc = new_session(&ss, &o, true, src, rec);
+		}
 		if (!rc) {
 			rc = serve_run(lfd, ss, &bo, o.delay, &stop_signal);
 			session_free(ss);
@@ -230,5 +291,8 @@ int main(int argc, char **argv)
 		rc = run_batch(&o, src, rec);
 	}
 	source_free(src);
+	/* What a writer left unflushed, or a failure it could not say in words. */
+	if (stdout_flushed())
+		rc = 1;
 	return rc;
 }

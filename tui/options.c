@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "tui/options.h"
+#include "tui/userfile.h"
 #include "model/text.h"
 
 #include <errno.h>
@@ -243,43 +244,64 @@ static int set_conf_option(struct options *o, int i, const char *arg, char **cau
 	return -EINVAL;
 }
 
-/* The configuration file comes before the other options, so they can override it:
- * find --config / --no-config first. */
+#define SHORT_OPTIONS "bd:n:o:p:P:r:w:hV"
+
+/* The configuration file comes before the other options, so they can override it.
+ * --config and --no-config are found by getopt_long itself, in a first pass that acts
+ * on nothing else: every spelling it accepts (--conf=FILE, --config FILE, --no-c,
+ * --no) means the same here as in the real pass. The last --config wins; --no-config
+ * wins over any. */
+static void find_config(int argc, char **argv, const char **path, bool *skip)
+{
+	int c, quiet = opterr;
+
+	opterr = 0; /* the real pass reports what is wrong */
+	optind = 0; /* 0, not 1: glibc starts over whole */
+	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, long_options, NULL)) != -1) {
+		if (c == OPT_CONFIG)
+			*path = optarg;
+		else if (c == OPT_NO_CONFIG)
+			*skip = true;
+	}
+	opterr = quiet;
+	optind = 0;
+}
+
+/* A file leaktop would not use (as root, someone else's; a home it cannot read): one
+ * line, and leaktop goes on without it. */
+static bool passed_over(int rc)
+{
+	return rc == -EPERM || rc == -EACCES || rc == -ENOTDIR;
+}
+
 static int load_config(struct options *o, int argc, char **argv, char **cause)
 {
 	const char *path = NULL;
+	char *def = NULL;
 	bool skip = false;
+	int rc = 0;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if (!strncmp(argv[i], "--config=", 9))
-			path = argv[i] + 9;
-		else if (!strcmp(argv[i], "--config") && i + 1 < argc)
-			path = argv[++i];
-		else if (!strcmp(argv[i], "--no-config"))
-			skip = true;
-	}
+	find_config(argc, argv, &path, &skip);
 	o->config_path[0] = '\0';
 	if (skip)
 		return 0;
+	if (!path)
+		path = def = conf_default_path();
 	if (path) {
+		/* R reads restart.COMM from this same file, whatever happens to it here. */
 		snprintf(o->config_path, sizeof(o->config_path), "%s", path);
-		return conf_load(path, true, options_conf_keys, options_conf_nkeys, o, cause) ? -EINVAL : 0;
+		rc = conf_load(path, !def, options_conf_keys, options_conf_nkeys, o, cause);
 	}
-	char *def = conf_default_path();
-	int rc = def ? conf_load(def, false, options_conf_keys, options_conf_nkeys, o, cause) : 0;
-	if (def)
-		snprintf(o->config_path, sizeof(o->config_path), "%s", def);
-	free(def);
-	if (rc == -EACCES || rc == -ENOTDIR) {
-		/* Someone else's home (sudo -u): a file nobody asked for by name is not
-		 * worth refusing to start over. */
-		fprintf(stderr, "leaktop: %s; using the defaults\n", *cause ? *cause : "configuration file not readable");
+	/* Someone else's home (sudo -u), or as root a file someone else could have
+	 * written: not worth refusing to start over, and not to be used either. A broken
+	 * line of a file leaktop may use does stop it. */
+	if (passed_over(rc) && (rc == -EPERM || def)) {
+		fprintf(stderr, "leaktop: %s; using the defaults\n", *cause ? *cause : "configuration file not used");
 		free(*cause);
 		*cause = NULL;
 		rc = 0;
 	}
+	free(def);
 	return rc ? -EINVAL : 0;
 }
 
@@ -287,6 +309,7 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 {
 	long iterations = -1, top = -1, backlog = -1;
 	bool report_fmt = false;
+	const char *fmt_arg = NULL; /* -o as given, for a mode that has no use for it */
 	int c;
 
 	*cause = NULL; /* an out parameter: whatever it held is the caller's */
@@ -298,8 +321,7 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 	o->growth_window_min = 5;
 	if (load_config(o, argc, argv, cause))
 		return -EINVAL;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "bd:n:o:p:P:r:w:hV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, long_options, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			o->batch = true;
@@ -318,6 +340,7 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 			break;
 		case 'o': {
 			int fmt = batch_format_parse(optarg);
+			fmt_arg = optarg;
 			/* The report's formats. */
 			if (!strcmp(optarg, "html") || !strcmp(optarg, "markdown") || !strcmp(optarg, "md")) {
 				o->report_html = !strcmp(optarg, "html");
@@ -358,7 +381,6 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 			break;
 		case OPT_LISTEN:
 			o->listen = optarg;
-			o->format = FMT_OPENMETRICS;
 			break;
 		case OPT_PROC_ROOT:
 			o->proc_root = optarg;
@@ -393,13 +415,17 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 		case OPT_REPORT:
 			o->report = true;
 			break;
+		/* errno cleared: a failed write's own is what the caller reports. */
 		case 'h':
+			errno = 0;
 			options_usage(stdout);
 			return 1;
 		case 'V':
+			errno = 0;
 			printf("leaktop %s\n", PACKAGE_VERSION);
 			return 1;
 		case OPT_LIST_OPTIONS:
+			errno = 0;
 			list_options(stdout);
 			return 1;
 		default:
@@ -418,12 +444,32 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 			    o->alert.fd_warn_pct, o->alert.fd_crit_pct);
 	}
 	/* -r FILE -o html: a report is the only thing HTML can be. */
-	if (report_fmt && o->read_path)
+	if (report_fmt && o->read_path && !o->batch && !o->listen)
 		o->report = true;
 	if (report_fmt && !o->report)
 		return fail(cause, "%s", "markdown and html are report formats: leaktop -r FILE --report -o html");
 	if (o->report && !o->read_path)
 		return fail(cause, "%s", "--report needs a recording: leaktop -r FILE --report");
+	/* Every output format a mode cannot write is an error, never quietly another. */
+	if (o->report && (o->batch || o->listen))
+		return fail(cause, "--report prints one report and exits: it takes neither %s",
+			    o->batch ? "--batch" : "--listen");
+	if (o->report && fmt_arg && !report_fmt)
+		return fail(cause, "--report writes markdown or html, not %s: leaktop -r FILE --report -o html "
+			    "(-o %s is for --batch)", fmt_arg, fmt_arg);
+	if (o->listen && fmt_arg && o->format != FMT_OPENMETRICS)
+		return fail(cause, "--listen serves openmetrics only, not %s (-o %s is for --batch)", fmt_arg, fmt_arg);
+	if (!o->report && !o->listen && !o->batch && fmt_arg)
+		return fail(cause, "-o %s: the dashboard has no output format; add --batch (-b) for %s output", fmt_arg,
+			    fmt_arg);
+	if (o->listen)
+		o->format = FMT_OPENMETRICS;
+	if (o->sockets && (o->format != FMT_JSON || o->report || o->listen || !o->batch))
+		return fail(cause, "%s", "--sockets adds a list to JSON output only: leaktop -b -o json --sockets");
+	/* The dashboard refreshes at most every OPTIONS_TUI_MIN_DELAY, and then only as
+	 * often as a refresh takes: -d 0 kept a core busy on a big box. */
+	if (!o->batch && !o->listen && !o->report && !o->read_path && o->delay < OPTIONS_TUI_MIN_DELAY)
+		o->delay = OPTIONS_TUI_MIN_DELAY;
 	if (o->read_path && o->write_path)
 		return fail(cause, "%s", "-r and -w cannot be combined: a replay is not recorded again");
 	/* A replay in batch mode prints the whole recording unless told otherwise. */
@@ -433,46 +479,41 @@ int options_parse(struct options *o, int argc, char **argv, char **cause)
 	return 0;
 }
 
-/* Make the configuration file's directory (~/.config/leaktop) when missing. */
-static int make_parent(const char *path)
-{
-	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(dir, 0700) && errno != EEXIST)
-				return -errno;
-			*p = '/';
-		}
-	return mkdir(dir, 0700) && errno != EEXIST ? -errno : 0;
-}
-
 int options_save_key(const char *path, const char *key, const char *value, char **cause)
 {
-	char *tmp = NULL, *text = NULL, *out = NULL;
+	char dir[4096], tmp[300], *text = NULL, *out = NULL;
+	const char *base = path;
 	size_t len = 0, outlen = 0;
-	int fd = -1, rc = conf_read_file(path, CONF_FILE_MAX, &text, &len, cause);
+	struct stat st;
+	int fd = -1, dfd = userfile_open_folder(path, dir, sizeof(dir), &base, cause), rc = dfd < 0 ? dfd : 0;
+	mode_t mode = 0600; /* a new file: it may name commands leaktop runs */
+	bool had = false;
 
-	if (rc == -ENOENT) {
-		free(*cause);
-		*cause = NULL;
-		rc = make_parent(path);
+	/* As root, a file leaktop would not read is not written either. */
+	if (!rc && geteuid() == 0)
+		rc = conf_check_trust(dfd, dir, getuid(), getenv("HOME"), cause);
+	if (!rc && snprintf(tmp, sizeof(tmp), ".%s.tmp", base) >= (int)sizeof(tmp))
+		rc = text_cause(cause, -ENAMETOOLONG, "%s: name too long", path);
+	if (!rc && !fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW)) {
+		had = true;
+		if (!S_ISREG(st.st_mode))
+			rc = text_cause(cause, -EINVAL, "%s is %s: leaktop replaces only a regular file", path,
+					S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
+		/* Its mode kept (0644 stays readable), never writable by others. */
+		mode = st.st_mode & 0755;
 	}
+	if (!rc && had && (rc = conf_read(path, &text, &len, cause)) == -ENOENT)
+		rc = 0, free(*cause), *cause = NULL;
 	if (!rc)
 		rc = conf_with_key(text, len, path, key, value, &out, &outlen, cause);
-	if (!rc && asprintf(&tmp, "%s.tmp", path) < 0) {
-		tmp = NULL;
-		rc = -ENOMEM;
-	}
 	/* A new file beside it, then rename: a reader never sees half a file. */
-	if (!rc && (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+	if (!rc && unlinkat(dfd, tmp, 0) && errno != ENOENT)
+		rc = -errno;
+	if (!rc && (fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)) < 0)
 		rc = -errno;
 	if (!rc) {
+		if (fchmod(fd, mode) || (had && geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid)))
+			rc = -errno;
 		for (size_t off = 0; off < outlen && !rc;) {
 			ssize_t w = write(fd, out + off, outlen - off);
 			if (w < 0 && errno != EINTR)
@@ -482,14 +523,15 @@ int options_save_key(const char *path, const char *key, const char *value, char 
 		}
 		if (close(fd) && !rc)
 			rc = -errno;
-		if (!rc && rename(tmp, path))
+		if (!rc && renameat(dfd, tmp, dfd, base))
 			rc = -errno;
 		if (rc)
-			unlink(tmp);
+			unlinkat(dfd, tmp, 0);
 	}
 	if (rc && !*cause)
 		text_cause(cause, rc, "%s: %s", path, strerror(-rc));
-	free(tmp);
+	if (dfd >= 0)
+		close(dfd);
 	free(text);
 	free(out);
 	return rc;

@@ -11,6 +11,10 @@
 #include "model/conf.h"
 #include "model/view.h"
 
+/* The shortest refresh interval of the dashboard, whatever -d says (batch mode and
+ * --listen take 0: back to back, or a refresh per scrape). */
+#define OPTIONS_TUI_MIN_DELAY 0.5
+
 struct options {
 	bool batch;
 	long iterations;          /* 0 = until interrupted */

@@ -4,6 +4,7 @@
 
 #include "tui/actions.h"
 #include "model/text.h"
+#include "sources/procscan.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -165,20 +166,132 @@ static bool restartable_unit(const char *unit)
 	return true;
 }
 
-int action_restart_resolve(const struct proc_rec *p, action_lookup_fn lookup, void *ctx, const char *conf_path,
-			   struct action_restart *r, char **cause)
+/* "user@UID.service": a user's service manager. */
+static bool user_manager(const char *name, size_t len)
 {
-	char key[16 + PROC_COMM_MAX], conf[PATH_MAX];
+	return len > 13 && !memcmp(name, "user@", 5) && !memcmp(name + len - 8, ".service", 8);
+}
+
+int action_restart_unit(const char *cgroup, struct action_unit *u, char **why)
+{
+	size_t plen;
+	const char *path = procscan_cgroup_path(cgroup, &plen), *end = path ? path + plen : NULL;
+	const char *unit = NULL, *mgr = NULL;
+	size_t ulen = 0, mlen = 0;
+	char shown[PROC_UNIT_MAX * 2];
+
+	memset(u, 0, sizeof(*u));
+	/* The innermost component that names a unit (slices group units; other names
+	 * are a unit's own subgroups), and the user manager above it, if any. */
+	for (const char *c = path; c && c < end;) {
+		while (c < end && *c == '/')
+			c++;
+		const char *e = c;
+		while (e < end && *e != '/')
+			e++;
+		size_t len = (size_t)(e - c);
+		if (len && procscan_unit_name(c, len)) {
+			if (unit && user_manager(unit, ulen))
+				mgr = unit, mlen = ulen;
+			unit = c, ulen = len;
+		}
+		c = e;
+	}
+	if (!unit)
+		return -ENOENT;
+	if (ulen >= sizeof(u->unit))
+		return text_cause(why, -EPERM, "its unit's name is too long");
+	memcpy(u->unit, unit, ulen);
+	text_escape(shown, sizeof(shown), u->unit, ulen);
+	bool manager = user_manager(unit, ulen);
+	if (manager || (mgr && !strcmp(u->unit, "init.scope")))
+		return text_cause(why, -EPERM, "it is %s%s: restarting it would end every program of that user's "
+				  "session", manager ? shown : "in init.scope, the user manager",
+				  manager ? ", a user's service manager" : "");
+	if (!restartable_unit(u->unit))
+		return text_cause(why, -EPERM, "it is in %s, which is %s", shown,
+				  ulen > 8 && !strcmp(u->unit + ulen - 8, ".service")
+					  ? "not a name leaktop hands to systemctl"
+					  : "not a service, and systemctl restarts only services");
+	if (mgr) {
+		/* user@UID.service: UID digits only, what -M UID@ takes. */
+		char *num_end, under[PROC_UNIT_MAX * 2];
+		errno = 0;
+		unsigned long uid = strtoul(mgr + 5, &num_end, 10);
+		if (errno || num_end == mgr + 5 || num_end != mgr + mlen - 8 || uid > UINT32_MAX) {
+			text_escape(under, sizeof(under), mgr, mlen);
+			return text_cause(why, -EPERM, "its unit %s runs under %s, not a user manager leaktop knows",
+					  shown, under);
+		}
+		u->user_unit = true;
+		u->uid = (uint32_t)uid;
+	}
+	return 0;
+}
+
+/* proc_root/PID/cgroup, whole (it is small), into buf. 0 or -errno. */
+static int read_cgroup(const char *proc_root, int32_t pid, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	size_t n = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%d/cgroup", proc_root ? proc_root : "/proc", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return -errno;
+	for (ssize_t r; n + 1 < size && (r = read(fd, buf + n, size - 1 - n)) != 0;) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			close(fd);
+			return -e;
+		}
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	return 0;
+}
+
+/* argv from words, strdup'd, NULL-terminated. */
+static char **argv_of(const char *const words[], size_t n)
+{
+	char **argv = calloc(n + 1, sizeof(*argv));
+
+	for (size_t i = 0; argv && i < n; i++)
+		if (!(argv[i] = strdup(words[i]))) {
+			action_argv_free(argv);
+			return NULL;
+		}
+	return argv;
+}
+
+int action_restart_resolve(const struct proc_rec *p, const char *proc_root, action_lookup_fn lookup, void *ctx,
+			   const char *conf_path, struct action_restart *r, char **cause)
+{
+	char key[16 + PROC_COMM_MAX], conf[PATH_MAX], cgroup[16384], *no_unit = NULL;
+	struct action_unit u;
 	const char *cmd;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
 	if ((rc = action_check_target(p, cause)))
 		return rc;
-	if (restartable_unit(p->unit)) {
-		if (!(r->argv = calloc(4, sizeof(*r->argv))) || !(r->argv[0] = strdup("systemctl")) ||
-		    !(r->argv[1] = strdup("restart")) || !(r->argv[2] = strdup(p->unit))) {
-			action_restart_release(r);
+	/* The cgroup now, not the snapshot's unit: the process must still be there, and
+	 * the snapshot names the outermost unit (user@1000.service for a user's). */
+	if ((rc = read_cgroup(proc_root, p->pid, cgroup, sizeof(cgroup)))) {
+		text_cause(cause, 0, rc == -ENOENT ? "pid %d has exited since the snapshot; nothing was done"
+						  : "cannot read the cgroup of pid %d: %s", (int)p->pid, strerror(-rc));
+		return rc == -ENOENT ? -ESRCH : rc;
+	}
+	int urc = action_restart_unit(cgroup, &u, &no_unit);
+	if (!urc) {
+		char uid[24];
+		snprintf(uid, sizeof(uid), "%u@", (unsigned)u.uid);
+		const char *sys[] = {"systemctl", "restart", u.unit};
+		const char *usr[] = {"systemctl", "--user", "-M", uid, "restart", u.unit};
+		if (!(r->argv = u.user_unit ? argv_of(usr, 6) : argv_of(sys, 3))) {
 			text_cause(cause, 0, "out of memory");
 			return -ENOMEM;
 		}
@@ -194,11 +307,13 @@ int action_restart_resolve(const struct proc_rec *p, action_lookup_fn lookup, vo
 			else
 				action_config_path(conf, sizeof(conf));
 			text_cause(cause, 0,
-				  "no way to restart %s (pid %d): it is not in a systemd service, and no restart "
-				  "command is configured. Add a line to %s: %s = /path/to/command args",
-				  p->comm, (int)p->pid, conf, key);
+				  "no way to restart %s (pid %d): %s, and no restart command is configured. Add a line "
+				  "to %s: %s = /path/to/command args", p->comm, (int)p->pid,
+				  no_unit ? no_unit : "it is not in a systemd service", conf, key);
+			free(no_unit);
 			return -ENOENT;
 		}
+		free(no_unit);
 		char *why = NULL;
 		if ((rc = action_split_argv(cmd, &r->argv, &why))) {
 			text_cause(cause, 0, "%s in %s: %s", key, "the config", why ? why : strerror(-rc));

@@ -26,6 +26,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -81,6 +82,51 @@ static int listen_split(const char *spec, char *host, size_t hsize, unsigned *po
 	return 0;
 }
 
+/* addr (len bytes of family fam) among the addresses of ifs? */
+static bool host_has(const struct ifaddrs *ifs, int fam, const void *addr, size_t len)
+{
+	for (const struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != fam)
+			continue;
+		const void *a = fam == AF_INET ? (const void *)&((const struct sockaddr_in *)i->ifa_addr)->sin_addr
+					       : (const void *)&((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+		if (!memcmp(a, addr, len))
+			return true;
+	}
+	return false;
+}
+
+int serve_host_check(const struct sockaddr *sa, const struct ifaddrs *ifs, const char *host, char **cause)
+{
+	static const char fix[] = "serve on an address of this host: 127.0.0.1, 0.0.0.0 for all, or one `ip addr` lists";
+	struct in_addr v4;
+
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		if (IN6_IS_ADDR_MULTICAST(a))
+			return text_cause(cause, -EINVAL, "bad --listen address '%s': a multicast address; %s", host, fix);
+		if (IN6_IS_ADDR_UNSPECIFIED(a) || IN6_IS_ADDR_LOOPBACK(a) || host_has(ifs, AF_INET6, a, sizeof(*a)))
+			return 0;
+		if (!IN6_IS_ADDR_V4MAPPED(a))
+			return text_cause(cause, -EADDRNOTAVAIL, "bad --listen address '%s': not an address of this host; %s",
+					  host, fix);
+		memcpy(&v4, &a->s6_addr[12], sizeof(v4)); /* ::ffff:a.b.c.d: judged as a.b.c.d */
+	} else if (sa->sa_family == AF_INET) {
+		v4 = ((const struct sockaddr_in *)sa)->sin_addr;
+	} else {
+		return 0;
+	}
+	uint32_t h = ntohl(v4.s_addr);
+	if ((h >> 28) == 0xe)
+		return text_cause(cause, -EINVAL, "bad --listen address '%s': a multicast address; %s", host, fix);
+	if (h == 0xffffffffu)
+		return text_cause(cause, -EINVAL, "bad --listen address '%s': the broadcast address; %s", host, fix);
+	/* 0.0.0.0 is every address; all of 127.0.0.0/8 is this host's (lo). */
+	if (h == 0 || (h >> 24) == 127 || host_has(ifs, AF_INET, &v4, sizeof(v4)))
+		return 0;
+	return text_cause(cause, -EADDRNOTAVAIL, "bad --listen address '%s': not an address of this host; %s", host, fix);
+}
+
 int serve_listen(const char *spec, char *bound, size_t boundsize, char **cause)
 {
 	char host[128] = "127.0.0.1", port[8];
@@ -99,6 +145,17 @@ int serve_listen(const char *spec, char *bound, size_t boundsize, char **cause)
 								  "(names are not looked up)"
 			: rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc);
 		return text_cause(cause, -EINVAL, "bad --listen address '%s': %s", host, why);
+	}
+	/* bind() takes a multicast address (and any with ip_nonlocal_bind) and "serves"
+	 * where no scrape can come: refused before it. */
+	struct ifaddrs *ifs = NULL;
+	if (getifaddrs(&ifs))
+		ifs = NULL;
+	rc = serve_host_check(ai->ai_addr, ifs, host, cause);
+	freeifaddrs(ifs);
+	if (rc) {
+		freeaddrinfo(ai);
+		return rc;
 	}
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {

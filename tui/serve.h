@@ -15,6 +15,14 @@ struct session;
  * (*cause says why in one line). *bound is the actual "HOST:PORT", at least 64 bytes. */
 int serve_listen(const char *spec, char *bound, size_t boundsize, char **cause);
 
+/* Is sa (the --listen address, written host) one to serve on: 0.0.0.0 or ::, a
+ * loopback address, or one of ifs (getifaddrs)? A multicast or broadcast address is
+ * refused (bind takes one, and no scrape can reach it), and so is one not of this host
+ * (bind takes any with net.ipv4.ip_nonlocal_bind). 0, or -errno with *cause. */
+struct sockaddr;
+struct ifaddrs;
+int serve_host_check(const struct sockaddr *sa, const struct ifaddrs *ifs, const char *host, char **cause);
+
 /* The status for one request head: 200 for GET (or HEAD) /metrics, 404 for another
  * path, 405 for another method, 400 when it is not an HTTP request line. */
 int serve_route(const char *head);

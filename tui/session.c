@@ -104,9 +104,7 @@ void session_free(struct session *ss)
 	if (!ss)
 		return;
 	record_close(ss->rec);
-	if (ss->sp)
-		spawn_reap(ss->sp, !ss->o.quiet_cmd);
-	spawn_free(ss->sp);
+	spawn_free(ss->sp); /* never waits: a stuck program must not hold up a stop */
 	alerts_free(ss->al);
 	history_free(ss->h);
 	pthread_mutex_destroy(&ss->mu);
@@ -141,7 +139,7 @@ static void session_feed(struct session *ss, const struct snapshot *s)
 /* Each transition of a live refresh: logged, recorded, and handed to --alert-cmd. */
 static void session_transitions(struct session *ss, const struct snapshot *s)
 {
-	size_t n;
+	size_t n, busy = 0;
 	const struct alert *e = session_events(ss, &n);
 
 	for (size_t i = 0; i < n; i++) {
@@ -161,12 +159,20 @@ static void session_transitions(struct session *ss, const struct snapshot *s)
 			record_event(ss->rec, &ev, NULL);
 		}
 		char *cause = NULL;
-		if (ss->sp && spawn_alert(ss->sp, ss->alert_cmd, &e[i], &cause))
+		int rc = ss->sp ? spawn_alert(ss->sp, ss->alert_cmd, &e[i], &cause) : 0;
+		if (rc == -EBUSY)
+			busy++; /* said once below, not once per transition */
+		else if (rc)
 			session_note(ss, "%s", cause ? cause : "the alert program could not run");
 		free(cause);
 	}
-	if (ss->sp)
-		spawn_reap(ss->sp, false);
+	if (busy)
+		session_note(ss, "alert command not run for %zu transition%s: %d earlier ones still run (each is "
+			     "killed after %d s)", busy, busy == 1 ? "" : "s", SPAWN_MAX_RUNNING, spawn_time_limit_ms / 1000);
+	int killed = ss->sp ? spawn_reap(ss->sp) : 0;
+	if (killed)
+		session_note(ss, "alert command %s ran over %d s: killed (%d)", ss->alert_cmd, spawn_time_limit_ms / 1000,
+			     killed);
 }
 
 /* A replayed refresh's recorded event (an alert or action of the live run) as one

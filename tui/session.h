@@ -25,7 +25,7 @@ struct session_opts {
 	struct alert_thresholds alert;
 	struct view_filter filter;  /* the processes and ports that raise alerts */
 	const char *alert_cmd;      /* run per transition on live runs; NULL or "" for none */
-	bool quiet_cmd;             /* the dashboard: its output to /dev/null, never waited for */
+	bool quiet_cmd;             /* the dashboard: its output to /dev/null */
 	FILE *alert_log;            /* transitions as "leaktop: alert LEVEL KIND: MESSAGE", or NULL */
 	/* What goes wrong without stopping the session (the recording stopped, the alert
 	 * program could not run): to note(note_ctx, msg), or to stderr when note is NULL. */
@@ -46,8 +46,8 @@ void session_opts_from(struct session_opts *so, const struct options *o);
 /* A session on src (lent: the caller frees it after session_free), recording to rec
  * when it is not NULL (taken: session_free closes it). Returns 0 or -ENOMEM. */
 int session_new(struct session **out, const struct session_opts *so, struct source *src, struct record *rec);
-/* Closes the recording; outside the dashboard, waits for the alert programs still
- * running. NULL is fine. */
+/* Closes the recording. Never waits for an alert program: one still running keeps
+ * its time limit without leaktop (tui/spawn.h). NULL is fine. */
 void session_free(struct session *ss);
 
 /* One refresh into out: read it, record it, and when it is whole feed the history

@@ -130,23 +130,32 @@ enum tdump_outcome tdump_wait_outcome(const char *proc_root, int32_t pid, uint64
 int tdump_capture_begin(const char *proc_root, int32_t pid, struct tdump_capture *c)
 {
 	memset(c, 0, sizeof(*c));
+	c->f[0].fd = c->f[1].fd = -1;
 	for (int fd = 1; fd <= 2; fd++) {
 		char path[PATH_MAX], link[PATH_MAX];
 		struct stat st;
 		ssize_t n;
 
 		snprintf(path, sizeof(path), "%s/%d/fd/%d", proc_root ? proc_root : "/proc", (int)pid, fd);
+		/* stat first: a terminal or a device is not even opened. Then the open
+		 * cannot block (O_NONBLOCK: a FIFO swapped in since), and the descriptor
+		 * itself must be a regular file. */
 		if (stat(path, &st) || !S_ISREG(st.st_mode))
+			continue;
+		int rfd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (rfd < 0)
 			continue;
 		bool same = false;
 		for (int i = 0; i < c->nfiles; i++)
 			same |= c->f[i].dev == (uint64_t)st.st_dev && c->f[i].ino == (uint64_t)st.st_ino;
-		if (same)
+		if (fstat(rfd, &st) || !S_ISREG(st.st_mode) || same) {
+			close(rfd);
 			continue;
-		snprintf(c->f[c->nfiles].path, sizeof(c->f[0].path), "%s", path);
+		}
 		n = readlink(path, link, sizeof(link) - 1);
 		link[n > 0 ? n : 0] = '\0';
 		text_escape(c->f[c->nfiles].shown, sizeof(c->f[0].shown), link, strlen(link));
+		c->f[c->nfiles].fd = rfd;
 		c->f[c->nfiles].dev = (uint64_t)st.st_dev;
 		c->f[c->nfiles].ino = (uint64_t)st.st_ino;
 		c->f[c->nfiles].start = (int64_t)st.st_size;
@@ -155,38 +164,31 @@ int tdump_capture_begin(const char *proc_root, int32_t pid, struct tdump_capture
 	return c->nfiles;
 }
 
-static int64_t file_size(const char *path)
+static int64_t file_size(int fd)
 {
 	struct stat st;
 
-	return stat(path, &st) ? -1 : (int64_t)st.st_size;
+	return fstat(fd, &st) ? -1 : (int64_t)st.st_size;
 }
 
 /* Append what file i gained since the signal to c->text, within the bound. */
 static int read_appended(struct tdump_capture *c, int i)
 {
-	int fd = open(c->f[i].path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
+	int64_t size = file_size(c->f[i].fd);
 
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || (uint64_t)st.st_ino != c->f[i].ino || st.st_size <= c->f[i].start) {
-		close(fd);
-		return 0;
-	}
-	size_t want = (size_t)(st.st_size - c->f[i].start);
+	if (size <= c->f[i].start)
+		return size < 0 ? -errno : 0;
+	size_t want = (size_t)(size - c->f[i].start);
 	if (c->len + want > TDUMP_TEXT_MAX) {
 		want = TDUMP_TEXT_MAX - c->len;
 		c->truncated = true;
 	}
 	char *t = realloc(c->text, c->len + want + 1);
-	if (!t) {
-		close(fd);
+	if (!t)
 		return -ENOMEM;
-	}
 	c->text = t;
-	ssize_t n = pread(fd, t + c->len, want, (off_t)c->f[i].start);
-	close(fd);
+	/* pread on a regular file returns what is there, never waits for more. */
+	ssize_t n = pread(c->f[i].fd, t + c->len, want, (off_t)c->f[i].start);
 	if (n < 0)
 		return -errno;
 	c->len += (size_t)n;
@@ -209,7 +211,7 @@ int tdump_capture_end(struct tdump_capture *c, int wait_ms, int settle_ms)
 		waited += step;
 		bool moved = false;
 		for (int i = 0; i < c->nfiles; i++) {
-			int64_t sz = file_size(c->f[i].path);
+			int64_t sz = file_size(c->f[i].fd);
 			if (sz > last[i]) {
 				moved = true;
 				last[i] = sz;
@@ -228,6 +230,12 @@ void tdump_capture_release(struct tdump_capture *c)
 	free(c->text);
 	c->text = NULL;
 	c->len = 0;
+	for (int i = 0; i < c->nfiles; i++) {
+		if (c->f[i].fd >= 0)
+			close(c->f[i].fd);
+		c->f[i].fd = -1;
+	}
+	c->nfiles = 0;
 }
 
 /* --- the whole thread dump ------------------------------------------------------------- */
@@ -252,6 +260,7 @@ int tdump_do(struct action_log *log, const struct proc_rec *p, char **line, char
 	if (dump_len)
 		*dump_len = 0;
 	memset(&cap, 0, sizeof(cap));
+	cap.f[0].fd = cap.f[1].fd = -1;
 	if (!rc) {
 		tdump_disposition("/proc", p->pid, &disp);
 		action_dump_dest(p->pid, p->unit, dest, sizeof(dest));

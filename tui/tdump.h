@@ -51,11 +51,14 @@ enum tdump_outcome tdump_wait_outcome(const char *proc_root, int32_t pid, uint64
 #define TDUMP_TEXT_MAX (8 * 1024 * 1024)
 
 /* Where fds 1 and 2 of the target write, when they are regular files, and how long
- * each was before the signal. */
+ * each was before the signal. Each file is opened once, before the signal (through
+ * /proc/PID/fd/N, O_NONBLOCK, and kept only when that descriptor is a regular file),
+ * and read through that descriptor: the target cannot swap a FIFO in between (its
+ * SIGQUIT handler may), so nothing here can block on an open or a read. */
 struct tdump_capture {
 	int nfiles;
 	struct {
-		char path[4096];   /* /proc/PID/fd/N: reopened to read what was appended */
+		int fd;            /* ours, read-only: what was appended is read through it */
 		char shown[512];   /* the file's name (escaped), for the dump's title */
 		uint64_t dev, ino;
 		int64_t start;
@@ -72,6 +75,7 @@ int tdump_capture_begin(const char *proc_root, int32_t pid, struct tdump_capture
  * stopped for settle_ms), then read what was appended, at most TDUMP_TEXT_MAX bytes,
  * into c->text. Returns 0 (c->text may still be NULL: nothing appended) or -errno. */
 int tdump_capture_end(struct tdump_capture *c, int wait_ms, int settle_ms);
+/* Frees the text and closes the files. */
 void tdump_capture_release(struct tdump_capture *c);
 
 /* --- the whole thread dump, as the dashboard does it --------------------------------- */

@@ -92,6 +92,9 @@ keys Escape Escape
 
 # Default: the prompt says it will terminate; y cancels, K sends.
 only_pid "$DPID"
+# Its row under its own name: the background job is "bash" until python3 has exec'd
+# (the log names the process as the snapshot had it).
+wait_screen "python3"
 keys D
 wait_screen "NO SIGQUIT handler: it will TERMINATE"
 wait_screen "K (capital): yes, even if it terminates"
@@ -107,6 +110,33 @@ grep "SIGQUIT pid $DPID " "$LOG" | grep -qF "FAILED: terminated: pid $DPID had n
 	{ cat "$LOG"; fail "termination not reported"; }
 grep "SIGQUIT pid $DPID " "$LOG" | grep -q ": ok:" && fail "a killed process reported ok"
 wait_screen "terminated: pid $DPID"
+
+# A SIGQUIT handler that puts a FIFO with no writer on stdout and stderr: the
+# dashboard froze in open() reading the dump back (the clock stopped, q did nothing).
+mkfifo "$TMP/fifo"
+export FIFO="$TMP/fifo"
+bg python3 -c 'import os, signal, time
+def swap(sig, frame):
+    fd = os.open(os.environ["FIFO"], os.O_RDONLY | os.O_NONBLOCK)
+    os.dup2(fd, 1); os.dup2(fd, 2)
+signal.signal(signal.SIGQUIT, swap)
+time.sleep(600)' > "$TMP/fifo.out" 2>&1
+FPID=$BG
+# Its handler in place (SigCgt has SIGQUIT, bit 3), python having started.
+catches_quit() { [ $((0x$(sed -n 's/^SigCgt:\t//p' "/proc/$FPID/status") & 4)) != 0 ]; }
+wait_until 30 catches_quit || fail "the FIFO target never set its SIGQUIT handler"
+only_pid "$FPID"
+keys D
+wait_screen "it handles SIGQUIT"
+keys y
+wait_until 15 grep -qF "SIGQUIT pid $FPID" "$LOG" || { screen >&2; fail "the dump into a FIFO was not logged"; }
+grep "SIGQUIT pid $FPID " "$LOG" | grep -qF "ok: dumped (still running); the dump went to $TMP/fifo.out (nothing was appended to it)" ||
+	{ cat "$LOG"; fail "the dump into a FIFO: not reported as nothing appended"; }
+clock() { screen | head -1 | grep -oE '[0-9]{2}:[0-9]{2}:[0-9]{2}' | head -1; }
+T0=$(clock)
+clock_moved() { [ "$(clock)" != "$T0" ]; }
+wait_until 10 clock_moved || { screen >&2; fail "the clock stopped after a dump into a FIFO"; }
+echo "ok: a dump into a FIFO does not freeze the dashboard"
 
 # Ignored: the prompt says it does nothing; the result says so.
 only_pid "$IPID"
@@ -129,4 +159,6 @@ done
 keys Escape
 screen > "$TMP/last.txt"
 keys q
+lt_gone() { ! tmux -S "$SOCK" has-session -t t 2>/dev/null; }
+wait_until 10 lt_gone || { screen >&2; fail "q did not quit the dashboard"; }
 echo "ok: thread dumps say dumped, terminated or ignored"

@@ -167,6 +167,14 @@ OUT=$(mktemp -d "$TMP/run.XXXXXX")
 $TM new-session -d -s lt -x 80 -y 24 env TERM=screen "$RUN" "$OUT" "$LEAKTOP" --delay 0.2 -n 3
 finished 0 "-n 3"
 
+# --- -d 0: a floor of 0.5 s (it refreshed every 0.1 s, a core busy on a big box) ---
+new_tmux
+OUT=$(mktemp -d "$TMP/run.XXXXXX")
+$TM new-session -d -s lt -x 80 -y 24 env TERM=screen "$RUN" "$OUT" "$LEAKTOP" -d 0
+wait_screen "every 0\.5s"
+$TM send-keys -t lt q
+finished 0 "-d 0"
+
 # --- NO_COLOR: not one colour escape ---------------------------------------------
 start 80 24 TERM=xterm-256color NO_COLOR=1
 wait_screen "leakysrv"

@@ -246,8 +246,13 @@ static void write_json(FILE *f, const struct snapshot *s, const struct history *
 		json_states(f, p->states);
 		fprintf(f, ", \"netns\": %llu, \"container\": ", (unsigned long long)p->netns);
 		text_json_string(f, p->container[0] ? p->container : NULL);
-		fprintf(f, ", \"recv_q\": %llu, \"rss_kb\": %llu, \"unit\": ",
-			(unsigned long long)p->recv_q, (unsigned long long)p->rss_kb);
+		fprintf(f, ", \"recv_q\": %llu, \"rss_kb\": ", (unsigned long long)p->recv_q);
+		/* One no machine has (a damaged recording's -1) is unknown, not a number. */
+		if (view_rss_known(p->rss_kb))
+			fprintf(f, "%llu", (unsigned long long)p->rss_kb);
+		else
+			fputs("null", f);
+		fputs(", \"unit\": ", f);
 		text_json_string(f, p->unit[0] ? p->unit : NULL);
 		json_proc_history(f, h ? history_proc(h, p->pid, p->start_time) : NULL);
 		fputs(p->flags & PROC_UNREADABLE ? ", \"readable\": false}" : "}", f);

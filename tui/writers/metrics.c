@@ -178,6 +178,10 @@ static void write_procs(FILE *f, const struct snapshot *s, const struct mproc *v
 	}
 	family(f, "leaktop_process_rss_bytes", "Resident memory of the process.");
 	for (size_t i = 0; i < n; i++) {
+		/* "other" sums known ones, which may pass one machine's bound: only the
+		 * byte count must not wrap. */
+		if (v[i].rss_kb > UINT64_MAX / 1024 || (v[i].pid >= 0 && !view_rss_known(v[i].rss_kb)))
+			continue;
 		fputs("leaktop_process_rss_bytes{", f);
 		proc_labels(f, &v[i]);
 		fprintf(f, "} %llu\n", (unsigned long long)v[i].rss_kb * 1024ULL);
@@ -313,15 +317,19 @@ void metrics_write(FILE *f, const struct snapshot *s, const struct history *h, c
 				other->fd_pct = NAN;
 			}
 			m = other;
-			if (p->fds > 0)
-				m->fds += p->fds;
+			if (p->fds > 0) /* a damaged recording's near INT64_MAX: no overflow */
+				m->fds = view_sat_add64s(m->fds, p->fds);
 		}
 		for (int k = 0; k < SK_KIND_COUNT; k++)
-			m->kinds[k] += p->kinds[k];
+			m->kinds[k] = view_sat_add32(m->kinds[k], p->kinds[k]);
 		for (unsigned st = 0; st < ST_COUNT; st++)
-			m->states[st] += p->states[st];
-		m->recv_q += p->recv_q;
-		m->rss_kb += p->rss_kb;
+			m->states[st] = view_sat_add32(m->states[st], p->states[st]);
+		m->recv_q = view_sat_add(m->recv_q, p->recv_q);
+		/* An RSS no machine has is unknown: no sample, nothing added to "other". */
+		if (!view_rss_known(p->rss_kb))
+			m->rss_kb = m == other ? m->rss_kb : UINT64_MAX;
+		else
+			m->rss_kb = view_sat_add(m->rss_kb, p->rss_kb);
 	}
 	write_procs(f, s, procs, np, s->closed_valid);
 
@@ -344,12 +352,12 @@ void metrics_write(FILE *f, const struct snapshot *s, const struct history *h, c
 		}
 		shown++;
 		for (unsigned st = 0; st < ST_COUNT; st++)
-			m->states[st] += p->states[st];
-		m->recv_q += p->recv_q;
+			m->states[st] = view_sat_add32(m->states[st], p->states[st]);
+		m->recv_q = view_sat_add(m->recv_q, p->recv_q);
 		if (p->states[ST_LISTEN]) {
 			m->listening = true;
-			m->accept_q += p->accept_q;
-			m->accept_max += p->accept_max;
+			m->accept_q = view_sat_add32(m->accept_q, p->accept_q);
+			m->accept_max = view_sat_add32(m->accept_max, p->accept_max);
 		}
 	}
 	write_ports(f, ports, nq);
