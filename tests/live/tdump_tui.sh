@@ -147,12 +147,13 @@ wait_until 15 grep -qF "SIGQUIT pid $IPID" "$LOG" || fail "not sent to the ignor
 grep "SIGQUIT pid $IPID " "$LOG" | grep -qF "FAILED: ignored: pid $IPID ignores SIGQUIT; nothing happened" ||
 	{ cat "$LOG"; fail "ignoring not reported"; }
 kill -0 "$IPID" || fail "the ignoring process died"
-# The three outcomes, alone with a: the message view may hold pages of alerts about
-# other processes on this box, the actions stay one key away.
+# The three outcomes (and the dump into a FIFO above: four actions), alone with a: the
+# message view may hold pages of alerts about other processes on this box, the actions
+# stay one key away.
 keys m
 wait_screen "Messages ("
 keys a
-wait_screen "Actions (3 of"
+wait_screen "Actions (4 of"
 for p in "$JPID" "$DPID" "$IPID"; do
 	wait_screen "ACTION SIGQUIT pid $p ("
 done
