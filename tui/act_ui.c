@@ -189,6 +189,11 @@ static bool take_targets(struct app *a, const char *what)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		const struct proc_rec *p = u->ntags ? &u->tags[i] : sel;
+		/* A tag is a copy from when it was made: the process as it is now (a name
+		 * set after start, an exec since) when the same process is still there. */
+		const struct proc_rec *now = u->ntags && a->s ? snapshot_find_proc(a->s, p->pid) : NULL;
+		if (now && now->start_time == p->start_time)
+			p = now;
 		char *cause = NULL;
 		int rc = action_check_target(p, &cause);
 		if (rc) {

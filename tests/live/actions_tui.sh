@@ -144,7 +144,11 @@ else
 fi
 
 # Space tags (in the processes pane); D then acts on every tagged process.
-bg "$LEAKY" server --name leakytag1 --quit-marker "$TMP/tag1.marker" > /dev/null
+# The first is a wrapper that execs the server once tagged (as `exec java` in a start
+# script does): same pid and start time, a new name, which the confirmation must show.
+mkfifo "$TMP/go1"
+bg sh -c 'read x < "$1"; exec "$2" server --name leakytag1 --quit-marker "$3" > /dev/null' sh \
+	"$TMP/go1" "$LEAKY" "$TMP/tag1.marker"
 T1=$BG
 bg "$LEAKY" server --name leakytag2 --quit-marker "$TMP/tag2.marker" > /dev/null
 T2=$BG
@@ -156,6 +160,7 @@ for t in "$T1" "$T2"; do
 	wait_until 30 sh -c "tmux -S '$SOCK' capture-pane -p -t t | grep -qE '^\* +$t '" ||
 		{ screen >&2; fail "tagged row $t not marked"; }
 done
+echo go > "$TMP/go1"
 keys F4
 wait_screen "Filter:"
 keys $(printf 'BSpace %.0s' $(seq 24)) "leakytag" Enter
