@@ -441,17 +441,10 @@ static void sock_type(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 		b[j] = '\0';
 }
 
-/* An address as people read it: an IPv4-mapped IPv6 address (::ffff:a.b.c.d) as the
- * IPv4 address it is. */
 static void addr_text(int family, const uint8_t *addr, uint16_t port, char *b, size_t n)
 {
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	char a[SOCK_ADDR_MAX];
 
-	if (family == AF_INET6 && !memcmp(addr, mapped, sizeof(mapped))) {
-		family = AF_INET;
-		addr += 12;
-	}
 	snprintf(b, n, "%s", sock_addr_format(a, family, addr, port));
 }
 

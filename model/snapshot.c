@@ -578,8 +578,15 @@ int snapshot_sock_fd(const struct snapshot *s, const struct sock_rec *k)
 
 char *sock_addr_format(char *buf, int family, const uint8_t addr[16], uint16_t port)
 {
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	char ip[INET6_ADDRSTRLEN];
 
+	/* One form for one address: an IPv4-mapped IPv6 address (a dual-stack JVM's
+	 * sockets) is the IPv4 address it is, as the same peer reached over IPv4 shows. */
+	if (family == AF_INET6 && !memcmp(addr, mapped, sizeof(mapped))) {
+		family = AF_INET;
+		addr += 12;
+	}
 	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, ip, sizeof(ip)))
 		strcpy(ip, "?");
 	snprintf(buf, SOCK_ADDR_MAX, family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, port);

@@ -247,7 +247,8 @@ const struct proc_rec *snapshot_find_proc(const struct snapshot *s, int32_t pid)
 const struct proc_rec *snapshot_sock_proc(const struct snapshot *s, const struct sock_rec *k);
 int snapshot_sock_fd(const struct snapshot *s, const struct sock_rec *k);
 
-/* "127.0.0.1:8080" or "[::1]:8080"; buf must hold SOCK_ADDR_MAX. */
+/* "127.0.0.1:8080" or "[::1]:8080" (an IPv4-mapped IPv6 address as its IPv4 form);
+ * buf must hold SOCK_ADDR_MAX. */
 #define SOCK_ADDR_MAX 56
 char *sock_addr_format(char *buf, int family, const uint8_t addr[16], uint16_t port);
 

@@ -441,6 +441,25 @@ START_TEST(test_side_of_ephemeral_listener)
 }
 END_TEST
 
+/* One address, one form: a dual-stack JVM's peer reads as the IPv4 address it is, in
+ * every reason, pane and report (the handover mixed [::ffff:127.0.0.1]:24611 with
+ * 127.0.0.1:24611). */
+START_TEST(test_addr_one_form)
+{
+	uint8_t a[16] = {0};
+	char buf[SOCK_ADDR_MAX];
+
+	a[10] = a[11] = 0xff, a[12] = 127, a[15] = 1;
+	ck_assert_str_eq(sock_addr_format(buf, AF_INET6, a, 24611), "127.0.0.1:24611");
+	memset(a, 0, sizeof(a));
+	a[15] = 1;
+	ck_assert_str_eq(sock_addr_format(buf, AF_INET6, a, 8080), "[::1]:8080");
+	memset(a, 0, sizeof(a));
+	a[0] = 127, a[3] = 1;
+	ck_assert_str_eq(sock_addr_format(buf, AF_INET, a, 80), "127.0.0.1:80");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("snapshot");
@@ -464,6 +483,7 @@ int main(void)
 	tcase_add_test(tc, test_ports_per_netns);
 	tcase_add_test(tc, test_netns_records);
 	tcase_add_test(tc, test_unix_names_escaped);
+	tcase_add_test(tc, test_addr_one_form);
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
