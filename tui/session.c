@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct session {
 	struct session_opts o;
@@ -84,6 +85,14 @@ int session_new(struct session **out, const struct session_opts *so, struct sour
 	history_opts_default(&ho);
 	ho.interval_s = so->interval_s;
 	ho.window_s = so->window_s;
+	/* A verdict never reads ok where an alert fires: the same thresholds. */
+	ho.leak.cw_pile = so->alert.close_wait;
+	ho.leak.fd_warn_pct = so->alert.fd_warn_pct;
+	/* A JVM's default heap is a share of the machine's memory: known live only. */
+	if (src->live) {
+		long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+		ho.phys_kb = pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size / 1024 : 0;
+	}
 	pthread_mutex_init(&ss->mu, NULL);
 	ss->h = history_new(&ho);
 	ss->al = session_new_alerts(ss);
@@ -135,6 +144,8 @@ static void session_feed(struct session *ss, const struct snapshot *s)
 	ss->fresh = alerts_update(ss->al, s, ss->h) >= 0;
 	if (!ss->fresh)
 		session_note(ss, "%s", "out of memory for alerts");
+	else
+		alerts_raise(ss->al, ss->h);
 	pthread_mutex_unlock(&ss->mu);
 }
 
@@ -254,6 +265,15 @@ int session_seek(struct session *ss, long target, struct snapshot *out, char **c
 	}
 	ss->fresh = false; /* the steps on the way are not news */
 	return 0;
+}
+
+const struct history_change *session_changes(const struct session *ss, size_t *n)
+{
+	if (!ss->fresh) {
+		*n = 0;
+		return NULL;
+	}
+	return history_changes(ss->h, n);
 }
 
 const struct alert *session_events(const struct session *ss, size_t *n)

@@ -17,6 +17,7 @@ struct record;
 struct record_event;
 struct snapshot;
 struct history;
+struct history_change;
 struct session;
 
 struct session_opts {
@@ -70,6 +71,9 @@ void session_event_line(const struct record_event *ev, char *buf, size_t n);
 
 /* The alert transitions of the last step (none after a partial refresh or a seek). */
 const struct alert *session_events(const struct session *ss, size_t *n);
+/* The verdict changes of the last step (history_changes; none after a partial
+ * refresh or a seek): what a front end says once, as news. */
+const struct history_change *session_changes(const struct session *ss, size_t *n);
 
 /* History and alerts change inside session_step and session_seek under this lock;
  * another thread reads them only while holding it (a seek back replaces the alerts). */
