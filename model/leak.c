@@ -270,7 +270,7 @@ static int rule_cw_old(struct judging *j)
 }
 
 /* Growing steadily, but some are closed: a server slow to close under load, or a leak
- * on one path among many. Worth a look. */
+ * on one path among many. Worth a look; a leak once some are a minute old. */
 static int rule_cw_growing(struct judging *j)
 {
 	const struct leak_evidence *e = j->e;
@@ -280,6 +280,12 @@ static int rule_cw_growing(struct judging *j)
 		return -1;
 	growth_clause(grow, sizeof(grow), e->cw_fit.slope_per_min, e->cw_grow_s, e->cw_stalled, e->cw, e->cw_flat_s,
 		      e->cw_rate_before, stall_hint(e, true));
+	if (e->cw_old >= j->p->cw_min && e->seen_n >= 3) {
+		/* A leak on one path among many: the rest is closed, these never will be. */
+		snprintf(j->reason, j->size, "CLOSE_WAIT %s, some closed, %u held over %s, oldest %s%s", grow, e->cw_old,
+			 leak_format_duration((char[16]){0}, 16, j->p->suspect_age_s), j->old, j->peer);
+		return VERDICT_LEAK;
+	}
 	snprintf(j->reason, j->size, "CLOSE_WAIT %s, some closed, oldest %s%s", grow, j->old, j->peer);
 	return VERDICT_SUSPECT;
 }

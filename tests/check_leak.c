@@ -180,6 +180,13 @@ START_TEST(verdict_many_hosts_none_closed_is_leak_some_closed_suspect)
 	e.cw_old = 0;
 	ck_assert_int_eq(judge(&e, why), VERDICT_SUSPECT);
 	ck_assert_str_eq(why, "CLOSE_WAIT +20/min for 5m, some closed, oldest 30s, 8+ remote hosts");
+	/* A slow leak in churn: most closed at once, one in twenty never; those a minute
+	 * old say it (read leak from the third refresh). */
+	e.cw_old = 12;
+	e.cw_oldest_s = 75;
+	e.seen_n = 150;
+	ck_assert_int_eq(judge(&e, why), VERDICT_LEAK);
+	ck_assert_str_eq(why, "CLOSE_WAIT +20/min for 5m, some closed, 12 held over 1m, oldest 1m, 8+ remote hosts");
 }
 END_TEST
 
