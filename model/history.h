@@ -101,8 +101,9 @@ bool history_sock_age_bound(const struct history *h, const struct sock_rec *k);
 void history_file_stats(const struct history *h, double *growth_per_min, double *eta_s);
 
 /* A verdict that changed in the last update: news, to be said once ("judged leak"),
- * where a verdict that holds is only shown. A new process or port counts as coming
- * from ok; one that is gone is no change. */
+ * where a verdict that holds is only shown. Only a change to or from a finding
+ * (suspect, leak) is news: ok and churn trade places quietly. A new process or port
+ * counts as coming from ok; one that is gone is no change. */
 struct history_change {
 	bool is_port;
 	int32_t pid;               /* a process: pid, start time, name (escaped) */

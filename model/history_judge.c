@@ -257,13 +257,18 @@ void hist_judge(struct history *h, struct hist_ent *e, bool is_proc)
 	}
 }
 
-/* This update's verdict against the one shown after the last: a change is news. */
+/* This update's verdict against the one shown after the last: a change is news when
+ * it makes or unmakes a finding (suspect, leak); ok and churn trade places quietly. */
 int hist_note_change(struct history *h, struct hist_ent *e, bool is_proc)
 {
 	struct history_change *c;
 
 	if (e->stats.verdict == e->verdict_was)
 		return 0;
+	if (e->stats.verdict < VERDICT_SUSPECT && e->verdict_was < VERDICT_SUSPECT) {
+		e->verdict_was = (uint8_t)e->stats.verdict;
+		return 0;
+	}
 	if (!(c = VEC_PUSH(h->changes, h->nchanges, h->changes_cap)))
 		return -ENOMEM;
 	*c = (struct history_change){.is_port = !is_proc, .from = e->verdict_was, .to = e->stats.verdict};

@@ -168,6 +168,11 @@ START_TEST(live_records_and_runs_each_transition)
 				    "WHERE e.what LIKE 'warning fd_usage: pid 42 (java) uses 80%' AND r.time = 1700000001"), 1);
 	ck_assert_int_eq(count_rows("SELECT count(*) FROM event WHERE what LIKE 'clear fd_usage:%cleared'"), 1);
 	ck_assert_ptr_nonnull(strstr(log, "leaktop: alert warning fd_usage: pid 42 (java) uses 80% of its fd limit"));
+	/* The verdict's changes, each once: near the limit is worth a look, then not. */
+	ck_assert_ptr_nonnull(strstr(log, "leaktop: verdict pid 42 (java) judged suspect (was ok): 800 fds, 80% of the fd limit\n"));
+	ck_assert_ptr_nonnull(strstr(log, "leaktop: verdict pid 42 (java) is ok again (was suspect): "));
+	const char *first = strstr(log, "judged suspect");
+	ck_assert_ptr_null(strstr(first + 1, "judged suspect"));
 	free(log);
 }
 END_TEST

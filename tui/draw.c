@@ -438,9 +438,9 @@ static void draw_message_line(struct app *a, int y)
 		pane_ports_legend(a, line, sizeof(line));
 		draw_text(y, 0, COLS, line, A_NORMAL, false);
 	} else if (selected_reason(a, line, sizeof(line), &role)) {
+		/* Whole in the message view as the verdict changed (the worker's news): not
+		 * again on every frame, its figures moving. */
 		draw_text(y, 0, COLS, line, draw_attr(a, role), false);
-		if ((int)strlen(line) > COLS)
-			app_note(a, line);
 	}
 }
 

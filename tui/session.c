@@ -178,6 +178,13 @@ static void session_transitions(struct session *ss, const struct snapshot *s)
 	}
 	if (ss->sp)
 		spawn_reap(ss->sp, false);
+	/* Verdict changes are news too: said once, where the transitions go. */
+	const struct history_change *c = session_changes(ss, &n);
+	for (size_t i = 0; ss->o.alert_log && i < n; i++) {
+		char line[LEAK_REASON_MAX + 128];
+		history_change_format(&c[i], line, sizeof(line));
+		fprintf(ss->o.alert_log, "leaktop: verdict %s\n", line);
+	}
 }
 
 /* A replayed refresh's recorded event (an alert or action of the live run) as one

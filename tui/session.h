@@ -27,7 +27,9 @@ struct session_opts {
 	struct view_filter filter;  /* the processes and ports that raise alerts */
 	const char *alert_cmd;      /* run per transition on live runs; NULL or "" for none */
 	bool quiet_cmd;             /* the dashboard: its output to /dev/null, never waited for */
-	FILE *alert_log;            /* transitions as "leaktop: alert LEVEL KIND: MESSAGE", or NULL */
+	FILE *alert_log;            /* transitions as "leaktop: alert LEVEL KIND: MESSAGE" and
+				     * verdict changes as "leaktop: verdict pid 42 (java) judged
+				     * leak (was suspect): REASON", or NULL */
 	/* What goes wrong without stopping the session (the recording stopped, the alert
 	 * program could not run): to note(note_ctx, msg), or to stderr when note is NULL. */
 	void (*note)(void *ctx, const char *msg);
