@@ -164,32 +164,40 @@ static void note_sock(const struct history *h, struct hist_ent *e, const struct 
 
 /* Ports whose orphaned FIN_WAIT2 sockets are the far end of a CLOSE_WAIT here: one
  * sample of each port's orphans looked up among the CLOSE_WAIT sockets (a table of at
- * most HISTORY_MAX_PORTS entries, one probe per CLOSE_WAIT socket). */
+ * most HISTORY_MAX_PORTS entries; a CLOSE_WAIT socket whose local port no sample
+ * names costs one bit test), until every sample has found its peer. */
 static int find_mirrors(struct history *h, const struct snapshot *s)
 {
-	size_t n = 0;
+	size_t n = 0, found = 0;
 	int rc;
 
-	for (size_t i = 0; i < h->ports.n; i++)
-		n += h->ports.ents[i].seen && h->ports.ents[i].fw2_set;
+	memset(h->mirror_ports, 0, sizeof(h->mirror_ports));
+	for (size_t i = 0; i < h->ports.n; i++) {
+		const struct hist_ent *e = &h->ports.ents[i];
+		if (e->seen && e->fw2_set) {
+			n++;
+			h->mirror_ports[e->fw2_peer.ap / 64] |= 1ULL << (e->fw2_peer.ap % 64);
+		}
+	}
 	if (!n)
 		return 0;
 	if ((rc = hashtab_reset(&h->mirrors, n)))
 		return rc;
 	for (size_t i = 0; i < h->ports.n; i++) {
 		const struct hist_ent *e = &h->ports.ents[i];
-		bool found;
+		bool dup;
 		uint32_t *v;
 		if (!e->seen || !e->fw2_set)
 			continue;
-		if (!(v = hashtab_put(&h->mirrors, tuple_key(&e->fw2_peer), &found)))
+		if (!(v = hashtab_put(&h->mirrors, tuple_key(&e->fw2_peer), &dup)))
 			return -ENOMEM;
 		*v = (uint32_t)i;
 	}
-	for (size_t i = 0; i < s->nsocks; i++) {
+	for (size_t i = 0; i < s->nsocks && found < n; i++) {
 		const struct sock_rec *k = &s->socks[i];
 		struct hist_tuple t;
-		if (k->state != ST_CLOSE_WAIT || sock_kind_of(k) != SK_TCP || k->owner < 0 || (size_t)k->owner >= s->nowners)
+		if (k->state != ST_CLOSE_WAIT || !(h->mirror_ports[k->lport / 64] & 1ULL << (k->lport % 64)) ||
+		    sock_kind_of(k) != SK_TCP || k->owner < 0 || (size_t)k->owner >= s->nowners)
 			continue;
 		sock_tuple(k, true, &t);
 		const uint32_t *v = hashtab_get(&h->mirrors, tuple_key(&t));
@@ -201,6 +209,7 @@ static int find_mirrors(struct history *h, const struct snapshot *s)
 			continue;
 		e->mirror_pid = s->procs[pi].pid;
 		e->mirror_start = s->procs[pi].start_time;
+		found++;
 	}
 	return 0;
 }

@@ -118,6 +118,7 @@ struct history {
 	uint64_t file_moved_seq, file_low_seq;
 	double file_anchor, file_low;
 	struct hashtab mirrors;   /* hist_tuple key -> port ent index: the orphans' peers */
+	uint64_t mirror_ports[65536 / 64]; /* their local ports, a bit each */
 	struct history_change *changes; /* the verdict changes of the last update */
 	size_t nchanges, changes_cap;
 };
