@@ -123,6 +123,38 @@ static double per_min_left(const struct history *h, const struct hist_ent *e, un
 	return left > 0 ? left : 0;
 }
 
+/* Whether the count in slot `which` (column col) went on making new highs from its
+ * low (or the window's start, if later) to where it stopped moving (now, unless it
+ * stalled): its highest rose in each third of that time, in the last by at least a
+ * third of the first, and it stood within noise of that highest at the end. A count
+ * that swings (a server's connections come and go) or filled once (a pool warming
+ * up) does not. */
+static bool ent_going(const struct history *h, const struct hist_ent *e, unsigned nvals, unsigned col, unsigned which,
+		      bool stalled, size_t win_n)
+{
+	uint64_t seq0 = e->last_seq + 1 - e->count, win0 = e->last_seq + 1 - (win_n < e->count ? win_n : e->count);
+	uint64_t from = e->low_seq[which] > win0 ? e->low_seq[which] : win0;
+	uint64_t to = stalled && e->moved_seq[which] > from ? e->moved_seq[which] : e->last_seq;
+
+	if (from < seq0 || to < from + 2)
+		return false;
+	double t0 = h->times[from % h->cap], span = h->times[to % h->cap] - t0;
+	uint32_t top = hist_ring_at(e, nvals, (uint32_t)(from - seq0))[col], thirds[3] = {0};
+	for (uint64_t q = from; q <= to; q++) {
+		uint32_t v = hist_ring_at(e, nvals, (uint32_t)(q - seq0))[col];
+		int third = span > 0 ? (int)((h->times[q % h->cap] - t0) * 3 / span) : 2;
+		if (v > top)
+			top = v;
+		thirds[third > 2 ? 2 : third < 0 ? 0 : third] = top;
+	}
+	uint32_t first = hist_ring_at(e, nvals, (uint32_t)(from - seq0))[col];
+	uint32_t end = hist_ring_at(e, nvals, (uint32_t)(to - seq0))[col];
+	/* The last third by a third as much as the first at least: not a swing that ends
+	 * one above its old high. */
+	return thirds[0] > first && thirds[1] > thirds[0] && thirds[2] > thirds[1] &&
+	       3 * (thirds[2] - thirds[1]) >= thirds[0] - first && end + leak_noise(top) >= top;
+}
+
 /* The CLOSE_WAIT pile's turnover at this update (known only when the entity was in the
  * last one): how many left it since it began rising from its low, and for how many
  * refreshes in a row it has been kept: no more left than 1 in 100 (a connection reset
@@ -185,6 +217,7 @@ static void judge(struct history *h, struct hist_ent *e, unsigned nvals, unsigne
 	ev.fd_max_step = e->max_step[1];
 	ev.fd_rises = e->rises[1];
 	ev.fd_stalled = ent_stalled(h, e, 1, &ev.fd_flat_s);
+	ev.fd_going = ev.fd_rise >= p->fd_growth_min && ent_going(h, e, nvals, fd_col, 1, ev.fd_stalled, n);
 	ev.fd_rate_before = hist_rate_before(h, e, 1);
 	if (is_proc && e->fd_limit && e->fd_limit != UINT64_MAX) {
 		ev.fd_pct = 100.0 * ev.fds / (double)e->fd_limit;

@@ -345,7 +345,7 @@ static int rule_cw_oldest(struct judging *j)
 bool leak_fd_growing(const struct leak_evidence *e, const struct leak_params *p)
 {
 	return e->fd_fit.valid && e->fd_fit.slope_per_min * e->fd_fit.span_s / 60.0 >= p->fd_growth_min &&
-	       e->fd_rise >= p->fd_growth_min && leak_steady(e->fd_rise, e->fd_max_step, e->fd_rises) &&
+	       e->fd_rise >= p->fd_growth_min && leak_steady(e->fd_rise, e->fd_max_step, e->fd_rises) && e->fd_going &&
 	       e->fd_grow_s >= p->churn_age_s;
 }
 

@@ -63,6 +63,8 @@ struct leak_evidence {
 	double fd_grow_s;         /* how long they have been rising from their low */
 	uint32_t fd_rise, fd_max_step; /* by how much, and the biggest one-refresh step */
 	unsigned fd_rises;        /* in how many refreshes they rose */
+	bool fd_going;            /* to new highs all along: their highest rose in each third
+				   * of the rise (until they stalled), and they stand at it */
 	bool fd_stalled;          /* they rose and have stood still since */
 	double fd_flat_s;
 	double fd_rate_before;    /* the rate (per minute) at which they rose until then */
@@ -133,8 +135,8 @@ enum leak_verdict leak_judge_mem(const double *t, const double *rss_kb, size_t n
 uint64_t leak_jvm_heap_kb(const char *comm, const char *cmdline, uint64_t phys_kb);
 
 /* Whether the fds (a port: the sockets processes hold) grow: by fd_growth_min over
- * the window and since their low, steadily, for churn_age_s or more. Only then do
- * they have a time to exhaustion. */
+ * the window and since their low, steadily and to new highs all along (fd_going), for
+ * churn_age_s or more. Only then do they have a time to exhaustion. */
 bool leak_fd_growing(const struct leak_evidence *e, const struct leak_params *p);
 
 /* A process's one verdict from its socket verdict and its memory verdict: a memory

@@ -768,6 +768,32 @@ START_TEST(own_process_is_not_judged)
 }
 END_TEST
 
+/* An nginx worker as clients come: its fds swing between 13 and 30 for minutes as
+ * connections open and close. It read "suspect: fds +50/min for 10s" in its first half
+ * minute (and a handover listed it). No growth: its highest does not go on rising. */
+START_TEST(swinging_fds_are_no_growth)
+{
+	static const int fds[] = {13, 13, 17, 22, 25, 30, 27, 22, 19, 18, 23, 27, 28, 24, 23, 26, 27, 26, 23, 21};
+	for (int r = 0; r < 120; r++) {
+		add_proc(960, 1, fds[r % 20] + (r >= 20 ? 2 * (r % 3) : 0));
+		refresh(T0 + 1.0 * r);
+		const struct history_stats *st = history_proc(h, 960, 1);
+		ck_assert_msg(st->verdict == VERDICT_OK, "refresh %d: %s", r + 1, st->reason);
+		ck_assert_msg(isinf(st->exhaustion_eta_s) || isnan(st->exhaustion_eta_s), "refresh %d: ETA %f", r + 1,
+			      st->exhaustion_eta_s);
+	}
+	/* A pipe leak beside it, two fds every 2 s: growth, at once. */
+	for (int r = 0; r < 15; r++) {
+		add_proc(961, 1, 6 + 2 * r);
+		refresh(T0 + 200 + 2.0 * r);
+	}
+	const struct history_stats *st = history_proc(h, 961, 1);
+	ck_assert_int_eq(st->verdict, VERDICT_SUSPECT);
+	ck_assert_msg(strstr(st->reason, "fds +60/min for 28s, not CLOSE_WAIT sockets"), "%s", st->reason);
+	ck_assert(isfinite(st->exhaustion_eta_s));
+}
+END_TEST
+
 static Suite *history_suite(void)
 {
 	Suite *su = suite_create("history");
@@ -799,6 +825,7 @@ static Suite *history_suite(void)
 	tcase_add_test(tc, far_end_of_a_leak_mirrors_it);
 	tcase_add_test(tc, verdict_changes_are_said_once);
 	tcase_add_test(tc, own_process_is_not_judged);
+	tcase_add_test(tc, swinging_fds_are_no_growth);
 	suite_add_tcase(su, tc);
 	return su;
 }

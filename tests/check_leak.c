@@ -136,6 +136,7 @@ static struct leak_evidence cw_evidence(double rate, double grow_s, double oldes
 		.fd_rise = rise,
 		.fd_max_step = step,
 		.fd_rises = (unsigned)(grow_s / 2),
+		.fd_going = true,
 		.watched_s = grow_s,
 	};
 	return e;
@@ -363,9 +364,15 @@ START_TEST(verdict_fd_growth_without_sockets)
 		.fd_rise = 10,
 		.fd_max_step = 1,
 		.fd_rises = 10,
+		.fd_going = true,
 	};
 	ck_assert_int_eq(judge(&e, why), VERDICT_SUSPECT);
 	ck_assert_str_eq(why, "fds +4.0/min for 2m, not CLOSE_WAIT sockets");
+	/* Swinging up and down (a server's connections come and go), its highest not rising
+	 * all along: no growth. */
+	e.fd_going = false;
+	ck_assert_int_eq(judge(&e, why), VERDICT_OK);
+	e.fd_going = true;
 	e.fd_grow_s = 3600;
 	ck_assert_int_eq(judge(&e, why), VERDICT_LEAK);
 	/* In one step (a pool filled, files opened at start): no growth. */
