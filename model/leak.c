@@ -311,6 +311,8 @@ static int rule_cw_pile(struct judging *j)
 	const struct leak_evidence *e = j->e;
 	const struct leak_params *p = j->p;
 
+	if (e->cw < p->cw_min) /* a threshold set to 0 names no pile */
+		return -1;
 	if (e->cw_held >= p->cw_pile) {
 		snprintf(j->reason, j->size, "%u CLOSE_WAIT, %u held %s or more, oldest %s%s", e->cw, e->cw_held,
 			 leak_format_duration((char[16]){0}, 16, p->churn_age_s), j->old, j->to);

@@ -86,7 +86,7 @@ int session_new(struct session **out, const struct session_opts *so, struct sour
 	ho.interval_s = so->interval_s;
 	ho.window_s = so->window_s;
 	/* A verdict never reads ok where an alert fires: the same thresholds. */
-	ho.leak.cw_pile = so->alert.close_wait;
+	ho.leak.cw_pile = so->alert.close_wait > ho.leak.cw_min ? so->alert.close_wait : ho.leak.cw_min;
 	ho.leak.fd_warn_pct = so->alert.fd_warn_pct;
 	/* A JVM's default heap is a share of the machine's memory: known live only. */
 	if (src->live) {
