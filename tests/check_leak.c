@@ -444,6 +444,13 @@ START_TEST(verdict_mirror_port_and_self)
 	self.self = true;
 	ck_assert_int_eq(judge(&self, why), VERDICT_OK);
 	ck_assert_str_eq(why, "leaktop itself: not judged");
+	/* --close-wait-alert 0: no CLOSE_WAIT is no pile. */
+	struct leak_params p;
+	struct leak_evidence none = {.fd_pct = NAN, .has_fds = true};
+	leak_params_default(&p);
+	p.cw_pile = 0;
+	ck_assert_int_eq(leak_judge(&none, &p, why, sizeof(why)), VERDICT_OK);
+	ck_assert_str_eq(why, "no growth");
 }
 END_TEST
 
