@@ -6,7 +6,7 @@
 # Beside them, leaks: a JVM whose pool leaks its responses to nginx (CLOSE_WAIT with
 # the unread body, the pool exhausted), a server leaking CLOSE_WAIT, a pile that was
 # there 10 s before leaktop started, a memory leak. leaktop watches for FV_REFRESHES
-# refreshes 1 s apart (default 150: about 3 minutes with the set-up) in batch JSON;
+# refreshes 1 s apart (default 120: about 2.5 minutes with the set-up) in batch JSON;
 # then every verdict is counted: no healthy program or port is ever `leak`, none is
 # `suspect` after its first minute, no alert names one, and each leak is `leak`
 # within its bound. The counts are printed per program (suspect in the first minute
@@ -17,7 +17,7 @@
 need_root
 own_netns --pid "$@"
 need nginx java javac jq ss
-N=${FV_REFRESHES:-150}
+N=${FV_REFRESHES:-120}
 LT_BIN=${FV_LEAKTOP:-$LEAKTOP}
 J=/usr/share/java
 CP="$TMP/java:$J/httpclient.jar:$J/httpcore.jar:$J/commons-logging.jar"
