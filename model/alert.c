@@ -36,6 +36,7 @@ static const char *const kind_names[] = {
 	[ALERT_PORT_CLOSE_WAIT] = "port_close_wait",
 	[ALERT_FD_ETA] = "fd_eta",
 	[ALERT_FILE_NR] = "file_nr",
+	[ALERT_MEM] = "mem",
 };
 _Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == ALERT_KIND_COUNT, "a name per alert kind");
 
@@ -140,7 +141,7 @@ static int check_procs(struct alerts *a, const struct snapshot *s, const struct 
 	for (size_t i = 0; i < s->nprocs; i++) {
 		const struct proc_rec *p = &s->procs[i];
 		struct alert *e;
-		if (p->fds < 0 || !view_proc_match(&a->filter, s, p))
+		if (p->fds < 0 || (p->flags & PROC_SELF) || !view_proc_match(&a->filter, s, p))
 			continue;
 		double pct = view_fd_pct(p); /* exact; the message shows it cut, as every output does */
 		if (!isnan(pct)) {
@@ -171,6 +172,12 @@ static int check_procs(struct alerts *a, const struct snapshot *s, const struct 
 			snprintf(e->message, sizeof(e->message),
 				 "pid %d (%s) runs out of fds in %.1f min at %+.1f fds/min (limit %llu)", p->pid, p->comm,
 				 st->exhaustion_eta_s / 60, st->fd_growth_per_min, (unsigned long long)p->fd_limit);
+		}
+		if (st && st->mem_verdict == VERDICT_LEAK) {
+			if (!(e = proc_alert(&a->cand, ALERT_MEM, ALERT_WARNING, p, st->rss_growth_mb_per_min, 0)))
+				return -ENOMEM;
+			snprintf(e->message, sizeof(e->message), "pid %d (%s) leaks memory: %.100s", p->pid, p->comm,
+				 st->mem_reason);
 		}
 	}
 	return 0;
@@ -212,17 +219,33 @@ static int check_system(struct alerts *a, const struct snapshot *s)
 	return 0;
 }
 
-static int add_event(struct alerts *a, const struct alert *from, enum alert_level level)
+/* How an alert clears: "; cleared", unless what it measured only stopped moving while
+ * the pile stays (an fd_eta alert of a process whose fds stalled): that is no
+ * all-clear, and its message says so. */
+static void clear_message(struct alert *e, const struct snapshot *s, const struct history *h)
+{
+	size_t len = strlen(e->message);
+	const struct proc_rec *p = e->kind == ALERT_FD_ETA ? snapshot_find_proc(s, e->pid) : NULL;
+	const struct history_stats *st = p && p->start_time == e->start_time && h ? history_proc(h, e->pid, e->start_time)
+										      : NULL;
+
+	if (st && st->fd_stalled)
+		snprintf(e->message + len, sizeof(e->message) - len, "; cleared: growth stopped at %lld fds (stalled, not resolved)",
+			 (long long)p->fds);
+	else
+		snprintf(e->message + len, sizeof(e->message) - len, "%s", "; cleared");
+}
+
+static int add_event(struct alerts *a, const struct alert *from, enum alert_level level, const struct snapshot *s,
+		     const struct history *h)
 {
 	struct alert *e = set_add(&a->events);
 	if (!e)
 		return -ENOMEM;
 	*e = *from;
 	e->level = level;
-	if (level == ALERT_CLEAR) {
-		size_t len = strlen(e->message);
-		snprintf(e->message + len, sizeof(e->message) - len, "%s", "; cleared");
-	}
+	if (level == ALERT_CLEAR)
+		clear_message(e, s, h);
 	return 0;
 }
 
@@ -262,15 +285,16 @@ int alerts_update(struct alerts *a, const struct snapshot *s, const struct histo
 		const struct alert *c = i < a->cand.n ? &a->cand.v[i] : NULL, *p = j < a->prev.n ? &a->prev.v[j] : NULL;
 		int o = !c ? 1 : !p ? -1 : cmp_alert(c, p);
 		if (o < 0) {
-			if (c->level && !(rc = add_event(a, c, c->level)))
+			if (c->level && !(rc = add_event(a, c, c->level, s, h)))
 				rc = keep(a, c, c, 0);
 			i++;
 		} else if (o > 0) {
-			rc = p->calm + 1 >= ALERT_CLEAR_REFRESHES ? add_event(a, p, ALERT_CLEAR) : keep(a, p, NULL, p->calm + 1);
+			rc = p->calm + 1 >= ALERT_CLEAR_REFRESHES ? add_event(a, p, ALERT_CLEAR, s, h)
+								   : keep(a, p, NULL, p->calm + 1);
 			j++;
 		} else {
 			if (c->level > p->level)
-				rc = add_event(a, c, c->level);
+				rc = add_event(a, c, c->level, s, h);
 			if (!rc)
 				rc = keep(a, p, c, 0);
 			i++, j++;
@@ -291,4 +315,19 @@ const struct alert *alerts_active(const struct alerts *a, size_t *n)
 {
 	*n = a->cur.n;
 	return a->cur.v;
+}
+
+void alerts_raise(const struct alerts *a, struct history *h)
+{
+	for (size_t i = 0; h && i < a->cur.n; i++) {
+		const struct alert *e = &a->cur.v[i];
+		const struct history_stats *st =
+			e->pid ? history_proc(h, e->pid, e->start_time) : e->port ? history_port(h, e->netns, e->port, e->side) : NULL;
+		if (!st || st->verdict != VERDICT_OK)
+			continue;
+		if (e->pid)
+			history_raise_proc(h, e->pid, e->start_time, VERDICT_SUSPECT, e->message);
+		else
+			history_raise_port(h, e->netns, e->port, e->side, VERDICT_SUSPECT, e->message);
+	}
 }

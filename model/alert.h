@@ -28,12 +28,13 @@ enum alert_kind {
 	ALERT_PORT_CLOSE_WAIT, /* a port with many CLOSE_WAIT sockets */
 	ALERT_FD_ETA,          /* a process will run out of fds soon at its growth */
 	ALERT_FILE_NR,         /* the system near fs.file-max */
+	ALERT_MEM,             /* a process judged to leak memory (its memory verdict) */
 	ALERT_KIND_COUNT
 };
 
 enum alert_level { ALERT_CLEAR, ALERT_WARNING, ALERT_CRITICAL, ALERT_LEVEL_COUNT };
 
-/* "fd_usage", "close_wait", "port_close_wait", "fd_eta", "file_nr". */
+/* "fd_usage", "close_wait", "port_close_wait", "fd_eta", "file_nr", "mem". */
 const char *alert_kind_name(enum alert_kind k);
 /* "clear", "warning", "critical". */
 const char *alert_level_name(enum alert_level l);
@@ -64,9 +65,16 @@ void alerts_set_filter(struct alerts *a, const struct view_filter *f);
 /* NULL is fine. */
 void alerts_free(struct alerts *a);
 
-/* Check one refresh (h may be NULL: no ETA alerts). Returns the number of
- * transitions, or -ENOMEM. */
+/* Check one refresh (h may be NULL: no ETA or memory alerts). leaktop's own process
+ * (PROC_SELF) raises none. An fd_eta alert that clears because the fds stopped growing
+ * while they stay (a pool exhausted, a leak stalled) says so in its clearing message:
+ * "...; cleared: growth stopped at 300 fds (stalled, not resolved)". Returns the number
+ * of transitions, or -ENOMEM. */
 int alerts_update(struct alerts *a, const struct snapshot *s, const struct history *h);
+/* After alerts_update: a process or port that an active alert names is not "ok": its
+ * verdict is raised to suspect, the alert's message its reason (history_raise_*), so
+ * an alert and a verdict about the same thing never contradict each other. */
+void alerts_raise(const struct alerts *a, struct history *h);
 /* The transitions of the last update, and what is firing now (for an alert line). */
 const struct alert *alerts_events(const struct alerts *a, size_t *n);
 const struct alert *alerts_active(const struct alerts *a, size_t *n);

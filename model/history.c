@@ -1,7 +1,7 @@
 /* Ring buffers per process (keyed by pid + start time, so a reused pid starts over)
- * and per port, a per-socket table of first-seen times, and the figures the views
- * show. Sockets live in two hash tables swapped each update: no per-socket malloc
- * once they are sized. */
+ * and per port, and a per-socket table of first-seen times: the update and the
+ * queries (the figures and verdicts are history_judge.c's). Sockets live in two hash
+ * tables swapped each update: no per-socket malloc once they are sized. */
 #include "config.h"
 
 #include "model/history.h"
@@ -67,9 +67,25 @@ static bool sock_outbound(const struct hist_ent *port, const struct sock_rec *k)
 	return k->lport >= 32768 && k->rport < 32768;
 }
 
+/* addr in its IPv4 form when it is an IPv4-mapped IPv6 address: the two ends of one
+ * connection, and one peer's sockets of both families, then compare. Returns the family. */
+static int plain_addr(int family, const uint8_t *addr, uint8_t out[16])
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	memset(out, 0, 16);
+	if (family == AF_INET6 && !memcmp(addr, mapped, sizeof(mapped))) {
+		memcpy(out, addr + 12, 4);
+		return AF_INET;
+	}
+	memcpy(out, addr, family == AF_INET6 ? 16 : 4);
+	return family;
+}
+
 static void note_peer(struct hist_ent *e, const struct sock_rec *k, bool outbound)
 {
-	size_t alen = k->family == AF_INET6 ? 16 : 4;
+	uint8_t addr[16];
+	int family = plain_addr(k->family, k->raddr, addr);
 
 	if (e->peer_n == 2)
 		return;
@@ -77,21 +93,56 @@ static void note_peer(struct hist_ent *e, const struct sock_rec *k, bool outboun
 		e->peer_n = 2;
 	} else if (!e->peer_n) {
 		e->peer_n = 1;
-		e->peer_family = k->family;
+		e->peer_family = (uint8_t)family;
 		e->peer_port = k->rport;
-		memcpy(e->peer_addr, k->raddr, alen);
-	} else if (e->peer_family != k->family || e->peer_port != k->rport || memcmp(e->peer_addr, k->raddr, alen)) {
+		memcpy(e->peer_addr, addr, 16);
+	} else if (e->peer_family != family || e->peer_port != k->rport || memcmp(e->peer_addr, addr, 16)) {
 		e->peer_n = 2;
 	}
 }
 
+/* The connection as the socket's end sees it (mine = true: its own address first),
+ * or as its peer sees it. */
+static void sock_tuple(const struct sock_rec *k, bool mine, struct hist_tuple *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->netns = k->netns;
+	plain_addr(k->family, mine ? k->laddr : k->raddr, t->a);
+	plain_addr(k->family, mine ? k->raddr : k->laddr, t->b);
+	t->ap = mine ? k->lport : k->rport;
+	t->bp = mine ? k->rport : k->lport;
+}
+
+static uint64_t tuple_key(const struct hist_tuple *t)
+{
+	uint64_t x = mix64(t->netns) ^ ((uint64_t)t->ap << 16 | t->bp);
+	for (int i = 0; i < 16; i += 8) {
+		uint64_t a, b;
+		memcpy(&a, t->a + i, 8);
+		memcpy(&b, t->b + i, 8);
+		x = mix64(x ^ a) ^ mix64(b + (uint64_t)i);
+	}
+	return x ? x : 1;
+}
+
+/* What one socket adds to its process's or port's figures of this update. was_cw: it
+ * was in CLOSE_WAIT at the last update too. */
 static void note_sock(const struct history *h, struct hist_ent *e, const struct sock_rec *k,
-		      const struct sock_age *a, bool is_new, unsigned new_col, bool outbound)
+		      const struct sock_age *a, bool is_new, unsigned new_col, bool outbound, bool was_cw)
 {
 	if (!e)
 		return;
 	if (is_new)
 		e->cur[new_col]++;
+	if (!k->inode && sock_kind_of(k) == SK_TCP && new_col == PORT_NEW) {
+		/* The kernel's alone (TIME_WAIT, closed by its process): it times out. */
+		e->orphans++;
+		if (k->state == ST_FIN_WAIT2) {
+			e->orphan_fw2++;
+			if (!e->fw2_set)
+				sock_tuple(k, false, &e->fw2_peer), e->fw2_set = true;
+		}
+	}
 	if (k->state != ST_CLOSE_WAIT)
 		return;
 	double since = h->base + a->since;
@@ -99,10 +150,68 @@ static void note_sock(const struct history *h, struct hist_ent *e, const struct 
 		e->cw_oldest = since, e->cw_oldest_bound = a->bound;
 	if (h->now - since >= h->o.leak.suspect_age_s)
 		e->cw_old++;
+	if (h->now - since >= h->o.leak.churn_age_s)
+		e->cw_held++;
+	if (was_cw)
+		e->cw_stay++;
+	if (!outbound)
+		e->cw_inbound++;
 	if (k->rqueue > 1) /* the FIN itself counts one */
 		e->cw_unread++;
 	note_host(e, k);
 	note_peer(e, k, outbound);
+}
+
+/* Ports whose orphaned FIN_WAIT2 sockets are the far end of a CLOSE_WAIT here: one
+ * sample of each port's orphans looked up among the CLOSE_WAIT sockets (a table of at
+ * most HISTORY_MAX_PORTS entries; a CLOSE_WAIT socket whose local port no sample
+ * names costs one bit test), until every sample has found its peer. */
+static int find_mirrors(struct history *h, const struct snapshot *s)
+{
+	size_t n = 0, found = 0;
+	int rc;
+
+	memset(h->mirror_ports, 0, sizeof(h->mirror_ports));
+	for (size_t i = 0; i < h->ports.n; i++) {
+		const struct hist_ent *e = &h->ports.ents[i];
+		if (e->seen && e->fw2_set) {
+			n++;
+			h->mirror_ports[e->fw2_peer.ap / 64] |= 1ULL << (e->fw2_peer.ap % 64);
+		}
+	}
+	if (!n)
+		return 0;
+	if ((rc = hashtab_reset(&h->mirrors, n)))
+		return rc;
+	for (size_t i = 0; i < h->ports.n; i++) {
+		const struct hist_ent *e = &h->ports.ents[i];
+		bool dup;
+		uint32_t *v;
+		if (!e->seen || !e->fw2_set)
+			continue;
+		if (!(v = hashtab_put(&h->mirrors, tuple_key(&e->fw2_peer), &dup)))
+			return -ENOMEM;
+		*v = (uint32_t)i;
+	}
+	for (size_t i = 0; i < s->nsocks && found < n; i++) {
+		const struct sock_rec *k = &s->socks[i];
+		struct hist_tuple t;
+		if (k->state != ST_CLOSE_WAIT || !(h->mirror_ports[k->lport / 64] & 1ULL << (k->lport % 64)) ||
+		    sock_kind_of(k) != SK_TCP || k->owner < 0 || (size_t)k->owner >= s->nowners)
+			continue;
+		sock_tuple(k, true, &t);
+		const uint32_t *v = hashtab_get(&h->mirrors, tuple_key(&t));
+		int32_t pi = s->owners[k->owner].proc;
+		if (!v || pi < 0 || (size_t)pi >= s->nprocs)
+			continue;
+		struct hist_ent *e = &h->ports.ents[*v];
+		if (e->mirror_pid || memcmp(&e->fw2_peer, &t, sizeof(t)))
+			continue;
+		e->mirror_pid = s->procs[pi].pid;
+		e->mirror_start = s->procs[pi].start_time;
+		found++;
+	}
+	return 0;
 }
 
 static int update_socks(struct history *h, const struct snapshot *s)
@@ -125,7 +234,7 @@ static int update_socks(struct history *h, const struct snapshot *s)
 			hashtab_prefetch(tab, ahead);
 		}
 		const struct sock_age *o = hashtab_get(old, key);
-		bool is_new = !o, found;
+		bool is_new = !o, found, was_cw = o && o->state == ST_CLOSE_WAIT;
 		struct sock_age *n = hashtab_put(tab, key, &found);
 
 		if (!n)
@@ -150,192 +259,12 @@ static int update_socks(struct history *h, const struct snapshot *s)
 		if (k->owner >= 0 && (size_t)k->owner < s->nowners) {
 			int32_t pi = s->owners[k->owner].proc;
 			if (pi >= 0 && (size_t)pi < s->nprocs && h->proc_ent[pi] >= 0)
-				note_sock(h, &h->procs.ents[h->proc_ent[pi]], k, n, is_new, HS_NEW, outbound);
+				note_sock(h, &h->procs.ents[h->proc_ent[pi]], k, n, is_new, HS_NEW, outbound, was_cw);
 		}
-		note_sock(h, port, k, n, is_new, PORT_NEW, outbound);
+		note_sock(h, port, k, n, is_new, PORT_NEW, outbound, was_cw);
 	}
 	h->cur ^= 1;
-	return 0;
-}
-
-/* --- figures ----------------------------------------------------------------- */
-
-/* The samples of e inside the slope window: their times into h->tbuf, once per
- * judgement; returns how many. */
-static size_t window_times(const struct history *h, const struct hist_ent *e)
-{
-	size_t n = e->count < h->win_n ? e->count : h->win_n;
-	uint64_t seq = e->last_seq + 1 - n;
-
-	for (size_t i = 0; i < n; i++)
-		h->tbuf[i] = h->times[(seq + i) % h->cap];
-	return n;
-}
-
-/* Column col of the last n samples into h->vbuf; true when it is flat over them,
- * and then h->vbuf is filled only when fill is. */
-static bool window_col(const struct history *h, const struct hist_ent *e, unsigned nvals, unsigned col, size_t n,
-		       bool fill)
-{
-	bool flat = e->col_moved[col] <= e->last_seq + 1 - n;
-	size_t skip = e->count - n;
-
-	if (flat) {
-		double c = n ? hist_ring_at(e, nvals, e->count - 1)[col] : 0;
-		for (size_t i = 0; fill && i < n; i++)
-			h->vbuf[i] = c;
-	} else {
-		for (size_t i = 0; i < n; i++)
-			h->vbuf[i] = hist_ring_at(e, nvals, (uint32_t)(skip + i))[col];
-	}
-	return flat;
-}
-
-/* What leak_slope makes of a flat series, without the sums: no reset to stop at,
- * a slope of exactly 0. */
-static void fit_flat(const double *t, size_t n, double window_s, struct leak_fit *fit)
-{
-	size_t first = 0;
-
-	memset(fit, 0, sizeof(*fit));
-	if (!n)
-		return;
-	for (size_t i = n - 1; i > 0; i--)
-		if (t[n - 1] - t[i - 1] > window_s) {
-			first = i;
-			break;
-		}
-	fit->n = n - first;
-	fit->span_s = t[n - 1] - t[first];
-	fit->valid = fit->n >= 3 && fit->span_s >= 1.0;
-}
-
-/* Fit col over the n samples inside the slope window (times in h->tbuf). */
-static void fit_col(const struct history *h, const struct hist_ent *e, unsigned nvals, unsigned col, size_t n,
-		    struct leak_fit *fit)
-{
-	if (window_col(h, e, nvals, col, n, false))
-		fit_flat(h->tbuf, n, h->o.window_s, fit);
-	else
-		leak_slope(h->tbuf, h->vbuf, n, h->o.window_s, fit);
-}
-
-static double per_min_new(const struct history *h, const struct hist_ent *e, unsigned nvals, unsigned col, size_t n)
-{
-	double sum = 0;
-
-	if (window_col(h, e, nvals, col, n, false)) /* integers: the same sum, exactly */
-		sum = n > 1 ? (double)hist_ring_at(e, nvals, e->count - 1)[col] * (double)(n - 1) : 0;
-	else
-		for (size_t i = 1; i < n; i++) /* the first sample's news came before the span */
-			sum += h->vbuf[i];
-	double span = n ? h->tbuf[n - 1] - h->tbuf[0] : 0;
-	return span > 0 ? sum / span * 60 : 0;
-}
-
-/* How long, and over how many refreshes, the count in slot `which` has not moved. */
-static void flat_for(const struct history *h, const struct hist_ent *e, unsigned which, double *secs, unsigned *n)
-{
-	uint64_t seq0 = e->last_seq + 1 - e->count, at = e->moved_seq[which];
-
-	if (at < seq0)
-		at = seq0;
-	*n = (unsigned)(e->last_seq - at);
-	*secs = h->now - h->times[at % h->cap];
-}
-
-/* The fit of every socket: a process's socket fds, a port's count over its states. */
-static void sock_fit(const struct history *h, const struct hist_ent *e, unsigned nvals, bool is_proc, size_t n,
-		     struct leak_fit *fit)
-{
-	if (is_proc) {
-		fit_col(h, e, nvals, HS_SOCKETS, n, fit);
-		return;
-	}
-	size_t skip = e->count - n;
-	bool flat = true;
-	for (unsigned st = 1; st < ST_COUNT; st++)
-		flat = flat && e->col_moved[st - 1] <= e->last_seq + 1 - n;
-	for (size_t i = 0; i < n; i++) {
-		const uint32_t *v = hist_ring_at(e, nvals, (uint32_t)(skip + i));
-		double sum = 0;
-		for (unsigned st = 1; st < ST_COUNT; st++)
-			sum += v[st - 1];
-		h->vbuf[i] = sum;
-	}
-	if (flat)
-		fit_flat(h->tbuf, n, h->o.window_s, fit);
-	else
-		leak_slope(h->tbuf, h->vbuf, n, h->o.window_s, fit);
-}
-
-static void judge(struct history *h, struct hist_ent *e, unsigned nvals, unsigned cw_col, unsigned new_col,
-		  bool is_proc)
-{
-	struct history_stats *st = &e->stats;
-	struct leak_evidence ev = {.has_fds = is_proc};
-	size_t n = window_times(h, e);
-
-	fit_col(h, e, nvals, cw_col, n, &ev.cw_fit);
-	ev.cw_grow_s = hist_rising_s(h, e, 0);
-	ev.cw = e->cur[cw_col];
-	ev.cw_oldest_s = ev.cw && isfinite(e->cw_oldest) ? h->now - e->cw_oldest : 0;
-	ev.cw_age_bound = ev.cw && e->cw_oldest_bound;
-	ev.cw_old = e->cw_old;
-	ev.cw_hosts = e->nhosts;
-	ev.cw_unread = e->cw_unread;
-	flat_for(h, e, 0, &ev.cw_flat_s, &ev.cw_flat_n);
-	if (ev.cw && e->peer_n == 1) {
-		char addr[SOCK_ADDR_MAX];
-		snprintf(ev.cw_peer, sizeof(ev.cw_peer), "%s",
-			 sock_addr_format(addr, e->peer_family, e->peer_addr, e->peer_port));
-	}
-	ev.new_per_min = per_min_new(h, e, nvals, new_col, n);
-	sock_fit(h, e, nvals, is_proc, n, &ev.sock_fit);
-	ev.sock_grow_s = ev.sock_fit.span_s;
-	/* Growth and ETA follow the last refreshes once a count has stood still. */
-	bool cw_stalled = leak_stalled(&ev.cw_fit, ev.cw_flat_s, ev.cw_flat_n, &h->o.leak);
-	st->close_wait_growth_per_min = !ev.cw_fit.valid ? NAN : cw_stalled ? 0 : ev.cw_fit.slope_per_min;
-	st->fd_growth_per_min = NAN;
-	st->exhaustion_eta_s = INFINITY;
-	if (is_proc) {
-		fit_col(h, e, nvals, HS_FDS, n, &ev.fd_fit);
-		ev.fd_grow_s = hist_rising_s(h, e, 1);
-		flat_for(h, e, 1, &ev.fd_flat_s, &ev.fd_flat_n);
-		struct leak_fit eta_fit = ev.fd_fit;
-		if (leak_stalled(&ev.fd_fit, ev.fd_flat_s, ev.fd_flat_n, &h->o.leak))
-			eta_fit.slope_per_min = 0;
-		st->fd_growth_per_min = eta_fit.valid ? eta_fit.slope_per_min : NAN;
-		st->exhaustion_eta_s = ev.fd_fit.valid || e->cur[HS_FDS] >= e->fd_limit
-					       ? leak_eta_s(e->cur[HS_FDS], e->fd_limit, &eta_fit) : NAN;
-		window_col(h, e, nvals, HS_RSS_KB, n, true);
-		st->mem_verdict = leak_judge_mem(h->tbuf, h->vbuf, n, h->o.window_s, &h->o.leak,
-						 &st->rss_growth_mb_per_min, st->mem_reason, sizeof(st->mem_reason));
-	} else {
-		st->rss_growth_mb_per_min = NAN;
-		st->mem_verdict = VERDICT_OK;
-		st->mem_reason[0] = '\0';
-	}
-	st->close_wait_oldest_s = ev.cw_oldest_s;
-	st->close_wait_oldest_bound = ev.cw_age_bound;
-	st->close_wait_hosts = ev.cw_hosts;
-	st->span_s = e->count ? h->now - h->times[(e->last_seq + 1 - e->count) % h->cap] : 0;
-	ev.watched_s = st->span_s;
-	st->verdict = leak_judge(&ev, &h->o.leak, st->reason, sizeof(st->reason));
-	st->verdict = leak_combine_mem(st->verdict, st->reason, sizeof(st->reason), st->mem_verdict, st->mem_reason);
-}
-
-static void port_growth(struct history *h, struct hist_ent *e)
-{
-	size_t n = window_times(h, e);
-
-	for (unsigned st = 0; st < ST_COUNT; st++)
-		e->stats.growth_per_min[st] = NAN;
-	for (unsigned st = 1; st < ST_COUNT; st++) {
-		struct leak_fit fit;
-		fit_col(h, e, PORT_VALS, st - 1, n, &fit);
-		e->stats.growth_per_min[st] = fit.valid ? fit.slope_per_min : NAN;
-	}
+	return find_mirrors(h, s);
 }
 
 /* --- the update ---------------------------------------------------------------- */
@@ -354,6 +283,10 @@ static void ent_begin(struct hist_ent *e, double now, uint32_t weight)
 	e->cw_oldest = INFINITY;
 	e->cw_oldest_bound = false;
 	e->cw_unread = e->nhosts = e->cw_old = 0;
+	e->cw_stay = e->cw_held = e->cw_inbound = 0;
+	e->orphans = e->orphan_fw2 = 0;
+	e->fw2_set = false;
+	e->mirror_pid = 0;
 	e->peer_n = 0;
 }
 
@@ -438,7 +371,12 @@ static int update_procs(struct history *h, const struct snapshot *s)
 		struct hist_ent *e = hist_set_find(&h->procs, (uint64_t)p->pid, p->start_time);
 		if (!e && !(e = admit(h, &h->procs, (uint64_t)p->pid, p->start_time, h->order[k].weight, &victim)))
 			continue;
+		if (!e->count) {
+			e->self = p->flags & PROC_SELF;
+			e->heap_kb = leak_jvm_heap_kb(p->comm, p->cmdline, h->o.phys_kb);
+		}
 		ent_begin(e, h->now, h->order[k].weight);
+		memcpy(e->comm, p->comm, sizeof(e->comm));
 		e->fd_limit = p->fd_limit;
 		e->cur[HS_FDS] = h->order[k].weight;
 		e->cur[HS_SOCKETS] = p->sock_fds;
@@ -471,6 +409,7 @@ static void update_ports(struct history *h, const struct snapshot *s)
 /* Push this update's samples, judge, and forget what has not been seen for a while. */
 static int finish_set(struct history *h, struct hist_set *st, bool is_proc)
 {
+	unsigned cw_col = is_proc ? HS_CLOSE_WAIT : ST_CLOSE_WAIT - 1, fd_col = is_proc ? HS_FDS : PORT_HELD;
 	int rc = 0;
 
 	for (size_t i = st->n; i-- > 0;) {
@@ -479,6 +418,12 @@ static int finish_set(struct history *h, struct hist_set *st, bool is_proc)
 			if (h->now - e->last_seen > h->o.forget_s)
 				hist_set_remove(st, i);
 			continue;
+		}
+		if (!is_proc) { /* what processes hold: every state but the kernel's own */
+			uint32_t all = 0;
+			for (unsigned k = 0; k + 1 < ST_COUNT; k++)
+				all += e->cur[k];
+			e->cur[PORT_HELD] = all > e->orphans ? all - e->orphans : 0;
 		}
 		if (hist_ring_push(e, st->nvals, h->cap, h->seq, e->cur)) {
 			rc = -ENOMEM;
@@ -489,18 +434,13 @@ static int finish_set(struct history *h, struct hist_set *st, bool is_proc)
 			if (e->count == 1 || hist_ring_at(e, st->nvals, e->count - 1)[c] !=
 						     hist_ring_at(e, st->nvals, e->count - 2)[c])
 				e->col_moved[c] = e->last_seq;
-		hist_track_low(e, st->nvals, 0, is_proc ? HS_CLOSE_WAIT : ST_CLOSE_WAIT - 1);
-		hist_track_moved(e, st->nvals, 0, is_proc ? HS_CLOSE_WAIT : ST_CLOSE_WAIT - 1);
-		if (is_proc) {
-			hist_track_low(e, st->nvals, 1, HS_FDS);
-			hist_track_moved(e, st->nvals, 1, HS_FDS);
-		}
-		if (is_proc) {
-			judge(h, e, PROC_VALS, HS_CLOSE_WAIT, HS_NEW, true);
-		} else {
-			judge(h, e, PORT_VALS, ST_CLOSE_WAIT - 1, PORT_NEW, false);
-			port_growth(h, e);
-		}
+		hist_track_low(e, st->nvals, 0, cw_col);
+		hist_track_moved(e, st->nvals, 0, cw_col);
+		hist_track_low(e, st->nvals, 1, fd_col);
+		hist_track_moved(e, st->nvals, 1, fd_col);
+		hist_judge(h, e, is_proc);
+		if (hist_note_change(h, e, is_proc))
+			rc = -ENOMEM;
 	}
 	return rc;
 }
@@ -517,6 +457,8 @@ int history_update(struct history *h, const struct snapshot *s)
 	h->times[h->seq % h->cap] = s->time;
 	h->file_nr[h->seq % h->cap] = (double)s->totals.file_alloc;
 	h->file_max = s->totals.file_max;
+	hist_track_file_nr(h, (double)s->totals.file_alloc);
+	h->nchanges = 0;
 	/* The samples inside the slope window, for every fit of this update. */
 	h->win_n = 1;
 	while (h->win_n < h->cap && h->win_n < h->seq &&
@@ -544,6 +486,7 @@ void history_clear(struct history *h)
 	hashtab_reset(&h->socks[1], 0);
 	h->seq = 0;
 	h->base = h->now = h->prev_time = 0;
+	h->nchanges = 0;
 }
 
 struct history *history_new(const struct history_opts *o)
@@ -560,6 +503,7 @@ struct history *history_new(const struct history_opts *o)
 	double want = ceil(h->o.span_s / iv) + 1;
 	hashtab_init(&h->socks[0], sizeof(struct sock_age));
 	hashtab_init(&h->socks[1], sizeof(struct sock_age));
+	hashtab_init(&h->mirrors, sizeof(uint32_t));
 	h->cap = want > HISTORY_MAX_SAMPLES ? HISTORY_MAX_SAMPLES : want < 16 ? 16 : (uint32_t)want;
 	h->times = calloc(h->cap, sizeof(*h->times));
 	h->file_nr = calloc(h->cap, sizeof(*h->file_nr));
@@ -581,6 +525,8 @@ void history_free(struct history *h)
 	hist_set_free(&h->ports);
 	hashtab_free(&h->socks[0]);
 	hashtab_free(&h->socks[1]);
+	hashtab_free(&h->mirrors);
+	free(h->changes);
 	free(h->times);
 	free(h->file_nr);
 	free(h->tbuf);
@@ -645,23 +591,6 @@ bool history_sock_age_bound(const struct history *h, const struct sock_rec *k)
 {
 	const struct sock_age *n = h->seq ? hashtab_get(&h->socks[h->cur], sock_key(k)) : NULL;
 	return n && n->bound;
-}
-
-void history_file_stats(const struct history *h, double *growth_per_min, double *eta_s)
-{
-	size_t n = h->seq < h->cap ? h->seq : h->cap;
-	struct leak_fit fit;
-
-	for (size_t i = 0; i < n; i++) {
-		uint64_t seq = h->seq + 1 - n + i;
-		h->tbuf[i] = h->times[seq % h->cap];
-		h->vbuf[i] = h->file_nr[seq % h->cap];
-	}
-	leak_slope(h->tbuf, h->vbuf, n, h->o.window_s, &fit);
-	if (growth_per_min)
-		*growth_per_min = fit.valid ? fit.slope_per_min : NAN;
-	if (eta_s)
-		*eta_s = n ? leak_eta_s(h->vbuf[n - 1], h->file_max ? h->file_max : UINT64_MAX, &fit) : INFINITY;
 }
 
 size_t history_memory(const struct history *h)

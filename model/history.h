@@ -3,7 +3,7 @@
  *
  * Memory is bounded: at most HISTORY_MAX_SAMPLES samples per series (one hour at the
  * default 2 s; at faster refreshes the hour shrinks), HISTORY_MAX_PROCS processes
- * (24 B a sample) and HISTORY_MAX_PORTS ports (52 B a sample): at most 22 MB + 24 MB,
+ * (24 B a sample) and HISTORY_MAX_PORTS ports (60 B a sample): at most 22 MB + 28 MB,
  * plus two socket tables of 24 B a slot (12 MB at 150k sockets). Rings grow as samples
  * arrive, so a young history costs little. Processes and ports not seen for
  * forget_s are dropped. */
@@ -28,6 +28,7 @@ struct history_opts {
 	double span_s;      /* how much to keep; default 3600 */
 	double window_s;    /* slope window; default 300 */
 	double forget_s;    /* drop a process or port not seen for this long; default 120 */
+	uint64_t phys_kb;   /* the machine's memory, for a JVM's default heap; 0 unknown */
 	struct leak_params leak;
 };
 
@@ -62,6 +63,12 @@ struct history_stats {
 	double rss_growth_mb_per_min;      /* NAN when not known yet (or a port) */
 	enum leak_verdict mem_verdict;     /* leak or ok; ok for a port */
 	char mem_reason[LEAK_REASON_MAX];  /* "" for a port */
+	bool fd_stalled;                   /* fds (a port: held sockets) rose, then stood still */
+	bool close_wait_stalled;           /* CLOSE_WAIT rose, then stood still */
+	double stalled_s;                  /* for how long (the longer of the two) */
+	int32_t mirror_pid;                /* a port: its orphaned FIN_WAIT2 are the far end of
+					    * this process's CLOSE_WAIT (0: none) */
+	bool self;                         /* leaktop's own process: not judged */
 };
 
 /* NULL when the process or port has no history (new, or beyond the bound). */
@@ -89,8 +96,41 @@ int history_sock_age(const struct history *h, const struct sock_rec *k, double *
 bool history_sock_age_bound(const struct history *h, const struct sock_rec *k);
 
 /* fs.file-nr growth per minute (NAN when unknown) and seconds until fs.file-max
- * (INFINITY = never). */
+ * (INFINITY = never). A count that rose and has stood still since (the rule of
+ * leak_stalled) grows 0 and never runs out. */
 void history_file_stats(const struct history *h, double *growth_per_min, double *eta_s);
+
+/* A verdict that changed in the last update: news, to be said once ("judged leak"),
+ * where a verdict that holds is only shown. Only a change to or from a finding
+ * (suspect, leak) is news: ok and churn trade places quietly. A new process or port
+ * counts as coming from ok; one that is gone is no change. */
+struct history_change {
+	bool is_port;
+	int32_t pid;               /* a process: pid, start time, name (escaped) */
+	uint64_t start_time;
+	char comm[PROC_COMM_MAX];
+	uint64_t netns;            /* a port: netns, port, side */
+	uint16_t port;
+	uint8_t side;
+	enum leak_verdict from, to;
+	char reason[LEAK_REASON_MAX]; /* the reason of the new verdict */
+};
+
+/* The verdict changes of the last update, raises (below) included, in the order of
+ * the update (processes, then ports). Valid until the next update or clear. */
+const struct history_change *history_changes(const struct history *h, size_t *n);
+
+/* One line for a person: "pid 42 (java) judged leak (was ok): CLOSE_WAIT ...",
+ * "local port 8080 is ok again (was suspect): no growth". */
+void history_change_format(const struct history_change *c, char *buf, size_t n);
+
+/* Raise (never lower) the verdict of a process or port that something else names as
+ * it stands now (an active alert: model/alert.h alerts_raise), with that reason; the
+ * changes of the update follow. True when it was raised; false when it was as high
+ * already, has no history, or is leaktop's own process. */
+bool history_raise_proc(struct history *h, int32_t pid, uint64_t start_time, enum leak_verdict v, const char *reason);
+bool history_raise_port(struct history *h, uint64_t netns, uint16_t port, unsigned side, enum leak_verdict v,
+			const char *reason);
 
 /* Bytes held, for the bound above. */
 size_t history_memory(const struct history *h);

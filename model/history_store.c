@@ -138,8 +138,9 @@ size_t hist_ring_series(const struct history *h, const struct hist_ent *e, unsig
 	return n;
 }
 
-/* Track the latest low of col in slot `which` after a push; rescan the ring when the
- * low has aged out of it. */
+/* Track the latest low of col in slot `which` after a push, with the biggest step and
+ * the number of rising samples since; rescan the ring when the low has aged out of
+ * it. */
 void hist_track_low(struct hist_ent *e, unsigned nvals, unsigned which, unsigned col)
 {
 	uint64_t seq0 = e->last_seq + 1 - e->count;
@@ -147,22 +148,47 @@ void hist_track_low(struct hist_ent *e, unsigned nvals, unsigned which, unsigned
 
 	if (e->count == 1 || v <= e->low[which]) {
 		e->low[which] = v, e->low_seq[which] = e->last_seq;
-	} else if (e->low_seq[which] < seq0) {
+		e->max_step[which] = e->rises[which] = 0;
+		return;
+	}
+	uint32_t i = e->count - 1;
+	if (e->low_seq[which] < seq0) {
 		e->low[which] = UINT32_MAX;
-		for (uint32_t i = 0; i < e->count; i++)
-			if (hist_ring_at(e, nvals, i)[col] <= e->low[which])
-				e->low[which] = hist_ring_at(e, nvals, i)[col], e->low_seq[which] = seq0 + i;
+		for (uint32_t k = 0; k < e->count; k++)
+			if (hist_ring_at(e, nvals, k)[col] <= e->low[which])
+				e->low[which] = hist_ring_at(e, nvals, k)[col], e->low_seq[which] = seq0 + k;
+		e->max_step[which] = e->rises[which] = 0;
+		i = (uint32_t)(e->low_seq[which] - seq0) + 1;
+	}
+	for (; i < e->count; i++) {
+		uint32_t a = hist_ring_at(e, nvals, i - 1)[col], b = hist_ring_at(e, nvals, i)[col];
+		if (b > a) {
+			e->rises[which]++;
+			if (b - a > e->max_step[which])
+				e->max_step[which] = b - a;
+		}
 	}
 }
 
-/* Note the sample at which col last changed. */
+/* Note the sample at which col last moved beyond noise from where it stood. */
 void hist_track_moved(struct hist_ent *e, unsigned nvals, unsigned which, unsigned col)
 {
-	if (e->count == 1 || hist_ring_at(e, nvals, e->count - 1)[col] != hist_ring_at(e, nvals, e->count - 2)[col])
-		e->moved_seq[which] = e->last_seq;
+	uint32_t v = hist_ring_at(e, nvals, e->count - 1)[col], a = e->anchor[which];
+
+	if (e->count == 1 || (v > a ? v - a : a - v) > leak_noise(a))
+		e->moved_seq[which] = e->last_seq, e->anchor[which] = v;
 }
 
 double hist_rising_s(const struct history *h, const struct hist_ent *e, unsigned which)
 {
 	return h->now - h->times[e->low_seq[which] % h->cap];
+}
+
+double hist_rate_before(const struct history *h, const struct hist_ent *e, unsigned which)
+{
+	uint64_t lo = e->low_seq[which], mv = e->moved_seq[which];
+	if (mv <= lo || e->anchor[which] <= e->low[which] || e->last_seq - mv >= h->cap)
+		return 0;
+	double dt = h->times[mv % h->cap] - h->times[lo % h->cap];
+	return dt > 0 ? (e->anchor[which] - e->low[which]) / dt * 60 : 0;
 }

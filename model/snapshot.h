@@ -80,6 +80,7 @@ const char *sock_proto_name(const struct sock_rec *k);
 enum proc_flags {
 	PROC_UNREADABLE = 1 << 0, /* /proc/PID/fd not readable (EACCES): counts unknown */
 	PROC_KTHREAD = 1 << 1,
+	PROC_SELF = 1 << 2,       /* leaktop's own process: left out of verdicts and alerts */
 };
 
 #define PROC_COMM_MAX 64   /* comm after escaping control characters */

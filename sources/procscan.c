@@ -275,6 +275,7 @@ static int cmp_proc(const void *a, const void *b)
 
 struct add_ctx {
 	struct snapshot *s;
+	int32_t self;
 };
 
 static int add_proc(void *arg, const struct procinfo *pi)
@@ -294,6 +295,8 @@ static int add_proc(void *arg, const struct procinfo *pi)
 	r->state = pi->state;
 	r->fds = -1;
 	r->fd_limit = r->fd_limit_hard = UINT64_MAX;
+	if (c->self && r->pid == c->self)
+		r->flags |= PROC_SELF;
 	text_escape(r->comm, sizeof(r->comm), pi->comm ? pi->comm : "",
 		    pi->comm ? strlen(pi->comm) : 0);
 	text_escape(r->user, sizeof(r->user), pi->user ? pi->user : "",
@@ -325,7 +328,7 @@ static void scan_file_nr(struct procscan *p, struct snapshot *s)
 
 int procscan_scan(struct procscan *p, struct snapshot *s, char **cause)
 {
-	struct add_ctx ctx = { .s = s };
+	struct add_ctx ctx = { .s = s, .self = p->self };
 	size_t base = s->nprocs, out = base;
 	char *why = NULL;
 	int rc;

@@ -206,6 +206,95 @@ START_TEST(eta_alert_from_history)
 }
 END_TEST
 
+/* One refresh of pid 7 (comm name) into h and the alerts; returns the transitions. */
+static int history_refresh(struct history *h, int r, const char *name, int64_t fds, uint64_t rss_kb, uint32_t flags)
+{
+	snapshot_clear(s);
+	struct proc_rec *p = snapshot_add_proc(s);
+	p->pid = 7, p->start_time = 1, p->fds = fds, p->fd_limit = 1000, p->rss_kb = rss_kb, p->flags = flags;
+	snprintf(p->comm, sizeof(p->comm), "%s", name);
+	s->time = 1.7e9 + 2.0 * r;
+	ck_assert_int_eq(snapshot_build(s), 0);
+	ck_assert_int_eq(history_update(h, s), 0);
+	int n = alerts_update(a, s, h);
+	ck_assert_int_ge(n, 0);
+	return n;
+}
+
+/* A memory leak is an alert of its own kind, from the memory verdict: fired once. */
+START_TEST(memory_leak_is_an_alert_of_its_own)
+{
+	struct history *h = history_new(NULL);
+	int fired = 0, at = -1;
+	for (int r = 0; r < 45; r++) {
+		int n = history_refresh(h, r, "memleak", 10, 40 * 1024 + (uint64_t)r * 12 * 1024, 0);
+		for (int i = 0; i < n; i++)
+			if (event((size_t)i)->kind == ALERT_MEM && event((size_t)i)->level == ALERT_WARNING)
+				fired++, at = r;
+	}
+	ck_assert_int_eq(fired, 1);
+	ck_assert_int_eq(at, 30); /* a minute of growth, as the verdict */
+	size_t n;
+	const struct alert *act = alerts_active(a, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(alert_kind_name(act[0].kind), "mem");
+	ck_assert_msg(!strncmp(act[0].message, "pid 7 (memleak) leaks memory: RSS +360.0 MB/min for 1m", 54), "%s",
+		      act[0].message);
+	ck_assert_double_eq_tol(act[0].value, 360, 1e-6);
+	history_free(h);
+}
+END_TEST
+
+/* leaktop's own process raises nothing, near its fd limit or not. */
+START_TEST(own_process_raises_no_alert)
+{
+	struct history *h = history_new(NULL);
+	for (int r = 0; r < 45; r++)
+		ck_assert_int_eq(history_refresh(h, r, "leaktop", 950, 40 * 1024 + (uint64_t)r * 12 * 1024, PROC_SELF), 0);
+	history_free(h);
+}
+END_TEST
+
+/* fd_eta clears when the fds stop growing, but they stay: a stall, not an all-clear,
+ * and its clearing message (what the recording and the report keep) says so. */
+START_TEST(eta_alert_clears_as_a_stall)
+{
+	struct history *h = history_new(NULL);
+	char cleared[ALERT_MESSAGE_MAX] = "";
+	for (int r = 0; r < 40; r++) {
+		int n = history_refresh(h, r, "pool", r < 20 ? 100 + 10 * r : 290, 1024, 0);
+		for (int i = 0; i < n; i++)
+			if (event((size_t)i)->kind == ALERT_FD_ETA && event((size_t)i)->level == ALERT_CLEAR)
+				snprintf(cleared, sizeof(cleared), "%s", event((size_t)i)->message);
+	}
+	ck_assert_msg(strstr(cleared, "; cleared: growth stopped at 290 fds (stalled, not resolved)"), "%s", cleared);
+	history_free(h);
+}
+END_TEST
+
+/* An alert and a verdict never contradict: a process an active alert names is not ok. */
+START_TEST(active_alert_raises_an_ok_verdict)
+{
+	struct alert_thresholds t;
+	alert_thresholds_default(&t);
+	t.fd_warn_pct = 50; /* the history's own rule looks from 75% */
+	alerts_free(a);
+	a = alerts_new(&t);
+	struct history *h = history_new(NULL);
+	for (int r = 0; r < 3; r++) {
+		history_refresh(h, r, "busy", 600, 1024, 0);
+		alerts_raise(a, h);
+	}
+	const struct history_stats *st = history_proc(h, 7, 1);
+	ck_assert_int_eq(st->verdict, VERDICT_SUSPECT);
+	ck_assert_str_eq(st->reason, "pid 7 (busy) uses 60% of its fd limit (600 of 1000)");
+	size_t n;
+	history_changes(h, &n);
+	ck_assert_uint_eq(n, 0); /* raised at the first refresh; no news since */
+	history_free(h);
+}
+END_TEST
+
 static Suite *alert_suite(void)
 {
 	Suite *su = suite_create("alert");
@@ -218,6 +307,10 @@ static Suite *alert_suite(void)
 	tcase_add_test(tc, thresholds_are_settable_and_file_nr);
 	tcase_add_test(tc, filters_limit_alerts_to_the_chosen_processes);
 	tcase_add_test(tc, eta_alert_from_history);
+	tcase_add_test(tc, memory_leak_is_an_alert_of_its_own);
+	tcase_add_test(tc, own_process_raises_no_alert);
+	tcase_add_test(tc, eta_alert_clears_as_a_stall);
+	tcase_add_test(tc, active_alert_raises_an_ok_verdict);
 	suite_add_tcase(su, tc);
 	return su;
 }

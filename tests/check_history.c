@@ -110,7 +110,7 @@ START_TEST(leak_growing_close_wait_from_one_host)
 	ck_assert_double_eq_tol(st->exhaustion_eta_s, (1024 - 160) / 150.0 * 60, 1e-6);
 	ck_assert_double_eq_tol(st->close_wait_oldest_s, 58, 1e-3);
 	ck_assert_uint_eq(st->close_wait_hosts, 1);
-	ck_assert_msg(strstr(st->reason, "CLOSE_WAIT +150/min for 58s, oldest 58s, 1 remote host"), "%s", st->reason);
+	ck_assert_msg(strstr(st->reason, "CLOSE_WAIT +150/min for 58s, none closed, oldest 58s, 1 remote host"), "%s", st->reason);
 	ck_assert_msg(strstr(st->reason, "150 with unread Recv-Q"), "%s", st->reason);
 
 	const struct history_stats *ps = history_port(h, 0, 8080, SIDE_LOCAL);
@@ -222,6 +222,7 @@ END_TEST
 START_TEST(churn_fast_changing_remote_ports)
 {
 	/* 20 fresh connections each refresh from new remote ports; the old ones are gone. */
+	size_t news = 0;
 	for (int r = 0; r < 60; r++) {
 		size_t p = add_proc(200, 7000, 40);
 		add_sock(1, ST_LISTEN, 9090, 0, 0, 0, (int)p);
@@ -229,7 +230,12 @@ START_TEST(churn_fast_changing_remote_ports)
 			add_sock(100000 + (uint64_t)r * 100 + i, i < 2 ? ST_CLOSE_WAIT : ST_ESTABLISHED, 9090,
 				 (uint16_t)(30000 + r * 20 + i), (uint8_t)(i % 50), 0, (int)p);
 		refresh(T0 + 2.0 * r);
+		size_t n;
+		history_changes(h, &n);
+		news += n;
 	}
+	/* ok to churn and back is no news: neither is a finding. */
+	ck_assert_uint_eq(news, 0);
 	const struct history_stats *st = history_proc(h, 200, 7000);
 	ck_assert_ptr_nonnull(st);
 	ck_assert_int_eq(st->verdict, VERDICT_CHURN);
@@ -470,9 +476,11 @@ START_TEST(memory_stays_bounded)
 	ck_assert_uint_eq(history_proc_series(h, big, 1, HS_FDS, t, v, 128), 101);
 	ck_assert_double_eq(t[100], T0 + 2.0 * 299);
 	ck_assert_double_eq(t[0], T0 + 2.0 * 199);
-	/* The bound the header documents: 24 B a process sample, plus tables. */
+	/* The bound the header documents: 24 B a process sample, plus tables and the
+	 * records of the processes and ports (their figures and reasons: 1.5 KB each). */
 	size_t procs = (size_t)HISTORY_MAX_PROCS * 101 * 24;
-	ck_assert_msg(history_memory(h) < procs + 1024 * 1024, "history holds %zu bytes", history_memory(h));
+	size_t records = (size_t)(HISTORY_MAX_PROCS + HISTORY_MAX_PORTS) * 1536;
+	ck_assert_msg(history_memory(h) < procs + records + 512 * 1024, "history holds %zu bytes", history_memory(h));
 
 	double growth, eta;
 	history_file_stats(h, &growth, &eta);
@@ -502,6 +510,290 @@ START_TEST(fast_refresh_keeps_at_most_the_bound)
 }
 END_TEST
 
+/* The arrival case: 150 CLOSE_WAIT with unread bytes, held 30 s to 89 s before
+ * leaktop started (the kernel says so on the first dump), nothing closed since. It
+ * read ok for two refreshes, then "27 never closed" climbing to 150 as the sockets
+ * crossed a minute while nothing changed. Now: a look at once, leak by the third
+ * refresh, and the same count at every refresh. A pile of 400 held 11-22 s: the same. */
+static void arrival_pile(int n, int age0_ms, int age_step_ms, int refreshes, int32_t pid)
+{
+	for (int r = 0; r < refreshes; r++) {
+		size_t p = add_proc(pid, 1, 10 + n);
+		for (int i = 0; i < n; i++) {
+			add_sock(3000 + (uint64_t)i, ST_CLOSE_WAIT, (uint16_t)(40000 + i), 5432, 7, 1001, (int)p);
+			if (r == 0)
+				s->socks[s->nsocks - 1].state_age_ms = (uint32_t)(age0_ms + i * age_step_ms);
+		}
+		refresh(T0 + 2.0 * r);
+		const struct history_stats *st = history_proc(h, pid, 1);
+		if (r < 2)
+			ck_assert_msg(st->verdict == VERDICT_SUSPECT, "refresh %d: %s", r + 1, st->reason);
+		else
+			ck_assert_msg(st->verdict == VERDICT_LEAK && strstr(st->reason, "CLOSE_WAIT never closed, oldest >="),
+				      "refresh %d: %s", r + 1, st->reason);
+		char want[32];
+		snprintf(want, sizeof(want), "%d CLOSE_WAIT", n);
+		ck_assert_msg(!strncmp(st->reason, want, strlen(want)), "refresh %d: %s", r + 1, st->reason);
+	}
+}
+
+START_TEST(held_pile_is_suspect_at_once_and_leak_by_the_third_refresh)
+{
+	arrival_pile(150, 30000, 400, 20, 800);
+	const struct history_stats *st = history_proc(h, 800, 1);
+	ck_assert_msg(strstr(st->reason, ", to 10.0.0.7:5432, 150 with unread Recv-Q"), "%s", st->reason);
+}
+END_TEST
+
+START_TEST(held_pile_of_400_seconds_old)
+{
+	arrival_pile(400, 11000, 27, 3, 801);
+}
+END_TEST
+
+/* nginx's port with a client that does not keep connections alive: TIME_WAIT fills
+ * for a minute to its steady state (150 a second, each for 60 s), the sockets the
+ * workers hold stay few. It read "suspect: sockets +8888/min ... not CLOSE_WAIT"
+ * for minutes. Churn: connections made and closed; TIME_WAIT is the kernel's. */
+START_TEST(time_wait_filling_to_its_steady_state_is_churn)
+{
+	uint64_t next = 1000000;
+	for (int r = 0; r < 60; r++) {
+		size_t p = add_proc(900, 1, 20);
+		add_sock(1, ST_LISTEN, 8081, 0, 0, 0, (int)p);
+		add_sock(2, ST_ESTABLISHED, 8081, 30000, 2, 0, (int)p);
+		int tw = (r + 1) * 300 < 9000 ? (r + 1) * 300 : 9000;
+		for (int i = 0; i < tw; i++) {
+			/* TIME_WAIT: a kernel minisocket, no inode, no process; the newest
+			 * 300 are new, the oldest gone. */
+			uint64_t c = next - (uint64_t)i;
+			add_sock(c, ST_TIME_WAIT, 8081, (uint16_t)(1024 + c % 60000), 2, 0, -1);
+			s->socks[s->nsocks - 1].inode = 0;
+		}
+		next += 300;
+		refresh(T0 + 2.0 * r);
+		const struct history_stats *ps = history_port(h, 0, 8081, SIDE_LOCAL);
+		ck_assert_msg(ps->verdict == VERDICT_OK || ps->verdict == VERDICT_CHURN, "refresh %d: %s", r + 1, ps->reason);
+	}
+	const struct history_stats *ps = history_port(h, 0, 8081, SIDE_LOCAL);
+	ck_assert_int_eq(ps->verdict, VERDICT_CHURN);
+	ck_assert_msg(strstr(ps->reason, "new sockets/min, count flat: short-lived connections"), "%s", ps->reason);
+}
+END_TEST
+
+/* A keep-alive pool that returns its connections: the server closes the idle ones at
+ * its keep-alive timeout, they sit in CLOSE_WAIT until the next burst, then the pool
+ * replaces them. Never a leak, never suspect. */
+START_TEST(pool_returning_and_replacing_connections_is_healthy)
+{
+	uint64_t gen = 0;
+	for (int r = 0; r < 90; r++) {
+		size_t p = add_proc(910, 1, 30);
+		bool idle = r % 4 == 3; /* every fourth refresh the 8 idle ones are closed by the server */
+		for (int i = 0; i < 8; i++)
+			add_sock(20000 + gen * 8 + (uint64_t)i, idle ? ST_CLOSE_WAIT : ST_ESTABLISHED,
+				 (uint16_t)(40000 + (gen * 8 + (uint64_t)i) % 20000), 8080, 2, idle ? 1 : 0, (int)p);
+		if (idle)
+			gen++; /* replaced at the next lease */
+		refresh(T0 + 2.0 * r);
+		const struct history_stats *st = history_proc(h, 910, 1);
+		ck_assert_msg(st->verdict == VERDICT_OK || st->verdict == VERDICT_CHURN, "refresh %d: %s", r + 1, st->reason);
+		const struct history_stats *ps = history_port(h, 0, 8080, SIDE_REMOTE);
+		ck_assert_msg(ps->verdict == VERDICT_OK || ps->verdict == VERDICT_CHURN, "refresh %d: %s", r + 1, ps->reason);
+	}
+}
+END_TEST
+
+/* A 10k/s leak into a server that stops after 15000 (fds wobble by a few, two
+ * CLOSE_WAIT reset by reused client ports): it reads stalled within a few refreshes,
+ * no ETA, with a hint for an inbound pile; its ETA rose 14 s -> 23 s for ~75 s. */
+START_TEST(stall_is_read_within_a_few_refreshes_despite_noise)
+{
+	int stalled_at = -1;
+	for (int r = 0; r < 30; r++) {
+		/* from refresh 21, two reset by their peer: gone from the pile */
+		int cw = r < 3 ? 0 : r == 3 ? 14442 : r < 20 ? 15000 : 14998;
+		size_t p = add_proc(920, 1, 6 + cw + (r % 3));
+		s->procs[p].fd_limit = 20000;
+		add_sock(1, ST_LISTEN, 7001, 0, 0, 0, (int)p);
+		for (int i = 0; i < cw; i++)
+			add_sock(100 + (uint64_t)i, ST_CLOSE_WAIT, 7001, (uint16_t)(20000 + i % 40000), 1, 1, (int)p);
+		refresh(T0 + 2.0 * r);
+		const struct history_stats *st = history_proc(h, 920, 1);
+		if (stalled_at < 0 && st->close_wait_stalled)
+			stalled_at = r;
+	}
+	ck_assert_msg(stalled_at >= 5 && stalled_at <= 8, "stalled at refresh %d", stalled_at + 1);
+	const struct history_stats *st = history_proc(h, 920, 1);
+	ck_assert(isinf(st->exhaustion_eta_s));
+	ck_assert_int_eq(st->verdict, VERDICT_LEAK);
+	ck_assert_msg(strstr(st->reason, "CLOSE_WAIT stalled at 14998 for ") && strstr(st->reason, "(no new connections?)"),
+		      "%s", st->reason);
+	ck_assert_msg(!strstr(st->reason, "pool exhausted"), "%s", st->reason);
+}
+END_TEST
+
+/* The system's file handles: the same stall rule, so no exhaustion predicted for a
+ * count that stands still (it said fs.file-max in 209-370 s with the count flat). */
+START_TEST(file_handles_stall_too)
+{
+	double growth, eta;
+	for (int r = 0; r < 40; r++) {
+		add_proc(930, 1, 10);
+		s->totals.file_alloc = r < 10 ? 2000 + (uint64_t)r * 1000 : 11000 + (uint64_t)((r * 7) % 5);
+		refresh(T0 + 2.0 * r);
+		if (r == 9) {
+			history_file_stats(h, &growth, &eta);
+			ck_assert_double_eq_tol(growth, 30000, 1e-6);
+			ck_assert(isfinite(eta));
+		}
+	}
+	refresh(T0 + 2.0 * 40);
+	history_file_stats(h, &growth, &eta);
+	ck_assert_double_eq_tol(growth, 0, 1e-9);
+	ck_assert(isinf(eta));
+}
+END_TEST
+
+/* A JVM's pool leaking to nginx on the same box: its CLOSE_WAIT (IPv4-mapped) and
+ * nginx's orphaned FIN_WAIT2 at the far end. nginx's port is no finding of its own:
+ * its row says whose leak it mirrors. */
+START_TEST(far_end_of_a_leak_mirrors_it)
+{
+	for (int r = 0; r < 10; r++) {
+		size_t jv = add_proc(940, 1, 200);
+		snprintf(s->procs[jv].comm, sizeof(s->procs[jv].comm), "java");
+		size_t ng = add_proc(941, 1, 20);
+		add_sock(1, ST_LISTEN, 8082, 0, 0, 0, (int)ng);
+		s->socks[s->nsocks - 1].laddr[3] = 2;
+		for (int i = 0; i < 150; i++) {
+			/* java: [::ffff:127.0.0.1]:eph -> [::ffff:127.0.0.2]:8082 */
+			add_sock(50000 + (uint64_t)i, ST_CLOSE_WAIT, (uint16_t)(40000 + i), 8082, 0, 65537, (int)jv);
+			struct sock_rec *k = &s->socks[s->nsocks - 1];
+			k->family = AF_INET6;
+			memset(k->laddr, 0, 16), memset(k->raddr, 0, 16);
+			k->laddr[10] = k->laddr[11] = k->raddr[10] = k->raddr[11] = 0xff;
+			k->laddr[12] = 127, k->laddr[15] = 1, k->raddr[12] = 127, k->raddr[15] = 2;
+			/* nginx: 127.0.0.2:8082 -> 127.0.0.1:eph, closed: orphaned */
+			add_sock(60000 + (uint64_t)i, ST_FIN_WAIT2, 8082, (uint16_t)(40000 + i), 0, 0, -1);
+			k = &s->socks[s->nsocks - 1];
+			k->inode = 0;
+			k->laddr[3] = 2, k->raddr[0] = 127, k->raddr[3] = 1;
+		}
+		refresh(T0 + 2.0 * r);
+	}
+	const struct history_stats *ps = history_port(h, 0, 8082, SIDE_LOCAL);
+	ck_assert_ptr_nonnull(ps);
+	ck_assert_int_eq(ps->verdict, VERDICT_OK);
+	ck_assert_int_eq(ps->mirror_pid, 940);
+	ck_assert_str_eq(ps->reason, "150 FIN_WAIT2, the far end of pid 940 (java)'s CLOSE_WAIT (closed here, held there)");
+	/* The client's side of the same port: the leak, one peer in its IPv4 form. */
+	const struct history_stats *cs = history_port(h, 0, 8082, SIDE_REMOTE);
+	ck_assert_int_ne(cs->verdict, VERDICT_OK);
+	ck_assert_msg(strstr(cs->reason, ", to 127.0.0.2:8082"), "%s", cs->reason);
+}
+END_TEST
+
+/* Verdict changes are news, said once: a leaking server goes ok -> suspect -> leak,
+ * one change each, none while the verdict holds; an alert raises an ok verdict. */
+START_TEST(verdict_changes_are_said_once)
+{
+	int changes = 0;
+	enum leak_verdict last = VERDICT_OK;
+	for (int r = 0; r < 30; r++) {
+		int cw = 5 * (r + 1);
+		size_t p = add_proc(100, 5000, 10 + cw);
+		add_sock(1, ST_LISTEN, 8080, 0, 0, 0, (int)p);
+		for (int i = 0; i < cw; i++)
+			add_sock(1000 + (uint64_t)i, ST_CLOSE_WAIT, 8080, (uint16_t)(40000 + i), 7, 101, (int)p);
+		refresh(T0 + 2.0 * r);
+		size_t n;
+		const struct history_change *c = history_changes(h, &n);
+		for (size_t i = 0; i < n; i++) {
+			if (c[i].is_port)
+				continue;
+			ck_assert_int_eq(c[i].pid, 100);
+			ck_assert_uint_eq(c[i].start_time, 5000);
+			ck_assert_str_eq(c[i].comm, "srv100");
+			ck_assert_int_eq(c[i].from, last);
+			ck_assert_int_ne(c[i].to, last);
+			ck_assert_str_eq(c[i].reason, history_proc(h, 100, 5000)->reason);
+			last = c[i].to;
+			changes++;
+		}
+	}
+	ck_assert_int_eq(last, VERDICT_LEAK);
+	ck_assert_int_eq(changes, 2); /* ok -> suspect, suspect -> leak */
+	char line[512];
+	size_t n;
+	/* It closed them all; then an alert names its quiet neighbour: raised, one change. */
+	add_proc(100, 5000, 10);
+	add_proc(101, 1, 12);
+	refresh(T0 + 62);
+	history_changes(h, &n);
+	ck_assert_uint_eq(n, 1); /* the leaker closed its pile: it came and went */
+	ck_assert(history_raise_proc(h, 101, 1, VERDICT_SUSPECT, "pid 101 (srv101) uses 80% of its fd limit"));
+	ck_assert(!history_raise_proc(h, 101, 1, VERDICT_SUSPECT, "again"));
+	const struct history_change *c = history_changes(h, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(c[1].pid, 101);
+	ck_assert_int_eq(c[1].from, VERDICT_OK);
+	ck_assert_int_eq(c[1].to, VERDICT_SUSPECT);
+	history_change_format(&c[1], line, sizeof(line));
+	ck_assert_str_eq(line, "pid 101 (srv101) judged suspect (was ok): pid 101 (srv101) uses 80% of its fd limit");
+	history_change_format(&c[0], line, sizeof(line));
+	ck_assert_msg(!strncmp(line, "pid 100 (srv100) judged churn (was leak): ", 42), "%s", line);
+	ck_assert_int_eq(history_proc(h, 101, 1)->verdict, VERDICT_SUSPECT);
+	struct history_change back = {.is_port = true, .port = 8080, .side = SIDE_LOCAL, .from = VERDICT_SUSPECT};
+	strcpy(back.reason, "no growth");
+	history_change_format(&back, line, sizeof(line));
+	ck_assert_str_eq(line, "local port 8080 is ok again (was suspect): no growth");
+}
+END_TEST
+
+/* leaktop's own process (PROC_SELF) is judged by nothing: its warm-up is no leak. */
+START_TEST(own_process_is_not_judged)
+{
+	for (int r = 0; r < 60; r++) {
+		size_t p = add_proc(950, 1, 10 + r);
+		s->procs[p].flags |= PROC_SELF;
+		s->procs[p].rss_kb = 5000 + (uint64_t)r * 300;
+		refresh(T0 + 2.0 * r);
+	}
+	const struct history_stats *st = history_proc(h, 950, 1);
+	ck_assert_int_eq(st->verdict, VERDICT_OK);
+	ck_assert_int_eq(st->mem_verdict, VERDICT_OK);
+	ck_assert_str_eq(st->reason, "leaktop itself: not judged");
+	ck_assert(st->self);
+}
+END_TEST
+
+/* An nginx worker as clients come: its fds swing between 13 and 30 for minutes as
+ * connections open and close. It read "suspect: fds +50/min for 10s" in its first half
+ * minute (and a handover listed it). No growth: its highest does not go on rising. */
+START_TEST(swinging_fds_are_no_growth)
+{
+	static const int fds[] = {13, 13, 17, 22, 25, 30, 27, 22, 19, 18, 23, 27, 28, 24, 23, 26, 27, 26, 23, 21};
+	for (int r = 0; r < 120; r++) {
+		add_proc(960, 1, fds[r % 20] + (r >= 20 ? 2 * (r % 3) : 0));
+		refresh(T0 + 1.0 * r);
+		const struct history_stats *st = history_proc(h, 960, 1);
+		ck_assert_msg(st->verdict == VERDICT_OK, "refresh %d: %s", r + 1, st->reason);
+		ck_assert_msg(isinf(st->exhaustion_eta_s) || isnan(st->exhaustion_eta_s), "refresh %d: ETA %f", r + 1,
+			      st->exhaustion_eta_s);
+	}
+	/* A pipe leak beside it, two fds every 2 s: growth, at once. */
+	for (int r = 0; r < 15; r++) {
+		add_proc(961, 1, 6 + 2 * r);
+		refresh(T0 + 200 + 2.0 * r);
+	}
+	const struct history_stats *st = history_proc(h, 961, 1);
+	ck_assert_int_eq(st->verdict, VERDICT_SUSPECT);
+	ck_assert_msg(strstr(st->reason, "fds +60/min for 28s, not CLOSE_WAIT sockets"), "%s", st->reason);
+	ck_assert(isfinite(st->exhaustion_eta_s));
+}
+END_TEST
+
 static Suite *history_suite(void)
 {
 	Suite *su = suite_create("history");
@@ -524,6 +816,16 @@ static Suite *history_suite(void)
 	tcase_add_test(tc, static_pile_of_unknown_age_is_suspect);
 	tcase_add_test(tc, stalled_pile_reads_stalled);
 	tcase_add_test(tc, growing_count_without_closes_is_not_churn);
+	tcase_add_test(tc, held_pile_is_suspect_at_once_and_leak_by_the_third_refresh);
+	tcase_add_test(tc, held_pile_of_400_seconds_old);
+	tcase_add_test(tc, time_wait_filling_to_its_steady_state_is_churn);
+	tcase_add_test(tc, pool_returning_and_replacing_connections_is_healthy);
+	tcase_add_test(tc, stall_is_read_within_a_few_refreshes_despite_noise);
+	tcase_add_test(tc, file_handles_stall_too);
+	tcase_add_test(tc, far_end_of_a_leak_mirrors_it);
+	tcase_add_test(tc, verdict_changes_are_said_once);
+	tcase_add_test(tc, own_process_is_not_judged);
+	tcase_add_test(tc, swinging_fds_are_no_growth);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -23,6 +23,10 @@
  *       a memory leak: every MS ms (default 250) allocate and touch MB megabytes
  *       (default 2), up to MAX megabytes (default 256), then hold them forever. With
  *       --every 0, one allocation of MAX megabytes after 3 s: a single step.
+ *   leaky saw [--rate MB] [--count MAX] [--every MS] [--name NAME]
+ *       healthy memory, an RSS sawtooth: every MS ms (default 1000) allocate and touch
+ *       MB megabytes (default 10) until MAX (default 120) are held, free them all
+ *       (back to the kernel), and start again.
  */
 #include "config.h"
 
@@ -266,6 +270,28 @@ static _Noreturn void mem(long mb, long max, long every)
 		pause();
 }
 
+static _Noreturn void saw(long mb, long max, long every)
+{
+	struct timespec gap = {every / 1000, (every % 1000) * 1000000L};
+	long n = max / (mb > 0 ? mb : 1);
+	char **held = calloc((size_t)(n > 0 ? n : 1), sizeof(*held));
+
+	if (!held)
+		die("calloc");
+	for (;;) {
+		for (long i = 0; i < n; i++) {
+			/* Big enough for malloc to map it, so free gives it back. */
+			if (!(held[i] = malloc((size_t)mb << 20)))
+				die("malloc");
+			memset(held[i], 0x5a, (size_t)mb << 20);
+			nanosleep(&gap, NULL);
+		}
+		for (long i = 0; i < n; i++)
+			free(held[i]);
+		nanosleep(&gap, NULL);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -279,7 +305,7 @@ int main(int argc, char **argv)
 		{0},
 	};
 	const char *name = NULL;
-	long port = 0, count = 1, bytes = 0, every = -1, rate = 2;
+	long port = 0, count = 1, bytes = 0, every = -1, rate = -1;
 	int close_them = 0, hold = 0, rst = 0, c;
 	const char *ready = NULL;
 
@@ -327,7 +353,9 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "client"))
 		return client((int)port, count, bytes, every < 0 ? 0 : every, hold, rst);
 	if (!strcmp(argv[1], "mem"))
-		mem(rate, count > 1 ? count : 256, every < 0 ? 250 : every);
+		mem(rate < 0 ? 2 : rate, count > 1 ? count : 256, every < 0 ? 250 : every);
+	if (!strcmp(argv[1], "saw"))
+		saw(rate < 1 ? 10 : rate, count > 1 ? count : 120, every < 0 ? 1000 : every);
 	if (!strcmp(argv[1], "churn"))
 		return churn((int)port, count, name);
 	fprintf(stderr, "leaky: unknown mode %s\n", argv[1]);

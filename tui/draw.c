@@ -141,7 +141,6 @@ static void draw_alert_line(struct app *a, int y)
 {
 	size_t n;
 	const struct alert *top = top_alert(a, &n);
-	const struct alert *al = a->alerts ? alerts_active(a->alerts, &n) : NULL;
 	char line[400];
 
 	if (!top)
@@ -154,11 +153,8 @@ static void draw_alert_line(struct app *a, int y)
 		snprintf(line, sizeof(line), "ALERT %s: %s", alert_level_name(top->level), top->message);
 	draw_text(y, 0, COLS, line, draw_attr(a, top->level == ALERT_CRITICAL ? TH_CRITICAL : TH_WARNING) | A_BOLD,
 		  false);
-	/* Every alert, whole, in the message view. */
-	for (size_t i = 0; al && i < n; i++) {
-		snprintf(line, sizeof(line), "ALERT %s: %s", alert_level_name(al[i].level), al[i].message);
-		app_note(a, line);
-	}
+	/* The message view has each alert once, whole, as it fired and cleared (the
+	 * worker's news), not again on every frame. */
 }
 
 /* Sockets per state in one line, each state in its colour: full names when they
@@ -476,9 +472,9 @@ static void draw_message_line(struct app *a, int y)
 		pane_ports_legend(a, line, sizeof(line));
 		draw_text(y, 0, COLS, line, A_NORMAL, false);
 	} else if (selected_reason(a, line, sizeof(line), &role)) {
+		/* Whole in the message view as the verdict changed (the worker's news): not
+		 * again on every frame, its figures moving. */
 		draw_text(y, 0, COLS, line, draw_attr(a, role), false);
-		if ((int)strlen(line) > COLS)
-			app_note(a, line);
 	}
 }
 

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct session {
 	struct session_opts o;
@@ -84,6 +85,14 @@ int session_new(struct session **out, const struct session_opts *so, struct sour
 	history_opts_default(&ho);
 	ho.interval_s = so->interval_s;
 	ho.window_s = so->window_s;
+	/* A verdict never reads ok where an alert fires: the same thresholds. */
+	ho.leak.cw_pile = so->alert.close_wait > ho.leak.cw_min ? so->alert.close_wait : ho.leak.cw_min;
+	ho.leak.fd_warn_pct = so->alert.fd_warn_pct;
+	/* A JVM's default heap is a share of the machine's memory: known live only. */
+	if (src->live) {
+		long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+		ho.phys_kb = pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size / 1024 : 0;
+	}
 	pthread_mutex_init(&ss->mu, NULL);
 	ss->h = history_new(&ho);
 	ss->al = session_new_alerts(ss);
@@ -133,6 +142,8 @@ static void session_feed(struct session *ss, const struct snapshot *s)
 	ss->fresh = alerts_update(ss->al, s, ss->h) >= 0;
 	if (!ss->fresh)
 		session_note(ss, "%s", "out of memory for alerts");
+	else
+		alerts_raise(ss->al, ss->h);
 	pthread_mutex_unlock(&ss->mu);
 }
 
@@ -173,6 +184,13 @@ static void session_transitions(struct session *ss, const struct snapshot *s)
 	if (killed)
 		session_note(ss, "alert command %s ran over %d s: killed (%d)", ss->alert_cmd, spawn_time_limit_ms / 1000,
 			     killed);
+	/* Verdict changes are news too: said once, where the transitions go. */
+	const struct history_change *c = session_changes(ss, &n);
+	for (size_t i = 0; ss->o.alert_log && i < n; i++) {
+		char line[LEAK_REASON_MAX + 128];
+		history_change_format(&c[i], line, sizeof(line));
+		fprintf(ss->o.alert_log, "leaktop: verdict %s\n", line);
+	}
 }
 
 /* A replayed refresh's recorded event (an alert or action of the live run) as one
@@ -260,6 +278,15 @@ int session_seek(struct session *ss, long target, struct snapshot *out, char **c
 	}
 	ss->fresh = false; /* the steps on the way are not news */
 	return 0;
+}
+
+const struct history_change *session_changes(const struct session *ss, size_t *n)
+{
+	if (!ss->fresh) {
+		*n = 0;
+		return NULL;
+	}
+	return history_changes(ss->h, n);
 }
 
 const struct alert *session_events(const struct session *ss, size_t *n)

@@ -17,6 +17,7 @@ struct record;
 struct record_event;
 struct snapshot;
 struct history;
+struct history_change;
 struct session;
 
 struct session_opts {
@@ -26,7 +27,9 @@ struct session_opts {
 	struct view_filter filter;  /* the processes and ports that raise alerts */
 	const char *alert_cmd;      /* run per transition on live runs; NULL or "" for none */
 	bool quiet_cmd;             /* the dashboard: its output to /dev/null */
-	FILE *alert_log;            /* transitions as "leaktop: alert LEVEL KIND: MESSAGE", or NULL */
+	FILE *alert_log;            /* transitions as "leaktop: alert LEVEL KIND: MESSAGE" and
+				     * verdict changes as "leaktop: verdict pid 42 (java) judged
+				     * leak (was suspect): REASON", or NULL */
 	/* What goes wrong without stopping the session (the recording stopped, the alert
 	 * program could not run): to note(note_ctx, msg), or to stderr when note is NULL. */
 	void (*note)(void *ctx, const char *msg);
@@ -70,6 +73,9 @@ void session_event_line(const struct record_event *ev, char *buf, size_t n);
 
 /* The alert transitions of the last step (none after a partial refresh or a seek). */
 const struct alert *session_events(const struct session *ss, size_t *n);
+/* The verdict changes of the last step (history_changes; none after a partial
+ * refresh or a seek): what a front end says once, as news. */
+const struct history_change *session_changes(const struct session *ss, size_t *n);
 
 /* History and alerts change inside session_step and session_seek under this lock;
  * another thread reads them only while holding it (a seek back replaces the alerts). */

@@ -8,6 +8,7 @@
 #include "tui/actions.h"
 #include "tui/session.h"
 #include "model/alert.h"
+#include "model/history.h"
 #include "tui/writers/record.h"
 #include "model/snapshot.h"
 #include "model/text.h"
@@ -54,6 +55,10 @@ struct worker {
 	/* A replay's recorded alerts and actions, for the message view. */
 	char recs[16][256];
 	size_t nrecs;
+	/* The news of the ready refresh, for the message view, each said once: its alert
+	 * transitions (live runs: a replay shows the recorded ones) and verdict changes. */
+	char news[16][448];
+	size_t nnews;
 	/* ... and the thread dumps recorded with them, for the dump viewer. */
 	struct {
 		char whose[64];
@@ -167,17 +172,42 @@ static void worker_note(void *ctx, const char *msg)
 	pthread_mutex_unlock(&w->mu);
 }
 
+static void worker_news(struct worker *w, const char *line)
+{
+	size_t max = sizeof(w->news) / sizeof(w->news[0]);
+
+	pthread_mutex_lock(&w->mu);
+	if (w->nnews < max)
+		snprintf(w->news[w->nnews], sizeof(w->news[0]), "%s", line);
+	else
+		snprintf(w->news[max - 1], sizeof(w->news[0]), "and %zu more alerts and verdict changes",
+			 w->nnews - max + 2);
+	w->nnews++;
+	pthread_mutex_unlock(&w->mu);
+}
+
 /* One refresh: 0, 1 at the end of a recording, -errno (a partial refresh). */
 static int worker_step(struct worker *w, bool *fired, char **cause)
 {
 	size_t n;
+	char line[448];
 
 	if (session_recording(w->ss))
 		worker_record_actions(w);
 	int rc = session_step(w->ss, w->back, cause);
 	const struct alert *e = session_events(w->ss, &n);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		*fired |= e[i].level != ALERT_CLEAR;
+		snprintf(line, sizeof(line), "ALERT %s %s: %s", alert_level_name(e[i].level), alert_kind_name(e[i].kind),
+			 e[i].message);
+		if (w->src->live)
+			worker_news(w, line);
+	}
+	const struct history_change *c = session_changes(w->ss, &n);
+	for (size_t i = 0; i < n; i++) {
+		history_change_format(&c[i], line, sizeof(line));
+		worker_news(w, line);
+	}
 	return rc;
 }
 
@@ -395,6 +425,11 @@ bool worker_poll(struct app *a, struct snapshot **front)
 	}
 	if (swapped)
 		take_recorded(a, w);
+	/* This refresh's alert transitions and verdict changes: news, each said once. */
+	size_t nnews = w->nnews < 16 ? w->nnews : 16;
+	for (size_t i = 0; i < nnews; i++)
+		msgview_add(a, MSGLOG_EVENT, w->news[i]);
+	w->nnews = 0;
 	if (!a->live) {
 		a->rpos = w->pos;
 		a->rcount = w->count;

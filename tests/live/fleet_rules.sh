@@ -1,7 +1,8 @@
 #!/bin/sh
 # The alert rules on a real leak: a server that leaks CLOSE_WAIT towards 82% of its
 # fd limit and a process that leaks memory, scraped from `leaktop --listen` once a
-# second with curl; the scrapes become the input of `promtool test rules` (each
+# second with curl (a 30 s growth window: a memory leak is one after 24 s of it); the
+# scrapes become the input of `promtool test rules` (each
 # scrape one minute there: time runs 60 times faster, the values are leaktop's own),
 # then leaktop is stopped and the failed scrapes make up == 0. The rules that must
 # fire do, for the processes and port they must (the process rule for both: a memory
@@ -13,13 +14,13 @@ need_root
 need curl promtool jq prlimit
 own_netns --pid
 
-UP=30 DOWN=7 INSTANCE=fleetbox:9207 LIMIT=200
+UP=40 DOWN=7 INSTANCE=fleetbox:9207 LIMIT=200
 RULES=$(cd "$srcdir" && pwd)/contrib/prometheus/leaktop.rules.yml
 start_server --name fleetsrv
 prlimit --pid "$SERVER_PID" --nofile=$LIMIT:$LIMIT
 base=$(ls "/proc/$SERVER_PID/fd" | wc -l)
 CONNS=$((LIMIT * 82 / 100 - base))
-bg "$LEAKTOP" --listen 127.0.0.1:0 -d 0 --no-config > "$TMP/listen.out"
+bg "$LEAKTOP" --listen 127.0.0.1:0 -d 0 --growth-window 0.5 --no-config > "$TMP/listen.out"
 LISTEN_PID=$BG
 wait_until 10 grep -q serving "$TMP/listen.out" || fail "--listen did not start"
 URL=$(sed -n 's/^leaktop: serving //p' "$TMP/listen.out")
@@ -104,10 +105,11 @@ sh "$srcdir/tests/live/scrapes2series.sh" "$INSTANCE" $((UP + DOWN)) "$TMP/s" > 
                       {exp_labels: {$MEM, verdict: leak, severity: warning}}]}
       - {eval_time: 20m, alertname: LeaktopCloseWaitGrowing,
          exp_alerts: [{exp_labels: {$P, port: "$PORT", proto: tcp, side: local, netns: "$NS", state: CLOSE_WAIT, severity: warning}}]}
-      - {eval_time: $last, alertname: LeaktopFdExhaustionSoon,
+      - {eval_time: 20m, alertname: LeaktopFdExhaustionSoon,
          exp_alerts: [{exp_labels: {$SRV, severity: critical}}]}
+      - {eval_time: $last, alertname: LeaktopFdExhaustionSoon, exp_alerts: []}
       - {eval_time: $last, alertname: LeaktopMemoryLeak,
-         exp_alerts: [{exp_labels: {$MEM, severity: warning}}]}
+         exp_alerts: [{exp_labels: {$MEM, kind: mem, level: warning, severity: warning}}]}
       - {eval_time: $last, alertname: LeaktopExporterSlow, exp_alerts: []}
       - {eval_time: $last, alertname: LeaktopExporterDown, exp_alerts: []}
 EOT

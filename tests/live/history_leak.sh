@@ -12,13 +12,14 @@ need ss jq
 judge() {
 	name=$1; shift
 	start_server --name "$name" "$@"
-	bg "$LEAKY" client --port "$PORT" --every 100 --count 150 --bytes 100
+	bg "$LEAKY" client --port "$PORT" --every 100 --count 250 --bytes 100
 	CLIENT_PID=$BG
 	# Some load first, so leaktop sees the server in motion from its first refresh.
 	wait_until 30 sh -c "[ \$(ss -tanH 'sport = :$PORT' | wc -l) -ge 5 ] || \
 		[ \$(ss -tanH state time-wait 'dport = :$PORT' | wc -l) -ge 5 ]" ||
 		fail "the client never got going"
-	"$LEAKTOP" --batch --no-config -o json -n 10 -d 0.5 > "$TMP/$name.all.json"
+	# 12 s: a pile that keeps what comes in is a leak once it has for 10 s.
+	"$LEAKTOP" --batch --no-config -o json -n 25 -d 0.5 > "$TMP/$name.all.json"
 	tail -n 1 "$TMP/$name.all.json" > "$TMP/$name.json"
 }
 
