@@ -405,17 +405,6 @@ char *schema_table_sql(enum schema_table t)
 	return sb_done(&b);
 }
 
-char *schema_create_sql(void)
-{
-	struct sbuf b = {0};
-
-	for (unsigned t = 0; t < TB_COUNT; t++) {
-		table_sql(&b, (enum schema_table)t);
-		sb_add(&b, ";");
-	}
-	return sb_done(&b);
-}
-
 char *schema_insert_sql(enum schema_table t)
 {
 	const struct schema_tab *tab = &schema_tables[t];

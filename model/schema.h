@@ -189,8 +189,6 @@ extern const char *const schema_meta_keys[META_COUNT];
 
 
 /* SQL made from the table, each a string the caller frees (NULL: out of memory). */
-/* Every CREATE TABLE of the format written, ';'-separated. */
-char *schema_create_sql(void);
 /* The CREATE TABLE of one table as the format written has it. */
 char *schema_table_sql(enum schema_table t);
 /* INSERT INTO t(every column written but a rowid) VALUES(?, ...): parameter

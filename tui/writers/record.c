@@ -221,21 +221,36 @@ static int write_padding(sqlite3 *db)
 	return rc;
 }
 
+/* CREATE TABLE t. */
+static int create_table(sqlite3 *db, enum schema_table t)
+{
+	char *sql = schema_table_sql(t);
+	int rc = sql ? exec(db, sql) : SQLITE_NOMEM;
+
+	free(sql);
+	return rc;
+}
+
+/* The tables; the frame table and its padding first, so that the frames start
+ * right after the file's first pages: a short recording cut short still holds its
+ * first refreshes. */
 static int write_schema(sqlite3 *db, const struct record_info *info)
 {
 	struct utsname un;
-	char host[256] = "", *create = schema_create_sql();
+	char host[256] = "";
 	int rc;
 
-	if (!create)
-		return SQLITE_NOMEM;
 	if (uname(&un))
 		memset(&un, 0, sizeof(un));
 	gethostname(host, sizeof(host) - 1);
 	rc = exec(db, "BEGIN");
 	if (!rc)
-		rc = exec(db, create);
-	free(create);
+		rc = create_table(db, TB_FRAME);
+	if (!rc)
+		rc = write_padding(db);
+	for (unsigned t = 0; t < TB_COUNT && !rc; t++)
+		if (t != TB_FRAME)
+			rc = create_table(db, (enum schema_table)t);
 	for (unsigned st = 0; st < ST_COUNT && !rc; st++) {
 		char num[16];
 		snprintf(num, sizeof(num), "%u", st);
@@ -258,8 +273,6 @@ static int write_schema(sqlite3 *db, const struct record_info *info)
 		rc = put_meta(db, META_BOOT_TIME, "%.17g", info->boot_time);
 	if (!rc)
 		rc = put_meta(db, META_CLK_TCK, "%ld", info->clk_tck);
-	if (!rc)
-		rc = write_padding(db);
 	if (!rc)
 		rc = exec(db, "COMMIT");
 	else
