@@ -374,9 +374,9 @@ enum schema_vt schema_col_vt(enum schema_table t, unsigned col)
 
 bool schema_col_nullable(enum schema_table t, unsigned col)
 {
-	const char *type = schema_tables[t].cols[col].type;
-
-	return !strstr(type, "NOT NULL") && !strstr(type, "PRIMARY KEY");
+	/* "INTEGER", "TEXT": no constraint; every constraint (NOT NULL, PRIMARY KEY)
+	 * follows a space. The reader asks this of every value it reads. */
+	return !strchr(schema_tables[t].cols[col].type, ' ');
 }
 
 /* CREATE TABLE t(...) of the format written: its columns; no key but the row id, so

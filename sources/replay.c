@@ -62,13 +62,15 @@ static int materialize(struct replay_source *r, struct snapshot *s)
 		r->proc_pos = pos;
 		r->order_cap = np;
 	}
+	size_t live = 0;
 	for (size_t i = 0; i < np; i++) {
-		r->order[i] = (struct proc_order){procs[i].p.pid, (uint32_t)i, procs[i].id};
 		r->proc_pos[i] = -1;
+		if (rvec_live(&r->procs, i))
+			r->order[live++] = (struct proc_order){procs[i].p.pid, (uint32_t)i, procs[i].id};
 	}
-	if (np)
-		qsort(r->order, np, sizeof(*r->order), cmp_order);
-	for (size_t i = 0; i < np; i++) {
+	if (live)
+		qsort(r->order, live, sizeof(*r->order), cmp_order);
+	for (size_t i = 0; i < live; i++) {
 		if (s->nprocs && s->procs[s->nprocs - 1].pid == r->order[i].pid)
 			continue; /* two live rows for one pid: only a damaged file has them */
 		struct proc_rec *p = snapshot_add_proc(s);
@@ -78,8 +80,8 @@ static int materialize(struct replay_source *r, struct snapshot *s)
 		r->proc_pos[r->order[i].idx] = (int32_t)(s->nprocs - 1);
 	}
 	for (size_t i = 0; i < r->fds.n; i++) {
-		const struct r_fd *f = (const struct r_fd *)(r->fds.v + i * r->fds.esize);
-		const struct r_proc *p = rvec_find(&r->procs, f->proc);
+		const struct r_fd *f = rvec_live(&r->fds, i);
+		const struct r_proc *p = f ? rvec_find(&r->procs, f->proc) : NULL;
 		if (!p || r->proc_pos[p - procs] < 0)
 			continue;
 		struct sock_owner *o = snapshot_add_owner(s);
@@ -93,7 +95,9 @@ static int materialize(struct replay_source *r, struct snapshot *s)
 			r->stale[r->nstale++] = (struct stale_fd){p->p.pid, f->fd, f->inode};
 	}
 	for (size_t i = 0; i < r->socks.n; i++) {
-		const struct r_sock *rs = (const struct r_sock *)(r->socks.v + i * r->socks.esize);
+		const struct r_sock *rs = rvec_live(&r->socks, i);
+		if (!rs)
+			continue;
 		struct sock_rec *k = snapshot_add_sock(s);
 		if (!k)
 			return SQLITE_NOMEM;
@@ -108,7 +112,9 @@ static int materialize(struct replay_source *r, struct snapshot *s)
 			return SQLITE_NOMEM;
 	}
 	for (size_t i = 0; i < r->netns.n; i++) {
-		const struct r_netns *rn = (const struct r_netns *)(r->netns.v + i * r->netns.esize);
+		const struct r_netns *rn = rvec_live(&r->netns, i);
+		if (!rn)
+			continue;
 		struct netns_rec *n = snapshot_add_netns(s, rn->inode, rn->dumped);
 		if (!n)
 			return SQLITE_NOMEM;
@@ -124,9 +130,10 @@ static int materialize(struct replay_source *r, struct snapshot *s)
 		s->ports = p;
 		s->ports_cap = r->ports.n;
 	}
+	s->nports = 0;
 	for (size_t i = 0; i < r->ports.n; i++)
-		s->ports[i] = ((const struct r_port *)(r->ports.v + i * r->ports.esize))->p;
-	s->nports = r->ports.n;
+		if (rvec_live(&r->ports, i))
+			s->ports[s->nports++] = ((const struct r_port *)(r->ports.v + i * r->ports.esize))->p;
 	if (s->nports)
 		qsort(s->ports, s->nports, sizeof(*s->ports), port_agg_cmp);
 	return SQLITE_OK;

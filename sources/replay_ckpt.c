@@ -27,7 +27,7 @@ static void vec_free(struct rvec *v, bool socks)
 		free(((struct r_sock *)(v->v + i * v->esize))->name);
 	free(v->v);
 	v->v = NULL;
-	v->n = v->cap = 0;
+	v->n = v->cap = v->gone = 0;
 }
 
 static void ckpt_free(struct replay_ckpt *c)
@@ -49,7 +49,7 @@ void replay_ckpt_free(struct replay_source *r)
 /* A copy of from in to (a socket's name copied too). Returns false without memory. */
 static bool copy_vec(struct rvec *to, const struct rvec *from, bool socks)
 {
-	*to = (struct rvec){.esize = from->esize, .n = from->n, .cap = from->n};
+	*to = (struct rvec){.esize = from->esize, .n = from->n, .cap = from->n, .gone = from->gone};
 	if (!from->n)
 		return true;
 	if (!(to->v = malloc(from->n * from->esize)))

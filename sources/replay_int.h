@@ -13,13 +13,31 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* The rows alive at the refresh last rebuilt, by row id (ids grow with time, so
- * what appears is appended). Every element starts with its int64_t id. */
+ * what appears is appended). Every element starts with its int64_t id; one that
+ * went has the id's top bit set (RVEC_GONE) until the vector is compacted, which
+ * happens once many have gone, not at every refresh. */
 struct rvec {
 	char *v;
 	size_t n, cap, esize;
+	size_t gone;
 };
+#define RVEC_GONE INT64_MIN
+
+static inline int64_t rvec_raw(const struct rvec *v, size_t i)
+{
+	int64_t id;
+	memcpy(&id, v->v + i * v->esize, sizeof(id));
+	return id;
+}
+
+/* Element i, or NULL when it went. */
+static inline void *rvec_live(const struct rvec *v, size_t i)
+{
+	return rvec_raw(v, i) < 0 ? NULL : v->v + i * v->esize;
+}
 
 struct r_proc { int64_t id; struct proc_rec p; };
 struct r_fd { int64_t id, proc; int32_t fd; uint32_t inode; };

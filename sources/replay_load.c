@@ -17,11 +17,10 @@
 
 /* --- the state: rows by id ----------------------------------------------------- */
 
+/* An element's id, gone or not. */
 static int64_t rvec_id(const struct rvec *r, size_t i)
 {
-	int64_t id;
-	memcpy(&id, r->v + i * r->esize, sizeof(id));
-	return id;
+	return rvec_raw(r, i) & INT64_MAX;
 }
 
 static void *rvec_push(struct rvec *r, int64_t id)
@@ -40,6 +39,7 @@ static void *rvec_push(struct rvec *r, int64_t id)
 	return e;
 }
 
+/* The element of id, NULL when there is none or it went. */
 void *rvec_find(const struct rvec *r, int64_t id)
 {
 	size_t lo = 0, hi = r->n;
@@ -48,7 +48,7 @@ void *rvec_find(const struct rvec *r, int64_t id)
 		size_t mid = (lo + hi) / 2;
 		int64_t m = rvec_id(r, mid);
 		if (m == id)
-			return r->v + mid * r->esize;
+			return rvec_live(r, mid);
 		if (m < id)
 			lo = mid + 1;
 		else
@@ -62,6 +62,7 @@ static int cmp_id(const void *a, const void *b)
 	int64_t x, y;
 	memcpy(&x, a, sizeof(x));
 	memcpy(&y, b, sizeof(y));
+	x &= INT64_MAX, y &= INT64_MAX;
 	return (x > y) - (x < y);
 }
 
@@ -97,28 +98,36 @@ void replay_vec_empty(struct replay_source *r, enum recread_kind k)
 
 	for (size_t i = 0; i < v->n; i++)
 		release(k, v->v + i * v->esize);
-	v->n = 0;
+	v->n = v->gone = 0;
 }
 
-/* Drop the elements marked with id 0. */
-static void rvec_compact(struct rvec *v)
+/* Drop the elements that went, once they are many: a refresh where a few sockets
+ * of 100,000 went does not move the others. */
+static void rvec_compact(struct rvec *v, bool now)
 {
-	size_t out = 0;
+	size_t out = 0, i = 0;
 
-	for (size_t i = 0; i < v->n; i++)
-		if (rvec_id(v, i) != 0)
+	if (!v->gone || (!now && v->gone * 8 < v->n))
+		return;
+	while (i < v->n && rvec_raw(v, i) >= 0)
+		i++;
+	for (out = i; i < v->n; i++)
+		if (rvec_raw(v, i) >= 0)
 			memmove(v->v + out++ * v->esize, v->v + i * v->esize, v->esize);
 	v->n = out;
+	v->gone = 0;
 }
 
 static void mark_gone(struct replay_source *r, enum recread_kind k, int64_t id)
 {
-	const int64_t zero = 0;
-	void *e = rvec_find(replay_vec(r, k), id);
+	struct rvec *v = replay_vec(r, k);
+	char *e = rvec_find(v, id);
 
 	if (e) {
+		int64_t gone = id | RVEC_GONE;
 		release(k, e);
-		memcpy(e, &zero, sizeof(zero));
+		memcpy(e, &gone, sizeof(gone));
+		v->gone++;
 	}
 }
 
@@ -213,7 +222,7 @@ static int run_gone(struct replay_source *r, enum recread_kind k, sqlite3_stmt *
 
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
 		mark_gone(r, k, sqlite3_column_int64(q, 0));
-	rvec_compact(replay_vec(r, k));
+	rvec_compact(replay_vec(r, k), false);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
@@ -254,7 +263,7 @@ static void forget_age_bounds(struct replay_source *r)
 	struct rvec *v = replay_vec(r, RK_SOCK);
 
 	for (size_t i = 0; i < v->n; i++)
-		((struct r_sock *)(v->v + i * v->esize))->k.state_age_ms = 0;
+		((struct r_sock *)(v->v + i * v->esize))->k.state_age_ms = 0; /* gone ones too: harmless */
 }
 
 /* From the refresh at prev to the one at tick: what appeared, then what went (a row
@@ -340,26 +349,26 @@ static int frame_bad(struct replay_source *r, const char *why)
 /* One row of refresh j's frame (of table t) into the state; for the target refresh,
  * its refresh row into s and its stale fds. Returns an SQLite result code. */
 static int take(struct replay_source *r, enum schema_table t, struct recread_row *x, long j, bool target,
-		struct snapshot *s, bool *seen_refresh, bool gone[RK_COUNT])
+		struct snapshot *s, bool *seen_refresh, size_t pushed[RK_COUNT])
 {
 	int64_t id;
 
 	for (int k = 0; k < RK_COUNT; k++) {
 		const struct recread_tabs *kt = &recread_kinds[k];
 		if (t == kt->row) {
+			struct rvec *v = replay_vec(r, (enum recread_kind)k);
 			void *e;
 			if (!recread_int(x, 0, t, 0, &id))
 				return SQLITE_OK;
-			if (!(e = rvec_push(replay_vec(r, (enum recread_kind)k), id)) ||
-			    read_row((enum recread_kind)k, x, e, 0, false, 0) != SQLITE_OK)
+			if (pushed[k] == SIZE_MAX)
+				pushed[k] = v->n;
+			if (!(e = rvec_push(v, id)) || read_row((enum recread_kind)k, x, e, 0, false, 0) != SQLITE_OK)
 				return SQLITE_NOMEM;
 			return SQLITE_OK;
 		}
 		if (t == kt->gone) {
-			if (recread_int(x, GONE_ROW, t, GONE_ROW, &id)) {
+			if (recread_int(x, GONE_ROW, t, GONE_ROW, &id))
 				mark_gone(r, (enum recread_kind)k, id);
-				gone[k] = true;
-			}
 			return SQLITE_OK;
 		}
 		if (t == kt->change) {
@@ -390,25 +399,27 @@ static int apply_frame(struct replay_source *r, long j, const void *data, size_t
 	struct frame_value vals[FRAME_MAX_COLS];
 	struct frame_reader fr;
 	enum schema_table t;
-	bool seen_refresh = false, gone[RK_COUNT] = {false};
+	bool seen_refresh = false;
+	size_t pushed[RK_COUNT]; /* where each kind's new rows start, SIZE_MAX: none */
 	int got = 0, rc = SQLITE_OK;
 
+	for (int k = 0; k < RK_COUNT; k++)
+		pushed[k] = SIZE_MAX;
 	if (frame_open(&fr, data, len, r->ver))
 		return frame_bad(r, "its frame is cut short or damaged (it fails its CRC)");
 	while (rc == SQLITE_OK && (got = frame_next(&fr, &t, vals)) == 1) {
 		struct recread_row x = RECREAD_FRAME_ROW(vals, (int)schema_tables[t].ncols);
-		if ((rc = take(r, t, &x, j, target, s, &seen_refresh, gone)) == SQLITE_OK && x.bad)
+		if ((rc = take(r, t, &x, j, target, s, &seen_refresh, pushed)) == SQLITE_OK && x.bad)
 			rc = refuse(r, &x);
 	}
 	if (rc == SQLITE_OK && got < 0)
 		rc = frame_bad(r, "its frame holds bytes no leaktop writes");
 	if (rc == SQLITE_OK && !seen_refresh)
 		rc = frame_bad(r, "its frame has no refresh row");
-	/* A row goes after its kind's others in a frame: the ids it marked go now. */
 	for (int k = 0; k < RK_COUNT; k++) {
-		if (gone[k])
-			rvec_compact(replay_vec(r, (enum recread_kind)k));
-		rvec_fix_order(replay_vec(r, (enum recread_kind)k), 0);
+		if (pushed[k] != SIZE_MAX)
+			rvec_fix_order(replay_vec(r, (enum recread_kind)k), pushed[k]);
+		rvec_compact(replay_vec(r, (enum recread_kind)k), false);
 	}
 	return rc;
 }
