@@ -151,8 +151,9 @@ static int open_db(const char *path, const char *vfs, sqlite3 **out)
 	 * it goes instead of refused whole; this connection never writes (and so is not
 	 * made DEFENSIVE, which would undo this). */
 	sqlite3_db_config(db, SQLITE_DBCONFIG_WRITABLE_SCHEMA, 1, NULL);
-	/* Thread dumps are kept up to 8 MB; no value a live run writes is longer. */
-	sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 16 << 20);
+	/* The longest value a live run writes is the first frame of a box with millions
+	 * of sockets; past this a file is hostile (thread dumps are kept up to 8 MB). */
+	sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 256 << 20);
 	sqlite3_progress_handler(db, 1000, progress, NULL);
 	sqlite3_busy_timeout(db, 5000);
 	/* A replay rereads the same pages refresh after refresh: keep them (64 MB). */

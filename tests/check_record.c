@@ -751,6 +751,34 @@ START_TEST(reader_holding_the_file_costs_a_refresh_not_the_recording)
 }
 END_TEST
 
+/* A limit no count of fds reaches and no signed 64-bit integer holds (setrlimit takes
+ * any up to RLIM_INFINITY) is recorded as unlimited: the recording goes on, and the
+ * replay reads it back as the live run showed it. */
+START_TEST(huge_fd_limit_reads_as_unlimited)
+{
+	struct snapshot *s = snapshot_new();
+	struct record *r = open_rec();
+	struct source *src;
+	char *cause = NULL;
+
+	for (uint64_t t = 1; t <= 2; t++) {
+		make_snap(s, t, 0);
+		s->procs[0].fd_limit = (1ULL << 63) + 5;
+		ck_assert_msg(record_snapshot(r, s, &cause) == 0, "%s", cause ? cause : "?");
+	}
+	record_close(r);
+	ck_assert_int_eq(replay_source_new(&src, path, &cause), 0);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_msg(source_next(src, s, &cause) == 0, "%s", cause ? cause : "?");
+		for (size_t p = 0; p < s->nprocs; p++)
+			if (s->procs[p].pid == 100)
+				ck_assert_uint_eq(s->procs[p].fd_limit, UINT64_MAX);
+	}
+	source_free(src);
+	snapshot_free(s);
+}
+END_TEST
+
 static Suite *record_suite(void)
 {
 	Suite *su = suite_create("record");
@@ -768,6 +796,7 @@ static Suite *record_suite(void)
 	tcase_add_test(tc, replay_events_of_a_refresh);
 	tcase_add_test(tc, kernel_age_bound_replays);
 	tcase_add_test(tc, reader_holding_the_file_costs_a_refresh_not_the_recording);
+	tcase_add_test(tc, huge_fd_limit_reads_as_unlimited);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -80,10 +80,11 @@ static void put_addr(struct record *r, enum stmt_id id, unsigned c, int family, 
 	put_bytes(r, id, c, ip, strlen(ip), false);
 }
 
-/* NULL for unlimited (or unknown). */
+/* NULL for unlimited (or unknown): RLIM_INFINITY, and a limit past any count of
+ * fds a signed 64-bit integer can hold. */
 static void put_limit(struct record *r, enum stmt_id id, unsigned c, uint64_t v)
 {
-	if (v == UINT64_MAX)
+	if (v > INT64_MAX)
 		put_null(r, id, c);
 	else
 		put_u64(r, id, c, v);
