@@ -375,6 +375,11 @@ static int replay_next(struct source *src, struct snapshot *s, char **cause)
 		return 1;
 	}
 	if ((rc = rebuild(r, r->next, s, &whole)) != SQLITE_OK) {
+		/* Asked to stop (a signal): the replay ends here, as a live run would. */
+		if ((rc & 0xff) == SQLITE_INTERRUPT && recread_stopped()) {
+			r->broken = true;
+			return 1;
+		}
 		if (rc == SQLITE_CORRUPT && whole < r->n && r->ver >= SCHEMA_V(3, 0)) {
 			cut_at(r, whole);
 			r->broken = true;
