@@ -9,12 +9,28 @@
 
 #include "model/snapshot.h"
 
-/* The format written. A reader takes any minor version of its major, and refuses
- * the others (2.0: UDP, UNIX and other sockets, namespaces, CLOSED fds; 2.1: the
- * event_dump table, thread dumps read back with their action; 2.2: sock_change's
- * state_age_ms, the kernel's lower bound of a TCP socket's time in its state). */
-#define RECORD_FORMAT_MAJOR 2
-#define RECORD_FORMAT_MINOR 2
+/* The format written. A reader takes format 2.x and 3.x files (any minor of them)
+ * and refuses the others (1.x: no UDP, UNIX or namespaces; 4.0 and later: newer).
+ * 2.0: UDP, UNIX and other sockets, namespaces, CLOSED fds; 2.1: the event_dump
+ * table; 2.2: sock_change's state_age_ms. 3.0: the rows of each refresh (and each
+ * event) are also one frame (model/frame.h) in the frame table, which is what a
+ * reader replays: laid out when the file is made and only ever appended to, so any
+ * prefix of the file holds a prefix of the session; the other tables, for SQL, are
+ * only appended to as well (a row's going is a row of its own in a *_gone table;
+ * no index). */
+#define RECORD_FORMAT_MAJOR 3
+#define RECORD_FORMAT_MINOR 0
+/* The oldest major this reader takes. */
+#define RECORD_FORMAT_OLDEST 2
+
+/* A format version as one ordered number: SCHEMA_V(2, 2) < SCHEMA_V(3, 0). */
+#define SCHEMA_V(major, minor) ((unsigned)(major) << 16 | (unsigned)(minor))
+#define SCHEMA_V_NOW SCHEMA_V(RECORD_FORMAT_MAJOR, RECORD_FORMAT_MINOR)
+
+/* SQLite's page size of the files written: 64 KB, so that a table's root page
+ * points at every one of its leaves until it holds ~400 MB (a b-tree of depth two);
+ * appended rows then never move, and what a prefix of the file holds can be read. */
+#define RECORD_PAGE_SIZE 65536
 
 /* 'LKTP': tells a leaktop recording from any other SQLite file. */
 #define RECORD_APP_ID 0x4c4b5450
@@ -30,6 +46,9 @@ struct record_info {
 	char host[256];
 	char kernel[128];
 	char version[32];
+	/* Filled by the reader: what it left out and why ("r.db-wal is not this
+	 * recording's: ignored"), for the front end to say once; "" when nothing. */
+	char warning[512];
 };
 
 /* An event tied to a refresh: an alert raised, an action taken. */
@@ -50,17 +69,21 @@ struct record_event {
 const char *record_event_name(enum record_event_kind kind);
 enum record_event_kind record_event_parse(const char *name);
 
-/* The tables, in the order they are created. */
+/* The tables, in the order they are created. Their numbers are the table ids of
+ * frames (model/frame.h): a new table goes at the end, none is ever renumbered. */
 enum schema_table {
 	TB_META, TB_STATE, TB_REFRESH,
-	TB_SOCK, TB_SOCK_CHANGE, TB_PROC, TB_PROC_CHANGE, TB_FD, TB_FD_STALE, TB_NETNS,
-	TB_EVENT, TB_PORT, TB_PORT_CHANGE, TB_EVENT_DUMP,
+	TB_SOCK, TB_SOCK_CHANGE, TB_SOCK_GONE, TB_PROC, TB_PROC_CHANGE, TB_PROC_GONE,
+	TB_FD, TB_FD_GONE, TB_FD_STALE, TB_NETNS, TB_NETNS_GONE,
+	TB_EVENT, TB_PORT, TB_PORT_CHANGE, TB_PORT_GONE, TB_EVENT_DUMP, TB_FRAME,
 	TB_COUNT
 };
 
 /* Column positions, table by table. A table whose first column is `id INTEGER
  * PRIMARY KEY` gets its ids from SQLite; in the tables of things that appear and go
- * (sock, proc, fd, netns, port) the columns before first_tick are the identity. */
+ * (sock, proc, fd, netns, port) the columns before first_tick are the identity.
+ * Their gone_tick is format 2's (updated when the row went); format 3 writes a row
+ * in the kind's *_gone table instead. */
 enum { META_KEY, META_VALUE, META_NCOLS };
 enum { STATE_NUM, STATE_NAME, STATE_NCOLS };
 enum {
@@ -105,16 +128,25 @@ enum {
 	PORTCH_PIDS_TRUNCATED, PORTCH_STATES,
 	PORTCH_NCOLS = PORTCH_STATES + ST_COUNT
 };
+/* Since 3.0, one per kind of row: (row id, the tick it went). */
+enum { GONE_ROW, GONE_TICK, GONE_NCOLS };
+/* Since 3.0: a refresh's rows ("refresh"), or an event's ("event"), as one frame;
+ * rows with an id of 0 or less ("pad") only lay the table out when the file is made. */
+enum { FRAME_ID, FRAME_TICK, FRAME_TIME, FRAME_KIND, FRAME_DATA, FRAME_NCOLS };
 
 /* The first column of a *_change table that is not its key (row, tick). */
 #define SCHEMA_CHANGE_FIRST 2
 
+/* The values a column holds when a live run wrote it: INTEGER columns between lo
+ * and hi, REAL ones finite and between them too; NULL only where the type allows
+ * it. The reader refuses a row with anything else (an edited or damaged file). */
 struct schema_col {
 	const char *name;  /* NULL: a port_change state column, named by schema_col_name */
 	const char *type;  /* with its constraints: "INTEGER NOT NULL" */
-	/* The format minor that added it (0: there from 2.0). Only the last columns of
-	 * a table may have one, in order: a SELECT for an older file stops before them. */
-	unsigned since_minor;
+	/* The format that added it and the first without it (SCHEMA_V; 0: 2.0, and
+	 * still written). Columns added later come after the others. */
+	unsigned since, until;
+	int64_t lo, hi;
 };
 
 struct schema_tab {
@@ -122,10 +154,17 @@ struct schema_tab {
 	const struct schema_col *cols;
 	unsigned ncols;
 	bool rowid;         /* column 0 is `id INTEGER PRIMARY KEY`: never inserted */
-	const char *key;    /* "sock, tick": PRIMARY KEY(...) WITHOUT ROWID; NULL for none */
+	unsigned since;     /* SCHEMA_V of the format that added it; 0: 2.0 */
+	int tick;           /* the column of the tick a row belongs to; -1: none */
 };
 
 extern const struct schema_tab schema_tables[TB_COUNT];
+
+/* What a column holds: the first word of its type. */
+enum schema_vt { VT_INT, VT_REAL, VT_TEXT, VT_BLOB };
+enum schema_vt schema_col_vt(enum schema_table t, unsigned col);
+/* Whether the column may hold NULL. */
+bool schema_col_nullable(enum schema_table t, unsigned col);
 
 /* A column's name: the table's, or a state column's lower-cased state name. */
 const char *schema_col_name(enum schema_table t, unsigned col, char *buf, unsigned n);
@@ -150,18 +189,17 @@ extern const char *const schema_meta_keys[META_COUNT];
 
 
 /* SQL made from the table, each a string the caller frees (NULL: out of memory). */
-/* Every CREATE TABLE and CREATE INDEX, ';'-separated. */
-char *schema_create_sql(void);
-/* INSERT INTO t(every column but a rowid) VALUES(?, ...): parameter i + 1 - rowid
- * is column i (see schema_param). */
+/* The CREATE TABLE of one table as the format written has it. */
+char *schema_table_sql(enum schema_table t);
+/* INSERT INTO t(every column written but a rowid) VALUES(?, ...): parameter
+ * schema_param(t, c) is column c. */
 char *schema_insert_sql(enum schema_table t);
-/* UPDATE t SET gone_tick = ?1 WHERE id = ?2. */
-char *schema_gone_sql(enum schema_table t);
-/* "a.col, a.col, ...": columns [from, to) of t, each prefixed by alias and '.',
- * leaving out those a file of format minor `minor` does not have (schema_has_col). */
-char *schema_select_sql(enum schema_table t, const char *alias, unsigned from, unsigned to, unsigned minor);
-/* Whether a file of format minor `minor` (of RECORD_FORMAT_MAJOR) has column col of t. */
-bool schema_has_col(enum schema_table t, unsigned col, unsigned minor);
+/* "a.col, a.col, ...": columns [from, to) of t that a file of format version ver
+ * (SCHEMA_V) has, each prefixed by alias and '.'. */
+char *schema_select_sql(enum schema_table t, const char *alias, unsigned from, unsigned to, unsigned ver);
+/* Whether a file of format ver has table t, and column col of it. */
+bool schema_has_table(enum schema_table t, unsigned ver);
+bool schema_has_col(enum schema_table t, unsigned col, unsigned ver);
 
 /* The parameter of column col in schema_insert_sql(t). */
 static inline int schema_param(enum schema_table t, unsigned col)

@@ -1,365 +1,275 @@
-/* Reading a recording: the file checked and its meta table read, the queries a
- * replay runs made from model/schema, and the rows they return read into the
- * model's records. */
+/* Opening a recording: read-only through sources/recvfs (no file is ever written,
+ * made or removed), with every query interruptible by a stop signal; the file
+ * checked to be leaktop's (its tables, their columns and types, no view or trigger,
+ * no SQL of the file's run), its meta table read and its format version parsed. A
+ * side file beside it is read only when it is the file's own: format 3 has none,
+ * and a format 2 file's WAL must leave the file's own meta and refreshes as they
+ * are (another recording's WAL would replace them) and be used by nobody else. */
 #include "config.h"
 
 #include "sources/recread.h"
+#include "sources/recvfs.h"
 #include "model/schema.h"
-#include "model/snapshot.h"
 #include "model/text.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <pwd.h>
+#include <stdarg.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-/* Copy text from the file: it was escaped when recorded, but the file may have been
- * edited since, so anything a terminal would act on is escaped again. */
-static void copy_clean(char *dst, size_t n, const char *src, size_t len)
+/* --- stopping ------------------------------------------------------------------ */
+
+static volatile sig_atomic_t *stop_flags[4];
+
+void recread_stop_on(volatile sig_atomic_t *flag)
 {
-	char tmp[4 * PROC_CMDLINE_MAX + 1];
-	size_t slashes = 0;
-
-	if (len >= n)
-		len = n - 1;
-	for (size_t i = 0; i < len; i++)
-		slashes += src[i] == '\\';
-	/* Clean text only grows by its doubled backslashes. */
-	if (text_escape(tmp, sizeof(tmp), src, len) == len + slashes) {
-		memcpy(dst, src, len);
-		dst[len] = '\0';
-	} else {
-		text_escape(dst, n, src, len);
-	}
+	for (size_t i = 0; i < sizeof(stop_flags) / sizeof(stop_flags[0]); i++)
+		if (!stop_flags[i] || stop_flags[i] == flag) {
+			stop_flags[i] = flag;
+			return;
+		}
 }
 
-static void copy_text(char *dst, size_t n, sqlite3_stmt *q, int col)
+bool recread_stopped(void)
 {
-	const char *src = (const char *)sqlite3_column_text(q, col);
+	for (size_t i = 0; i < sizeof(stop_flags) / sizeof(stop_flags[0]) && stop_flags[i]; i++)
+		if (*stop_flags[i])
+			return true;
+	return false;
+}
 
-	if (!src)
-		dst[0] = '\0';
+/* Every 1000 SQLite steps: a query of any file ends soon after a stop signal. */
+static int progress(void *ctx)
+{
+	(void)ctx;
+	return recread_stopped();
+}
+
+/* --- the file ------------------------------------------------------------------- */
+
+static uint32_t be32(const unsigned char *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* The database header, when the file starts with one. */
+static bool read_header(const char *path, unsigned char h[100])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	bool ok = false;
+
+	if (fd >= 0) {
+		ok = pread(fd, h, 100, 0) == 100 && !memcmp(h, "SQLite format 3", 16);
+		close(fd);
+	}
+	return ok;
+}
+
+/* A file in WAL mode (format 2 wrote them so). */
+static bool wal_mode(const char *path)
+{
+	unsigned char h[100];
+	return read_header(path, h) && (h[18] == 2 || h[19] == 2);
+}
+
+bool recread_cut_short(const char *path, long long *have, long long *want)
+{
+	unsigned char h[100];
+	struct stat st;
+
+	*have = *want = 0;
+	/* The page count in the header is valid when its change counter is (a WAL-mode
+	 * file's may hold less than its WAL: not cut). */
+	if (!read_header(path, h) || be32(h + 24) != be32(h + 92) || h[18] == 2 || stat(path, &st))
+		return false;
+	uint32_t page = (uint32_t)h[16] << 8 | h[17];
+	*have = st.st_size;
+	*want = (long long)be32(h + 28) * (page == 1 ? 65536 : page);
+	return *want > *have;
+}
+
+void recread_damage(const char *path, bool salvage, char *buf, size_t n)
+{
+	long long have, want;
+	size_t len;
+
+	if (recread_cut_short(path, &have, &want))
+		snprintf(buf, n, "%s is cut short (%lld of %lld bytes)", path, have, want);
 	else
-		copy_clean(dst, n, src, strnlen(src, (size_t)sqlite3_column_bytes(q, col)));
+		snprintf(buf, n, "%s is damaged", path);
+	len = strlen(buf);
+	if (salvage)
+		snprintf(buf + len, n - len, "; salvage what is left: sqlite3 -cmd 'PRAGMA writable_schema=ON' %s "
+			 "'.clone fixed.db'", path);
+	else
+		snprintf(buf + len, n - len, " and its first pages (its tables and settings) are lost: nothing in it can be "
+			 "replayed");
 }
 
-static uint64_t col_u64(sqlite3_stmt *q, int col)
+int recread_unreadable(sqlite3 *db, const char *path, int rc, char **cause)
 {
-	return (uint64_t)sqlite3_column_int64(q, col);
+	char damage[4096 + 256];
+
+	if ((rc & 0xff) == SQLITE_INTERRUPT)
+		return text_cause(cause, -EINTR, "reading %s: stopped", path);
+	recread_damage(path, false, damage, sizeof(damage));
+	if (sqlite3_errcode(db) == SQLITE_OK)
+		return text_cause(cause, -EILSEQ, "%s", damage);
+	return text_cause(cause, rc == SQLITE_NOMEM ? -ENOMEM : -EILSEQ, "%s (%s)", damage, sqlite3_errmsg(db));
 }
 
-static uint32_t col_u32(sqlite3_stmt *q, int col)
+/* Open read-only through vfs, configured so the file's SQL never runs: no trigger,
+ * no view, no function with side effects from its schema, no file larger than a
+ * thread dump in one value, and every query interruptible. */
+static int open_db(const char *path, const char *vfs, sqlite3 **out)
 {
-	return (uint32_t)sqlite3_column_int64(q, col);
-}
+	sqlite3 *db = NULL;
+	/* One thread uses a connection at a time: no mutex around every column read. */
+	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, vfs);
 
-static uint64_t col_limit(sqlite3_stmt *q, int col)
-{
-	return sqlite3_column_type(q, col) == SQLITE_NULL ? UINT64_MAX : col_u64(q, col);
-}
-
-static void col_addr(sqlite3_stmt *q, int col, int family, uint8_t out[16])
-{
-	const char *s = (const char *)sqlite3_column_text(q, col);
-
-	memset(out, 0, 16);
-	if (s)
-		inet_pton(family == AF_INET6 ? AF_INET6 : AF_INET, s, out);
-}
-
-/* The tables of each kind of row: the row's, its changes' (TB_COUNT: none), and
- * how many columns of the row are its identity (those before first_tick). */
-static const struct kind_tabs {
-	enum schema_table row, change;
-	unsigned ident;
-} kinds[RK_COUNT] = {
-	[RK_PROC] = {TB_PROC, TB_PROC_CHANGE, PROC_FIRST_TICK},
-	[RK_FD] = {TB_FD, TB_COUNT, FD_FIRST_TICK},
-	[RK_SOCK] = {TB_SOCK, TB_SOCK_CHANGE, SOCK_FIRST_TICK},
-	[RK_PORT] = {TB_PORT, TB_PORT_CHANGE, PORT_FIRST_TICK},
-	[RK_NETNS] = {TB_NETNS, TB_COUNT, NETNS_FIRST_TICK},
-};
-
-int recread_change_base(enum recread_kind k)
-{
-	return (int)kinds[k].ident;
-}
-
-/* The column names the queries join on. */
-static const char *cname(enum schema_table t, unsigned c)
-{
-	return schema_tables[t].cols[c].name;
-}
-
-static const char *first_tick(enum schema_table t)
-{
-	return cname(t, schema_tables[t].ncols - 2);
-}
-
-static const char *gone_tick(enum schema_table t)
-{
-	return cname(t, schema_tables[t].ncols - 1);
-}
-
-/* The SQL of query id for a file of format minor `minor`, or NULL (none, or out of
- * memory: *nomem says which). */
-static char *query_sql(enum recread_stmt id, unsigned minor, bool *nomem)
-{
-	enum recread_kind k = (enum recread_kind)(id % RK_COUNT);
-	const struct kind_tabs *kt = &kinds[k];
-	enum schema_table t = kt->row, c = kt->change;
-	char *sql = NULL, *ident = NULL, *change = NULL, *all = NULL;
-	int n = 0;
-
-	*nomem = false;
-	if (id < RQ_REFRESH) {
-		ident = schema_select_sql(t, "t", 0, kt->ident, minor);
-		if (c != TB_COUNT)
-			change = schema_select_sql(c, "c", SCHEMA_CHANGE_FIRST, schema_tables[c].ncols, minor);
-		if (!ident || (c != TB_COUNT && !change)) {
-			*nomem = true;
-			goto out;
-		}
+	if (rc != SQLITE_OK) {
+		if (db)
+			rc = sqlite3_extended_errcode(db);
+		sqlite3_close(db);
+		*out = NULL;
+		return rc;
 	}
-	if (id >= RQ_FULL && id < RQ_NEW && c != TB_COUNT)
-		/* The latest change at or before ?1: a seek per row on the (row, tick) key. */
-		n = asprintf(&sql, "SELECT %s, %s FROM %s t JOIN %s c ON c.%s = t.%s AND c.%s = (SELECT max(%s) FROM %s"
-			     " WHERE %s = t.%s AND %s <= ?1) WHERE t.%s <= ?1 AND (t.%s IS NULL OR t.%s > ?1) ORDER BY t.%s",
-			     ident, change, schema_tables[t].name, schema_tables[c].name, cname(c, 0), cname(t, 0), cname(c, 1),
-			     cname(c, 1), schema_tables[c].name, cname(c, 0), cname(t, 0), cname(c, 1), first_tick(t), gone_tick(t),
-			     gone_tick(t), cname(t, 0));
-	else if (id >= RQ_FULL && id < RQ_NEW)
-		n = asprintf(&sql, "SELECT %s FROM %s t WHERE t.%s <= ?1 AND (t.%s IS NULL OR t.%s > ?1) ORDER BY t.%s",
-			     ident, schema_tables[t].name, first_tick(t), gone_tick(t), gone_tick(t), cname(t, 0));
-	else if (id >= RQ_NEW && id < RQ_GONE)
-		n = asprintf(&sql, "SELECT %s FROM %s t WHERE t.%s > ?1 AND t.%s <= ?2 ORDER BY t.%s", ident,
-			     schema_tables[t].name, first_tick(t), first_tick(t), cname(t, 0));
-	else if (id >= RQ_GONE && id < RQ_CHANGES)
-		n = asprintf(&sql, "SELECT %s FROM %s WHERE %s > ?1 AND %s <= ?2", cname(t, 0), schema_tables[t].name,
-			     gone_tick(t), gone_tick(t));
-	else if (id >= RQ_CHANGES && id < RQ_REFRESH && c != TB_COUNT)
-		n = asprintf(&sql, "SELECT c.%s, %s FROM %s c WHERE c.%s > ?1 AND c.%s <= ?2 ORDER BY c.%s", cname(c, 0),
-			     change, schema_tables[c].name, cname(c, 1), cname(c, 1), cname(c, 1));
-	else if (id == RQ_REFRESH || id == RQ_EVENTS) {
-		enum schema_table e = id == RQ_REFRESH ? TB_REFRESH : TB_EVENT;
-		unsigned tick = id == RQ_REFRESH ? REFRESH_TICK : EVENT_TICK;
-		if (!(all = schema_select_sql(e, "t", 0, schema_tables[e].ncols, minor))) {
-			*nomem = true;
-			goto out;
-		}
-		n = asprintf(&sql, "SELECT %s FROM %s t WHERE t.%s = ?1 ORDER BY t.%s", all, schema_tables[e].name,
-			     cname(e, tick), cname(e, 0));
-	} else if (id == RQ_LIST)
-		n = asprintf(&sql, "SELECT %s, %s FROM %s WHERE %s > ?1 ORDER BY %s", cname(TB_REFRESH, REFRESH_TICK),
-			     cname(TB_REFRESH, REFRESH_TIME), schema_tables[TB_REFRESH].name, cname(TB_REFRESH, REFRESH_TICK),
-			     cname(TB_REFRESH, REFRESH_TICK));
-	else if (id == RQ_STALE)
-		n = asprintf(&sql, "SELECT %s FROM %s WHERE %s = ?1 ORDER BY %s", cname(TB_FD_STALE, FDSTALE_FD),
-			     schema_tables[TB_FD_STALE].name, cname(TB_FD_STALE, FDSTALE_TICK), cname(TB_FD_STALE, FDSTALE_FD));
-	if (n < 0) {
-		sql = NULL;
-		*nomem = true;
-	}
-out:
-	free(ident);
-	free(change);
-	free(all);
-	return sql;
-}
-
-int recread_prepare(sqlite3 *db, sqlite3_stmt **q, unsigned minor)
-{
-	int rc = SQLITE_OK;
-
-	for (int i = 0; i < RQ_COUNT && rc == SQLITE_OK; i++) {
-		bool nomem;
-		char *sql = query_sql((enum recread_stmt)i, minor, &nomem);
-		q[i] = NULL;
-		if (nomem)
-			rc = SQLITE_NOMEM;
-		else if (sql)
-			rc = sqlite3_prepare_v2(db, sql, -1, &q[i], NULL);
-		free(sql);
-	}
-	return rc;
-}
-
-void recread_finalize(sqlite3_stmt **q)
-{
-	for (int i = 0; i < RQ_COUNT; i++) {
-		sqlite3_finalize(q[i]);
-		q[i] = NULL;
-	}
-}
-
-/* Column X of a change table in a row whose changing part starts at base. */
-#define CH(base, x) ((base) + (int)(x) - SCHEMA_CHANGE_FIRST)
-
-void recread_proc_id(sqlite3_stmt *q, struct proc_rec *p)
-{
-	p->pid = sqlite3_column_int(q, PROC_PID);
-	p->start_time = col_u64(q, PROC_START_TIME);
-	p->uid = col_u32(q, PROC_UID);
-	p->netns = col_u64(q, PROC_NETNS);
-	copy_text(p->comm, sizeof(p->comm), q, PROC_COMM);
-	copy_text(p->user, sizeof(p->user), q, PROC_USER);
-	copy_text(p->unit, sizeof(p->unit), q, PROC_UNIT);
-	copy_text(p->cmdline, sizeof(p->cmdline), q, PROC_CMDLINE);
-	copy_text(p->container, sizeof(p->container), q, PROC_CONTAINER);
-}
-
-void recread_proc_ch(sqlite3_stmt *q, int base, struct proc_rec *p)
-{
-	const unsigned char *st = sqlite3_column_text(q, CH(base, PROCCH_STATE));
-
-	p->ppid = sqlite3_column_int(q, CH(base, PROCCH_PPID));
-	p->state = st && st[0] >= 0x20 && st[0] < 0x7f ? (char)st[0] : '?';
-	p->flags = col_u32(q, CH(base, PROCCH_FLAGS));
-	p->rss_kb = col_u64(q, CH(base, PROCCH_RSS_KB));
-	p->fds = sqlite3_column_int64(q, CH(base, PROCCH_FDS));
-	p->fd_limit = col_limit(q, CH(base, PROCCH_FD_LIMIT));
-	p->fd_limit_hard = col_limit(q, CH(base, PROCCH_FD_LIMIT_HARD));
-}
-
-void recread_fd(sqlite3_stmt *q, int64_t *proc, int32_t *fd, uint32_t *inode)
-{
-	*proc = sqlite3_column_int64(q, FD_PROC);
-	*fd = sqlite3_column_int(q, FD_FD);
-	*inode = col_u32(q, FD_INODE);
-}
-
-int recread_sock_id(sqlite3_stmt *q, struct sock_rec *k, char **name)
-{
-	k->cookie = col_u64(q, SOCK_COOKIE);
-	k->netns = col_u64(q, SOCK_NETNS);
-	k->family = (uint8_t)sqlite3_column_int(q, SOCK_FAMILY);
-	k->proto = (uint8_t)sqlite3_column_int(q, SOCK_PROTO);
-	k->type = (uint8_t)sqlite3_column_int(q, SOCK_TYPE);
-	k->lport = (uint16_t)sqlite3_column_int(q, SOCK_LPORT);
-	k->rport = (uint16_t)sqlite3_column_int(q, SOCK_RPORT);
-	k->owner = -1;
-	if (k->family != AF_UNIX) {
-		col_addr(q, SOCK_LADDR, k->family, k->laddr);
-		col_addr(q, SOCK_RADDR, k->family, k->raddr);
-		return SQLITE_OK;
-	}
-	/* 108 bytes of sun_path, each escaped to at most four, and the '@'. */
-	char buf[4 * 108 + 2];
-	memset(k->laddr, 0, sizeof(k->laddr));
-	memset(k->raddr, 0, sizeof(k->raddr));
-	k->un.peer = col_u32(q, SOCK_PEER);
-	copy_text(buf, sizeof(buf), q, SOCK_NAME);
-	if (buf[0] && !(*name = strdup(buf)))
-		return SQLITE_NOMEM;
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	/* A file cut short (its header counts pages it no longer has) is read as far as
+	 * it goes instead of refused whole; this connection never writes (and so is not
+	 * made DEFENSIVE, which would undo this). */
+	sqlite3_db_config(db, SQLITE_DBCONFIG_WRITABLE_SCHEMA, 1, NULL);
+	/* The longest value a live run writes is the first frame of a box with millions
+	 * of sockets; past this a file is hostile (thread dumps are kept up to 8 MB). */
+	sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 256 << 20);
+	sqlite3_progress_handler(db, 1000, progress, NULL);
+	sqlite3_busy_timeout(db, 5000);
+	/* A replay rereads the same pages refresh after refresh: keep them (64 MB). */
+	sqlite3_exec(db, "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA cell_size_check = ON; "
+			 "PRAGMA query_only = 1", NULL, NULL, NULL);
+	*out = db;
 	return SQLITE_OK;
 }
 
-void recread_sock_ch(sqlite3_stmt *q, int base, struct sock_rec *k)
+/* --- the schema ------------------------------------------------------------------ */
+
+/* Whether name is one of leaktop's tables (any format): *t which. */
+static bool our_table(const char *name, enum schema_table *t)
 {
-	k->state = (uint8_t)sqlite3_column_int(q, CH(base, SOCKCH_STATE));
-	k->rqueue = col_u32(q, CH(base, SOCKCH_RQUEUE));
-	k->wqueue = col_u32(q, CH(base, SOCKCH_WQUEUE));
-	k->timer = (uint8_t)sqlite3_column_int(q, CH(base, SOCKCH_TIMER));
-	k->retrans = (uint8_t)sqlite3_column_int(q, CH(base, SOCKCH_RETRANS));
-	k->inode = col_u32(q, CH(base, SOCKCH_INODE));
-	k->uid = col_u32(q, CH(base, SOCKCH_UID));
-	/* Before 2.2 the query has no such column; NULL: no bound was known. */
-	k->state_age_ms = CH(base, SOCKCH_STATE_AGE_MS) < sqlite3_column_count(q)
-				  ? col_u32(q, CH(base, SOCKCH_STATE_AGE_MS))
-				  : 0;
+	for (unsigned i = 0; i < TB_COUNT; i++)
+		if (!strcmp(name, schema_tables[i].name)) {
+			*t = (enum schema_table)i;
+			return true;
+		}
+	return false;
 }
 
-void recread_port_id(sqlite3_stmt *q, struct port_agg *p)
+/* The first word of a declared type: "INTEGER" of "INTEGER NOT NULL". */
+static bool same_type(const char *declared, const char *ours)
 {
-	p->netns = col_u64(q, PORT_NETNS);
-	p->port = (uint16_t)sqlite3_column_int(q, PORT_PORT);
-	p->side = (uint8_t)schema_side_parse((const char *)sqlite3_column_text(q, PORT_SIDE));
-	p->proto = (uint8_t)sqlite3_column_int(q, PORT_PROTO);
+	size_t n = strcspn(ours, " ");
+	return declared && strlen(declared) == n && !strncasecmp(declared, ours, n);
 }
 
-void recread_port_ch(sqlite3_stmt *q, int base, struct port_agg *p)
+/* The columns of table t in the file, as a file of format ver has them: the same
+ * names in the same order, the same types, none hidden or generated. */
+static int check_columns(sqlite3 *db, enum schema_table t, unsigned ver, char *why, size_t n)
 {
-	const char *pids = (const char *)sqlite3_column_text(q, CH(base, PORTCH_PIDS));
+	sqlite3_stmt *q;
+	unsigned c = 0;
+	char name[32];
+	int rc = sqlite3_prepare_v2(db, "SELECT name, type, hidden FROM pragma_table_xinfo(?1)", -1, &q, NULL);
 
-	p->count = col_u32(q, CH(base, PORTCH_COUNT));
-	p->recv_q = col_u64(q, CH(base, PORTCH_RECV_Q));
-	p->accept_q = col_u32(q, CH(base, PORTCH_ACCEPT_Q));
-	p->accept_max = col_u32(q, CH(base, PORTCH_ACCEPT_MAX));
-	p->pids_truncated = sqlite3_column_int(q, CH(base, PORTCH_PIDS_TRUNCATED)) != 0;
-	for (unsigned st = 0; st < ST_COUNT; st++)
-		p->states[st] = col_u32(q, CH(base, schema_state_col(st)));
-	p->npids = 0;
-	while (pids && *pids && p->npids < PORT_MAX_PIDS) {
-		char *end;
-		long pid = strtol(pids, &end, 10);
-		if (end == pids)
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_text(q, 1, schema_tables[t].name, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *got = (const char *)sqlite3_column_text(q, 0), *type = (const char *)sqlite3_column_text(q, 1);
+		while (c < schema_tables[t].ncols && !schema_has_col(t, c, ver))
+			c++;
+		if (c >= schema_tables[t].ncols || !got || strcmp(got, schema_col_name(t, c, name, sizeof(name))) ||
+		    !same_type(type, schema_tables[t].cols[c].type) || sqlite3_column_int(q, 2) != 0) {
+			snprintf(why, n, "its table %s has a column %.40s%s where leaktop has %s", schema_tables[t].name,
+				 got ? got : "?", c < schema_tables[t].ncols ? "" : " more",
+				 c < schema_tables[t].ncols ? schema_col_name(t, c, name, sizeof(name)) : "none");
 			break;
-		p->pids[p->npids++] = (int32_t)pid;
-		pids = *end == ',' ? end + 1 : end;
+		}
+		c++;
 	}
-}
-
-void recread_netns(sqlite3_stmt *q, uint64_t *inode, bool *dumped, bool *own)
-{
-	*inode = col_u64(q, NETNS_INODE);
-	*dumped = sqlite3_column_int(q, NETNS_DUMPED) != 0;
-	*own = sqlite3_column_int(q, NETNS_OWN) != 0;
-}
-
-void recread_refresh(sqlite3_stmt *q, struct snapshot *s)
-{
-	s->tick = col_u64(q, REFRESH_TICK);
-	s->time = sqlite3_column_double(q, REFRESH_TIME);
-	s->refresh_ms = sqlite3_column_double(q, REFRESH_MS);
-	copy_text(s->status, sizeof(s->status), q, REFRESH_STATUS);
-	s->totals.unreadable = col_u32(q, REFRESH_UNREADABLE);
-	s->totals.file_alloc = col_u64(q, REFRESH_FILE_ALLOC);
-	s->totals.file_max = col_u64(q, REFRESH_FILE_MAX);
-	s->closed_valid = sqlite3_column_int(q, REFRESH_CLOSED_VALID) != 0;
-	s->netns_limited = sqlite3_column_int(q, REFRESH_NETNS_LIMITED) != 0;
-}
-
-/* A column's text, escaped, malloc'd; *out NULL for NULL. */
-static int dup_text(sqlite3_stmt *q, int c, const char **out)
-{
-	char buf[1024];
-
-	*out = NULL;
-	if (sqlite3_column_type(q, c) == SQLITE_NULL)
-		return SQLITE_OK;
-	copy_text(buf, sizeof(buf), q, c);
-	return (*out = strdup(buf)) ? SQLITE_OK : SQLITE_NOMEM;
-}
-
-int recread_event(sqlite3_stmt *q, struct record_event *ev)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->kind = record_event_parse((const char *)sqlite3_column_text(q, EVENT_KIND));
-	ev->time = sqlite3_column_double(q, EVENT_TIME);
-	ev->pid = sqlite3_column_int(q, EVENT_PID);
-	ev->start_time = col_u64(q, EVENT_START_TIME);
-	if (dup_text(q, EVENT_WHAT, &ev->what) != SQLITE_OK || dup_text(q, EVENT_RESULT, &ev->result) != SQLITE_OK) {
-		free((char *)ev->what);
-		ev->what = NULL;
-		return SQLITE_NOMEM;
+	sqlite3_finalize(q);
+	if (rc == SQLITE_ROW)
+		return SQLITE_CONSTRAINT; /* why says which */
+	if (rc != SQLITE_DONE)
+		return rc;
+	while (c < schema_tables[t].ncols && !schema_has_col(t, c, ver))
+		c++;
+	if (c < schema_tables[t].ncols) {
+		snprintf(why, n, "its table %s has no column %s", schema_tables[t].name, schema_col_name(t, c, name, sizeof(name)));
+		return SQLITE_CONSTRAINT;
 	}
-	if (!ev->what && !(ev->what = strdup("")))
-		return SQLITE_NOMEM;
 	return SQLITE_OK;
 }
+
+/* sqlite_master: no view and no trigger anywhere (leaktop makes none: one in a
+ * recording was put there to run), and which of leaktop's tables there are, as
+ * plain tables. */
+static int check_master(sqlite3 *db, bool have[TB_COUNT], unsigned *count, char *why, size_t n)
+{
+	sqlite3_stmt *q;
+	int rc = sqlite3_prepare_v2(db, "SELECT type, name, sql FROM sqlite_master", -1, &q, NULL);
+
+	memset(have, 0, TB_COUNT * sizeof(have[0]));
+	*count = 0;
+	if (rc != SQLITE_OK)
+		return rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *type = (const char *)sqlite3_column_text(q, 0), *name = (const char *)sqlite3_column_text(q, 1);
+		const char *sql = (const char *)sqlite3_column_text(q, 2);
+		enum schema_table t;
+		char esc[64];
+		(*count)++;
+		if (!type || !name)
+			continue;
+		text_escape(esc, sizeof(esc), name, strlen(name));
+		if (!strcmp(type, "view") || !strcmp(type, "trigger")) {
+			snprintf(why, n, "it has a %s (%s), which no leaktop makes", type, esc);
+			rc = SQLITE_CONSTRAINT;
+			break;
+		}
+		if (!strcmp(type, "table") && our_table(name, &t)) {
+			if (!sql || strncasecmp(sql, "CREATE TABLE", 12)) {
+				snprintf(why, n, "its table %s is not a plain table", esc);
+				rc = SQLITE_CONSTRAINT;
+				break;
+			}
+			have[t] = true;
+		}
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* --- meta -------------------------------------------------------------------------- */
 
 static int prepare_meta(sqlite3 *db, sqlite3_stmt **q)
 {
 	char *sql = NULL;
 	int rc;
 
-	if (asprintf(&sql, "SELECT %s FROM %s WHERE %s = ?1", cname(TB_META, META_VALUE), schema_tables[TB_META].name,
-		     cname(TB_META, META_KEY)) < 0)
+	if (asprintf(&sql, "SELECT %s FROM %s WHERE %s = ?1", schema_tables[TB_META].cols[META_VALUE].name,
+		     schema_tables[TB_META].name, schema_tables[TB_META].cols[META_KEY].name) < 0)
 		return SQLITE_NOMEM;
 	rc = sqlite3_prepare_v2(db, sql, -1, q, NULL);
 	free(sql);
@@ -369,12 +279,12 @@ static int prepare_meta(sqlite3 *db, sqlite3_stmt **q)
 /* A meta value, escaped like any text from the file (a host name is printed). */
 static const char *meta_get(sqlite3_stmt *q, enum schema_meta key, char *buf, size_t n)
 {
-	const char *v = NULL;
+	const char *v = NULL, *s;
 
 	sqlite3_reset(q);
 	sqlite3_bind_text(q, 1, schema_meta_keys[key], -1, SQLITE_STATIC);
-	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0)) {
-		copy_text(buf, n, q, 0);
+	if (sqlite3_step(q) == SQLITE_ROW && (s = (const char *)sqlite3_column_text(q, 0))) {
+		recread_copy_text(buf, n, s, strnlen(s, (size_t)sqlite3_column_bytes(q, 0)));
 		v = buf;
 	}
 	return v;
@@ -392,175 +302,95 @@ static double meta_num(sqlite3_stmt *q, enum schema_meta key, double max)
 	return isfinite(v) && v >= 0 && v <= max ? v : 0;
 }
 
-/* Big-endian integers of the database header. */
-static uint32_t be32(const unsigned char *b)
+/* "MAJOR.MINOR", each a decimal number; one too large for an int reads as a newer
+ * format than any (INT_MAX). Returns false for anything else. */
+static bool parse_version(const char *s, int *major, int *minor)
 {
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
+	long long v[2] = {0, 0};
 
-/* The size the header of an SQLite file promises, 0 when unknown (no header, a
- * stale count, or a WAL beside it that may hold the rest). */
-static off_t promised_size(const char *path)
-{
-	unsigned char h[100];
-	char wal[4096];
-	struct stat st;
-	off_t size = 0;
-	FILE *f = fopen(path, "rb");
-
-	if (!f)
-		return 0;
-	snprintf(wal, sizeof(wal), "%s-wal", path);
-	if (fread(h, 1, sizeof(h), f) == sizeof(h) && !memcmp(h, "SQLite format 3", 16) &&
-	    be32(h + 24) == be32(h + 92) && (stat(wal, &st) || st.st_size == 0)) {
-		uint32_t page = (uint32_t)h[16] << 8 | h[17];
-		size = (off_t)be32(h + 28) * (page == 1 ? 65536 : page);
+	for (int i = 0; i < 2; i++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		for (; *s >= '0' && *s <= '9'; s++)
+			v[i] = v[i] > 100000000 ? 1000000000 : v[i] * 10 + (*s - '0');
+		if (i == 0 && *s++ != '.')
+			return false;
 	}
-	fclose(f);
-	return size;
+	if (*s)
+		return false;
+	*major = v[0] >= 1000000000 ? INT32_MAX : (int)v[0];
+	*minor = v[1] >= 1000000000 ? INT32_MAX : (int)v[1];
+	return true;
 }
 
-void recread_damage(const char *path, bool salvage, char *buf, size_t n)
+/* The meta table and the version; the tables a file of that version has, checked.
+ * *why (cause) set on failure. */
+static int check_db(sqlite3 *db, const char *path, struct record_info *info, char **cause)
 {
-	off_t want = promised_size(path);
-	struct stat st;
-	size_t len;
-
-	if (want && !stat(path, &st) && st.st_size < want)
-		snprintf(buf, n, "%s is cut short (%lld of %lld bytes)", path, (long long)st.st_size, (long long)want);
-	else
-		snprintf(buf, n, "%s is damaged", path);
-	len = strlen(buf);
-	if (salvage)
-		snprintf(buf + len, n - len, "; salvage what is left: sqlite3 -cmd 'PRAGMA writable_schema=ON' %s "
-			 "'.clone fixed.db'", path);
-	else
-		snprintf(buf + len, n - len, " and its list of tables is lost: nothing in it can be replayed");
-}
-
-int recread_unreadable(sqlite3 *db, const char *path, int rc, char **cause)
-{
-	char damage[4096 + 256];
-
-	recread_damage(path, false, damage, sizeof(damage));
-	return text_cause(cause, rc == SQLITE_NOMEM ? -ENOMEM : -EILSEQ, "%s (%s)", damage, sqlite3_errmsg(db));
-}
-
-/* Whether the file is a database with no table at all (created, then nothing). */
-static bool no_tables(sqlite3 *db)
-{
-	sqlite3_stmt *q;
-	bool none = false;
-
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &q, NULL) == SQLITE_OK &&
-	    sqlite3_step(q) == SQLITE_ROW)
-		none = sqlite3_column_int64(q, 0) == 0;
-	sqlite3_finalize(q);
-	return none;
-}
-
-/* A journal left beside the file by a writer killed mid-write: a read-only open
- * cannot roll it back. The original size in its header tells whether anything was
- * committed before (0: the file was being created). */
-static int hot_journal(const char *path, char **cause)
-{
-	unsigned char h[28];
-	char name[4096];
-	bool empty = false;
-	FILE *f;
-
-	snprintf(name, sizeof(name), "%s-journal", path);
-	if ((f = fopen(name, "rb"))) {
-		empty = fread(h, 1, sizeof(h), f) == sizeof(h) && be32(h + 16) == 0;
-		fclose(f);
-	}
-	if (empty)
-		return text_cause(cause, -ENODATA,
-				  "%s holds no refresh: the leaktop creating it was killed before its first one "
-				  "(%s is the journal it left)", path, name);
-	return text_cause(cause, -EACCES,
-			  "%s has a journal (%s) left by a writer that was killed, which a read-only replay cannot "
-			  "roll back: as the file's owner run sqlite3 %s 'PRAGMA integrity_check' once, then replay it",
-			  path, name, path);
-}
-
-int recread_open(struct sqlite3 **out, const char *path, struct record_info *info, char **cause)
-{
-	sqlite3 *db = NULL;
 	sqlite3_stmt *q = NULL;
-	char buf[256];
-	struct stat st;
-	int rc, app = 0;
+	bool have[TB_COUNT];
+	unsigned entries, ver;
+	char buf[256], why[256] = "";
+	int rc = check_master(db, have, &entries, why, sizeof(why));
 
-	*out = NULL;
-	memset(info, 0, sizeof(*info));
-	if (stat(path, &st))
-		return text_cause(cause, -errno, "cannot open %s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return text_cause(cause, -EINVAL, "%s is not a leaktop recording (not a regular file)", path);
-	if (st.st_size == 0)
-		return text_cause(cause, -ENODATA, "%s is empty: nothing was recorded in it (a leaktop killed while "
-				  "creating it leaves it so)", path);
-	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
-	if (rc == SQLITE_OK) {
-		/* A file cut short (its header counts pages it no longer has) is read as
-		 * far as it goes instead of refused whole; this connection never writes. */
-		sqlite3_db_config(db, SQLITE_DBCONFIG_WRITABLE_SCHEMA, 1, NULL);
-		sqlite3_extended_result_codes(db, 1);
+	if (rc == SQLITE_CONSTRAINT)
+		return text_cause(cause, -EINVAL, "%s is not a leaktop recording: %s", path, why);
+	if (rc != SQLITE_OK)
+		return recread_unreadable(db, path, rc, cause);
+	long long size, promised;
+	if (!entries) {
+		if (recread_cut_short(path, &size, &promised))
+			return recread_unreadable(db, path, SQLITE_CORRUPT, cause);
+		if (wal_mode(path))
+			return text_cause(cause, -ENODATA, "%s holds no refresh: it has no tables (a format 2 recording copied "
+					  "without its %s-wal, or one whose leaktop was killed while creating it)", path, path);
+		return text_cause(cause, -ENODATA, "%s holds no refresh: it has no tables (the leaktop creating it was "
+				  "killed before its first refresh)", path);
 	}
-	if (rc != SQLITE_OK) {
-		rc = text_cause(cause, recread_errno(rc), "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-		sqlite3_close(db);
-		return rc;
-	}
-	sqlite3_busy_timeout(db, 5000);
-	/* A replay rereads the same pages refresh after refresh: keep them (64 MB). */
-	sqlite3_exec(db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
-	rc = sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &q, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW)
-		app = sqlite3_column_int(q, 0);
-	/* 0: a copy salvaged by the sqlite3 shell's .clone, which keeps no header field:
-	 * the meta table below decides. */
-	if (rc == SQLITE_ROW)
-		rc = app == RECORD_APP_ID || app == 0 ? SQLITE_OK : SQLITE_NOTADB;
-	sqlite3_finalize(q), q = NULL;
-	if (rc == SQLITE_READONLY_ROLLBACK) {
-		rc = hot_journal(path, cause);
-		goto fail;
-	}
-	if ((rc & 0xff) == SQLITE_NOTADB) {
-		rc = text_cause(cause, -EINVAL, "%s is not a leaktop recording", path);
-		goto fail;
-	}
+	if (!have[TB_META])
+		return text_cause(cause, -EINVAL, "%s is damaged or not a leaktop recording: it has no meta table", path);
+	if ((rc = check_columns(db, TB_META, SCHEMA_V_NOW, why, sizeof(why))) == SQLITE_CONSTRAINT)
+		return text_cause(cause, -EINVAL, "%s is not a leaktop recording: %s", path, why);
 	if (rc == SQLITE_OK)
 		rc = prepare_meta(db, &q);
-	/* The message of the failure, before another query replaces it. */
-	snprintf(buf, sizeof(buf), "%s", rc != SQLITE_OK ? sqlite3_errmsg(db) : "");
-	if (rc != SQLITE_OK && (rc & 0xff) == SQLITE_ERROR && no_tables(db)) {
-		rc = text_cause(cause, -ENODATA, "%s holds no refresh: it has no tables (a leaktop killed while creating "
-				"it leaves it so)", path);
-		goto fail;
+	if (rc != SQLITE_OK)
+		return recread_unreadable(db, path, rc, cause);
+	if (!meta_get(q, META_FORMAT_VERSION, buf, sizeof(buf))) {
+		sqlite3_finalize(q);
+		/* The meta table's page is past the end of a file cut short. */
+		if (recread_cut_short(path, &size, &promised))
+			return recread_unreadable(db, path, SQLITE_CORRUPT, cause);
+		return text_cause(cause, -EINVAL, "%s is damaged or not a leaktop recording: no format version", path);
 	}
-	if (rc != SQLITE_OK) {
-		if ((rc & 0xff) == SQLITE_CORRUPT || (app && (rc & 0xff) == SQLITE_ERROR))
-			rc = recread_unreadable(db, path, rc, cause);
-		else
-			rc = text_cause(cause, recread_errno(rc), "%s is damaged or not a leaktop recording: %s", path, buf);
-		goto fail;
-	}
-	if (!meta_get(q, META_FORMAT_VERSION, buf, sizeof(buf)) ||
-	    sscanf(buf, "%d.%d", &info->major, &info->minor) != 2) {
-		rc = text_cause(cause, -EINVAL, "%s is damaged or not a leaktop recording: no format version", path);
-		goto fail;
+	if (!parse_version(buf, &info->major, &info->minor)) {
+		sqlite3_finalize(q);
+		return text_cause(cause, -EINVAL, "%s is damaged or not a leaktop recording: its format version is '%.40s'",
+				  path, buf);
 	}
 	/* An older major is refused too: a 1.x file has no socket kinds, UNIX names,
 	 * namespaces or CLOSED fds, so its replay could not print what the live run did. */
-	if (info->major != RECORD_FORMAT_MAJOR) {
-		rc = text_cause(cause, -EPROTONOSUPPORT,
-			       "%s is a format %d.%d recording, from %s leaktop; this leaktop %s reads format %d.x",
-			       path, info->major, info->minor, info->major > RECORD_FORMAT_MAJOR ? "a newer" : "an older",
-			       PACKAGE_VERSION, RECORD_FORMAT_MAJOR);
-		goto fail;
+	if (info->major < RECORD_FORMAT_OLDEST || info->major > RECORD_FORMAT_MAJOR) {
+		sqlite3_finalize(q);
+		return text_cause(cause, -EPROTONOSUPPORT,
+				  "%s is a format %.40s recording, from %s leaktop; this leaktop %s reads formats %d.x to %d.x",
+				  path, buf, info->major > RECORD_FORMAT_MAJOR ? "a newer" : "an older", PACKAGE_VERSION,
+				  RECORD_FORMAT_OLDEST, RECORD_FORMAT_MAJOR);
+	}
+	ver = SCHEMA_V(info->major, info->minor > 0xffff ? 0xffff : info->minor);
+	for (unsigned t = 0; t < TB_COUNT; t++) {
+		if (!schema_has_table((enum schema_table)t, ver))
+			continue;
+		if (!have[t]) {
+			sqlite3_finalize(q);
+			return text_cause(cause, -EINVAL, "%s is damaged or not a leaktop recording: it has no table %s", path,
+					  schema_tables[t].name);
+		}
+		if ((rc = check_columns(db, (enum schema_table)t, ver, why, sizeof(why))) != SQLITE_OK) {
+			sqlite3_finalize(q);
+			if (rc == SQLITE_CONSTRAINT)
+				return text_cause(cause, -EINVAL, "%s is not a leaktop recording: %s", path, why);
+			return recread_unreadable(db, path, rc, cause);
+		}
 	}
 	meta_get(q, META_HOST, info->host, sizeof(info->host));
 	meta_get(q, META_KERNEL, info->kernel, sizeof(info->kernel));
@@ -571,10 +401,267 @@ int recread_open(struct sqlite3 **out, const char *path, struct record_info *inf
 	info->boot_time = meta_num(q, META_BOOT_TIME, 1e11);
 	info->clk_tck = (long)meta_num(q, META_CLK_TCK, 1e6);
 	sqlite3_finalize(q);
+	return 0;
+}
+
+/* 0: a leaktop recording (app id 'LKTP'), or one whose header lost it (a copy
+ * salvaged by the sqlite3 shell's .clone, which keeps no header field: the meta
+ * table decides). */
+static int check_app_id(sqlite3 *db, const char *path, char **cause)
+{
+	sqlite3_stmt *q;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &q, NULL), app = 0;
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		app = sqlite3_column_int(q, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(q);
+	if ((rc & 0xff) == SQLITE_NOTADB || (rc == SQLITE_OK && app != RECORD_APP_ID && app != 0))
+		return text_cause(cause, -EINVAL, "%s is not a leaktop recording", path);
+	if (rc != SQLITE_OK)
+		return recread_unreadable(db, path, rc, cause);
+	return 0;
+}
+
+/* --- side files ------------------------------------------------------------------ */
+
+/* What the reader left out, for the front end to say: one line, "; " between two. */
+__attribute__((format(printf, 2, 3))) static void warn(struct record_info *info, const char *fmt, ...)
+{
+	size_t len = strlen(info->warning);
+	va_list ap;
+
+	if (len && len + 2 < sizeof(info->warning)) {
+		memcpy(info->warning + len, "; ", 3);
+		len += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(info->warning + len, sizeof(info->warning) - len, fmt, ap);
+	va_end(ap);
+}
+
+/* A journal left beside a format 2 file by a writer killed mid-write (sqlite3 editing
+ * it): the file is half written and a read-only reader cannot roll it back. The
+ * original size in its header tells whether anything was committed before (0: the
+ * file was being created). One that is not a regular file of the recording's owner
+ * is someone else's: left out, and said. Format 3 keeps its journal in memory: one
+ * beside it is another program's. */
+static int hot_journal(const char *path, const struct stat *file, struct record_info *info, char **cause)
+{
+	unsigned char h[28];
+	char name[4096];
+	bool hot = false, empty = false;
+	struct stat st;
+	int fd;
+
+	snprintf(name, sizeof(name), "%s-journal", path);
+	if (lstat(name, &st))
+		return 0;
+	if (!S_ISREG(st.st_mode) || st.st_uid != file->st_uid) {
+		warn(info, "%s is not the recording's (not a regular file of its owner): not read", name);
+		return 0;
+	}
+	if ((fd = open(name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+		return 0;
+	if (pread(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h)) {
+		hot = h[0] != 0;
+		empty = be32(h + 16) == 0;
+	}
+	close(fd);
+	if (!hot)
+		return 0;
+	if (empty)
+		return text_cause(cause, -ENODATA,
+				  "%s holds no refresh: the leaktop creating it was killed before its first one "
+				  "(%s is the journal it left)", path, name);
+	return text_cause(cause, -EACCES,
+			  "%s has a journal (%s) left by a writer that was killed, which a read-only replay cannot "
+			  "roll back: as the file's owner run sqlite3 %s 'PRAGMA integrity_check' once, then replay it",
+			  path, name, path);
+}
+
+static const char *owner_name(uid_t uid, char *buf, size_t n)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+
+	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res)
+		snprintf(buf, n, "%s", pw.pw_name);
+	else
+		snprintf(buf, n, "uid %u", (unsigned)uid);
+	return buf;
+}
+
+/* Whether another process has FILE-shm open as SQLite does (a read lock on its
+ * dead-man byte): a WAL in use, which its writer may reuse under a reader that does
+ * not share its index. */
+static bool wal_in_use(const char *path)
+{
+	char shm[4096];
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = RECVFS_SHM_DMS, .l_len = 1};
+	int fd;
+	bool used = false;
+
+	snprintf(shm, sizeof(shm), "%s-shm", path);
+	if ((fd = open(shm, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+		return false;
+	if (fcntl(fd, F_OFD_GETLK, &fl) == 0)
+		used = fl.l_type != F_UNLCK;
+	close(fd);
+	return used;
+}
+
+/* What a reader sees of the recording: its meta table and its refreshes (tick and
+ * time), one line each. */
+static char *what_it_holds(sqlite3 *db)
+{
+	sqlite3_stmt *q;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return NULL;
+	if (sqlite3_prepare_v2(db, "SELECT key, value FROM meta ORDER BY key", -1, &q, NULL) == SQLITE_OK) {
+		while (sqlite3_step(q) == SQLITE_ROW)
+			fprintf(f, "%s=%s\n", sqlite3_column_text(q, 0), sqlite3_column_text(q, 1));
+		sqlite3_finalize(q);
+	}
+	if (sqlite3_prepare_v2(db, "SELECT tick, time FROM refresh ORDER BY tick", -1, &q, NULL) == SQLITE_OK) {
+		while (sqlite3_step(q) == SQLITE_ROW)
+			fprintf(f, "%lld %.17g\n", (long long)sqlite3_column_int64(q, 0), sqlite3_column_double(q, 1));
+		sqlite3_finalize(q);
+	}
+	fclose(f);
+	return out;
+}
+
+/* Whether the recording read with FILE-wal (wal) is the file alone (alone, NULL
+ * when it has no tables) grown: the same meta table, and every refresh of the file
+ * still there with its time. Another recording's WAL replaces the pages of both. */
+static bool same_recording(sqlite3 *alone, sqlite3 *wal)
+{
+	char *a = alone ? what_it_holds(alone) : NULL, *b = what_it_holds(wal);
+	bool same = b && (!alone || (a && !strncmp(a, b, strlen(a))));
+
+	free(a);
+	free(b);
+	return same;
+}
+
+/* A format 2 file with a WAL beside it: *db becomes the connection that reads it
+ * when it is the file's own and nobody else uses it; else info->warning says why it
+ * was left out. *db NULL: the file alone has no tables (info comes from the WAL). */
+static void take_wal(sqlite3 **db, const char *path, const struct stat *file, struct record_info *info)
+{
+	char wal[4096], who[64], *sink = NULL;
+	struct stat st;
+	sqlite3 *with = NULL;
+	struct record_info winfo;
+
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (lstat(wal, &st) || (S_ISREG(st.st_mode) && st.st_size == 0))
+		return;
+	if (!S_ISREG(st.st_mode))
+		warn(info, "%s is not a regular file: not read", wal);
+	else if (st.st_uid != file->st_uid)
+		warn(info, "%s belongs to %s, not to the recording's owner: not read",
+			 wal, owner_name(st.st_uid, who, sizeof(who)));
+	else if (wal_in_use(path))
+		warn(info, "%s is in use by another program (an older leaktop still "
+			 "recording?): only the refreshes already in %s are read", wal, path);
+	else if (open_db(path, RECVFS_READ_WAL, &with) != SQLITE_OK || check_db(with, path, &winfo, &sink) ||
+		 winfo.major != RECORD_FORMAT_OLDEST)
+		warn(info, "%s cannot be read with %s: not read", wal, path);
+	else if (!same_recording(*db, with))
+		warn(info, "%s is not this recording's (it would change its meta "
+			 "table or refreshes): not read", wal);
+	else {
+		if (!*db) /* the file alone had no tables: its meta is in the WAL */
+			*info = winfo;
+		sqlite3_close(*db);
+		*db = with;
+		with = NULL;
+	}
+	free(sink);
+	sqlite3_close(with);
+}
+
+/* --- open ------------------------------------------------------------------------- */
+
+int recread_open(struct sqlite3 **out, const char *path, struct record_info *info, char **cause)
+{
+	sqlite3 *db = NULL;
+	struct stat st;
+	char wal[4096];
+	int rc;
+
+	*out = NULL;
+	memset(info, 0, sizeof(*info));
+	if (stat(path, &st))
+		return text_cause(cause, -errno, "cannot open %s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return text_cause(cause, -EINVAL, "%s is not a leaktop recording (not a regular file)", path);
+	if (st.st_size == 0)
+		return text_cause(cause, -ENODATA, "%s is empty: nothing was recorded in it (a leaktop killed while "
+				  "creating it leaves it so)", path);
+	if ((rc = recvfs_register()) != SQLITE_OK)
+		return text_cause(cause, -ENOMEM, "cannot read %s: %s", path, sqlite3_errstr(rc));
+	if ((rc = open_db(path, RECVFS_READ, &db)) != SQLITE_OK)
+		return text_cause(cause, recread_errno(rc), "cannot open %s: %s", path, sqlite3_errstr(rc));
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (!(rc = check_app_id(db, path, cause)))
+		rc = check_db(db, path, info, cause);
+	/* A format 2 file whose tables are all still in its WAL. */
+	if (rc == -ENODATA && wal_mode(path) && access(wal, F_OK) == 0) {
+		if (cause) {
+			free(*cause);
+			*cause = NULL;
+		}
+		sqlite3_close(db);
+		db = NULL;
+		take_wal(&db, path, &st, info);
+		if (!db) {
+			rc = text_cause(cause, -ENODATA, "%s holds no refresh: it has no tables, and %s", path,
+					info->warning[0] ? info->warning : "its WAL cannot be read");
+			goto fail;
+		}
+		rc = 0;
+	} else if (rc) {
+		/* A writer killed in the middle of writing it (sqlite3 editing it, or
+		 * creating it) left a journal: that, not the half-written file, is what to
+		 * say. */
+		struct record_info none;
+		char *why = NULL;
+		memset(&none, 0, sizeof(none));
+		int jrc = hot_journal(path, &st, &none, &why);
+		if (jrc && cause) {
+			free(*cause);
+			*cause = why;
+			rc = jrc;
+		} else {
+			free(why);
+		}
+		goto fail;
+	} else if (info->major < 3) {
+		if ((rc = hot_journal(path, &st, info, cause)))
+			goto fail;
+		take_wal(&db, path, &st, info);
+	} else {
+		struct stat side;
+		char journal[4096];
+		snprintf(journal, sizeof(journal), "%s-journal", path);
+		/* Format 3 writes neither: one there is another program's (or a copy's). */
+		if (lstat(wal, &side) == 0)
+			warn(info, "%s is beside %s, which leaktop never writes (another SQLite program's?): not read", wal, path);
+		if (lstat(journal, &side) == 0)
+			warn(info, "%s is beside %s, which leaktop never writes (another SQLite program's?): not read", journal,
+			     path);
+	}
 	*out = db;
 	return 0;
 fail:
-	sqlite3_finalize(q);
 	sqlite3_close(db);
 	return rc;
 }
@@ -592,6 +679,7 @@ int recread_errno(int rc)
 	case SQLITE_PERM: case SQLITE_READONLY: case SQLITE_AUTH: return -EACCES;
 	case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
 	case SQLITE_CANTOPEN: return -ENOENT;
+	case SQLITE_INTERRUPT: return -EINTR;
 	case SQLITE_NOTADB: case SQLITE_CORRUPT: case SQLITE_FORMAT: return -EILSEQ;
 	default: return -EIO;
 	}

@@ -222,6 +222,10 @@ if command -v sqlite3 >/dev/null && { command -v python3 || command -v jq; } >/d
 			*) set -- --report -o $fmt ;;
 			esac
 			"$LEAKTOP" -r "$tmp/t.db" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
+			# A time no live run writes ends the replay there, saying so (exit 1).
+			if [ $rc = 1 ] && grep -q "none a leaktop writes" "$tmp/err" && [ "$(wc -l <"$tmp/err")" = 1 ]; then
+				rc=0
+			fi
 			if [ $rc != 0 ]; then
 				echo "FAIL: a recording with time $t: $* exited $rc: $(head -c 200 "$tmp/err")"; status=1
 			elif [ $fmt = json ] && ! is_json <"$tmp/out"; then

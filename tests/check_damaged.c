@@ -1,11 +1,11 @@
 /* A corpus of damaged and hostile recordings, made from a recording the real writer
  * makes here: cut short at 63 points, bytes flipped in the header and in page data,
- * hot journals, huge and escaping meta values, impossible times and counts, NULLs,
- * missing tables, wrong versions. Every file goes through `leaktop -r` as text, JSON
- * and --report: never a signal (nor a sanitizer report in the sanitizer build),
- * exit 0 or 1, a one-line message, no control byte on stdout, JSON that jq parses.
- * A cut-short file replays the refreshes SQLite can still read, and the salvage the
- * message names (the sqlite3 shell's .clone) gives a file that replays them too. */
+ * hot journals, side files of other programs, huge and escaping meta values,
+ * impossible times and counts, NULLs, missing tables, wrong versions. Every file goes
+ * through `leaktop -r` as text, JSON and --report: never a signal (nor a sanitizer
+ * report in the sanitizer build), exit 0 or 1, a one-line message, no control byte
+ * on stdout, JSON that jq parses. A file cut short replays every refresh wholly
+ * before the cut, exactly as the whole file does, then says where it was cut. */
 #include "config.h"
 
 #include "model/snapshot.h"
@@ -30,7 +30,9 @@
 static char dir[64], base[128], bin[4096];
 
 /* A box with 12 processes, one of which leaks CLOSE_WAIT sockets, connections that
- * come and go, queues that move, and UNIX sockets with names. */
+ * come and go, queues that move, and UNIX sockets with names: enough rows per
+ * refresh (2,000 sockets and more) that the data, not the tables' first pages, makes
+ * up most of the file. */
 static void make_snap(struct snapshot *s, uint64_t tick)
 {
 	snapshot_clear(s);
@@ -49,7 +51,7 @@ static void make_snap(struct snapshot *s, uint64_t tick)
 		snprintf(p->cmdline, sizeof(p->cmdline), "/usr/bin/proc%d --serve --port %d", i, 8000 + i);
 	}
 	int nsock = 0;
-	for (uint64_t c = 0; c < 60 + tick * 4; c++) {
+	for (uint64_t c = 0; c < 2000 + tick * 60; c++) {
 		bool leaked = c % 4 == 0, churn = c % 4 == 1 && (c + tick) % 5 == 0;
 		if (churn)
 			continue;
@@ -57,7 +59,7 @@ static void make_snap(struct snapshot *s, uint64_t tick)
 		k->cookie = 1000 + c, k->inode = 20000 + (uint32_t)c, k->family = AF_INET, k->proto = 6;
 		k->state = leaked ? ST_CLOSE_WAIT : ST_ESTABLISHED;
 		k->lport = (uint16_t)(8000 + c % 12), k->rport = (uint16_t)(30000 + c);
-		k->rqueue = leaked ? 101 : (uint32_t)((c * tick) % 13);
+		k->rqueue = leaked ? 101 : (uint32_t)((c * tick) % 13 == 0 ? c % 97 : 0);
 		inet_pton(AF_INET, "127.0.0.1", k->laddr);
 		inet_pton(AF_INET, "127.0.0.2", k->raddr);
 		struct sock_owner *o = snapshot_add_owner(s);
@@ -79,6 +81,10 @@ static void make_snap(struct snapshot *s, uint64_t tick)
 	s->totals.file_alloc = 3000 + tick, s->totals.file_max = 1000000;
 }
 
+/* The file's size after each refresh was committed: refresh k lies wholly within
+ * its first size_after[k] bytes (rows are only appended). */
+static off_t size_after[REFRESHES + 1];
+
 static void make_base(void)
 {
 	struct record_info info = {.interval = 2, .boot_time = 1699990000, .clk_tck = 100};
@@ -89,8 +95,11 @@ static void make_base(void)
 
 	ck_assert_msg(record_open(&r, base, &info, &cause) == 0, "%s", cause);
 	for (uint64_t t = 1; t <= REFRESHES; t++) {
+		struct stat st;
 		make_snap(s, t);
 		ck_assert_msg(record_snapshot(r, s, &cause) == 0, "%s", cause);
+		ck_assert_int_eq(stat(base, &st), 0);
+		size_after[t] = st.st_size;
 		if (t % 10 == 0) {
 			ev.time = s->time;
 			ck_assert_int_eq(record_event(r, &ev, &cause), 0);
@@ -211,7 +220,8 @@ static int run_leaktop(const char *file, const char *const *args)
 /* What a user must never see from any file: a crash, a sanitizer report, an exit
  * other than 0 or 1, an exit 1 without a one-line reason, control bytes on stdout,
  * JSON that does not parse. Returns the lines printed on stdout. */
-static long check_run(const char *file, const char *what, const char *const *args, bool json)
+static long check_run_out(const char *file, const char *what, const char *const *args, bool json, char **stdout_text,
+			  char **stderr_text)
 {
 	char out[160], err[160], cmd[512];
 	size_t olen, elen;
@@ -246,9 +256,20 @@ static long check_run(const char *file, const char *what, const char *const *arg
 		snprintf(cmd, sizeof(cmd), "jq -e 'type == \"object\"' '%s' > /dev/null", out);
 		ck_assert_msg(system(cmd) == 0, "%s: jq cannot parse the JSON lines", what);
 	}
-	free(o);
-	free(e);
+	if (stdout_text)
+		*stdout_text = o;
+	else
+		free(o);
+	if (stderr_text)
+		*stderr_text = e;
+	else
+		free(e);
 	return lines;
+}
+
+static long check_run(const char *file, const char *what, const char *const *args, bool json)
+{
+	return check_run_out(file, what, args, json, NULL, NULL);
 }
 
 static const char *const text_args[] = {"-b", "-n", "0", NULL};
@@ -274,46 +295,51 @@ static void sql_on(const char *file, const char *stmt)
 	sqlite3_close(db);
 }
 
-static bool have_sqlite3_shell(void)
-{
-	return system("sqlite3 -version > /dev/null 2>&1") == 0;
-}
-
+/* Cut at 63 points: each cut replays, directly, every refresh that lies wholly
+ * before the cut (at least those committed while the file was no longer than the
+ * cut), exactly as the whole file replays them, then says in one line that it was
+ * cut and how many refreshes are whole. The counts are printed for the README. */
 START_TEST(cut_short_at_63_points)
 {
-	char bad[160], fixed[160], cmd[512];
+	char bad[160], *full = NULL, counts[64 * 4] = "";
 	off_t size = size_of(base);
-	long whole = replay_every_way(base, "the whole file"), salvaged = 0;
-	bool shell = have_sqlite3_shell();
+	long whole = check_run_out(base, "the whole file", json_args, true, &full, NULL);
 
 	ck_assert_int_eq(whole, REFRESHES);
+	replay_every_way(base, "the whole file");
 	snprintf(bad, sizeof(bad), "%s/cut.db", dir);
-	snprintf(fixed, sizeof(fixed), "%s/fixed.db", dir);
 	for (int i = 1; i < 64; i++) {
-		char what[64];
+		char what[64], *out, *err;
+		off_t cut = size * i / 64, pages = cut / 65536 * 65536;
+		long before = 0;
 		snprintf(what, sizeof(what), "cut at %d/64", i);
-		copy_file(base, bad, size * i / 64, -1);
-		/* JSON for every cut; text and the report (other code, same file) for one
-		 * in four, to keep the suite quick. */
-		long n = i % 4 ? check_run(bad, what, json_args, true) : replay_every_way(bad, what);
-		ck_assert_int_le(n, REFRESHES);
-		if (!shell || i < 56)
-			continue;
-		/* The salvage the message names: a copy that replays at least as far. */
-		unlink(fixed);
-		snprintf(cmd, sizeof(cmd), "sqlite3 -cmd 'PRAGMA writable_schema=ON' '%s' '.clone %s' > /dev/null 2>&1",
-			 bad, fixed);
-		ck_assert_int_eq(system(cmd), 0);
-		long m = check_run(fixed, what, json_args, true);
-		ck_assert_msg(m >= n, "%s: the salvaged copy replays %ld, the damaged file %ld", what, m, n);
-		/* Cut this late, every refresh row survives: the copy replays them all. */
-		ck_assert_msg(m == REFRESHES, "%s: the salvaged copy replays %ld of %d", what, m, REFRESHES);
-		salvaged += m;
+		copy_file(base, bad, cut, -1);
+		long n = check_run_out(bad, what, json_args, true, &out, &err);
+		/* Text and the report (other code, same file) for one in four, to keep it quick. */
+		if (i % 4 == 0) {
+			check_run(bad, what, text_args, false);
+			check_run(bad, what, report_args, false);
+		}
+		for (int k = 1; k <= REFRESHES; k++)
+			if (size_after[k] <= pages)
+				before = k;
+		ck_assert_msg(n >= before, "%s: replays %ld, but %ld were committed before it", what, n, before);
+		ck_assert_int_lt(n, REFRESHES);
+		ck_assert_msg(!strncmp(out, full, strlen(out)), "%s: the replayed refreshes differ from the whole file's", what);
+		char words[2][80];
+		snprintf(words[0], sizeof(words[0]), "the first %ld of its", n);
+		snprintf(words[1], sizeof(words[1]), "its %ld refreshes before the cut are whole", n);
+		ck_assert_msg(strstr(err, "is cut short") && (strstr(err, words[0]) || strstr(err, words[1]) ||
+							       (n == 0 && (strstr(err, "no refresh before the cut") ||
+									   strstr(err, "nothing in it can be replayed")))),
+			      "%s: %s", what, err);
+		snprintf(counts + strlen(counts), sizeof(counts) - strlen(counts), " %ld", n);
+		free(out);
+		free(err);
 	}
-	if (shell)
-		ck_assert_msg(salvaged > 0, "no salvaged copy of a file cut in its last eighth replays anything");
-	else
-		fprintf(stderr, "check_damaged: no sqlite3 shell: the salvage was not tried\n");
+	fprintf(stderr, "check_damaged: %d refreshes, %lld bytes cut at 1/64 .. 63/64 replay:%s\n", REFRESHES,
+		(long long)size, counts);
+	free(full);
 }
 END_TEST
 
@@ -329,9 +355,9 @@ START_TEST(bytes_flipped)
 		copy_file(base, bad, size, header[i]);
 		ck_assert_int_le(replay_every_way(bad, what), REFRESHES);
 	}
-	/* In page data: a byte of every fifth page, at a place that moves. */
-	for (off_t page = 0; page * 4096 < size; page += 5) {
-		off_t at = page * 4096 + 100 + (page * 523) % 3900;
+	/* In page data: a byte of every 64 KB page, at a place that moves. */
+	for (off_t page = 0; page * 65536 < size; page++) {
+		off_t at = page * 65536 + 100 + (page * 5231) % 65000;
 		snprintf(what, sizeof(what), "byte %lld flipped", (long long)at);
 		copy_file(base, bad, size, at);
 		ck_assert_int_le(replay_every_way(bad, what), REFRESHES);
@@ -339,20 +365,27 @@ START_TEST(bytes_flipped)
 }
 END_TEST
 
-/* A writer killed mid-transaction in rollback-journal mode (a recording edited with
- * sqlite3), and one killed while creating the file: the replay says what it is, and
- * the way out it names works. */
+/* A writer killed mid-transaction in rollback-journal mode (sqlite3 editing the file)
+ * leaves a journal. Beside a format 2 file (WAL mode, as tests/data/rec-2.2.db) the
+ * replay names it and the way out it names works; a file killed while being created
+ * holds no refresh. Beside a format 3 file, whose journal leaktop keeps in memory,
+ * it is another program's: not read (said), and the file replays the refreshes it
+ * still holds whole; rolled back, all of them. */
 START_TEST(hot_journals)
 {
-	char bad[160], journal[200], cmd[512];
-	size_t len;
+	static const char *const words[] = {"PRAGMA integrity_check", "holds no refresh", "-journal is beside"};
+	char bad[160], journal[512], *err;
 
-	for (int created = 0; created < 2; created++) {
-		snprintf(bad, sizeof(bad), "%s/hot%d.db", dir, created);
+	for (int round = 0; round < 3; round++) {
+		snprintf(bad, sizeof(bad), "%s/hot%d.db", dir, round);
 		snprintf(journal, sizeof(journal), "%s-journal", bad);
-		if (!created) {
-			copy_file(base, bad, size_of(base), -1);
+		if (round == 0) {
+			snprintf(journal, sizeof(journal), "cp '%s/rec-2.2.db' '%s'", TESTDATADIR, bad);
+			ck_assert_int_eq(system(journal), 0);
+			snprintf(journal, sizeof(journal), "%s-journal", bad);
 			sql_on(bad, "PRAGMA journal_mode=DELETE");
+		} else if (round == 2) {
+			copy_file(base, bad, size_of(base), -1);
 		}
 		pid_t pid = fork();
 		ck_assert_int_ge(pid, 0);
@@ -361,28 +394,48 @@ START_TEST(hot_journals)
 			if (sqlite3_open(bad, &db) != SQLITE_OK)
 				_exit(1);
 			sqlite3_exec(db, "PRAGMA cache_size=2; BEGIN", NULL, NULL, NULL);
-			if (created)
+			if (round == 1)
 				sqlite3_exec(db, "CREATE TABLE meta(key, value); INSERT INTO meta SELECT 'k', "
 					     "zeroblob(100000) FROM (SELECT 1 UNION SELECT 2 UNION SELECT 3)", NULL, NULL, NULL);
 			else
-				sqlite3_exec(db, "UPDATE sock SET name = hex(zeroblob(2000))", NULL, NULL, NULL);
+				sqlite3_exec(db, "UPDATE sock SET name = hex(zeroblob(2000)) WHERE id % 7 = 0", NULL, NULL, NULL);
 			kill(getpid(), SIGKILL);
 			_exit(2);
 		}
 		int status;
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		ck_assert_int_eq(access(journal, F_OK), 0);
-		ck_assert_int_eq(replay_every_way(bad, "a hot journal"), 0);
-		snprintf(cmd, sizeof(cmd), "%s/err", dir);
-		char *e = slurp(cmd, &len);
-		ck_assert_msg(strstr(e, created ? "holds no refresh" : "PRAGMA integrity_check"), "%s", e);
-		free(e);
-		if (created)
+		long n = check_run_out(bad, "a hot journal", json_args, true, NULL, &err);
+		ck_assert_msg(strstr(err, words[round]), "round %d: %s", round, err);
+		free(err);
+		replay_every_way(bad, "a hot journal");
+		if (round == 0)
+			ck_assert_int_eq(n, 0);
+		if (round == 1)
 			continue;
-		/* What the message says to do: open it once writable, as its owner. */
+		/* What the message says to do (or sqlite3 would do anyway): open it once
+		 * writable, as its owner. */
 		sql_on(bad, "PRAGMA integrity_check");
-		ck_assert_int_eq(replay_every_way(bad, "a rolled back journal"), REFRESHES);
+		ck_assert_int_eq(check_run(bad, "a rolled back journal", json_args, true), round == 2 ? REFRESHES : 4);
 	}
+}
+END_TEST
+
+/* Side files of other programs beside a format 3 file, none of which it ever has: a
+ * WAL (another recording's), a -shm: not read, and it replays whole. */
+START_TEST(side_files_of_others)
+{
+	char bad[160], side[1024], *err;
+
+	snprintf(bad, sizeof(bad), "%s/sides.db", dir);
+	copy_file(base, bad, size_of(base), -1);
+	snprintf(side, sizeof(side), "cp '%s/rec-2.2-wal.db-wal' '%s-wal' && head -c 32768 /dev/urandom > '%s-shm'",
+		 TESTDATADIR, bad, bad);
+	ck_assert_int_eq(system(side), 0);
+	ck_assert_int_eq(check_run_out(bad, "a foreign WAL", json_args, true, NULL, &err), REFRESHES);
+	ck_assert_msg(strstr(err, "sides.db-wal is beside"), "%s", err);
+	free(err);
+	replay_every_way(bad, "a foreign WAL");
 }
 END_TEST
 
@@ -417,8 +470,16 @@ START_TEST(hostile_values)
 		"UPDATE sock_change SET state = 255, rqueue = -1, wqueue = 1e18, timer = -1, inode = -1",
 		"UPDATE sock_change SET state = 'abc', rqueue = x'00ff', uid = 1.5",
 		"UPDATE fd SET proc = 999999, fd = -1",
-		"UPDATE sock SET gone_tick = 0; UPDATE proc SET gone_tick = first_tick",
-		"UPDATE sock SET first_tick = -1, gone_tick = NULL",
+		"UPDATE sock_gone SET tick = 0; INSERT INTO proc_gone SELECT id, first_tick FROM proc",
+		"UPDATE sock SET first_tick = -1",
+		"UPDATE sock_gone SET sock = sock + 1000000",
+		"UPDATE sock_change SET tick = tick - 1 WHERE tick = 20",
+		"DELETE FROM sock_change WHERE tick = 20",
+		"UPDATE frame SET data = zeroblob(100) WHERE kind = 'refresh' AND tick = 10",
+		"UPDATE frame SET kind = 'event' WHERE tick = 10",
+		"DELETE FROM frame WHERE tick = 20",
+		"UPDATE frame SET id = -id WHERE tick = 30",
+		"UPDATE frame SET tick = tick + 1000 WHERE tick = 5",
 		"INSERT INTO refresh SELECT tick + 1000, time, refresh_ms, status, sockets, procs, unreadable, file_alloc, "
 		"file_max, closed_valid, netns_limited FROM refresh",
 		"UPDATE refresh SET tick = -tick",
@@ -453,7 +514,8 @@ END_TEST
 START_TEST(nulls_and_missing_tables)
 {
 	static const char *const tables[] = {"meta", "state", "refresh", "sock", "sock_change", "proc", "proc_change",
-					     "fd", "fd_stale", "netns", "port", "port_change", "event"};
+					     "fd", "fd_stale", "netns", "port", "port_change", "event", "sock_gone",
+					     "proc_gone", "fd_gone", "netns_gone", "port_gone", "event_dump"};
 	char bad[160], stmt[512], what[128];
 
 	snprintf(bad, sizeof(bad), "%s/null.db", dir);
@@ -499,6 +561,7 @@ int main(void)
 	tcase_add_test(tc, cut_short_at_63_points);
 	tcase_add_test(tc, bytes_flipped);
 	tcase_add_test(tc, hot_journals);
+	tcase_add_test(tc, side_files_of_others);
 	tcase_add_test(tc, hostile_values);
 	tcase_add_test(tc, nulls_and_missing_tables);
 	suite_add_tcase(su, tc);

@@ -28,6 +28,11 @@
 
 static char dir[64], path[128];
 
+/* The command line of pid 400 when the test poisons the recording. */
+static bool poisoned;
+static const char evil_cmdline[] = "leaky [x](http://evil.example) <script>alert(1)</script> \\x1b[31m | `tick` "
+				   "www.evil.example";
+
 static void setup(void)
 {
 	strcpy(dir, "/tmp/check_report.XXXXXX");
@@ -71,7 +76,7 @@ static void make_snap(struct snapshot *s, uint64_t tick)
 	if (tick == 10 || tick == 11)
 		add_proc(s, 300, 6000, "cc1", 44, 1024, "cc1 -O2 big.c");
 	if (tick < 200)
-		add_proc(s, 400, 7000, "leaky", 20 + 5 * (int64_t)tick, 2048, "leaky --serve");
+		add_proc(s, 400, 7000, "leaky", 20 + 5 * (int64_t)tick, 2048, poisoned ? evil_cmdline : "leaky --serve");
 	else if (tick > 200)
 		add_proc(s, 401, 9000, "leaky", 20 + 5 * (int64_t)(tick - 200), 2048, "leaky --serve");
 	for (int i = 0; i < 100; i++) {
@@ -136,15 +141,15 @@ static void write_story(void)
 }
 
 /* What an attacker who controls process names and the file can put in. */
+/* Hostile text in the recording: the meta table edited, and a process whose command
+ * line is (recorded as it was, escaped: the writer keeps what the live source read). */
 static void poison(void)
 {
 	sqlite3 *db;
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db,
 				      "UPDATE meta SET value = '# evil' || char(27) || '[2J<b>x</b>' WHERE key = 'host';"
-				      "UPDATE meta SET value = '[k](http://evil.example)' WHERE key = 'kernel';"
-				      "UPDATE proc SET cmdline = 'leaky [x](http://evil.example) <script>alert(1)</script> '"
-				      " || char(27) || '[31m | `tick` www.evil.example' WHERE pid = 400;",
+				      "UPDATE meta SET value = '[k](http://evil.example)' WHERE key = 'kernel';",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
@@ -309,6 +314,7 @@ END_TEST
 
 START_TEST(test_markdown_escapes)
 {
+	poisoned = true;
 	write_story();
 	poison();
 	char *md = report(false);
@@ -330,6 +336,7 @@ END_TEST
 
 START_TEST(test_html_page)
 {
+	poisoned = true;
 	write_story();
 	poison();
 	char *h = report(true);

@@ -79,6 +79,8 @@ static int run_report(const struct options *o)
 	FILE *f = open_memstream(&buf, &len);
 	int rc = f ? recread_open(&db, o->read_path, &info, &cause) : -ENOMEM;
 
+	if (!rc && info.warning[0])
+		fprintf(stderr, "leaktop: %s\n", info.warning);
 	if (!rc)
 		rc = (o->report_html ? html_report_write : report_write)(f, db, &info, o->read_path, &cause);
 	recread_close(db);
@@ -234,6 +236,8 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A recording's queries end when one of them comes, whatever the file holds. */
+	recread_stop_on(&stop_signal);
 
 	int lfd = -1;
 	char bound[80];
@@ -254,6 +258,9 @@ int main(int argc, char **argv)
 		free(cause);
 		return 1;
 	}
+	/* A side file the replay left out (another recording's WAL beside it). */
+	if (o.read_path && replay_info(src)->warning[0])
+		fprintf(stderr, "leaktop: %s\n", replay_info(src)->warning);
 	live_source_full_scan(src, o.full_scan);
 	struct record *rec = NULL;
 	if (o.write_path) {

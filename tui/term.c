@@ -4,6 +4,7 @@
 
 #include "tui/tui.h"
 #include "model/text.h"
+#include "sources/recread.h"
 
 #include <curses.h>
 #include <term.h>
@@ -58,6 +59,8 @@ void term_install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
 		sigaction(stops[i], &sa, NULL);
+	/* A replay's queries end when one of them comes, whatever the file holds. */
+	recread_stop_on(&term_stop_signal);
 	sa.sa_handler = on_fatal;
 	sa.sa_flags = SA_RESETHAND;
 	for (size_t i = 0; i < NFATAL; i++)

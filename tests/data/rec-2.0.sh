@@ -1,5 +1,7 @@
 #!/bin/sh
-# How tests/data/rec-2.0.db was made (as root, with the leaktop of commit 7b1e34c):
+# How tests/data/rec-2.0.db was made (as root, with the leaktop of commit 7b1e34c),
+# and rec-2.1.db and rec-2.2.db the same way with the leaktop of commits 2430635
+# (format 2.1) and 600011a (format 2.2); their outputs by the leaktop of 600011a:
 # a CLOSE_WAIT leak, held ESTABLISHED clients and a listener on loopback, in a
 # network and pid namespace of their own so only these sockets and processes are
 # recorded. Its 4 KB pages were then made 1 KB to keep it small (the rows are

@@ -1,5 +1,5 @@
 /* Making the file a recording goes to: 0600, ours, regular, never reached through a
- * symlink, with side files SQLite would otherwise open whoever made them. */
+ * symlink, with no side file beside it that SQLite would take for its own. */
 #include "config.h"
 
 #include "tui/writers/recfile.h"
@@ -54,31 +54,26 @@ static int refuse_existing(const char *name, const struct stat *st, bool side, c
 				  "(remove it or choose a name in a folder only you can write)", name,
 				  user_name(st->st_uid, who, sizeof(who)), user_name(geteuid(), me, sizeof(me)));
 	if (side)
-		return text_cause(cause, -EEXIST, "%s already exists, left by an SQLite writer (leaktop, sqlite3) that was killed: leaktop does not write "
-				  "beside it (remove it or choose another name)", name);
+		return text_cause(cause, -EEXIST, "%s already exists, left by an SQLite program (sqlite3, an older leaktop) that "
+				  "was killed: any SQLite reader would take it for the recording's (remove it or choose "
+				  "another name)", name);
 	return text_cause(cause, -EEXIST, "%s already exists; leaktop does not overwrite a file "
 			  "(remove it or choose another name)", name);
 }
 
-/* Create one side file ourselves (0600, O_EXCL: whatever is there is refused). */
-static int create_side(struct recfile *f, enum recfile_side i, char **cause)
+/* A side file someone left (SQLite names them after the file): another SQLite
+ * program would take it for this file's, so the name is refused. leaktop itself
+ * never opens one (tui/writers/record.c keeps its journal in memory). */
+static int check_side(struct recfile *f, enum recfile_side i, char **cause)
 {
 	char name[4200];
 	struct stat st;
-	int fd;
 
 	side_name(f, i, name, sizeof(name));
-	fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0600);
-	if (fd < 0 && errno == EEXIST && lstat(name, &st) == 0)
+	if (lstat(name, &st) == 0)
 		return refuse_existing(name, &st, true, cause);
-	if (fd < 0)
-		return text_cause(cause, -errno, "cannot create %s: %s", name, strerror(errno));
-	f->created[i] = true;
-	if (fstat(fd, &st) == 0) {
-		f->dev[i] = st.st_dev;
-		f->ino[i] = st.st_ino;
-	}
-	close(fd);
+	if (errno != ENOENT)
+		return text_cause(cause, -errno, "cannot check %s: %s", name, strerror(errno));
 	return 0;
 }
 
@@ -130,7 +125,7 @@ int recfile_create(struct recfile *f, const char *path, char **cause)
 	if ((rc = open_main(f, cause)))
 		return rc;
 	for (int i = RF_MAIN + 1; i < RF_COUNT; i++)
-		if ((rc = create_side(f, (enum recfile_side)i, cause))) {
+		if ((rc = check_side(f, (enum recfile_side)i, cause))) {
 			recfile_undo(f);
 			return rc;
 		}

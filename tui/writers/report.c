@@ -258,7 +258,7 @@ static int section_timeline(struct report_ctx *c)
 
 static int section_fd_growth(struct report_ctx *c)
 {
-	static const char sql[] =
+	static const char sql2[] =
 		"SELECT pid, comm, user, cmdline, first_fds, last_fds, fd_limit, first_tick, last_tick, start_time FROM ("
 		" SELECT p.pid, p.comm, p.user, p.cmdline, p.first_tick, p.start_time,"
 		"  (SELECT fds FROM proc_change WHERE proc = p.id ORDER BY tick LIMIT 1) AS first_fds,"
@@ -268,8 +268,23 @@ static int section_fd_growth(struct report_ctx *c)
 		"  coalesce((SELECT max(tick) FROM refresh WHERE tick < p.gone_tick), ?1) AS last_tick"
 		" FROM proc p WHERE p.first_tick <= ?1)"
 		" WHERE first_fds >= 0 AND last_fds > first_fds ORDER BY last_fds - first_fds DESC, pid";
+	/* Format 3 has no (proc, tick) key and keeps a process's going in proc_gone: one
+	 * pass over proc_change for the first and the last values (SQLite takes a bare
+	 * column from the row of the min() or max()). */
+	static const char sql3[] =
+		"SELECT pid, comm, user, cmdline, first_fds, last_fds, fd_limit, first_tick, last_tick, start_time FROM ("
+		" SELECT p.pid, p.comm, p.user, p.cmdline, p.first_tick, p.start_time, f.fds AS first_fds,"
+		"  l.fds AS last_fds, l.fd_limit AS fd_limit,"
+		"  coalesce((SELECT max(tick) FROM refresh WHERE tick < g.tick), ?1) AS last_tick"
+		" FROM proc p"
+		" JOIN (SELECT proc, fds, min(tick) FROM proc_change GROUP BY proc) f ON f.proc = p.id"
+		" JOIN (SELECT proc, fds, fd_limit, max(tick) FROM proc_change WHERE tick <= ?1 GROUP BY proc) l"
+		"  ON l.proc = p.id"
+		" LEFT JOIN (SELECT proc, min(tick) AS tick FROM proc_gone GROUP BY proc) g ON g.proc = p.id"
+		" WHERE p.first_tick <= ?1)"
+		" WHERE first_fds >= 0 AND last_fds > first_fds ORDER BY last_fds - first_fds DESC, pid";
 	sqlite3_stmt *q;
-	int rc = prepare(c, &q, sql), rows = 0;
+	int rc = prepare(c, &q, c->info->major >= 3 ? sql3 : sql2), rows = 0;
 
 	if (rc != SQLITE_OK)
 		return rc;

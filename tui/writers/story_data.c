@@ -35,6 +35,13 @@ static int fill(const struct story *st, sqlite3_stmt *q, int col, int64_t first,
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : -EIO;
 }
 
+/* A format 3 recording keeps a row's going in its kind's *_gone table, format 2 in
+ * the row's gone_tick. */
+static bool format3(sqlite3 *db)
+{
+	return sqlite3_table_column_metadata(db, NULL, "proc_gone", "tick", NULL, NULL, NULL, NULL, NULL) == SQLITE_OK;
+}
+
 int story_proc_series(const struct story *st, sqlite3 *db, const struct story_proc *p, enum story_series which,
 		      double *v)
 {
@@ -50,8 +57,10 @@ int story_proc_series(const struct story *st, sqlite3 *db, const struct story_pr
 	if (!cols[which])
 		return -EINVAL;
 	snprintf(sql, sizeof(sql), "SELECT tick, %s FROM proc_change WHERE proc = ?1 ORDER BY tick", cols[which]);
-	rc = sqlite3_prepare_v2(db, "SELECT id, first_tick, gone_tick FROM proc WHERE pid = ?1 AND start_time = ?2", -1,
-				&q, NULL);
+	rc = sqlite3_prepare_v2(db, format3(db) ? "SELECT p.id, p.first_tick, (SELECT min(g.tick) FROM proc_gone g WHERE g.proc = p.id)"
+						  " FROM proc p WHERE p.pid = ?1 AND p.start_time = ?2"
+						: "SELECT id, first_tick, gone_tick FROM proc WHERE pid = ?1 AND start_time = ?2",
+				-1, &q, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, sql, -1, &c, NULL);
 	if (rc != SQLITE_OK) {
@@ -79,8 +88,11 @@ int story_port_series(const struct story *st, sqlite3 *db, const struct story_po
 
 	for (size_t i = 0; i < st->nrefresh; i++)
 		v[i] = NAN;
-	rc = sqlite3_prepare_v2(db, "SELECT id, first_tick, gone_tick FROM port WHERE netns = ?1 AND port = ?2"
-				    " AND side = ?3 AND proto = ?4", -1, &q, NULL);
+	rc = sqlite3_prepare_v2(db, format3(db) ? "SELECT p.id, p.first_tick, (SELECT min(g.tick) FROM port_gone g WHERE g.port = p.id)"
+						  " FROM port p WHERE p.netns = ?1 AND p.port = ?2 AND p.side = ?3 AND p.proto = ?4"
+						: "SELECT id, first_tick, gone_tick FROM port WHERE netns = ?1 AND port = ?2"
+						  " AND side = ?3 AND proto = ?4",
+				-1, &q, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, "SELECT tick, close_wait FROM port_change WHERE port = ?1 ORDER BY tick", -1,
 					&c, NULL);
