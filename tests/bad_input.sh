@@ -140,10 +140,15 @@ conf_case() {
 	chmod 755 "$tmp/$1.cmd"
 	printf 'alert.fd_warn = 1\nalert.fd_crit = 2\nalert.cmd = %s\n' "$tmp/$1.cmd" >"$2/.config/leaktop/leaktop.conf"
 }
-# marked NAME: did the alert program of conf_case NAME run (given a moment to)?
+# marked NAME: did the alert program of conf_case NAME run? leaktop never waits for
+# it: its watchdog (leaktop-alert) starts it, so wait, with a bound a busy box needs,
+# for the mark or for no watchdog left to make it.
 marked() {
 	i=0
-	while [ $i -lt 20 ] && [ ! -e "$tmp/$1" ]; do sleep 0.1; i=$((i + 1)); done
+	while [ $i -lt 300 ] && [ ! -e "$tmp/$1" ]; do
+		[ $i -ge 10 ] && ! pgrep -x leaktop-alert >/dev/null && break
+		sleep 0.1; i=$((i + 1))
+	done
 	[ -e "$tmp/$1" ]
 }
 # The control: a file of one's own is used.

@@ -27,7 +27,7 @@ phase "dpkg-buildpackage"
 chroot_run "$B" 400 "cd /src && dpkg-buildpackage -us -uc -b >/tmp/build.log 2>&1" ||
 	{ tail -30 "$B/tmp/build.log" >&2
 	  for f in $(sed -n 's/^\(FAIL\|ERROR\): //p' "$B/tmp/build.log"); do
-		echo "--- $f.log" >&2; tail -40 "$B/src/$f.log" >&2
+		echo "--- ${f%.sh}.log" >&2; tail -40 "$B/src/${f%.sh}.log" >&2
 	  done
 	  fail "dpkg-buildpackage failed (make check included)"; }
 grep -E '^# (TOTAL|PASS|SKIP|FAIL|ERROR):' "$B/tmp/build.log" | tr '\n' ' ' | sed 's/^/  dh_auto_test: /'; echo
