@@ -207,6 +207,10 @@ struct judging {
 	char to[96];    /* ", to 10.0.0.7:5432" or "" */
 	bool cw_growing; /* CLOSE_WAIT grew by cw_min over the window, steadily */
 	bool cw_kept;    /* and (nearly) none of the rise left again: at most 1 in 10 */
+	bool cw_unread;  /* most of the pile (cw_min at least) holds unread Recv-Q: the
+			  * application gave up on them before reading the peer's data; a
+			  * healthy pool's idle connections closed by their server hold only
+			  * the FIN */
 	char closed[32]; /* "none closed", "only 2 closed" */
 };
 
@@ -237,15 +241,24 @@ static int rule_cw_growing_kept(struct judging *j)
 }
 
 /* A pile that nothing leaves: held churn_age_s and more, and as big as the alert's
- * threshold (leaktop arrived after it formed: the kernel's ages say how old), or a
- * minute old; none closed over the last two refreshes. */
+ * threshold (leaktop arrived after it formed: the kernel's ages say how old) or of
+ * unread connections, or a minute old; none closed over the last two refreshes. */
 static int rule_cw_kept(struct judging *j)
 {
 	const struct leak_evidence *e = j->e;
 	const struct leak_params *p = j->p;
 
-	if (e->cw < p->cw_min || e->cw_kept_n < 2 || (e->cw_held < p->cw_pile && e->cw_old < p->cw_min))
+	if (e->cw < p->cw_min || e->cw_kept_n < 2 ||
+	    (e->cw_held < p->cw_pile && e->cw_old < p->cw_min && !(j->cw_unread && e->cw_held >= p->cw_min)))
 		return -1;
+	if (e->cw_rise >= p->cw_min && e->cw_flat_s >= p->stall_s) {
+		/* Seen forming (in one step: a pool whose server finished every response),
+		 * then standing: where it stopped is what it became. */
+		char f[16];
+		snprintf(j->reason, j->size, "CLOSE_WAIT stalled at %u for %s%s, %s, oldest %s%s", e->cw,
+			 leak_format_duration(f, sizeof(f), e->cw_flat_s), stall_hint(e, true), j->closed, j->old, j->to);
+		return VERDICT_LEAK;
+	}
 	snprintf(j->reason, j->size, "%u CLOSE_WAIT never closed, oldest %s%s", e->cw, j->old, j->to);
 	return VERDICT_LEAK;
 }
@@ -304,8 +317,8 @@ static int rule_cw_young(struct judging *j)
 	return VERDICT_SUSPECT;
 }
 
-/* A pile as big as the alert's threshold, held (leaktop just arrived), or still young
- * (a fast leak's first seconds): worth a look at once. */
+/* A pile as big as the alert's threshold or of unread connections, held (leaktop just
+ * arrived), or still young (a fast leak's first seconds): worth a look at once. */
 static int rule_cw_pile(struct judging *j)
 {
 	const struct leak_evidence *e = j->e;
@@ -313,12 +326,12 @@ static int rule_cw_pile(struct judging *j)
 
 	if (e->cw < p->cw_min) /* a threshold set to 0 names no pile */
 		return -1;
-	if (e->cw_held >= p->cw_pile) {
+	if (e->cw_held >= p->cw_pile || (j->cw_unread && e->cw_held >= p->cw_min)) {
 		snprintf(j->reason, j->size, "%u CLOSE_WAIT, %u held %s or more, oldest %s%s", e->cw, e->cw_held,
 			 leak_format_duration((char[16]){0}, 16, p->churn_age_s), j->old, j->to);
 		return VERDICT_SUSPECT;
 	}
-	if (e->cw < p->cw_pile || e->cw_kept_n == 0 || !j->cw_kept)
+	if ((e->cw < p->cw_pile && !j->cw_unread) || e->cw_kept_n == 0 || !j->cw_kept)
 		return -1;
 	snprintf(j->reason, j->size, "%u CLOSE_WAIT, %s yet, oldest %s%s", e->cw, j->closed, j->old, j->to);
 	return VERDICT_SUSPECT;
@@ -405,7 +418,10 @@ static int rule_churn(struct judging *j)
 		snprintf(j->reason, j->size, "%.0f new sockets/min, count flat: short-lived connections", e->new_per_min);
 		return VERDICT_CHURN;
 	}
-	if (e->cw && e->cw_oldest_s < p->churn_age_s && e->watched_s >= p->churn_age_s && !(j->cw_growing && j->cw_kept)) {
+	/* Young CLOSE_WAIT is being closed only when some did leave: a pile that formed at
+	 * once (a pool whose responses the server finished) is not. */
+	if (e->cw && e->cw_left && e->cw_oldest_s < p->churn_age_s && e->watched_s >= p->churn_age_s &&
+	    !(j->cw_growing && j->cw_kept)) {
 		snprintf(j->reason, j->size, "%u CLOSE_WAIT, oldest %s: being closed", e->cw, j->old);
 		return VERDICT_CHURN;
 	}
@@ -463,6 +479,7 @@ enum leak_verdict leak_judge(const struct leak_evidence *e, const struct leak_pa
 		       e->cw_rise >= p->cw_min &&
 		       (leak_steady(e->cw_rise, e->cw_max_step, e->cw_rises) || e->cw_rise >= p->cw_pile);
 	j.cw_kept = (uint64_t)e->cw_left * 10 <= e->cw_rise;
+	j.cw_unread = e->cw_unread >= p->cw_min && (uint64_t)e->cw_unread * 2 >= e->cw;
 	if (e->cw_left)
 		snprintf(j.closed, sizeof(j.closed), "only %u closed", e->cw_left);
 	else
@@ -477,7 +494,7 @@ enum leak_verdict leak_judge(const struct leak_evidence *e, const struct leak_pa
 enum leak_verdict leak_combine_mem(enum leak_verdict v, char *reason, size_t size, enum leak_verdict mem,
 				   const char *mem_reason)
 {
-	if (mem != VERDICT_LEAK)
+	if (mem < VERDICT_SUSPECT || (mem == VERDICT_SUSPECT && v >= VERDICT_SUSPECT))
 		return v;
 	if (v == VERDICT_LEAK) {
 		size_t len = strlen(reason);
@@ -486,7 +503,7 @@ enum leak_verdict leak_combine_mem(enum leak_verdict v, char *reason, size_t siz
 		return v;
 	}
 	snprintf(reason, size, "memory: %s", mem_reason);
-	return VERDICT_LEAK;
+	return mem;
 }
 
 /* "256m", "2g", "1048576k", "268435456": a JVM size option's value, in kB; 0 when
@@ -580,10 +597,12 @@ enum leak_verdict leak_judge_mem(const double *t, const double *rss_kb, size_t n
 	double rate = rf.valid ? rf.slope_per_min / 1024 : *growth_mb_per_min;
 	leak_format_duration(span, sizeof(span), rf.valid ? t[n - 1] - t[low] : fit.span_s);
 	snprintf(reason, size, "RSS %+.1f MB/min for %s, now %.0f MB", rate, span, now_mb);
-	if (span_s < need || n - low < p->mem_min_samples) {
-		/* Not long enough to tell growth from a warm-up or a sawtooth's rise. */
+	/* A third of that, and half the refreshes, is long enough to look at (a suspect
+	 * comes first on the screen); less cannot tell growth from a warm-up or a
+	 * sawtooth's rise. */
+	bool full = span_s >= need && n - low >= p->mem_min_samples;
+	if (span_s < need / 3 || n - low < (p->mem_min_samples + 1) / 2)
 		return VERDICT_OK;
-	}
 
 	/* Over the rise, in thirds: the highest RSS so far must rise in each (a sawtooth's
 	 * peaks do not; a heap or a cache filling to its plateau slows down: the last third
@@ -593,6 +612,10 @@ enum leak_verdict leak_judge_mem(const double *t, const double *rss_kb, size_t n
 	double m0 = peak(rss_kb, first, low), m1 = peak(rss_kb, first, c1), m2 = peak(rss_kb, first, c2);
 	double inc1 = m1 - m0, inc2 = m2 - m1, inc3 = now - m2;
 	bool going = inc1 > 0 && inc2 > 0 && inc3 > 0 && inc3 >= inc1 / 3;
+	/* Over the shorter span of a suspect, no slowing down at all: a cache filling in
+	 * its first seconds slows within them. */
+	if (!full)
+		going = going && inc2 >= 0.6 * inc1 && inc3 >= 0.6 * inc1;
 	/* Steady: spread over the span, not one step (a buffer grown once). */
 	double rise = now - rss_kb[low], max_step = 0;
 	for (size_t i = low + 1; i < n; i++)
@@ -615,5 +638,5 @@ enum leak_verdict leak_judge_mem(const double *t, const double *rss_kb, size_t n
 		return VERDICT_OK;
 	}
 	*growth_mb_per_min = rate;
-	return VERDICT_LEAK;
+	return full ? VERDICT_LEAK : VERDICT_SUSPECT;
 }

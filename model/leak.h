@@ -121,7 +121,10 @@ enum leak_verdict leak_judge(const struct leak_evidence *e, const struct leak_pa
  * peak; steadily (no single step more than half of the rise: one big allocation is
  * not a leak); at least mem_growth_min_mb a minute and by mem_growth_frac of RSS now. A JVM (heap_kb: its maximum heap, 0 for
  * other processes) is judged so only once RSS is beyond its heap, a quarter more and
- * 64 MB: below that its heap is filling, by design. "ok" otherwise.
+ * 64 MB: below that its heap is filling, by design. "suspect" when all that holds,
+ * with no slowing down (each third of the rise at least 60% of the first), over a
+ * third of that span and half those refreshes (20 s at the defaults: enough to put it
+ * on the first screen, not to call it a leak); "ok" otherwise.
  * growth_mb_per_min gets the window's fitted slope (NAN when not known yet), the
  * rise's when it is a leak; reason gets "RSS +12.5 MB/min for 6m, now 812 MB", the
  * time counted from the window's last low. */
@@ -140,8 +143,9 @@ uint64_t leak_jvm_heap_kb(const char *comm, const char *cmdline, uint64_t phys_k
 bool leak_fd_growing(const struct leak_evidence *e, const struct leak_params *p);
 
 /* A process's one verdict from its socket verdict and its memory verdict: a memory
- * leak outranks ok, churn and suspect, and its reason then starts "memory: RSS ...";
- * with a socket leak too the memory reason is appended. reason is updated in place. */
+ * leak outranks ok, churn and suspect, a memory suspect ok and churn, and the reason
+ * then starts "memory: RSS ..."; with a socket leak too a memory leak's reason is
+ * appended. reason is updated in place. */
 enum leak_verdict leak_combine_mem(enum leak_verdict v, char *reason, size_t reason_size,
 				   enum leak_verdict mem, const char *mem_reason);
 

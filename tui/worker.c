@@ -12,6 +12,7 @@
 #include "tui/writers/record.h"
 #include "model/snapshot.h"
 #include "model/text.h"
+#include "model/vec.h"
 #include "model/schema.h"
 #include "sources/replay.h"
 #include "sources/source.h"
@@ -57,8 +58,8 @@ struct worker {
 	size_t nrecs;
 	/* The news of the ready refresh, for the message view, each said once: its alert
 	 * transitions (live runs: a replay shows the recorded ones) and verdict changes. */
-	char news[16][448];
-	size_t nnews;
+	char **news;
+	size_t nnews, news_cap, news_more;
 	/* ... and the thread dumps recorded with them, for the dump viewer. */
 	struct {
 		char whose[64];
@@ -172,17 +173,19 @@ static void worker_note(void *ctx, const char *msg)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* Every one of them: 38 alerts firing at once are 38 lines (the message view keeps
+ * its own bound); past WORKER_NEWS_MAX between two frames, only how many more. */
+#define WORKER_NEWS_MAX 1000
+
 static void worker_news(struct worker *w, const char *line)
 {
-	size_t max = sizeof(w->news) / sizeof(w->news[0]);
+	char *copy = NULL;
 
 	pthread_mutex_lock(&w->mu);
-	if (w->nnews < max)
-		snprintf(w->news[w->nnews], sizeof(w->news[0]), "%s", line);
+	if (w->nnews < WORKER_NEWS_MAX && !VEC_RESERVE(w->news, w->news_cap, w->nnews + 1) && (copy = strdup(line)))
+		w->news[w->nnews++] = copy;
 	else
-		snprintf(w->news[max - 1], sizeof(w->news[0]), "and %zu more alerts and verdict changes",
-			 w->nnews - max + 2);
-	w->nnews++;
+		w->news_more++;
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -352,6 +355,11 @@ bool worker_stop(struct worker *w)
 	for (size_t i = 0; i < w->nrdumps; i++)
 		free(w->rdumps[i].text);
 	w->nrdumps = 0;
+	for (size_t i = 0; i < w->nnews; i++)
+		free(w->news[i]);
+	free(w->news);
+	w->news = NULL;
+	w->nnews = w->news_cap = 0;
 	close(w->wake[0]);
 	close(w->wake[1]);
 	return true;
@@ -426,10 +434,17 @@ bool worker_poll(struct app *a, struct snapshot **front)
 	if (swapped)
 		take_recorded(a, w);
 	/* This refresh's alert transitions and verdict changes: news, each said once. */
-	size_t nnews = w->nnews < 16 ? w->nnews : 16;
-	for (size_t i = 0; i < nnews; i++)
+	for (size_t i = 0; i < w->nnews; i++) {
 		msgview_add(a, MSGLOG_EVENT, w->news[i]);
+		free(w->news[i]);
+	}
 	w->nnews = 0;
+	if (w->news_more) {
+		char more[64];
+		snprintf(more, sizeof(more), "and %zu more alerts and verdict changes", w->news_more);
+		msgview_add(a, MSGLOG_EVENT, more);
+		w->news_more = 0;
+	}
 	if (!a->live) {
 		a->rpos = w->pos;
 		a->rcount = w->count;

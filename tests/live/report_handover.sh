@@ -83,7 +83,7 @@ keys y
 wait_until 20 grep -qF "SIGQUIT pid $JPID" "$LOG" || fail "no thread dump logged"
 grep -qF "ok: dumped (still running); the dump went to $TMP/java.out" "$LOG" || { cat "$LOG" >&2; fail "not dumped"; }
 keys m
-wait_screen "d: thread dump"
+wait_screen "d: read the thread dump"
 keys d
 wait_screen "Thread dump of pid $JPID"
 # The viewer opens on the digest: the thread waiting in the pool, named by our code.

@@ -145,7 +145,7 @@ done
 awk '/^    / { sub(/^ +/, " "); line = line $0; next } { if (line != "") print line; line = $0 } END { print line }' \
 	"$TMP/messages.txt" > "$TMP/joined.txt"
 for p in $PIDS $POOL_PID; do
-	n=$(grep -c "ALERT warning: pid $p (" "$TMP/joined.txt" || true)
+	n=$(grep -c "ALERT warning close_wait: pid $p (" "$TMP/joined.txt" || true)
 	[ "$n" = 1 ] || { cat "$TMP/joined.txt" >&2; fail "the alert of pid $p is in the message view $n times"; }
 done
 grep -Eq "pid $POOL_PID \(pool\) holds 30 CLOSE_WAIT sockets \(more than 10\)" "$TMP/joined.txt" ||
