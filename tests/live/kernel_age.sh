@@ -19,8 +19,10 @@ wait_until 20 sh -c "[ \$(ss -tanH state close-wait 'sport = :$OLD_PORT' | wc -l
 	fail "the kernel never showed $N CLOSE_WAIT sockets"
 # Nothing received for 90 s on every one of them, as the kernel counts it.
 youngest() { ss -tniH state close-wait "sport = :$OLD_PORT" | grep -o 'lastrcv:[0-9]*' | cut -d: -f2 | sort -n | head -1; }
-wait_until 120 sh -c "[ \$(ss -tniH state close-wait 'sport = :$OLD_PORT' | grep -o 'lastrcv:[0-9]*' | cut -d: -f2 | sort -n | head -1) -ge 90000 ]" ||
-	fail "the pile never got 90 s old: lastrcv $(youngest) ms"
+# (Every 2 s, not 0.1: 300 sockets' tcp_info, 90 s long, is most of what this test costs.)
+i=0
+while [ "$(youngest)" -lt 90000 ] && [ $i -lt 60 ]; do sleep 2; i=$((i + 1)); done
+[ "$(youngest)" -ge 90000 ] || fail "the pile never got 90 s old: lastrcv $(youngest) ms"
 echo "ok: $N CLOSE_WAIT, nothing received for $(youngest) ms"
 
 "$LEAKTOP" --batch --no-config -o json -n 3 -d 1 --pid "$OLD_PID" > "$TMP/run.json"

@@ -52,8 +52,11 @@ IPID=$BG
 tmux -S "$SOCK" new-session -d -s t -x 80 -y 24 "env TERM=xterm $LEAKTOP -d 0.5"
 wait_screen "PID"
 
-# Caught: y sends; it dumps and still runs; the dump is read back and viewable.
+# Caught: y sends; it dumps and still runs; the dump is read back and viewable. (Its
+# row under the name it gives itself once started: a refresh that came first shows
+# the name it was started with, and the action is logged under what was confirmed.)
 only_pid "$JPID"
+wait_screen "leakyjava"
 keys D
 wait_screen "it handles SIGQUIT"
 wait_screen "y: yes, do it"
