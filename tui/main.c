@@ -5,6 +5,7 @@
 #include "tui/writers/report.h"
 #include "tui/writers/html.h"
 #include "model/snapshot.h"
+#include "model/text.h"
 #include "sources/procscan.h"
 #include "sources/recread.h"
 #include "sources/replay.h"
@@ -67,23 +68,96 @@ static int write_stdout(const char *buf, size_t len)
 	return 0;
 }
 
+/* A recording whose tables cannot be read whole (cut short, damaged in the middle)
+ * still has its refreshes in its frames, each checked: they are replayed into a
+ * recording in memory, and the report is made from that. Returns 0 with *out (and
+ * *refreshes), or -errno with *cause. */
+static int rebuild_in_memory(struct record **out, size_t *refreshes, const char *path, struct record_info *info,
+			     char **cause)
+{
+	struct source *src = NULL;
+	struct snapshot *s = snapshot_new();
+	struct record *rec = NULL;
+	int rc = s ? replay_source_new(&src, path, cause) : -ENOMEM;
+
+	*refreshes = 0;
+	if (!rc) {
+		*info = *replay_info(src);
+		rc = record_open(&rec, NULL, info, cause);
+	}
+	while (!rc && !stop_signal) {
+		char *why = NULL;
+		int got = source_next(src, s, &why);
+		free(why); /* where the frames end: said by the caller */
+		if (got)
+			break;
+		size_t n = 0;
+		const struct record_event *ev = replay_events(src, &n);
+		rc = record_snapshot(rec, s, cause);
+		for (size_t i = 0; !rc && i < n; i++)
+			rc = record_event(rec, &ev[i], cause);
+		*refreshes += !rc;
+	}
+	if (!rc && stop_signal)
+		rc = -EINTR;
+	if (!rc && !*refreshes)
+		rc = text_cause(cause, -EILSEQ, "%s holds no whole refresh", path);
+	if (rc)
+		record_close(rec);
+	else
+		*out = rec;
+	source_free(src);
+	snapshot_free(s);
+	return rc;
+}
+
 /* The handover report (Markdown or HTML) of a recording, on standard output. */
 static int run_report(const struct options *o)
 {
+	int (*writer)(FILE *, struct sqlite3 *, const struct record_info *, const char *, char **) =
+		o->report_html ? html_report_write : report_write;
 	struct sqlite3 *db = NULL;
-	struct record_info info;
+	struct record *whole = NULL;
+	struct record_info info = {0};
 	char *cause = NULL, *buf = NULL;
-	size_t len = 0;
+	size_t len = 0, n = 0;
+	long long have, want;
 	/* Made whole first: then a write error is reported as itself, and a report cut
 	 * by a damaged recording is not half-printed. */
 	FILE *f = open_memstream(&buf, &len);
 	int rc = f ? recread_open(&db, o->read_path, &info, &cause) : -ENOMEM;
+	/* A cut file's tables may read without an error and still miss rows of its last
+	 * refreshes: its frames (format 3) are what is sure. */
+	bool cut = recread_cut_short(o->read_path, &have, &want), frames = !rc && cut && info.major >= 3;
 
 	if (!rc && info.warning[0])
 		fprintf(stderr, "leaktop: %s\n", info.warning);
-	if (!rc)
-		rc = (o->report_html ? html_report_write : report_write)(f, db, &info, o->read_path, &cause);
+	if (!rc && !frames)
+		rc = writer(f, db, &info, o->read_path, &cause);
+	if (rc == -EILSEQ && info.major >= 3) {
+		/* Damaged in the middle: the frames before the damage. */
+		frames = true;
+		rc = 0;
+		fclose(f);
+		free(buf);
+		buf = NULL;
+		f = open_memstream(&buf, &len);
+	}
 	recread_close(db);
+	if (frames && f) {
+		free(cause);
+		cause = NULL;
+		rc = rebuild_in_memory(&whole, &n, o->read_path, &info, &cause);
+		if (!rc)
+			rc = writer(f, record_db(whole), &info, o->read_path, &cause);
+		record_close(whole);
+		if (!rc && cut)
+			fprintf(stderr, "leaktop: %s is cut short (%lld of %lld bytes): the report covers its %zu "
+				"refreshes before the cut\n", o->read_path, have, want, n);
+		else if (!rc)
+			fprintf(stderr, "leaktop: %s is damaged: the report covers its %zu refreshes before the damage\n",
+				o->read_path, n);
+	}
 	if (f && fclose(f) && !rc)
 		rc = -ENOMEM;
 	if (rc)

@@ -74,8 +74,29 @@ for k in $(seq 1 16); do
 	[ "$k" = 16 ] || grep -q "is cut short" "$TMP/cut.err" || fail "cut at $k/16 says nothing of the cut: $(cat "$TMP/cut.err")"
 	head -n "$n" "$TMP/final.json" | cmp -s - "$TMP/cut.json" || fail "cut at $k/16 replays other refreshes"
 	[ "$n" -ge "$last" ] || fail "cut at $k/16 replays $n, fewer than a shorter cut ($last)"
+	# The handover report of the cut file covers the same refreshes.
+	if [ "$k" != 16 ] && [ "$n" -gt 0 ]; then
+		"$LEAKTOP" -r "$TMP/cut.db" --report > "$TMP/cut.md" 2> "$TMP/cut.err" ||
+			fail "cut at $k/16: no report: $(cat "$TMP/cut.err")"
+		grep -q "is cut short .*: the report covers its $n refreshes before the cut" "$TMP/cut.err" ||
+			fail "cut at $k/16: the report does not say what it covers: $(cat "$TMP/cut.err")"
+		grep -q "), $n refreshes every" "$TMP/cut.md" || fail "cut at $k/16: the report is not of its $n refreshes"
+	fi
 	last=$n counts="$counts $n"
 done
 assert_eq "the whole file cut at 16/16" "$total" "$last"
+# The report reads the tables; a file whose tables are damaged but whose frames are
+# whole (the first page of table proc zeroed, SQLite's dbstat says where) is
+# reported from its frames, and the report is the whole file's.
+"$LEAKTOP" -r "$REC" --report | grep -v '^- Recording: ' > "$TMP/whole.md"
+cp "$REC" "$TMP/dmg.db"
+page=$(sqlite3 "file:$REC?mode=ro" "SELECT min(pageno) FROM dbstat WHERE name = 'proc'")
+dd if=/dev/zero of="$TMP/dmg.db" bs=65536 seek=$((page - 1)) count=1 conv=notrunc status=none
+"$LEAKTOP" -r "$TMP/dmg.db" --report 2> "$TMP/dmg.err" | grep -v '^- Recording: ' > "$TMP/dmg.md" ||
+	fail "table proc damaged: no report: $(cat "$TMP/dmg.err")"
+grep -q "is damaged: the report covers its $total refreshes before the damage" "$TMP/dmg.err" ||
+	fail "table proc damaged: $(cat "$TMP/dmg.err")"
+cmp -s "$TMP/whole.md" "$TMP/dmg.md" || fail "table proc damaged, the report is not the whole file's"
+echo "ok: table proc damaged (page $page), the report from the frames is the whole file's"
 echo "ok: cuts at 1/16 .. 16/16 of $size bytes replay$counts of $total"
 echo "PASS"

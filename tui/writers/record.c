@@ -301,18 +301,21 @@ int record_open(struct record **out, const char *path, const struct record_info 
 	int rc;
 
 	*out = NULL;
-	if ((rc = recfile_create(&file, path, cause)))
+	if (path && (rc = recfile_create(&file, path, cause)))
 		return rc;
 	if (!(r = calloc(1, sizeof(*r)))) {
-		recfile_undo(&file);
+		if (path)
+			recfile_undo(&file);
 		return -ENOMEM;
 	}
 	record_rows_init(r);
 
 	old_mask = umask(077);
 	rc = recvfs_register();
-	if (rc == SQLITE_OK)
+	if (rc == SQLITE_OK && path)
 		rc = sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, RECVFS_WRITE);
+	else if (rc == SQLITE_OK)
+		rc = sqlite3_open_v2(":memory:", &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY, NULL);
 	if (rc != SQLITE_OK && r->db)
 		rc = sqlite3_extended_errcode(r->db);
 	if (rc == SQLITE_OK) {
@@ -340,14 +343,15 @@ int record_open(struct record **out, const char *path, const struct record_info 
 		text_cause(cause, -ELOOP, "cannot write %s: a folder on its path is a symbolic link, which leaktop does "
 			   "not follow (give the real path)", path);
 	else if (rc != SQLITE_OK)
-		text_cause(cause, recread_errno(rc), "cannot write %s: %s", path,
+		text_cause(cause, recread_errno(rc), "cannot write %s: %s", path ? path : "a recording in memory",
 			   r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));
-	else
+	else if (path)
 		rc = recfile_verify(&file, cause);
 	if (rc != SQLITE_OK) {
 		rc = rc > 0 ? recread_errno(rc) : rc;
 		record_close(r);
-		recfile_undo(&file);
+		if (path)
+			recfile_undo(&file);
 		return rc;
 	}
 	*out = r;
@@ -463,6 +467,11 @@ fail:
 	text_cause(cause, recread_errno(rc), "recording an event: %s", sqlite3_errmsg(r->db));
 	record_step(r, Q_ROLLBACK);
 	return recread_errno(rc);
+}
+
+struct sqlite3 *record_db(struct record *r)
+{
+	return r->db;
 }
 
 void record_close(struct record *r)
