@@ -1,7 +1,7 @@
 /* Alert thresholds and transitions. Each refresh builds the sorted set of conditions
  * that hold or nearly hold; merging it with the active set gives the transitions, so
  * an alert fires once, and clears only after its value stayed below the threshold by
- * a margin for a few refreshes (hysteresis). (Running --alert-cmd is tui/spawn.c's.) */
+ * a margin for a few refreshes (hysteresis). (Running --alert-cmd is program/spawn.c's.) */
 #include "config.h"
 
 #include "model/alert.h"

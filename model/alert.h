@@ -1,5 +1,5 @@
 /* Alerts: thresholds checked on each refresh, reported as transitions (fire once,
- * clear after 3 refreshes 10% clear of the threshold, may fire again). Pure: running a program per transition is tui/spawn.h's. */
+ * clear after 3 refreshes 10% clear of the threshold, may fire again). Pure: running a program per transition is program/spawn.h's. */
 #ifndef LEAKTOP_ALERT_H
 #define LEAKTOP_ALERT_H
 

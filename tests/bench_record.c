@@ -5,9 +5,9 @@
 #include "config.h"
 
 #include "model/snapshot.h"
-#include "sources/replay.h"
+#include "recording/replay.h"
 #include "sources/source.h"
-#include "tui/writers/record.h"
+#include "recording/record.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tui/actions.h"
+#include "program/actions.h"
 
 static char tmp[64];
 static pid_t kids[8];

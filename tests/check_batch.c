@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 
 #include "model/alert.h"
-#include "tui/writers/batch.h"
+#include "outputs/batch.h"
 #include "model/snapshot.h"
 #include "model/text.h"
 
@@ -67,7 +67,7 @@ static void teardown(void)
 	snapshot_free(s);
 }
 
-static char *render(enum batch_format fmt, const char *pids, const char *ports)
+static char *render(enum out_format fmt, const char *pids, const char *ports)
 {
 	struct batch_opts o = {.format = fmt, .backlog_max = 3, .clk_tck = 100};
 	char *buf = NULL;
@@ -199,8 +199,8 @@ START_TEST(test_escape)
 	/* Never cut an escape in half. */
 	text_escape(buf, 6, "ab\x1b", 3);
 	ck_assert_str_eq(buf, "ab");
-	ck_assert_int_eq(batch_format_parse("json"), FMT_JSON);
-	ck_assert_int_eq(batch_format_parse("xml"), -1);
+	ck_assert_int_eq(options_format_parse("json"), FMT_JSON);
+	ck_assert_int_eq(options_format_parse("xml"), -1);
 }
 END_TEST
 

@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "model/conf.h"
-#include "tui/options.h"
+#include "program/options.h"
 
 #include <check.h>
 #include <errno.h>

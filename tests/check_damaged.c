@@ -9,7 +9,7 @@
 #include "config.h"
 
 #include "model/snapshot.h"
-#include "tui/writers/record.h"
+#include "recording/record.h"
 
 #include <arpa/inet.h>
 #include <check.h>

@@ -2,7 +2,7 @@
  * socket ages and the memory bound. */
 #include "config.h"
 
-#include "tui/writers/batch.h"
+#include "outputs/batch.h"
 #include "model/history.h"
 #include "model/snapshot.h"
 

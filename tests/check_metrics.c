@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "model/alert.h"
-#include "tui/writers/batch.h"
+#include "outputs/batch.h"
 #include "model/history.h"
-#include "tui/writers/metrics.h"
+#include "outputs/metrics.h"
 #include "model/snapshot.h"
 #include "model/text.h"
 

@@ -3,7 +3,7 @@
  * recording leaves no file of its own behind. */
 #include "config.h"
 
-#include "tui/writers/record.h"
+#include "recording/record.h"
 
 #include <check.h>
 #include <dirent.h>

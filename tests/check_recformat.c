@@ -3,8 +3,8 @@
  * (tests/data) replay to the very text, JSON and report they gave when made. */
 #include "config.h"
 
-#include "model/schema.h"
-#include "tui/writers/record.h"
+#include "recording/schema.h"
+#include "recording/record.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -164,7 +164,7 @@ START_TEST(older_formats_replay_as_recorded)
 }
 END_TEST
 
-/* The tables a new recording gets are format 3.0's: a column added to model/schema
+/* The tables a new recording gets are format 3.0's: a column added to recording/schema
  * without a new format version fails here. Every table keeps its rows in the order
  * written (no key but the row id, no index), on 64 KB pages; the frame table holds
  * what a reader replays. */

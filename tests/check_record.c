@@ -3,14 +3,14 @@
  * newer file gives a one-line error or a partial replay, never a crash. */
 #include "config.h"
 
-#include "tui/writers/batch.h"
-#include "tui/writers/report.h"
+#include "outputs/batch.h"
+#include "outputs/report.h"
 #include "model/history.h"
 #include "model/snapshot.h"
-#include "sources/recread.h"
-#include "sources/replay.h"
+#include "recording/recread.h"
+#include "recording/replay.h"
 #include "sources/source.h"
-#include "tui/writers/record.h"
+#include "recording/record.h"
 
 #include <arpa/inet.h>
 #include <check.h>

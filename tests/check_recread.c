@@ -6,11 +6,11 @@
  * ends the replay with its name instead of reaching the output. */
 #include "config.h"
 
-#include "model/frame.h"
+#include "recording/frame.h"
 #include "model/snapshot.h"
-#include "sources/replay.h"
+#include "recording/replay.h"
 #include "sources/source.h"
-#include "tui/writers/record.h"
+#include "recording/record.h"
 
 #include <arpa/inet.h>
 #include <check.h>

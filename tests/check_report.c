@@ -5,13 +5,13 @@
  * or terminal escapes. */
 #include "config.h"
 
-#include "tui/writers/html.h"
-#include "tui/writers/report.h"
-#include "tui/writers/record.h"
-#include "tui/writers/story.h"
-#include "model/schema.h"
+#include "outputs/html.h"
+#include "outputs/report.h"
+#include "recording/record.h"
+#include "outputs/story.h"
+#include "recording/schema.h"
 #include "model/snapshot.h"
-#include "sources/recread.h"
+#include "recording/recread.h"
 
 #include <arpa/inet.h>
 #include <check.h>

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tui/serve.h"
+#include "outputs/serve.h"
 
 START_TEST(test_route)
 {

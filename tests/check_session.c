@@ -4,11 +4,11 @@
 #include "config.h"
 
 #include "model/alert.h"
-#include "tui/writers/record.h"
+#include "recording/record.h"
 #include "model/snapshot.h"
 #include "sources/source.h"
-#include "tui/session.h"
-#include "tui/spawn.h"
+#include "program/session.h"
+#include "program/spawn.h"
 
 #include <check.h>
 #include <dirent.h>

@@ -19,9 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tui/actions.h"
-#include "tui/tdigest.h"
-#include "tui/tdump.h"
+#include "program/actions.h"
+#include "program/tdigest.h"
+#include "program/tdump.h"
 
 enum child_kind { CHILD_CATCH, CHILD_DEFAULT, CHILD_IGNORE, CHILD_FIFO_BOTH, CHILD_FIFO_ERR };
 

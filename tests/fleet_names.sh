@@ -13,7 +13,7 @@ DASH=$srcdir/contrib/grafana/leaktop.json
 
 # Families that only show with data this run may lack: a process whose fds grow
 # (the time to exhaustion), an alert firing. Each must still be a name
-# tui/writers/metrics.c writes, and tests/live/fleet_rules.sh finds every one in a
+# outputs/metrics.c writes, and tests/live/fleet_rules.sh finds every one in a
 # real leak's scrape.
 MAY_BE_ABSENT="leaktop_process_fd_exhaustion_seconds leaktop_alert_active"
 
@@ -48,8 +48,8 @@ while read -r where name; do
 	fi
 	case " $MAY_BE_ABSENT " in
 	*" $name "*)
-		if grep -q "\"$name\"" "$srcdir/tui/writers/metrics.c"; then
-			echo "ok: $name ($where) absent without a growing process or an alert; tui/writers/metrics.c writes it"
+		if grep -q "\"$name\"" "$srcdir/outputs/metrics.c"; then
+			echo "ok: $name ($where) absent without a growing process or an alert; outputs/metrics.c writes it"
 			continue
 		fi ;;
 	esac

@@ -1,8 +1,11 @@
 #!/bin/sh
-# Includes go one way (DESIGN.md): sources -> model <- front ends and writers.
-# A model file includes nothing of sources/, tui/ or themes/ and no I/O library;
-# a sources file nothing of tui/ or themes/; curses only in the dashboard (tui/,
-# not its writers) and themes/; libmnl and libproc2 only in sources/.
+# Each folder one job, and includes go one way (README, Layout):
+#   model <- sources <- recording <- program <- outputs      (main.c: all of them)
+#   model <- themes;  model, sources, recording, program, themes <- tui
+# A folder includes only the folders to its left, so there is no circle between
+# folders. Besides: curses only in the dashboard (tui/, themes/); SQLite only in the
+# recording module (recording/); libmnl and libproc2 only in sources/; the model no
+# I/O library at all.
 set -eu
 srcdir=${srcdir:-.}
 cd "$srcdir"
@@ -20,15 +23,33 @@ rule() {
 	fi
 }
 
+# The folders each may include besides its own: the one-way order above.
+rule model "(sources|recording|program|outputs|tui|themes)/" "the model includes nothing but the model"
+rule sources "(recording|program|outputs|tui|themes)/" "a source includes only the model"
+rule recording "(program|outputs|tui|themes)/" "the recording module includes only the model and sources"
+rule program "(outputs|tui|themes)/" "the program includes only the model, sources and the recording module"
+rule outputs "(tui|themes)/" "an output includes a part of the dashboard"
+rule themes "(sources|recording|program|outputs|tui)/" "a theme includes more than the model"
+rule tui "outputs/" "the dashboard includes an output (main.c chooses between them)"
+
 curses='(n?curses|ncursesw/|term\.h|panel\.h)'
-rule model "(sources|tui|themes)/" "a model file includes a source, front end or theme"
-rule model "$curses|sqlite3\.h|libmnl/|libproc2/|linux/(netlink|sock_diag|inet_diag)" \
-	"the model is pure: no curses, SQLite, netlink or libproc2 in it"
-rule sources "(tui|themes)/" "a source includes a front end or theme"
-rule "sources tui/writers model bench" "$curses" "curses outside the dashboard and themes"
-rule "model tui themes" "libmnl/|libproc2/" "libmnl or libproc2 outside sources/"
+rule "model sources recording program outputs bench" "$curses" "curses outside the dashboard (tui/, themes/)"
+rule "model sources program tui themes bench" "sqlite3\.h" \
+	"SQLite outside the recording module (recording/): ask it, do not write SQL"
+rule "model recording program outputs tui themes" "libmnl/|libproc2/" "libmnl or libproc2 outside sources/"
+rule model "sqlite3\.h|libmnl/|libproc2/|linux/(netlink|sock_diag|inet_diag)" \
+	"the model is pure: no netlink, libproc2 or SQLite in it"
+
+# Only main.c at the top: every other C file is in a folder that says its job.
+for f in *.c *.h; do
+	case $f in main.c | config.h | '*.c' | '*.h') ;;
+	*) echo "FAIL: $f at the top level (only main.c is)"; status=1 ;;
+	esac
+done
 
 # The rules must see the tree: an empty find would pass anything.
-[ "$(find model sources tui -name '*.c' | wc -l)" -gt 10 ] || { echo "FAIL: no sources found under $srcdir"; status=1; }
-[ $status = 0 ] && echo "PASS: includes go one way"
+for d in model sources recording program outputs tui; do
+	[ "$(find $d -name '*.c' | wc -l)" -ge 3 ] || { echo "FAIL: no sources found in $srcdir/$d"; status=1; }
+done
+[ $status = 0 ] && echo "PASS: each folder its job, includes one way"
 exit $status

@@ -1,18 +1,18 @@
 /* Process actions in the dashboard: tags, the y/N confirmation and the signal menu;
  * their outcomes go to the message view (tui/msgview.c). What is checked and done
- * lives in tui/actions.c. */
+ * lives in program/actions.c. */
 #include "config.h"
 
 #include "tui/act_ui.h"
-#include "tui/actions.h"
+#include "program/actions.h"
 #include "tui/msgview.h"
-#include "tui/tdump.h"
+#include "program/tdump.h"
 #include "tui/tui.h"
 #include "model/snapshot.h"
 #include "model/conf.h"
 #include "model/text.h"
 #include "sources/procscan.h"
-#include "tui/options.h"
+#include "program/options.h"
 
 #include <curses.h>
 #include <errno.h>

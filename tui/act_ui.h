@@ -1,5 +1,5 @@
 /* Process actions in the dashboard (tags, confirmation, signal menu): the curses side
- * of tui/actions.c. Their outcomes go to the message view (tui/msgview.h). */
+ * of program/actions.c. Their outcomes go to the message view (tui/msgview.h). */
 #ifndef LEAKTOP_ACT_UI_H
 #define LEAKTOP_ACT_UI_H
 

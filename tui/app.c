@@ -6,9 +6,9 @@
 #include "tui/act_ui.h"
 #include "tui/msgview.h"
 #include "model/snapshot.h"
-#include "sources/replay.h"
+#include "recording/replay.h"
 #include "sources/source.h"
-#include "tui/writers/record.h"
+#include "recording/record.h"
 
 #include <curses.h>
 #include <errno.h>

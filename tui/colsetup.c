@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* The conf keys' pane names, in enum pane_id order (tui/options.c has the keys). */
+/* The conf keys' pane names, in enum pane_id order (program/options.c has the keys). */
 static const char *const pane_names[PANE_COUNT] = {
 	[PANE_PROCS] = "procs", [PANE_PORTS] = "ports", [PANE_BACKLOG] = "backlog", [PANE_SOCKS] = "sockets",
 };

@@ -5,7 +5,7 @@
 #include "config.h"
 
 #include "tui/msgview.h"
-#include "tui/tdigest.h"
+#include "program/tdigest.h"
 #include "tui/tui.h"
 #include "tui/wrap.h"
 #include "model/snapshot.h"
@@ -312,7 +312,7 @@ void msgview_keep_dump(struct app *a, const char *whose, const char *text, size_
 	d = &v->dumps[v->ndumps];
 	memset(d, 0, sizeof(*d));
 	snprintf(d->title, sizeof(d->title), "Thread dump of %s", whose);
-	/* Its digest first (tui/tdigest.h): where the application's threads are. */
+	/* Its digest first (program/tdigest.h): where the application's threads are. */
 	char *with_digest = tdigest_prepend(text, len, &len);
 	if (with_digest)
 		text = with_digest;

@@ -4,7 +4,7 @@
 
 #include "tui/tui.h"
 #include "model/text.h"
-#include "sources/recread.h"
+#include "recording/recread.h"
 
 #include <curses.h>
 #include <term.h>

@@ -10,7 +10,7 @@
 
 #include "model/view.h"
 #include "themes/theme.h"
-#include "tui/options.h"
+#include "program/options.h"
 
 struct snapshot;
 struct source;

@@ -5,16 +5,16 @@
 
 #include "tui/tui.h"
 #include "tui/msgview.h"
-#include "tui/actions.h"
-#include "tui/session.h"
+#include "program/actions.h"
+#include "program/session.h"
 #include "model/alert.h"
 #include "model/history.h"
-#include "tui/writers/record.h"
+#include "recording/record.h"
 #include "model/snapshot.h"
 #include "model/text.h"
 #include "model/vec.h"
-#include "model/schema.h"
-#include "sources/replay.h"
+#include "recording/schema.h"
+#include "recording/replay.h"
 #include "sources/source.h"
 
 #include <curses.h>

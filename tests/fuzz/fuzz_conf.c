@@ -4,7 +4,7 @@
 
 #include "tests/fuzz/fuzz.h"
 #include "model/conf.h"
-#include "tui/options.h"
+#include "program/options.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

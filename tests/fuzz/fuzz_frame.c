@@ -1,15 +1,15 @@
-/* libFuzzer target: a format 3 recording's frames (model/frame.c), behind their CRC:
+/* libFuzzer target: a format 3 recording's frames (recording/frame.c), behind their CRC:
  * the input is a frame's rows (the header and the CRC are added here, so every input
  * reaches them), decoded and read by the replay's checked readers. A row the readers
  * take is one a writer could have made: written again, it reads back the same. */
 #include "config.h"
 
 #include "tests/fuzz/fuzz.h"
-#include "model/frame.h"
+#include "recording/frame.h"
 #include "model/snapshot.h"
-#include "sources/recread.h"
+#include "recording/recread.h"
 
-/* The replay's reader of a row of table t (sources/replay_load.c reads them so). */
+/* The replay's reader of a row of table t (recording/replay_load.c reads them so). */
 static void read_row(enum schema_table t, struct recread_row *x)
 {
 	static struct snapshot *s;

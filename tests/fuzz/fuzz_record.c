@@ -9,14 +9,14 @@
 #include "config.h"
 
 #include "tests/fuzz/fuzz.h"
-#include "sources/recread.h"
-#include "sources/replay.h"
+#include "recording/recread.h"
+#include "recording/replay.h"
 #include "sources/source.h"
-#include "tui/writers/batch.h"
+#include "outputs/batch.h"
 #include "model/history.h"
-#include "tui/writers/report.h"
+#include "outputs/report.h"
 #include "model/snapshot.h"
-#include "model/frame.h"
+#include "recording/frame.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -120,7 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct record_info *info = replay_info(src);
 		if (strchr(info->warning, '\n'))
 			one_line("the warning", info->warning);
-		/* What tui/main.c takes from the recording for batch output. */
+		/* What main.c takes from the recording for batch output. */
 		struct batch_opts o = { .format = FMT_JSON, .sockets = true, .boot_time = info->boot_time,
 					.clk_tck = info->clk_tck };
 		size_t n = replay_count(src);

@@ -5,7 +5,7 @@
 #include "tests/fuzz/fuzz.h"
 #include "sources/sockdiag.h"
 #include "model/snapshot.h"
-#include "tui/writers/batch.h"
+#include "outputs/batch.h"
 #include "model/view.h"
 
 #include <netinet/in.h>

@@ -4,7 +4,7 @@
 #include "config.h"
 
 #include "tests/fuzz/fuzz.h"
-#include "tui/tdigest.h"
+#include "program/tdigest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
