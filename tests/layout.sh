@@ -1,5 +1,5 @@
 #!/bin/sh
-# Each folder one job, and includes go one way (README, Layout):
+# Each folder one job, and includes go one way (doc/contributing.md, Layout):
 #   model <- sources <- recording <- program <- outputs      (main.c: all of them)
 #   model <- themes;  model, sources, recording, program, themes <- tui
 # A folder includes only the folders to its left, so there is no circle between
