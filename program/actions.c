@@ -1,10 +1,10 @@
-/* Signals and the action log (restarts: restart.c). Mid-incident a wrong pid is worse than no
- * action, so every path re-checks the process's identity (pid + start time) last. */
+/* Signals, the checks and the action log (restarts: restart.c; a whole action: action_do.c).
+ * Mid-incident a wrong pid is worse than no action, so every path re-checks the
+ * process's identity (pid + start time) last. */
 #include "config.h"
 
 #include "program/actions.h"
 #include "program/userfile.h"
-#include "program/tdump.h"
 #include "model/text.h"
 
 #include <errno.h>
@@ -153,8 +153,7 @@ int action_check_target(const struct proc_rec *p, char **cause)
 	return 0;
 }
 
-/* Is pid still the process that started at start_time? 0, or -errno with *cause. */
-static int check_identity(int32_t pid, uint64_t start_time, char **cause)
+int action_check_identity(int32_t pid, uint64_t start_time, char **cause)
 {
 	uint64_t now = 0;
 	int32_t ppid = 0;
@@ -226,7 +225,7 @@ int action_signal(int32_t pid, uint64_t start_time, int sig, char **cause)
 	}
 	/* With the pidfd held, a start time that still matches proves the pidfd is the
 	 * process from the snapshot: that process existed before the pidfd was opened. */
-	if ((rc = check_identity(pid, start_time, cause)))
+	if ((rc = action_check_identity(pid, start_time, cause)))
 		goto out;
 #ifdef SYS_pidfd_send_signal
 	if (pidfd >= 0) {
@@ -440,85 +439,5 @@ int action_log_write(struct action_log *log, const struct action_event *ev, char
 	}
 	if (line)
 		*line = strdup(safe);
-	return rc;
-}
-
-/* --- the whole action -------------------------------------------------------------- */
-
-static double now_unix(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-int action_do_signal(struct action_log *log, const struct proc_rec *p, int sig, char **line)
-{
-	char *cause = NULL, detail[1024];
-	int rc;
-
-	if (sig == SIGQUIT)
-		return tdump_do(log, p, line, NULL, NULL);
-	if (!(rc = action_check_target(p, &cause)))
-		rc = action_signal(p->pid, p->start_time, sig, &cause);
-	if (rc) {
-		snprintf(detail, sizeof(detail), "%s", cause ? cause : strerror(-rc));
-	} else {
-		snprintf(detail, sizeof(detail), "sent");
-	}
-	free(cause);
-	struct action_event ev = {
-		.time = now_unix(),
-		.pid = p->pid,
-		.start_time = p->start_time,
-		.comm = p->comm,
-		.action = action_sig_name(sig),
-		.result = rc,
-		.detail = detail,
-	};
-	action_log_write(log, &ev, line);
-	return rc;
-}
-
-int action_do_restart(struct action_log *log, const struct proc_rec *p, const struct action_restart *r,
-		      struct action_output *out, char **line)
-{
-	char *cause = NULL, detail[1024], what[600], status[64];
-	int rc = action_check_target(p, &cause);
-
-	memset(out, 0, sizeof(*out));
-	if (!rc)
-		rc = check_identity(p->pid, p->start_time, &cause);
-	if (!rc)
-		rc = action_run(r->argv, ACTION_TIMEOUT_MS, out, &cause);
-	if (rc) {
-		snprintf(detail, sizeof(detail), "%s", cause ? cause : strerror(-rc));
-	} else {
-		/* The last line of output usually says what went wrong, if anything did. */
-		const char *last = out->buf, *end = out->buf + out->len;
-		while (end > out->buf && (end[-1] == '\n' || end[-1] == '\r'))
-			end--;
-		for (const char *c = out->buf; c < end; c++)
-			if (*c == '\n')
-				last = c + 1;
-		action_status_text(out, ACTION_TIMEOUT_MS, status, sizeof(status));
-		snprintf(detail, sizeof(detail), "%s%s%.*s", status, end > last ? ": " : "",
-			 (int)(end - last > 200 ? 200 : end - last), last);
-		if (out->timed_out || !WIFEXITED(out->status) || WEXITSTATUS(out->status))
-			rc = -ECANCELED;
-	}
-	free(cause);
-	snprintf(what, sizeof(what), "restart: %s", r->shown);
-	struct action_event ev = {
-		.time = now_unix(),
-		.pid = p->pid,
-		.start_time = p->start_time,
-		.comm = p->comm,
-		.action = what,
-		.result = rc,
-		.detail = detail,
-	};
-	action_log_write(log, &ev, line);
 	return rc;
 }

@@ -1,5 +1,6 @@
-/* Actions on a process from the dashboard: signals (thread dump = SIGQUIT), restart,
- * and the log of every action. Pure logic, no curses: the panes only ask and show. */
+/* Actions on a process from the dashboard, the parts every action shares: the checks
+ * (what must never be touched, is it still the same process), signals and the log of
+ * every action. Restarts: program/restart.h; a whole action: program/action_do.h. */
 #ifndef LEAKTOP_ACTIONS_H
 #define LEAKTOP_ACTIONS_H
 
@@ -53,78 +54,9 @@ void action_describe(const struct proc_rec *p, double boot_time, long clk_tck, c
  * (journalctl -u foo.service)", "... /dev/null: it was lost"). unit may be "". */
 void action_dump_dest(int32_t pid, const char *unit, char *buf, size_t size);
 
-/* --- restart ----------------------------------------------------------------------- */
-
-/* Looks a config key up ("restart.java"); NULL when absent. model/config plugs in. */
-typedef const char *(*action_lookup_fn)(void *ctx, const char *key);
-
-/* Split a configured command into argv, without a shell. Rules:
- *  - words are separated by spaces and tabs;
- *  - '...' groups everything up to the next ' literally;
- *  - "..." groups too; inside it \" and \\ stand for " and \, any other \ is literal;
- *  - outside quotes, \ makes the next character literal;
- *  - quoted and unquoted parts next to each other form one word (a"b c"d is "ab cd");
- *  - nothing else is special: ; | & $ ( ) ` * ~ < > stay literal characters.
- * Returns 0 with a NULL-terminated *argv (free with action_argv_free), or -EINVAL
- * with *cause for an empty command or an unterminated quote. */
-int action_split_argv(const char *cmd, char ***argv, char **cause);
-void action_argv_free(char **argv);
-/* argv as one line a person can read and paste into a shell: words that need it are
- * single-quoted, control characters escaped. Always NUL-terminates. */
-void action_argv_format(char *const argv[], char *buf, size_t size);
-
-struct action_restart {
-	char **argv;             /* what will run, NULL-terminated */
-	bool systemd;            /* systemctl restart UNIT */
-	char shown[512];         /* argv formatted for the confirmation prompt */
-};
-
-/* The service unit to restart for a process in cgroup (the text of /proc/PID/cgroup):
- * the innermost unit of its path (a user unit below user@UID.service, not the user
- * manager), when it is a .service of ordinary characters. 0 with *u; -ENOENT when
- * the path names no unit (no systemd); -EPERM with *why when it names one systemctl
- * cannot or should not restart: a scope (a login session, a container), the user
- * manager itself, a name with odd characters. */
-struct action_unit {
-	char unit[PROC_UNIT_MAX]; /* "leaky.service" */
-	bool user_unit;           /* under user@UID.service: systemctl --user -M UID@ */
-	uint32_t uid;
-};
-int action_restart_unit(const char *cgroup, struct action_unit *u, char **why);
-
-/* How p restarts: "systemctl restart UNIT" when p runs in a systemd .service (read
- * from proc_root/PID/cgroup now, NULL for /proc; "systemctl --user -M UID@ restart
- * UNIT" for a user's unit), else the command configured as "restart.COMM = ..." (COMM
- * is p->comm), else -ENOENT with *cause saying why there is no unit, naming the
- * config file (conf_path; NULL: the default one; "": none is read, --no-config) and
- * the exact line to add. -ESRCH when the process has exited. */
-int action_restart_resolve(const struct proc_rec *p, const char *proc_root, action_lookup_fn lookup, void *ctx,
-			   const char *conf_path, struct action_restart *r, char **cause);
-void action_restart_release(struct action_restart *r);
-
-/* "~/.config/leaktop/leaktop.conf" spelled out: $XDG_CONFIG_HOME or $HOME. */
-void action_config_path(char *buf, size_t size);
-
-#define ACTION_OUTPUT_MAX (64 * 1024)
-#define ACTION_TIMEOUT_MS (30 * 1000)
-
-struct action_output {
-	char *buf;               /* stdout and stderr, interleaved, raw bytes, NUL-terminated:
-				  * escape each line before it reaches the terminal */
-	size_t len;
-	bool truncated;          /* more than ACTION_OUTPUT_MAX was written */
-	bool timed_out;          /* killed after the timeout */
-	int status;              /* as from waitpid */
-};
-
-/* Run argv (execvp, no shell) with stdin from /dev/null, stdout and stderr into
- * out->buf, in a new session (no controlling terminal, none of leaktop's fds), and
- * SIGKILL it after timeout_ms. Blocks until it exits. Returns 0 when it ran (whatever
- * its exit status), -errno with *cause when it could not start. */
-int action_run(char *const argv[], int timeout_ms, struct action_output *out, char **cause);
-void action_output_release(struct action_output *out);
-/* "exit 0", "exit 3", "killed by SIGSEGV", "timed out after 30 s, killed". */
-void action_status_text(const struct action_output *out, int timeout_ms, char *buf, size_t size);
+/* Is pid still the process that started at start_time? 0, or -errno with *cause.
+ * Every action re-checks it last, just before it acts. */
+int action_check_identity(int32_t pid, uint64_t start_time, char **cause);
 
 /* --- the action log ---------------------------------------------------------------- */
 
@@ -159,16 +91,5 @@ void action_log_set_hook(struct action_log *log, void (*hook)(void *ctx, const s
 /* Write ev to the file and the hook; *line (may be NULL; malloc'd) gets the one-line
  * summary for the status area. log may be NULL. Returns 0 or -errno of the write. */
 int action_log_write(struct action_log *log, const struct action_event *ev, char **line);
-
-/* --- the whole action, as the dashboard runs it -------------------------------------- */
-
-/* Check, send sig to p, log it. *line (malloc'd) gets the status-line summary,
- * success or not. SIGQUIT goes through tdump_do (program/tdump.h): it says whether the
- * process dumped, ignored it or terminated. Returns 0 or -errno. */
-int action_do_signal(struct action_log *log, const struct proc_rec *p, int sig, char **line);
-/* Check p is still the process in the snapshot, run r, log it. out gets the command's
- * output and status; *line the summary. Returns 0 when it ran and exited 0. */
-int action_do_restart(struct action_log *log, const struct proc_rec *p, const struct action_restart *r,
-		      struct action_output *out, char **line);
 
 #endif

@@ -2,6 +2,7 @@
  * read them) and running it without a shell, bounded in time and output. */
 #include "config.h"
 
+#include "program/restart.h"
 #include "program/actions.h"
 #include "model/text.h"
 #include "sources/procscan.h"

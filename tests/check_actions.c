@@ -17,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "program/action_do.h"
 #include "program/actions.h"
+#include "program/restart.h"
 
 static char tmp[64];
 static pid_t kids[8];

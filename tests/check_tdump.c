@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "program/action_do.h"
 #include "program/actions.h"
 #include "program/tdigest.h"
 #include "program/tdump.h"

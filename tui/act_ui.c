@@ -4,7 +4,9 @@
 #include "config.h"
 
 #include "tui/act_ui.h"
+#include "program/action_do.h"
 #include "program/actions.h"
+#include "program/restart.h"
 #include "tui/msgview.h"
 #include "program/tdump.h"
 #include "tui/tui.h"

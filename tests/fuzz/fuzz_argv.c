@@ -3,7 +3,7 @@
 #include "config.h"
 
 #include "tests/fuzz/fuzz.h"
-#include "program/actions.h"
+#include "program/restart.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
