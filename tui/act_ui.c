@@ -1,15 +1,18 @@
-/* Process actions in the dashboard: tags, the y/N confirmation and the signal menu;
- * their outcomes go to the message view (tui/msgview.c). What is checked and done
- * lives in program/actions.c. */
+/* Process actions in the dashboard: the y/N confirmation and the signal menu, on the
+ * tagged processes (tui/tags.c) or the selected one; their outcomes go to the message
+ * view (tui/msgview.c). What is checked and done lives in program/ (action_do.c). */
 #include "config.h"
 
 #include "tui/act_ui.h"
+#include "tui/draw.h"
+#include "tui/msgview.h"
+#include "tui/panes.h"
+#include "tui/tags.h"
+#include "tui/state.h"
 #include "program/action_do.h"
 #include "program/actions.h"
 #include "program/restart.h"
-#include "tui/msgview.h"
 #include "program/tdump.h"
-#include "tui/tui.h"
 #include "model/snapshot.h"
 #include "model/conf.h"
 #include "model/text.h"
@@ -24,8 +27,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#define TAGS_MAX 256
 
 enum aui_mode { AUI_NONE, AUI_MENU, AUI_CONFIRM };
 enum aui_kind { AUI_SIGNAL, AUI_RESTART };
@@ -42,8 +43,6 @@ struct aui_target {
 struct act_ui {
 	enum aui_mode mode;
 	struct action_log *log;
-	struct proc_rec tags[TAGS_MAX];
-	size_t ntags;
 	enum aui_kind kind;
 	int sig;
 	struct aui_target *targets;
@@ -65,7 +64,7 @@ int act_ui_init(struct app *a)
 	a->act->boot_time = procscan_boot_time("/proc");
 	a->act->clk_tck = sysconf(_SC_CLK_TCK);
 	if (cause)
-		app_message(a, true, "%s", cause);
+		msgview_status(a, true, "%s", cause);
 	free(cause);
 	return a->act->log ? 0 : -ENOMEM;
 }
@@ -101,61 +100,6 @@ void act_ui_set_hook(struct app *a, void (*hook)(void *ctx, const struct action_
 
 /* --- targets ---------------------------------------------------------------------- */
 
-bool act_ui_tagged(const struct app *a, const struct proc_rec *p)
-{
-	const struct act_ui *u = a->act;
-
-	for (size_t i = 0; u && i < u->ntags; i++)
-		if (u->tags[i].pid == p->pid && u->tags[i].start_time == p->start_time)
-			return true;
-	return false;
-}
-
-size_t act_ui_ntags(const struct app *a)
-{
-	return a->act ? a->act->ntags : 0;
-}
-
-/* The process under the cursor: the processes pane's row, or the drilled process. */
-static const struct proc_rec *selected_proc(struct app *a)
-{
-	if (!a->s)
-		return NULL;
-	if (a->drilled && a->drill.kind == DRILL_PROC) {
-		const struct proc_rec *p = snapshot_find_proc(a->s, a->drill.pid);
-		return p && p->start_time == a->drill.start_time ? p : NULL;
-	}
-	struct pane *p = &a->panes[PANE_PROCS];
-	if (a->drilled || a->focus != PANE_PROCS || p->sel >= p->nrows)
-		return NULL;
-	return &a->s->procs[p->rows[p->sel]];
-}
-
-bool act_ui_tag(struct app *a)
-{
-	struct act_ui *u = a->act;
-	const struct proc_rec *p = a->drilled ? NULL : selected_proc(a);
-
-	if (!p)
-		return false;
-	for (size_t i = 0; i < u->ntags; i++)
-		if (u->tags[i].pid == p->pid && u->tags[i].start_time == p->start_time) {
-			u->tags[i] = u->tags[--u->ntags];
-			return true;
-		}
-	if (u->ntags == TAGS_MAX) {
-		app_message(a, true, "at most %d processes can be tagged", TAGS_MAX);
-		return true;
-	}
-	u->tags[u->ntags++] = *p;
-	return true;
-}
-
-void act_ui_untag_all(struct app *a)
-{
-	a->act->ntags = 0;
-}
-
 /* Log an action refused before it was asked for; *line gets the summary. */
 static void log_refusal(struct app *a, const struct proc_rec *p, const char *what, int rc, const char *why,
 			char **line)
@@ -178,22 +122,22 @@ static void log_refusal(struct app *a, const struct proc_rec *p, const char *wha
 static bool take_targets(struct app *a, const char *what)
 {
 	struct act_ui *u = a->act;
-	const struct proc_rec *sel = selected_proc(a);
-	size_t n = u->ntags ? u->ntags : sel ? 1 : 0, refused = 0;
+	const struct proc_rec *sel = panes_selected_proc(a);
+	size_t ntags = tags_count(a), n = ntags ? ntags : sel ? 1 : 0, refused = 0;
 	char *last = NULL;
 
 	targets_clear(u);
 	if (!n) {
-		app_message(a, true, "select a process first (1: processes pane), or tag some with Space");
+		msgview_status(a, true, "select a process first (1: processes pane), or tag some with Space");
 		return false;
 	}
 	if (!(u->targets = calloc(n, sizeof(*u->targets))))
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		const struct proc_rec *p = u->ntags ? &u->tags[i] : sel;
+		const struct proc_rec *p = ntags ? tags_get(a, i) : sel;
 		/* A tag is a copy from when it was made: the process as it is now (a name
 		 * set after start, an exec since) when the same process is still there. */
-		const struct proc_rec *now = u->ntags && a->s ? snapshot_find_proc(a->s, p->pid) : NULL;
+		const struct proc_rec *now = ntags && a->s ? snapshot_find_proc(a->s, p->pid) : NULL;
 		if (now && now->start_time == p->start_time)
 			p = now;
 		char *cause = NULL;
@@ -207,7 +151,7 @@ static bool take_targets(struct app *a, const char *what)
 		u->targets[u->ntargets++].p = *p;
 	}
 	if (refused)
-		app_message(a, true, u->ntargets ? "%s (and %zu more refused: m for messages)" : "%s",
+		msgview_status(a, true, u->ntargets ? "%s (and %zu more refused: m for messages)" : "%s",
 			    last ? last : "refused", refused - 1);
 	free(last);
 	if (!u->ntargets) {
@@ -244,7 +188,7 @@ static void start_signal(struct app *a, int sig)
 	struct act_ui *u = a->act;
 
 	if (!a->live) {
-		app_message(a, true, "actions need the live system, not a recording");
+		msgview_status(a, true, "actions need the live system, not a recording");
 		return;
 	}
 	if (!take_targets(a, action_sig_name(sig)))
@@ -269,11 +213,11 @@ void act_ui_dump(struct app *a)
 void act_ui_signal_menu(struct app *a)
 {
 	if (!a->live) {
-		app_message(a, true, "actions need the live system, not a recording");
+		msgview_status(a, true, "actions need the live system, not a recording");
 		return;
 	}
-	if (!selected_proc(a) && !a->act->ntags) {
-		app_message(a, true, "select a process first (1: processes pane), or tag some with Space");
+	if (!panes_selected_proc(a) && !tags_count(a)) {
+		msgview_status(a, true, "select a process first (1: processes pane), or tag some with Space");
 		return;
 	}
 	a->act->menu_sel = 0;
@@ -287,7 +231,7 @@ void act_ui_restart(struct app *a)
 	char *last = NULL;
 
 	if (!a->live) {
-		app_message(a, true, "actions need the live system, not a recording");
+		msgview_status(a, true, "actions need the live system, not a recording");
 		return;
 	}
 	if (!take_targets(a, "restart"))
@@ -310,7 +254,7 @@ void act_ui_restart(struct app *a)
 	free(last);
 	if (!ok) {
 		/* Nothing can run: say why without a prompt, in full (what to configure). */
-		app_message(a, true, "%s", u->targets[0].refused);
+		msgview_status(a, true, "%s", u->targets[0].refused);
 		targets_clear(u);
 		msgview_open(a);
 		return;
@@ -347,8 +291,8 @@ static void run_confirmed(struct app *a)
 		if (u->kind == AUI_SIGNAL && u->sig == SIGQUIT) {
 			char *dump = NULL;
 			size_t len = 0;
-			app_message(a, false, "SIGQUIT to pid %d: waiting to see what it does", (int)t->p.pid);
-			draw_screen(a);
+			msgview_status(a, false, "SIGQUIT to pid %d: waiting to see what it does", (int)t->p.pid);
+			a->redraw(a);
 			rc = tdump_do(u->log, &t->p, &line, &dump, &len);
 			if (line)
 				msgview_add(a, MSGLOG_ACTION, line);
@@ -371,8 +315,8 @@ static void run_confirmed(struct app *a)
 		} else {
 			struct action_output out;
 			/* Say what is happening: the command may take a while. */
-			app_message(a, false, "running: %s", t->r.shown);
-			draw_screen(a);
+			msgview_status(a, false, "running: %s", t->r.shown);
+			a->redraw(a);
 			rc = action_do_restart(u->log, &t->p, &t->r, &out, &line);
 			if (line)
 				msgview_add(a, MSGLOG_ACTION, line);
@@ -424,10 +368,10 @@ bool act_ui_key(struct app *a, int key)
 			targets_clear(u);
 			u->mode = AUI_NONE;
 			if (u->confirm_key != 'y' && (key == 'y' || key == 'Y'))
-				app_message(a, true, "cancelled; nothing was sent (type %c to send a signal that terminates)",
+				msgview_status(a, true, "cancelled; nothing was sent (type %c to send a signal that terminates)",
 					    u->confirm_key);
 			else
-				app_message(a, false, "cancelled; nothing was sent");
+				msgview_status(a, false, "cancelled; nothing was sent");
 		}
 		break;
 	case AUI_MENU:

@@ -1,5 +1,6 @@
-/* Process actions in the dashboard (tags, confirmation, signal menu): the curses side
- * of program/actions.c. Their outcomes go to the message view (tui/msgview.h). */
+/* Process actions in the dashboard (the y/N confirmation, the signal menu) on the
+ * tagged processes (tui/tags.h) or the selected one: the curses side of
+ * program/action_do.c. Their outcomes go to the message view (tui/msgview.h). */
 #ifndef LEAKTOP_ACT_UI_H
 #define LEAKTOP_ACT_UI_H
 
@@ -7,7 +8,6 @@
 #include <stddef.h>
 
 struct app;
-struct proc_rec;
 struct action_event;
 
 /* Open the action log (a warning in the status line when it has no file). */
@@ -15,13 +15,6 @@ int act_ui_init(struct app *a);
 void act_ui_free(struct app *a);
 /* Hand every action to hook too (the session recording). */
 void act_ui_set_hook(struct app *a, void (*hook)(void *ctx, const struct action_event *ev), void *ctx);
-
-/* Space in the processes pane: tag or untag the selected process. false when there is
- * no process under the cursor (the caller then pauses, as Space does elsewhere). */
-bool act_ui_tag(struct app *a);
-void act_ui_untag_all(struct app *a);
-bool act_ui_tagged(const struct app *a, const struct proc_rec *p);
-size_t act_ui_ntags(const struct app *a);
 
 /* D, R, k/F9: each acts on the tagged processes, or else the selected one, and asks
  * y/N first. */

@@ -4,7 +4,20 @@
 
 #include "tui/tui.h"
 #include "tui/act_ui.h"
+#include "tui/colsetup.h"
+#include "tui/draw.h"
+#include "tui/input.h"
 #include "tui/msgview.h"
+#include "tui/pane_backlog.h"
+#include "tui/pane_ports.h"
+#include "tui/pane_procs.h"
+#include "tui/pane_socks.h"
+#include "tui/panes.h"
+#include "tui/screen.h"
+#include "tui/state.h"
+#include "tui/tags.h"
+#include "tui/term.h"
+#include "tui/worker.h"
 #include "model/snapshot.h"
 #include "recording/replay.h"
 #include "sources/source.h"
@@ -22,11 +35,34 @@
 #include <time.h>
 #include <unistd.h>
 
-double app_now(void)
+int tui_preflight(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	char *cause = NULL;
+
+	setlocale(LC_ALL, "");
+	if (term_check(&cause)) {
+		fprintf(stderr, "leaktop: %s.\nleaktop: use 'leaktop --batch' for plain text output "
+				"(or set TERM, e.g. TERM=xterm).\n", cause ? cause : "no usable terminal");
+		free(cause);
+		return 2;
+	}
+	return 0;
+}
+
+static const struct pane_ops *const pane_ops[PANE_COUNT] = {
+	[PANE_PROCS] = &pane_procs_ops,
+	[PANE_PORTS] = &pane_ports_ops,
+	[PANE_BACKLOG] = &pane_backlog_ops,
+	[PANE_SOCKS] = &pane_socks_ops,
+};
+
+/* Every pane its table and the table's default sort. */
+static void setup_panes(struct app *a)
+{
+	for (int i = 0; i < PANE_COUNT; i++) {
+		a->panes[i].ops = pane_ops[i];
+		a->panes[i].sort = view_tables[pane_ops[i]->table].default_sort;
+	}
 }
 
 static void setup_theme(struct app *a, const char *name)
@@ -38,7 +74,7 @@ static void setup_theme(struct app *a, const char *name)
 	if (!a->color)
 		name = "mono";
 	if (theme_load(&a->theme, name, &cause))
-		app_message(a, true, "%s; using the default theme", cause ? cause : "theme failed");
+		msgview_status(a, true, "%s; using the default theme", cause ? cause : "theme failed");
 	free(cause);
 	if (!a->color)
 		theme_strip_colors(&a->theme);
@@ -77,6 +113,7 @@ int tui_run(const struct options *o, struct source *src, struct record *rec)
 	setlocale(LC_ALL, "");
 	term_install_signals();
 	a->o = o;
+	a->redraw = screen_draw;
 	a->live = src->live;
 	a->delay = o->delay > OPTIONS_TUI_MIN_DELAY ? o->delay : OPTIONS_TUI_MIN_DELAY;
 	a->speed = 1;
@@ -90,7 +127,7 @@ int tui_run(const struct options *o, struct source *src, struct record *rec)
 	const char *cs = nl_langinfo(CODESET);
 	a->ascii = o->ascii || !cs || strcmp(cs, "UTF-8");
 	gethostname(a->host, sizeof(a->host) - 1);
-	panes_init(a);
+	setup_panes(a);
 	colsetup_apply_conf(a);
 	if (!(front = snapshot_new())) {
 		record_close(rec);
@@ -124,23 +161,23 @@ int tui_run(const struct options *o, struct source *src, struct record *rec)
 	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED, NULL);
 	mouseinterval(0);
 	setup_theme(a, o->theme ? o->theme : "default");
-	if (msgview_init(a) || act_ui_init(a))
-		app_oom();
+	if (msgview_init(a) || tags_init(a) || act_ui_init(a))
+		term_oom();
 	if (rec)
 		act_ui_set_hook(a, worker_queue_action, w);
 
 	while (!a->quit && !term_stop_signal) {
 		worker_lock(a);
 		if (worker_poll(a, &front)) {
-			app_rebuild(a);
+			panes_rebuild(a);
 			refreshes += !a->s->owners_pending; /* the preview is no refresh */
 		}
-		draw_screen(a);
+		screen_draw(a);
 		worker_unlock(a);
 		if (o->iterations > 0 && refreshes >= o->iterations)
 			break; /* -n N, as in top: N refreshes shown, then out */
 
-		double wait = a->paused ? 1.0 : a->next_refresh - app_now();
+		double wait = a->paused ? 1.0 : a->next_refresh - term_now();
 		if (wait > 1.0 || wait < 0)
 			wait = wait < 0 ? 0.2 : 1.0;
 		struct pollfd pf[2] = {{.fd = STDIN_FILENO, .events = POLLIN}, {.fd = worker_wake_fd(w), .events = POLLIN}};
@@ -182,6 +219,7 @@ int tui_run(const struct options *o, struct source *src, struct record *rec)
 	snapshot_free(front);
 	view_backlog_free(&a->bl);
 	act_ui_free(a);
+	tags_free(a);
 	msgview_free(a);
 	for (int i = 0; i < PANE_COUNT; i++)
 		free(a->panes[i].rows);

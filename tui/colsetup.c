@@ -2,8 +2,12 @@
  * width or not; pick which show and which one sorts. Saved in leaktop.conf. */
 #include "config.h"
 
-#include "tui/tui.h"
+#include "tui/colsetup.h"
+#include "tui/draw.h"
 #include "tui/keys.h"
+#include "tui/msgview.h"
+#include "tui/panes.h"
+#include "tui/state.h"
 #include "model/conf.h"
 
 #include <curses.h>
@@ -82,7 +86,7 @@ static void save(struct app *a, struct pane *p)
 	int i = pane_index(a, p);
 
 	if (!a->o->config_path[0]) {
-		app_message(a, false, "columns set for this run (no configuration file: --no-config)");
+		msgview_status(a, false, "columns set for this run (no configuration file: --no-config)");
 		return;
 	}
 	colsetup_conf_value(p, false, value, sizeof(value));
@@ -98,15 +102,15 @@ static void save(struct app *a, struct pane *p)
 		rc = options_save_key(a->o->config_path, key, value, &cause);
 	}
 	if (rc)
-		app_message(a, true, "columns not saved: %s", cause ? cause : "cannot write the configuration file");
+		msgview_status(a, true, "columns not saved: %s", cause ? cause : "cannot write the configuration file");
 	else
-		app_message(a, false, "columns saved in %s", a->o->config_path);
+		msgview_status(a, false, "columns saved in %s", a->o->config_path);
 	free(cause);
 }
 
 void colsetup_open(struct app *a)
 {
-	struct pane *p = app_pane(a);
+	struct pane *p = panes_focused(a);
 	int cols[VIEW_MAX_COLS];
 	size_t n = setup_cols(p, cols);
 
@@ -128,7 +132,7 @@ bool colsetup_key(struct app *a, int key)
 {
 	if (!a->setup)
 		return false;
-	struct pane *p = app_pane(a);
+	struct pane *p = panes_focused(a);
 	int cols[VIEW_MAX_COLS];
 	size_t n = setup_cols(p, cols);
 	bool shown[VIEW_MAX_COLS];
@@ -152,17 +156,17 @@ bool colsetup_key(struct app *a, int key)
 		p->want[c] = shown[c] ? VIEW_HIDE : VIEW_PIN;
 		layout(a, p, shown);
 		if (!shown[c] && p->want[c] == VIEW_PIN)
-			app_message(a, false, "%s: no room; hide another column (Space) to make some",
+			msgview_status(a, false, "%s: no room; hide another column (Space) to make some",
 				    view_tables[p->ops->table].cols[c].title);
 	} else if (key == 's' || act == ACT_ENTER) {
 		p->invert = p->sort == c ? !p->invert : false;
 		p->sort = c;
 		p->sort_chosen = true;
-		app_rebuild(a);
+		panes_rebuild(a);
 	} else if (act == ACT_INVERT) {
 		p->invert = !p->invert;
 		p->sort_chosen = true;
-		app_rebuild(a);
+		panes_rebuild(a);
 	} else if (act == ACT_BACK || act == ACT_QUIT || act == ACT_SETUP || act == ACT_LEFT) {
 		a->setup = false;
 		save(a, p);
@@ -172,7 +176,7 @@ bool colsetup_key(struct app *a, int key)
 
 void colsetup_draw(struct app *a)
 {
-	struct pane *p = app_pane(a);
+	struct pane *p = panes_focused(a);
 	const struct view_table_def *t = &view_tables[p->ops->table];
 	int cols[VIEW_MAX_COLS];
 	size_t n = setup_cols(p, cols);

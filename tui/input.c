@@ -2,10 +2,17 @@
  * filter, delay, go to), the mouse, and the replay time keys (asked of the worker). */
 #include "config.h"
 
-#include "tui/tui.h"
+#include "tui/input.h"
 #include "tui/act_ui.h"
-#include "tui/msgview.h"
+#include "tui/colsetup.h"
+#include "tui/draw.h"
 #include "tui/keys.h"
+#include "tui/msgview.h"
+#include "tui/panes.h"
+#include "tui/state.h"
+#include "tui/tags.h"
+#include "tui/term.h"
+#include "tui/worker.h"
 #include "model/snapshot.h"
 
 #include <curses.h>
@@ -16,7 +23,7 @@
 
 static void move_sel(struct app *a, long delta)
 {
-	struct pane *p = app_pane(a);
+	struct pane *p = panes_focused(a);
 	long n = (long)p->nrows, sel = (long)p->sel + delta;
 
 	if (!n)
@@ -31,7 +38,7 @@ static void move_sel(struct app *a, long delta)
 
 static long page_rows(struct app *a)
 {
-	struct pane *p = app_pane(a);
+	struct pane *p = panes_focused(a);
 	return p->h > 2 ? p->h - 2 : 1;
 }
 
@@ -47,8 +54,8 @@ static void act_up(struct app *a) { move_sel(a, -1); }
 static void act_down(struct app *a) { move_sel(a, 1); }
 static void act_pgup(struct app *a) { move_sel(a, -page_rows(a)); }
 static void act_pgdn(struct app *a) { move_sel(a, page_rows(a)); }
-static void act_home(struct app *a) { move_sel(a, -(long)app_pane(a)->nrows); }
-static void act_end(struct app *a) { move_sel(a, (long)app_pane(a)->nrows); }
+static void act_home(struct app *a) { move_sel(a, -(long)panes_focused(a)->nrows); }
+static void act_end(struct app *a) { move_sel(a, (long)panes_focused(a)->nrows); }
 
 static void focus(struct app *a, int pane)
 {
@@ -64,7 +71,7 @@ static void act_pane3(struct app *a) { focus(a, PANE_BACKLOG); }
  * drawn); never a column of the text report alone. */
 static void sort_step(struct app *a, int dir)
 {
-	struct pane *p = app_pane(a);
+	struct pane *p = panes_focused(a);
 	const struct view_table_def *t = &view_tables[p->ops->table];
 	int n = (int)t->ncols, c = p->sort;
 
@@ -78,23 +85,23 @@ static void sort_step(struct app *a, int dir)
 	p->sort = c;
 	p->invert = false;
 	p->sort_chosen = true;
-	app_rebuild(a);
-	app_message(a, false, "sorted by %s (F2: every column)", t->cols[c].title);
+	panes_rebuild(a);
+	msgview_status(a, false, "sorted by %s (F2: every column)", t->cols[c].title);
 }
 static void act_sort_next(struct app *a) { sort_step(a, 1); }
 static void act_sort_prev(struct app *a) { sort_step(a, -1); }
 static void act_invert(struct app *a)
 {
-	app_pane(a)->invert = !app_pane(a)->invert;
-	app_pane(a)->sort_chosen = true;
-	app_rebuild(a);
+	panes_focused(a)->invert = !panes_focused(a)->invert;
+	panes_focused(a)->sort_chosen = true;
+	panes_rebuild(a);
 }
 
 static void start_prompt(struct app *a, enum prompt_kind k, const char *init)
 {
 	a->prompt = k;
 	snprintf(a->input, sizeof(a->input), "%s", init);
-	a->saved_sel = app_pane(a)->sel;
+	a->saved_sel = panes_focused(a)->sel;
 	a->status[0] = '\0';
 }
 static void act_search(struct app *a) { start_prompt(a, PROMPT_SEARCH, ""); }
@@ -109,7 +116,7 @@ static void act_delay(struct app *a)
 /* Select the first row from `from` on that matches the search. */
 static bool search_from(struct app *a, size_t from)
 {
-	struct pane *p = app_pane(a);
+	struct pane *p = panes_focused(a);
 
 	if (!a->s || !a->search.nterms)
 		return false;
@@ -125,8 +132,8 @@ static bool search_from(struct app *a, size_t from)
 }
 static void act_search_next(struct app *a)
 {
-	if (!search_from(a, app_pane(a)->sel + 1))
-		app_message(a, false, "no match for '%s'", a->search_text);
+	if (!search_from(a, panes_focused(a)->sel + 1))
+		msgview_status(a, false, "no match for '%s'", a->search_text);
 }
 
 static void act_pause(struct app *a)
@@ -135,7 +142,7 @@ static void act_pause(struct app *a)
 	if (!a->paused)
 		a->next_refresh = 0;
 	if (!a->live)
-		app_message(a, false, "%s at x%g", a->paused ? "paused" : "playing", a->speed);
+		msgview_status(a, false, "%s at x%g", a->paused ? "paused" : "playing", a->speed);
 }
 
 /* --- Replay controls: the worker seeks; the loop only asks. --------------------- */
@@ -143,7 +150,7 @@ static void act_pause(struct app *a)
 static bool replay_only(struct app *a)
 {
 	if (a->live)
-		app_message(a, false, "the time keys work on a recording: leaktop -r FILE");
+		msgview_status(a, false, "the time keys work on a recording: leaktop -r FILE");
 	return !a->live;
 }
 
@@ -161,7 +168,7 @@ static void replay_step(struct app *a, long delta)
 		return;
 	long base = a->seeking ? a->want_pos : a->rpos;
 	if (base + delta < 0 || base + delta >= a->rcount) {
-		app_message(a, false, "%s of the recording", delta < 0 ? "at the start" : "at the end");
+		msgview_status(a, false, "%s of the recording", delta < 0 ? "at the start" : "at the end");
 		if (base + delta >= a->rcount)
 			seek_request(a, base + delta, false, 0); /* a writer may have added more */
 		return;
@@ -191,14 +198,14 @@ static void replay_speed(struct app *a, double factor)
 	a->speed *= factor;
 	a->speed = a->speed < 0.25 ? 0.25 : a->speed > 64 ? 64 : a->speed;
 	a->next_refresh = 0;
-	app_message(a, false, "play speed x%g", a->speed);
+	msgview_status(a, false, "play speed x%g", a->speed);
 }
 static void act_faster(struct app *a) { replay_speed(a, 2); }
 static void act_slower(struct app *a) { replay_speed(a, 0.5); }
 
 static void act_enter(struct app *a)
 {
-	struct pane *p = app_pane(a);
+	struct pane *p = panes_focused(a);
 	if (a->s && p->sel < p->nrows && p->ops->enter)
 		p->ops->enter(a, p);
 }
@@ -208,7 +215,7 @@ static void act_setup(struct app *a) { colsetup_open(a); }
 /* The sockets list scrolls sideways by a column; Left at its edge goes back. */
 static void act_left(struct app *a)
 {
-	struct pane *p = app_pane(a);
+	struct pane *p = panes_focused(a);
 	if (a->drilled && p->hscroll > 0)
 		p->hscroll--;
 	else if (a->drilled)
@@ -216,7 +223,7 @@ static void act_left(struct app *a)
 }
 static void act_right(struct app *a)
 {
-	struct pane *p = app_pane(a);
+	struct pane *p = panes_focused(a);
 	if (a->drilled && p->scrolls)
 		p->hscroll++;
 }
@@ -232,7 +239,7 @@ static void act_remote(struct app *a)
 	a->port_sides = (uint8_t)((a->port_sides + 1) % VIEW_PORTS_SIDES);
 	a->panes[PANE_PORTS].have_key = false;
 	a->panes[PANE_PORTS].sel = 0;
-	app_rebuild(a);
+	panes_rebuild(a);
 }
 
 static void act_theme(struct app *a)
@@ -245,9 +252,9 @@ static void act_theme(struct app *a)
 			next = (i + 1) % n;
 	if (n) {
 		if (theme_load(&a->theme, names[next], &cause))
-			app_message(a, true, "%s", cause ? cause : "theme failed; using default");
+			msgview_status(a, true, "%s", cause ? cause : "theme failed; using default");
 		else
-			app_message(a, false, "theme %s", a->theme.name);
+			msgview_status(a, false, "theme %s", a->theme.name);
 		if (!a->color)
 			theme_strip_colors(&a->theme);
 		draw_init_theme(a);
@@ -262,12 +269,12 @@ static void act_redraw(struct app *a) { clearok(curscr, TRUE); }
  * replay (play or pause), where there is nothing to act on. */
 static void act_tag(struct app *a)
 {
-	if (a->live && act_ui_tag(a))
+	if (a->live && tags_toggle(a))
 		move_sel(a, 1);
 	else
 		act_pause(a);
 }
-static void act_untag(struct app *a) { act_ui_untag_all(a); }
+static void act_untag(struct app *a) { tags_clear(a); }
 
 static void (*const actions[ACT_COUNT])(struct app *) = {
 	[ACT_QUIT] = act_quit, [ACT_HELP] = act_help, [ACT_UP] = act_up, [ACT_DOWN] = act_down,
@@ -293,31 +300,31 @@ static void prompt_done(struct app *a, bool accept)
 
 	a->prompt = PROMPT_NONE;
 	if (k == PROMPT_SEARCH && !accept) {
-		app_pane(a)->sel = a->saved_sel;
-		pane_note_key(a, app_pane(a));
+		panes_focused(a)->sel = a->saved_sel;
+		pane_note_key(a, panes_focused(a));
 	} else if (k == PROMPT_FILTER && accept) {
 		struct view_query q;
 		if (view_query_parse(&q, a->input, &cause)) {
-			app_message(a, true, "filter: %s", cause ? cause : "invalid");
+			msgview_status(a, true, "filter: %s", cause ? cause : "invalid");
 		} else {
 			a->filter = q;
 			snprintf(a->filter_text, sizeof(a->filter_text), "%s", a->input);
-			app_rebuild(a);
+			panes_rebuild(a);
 		}
 	} else if (k == PROMPT_DELAY && accept) {
 		char *end;
 		double d = strtod(a->input, &end);
 		if (end == a->input || *end || !isfinite(d) || d < OPTIONS_TUI_MIN_DELAY || d > 86400) {
-			app_message(a, true, "delay: '%s' is not a number of seconds from %g to 86400", a->input,
+			msgview_status(a, true, "delay: '%s' is not a number of seconds from %g to 86400", a->input,
 				    OPTIONS_TUI_MIN_DELAY);
 		} else {
 			a->delay = d;
-			a->next_refresh = app_now() + d;
+			a->next_refresh = term_now() + d;
 		}
 	} else if (k == PROMPT_GOTO && accept) {
 		int secs;
 		if (view_parse_clock(a->input, &secs) || !a->s)
-			app_message(a, true, "go to: '%s' is not a time like 14:05:00", a->input);
+			msgview_status(a, true, "go to: '%s' is not a time like 14:05:00", a->input);
 		else
 			/* The whole second: the refresh shown as HH:MM:SS is reached by typing it. */
 			seek_request(a, -1, true, view_clock_time(a->s->time, secs, a->t_first, a->t_last) + 0.999);
@@ -391,7 +398,7 @@ static void mouse_event(struct app *a)
 					p->invert = p->sort == (int)c ? !p->invert : false;
 					p->sort = (int)c;
 					p->sort_chosen = true;
-					app_rebuild(a);
+					panes_rebuild(a);
 				}
 		} else if (p->top + (size_t)(ev.y - p->y - 1) < p->nrows) {
 			p->sel = p->top + (size_t)(ev.y - p->y - 1);

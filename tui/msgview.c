@@ -1,18 +1,21 @@
-/* The message view (m) and the thread dump viewer (d). Messages are kept whole in a
+/* The status line, the message view (m) and the thread dump viewer (d). Messages are kept whole in a
  * bounded log (tui/msglog.c) and wrapped to the screen when drawn, so a resize wraps
  * them again; actions are marked and can be shown alone (a). The dump viewer expands
  * tabs and scrolls sideways, as the drill-down does. */
 #include "config.h"
 
 #include "tui/msgview.h"
-#include "program/tdigest.h"
-#include "tui/tui.h"
+#include "tui/draw.h"
+#include "tui/state.h"
+#include "tui/term.h"
 #include "tui/wrap.h"
+#include "program/tdigest.h"
 #include "model/snapshot.h"
 #include "model/text.h"
 
 #include <curses.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,7 +122,7 @@ void msgview_open_at(struct app *a, size_t mark)
 	if (!v)
 		return;
 	if (!msglog_count(v->log)) {
-		app_message(a, false, "no messages yet");
+		msgview_status(a, false, "no messages yet");
 		return;
 	}
 	size_t dropped = msglog_dropped(v->log);
@@ -150,7 +153,7 @@ static void buf_reserve(struct msgview *v, size_t need)
 	if (need > v->bufsize) {
 		char *b = realloc(v->buf, need);
 		if (!b)
-			app_oom();
+			term_oom();
 		v->buf = b;
 		v->bufsize = need;
 	}
@@ -349,7 +352,7 @@ void msgview_open_dump(struct app *a)
 	if (!v)
 		return;
 	if (!v->ndumps) {
-		app_message(a, false, a->live ? "no thread dump yet: D takes one (SIGQUIT)"
+		msgview_status(a, false, a->live ? "no thread dump yet: D takes one (SIGQUIT)"
 					      : "no thread dump recorded up to here");
 		return;
 	}
@@ -468,4 +471,23 @@ bool msgview_draw(struct app *a)
 	else
 		draw_messages(a);
 	return true;
+}
+
+void msgview_status(struct app *a, bool error, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(a->status, sizeof(a->status), fmt, ap);
+	va_end(ap);
+	a->status_error = error;
+	/* Every error, and what the status line may cut, is kept whole for m. */
+	if (error)
+		msgview_add(a, MSGLOG_ERROR, a->status);
+	else if ((int)strlen(a->status) > COLS)
+		msgview_note(a, a->status);
+}
+
+void msgview_note(struct app *a, const char *text)
+{
+	msgview_add(a, MSGLOG_NOTE, text);
 }

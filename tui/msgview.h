@@ -1,5 +1,5 @@
-/* The message view (m) and the thread dump viewer (d): what the dashboard said, whole
- * and each thing once, and the thread dumps taken or recorded. */
+/* What the dashboard says: the status line, the message view (m), what was said, whole
+ * and each thing once, and the thread dump viewer (d), the dumps taken or recorded. */
 #ifndef LEAKTOP_MSGVIEW_H
 #define LEAKTOP_MSGVIEW_H
 
@@ -12,6 +12,15 @@ struct app;
 
 int msgview_init(struct app *a);
 void msgview_free(struct app *a);
+
+/* The status line: fmt said there, and kept whole for m when it is an error or longer
+ * than the screen is wide. */
+void msgview_status(struct app *a, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The full text of something cut on screen (an alert, a reason, a status) goes to
+ * the message view once: said again while it is there, it is only counted (m shows
+ * it). News (a transition: fired, cleared, judged) goes there with
+ * msgview_add(a, MSGLOG_EVENT, text) instead, each time it happens. */
+void msgview_note(struct app *a, const char *text);
 
 /* Say text (raw: escaped here; newlines break lines) in the message view, stamped
  * with the time of the refresh shown in a replay, the clock when live. */

@@ -3,7 +3,10 @@
  * expands a group into its single sockets. */
 #include "config.h"
 
-#include "tui/tui.h"
+#include "tui/pane_backlog.h"
+#include "tui/draw.h"
+#include "tui/panes.h"
+#include "tui/state.h"
 #include "model/snapshot.h"
 
 #include <curses.h>
@@ -100,12 +103,12 @@ static void backlog_enter(struct app *a, struct pane *p)
 	for (size_t i = 0; i < a->nexpanded; i++)
 		if (a->expanded[i].a == k.a) {
 			a->expanded[i] = a->expanded[--a->nexpanded];
-			app_rebuild(a);
+			panes_rebuild(a);
 			return;
 		}
 	if (a->nexpanded < sizeof(a->expanded) / sizeof(a->expanded[0]))
 		a->expanded[a->nexpanded++] = k;
-	app_rebuild(a);
+	panes_rebuild(a);
 }
 
 static bool backlog_match(const struct app *a, uint32_t row, const struct view_query *q)

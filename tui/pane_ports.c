@@ -3,7 +3,11 @@
  * Each state has its theme colour; without colour, its legend letters. */
 #include "config.h"
 
-#include "tui/tui.h"
+#include "tui/pane_ports.h"
+#include "tui/draw.h"
+#include "tui/pane_socks.h"
+#include "tui/panes.h"
+#include "tui/state.h"
 #include "model/history.h"
 #include "model/snapshot.h"
 

@@ -2,7 +2,10 @@
  * open fds, unless told otherwise. */
 #include "config.h"
 
-#include "tui/tui.h"
+#include "tui/pane_procs.h"
+#include "tui/pane_socks.h"
+#include "tui/panes.h"
+#include "tui/state.h"
 #include "model/history.h"
 #include "model/snapshot.h"
 

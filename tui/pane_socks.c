@@ -2,7 +2,9 @@
  * Esc or Backspace goes back to the pane it came from, selection unchanged. */
 #include "config.h"
 
-#include "tui/tui.h"
+#include "tui/pane_socks.h"
+#include "tui/panes.h"
+#include "tui/state.h"
 #include "model/snapshot.h"
 
 #include <string.h>
@@ -122,7 +124,7 @@ void pane_socks_open(struct app *a, const struct drill *d)
 	p->sel = p->top = 0;
 	p->hscroll = 0;
 	p->have_key = false;
-	app_rebuild(a);
+	panes_rebuild(a);
 }
 
 const struct pane_ops pane_socks_ops = {

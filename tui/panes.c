@@ -1,33 +1,20 @@
-/* Pane plumbing: the pane table, rebuilding every pane's rows from a new snapshot,
- * keeping each selection on the same thing, and the status line's message. */
+/* Pane plumbing: rebuilding every pane's rows from a new snapshot,
+ * keeping each selection on the same thing. */
 #include "config.h"
 
-#include "tui/tui.h"
-#include "tui/msgview.h"
+#include "tui/panes.h"
+#include "tui/term.h"
 #include "model/snapshot.h"
 #include "model/vec.h"
-
-#include <curses.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-static const struct pane_ops *const pane_ops[PANE_COUNT] = {
-	[PANE_PROCS] = &pane_procs_ops,
-	[PANE_PORTS] = &pane_ports_ops,
-	[PANE_BACKLOG] = &pane_backlog_ops,
-	[PANE_SOCKS] = &pane_socks_ops,
-};
 
 int pane_grow(struct pane *p, size_t n)
 {
 	if (vec_reserve_min(&p->rows, &p->cap, n, sizeof(*p->rows), 256))
-		app_oom();
+		term_oom();
 	return 0;
 }
 
-struct pane *app_pane(struct app *a)
+struct pane *panes_focused(struct app *a)
 {
 	return a->drilled ? &a->panes[PANE_SOCKS] : &a->panes[a->focus];
 }
@@ -55,7 +42,7 @@ void pane_select_key(struct app *a, struct pane *p)
 	pane_note_key(a, p);
 }
 
-void app_rebuild(struct app *a)
+void panes_rebuild(struct app *a)
 {
 	if (!a->s)
 		return;
@@ -64,7 +51,7 @@ void app_rebuild(struct app *a)
 	a->ctx.h = a->hist;
 	a->ctx.ascii = a->ascii;
 	if (view_backlog_build(&a->bl, a->s, &a->o->filter, &a->filter))
-		app_oom();
+		term_oom();
 	for (int i = 0; i < PANE_COUNT; i++) {
 		struct pane *p = &a->panes[i];
 		if (i == PANE_SOCKS && !a->drilled)
@@ -74,29 +61,17 @@ void app_rebuild(struct app *a)
 	}
 }
 
-void app_message(struct app *a, bool error, const char *fmt, ...)
+/* The process under the cursor: the processes pane's row, or the drilled process. */
+const struct proc_rec *panes_selected_proc(struct app *a)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(a->status, sizeof(a->status), fmt, ap);
-	va_end(ap);
-	a->status_error = error;
-	/* Every error, and what the status line may cut, is kept whole for m. */
-	if (error)
-		msgview_add(a, MSGLOG_ERROR, a->status);
-	else if ((int)strlen(a->status) > COLS)
-		app_note(a, a->status);
-}
-
-void app_note(struct app *a, const char *text)
-{
-	msgview_add(a, MSGLOG_NOTE, text);
-}
-
-void panes_init(struct app *a)
-{
-	for (int i = 0; i < PANE_COUNT; i++) {
-		a->panes[i].ops = pane_ops[i];
-		a->panes[i].sort = view_tables[pane_ops[i]->table].default_sort;
+	if (!a->s)
+		return NULL;
+	if (a->drilled && a->drill.kind == DRILL_PROC) {
+		const struct proc_rec *p = snapshot_find_proc(a->s, a->drill.pid);
+		return p && p->start_time == a->drill.start_time ? p : NULL;
 	}
+	struct pane *p = &a->panes[PANE_PROCS];
+	if (a->drilled || a->focus != PANE_PROCS || p->sel >= p->nrows)
+		return NULL;
+	return &a->s->procs[p->rows[p->sel]];
 }

@@ -1,21 +1,21 @@
-/* The dashboard's terminal: can it run here, signals (stop, and a crash that must
+/* The dashboard's terminal: can it run here, the clock, signals (stop, and a crash that must
  * put the terminal back), and restoring it on every way out. */
 #include "config.h"
 
-#include "tui/tui.h"
+#include "tui/term.h"
 #include "model/text.h"
 #include "recording/recread.h"
 
 #include <curses.h>
 #include <term.h>
 #include <errno.h>
-#include <locale.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 volatile sig_atomic_t term_stop_signal;
@@ -98,7 +98,14 @@ static void add_reset(const char *cap)
 	}
 }
 
-_Noreturn void app_oom(void)
+double term_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+_Noreturn void term_oom(void)
 {
 	term_restore();
 	fputs("leaktop: out of memory\n", stderr);
@@ -106,8 +113,8 @@ _Noreturn void app_oom(void)
 }
 
 
-/* Can this terminal run the dashboard? A clear message instead of a curses error. */
-static int check_terminal(char **why)
+/* A clear message instead of a curses error. */
+int term_check(char **why)
 {
 	const char *term = getenv("TERM");
 	int err = 0;
@@ -129,18 +136,4 @@ static int check_terminal(char **why)
 	}
 	del_curterm(cur_term);
 	return ok ? 0 : text_cause(why, -EINVAL, "the terminal type '%s' cannot move the cursor", term);
-}
-
-int tui_preflight(void)
-{
-	char *cause = NULL;
-
-	setlocale(LC_ALL, "");
-	if (check_terminal(&cause)) {
-		fprintf(stderr, "leaktop: %s.\nleaktop: use 'leaktop --batch' for plain text output "
-				"(or set TERM, e.g. TERM=xterm).\n", cause ? cause : "no usable terminal");
-		free(cause);
-		return 2;
-	}
-	return 0;
 }

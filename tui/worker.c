@@ -3,8 +3,10 @@
  * beside the first live refresh, a preview from the dump alone for the first frame. */
 #include "config.h"
 
-#include "tui/tui.h"
+#include "tui/worker.h"
 #include "tui/msgview.h"
+#include "tui/state.h"
+#include "tui/term.h"
 #include "program/actions.h"
 #include "program/session.h"
 #include "model/alert.h"
@@ -379,7 +381,7 @@ static void take_recorded(struct app *a, struct worker *w)
 	for (size_t i = 0; i < nrecs; i++)
 		msgview_add(a, strncmp(w->recs[i], "recorded action", 15) ? MSGLOG_EVENT : MSGLOG_ACTION, w->recs[i]);
 	if (nrecs && !a->status_error)
-		app_message(a, false, "%s%s", w->recs[nrecs - 1], nrecs > 1 ? " (m: all)" : "");
+		msgview_status(a, false, "%s%s", w->recs[nrecs - 1], nrecs > 1 ? " (m: all)" : "");
 	w->nrecs = 0;
 	for (size_t i = 0; i < w->nrdumps; i++) {
 		msgview_keep_dump(a, w->rdumps[i].whose, w->rdumps[i].text, w->rdumps[i].len);
@@ -394,7 +396,7 @@ bool worker_poll(struct app *a, struct snapshot **front)
 {
 	struct worker *w = a->w;
 	bool swapped = false;
-	double now = app_now();
+	double now = term_now();
 	double delay = a->live ? a->delay : a->delay / a->speed;
 
 	pthread_mutex_lock(&w->mu);
@@ -422,12 +424,12 @@ bool worker_poll(struct app *a, struct snapshot **front)
 		a->next_refresh = now + (a->live && a->s->refresh_ms / 1000 > delay ? a->s->refresh_ms / 1000 : delay);
 		swapped = true;
 		if (w->cause && !a->status[0])
-			app_message(a, true, "%s", w->cause);
+			msgview_status(a, true, "%s", w->cause);
 		if (w->alerted && !w->from_seek && a->o->ring_bell)
 			beep();
 	}
 	if (w->note) {
-		app_message(a, true, "%s", w->note);
+		msgview_status(a, true, "%s", w->note);
 		free(w->note);
 		w->note = NULL;
 	}
@@ -452,7 +454,7 @@ bool worker_poll(struct app *a, struct snapshot **front)
 		a->t_last = w->t_last;
 		if (w->ended && !a->paused) {
 			a->paused = true;
-			app_message(a, false, "end of the recording: [ and { go back, g goes to a time");
+			msgview_status(a, false, "end of the recording: [ and { go back, g goes to a time");
 		}
 		w->ended = false;
 	}
