@@ -1,6 +1,9 @@
 /* The views (tui panes, batch output) of a snapshot: filters and row lists
  * (filter.c), the query language (query.c), column tables (columns.c) and cell
- * formatting (format.c). Rows are indices into the snapshot, never copies. */
+ * formatting (format.c). Rows are indices into the snapshot, never copies. One module
+ * in four files, so this is their one header and there is no view.c: a caller asks
+ * for a view and need not know which file makes it (tests/layout.sh counts the four
+ * as one module). */
 #ifndef LEAKTOP_VIEW_H
 #define LEAKTOP_VIEW_H
 
