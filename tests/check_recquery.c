@@ -249,7 +249,7 @@ static void check_fixture_growth(const char *name)
 	sqlite3_stmt *q;
 	int want = 0;
 
-	snprintf(p, sizeof(p), "%s/tests/data/%s", getenv("srcdir") ? getenv("srcdir") : ".", name);
+	snprintf(p, sizeof(p), "%s/%s", TESTDATADIR, name);
 	struct sqlite3 *db = open_rec(p, &info);
 	ck_assert_int_eq(info.major, 2);
 	ck_assert_int_eq(recquery_begin(db, &sp, &cause), 0);
@@ -351,7 +351,7 @@ START_TEST(test_events_format2)
 	char *cause = NULL;
 	int dumps = 0;
 
-	snprintf(p, sizeof(p), "%s/tests/data/poolwait.db", getenv("srcdir") ? getenv("srcdir") : ".");
+	snprintf(p, sizeof(p), "%s/poolwait.db", TESTDATADIR);
 	struct sqlite3 *db = open_rec(p, &info);
 	ck_assert_int_eq(recquery_events(db, RECQUERY_DUMPS, take_event, &r, &cause), 0);
 	ck_assert_int_eq(r.n, 5);
