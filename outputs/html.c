@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +99,7 @@ static const char style[] =
 
 struct html_ctx {
 	FILE *f;
-	sqlite3 *db;
+	struct sqlite3 *db;
 	const struct story *st;
 	double t0, t1;
 	double *v;       /* st->nrefresh values, scratch */
@@ -449,7 +448,7 @@ static void details(struct html_ctx *c)
 	fputs("</table>\n", c->f);
 }
 
-int html_report_write(FILE *f, sqlite3 *db, const struct record_info *info, const char *path, char **cause)
+int html_report_write(FILE *f, struct sqlite3 *db, const struct record_info *info, const char *path, char **cause)
 {
 	struct story *st = NULL;
 	char a[48], b[48];

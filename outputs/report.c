@@ -6,6 +6,7 @@
 #include "outputs/report.h"
 #include "outputs/story.h"
 #include "program/tdigest.h"
+#include "recording/recquery.h"
 #include "recording/schema.h"
 #include "model/snapshot.h"
 #include "model/text.h"
@@ -13,7 +14,6 @@
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,13 +24,13 @@
 
 struct report_ctx {
 	FILE *f;
-	sqlite3 *db;
+	struct sqlite3 *db;
 	const struct record_info *info;
 	const char *path;
-	int64_t first_tick, last_tick;
-	double first_time, last_time;
-	long refreshes;
+	struct recquery_span span;
 	const struct story *st;
+	int rows;    /* of the table being written */
+	char **cause; /* SQLite's words when a query failed */
 };
 
 #define REPORT_ROWS 10
@@ -58,11 +58,6 @@ void report_md_text(FILE *f, const char *s, size_t max)
 	}
 	if (len > max)
 		fputs("...", f);
-}
-
-static void md_cell(FILE *f, const unsigned char *s, size_t max)
-{
-	report_md_text(f, (const char *)s, max);
 }
 
 /* A damaged recording's impossible time prints as "?" (text_time). */
@@ -93,40 +88,6 @@ static const char *fmt_span(char *buf, size_t n, double secs)
 	return buf;
 }
 
-static double tick_time(struct report_ctx *c, int64_t tick)
-{
-	sqlite3_stmt *q;
-	double t = 0;
-
-	if (sqlite3_prepare_v2(c->db, "SELECT time FROM refresh WHERE tick <= ? ORDER BY tick DESC LIMIT 1", -1,
-			       &q, NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_int64(q, 1, tick);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		t = sqlite3_column_double(q, 0);
-	sqlite3_finalize(q);
-	return t;
-}
-
-static int prepare(struct report_ctx *c, sqlite3_stmt **q, const char *sql)
-{
-	int rc = sqlite3_prepare_v2(c->db, sql, -1, q, NULL);
-	if (rc == SQLITE_OK) {
-		int n = sqlite3_bind_parameter_count(*q);
-		if (n >= 1)
-			sqlite3_bind_int64(*q, 1, c->last_tick);
-		if (n >= 2)
-			sqlite3_bind_int64(*q, 2, c->first_tick);
-	}
-	return rc;
-}
-
-static int finish(sqlite3_stmt *q, int rc)
-{
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE || rc == SQLITE_OK ? SQLITE_OK : rc;
-}
-
 static int section_summary(struct report_ctx *c)
 {
 	char a[48], b[48], span[32];
@@ -140,14 +101,15 @@ static int section_summary(struct report_ctx *c)
 	fputs("), recorded by leaktop ", c->f);
 	report_md_text(c->f, c->info->version[0] ? c->info->version : "?", 32);
 	fprintf(c->f, ", format %d.%d\n", c->info->major, c->info->minor);
-	if (!c->refreshes) {
+	if (!c->span.refreshes) {
 		fputs("- No complete refresh was recorded.\n", c->f);
-		return SQLITE_OK;
+		return 0;
 	}
-	fprintf(c->f, "- Span: %s to %s (%s), %ld refreshes every %gs\n", fmt_time(a, sizeof(a), c->first_time),
-		fmt_time(b, sizeof(b), c->last_time), fmt_span(span, sizeof(span), c->last_time - c->first_time),
-		c->refreshes, c->info->interval);
-	return SQLITE_OK;
+	fprintf(c->f, "- Span: %s to %s (%s), %ld refreshes every %gs\n", fmt_time(a, sizeof(a), c->span.first_time),
+		fmt_time(b, sizeof(b), c->span.last_time),
+		fmt_span(span, sizeof(span), c->span.last_time - c->span.first_time), c->span.refreshes,
+		c->info->interval);
+	return 0;
 }
 
 static const struct story_proc *story_find(const struct story *st, int32_t pid, uint64_t start_time)
@@ -197,7 +159,7 @@ static int section_story(struct report_ctx *c)
 		fputs(", the leaktop that made this recording.", c->f);
 	}
 	fputs("_\n", c->f);
-	return SQLITE_OK;
+	return 0;
 }
 
 static void step_item(void *ctx, const char *step)
@@ -214,7 +176,7 @@ static int section_steps(struct report_ctx *c)
 {
 	if (!story_each_step(c->st, step_item, c))
 		fputs("Nothing to follow up: no leak was found.\n", c->f);
-	return SQLITE_OK;
+	return 0;
 }
 
 /* The thread dump's digest under its action, as a nested list. */
@@ -243,7 +205,7 @@ static int section_timeline(struct report_ctx *c)
 
 	if (!st->nevents) {
 		fputs("Nothing happened that matters: no verdict above ok, no alert, no action, no restart.\n", c->f);
-		return SQLITE_OK;
+		return 0;
 	}
 	for (size_t i = 0; i < st->nevents; i++) {
 		const struct story_event *e = &st->events[i];
@@ -253,74 +215,50 @@ static int section_timeline(struct report_ctx *c)
 		if (e->dump)
 			md_digest(c->f, e);
 	}
-	return SQLITE_OK;
+	return 0;
+}
+
+/* A row of the fd growth table: only the processes that matter (a compiler's 40
+ * files for two seconds do not), REPORT_ROWS of them. */
+static int growth_row(void *ctx, const struct recquery_growth *g)
+{
+	struct report_ctx *c = ctx;
+	char span[32], lim[24] = "-";
+	const struct story_proc *sp = story_find(c->st, g->pid, g->start_time);
+	double t0 = g->first_time, t1 = g->last_time;
+
+	if (!sp || !sp->matters)
+		return 0;
+	if (c->rows == REPORT_ROWS)
+		return 1;
+	if (!c->rows++)
+		fputs("| PID | COMMAND | USER | FDS FIRST | FDS LAST | GROWTH | OVER | PER MIN | LIMIT | CMDLINE |\n"
+		      "|----:|---------|------|----------:|---------:|-------:|------|--------:|------:|---------|\n",
+		      c->f);
+	if (g->has_fd_limit)
+		snprintf(lim, sizeof(lim), "%lld", (long long)g->fd_limit);
+	fprintf(c->f, "| %d | ", g->pid);
+	report_md_text(c->f, g->comm, 64);
+	fputs(" | ", c->f);
+	report_md_text(c->f, g->user, 32);
+	fprintf(c->f, " | %lld | %lld | +%lld | %s | %.1f | %s | ", (long long)g->first_fds, (long long)g->last_fds,
+		(long long)(g->last_fds - g->first_fds), fmt_span(span, sizeof(span), t1 - t0),
+		t1 > t0 ? (double)(g->last_fds - g->first_fds) * 60.0 / (t1 - t0) : 0.0, lim);
+	report_md_text(c->f, g->cmdline, 60);
+	fputs(" |\n", c->f);
+	return 0;
 }
 
 static int section_fd_growth(struct report_ctx *c)
 {
-	static const char sql2[] =
-		"SELECT pid, comm, user, cmdline, first_fds, last_fds, fd_limit, first_tick, last_tick, start_time FROM ("
-		" SELECT p.pid, p.comm, p.user, p.cmdline, p.first_tick, p.start_time,"
-		"  (SELECT fds FROM proc_change WHERE proc = p.id ORDER BY tick LIMIT 1) AS first_fds,"
-		"  (SELECT fds FROM proc_change WHERE proc = p.id AND tick <= ?1 ORDER BY tick DESC LIMIT 1) AS last_fds,"
-		"  (SELECT fd_limit FROM proc_change WHERE proc = p.id AND tick <= ?1 ORDER BY tick DESC LIMIT 1)"
-		"   AS fd_limit,"
-		"  coalesce((SELECT max(tick) FROM refresh WHERE tick < p.gone_tick), ?1) AS last_tick"
-		" FROM proc p WHERE p.first_tick <= ?1)"
-		" WHERE first_fds >= 0 AND last_fds > first_fds ORDER BY last_fds - first_fds DESC, pid";
-	/* Format 3 has no (proc, tick) key and keeps a process's going in proc_gone: one
-	 * pass over proc_change for the first and the last values (SQLite takes a bare
-	 * column from the row of the min() or max()). */
-	static const char sql3[] =
-		"SELECT pid, comm, user, cmdline, first_fds, last_fds, fd_limit, first_tick, last_tick, start_time FROM ("
-		" SELECT p.pid, p.comm, p.user, p.cmdline, p.first_tick, p.start_time, f.fds AS first_fds,"
-		"  l.fds AS last_fds, l.fd_limit AS fd_limit,"
-		"  coalesce((SELECT max(tick) FROM refresh WHERE tick < g.tick), ?1) AS last_tick"
-		" FROM proc p"
-		" JOIN (SELECT proc, fds, min(tick) FROM proc_change GROUP BY proc) f ON f.proc = p.id"
-		" JOIN (SELECT proc, fds, fd_limit, max(tick) FROM proc_change WHERE tick <= ?1 GROUP BY proc) l"
-		"  ON l.proc = p.id"
-		" LEFT JOIN (SELECT proc, min(tick) AS tick FROM proc_gone GROUP BY proc) g ON g.proc = p.id"
-		" WHERE p.first_tick <= ?1)"
-		" WHERE first_fds >= 0 AND last_fds > first_fds ORDER BY last_fds - first_fds DESC, pid";
-	sqlite3_stmt *q;
-	int rc = prepare(c, &q, c->info->major >= 3 ? sql3 : sql2), rows = 0;
+	int rc;
 
-	if (rc != SQLITE_OK)
-		return rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		char span[32], lim[24] = "-";
-		double t0 = tick_time(c, sqlite3_column_int64(q, 7)), t1 = tick_time(c, sqlite3_column_int64(q, 8));
-		int64_t first = sqlite3_column_int64(q, 4), last = sqlite3_column_int64(q, 5);
-		const struct story_proc *sp =
-			story_find(c->st, sqlite3_column_int(q, 0), (uint64_t)sqlite3_column_int64(q, 9));
-
-		/* Only the processes that matter: a compiler's 40 files for two seconds do not. */
-		if (!sp || !sp->matters)
-			continue;
-		if (rows == REPORT_ROWS)
-			break;
-		if (!rows++)
-			fputs("| PID | COMMAND | USER | FDS FIRST | FDS LAST | GROWTH | OVER | PER MIN | LIMIT | CMDLINE |\n"
-			      "|----:|---------|------|----------:|---------:|-------:|------|--------:|------:|---------|\n",
-			      c->f);
-		if (sqlite3_column_type(q, 6) != SQLITE_NULL)
-			snprintf(lim, sizeof(lim), "%lld", (long long)sqlite3_column_int64(q, 6));
-		fprintf(c->f, "| %d | ", sqlite3_column_int(q, 0));
-		md_cell(c->f, sqlite3_column_text(q, 1), 64);
-		fputs(" | ", c->f);
-		md_cell(c->f, sqlite3_column_text(q, 2), 32);
-		fprintf(c->f, " | %lld | %lld | +%lld | %s | %.1f | %s | ", (long long)first, (long long)last,
-			(long long)(last - first), fmt_span(span, sizeof(span), t1 - t0),
-			t1 > t0 ? (double)(last - first) * 60.0 / (t1 - t0) : 0.0, lim);
-		md_cell(c->f, sqlite3_column_text(q, 3), 60);
-		fputs(" |\n", c->f);
-	}
-	if (!rows && (rc == SQLITE_DONE || rc == SQLITE_ROW))
+	c->rows = 0;
+	rc = recquery_fd_growth(c->db, SCHEMA_V(c->info->major, c->info->minor), c->span.last_tick, growth_row, c,
+				c->cause);
+	if (!c->rows && !rc)
 		fputs("No process that matters grew its fd table over the recording.\n", c->f);
-	if (rc == SQLITE_ROW)
-		rc = SQLITE_DONE;
-	return finish(q, rc);
+	return rc;
 }
 
 /* The story's ports in a table: a local port by its number, a remote one (an
@@ -390,7 +328,7 @@ static int section_close_wait(struct report_ctx *c)
 
 	if (!n) {
 		fputs("No socket was in CLOSE_WAIT at the end of the recording.\n", c->f);
-		return SQLITE_OK;
+		return 0;
 	}
 	fputs("| PORT | SIDE | CLOSE_WAIT NOW | PEAK | OLDEST FOR | SINCE | PIDS |\n"
 	      "|-----:|------|---------------:|-----:|-----------:|-------|------|\n",
@@ -408,7 +346,7 @@ static int section_close_wait(struct report_ctx *c)
 		md_pids(c->f, st, p);
 		fputs(" |\n", c->f);
 	}
-	return SQLITE_OK;
+	return 0;
 }
 
 static bool has_recvq(const struct story *st, const struct story_port *p)
@@ -430,7 +368,7 @@ static int section_recv_q(struct report_ctx *c)
 
 	if (!n) {
 		fputs("No unread bytes sat in any Recv-Q.\n", c->f);
-		return SQLITE_OK;
+		return 0;
 	}
 	fputs("| PORT | SIDE | PEAK RECV-Q (BYTES) | AT | PIDS |\n"
 	      "|-----:|------|-------------------:|----|------|\n",
@@ -446,44 +384,44 @@ static int section_recv_q(struct report_ctx *c)
 		md_pids(c->f, st, p);
 		fputs(" |\n", c->f);
 	}
-	return SQLITE_OK;
+	return 0;
+}
+
+static int event_row(void *ctx, const struct recquery_event *e)
+{
+	struct report_ctx *c = ctx;
+	char when[48], what[1024];
+	const struct story_proc *sp = story_find(c->st, e->pid, e->start_time);
+
+	/* The recorder's own alerts are left out, as it is. */
+	if (sp && sp->self && !(e->kind && !strcmp(e->kind, "action")))
+		return 0;
+	if (!c->rows++)
+		fputs("| AT | KIND | PID | WHAT | RESULT |\n|----|------|----:|------|--------|\n", c->f);
+	fprintf(c->f, "| %s | ", fmt_time(when, sizeof(when), e->time));
+	report_md_text(c->f, e->kind, 16);
+	if (!e->has_pid)
+		fputs(" | - | ", c->f);
+	else
+		fprintf(c->f, " | %d | ", e->pid);
+	snprintf(what, sizeof(what), "%s", e->what ? e->what : "");
+	story_plain_addrs(what);
+	report_md_text(c->f, what, 200);
+	fputs(" | ", c->f);
+	report_md_text(c->f, e->result, 200);
+	fputs(" |\n", c->f);
+	return 0;
 }
 
 static int section_events(struct report_ctx *c)
 {
-	sqlite3_stmt *q;
-	int rc = prepare(c, &q, "SELECT time, kind, pid, what, result, start_time FROM event ORDER BY time, id"),
-	    rows = 0;
+	int rc;
 
-	if (rc != SQLITE_OK)
-		return rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		char when[48], what[1024];
-		const struct story_proc *sp =
-			story_find(c->st, sqlite3_column_int(q, 2), (uint64_t)sqlite3_column_int64(q, 5));
-
-		/* The recorder's own alerts are left out, as it is. */
-		const char *kind = (const char *)sqlite3_column_text(q, 1);
-		if (sp && sp->self && !(kind && !strcmp(kind, "action")))
-			continue;
-		if (!rows++)
-			fputs("| AT | KIND | PID | WHAT | RESULT |\n|----|------|----:|------|--------|\n", c->f);
-		fprintf(c->f, "| %s | ", fmt_time(when, sizeof(when), sqlite3_column_double(q, 0)));
-		md_cell(c->f, sqlite3_column_text(q, 1), 16);
-		if (sqlite3_column_type(q, 2) == SQLITE_NULL)
-			fputs(" | - | ", c->f);
-		else
-			fprintf(c->f, " | %d | ", sqlite3_column_int(q, 2));
-		snprintf(what, sizeof(what), "%s", sqlite3_column_text(q, 3) ? (const char *)sqlite3_column_text(q, 3) : "");
-		story_plain_addrs(what);
-		report_md_text(c->f, what, 200);
-		fputs(" | ", c->f);
-		md_cell(c->f, sqlite3_column_text(q, 4), 200);
-		fputs(" |\n", c->f);
-	}
-	if (!rows && rc == SQLITE_DONE)
+	c->rows = 0;
+	rc = recquery_events(c->db, 0, event_row, c, c->cause);
+	if (!c->rows && !rc)
 		fputs("No alert was raised and no action was taken.\n", c->f);
-	return finish(q, rc);
+	return rc;
 }
 
 static const struct report_section {
@@ -504,48 +442,32 @@ int report_write(FILE *f, struct sqlite3 *db, const struct record_info *info, co
 {
 	struct report_ctx c = {.f = f, .db = db, .info = info, .path = path};
 	struct story *st = NULL;
-	sqlite3_stmt *q = NULL;
+	char *why = NULL;
 	int rc;
 
 	/* The verdicts: recomputed by replaying the recording through the model. */
 	if ((rc = story_build(path, &st, cause)))
 		return rc;
 	c.st = st;
+	c.cause = &why;
 
 	/* One read transaction: a recording still being written reports one moment. */
-	rc = sqlite3_exec(c.db, "BEGIN", NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(c.db, "SELECT min(tick), max(tick), min(time), max(time), count(*) FROM refresh",
-					-1, &q, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		c.first_tick = sqlite3_column_int64(q, 0);
-		c.last_tick = sqlite3_column_int64(q, 1);
-		c.first_time = sqlite3_column_double(q, 2);
-		c.last_time = sqlite3_column_double(q, 3);
-		c.refreshes = sqlite3_column_int(q, 4);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(q);
+	rc = recquery_begin(c.db, &c.span, &why);
 	fputs("# leaktop handover: ", f);
 	report_md_text(f, info->host[0] ? info->host : path, 256);
 	fputs("\n\n", f);
-	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]) && rc == SQLITE_OK; i++) {
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]) && !rc; i++) {
 		if (sections[i].title)
 			fprintf(f, "\n## %s\n\n", sections[i].title);
-		if (c.refreshes || !sections[i].title)
+		if (c.span.refreshes || !sections[i].title)
 			rc = sections[i].write(&c);
 		else
 			fputs("Nothing recorded.\n", f);
 	}
-	if (rc != SQLITE_OK) {
-		if (cause) {
-			free(*cause);
-			if (asprintf(cause, "%s is damaged: %s", path, sqlite3_errmsg(c.db)) < 0)
-				*cause = NULL;
-		}
-		rc = -EILSEQ;
-	}
-	sqlite3_exec(c.db, "COMMIT", NULL, NULL, NULL);
+	if (rc)
+		rc = text_cause(cause, -EILSEQ, "%s is damaged: %s", path, why ? why : "out of memory");
+	free(why);
+	recquery_end(c.db);
 	story_free(st);
 	if (fflush(f) == EOF && !rc)
 		rc = -EIO;

@@ -9,6 +9,7 @@
 #include "model/history.h"
 #include "model/text.h"
 #include "model/vec.h"
+#include "recording/recquery.h"
 #include "recording/recread.h"
 #include "recording/replay.h"
 #include "sources/source.h"
@@ -16,7 +17,7 @@
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
-#include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -382,58 +383,51 @@ static int step(struct builder *b, struct session *ss, const struct snapshot *s)
 	return 0;
 }
 
-/* The alerts and actions recorded, and the thread dumps kept with them. */
+static int read_event(void *ctx, const struct recquery_event *e)
+{
+	struct story *st = ctx;
+	bool alert = e->kind && !strcmp(e->kind, "alert");
+	bool cleared = alert && e->what && !strncmp(e->what, "clear", 5);
+	const char *what = e->what, *result = e->result;
+
+	if (alert)
+		add_event(st, e->time, cleared ? STK_CLEARED : STK_ALERT, e->pid, "%s", what ? what : "");
+	else
+		add_event(st, e->time, STK_ACTION, e->pid, "%s%s%d: %s", what ? what : "?", e->pid ? " to pid " : "",
+			  (int)e->pid, result ? result : "");
+	if (!e->pid && !alert)
+		snprintf(st->events[st->nevents - 1].text, sizeof(st->events[0].text), "%s: %s", what ? what : "?",
+			 result ? result : "");
+	st->events[st->nevents - 1].start_time = e->start_time;
+	if (e->dump) {
+		char *d = malloc(e->dump_len + 1);
+		if (d) {
+			memcpy(d, e->dump, e->dump_len);
+			d[e->dump_len] = '\0';
+			st->events[st->nevents - 1].dump = d;
+			st->events[st->nevents - 1].dump_len = e->dump_len;
+		}
+	}
+	return 0;
+}
+
+/* The alerts and actions recorded, and the thread dumps kept with them: those before
+ * a damaged row, when one is. */
 static int read_events(struct story *st, const char *path)
 {
 	struct sqlite3 *db = NULL;
 	struct record_info info;
-	sqlite3_stmt *q = NULL;
 	char *cause = NULL;
 	int rc = recread_open(&db, path, &info, &cause);
 
 	free(cause);
+	cause = NULL;
 	if (rc)
 		return rc;
-	bool dumps = sqlite3_table_column_metadata(db, NULL, "event_dump", "text", NULL, NULL, NULL, NULL, NULL) ==
-		     SQLITE_OK;
-	rc = sqlite3_prepare_v2(db,
-				dumps ? "SELECT e.time, e.kind, e.pid, e.start_time, e.what, e.result, d.text FROM event e"
-					" LEFT JOIN event_dump d ON d.event = e.id ORDER BY e.time, e.id"
-				      : "SELECT time, kind, pid, start_time, what, result, NULL FROM event ORDER BY time, id",
-				-1, &q, NULL);
-	while (rc == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
-		const char *kind = (const char *)sqlite3_column_text(q, 1);
-		const char *what = (const char *)sqlite3_column_text(q, 4);
-		const char *result = (const char *)sqlite3_column_text(q, 5);
-		int32_t pid = sqlite3_column_int(q, 2);
-		uint64_t start = (uint64_t)sqlite3_column_int64(q, 3);
-		double t = sqlite3_column_double(q, 0);
-		bool alert = kind && !strcmp(kind, "alert");
-		bool cleared = alert && what && !strncmp(what, "clear", 5);
-
-		if (alert)
-			add_event(st, t, cleared ? STK_CLEARED : STK_ALERT, pid, "%s", what ? what : "");
-		else
-			add_event(st, t, STK_ACTION, pid, "%s%s%d: %s", what ? what : "?", pid ? " to pid " : "", (int)pid,
-				  result ? result : "");
-		if (!pid && !alert)
-			snprintf(st->events[st->nevents - 1].text, sizeof(st->events[0].text), "%s: %s", what ? what : "?",
-				 result ? result : "");
-		st->events[st->nevents - 1].start_time = start;
-		if (sqlite3_column_type(q, 6) != SQLITE_NULL) {
-			int len = sqlite3_column_bytes(q, 6);
-			char *d = malloc((size_t)len + 1);
-			if (d) {
-				memcpy(d, sqlite3_column_blob(q, 6), (size_t)len);
-				d[len] = '\0';
-				st->events[st->nevents - 1].dump = d;
-				st->events[st->nevents - 1].dump_len = (size_t)len;
-			}
-		}
-	}
-	sqlite3_finalize(q);
+	rc = recquery_events(db, RECQUERY_DUMPS | RECQUERY_UNTIL_DAMAGE, read_event, st, &cause);
+	free(cause);
 	recread_close(db);
-	return rc == SQLITE_OK ? 0 : recread_errno(rc);
+	return rc;
 }
 
 static struct story_proc *proc_at(struct story *st, int32_t pid, uint64_t start, double t)

@@ -34,8 +34,17 @@ rule tui "outputs/" "the dashboard includes an output (main.c chooses between th
 
 curses='(n?curses|ncursesw/|term\.h|panel\.h)'
 rule "model sources recording program outputs bench" "$curses" "curses outside the dashboard (tui/, themes/)"
-rule "model sources program tui themes bench" "sqlite3\.h" \
+rule "model sources program outputs tui themes bench main.c" "sqlite3\.h" \
 	"SQLite outside the recording module (recording/): ask it, do not write SQL"
+# Nor an SQLite call declared by hand: outside recording/, a recording is an opaque
+# struct sqlite3 * handed to recording/recquery.h.
+calls=$(find model sources program outputs tui themes main.c -name '*.[ch]' -print | sort |
+	xargs grep -nE "\<sqlite3_[a-z_0-9]+[[:space:]]*\(" 2>/dev/null || true)
+if [ -n "$calls" ]; then
+	echo "FAIL: SQLite called outside the recording module (recording/): ask recording/recquery.h:"
+	echo "$calls" | sed 's/^/  /'
+	status=1
+fi
 rule "model recording program outputs tui themes" "libmnl/|libproc2/" "libmnl or libproc2 outside sources/"
 rule model "sqlite3\.h|libmnl/|libproc2/|linux/(netlink|sock_diag|inet_diag)" \
 	"the model is pure: no netlink, libproc2 or SQLite in it"
