@@ -40,6 +40,16 @@ rule "model recording program outputs tui themes" "libmnl/|libproc2/" "libmnl or
 rule model "sqlite3\.h|libmnl/|libproc2/|linux/(netlink|sock_diag|inet_diag)" \
 	"the model is pure: no netlink, libproc2 or SQLite in it"
 
+# One JSON writer (model/jsonw.c): no JSON member written by hand ("\"key\": " in a
+# format string), so commas, escaping and numbers have one place to be right.
+hits=$(grep -nE '\\"[A-Za-z_]+\\": ' main.c $(find model sources recording program outputs tui themes \
+	-name '*.c' | sort) 2>/dev/null || true)
+if [ -n "$hits" ]; then
+	echo "FAIL: JSON written by hand (use model/jsonw.h):"
+	echo "$hits" | sed 's/^/  /'
+	status=1
+fi
+
 # Only main.c at the top: every other C file is in a folder that says its job.
 for f in *.c *.h; do
 	case $f in main.c | config.h | '*.c' | '*.h') ;;
