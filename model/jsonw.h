@@ -10,10 +10,11 @@
 
 struct jsonw;
 
-/* A writer onto f. Values at the top level are one line each (JSON Lines). It
- * writes without taking f's lock: one thread writes f while the writer lives. NULL
- * on ENOMEM. */
+/* A writer onto f. Values at the top level are one line each (JSON Lines); each goes
+ * to f when it ends (the pieces of a line are gathered first), so write nothing else
+ * to f in the middle of one. NULL on ENOMEM. */
 struct jsonw *jsonw_new(FILE *f);
+/* Also sends what a line cut short (an error midway) holds. */
 void jsonw_free(struct jsonw *w);
 
 /* Every value takes a key: the member's name inside an object, NULL inside an array

@@ -164,6 +164,44 @@ START_TEST(numbers)
 }
 END_TEST
 
+/* Nothing is cut or reordered where the writer's gathering fills up: a name longer
+ * than all of it, escapes across its edge, a number longer than any leaktop writes. */
+START_TEST(long_values_whole)
+{
+	static char name[20001], want[6 * 20000 + 3];
+	char *p = want;
+
+	*p++ = '"';
+	for (size_t i = 0; i < sizeof(name) - 1; i++) {
+		name[i] = i % 3 ? 'a' + (char)(i % 26) : '\x1b';
+		p += i % 3 ? sprintf(p, "%c", name[i]) : sprintf(p, "\\u001b");
+	}
+	strcpy(p, "\"\n");
+	jsonw_str(w, NULL, name);
+	ck_assert_str_eq(written(), want);
+
+	char big[1024];
+	snprintf(big, sizeof(big), "[1.%0600d, 2]\n", 0);
+	jsonw_arr(w, NULL);
+	jsonw_num(w, NULL, 1.0, 600);
+	jsonw_uint(w, NULL, 2);
+	jsonw_end(w);
+	ck_assert_str_eq(written(), big);
+}
+END_TEST
+
+/* A line cut short (an error midway) still goes out when the writer is freed. */
+START_TEST(free_sends_the_rest)
+{
+	jsonw_obj(w, NULL);
+	jsonw_uint(w, "tick", 3);
+	ck_assert_str_eq(written(), "");
+	jsonw_free(w);
+	w = NULL;
+	ck_assert_str_eq(written(), "{\"tick\": 3");
+}
+END_TEST
+
 /* A writer used wrongly is a bug in leaktop: it stops rather than write JSON no
  * reader can parse. */
 START_TEST(key_in_an_array)
@@ -209,6 +247,8 @@ static Suite *jsonw_suite(void)
 	tcase_add_test(tc, escapes_every_control_byte);
 	tcase_add_test(tc, nesting_and_commas);
 	tcase_add_test(tc, numbers);
+	tcase_add_test(tc, long_values_whole);
+	tcase_add_test(tc, free_sends_the_rest);
 	tcase_add_test_raise_signal(tc, key_in_an_array, SIGABRT);
 	tcase_add_test_raise_signal(tc, no_key_in_an_object, SIGABRT);
 	tcase_add_test_raise_signal(tc, key_at_the_top, SIGABRT);
