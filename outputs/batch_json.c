@@ -156,7 +156,8 @@ static void json_port(struct batch_ctx *c, uint32_t i)
 	if (!st) {
 		jsonw_null(w, "growth_per_min");
 	} else {
-		/* A state's growth where it is held, or where it moved: a pile that went. */
+		/* The states the port holds, and those that moved by a hundredth a minute or
+		 * more (a pile that drained away). */
 		jsonw_obj(w, "growth_per_min");
 		for (unsigned s = 1; s < ST_COUNT; s++) {
 			double g = st->growth_per_min[s];
