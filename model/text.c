@@ -91,34 +91,6 @@ size_t text_escape_controls(char *dst, size_t dstsize, const char *src, size_t s
 	return escape(dst, dstsize, src, srclen, false);
 }
 
-void text_json_string(FILE *f, const char *s)
-{
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	putc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			putc(*p, f);
-	}
-	putc('"', f);
-}
-
-void text_json_num(FILE *f, double v, int decimals)
-{
-	if (!isfinite(v))
-		fputs("null", f);
-	else if (decimals >= 0)
-		fprintf(f, "%.*f", decimals, v);
-	else
-		fprintf(f, "%.*g", -decimals, v);
-}
-
 int text_cause(char **cause, int rc, const char *fmt, ...)
 {
 	va_list ap;

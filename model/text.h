@@ -1,4 +1,5 @@
-/* Making untrusted text (process names, command lines) safe for a terminal or JSON. */
+/* Making untrusted text (process names, command lines) safe for a terminal or a
+ * report (JSON adds its own quoting: model/jsonw.h). */
 #ifndef LEAKTOP_TEXT_H
 #define LEAKTOP_TEXT_H
 
@@ -17,15 +18,6 @@ size_t text_escape(char *dst, size_t dstsize, const char *src, size_t srclen);
  * backslash is kept as it is, so escaping again does not double it; anything raw that
  * a damaged file slipped in is still escaped. */
 size_t text_escape_controls(char *dst, size_t dstsize, const char *src, size_t srclen);
-
-/* Write s as a JSON string, with quotes. NULL writes null. */
-void text_json_string(FILE *f, const char *s);
-
-/* Write v as a JSON number: decimals >= 0 digits after the point, or (decimals < 0)
- * -decimals significant digits. JSON has no NaN or Infinity: a figure unknown (NAN),
- * never (INFINITY) or damaged (a recording) is written as null. Every double in JSON
- * goes through here. */
-void text_json_num(FILE *f, double v, int decimals);
 
 /* Replace *cause (when cause is not NULL) with a formatted message the caller frees,
  * NULL if out of memory; returns rc, so `return text_cause(cause, -EIO, ...)` reads

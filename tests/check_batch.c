@@ -189,6 +189,66 @@ START_TEST(test_text_report)
 }
 END_TEST
 
+/* How often `what` occurs in out between `from` and `to`. */
+static int count_between(const char *out, const char *from, const char *to, const char *what)
+{
+	const char *a = strstr(out, from), *b = a ? strstr(a, to) : NULL;
+	int n = 0;
+
+	ck_assert_msg(a && b, "no %s ... %s in %s", from, to, out);
+	for (const char *p = a; (p = strstr(p, what)) && p < b; p += strlen(what))
+		n++;
+	return n;
+}
+
+/* Text and JSON come from one walk: with --top, --backlog and a filter they list the
+ * same processes, ports and backlog sockets, in the same order. */
+START_TEST(test_one_walk)
+{
+	static const struct {
+		size_t top, backlog;
+		const char *ports;
+		int procs, nports, nbacklog;
+	} cases[] = {
+		{0, 3, NULL, 2, 2, 3},
+		{1, 1, NULL, 1, 1, 1},
+		{0, 10, "6379", 1, 1, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *out[FMT_OPENMETRICS];
+		for (int fmt = FMT_TEXT; fmt < FMT_OPENMETRICS; fmt++) {
+			struct batch_opts o = {.format = fmt, .top = cases[i].top, .backlog_max = cases[i].backlog,
+					       .clk_tck = 100};
+			size_t len = 0;
+			if (cases[i].ports)
+				ck_assert_int_eq(view_filter_ports(&o.filter, cases[i].ports, NULL), 0);
+			FILE *f = open_memstream(&out[fmt], &len);
+			ck_assert_int_eq(batch_write(f, s, NULL, &o), 0);
+			fclose(f);
+		}
+		const char *t = out[FMT_TEXT], *j = out[FMT_JSON];
+		/* Text: a table's rows run from its title line to the blank line after it. */
+		ck_assert_int_eq(count_between(t, "\n    PID USER", "\n\n", "\n") - 1, cases[i].procs);
+		ck_assert_int_eq(count_between(j, "\"processes\": [", "\"ports\": [", "\"start_time\": "), cases[i].procs);
+		ck_assert_int_eq(count_between(t, "\n PORT", "\n\n", "\n") - 1, cases[i].nports);
+		ck_assert_int_eq(count_between(j, "\"ports\": [", "\"backlog\": [", "\"side\": "), cases[i].nports);
+		ck_assert_int_eq(count_between(j, "\"backlog\": [", "\"alerts\": [", "\"inode\": "), cases[i].nbacklog);
+		if (cases[i].nbacklog)
+			ck_assert_int_eq(count_between(t, "\nRECV-Q", "\n\n", "\n") - 1, cases[i].nbacklog);
+		else
+			ck_assert_ptr_null(strstr(t, "\nRECV-Q"));
+		/* --top keeps the same process in both: the most fds. */
+		if (cases[i].top) {
+			ck_assert_ptr_nonnull(strstr(j, "\"processes\": [{\"pid\": 100,"));
+			ck_assert_ptr_nonnull(strstr(t, "\n    100 svc"));
+		}
+		free(out[FMT_TEXT]);
+		free(out[FMT_JSON]);
+	}
+}
+END_TEST
+
 START_TEST(test_escape)
 {
 	char buf[64];
@@ -400,6 +460,7 @@ int main(void)
 	tcase_add_test(tc, test_filters);
 	tcase_add_test(tc, test_json_sockets);
 	tcase_add_test(tc, test_text_report);
+	tcase_add_test(tc, test_one_walk);
 	tcase_add_test(tc, test_escape);
 	tcase_add_test(tc, test_kinds_netns);
 	tcase_add_test(tc, test_fd_pct_one_rule);

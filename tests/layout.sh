@@ -126,6 +126,15 @@ for d in model sources recording program outputs tui themes; do
 		status=1
 	fi
 done
+# One JSON writer (model/jsonw.c): no JSON member written by hand ("\"key\": " in a
+# format string), so commas, escaping and numbers have one place to be right.
+hits=$(grep -nE '\\"[A-Za-z_]+\\": ' main.c $(find model sources recording program outputs tui themes \
+	-name '*.c' | sort) 2>/dev/null || true)
+if [ -n "$hits" ]; then
+	echo "FAIL: JSON written by hand (use model/jsonw.h):"
+	echo "$hits" | sed 's/^/  /'
+	status=1
+fi
 
 # Only main.c at the top: every other C file is in a folder that says its job.
 for f in *.c *.h; do

@@ -1,8 +1,9 @@
 /* libFuzzer target: the escaper that makes process names and command lines safe for
- * a terminal (text_escape) and for JSON (text_json_string). */
+ * a terminal (text_escape) and for JSON (jsonw_str). */
 #include "config.h"
 
 #include "tests/fuzz/fuzz.h"
+#include "model/jsonw.h"
 #include "model/text.h"
 
 /* No control character (C0, DEL, C1) and valid UTF-8: what a terminal may be sent. */
@@ -45,17 +46,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(dst);
 
-	/* JSON: a quoted string with no raw control character. */
+	/* JSON: a quoted string on a line of its own, with no raw control character. */
 	char *s = fuzz_str(data, size), *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
-	if (!f)
+	struct jsonw *w = f ? jsonw_new(f) : NULL;
+	if (!w)
 		abort();
-	text_json_string(f, s);
+	jsonw_str(w, NULL, s);
+	jsonw_free(w);
 	fclose(f);
-	if (len < 2 || out[0] != '"' || out[len - 1] != '"')
+	if (len < 3 || out[0] != '"' || out[len - 2] != '"' || out[len - 1] != '\n')
 		abort();
-	for (size_t i = 0; i < len; i++)
+	for (size_t i = 0; i + 1 < len; i++)
 		if ((unsigned char)out[i] < 0x20)
 			abort();
 	free(out);
