@@ -7,23 +7,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "model/view.h"
-#include "program/options.h"
+#include "outputs/batch_opts.h"
 
 struct snapshot;
 struct history;
-struct alerts;
-
-struct batch_opts {
-	enum out_format format;
-	struct view_filter filter;
-	size_t top;          /* processes and ports shown; 0 = all */
-	size_t backlog_max;  /* sockets in the backlog list */
-	double boot_time;    /* unix seconds at boot, to turn start ticks into times */
-	long clk_tck;
-	const struct alerts *alerts; /* its transitions of this refresh go out too; may be NULL */
-	bool sockets;        /* json: a "sockets" array with every socket and its holders */
-};
 
 /* Write one refresh. h may be NULL (no history yet): growth, ETA and verdicts are
  * then null in JSON and "-" in text. Returns 0 or -errno (EIO when

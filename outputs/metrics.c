@@ -4,7 +4,7 @@
 
 #include "outputs/metrics.h"
 #include "model/alert.h"
-#include "outputs/batch.h"
+#include "outputs/batch_opts.h"
 #include "model/history.h"
 #include "model/snapshot.h"
 #include "model/view.h"
