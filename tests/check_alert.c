@@ -5,8 +5,8 @@
 #include "model/alert.h"
 #include "model/history.h"
 #include "model/snapshot.h"
+#include "tests/testkit.h"
 
-#include <check.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <errno.h>
@@ -295,31 +295,23 @@ START_TEST(active_alert_raises_an_ok_verdict)
 }
 END_TEST
 
-static Suite *alert_suite(void)
-{
-	Suite *su = suite_create("alert");
-	TCase *tc = tcase_create("alert");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, fd_usage_fires_once_clears_and_fires_again);
-	tcase_add_test(tc, fd_usage_message_says_what_the_dashboard_shows);
-	tcase_add_test(tc, close_wait_per_process_and_port);
-	tcase_add_test(tc, wobbling_value_fires_once);
-	tcase_add_test(tc, thresholds_are_settable_and_file_nr);
-	tcase_add_test(tc, filters_limit_alerts_to_the_chosen_processes);
-	tcase_add_test(tc, eta_alert_from_history);
-	tcase_add_test(tc, memory_leak_is_an_alert_of_its_own);
-	tcase_add_test(tc, own_process_raises_no_alert);
-	tcase_add_test(tc, eta_alert_clears_as_a_stall);
-	tcase_add_test(tc, active_alert_raises_an_ok_verdict);
-	suite_add_tcase(su, tc);
-	return su;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(alert_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "alert", .setup = setup, .teardown = teardown,
+		 .tests = TESTKIT_TESTS(
+			fd_usage_fires_once_clears_and_fires_again,
+			fd_usage_message_says_what_the_dashboard_shows,
+			close_wait_per_process_and_port,
+			wobbling_value_fires_once,
+			thresholds_are_settable_and_file_nr,
+			filters_limit_alerts_to_the_chosen_processes,
+			eta_alert_from_history,
+			memory_leak_is_an_alert_of_its_own,
+			own_process_raises_no_alert,
+			eta_alert_clears_as_a_stall,
+			active_alert_raises_an_ok_verdict)},
+	};
+
+	return TESTKIT_RUN("alert", cases);
 }

@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <check.h>
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -17,6 +16,7 @@
 #include "outputs/batch.h"
 #include "model/snapshot.h"
 #include "model/text.h"
+#include "tests/testkit.h"
 
 static struct snapshot *s;
 
@@ -393,22 +393,19 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("batch");
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_json_line);
-	tcase_add_test(tc, test_filters);
-	tcase_add_test(tc, test_json_sockets);
-	tcase_add_test(tc, test_text_report);
-	tcase_add_test(tc, test_escape);
-	tcase_add_test(tc, test_kinds_netns);
-	tcase_add_test(tc, test_fd_pct_one_rule);
-	tcase_add_test(tc, test_bad_times);
-	tcase_add_test(tc, test_extreme_rss);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "core", .setup = setup, .teardown = teardown,
+		 .tests = TESTKIT_TESTS(
+			test_json_line,
+			test_filters,
+			test_json_sockets,
+			test_text_report,
+			test_escape,
+			test_kinds_netns,
+			test_fd_pct_one_rule,
+			test_bad_times,
+			test_extreme_rss)},
+	};
+
+	return TESTKIT_RUN("batch", cases);
 }

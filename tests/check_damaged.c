@@ -10,9 +10,9 @@
 
 #include "model/snapshot.h"
 #include "recording/record.h"
+#include "tests/testkit.h"
 
 #include <arpa/inet.h>
-#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -552,27 +552,22 @@ int main(void)
 	/* The JSON is checked by jq (Debian package jq, which `setup --test` installs). */
 	if (system("command -v jq > /dev/null") != 0) {
 		puts("SKIP: needs jq");
-		return 77;
+		return TESTKIT_SKIP;
 	}
-	Suite *su = suite_create("damaged");
 	/* Two cases of about equal cost: make check-damaged runs them side by side
 	 * (CK_RUN_CASE), each test in its own folder. */
-	TCase *tc = tcase_create("cut"), *edits = tcase_create("edited");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_checked_fixture(edits, setup, teardown);
-	tcase_set_timeout(tc, 300);
-	tcase_set_timeout(edits, 300);
-	tcase_add_test(tc, cut_short_at_63_points);
-	tcase_add_test(tc, bytes_flipped);
-	tcase_add_test(edits, hot_journals);
-	tcase_add_test(edits, side_files_of_others);
-	tcase_add_test(edits, hostile_values);
-	tcase_add_test(edits, nulls_and_missing_tables);
-	suite_add_tcase(su, edits);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "edited", .setup = setup, .teardown = teardown, .timeout = 300,
+		 .tests = TESTKIT_TESTS(
+			hot_journals,
+			side_files_of_others,
+			hostile_values,
+			nulls_and_missing_tables)},
+		{.name = "cut", .setup = setup, .teardown = teardown, .timeout = 300,
+		 .tests = TESTKIT_TESTS(
+			cut_short_at_63_points,
+			bytes_flipped)},
+	};
+
+	return TESTKIT_RUN("damaged", cases);
 }

@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <check.h>
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -21,6 +20,7 @@
 #include "outputs/metrics.h"
 #include "model/snapshot.h"
 #include "model/text.h"
+#include "tests/testkit.h"
 
 static struct snapshot *s;
 
@@ -379,20 +379,17 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("metrics");
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_well_formed);
-	tcase_add_test(tc, test_numbers);
-	tcase_add_test(tc, test_other_series);
-	tcase_add_test(tc, test_extreme_numbers);
-	tcase_add_test(tc, test_growth);
-	tcase_add_test(tc, test_label_escape);
-	tcase_add_test(tc, test_alert_family);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "core", .setup = setup, .teardown = teardown,
+		 .tests = TESTKIT_TESTS(
+			test_well_formed,
+			test_numbers,
+			test_other_series,
+			test_extreme_numbers,
+			test_growth,
+			test_label_escape,
+			test_alert_family)},
+	};
+
+	return TESTKIT_RUN("metrics", cases);
 }

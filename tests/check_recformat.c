@@ -5,8 +5,8 @@
 
 #include "recording/schema.h"
 #include "recording/record.h"
+#include "tests/testkit.h"
 
-#include <check.h>
 #include <dirent.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -242,18 +242,13 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("recformat");
-	TCase *tc = tcase_create("core");
+	const struct testkit_case cases[] = {
+		{.name = "core", .setup = setup, .teardown = teardown, .timeout = 120,
+		 .tests = TESTKIT_TESTS(
+			older_formats_replay_as_recorded,
+			new_recording_has_the_format_3_0_schema,
+			later_columns_come_last)},
+	};
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, older_formats_replay_as_recorded);
-	tcase_add_test(tc, new_recording_has_the_format_3_0_schema);
-	tcase_add_test(tc, later_columns_come_last);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return TESTKIT_RUN("recformat", cases);
 }

@@ -11,9 +11,9 @@
 #include "recording/replay.h"
 #include "sources/source.h"
 #include "recording/record.h"
+#include "tests/testkit.h"
 
 #include <arpa/inet.h>
-#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -779,33 +779,23 @@ START_TEST(huge_fd_limit_reads_as_unlimited)
 }
 END_TEST
 
-static Suite *record_suite(void)
-{
-	Suite *su = suite_create("record");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, round_trip);
-	tcase_add_test(tc, steady_adds_almost_no_rows);
-	tcase_add_test(tc, mode_0600_and_no_overwrite);
-	tcase_add_test(tc, version_refusal);
-	tcase_add_test(tc, not_a_recording);
-	tcase_add_test(tc, killed_writer_replays_to_last_refresh);
-	tcase_add_test(tc, report_names_the_leak);
-	tcase_add_test(tc, replay_events_of_a_refresh);
-	tcase_add_test(tc, kernel_age_bound_replays);
-	tcase_add_test(tc, reader_holding_the_file_costs_a_refresh_not_the_recording);
-	tcase_add_test(tc, huge_fd_limit_reads_as_unlimited);
-	suite_add_tcase(su, tc);
-	return su;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(record_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "core", .setup = setup, .teardown = teardown, .timeout = 120,
+		 .tests = TESTKIT_TESTS(
+			round_trip,
+			steady_adds_almost_no_rows,
+			mode_0600_and_no_overwrite,
+			version_refusal,
+			not_a_recording,
+			killed_writer_replays_to_last_refresh,
+			report_names_the_leak,
+			replay_events_of_a_refresh,
+			kernel_age_bound_replays,
+			reader_holding_the_file_costs_a_refresh_not_the_recording,
+			huge_fd_limit_reads_as_unlimited)},
+	};
+
+	return TESTKIT_RUN("record", cases);
 }

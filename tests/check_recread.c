@@ -11,9 +11,9 @@
 #include "recording/replay.h"
 #include "sources/source.h"
 #include "recording/record.h"
+#include "tests/testkit.h"
 
 #include <arpa/inet.h>
-#include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -805,23 +805,18 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("recread");
-	TCase *tc = tcase_create("core");
+	const struct testkit_case cases[] = {
+		{.name = "core", .setup = setup, .teardown = teardown, .timeout = 300,
+		 .tests = TESTKIT_TESTS(
+			replay_makes_and_changes_nothing,
+			side_file_links_left_alone,
+			read_only_media,
+			reader_cannot_write_the_folder,
+			foreign_wal_not_merged,
+			views_triggers_and_foreign_columns_refused,
+			stop_signal_ends_any_read,
+			hostile_numbers_refused_where_read)},
+	};
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, replay_makes_and_changes_nothing);
-	tcase_add_test(tc, side_file_links_left_alone);
-	tcase_add_test(tc, read_only_media);
-	tcase_add_test(tc, reader_cannot_write_the_folder);
-	tcase_add_test(tc, foreign_wal_not_merged);
-	tcase_add_test(tc, views_triggers_and_foreign_columns_refused);
-	tcase_add_test(tc, stop_signal_ends_any_read);
-	tcase_add_test(tc, hostile_numbers_refused_where_read);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return TESTKIT_RUN("recread", cases);
 }

@@ -12,9 +12,9 @@
 #include "recording/schema.h"
 #include "model/snapshot.h"
 #include "recording/recread.h"
+#include "tests/testkit.h"
 
 #include <arpa/inet.h>
-#include <check.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -540,21 +540,17 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("report");
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_story_rules);
-	tcase_add_test(tc, test_markdown_story);
-	tcase_add_test(tc, test_markdown_detail_tables);
-	tcase_add_test(tc, test_markdown_escapes);
-	tcase_add_test(tc, test_html_page);
-	tcase_add_test(tc, test_recorder_left_out);
-	tcase_add_test(tc, test_real_exhausted_pool);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "core", .setup = setup, .teardown = teardown, .timeout = 60,
+		 .tests = TESTKIT_TESTS(
+			test_story_rules,
+			test_markdown_story,
+			test_markdown_detail_tables,
+			test_markdown_escapes,
+			test_html_page,
+			test_recorder_left_out,
+			test_real_exhausted_pool)},
+	};
+
+	return TESTKIT_RUN("report", cases);
 }

@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "model/snapshot.h"
+#include "tests/testkit.h"
 
 static struct snapshot *s;
 
@@ -462,32 +462,28 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("snapshot");
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_dedup_and_totals);
-	tcase_add_test(tc, test_join_per_process);
-	tcase_add_test(tc, test_ports);
-	tcase_add_test(tc, test_ephemeral_listener);
-	tcase_add_test(tc, test_rebuild_reuses_storage);
-	tcase_add_test(tc, test_unsorted_procs_rejected);
-	tcase_add_test(tc, test_state_names);
-	tcase_add_test(tc, test_addr_format);
-	tcase_add_test(tc, test_copy);
-	tcase_add_test(tc, test_side_of_ephemeral_listener);
-	suite_add_tcase(su, tc);
-	tc = tcase_create("kinds");
-	tcase_add_checked_fixture(tc, setup_kinds, teardown);
-	tcase_add_test(tc, test_closed_fds);
-	tcase_add_test(tc, test_kinds);
-	tcase_add_test(tc, test_ports_per_netns);
-	tcase_add_test(tc, test_netns_records);
-	tcase_add_test(tc, test_unix_names_escaped);
-	tcase_add_test(tc, test_addr_one_form);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "core", .setup = setup, .teardown = teardown,
+		 .tests = TESTKIT_TESTS(
+			test_dedup_and_totals,
+			test_join_per_process,
+			test_ports,
+			test_ephemeral_listener,
+			test_rebuild_reuses_storage,
+			test_unsorted_procs_rejected,
+			test_state_names,
+			test_addr_format,
+			test_copy,
+			test_side_of_ephemeral_listener)},
+		{.name = "kinds", .setup = setup_kinds, .teardown = teardown,
+		 .tests = TESTKIT_TESTS(
+			test_closed_fds,
+			test_kinds,
+			test_ports_per_netns,
+			test_netns_records,
+			test_unix_names_escaped,
+			test_addr_one_form)},
+	};
+
+	return TESTKIT_RUN("snapshot", cases);
 }
