@@ -12,7 +12,6 @@
 #include "recording/record.h"
 #include "tests/testkit.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -35,45 +34,35 @@ static char dir[64], base[128], bin[4096];
  * up most of the file. */
 static void make_snap(struct snapshot *s, uint64_t tick)
 {
-	snapshot_clear(s);
-	s->tick = tick;
-	s->time = 1700000000.5 + (double)tick * 2;
+	testkit_refresh(s, tick, 1700000000.5 + (double)tick * 2);
 	s->refresh_ms = 10 + (double)(tick % 7);
-	s->closed_valid = true;
-	snapshot_add_netns(s, 4026531840ULL, true)->own = true;
 	for (int i = 0; i < 12; i++) {
-		struct proc_rec *p = snapshot_add_proc(s);
-		p->pid = 100 + i, p->ppid = 1, p->uid = (uint32_t)i, p->start_time = 5000 + (uint64_t)i;
-		p->netns = 4026531840ULL, p->rss_kb = 1000 + (i == 0 ? tick * 10 : 0);
-		p->fd_limit = 1024, p->fd_limit_hard = 4096, p->state = 'S';
-		snprintf(p->comm, sizeof(p->comm), "proc%d", i);
-		snprintf(p->user, sizeof(p->user), "user%d", i);
-		snprintf(p->cmdline, sizeof(p->cmdline), "/usr/bin/proc%d --serve --port %d", i, 8000 + i);
+		char comm[16], user[16], cmdline[64];
+		snprintf(comm, sizeof(comm), "proc%d", i);
+		snprintf(user, sizeof(user), "user%d", i);
+		snprintf(cmdline, sizeof(cmdline), "/usr/bin/proc%d --serve --port %d", i, 8000 + i);
+		TESTKIT_PROC(s, .pid = 100 + i, .ppid = 1, .uid = (uint32_t)i, .start_time = 5000 + (uint64_t)i,
+			     .netns = 4026531840ULL, .rss_kb = 1000 + (i == 0 ? tick * 10 : 0), .fd_limit = 1024,
+			     .fd_limit_hard = 4096, .state = 'S', .comm = comm, .user = user, .cmdline = cmdline);
 	}
 	int nsock = 0;
 	for (uint64_t c = 0; c < 1000 + tick * 30; c++) {
 		bool leaked = c % 4 == 0, churn = c % 4 == 1 && (c + tick) % 5 == 0;
 		if (churn)
 			continue;
-		struct sock_rec *k = snapshot_add_sock(s);
-		k->cookie = 1000 + c, k->inode = 20000 + (uint32_t)c, k->family = AF_INET, k->proto = 6;
-		k->state = leaked ? ST_CLOSE_WAIT : ST_ESTABLISHED;
-		k->lport = (uint16_t)(8000 + c % 12), k->rport = (uint16_t)(30000 + c);
-		k->rqueue = leaked ? 101 : (uint32_t)((c * tick) % 13 == 0 ? c % 97 : 0);
-		inet_pton(AF_INET, "127.0.0.1", k->laddr);
-		inet_pton(AF_INET, "127.0.0.2", k->raddr);
-		struct sock_owner *o = snapshot_add_owner(s);
-		o->inode = k->inode, o->proc = (int32_t)(c % 12), o->fd = 10 + (int32_t)c;
+		TESTKIT_SOCK(s, .cookie = 1000 + c, .inode = 20000 + (uint32_t)c, .proto = 6,
+			     .state = leaked ? ST_CLOSE_WAIT : ST_ESTABLISHED, .lport = (uint16_t)(8000 + c % 12),
+			     .rport = (uint16_t)(30000 + c), .rq = leaked ? 101 : (uint32_t)((c * tick) % 13 == 0 ? c % 97 : 0),
+			     .laddr = "127.0.0.1", .raddr = "127.0.0.2", .held = true, .proc = (int32_t)(c % 12),
+			     .fd = 10 + (int32_t)c);
 		nsock++;
 	}
 	for (int i = 0; i < 4; i++) {
-		struct sock_rec *k = snapshot_add_sock(s);
 		char name[32];
 		int n = snprintf(name, sizeof(name), "/run/app%d.sock", i);
-		k->cookie = 90000 + (uint64_t)i, k->inode = 9000 + (uint32_t)i, k->family = AF_UNIX;
-		k->type = SOCK_STREAM, k->state = ST_ESTABLISHED, k->un.name = snapshot_add_name(s, name, (size_t)n);
-		struct sock_owner *o = snapshot_add_owner(s);
-		o->inode = k->inode, o->proc = i, o->fd = 5;
+		uint32_t at = snapshot_add_name(s, name, (size_t)n);
+		TESTKIT_SOCK(s, .cookie = 90000 + (uint64_t)i, .inode = 9000 + (uint32_t)i, .family = AF_UNIX,
+			     .type = SOCK_STREAM, .state = ST_ESTABLISHED, .held = true, .proc = i, .fd = 5)->un.name = at;
 	}
 	for (size_t i = 0; i < s->nprocs; i++)
 		s->procs[i].fds = 3 + (uint64_t)(nsock / 12);

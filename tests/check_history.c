@@ -7,7 +7,6 @@
 #include "model/snapshot.h"
 #include "tests/testkit.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -44,36 +43,22 @@ static void teardown(void)
 
 static size_t add_proc(int32_t pid, uint64_t start, int64_t fds)
 {
+	char comm[16];
 	fresh();
-	struct proc_rec *p = snapshot_add_proc(s);
-	p->pid = pid;
-	p->start_time = start;
-	p->fds = fds;
-	p->fd_limit = 1024;
-	snprintf(p->comm, sizeof(p->comm), "srv%d", pid);
-	return s->nprocs - 1;
+	snprintf(comm, sizeof(comm), "srv%d", pid);
+	return (size_t)TESTKIT_PROC(s, .pid = pid, .start_time = start, .fds = fds, .fd_limit = 1024, .comm = comm);
 }
 
 /* A socket on 127.0.0.1:lport from 10.0.0.host:rport, held by procs[proc] (-1: none). */
 static void add_sock(uint64_t cookie, unsigned state, uint16_t lport, uint16_t rport, uint8_t host, uint32_t rq,
 		     int proc)
 {
+	char raddr[16];
 	fresh();
-	struct sock_rec *k = snapshot_add_sock(s);
-	k->cookie = cookie;
-	k->inode = (uint32_t)cookie;
-	k->state = (uint8_t)state;
-	k->family = AF_INET;
-	k->lport = lport, k->rport = rport;
-	k->laddr[0] = 127, k->laddr[3] = 1;
-	k->raddr[0] = 10, k->raddr[3] = host;
-	k->rqueue = rq;
-	if (proc >= 0) {
-		struct sock_owner *o = snapshot_add_owner(s);
-		o->inode = (uint32_t)cookie;
-		o->proc = proc;
-		o->fd = (int32_t)(cookie & 0xffff);
-	}
+	snprintf(raddr, sizeof(raddr), "10.0.0.%u", host);
+	TESTKIT_SOCK(s, .cookie = cookie, .inode = (uint32_t)cookie, .state = (uint8_t)state, .lport = lport,
+		     .rport = rport, .laddr = "127.0.0.1", .raddr = raddr, .rq = rq, .held = proc >= 0, .proc = proc,
+		     .fd = (int32_t)(cookie & 0xffff));
 }
 
 static void refresh(double t)

@@ -13,7 +13,6 @@
 #include "recording/record.h"
 #include "tests/testkit.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -57,31 +56,17 @@ static void teardown(void)
 /* A server leaking one CLOSE_WAIT socket a refresh, and a client. */
 static void make_snap(struct snapshot *s, uint64_t tick)
 {
-	snapshot_clear(s);
-	s->tick = tick;
-	s->time = 1700000000.5 + (double)tick * 2;
+	testkit_refresh(s, tick, 1700000000.5 + (double)tick * 2);
 	s->refresh_ms = 10;
-	s->closed_valid = true;
-	snapshot_add_netns(s, 4026531840ULL, true)->own = true;
-	for (int i = 0; i < 2; i++) {
-		struct proc_rec *p = snapshot_add_proc(s);
-		p->pid = 100 + 100 * i, p->ppid = 1, p->start_time = 5000 + (uint64_t)i, p->netns = 4026531840ULL;
-		p->rss_kb = 1000 + tick, p->fds = 4 + (i ? 1 : (int64_t)tick), p->fd_limit = 1024, p->fd_limit_hard = 4096;
-		p->state = 'S';
-		snprintf(p->comm, sizeof(p->comm), i ? "client" : "leakysrv");
-		snprintf(p->user, sizeof(p->user), "root");
-	}
-	for (uint64_t c = 0; c <= tick; c++) {
-		struct sock_rec *k = snapshot_add_sock(s);
-		k->cookie = 100 + c, k->inode = 2000 + (uint32_t)c, k->family = AF_INET, k->proto = 6;
-		k->state = c ? ST_CLOSE_WAIT : ST_LISTEN, k->lport = 8080, k->rport = c ? (uint16_t)(40000 + c) : 0;
-		k->rqueue = c ? 101 : 0;
-		inet_pton(AF_INET, "127.0.0.1", k->laddr);
-		if (c)
-			inet_pton(AF_INET, "127.0.0.2", k->raddr);
-		struct sock_owner *o = snapshot_add_owner(s);
-		o->inode = k->inode, o->proc = 0, o->fd = 3 + (int32_t)c;
-	}
+	for (int i = 0; i < 2; i++)
+		TESTKIT_PROC(s, .pid = 100 + 100 * i, .ppid = 1, .start_time = 5000 + (uint64_t)i, .netns = 4026531840ULL,
+			     .rss_kb = 1000 + tick, .fds = 4 + (i ? 1 : (int64_t)tick), .fd_limit = 1024,
+			     .fd_limit_hard = 4096, .state = 'S', .comm = i ? "client" : "leakysrv", .user = "root");
+	for (uint64_t c = 0; c <= tick; c++)
+		TESTKIT_SOCK(s, .cookie = 100 + c, .inode = 2000 + (uint32_t)c, .proto = 6,
+			     .state = c ? ST_CLOSE_WAIT : ST_LISTEN, .lport = 8080, .rport = c ? (uint16_t)(40000 + c) : 0,
+			     .rq = c ? 101 : 0, .laddr = "127.0.0.1", .raddr = c ? "127.0.0.2" : NULL, .held = true,
+			     .proc = 0, .fd = 3 + (int32_t)c);
 	ck_assert_int_eq(snapshot_build(s), 0);
 	s->totals.file_alloc = 3000 + tick, s->totals.file_max = 1000000;
 }

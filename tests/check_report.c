@@ -14,7 +14,6 @@
 #include "recording/recread.h"
 #include "tests/testkit.h"
 
-#include <arpa/inet.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -51,13 +50,10 @@ static void teardown(void)
 static struct proc_rec *add_proc(struct snapshot *s, int32_t pid, uint64_t start, const char *comm, int64_t fds,
 				 uint64_t limit, const char *cmdline)
 {
-	struct proc_rec *p = snapshot_add_proc(s);
-	p->pid = pid, p->ppid = 1, p->start_time = start, p->fds = fds, p->fd_limit = p->fd_limit_hard = limit;
-	p->rss_kb = 50000, p->state = 'S';
-	snprintf(p->comm, sizeof(p->comm), "%s", comm);
-	snprintf(p->user, sizeof(p->user), "app");
-	snprintf(p->cmdline, sizeof(p->cmdline), "%s", cmdline);
-	return p;
+	int i = TESTKIT_PROC(s, .pid = pid, .ppid = 1, .start_time = start, .fds = fds, .fd_limit = limit,
+			     .fd_limit_hard = limit, .rss_kb = 50000, .state = 'S', .comm = comm, .user = "app",
+			     .cmdline = cmdline);
+	return &s->procs[i];
 }
 
 /* One refresh of the story:
@@ -67,11 +63,7 @@ static struct proc_rec *add_proc(struct snapshot *s, int32_t pid, uint64_t start
  *  - pid 300 cc1 opens 40 files for two refreshes (ticks 10-11). */
 static void make_snap(struct snapshot *s, uint64_t tick)
 {
-	snapshot_clear(s);
-	s->tick = tick;
-	s->time = T0 + (double)tick * 2;
-	s->closed_valid = true;
-	snapshot_add_netns(s, 4026531840ULL, true)->own = true;
+	testkit_refresh(s, tick, T0 + (double)tick * 2);
 	add_proc(s, 100, 5000, "java", 120, 1024, "java -jar pool.jar");
 	if (tick == 10 || tick == 11)
 		add_proc(s, 300, 6000, "cc1", 44, 1024, "cc1 -O2 big.c");
@@ -79,17 +71,11 @@ static void make_snap(struct snapshot *s, uint64_t tick)
 		add_proc(s, 400, 7000, "leaky", 20 + 5 * (int64_t)tick, 2048, poisoned ? evil_cmdline : "leaky --serve");
 	else if (tick > 200)
 		add_proc(s, 401, 9000, "leaky", 20 + 5 * (int64_t)(tick - 200), 2048, "leaky --serve");
-	for (int i = 0; i < 100; i++) {
-		struct sock_rec *k = snapshot_add_sock(s);
-		k->cookie = 100 + (uint64_t)i, k->inode = 2000 + (uint32_t)i, k->state = ST_CLOSE_WAIT;
-		k->family = AF_INET, k->proto = 6, k->lport = (uint16_t)(40000 + i), k->rport = 24611;
-		k->netns = 4026531840ULL;
-		k->rqueue = i == 0 ? (uint32_t)(tick <= 300 ? tick : 1) : 1; /* the FIN, and unread bytes */
-		inet_pton(AF_INET, "127.0.0.1", k->laddr);
-		inet_pton(AF_INET, "127.0.0.1", k->raddr);
-		struct sock_owner *o = snapshot_add_owner(s);
-		o->inode = k->inode, o->proc = 0, o->fd = 10 + i;
-	}
+	for (int i = 0; i < 100; i++)
+		TESTKIT_SOCK(s, .cookie = 100 + (uint64_t)i, .inode = 2000 + (uint32_t)i, .state = ST_CLOSE_WAIT,
+			     .proto = 6, .lport = (uint16_t)(40000 + i), .rport = 24611, .netns = 4026531840ULL,
+			     .rq = i == 0 ? (uint32_t)(tick <= 300 ? tick : 1) : 1, /* the FIN, and unread bytes */
+			     .laddr = "127.0.0.1", .raddr = "127.0.0.1", .held = true, .proc = 0, .fd = 10 + i);
 	ck_assert_int_eq(snapshot_build(s), 0);
 }
 
@@ -376,16 +362,11 @@ END_TEST
 /* A pile of n CLOSE_WAIT sockets held by process index proc, to 127.0.0.1:rport. */
 static void add_pile(struct snapshot *s, int32_t proc, uint16_t rport, int n, uint64_t cookie0)
 {
-	for (int i = 0; i < n; i++) {
-		struct sock_rec *k = snapshot_add_sock(s);
-		k->cookie = cookie0 + (uint64_t)i, k->inode = (uint32_t)(cookie0 + (uint64_t)i), k->state = ST_CLOSE_WAIT;
-		k->family = AF_INET, k->proto = 6, k->lport = (uint16_t)(40000 + cookie0 % 1000 + (uint64_t)i);
-		k->rport = rport, k->netns = 4026531840ULL, k->rqueue = 1;
-		inet_pton(AF_INET, "127.0.0.1", k->laddr);
-		inet_pton(AF_INET, "127.0.0.1", k->raddr);
-		struct sock_owner *o = snapshot_add_owner(s);
-		o->inode = k->inode, o->proc = proc, o->fd = 10 + i;
-	}
+	for (int i = 0; i < n; i++)
+		TESTKIT_SOCK(s, .cookie = cookie0 + (uint64_t)i, .inode = (uint32_t)(cookie0 + (uint64_t)i),
+			     .state = ST_CLOSE_WAIT, .proto = 6, .lport = (uint16_t)(40000 + cookie0 % 1000 + (uint64_t)i),
+			     .rport = rport, .netns = 4026531840ULL, .rq = 1, .laddr = "127.0.0.1", .raddr = "127.0.0.1",
+			     .held = true, .proc = proc, .fd = 10 + i);
 }
 
 /* An older leaktop recorded itself: pid 10 (with -w) grows its RSS, and an alert
@@ -400,11 +381,7 @@ static void write_recorder_story(void)
 
 	ck_assert_int_eq(record_open(&r, path, &info, &cause), 0);
 	for (uint64_t t = 1; t <= 120; t++) {
-		snapshot_clear(s);
-		s->tick = t;
-		s->time = T0 + (double)t * 2;
-		s->closed_valid = true;
-		snapshot_add_netns(s, 4026531840ULL, true)->own = true;
+		testkit_refresh(s, t, T0 + (double)t * 2);
 		add_proc(s, 10, 3000, "leaktop", 12, 1024, "leaktop -d 2 -w /var/tmp/incident.db")->rss_kb =
 			20000 + 2048 * t;
 		add_proc(s, 11, 3001, "leaktop", 12, 1024, "/usr/bin/leaktop --listen 127.0.0.1:9100")->rss_kb =

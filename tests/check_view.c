@@ -18,38 +18,20 @@
 static struct snapshot *s;
 static struct view_ctx ctx;
 
+/* A process started at 1000 + pid, running /usr/bin/comm --serve. */
 static void add_proc(int32_t pid, const char *comm, const char *user, int64_t fds, uint64_t rss)
 {
-	struct proc_rec *p = snapshot_add_proc(s);
-	p->pid = pid;
-	p->start_time = 1000 + (uint64_t)pid;
-	snprintf(p->comm, sizeof(p->comm), "%s", comm);
-	snprintf(p->cmdline, sizeof(p->cmdline), "/usr/bin/%s --serve", comm);
-	snprintf(p->user, sizeof(p->user), "%s", user);
-	p->fds = fds;
-	p->fd_limit = 1024;
-	p->rss_kb = rss;
+	char cmdline[PROC_CMDLINE_MAX];
+	snprintf(cmdline, sizeof(cmdline), "/usr/bin/%s --serve", comm);
+	TESTKIT_PROC(s, .pid = pid, .start_time = 1000 + (uint64_t)pid, .comm = comm, .cmdline = cmdline, .user = user,
+		     .fds = fds, .fd_limit = 1024, .rss_kb = rss);
 }
 
 /* A socket on 127.0.0.1, owned by procs[proc] (or nobody when proc < 0). */
 static void add_sock(uint32_t inode, int proc, int fd, uint8_t state, uint16_t lport, uint16_t rport, uint32_t rq)
 {
-	struct sock_rec *k = snapshot_add_sock(s);
-	k->cookie = inode;
-	k->inode = inode;
-	k->family = AF_INET;
-	k->state = state;
-	k->lport = lport;
-	k->rport = rport;
-	k->rqueue = rq;
-	k->laddr[0] = k->raddr[0] = 127;
-	k->laddr[3] = k->raddr[3] = 1;
-	if (proc >= 0) {
-		struct sock_owner *o = snapshot_add_owner(s);
-		o->inode = inode;
-		o->proc = proc;
-		o->fd = fd;
-	}
+	TESTKIT_SOCK(s, .cookie = inode, .inode = inode, .state = state, .lport = lport, .rport = rport, .rq = rq,
+		     .laddr = "127.0.0.1", .raddr = "127.0.0.1", .held = proc >= 0, .proc = proc, .fd = fd);
 }
 
 /* web (pid 10) leaks CLOSE_WAIT on 8080; db (pid 20) has the most fds; cron (pid 30) none. */
