@@ -19,7 +19,7 @@
 #include "program/actions.h"
 #include "tests/testkit.h"
 
-static char tmp[64];
+static char tmp[TESTKIT_DIR_MAX];
 static pid_t kids[8];
 static int nkids;
 static char *marker_path; /* the child's copy: where its SIGQUIT handler writes */
@@ -31,8 +31,7 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 
 static void setup(void)
 {
-	snprintf(tmp, sizeof(tmp), "/tmp/check_actions.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	testkit_mkdir(tmp, "actions");
 	nkids = 0;
 	action_no_pidfd = false;
 }

@@ -26,7 +26,7 @@
 
 #define REFRESHES 40
 
-static char dir[64], base[128], bin[4096];
+static char dir[TESTKIT_DIR_MAX], base[128], bin[4096];
 
 /* A box with 12 processes, one of which leaks CLOSE_WAIT sockets, connections that
  * come and go, queues that move, and UNIX sockets with names: enough rows per
@@ -100,23 +100,15 @@ static void make_base(void)
 
 static void setup(void)
 {
-	const char *top = getenv("top_builddir");
-	char *real = realpath(top ? top : ".", NULL);
-
-	ck_assert_ptr_nonnull(real);
-	snprintf(bin, sizeof(bin), "%s/leaktop", real);
-	free(real);
-	strcpy(dir, "/tmp/check_damaged.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	testkit_leaktop(bin, sizeof(bin));
+	testkit_mkdir(dir, "damaged");
 	snprintf(base, sizeof(base), "%s/base.db", dir);
 	make_base();
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(testkit_rmdir(dir), 0);
 }
 
 static off_t size_of(const char *file)

@@ -16,19 +16,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char dir[64];
+static char dir[TESTKIT_DIR_MAX];
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/check_recfile.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	testkit_mkdir(dir, "recfile");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(testkit_rmdir(dir), 0);
 }
 
 /* The names in folder d, sorted, joined by spaces. */

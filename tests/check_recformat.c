@@ -14,20 +14,17 @@
 #include <string.h>
 #include <unistd.h>
 
-static char dir[64], path[128];
+static char dir[TESTKIT_DIR_MAX], path[128];
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/check_recformat.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	testkit_mkdir(dir, "recformat");
 	snprintf(path, sizeof(path), "%s/rec.db", dir);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(testkit_rmdir(dir), 0);
 }
 
 /* The whole file, or NULL. */
@@ -94,15 +91,13 @@ static void copy_fixture(const char *name, char *out, size_t n)
  * configuration of the user's and the clock in UTC. */
 static char *leaktop_out(const char *file, const char *args)
 {
-	const char *top = getenv("top_builddir");
-	char cmd[8192], out[192], *bin = realpath(top ? top : ".", NULL);
+	char cmd[8192], out[192], bin[4096];
 
-	ck_assert_ptr_nonnull(bin);
+	testkit_leaktop(bin, sizeof(bin));
 	snprintf(out, sizeof(out), "%s/out", dir);
 	snprintf(cmd, sizeof(cmd),
-		 "cd '%s' && HOME='%s' XDG_CONFIG_HOME='%s' TZ=UTC '%s/leaktop' -r '%s' %s > out 2>/dev/null", dir,
+		 "cd '%s' && HOME='%s' XDG_CONFIG_HOME='%s' TZ=UTC '%s' -r '%s' %s > out 2>/dev/null", dir,
 		 dir, dir, bin, file, args);
-	free(bin);
 	ck_assert_msg(system(cmd) == 0, "%s", cmd);
 	return slurp(out);
 }

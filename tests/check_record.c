@@ -25,20 +25,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char dir[64], path[128];
+static char dir[TESTKIT_DIR_MAX], path[128];
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/check_record.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	testkit_mkdir(dir, "record");
 	snprintf(path, sizeof(path), "%s/rec.db", dir);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(testkit_rmdir(dir), 0);
 }
 
 /* What `leaktop -r file --report` does. */

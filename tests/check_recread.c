@@ -31,26 +31,18 @@
 #include <time.h>
 #include <unistd.h>
 
-static char dir[64], bin[4096];
+static char dir[TESTKIT_DIR_MAX], bin[4096];
 
 static void setup(void)
 {
-	const char *top = getenv("top_builddir");
-	char *real = realpath(top ? top : ".", NULL);
-
-	ck_assert_ptr_nonnull(real);
-	snprintf(bin, sizeof(bin), "%s/leaktop", real);
-	free(real);
-	strcpy(dir, "/tmp/check_recread.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	testkit_leaktop(bin, sizeof(bin));
+	testkit_mkdir(dir, "recread");
 	chmod(dir, 0755);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(testkit_rmdir(dir), 0);
 }
 
 /* A server leaking one CLOSE_WAIT socket a refresh, and a client. */

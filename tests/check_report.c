@@ -25,7 +25,7 @@
 #define REFRESHES 400
 #define T0 1700000000.0
 
-static char dir[64], path[128];
+static char dir[TESTKIT_DIR_MAX], path[128];
 
 /* The command line of pid 400 when the test poisons the recording. */
 static bool poisoned;
@@ -34,17 +34,14 @@ static const char evil_cmdline[] = "leaky [x](http://evil.example) <script>alert
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/check_report.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	testkit_mkdir(dir, "report");
 	snprintf(path, sizeof(path), "%s/rec.db", dir);
 	setenv("TZ", "UTC", 1);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(testkit_rmdir(dir), 0);
 }
 
 static struct proc_rec *add_proc(struct snapshot *s, int32_t pid, uint64_t start, const char *comm, int64_t fds,

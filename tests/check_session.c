@@ -27,12 +27,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char dir[64], hook[96], hook_out[96], db[96];
+static char dir[TESTKIT_DIR_MAX], hook[96], hook_out[96], db[96];
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/check_session.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	testkit_mkdir(dir, "session");
 	snprintf(hook, sizeof(hook), "%s/hook", dir);
 	snprintf(hook_out, sizeof(hook_out), "%s/hook.out", dir);
 	snprintf(db, sizeof(db), "%s/rec.db", dir);
@@ -46,9 +45,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	(void)!system(cmd);
+	(void)testkit_rmdir(dir);
 }
 
 /* pid 42 with fds of a 1000 limit: 800 fires fd_usage (75%), 100 clears it. */

@@ -25,13 +25,12 @@
 
 enum child_kind { CHILD_CATCH, CHILD_DEFAULT, CHILD_IGNORE, CHILD_FIFO_BOTH, CHILD_FIFO_ERR };
 
-static char tmp[64];
+static char tmp[TESTKIT_DIR_MAX];
 static pid_t kid;
 
 static void setup(void)
 {
-	snprintf(tmp, sizeof(tmp), "/tmp/check_tdump.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	testkit_mkdir(tmp, "tdump");
 	kid = 0;
 	tdump_wait_ms = 2000;
 	/* Actions are logged; keep the log out of the home directory. */
@@ -40,14 +39,11 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[128];
-
 	if (kid > 0) {
 		kill(kid, SIGKILL);
 		waitpid(kid, NULL, 0);
 	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	(void)!system(cmd);
+	(void)testkit_rmdir(tmp);
 }
 
 static void on_quit(int sig)

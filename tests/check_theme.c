@@ -70,7 +70,7 @@ START_TEST(broken_files_name_the_file_and_line)
 }
 END_TEST
 
-static char dir[64];
+static char dir[TESTKIT_DIR_MAX];
 
 static void write_theme(const char *name, const char *text)
 {
@@ -84,17 +84,14 @@ static void write_theme(const char *name, const char *text)
 
 static void dir_setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/check_theme.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	testkit_mkdir(dir, "theme");
 	setenv("LEAKTOP_THEME_PATH", dir, 1);
 	setenv("XDG_CONFIG_HOME", "/nonexistent", 1);
 }
 
 static void dir_teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(testkit_rmdir(dir), 0);
 }
 
 START_TEST(load_falls_back_to_default_on_a_broken_file)

@@ -37,6 +37,31 @@ int testkit_run(const char *name, const struct testkit_case *cases, size_t ncase
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
+void testkit_mkdir(char dir[TESTKIT_DIR_MAX], const char *suite)
+{
+	ck_assert_int_lt(snprintf(dir, TESTKIT_DIR_MAX, "/tmp/check_%s.XXXXXX", suite), TESTKIT_DIR_MAX);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+int testkit_rmdir(const char *dir)
+{
+	char cmd[TESTKIT_DIR_MAX + 16];
+
+	/* dir is one testkit_mkdir made: no quote in it. */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+void testkit_leaktop(char *bin, size_t size)
+{
+	const char *top = getenv("top_builddir");
+	char *real = realpath(top ? top : ".", NULL);
+
+	ck_assert_ptr_nonnull(real);
+	ck_assert_int_lt(snprintf(bin, size, "%s/leaktop", real), (int)size);
+	free(real);
+}
+
 static void copy(char *dst, size_t size, const char *src)
 {
 	if (src)

@@ -34,6 +34,15 @@ int testkit_run(const char *name, const struct testkit_case *cases, size_t ncase
 /* main() returns this when the suite cannot run at all here (automake's SKIP). */
 #define TESTKIT_SKIP 77
 
+/* --- a test's own folder and program ------------------------------------------- */
+#define TESTKIT_DIR_MAX 64
+/* Makes /tmp/check_SUITE.XXXXXX, a folder of the test's own, into dir. */
+void testkit_mkdir(char dir[TESTKIT_DIR_MAX], const char *suite);
+/* Removes dir and all in it; returns what rm said (0: all gone). */
+int testkit_rmdir(const char *dir);
+/* The absolute path of the leaktop program of this build ($top_builddir, else .). */
+void testkit_leaktop(char *bin, size_t size);
+
 /* --- hand-built snapshots -------------------------------------------------------
  * A process or a socket as a test writes it: designated initializers, whatever is
  * left out stays 0 (""), as snapshot_add_* leaves it. */
