@@ -147,24 +147,6 @@ static void copy_file(const char *from, const char *to, off_t len, off_t flip)
 	close(out);
 }
 
-/* The whole file (NUL-terminated), *len its length. */
-static char *slurp(const char *name, size_t *len)
-{
-	FILE *f = fopen(name, "rb");
-	char *out = NULL;
-	size_t n = 0;
-	FILE *m = open_memstream(&out, &n);
-	int c;
-
-	ck_assert_ptr_nonnull(f);
-	while ((c = getc(f)) != EOF)
-		putc(c, m);
-	fclose(f);
-	fclose(m);
-	*len = n;
-	return out;
-}
-
 /* Run leaktop -r file ARGS: stdout and stderr to files in dir. Returns the wait status. */
 static int run_leaktop(const char *file, const char *const *args)
 {
@@ -211,7 +193,8 @@ static long check_run_out(const char *file, const char *what, const char *const 
 
 	snprintf(out, sizeof(out), "%s/out", dir);
 	snprintf(err, sizeof(err), "%s/err", dir);
-	char *o = slurp(out, &olen), *e = slurp(err, &elen);
+	char *o = testkit_slurp(out, &olen), *e = testkit_slurp(err, &elen);
+	ck_assert(o && e);
 	ck_assert_msg(!WIFSIGNALED(status), "%s: leaktop %s killed by signal %d: %s", what, args[0], WTERMSIG(status), e);
 	ck_assert_msg(!strstr(e, "Sanitizer") && !strstr(e, "runtime error"), "%s: %s", what, e);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) <= 1, "%s: leaktop %s exited %d: %s", what, args[0],

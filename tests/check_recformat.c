@@ -27,26 +27,6 @@ static void teardown(void)
 	ck_assert_int_eq(testkit_rmdir(dir), 0);
 }
 
-/* The whole file, or NULL. */
-static char *slurp(const char *name)
-{
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f = fopen(name, "r"), *m = open_memstream(&out, &len);
-	int c;
-
-	ck_assert_ptr_nonnull(m);
-	while (f && (c = getc(f)) != EOF)
-		putc(c, m);
-	fclose(m);
-	if (!f) {
-		free(out);
-		return NULL;
-	}
-	fclose(f);
-	return out;
-}
-
 static struct record *open_rec(void)
 {
 	struct record_info info = {.interval = 2, .boot_time = 1699990000, .clk_tck = 100};
@@ -99,7 +79,7 @@ static char *leaktop_out(const char *file, const char *args)
 		 "cd '%s' && HOME='%s' XDG_CONFIG_HOME='%s' TZ=UTC '%s' -r '%s' %s > out 2>/dev/null", dir,
 		 dir, dir, bin, file, args);
 	ck_assert_msg(system(cmd) == 0, "%s", cmd);
-	return slurp(out);
+	return testkit_slurp(out, NULL);
 }
 
 /* Real recordings of each older format (tests/data/rec-2.0.sh made them with the
@@ -132,7 +112,7 @@ START_TEST(older_formats_replay_as_recorded)
 		got = leaktop_out(runs[i].file, runs[i].args);
 		after = names_here();
 		snprintf(want_path, sizeof(want_path), "%s/%s", TESTDATADIR, runs[i].want);
-		want = slurp(want_path);
+		want = testkit_slurp(want_path, NULL);
 		ck_assert_ptr_nonnull(want);
 		ck_assert_ptr_nonnull(got);
 		ck_assert_msg(!strcmp(want, got), "leaktop -r %s %s differs from %s:\n%s", runs[i].file, runs[i].args,

@@ -79,20 +79,11 @@ static void write_rec(const char *file, int n)
 	snapshot_free(s);
 }
 
-/* The whole file (NUL-terminated, "" when missing). */
+/* The whole file ("" when missing: a process's /proc file may be gone). */
 static char *slurp(const char *name)
 {
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f = fopen(name, "rb"), *m = open_memstream(&out, &len);
-	int c;
-
-	while (f && (c = getc(f)) != EOF)
-		putc(c, m);
-	if (f)
-		fclose(f);
-	fclose(m);
-	return out;
+	char *out = testkit_slurp(name, NULL);
+	return out ? out : strdup("");
 }
 
 static void sql_on(const char *file, const char *stmt)

@@ -62,6 +62,27 @@ void testkit_leaktop(char *bin, size_t size)
 	free(real);
 }
 
+char *testkit_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *out = NULL;
+	size_t n = 0;
+	FILE *m;
+	int c;
+
+	if (!f)
+		return NULL;
+	m = open_memstream(&out, &n);
+	ck_assert_ptr_nonnull(m);
+	while ((c = getc(f)) != EOF)
+		putc(c, m);
+	fclose(f);
+	fclose(m);
+	if (len)
+		*len = n;
+	return out;
+}
+
 static void copy(char *dst, size_t size, const char *src)
 {
 	if (src)

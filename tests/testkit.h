@@ -43,6 +43,10 @@ int testkit_rmdir(const char *dir);
 /* The absolute path of the leaktop program of this build ($top_builddir, else .). */
 void testkit_leaktop(char *bin, size_t size);
 
+/* The whole file, NUL-terminated, to free; its length in *len (len may be NULL);
+ * NULL when it cannot be opened. */
+char *testkit_slurp(const char *path, size_t *len);
+
 /* --- hand-built snapshots -------------------------------------------------------
  * A process or a socket as a test writes it: designated initializers, whatever is
  * left out stays 0 (""), as snapshot_add_* leaves it. */
