@@ -2,7 +2,6 @@
  * refusals, restart commands run without a shell, where a dump went, the action log. */
 #include "config.h"
 
-#include <check.h>
 #include <errno.h>
 #include <math.h>
 #include <fcntl.h>
@@ -20,8 +19,9 @@
 #include "program/action_do.h"
 #include "program/actions.h"
 #include "program/restart.h"
+#include "tests/testkit.h"
 
-static char tmp[64];
+static char tmp[TESTKIT_DIR_MAX];
 static pid_t kids[8];
 static int nkids;
 static char *marker_path; /* the child's copy: where its SIGQUIT handler writes */
@@ -33,8 +33,7 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 
 static void setup(void)
 {
-	snprintf(tmp, sizeof(tmp), "/tmp/check_actions.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	testkit_mkdir(tmp, "actions");
 	nkids = 0;
 	action_no_pidfd = false;
 }
@@ -953,37 +952,33 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("actions");
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_split_words);
-	tcase_add_test(tc, test_split_metacharacters_literal);
-	tcase_add_test(tc, test_split_errors);
-	tcase_add_test(tc, test_argv_format);
-	tcase_add_test(tc, test_argv_format_long);
-	tcase_add_test(tc, test_signal_table);
-	tcase_add_test(tc, test_refuse_special_pids);
-	tcase_add_test(tc, test_signal_pidfd);
-	tcase_add_test(tc, test_signal_kill_fallback);
-	tcase_add_test(tc, test_signal_permission_denied);
-	tcase_add_test(tc, test_describe);
-	tcase_add_test(tc, test_dump_dest_file);
-	tcase_add_test(tc, test_dump_dest_journal);
-	tcase_add_test(tc, test_do_signal_reports_dump_and_logs);
-	tcase_add_test(tc, test_log_escapes_once);
-	tcase_add_test(tc, test_log_without_home);
-	tcase_add_test(tc, test_log_through_no_symlink);
-	tcase_add_test(tc, test_restart_configured_no_shell);
-	tcase_add_test(tc, test_restart_failure_and_stale);
-	tcase_add_test(tc, test_restart_resolution);
-	tcase_add_test(tc, test_restart_unit_fixtures);
-	tcase_add_test(tc, test_run_isolation);
-	tcase_add_test(tc, test_run_bounds);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "core", .setup = setup, .teardown = teardown, .timeout = 30,
+		 .tests = TESTKIT_TESTS(
+			test_split_words,
+			test_split_metacharacters_literal,
+			test_split_errors,
+			test_argv_format,
+			test_argv_format_long,
+			test_signal_table,
+			test_refuse_special_pids,
+			test_signal_pidfd,
+			test_signal_kill_fallback,
+			test_signal_permission_denied,
+			test_describe,
+			test_dump_dest_file,
+			test_dump_dest_journal,
+			test_do_signal_reports_dump_and_logs,
+			test_log_escapes_once,
+			test_log_without_home,
+			test_log_through_no_symlink,
+			test_restart_configured_no_shell,
+			test_restart_failure_and_stale,
+			test_restart_resolution,
+			test_restart_unit_fixtures,
+			test_run_isolation,
+			test_run_bounds)},
+	};
+
+	return TESTKIT_RUN("actions", cases);
 }

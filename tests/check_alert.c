@@ -5,8 +5,8 @@
 #include "model/alert.h"
 #include "model/history.h"
 #include "model/snapshot.h"
+#include "tests/testkit.h"
 
-#include <check.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <errno.h>
@@ -37,18 +37,10 @@ static void teardown(void)
 static int refresh(int64_t fds, unsigned cw)
 {
 	snapshot_clear(s);
-	struct proc_rec *p = snapshot_add_proc(s);
-	p->pid = 42, p->start_time = 99, p->fds = fds, p->fd_limit = 1000;
-	snprintf(p->comm, sizeof(p->comm), "java");
-	for (unsigned i = 0; i < cw; i++) {
-		struct sock_rec *k = snapshot_add_sock(s);
-		k->cookie = k->inode = i + 1;
-		k->family = AF_INET, k->proto = IPPROTO_TCP;
-		k->state = ST_CLOSE_WAIT;
-		k->lport = 8080, k->rport = (uint16_t)(40000 + i);
-		struct sock_owner *o = snapshot_add_owner(s);
-		o->inode = i + 1, o->proc = 0, o->fd = (int32_t)i + 3;
-	}
+	TESTKIT_PROC(s, .pid = 42, .start_time = 99, .fds = fds, .fd_limit = 1000, .comm = "java");
+	for (unsigned i = 0; i < cw; i++)
+		TESTKIT_SOCK(s, .cookie = i + 1, .inode = i + 1, .proto = IPPROTO_TCP, .state = ST_CLOSE_WAIT, .lport = 8080,
+			     .rport = (uint16_t)(40000 + i), .held = true, .proc = 0, .fd = (int32_t)i + 3);
 	s->totals.file_alloc = 1000, s->totals.file_max = 100000;
 	ck_assert_int_eq(snapshot_build(s), 0);
 	return alerts_update(a, s, NULL);
@@ -186,8 +178,7 @@ START_TEST(eta_alert_from_history)
 	/* +60 fds/min toward a limit of 1000: runs out within 30 min once over ~1 min of history. */
 	for (int r = 0; r < 10; r++) {
 		snapshot_clear(s);
-		struct proc_rec *p = snapshot_add_proc(s);
-		p->pid = 7, p->start_time = 1, p->fds = 100 + 2 * r, p->fd_limit = 1000;
+		TESTKIT_PROC(s, .pid = 7, .start_time = 1, .fds = 100 + 2 * r, .fd_limit = 1000);
 		s->time = 1.7e9 + 2.0 * r;
 		ck_assert_int_eq(snapshot_build(s), 0);
 		ck_assert_int_eq(history_update(h, s), 0);
@@ -210,9 +201,8 @@ END_TEST
 static int history_refresh(struct history *h, int r, const char *name, int64_t fds, uint64_t rss_kb, uint32_t flags)
 {
 	snapshot_clear(s);
-	struct proc_rec *p = snapshot_add_proc(s);
-	p->pid = 7, p->start_time = 1, p->fds = fds, p->fd_limit = 1000, p->rss_kb = rss_kb, p->flags = flags;
-	snprintf(p->comm, sizeof(p->comm), "%s", name);
+	TESTKIT_PROC(s, .pid = 7, .start_time = 1, .fds = fds, .fd_limit = 1000, .rss_kb = rss_kb, .flags = flags,
+		     .comm = name);
 	s->time = 1.7e9 + 2.0 * r;
 	ck_assert_int_eq(snapshot_build(s), 0);
 	ck_assert_int_eq(history_update(h, s), 0);
@@ -295,31 +285,23 @@ START_TEST(active_alert_raises_an_ok_verdict)
 }
 END_TEST
 
-static Suite *alert_suite(void)
-{
-	Suite *su = suite_create("alert");
-	TCase *tc = tcase_create("alert");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, fd_usage_fires_once_clears_and_fires_again);
-	tcase_add_test(tc, fd_usage_message_says_what_the_dashboard_shows);
-	tcase_add_test(tc, close_wait_per_process_and_port);
-	tcase_add_test(tc, wobbling_value_fires_once);
-	tcase_add_test(tc, thresholds_are_settable_and_file_nr);
-	tcase_add_test(tc, filters_limit_alerts_to_the_chosen_processes);
-	tcase_add_test(tc, eta_alert_from_history);
-	tcase_add_test(tc, memory_leak_is_an_alert_of_its_own);
-	tcase_add_test(tc, own_process_raises_no_alert);
-	tcase_add_test(tc, eta_alert_clears_as_a_stall);
-	tcase_add_test(tc, active_alert_raises_an_ok_verdict);
-	suite_add_tcase(su, tc);
-	return su;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(alert_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "alert", .setup = setup, .teardown = teardown,
+		 .tests = TESTKIT_TESTS(
+			fd_usage_fires_once_clears_and_fires_again,
+			fd_usage_message_says_what_the_dashboard_shows,
+			close_wait_per_process_and_port,
+			wobbling_value_fires_once,
+			thresholds_are_settable_and_file_nr,
+			filters_limit_alerts_to_the_chosen_processes,
+			eta_alert_from_history,
+			memory_leak_is_an_alert_of_its_own,
+			own_process_raises_no_alert,
+			eta_alert_clears_as_a_stall,
+			active_alert_raises_an_ok_verdict)},
+	};
+
+	return TESTKIT_RUN("alert", cases);
 }

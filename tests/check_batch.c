@@ -2,8 +2,6 @@
  * --pid/--port filters, and escaping of hostile process names. */
 #include "config.h"
 
-#include <arpa/inet.h>
-#include <check.h>
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -17,46 +15,26 @@
 #include "outputs/batch.h"
 #include "model/snapshot.h"
 #include "model/text.h"
+#include "tests/testkit.h"
 
 static struct snapshot *s;
 
-static void add_sock(uint64_t cookie, uint32_t inode, unsigned state, uint16_t lport, uint16_t rport, uint32_t rq)
-{
-	struct sock_rec *k = snapshot_add_sock(s);
-	k->cookie = cookie;
-	k->inode = inode;
-	k->state = (uint8_t)state;
-	k->family = AF_INET;
-	inet_pton(AF_INET, "127.0.0.1", k->laddr);
-	inet_pton(AF_INET, "127.0.0.1", k->raddr);
-	k->lport = lport;
-	k->rport = rport;
-	k->rqueue = rq;
-}
-
+/* Two processes: pid 100 (a hostile name) with a listener on :19001 and 5 CLOSE_WAIT
+ * sockets holding bytes, pid 200 with a connection to :6379; all on 127.0.0.1. */
 static void setup(void)
 {
 	s = snapshot_new();
-	struct proc_rec *p = snapshot_add_proc(s);
-	p->pid = 100;
-	p->fds = 500;
-	p->fd_limit = 1024;
-	strcpy(p->user, "svc");
-	text_escape(p->comm, sizeof(p->comm), "\x1b[31mevil\"", 11);
-	p = snapshot_add_proc(s);
-	p->pid = 200;
-	p->fds = 7;
-	p->fd_limit = UINT64_MAX;
-	strcpy(p->comm, "quiet");
-	add_sock(1, 11, ST_LISTEN, 19001, 0, 0);
-	for (unsigned i = 0; i < 5; i++) {
-		add_sock(10 + i, 20 + i, ST_CLOSE_WAIT, 19001, (uint16_t)(40000 + i), 100 + i);
-		struct sock_owner *o = snapshot_add_owner(s);
-		o->proc = 0, o->fd = (int32_t)(10 + i), o->inode = 20 + i;
-	}
-	add_sock(30, 31, ST_ESTABLISHED, 45000, 6379, 0);
-	struct sock_owner *o = snapshot_add_owner(s);
-	o->proc = 1, o->fd = 3, o->inode = 31;
+	TESTKIT_PROC(s, .pid = 100, .fds = 500, .fd_limit = 1024, .user = "svc");
+	text_escape(s->procs[0].comm, sizeof(s->procs[0].comm), "\x1b[31mevil\"", 11);
+	TESTKIT_PROC(s, .pid = 200, .fds = 7, .fd_limit = UINT64_MAX, .comm = "quiet");
+	TESTKIT_SOCK(s, .cookie = 1, .inode = 11, .state = ST_LISTEN, .lport = 19001, .laddr = "127.0.0.1",
+		     .raddr = "127.0.0.1");
+	for (unsigned i = 0; i < 5; i++)
+		TESTKIT_SOCK(s, .cookie = 10 + i, .inode = 20 + i, .state = ST_CLOSE_WAIT, .lport = 19001,
+			     .rport = (uint16_t)(40000 + i), .rq = 100 + i, .laddr = "127.0.0.1", .raddr = "127.0.0.1",
+			     .held = true, .proc = 0, .fd = (int32_t)(10 + i));
+	TESTKIT_SOCK(s, .cookie = 30, .inode = 31, .state = ST_ESTABLISHED, .lport = 45000, .rport = 6379,
+		     .laddr = "127.0.0.1", .raddr = "127.0.0.1", .held = true, .proc = 1, .fd = 3);
 	s->time = 1700000000.5;
 	s->tick = 3;
 	ck_assert_int_eq(snapshot_build(s), 0);
@@ -453,23 +431,20 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("batch");
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_json_line);
-	tcase_add_test(tc, test_filters);
-	tcase_add_test(tc, test_json_sockets);
-	tcase_add_test(tc, test_text_report);
-	tcase_add_test(tc, test_one_walk);
-	tcase_add_test(tc, test_escape);
-	tcase_add_test(tc, test_kinds_netns);
-	tcase_add_test(tc, test_fd_pct_one_rule);
-	tcase_add_test(tc, test_bad_times);
-	tcase_add_test(tc, test_extreme_rss);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "core", .setup = setup, .teardown = teardown,
+		 .tests = TESTKIT_TESTS(
+			test_json_line,
+			test_filters,
+			test_json_sockets,
+			test_text_report,
+			test_one_walk,
+			test_escape,
+			test_kinds_netns,
+			test_fd_pct_one_rule,
+			test_bad_times,
+			test_extreme_rss)},
+	};
+
+	return TESTKIT_RUN("batch", cases);
 }

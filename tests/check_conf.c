@@ -3,8 +3,8 @@
 
 #include "model/conf.h"
 #include "program/options.h"
+#include "tests/testkit.h"
 
-#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -610,35 +610,28 @@ START_TEST(dashboard_delay_has_a_floor)
 }
 END_TEST
 
-static Suite *conf_suite(void)
-{
-	Suite *su = suite_create("conf");
-	TCase *tc = tcase_create("conf");
-	tcase_add_test(tc, parses_values_comments_and_quotes);
-	tcase_add_test(tc, broken_lines_name_file_and_line);
-	tcase_add_test(tc, missing_file_is_fine_unless_asked_for);
-	tcase_add_test(tc, default_path_follows_xdg);
-	tcase_add_test(tc, options_read_the_file_and_the_command_line_wins);
-	tcase_add_test(tc, options_report_a_broken_config_line);
-	tcase_add_test(tc, prefix_keys_accepted_and_looked_up);
-	tcase_add_test(tc, long_lines_mean_one_thing);
-	tcase_add_test(tc, special_files_refused);
-	tcase_add_test(tc, nul_and_escapes_in_the_file);
-	tcase_add_test(tc, trust_needs_owner_and_no_other_writer);
-	tcase_add_test(tc, trust_follows_the_real_path);
-	tcase_add_test(tc, root_skips_another_users_default_file);
-	tcase_add_test(tc, config_options_in_every_spelling);
-	tcase_add_test(tc, save_follows_no_symlink);
-	tcase_add_test(tc, dashboard_delay_has_a_floor);
-	suite_add_tcase(su, tc);
-	return su;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(conf_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "conf",
+		 .tests = TESTKIT_TESTS(
+			parses_values_comments_and_quotes,
+			broken_lines_name_file_and_line,
+			missing_file_is_fine_unless_asked_for,
+			default_path_follows_xdg,
+			options_read_the_file_and_the_command_line_wins,
+			options_report_a_broken_config_line,
+			prefix_keys_accepted_and_looked_up,
+			long_lines_mean_one_thing,
+			special_files_refused,
+			nul_and_escapes_in_the_file,
+			trust_needs_owner_and_no_other_writer,
+			trust_follows_the_real_path,
+			root_skips_another_users_default_file,
+			config_options_in_every_spelling,
+			save_follows_no_symlink,
+			dashboard_delay_has_a_floor)},
+	};
+
+	return TESTKIT_RUN("conf", cases);
 }

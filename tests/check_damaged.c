@@ -10,9 +10,8 @@
 
 #include "model/snapshot.h"
 #include "recording/record.h"
+#include "tests/testkit.h"
 
-#include <arpa/inet.h>
-#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -27,7 +26,7 @@
 
 #define REFRESHES 40
 
-static char dir[64], base[128], bin[4096];
+static char dir[TESTKIT_DIR_MAX], base[128], bin[4096];
 
 /* A box with 12 processes, one of which leaks CLOSE_WAIT sockets, connections that
  * come and go, queues that move, and UNIX sockets with names: enough rows per
@@ -35,45 +34,35 @@ static char dir[64], base[128], bin[4096];
  * up most of the file. */
 static void make_snap(struct snapshot *s, uint64_t tick)
 {
-	snapshot_clear(s);
-	s->tick = tick;
-	s->time = 1700000000.5 + (double)tick * 2;
+	testkit_refresh(s, tick, 1700000000.5 + (double)tick * 2);
 	s->refresh_ms = 10 + (double)(tick % 7);
-	s->closed_valid = true;
-	snapshot_add_netns(s, 4026531840ULL, true)->own = true;
 	for (int i = 0; i < 12; i++) {
-		struct proc_rec *p = snapshot_add_proc(s);
-		p->pid = 100 + i, p->ppid = 1, p->uid = (uint32_t)i, p->start_time = 5000 + (uint64_t)i;
-		p->netns = 4026531840ULL, p->rss_kb = 1000 + (i == 0 ? tick * 10 : 0);
-		p->fd_limit = 1024, p->fd_limit_hard = 4096, p->state = 'S';
-		snprintf(p->comm, sizeof(p->comm), "proc%d", i);
-		snprintf(p->user, sizeof(p->user), "user%d", i);
-		snprintf(p->cmdline, sizeof(p->cmdline), "/usr/bin/proc%d --serve --port %d", i, 8000 + i);
+		char comm[16], user[16], cmdline[64];
+		snprintf(comm, sizeof(comm), "proc%d", i);
+		snprintf(user, sizeof(user), "user%d", i);
+		snprintf(cmdline, sizeof(cmdline), "/usr/bin/proc%d --serve --port %d", i, 8000 + i);
+		TESTKIT_PROC(s, .pid = 100 + i, .ppid = 1, .uid = (uint32_t)i, .start_time = 5000 + (uint64_t)i,
+			     .netns = 4026531840ULL, .rss_kb = 1000 + (i == 0 ? tick * 10 : 0), .fd_limit = 1024,
+			     .fd_limit_hard = 4096, .state = 'S', .comm = comm, .user = user, .cmdline = cmdline);
 	}
 	int nsock = 0;
 	for (uint64_t c = 0; c < 1000 + tick * 30; c++) {
 		bool leaked = c % 4 == 0, churn = c % 4 == 1 && (c + tick) % 5 == 0;
 		if (churn)
 			continue;
-		struct sock_rec *k = snapshot_add_sock(s);
-		k->cookie = 1000 + c, k->inode = 20000 + (uint32_t)c, k->family = AF_INET, k->proto = 6;
-		k->state = leaked ? ST_CLOSE_WAIT : ST_ESTABLISHED;
-		k->lport = (uint16_t)(8000 + c % 12), k->rport = (uint16_t)(30000 + c);
-		k->rqueue = leaked ? 101 : (uint32_t)((c * tick) % 13 == 0 ? c % 97 : 0);
-		inet_pton(AF_INET, "127.0.0.1", k->laddr);
-		inet_pton(AF_INET, "127.0.0.2", k->raddr);
-		struct sock_owner *o = snapshot_add_owner(s);
-		o->inode = k->inode, o->proc = (int32_t)(c % 12), o->fd = 10 + (int32_t)c;
+		TESTKIT_SOCK(s, .cookie = 1000 + c, .inode = 20000 + (uint32_t)c, .proto = 6,
+			     .state = leaked ? ST_CLOSE_WAIT : ST_ESTABLISHED, .lport = (uint16_t)(8000 + c % 12),
+			     .rport = (uint16_t)(30000 + c), .rq = leaked ? 101 : (uint32_t)((c * tick) % 13 == 0 ? c % 97 : 0),
+			     .laddr = "127.0.0.1", .raddr = "127.0.0.2", .held = true, .proc = (int32_t)(c % 12),
+			     .fd = 10 + (int32_t)c);
 		nsock++;
 	}
 	for (int i = 0; i < 4; i++) {
-		struct sock_rec *k = snapshot_add_sock(s);
 		char name[32];
 		int n = snprintf(name, sizeof(name), "/run/app%d.sock", i);
-		k->cookie = 90000 + (uint64_t)i, k->inode = 9000 + (uint32_t)i, k->family = AF_UNIX;
-		k->type = SOCK_STREAM, k->state = ST_ESTABLISHED, k->un.name = snapshot_add_name(s, name, (size_t)n);
-		struct sock_owner *o = snapshot_add_owner(s);
-		o->inode = k->inode, o->proc = i, o->fd = 5;
+		uint32_t at = snapshot_add_name(s, name, (size_t)n);
+		TESTKIT_SOCK(s, .cookie = 90000 + (uint64_t)i, .inode = 9000 + (uint32_t)i, .family = AF_UNIX,
+			     .type = SOCK_STREAM, .state = ST_ESTABLISHED, .held = true, .proc = i, .fd = 5)->un.name = at;
 	}
 	for (size_t i = 0; i < s->nprocs; i++)
 		s->procs[i].fds = 3 + (uint64_t)(nsock / 12);
@@ -111,23 +100,15 @@ static void make_base(void)
 
 static void setup(void)
 {
-	const char *top = getenv("top_builddir");
-	char *real = realpath(top ? top : ".", NULL);
-
-	ck_assert_ptr_nonnull(real);
-	snprintf(bin, sizeof(bin), "%s/leaktop", real);
-	free(real);
-	strcpy(dir, "/tmp/check_damaged.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	testkit_leaktop(bin, sizeof(bin));
+	testkit_mkdir(dir, "damaged");
 	snprintf(base, sizeof(base), "%s/base.db", dir);
 	make_base();
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(testkit_rmdir(dir), 0);
 }
 
 static off_t size_of(const char *file)
@@ -164,24 +145,6 @@ static void copy_file(const char *from, const char *to, off_t len, off_t flip)
 	}
 	close(in);
 	close(out);
-}
-
-/* The whole file (NUL-terminated), *len its length. */
-static char *slurp(const char *name, size_t *len)
-{
-	FILE *f = fopen(name, "rb");
-	char *out = NULL;
-	size_t n = 0;
-	FILE *m = open_memstream(&out, &n);
-	int c;
-
-	ck_assert_ptr_nonnull(f);
-	while ((c = getc(f)) != EOF)
-		putc(c, m);
-	fclose(f);
-	fclose(m);
-	*len = n;
-	return out;
 }
 
 /* Run leaktop -r file ARGS: stdout and stderr to files in dir. Returns the wait status. */
@@ -230,7 +193,8 @@ static long check_run_out(const char *file, const char *what, const char *const 
 
 	snprintf(out, sizeof(out), "%s/out", dir);
 	snprintf(err, sizeof(err), "%s/err", dir);
-	char *o = slurp(out, &olen), *e = slurp(err, &elen);
+	char *o = testkit_slurp(out, &olen), *e = testkit_slurp(err, &elen);
+	ck_assert(o && e);
 	ck_assert_msg(!WIFSIGNALED(status), "%s: leaktop %s killed by signal %d: %s", what, args[0], WTERMSIG(status), e);
 	ck_assert_msg(!strstr(e, "Sanitizer") && !strstr(e, "runtime error"), "%s: %s", what, e);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) <= 1, "%s: leaktop %s exited %d: %s", what, args[0],
@@ -552,27 +516,22 @@ int main(void)
 	/* The JSON is checked by jq (Debian package jq, which `setup --test` installs). */
 	if (system("command -v jq > /dev/null") != 0) {
 		puts("SKIP: needs jq");
-		return 77;
+		return TESTKIT_SKIP;
 	}
-	Suite *su = suite_create("damaged");
 	/* Two cases of about equal cost: make check-damaged runs them side by side
 	 * (CK_RUN_CASE), each test in its own folder. */
-	TCase *tc = tcase_create("cut"), *edits = tcase_create("edited");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_checked_fixture(edits, setup, teardown);
-	tcase_set_timeout(tc, 300);
-	tcase_set_timeout(edits, 300);
-	tcase_add_test(tc, cut_short_at_63_points);
-	tcase_add_test(tc, bytes_flipped);
-	tcase_add_test(edits, hot_journals);
-	tcase_add_test(edits, side_files_of_others);
-	tcase_add_test(edits, hostile_values);
-	tcase_add_test(edits, nulls_and_missing_tables);
-	suite_add_tcase(su, edits);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "edited", .setup = setup, .teardown = teardown, .timeout = 300,
+		 .tests = TESTKIT_TESTS(
+			hot_journals,
+			side_files_of_others,
+			hostile_values,
+			nulls_and_missing_tables)},
+		{.name = "cut", .setup = setup, .teardown = teardown, .timeout = 300,
+		 .tests = TESTKIT_TESTS(
+			cut_short_at_63_points,
+			bytes_flipped)},
+	};
+
+	return TESTKIT_RUN("damaged", cases);
 }

@@ -4,8 +4,8 @@
 
 #include "model/hashtab.h"
 #include "model/vec.h"
+#include "tests/testkit.h"
 
-#include <check.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -166,27 +166,20 @@ START_TEST(vec_size_overflow_is_refused)
 }
 END_TEST
 
-static Suite *hashtab_suite(void)
-{
-	Suite *s = suite_create("hashtab");
-	TCase *tc = tcase_create("hashtab");
-	tcase_add_test(tc, put_get_grows_and_keeps_every_value);
-	tcase_add_test(tc, reset_empties_and_keeps_storage);
-	tcase_add_test(tc, delete_keeps_the_others_reachable);
-	tcase_add_test(tc, size_overflow_is_refused);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("vec");
-	tcase_add_test(tc, vec_push_doubles_and_keeps_contents);
-	tcase_add_test(tc, vec_size_overflow_is_refused);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(hashtab_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "hashtab",
+		 .tests = TESTKIT_TESTS(
+			put_get_grows_and_keeps_every_value,
+			reset_empties_and_keeps_storage,
+			delete_keeps_the_others_reachable,
+			size_overflow_is_refused)},
+		{.name = "vec",
+		 .tests = TESTKIT_TESTS(
+			vec_push_doubles_and_keeps_contents,
+			vec_size_overflow_is_refused)},
+	};
+
+	return TESTKIT_RUN("hashtab", cases);
 }

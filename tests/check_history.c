@@ -5,10 +5,9 @@
 #include "outputs/batch.h"
 #include "model/history.h"
 #include "model/snapshot.h"
+#include "tests/testkit.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <check.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -44,36 +43,22 @@ static void teardown(void)
 
 static size_t add_proc(int32_t pid, uint64_t start, int64_t fds)
 {
+	char comm[16];
 	fresh();
-	struct proc_rec *p = snapshot_add_proc(s);
-	p->pid = pid;
-	p->start_time = start;
-	p->fds = fds;
-	p->fd_limit = 1024;
-	snprintf(p->comm, sizeof(p->comm), "srv%d", pid);
-	return s->nprocs - 1;
+	snprintf(comm, sizeof(comm), "srv%d", pid);
+	return (size_t)TESTKIT_PROC(s, .pid = pid, .start_time = start, .fds = fds, .fd_limit = 1024, .comm = comm);
 }
 
 /* A socket on 127.0.0.1:lport from 10.0.0.host:rport, held by procs[proc] (-1: none). */
 static void add_sock(uint64_t cookie, unsigned state, uint16_t lport, uint16_t rport, uint8_t host, uint32_t rq,
 		     int proc)
 {
+	char raddr[16];
 	fresh();
-	struct sock_rec *k = snapshot_add_sock(s);
-	k->cookie = cookie;
-	k->inode = (uint32_t)cookie;
-	k->state = (uint8_t)state;
-	k->family = AF_INET;
-	k->lport = lport, k->rport = rport;
-	k->laddr[0] = 127, k->laddr[3] = 1;
-	k->raddr[0] = 10, k->raddr[3] = host;
-	k->rqueue = rq;
-	if (proc >= 0) {
-		struct sock_owner *o = snapshot_add_owner(s);
-		o->inode = (uint32_t)cookie;
-		o->proc = proc;
-		o->fd = (int32_t)(cookie & 0xffff);
-	}
+	snprintf(raddr, sizeof(raddr), "10.0.0.%u", host);
+	TESTKIT_SOCK(s, .cookie = cookie, .inode = (uint32_t)cookie, .state = (uint8_t)state, .lport = lport,
+		     .rport = rport, .laddr = "127.0.0.1", .raddr = raddr, .rq = rq, .held = proc >= 0, .proc = proc,
+		     .fd = (int32_t)(cookie & 0xffff));
 }
 
 static void refresh(double t)
@@ -794,47 +779,38 @@ START_TEST(swinging_fds_are_no_growth)
 }
 END_TEST
 
-static Suite *history_suite(void)
-{
-	Suite *su = suite_create("history");
-	TCase *tc = tcase_create("history");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, leak_growing_close_wait_from_one_host);
-	tcase_add_test(tc, batch_output_carries_the_figures);
-	tcase_add_test(tc, rss_growth_is_a_memory_leak);
-	tcase_add_test(tc, churn_fast_changing_remote_ports);
-	tcase_add_test(tc, pid_reuse_starts_a_new_history);
-	tcase_add_test(tc, clear_starts_over);
-	tcase_add_test(tc, empty_refresh);
-	tcase_add_test(tc, socket_age_in_state);
-	tcase_add_test(tc, socket_table_grows_and_keeps_ages);
-	tcase_add_test(tc, ports_at_the_bound_keep_the_busy_ones);
-	tcase_add_test(tc, memory_stays_bounded);
-	tcase_add_test(tc, fast_refresh_keeps_at_most_the_bound);
-	tcase_add_test(tc, kernel_age_makes_a_static_pile_a_leak);
-	tcase_add_test(tc, static_pile_of_unknown_age_is_suspect);
-	tcase_add_test(tc, stalled_pile_reads_stalled);
-	tcase_add_test(tc, growing_count_without_closes_is_not_churn);
-	tcase_add_test(tc, held_pile_is_suspect_at_once_and_leak_by_the_third_refresh);
-	tcase_add_test(tc, held_pile_of_400_seconds_old);
-	tcase_add_test(tc, time_wait_filling_to_its_steady_state_is_churn);
-	tcase_add_test(tc, pool_returning_and_replacing_connections_is_healthy);
-	tcase_add_test(tc, stall_is_read_within_a_few_refreshes_despite_noise);
-	tcase_add_test(tc, file_handles_stall_too);
-	tcase_add_test(tc, far_end_of_a_leak_mirrors_it);
-	tcase_add_test(tc, verdict_changes_are_said_once);
-	tcase_add_test(tc, own_process_is_not_judged);
-	tcase_add_test(tc, swinging_fds_are_no_growth);
-	suite_add_tcase(su, tc);
-	return su;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(history_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "history", .setup = setup, .teardown = teardown, .timeout = 60,
+		 .tests = TESTKIT_TESTS(
+			leak_growing_close_wait_from_one_host,
+			batch_output_carries_the_figures,
+			rss_growth_is_a_memory_leak,
+			churn_fast_changing_remote_ports,
+			pid_reuse_starts_a_new_history,
+			clear_starts_over,
+			empty_refresh,
+			socket_age_in_state,
+			socket_table_grows_and_keeps_ages,
+			ports_at_the_bound_keep_the_busy_ones,
+			memory_stays_bounded,
+			fast_refresh_keeps_at_most_the_bound,
+			kernel_age_makes_a_static_pile_a_leak,
+			static_pile_of_unknown_age_is_suspect,
+			stalled_pile_reads_stalled,
+			growing_count_without_closes_is_not_churn,
+			held_pile_is_suspect_at_once_and_leak_by_the_third_refresh,
+			held_pile_of_400_seconds_old,
+			time_wait_filling_to_its_steady_state_is_churn,
+			pool_returning_and_replacing_connections_is_healthy,
+			stall_is_read_within_a_few_refreshes_despite_noise,
+			file_handles_stall_too,
+			far_end_of_a_leak_mirrors_it,
+			verdict_changes_are_said_once,
+			own_process_is_not_judged,
+			swinging_fds_are_no_growth)},
+	};
+
+	return TESTKIT_RUN("history", cases);
 }

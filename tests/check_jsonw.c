@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "model/jsonw.h"
+#include "tests/testkit.h"
 
 #include <check.h>
 #include <math.h>
@@ -239,30 +240,25 @@ START_TEST(too_deep)
 }
 END_TEST
 
-static Suite *jsonw_suite(void)
-{
-	Suite *s = suite_create("jsonw");
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, escapes_every_control_byte);
-	tcase_add_test(tc, nesting_and_commas);
-	tcase_add_test(tc, numbers);
-	tcase_add_test(tc, long_values_whole);
-	tcase_add_test(tc, free_sends_the_rest);
-	tcase_add_test_raise_signal(tc, key_in_an_array, SIGABRT);
-	tcase_add_test_raise_signal(tc, no_key_in_an_object, SIGABRT);
-	tcase_add_test_raise_signal(tc, key_at_the_top, SIGABRT);
-	tcase_add_test_raise_signal(tc, end_with_nothing_open, SIGABRT);
-	tcase_add_test_raise_signal(tc, too_deep, SIGABRT);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(jsonw_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "core", .setup = setup, .teardown = teardown,
+		 .tests = TESTKIT_TESTS(
+			escapes_every_control_byte,
+			nesting_and_commas,
+			numbers,
+			long_values_whole,
+			free_sends_the_rest),
+		 /* Misuse is a bug: the writer aborts. */
+		 .signal = SIGABRT,
+		 .aborting = TESTKIT_TESTS(
+			key_in_an_array,
+			no_key_in_an_object,
+			key_at_the_top,
+			end_with_nothing_open,
+			too_deep)},
+	};
+
+	return TESTKIT_RUN("jsonw", cases);
 }

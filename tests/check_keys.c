@@ -4,8 +4,8 @@
 
 #include "tui/keys.h"
 #include "tui/wrap.h"
+#include "tests/testkit.h"
 
-#include <check.h>
 #include <curses.h>
 #include <locale.h>
 #include <stdio.h>
@@ -187,18 +187,16 @@ END_TEST
 
 int main(void)
 {
+	const struct testkit_case cases[] = {
+		{.name = "table",
+		 .tests = TESTKIT_TESTS(
+			no_key_is_bound_twice,
+			every_action_has_a_key_and_help,
+			htop_and_top_keys,
+			help_names_every_key,
+			key_bar_at_80_columns)},
+	};
+
 	setlocale(LC_ALL, "C.UTF-8");
-	Suite *s = suite_create("keys");
-	TCase *tc = tcase_create("table");
-	tcase_add_test(tc, no_key_is_bound_twice);
-	tcase_add_test(tc, every_action_has_a_key_and_help);
-	tcase_add_test(tc, htop_and_top_keys);
-	tcase_add_test(tc, help_names_every_key);
-	tcase_add_test(tc, key_bar_at_80_columns);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return TESTKIT_RUN("keys", cases);
 }

@@ -2,8 +2,8 @@
 #include "config.h"
 
 #include "model/leak.h"
+#include "tests/testkit.h"
 
-#include <check.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -719,50 +719,43 @@ START_TEST(mem_jvm_heap_from_its_command_line)
 }
 END_TEST
 
-static Suite *leak_suite(void)
-{
-	Suite *s = suite_create("leak");
-	TCase *tc = tcase_create("slope");
-	tcase_add_test(tc, slope_flat_is_zero_and_never_runs_out);
-	tcase_add_test(tc, slope_linear_and_eta);
-	tcase_add_test(tc, slope_window_uses_recent_samples);
-	tcase_add_test(tc, slope_shrinking_never_runs_out);
-	tcase_add_test(tc, slope_noisy_is_close);
-	tcase_add_test(tc, slope_after_reset_ignores_the_old_life);
-	tcase_add_test(tc, slope_needs_three_samples);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("verdict");
-	tcase_add_test(tc, verdict_constant_remote_growing_close_wait_is_leak);
-	tcase_add_test(tc, verdict_many_hosts_none_closed_is_leak_some_closed_suspect);
-	tcase_add_test(tc, verdict_fast_changing_remote_ports_is_churn);
-	tcase_add_test(tc, verdict_fast_leak_is_not_churn);
-	tcase_add_test(tc, verdict_pool_connections_closed_by_server_are_not_a_leak);
-	tcase_add_test(tc, verdict_held_pile_on_arrival);
-	tcase_add_test(tc, verdict_unread_pile_below_the_threshold);
-	tcase_add_test(tc, verdict_old_flat_close_wait_is_leak_and_quiet_is_ok);
-	tcase_add_test(tc, verdict_fd_growth_without_sockets);
-	tcase_add_test(tc, verdict_stalled_pile_hint_fits_its_direction);
-	tcase_add_test(tc, verdict_mirror_port_and_self);
-	tcase_add_test(tc, stall_needs_noise_and_time);
-	tcase_add_test(tc, durations_read_like_top);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("memory");
-	tcase_add_test(tc, mem_flat_rss_is_ok);
-	tcase_add_test(tc, mem_steady_growth_is_leak);
-	tcase_add_test(tc, mem_single_jump_is_not_leak);
-	tcase_add_test(tc, mem_needs_floor_share_and_full_window);
-	tcase_add_test(tc, mem_fast_growth_is_leak_within_a_minute);
-	tcase_add_test(tc, mem_sawtooth_plateau_and_jvm_heap_are_not_leaks);
-	tcase_add_test(tc, mem_jvm_heap_from_its_command_line);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(leak_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "slope",
+		 .tests = TESTKIT_TESTS(
+			slope_flat_is_zero_and_never_runs_out,
+			slope_linear_and_eta,
+			slope_window_uses_recent_samples,
+			slope_shrinking_never_runs_out,
+			slope_noisy_is_close,
+			slope_after_reset_ignores_the_old_life,
+			slope_needs_three_samples)},
+		{.name = "verdict",
+		 .tests = TESTKIT_TESTS(
+			verdict_constant_remote_growing_close_wait_is_leak,
+			verdict_many_hosts_none_closed_is_leak_some_closed_suspect,
+			verdict_fast_changing_remote_ports_is_churn,
+			verdict_fast_leak_is_not_churn,
+			verdict_pool_connections_closed_by_server_are_not_a_leak,
+			verdict_held_pile_on_arrival,
+			verdict_unread_pile_below_the_threshold,
+			verdict_old_flat_close_wait_is_leak_and_quiet_is_ok,
+			verdict_fd_growth_without_sockets,
+			verdict_stalled_pile_hint_fits_its_direction,
+			verdict_mirror_port_and_self,
+			stall_needs_noise_and_time,
+			durations_read_like_top)},
+		{.name = "memory",
+		 .tests = TESTKIT_TESTS(
+			mem_flat_rss_is_ok,
+			mem_steady_growth_is_leak,
+			mem_single_jump_is_not_leak,
+			mem_needs_floor_share_and_full_window,
+			mem_fast_growth_is_leak_within_a_minute,
+			mem_sawtooth_plateau_and_jvm_heap_are_not_leaks,
+			mem_jvm_heap_from_its_command_line)},
+	};
+
+	return TESTKIT_RUN("leak", cases);
 }

@@ -3,8 +3,6 @@
  * cardinality bounded with an "other" series, and escapes label values. */
 #include "config.h"
 
-#include <arpa/inet.h>
-#include <check.h>
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -21,23 +19,12 @@
 #include "outputs/metrics.h"
 #include "model/snapshot.h"
 #include "model/text.h"
+#include "tests/testkit.h"
 
 static struct snapshot *s;
 
-static void add_sock(uint64_t cookie, uint32_t inode, unsigned state, uint16_t lport, uint16_t rport, uint32_t rq)
-{
-	struct sock_rec *k = snapshot_add_sock(s);
-	k->cookie = cookie, k->inode = inode, k->state = (uint8_t)state;
-	k->family = AF_INET, k->proto = IPPROTO_TCP;
-	k->lport = lport, k->rport = rport, k->rqueue = rq;
-	k->netns = 4026531840ULL;
-}
-
-static void add_owner(int proc, int fd, uint32_t inode)
-{
-	struct sock_owner *o = snapshot_add_owner(s);
-	o->proc = proc, o->fd = fd, o->inode = inode;
-}
+/* A TCP socket in leaktop's own namespace, no addresses. */
+#define SOCK(...) TESTKIT_SOCK(s, .proto = IPPROTO_TCP, .netns = 4026531840ULL, __VA_ARGS__)
 
 /* Three processes: a leaker (pid 100, 4 CLOSE_WAIT on :8080, a CLOSED fd, a name
  * that needs escaping), and two quiet ones with a socket each on other ports. */
@@ -46,28 +33,22 @@ static void setup(void)
 	s = snapshot_new();
 	const char *names[] = {"ja\"va\\x", "redis", "curl"};
 	for (int i = 0; i < 3; i++) {
-		struct proc_rec *p = snapshot_add_proc(s);
-		p->pid = 100 * (i + 1);
-		p->fds = 50 - 10 * i;
-		p->fd_limit = i == 2 ? UINT64_MAX : 1024;
-		p->rss_kb = 1000;
-		p->netns = 4026531840ULL;
-		text_escape(p->comm, sizeof(p->comm), names[i], strlen(names[i]));
+		int p = TESTKIT_PROC(s, .pid = 100 * (i + 1), .fds = 50 - 10 * i, .fd_limit = i == 2 ? UINT64_MAX : 1024,
+				     .rss_kb = 1000, .netns = 4026531840ULL);
+		text_escape(s->procs[p].comm, sizeof(s->procs[p].comm), names[i], strlen(names[i]));
 	}
 	strcpy(s->procs[0].container, "docker:0123456789ab");
 	snapshot_add_netns(s, 4026531840ULL, true)->own = true;
 	s->closed_valid = true;
-	add_sock(1, 10, ST_LISTEN, 8080, 0, 3);
-	add_owner(0, 3, 10);
-	for (int i = 0; i < 4; i++) {
-		add_sock(2 + (uint64_t)i, 11 + (uint32_t)i, ST_CLOSE_WAIT, 8080, (uint16_t)(40000 + i), 100);
-		add_owner(0, 4 + i, 11 + (uint32_t)i);
-	}
-	add_owner(0, 9, 99); /* CLOSED */
-	add_sock(7, 20, ST_ESTABLISHED, 6379, 50000, 7);
-	add_owner(1, 3, 20);
-	add_sock(8, 30, ST_ESTABLISHED, 50001, 443, 5);
-	add_owner(2, 3, 30);
+	SOCK(.cookie = 1, .inode = 10, .state = ST_LISTEN, .lport = 8080, .rq = 3, .held = true, .proc = 0, .fd = 3);
+	for (int i = 0; i < 4; i++)
+		SOCK(.cookie = 2 + (uint64_t)i, .inode = 11 + (uint32_t)i, .state = ST_CLOSE_WAIT, .lport = 8080,
+		     .rport = (uint16_t)(40000 + i), .rq = 100, .held = true, .proc = 0, .fd = 4 + i);
+	testkit_owner(s, 0, 9, 99); /* CLOSED */
+	SOCK(.cookie = 7, .inode = 20, .state = ST_ESTABLISHED, .lport = 6379, .rport = 50000, .rq = 7, .held = true,
+	     .proc = 1, .fd = 3);
+	SOCK(.cookie = 8, .inode = 30, .state = ST_ESTABLISHED, .lport = 50001, .rport = 443, .rq = 5, .held = true,
+	     .proc = 2, .fd = 3);
 	ck_assert_int_eq(snapshot_build(s), 0);
 }
 
@@ -379,20 +360,17 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("metrics");
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_well_formed);
-	tcase_add_test(tc, test_numbers);
-	tcase_add_test(tc, test_other_series);
-	tcase_add_test(tc, test_extreme_numbers);
-	tcase_add_test(tc, test_growth);
-	tcase_add_test(tc, test_label_escape);
-	tcase_add_test(tc, test_alert_family);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "core", .setup = setup, .teardown = teardown,
+		 .tests = TESTKIT_TESTS(
+			test_well_formed,
+			test_numbers,
+			test_other_series,
+			test_extreme_numbers,
+			test_growth,
+			test_label_escape,
+			test_alert_family)},
+	};
+
+	return TESTKIT_RUN("metrics", cases);
 }

@@ -3,8 +3,8 @@
 #include "config.h"
 
 #include "tui/msglog.h"
+#include "tests/testkit.h"
 
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,18 +134,15 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("msglog");
-	TCase *tc = tcase_create("msglog");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, the_same_line_twice_in_a_row_is_counted);
-	tcase_add_test(tc, forty_notes_over_ten_refreshes_are_said_once_each);
-	tcase_add_test(tc, actions_are_marked_and_each_is_news);
-	tcase_add_test(tc, text_is_escaped);
-	tcase_add_test(tc, the_log_is_bounded);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "msglog", .setup = setup, .teardown = teardown,
+		 .tests = TESTKIT_TESTS(
+			the_same_line_twice_in_a_row_is_counted,
+			forty_notes_over_ten_refreshes_are_said_once_each,
+			actions_are_marked_and_each_is_news,
+			text_is_escaped,
+			the_log_is_bounded)},
+	};
+
+	return TESTKIT_RUN("msglog", cases);
 }

@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <check.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 
 #include "model/snapshot.h"
 #include "sources/nsdump.h"
+#include "tests/testkit.h"
 
 /* /proc/net/raw with an ICMP raw socket, and /proc/net/icmp6 with a ping socket. */
 static const char raw_table[] =
@@ -93,17 +93,14 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("nsdump");
-	TCase *tc = tcase_create("parse");
-	tcase_add_test(tc, test_parse_proc_net);
-	suite_add_tcase(su, tc);
-	tc = tcase_create("live");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_dump_own_netns);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "parse",
+		 .tests = TESTKIT_TESTS(
+			test_parse_proc_net)},
+		{.name = "live", .timeout = 120,
+		 .tests = TESTKIT_TESTS(
+			test_dump_own_netns)},
+	};
+
+	return TESTKIT_RUN("nsdump", cases);
 }

@@ -4,8 +4,8 @@
 
 #include "sources/procscan.h"
 #include "model/snapshot.h"
+#include "tests/testkit.h"
 
-#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -958,45 +958,35 @@ START_TEST(test_live_self)
 }
 END_TEST
 
-static Suite *procscan_suite(void)
-{
-	Suite *s = suite_create("procscan");
-	TCase *tc = tcase_create("parse");
-	tcase_add_test(tc, test_parse_limits);
-	tcase_add_test(tc, test_parse_file_nr);
-	tcase_add_test(tc, test_socket_inode);
-	tcase_add_test(tc, test_container);
-	tcase_add_test(tc, test_unit);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("tree");
-	tcase_add_test(tc, test_scan_tree);
-	tcase_add_test(tc, test_escape_comm);
-	tcase_add_test(tc, test_live_cmdline_escaped);
-	tcase_add_test(tc, test_missing_root);
-	tcase_add_test(tc, test_pid_reuse);
-	tcase_add_test(tc, test_fd_names_out_of_range);
-	tcase_add_test(tc, test_incremental);
-	tcase_add_test(tc, test_full_rescan);
-	tcase_add_test(tc, test_limits_change);
-	tcase_add_test(tc, test_unowned_reread);
-	tcase_add_test(tc, test_recheck);
-	tcase_add_test(tc, test_fd_check_early_dump);
-	tcase_add_test(tc, test_unreadable);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("live");
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_live_self);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(procscan_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "parse",
+		 .tests = TESTKIT_TESTS(
+			test_parse_limits,
+			test_parse_file_nr,
+			test_socket_inode,
+			test_container,
+			test_unit)},
+		{.name = "tree",
+		 .tests = TESTKIT_TESTS(
+			test_scan_tree,
+			test_escape_comm,
+			test_live_cmdline_escaped,
+			test_missing_root,
+			test_pid_reuse,
+			test_fd_names_out_of_range,
+			test_incremental,
+			test_full_rescan,
+			test_limits_change,
+			test_unowned_reread,
+			test_recheck,
+			test_fd_check_early_dump,
+			test_unreadable)},
+		{.name = "live", .timeout = 30,
+		 .tests = TESTKIT_TESTS(
+			test_live_self)},
+	};
+
+	return TESTKIT_RUN("procscan", cases);
 }

@@ -4,8 +4,8 @@
 #include "config.h"
 
 #include "recording/record.h"
+#include "tests/testkit.h"
 
-#include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,19 +16,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char dir[64];
+static char dir[TESTKIT_DIR_MAX];
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/check_recfile.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	testkit_mkdir(dir, "recfile");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(testkit_rmdir(dir), 0);
 }
 
 /* The names in folder d, sorted, joined by spaces. */
@@ -179,17 +176,14 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("recfile");
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, fifo_directory_and_symlink_refused);
-	tcase_add_test(tc, another_users_file_refused);
-	tcase_add_test(tc, side_file_left_there_refused);
-	tcase_add_test(tc, failure_leaves_nothing_behind);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "core", .setup = setup, .teardown = teardown,
+		 .tests = TESTKIT_TESTS(
+			fifo_directory_and_symlink_refused,
+			another_users_file_refused,
+			side_file_left_there_refused,
+			failure_leaves_nothing_behind)},
+	};
+
+	return TESTKIT_RUN("recfile", cases);
 }

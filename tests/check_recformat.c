@@ -5,8 +5,8 @@
 
 #include "recording/schema.h"
 #include "recording/record.h"
+#include "tests/testkit.h"
 
-#include <check.h>
 #include <dirent.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -14,40 +14,17 @@
 #include <string.h>
 #include <unistd.h>
 
-static char dir[64], path[128];
+static char dir[TESTKIT_DIR_MAX], path[128];
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/check_recformat.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	testkit_mkdir(dir, "recformat");
 	snprintf(path, sizeof(path), "%s/rec.db", dir);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
-/* The whole file, or NULL. */
-static char *slurp(const char *name)
-{
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f = fopen(name, "r"), *m = open_memstream(&out, &len);
-	int c;
-
-	ck_assert_ptr_nonnull(m);
-	while (f && (c = getc(f)) != EOF)
-		putc(c, m);
-	fclose(m);
-	if (!f) {
-		free(out);
-		return NULL;
-	}
-	fclose(f);
-	return out;
+	ck_assert_int_eq(testkit_rmdir(dir), 0);
 }
 
 static struct record *open_rec(void)
@@ -94,17 +71,15 @@ static void copy_fixture(const char *name, char *out, size_t n)
  * configuration of the user's and the clock in UTC. */
 static char *leaktop_out(const char *file, const char *args)
 {
-	const char *top = getenv("top_builddir");
-	char cmd[8192], out[192], *bin = realpath(top ? top : ".", NULL);
+	char cmd[8192], out[192], bin[4096];
 
-	ck_assert_ptr_nonnull(bin);
+	testkit_leaktop(bin, sizeof(bin));
 	snprintf(out, sizeof(out), "%s/out", dir);
 	snprintf(cmd, sizeof(cmd),
-		 "cd '%s' && HOME='%s' XDG_CONFIG_HOME='%s' TZ=UTC '%s/leaktop' -r '%s' %s > out 2>/dev/null", dir,
+		 "cd '%s' && HOME='%s' XDG_CONFIG_HOME='%s' TZ=UTC '%s' -r '%s' %s > out 2>/dev/null", dir,
 		 dir, dir, bin, file, args);
-	free(bin);
 	ck_assert_msg(system(cmd) == 0, "%s", cmd);
-	return slurp(out);
+	return testkit_slurp(out, NULL);
 }
 
 /* Real recordings of each older format (tests/data/rec-2.0.sh made them with the
@@ -137,7 +112,7 @@ START_TEST(older_formats_replay_as_recorded)
 		got = leaktop_out(runs[i].file, runs[i].args);
 		after = names_here();
 		snprintf(want_path, sizeof(want_path), "%s/%s", TESTDATADIR, runs[i].want);
-		want = slurp(want_path);
+		want = testkit_slurp(want_path, NULL);
 		ck_assert_ptr_nonnull(want);
 		ck_assert_ptr_nonnull(got);
 		ck_assert_msg(!strcmp(want, got), "leaktop -r %s %s differs from %s:\n%s", runs[i].file, runs[i].args,
@@ -242,18 +217,13 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("recformat");
-	TCase *tc = tcase_create("core");
+	const struct testkit_case cases[] = {
+		{.name = "core", .setup = setup, .teardown = teardown, .timeout = 120,
+		 .tests = TESTKIT_TESTS(
+			older_formats_replay_as_recorded,
+			new_recording_has_the_format_3_0_schema,
+			later_columns_come_last)},
+	};
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, older_formats_replay_as_recorded);
-	tcase_add_test(tc, new_recording_has_the_format_3_0_schema);
-	tcase_add_test(tc, later_columns_come_last);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return TESTKIT_RUN("recformat", cases);
 }

@@ -11,9 +11,9 @@
 #include "recording/replay.h"
 #include "sources/source.h"
 #include "recording/record.h"
+#include "tests/testkit.h"
 
 #include <arpa/inet.h>
-#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -25,20 +25,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char dir[64], path[128];
+static char dir[TESTKIT_DIR_MAX], path[128];
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/check_record.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	testkit_mkdir(dir, "record");
 	snprintf(path, sizeof(path), "%s/rec.db", dir);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(testkit_rmdir(dir), 0);
 }
 
 /* What `leaktop -r file --report` does. */
@@ -68,10 +65,9 @@ static void add_unix(struct snapshot *s, uint64_t tick, int grow)
 {
 	for (int j = 0; j < 3; j++) {
 		int i = tick % 2 ? 2 - j : j;
-		struct sock_rec *k = snapshot_add_sock(s);
-		k->cookie = 1200 + (uint64_t)i, k->netns = 4026531840ULL, k->family = AF_UNIX;
-		k->type = i == 2 ? SOCK_DGRAM : SOCK_STREAM, k->inode = 4000 + (uint32_t)i;
-		k->state = i == 2 ? ST_CLOSE : ST_ESTABLISHED;
+		struct sock_rec *k = TESTKIT_SOCK(s, .cookie = 1200 + (uint64_t)i, .netns = 4026531840ULL, .family = AF_UNIX,
+						  .type = i == 2 ? SOCK_DGRAM : SOCK_STREAM, .inode = 4000 + (uint32_t)i,
+						  .state = i == 2 ? ST_CLOSE : ST_ESTABLISHED);
 		if (i == 0) {
 			k->un.name = snapshot_add_name(s, "/run/app\x1bsock", 13);
 			k->un.peer = 4001;
@@ -94,108 +90,59 @@ static void add_unix(struct snapshot *s, uint64_t tick, int grow)
 static void make_snap(struct snapshot *s, uint64_t tick, int grow)
 {
 	int leaked = 3 + (grow ? (int)tick : 0);
-	struct proc_rec *p;
-	struct sock_rec *k;
-	struct sock_owner *o;
 
-	snapshot_clear(s);
-	s->tick = tick;
-	s->time = 1700000000.125 + (double)tick * 2;
+	testkit_refresh(s, tick, 1700000000.125 + (double)tick * 2);
 	s->refresh_ms = 12.5 + (double)tick;
 	if (tick == 2)
 		snprintf(s->status, sizeof(s->status), "processes: 1 could not be read");
 
-	p = snapshot_add_proc(s);
-	p->pid = 100, p->ppid = 1, p->uid = 0, p->start_time = 5000, p->netns = 4026531840ULL;
-	p->rss_kb = 1000 + (grow ? tick : 0), p->fds = 4 + leaked, p->fd_limit = 1024, p->fd_limit_hard = 4096;
-	p->state = 'S';
-	snprintf(p->comm, sizeof(p->comm), "leakysrv");
-	snprintf(p->user, sizeof(p->user), "root");
-	snprintf(p->unit, sizeof(p->unit), "leaky.service");
-	snprintf(p->cmdline, sizeof(p->cmdline), "/usr/bin/leaky server --name a\\b");
-	p = snapshot_add_proc(s);
-	p->pid = 200, p->ppid = 1, p->uid = 1000, p->start_time = 6000;
-	p->rss_kb = 2000, p->fds = 5, p->fd_limit = UINT64_MAX, p->fd_limit_hard = UINT64_MAX;
-	p->state = 'R', p->netns = 4026531840ULL;
-	snprintf(p->comm, sizeof(p->comm), "client");
-	snprintf(p->user, sizeof(p->user), "alice");
-	snprintf(p->cmdline, sizeof(p->cmdline), "client --hold");
-	snprintf(p->container, sizeof(p->container), "docker:0123456789ab");
-	p = snapshot_add_proc(s); /* in a namespace of its own, not always dumped */
-	p->pid = 300, p->ppid = 1, p->start_time = 7000, p->netns = 4026532002ULL, p->fds = 4;
-	p->fd_limit = p->fd_limit_hard = 1024, p->state = 'S';
-	snprintf(p->comm, sizeof(p->comm), "sidecar");
-	snprintf(p->container, sizeof(p->container), "k8s:pod-a");
+	TESTKIT_PROC(s, .pid = 100, .ppid = 1, .uid = 0, .start_time = 5000, .netns = 4026531840ULL,
+		     .rss_kb = 1000 + (grow ? tick : 0), .fds = 4 + leaked, .fd_limit = 1024, .fd_limit_hard = 4096,
+		     .state = 'S', .comm = "leakysrv", .user = "root", .unit = "leaky.service",
+		     .cmdline = "/usr/bin/leaky server --name a\\b");
+	TESTKIT_PROC(s, .pid = 200, .ppid = 1, .uid = 1000, .start_time = 6000, .rss_kb = 2000, .fds = 5,
+		     .fd_limit = UINT64_MAX, .fd_limit_hard = UINT64_MAX, .state = 'R', .netns = 4026531840ULL,
+		     .comm = "client", .user = "alice", .cmdline = "client --hold", .container = "docker:0123456789ab");
+	/* in a namespace of its own, not always dumped */
+	TESTKIT_PROC(s, .pid = 300, .ppid = 1, .start_time = 7000, .netns = 4026532002ULL, .fds = 4, .fd_limit = 1024,
+		     .fd_limit_hard = 1024, .state = 'S', .comm = "sidecar", .container = "k8s:pod-a");
 
-	s->closed_valid = true;
 	s->netns_limited = grow && tick == 3;
-	snapshot_add_netns(s, 4026531840ULL, true)->own = true;
 	snapshot_add_netns(s, 4026532002ULL, !grow || tick % 3 != 0);
 	add_unix(s, tick, grow);
 
-	k = snapshot_add_sock(s);
-	k->cookie = 1, k->inode = 1001, k->state = ST_LISTEN, k->family = AF_INET, k->proto = 6;
-	k->lport = 8080, k->wqueue = 4096;
-	inet_pton(AF_INET, "127.0.0.1", k->laddr);
-	o = snapshot_add_owner(s);
-	o->inode = 1001, o->proc = 0, o->fd = 3;
+	TESTKIT_SOCK(s, .cookie = 1, .inode = 1001, .state = ST_LISTEN, .proto = 6, .lport = 8080, .wq = 4096,
+		     .laddr = "127.0.0.1", .held = true, .proc = 0, .fd = 3);
 	/* The dump's order changes from refresh to refresh; the replay's does not. */
 	for (int j = 0; j < leaked; j++) {
 		int i = tick % 2 ? leaked - 1 - j : j;
-		k = snapshot_add_sock(s);
-		k->cookie = 100 + (uint64_t)i, k->inode = 2000 + (uint32_t)i, k->state = ST_CLOSE_WAIT;
-		k->family = AF_INET, k->proto = 6, k->lport = 8080, k->rport = (uint16_t)(40000 + i);
-		k->rqueue = 101;
-		inet_pton(AF_INET, "127.0.0.1", k->laddr);
-		inet_pton(AF_INET, "127.0.0.2", k->raddr);
-		o = snapshot_add_owner(s);
-		o->inode = k->inode, o->proc = 0, o->fd = 4 + i;
-		k = snapshot_add_sock(s);
-		k->cookie = 500 + (uint64_t)i, k->state = ST_FIN_WAIT2, k->family = AF_INET, k->proto = 6;
-		k->lport = (uint16_t)(40000 + i), k->rport = 8080, k->timer = 3;
-		inet_pton(AF_INET, "127.0.0.2", k->laddr);
-		inet_pton(AF_INET, "127.0.0.1", k->raddr);
+		TESTKIT_SOCK(s, .cookie = 100 + (uint64_t)i, .inode = 2000 + (uint32_t)i, .state = ST_CLOSE_WAIT,
+			     .proto = 6, .lport = 8080, .rport = (uint16_t)(40000 + i), .rq = 101, .laddr = "127.0.0.1",
+			     .raddr = "127.0.0.2", .held = true, .proc = 0, .fd = 4 + i);
+		TESTKIT_SOCK(s, .cookie = 500 + (uint64_t)i, .state = ST_FIN_WAIT2, .proto = 6,
+			     .lport = (uint16_t)(40000 + i), .rport = 8080, .timer = 3, .laddr = "127.0.0.2",
+			     .raddr = "127.0.0.1");
 	}
-	k = snapshot_add_sock(s);
-	k->cookie = 900, k->inode = 3000, k->state = ST_ESTABLISHED, k->family = AF_INET6, k->proto = 6;
-	k->lport = 50000, k->rport = 443, k->uid = 1000;
-	k->rqueue = grow ? (uint32_t)(tick * 7 % 5) : 0, k->wqueue = grow ? (uint32_t)tick : 0;
-	inet_pton(AF_INET6, "::1", k->laddr);
-	inet_pton(AF_INET6, "2001:db8::1", k->raddr);
-	o = snapshot_add_owner(s);
-	o->inode = 3000, o->proc = 1, o->fd = 7;
+	TESTKIT_SOCK(s, .cookie = 900, .inode = 3000, .state = ST_ESTABLISHED, .family = AF_INET6, .proto = 6,
+		     .lport = 50000, .rport = 443, .uid = 1000, .rq = grow ? (uint32_t)(tick * 7 % 5) : 0,
+		     .wq = grow ? (uint32_t)tick : 0, .laddr = "::1", .raddr = "2001:db8::1", .held = true, .proc = 1,
+		     .fd = 7);
 	/* The same port listening in two network namespaces: ports that tie but for netns. */
-	for (int ns = 2; ns > 0; ns--) {
-		k = snapshot_add_sock(s);
-		k->cookie = 950 + (uint64_t)ns, k->netns = 4026532000ULL + (uint64_t)ns, k->state = ST_LISTEN;
-		k->family = AF_INET, k->proto = 6, k->lport = 9090, k->wqueue = 128;
-	}
-	o = snapshot_add_owner(s); /* a UNIX socket */
-	o->inode = 4000, o->proc = 1, o->fd = 8;
-	o = snapshot_add_owner(s); /* in no dump: CLOSED */
-	o->inode = 4100, o->proc = 1, o->fd = 9;
-	if (grow && tick % 4 == 1) { /* in no dump, and gone when checked: not CLOSED */
-		o = snapshot_add_owner(s);
-		o->inode = 4200, o->proc = 1, o->fd = 10;
-	}
-	o = snapshot_add_owner(s); /* in no dump, in a namespace dumped now and then */
-	o->inode = 4300, o->proc = 2, o->fd = 3;
+	for (int ns = 2; ns > 0; ns--)
+		TESTKIT_SOCK(s, .cookie = 950 + (uint64_t)ns, .netns = 4026532000ULL + (uint64_t)ns, .state = ST_LISTEN,
+			     .proto = 6, .lport = 9090, .wq = 128);
+	testkit_owner(s, 1, 8, 4000); /* a UNIX socket */
+	testkit_owner(s, 1, 9, 4100); /* in no dump: CLOSED */
+	if (grow && tick % 4 == 1) /* in no dump, and gone when checked: not CLOSED */
+		testkit_owner(s, 1, 10, 4200);
+	testkit_owner(s, 2, 3, 4300); /* in no dump, in a namespace dumped now and then */
 	/* One port number, TCP and UDP: two ports. */
-	k = snapshot_add_sock(s);
-	k->cookie = 1300, k->inode = 5000, k->family = AF_INET, k->proto = IPPROTO_UDP, k->type = SOCK_DGRAM;
-	k->state = ST_CLOSE, k->lport = 5353, k->rqueue = grow ? (uint32_t)tick : 0;
-	o = snapshot_add_owner(s);
-	o->inode = 5000, o->proc = 1, o->fd = 11;
-	k = snapshot_add_sock(s);
-	k->cookie = 1301, k->inode = 5001, k->family = AF_INET, k->proto = IPPROTO_TCP, k->type = SOCK_STREAM;
-	k->state = ST_LISTEN, k->lport = 5353;
-	o = snapshot_add_owner(s);
-	o->inode = 5001, o->proc = 1, o->fd = 12;
-	k = snapshot_add_sock(s);
-	k->cookie = 1400, k->inode = 5100, k->family = AF_NETLINK, k->proto = 0, k->type = SOCK_RAW;
-	k->state = ST_CLOSE;
-	o = snapshot_add_owner(s);
-	o->inode = 5100, o->proc = 1, o->fd = 13;
+	TESTKIT_SOCK(s, .cookie = 1300, .inode = 5000, .proto = IPPROTO_UDP, .type = SOCK_DGRAM, .state = ST_CLOSE,
+		     .lport = 5353, .rq = grow ? (uint32_t)tick : 0, .held = true, .proc = 1, .fd = 11);
+	TESTKIT_SOCK(s, .cookie = 1301, .inode = 5001, .proto = IPPROTO_TCP, .type = SOCK_STREAM, .state = ST_LISTEN,
+		     .lport = 5353, .held = true, .proc = 1, .fd = 12);
+	TESTKIT_SOCK(s, .cookie = 1400, .inode = 5100, .family = AF_NETLINK, .proto = 0, .type = SOCK_RAW,
+		     .state = ST_CLOSE, .held = true, .proc = 1, .fd = 13);
 	ck_assert_int_eq(snapshot_build_checked(s, refuse_fd10, NULL), 0);
 	s->totals.unreadable = tick == 2;
 	s->totals.file_alloc = 3000 + tick, s->totals.file_max = 1000000;
@@ -779,33 +726,23 @@ START_TEST(huge_fd_limit_reads_as_unlimited)
 }
 END_TEST
 
-static Suite *record_suite(void)
-{
-	Suite *su = suite_create("record");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, round_trip);
-	tcase_add_test(tc, steady_adds_almost_no_rows);
-	tcase_add_test(tc, mode_0600_and_no_overwrite);
-	tcase_add_test(tc, version_refusal);
-	tcase_add_test(tc, not_a_recording);
-	tcase_add_test(tc, killed_writer_replays_to_last_refresh);
-	tcase_add_test(tc, report_names_the_leak);
-	tcase_add_test(tc, replay_events_of_a_refresh);
-	tcase_add_test(tc, kernel_age_bound_replays);
-	tcase_add_test(tc, reader_holding_the_file_costs_a_refresh_not_the_recording);
-	tcase_add_test(tc, huge_fd_limit_reads_as_unlimited);
-	suite_add_tcase(su, tc);
-	return su;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(record_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "core", .setup = setup, .teardown = teardown, .timeout = 120,
+		 .tests = TESTKIT_TESTS(
+			round_trip,
+			steady_adds_almost_no_rows,
+			mode_0600_and_no_overwrite,
+			version_refusal,
+			not_a_recording,
+			killed_writer_replays_to_last_refresh,
+			report_names_the_leak,
+			replay_events_of_a_refresh,
+			kernel_age_bound_replays,
+			reader_holding_the_file_costs_a_refresh_not_the_recording,
+			huge_fd_limit_reads_as_unlimited)},
+	};
+
+	return TESTKIT_RUN("record", cases);
 }

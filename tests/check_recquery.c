@@ -10,6 +10,7 @@
 #include "recording/recread.h"
 #include "recording/schema.h"
 #include "model/snapshot.h"
+#include "tests/testkit.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -26,20 +27,17 @@
 #define TICKS 20
 #define NETNS 4026531840ULL
 
-static char dir[64], path[128];
+static char dir[TESTKIT_DIR_MAX], path[TESTKIT_DIR_MAX + 16];
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/check_recquery.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	testkit_mkdir(dir, "recquery");
 	snprintf(path, sizeof(path), "%s/rec.db", dir);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(testkit_rmdir(dir), 0);
 }
 
 static void add_proc(struct snapshot *s, int32_t pid, uint64_t start, const char *comm, int64_t fds, uint64_t limit)
@@ -474,23 +472,19 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("recquery");
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_span_and_tick_time);
-	tcase_add_test(tc, test_fd_growth_file);
-	tcase_add_test(tc, test_fd_growth_memory);
-	tcase_add_test(tc, test_fd_growth_format2);
-	tcase_add_test(tc, test_events);
-	tcase_add_test(tc, test_events_format2);
-	tcase_add_test(tc, test_series);
-	tcase_add_test(tc, test_events_damaged);
-	tcase_add_test(tc, test_stop);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "core", .setup = setup, .teardown = teardown, .timeout = 60,
+		 .tests = TESTKIT_TESTS(
+			test_span_and_tick_time,
+			test_fd_growth_file,
+			test_fd_growth_memory,
+			test_fd_growth_format2,
+			test_events,
+			test_events_format2,
+			test_series,
+			test_events_damaged,
+			test_stop)},
+	};
+
+	return TESTKIT_RUN("recquery", cases);
 }

@@ -11,9 +11,8 @@
 #include "recording/replay.h"
 #include "sources/source.h"
 #include "recording/record.h"
+#include "tests/testkit.h"
 
-#include <arpa/inet.h>
-#include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,56 +31,34 @@
 #include <time.h>
 #include <unistd.h>
 
-static char dir[64], bin[4096];
+static char dir[TESTKIT_DIR_MAX], bin[4096];
 
 static void setup(void)
 {
-	const char *top = getenv("top_builddir");
-	char *real = realpath(top ? top : ".", NULL);
-
-	ck_assert_ptr_nonnull(real);
-	snprintf(bin, sizeof(bin), "%s/leaktop", real);
-	free(real);
-	strcpy(dir, "/tmp/check_recread.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	testkit_leaktop(bin, sizeof(bin));
+	testkit_mkdir(dir, "recread");
 	chmod(dir, 0755);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(testkit_rmdir(dir), 0);
 }
 
 /* A server leaking one CLOSE_WAIT socket a refresh, and a client. */
 static void make_snap(struct snapshot *s, uint64_t tick)
 {
-	snapshot_clear(s);
-	s->tick = tick;
-	s->time = 1700000000.5 + (double)tick * 2;
+	testkit_refresh(s, tick, 1700000000.5 + (double)tick * 2);
 	s->refresh_ms = 10;
-	s->closed_valid = true;
-	snapshot_add_netns(s, 4026531840ULL, true)->own = true;
-	for (int i = 0; i < 2; i++) {
-		struct proc_rec *p = snapshot_add_proc(s);
-		p->pid = 100 + 100 * i, p->ppid = 1, p->start_time = 5000 + (uint64_t)i, p->netns = 4026531840ULL;
-		p->rss_kb = 1000 + tick, p->fds = 4 + (i ? 1 : (int64_t)tick), p->fd_limit = 1024, p->fd_limit_hard = 4096;
-		p->state = 'S';
-		snprintf(p->comm, sizeof(p->comm), i ? "client" : "leakysrv");
-		snprintf(p->user, sizeof(p->user), "root");
-	}
-	for (uint64_t c = 0; c <= tick; c++) {
-		struct sock_rec *k = snapshot_add_sock(s);
-		k->cookie = 100 + c, k->inode = 2000 + (uint32_t)c, k->family = AF_INET, k->proto = 6;
-		k->state = c ? ST_CLOSE_WAIT : ST_LISTEN, k->lport = 8080, k->rport = c ? (uint16_t)(40000 + c) : 0;
-		k->rqueue = c ? 101 : 0;
-		inet_pton(AF_INET, "127.0.0.1", k->laddr);
-		if (c)
-			inet_pton(AF_INET, "127.0.0.2", k->raddr);
-		struct sock_owner *o = snapshot_add_owner(s);
-		o->inode = k->inode, o->proc = 0, o->fd = 3 + (int32_t)c;
-	}
+	for (int i = 0; i < 2; i++)
+		TESTKIT_PROC(s, .pid = 100 + 100 * i, .ppid = 1, .start_time = 5000 + (uint64_t)i, .netns = 4026531840ULL,
+			     .rss_kb = 1000 + tick, .fds = 4 + (i ? 1 : (int64_t)tick), .fd_limit = 1024,
+			     .fd_limit_hard = 4096, .state = 'S', .comm = i ? "client" : "leakysrv", .user = "root");
+	for (uint64_t c = 0; c <= tick; c++)
+		TESTKIT_SOCK(s, .cookie = 100 + c, .inode = 2000 + (uint32_t)c, .proto = 6,
+			     .state = c ? ST_CLOSE_WAIT : ST_LISTEN, .lport = 8080, .rport = c ? (uint16_t)(40000 + c) : 0,
+			     .rq = c ? 101 : 0, .laddr = "127.0.0.1", .raddr = c ? "127.0.0.2" : NULL, .held = true,
+			     .proc = 0, .fd = 3 + (int32_t)c);
 	ck_assert_int_eq(snapshot_build(s), 0);
 	s->totals.file_alloc = 3000 + tick, s->totals.file_max = 1000000;
 }
@@ -102,20 +79,11 @@ static void write_rec(const char *file, int n)
 	snapshot_free(s);
 }
 
-/* The whole file (NUL-terminated, "" when missing). */
+/* The whole file ("" when missing: a process's /proc file may be gone). */
 static char *slurp(const char *name)
 {
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f = fopen(name, "rb"), *m = open_memstream(&out, &len);
-	int c;
-
-	while (f && (c = getc(f)) != EOF)
-		putc(c, m);
-	if (f)
-		fclose(f);
-	fclose(m);
-	return out;
+	char *out = testkit_slurp(name, NULL);
+	return out ? out : strdup("");
 }
 
 static void sql_on(const char *file, const char *stmt)
@@ -805,23 +773,18 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("recread");
-	TCase *tc = tcase_create("core");
+	const struct testkit_case cases[] = {
+		{.name = "core", .setup = setup, .teardown = teardown, .timeout = 300,
+		 .tests = TESTKIT_TESTS(
+			replay_makes_and_changes_nothing,
+			side_file_links_left_alone,
+			read_only_media,
+			reader_cannot_write_the_folder,
+			foreign_wal_not_merged,
+			views_triggers_and_foreign_columns_refused,
+			stop_signal_ends_any_read,
+			hostile_numbers_refused_where_read)},
+	};
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, replay_makes_and_changes_nothing);
-	tcase_add_test(tc, side_file_links_left_alone);
-	tcase_add_test(tc, read_only_media);
-	tcase_add_test(tc, reader_cannot_write_the_folder);
-	tcase_add_test(tc, foreign_wal_not_merged);
-	tcase_add_test(tc, views_triggers_and_foreign_columns_refused);
-	tcase_add_test(tc, stop_signal_ends_any_read);
-	tcase_add_test(tc, hostile_numbers_refused_where_read);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return TESTKIT_RUN("recread", cases);
 }

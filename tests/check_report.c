@@ -12,9 +12,8 @@
 #include "recording/schema.h"
 #include "model/snapshot.h"
 #include "recording/recread.h"
+#include "tests/testkit.h"
 
-#include <arpa/inet.h>
-#include <check.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -26,7 +25,7 @@
 #define REFRESHES 400
 #define T0 1700000000.0
 
-static char dir[64], path[128];
+static char dir[TESTKIT_DIR_MAX], path[128];
 
 /* The command line of pid 400 when the test poisons the recording. */
 static bool poisoned;
@@ -35,29 +34,23 @@ static const char evil_cmdline[] = "leaky [x](http://evil.example) <script>alert
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/check_report.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	testkit_mkdir(dir, "report");
 	snprintf(path, sizeof(path), "%s/rec.db", dir);
 	setenv("TZ", "UTC", 1);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(testkit_rmdir(dir), 0);
 }
 
 static struct proc_rec *add_proc(struct snapshot *s, int32_t pid, uint64_t start, const char *comm, int64_t fds,
 				 uint64_t limit, const char *cmdline)
 {
-	struct proc_rec *p = snapshot_add_proc(s);
-	p->pid = pid, p->ppid = 1, p->start_time = start, p->fds = fds, p->fd_limit = p->fd_limit_hard = limit;
-	p->rss_kb = 50000, p->state = 'S';
-	snprintf(p->comm, sizeof(p->comm), "%s", comm);
-	snprintf(p->user, sizeof(p->user), "app");
-	snprintf(p->cmdline, sizeof(p->cmdline), "%s", cmdline);
-	return p;
+	int i = TESTKIT_PROC(s, .pid = pid, .ppid = 1, .start_time = start, .fds = fds, .fd_limit = limit,
+			     .fd_limit_hard = limit, .rss_kb = 50000, .state = 'S', .comm = comm, .user = "app",
+			     .cmdline = cmdline);
+	return &s->procs[i];
 }
 
 /* One refresh of the story:
@@ -67,11 +60,7 @@ static struct proc_rec *add_proc(struct snapshot *s, int32_t pid, uint64_t start
  *  - pid 300 cc1 opens 40 files for two refreshes (ticks 10-11). */
 static void make_snap(struct snapshot *s, uint64_t tick)
 {
-	snapshot_clear(s);
-	s->tick = tick;
-	s->time = T0 + (double)tick * 2;
-	s->closed_valid = true;
-	snapshot_add_netns(s, 4026531840ULL, true)->own = true;
+	testkit_refresh(s, tick, T0 + (double)tick * 2);
 	add_proc(s, 100, 5000, "java", 120, 1024, "java -jar pool.jar");
 	if (tick == 10 || tick == 11)
 		add_proc(s, 300, 6000, "cc1", 44, 1024, "cc1 -O2 big.c");
@@ -79,17 +68,11 @@ static void make_snap(struct snapshot *s, uint64_t tick)
 		add_proc(s, 400, 7000, "leaky", 20 + 5 * (int64_t)tick, 2048, poisoned ? evil_cmdline : "leaky --serve");
 	else if (tick > 200)
 		add_proc(s, 401, 9000, "leaky", 20 + 5 * (int64_t)(tick - 200), 2048, "leaky --serve");
-	for (int i = 0; i < 100; i++) {
-		struct sock_rec *k = snapshot_add_sock(s);
-		k->cookie = 100 + (uint64_t)i, k->inode = 2000 + (uint32_t)i, k->state = ST_CLOSE_WAIT;
-		k->family = AF_INET, k->proto = 6, k->lport = (uint16_t)(40000 + i), k->rport = 24611;
-		k->netns = 4026531840ULL;
-		k->rqueue = i == 0 ? (uint32_t)(tick <= 300 ? tick : 1) : 1; /* the FIN, and unread bytes */
-		inet_pton(AF_INET, "127.0.0.1", k->laddr);
-		inet_pton(AF_INET, "127.0.0.1", k->raddr);
-		struct sock_owner *o = snapshot_add_owner(s);
-		o->inode = k->inode, o->proc = 0, o->fd = 10 + i;
-	}
+	for (int i = 0; i < 100; i++)
+		TESTKIT_SOCK(s, .cookie = 100 + (uint64_t)i, .inode = 2000 + (uint32_t)i, .state = ST_CLOSE_WAIT,
+			     .proto = 6, .lport = (uint16_t)(40000 + i), .rport = 24611, .netns = 4026531840ULL,
+			     .rq = i == 0 ? (uint32_t)(tick <= 300 ? tick : 1) : 1, /* the FIN, and unread bytes */
+			     .laddr = "127.0.0.1", .raddr = "127.0.0.1", .held = true, .proc = 0, .fd = 10 + i);
 	ck_assert_int_eq(snapshot_build(s), 0);
 }
 
@@ -376,16 +359,11 @@ END_TEST
 /* A pile of n CLOSE_WAIT sockets held by process index proc, to 127.0.0.1:rport. */
 static void add_pile(struct snapshot *s, int32_t proc, uint16_t rport, int n, uint64_t cookie0)
 {
-	for (int i = 0; i < n; i++) {
-		struct sock_rec *k = snapshot_add_sock(s);
-		k->cookie = cookie0 + (uint64_t)i, k->inode = (uint32_t)(cookie0 + (uint64_t)i), k->state = ST_CLOSE_WAIT;
-		k->family = AF_INET, k->proto = 6, k->lport = (uint16_t)(40000 + cookie0 % 1000 + (uint64_t)i);
-		k->rport = rport, k->netns = 4026531840ULL, k->rqueue = 1;
-		inet_pton(AF_INET, "127.0.0.1", k->laddr);
-		inet_pton(AF_INET, "127.0.0.1", k->raddr);
-		struct sock_owner *o = snapshot_add_owner(s);
-		o->inode = k->inode, o->proc = proc, o->fd = 10 + i;
-	}
+	for (int i = 0; i < n; i++)
+		TESTKIT_SOCK(s, .cookie = cookie0 + (uint64_t)i, .inode = (uint32_t)(cookie0 + (uint64_t)i),
+			     .state = ST_CLOSE_WAIT, .proto = 6, .lport = (uint16_t)(40000 + cookie0 % 1000 + (uint64_t)i),
+			     .rport = rport, .netns = 4026531840ULL, .rq = 1, .laddr = "127.0.0.1", .raddr = "127.0.0.1",
+			     .held = true, .proc = proc, .fd = 10 + i);
 }
 
 /* An older leaktop recorded itself: pid 10 (with -w) grows its RSS, and an alert
@@ -400,11 +378,7 @@ static void write_recorder_story(void)
 
 	ck_assert_int_eq(record_open(&r, path, &info, &cause), 0);
 	for (uint64_t t = 1; t <= 120; t++) {
-		snapshot_clear(s);
-		s->tick = t;
-		s->time = T0 + (double)t * 2;
-		s->closed_valid = true;
-		snapshot_add_netns(s, 4026531840ULL, true)->own = true;
+		testkit_refresh(s, t, T0 + (double)t * 2);
 		add_proc(s, 10, 3000, "leaktop", 12, 1024, "leaktop -d 2 -w /var/tmp/incident.db")->rss_kb =
 			20000 + 2048 * t;
 		add_proc(s, 11, 3001, "leaktop", 12, 1024, "/usr/bin/leaktop --listen 127.0.0.1:9100")->rss_kb =
@@ -540,21 +514,17 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("report");
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_story_rules);
-	tcase_add_test(tc, test_markdown_story);
-	tcase_add_test(tc, test_markdown_detail_tables);
-	tcase_add_test(tc, test_markdown_escapes);
-	tcase_add_test(tc, test_html_page);
-	tcase_add_test(tc, test_recorder_left_out);
-	tcase_add_test(tc, test_real_exhausted_pool);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "core", .setup = setup, .teardown = teardown, .timeout = 60,
+		 .tests = TESTKIT_TESTS(
+			test_story_rules,
+			test_markdown_story,
+			test_markdown_detail_tables,
+			test_markdown_escapes,
+			test_html_page,
+			test_recorder_left_out,
+			test_real_exhausted_pool)},
+	};
+
+	return TESTKIT_RUN("report", cases);
 }

@@ -2,7 +2,6 @@
  * idle, trickling or piling-up client holds up a scrape or a stop. */
 #include "config.h"
 
-#include <check.h>
 #include <errno.h>
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "outputs/serve.h"
+#include "tests/testkit.h"
 
 START_TEST(test_route)
 {
@@ -311,18 +311,15 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("serve");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, test_route);
-	tcase_add_test(tc, test_listen);
-	tcase_add_test(tc, test_host_check);
-	tcase_add_test(tc, test_slow_clients);
-	tcase_add_test(tc, test_many_idle);
-	tcase_set_timeout(tc, 30);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "core", .timeout = 30,
+		 .tests = TESTKIT_TESTS(
+			test_route,
+			test_listen,
+			test_host_check,
+			test_slow_clients,
+			test_many_idle)},
+	};
+
+	return TESTKIT_RUN("serve", cases);
 }

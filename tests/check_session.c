@@ -9,8 +9,8 @@
 #include "sources/source.h"
 #include "program/session.h"
 #include "program/spawn.h"
+#include "tests/testkit.h"
 
-#include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,12 +27,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char dir[64], hook[96], hook_out[96], db[96];
+static char dir[TESTKIT_DIR_MAX], hook[96], hook_out[96], db[96];
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/check_session.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	testkit_mkdir(dir, "session");
 	snprintf(hook, sizeof(hook), "%s/hook", dir);
 	snprintf(hook_out, sizeof(hook_out), "%s/hook.out", dir);
 	snprintf(db, sizeof(db), "%s/rec.db", dir);
@@ -46,9 +45,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	(void)!system(cmd);
+	(void)testkit_rmdir(dir);
 }
 
 /* pid 42 with fds of a 1000 limit: 800 fires fd_usage (75%), 100 clears it. */
@@ -541,21 +538,17 @@ int main(int argc, char **argv)
 		return probe(probe_out);
 	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
 	self_exe[n > 0 ? n : 0] = '\0';
-	Suite *su = suite_create("session");
-	TCase *tc = tcase_create("session");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, live_records_and_runs_each_transition);
-	tcase_add_test(tc, replay_never_runs_or_records);
-	tcase_add_test(tc, alert_program_gets_env_without_a_shell);
-	tcase_add_test(tc, alert_program_is_isolated);
-	tcase_add_test(tc, stuck_program_killed_at_the_limit_never_waited_for);
-	tcase_add_test(tc, full_runner_skips_instead_of_waiting);
-	tcase_add_test(tc, limit_kill_is_counted);
-	tcase_set_timeout(tc, 20);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "session", .setup = setup, .teardown = teardown, .timeout = 20,
+		 .tests = TESTKIT_TESTS(
+			live_records_and_runs_each_transition,
+			replay_never_runs_or_records,
+			alert_program_gets_env_without_a_shell,
+			alert_program_is_isolated,
+			stuck_program_killed_at_the_limit_never_waited_for,
+			full_runner_skips_instead_of_waiting,
+			limit_kill_is_counted)},
+	};
+
+	return TESTKIT_RUN("session", cases);
 }

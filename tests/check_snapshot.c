@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -11,46 +10,20 @@
 #include <sys/socket.h>
 
 #include "model/snapshot.h"
+#include "tests/testkit.h"
 
 static struct snapshot *s;
 
 static struct sock_rec *add_tcp(uint64_t cookie, uint32_t inode, unsigned state, const char *l, uint16_t lport,
 				const char *r, uint16_t rport, uint32_t rq, uint32_t wq)
 {
-	struct sock_rec *k = snapshot_add_sock(s);
-	ck_assert_ptr_nonnull(k);
-	k->cookie = cookie;
-	k->inode = inode;
-	k->state = (uint8_t)state;
-	k->family = AF_INET;
-	k->proto = IPPROTO_TCP;
-	inet_pton(AF_INET, l, k->laddr);
-	inet_pton(AF_INET, r, k->raddr);
-	k->lport = lport;
-	k->rport = rport;
-	k->rqueue = rq;
-	k->wqueue = wq;
-	return k;
+	return TESTKIT_SOCK(s, .cookie = cookie, .inode = inode, .state = (uint8_t)state, .proto = IPPROTO_TCP,
+			    .laddr = l, .lport = lport, .raddr = r, .rport = rport, .rq = rq, .wq = wq);
 }
 
 static int add_proc(int pid, const char *comm, int64_t fds)
 {
-	struct proc_rec *p = snapshot_add_proc(s);
-	ck_assert_ptr_nonnull(p);
-	p->pid = pid;
-	p->fds = fds;
-	p->fd_limit = 1024;
-	strcpy(p->comm, comm);
-	return (int)(s->nprocs - 1);
-}
-
-static void add_owner(int proc, int fd, uint32_t inode)
-{
-	struct sock_owner *o = snapshot_add_owner(s);
-	ck_assert_ptr_nonnull(o);
-	o->proc = proc;
-	o->fd = fd;
-	o->inode = inode;
+	return TESTKIT_PROC(s, .pid = pid, .comm = comm, .fds = fds, .fd_limit = 1024);
 }
 
 /* A server (pid 100) on :19001 with 3 CLOSE_WAIT sockets holding bytes, its listener
@@ -63,22 +36,22 @@ static void setup(void)
 	add_proc(300, "sleep", 3);
 
 	add_tcp(1, 1000, ST_LISTEN, "127.0.0.1", 19001, "0.0.0.0", 0, 2, 128);
-	add_owner(srv, 3, 1000);
+	testkit_owner(s, srv, 3, 1000);
 	for (int i = 0; i < 3; i++) {
 		add_tcp(10 + (uint64_t)i, 1001 + (uint32_t)i, ST_CLOSE_WAIT, "127.0.0.1", 19001, "127.0.0.2",
 			(uint16_t)(40000 + i), 1224, 0);
-		add_owner(srv, 10 + i, 1001 + (uint32_t)i);
+		testkit_owner(s, srv, 10 + i, 1001 + (uint32_t)i);
 		/* The orphaned peers: no inode, no owner. */
 		add_tcp(20 + (uint64_t)i, 0, ST_FIN_WAIT2, "127.0.0.2", (uint16_t)(40000 + i), "127.0.0.1", 19001,
 			0, 0);
 	}
 	add_tcp(30, 2000, ST_ESTABLISHED, "127.0.0.1", 45000, "127.0.0.9", 5432, 17, 3);
-	add_owner(cli, 4, 2000);
+	testkit_owner(s, cli, 4, 2000);
 	add_tcp(31, 0, ST_TIME_WAIT, "127.0.0.1", 45001, "127.0.0.9", 5432, 0, 0);
 	/* The dump is not atomic: the same socket seen twice. */
 	add_tcp(12, 1003, ST_CLOSE_WAIT, "127.0.0.1", 19001, "127.0.0.2", 40002, 1224, 0);
 	/* A socket fd whose socket is not in the TCP dump (a UNIX socket, say). */
-	add_owner(cli, 5, 9999);
+	testkit_owner(s, cli, 5, 9999);
 	ck_assert_int_eq(snapshot_build(s), 0);
 }
 
@@ -174,9 +147,9 @@ START_TEST(test_ephemeral_listener)
 	snapshot_clear(s);
 	add_proc(100, "srv", 10);
 	add_tcp(1, 1, ST_LISTEN, "127.0.0.1", 41000, "0.0.0.0", 0, 0, 128);
-	add_owner(0, 3, 1);
+	testkit_owner(s, 0, 3, 1);
 	add_tcp(2, 2, ST_CLOSE_WAIT, "127.0.0.1", 41000, "127.0.0.1", 52000, 10, 0);
-	add_owner(0, 4, 2);
+	testkit_owner(s, 0, 4, 2);
 	add_tcp(3, 0, ST_FIN_WAIT2, "127.0.0.1", 52000, "127.0.0.1", 41000, 0, 0);
 	add_tcp(4, 0, ST_FIN_WAIT2, "127.0.0.1", 33000, "127.0.0.1", 41000, 0, 0);
 	ck_assert_int_eq(snapshot_build(s), 0);
@@ -193,7 +166,7 @@ START_TEST(test_rebuild_reuses_storage)
 	ck_assert_uint_eq(s->nsocks, 0);
 	add_proc(100, "java", 4);
 	add_tcp(1, 1, ST_ESTABLISHED, "127.0.0.1", 80, "127.0.0.1", 50000, 0, 0);
-	add_owner(0, 3, 1);
+	testkit_owner(s, 0, 3, 1);
 	ck_assert_int_eq(snapshot_build(s), 0);
 	ck_assert_ptr_eq(s->socks, first);
 	ck_assert_uint_eq(s->procs[0].sockets, 1);
@@ -255,17 +228,8 @@ END_TEST
 static struct sock_rec *add_kind(uint64_t cookie, uint32_t inode, int family, int proto, unsigned state,
 				 uint16_t lport, uint32_t rq, uint64_t netns)
 {
-	struct sock_rec *k = snapshot_add_sock(s);
-	ck_assert_ptr_nonnull(k);
-	k->cookie = cookie;
-	k->inode = inode;
-	k->family = (uint8_t)family;
-	k->proto = (uint8_t)proto;
-	k->state = (uint8_t)state;
-	k->lport = lport;
-	k->rqueue = rq;
-	k->netns = netns;
-	return k;
+	return TESTKIT_SOCK(s, .cookie = cookie, .inode = inode, .family = (uint8_t)family, .proto = (uint8_t)proto,
+			    .state = (uint8_t)state, .lport = lport, .rq = rq, .netns = netns);
 }
 
 /* Answers "still open" for every fd but 13: that one closed mid-refresh. */
@@ -294,22 +258,22 @@ static void setup_kinds(void)
 	s->closed_valid = true;
 
 	add_kind(1, 500, AF_INET, IPPROTO_TCP, ST_LISTEN, 8080, 0, NS_A);
-	add_owner(a, 3, 500);
+	testkit_owner(s, a, 3, 500);
 	add_kind(2, 600, AF_INET, IPPROTO_TCP, ST_LISTEN, 8080, 0, NS_B);
-	add_owner(b, 3, 600);
+	testkit_owner(s, b, 3, 600);
 	add_kind(3, 501, AF_INET, IPPROTO_UDP, ST_CLOSE, 8080, 4096, NS_A);
-	add_owner(a, 4, 501);
+	testkit_owner(s, a, 4, 501);
 	struct sock_rec *u = add_kind(4, 502, AF_UNIX, 0, ST_ESTABLISHED, 0, 10, NS_A);
 	u->un.name = snapshot_add_name(s, "/run/app.sock", 13);
 	u->un.peer = 503;
-	add_owner(a, 5, 502);
+	testkit_owner(s, a, 5, 502);
 	add_kind(5, 504, AF_NETLINK, 0, ST_CLOSE, 0, 0, NS_A);
-	add_owner(a, 6, 504);
-	add_owner(a, 11, 700); /* CLOSED */
-	add_owner(a, 12, 701); /* CLOSED */
-	add_owner(a, 13, 702); /* closed mid-refresh: not counted */
-	add_owner(b, 11, 701); /* the same CLOSED socket, inherited */
-	add_owner(c, 7, 800);  /* netns 77 not dumped */
+	testkit_owner(s, a, 6, 504);
+	testkit_owner(s, a, 11, 700); /* CLOSED */
+	testkit_owner(s, a, 12, 701); /* CLOSED */
+	testkit_owner(s, a, 13, 702); /* closed mid-refresh: not counted */
+	testkit_owner(s, b, 11, 701); /* the same CLOSED socket, inherited */
+	testkit_owner(s, c, 7, 800);  /* netns 77 not dumped */
 	ck_assert_int_eq(snapshot_build_checked(s, fd_check, NULL), 0);
 }
 
@@ -462,32 +426,28 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("snapshot");
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_dedup_and_totals);
-	tcase_add_test(tc, test_join_per_process);
-	tcase_add_test(tc, test_ports);
-	tcase_add_test(tc, test_ephemeral_listener);
-	tcase_add_test(tc, test_rebuild_reuses_storage);
-	tcase_add_test(tc, test_unsorted_procs_rejected);
-	tcase_add_test(tc, test_state_names);
-	tcase_add_test(tc, test_addr_format);
-	tcase_add_test(tc, test_copy);
-	tcase_add_test(tc, test_side_of_ephemeral_listener);
-	suite_add_tcase(su, tc);
-	tc = tcase_create("kinds");
-	tcase_add_checked_fixture(tc, setup_kinds, teardown);
-	tcase_add_test(tc, test_closed_fds);
-	tcase_add_test(tc, test_kinds);
-	tcase_add_test(tc, test_ports_per_netns);
-	tcase_add_test(tc, test_netns_records);
-	tcase_add_test(tc, test_unix_names_escaped);
-	tcase_add_test(tc, test_addr_one_form);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "core", .setup = setup, .teardown = teardown,
+		 .tests = TESTKIT_TESTS(
+			test_dedup_and_totals,
+			test_join_per_process,
+			test_ports,
+			test_ephemeral_listener,
+			test_rebuild_reuses_storage,
+			test_unsorted_procs_rejected,
+			test_state_names,
+			test_addr_format,
+			test_copy,
+			test_side_of_ephemeral_listener)},
+		{.name = "kinds", .setup = setup_kinds, .teardown = teardown,
+		 .tests = TESTKIT_TESTS(
+			test_closed_fds,
+			test_kinds,
+			test_ports_per_netns,
+			test_netns_records,
+			test_unix_names_escaped,
+			test_addr_one_form)},
+	};
+
+	return TESTKIT_RUN("snapshot", cases);
 }

@@ -2,7 +2,6 @@
  * (tests/data/tcp_dump_closewait.*) and edited copies of it, plus one live dump. */
 #include "config.h"
 
-#include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 
 #include "model/snapshot.h"
 #include "sources/sockdiag.h"
+#include "tests/testkit.h"
 
 #define FIXTURE TESTDATADIR "/tcp_dump_closewait.bin"
 #define NETNS 4026531840ULL
@@ -860,55 +860,41 @@ START_TEST(live_unix_path_name)
 }
 END_TEST
 
-static Suite *sockdiag_suite(void)
-{
-	Suite *su = suite_create("sockdiag");
-	TCase *tc = tcase_create("fixture");
-	struct sockdiag *d = NULL;
-	char *cause = NULL;
-
-	tcase_add_test(tc, fixture_counts_per_state);
-	tcase_add_test(tc, fixture_close_wait_recv_q);
-	tcase_add_test(tc, fixture_listen_accept_queue);
-	tcase_add_test(tc, fixture_minisockets);
-	tcase_add_test(tc, fixture_ipv6_addresses);
-	tcase_add_test(tc, fixture_cookie_high_bits);
-	tcase_add_test(tc, tcp_info_gives_state_age);
-	tcase_add_test(tc, truncated_every_cut);
-	tcase_add_test(tc, malformed_lengths);
-	tcase_add_test(tc, unaligned_last_message);
-	tcase_add_test(tc, malformed_type_and_family);
-	tcase_add_test(tc, nlmsg_error_returns_errno);
-	tcase_add_test(tc, done_with_error_returns_errno);
-	tcase_add_test(tc, dump_intr_returns_eintr);
-	tcase_add_test(tc, sequence_and_portid_checked);
-	tcase_add_test(tc, fixture_unix_names);
-	suite_add_tcase(su, tc);
-
-	/* Check has no skip: leave the live case out where sock_diag is unavailable. */
-	if (sockdiag_open(&d, &cause) == 0) {
-		tc = tcase_create("live");
-		/* A box under load (or a sanitizer build) may hold 150k sockets. */
-		tcase_set_timeout(tc, 120);
-		tcase_add_test(tc, live_dump_finds_both_ends);
-		tcase_add_test(tc, live_dump_all_kinds);
-		tcase_add_test(tc, live_unix_path_name);
-		suite_add_tcase(su, tc);
-	} else {
-		fprintf(stderr, "check_sockdiag: live test skipped: %s\n", cause);
-	}
-	sockdiag_free(d);
-	free(cause);
-	return su;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(sockdiag_suite());
-	int failed;
+	struct sockdiag *d = NULL;
+	char *cause = NULL;
+	/* Leave the live case out where sock_diag is unavailable. */
+	bool live = sockdiag_open(&d, &cause) == 0;
+	const struct testkit_case cases[] = {
+		{.name = "fixture",
+		 .tests = TESTKIT_TESTS(
+			fixture_counts_per_state,
+			fixture_close_wait_recv_q,
+			fixture_listen_accept_queue,
+			fixture_minisockets,
+			fixture_ipv6_addresses,
+			fixture_cookie_high_bits,
+			tcp_info_gives_state_age,
+			truncated_every_cut,
+			malformed_lengths,
+			unaligned_last_message,
+			malformed_type_and_family,
+			nlmsg_error_returns_errno,
+			done_with_error_returns_errno,
+			dump_intr_returns_eintr,
+			sequence_and_portid_checked,
+			fixture_unix_names)},
+		/* A box under load (or a sanitizer build) may hold 150k sockets. */
+		{.name = "live", .timeout = 120, .left_out = live ? NULL : cause ? cause : "sock_diag unavailable",
+		 .tests = TESTKIT_TESTS(
+			live_dump_finds_both_ends,
+			live_dump_all_kinds,
+			live_unix_path_name)},
+	};
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	sockdiag_free(d);
+	int rc = TESTKIT_RUN("sockdiag", cases);
+	free(cause);
+	return rc;
 }

@@ -6,7 +6,6 @@
  * asked, not by the JDK's Unsafe.park. */
 #include "config.h"
 
-#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -23,16 +22,16 @@
 #include "program/actions.h"
 #include "program/tdigest.h"
 #include "program/tdump.h"
+#include "tests/testkit.h"
 
 enum child_kind { CHILD_CATCH, CHILD_DEFAULT, CHILD_IGNORE, CHILD_FIFO_BOTH, CHILD_FIFO_ERR };
 
-static char tmp[64];
+static char tmp[TESTKIT_DIR_MAX];
 static pid_t kid;
 
 static void setup(void)
 {
-	snprintf(tmp, sizeof(tmp), "/tmp/check_tdump.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	testkit_mkdir(tmp, "tdump");
 	kid = 0;
 	tdump_wait_ms = 2000;
 	/* Actions are logged; keep the log out of the home directory. */
@@ -41,14 +40,11 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[128];
-
 	if (kid > 0) {
 		kill(kid, SIGKILL);
 		waitpid(kid, NULL, 0);
 	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	(void)!system(cmd);
+	(void)testkit_rmdir(tmp);
 }
 
 static void on_quit(int sig)
@@ -526,30 +522,26 @@ END_TEST
 
 int main(void)
 {
-	Suite *su = suite_create("tdump");
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_disposition);
-	tcase_add_test(tc, test_caught_dumps_and_reads_back);
-	tcase_add_test(tc, test_default_terminates_not_ok);
-	tcase_add_test(tc, test_ignored_says_nothing_happened);
-	tcase_add_test(tc, test_outcome_reused_pid);
-	tcase_add_test(tc, test_fifo_swapped_in_never_blocks);
-	tcase_add_test(tc, test_capture_opens_only_regular_files);
-	suite_add_tcase(su, tc);
-	TCase *dg = tcase_create("digest");
-	tcase_add_test(dg, test_digest_pool_main);
-	tcase_add_test(dg, test_digest_pool_jetty);
-	tcase_add_test(dg, test_digest_lock_holder);
-	tcase_add_test(dg, test_digest_other_pools);
-	tcase_add_test(dg, test_digest_many_threads);
-	tcase_add_test(dg, test_digest_not_java);
-	tcase_add_test(dg, test_digest_prepend);
-	suite_add_tcase(su, dg);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "core", .setup = setup, .teardown = teardown, .timeout = 30,
+		 .tests = TESTKIT_TESTS(
+			test_disposition,
+			test_caught_dumps_and_reads_back,
+			test_default_terminates_not_ok,
+			test_ignored_says_nothing_happened,
+			test_outcome_reused_pid,
+			test_fifo_swapped_in_never_blocks,
+			test_capture_opens_only_regular_files)},
+		{.name = "digest",
+		 .tests = TESTKIT_TESTS(
+			test_digest_pool_main,
+			test_digest_pool_jetty,
+			test_digest_lock_holder,
+			test_digest_other_pools,
+			test_digest_many_threads,
+			test_digest_not_java,
+			test_digest_prepend)},
+	};
+
+	return TESTKIT_RUN("tdump", cases);
 }

@@ -2,8 +2,8 @@
 #include "config.h"
 
 #include "model/text.h"
+#include "tests/testkit.h"
 
-#include <check.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,21 +53,14 @@ START_TEST(escaper_stops_controls_and_bidi_overrides)
 }
 END_TEST
 
-static Suite *text_suite(void)
-{
-	Suite *su = suite_create("text");
-	TCase *tc = tcase_create("text");
-	tcase_add_test(tc, times_out_of_range_print_as_unknown);
-	tcase_add_test(tc, escaper_stops_controls_and_bidi_overrides);
-	suite_add_tcase(su, tc);
-	return su;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(text_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "text",
+		 .tests = TESTKIT_TESTS(
+			times_out_of_range_print_as_unknown,
+			escaper_stops_controls_and_bidi_overrides)},
+	};
+
+	return TESTKIT_RUN("text", cases);
 }

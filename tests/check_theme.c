@@ -4,10 +4,10 @@
 
 #include "themes/theme.h"
 #include "model/conf.h"
+#include "tests/testkit.h"
 #include <errno.h>
 #include <sys/stat.h>
 
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +70,7 @@ START_TEST(broken_files_name_the_file_and_line)
 }
 END_TEST
 
-static char dir[64];
+static char dir[TESTKIT_DIR_MAX];
 
 static void write_theme(const char *name, const char *text)
 {
@@ -84,17 +84,14 @@ static void write_theme(const char *name, const char *text)
 
 static void dir_setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/check_theme.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	testkit_mkdir(dir, "theme");
 	setenv("LEAKTOP_THEME_PATH", dir, 1);
 	setenv("XDG_CONFIG_HOME", "/nonexistent", 1);
 }
 
 static void dir_teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(testkit_rmdir(dir), 0);
 }
 
 START_TEST(load_falls_back_to_default_on_a_broken_file)
@@ -220,30 +217,22 @@ START_TEST(shipped_themes_parse_and_mono_has_no_colour)
 }
 END_TEST
 
-static Suite *theme_suite(void)
-{
-	Suite *s = suite_create("theme");
-	TCase *tc = tcase_create("parse");
-	tcase_add_test(tc, parses_roles_colours_and_attributes);
-	tcase_add_test(tc, every_role_has_a_name);
-	tcase_add_test(tc, broken_files_name_the_file_and_line);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("load");
-	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
-	tcase_add_test(tc, load_falls_back_to_default_on_a_broken_file);
-	tcase_add_test(tc, load_finds_user_themes_and_lists_them);
-	tcase_add_test(tc, load_reads_whole_files_or_refuses);
-	tcase_add_test(tc, load_searches_every_path_entry);
-	tcase_add_test(tc, shipped_themes_parse_and_mono_has_no_colour);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(theme_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "parse",
+		 .tests = TESTKIT_TESTS(
+			parses_roles_colours_and_attributes,
+			every_role_has_a_name,
+			broken_files_name_the_file_and_line)},
+		{.name = "load", .setup = dir_setup, .teardown = dir_teardown,
+		 .tests = TESTKIT_TESTS(
+			load_falls_back_to_default_on_a_broken_file,
+			load_finds_user_themes_and_lists_them,
+			load_reads_whole_files_or_refuses,
+			load_searches_every_path_entry,
+			shipped_themes_parse_and_mono_has_no_colour)},
+	};
+
+	return TESTKIT_RUN("theme", cases);
 }

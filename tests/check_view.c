@@ -5,8 +5,8 @@
 #include "model/history.h"
 #include "model/view.h"
 #include "model/snapshot.h"
+#include "tests/testkit.h"
 
-#include <check.h>
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -18,38 +18,20 @@
 static struct snapshot *s;
 static struct view_ctx ctx;
 
+/* A process started at 1000 + pid, running /usr/bin/comm --serve. */
 static void add_proc(int32_t pid, const char *comm, const char *user, int64_t fds, uint64_t rss)
 {
-	struct proc_rec *p = snapshot_add_proc(s);
-	p->pid = pid;
-	p->start_time = 1000 + (uint64_t)pid;
-	snprintf(p->comm, sizeof(p->comm), "%s", comm);
-	snprintf(p->cmdline, sizeof(p->cmdline), "/usr/bin/%s --serve", comm);
-	snprintf(p->user, sizeof(p->user), "%s", user);
-	p->fds = fds;
-	p->fd_limit = 1024;
-	p->rss_kb = rss;
+	char cmdline[PROC_CMDLINE_MAX];
+	snprintf(cmdline, sizeof(cmdline), "/usr/bin/%s --serve", comm);
+	TESTKIT_PROC(s, .pid = pid, .start_time = 1000 + (uint64_t)pid, .comm = comm, .cmdline = cmdline, .user = user,
+		     .fds = fds, .fd_limit = 1024, .rss_kb = rss);
 }
 
 /* A socket on 127.0.0.1, owned by procs[proc] (or nobody when proc < 0). */
 static void add_sock(uint32_t inode, int proc, int fd, uint8_t state, uint16_t lport, uint16_t rport, uint32_t rq)
 {
-	struct sock_rec *k = snapshot_add_sock(s);
-	k->cookie = inode;
-	k->inode = inode;
-	k->family = AF_INET;
-	k->state = state;
-	k->lport = lport;
-	k->rport = rport;
-	k->rqueue = rq;
-	k->laddr[0] = k->raddr[0] = 127;
-	k->laddr[3] = k->raddr[3] = 1;
-	if (proc >= 0) {
-		struct sock_owner *o = snapshot_add_owner(s);
-		o->inode = inode;
-		o->proc = proc;
-		o->fd = fd;
-	}
+	TESTKIT_SOCK(s, .cookie = inode, .inode = inode, .state = state, .lport = lport, .rport = rport, .rq = rq,
+		     .laddr = "127.0.0.1", .raddr = "127.0.0.1", .held = proc >= 0, .proc = proc, .fd = fd);
 }
 
 /* web (pid 10) leaks CLOSE_WAIT on 8080; db (pid 20) has the most fds; cron (pid 30) none. */
@@ -705,47 +687,37 @@ START_TEST(socket_rows_of_one_process)
 }
 END_TEST
 
-static Suite *view_suite(void)
-{
-	Suite *su = suite_create("view");
-	TCase *tc = tcase_create("sort");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, sort_by_fds_descending_by_default);
-	tcase_add_test(tc, sort_by_other_columns);
-	tcase_add_test(tc, sort_by_rss_and_rss_growth);
-	tcase_add_test(tc, sort_ports_by_close_wait);
-	tcase_add_test(tc, culprits_come_first_by_default);
-	suite_add_tcase(su, tc);
-	tc = tcase_create("filter");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, filter_processes);
-	tcase_add_test(tc, filter_ports_and_sockets);
-	tcase_add_test(tc, bad_queries_say_why);
-	tcase_add_test(tc, backlog_groups_by_process_and_port);
-	suite_add_tcase(su, tc);
-	tc = tcase_create("layout");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, layout_80_columns_keeps_the_leak_columns);
-	tcase_add_test(tc, sparkline_scales_the_last_values);
-	tcase_add_test(tc, clock_times_for_the_goto_prompt);
-	tcase_add_test(tc, layout_narrow_drops_columns_keeps_the_essentials);
-	tcase_add_test(tc, counts_shrink_to_their_width);
-	tcase_add_test(tc, formatted_cells);
-	tcase_add_test(tc, eta_at_the_limit_is_now);
-	tcase_add_test(tc, layout_with_the_users_columns);
-	tcase_add_test(tc, socket_rows_of_one_process);
-	tcase_add_test(tc, outbound_pool_is_one_port_row_without_r);
-	tcase_add_test(tc, backlog_groups_outbound_by_remote_endpoint);
-	tcase_add_test(tc, ports_show_recvq_at_80_columns);
-	suite_add_tcase(su, tc);
-	return su;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(view_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct testkit_case cases[] = {
+		{.name = "sort", .setup = setup, .teardown = teardown,
+		 .tests = TESTKIT_TESTS(
+			sort_by_fds_descending_by_default,
+			sort_by_other_columns,
+			sort_by_rss_and_rss_growth,
+			sort_ports_by_close_wait,
+			culprits_come_first_by_default)},
+		{.name = "filter", .setup = setup, .teardown = teardown,
+		 .tests = TESTKIT_TESTS(
+			filter_processes,
+			filter_ports_and_sockets,
+			bad_queries_say_why,
+			backlog_groups_by_process_and_port)},
+		{.name = "layout", .setup = setup, .teardown = teardown,
+		 .tests = TESTKIT_TESTS(
+			layout_80_columns_keeps_the_leak_columns,
+			sparkline_scales_the_last_values,
+			clock_times_for_the_goto_prompt,
+			layout_narrow_drops_columns_keeps_the_essentials,
+			counts_shrink_to_their_width,
+			formatted_cells,
+			eta_at_the_limit_is_now,
+			layout_with_the_users_columns,
+			socket_rows_of_one_process,
+			outbound_pool_is_one_port_row_without_r,
+			backlog_groups_outbound_by_remote_endpoint,
+			ports_show_recvq_at_80_columns)},
+	};
+
+	return TESTKIT_RUN("view", cases);
 }

@@ -3,8 +3,8 @@
 #include "config.h"
 
 #include "tui/wrap.h"
+#include "tests/testkit.h"
 
-#include <check.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,16 +75,14 @@ END_TEST
 
 int main(void)
 {
+	const struct testkit_case cases[] = {
+		{.name = "wrap",
+		 .tests = TESTKIT_TESTS(
+			wraps_at_spaces_within_the_width,
+			wide_characters_count_two_columns,
+			tabs_expand_to_eight_columns)},
+	};
+
 	setlocale(LC_ALL, "C.UTF-8");
-	Suite *s = suite_create("wrap");
-	TCase *tc = tcase_create("wrap");
-	tcase_add_test(tc, wraps_at_spaces_within_the_width);
-	tcase_add_test(tc, wide_characters_count_two_columns);
-	tcase_add_test(tc, tabs_expand_to_eight_columns);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return TESTKIT_RUN("wrap", cases);
 }
