@@ -363,10 +363,9 @@ static int step(struct builder *b, struct session *ss, const struct snapshot *s)
 	if (VEC_RESERVE(st->times, st->times_cap, st->nrefresh + 1))
 		return -ENOMEM;
 	/* ticks shares times_cap: grown together. */
-	int64_t *tk = realloc(st->ticks, st->times_cap * sizeof(*tk));
-	if (!tk)
+	size_t tcap = 0;
+	if (vec_resize(&st->ticks, &tcap, st->times_cap, sizeof(*st->ticks)))
 		return -ENOMEM;
-	st->ticks = tk;
 	st->times[st->nrefresh] = s->time;
 	st->ticks[st->nrefresh++] = (int64_t)s->tick;
 	for (size_t i = 0; i < st->nprocs; i++)

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "recording/recvfs.h"
+#include "model/vec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -208,10 +209,9 @@ static int ro_shm_map(sqlite3_file *f, int region, int size, int extend, void vo
 	if (region >= p->nshm) {
 		if (!extend)
 			return SQLITE_OK;
-		void **v = realloc(p->shm, (size_t)(region + 1) * sizeof(*v));
-		if (!v)
+		size_t cap = (size_t)p->nshm;
+		if (vec_resize(&p->shm, &cap, (size_t)region + 1, sizeof(*p->shm)))
 			return SQLITE_NOMEM;
-		p->shm = v;
 		for (; p->nshm <= region; p->nshm++)
 			if (!(p->shm[p->nshm] = calloc(1, (size_t)size)))
 				return SQLITE_NOMEM;
