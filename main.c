@@ -114,7 +114,8 @@ static int rebuild_in_memory(struct record **out, size_t *refreshes, const char 
 /* The handover report (Markdown or HTML) of a recording, on standard output. */
 static int run_report(const struct options *o)
 {
-	int (*writer)(FILE *, struct sqlite3 *, const struct record_info *, const char *, char **) =
+	int (*writer)(FILE *, struct sqlite3 *, const struct record_info *, const char *,
+		      const struct alert_thresholds *, char **) =
 		o->report_html ? html_report_write : report_write;
 	struct sqlite3 *db = NULL;
 	struct record *whole = NULL;
@@ -133,7 +134,7 @@ static int run_report(const struct options *o)
 	if (!rc && info.warning[0])
 		fprintf(stderr, "leaktop: %s\n", info.warning);
 	if (!rc && !frames)
-		rc = writer(f, db, &info, o->read_path, &cause);
+		rc = writer(f, db, &info, o->read_path, &o->alert, &cause);
 	if (rc == -EILSEQ && info.major >= 3) {
 		/* Damaged in the middle: the frames before the damage. */
 		frames = true;
@@ -149,7 +150,7 @@ static int run_report(const struct options *o)
 		cause = NULL;
 		rc = rebuild_in_memory(&whole, &n, o->read_path, &info, &cause);
 		if (!rc)
-			rc = writer(f, record_db(whole), &info, o->read_path, &cause);
+			rc = writer(f, record_db(whole), &info, o->read_path, &o->alert, &cause);
 		record_close(whole);
 		if (!rc && cut)
 			fprintf(stderr, "leaktop: %s is cut short (%lld of %lld bytes): the report covers its %zu "

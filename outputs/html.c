@@ -8,6 +8,7 @@
 #include "program/tdigest.h"
 #include "recording/schema.h"
 #include "model/text.h"
+#include "model/view.h"
 
 #include <errno.h>
 #include <math.h>
@@ -86,8 +87,8 @@ static const char style[] =
 	"figure{margin:1em 0;break-inside:avoid;page-break-inside:avoid}figcaption{font-weight:600;margin-bottom:.2em}\n"
 	"svg{background:#fff;border:1px solid #ddd;max-width:100%;height:auto}\n"
 	"svg text{font:11px sans-serif;fill:#555}.series{fill:none;stroke:#1565c0;stroke-width:2}\n"
-	".limit{stroke:#b00020;stroke-width:1.5}.pct90{stroke:#d84315;stroke-dasharray:6 4}"
-	".pct75{stroke:#f9a825;stroke-dasharray:6 4}.grid{stroke:#eee}\n"
+	".limit{stroke:#b00020;stroke-width:1.5}.fdcrit{stroke:#d84315;stroke-dasharray:6 4}"
+	".fdwarn{stroke:#f9a825;stroke-dasharray:6 4}.grid{stroke:#eee}\n"
 	".marker{stroke-width:1.5;stroke-dasharray:2 2}.m-alert{stroke:#d32f2f}.m-cleared{stroke:#388e3c}"
 	".m-stalled{stroke:#ef6c00}"
 	".m-action{stroke:#6a1b9a}.m-restart{stroke:#000}\n"
@@ -142,8 +143,10 @@ static void chart(struct html_ctx *c, const char *id, const char *caption, const
 	const struct story *st = c->st;
 	double peak = 0;
 	size_t points = 0;
-	char a[16], b[16];
+	char a[16], b[16], warn[32], crit[32];
 
+	snprintf(warn, sizeof(warn), "%g%%", st->fd_warn_pct);
+	snprintf(crit, sizeof(crit), "%g%%", st->fd_crit_pct);
 	for (size_t i = 0; i < st->nrefresh; i++)
 		if (!isnan(c->v[i])) {
 			points++;
@@ -172,9 +175,9 @@ static void chart(struct html_ctx *c, const char *id, const char *caption, const
 		CHART_H - 8, clock_of(a, c->t0), CHART_W - CHART_R, CHART_H - 8, clock_of(b, c->t1));
 	if (limit_on) {
 		hline(c, limit, ymax, "limit", "limit");
-		if (pct_lines) {
-			hline(c, limit * 0.90, ymax, "pct90", "90%");
-			hline(c, limit * 0.75, ymax, "pct75", "75%");
+		if (pct_lines) { /* --fd-crit and --fd-warn, where the fd_usage alert fires */
+			hline(c, limit * st->fd_crit_pct / 100, ymax, "fdcrit", crit);
+			hline(c, limit * st->fd_warn_pct / 100, ymax, "fdwarn", warn);
 		}
 	}
 	fprintf(c->f, "<path class=\"series\" data-points=\"%zu\" d=\"", points);
@@ -204,8 +207,8 @@ static void chart(struct html_ctx *c, const char *id, const char *caption, const
 	if (limit_on)
 		fputs("<span><i style=\"background:#b00020\"></i>limit</span>", c->f);
 	if (limit_on && pct_lines)
-		fputs("<span><i style=\"background:#f9a825\"></i>75%</span><span><i style=\"background:#d84315\"></i>90%</span>",
-		      c->f);
+		fprintf(c->f, "<span><i style=\"background:#f9a825\"></i>%s</span><span><i style=\"background:#d84315\"></i>%s</span>",
+			warn, crit);
 	fputs("<span><i style=\"background:#d32f2f\"></i>alert</span><span><i style=\"background:#388e3c\"></i>cleared</span>"
 	      "<span><i style=\"background:#ef6c00\"></i>growth stopped</span>"
 	      "<span><i style=\"background:#6a1b9a\"></i>action</span><span><i style=\"background:#000\"></i>restart</span>"
@@ -248,7 +251,9 @@ static void summary(struct html_ctx *c)
 		fputs("<li>No process or port leaked: none was judged suspect or leak, none neared its fd limit.</li>\n",
 		      c->f);
 	fputs("</ul>\n<p class=\"rule\">", c->f);
-	html_text(c->f, STORY_RULE, 1024);
+	char rule[1024];
+	story_rule(c->st, rule, sizeof(rule));
+	html_text(c->f, rule, sizeof(rule));
 	if (c->st->self_left_out[0]) {
 		fputs(" Left out: ", c->f);
 		html_text(c->f, c->st->self_left_out, sizeof(c->st->self_left_out));
@@ -423,7 +428,7 @@ static void details(struct html_ctx *c)
 			fputs("<td>-</td><td>-</td>", c->f);
 		else
 			fprintf(c->f, "<td class=\"n\">%llu</td><td class=\"n\">%.1f</td>", (unsigned long long)p->fd_limit,
-				p->fd_pct_peak);
+				view_fd_pct_cut(p->fd_pct_peak, 1)); /* cut, as every output shows FD% */
 		fprintf(c->f, "<td>%s</td><td class=\"n\">%llu</td><td>",
 			isfinite(p->eta_min_s) ? leak_format_duration(d, sizeof(d), p->eta_min_s) : "never",
 			(unsigned long long)(p->rss_peak_kb / 1024));
@@ -448,11 +453,12 @@ static void details(struct html_ctx *c)
 	fputs("</table>\n", c->f);
 }
 
-int html_report_write(FILE *f, struct sqlite3 *db, const struct record_info *info, const char *path, char **cause)
+int html_report_write(FILE *f, struct sqlite3 *db, const struct record_info *info, const char *path,
+		      const struct alert_thresholds *t, char **cause)
 {
 	struct story *st = NULL;
 	char a[48], b[48];
-	int rc = story_build(path, &st, cause);
+	int rc = story_build(path, t, &st, cause);
 
 	if (rc)
 		return rc;

@@ -152,7 +152,9 @@ static int section_story(struct report_ctx *c)
 
 	if (!shown)
 		fputs("No process or port leaked: none was judged suspect or leak, none neared its fd limit.\n", c->f);
-	fprintf(c->f, "\n_%s", STORY_RULE);
+	char rule[1024];
+	story_rule(c->st, rule, sizeof(rule));
+	fprintf(c->f, "\n_%s", rule);
 	if (c->st->self_left_out[0]) {
 		fputs(" Left out: ", c->f);
 		report_md_text(c->f, c->st->self_left_out, sizeof(c->st->self_left_out));
@@ -438,7 +440,8 @@ static const struct report_section {
 	{"Alerts and actions", section_events},
 };
 
-int report_write(FILE *f, struct sqlite3 *db, const struct record_info *info, const char *path, char **cause)
+int report_write(FILE *f, struct sqlite3 *db, const struct record_info *info, const char *path,
+		 const struct alert_thresholds *t, char **cause)
 {
 	struct report_ctx c = {.f = f, .db = db, .info = info, .path = path};
 	struct story *st = NULL;
@@ -446,7 +449,7 @@ int report_write(FILE *f, struct sqlite3 *db, const struct record_info *info, co
 	int rc;
 
 	/* The verdicts: recomputed by replaying the recording through the model. */
-	if ((rc = story_build(path, &st, cause)))
+	if ((rc = story_build(path, t, &st, cause)))
 		return rc;
 	c.st = st;
 	c.cause = &why;

@@ -10,6 +10,7 @@
 #include "model/text.h"
 #include "model/vec.h"
 #include "recording/recquery.h"
+#include "model/view.h"
 #include "recording/recread.h"
 #include "recording/replay.h"
 #include "sources/source.h"
@@ -182,11 +183,10 @@ static void step_proc(struct builder *b, const struct history *h, const struct p
 			p->fds_peak = r->fds;
 			p->fd_limit = r->fd_limit;
 		}
-		if (r->fd_limit && r->fd_limit != UINT64_MAX) {
-			double pct = 100.0 * (double)r->fds / (double)r->fd_limit;
-			if (isnan(p->fd_pct_peak) || pct > p->fd_pct_peak)
-				p->fd_pct_peak = pct;
-		}
+		/* Exact, as the alerts compare it; the reports cut it (view_fd_pct_cut). */
+		double pct = view_fd_pct(r);
+		if (!isnan(pct) && (isnan(p->fd_pct_peak) || pct > p->fd_pct_peak))
+			p->fd_pct_peak = pct;
 	}
 	p->rss_last_kb = r->rss_kb;
 	if (r->rss_kb > p->rss_peak_kb)
@@ -364,10 +364,9 @@ static int step(struct builder *b, struct session *ss, const struct snapshot *s)
 	if (VEC_RESERVE(st->times, st->times_cap, st->nrefresh + 1))
 		return -ENOMEM;
 	/* ticks shares times_cap: grown together. */
-	int64_t *tk = realloc(st->ticks, st->times_cap * sizeof(*tk));
-	if (!tk)
+	size_t tcap = 0;
+	if (vec_resize(&st->ticks, &tcap, st->times_cap, sizeof(*st->ticks)))
 		return -ENOMEM;
-	st->ticks = tk;
 	st->times[st->nrefresh] = s->time;
 	st->ticks[st->nrefresh++] = (int64_t)s->tick;
 	for (size_t i = 0; i < st->nprocs; i++)
@@ -548,7 +547,7 @@ static void judge_matters(struct story *st)
 	for (size_t i = 0; i < st->nprocs; i++) {
 		struct story_proc *p = &st->procs[i];
 		p->matters = p->worst >= VERDICT_SUSPECT || p->mem_leak || p->named ||
-			     (!isnan(p->fd_pct_peak) && p->fd_pct_peak >= 75.0);
+			     (!isnan(p->fd_pct_peak) && p->fd_pct_peak >= st->fd_warn_pct);
 		/* leaktop is not its own culprit (an older leaktop recorded itself). */
 		if (p->self && p->matters && !st->self_left_out[0])
 			snprintf(st->self_left_out, sizeof(st->self_left_out), "pid %d leaktop", (int)p->pid);
@@ -581,7 +580,7 @@ static void quiet(void *ctx, const char *msg)
 	(void)msg;
 }
 
-int story_build(const char *path, struct story **out, char **cause)
+int story_build(const char *path, const struct alert_thresholds *t, struct story **out, char **cause)
 {
 	struct source *src = NULL;
 	struct session *ss = NULL;
@@ -600,7 +599,12 @@ int story_build(const char *path, struct story **out, char **cause)
 		goto out;
 	b.st->interval = replay_info(src)->interval;
 	struct session_opts so = {.interval_s = b.st->interval > 0 ? b.st->interval : 2, .window_s = 300};
-	alert_thresholds_default(&so.alert);
+	if (t)
+		so.alert = *t;
+	else
+		alert_thresholds_default(&so.alert);
+	b.st->fd_warn_pct = so.alert.fd_warn_pct;
+	b.st->fd_crit_pct = so.alert.fd_crit_pct;
 	/* The recorded events come from the event table; nothing goes to stderr. */
 	so.recorded = quiet;
 	so.note = quiet;

@@ -13,13 +13,7 @@
 #include "model/snapshot.h"
 
 struct sqlite3;
-
-/* The rule, said in both reports. */
-#define STORY_RULE                                                                                  \
-	"Listed: the processes and ports the model judged suspect or leak at some refresh (fds, "    \
-	"CLOSE_WAIT or memory), processes that reached 75% of their fd limit, and those an alert or " \
-	"action named. Verdicts are recomputed by replaying the recording through the same history "  \
-	"and leak rules as the dashboard; short-lived processes that only opened files are left out."
+struct alert_thresholds;
 
 #define STORY_PIDS_MAX 8
 
@@ -106,12 +100,18 @@ struct story {
 	int64_t *ticks;
 	size_t nrefresh, times_cap;
 	double interval;
+	double fd_warn_pct, fd_crit_pct;   /* the thresholds it was told with (--fd-warn, --fd-crit) */
 	char self_left_out[96];            /* "pid 10 leaktop", when the recorder was left out */
 };
 
-/* Replay the recording at path into a story. Returns 0 or -errno with *cause. */
-int story_build(const char *path, struct story **out, char **cause);
+/* Replay the recording at path into a story, through a session with the alert
+ * thresholds t (the options' --fd-warn, --fd-crit, ...; NULL: the defaults), so its
+ * verdicts and "near its fd limit" are the dashboard's. Returns 0 or -errno with *cause. */
+int story_build(const char *path, const struct alert_thresholds *t, struct story **out, char **cause);
 void story_free(struct story *st);
+
+/* The rule of what is listed, said in both reports (with the --fd-warn threshold). */
+void story_rule(const struct story *st, char *buf, size_t n);
 
 /* "pid 1234 java" and friends for a person (raw: escape for the output). */
 void story_proc_name(const struct story *st, const struct story_proc *p, char *buf, size_t n);

@@ -7,6 +7,7 @@
 #include "outputs/story.h"
 #include "program/tdigest.h"
 #include "model/text.h"
+#include "model/view.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -251,14 +252,14 @@ static void say_memory(struct steps_ctx *c, const struct evidence *e)
 
 static bool near_limit(const struct evidence *e)
 {
-	return e->p && !isnan(e->p->fd_pct_peak) && e->p->fd_pct_peak >= 75.0;
+	return e->p && !isnan(e->p->fd_pct_peak) && e->p->fd_pct_peak >= e->st->fd_warn_pct;
 }
 
 static void say_near_limit(struct steps_ctx *c, const struct evidence *e)
 {
 	say(c, "%s reached %.0f%% of its fd limit (%llu): at the limit every accept, connect and open fails "
 	       "(\"Too many open files\"). A higher limit (LimitNOFILE= in its unit, ulimit -n) buys time, not a fix.",
-	    e->name, e->p->fd_pct_peak, (unsigned long long)e->p->fd_limit);
+	    e->name, view_fd_pct_cut(e->p->fd_pct_peak, 0), (unsigned long long)e->p->fd_limit);
 }
 
 static bool came_back(const struct evidence *e)

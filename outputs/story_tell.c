@@ -5,6 +5,7 @@
 
 #include "outputs/story.h"
 #include "model/text.h"
+#include "model/view.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +15,16 @@
 static const char *clock_of(char buf[16], double t)
 {
 	return text_time(buf, 16, "%H:%M:%S", t);
+}
+
+void story_rule(const struct story *st, char *buf, size_t n)
+{
+	snprintf(buf, n,
+		 "Listed: the processes and ports the model judged suspect or leak at some refresh (fds, "
+		 "CLOSE_WAIT or memory), processes that reached %g%% of their fd limit, and those an alert or "
+		 "action named. Verdicts are recomputed by replaying the recording through the same history "
+		 "and leak rules as the dashboard; short-lived processes that only opened files are left out.",
+		 st->fd_warn_pct);
 }
 
 void story_proc_name(const struct story *st, const struct story_proc *p, char *buf, size_t n)
@@ -185,9 +196,10 @@ void story_proc_summary(const struct story *st, const struct story_proc *p, char
 	if (mem_only)
 		why = p->mem_reason;
 
+	/* Cut, as every output shows FD% (a tenth below 10%): 89.96 is 89, as on the dashboard. */
 	if (!isnan(p->fd_pct_peak))
 		snprintf(pct, sizeof(pct), p->fd_pct_peak < 10 ? "%.1f%% of its fd limit %llu" : "%.0f%% of its fd limit %llu",
-			 p->fd_pct_peak, (unsigned long long)p->fd_limit);
+			 view_fd_pct_cut(p->fd_pct_peak, p->fd_pct_peak < 10), (unsigned long long)p->fd_limit);
 	else
 		snprintf(pct, sizeof(pct), "no fd limit known");
 	len = (size_t)snprintf(buf, n, "%s%s: %s; peak %lld fds = %s", verdict,

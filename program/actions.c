@@ -322,10 +322,15 @@ struct action_log {
 
 static void who_am_i(char *buf, size_t size)
 {
-	struct passwd *pw = getpwuid(geteuid());
+	/* getpwuid_r: the refresh thread's libproc2 calls getpwuid (for USER) while the
+	 * dashboard opens the action log, and both would write getpwuid's one buffer. */
+	struct passwd pwbuf, *pw = NULL;
+	char tmp[4096];
 	const char *sudo = getenv("SUDO_USER");
 	char name[64], by[64];
 
+	if (getpwuid_r(geteuid(), &pwbuf, tmp, sizeof(tmp), &pw) != 0)
+		pw = NULL;
 	if (pw)
 		text_escape(name, sizeof(name), pw->pw_name, strlen(pw->pw_name));
 	else

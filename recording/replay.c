@@ -7,6 +7,7 @@
 #include "recording/replay.h"
 #include "recording/replay_int.h"
 #include "model/text.h"
+#include "model/vec.h"
 
 #include <errno.h>
 #include <math.h>
@@ -51,15 +52,11 @@ static int materialize(struct replay_source *r, struct snapshot *s)
 	size_t np = r->procs.n, nstale_ids = r->nstale_ids;
 
 	r->nstale = 0;
-	if (np > r->order_cap) {
-		struct proc_order *o = realloc(r->order, np * sizeof(*o));
-		if (!o)
+	if (np > r->order_cap) { /* two arrays of one capacity */
+		size_t ocap = r->order_cap, pcap = r->order_cap;
+		if (vec_resize(&r->order, &ocap, np, sizeof(*r->order)) ||
+		    vec_resize(&r->proc_pos, &pcap, np, sizeof(*r->proc_pos)))
 			return SQLITE_NOMEM;
-		r->order = o;
-		int32_t *pos = realloc(r->proc_pos, np * sizeof(*pos));
-		if (!pos)
-			return SQLITE_NOMEM;
-		r->proc_pos = pos;
 		r->order_cap = np;
 	}
 	size_t live = 0;
@@ -123,13 +120,8 @@ static int materialize(struct replay_source *r, struct snapshot *s)
 	int brc = snapshot_build_checked(s, r->nstale ? replay_fd_check : NULL, r);
 	if (brc)
 		return brc == -ENOMEM ? SQLITE_NOMEM : SQLITE_CORRUPT;
-	if (r->ports.n > s->ports_cap) {
-		struct port_agg *p = realloc(s->ports, r->ports.n * sizeof(*p));
-		if (!p)
-			return SQLITE_NOMEM;
-		s->ports = p;
-		s->ports_cap = r->ports.n;
-	}
+	if (r->ports.n > s->ports_cap && vec_resize(&s->ports, &s->ports_cap, r->ports.n, sizeof(*s->ports)))
+		return SQLITE_NOMEM;
 	s->nports = 0;
 	for (size_t i = 0; i < r->ports.n; i++)
 		if (rvec_live(&r->ports, i))
@@ -205,19 +197,12 @@ static void cut_at(struct replay_source *r, size_t whole);
 
 static int grow_list(struct replay_source *r)
 {
-	size_t cap = r->cap ? r->cap * 2 : 1024;
-	uint64_t *t = realloc(r->ticks, cap * sizeof(*t));
-	if (!t)
+	/* Three arrays of one capacity: times and frame_ids get what ticks got. */
+	size_t cap = r->cap, wcap = r->cap, icap = r->cap;
+	if (r->cap == SIZE_MAX || vec_reserve_min(&r->ticks, &cap, r->cap + 1, sizeof(*r->ticks), 1024) ||
+	    vec_resize(&r->times, &wcap, cap, sizeof(*r->times)) ||
+	    vec_resize(&r->frame_ids, &icap, cap, sizeof(*r->frame_ids)))
 		return SQLITE_NOMEM;
-	r->ticks = t;
-	double *w = realloc(r->times, cap * sizeof(*w));
-	if (!w)
-		return SQLITE_NOMEM;
-	r->times = w;
-	int64_t *ids = realloc(r->frame_ids, cap * sizeof(*ids));
-	if (!ids)
-		return SQLITE_NOMEM;
-	r->frame_ids = ids;
 	r->cap = cap;
 	return SQLITE_OK;
 }

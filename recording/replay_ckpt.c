@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "recording/replay_int.h"
+#include "model/vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -113,15 +114,9 @@ void replay_ckpt_save(struct replay_source *r)
 		c.bytes += c.v[k].n * c.v[k].esize;
 	}
 	c.cursor = r->cursor;
-	if (r->nckpts == r->ckpt_cap) {
-		size_t cap = r->ckpt_cap ? r->ckpt_cap * 2 : 16;
-		struct replay_ckpt *v = realloc(r->ckpts, cap * sizeof(*v));
-		if (!v) {
-			ckpt_free(&c);
-			return;
-		}
-		r->ckpts = v;
-		r->ckpt_cap = cap;
+	if (VEC_RESERVE(r->ckpts, r->ckpt_cap, r->nckpts + 1)) {
+		ckpt_free(&c);
+		return;
 	}
 	memmove(&r->ckpts[at + 1], &r->ckpts[at], (r->nckpts - at) * sizeof(*r->ckpts));
 	r->ckpts[at] = c;

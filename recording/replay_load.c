@@ -9,6 +9,7 @@
 
 #include "recording/replay_int.h"
 #include "recording/frame.h"
+#include "model/vec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,16 +24,12 @@ static int64_t rvec_id(const struct rvec *r, size_t i)
 	return rvec_raw(r, i) & INT64_MAX;
 }
 
+/* Grown as the one growable array (model/vec.h), its size checked: r->esize is a row
+ * kind's, known only here. */
 static void *rvec_push(struct rvec *r, int64_t id)
 {
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 256;
-		char *v = realloc(r->v, cap * r->esize);
-		if (!v)
-			return NULL;
-		r->v = v;
-		r->cap = cap;
-	}
+	if (r->n == SIZE_MAX || vec_reserve_min(&r->v, &r->cap, r->n + 1, r->esize, 256))
+		return NULL;
 	char *e = r->v + r->n++ * r->esize;
 	memset(e, 0, r->esize);
 	memcpy(e, &id, sizeof(id));
@@ -287,15 +284,11 @@ static int load_step2(struct replay_source *r, uint64_t prev, uint64_t tick)
 static int push_stale(struct replay_source *r, int64_t id)
 {
 	if (r->nstale_ids == r->stale_cap) {
-		size_t cap = r->stale_cap ? r->stale_cap * 2 : 16;
-		int64_t *ids = realloc(r->stale_ids, cap * sizeof(*ids));
-		if (!ids)
+		/* Two arrays of one capacity: stale is grown to what stale_ids got. */
+		size_t cap = r->stale_cap, scap = r->stale_cap;
+		if (vec_reserve_min(&r->stale_ids, &cap, r->nstale_ids + 1, sizeof(*r->stale_ids), 16) ||
+		    vec_resize(&r->stale, &scap, cap, sizeof(*r->stale)))
 			return SQLITE_NOMEM;
-		r->stale_ids = ids;
-		struct stale_fd *st = realloc(r->stale, cap * sizeof(*st));
-		if (!st)
-			return SQLITE_NOMEM;
-		r->stale = st;
 		r->stale_cap = cap;
 	}
 	r->stale_ids[r->nstale_ids++] = id;
@@ -517,14 +510,8 @@ static int push_event(struct replay_source *r, struct recread_row *x, int base)
 	struct record_event *ev;
 	int rc;
 
-	if (r->nevents == r->events_cap) {
-		size_t cap = r->events_cap ? r->events_cap * 2 : 8;
-		struct record_event *e = realloc(r->events, cap * sizeof(*e));
-		if (!e)
-			return SQLITE_NOMEM;
-		r->events = e;
-		r->events_cap = cap;
-	}
+	if (vec_reserve_min(&r->events, &r->events_cap, r->nevents + 1, sizeof(*r->events), 8))
+		return SQLITE_NOMEM;
 	ev = &r->events[r->nevents];
 	if ((rc = recread_event(x, base, ev)) != SQLITE_OK)
 		return rc;

@@ -43,7 +43,11 @@ struct nsdump {
 	uint64_t *want;      /* this refresh's namespaces, sorted, unique */
 	size_t nwant, want_cap;
 	bool no_ages;        /* no tcp_info on a first dump (nsdump_skip_ages) */
+	char *procbuf;       /* a /proc/PID/net table being read: each nsdump its own, for the
+			      * first frame's preview dumps on one thread beside the first refresh */
 };
+
+#define NSDUMP_PROCBUF (1 << 16)
 
 /* A namespace that could not be entered is tried again this often (refreshes). */
 #define NSDUMP_RETRY_EVERY 16
@@ -95,6 +99,7 @@ void nsdump_free(struct nsdump *n)
 	free(n->self_why);
 	free(n->h);
 	free(n->want);
+	free(n->procbuf);
 	if (n->rootfd >= 0)
 		close(n->rootfd);
 	free(n);
@@ -197,7 +202,7 @@ static void read_proc_net(struct nsdump *n, const struct ns_handle *h, struct sn
 		{"icmp", AF_INET, IPPROTO_ICMP, false}, {"icmp6", AF_INET6, IPPROTO_ICMPV6, false},
 	};
 	char dir[32] = "self", path[64];
-	static char buf[1 << 16];
+	char *buf = n->procbuf;
 
 	if (h->inode != n->own) {
 		size_t i = 0;
@@ -207,6 +212,8 @@ static void read_proc_net(struct nsdump *n, const struct ns_handle *h, struct sn
 			return;
 		snprintf(dir, sizeof(dir), "%" PRId32, s->procs[i].pid);
 	}
+	if (!buf && !(buf = n->procbuf = malloc(NSDUMP_PROCBUF)))
+		return;
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
 		if (tables[t].raw && sockdiag_has_raw(h->diag))
 			continue;
@@ -215,8 +222,8 @@ static void read_proc_net(struct nsdump *n, const struct ns_handle *h, struct sn
 		if (fd < 0)
 			continue;
 		ssize_t len = 0, r;
-		while ((size_t)len < sizeof(buf) - 1 &&
-		       (r = read(fd, buf + len, sizeof(buf) - 1 - (size_t)len)) > 0)
+		while ((size_t)len < NSDUMP_PROCBUF - 1 &&
+		       (r = read(fd, buf + len, NSDUMP_PROCBUF - 1 - (size_t)len)) > 0)
 			len += r;
 		close(fd);
 		buf[len > 0 ? len : 0] = '\0';

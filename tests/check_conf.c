@@ -131,7 +131,7 @@ static char tdir[64];
 /* A tree: tdir (0700) / open (mode given) / home (0700) / .config / leaktop / leaktop.conf (0600). */
 static void make_tree(mode_t open_mode)
 {
-	char p[256];
+	char p[512]; /* three of tdir and the rest: never cut */
 	strcpy(tdir, "/tmp/check_conf.trust.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tdir));
 	snprintf(p, sizeof(p), "mkdir -p %s/open/home/.config/leaktop && echo 'alert.cmd = /bin/x' > "

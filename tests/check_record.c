@@ -46,7 +46,7 @@ static int report_of(FILE *f, const char *file, char **cause)
 	int rc = recread_open(&db, file, &info, cause);
 
 	if (!rc)
-		rc = report_write(f, db, &info, file, cause);
+		rc = report_write(f, db, &info, file, NULL, cause);
 	recread_close(db);
 	return rc;
 }

@@ -5,6 +5,8 @@
  * or terminal escapes. */
 #include "config.h"
 
+#include "model/alert.h"
+#include "outputs/batch.h"
 #include "outputs/html.h"
 #include "outputs/report.h"
 #include "recording/record.h"
@@ -138,20 +140,11 @@ static void poison(void)
 	sqlite3_close(db);
 }
 
+static char *report_with(bool html, const struct alert_thresholds *t);
+
 static char *report(bool html)
 {
-	struct sqlite3 *db = NULL;
-	struct record_info info;
-	char *cause = NULL, *out = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
-
-	ck_assert_int_eq(recread_open(&db, path, &info, &cause), 0);
-	int rc = (html ? html_report_write : report_write)(f, db, &info, path, &cause);
-	ck_assert_msg(rc == 0, "%s", cause ? cause : "?");
-	fclose(f);
-	recread_close(db);
-	return out;
+	return report_with(html, NULL);
 }
 
 static const char *after(const char *hay, const char *needle)
@@ -161,13 +154,139 @@ static const char *after(const char *hay, const char *needle)
 	return p + strlen(needle);
 }
 
+/* The report with alert thresholds t (NULL: the defaults). */
+static char *report_with(bool html, const struct alert_thresholds *t)
+{
+	struct sqlite3 *db = NULL;
+	struct record_info info;
+	char *cause = NULL, *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	ck_assert_int_eq(recread_open(&db, path, &info, &cause), 0);
+	int rc = (html ? html_report_write : report_write)(f, db, &info, path, t, &cause);
+	ck_assert_msg(rc == 0, "%s", cause ? cause : "?");
+	fclose(f);
+	recread_close(db);
+	return out;
+}
+
+/* Two flat processes near their fd limit of 10000: pid 500 "nearly" at 8996 fds
+ * (89.96%: rounded it would read 90, the critical threshold), pid 501 "warm" at 7900
+ * (79%); nothing else. */
+static void make_near_limit_snap(struct snapshot *s, uint64_t t)
+{
+	snapshot_clear(s);
+	s->tick = t;
+	s->time = T0 + (double)t * 2;
+	s->closed_valid = true;
+	snapshot_add_netns(s, 4026531840ULL, true)->own = true;
+	add_proc(s, 500, 8000, "nearly", 8996, 10000, "nearly --serve");
+	add_proc(s, 501, 8001, "warm", 7900, 10000, "warm --serve");
+	ck_assert_int_eq(snapshot_build(s), 0);
+}
+
+static void write_near_limit(struct snapshot *s)
+{
+	struct record_info info = {.interval = 2, .boot_time = 1699990000, .clk_tck = 100};
+	struct record *r = NULL;
+	char *cause = NULL;
+
+	ck_assert_int_eq(record_open(&r, path, &info, &cause), 0);
+	for (uint64_t t = 1; t <= 30; t++) {
+		make_near_limit_snap(s, t);
+		ck_assert_int_eq(record_snapshot(r, s, &cause), 0);
+	}
+	record_close(r);
+}
+
+/* FD% is cut by one rule: the report says what batch mode (and the dashboard) say of
+ * the same refresh, 89 for 89.96%, never 90. */
+START_TEST(test_fd_pct_as_batch)
+{
+	struct snapshot *s = snapshot_new();
+	char *text = NULL, line[256];
+	size_t len = 0;
+	int batch_pct = -1;
+
+	write_near_limit(s);
+	FILE *f = open_memstream(&text, &len);
+	struct batch_opts o = {.format = FMT_TEXT, .backlog_max = 3, .clk_tck = 100};
+	ck_assert_int_eq(batch_write(f, s, NULL, &o), 0);
+	fclose(f);
+	f = fmemopen(text, len, "r");
+	while (fgets(line, sizeof(line), f)) {
+		int pid, pct;
+		if (sscanf(line, "%d %*s %*s %*d %*d %d", &pid, &pct) == 2 && pid == 500)
+			batch_pct = pct;
+	}
+	fclose(f);
+	ck_assert_msg(batch_pct == 89, "batch mode's FD%% of pid 500: %d in\n%s", batch_pct, text);
+
+	char *md = report_with(false, NULL), *h = report_with(true, NULL), want[128];
+	snprintf(want, sizeof(want), "peak 8996 fds = %d%% of its fd limit 10000", batch_pct);
+	after(after(md, "- **pid 500 nearly**"), want);
+	after(after(md, "## Next steps"), "nearly reached 89% of its fd limit (10000)");
+	after(after(h, "<b>pid 500 nearly</b>"), want);
+	/* The processes table's tenth is cut too: 89.9, not 90.0. */
+	after(after(h, "<td class=\"n\">500</td>"), "<td class=\"n\">10000</td><td class=\"n\">89.9</td>");
+	ck_assert_msg(!strstr(md, "90%") && !strstr(h, ">90.0<"), "FD%% rounded up somewhere:\n%s", md);
+	free(md);
+	free(h);
+	free(text);
+	snapshot_free(s);
+}
+END_TEST
+
+/* --fd-warn decides who is listed as near the fd limit, and the rule says so; the HTML
+ * chart draws --fd-warn and --fd-crit where the fd_usage alert fires. */
+START_TEST(test_fd_warn_option)
+{
+	struct snapshot *s = snapshot_new();
+	struct alert_thresholds t;
+
+	write_near_limit(s);
+	snapshot_free(s);
+	char *md = report_with(false, NULL);
+	after(md, "- **pid 500 nearly**");
+	after(md, "- **pid 501 warm**");
+	after(md, "processes that reached 75% of their fd limit");
+	free(md);
+
+	alert_thresholds_default(&t);
+	t.fd_warn_pct = 85, t.fd_crit_pct = 95;
+	md = report_with(false, &t);
+	const char *sum = after(md, "## Summary\n\n");
+	after(sum, "- **pid 500 nearly**");
+	ck_assert_msg(!strstr(md, "pid 501 warm") && !strstr(md, "warm reached"), "79%% listed with --fd-warn 85:\n%s",
+		      md);
+	after(md, "processes that reached 85% of their fd limit");
+	free(md);
+
+	t.fd_warn_pct = 92.5;
+	md = report_with(false, &t);
+	ck_assert_msg(strstr(md, "No process or port leaked") && !strstr(md, "pid 500 nearly"),
+		      "89.96%% listed with --fd-warn 92.5:\n%s", md);
+	after(md, "processes that reached 92.5% of their fd limit");
+	free(md);
+
+	t.fd_warn_pct = 85;
+	char *h = report_with(true, &t);
+	const char *fig = after(h, "<figure id=\"proc-500-8000\">");
+	after(after(fig, "class=\"fdcrit\""), ">95%</text>");
+	after(after(fig, "class=\"fdwarn\""), ">85%</text>");
+	ck_assert_msg(!strstr(h, ">75%<") && !strstr(h, ">90%<"), "the default thresholds drawn:\n%s", h);
+	free(h);
+}
+END_TEST
+
 START_TEST(test_story_rules)
 {
 	struct story *st = NULL;
 	char *cause = NULL;
 
 	write_story();
-	ck_assert_int_eq(story_build(path, &st, &cause), 0);
+	ck_assert_int_eq(story_build(path, NULL, &st, &cause), 0);
 	ck_assert_uint_eq(st->nrefresh, REFRESHES);
 	const struct story_proc *java = NULL, *cc1 = NULL, *old = NULL, *young = NULL;
 	for (size_t i = 0; i < st->nprocs; i++) {
@@ -339,8 +458,8 @@ START_TEST(test_html_page)
 	ck_assert_ptr_nonnull(strstr(j, "class=\"marker m-alert\""));
 	ck_assert_ptr_nonnull(strstr(j, "class=\"marker m-cleared\""));
 	ck_assert_ptr_nonnull(strstr(j, "class=\"marker m-action\""));
-	ck_assert_ptr_nonnull(strstr(h, "class=\"pct75\""));
-	ck_assert_ptr_nonnull(strstr(h, "class=\"pct90\""));
+	ck_assert_ptr_nonnull(strstr(h, "class=\"fdwarn\""));
+	ck_assert_ptr_nonnull(strstr(h, "class=\"fdcrit\""));
 	ck_assert_ptr_nonnull(strstr(h, "@media print"));
 	ck_assert_msg(!strstr(h, "cc1"), "the compiler is in the page");
 	/* The same next steps as the Markdown. */
@@ -496,7 +615,7 @@ START_TEST(test_real_exhausted_pool)
 	hs = after(hs, "<figure id=\"port-8080-remote-6\">");
 	after(hs, "<figure id=\"proc-38-");
 	/* The leaktop that recorded is known, and judged nothing worth telling. */
-	ck_assert_int_eq(story_build(path, &st, &cause), 0);
+	ck_assert_int_eq(story_build(path, NULL, &st, &cause), 0);
 	size_t selves = 0;
 	for (size_t i = 0; i < st->nprocs; i++)
 		if (st->procs[i].self) {
@@ -523,7 +642,9 @@ int main(void)
 			test_markdown_escapes,
 			test_html_page,
 			test_recorder_left_out,
-			test_real_exhausted_pool)},
+			test_real_exhausted_pool,
+			test_fd_pct_as_batch,
+			test_fd_warn_option)},
 	};
 
 	return TESTKIT_RUN("report", cases);

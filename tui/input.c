@@ -369,7 +369,9 @@ static void prompt_key(struct app *a, int key)
 		if (a->input[0]) {
 			a->search.nterms = 1;
 			a->search.terms[0] = (struct view_term){.kind = VQ_TEXT};
-			snprintf(a->search.terms[0].text, sizeof(a->search.terms[0].text), "%s", a->input);
+			/* Cut to the term's size, on purpose (said so gcc -O1 does not warn). */
+			snprintf(a->search.terms[0].text, sizeof(a->search.terms[0].text), "%.*s",
+				 (int)sizeof(a->search.terms[0].text) - 1, a->input);
 			char *end;
 			a->search.terms[0].num = strtol(a->input, &end, 10);
 			if (*end)

@@ -12,6 +12,7 @@
 #include "program/tdigest.h"
 #include "model/snapshot.h"
 #include "model/text.h"
+#include "model/vec.h"
 
 #include <curses.h>
 #include <errno.h>
@@ -323,12 +324,8 @@ void msgview_keep_dump(struct app *a, const char *whose, const char *text, size_
 	for (const char *s = text, *end = text + len; s < end;) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
-		if (d->nlines == cap) {
-			char **l = realloc(d->lines, (cap = cap ? cap * 2 : 256) * sizeof(*l));
-			if (!l)
-				break;
-			d->lines = l;
-		}
+		if (vec_reserve_min(&d->lines, &cap, d->nlines + 1, sizeof(*d->lines), 256))
+			break;
 		if (!(d->lines[d->nlines] = strndup(s, n)))
 			break;
 		const char *shown = dump_line(v, d->lines[d->nlines++]);

@@ -413,7 +413,10 @@ bool worker_poll(struct app *a, struct snapshot **front)
 		swapped = true;
 	}
 	w->preview_ready = false;
-	if (w->ready && (!a->paused || w->from_seek || !a->s || a->s->owners_pending)) {
+	/* Never while busy: a seek asked for while a refresh was ready runs at once, into
+	 * w->back (where that refresh is, superseded), and a swap then would hand the
+	 * worker the front snapshot the screen is drawn from. */
+	if (w->ready && !w->busy && (!a->paused || w->from_seek || !a->s || a->s->owners_pending)) {
 		struct snapshot *t = *front;
 		*front = w->back;
 		w->back = t;

@@ -161,7 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		one_line("recread_open", cause);
 	} else {
 		free(cause), cause = NULL;
-		if (report_write(devnull, db, &info, path, &cause))
+		if (report_write(devnull, db, &info, path, NULL, &cause))
 			one_line("report_write", cause);
 		recread_close(db);
 	}

@@ -11,10 +11,34 @@ LEAKTOP=${LEAKTOP:-$top_builddir/leaktop}
 LEAKY=${LEAKY:-$top_builddir/tests/leaky}
 BG_PIDS=""
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/leaktop-live.XXXXXX")
+# In the ThreadSanitizer pass (make check-tsan) every report goes to a file of this
+# test's own, whatever ran it: leaktop in a tmux pane (whose stderr is the screen), in
+# the background (killed, its exit status never read) or in a pipe. Any such file
+# fails the test at its end (tsan_reports), even if what it asserted held.
+if [ -n "${LEAKTOP_TSAN:-}" ]; then
+	TSAN_OPTIONS="${TSAN_OPTIONS:-} log_path=$TMP/tsan-report"
+	export TSAN_OPTIONS
+fi
+
+tsan_reports() {
+	[ -n "${LEAKTOP_TSAN:-}" ] || return 0
+	local f found=""
+	for f in "$TMP"/tsan-report.*; do
+		[ -e "$f" ] || continue
+		found=1
+		echo "FAIL: ThreadSanitizer report ($f):" >&2
+		cat "$f" >&2
+	done
+	[ -z "$found" ]
+}
 
 cleanup() {
 	for p in $BG_PIDS; do kill -9 "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
+	if ! tsan_reports; then
+		rm -rf "$TMP"
+		exit 1
+	fi
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
