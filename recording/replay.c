@@ -506,6 +506,10 @@ const struct record_event *replay_events(const struct source *src, size_t *n)
 {
 	const struct replay_source *r = (const struct replay_source *)src;
 
+	/* Not a replay (a test's scripted source, say): nothing was recorded with it. */
+	*n = 0;
+	if (src->ops != &replay_ops)
+		return NULL;
 	*n = r->nevents;
 	return r->nevents ? r->events : NULL;
 }

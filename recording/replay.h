@@ -38,7 +38,8 @@ double replay_time(const struct source *src, long index);
 uint64_t replay_tick(const struct source *src, long index);
 
 /* The events (alerts raised, actions taken) recorded with the refresh source_next
- * delivered last, in the order they were recorded; *n of them, NULL when none. The
+ * delivered last, in the order they were recorded; *n of them, NULL when none (and
+ * for a source that is not a replay). The
  * array and its strings belong to the source until its next source_next. */
 const struct record_event *replay_events(const struct source *src, size_t *n);
 

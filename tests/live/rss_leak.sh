@@ -35,6 +35,10 @@ verdicts() {
 }
 leak_judged() { verdicts "$LEAK_PID" | grep -qx leak; }
 wait_until 60 leak_judged || fail "the leaking process was never judged a memory leak: $(verdicts "$LEAK_PID" | tail -1)"
+# And the step seen whole (its 64 MB are touched one by one: slow on a loaded box).
+step_rss() { jq -r "select(.processes) | .processes[] | select(.pid == $STEP_PID) | .rss_kb" "$TMP/run.json" 2>/dev/null; }
+step_whole() { step_rss | tail -1 | awk '{ exit !($1 > 65536) }'; }
+wait_until 60 step_whole || fail "leaktop did not see the step whole: RSS $(step_rss | tail -1) kB"
 kill "$LT_PID"
 wait "$LT_PID" 2>/dev/null || true
 
