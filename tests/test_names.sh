@@ -7,6 +7,8 @@ set -eu
 srcdir=${srcdir:-.}
 cd "$srcdir/tests"
 status=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 fail() {
 	echo "FAIL: $*"
 	status=1
@@ -22,12 +24,12 @@ for f in $suites; do
 	[ -n "$defined" ] || fail "$f: no START_TEST"
 	for t in $(echo "$defined" | uniq -d); do fail "$f: START_TEST($t) twice"; done
 	for t in $(echo "$listed" | uniq -d); do fail "$f: $t registered twice"; done
-	for t in $(echo "$defined" | uniq); do
-		echo "$listed" | grep -qx "$t" || fail "$f: START_TEST($t) is never registered (TESTKIT_TESTS)"
+	echo "$defined" | sort -u > "$tmp/defined"
+	echo "$listed" | sort -u > "$tmp/listed"
+	for t in $(comm -23 "$tmp/defined" "$tmp/listed"); do
+		fail "$f: START_TEST($t) is never registered (TESTKIT_TESTS)"
 	done
-	for t in $(echo "$listed" | uniq); do
-		echo "$defined" | grep -qx "$t" || fail "$f: $t registered but not defined here"
-	done
+	for t in $(comm -13 "$tmp/defined" "$tmp/listed"); do fail "$f: $t registered but not defined here"; done
 	if grep -n 'tcase_add_test\|srunner_create\|suite_create' "$f" > /dev/null; then
 		fail "$f: registers or runs tests by hand; list them in its testkit table"
 	fi
