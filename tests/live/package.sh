@@ -1,5 +1,6 @@
 #!/bin/sh
-# The .deb, as a sick box gets it: built with dpkg-buildpackage (make check included)
+# The .deb, as a sick box gets it: built with dpkg-buildpackage (nocheck: the suites
+# its dh_auto_test would run are run by every other pass of make check-all)
 # in one fresh Debian 12 chroot, installed with apt in a second fresh one that has no
 # compiler and no -dev package, and run there as a user would, in that bare
 # environment: no HOME, LANG=C, a read-only current directory, an unknown TERM.
@@ -24,15 +25,12 @@ phase "build dependencies"
 chroot_apt "$B" install build-essential || fail "cannot install build-essential"
 chroot_apt "$B" build-dep /src || fail "cannot install the Build-Depends of debian/control"
 phase "dpkg-buildpackage"
-chroot_run "$B" 400 "cd /src && dpkg-buildpackage -us -uc -b >/tmp/build.log 2>&1" ||
+chroot_run "$B" 400 "cd /src && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b >/tmp/build.log 2>&1" ||
 	{ tail -30 "$B/tmp/build.log" >&2
 	  for f in $(sed -n 's/^\(FAIL\|ERROR\): //p' "$B/tmp/build.log"); do
 		echo "--- ${f%.sh}.log" >&2; tail -40 "$B/src/${f%.sh}.log" >&2
 	  done
-	  fail "dpkg-buildpackage failed (make check included)"; }
-grep -E '^# (TOTAL|PASS|SKIP|FAIL|ERROR):' "$B/tmp/build.log" | tr '\n' ' ' | sed 's/^/  dh_auto_test: /'; echo
-grep -Eq '^# TOTAL: [1-9]' "$B/tmp/build.log" || fail "dh_auto_test ran no test suite"
-grep -Eq '^(FAIL|ERROR):|^# (FAIL|ERROR): +[1-9]' "$B/tmp/build.log" && fail "a test failed in dh_auto_test"
+	  fail "dpkg-buildpackage failed"; }
 deb=$(ls "$B"/leaktop_*.deb)
 [ -f "$deb" ] || fail "no leaktop_*.deb was built"
 version=$(dpkg-deb -f "$deb" Version)
