@@ -248,17 +248,6 @@ static long replay_every_way(const char *file, const char *what)
 	return check_run(file, what, json_args, true);
 }
 
-static void sql_on(const char *file, const char *stmt)
-{
-	sqlite3 *db;
-	char *err = NULL;
-
-	ck_assert_int_eq(sqlite3_open(file, &db), SQLITE_OK);
-	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 0, NULL);
-	ck_assert_msg(sqlite3_exec(db, stmt, NULL, NULL, &err) == SQLITE_OK, "%s: %s", stmt, err);
-	sqlite3_close(db);
-}
-
 /* Cut at 63 points: each cut replays, directly, every refresh that lies wholly
  * before the cut (at least those committed while the file was no longer than the
  * cut), exactly as the whole file replays them, then says in one line that it was
@@ -347,7 +336,7 @@ START_TEST(hot_journals)
 			snprintf(journal, sizeof(journal), "cp '%s/rec-2.2.db' '%s'", TESTDATADIR, bad);
 			ck_assert_int_eq(system(journal), 0);
 			snprintf(journal, sizeof(journal), "%s-journal", bad);
-			sql_on(bad, "PRAGMA journal_mode=DELETE");
+			testkit_sql(bad, "PRAGMA journal_mode=DELETE");
 		} else if (round == 2) {
 			copy_file(base, bad, size_of(base), -1);
 		}
@@ -379,7 +368,7 @@ START_TEST(hot_journals)
 			continue;
 		/* What the message says to do (or sqlite3 would do anyway): open it once
 		 * writable, as its owner. */
-		sql_on(bad, "PRAGMA integrity_check");
+		testkit_sql(bad, "PRAGMA integrity_check");
 		ck_assert_int_eq(check_run(bad, "a rolled back journal", json_args, true), round == 2 ? REFRESHES : 4);
 	}
 }
@@ -462,13 +451,13 @@ START_TEST(hostile_values)
 	snprintf(bad, sizeof(bad), "%s/hostile.db", dir);
 	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
 		copy_file(base, bad, size_of(base), -1);
-		sql_on(bad, edits[i]);
+		testkit_sql(bad, edits[i]);
 		snprintf(what, sizeof(what), "%.500s", edits[i]);
 		ck_assert_int_le(replay_every_way(bad, what), 2 * REFRESHES + 1);
 	}
 	/* A file edited to the same values as written reads the same. */
 	copy_file(base, bad, size_of(base), -1);
-	sql_on(bad, "PRAGMA application_id = 0");
+	testkit_sql(bad, "PRAGMA application_id = 0");
 	ck_assert_int_eq(replay_every_way(bad, "a salvaged copy (no application_id)"), REFRESHES);
 }
 END_TEST
@@ -485,7 +474,7 @@ START_TEST(nulls_and_missing_tables)
 	snprintf(bad, sizeof(bad), "%s/null.db", dir);
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		copy_file(base, bad, size_of(base), -1);
-		sql_on(bad, "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = replace(sql, 'NOT NULL', '') "
+		testkit_sql(bad, "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = replace(sql, 'NOT NULL', '') "
 			    "WHERE type = 'table'");
 		sqlite3 *db;
 		sqlite3_stmt *q;
@@ -504,7 +493,7 @@ START_TEST(nulls_and_missing_tables)
 
 		copy_file(base, bad, size_of(base), -1);
 		snprintf(stmt, sizeof(stmt), "DROP TABLE %s", tables[i]);
-		sql_on(bad, stmt);
+		testkit_sql(bad, stmt);
 		snprintf(what, sizeof(what), "no table %s", tables[i]);
 		ck_assert_int_le(replay_every_way(bad, what), REFRESHES);
 	}

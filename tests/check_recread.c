@@ -86,17 +86,6 @@ static char *slurp(const char *name)
 	return out ? out : strdup("");
 }
 
-static void sql_on(const char *file, const char *stmt)
-{
-	sqlite3 *db;
-	char *err = NULL;
-
-	ck_assert_int_eq(sqlite3_open(file, &db), SQLITE_OK);
-	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 0, NULL);
-	ck_assert_msg(sqlite3_exec(db, stmt, NULL, NULL, &err) == SQLITE_OK, "%s: %s", stmt, err);
-	sqlite3_close(db);
-}
-
 /* `leaktop -r file args...` as uid (-1: as we are): its wait status; stdout and
  * stderr in *out and *err (malloc'd). */
 static int run_as(uid_t uid, const char *file, const char *const *args, char **out, char **err)
@@ -415,7 +404,7 @@ START_TEST(foreign_wal_not_merged)
 	/* Format 2: a copy of rec-2.2.db with 4 KB pages, like the WAL's own file. */
 	snprintf(a, sizeof(a), "%s/b.db", dir);
 	copy_data("rec-2.2.db", a);
-	sql_on(a, "PRAGMA journal_mode=DELETE; PRAGMA page_size=4096; VACUUM; PRAGMA journal_mode=WAL");
+	testkit_sql(a, "PRAGMA journal_mode=DELETE; PRAGMA page_size=4096; VACUUM; PRAGMA journal_mode=WAL");
 	char *want = slurp(TESTDATADIR "/rec-2.2.json");
 	snprintf(wal, sizeof(wal), "%s-wal", a);
 	copy_data("rec-2.2-wal.db-wal", wal);
@@ -537,7 +526,7 @@ START_TEST(views_triggers_and_foreign_columns_refused)
 		snprintf(stmt, sizeof(stmt), "DROP TABLE %s; CREATE VIEW %s AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
 			 "SELECT x + 1 FROM c) SELECT %s FROM c", tables[i], tables[i], cols);
 		free(cols);
-		sql_on(file, stmt);
+		testkit_sql(file, stmt);
 		snprintf(what, sizeof(what), "%s as an endless view", tables[i]);
 		snprintf(stmt, sizeof(stmt), "it has a view (%s)", tables[i]);
 		assert_refused_fast(file, stmt, what);
@@ -545,7 +534,7 @@ START_TEST(views_triggers_and_foreign_columns_refused)
 	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
 		unlink(file);
 		write_rec(file, 3);
-		sql_on(file, edits[i].sql);
+		testkit_sql(file, edits[i].sql);
 		assert_refused_fast(file, edits[i].words, edits[i].sql);
 	}
 }
@@ -576,7 +565,7 @@ START_TEST(stop_signal_ends_any_read)
 
 	snprintf(file, sizeof(file), "%s/slow.db", dir);
 	copy_data("rec-2.2.db", file);
-	sql_on(file, "PRAGMA journal_mode=DELETE;"
+	testkit_sql(file, "PRAGMA journal_mode=DELETE;"
 		     "CREATE TABLE sc2(sock INTEGER NOT NULL, tick INTEGER NOT NULL, state INTEGER NOT NULL, rqueue INTEGER "
 		     "NOT NULL, wqueue INTEGER NOT NULL, timer INTEGER NOT NULL, retrans INTEGER NOT NULL, inode INTEGER NOT "
 		     "NULL, uid INTEGER NOT NULL, state_age_ms INTEGER, PRIMARY KEY(tick, sock)) WITHOUT ROWID;"
@@ -751,11 +740,11 @@ START_TEST(hostile_numbers_refused_where_read)
 	/* The frame table's own time of refresh 3, and a byte of its frame flipped. */
 	unlink(file);
 	write_rec(file, 5);
-	sql_on(file, "UPDATE frame SET time = 9e999 WHERE kind = 'refresh' AND tick = 3");
+	testkit_sql(file, "UPDATE frame SET time = 9e999 WHERE kind = 'refresh' AND tick = 3");
 	assert_stops(file, 2, "its tick or time is none a leaktop writes", "frame.time inf");
 	unlink(file);
 	write_rec(file, 5);
-	sql_on(file, "UPDATE frame SET data = substr(data, 1, 20) || x'ff' || substr(data, 22) "
+	testkit_sql(file, "UPDATE frame SET data = substr(data, 1, 20) || x'ff' || substr(data, 22) "
 		     "WHERE kind = 'refresh' AND tick = 3");
 	assert_stops(file, 2, "fails its CRC", "a byte of a frame");
 
@@ -765,7 +754,7 @@ START_TEST(hostile_numbers_refused_where_read)
 		unlink(file);
 		copy_data("rec-2.2.db", file);
 		/* '|' between statements that need the file opened again. */
-		sql_on(file, tables[i].sql);
+		testkit_sql(file, tables[i].sql);
 		assert_stops(file, 2, tables[i].words, tables[i].sql);
 	}
 }

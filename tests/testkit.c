@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,4 +145,16 @@ void testkit_refresh(struct snapshot *s, uint64_t tick, double time)
 	struct netns_rec *own = snapshot_add_netns(s, 4026531840ULL, true);
 	ck_assert_ptr_nonnull(own);
 	own->own = true;
+}
+
+void testkit_sql(const char *file, const char *stmt)
+{
+	sqlite3 *db;
+	char *err = NULL;
+
+	ck_assert_int_eq(sqlite3_open(file, &db), SQLITE_OK);
+	/* Tests edit the schema on purpose (writable_schema): not defensive. */
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 0, NULL);
+	ck_assert_msg(sqlite3_exec(db, stmt, NULL, NULL, &err) == SQLITE_OK, "%s: %s", stmt, err);
+	sqlite3_close(db);
 }

@@ -88,4 +88,8 @@ struct sock_owner *testkit_owner(struct snapshot *s, int32_t proc, int32_t fd, u
  * namespace dumped and CLOSED fds told apart (what a live refresh has). */
 void testkit_refresh(struct snapshot *s, uint64_t tick, double time);
 
+/* Run SQL statements on a recording file as a hand would (sqlite3 shell), the
+ * schema writable: a test makes a damaged or edited file. Fails the test on error. */
+void testkit_sql(const char *file, const char *stmt);
+
 #endif
