@@ -20,13 +20,13 @@ ready=$TMP/ready
 : > "$ready" && chmod 666 "$ready" && chmod 755 "$TMP"
 bg unshare -n sh -c "ip link set lo up && exec setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	$LEAKY server --name capsrv --ready $ready" >/dev/null
-wait_until 10 test -s "$ready" || fail "the server did not start"
+wait_until 30 test -s "$ready" || fail "the server did not start"
 PORT=$(cat "$ready")
 SERVER_PID=$(pgrep -P "$BG" -x capsrv || echo "$BG")
 [ "$(stat -c %U "/proc/$SERVER_PID")" = nobody ] || fail "the server does not run as nobody"
 nsenter -t "$SERVER_PID" -n "$LEAKY" client --port "$PORT" --count "$N" >/dev/null
 NS=$(stat -L -c %i "/proc/$SERVER_PID/ns/net")
-wait_until 10 sh -c "[ \$(nsenter -t $SERVER_PID -n ss -tanH state close-wait | wc -l) -eq $N ]" ||
+wait_until 30 sh -c "[ \$(nsenter -t $SERVER_PID -n ss -tanH state close-wait | wc -l) -eq $N ]" ||
 	fail "no $N CLOSE_WAIT in the server's namespace"
 
 # see CAPS: what leaktop sees of the server with only CAPS (setpriv's names).

@@ -22,7 +22,7 @@ base=$(ls "/proc/$SERVER_PID/fd" | wc -l)
 CONNS=$((LIMIT * 82 / 100 - base))
 bg "$LEAKTOP" --listen 127.0.0.1:0 -d 0 --growth-window 0.5 --no-config > "$TMP/listen.out"
 LISTEN_PID=$BG
-wait_until 10 grep -q serving "$TMP/listen.out" || fail "--listen did not start"
+wait_until 30 grep -q serving "$TMP/listen.out" || fail "--listen did not start"
 URL=$(sed -n 's/^leaktop: serving //p' "$TMP/listen.out")
 bg "$LEAKY" mem --rate 1 --every 500 --count 120 --name memleak
 MEM_PID=$BG

@@ -15,7 +15,7 @@ N=300
 start_server --name oldpile
 OLD_PID=$SERVER_PID OLD_PORT=$PORT
 "$LEAKY" client --port "$OLD_PORT" --count "$N" --bytes 10
-wait_until 20 sh -c "[ \$(ss -tanH state close-wait 'sport = :$OLD_PORT' | wc -l) -eq $N ]" ||
+wait_until 30 sh -c "[ \$(ss -tanH state close-wait 'sport = :$OLD_PORT' | wc -l) -eq $N ]" ||
 	fail "the kernel never showed $N CLOSE_WAIT sockets"
 # Nothing received for 90 s on every one of them, as the kernel counts it.
 youngest() { ss -tniH state close-wait "sport = :$OLD_PORT" | grep -o 'lastrcv:[0-9]*' | cut -d: -f2 | sort -n | head -1; }
@@ -42,9 +42,9 @@ start_server --name newpile
 NEW_PID=$SERVER_PID NEW_PORT=$PORT
 bg "$LEAKTOP" --batch --no-config -o json -n 0 -d 1 --pid "$NEW_PID" > "$TMP/new.json"
 LT=$BG
-wait_until 10 sh -c "grep -q '\"tick\": 2' '$TMP/new.json'" || fail "leaktop did not refresh twice"
+wait_until 30 sh -c "grep -q '\"tick\": 2' '$TMP/new.json'" || fail "leaktop did not refresh twice"
 "$LEAKY" client --port "$NEW_PORT" --count "$N" --bytes 10
-wait_until 20 sh -c "[ \$(ss -tanH state close-wait 'sport = :$NEW_PORT' | wc -l) -eq $N ]" ||
+wait_until 30 sh -c "[ \$(ss -tanH state close-wait 'sport = :$NEW_PORT' | wc -l) -eq $N ]" ||
 	fail "the new pile never reached $N"
 sleep 3
 kill "$LT"
@@ -58,7 +58,7 @@ new_tmux
 OUT=$(mktemp -d "$TMP/run.XXXXXX")
 $TM new-session -d -s lt -x 80 -y 24 env TERM=xterm-256color LANG=C.UTF-8 XDG_CONFIG_HOME="$TMP/cfg" \
 	"$RUN" "$OUT" "$LEAKTOP" --no-config --delay 1 --pid "$OLD_PID"
-wait_until 10 test -s "$OUT/pid" || fail "leaktop did not start"
+wait_until 30 test -s "$OUT/pid" || fail "leaktop did not start"
 row_leak() { screen | grep -Eq "^ *$OLD_PID .*oldpile.* leak"; }
 wait_until 6 row_leak || { screen >&2; fail "the dashboard row of the old pile never said leak"; }
 echo "ok: $(screen | grep -E "^ *$OLD_PID ")"

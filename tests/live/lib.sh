@@ -15,9 +15,12 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/leaktop-live.XXXXXX")
 # test's own, whatever ran it: leaktop in a tmux pane (whose stderr is the screen), in
 # the background (killed, its exit status never read) or in a pipe. Any such file
 # fails the test at its end (tsan_reports), even if what it asserted held.
+# ThreadSanitizer runs leaktop 5-15 times slower: every wait_until bound is 3 times longer.
+WAIT_SCALE=1
 if [ -n "${LEAKTOP_TSAN:-}" ]; then
 	TSAN_OPTIONS="${TSAN_OPTIONS:-} log_path=$TMP/tsan-report"
 	export TSAN_OPTIONS
+	WAIT_SCALE=3
 fi
 
 tsan_reports() {
@@ -121,10 +124,10 @@ bg() {
 }
 
 # wait_until SECS CMD...: poll CMD every 0.1 s until it succeeds (about SECS seconds
-# when CMD is quick, longer on a busy machine). Bounds are generous (30-60 s): they
-# only decide how long a broken test takes to fail.
+# when CMD is quick, longer on a busy machine; 3 times that under ThreadSanitizer).
+# Bounds are generous (30-60 s): they only decide how long a broken test takes to fail.
 wait_until() {
-	local n=$(( $1 * 10 )); shift
+	local n=$(( $1 * 10 * WAIT_SCALE )); shift
 	while ! "$@"; do
 		n=$((n - 1))
 		[ "$n" -gt 0 ] || return 1

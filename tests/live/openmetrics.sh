@@ -67,7 +67,7 @@ assert_eq "CLOSE_WAIT of the server, scraped" "$N" \
 	"$(m "$TMP/scrape.prom" "leaktop_process_tcp_sockets{$L,state=\"CLOSE_WAIT\"}")"
 assert_eq "the server's CLOSE_WAIT alert, scraped" 1 "$(m "$TMP/scrape.prom" "$A")"
 hook_ran() { grep -q "^fire close_wait $SERVER_PID\$" "$TMP/hook.out" 2>/dev/null; }
-wait_until 10 hook_ran || fail "--listen did not run the alert program"
+wait_until 30 hook_ran || fail "--listen did not run the alert program"
 grep -q "leaktop: alert warning close_wait: pid $SERVER_PID (metsrv)" "$TMP/listen.err" ||
 	fail "--listen did not report the alert on stderr"
 assert_eq "content type" "application/openmetrics-text; version=1.0.0; charset=utf-8" \

@@ -33,7 +33,7 @@ screen() { tmux -S "$SOCK" capture-pane -p -t t; }
 keys() { tmux -S "$SOCK" send-keys -t t "$@"; }
 on_screen() { screen | grep -qF -- "$1"; }
 wait_screen() {
-	wait_until 20 on_screen "$1" || { screen >&2; fail "never on screen: $1"; }
+	wait_until 30 on_screen "$1" || { screen >&2; fail "never on screen: $1"; }
 }
 sql() { sqlite3 "$TMP/rec.db" "$1"; }
 
@@ -76,11 +76,11 @@ wait_until 60 sh -c "[ \"\$(sqlite3 '$TMP/rec.db' 'SELECT count(*) FROM refresh 
 keys F4
 wait_screen "Filter:"
 keys $(printf 'BSpace %.0s' $(seq 24)) "pid:$JPID" Enter
-wait_until 20 sh -c "tmux -S '$SOCK' capture-pane -p -t t | grep -qE '^ *$JPID '" || { screen >&2; fail "JVM not shown"; }
+wait_until 30 sh -c "tmux -S '$SOCK' capture-pane -p -t t | grep -qE '^ *$JPID '" || { screen >&2; fail "JVM not shown"; }
 keys D
 wait_screen "it handles SIGQUIT"
 keys y
-wait_until 20 grep -qF "SIGQUIT pid $JPID" "$LOG" || fail "no thread dump logged"
+wait_until 30 grep -qF "SIGQUIT pid $JPID" "$LOG" || fail "no thread dump logged"
 grep -qF "ok: dumped (still running); the dump went to $TMP/java.out" "$LOG" || { cat "$LOG" >&2; fail "not dumped"; }
 keys m
 wait_screen "d: read the thread dump"
@@ -95,7 +95,7 @@ dumped=$(sql "SELECT max(time) FROM event")
 wait_until 30 sh -c "[ \"\$(sqlite3 '$TMP/rec.db' 'SELECT count(*) FROM refresh WHERE time > $dumped')\" -ge 3 ]" ||
 	fail "no refresh recorded after the dump"
 keys q
-wait_until 10 sh -c "! tmux -S '$SOCK' has-session -t t 2>/dev/null" || fail "leaktop did not quit"
+wait_until 30 sh -c "! tmux -S '$SOCK' has-session -t t 2>/dev/null" || fail "leaktop did not quit"
 assert_eq "the dump is stored with its action" 1 "$(sql \
 	"SELECT count(*) FROM event e JOIN event_dump d ON d.event = e.id WHERE e.pid = $JPID AND CAST(d.text AS TEXT) LIKE '%Full thread dump%'")"
 assert_eq "the recording holds the leaktop that made it" 1 "$(sql "SELECT count(*) FROM proc WHERE comm = 'leaktop'")"

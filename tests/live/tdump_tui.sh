@@ -21,14 +21,14 @@ screen() { tmux -S "$SOCK" capture-pane -p -t t; }
 keys() { tmux -S "$SOCK" send-keys -t t "$@"; }
 on_screen() { screen | grep -qF -- "$1"; }
 wait_screen() {
-	wait_until 10 on_screen "$1" || { screen >&2; fail "never on screen: $1"; }
+	wait_until 30 on_screen "$1" || { screen >&2; fail "never on screen: $1"; }
 }
 only_pid() {
 	keys F4
 	wait_screen "Filter:"
 	keys $(printf 'BSpace %.0s' $(seq 24)) "pid:$1" Enter
 	wait_screen "Filter: pid:$1"
-	wait_until 10 sh -c "tmux -S '$SOCK' capture-pane -p -t t | grep -qE '^ *\*? *$1 '" ||
+	wait_until 30 sh -c "tmux -S '$SOCK' capture-pane -p -t t | grep -qE '^ *\*? *$1 '" ||
 		{ screen >&2; fail "pid $1 not shown"; }
 }
 
@@ -61,7 +61,7 @@ keys D
 wait_screen "it handles SIGQUIT"
 wait_screen "y: yes, do it"
 keys y
-wait_until 15 grep -qF "SIGQUIT pid $JPID" "$LOG" || fail "not logged"
+wait_until 30 grep -qF "SIGQUIT pid $JPID" "$LOG" || fail "not logged"
 grep -qF "ok: dumped (still running); the dump went to $TMP/leaky.out" "$LOG" || { cat "$LOG"; fail "not dumped"; }
 kill -0 "$JPID" || fail "the catching process died"
 wait_screen "d reads the dump: SIGQUIT pid $JPID"
@@ -79,7 +79,7 @@ wait_screen "columns 21-"
 keys Left
 wait_screen "        at PoolLeak.main"
 keys Left
-wait_until 10 sh -c "! tmux -S '$SOCK' capture-pane -p -t t | grep -q 'Thread dump of'" || { screen >&2; fail "Left at the edge did not close the dump"; }
+wait_until 30 sh -c "! tmux -S '$SOCK' capture-pane -p -t t | grep -q 'Thread dump of'" || { screen >&2; fail "Left at the edge did not close the dump"; }
 wait_screen "PID"
 echo "ok: d opens the dump, tabs expanded, Right and Left scroll it sideways"
 # ... and from the message view, where the outcome is marked as an action: with a,
@@ -107,7 +107,7 @@ kill -0 "$DPID" || fail "y killed a process with no SIGQUIT handler"
 keys D
 wait_screen "will TERMINATE"
 keys K
-wait_until 15 grep -qF "SIGQUIT pid $DPID" "$LOG" || fail "K sent nothing"
+wait_until 30 grep -qF "SIGQUIT pid $DPID" "$LOG" || fail "K sent nothing"
 grep -qF "SIGQUIT pid $DPID (python3, start" "$LOG" || fail "not logged under its name"
 grep "SIGQUIT pid $DPID " "$LOG" | grep -qF "FAILED: terminated: pid $DPID had no handler and exited" ||
 	{ cat "$LOG"; fail "termination not reported"; }
@@ -132,13 +132,13 @@ only_pid "$FPID"
 keys D
 wait_screen "it handles SIGQUIT"
 keys y
-wait_until 15 grep -qF "SIGQUIT pid $FPID" "$LOG" || { screen >&2; fail "the dump into a FIFO was not logged"; }
+wait_until 30 grep -qF "SIGQUIT pid $FPID" "$LOG" || { screen >&2; fail "the dump into a FIFO was not logged"; }
 grep "SIGQUIT pid $FPID " "$LOG" | grep -qF "ok: dumped (still running); the dump went to $TMP/fifo.out (nothing was appended to it)" ||
 	{ cat "$LOG"; fail "the dump into a FIFO: not reported as nothing appended"; }
 clock() { screen | head -1 | grep -oE '[0-9]{2}:[0-9]{2}:[0-9]{2}' | head -1; }
 T0=$(clock)
 clock_moved() { [ "$(clock)" != "$T0" ]; }
-wait_until 10 clock_moved || { screen >&2; fail "the clock stopped after a dump into a FIFO"; }
+wait_until 30 clock_moved || { screen >&2; fail "the clock stopped after a dump into a FIFO"; }
 echo "ok: a dump into a FIFO does not freeze the dashboard"
 
 # Ignored: the prompt says it does nothing; the result says so.
@@ -146,7 +146,7 @@ only_pid "$IPID"
 keys D
 wait_screen "it ignores SIGQUIT: sending it will do nothing"
 keys y
-wait_until 15 grep -qF "SIGQUIT pid $IPID" "$LOG" || fail "not sent to the ignoring process"
+wait_until 30 grep -qF "SIGQUIT pid $IPID" "$LOG" || fail "not sent to the ignoring process"
 grep "SIGQUIT pid $IPID " "$LOG" | grep -qF "FAILED: ignored: pid $IPID ignores SIGQUIT; nothing happened" ||
 	{ cat "$LOG"; fail "ignoring not reported"; }
 kill -0 "$IPID" || fail "the ignoring process died"
@@ -164,5 +164,5 @@ keys Escape
 screen > "$TMP/last.txt"
 keys q
 lt_gone() { ! tmux -S "$SOCK" has-session -t t 2>/dev/null; }
-wait_until 10 lt_gone || { screen >&2; fail "q did not quit the dashboard"; }
+wait_until 30 lt_gone || { screen >&2; fail "q did not quit the dashboard"; }
 echo "ok: thread dumps say dumped, terminated or ignored"

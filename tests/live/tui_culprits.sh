@@ -82,18 +82,18 @@ S=lt
 # scrolled, the pile out of view and nothing said).
 key 2 End
 pile_hidden() { ! screen | grep -Eq -- "^ *->$CW +$POOL_PID "; }
-wait_until 10 pile_hidden || { screen >&2; fail "End did not scroll the Ports pane"; }
+wait_until 30 pile_hidden || { screen >&2; fail "End did not scroll the Ports pane"; }
 key 1
 more() { pane 1 | grep -Eq "\+[0-9]+ more *$"; }
-wait_until 10 more || { screen >&2; fail "the unfocused Ports pane does not say there are more rows"; }
-wait_until 10 pile_first || { screen >&2; fail "the unfocused Ports pane kept its scroll position"; }
+wait_until 30 more || { screen >&2; fail "the unfocused Ports pane does not say there are more rows"; }
+wait_until 30 pile_first || { screen >&2; fail "the unfocused Ports pane kept its scroll position"; }
 echo "ok: the unfocused Ports pane shows its top rows: $(pane 1 | sed 's/  */ /g')"
 
 # --- A sort the user picks wins over the culprits -------------------------------------
 key '<' Home # from FDS to COMMAND: by name, from its first row
 first_proc() { screen | awk '/^ +PID +USER +COMMAND/ { getline; print $3; exit }'; }
 first_is_c1() { [ "$(first_proc)" = c1 ]; }
-wait_until 10 first_is_c1 || { screen >&2; fail "sorted by COMMAND, the first row is $(first_proc), not c1"; }
+wait_until 30 first_is_c1 || { screen >&2; fail "sorted by COMMAND, the first row is $(first_proc), not c1"; }
 echo "ok: sorted by COMMAND, c1 leads, not the culprits"
 key q
 wait_until 30 test -s "$OUT/rc" || fail "leaktop did not exit"
@@ -123,10 +123,10 @@ twelve_more() { [ "$(refreshes "$TMP/flood.db")" -ge $((r0 + 12)) ]; }
 wait_until 120 twelve_more || fail "12 more refreshes never came"
 key m
 title() { screen | grep " Messages ("; }
-wait_until 10 title >/dev/null || { screen >&2; fail "no message view"; }
+wait_until 30 title >/dev/null || { screen >&2; fail "no message view"; }
 key Home
 at_top() { title | grep -q "lines 1-"; }
-wait_until 10 at_top || { screen >&2; fail "Home did not go to the first message"; }
+wait_until 30 at_top || { screen >&2; fail "Home did not go to the first message"; }
 # Page by page (the title says which lines show), while the refreshes go on.
 : > "$TMP/messages.txt"
 seen=0
@@ -139,7 +139,7 @@ for page in $(seq 50); do
 	was=$(title)
 	key NPage
 	moved() { [ "$(title)" != "$was" ]; }
-	wait_until 10 moved || { screen >&2; fail "PgDn did not move the message view"; }
+	wait_until 30 moved || { screen >&2; fail "PgDn did not move the message view"; }
 done
 # Continuation lines (indented) joined to the line they continue.
 awk '/^    / { sub(/^ +/, " "); line = line $0; next } { if (line != "") print line; line = $0 } END { print line }' \

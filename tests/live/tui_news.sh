@@ -30,11 +30,11 @@ seen=$(refreshes)
 wait_until 60 sh -c "[ \$(sqlite3 '$TMP/news.db' 'SELECT count(*) FROM refresh' 2>/dev/null || echo 0) -ge $((seen + 10)) ]" ||
 	fail "the dashboard stopped refreshing"
 $TM send-keys -t lt m
-wait_until 10 sh -c "$TM capture-pane -p -t lt | grep -q Messages" || { screen >&2; fail "no message view"; }
+wait_until 30 sh -c "$TM capture-pane -p -t lt | grep -q Messages" || { screen >&2; fail "no message view"; }
 # Its first page (a line is stamped with its time).
 $TM send-keys -t lt PgUp PgUp PgUp PgUp
 top() { $TM capture-pane -p -t lt > "$TMP/messages"; grep -q "ALERT warning close_wait: pid $SERVER_PID" "$TMP/messages"; }
-wait_until 10 top || { cat "$TMP/messages" >&2; fail "the alert is not in the message view"; }
+wait_until 30 top || { cat "$TMP/messages" >&2; fail "the alert is not in the message view"; }
 count() { grep -c -- "$1" "$TMP/messages" || true; }
 assert_eq "the close_wait alert in the message view" 1 "$(count "ALERT warning close_wait: pid $SERVER_PID (newssrv) holds")"
 assert_eq "the verdict's change to leak" 1 "$(count "pid $SERVER_PID (newssrv) judged leak (was ")"

@@ -85,7 +85,7 @@ hms() { date -d "@$(sed -n "${1}p" "$TMP/batch.json" | jq .time)" +%H:%M:%S; }
 # clock cannot pass for one stamped with the recorded time.
 LAST=$(sed -n 6p "$TMP/batch.json" | jq '.time | floor')
 later() { [ "$(date +%s)" -ge $((LAST + 2)) ]; }
-wait_until 10 later
+wait_until 30 later
 start -r "$REC2"
 wait_screen "REPLAY 1/6"
 # The first refresh: its time and its CLOSE_WAIT count on the port.

@@ -19,7 +19,7 @@ start_server --name rstsrv
 RST_PID=$SERVER_PID RST_PORT=$PORT
 bg "$LEAKY" client --port "$RST_PORT" --count "$N" --hold --rst
 CLIENT_PID=$BG
-wait_until 20 sh -c "[ \$(ls -l /proc/$RST_PID/fd | grep -c socket:) -eq $((N + 1)) ]" ||
+wait_until 30 sh -c "[ \$(ls -l /proc/$RST_PID/fd | grep -c socket:) -eq $((N + 1)) ]" ||
 	fail "the server never accepted $N connections"
 kill -USR1 "$CLIENT_PID"
 wait "$CLIENT_PID" || fail "the client failed"
@@ -30,7 +30,7 @@ start_server --name cwsrv
 screen() { $TM capture-pane -p -t lt; }
 has() { screen | grep -Eq -- "$1"; }
 row() { screen | sed -n "${1}p"; }
-wait_screen() { wait_until 10 has "$1" || { screen >&2; fail "screen never showed: $1"; }; }
+wait_screen() { wait_until 30 has "$1" || { screen >&2; fail "screen never showed: $1"; }; }
 key() { $TM send-keys -t lt "$@"; }
 raw() { $TM send-keys -t lt -H "$@"; } # bytes, in hex: what a terminal sends
 
@@ -39,7 +39,7 @@ new_tmux
 OUT=$(mktemp -d "$TMP/run.XXXXXX")
 $TM new-session -d -s lt -x 80 -y 24 env TERM=xterm-256color LANG=C.UTF-8 XDG_CONFIG_HOME="$CFG" \
 	"$RUN" "$OUT" "$LEAKTOP" --delay 1 --close-wait-alert 10
-wait_until 10 test -s "$OUT/pid" || fail "leaktop did not start"
+wait_until 30 test -s "$OUT/pid" || fail "leaktop did not start"
 wait_screen "rstsrv"
 
 # --- The key bar, htop's F-keys plus the thread dump and restart -------------------
@@ -53,11 +53,11 @@ wait_screen "^ALERT [a-z]+ \(\+[0-9]+ more, m\): "
 echo "ok: the alert line: $(row 4)"
 key m
 wait_screen "Messages"
-wait_until 10 sh -c "[ \$($TM capture-pane -p -t lt | grep -c 'ALERT ') -ge 2 ]" ||
+wait_until 30 sh -c "[ \$($TM capture-pane -p -t lt | grep -c 'ALERT ') -ge 2 ]" ||
 	{ screen >&2; fail "the message view lacks the alerts"; }
 echo "ok: every alert in the message view"
 key Escape
-wait_until 10 sh -c "! $TM capture-pane -p -t lt | grep -q Messages" || fail "the message view did not close"
+wait_until 30 sh -c "! $TM capture-pane -p -t lt | grep -q Messages" || fail "the message view did not close"
 
 # --- Help: wraps at 80 columns, names every key, scrolls; a stray key does not close it
 key F1
@@ -74,7 +74,7 @@ for i in $(seq 30); do
 	before=$(row 2)
 	key NPage
 	paged() { [ "$(row 2)" != "$before" ]; }
-	wait_until 10 paged || { screen >&2; fail "PgDn did not scroll the help"; }
+	wait_until 30 paged || { screen >&2; fail "PgDn did not scroll the help"; }
 done
 awk 'length > 79 { print "FAIL: a help line cut at 80 columns: " $0; bad = 1 } END { exit bad }' "$TMP/help.txt" || fail "the help does not wrap"
 for want in "^Replay \(leaktop -r FILE\):" "^  \+ = - +play faster or slower" \
@@ -129,7 +129,7 @@ echo "ok: the drill-down lists $((N + 1)) fds of the server, the reset ones CLOS
 for pair in "1b5b347e 1b5b317e" "1b5b46 1b5b48" "1b4f46 1b4f48"; do
 	set -- $pair
 	raw $(echo "$1" | sed 's/../& /g')
-	wait_until 10 sh -c "! $TM capture-pane -p -t lt | grep -Eq 'TCP +LISTEN'" || { screen >&2; fail "End ($1) did not reach the end"; }
+	wait_until 30 sh -c "! $TM capture-pane -p -t lt | grep -Eq 'TCP +LISTEN'" || { screen >&2; fail "End ($1) did not reach the end"; }
 	has "sockets of $RST_PID" || fail "End ($1) left the drill-down"
 	raw $(echo "$2" | sed 's/../& /g')
 	wait_screen "TCP +LISTEN"
@@ -138,15 +138,24 @@ done
 echo "ok: Home and End as terminals send them, in the drill-down"
 # Right scrolls sideways to the columns off screen; Left back, then out.
 has "AGE" && fail "every column fits 80: nothing to scroll"
+# Each press waits for the header to move (a busy box may take seconds to redraw).
+header() { screen | grep -E "TYPE|INODE" | head -1; }
+moved() { [ "$(header)" != "$before" ]; }
 for i in $(seq 8); do
+	has "INODE.*AGE" && break
+	before=$(header)
 	key Right
-	wait_until 2 has "INODE.*AGE" && break
+	wait_until 30 moved ||
+		{ screen >&2; fail "Right did not scroll the drill-down"; }
 done
 has "INODE.*AGE" || { screen >&2; fail "Right never showed the columns off screen"; }
 has "^ +FD " && fail "Right did not scroll the FD column off"
 for i in $(seq 8); do
+	has "^ +FD +PID +TYPE +STATE" && break
+	before=$(header)
 	key Left
-	wait_until 2 has "^ +FD +PID +TYPE +STATE" && break
+	wait_until 30 moved ||
+		{ screen >&2; fail "Left did not scroll the drill-down"; }
 done
 has "^ +FD +PID +TYPE +STATE" || { screen >&2; fail "Left never scrolled back"; }
 has "sockets of $RST_PID" || fail "Left left the drill-down before it was scrolled back"
@@ -155,5 +164,5 @@ wait_screen "^ +PID +USER +COMMAND"
 echo "ok: Left/Right scroll the drill-down; Left at the edge goes back"
 
 key q
-wait_until 10 test -s "$OUT/rc" || fail "leaktop did not exit"
+wait_until 30 test -s "$OUT/rc" || fail "leaktop did not exit"
 assert_eq "exit status" 0 "$(cat "$OUT/rc")"
