@@ -7,7 +7,7 @@
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
 need jq setpriv unshare ip
-own_netns
+own_netns --pid "$@"
 
 UNIT=$srcdir/contrib/systemd/leaktop-exporter.service.in
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT")
