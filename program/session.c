@@ -238,8 +238,8 @@ int session_step(struct session *ss, struct snapshot *out, char **cause)
 	int rc = source_next(ss->src, out, cause);
 
 	ss->fresh = false;
-	if (rc == 1)
-		return 1;
+	if (rc == 1 || rc == -ECANCELED) /* a refresh cut short by a stop: not recorded */
+		return rc;
 	if (!ss->src->live)
 		session_take_recorded(ss);
 	session_record(ss, out);

@@ -5,6 +5,7 @@
 #include "tui/term.h"
 #include "model/text.h"
 #include "recording/recread.h"
+#include "sources/stop.h"
 
 #include <curses.h>
 #include <term.h>
@@ -61,6 +62,7 @@ void term_install_signals(void)
 		sigaction(stops[i], &sa, NULL);
 	/* A replay's queries end when one of them comes, whatever the file holds. */
 	recread_stop_on(&term_stop_signal);
+	stop_on(&term_stop_signal); /* a refresh under way ends too, so the worker is joined */
 	sa.sa_handler = on_fatal;
 	sa.sa_flags = SA_RESETHAND;
 	for (size_t i = 0; i < NFATAL; i++)
