@@ -172,7 +172,7 @@ static int run_report(const struct options *o)
 
 static void on_stop(int sig)
 {
-	stop_signal = sig;
+	__atomic_store_n(&stop_signal, sig, __ATOMIC_RELAXED); /* a refresh's threads read it too */
 }
 
 /* Batch mode told to stop by a signal ends by that signal, once its output and its

@@ -19,7 +19,7 @@ void stop_on(volatile sig_atomic_t *flag)
 bool stop_asked(void)
 {
 	for (size_t i = 0; i < sizeof(stop_flags) / sizeof(stop_flags[0]) && stop_flags[i]; i++)
-		if (*stop_flags[i])
+		if (__atomic_load_n(stop_flags[i], __ATOMIC_RELAXED)) /* read on any thread */
 			return true;
 	return false;
 }

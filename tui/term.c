@@ -28,7 +28,7 @@ static bool curses_on;
 
 static void on_stop(int sig)
 {
-	term_stop_signal = sig;
+	__atomic_store_n(&term_stop_signal, sig, __ATOMIC_RELAXED); /* the refresh thread reads it too */
 }
 
 /* A crash: put the terminal back with async-signal-safe calls, then die as before. */
