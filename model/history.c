@@ -475,6 +475,7 @@ int history_update_socks(struct history *h, const struct snapshot *s)
 int history_update_end(struct history *h, const struct snapshot *s)
 {
 	h->cur ^= 1;
+	h->aged_at = h->now;
 	int rc = find_mirrors(h, s);
 	if (rc)
 		return rc;
@@ -503,7 +504,7 @@ void history_clear(struct history *h)
 	hashtab_reset(&h->socks[0], 0);
 	hashtab_reset(&h->socks[1], 0);
 	h->seq = 0;
-	h->base = h->now = h->prev_time = 0;
+	h->base = h->now = h->prev_time = h->aged_at = 0;
 	h->nchanges = 0;
 }
 
@@ -597,7 +598,7 @@ int history_sock_age(const struct history *h, const struct sock_rec *k, double *
 
 	if (!h->seq || !n)
 		return -ENOENT;
-	double now = h->now - h->base;
+	double now = h->aged_at - h->base; /* not h->now: an update may be under way */
 	if (age_s)
 		*age_s = now - n->first;
 	if (state_age_s)

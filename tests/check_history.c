@@ -128,7 +128,8 @@ START_TEST(update_in_steps_readers_see_the_last_update)
 	ck_assert_ptr_nonnull(st);
 	double growth = st->close_wait_growth_per_min, oldest = st->close_wait_oldest_s;
 	struct sock_rec k = {.cookie = 1000, .inode = 1000};
-	ck_assert_int_eq(history_sock_age(h, &k, NULL, NULL), 0);
+	double age, age_during;
+	ck_assert_int_eq(history_sock_age(h, &k, &age, NULL), 0);
 
 	/* The 30th refresh, in steps. */
 	int cw = 150;
@@ -147,6 +148,8 @@ START_TEST(update_in_steps_readers_see_the_last_update)
 	ck_assert_double_eq(st->close_wait_oldest_s, oldest);
 	struct sock_rec newest = {.cookie = 1000 + 149, .inode = 1000 + 149};
 	ck_assert_int_eq(history_sock_age(h, &newest, NULL, NULL), -ENOENT);
+	ck_assert_int_eq(history_sock_age(h, &k, &age_during, NULL), 0);
+	ck_assert_double_eq(age_during, age); /* as of the refresh on screen, not the next */
 	ck_assert_int_eq(history_update_end(h, s), 0);
 	/* Then the figures of leak_growing_close_wait_from_one_host, which updates whole. */
 	st = history_proc(h, 100, 5000);
@@ -154,6 +157,8 @@ START_TEST(update_in_steps_readers_see_the_last_update)
 	ck_assert_double_eq_tol(st->close_wait_growth_per_min, 150, 1e-6);
 	ck_assert_double_eq_tol(st->close_wait_oldest_s, 58, 1e-3);
 	ck_assert_int_eq(history_sock_age(h, &newest, NULL, NULL), 0);
+	ck_assert_int_eq(history_sock_age(h, &k, &age_during, NULL), 0);
+	ck_assert_double_eq_tol(age_during, age + 2, 1e-3);
 }
 END_TEST
 
