@@ -10,6 +10,7 @@
 #include "recording/recread.h"
 #include "recording/replay.h"
 #include "sources/source.h"
+#include "sources/stop.h"
 #include "program/options.h"
 #include "outputs/serve.h"
 #include "program/session.h"
@@ -171,7 +172,21 @@ static int run_report(const struct options *o)
 
 static void on_stop(int sig)
 {
-	stop_signal = sig;
+	__atomic_store_n(&stop_signal, sig, __ATOMIC_RELAXED); /* a refresh's threads read it too */
+}
+
+/* Batch mode told to stop by a signal ends by that signal, once its output and its
+ * recording are whole: a shell sees 128+N, a parent WIFSIGNALED. */
+static _Noreturn void die_by_signal(int sig)
+{
+	sigset_t set;
+
+	signal(sig, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	_exit(128 + sig); /* not reached: its default action ends the process */
 }
 
 /* Sleep for secs, waking early on a stop signal. */
@@ -235,8 +250,10 @@ static int run_batch(const struct options *o, struct source *src, struct record 
 	for (long i = 0; !stop_signal && (o->iterations == 0 || i < o->iterations); i++) {
 		char *cause = NULL;
 		int rc = session_step(ss, s, &cause);
-		if (rc == 1)
+		if (rc == 1 || rc == -ECANCELED) { /* a refresh cut short by a stop: no output */
+			free(cause);
 			break;
+		}
 		if (rc < 0) {
 			fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
 			status = 1;
@@ -311,8 +328,10 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	/* A recording's queries end when one of them comes, whatever the file holds. */
+	/* A recording's queries end when one of them comes, whatever the file holds, and
+	 * so does a refresh of the live system (between dump messages and processes). */
 	recread_stop_on(&stop_signal);
+	stop_on(&stop_signal);
 
 	int lfd = -1;
 	char bound[80];
@@ -376,5 +395,8 @@ int main(int argc, char **argv)
 	/* What a writer left unflushed, or a failure it could not say in words. */
 	if (stdout_flushed())
 		rc = 1;
+	/* --listen is a service: a stop signal is how it is meant to end (status 0). */
+	if (lfd < 0 && stop_signal)
+		die_by_signal(stop_signal);
 	return rc;
 }

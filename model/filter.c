@@ -5,6 +5,7 @@
 #include "model/view.h"
 #include "model/snapshot.h"
 #include "model/vec.h"
+#include "model/hashtab.h"
 #include "model/text.h"
 
 #include <errno.h>
@@ -259,16 +260,11 @@ static int32_t sock_proc_index(const struct snapshot *s, const struct sock_rec *
 	return k->owner >= 0 && (size_t)k->owner < s->nowners ? s->owners[k->owner].proc : -1;
 }
 
-/* One socket of the backlog while it is grouped: its owner, which port it counts
- * under (the snapshot's rule) and what the sort compares, copied once so that the
- * sort of 100k+ sockets reads its own array, not the snapshot's sockets. */
+/* One socket of the backlog while it is grouped: which group it falls in, found
+ * through a hash of the group's key, so grouping 1M sockets is one pass, not a sort. */
 struct bl_ent {
 	uint32_t sock;
-	int32_t proc;
-	uint8_t side, family;
-	uint16_t port;           /* the port it counts under */
-	uint32_t rqueue, inode;
-	uint8_t raddr[16];       /* outbound: the remote end it groups by */
+	uint32_t group;
 };
 
 /* A port that listens: (netns, port, proto), sorted for bsearch. */
@@ -306,8 +302,8 @@ static uint8_t bl_side(const struct view_backlog *b, const struct sock_rec *k)
 }
 
 /* The group a socket falls in: its owner, then local port (inbound) or remote
- * address and port (outbound). */
-static int cmp_bl_group(const struct bl_ent *x, const struct bl_ent *y)
+ * address and port (outbound). This is also the order of b->groups. */
+static int cmp_bl_group(const struct view_bl_group *x, const struct view_bl_group *y)
 {
 	if (x->proc != y->proc)
 		return x->proc < y->proc ? -1 : 1;
@@ -323,15 +319,21 @@ static int cmp_bl_group(const struct bl_ent *x, const struct bl_ent *y)
 	return (x->port > y->port) - (x->port < y->port);
 }
 
-static int cmp_bl_sock(const void *a, const void *b)
+static int cmp_bl_group_v(const void *a, const void *b)
 {
-	const struct bl_ent *x = a, *y = b;
-	int r = cmp_bl_group(x, y);
-	if (r)
-		return r;
-	if (x->rqueue != y->rqueue)
-		return x->rqueue > y->rqueue ? -1 : 1;
-	return (x->inode > y->inode) - (x->inode < y->inode);
+	return cmp_bl_group(a, b);
+}
+
+static uint64_t bl_group_hash(const struct view_bl_group *g)
+{
+	uint64_t h = mix64((uint64_t)(uint32_t)g->proc << 32 | (uint64_t)g->side << 24 | (uint64_t)g->family << 16 |
+			   g->port);
+	for (size_t i = 0; g->side == SIDE_REMOTE && i < sizeof(g->raddr); i += 8) {
+		uint64_t w;
+		memcpy(&w, g->raddr + i, sizeof(w));
+		h = mix64(h ^ w);
+	}
+	return h;
 }
 
 /* The listening ports of every netns, from the port aggregates. */
@@ -351,57 +353,165 @@ static int bl_listen_build(struct view_backlog *b, const struct snapshot *s)
 	return 0;
 }
 
+/* The group of socket k (a new one, counted from zero, when it is the first): its
+ * index in b->groups, or -1 when out of memory. */
+static int64_t bl_group_of(struct view_backlog *b, const struct snapshot *s, const struct sock_rec *k)
+{
+	struct view_bl_group key = {.proc = sock_proc_index(s, k), .side = bl_side(b, k)};
+	bool found;
+
+	key.port = key.side == SIDE_LOCAL ? k->lport : k->rport;
+	if (key.side == SIDE_REMOTE) {
+		key.family = k->family;
+		memcpy(key.raddr, k->raddr, sizeof(key.raddr));
+	}
+	/* Another group with the same hash: the next key along, until ours or a free one. */
+	for (uint64_t h = bl_group_hash(&key);; h = mix64(h + 1)) {
+		uint32_t *v = hashtab_put(&b->index, h, &found);
+		if (!v)
+			return -1;
+		if (found && cmp_bl_group(&b->groups[*v], &key))
+			continue;
+		if (found)
+			return *v;
+		if (grow(&b->groups, &b->groups_cap, b->ngroups + 1, sizeof(*b->groups))) {
+			hashtab_del(&b->index, h);
+			return -1;
+		}
+		*v = (uint32_t)b->ngroups;
+		b->groups[b->ngroups] = key;
+		return (int64_t)b->ngroups++;
+	}
+}
+
 int view_backlog_build(struct view_backlog *b, const struct snapshot *s, const struct view_filter *f,
 		       const struct view_query *q)
 {
 	size_t n = 0;
 
 	b->nsocks = b->ngroups = 0;
-	if (bl_listen_build(b, s))
+	if (!b->index.vsize)
+		hashtab_init(&b->index, sizeof(uint32_t));
+	if (bl_listen_build(b, s) || hashtab_reset(&b->index, 64))
 		return -ENOMEM;
+	/* One pass: each socket into its group, the groups' figures summed. */
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[i];
 		if (!k->rqueue || k->state == ST_LISTEN || (f && !view_sock_match(f, s, k)) || !view_query_sock(q, s, k))
 			continue;
-		if (grow(&b->ents, &b->ents_cap, n + 1, sizeof(*b->ents)))
+		int64_t gi = bl_group_of(b, s, k);
+		if (gi < 0 || grow(&b->ents, &b->ents_cap, n + 1, sizeof(*b->ents)))
 			return -ENOMEM;
-		struct bl_ent *e = &b->ents[n++];
-		*e = (struct bl_ent){.sock = (uint32_t)i, .proc = sock_proc_index(s, k), .side = bl_side(b, k),
-				     .rqueue = k->rqueue, .inode = k->inode};
-		e->port = e->side == SIDE_LOCAL ? k->lport : k->rport;
-		if (e->side == SIDE_REMOTE) {
-			e->family = k->family;
-			memcpy(e->raddr, k->raddr, sizeof(e->raddr));
-		}
-	}
-	if (!n) /* b->socks is NULL until the first socket with a backlog */
-		return 0;
-	if (grow(&b->socks, &b->socks_cap, n, sizeof(*b->socks)))
-		return -ENOMEM;
-	qsort(b->ents, n, sizeof(*b->ents), cmp_bl_sock);
-	struct view_bl_group *g = NULL;
-	for (size_t i = 0; i < n; i++) {
-		const struct bl_ent *e = &b->ents[i];
-		const struct sock_rec *k = &s->socks[e->sock];
-		b->socks[b->nsocks++] = e->sock;
-		if (!g || cmp_bl_group(&b->ents[i - 1], e)) {
-			if (grow(&b->groups, &b->groups_cap, b->ngroups + 1, sizeof(*b->groups)))
-				return -ENOMEM;
-			g = &b->groups[b->ngroups++];
-			*g = (struct view_bl_group){.proc = e->proc, .side = e->side, .first = (uint32_t)i};
-			g->port = e->side == SIDE_LOCAL ? k->lport : k->rport;
-			if (e->side == SIDE_REMOTE) {
-				g->family = k->family;
-				memcpy(g->raddr, k->raddr, sizeof(g->raddr));
-			}
-		}
+		b->ents[n++] = (struct bl_ent){.sock = (uint32_t)i, .group = (uint32_t)gi};
+		struct view_bl_group *g = &b->groups[gi];
 		g->count++;
 		g->recv_q += k->rqueue;
 		g->send_q += k->wqueue;
 		if (k->rqueue > g->max_q)
 			g->max_q = k->rqueue;
 	}
+	if (!n) /* b->socks is NULL until the first socket with a backlog */
+		return 0;
+	if (grow(&b->socks, &b->socks_cap, n, sizeof(*b->socks)) ||
+	    grow(&b->order, &b->order_cap, b->ngroups, sizeof(*b->order)))
+		return -ENOMEM;
+	/* The groups in their order (few: one per owner and port), each its place in
+	 * b->socks; then each socket into its group's place, in the snapshot's order. */
+	for (size_t i = 0; i < b->ngroups; i++)
+		b->groups[i].first = (uint32_t)i; /* where it was, while they are sorted */
+	qsort(b->groups, b->ngroups, sizeof(*b->groups), cmp_bl_group_v);
+	uint32_t at = 0;
+	for (size_t i = 0; i < b->ngroups; i++) {
+		b->order[b->groups[i].first] = (uint32_t)i;
+		b->groups[i].first = at;
+		b->groups[i].ordered = 0;
+		at += b->groups[i].count;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct view_bl_group *g = &b->groups[b->order[b->ents[i].group]];
+		b->socks[g->first + g->ordered++] = b->ents[i].sock;
+	}
+	for (size_t i = 0; i < b->ngroups; i++)
+		b->groups[i].ordered = 0;
+	b->nsocks = n;
 	return 0;
+}
+
+/* The order of a group's sockets: Recv-Q descending, then inode, then the
+ * snapshot's order. */
+static bool bl_sock_before(const struct snapshot *s, uint32_t a, uint32_t b)
+{
+	const struct sock_rec *x = &s->socks[a], *y = &s->socks[b];
+	if (x->rqueue != y->rqueue)
+		return x->rqueue > y->rqueue;
+	if (x->inode != y->inode)
+		return x->inode < y->inode;
+	return a < b;
+}
+
+static void bl_swap(uint32_t *v, size_t i, size_t j)
+{
+	uint32_t t = v[i];
+	v[i] = v[j];
+	v[j] = t;
+}
+
+/* v[lo, hi) with its first k in order before the rest (which stay in no order):
+ * a quickselect, then a sort of what it selected, each part by itself. */
+static void bl_select(const struct snapshot *s, uint32_t *v, size_t lo, size_t hi, size_t k)
+{
+	while (hi - lo > 16) {
+		size_t mid = lo + (hi - lo) / 2;
+		/* The median of three, for a pivot, at hi - 1. */
+		if (bl_sock_before(s, v[mid], v[lo]))
+			bl_swap(v, mid, lo);
+		if (bl_sock_before(s, v[hi - 1], v[lo]))
+			bl_swap(v, hi - 1, lo);
+		if (bl_sock_before(s, v[mid], v[hi - 1]))
+			bl_swap(v, mid, hi - 1);
+		uint32_t pivot = v[hi - 1];
+		size_t store = lo;
+		for (size_t i = lo; i < hi - 1; i++)
+			if (bl_sock_before(s, v[i], pivot))
+				bl_swap(v, i, store++);
+		bl_swap(v, store, hi - 1);
+		/* v[lo, store) come before the pivot, at store, and v(store, hi) after it. */
+		if (k <= store - lo) {
+			hi = store;
+		} else {
+			bl_select(s, v, lo, store, store - lo); /* the smaller part: all of it sorted */
+			k -= store - lo + 1;
+			lo = store + 1;
+			if (!k)
+				return;
+		}
+	}
+	for (size_t i = lo + 1; i < hi; i++) /* few left: insertion */
+		for (size_t j = i; j > lo && bl_sock_before(s, v[j], v[j - 1]); j--)
+			bl_swap(v, j, j - 1);
+}
+
+size_t view_backlog_rank(const struct view_backlog *b, const struct snapshot *s, size_t group, uint32_t sock)
+{
+	const struct view_bl_group *g = &b->groups[group];
+	size_t rank = 0;
+
+	for (uint32_t i = 0; i < g->count; i++)
+		rank += bl_sock_before(s, b->socks[g->first + i], sock);
+	return rank;
+}
+
+void view_backlog_order(struct view_backlog *b, const struct snapshot *s, size_t group, size_t k)
+{
+	struct view_bl_group *g = &b->groups[group];
+
+	if (k > g->count)
+		k = g->count;
+	if (k <= g->ordered)
+		return;
+	/* Those ordered so far stay: the next ones are the first of the rest. */
+	bl_select(s, b->socks, g->first + g->ordered, g->first + g->count, k - g->ordered);
+	g->ordered = (uint32_t)k;
 }
 
 void view_backlog_free(struct view_backlog *b)
@@ -412,5 +522,7 @@ void view_backlog_free(struct view_backlog *b)
 	free(b->groups);
 	free(b->ents);
 	free(b->listen);
+	free(b->order);
+	hashtab_free(&b->index);
 	memset(b, 0, sizeof(*b));
 }

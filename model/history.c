@@ -263,8 +263,7 @@ static int update_socks(struct history *h, const struct snapshot *s)
 		}
 		note_sock(h, port, k, n, is_new, PORT_NEW, outbound, was_cw);
 	}
-	h->cur ^= 1;
-	return find_mirrors(h, s);
+	return 0;
 }
 
 /* --- the update ---------------------------------------------------------------- */
@@ -445,10 +444,8 @@ static int finish_set(struct history *h, struct hist_set *st, bool is_proc)
 	return rc;
 }
 
-int history_update(struct history *h, const struct snapshot *s)
+int history_update_begin(struct history *h, const struct snapshot *s)
 {
-	int rc;
-
 	if (!h->seq)
 		h->base = s->time;
 	h->seq++;
@@ -464,14 +461,36 @@ int history_update(struct history *h, const struct snapshot *s)
 	while (h->win_n < h->cap && h->win_n < h->seq &&
 	       s->time - h->times[(h->seq - h->win_n) % h->cap] <= h->o.window_s)
 		h->win_n++;
-	if ((rc = update_procs(h, s)))
-		return rc;
-	update_ports(h, s);
-	if ((rc = update_socks(h, s)))
+	int rc = update_procs(h, s);
+	if (!rc)
+		update_ports(h, s);
+	return rc;
+}
+
+int history_update_socks(struct history *h, const struct snapshot *s)
+{
+	return update_socks(h, s);
+}
+
+int history_update_end(struct history *h, const struct snapshot *s)
+{
+	h->cur ^= 1;
+	h->aged_at = h->now;
+	int rc = find_mirrors(h, s);
+	if (rc)
 		return rc;
 	rc = finish_set(h, &h->procs, true);
 	int rc2 = finish_set(h, &h->ports, false);
 	return rc ? rc : rc2;
+}
+
+int history_update(struct history *h, const struct snapshot *s)
+{
+	int rc = history_update_begin(h, s);
+
+	if (!rc)
+		rc = history_update_socks(h, s);
+	return rc ? rc : history_update_end(h, s);
 }
 
 void history_clear(struct history *h)
@@ -485,7 +504,7 @@ void history_clear(struct history *h)
 	hashtab_reset(&h->socks[0], 0);
 	hashtab_reset(&h->socks[1], 0);
 	h->seq = 0;
-	h->base = h->now = h->prev_time = 0;
+	h->base = h->now = h->prev_time = h->aged_at = 0;
 	h->nchanges = 0;
 }
 
@@ -579,7 +598,7 @@ int history_sock_age(const struct history *h, const struct sock_rec *k, double *
 
 	if (!h->seq || !n)
 		return -ENOENT;
-	double now = h->now - h->base;
+	double now = h->aged_at - h->base; /* not h->now: an update may be under way */
 	if (age_s)
 		*age_s = now - n->first;
 	if (state_age_s)

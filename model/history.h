@@ -41,6 +41,15 @@ void history_free(struct history *h);
 /* Add one refresh; call after each refresh, with snapshots in time order. Returns 0
  * or -ENOMEM (the history stays usable, with this refresh partly missing). */
 int history_update(struct history *h, const struct snapshot *s);
+/* The same in three steps, for a history that another thread reads under a lock:
+ * begin and end change what the readers read (take the lock); the sockets step in
+ * between, the long one (a million sockets: 0.3-0.9 s), writes only what they do not
+ * (each socket's age into the table not yet read, this update's counts), so it may
+ * run while they read, never beside another writer. Each returns 0 or -ENOMEM; after
+ * an error, the next steps are skipped (as history_update does). */
+int history_update_begin(struct history *h, const struct snapshot *s);
+int history_update_socks(struct history *h, const struct snapshot *s);
+int history_update_end(struct history *h, const struct snapshot *s);
 
 /* Forget everything, keeping the storage: for a replay that jumps back in time. */
 void history_clear(struct history *h);

@@ -103,6 +103,7 @@ struct history {
 	uint32_t cap;             /* samples per series */
 	uint64_t seq;
 	double base, now, prev_time; /* prev_time: the update before this one */
+	double aged_at;           /* the now of the socket table readers read (socks[cur]) */
 	double *times;            /* by seq % cap */
 	double *file_nr;
 	uint64_t file_max;

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/hashtab.h"
+
 struct snapshot;
 struct history;
 struct sock_rec;
@@ -100,23 +102,36 @@ struct view_bl_group {
 	uint64_t recv_q, send_q;
 	uint32_t max_q;
 	uint32_t first;              /* this group's sockets: socks[first .. first+count) */
+	uint32_t ordered;            /* how many of them are in order (view_backlog_order) */
 };
 
 struct view_backlog {
-	uint32_t *socks;             /* socket indices, by group, largest Recv-Q first */
+	uint32_t *socks;             /* socket indices, by group; in order only as far
+				      * as each group's `ordered` */
 	size_t nsocks, socks_cap;
-	struct view_bl_group *groups;
+	struct view_bl_group *groups; /* by owner, then side, remote address and port */
 	size_t ngroups, groups_cap;
 	struct bl_ent *ents;         /* scratch: the sockets while they are grouped */
 	size_t ents_cap;
 	struct bl_listen *listen;    /* scratch: the listening ports */
 	size_t nlisten, listen_cap;
+	struct hashtab index;        /* scratch: a group's key -> where it is found */
+	uint32_t *order;             /* scratch: groups found -> groups sorted */
+	size_t order_cap;
 };
 
 /* Fill b from s: sockets with Recv-Q > 0 (not LISTEN) that pass f and q (either may
- * be NULL). 0 or -ENOMEM. */
+ * be NULL), grouped and summed in one pass; a group's sockets are not ordered (a
+ * million of them would take the dashboard a second), view_backlog_order orders as
+ * many as are shown. 0 or -ENOMEM. */
 int view_backlog_build(struct view_backlog *b, const struct snapshot *s, const struct view_filter *f,
 		       const struct view_query *q);
+/* Put the first k sockets of b->groups[group] in order (largest Recv-Q first, then
+ * inode): those ordered already stay, the next are selected from the rest without
+ * ordering it, so a pane showing 20 of a group's 500k sockets orders 20. */
+void view_backlog_order(struct view_backlog *b, const struct snapshot *s, size_t group, size_t k);
+/* How many sockets of the group come before socket index sock in that order. */
+size_t view_backlog_rank(const struct view_backlog *b, const struct snapshot *s, size_t group, uint32_t sock);
 void view_backlog_free(struct view_backlog *b);
 
 /* --- Column tables: one entry per column, shared by every table-shaped view ------ */

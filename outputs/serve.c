@@ -468,6 +468,10 @@ static int serve_session_get(void *ctx, char **body, size_t *len)
 	if (!x->have || now_mono() - x->last >= x->min_age) {
 		char *cause = NULL;
 		int rc = session_step(x->ss, x->s, &cause);
+		if (rc == -ECANCELED) { /* stopping: this scrape gets no half refresh */
+			free(cause);
+			return rc;
+		}
 		if (rc < 0)
 			fprintf(stderr, "leaktop: %s\n", cause ? cause : strerror(-rc));
 		x->status = rc < 0 || session_recording_failed(x->ss);

@@ -101,7 +101,8 @@ void options_usage(FILE *f)
 	      "tui.PANE.columns and tui.PANE.sort (PANE: procs, ports, backlog, sockets; the\n"
 	      "dashboard's F2 column setup writes them).\n"
 	      "\n"
-	      "Exit status: 0 on success, 1 when a refresh could not be taken, 2 on a usage error.\n"
+	      "Exit status: 0 on success, 1 when a refresh could not be taken, 2 on a usage error;\n"
+	      "batch mode stopped by a signal N ends by it (128+N: 143 after SIGTERM).\n"
 	      "Without root, other users' processes cannot be read: their fds and sockets are\n"
 	      "counted as not readable, and their sockets show without an owner, and only\n"
 	      "leaktop's own network namespace is visible.\n",

@@ -136,8 +136,17 @@ static void session_record(struct session *ss, const struct snapshot *s)
 /* History and alerts take one whole refresh. */
 static void session_feed(struct session *ss, const struct snapshot *s)
 {
+	/* The front end reads the history under the lock while the sockets are counted
+	 * (at a million sockets, most of a second without keys otherwise). */
 	pthread_mutex_lock(&ss->mu);
-	if (history_update(ss->h, s))
+	int rc = history_update_begin(ss->h, s);
+	pthread_mutex_unlock(&ss->mu);
+	if (!rc)
+		rc = history_update_socks(ss->h, s);
+	pthread_mutex_lock(&ss->mu);
+	if (!rc)
+		rc = history_update_end(ss->h, s);
+	if (rc)
 		session_note(ss, "%s", "out of memory for history; growth figures are incomplete");
 	ss->fresh = alerts_update(ss->al, s, ss->h) >= 0;
 	if (!ss->fresh)
@@ -229,8 +238,8 @@ int session_step(struct session *ss, struct snapshot *out, char **cause)
 	int rc = source_next(ss->src, out, cause);
 
 	ss->fresh = false;
-	if (rc == 1)
-		return 1;
+	if (rc == 1 || rc == -ECANCELED) /* a refresh cut short by a stop: not recorded */
+		return rc;
 	if (!ss->src->live)
 		session_take_recorded(ss);
 	session_record(ss, out);

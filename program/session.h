@@ -57,7 +57,9 @@ void session_free(struct session *ss);
  * and the alerts (a partial refresh would read as sockets closing), then log each
  * transition, record it as an EV_ALERT event and run --alert-cmd for it (live runs
  * only: a replay never runs a program). Returns 0, 1 at the end of a recording, or
- * -errno for a partial refresh (out holds what came, *cause says why). */
+ * -errno for a partial refresh (out holds what came, *cause says why), recorded as
+ * such; -ECANCELED for one cut short by a stop signal (sources/stop.h), recorded
+ * nowhere, to be shown nowhere. */
 int session_step(struct session *ss, struct snapshot *out, char **cause);
 
 /* Replay: deliver refresh `index` (clamped) into out. Steps forward from where the

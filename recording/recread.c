@@ -41,7 +41,7 @@ void recread_stop_on(volatile sig_atomic_t *flag)
 bool recread_stopped(void)
 {
 	for (size_t i = 0; i < sizeof(stop_flags) / sizeof(stop_flags[0]) && stop_flags[i]; i++)
-		if (*stop_flags[i])
+		if (__atomic_load_n(stop_flags[i], __ATOMIC_RELAXED)) /* read on the refresh thread too */
 			return true;
 	return false;
 }

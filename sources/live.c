@@ -8,6 +8,8 @@
 #include "sources/source.h"
 #include "sources/procscan.h"
 #include "sources/nsdump.h"
+#include "sources/stop.h"
+#include "model/text.h"
 #include "model/snapshot.h"
 
 #include <errno.h>
@@ -24,7 +26,10 @@ struct live_source {
 	char *proc_root;
 	uint64_t tick;
 	long scan_delay_ms; /* LEAKTOP_TEST_SCAN_DELAY_MS: the first scan starts that late
-			     * (tests of the preview, which is otherwise gone too soon) */
+			     * (tests of the preview, which is otherwise gone too soon), or
+			     * that of refresh LEAKTOP_TEST_SCAN_DELAY_TICK (tests of a stop
+			     * signal mid-refresh); a stop signal ends the wait */
+	uint64_t scan_delay_tick;
 	bool full_scan;   /* readlink every fd every refresh (--full-scan, for tests) */
 	bool preview;     /* a preview dump runs beside the first refresh */
 	bool timing;      /* LEAKTOP_TIMING set: each refresh's phases to stderr */
@@ -83,9 +88,8 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 		pthread_create(&thread, NULL, own_dump_run, &early) == 0;
 	procscan_dump_early(l->scan, overlap ? nsdump_own(l->dump) : 0);
 	procscan_second_thread_late(l->scan, l->tick == 1 && l->preview);
-	if (l->tick == 1 && l->scan_delay_ms > 0)
-		nanosleep(&(struct timespec){ .tv_sec = l->scan_delay_ms / 1000,
-					      .tv_nsec = l->scan_delay_ms % 1000 * 1000000L }, NULL);
+	for (long ms = 0; l->tick == l->scan_delay_tick && ms < l->scan_delay_ms && !stop_asked(); ms += 10)
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000L }, NULL);
 	double t_scan = now_mono();
 	if (l->full_scan)
 		procscan_full_rescan(l->scan);
@@ -93,6 +97,10 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	t_scan = now_mono() - t_scan;
 	if (overlap)
 		pthread_join(thread, NULL);
+	if (stop_asked()) { /* told to stop: no half refresh goes anywhere */
+		free(why);
+		return text_cause(cause, -ECANCELED, "stopped");
+	}
 	if (rc) {
 		status_add(s, "processes", why);
 		ret = rc;
@@ -102,6 +110,8 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	if ((rc = nsdump_dump(l->dump, s, &why))) /* adds to the status line itself */
 		ret = rc;
 	free(why);
+	if (stop_asked())
+		return text_cause(cause, -ECANCELED, "stopped");
 	t_dump = now_mono() - t_dump + early.ms / 1e3;
 	/* What the dumps say changed under known fd numbers is read again now, and the
 	 * join redone, so no refresh shows the last refresh's owners. */
@@ -204,6 +214,8 @@ int live_source_new(struct source **out, const char *proc_root, char **cause)
 	l->timing = getenv("LEAKTOP_TIMING") != NULL;
 	const char *delay = getenv("LEAKTOP_TEST_SCAN_DELAY_MS");
 	l->scan_delay_ms = delay ? strtol(delay, NULL, 10) : 0;
+	const char *tick = getenv("LEAKTOP_TEST_SCAN_DELAY_TICK");
+	l->scan_delay_tick = tick ? strtoull(tick, NULL, 10) : 1;
 	if (!(l->proc_root = strdup(proc_root ? proc_root : "/proc"))) {
 		free(l);
 		return -ENOMEM;

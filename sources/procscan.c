@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "sources/procscan_int.h"
+#include "sources/stop.h"
 #include "model/snapshot.h"
 #include "model/text.h"
 #include "model/vec.h"
@@ -354,7 +355,10 @@ int procscan_scan(struct procscan *p, struct snapshot *s, char **cause)
 		note_err(p, rc, "process ", "fd links");
 	const struct pst *old = p->st_old.v;
 	size_t j = 0;
+	bool stopped = false;
 	for (size_t i = base; i < s->nprocs; i++) {
+		if ((stopped = stop_asked()))
+			break; /* the refresh is not to be used: what is read so far is kept */
 		if (out > base && s->procs[i].pid == s->procs[out - 1].pid)
 			continue; /* a reader that listed one pid twice */
 		if (out != i)
@@ -388,8 +392,12 @@ int procscan_scan(struct procscan *p, struct snapshot *s, char **cause)
 	p->st_old = p->st_new, p->st_new = st;
 	struct fd_vec fv = p->fd_old;
 	p->fd_old = p->fd_new, p->fd_new = fv;
-	p->full = false;
+	p->full = stopped && p->full; /* a first scan cut short is done whole next time */
 	p->scans++;
+	if (stopped && !p->err) {
+		p->err = -ECANCELED;
+		p->err_cause = strdup("stopped");
+	}
 
 	if (p->err && cause)
 		*cause = p->err_cause ? strdup(p->err_cause) : NULL;

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "sources/procscan_int.h"
+#include "sources/stop.h"
 #include "model/vec.h"
 
 #include <errno.h>
@@ -53,6 +54,11 @@ static void read_job(int rootfd, struct link_job *job)
 	for (size_t i = 0; i < job->count; i++) {
 		if (!(e[i].flags & FD_PENDING))
 			continue;
+		if (stop_asked()) { /* read again, if ever there is a next refresh */
+			e[i].flags = FD_RETRY;
+			e[i].inode = 0;
+			continue;
+		}
 		ssize_t n = -1;
 		if (dfd >= 0) {
 			snprintf(name, sizeof(name), "%" PRId32, e[i].fd);

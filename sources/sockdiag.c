@@ -27,6 +27,7 @@
 
 #include "model/snapshot.h"
 #include "sources/sockdiag.h"
+#include "sources/stop.h"
 #include "model/text.h"
 
 /* The kernel fills a dump skb up to ~32 KB (netlink max_recvmsg_len); twice that
@@ -595,6 +596,8 @@ static int dump_family(struct sockdiag *d, const struct dump_req *q, struct snap
 	int ret = send_request(d, q, cause);
 
 	while (ret == 0 || ret == 1) {
+		if (stop_asked()) /* the rest unread: dump_set closes the socket */
+			return text_cause(cause, -ECANCELED, "sock_diag: stopped");
 		ssize_t n = mnl_socket_recvfrom(d->nl, d->buf, sizeof(d->buf));
 
 		if (n < 0) {
@@ -715,7 +718,7 @@ int sockdiag_dump_all(struct sockdiag *d, struct snapshot *s, uint64_t netns, ch
 {
 	int err = sockdiag_dump_tcp(d, s, netns, cause), first = err;
 
-	for (size_t i = 0; i < sizeof(other_reqs) / sizeof(other_reqs[0]); i++) {
+	for (size_t i = 0; i < sizeof(other_reqs) / sizeof(other_reqs[0]) && first != -ECANCELED; i++) {
 		char *why = NULL;
 
 		if (d->missing & (1u << i))

@@ -11,7 +11,8 @@ struct source;
 struct source_ops {
 	const char *name;
 	/* Fill s with the next refresh. Returns 0, 1 at the end of a recording, or
-	 * -errno (*cause says why; s may still hold a partial refresh). */
+	 * -errno (*cause says why; s may still hold a partial refresh); -ECANCELED when
+	 * told to stop (sources/stop.h): s is then no refresh, to be shown nowhere. */
 	int (*next)(struct source *src, struct snapshot *s, char **cause);
 	void (*free)(struct source *src);
 };

@@ -118,6 +118,50 @@ START_TEST(leak_growing_close_wait_from_one_host)
 }
 END_TEST
 
+/* The dashboard reads the history while the worker counts a refresh's sockets
+ * (history_update_socks, unlocked): until history_update_end, a reader sees the last
+ * update's verdict and a socket it knew; after it, what history_update gives. */
+START_TEST(update_in_steps_readers_see_the_last_update)
+{
+	leaking_server(29);
+	const struct history_stats *st = history_proc(h, 100, 5000);
+	ck_assert_ptr_nonnull(st);
+	double growth = st->close_wait_growth_per_min, oldest = st->close_wait_oldest_s;
+	struct sock_rec k = {.cookie = 1000, .inode = 1000};
+	double age, age_during;
+	ck_assert_int_eq(history_sock_age(h, &k, &age, NULL), 0);
+
+	/* The 30th refresh, in steps. */
+	int cw = 150;
+	size_t p = add_proc(100, 5000, 10 + cw);
+	add_sock(1, ST_LISTEN, 8080, 0, 0, 0, (int)p);
+	for (int i = 0; i < cw; i++)
+		add_sock(1000 + i, ST_CLOSE_WAIT, 8080, (uint16_t)(40000 + i), 7, 101, (int)p);
+	s->time = T0 + 58;
+	s->totals.file_max = 100000;
+	ck_assert_int_eq(snapshot_build(s), 0);
+	built = true;
+	ck_assert_int_eq(history_update_begin(h, s), 0);
+	ck_assert_int_eq(history_update_socks(h, s), 0);
+	st = history_proc(h, 100, 5000);
+	ck_assert_double_eq(st->close_wait_growth_per_min, growth);
+	ck_assert_double_eq(st->close_wait_oldest_s, oldest);
+	struct sock_rec newest = {.cookie = 1000 + 149, .inode = 1000 + 149};
+	ck_assert_int_eq(history_sock_age(h, &newest, NULL, NULL), -ENOENT);
+	ck_assert_int_eq(history_sock_age(h, &k, &age_during, NULL), 0);
+	ck_assert_double_eq(age_during, age); /* as of the refresh on screen, not the next */
+	ck_assert_int_eq(history_update_end(h, s), 0);
+	/* Then the figures of leak_growing_close_wait_from_one_host, which updates whole. */
+	st = history_proc(h, 100, 5000);
+	ck_assert_int_eq(st->verdict, VERDICT_LEAK);
+	ck_assert_double_eq_tol(st->close_wait_growth_per_min, 150, 1e-6);
+	ck_assert_double_eq_tol(st->close_wait_oldest_s, 58, 1e-3);
+	ck_assert_int_eq(history_sock_age(h, &newest, NULL, NULL), 0);
+	ck_assert_int_eq(history_sock_age(h, &k, &age_during, NULL), 0);
+	ck_assert_double_eq_tol(age_during, age + 2, 1e-3);
+}
+END_TEST
+
 /* What batch output makes of the same history: the JSON fields and the text columns. */
 START_TEST(batch_output_carries_the_figures)
 {
@@ -785,6 +829,7 @@ int main(void)
 		{.name = "history", .setup = setup, .teardown = teardown, .timeout = 60,
 		 .tests = TESTKIT_TESTS(
 			leak_growing_close_wait_from_one_host,
+			update_in_steps_readers_see_the_last_update,
 			batch_output_carries_the_figures,
 			rss_growth_is_a_memory_leak,
 			churn_fast_changing_remote_ports,

@@ -274,7 +274,9 @@ START_TEST(backlog_groups_by_process_and_port)
 	ck_assert_uint_eq(g->count, 5);
 	ck_assert_uint_eq(g->recv_q, 10 + 11 + 12 + 13 + 14);
 	ck_assert_uint_eq(g->max_q, 14);
-	/* Its sockets, largest Recv-Q first. */
+	/* Its sockets, largest Recv-Q first, once ordered (as the pane shows them). */
+	view_backlog_order(&bl, s, rows[1], g->count);
+	ck_assert_uint_eq(g->ordered, 5);
 	ck_assert_uint_eq(s->socks[bl.socks[g->first]].rqueue, 14);
 	ck_assert_uint_eq(s->socks[bl.socks[g->first + g->count - 1]].rqueue, 10);
 	struct view_query vq = q("port:5432");
@@ -284,6 +286,48 @@ START_TEST(backlog_groups_by_process_and_port)
 	ck_assert_int_eq(view_backlog_build(&bl, s, &f, NULL), 0);
 	ck_assert_uint_eq(bl.ngroups, 1);
 	ck_assert_uint_eq(bl.groups[0].port, 8080);
+	view_backlog_free(&bl);
+}
+END_TEST
+
+/* A pane shows 20 rows of a group of 5,000 sockets: those 20 are ordered (the
+ * largest Recv-Q first, ties by inode), the rest not yet, and ordering further, as the
+ * user scrolls, gives the order a full sort gives. */
+START_TEST(backlog_orders_only_what_is_shown)
+{
+	struct view_backlog bl = {0};
+	uint32_t rq[5000];
+
+	for (uint32_t i = 0; i < 5000; i++) {
+		rq[i] = 1 + (i * 7919u) % 1000; /* every value five times: ties by inode */
+		add_sock(1000 + i, 0, 20 + (int)i, ST_CLOSE_WAIT, 8080, (uint16_t)(20000 + i), rq[i]);
+	}
+	ck_assert_int_eq(snapshot_build(s), 0);
+	ck_assert_int_eq(view_backlog_build(&bl, s, NULL, NULL), 0);
+	size_t web = bl.groups[0].count > bl.groups[1].count ? 0 : 1;
+	const struct view_bl_group *g = &bl.groups[web];
+	ck_assert_uint_eq(g->count, 5005);
+	ck_assert_uint_eq(g->recv_q, 10 + 11 + 12 + 13 + 14 + 5 * (1000 * 1001 / 2));
+	ck_assert_uint_eq(g->max_q, 1000);
+	view_backlog_order(&bl, s, web, 20);
+	ck_assert_uint_eq(g->ordered, 20);
+	for (uint32_t i = 0; i < 20; i++) {
+		const struct sock_rec *k = &s->socks[bl.socks[g->first + i]];
+		ck_assert_uint_eq(k->rqueue, 1000 - i / 5);
+		if (i % 5)
+			ck_assert_uint_gt(k->inode, s->socks[bl.socks[g->first + i - 1]].inode);
+	}
+	ck_assert_uint_eq(view_backlog_rank(&bl, s, web, bl.socks[g->first + 7]), 7);
+	view_backlog_order(&bl, s, web, 2000);
+	view_backlog_order(&bl, s, web, g->count);
+	ck_assert_uint_eq(g->ordered, 5005);
+	for (uint32_t i = 1; i < g->count; i++) {
+		const struct sock_rec *x = &s->socks[bl.socks[g->first + i - 1]], *y = &s->socks[bl.socks[g->first + i]];
+		ck_assert(x->rqueue > y->rqueue || (x->rqueue == y->rqueue && x->inode < y->inode));
+	}
+	/* A new refresh: built again, nothing ordered. */
+	ck_assert_int_eq(view_backlog_build(&bl, s, NULL, NULL), 0);
+	ck_assert_uint_eq(bl.groups[web].ordered, 0);
 	view_backlog_free(&bl);
 }
 END_TEST
@@ -702,7 +746,8 @@ int main(void)
 			filter_processes,
 			filter_ports_and_sockets,
 			bad_queries_say_why,
-			backlog_groups_by_process_and_port)},
+			backlog_groups_by_process_and_port,
+			backlog_orders_only_what_is_shown)},
 		{.name = "layout", .setup = setup, .teardown = teardown,
 		 .tests = TESTKIT_TESTS(
 			layout_80_columns_keeps_the_leak_columns,

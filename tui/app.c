@@ -109,6 +109,10 @@ int tui_run(const struct options *o, struct source *src, struct record *rec)
 	struct snapshot *front = NULL;
 	int status = 0, idle_reads = 0;
 	long refreshes = 0;
+	/* LEAKTOP_TIMING: how long each key took to reach the screen, and where the time
+	 * went on this thread (waiting for the session's lock, rebuilding the panes). */
+	bool timing = getenv("LEAKTOP_TIMING") != NULL;
+	double t_key = -1, t_wait = 0, t_rebuild = 0;
 
 	setlocale(LC_ALL, "");
 	term_install_signals();
@@ -167,13 +171,21 @@ int tui_run(const struct options *o, struct source *src, struct record *rec)
 		act_ui_set_hook(a, worker_queue_action, w);
 
 	while (!a->quit && !term_stop_signal) {
+		double t0 = timing ? term_now() : 0;
 		worker_lock(a);
+		double t1 = timing ? term_now() : 0, t2 = t1;
 		if (worker_poll(a, &front)) {
 			panes_rebuild(a);
 			refreshes += !a->s->owners_pending; /* the preview is no refresh */
+			t2 = timing ? term_now() : 0;
 		}
 		screen_draw(a);
 		worker_unlock(a);
+		if (timing && t_key >= 0) {
+			fprintf(stderr, "leaktop: key to screen %.1f ms: lock waits %.1f ms, panes rebuilt %.1f ms\n",
+				(term_now() - t_key) * 1e3, (t_wait + t1 - t0) * 1e3, (t_rebuild + t2 - t1) * 1e3);
+			t_key = -1;
+		}
 		if (o->iterations > 0 && refreshes >= o->iterations)
 			break; /* -n N, as in top: N refreshes shown, then out */
 
@@ -193,12 +205,19 @@ int tui_run(const struct options *o, struct source *src, struct record *rec)
 			break; /* the terminal went away (ssh dropped, pane closed) */
 		/* Keys, and a KEY_RESIZE that SIGWINCH left whenever it came. */
 		int k, got = 0;
+		double tk = timing ? term_now() : 0;
 		worker_lock(a);
+		double tl = timing ? term_now() : 0;
 		while ((k = getch()) != ERR) {
 			input_key(a, k);
 			got++;
 		}
 		worker_unlock(a);
+		if (timing && got) { /* the keys' own rebuilds count as rebuilding */
+			t_key = tk;
+			t_wait = tl - tk;
+			t_rebuild = term_now() - tl;
+		}
 		/* Readable but nothing to read, again and again: end of file. Never spin. */
 		if (n > 0 && (pf[0].revents & POLLIN))
 			idle_reads = got ? 0 : idle_reads + 1;

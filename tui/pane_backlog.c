@@ -33,6 +33,31 @@ static bool expanded(const struct app *a, struct row_key k)
 	return false;
 }
 
+/* The socket at position pos of a->bl.socks, its group ordered as far as pos and a
+ * screenful beyond: rows are ordered only as they come into view (a group of 500k
+ * sockets is one press of Enter away, and a refresh every few seconds). Each time
+ * at least twice as far as before: a search walking all 500k rows orders them in
+ * some twenty steps, not one per screenful. */
+static uint32_t bl_sock_at(struct app *a, uint32_t pos)
+{
+	struct view_backlog *bl = &a->bl;
+	size_t lo = 0, hi = bl->ngroups;
+
+	while (hi - lo > 1) { /* the last group that starts at or before pos */
+		size_t mid = lo + (hi - lo) / 2;
+		if (bl->groups[mid].first <= pos)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	const struct view_bl_group *g = &bl->groups[lo];
+	if (pos - g->first >= g->ordered) {
+		size_t k = pos - g->first + 1 + (size_t)(LINES > 0 ? LINES : 24);
+		view_backlog_order(bl, a->s, lo, k > 2 * (size_t)g->ordered ? k : 2 * (size_t)g->ordered);
+	}
+	return bl->socks[pos];
+}
+
 static int backlog_build(struct app *a, struct pane *p)
 {
 	const struct view_backlog *bl = &a->bl;
@@ -48,6 +73,20 @@ static int backlog_build(struct app *a, struct pane *p)
 		const struct view_bl_group *g = &bl->groups[p->rows[i]];
 		if (!expanded(a, group_key(a, g)))
 			continue;
+		/* In order as far as the pane shows (it scrolls the selection into view),
+		 * and as far as the socket selected, which is to be found in its place. */
+		size_t upto = (p->sel > p->top ? p->sel : p->top) + (size_t)(LINES > 0 ? LINES : 24);
+		size_t k = upto > i ? upto - i : 0;
+		for (uint32_t j = 0; p->have_key && p->key.b == 1 && j < g->count; j++) {
+			uint32_t sock = bl->socks[g->first + j];
+			const struct sock_rec *sk = &a->s->socks[sock];
+			if ((sk->inode ? sk->inode : sk->cookie) == p->key.a) {
+				size_t r = view_backlog_rank(bl, a->s, p->rows[i], sock) + (size_t)(LINES > 0 ? LINES : 24);
+				k = r > k ? r : k;
+				break;
+			}
+		}
+		view_backlog_order(&a->bl, a->s, p->rows[i], k);
 		memmove(&p->rows[i + 1 + g->count], &p->rows[i + 1], (n - i - 1) * sizeof(*p->rows));
 		for (uint32_t j = 0; j < g->count; j++)
 			p->rows[i + 1 + j] = ROW_SOCK | (g->first + j);
@@ -76,7 +115,7 @@ static bool backlog_draw_row(struct app *a, struct pane *p, int y, uint32_t row,
 {
 	if (!(row & ROW_SOCK))
 		return false;
-	const struct sock_rec *k = &a->s->socks[a->bl.socks[row & ~ROW_SOCK]];
+	const struct sock_rec *k = &a->s->socks[bl_sock_at(a, row & ~ROW_SOCK)];
 	const struct proc_rec *o = snapshot_sock_proc(a->s, k);
 	char la[SOCK_ADDR_MAX], ra[SOCK_ADDR_MAX], line[256], owner[96] = "no owner";
 
@@ -111,10 +150,10 @@ static void backlog_enter(struct app *a, struct pane *p)
 	panes_rebuild(a);
 }
 
-static bool backlog_match(const struct app *a, uint32_t row, const struct view_query *q)
+static bool backlog_match(struct app *a, uint32_t row, const struct view_query *q)
 {
 	if (row & ROW_SOCK)
-		return view_query_sock(q, a->s, &a->s->socks[a->bl.socks[row & ~ROW_SOCK]]);
+		return view_query_sock(q, a->s, &a->s->socks[bl_sock_at(a, row & ~ROW_SOCK)]);
 	const struct view_bl_group *g = &a->bl.groups[row];
 	for (uint32_t j = 0; j < g->count; j++)
 		if (view_query_sock(q, a->s, &a->s->socks[a->bl.socks[g->first + j]]))

@@ -145,7 +145,7 @@ static void ports_enter(struct app *a, struct pane *p)
 	pane_socks_open(a, &d);
 }
 
-static bool ports_match(const struct app *a, uint32_t row, const struct view_query *q)
+static bool ports_match(struct app *a, uint32_t row, const struct view_query *q)
 {
 	return view_query_port(q, a->s, &a->s->ports[row]);
 }

@@ -79,7 +79,7 @@ static void procs_enter(struct app *a, struct pane *p)
 	pane_socks_open(a, &d);
 }
 
-static bool procs_match(const struct app *a, uint32_t row, const struct view_query *q)
+static bool procs_match(struct app *a, uint32_t row, const struct view_query *q)
 {
 	return view_query_proc(q, a->s, &a->s->procs[row]);
 }

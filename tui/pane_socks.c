@@ -109,7 +109,7 @@ static int socks_cell_role(const struct app *a, uint32_t row, int col)
 	return -1;
 }
 
-static bool socks_match(const struct app *a, uint32_t row, const struct view_query *q)
+static bool socks_match(struct app *a, uint32_t row, const struct view_query *q)
 {
 	struct sock_rec tmp;
 	return view_query_sock(q, a->s, row_sock(a, row, &tmp));

@@ -52,8 +52,9 @@ struct pane_ops {
 	/* The flexible column's title, when it says more than the table's. */
 	void (*title)(const struct app *a, const struct pane *p, char *buf, size_t n);
 	void (*enter)(struct app *a, struct pane *p);
-	/* Does row match a search term (bare text)? */
-	bool (*match)(const struct app *a, uint32_t row, const struct view_query *q);
+	/* Does row match a search term (bare text)? (The backlog orders a group's sockets
+	 * as far as the row it looks at.) */
+	bool (*match)(struct app *a, uint32_t row, const struct view_query *q);
 };
 
 struct pane {

@@ -5,6 +5,7 @@
 #include "tui/term.h"
 #include "model/text.h"
 #include "recording/recread.h"
+#include "sources/stop.h"
 
 #include <curses.h>
 #include <term.h>
@@ -27,7 +28,7 @@ static bool curses_on;
 
 static void on_stop(int sig)
 {
-	term_stop_signal = sig;
+	__atomic_store_n(&term_stop_signal, sig, __ATOMIC_RELAXED); /* the refresh thread reads it too */
 }
 
 /* A crash: put the terminal back with async-signal-safe calls, then die as before. */
@@ -61,6 +62,7 @@ void term_install_signals(void)
 		sigaction(stops[i], &sa, NULL);
 	/* A replay's queries end when one of them comes, whatever the file holds. */
 	recread_stop_on(&term_stop_signal);
+	stop_on(&term_stop_signal); /* a refresh under way ends too, so the worker is joined */
 	sa.sa_handler = on_fatal;
 	sa.sa_flags = SA_RESETHAND;
 	for (size_t i = 0; i < NFATAL; i++)

@@ -287,7 +287,7 @@ static void *worker_main(void *arg)
 		w->t_last = last;
 		w->seek_done |= seek;
 		w->ended = rc == 1;
-		if (rc != 1 && rc != 2) {
+		if (rc != 1 && rc != 2 && rc != -ECANCELED) { /* not one cut short by a stop */
 			w->ready = true;
 			w->from_seek = seek;
 			w->alerted = fired;

@@ -54,7 +54,9 @@ for how in cp dd slow cp dd slow cp dd slow cp dd slow backup; do
 done
 
 kill -TERM "$WRITER"
-wait "$WRITER" || fail "leaktop did not exit 0 on SIGTERM"
+rc=0
+wait "$WRITER" || rc=$?
+[ "$rc" = 143 ] || fail "leaktop did not end by SIGTERM (status $rc, not 143)"
 "$LEAKTOP" -r "$REC" -b -o json > "$TMP/final.json" || fail "the finished recording does not replay"
 total=$(wc -l < "$TMP/final.json")
 # Every copy replays the finished file's first refreshes, line for line.

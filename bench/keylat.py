@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Key latency of the dashboard while refreshes run, as a person sees it: leaktop at
+80x24 in tmux (-d 1: a refresh as soon as the last is shown), '?' pressed (help up)
+and pressed again (help down) at random moments, and the time from tmux send-keys to
+the first capture-pane showing the change; then leaktop's own figures
+(LEAKTOP_TIMING: key to screen, lock waits, pane rebuilds), from its standard error.
+Run it beside a load (bench/loadgen), as root to see every process.
+usage: bench/keylat.py LEAKTOP PRESSES [extra leaktop args...]"""
+import os, random, re, statistics, subprocess, sys, time
+lt, presses, extra = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+sock = "keylat-%d" % time.time_ns()
+tm = ["tmux", "-L", sock, "-f", "/dev/null"]
+def cap():
+    return subprocess.run(tm + ["capture-pane", "-p", "-t", "k"], capture_output=True, text=True).stdout
+errf = "/tmp/leaktop-keylat-%d.err" % time.time_ns()
+subprocess.run(tm + ["new-session", "-d", "-s", "k", "-x", "80", "-y", "24", "sh", "-c",
+                     'TERM=screen LEAKTOP_TIMING=1 exec "$0" -d 1 "$@" 2>' + errf, lt] + extra, check=True)
+try:
+    t0 = time.monotonic()
+    while not re.search(r"Procs [1-9]", cap()):
+        if time.monotonic() - t0 > 300:
+            sys.exit("no owners in 300 s")
+        time.sleep(0.05)
+    print("owners on screen after %.1f s; %s" % (time.monotonic() - t0, " ".join(l for l in cap().splitlines() if l.startswith("TCP"))[:78]), flush=True)
+    time.sleep(3)
+    lat = []
+    for i in range(presses):
+        time.sleep(random.uniform(0.1, 0.9))
+        want = (i % 2 == 0)  # help up, then down
+        t = time.monotonic()
+        subprocess.run(tm + ["send-keys", "-t", "k", "?"], check=True)
+        while True:
+            up = "Keys:" in cap()
+            if up == want:
+                break
+            if time.monotonic() - t > 30:
+                sys.exit("no answer in 30 s")
+        lat.append((time.monotonic() - t) * 1000)
+    lat.sort()
+    print("presses %d: median %.0f ms, p90 %.0f ms, max %.0f ms, over 200 ms: %d" % (
+        len(lat), statistics.median(lat), lat[int(len(lat) * 0.9) - 1], lat[-1], sum(l > 200 for l in lat)))
+    print("all:", " ".join("%.0f" % l for l in lat))
+    subprocess.run(tm + ["send-keys", "-t", "k", "q"])
+    time.sleep(1)
+    ins, waits, rebuilds = [], [], []
+    for l in open(errf):
+        m = re.match(r"leaktop: key to screen ([0-9.]+) ms: lock waits ([0-9.]+) ms, panes rebuilt ([0-9.]+) ms", l)
+        if m:
+            ins.append(float(m.group(1))); waits.append(float(m.group(2))); rebuilds.append(float(m.group(3)))
+    refs = [float(x) for x in re.findall(r"refresh \d+: ([0-9.]+) ms", open(errf).read())]
+    if ins:
+        ins.sort()
+        print("in leaktop (%d keys): median %.1f ms, p90 %.1f ms, max %.1f ms; lock wait max %.1f ms, rebuild max %.1f ms; refreshes %d, median %.0f ms" % (
+            len(ins), statistics.median(ins), ins[int(len(ins) * 0.9) - 1], ins[-1], max(waits), max(rebuilds), len(refs), statistics.median(refs) if refs else 0))
+finally:
+    subprocess.run(tm + ["kill-server"], stderr=subprocess.DEVNULL)
+    if os.path.exists(errf):
+        os.remove(errf)
