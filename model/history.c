@@ -214,40 +214,44 @@ static int find_mirrors(struct history *h, const struct snapshot *s)
 	return 0;
 }
 
+static bool sock_seen(const void *value, void *ctx)
+{
+	return ((const struct sock_age *)value)->seen == *(const uint8_t *)ctx;
+}
+
 static int update_socks(struct history *h, const struct snapshot *s)
 {
-	const struct hashtab *old = &h->socks[h->cur];
-	struct hashtab *tab = &h->socks[h->cur ^ 1];
+	struct hashtab *tab = &h->socks;
 	float now = (float)(h->now - h->base);
+	uint8_t seen = (uint8_t)h->seq;
 	int rc;
 
-	if ((rc = hashtab_reset(tab, s->nsocks)))
+	/* Sized once for this many, not grown step by step (each step holds both). */
+	if ((rc = hashtab_reserve(tab, s->nsocks)))
 		return rc;
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[i];
 		uint64_t key = sock_key(k);
-		/* The tables are far bigger than the cache and the probes random: ask for
-		 * the slots of a socket a few places ahead while this one is handled. */
-		if (i + 8 < s->nsocks) {
-			uint64_t ahead = sock_key(&s->socks[i + 8]);
-			hashtab_prefetch(old, ahead);
-			hashtab_prefetch(tab, ahead);
-		}
-		const struct sock_age *o = hashtab_get(old, key);
-		bool is_new = !o, found, was_cw = o && o->state == ST_CLOSE_WAIT;
+		/* The table is far bigger than the cache and the probes random: ask for
+		 * the slot of a socket a few places ahead while this one is handled. */
+		if (i + 8 < s->nsocks)
+			hashtab_prefetch(tab, sock_key(&s->socks[i + 8]));
+		bool found;
 		struct sock_age *n = hashtab_put(tab, key, &found);
 
 		if (!n)
 			return -ENOMEM;
-		if (found) /* the same socket twice in one dump */
+		if (found && n->seen == seen) /* the same socket twice in one dump */
 			continue;
+		bool is_new = !found, was_cw = found && n->state == ST_CLOSE_WAIT;
 		if (is_new && k->state_age_ms) {
 			/* The kernel says how long it has been in this state at least. */
 			float since = now - (float)(k->state_age_ms / 1000.0);
 			*n = (struct sock_age){.first = since, .since = since, .state = k->state, .bound = true};
-		} else {
-			*n = is_new ? (struct sock_age){.first = now, .since = now} : *o;
+		} else if (is_new) {
+			*n = (struct sock_age){.first = now, .since = now};
 		}
+		n->seen = seen;
 		if (n->state != k->state)
 			n->since = now, n->bound = false;
 		n->state = k->state;
@@ -263,7 +267,7 @@ static int update_socks(struct history *h, const struct snapshot *s)
 		}
 		note_sock(h, port, k, n, is_new, PORT_NEW, outbound, was_cw);
 	}
-	h->cur ^= 1;
+	hashtab_sweep(tab, sock_seen, &seen);
 	return find_mirrors(h, s);
 }
 
@@ -482,8 +486,7 @@ void history_clear(struct history *h)
 		while (sets[k]->n)
 			hist_set_remove(sets[k], sets[k]->n - 1);
 	}
-	hashtab_reset(&h->socks[0], 0);
-	hashtab_reset(&h->socks[1], 0);
+	hashtab_reset(&h->socks, 0);
 	h->seq = 0;
 	h->base = h->now = h->prev_time = 0;
 	h->nchanges = 0;
@@ -501,8 +504,7 @@ struct history *history_new(const struct history_opts *o)
 		history_opts_default(&h->o);
 	double iv = h->o.interval_s > 0 ? h->o.interval_s : 2;
 	double want = ceil(h->o.span_s / iv) + 1;
-	hashtab_init(&h->socks[0], sizeof(struct sock_age));
-	hashtab_init(&h->socks[1], sizeof(struct sock_age));
+	hashtab_init(&h->socks, sizeof(struct sock_age));
 	hashtab_init(&h->mirrors, sizeof(uint32_t));
 	h->cap = want > HISTORY_MAX_SAMPLES ? HISTORY_MAX_SAMPLES : want < 16 ? 16 : (uint32_t)want;
 	h->times = calloc(h->cap, sizeof(*h->times));
@@ -523,8 +525,7 @@ void history_free(struct history *h)
 		return;
 	hist_set_free(&h->procs);
 	hist_set_free(&h->ports);
-	hashtab_free(&h->socks[0]);
-	hashtab_free(&h->socks[1]);
+	hashtab_free(&h->socks);
 	hashtab_free(&h->mirrors);
 	free(h->changes);
 	free(h->times);
@@ -575,7 +576,7 @@ size_t history_port_series(const struct history *h, uint64_t netns, uint16_t por
 
 int history_sock_age(const struct history *h, const struct sock_rec *k, double *age_s, double *state_age_s)
 {
-	const struct sock_age *n = hashtab_get(&h->socks[h->cur], sock_key(k));
+	const struct sock_age *n = hashtab_get(&h->socks, sock_key(k));
 
 	if (!h->seq || !n)
 		return -ENOENT;
@@ -589,14 +590,14 @@ int history_sock_age(const struct history *h, const struct sock_rec *k, double *
 
 bool history_sock_age_bound(const struct history *h, const struct sock_rec *k)
 {
-	const struct sock_age *n = h->seq ? hashtab_get(&h->socks[h->cur], sock_key(k)) : NULL;
+	const struct sock_age *n = h->seq ? hashtab_get(&h->socks, sock_key(k)) : NULL;
 	return n && n->bound;
 }
 
 size_t history_memory(const struct history *h)
 {
-	size_t bytes = sizeof(*h) + 4 * h->cap * sizeof(double) + hashtab_bytes(&h->socks[0]) +
-		       hashtab_bytes(&h->socks[1]) + h->proc_ent_cap * sizeof(int32_t) +
+	size_t bytes = sizeof(*h) + 4 * h->cap * sizeof(double) + hashtab_bytes(&h->socks) +
+		       h->proc_ent_cap * sizeof(int32_t) +
 		       h->order_cap * sizeof(struct by_weight);
 	const struct hist_set *sets[] = {&h->procs, &h->ports};
 

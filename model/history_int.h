@@ -96,6 +96,7 @@ struct sock_age {
 	float first, since;       /* seconds after h->base */
 	uint8_t state;
 	bool bound;               /* since is the kernel's lower bound, not a sighting */
+	uint8_t seen;             /* the low byte of the update's seq that saw it last */
 };
 
 struct history {
@@ -107,8 +108,10 @@ struct history {
 	double *file_nr;
 	uint64_t file_max;
 	struct hist_set procs, ports;
-	struct hashtab socks[2];  /* sock_key -> struct sock_age */
-	int cur;                  /* socks[cur] is the last update's */
+	/* sock_key -> struct sock_age: the last update's sockets. One table updated in
+	 * place (20 bytes a slot), swept of the sockets an update did not see: two
+	 * tables, the last update's and the next, took twice the memory. */
+	struct hashtab socks;
 	size_t win_n;             /* samples inside the slope window */
 	int32_t *proc_ent;        /* snapshot proc index -> ent index */
 	struct by_weight *order;  /* procs by fds, biggest first */
