@@ -468,13 +468,14 @@ int snapshot_build_checked(struct snapshot *s, snapshot_fd_check check, void *ct
 		return rc;
 
 	/* The join: inode -> socket, then each owner fd -> its socket. Inodes are
-	 * global (sockfs), so this holds across network namespaces. */
-	if ((rc = hashtab_reset(&x->by_sock, s->nsocks)))
+	 * global (sockfs), so this holds across network namespaces. With no owners (the
+	 * first frame's preview, from the dump alone) there is nothing to join. */
+	if ((rc = hashtab_reset(&x->by_sock, s->nowners ? s->nsocks : 0)))
 		return rc;
 	for (size_t i = 0; i < s->nsocks; i++) {
 		int32_t *v;
 		s->socks[i].owner = -1;
-		if (!s->socks[i].inode)
+		if (!s->socks[i].inode || !s->nowners)
 			continue;
 		if (!(v = hashtab_put(&x->by_sock, s->socks[i].inode, &found)))
 			return -ENOMEM;
