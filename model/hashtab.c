@@ -12,9 +12,16 @@
 
 void hashtab_init(struct hashtab *t, size_t vsize)
 {
+	/* The key (read with memcpy, so it needs no alignment), then the value, each
+	 * slot aligned for the value: a type's size is a multiple of its alignment, so
+	 * the lowest set bit of vsize (at most 8) is enough. A table of int32 values
+	 * takes 12 bytes a slot, not 16: the socket tables are the biggest there are. */
+	size_t align = vsize & (~vsize + 1);
+
+	if (!align || align > 8)
+		align = 8;
 	*t = (struct hashtab){.vsize = vsize};
-	/* The key, then the value, each slot aligned for the key. */
-	t->stride = (sizeof(uint64_t) + vsize + 7) & ~(size_t)7;
+	t->stride = (sizeof(uint64_t) + vsize + align - 1) & ~(align - 1);
 }
 
 void hashtab_free(struct hashtab *t)
@@ -70,11 +77,9 @@ int hashtab_reset(struct hashtab *t, size_t n)
 	return 0;
 }
 
-/* Move every key into storage of twice the slots. */
-static int grow(struct hashtab *t)
+/* Move every key into storage of cap slots. */
+static int grow_to(struct hashtab *t, size_t cap)
 {
-	size_t cap = t->cap ? t->cap * 2 : HASHTAB_MIN;
-
 	if (cap < t->cap || cap + 1 > SIZE_MAX / t->stride)
 		return -ENOMEM;
 	unsigned char *s = slots_new(cap, t->stride);
@@ -94,6 +99,21 @@ static int grow(struct hashtab *t)
 	return 0;
 }
 
+/* Move every key into storage of twice the slots. */
+static int grow(struct hashtab *t)
+{
+	return grow_to(t, t->cap ? t->cap * 2 : HASHTAB_MIN);
+}
+
+int hashtab_reserve(struct hashtab *t, size_t n)
+{
+	size_t cap = hashtab_cap_for(n, t->stride);
+
+	if (!cap)
+		return -ENOMEM;
+	return cap <= t->cap ? 0 : grow_to(t, cap);
+}
+
 void *hashtab_put_slow(struct hashtab *t, uint64_t key, bool *found)
 {
 	if (t->used + 1 > t->cap - t->cap / 4 && grow(t))
@@ -109,22 +129,13 @@ void *hashtab_put_slow(struct hashtab *t, uint64_t key, bool *found)
 	return v;
 }
 
-bool hashtab_del(struct hashtab *t, uint64_t key)
+/* Empty the slot at hole. Backward shift: pull later keys of the run into the hole
+ * when their home slot does not lie between the hole and where they are, so no probe
+ * ends early. A key moves only to a later slot of the hole's run, or to the hole. */
+static void del_at(struct hashtab *t, size_t hole)
 {
-	if (!key) {
-		if (!t->zero_used)
-			return false;
-		t->zero_used = false;
-		t->used--;
-		return true;
-	}
-	if (!t->cap)
-		return false;
-	size_t mask = t->cap - 1, hole = hashtab_slot(t, key);
-	if (!hashtab_key_at(t, hole))
-		return false;
-	/* Backward shift: pull later keys of the run into the hole when their home slot
-	 * does not lie between the hole and where they are, so no probe ends early. */
+	size_t mask = t->cap - 1;
+
 	for (size_t i = (hole + 1) & mask;; i = (i + 1) & mask) {
 		uint64_t k = hashtab_key_at(t, i);
 		if (!k)
@@ -137,7 +148,52 @@ bool hashtab_del(struct hashtab *t, uint64_t key)
 	}
 	memset(t->slots + hole * t->stride, 0, t->stride);
 	t->used--;
+}
+
+bool hashtab_del(struct hashtab *t, uint64_t key)
+{
+	if (!key) {
+		if (!t->zero_used)
+			return false;
+		t->zero_used = false;
+		t->used--;
+		return true;
+	}
+	if (!t->cap)
+		return false;
+	size_t hole = hashtab_slot(t, key);
+	if (!hashtab_key_at(t, hole))
+		return false;
+	del_at(t, hole);
 	return true;
+}
+
+size_t hashtab_sweep(struct hashtab *t, bool (*keep)(const void *value, void *ctx), void *ctx)
+{
+	size_t dropped = 0;
+
+	if (t->zero_used && !keep(t->slots + t->cap * t->stride + sizeof(uint64_t), ctx)) {
+		t->zero_used = false;
+		t->used--;
+		dropped++;
+	}
+	if (!t->cap)
+		return dropped;
+	/* Start after an empty slot (there is one: the table is at most 3/4 full), so no
+	 * run wraps round the start: a deletion moves keys only to the slot looked at
+	 * again or to slots not reached yet, and every key is asked once. */
+	size_t mask = t->cap - 1, i = 0;
+	while (hashtab_key_at(t, i))
+		i++;
+	for (size_t n = 0; n < t->cap;) {
+		i = (i + 1) & mask;
+		n++;
+		while (hashtab_key_at(t, i) && !keep(t->slots + i * t->stride + sizeof(uint64_t), ctx)) {
+			del_at(t, i);
+			dropped++;
+		}
+	}
+	return dropped;
 }
 
 size_t hashtab_bytes(const struct hashtab *t)

@@ -27,10 +27,15 @@ void hashtab_free(struct hashtab *t);
 /* Empty the table, keeping its storage, grown to hold n keys without growing again.
  * Returns 0 or -ENOMEM (the table is then empty, as it was sized before). */
 int hashtab_reset(struct hashtab *t, size_t n);
+/* Room for n keys without growing again, keeping those it holds. 0 or -ENOMEM. */
+int hashtab_reserve(struct hashtab *t, size_t n);
 /* The out-of-line part of hashtab_put: key 0, and growing. */
 void *hashtab_put_slow(struct hashtab *t, uint64_t key, bool *found);
 /* Remove key; returns whether it was there. Values of other keys may move. */
 bool hashtab_del(struct hashtab *t, uint64_t key);
+/* Remove every key whose value keep() refuses, in one pass over the slots; returns
+ * how many went. keep must not touch the table. */
+size_t hashtab_sweep(struct hashtab *t, bool (*keep)(const void *value, void *ctx), void *ctx);
 /* Bytes the table holds, for memory accounting. */
 size_t hashtab_bytes(const struct hashtab *t);
 /* The slots needed for n keys at most 3/4 full; 0 when that overflows. */

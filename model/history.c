@@ -214,40 +214,54 @@ static int find_mirrors(struct history *h, const struct snapshot *s)
 	return 0;
 }
 
+static bool sock_seen(const void *value, void *ctx)
+{
+	return ((const struct sock_age *)value)->seen == *(const uint8_t *)ctx;
+}
+
 static int update_socks(struct history *h, const struct snapshot *s)
 {
 	const struct hashtab *old = &h->socks[h->cur];
-	struct hashtab *tab = &h->socks[h->cur ^ 1];
+	struct hashtab *tab = h->o.shared_reads ? &h->socks[h->cur ^ 1] : &h->socks[h->cur];
 	float now = (float)(h->now - h->base);
+	uint8_t seen = (uint8_t)h->seq;
 	int rc;
 
-	if ((rc = hashtab_reset(tab, s->nsocks)))
+	/* Sized once for this many, not grown step by step (each step holds both). */
+	if ((rc = tab == old ? hashtab_reserve(tab, s->nsocks) : hashtab_reset(tab, s->nsocks)))
 		return rc;
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[i];
 		uint64_t key = sock_key(k);
-		/* The tables are far bigger than the cache and the probes random: ask for
-		 * the slots of a socket a few places ahead while this one is handled. */
+		/* The table is far bigger than the cache and the probes random: ask for
+		 * the slot of a socket a few places ahead while this one is handled. */
 		if (i + 8 < s->nsocks) {
 			uint64_t ahead = sock_key(&s->socks[i + 8]);
-			hashtab_prefetch(old, ahead);
 			hashtab_prefetch(tab, ahead);
+			if (tab != old)
+				hashtab_prefetch(old, ahead);
 		}
-		const struct sock_age *o = hashtab_get(old, key);
-		bool is_new = !o, found, was_cw = o && o->state == ST_CLOSE_WAIT;
+		bool found;
 		struct sock_age *n = hashtab_put(tab, key, &found);
 
 		if (!n)
 			return -ENOMEM;
-		if (found) /* the same socket twice in one dump */
+		if (found && n->seen == seen) /* the same socket twice in one dump */
 			continue;
+		if (!found && tab != old) { /* the second table: what the last update knew */
+			const struct sock_age *o = hashtab_get(old, key);
+			if (o)
+				*n = *o, found = true;
+		}
+		bool is_new = !found, was_cw = found && n->state == ST_CLOSE_WAIT;
 		if (is_new && k->state_age_ms) {
 			/* The kernel says how long it has been in this state at least. */
 			float since = now - (float)(k->state_age_ms / 1000.0);
 			*n = (struct sock_age){.first = since, .since = since, .state = k->state, .bound = true};
-		} else {
-			*n = is_new ? (struct sock_age){.first = now, .since = now} : *o;
+		} else if (is_new) {
+			*n = (struct sock_age){.first = now, .since = now};
 		}
+		n->seen = seen;
 		if (n->state != k->state)
 			n->since = now, n->bound = false;
 		n->state = k->state;
@@ -263,6 +277,8 @@ static int update_socks(struct history *h, const struct snapshot *s)
 		}
 		note_sock(h, port, k, n, is_new, PORT_NEW, outbound, was_cw);
 	}
+	if (tab == old)
+		hashtab_sweep(tab, sock_seen, &seen);
 	return 0;
 }
 
@@ -474,7 +490,8 @@ int history_update_socks(struct history *h, const struct snapshot *s)
 
 int history_update_end(struct history *h, const struct snapshot *s)
 {
-	h->cur ^= 1;
+	if (h->o.shared_reads)
+		h->cur ^= 1;
 	h->aged_at = h->now;
 	int rc = find_mirrors(h, s);
 	if (rc)

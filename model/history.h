@@ -29,6 +29,9 @@ struct history_opts {
 	double window_s;    /* slope window; default 300 */
 	double forget_s;    /* drop a process or port not seen for this long; default 120 */
 	uint64_t phys_kb;   /* the machine's memory, for a JVM's default heap; 0 unknown */
+	/* Another thread reads sockets' ages while history_update_socks runs (the
+	 * dashboard): the update writes a second table, not the one read. */
+	bool shared_reads;
 	struct leak_params leak;
 };
 
@@ -44,8 +47,9 @@ int history_update(struct history *h, const struct snapshot *s);
 /* The same in three steps, for a history that another thread reads under a lock:
  * begin and end change what the readers read (take the lock); the sockets step in
  * between, the long one (a million sockets: 0.3-0.9 s), writes only what they do not
- * (each socket's age into the table not yet read, this update's counts), so it may
- * run while they read, never beside another writer. Each returns 0 or -ENOMEM; after
+ * (each socket's age into the table not yet read, this update's counts: with
+ * history_opts.shared_reads), so it may run while they read, never beside another
+ * writer. Each returns 0 or -ENOMEM; after
  * an error, the next steps are skipped (as history_update does). */
 int history_update_begin(struct history *h, const struct snapshot *s);
 int history_update_socks(struct history *h, const struct snapshot *s);

@@ -96,6 +96,7 @@ struct sock_age {
 	float first, since;       /* seconds after h->base */
 	uint8_t state;
 	bool bound;               /* since is the kernel's lower bound, not a sighting */
+	uint8_t seen;             /* the low byte of the update's seq that saw it last */
 };
 
 struct history {
@@ -108,8 +109,12 @@ struct history {
 	double *file_nr;
 	uint64_t file_max;
 	struct hist_set procs, ports;
-	struct hashtab socks[2];  /* sock_key -> struct sock_age */
-	int cur;                  /* socks[cur] is the last update's */
+	/* sock_key -> struct sock_age: the last update's sockets, in socks[cur] (20 bytes
+	 * a slot). Updated in place and swept of the sockets an update did not see;
+	 * with o.shared_reads (a reader beside the sockets step) the update fills
+	 * socks[cur ^ 1] instead and end makes it current: twice the memory. */
+	struct hashtab socks[2];
+	unsigned cur;
 	size_t win_n;             /* samples inside the slope window */
 	int32_t *proc_ent;        /* snapshot proc index -> ent index */
 	struct by_weight *order;  /* procs by fds, biggest first */

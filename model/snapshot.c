@@ -89,9 +89,11 @@ const char *sock_proto_name(const struct sock_rec *k)
 }
 
 /* Tables from a 64-bit key to an index (int32_t), rebuilt each refresh into storage
- * kept from the last one, sized to the data: 150k sockets take 256k slots (4 MB). */
+ * kept from the last one, sized to the data: 150k sockets take 256k slots of 12 bytes
+ * (3 MB). The biggest, by socket, serves twice: first by cookie (the duplicates), then
+ * by inode (the join). CLOSED inodes are few: that table starts small and grows. */
 struct snapshot_scratch {
-	struct hashtab by_cookie, by_inode, listen, ports, closed;
+	struct hashtab by_sock, listen, ports, closed;
 };
 
 static struct snapshot_scratch *scratch_new(void)
@@ -100,8 +102,7 @@ static struct snapshot_scratch *scratch_new(void)
 
 	if (!x)
 		return NULL;
-	hashtab_init(&x->by_cookie, sizeof(int32_t));
-	hashtab_init(&x->by_inode, sizeof(int32_t));
+	hashtab_init(&x->by_sock, sizeof(int32_t));
 	hashtab_init(&x->listen, sizeof(int32_t));
 	hashtab_init(&x->ports, sizeof(int32_t));
 	hashtab_init(&x->closed, sizeof(int32_t));
@@ -115,6 +116,32 @@ static int32_t table_get(const struct hashtab *t, uint64_t key)
 	return v ? *v : -1;
 }
 
+void snapshot_scratch_free(struct snapshot_scratch *x)
+{
+	if (!x)
+		return;
+	hashtab_free(&x->by_sock);
+	hashtab_free(&x->listen);
+	hashtab_free(&x->ports);
+	hashtab_free(&x->closed);
+	free(x);
+}
+
+struct snapshot_scratch *snapshot_scratch_take(struct snapshot *s)
+{
+	struct snapshot_scratch *x = s->scratch;
+	s->scratch = NULL;
+	return x;
+}
+
+void snapshot_scratch_give(struct snapshot *s, struct snapshot_scratch *x)
+{
+	if (!x || x == s->scratch)
+		return;
+	snapshot_scratch_free(s->scratch);
+	s->scratch = x;
+}
+
 struct snapshot *snapshot_new(void)
 {
 	return calloc(1, sizeof(struct snapshot));
@@ -124,14 +151,7 @@ void snapshot_free(struct snapshot *s)
 {
 	if (!s)
 		return;
-	if (s->scratch) {
-		hashtab_free(&s->scratch->by_cookie);
-		hashtab_free(&s->scratch->by_inode);
-		hashtab_free(&s->scratch->listen);
-		hashtab_free(&s->scratch->ports);
-		hashtab_free(&s->scratch->closed);
-		free(s->scratch);
-	}
+	snapshot_scratch_free(s->scratch);
 	free(s->socks);
 	free(s->procs);
 	free(s->owners);
@@ -444,19 +464,20 @@ int snapshot_build_checked(struct snapshot *s, snapshot_fd_check check, void *ct
 
 	if (!x && !(x = s->scratch = scratch_new()))
 		return -ENOMEM;
-	if ((rc = dedup_socks(s, &x->by_cookie)))
+	if ((rc = dedup_socks(s, &x->by_sock)))
 		return rc;
 
 	/* The join: inode -> socket, then each owner fd -> its socket. Inodes are
-	 * global (sockfs), so this holds across network namespaces. */
-	if ((rc = hashtab_reset(&x->by_inode, s->nsocks)))
+	 * global (sockfs), so this holds across network namespaces. With no owners (the
+	 * first frame's preview, from the dump alone) there is nothing to join. */
+	if ((rc = hashtab_reset(&x->by_sock, s->nowners ? s->nsocks : 0)))
 		return rc;
 	for (size_t i = 0; i < s->nsocks; i++) {
 		int32_t *v;
 		s->socks[i].owner = -1;
-		if (!s->socks[i].inode)
+		if (!s->socks[i].inode || !s->nowners)
 			continue;
-		if (!(v = hashtab_put(&x->by_inode, s->socks[i].inode, &found)))
+		if (!(v = hashtab_put(&x->by_sock, s->socks[i].inode, &found)))
 			return -ENOMEM;
 		*v = (int32_t)i;
 	}
@@ -487,7 +508,7 @@ int snapshot_build_checked(struct snapshot *s, snapshot_fd_check check, void *ct
 		}
 	}
 	/* Distinct CLOSED inodes for the totals (a forked fd is one socket). */
-	if ((rc = hashtab_reset(&x->closed, s->closed_valid ? s->nowners : 0)))
+	if ((rc = hashtab_reset(&x->closed, 0)))
 		return rc;
 	struct totals *t = &s->totals;
 	memset(t->states, 0, sizeof(t->states));
@@ -498,7 +519,7 @@ int snapshot_build_checked(struct snapshot *s, snapshot_fd_check check, void *ct
 		if (p->owner_count++ == 0)
 			p->owner_first = (uint32_t)i;
 		p->sock_fds++;
-		o->sock = table_get(&x->by_inode, o->inode);
+		o->sock = table_get(&x->by_sock, o->inode);
 		if (o->sock < 0) {
 			const struct netns_rec *n;
 			if (!s->closed_valid || !(n = snapshot_find_netns(s, p->netns)) || !n->dumped)

@@ -213,6 +213,15 @@ void snapshot_free(struct snapshot *s);
 /* Empty it, keeping its storage for the next refresh. */
 void snapshot_clear(struct snapshot *s);
 
+/* The hash tables snapshot_build keeps from one build to the next belong to the
+ * snapshot built. A source that fills two snapshots in turn (the dashboard shows one
+ * while the next is built) takes them from the one it built and gives them to the
+ * next, so there is one set, not one a snapshot. */
+struct snapshot_scratch *snapshot_scratch_take(struct snapshot *s);
+/* Hand x to s (NULL: nothing), freeing the set s had. */
+void snapshot_scratch_give(struct snapshot *s, struct snapshot_scratch *x);
+void snapshot_scratch_free(struct snapshot_scratch *x);
+
 /* Append a record; returns a pointer to zeroed storage, or NULL on ENOMEM. */
 struct sock_rec *snapshot_add_sock(struct snapshot *s);
 struct proc_rec *snapshot_add_proc(struct snapshot *s);

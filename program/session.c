@@ -85,6 +85,7 @@ int session_new(struct session **out, const struct session_opts *so, struct sour
 	history_opts_default(&ho);
 	ho.interval_s = so->interval_s;
 	ho.window_s = so->window_s;
+	ho.shared_reads = so->shared_reads;
 	/* A verdict never reads ok where an alert fires: the same thresholds. */
 	ho.leak.cw_pile = so->alert.close_wait > ho.leak.cw_min ? so->alert.close_wait : ho.leak.cw_min;
 	ho.leak.fd_warn_pct = so->alert.fd_warn_pct;

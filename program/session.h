@@ -27,6 +27,8 @@ struct session_opts {
 	struct view_filter filter;  /* the processes and ports that raise alerts */
 	const char *alert_cmd;      /* run per transition on live runs; NULL or "" for none */
 	bool quiet_cmd;             /* the dashboard: its output to /dev/null */
+	bool shared_reads;          /* the dashboard: the history is read (session_lock)
+				     * while a refresh is counted (history_opts) */
 	FILE *alert_log;            /* transitions as "leaktop: alert LEVEL KIND: MESSAGE" and
 				     * verdict changes as "leaktop: verdict pid 42 (java) judged
 				     * leak (was suspect): REASON", or NULL */

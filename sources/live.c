@@ -33,6 +33,9 @@ struct live_source {
 	bool full_scan;   /* readlink every fd every refresh (--full-scan, for tests) */
 	bool preview;     /* a preview dump runs beside the first refresh */
 	bool timing;      /* LEAKTOP_TIMING set: each refresh's phases to stderr */
+	/* The join's hash tables between refreshes: handed to the snapshot being built
+	 * and taken back, so the dashboard's two snapshots share one set. */
+	struct snapshot_scratch *scratch;
 };
 
 static double now_mono(void)
@@ -117,6 +120,8 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	 * join redone, so no refresh shows the last refresh's owners. */
 	double t_build = now_mono(), t_recheck = 0;
 	int rechecked = 0;
+	snapshot_scratch_give(s, l->scratch);
+	l->scratch = NULL;
 	if ((rc = snapshot_build_checked(s, procscan_fd_check, l->scan)) == 0) {
 		t_recheck = now_mono();
 		rechecked = procscan_recheck(l->scan, s);
@@ -124,6 +129,7 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 		if (rechecked == 1)
 			rc = snapshot_build_checked(s, procscan_fd_check, l->scan);
 	}
+	l->scratch = snapshot_scratch_take(s);
 	t_build = now_mono() - t_build - t_recheck;
 	if (rc) {
 		status_add(s, "join", strerror(-rc));
@@ -169,7 +175,11 @@ int live_source_preview(struct source *src, struct snapshot *s, char **cause)
 		ns->own = true;
 	nsdump_free(dump);
 	s->owners_pending = true;
-	if (rc || (rc = snapshot_build(s))) {
+	if (!rc)
+		rc = snapshot_build(s);
+	/* One build: its tables are not kept for a next. */
+	snapshot_scratch_free(snapshot_scratch_take(s));
+	if (rc) {
 		if (cause)
 			*cause = strdup(s->status[0] ? s->status : strerror(-rc));
 		return rc;
@@ -193,6 +203,7 @@ static void live_free(struct source *src)
 	free(l->proc_root);
 	nsdump_free(l->dump);
 	procscan_free(l->scan);
+	snapshot_scratch_free(l->scratch);
 	free(l);
 }
 

@@ -109,6 +109,74 @@ START_TEST(delete_keeps_the_others_reachable)
 }
 END_TEST
 
+static bool keep_odd(const void *value, void *ctx)
+{
+	(void)ctx;
+	return *(const uint32_t *)value % 2;
+}
+
+/* The history keeps one table of socket ages and sweeps out the sockets an update did
+ * not see: every kept key stays reachable, whatever runs the sweep broke. */
+START_TEST(sweep_drops_what_keep_refuses)
+{
+	struct hashtab t;
+	bool found;
+	enum { N = 20000 };
+
+	hashtab_init(&t, sizeof(uint32_t));
+	ck_assert_uint_eq(hashtab_sweep(&t, keep_odd, NULL), 0);
+	/* Dense keys, so the runs are long and some wrap around the end. */
+	for (uint32_t i = 0; i < N; i++)
+		*(uint32_t *)hashtab_put(&t, key_of(i), &found) = i;
+	ck_assert_uint_eq(hashtab_sweep(&t, keep_odd, NULL), N / 2);
+	ck_assert_uint_eq(t.used, N / 2);
+	for (uint32_t i = 0; i < N; i++) {
+		const uint32_t *v = hashtab_get(&t, key_of(i));
+		if (i % 2 == 0) {
+			ck_assert_ptr_null(v);
+		} else {
+			ck_assert_ptr_nonnull(v);
+			ck_assert_uint_eq(*v, i);
+		}
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < t.cap; i++)
+		n += hashtab_key_at(&t, i) != 0;
+	ck_assert_uint_eq(n, N / 2); /* key 0 (i == 0) is even: gone too */
+	hashtab_free(&t);
+}
+END_TEST
+
+/* Slots are as small as the value allows: int32 values take 12 bytes, not 16, and a
+ * value of 8-byte alignment stays aligned. */
+START_TEST(slots_are_packed_and_aligned)
+{
+	struct hashtab a, b, c;
+	bool found;
+
+	hashtab_init(&a, sizeof(int32_t));
+	hashtab_init(&b, sizeof(struct rec));
+	hashtab_init(&c, sizeof(uint64_t));
+	ck_assert_uint_eq(a.stride, 12);
+	ck_assert_uint_eq(b.stride, 20);
+	ck_assert_uint_eq(c.stride, 16);
+	for (uint64_t i = 1; i < 100; i++) {
+		uint64_t *v = hashtab_put(&c, i * 7919, &found);
+		ck_assert_uint_eq((uintptr_t)v % _Alignof(uint64_t), 0);
+		struct rec *r = hashtab_put(&b, i, &found);
+		ck_assert_uint_eq((uintptr_t)r % _Alignof(struct rec), 0);
+	}
+	/* Reserving keeps the keys. */
+	ck_assert_int_eq(hashtab_reserve(&c, 5000), 0);
+	ck_assert_uint_ge(c.cap, 5000 * 4 / 3);
+	for (uint64_t i = 1; i < 100; i++)
+		ck_assert_ptr_nonnull(hashtab_get(&c, i * 7919));
+	hashtab_free(&a);
+	hashtab_free(&b);
+	hashtab_free(&c);
+}
+END_TEST
+
 START_TEST(size_overflow_is_refused)
 {
 	struct hashtab t;
@@ -174,6 +242,8 @@ int main(void)
 			put_get_grows_and_keeps_every_value,
 			reset_empties_and_keeps_storage,
 			delete_keeps_the_others_reachable,
+			sweep_drops_what_keep_refuses,
+			slots_are_packed_and_aligned,
 			size_overflow_is_refused)},
 		{.name = "vec",
 		 .tests = TESTKIT_TESTS(

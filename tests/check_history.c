@@ -118,11 +118,59 @@ START_TEST(leak_growing_close_wait_from_one_host)
 }
 END_TEST
 
+/* The dashboard's history (shared_reads: each update fills a second table) ages
+ * every socket as batch mode's (one table, updated in place and swept) does, while
+ * sockets come, change state, go, and come back. */
+START_TEST(second_table_ages_sockets_as_the_swept_one)
+{
+	struct history_opts o;
+	history_opts_default(&o);
+	o.shared_reads = true;
+	struct history *h2 = history_new(&o);
+	ck_assert_ptr_nonnull(h2);
+	for (int r = 0; r < 40; r++) {
+		size_t p = add_proc(100, 5000, 60);
+		for (int i = 0; i < 50; i++) {
+			if ((i + r) % 7 == 0) /* gone this refresh, back the next */
+				continue;
+			unsigned st = (i * r) % 11 == 3 ? ST_CLOSE_WAIT : ST_ESTABLISHED;
+			add_sock(2000 + (uint64_t)i + (uint64_t)(r / 10) * 1000, st, 8080, (uint16_t)(40000 + i), 7, 0,
+				 (int)p);
+		}
+		refresh(T0 + 2.0 * r);
+		ck_assert_int_eq(history_update_begin(h2, s), 0);
+		ck_assert_int_eq(history_update_socks(h2, s), 0);
+		ck_assert_int_eq(history_update_end(h2, s), 0);
+		for (size_t i = 0; i < s->nsocks; i++) {
+			double a1, sa1, a2, sa2;
+			ck_assert_int_eq(history_sock_age(h, &s->socks[i], &a1, &sa1), 0);
+			ck_assert_int_eq(history_sock_age(h2, &s->socks[i], &a2, &sa2), 0);
+			ck_assert_double_eq(a1, a2);
+			ck_assert_double_eq(sa1, sa2);
+		}
+		const struct history_stats *x = history_proc(h, 100, 5000), *y = history_proc(h2, 100, 5000);
+		ck_assert(x && y);
+		ck_assert_str_eq(x->reason, y->reason);
+	}
+	/* A socket of the first ten refreshes, gone since, is forgotten by both. */
+	struct sock_rec gone = {.cookie = 2001, .inode = 2001};
+	ck_assert_int_eq(history_sock_age(h, &gone, NULL, NULL), -ENOENT);
+	ck_assert_int_eq(history_sock_age(h2, &gone, NULL, NULL), -ENOENT);
+	history_free(h2);
+}
+END_TEST
+
 /* The dashboard reads the history while the worker counts a refresh's sockets
  * (history_update_socks, unlocked): until history_update_end, a reader sees the last
  * update's verdict and a socket it knew; after it, what history_update gives. */
 START_TEST(update_in_steps_readers_see_the_last_update)
 {
+	struct history_opts o;
+	history_opts_default(&o);
+	o.shared_reads = true; /* as the dashboard's session asks */
+	history_free(h);
+	h = history_new(&o);
+	ck_assert_ptr_nonnull(h);
 	leaking_server(29);
 	const struct history_stats *st = history_proc(h, 100, 5000);
 	ck_assert_ptr_nonnull(st);
@@ -829,7 +877,7 @@ int main(void)
 		{.name = "history", .setup = setup, .teardown = teardown, .timeout = 60,
 		 .tests = TESTKIT_TESTS(
 			leak_growing_close_wait_from_one_host,
-			update_in_steps_readers_see_the_last_update,
+			update_in_steps_readers_see_the_last_update, second_table_ages_sockets_as_the_swept_one,
 			batch_output_carries_the_figures,
 			rss_growth_is_a_memory_leak,
 			churn_fast_changing_remote_ports,

@@ -174,6 +174,50 @@ START_TEST(test_rebuild_reuses_storage)
 }
 END_TEST
 
+/* The first frame's preview: sockets from the dump alone, no process read. Nothing to
+ * join, yet duplicates still go and every TCP socket counts as unowned. */
+START_TEST(test_build_without_owners)
+{
+	snapshot_clear(s);
+	add_tcp(1, 1, ST_ESTABLISHED, "127.0.0.1", 80, "127.0.0.1", 50000, 0, 0);
+	add_tcp(2, 2, ST_CLOSE_WAIT, "127.0.0.1", 80, "127.0.0.1", 50001, 5, 0);
+	add_tcp(2, 2, ST_CLOSE_WAIT, "127.0.0.1", 80, "127.0.0.1", 50001, 5, 0);
+	ck_assert_int_eq(snapshot_build(s), 0);
+	ck_assert_uint_eq(s->nsocks, 2);
+	ck_assert_uint_eq(s->totals.unowned, 2);
+	ck_assert_uint_eq(s->totals.states[ST_CLOSE_WAIT], 1);
+	ck_assert_int_eq(s->socks[0].owner, -1);
+	ck_assert_int_eq(s->socks[1].owner, -1);
+}
+END_TEST
+
+/* The live source keeps one set of join tables for the dashboard's two snapshots:
+ * taken from the one built, given to the next, which joins the same. */
+START_TEST(test_scratch_handed_over)
+{
+	struct snapshot *t = snapshot_new();
+	struct snapshot_scratch *x = snapshot_scratch_take(s);
+
+	ck_assert_ptr_nonnull(x);
+	ck_assert_ptr_null(snapshot_scratch_take(s));
+	snapshot_scratch_give(t, NULL); /* nothing to give: nothing happens */
+	snapshot_scratch_give(t, x);
+	TESTKIT_PROC(t, .pid = 100, .comm = "java", .fds = 4);
+	TESTKIT_SOCK(t, .cookie = 1, .inode = 7, .state = ST_CLOSE_WAIT, .proto = IPPROTO_TCP, .laddr = "127.0.0.1",
+		     .lport = 80, .raddr = "127.0.0.1", .rport = 50000);
+	testkit_owner(t, 0, 3, 7);
+	ck_assert_int_eq(snapshot_build(t), 0);
+	ck_assert_ptr_eq(snapshot_scratch_take(t), x);
+	ck_assert_int_eq(t->socks[0].owner, 0);
+	ck_assert_uint_eq(t->procs[0].states[ST_CLOSE_WAIT], 1);
+	/* s builds again with tables of its own. */
+	ck_assert_int_eq(snapshot_build(s), 0);
+	ck_assert_uint_eq(s->totals.states[ST_CLOSE_WAIT], 3);
+	snapshot_scratch_free(x);
+	snapshot_free(t);
+}
+END_TEST
+
 START_TEST(test_unsorted_procs_rejected)
 {
 	snapshot_clear(s);
@@ -434,6 +478,8 @@ int main(void)
 			test_ports,
 			test_ephemeral_listener,
 			test_rebuild_reuses_storage,
+			test_build_without_owners,
+			test_scratch_handed_over,
 			test_unsorted_procs_rejected,
 			test_state_names,
 			test_addr_format,

@@ -310,6 +310,7 @@ struct worker *worker_start(struct app *a, struct source *src, struct record *re
 	session_opts_from(&so, o);
 	so.interval_s = a->delay;
 	so.quiet_cmd = true; /* --alert-cmd's output kept off the screen */
+	so.shared_reads = true; /* the screen reads sockets' ages while a refresh is counted */
 	so.note = worker_note;
 	so.recorded = worker_recorded;
 	so.recorded_dump = worker_recorded_dump;
