@@ -330,7 +330,6 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* A recording's queries end when one of them comes, whatever the file holds, and
 	 * so does a refresh of the live system (between dump messages and processes). */
-	recread_stop_on(&stop_signal);
 	stop_on(&stop_signal);
 
 	int lfd = -1;

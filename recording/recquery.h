@@ -3,7 +3,7 @@
  * alerts and actions (with their thread dumps), and a process's or a port's values
  * refresh by refresh for a chart. The SQL is made from recording/schema's names,
  * like the reader's (recording/recread). db is a recording opened by recread_open
- * (every query then stops on recread_stop_on's flags) or the writer's (record_db).
+ * (every query then stops on stop_on's flags (sources/stop.h)) or the writer's (record_db).
  * On a failure a function returns -errno with SQLite's words in *cause ("database
  * disk image is malformed"): the caller says which file. */
 #ifndef LEAKTOP_RECQUERY_H

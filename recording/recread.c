@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "recording/recread.h"
+#include "sources/stop.h"
 #include "recording/recvfs.h"
 #include "recording/schema.h"
 #include "model/text.h"
@@ -27,30 +28,13 @@
 
 /* --- stopping ------------------------------------------------------------------ */
 
-static volatile sig_atomic_t *stop_flags[4];
-
-void recread_stop_on(volatile sig_atomic_t *flag)
-{
-	for (size_t i = 0; i < sizeof(stop_flags) / sizeof(stop_flags[0]); i++)
-		if (!stop_flags[i] || stop_flags[i] == flag) {
-			stop_flags[i] = flag;
-			return;
-		}
-}
-
-bool recread_stopped(void)
-{
-	for (size_t i = 0; i < sizeof(stop_flags) / sizeof(stop_flags[0]) && stop_flags[i]; i++)
-		if (__atomic_load_n(stop_flags[i], __ATOMIC_RELAXED)) /* read on the refresh thread too */
-			return true;
-	return false;
-}
-
-/* Every 1000 SQLite steps: a query of any file ends soon after a stop signal. */
+/* Every 1000 SQLite steps: a query of any file ends soon after a stop signal (a flag
+ * registered with stop_on, sources/stop.h): whatever a file holds, leaktop stops
+ * when asked; the query fails with SQLITE_INTERRUPT. */
 static int progress(void *ctx)
 {
 	(void)ctx;
-	return recread_stopped();
+	return stop_asked();
 }
 
 /* --- the file ------------------------------------------------------------------- */

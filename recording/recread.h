@@ -38,13 +38,6 @@ int recread_unreadable(struct sqlite3 *db, const char *path, int rc, char **caus
 /* Close what recread_open opened; NULL is fine. */
 void recread_close(struct sqlite3 *db);
 
-/* A stop flag (set by a signal handler) that interrupts any query of a recording
- * within a few thousand SQLite steps: whatever a file holds, leaktop stops when
- * asked. Up to four flags; a flag set makes queries fail with SQLITE_INTERRUPT. */
-void recread_stop_on(volatile sig_atomic_t *flag);
-/* Whether a registered flag is set. */
-bool recread_stopped(void);
-
 /* The kinds of rows that appear and go, refresh after refresh. */
 enum recread_kind { RK_PROC, RK_FD, RK_SOCK, RK_PORT, RK_NETNS, RK_COUNT };
 

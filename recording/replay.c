@@ -6,6 +6,7 @@
 
 #include "recording/replay.h"
 #include "recording/replay_int.h"
+#include "sources/stop.h"
 #include "model/text.h"
 #include "model/vec.h"
 
@@ -361,7 +362,7 @@ static int replay_next(struct source *src, struct snapshot *s, char **cause)
 	}
 	if ((rc = rebuild(r, r->next, s, &whole)) != SQLITE_OK) {
 		/* Asked to stop (a signal): the replay ends here, as a live run would. */
-		if ((rc & 0xff) == SQLITE_INTERRUPT && recread_stopped()) {
+		if ((rc & 0xff) == SQLITE_INTERRUPT && stop_asked()) {
 			r->broken = true;
 			return 1;
 		}

@@ -1,6 +1,7 @@
-/* A refresh of the live system stops when the program is told to stop: a stop
- * signal's flag, checked between dump messages and between processes, so a refresh of
- * a million sockets ends within a fraction of a second, not when it is done. */
+/* What stops when the program is told to stop (a stop signal's flag): a refresh of
+ * the live system, checked between dump messages and between processes, so a refresh
+ * of a million sockets ends within a fraction of a second, not when it is done; and
+ * any query of a recording (recording/recread.c), within a few thousand SQLite steps. */
 #ifndef LEAKTOP_STOP_H
 #define LEAKTOP_STOP_H
 

@@ -8,6 +8,7 @@
 #include "recording/recquery.h"
 #include "recording/record.h"
 #include "recording/recread.h"
+#include "sources/stop.h"
 #include "recording/schema.h"
 #include "model/snapshot.h"
 #include "tests/testkit.h"
@@ -454,7 +455,7 @@ START_TEST(test_stop)
 
 	write_session(path, NULL);
 	struct sqlite3 *db = open_rec(path, &info);
-	recread_stop_on(&stop);
+	stop_on(&stop);
 	stop = 1;
 	/* A stop signal ends a query: its words, nothing half-read. */
 	ck_assert_int_eq(recquery_fd_growth(db, SCHEMA_V_NOW, TICKS, take_growth, &r, &cause), -EINTR);

@@ -4,7 +4,6 @@
 
 #include "tui/term.h"
 #include "model/text.h"
-#include "recording/recread.h"
 #include "sources/stop.h"
 
 #include <curses.h>
@@ -60,9 +59,9 @@ void term_install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
 		sigaction(stops[i], &sa, NULL);
-	/* A replay's queries end when one of them comes, whatever the file holds. */
-	recread_stop_on(&term_stop_signal);
-	stop_on(&term_stop_signal); /* a refresh under way ends too, so the worker is joined */
+	/* A replay's queries end when one of them comes, whatever the file holds, and so
+	 * does a refresh under way, so the worker is joined. */
+	stop_on(&term_stop_signal);
 	sa.sa_handler = on_fatal;
 	sa.sa_flags = SA_RESETHAND;
 	for (size_t i = 0; i < NFATAL; i++)
