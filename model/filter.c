@@ -479,7 +479,7 @@ static void bl_select(const struct snapshot *s, uint32_t *v, size_t lo, size_t h
 		if (k <= store - lo) {
 			hi = store;
 		} else {
-			bl_select(s, v, lo, store, store - lo); /* the smaller part: all of it sorted */
+			bl_select(s, v, lo, store, store - lo); /* the part before the pivot: all of it sorted */
 			k -= store - lo + 1;
 			lo = store + 1;
 			if (!k)
