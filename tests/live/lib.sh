@@ -11,25 +11,30 @@ LEAKTOP=${LEAKTOP:-$top_builddir/leaktop}
 LEAKY=${LEAKY:-$top_builddir/tests/leaky}
 BG_PIDS=""
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/leaktop-live.XXXXXX")
-# In the ThreadSanitizer pass (make check-tsan) every report goes to a file of this
-# test's own, whatever ran it: leaktop in a tmux pane (whose stderr is the screen), in
-# the background (killed, its exit status never read) or in a pipe. Any such file
-# fails the test at its end (tsan_reports), even if what it asserted held.
+# In the sanitizer passes (make check-tsan, check-sanitizers) every report goes to a
+# file of this test's own, whatever ran it: leaktop in a tmux pane (whose stderr is
+# the screen), in the background (killed, its exit status never read) or in a pipe.
+# Any such file fails the test at its end (sanitizer_reports) and is printed, even if
+# what it asserted held.
 # ThreadSanitizer runs leaktop 5-15 times slower: every wait_until bound is 3 times longer.
 WAIT_SCALE=1
 if [ -n "${LEAKTOP_TSAN:-}" ]; then
-	TSAN_OPTIONS="${TSAN_OPTIONS:-} log_path=$TMP/tsan-report"
+	TSAN_OPTIONS="${TSAN_OPTIONS:-} log_path=$TMP/sanitizer-report"
 	export TSAN_OPTIONS
 	WAIT_SCALE=3
 fi
+if [ -n "${LEAKTOP_SANITIZERS:-}" ]; then
+	ASAN_OPTIONS="${ASAN_OPTIONS:-} log_path=$TMP/sanitizer-report"
+	UBSAN_OPTIONS="${UBSAN_OPTIONS:-} log_path=$TMP/sanitizer-report print_stacktrace=1"
+	export ASAN_OPTIONS UBSAN_OPTIONS
+fi
 
-tsan_reports() {
-	[ -n "${LEAKTOP_TSAN:-}" ] || return 0
+sanitizer_reports() {
 	local f found=""
-	for f in "$TMP"/tsan-report.*; do
+	for f in "$TMP"/sanitizer-report.*; do
 		[ -e "$f" ] || continue
 		found=1
-		echo "FAIL: ThreadSanitizer report ($f):" >&2
+		echo "FAIL: sanitizer report ($f):" >&2
 		cat "$f" >&2
 	done
 	[ -z "$found" ]
@@ -38,7 +43,7 @@ tsan_reports() {
 cleanup() {
 	for p in $BG_PIDS; do kill -9 "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	if ! tsan_reports; then
+	if ! sanitizer_reports; then
 		rm -rf "$TMP"
 		exit 1
 	fi
