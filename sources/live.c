@@ -32,6 +32,13 @@ struct live_source {
 	uint64_t scan_delay_tick;
 	bool full_scan;   /* readlink every fd every refresh (--full-scan, for tests) */
 	bool preview;     /* a preview dump runs beside the first refresh */
+	/* ... and until it is done (preview_running false), the first scan reads no fd
+	 * link, on any thread: only its directory pass runs beside the preview. Sharing
+	 * the cores with the scan's two link readers made the preview, and the first
+	 * frame, take about twice as long at a million sockets (doc/performance.md). */
+	pthread_mutex_t gate_mu;
+	pthread_cond_t gate_cv;
+	bool preview_running;
 	bool timing;      /* LEAKTOP_TIMING set: each refresh's phases to stderr */
 	/* The join's hash tables between refreshes: handed to the snapshot being built
 	 * and taken back, so the dashboard's two snapshots share one set. */
@@ -58,6 +65,32 @@ static void *own_dump_run(void *arg)
 	nsdump_dump_own(d->dump, d->s);
 	d->ms = (now_mono() - t) * 1e3;
 	return NULL;
+}
+
+/* The first scan's gate (procscan_links_gate): open once the preview is done. */
+static bool preview_done(void *ctx, int ms)
+{
+	struct live_source *l = ctx;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += ms * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&l->gate_mu);
+	if (l->preview_running)
+		pthread_cond_timedwait(&l->gate_cv, &l->gate_mu, &ts);
+	bool done = !l->preview_running;
+	pthread_mutex_unlock(&l->gate_mu);
+	return done;
+}
+
+static void preview_running(struct live_source *l, bool on)
+{
+	pthread_mutex_lock(&l->gate_mu);
+	l->preview_running = on;
+	pthread_cond_broadcast(&l->gate_cv);
+	pthread_mutex_unlock(&l->gate_mu);
 }
 
 static void status_add(struct snapshot *s, const char *what, const char *cause)
@@ -90,7 +123,8 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	bool overlap = l->tick > 1 && !l->full_scan && nsdump_own(l->dump) &&
 		pthread_create(&thread, NULL, own_dump_run, &early) == 0;
 	procscan_dump_early(l->scan, overlap ? nsdump_own(l->dump) : 0);
-	procscan_second_thread_late(l->scan, l->tick == 1 && l->preview);
+	procscan_links_gate(l->scan, l->tick == 1 && l->preview, l->tick == 1 && l->preview ? preview_done : NULL, l,
+			    true);
 	for (long ms = 0; l->tick == l->scan_delay_tick && ms < l->scan_delay_ms && !stop_asked(); ms += 10)
 		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000L }, NULL);
 	double t_scan = now_mono();
@@ -151,16 +185,13 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 
 static const struct source_ops live_ops;
 
-int live_source_preview(struct source *src, struct snapshot *s, char **cause)
+static int preview_make(struct live_source *l, struct snapshot *s, char **cause)
 {
-	struct live_source *l = (struct live_source *)src;
 	struct nsdump *dump;
 	struct timespec wall;
 	double t0 = now_mono();
 	int rc;
 
-	if (src->ops != &live_ops)
-		return -EINVAL;
 	snapshot_clear(s);
 	clock_gettime(CLOCK_REALTIME, &wall);
 	s->time = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
@@ -175,8 +206,10 @@ int live_source_preview(struct source *src, struct snapshot *s, char **cause)
 		ns->own = true;
 	nsdump_free(dump);
 	s->owners_pending = true;
+	double t_build = now_mono();
 	if (!rc)
 		rc = snapshot_build(s);
+	t_build = now_mono() - t_build;
 	/* One build: its tables are not kept for a next. */
 	snapshot_scratch_free(snapshot_scratch_take(s));
 	if (rc) {
@@ -186,15 +219,30 @@ int live_source_preview(struct source *src, struct snapshot *s, char **cause)
 	}
 	s->refresh_ms = (now_mono() - t0) * 1000.0;
 	if (l->timing)
-		fprintf(stderr, "leaktop: preview: %.1f ms: dump %.1f, %zu sockets\n", s->refresh_ms,
-			t_dump * 1e3, s->nsocks);
+		fprintf(stderr, "leaktop: preview: %.1f ms: dump %.1f, join %.1f, %zu sockets\n", s->refresh_ms,
+			t_dump * 1e3, t_build * 1e3, s->nsocks);
 	return 0;
 }
 
-void live_source_preview_beside(struct source *src)
+int live_source_preview(struct source *src, struct snapshot *s, char **cause)
 {
-	if (src->ops == &live_ops)
-		((struct live_source *)src)->preview = true;
+	struct live_source *l = (struct live_source *)src;
+
+	if (src->ops != &live_ops)
+		return -EINVAL;
+	int rc = preview_make(l, s, cause);
+	preview_running(l, false); /* done or failed: the first scan has the cores */
+	return rc;
+}
+
+void live_source_preview_beside(struct source *src, bool on)
+{
+	struct live_source *l = (struct live_source *)src;
+
+	if (src->ops != &live_ops)
+		return;
+	l->preview = on;
+	preview_running(l, on);
 }
 
 static void live_free(struct source *src)
@@ -204,6 +252,8 @@ static void live_free(struct source *src)
 	nsdump_free(l->dump);
 	procscan_free(l->scan);
 	snapshot_scratch_free(l->scratch);
+	pthread_mutex_destroy(&l->gate_mu);
+	pthread_cond_destroy(&l->gate_cv);
 	free(l);
 }
 
@@ -223,6 +273,12 @@ int live_source_new(struct source **out, const char *proc_root, char **cause)
 	l->base.ops = &live_ops;
 	l->base.live = true;
 	l->timing = getenv("LEAKTOP_TIMING") != NULL;
+	pthread_mutex_init(&l->gate_mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&l->gate_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	const char *delay = getenv("LEAKTOP_TEST_SCAN_DELAY_MS");
 	l->scan_delay_ms = delay ? strtol(delay, NULL, 10) : 0;
 	const char *tick = getenv("LEAKTOP_TEST_SCAN_DELAY_TICK");

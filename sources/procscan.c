@@ -469,9 +469,12 @@ bool procscan_fd_check(void *ctx, int32_t pid, int32_t fd, uint32_t inode)
 	return procscan_socket_inode(link) == inode;
 }
 
-void procscan_second_thread_late(struct procscan *p, bool late)
+void procscan_links_gate(struct procscan *p, bool late, bool (*open)(void *ctx, int ms), void *ctx, bool all)
 {
 	p->links_late = late;
+	p->links_open = open;
+	p->links_open_ctx = ctx;
+	p->links_open_all = all;
 }
 
 void procscan_full_rescan(struct procscan *p)

@@ -43,8 +43,10 @@ void live_source_full_scan(struct source *src, bool on);
  * no process, s->owners_pending set. Returns 0 or -errno (*cause says why); -EINVAL
  * for a source that is not live. */
 int live_source_preview(struct source *src, struct snapshot *s, char **cause);
-/* Say so before a preview runs beside the first refresh: that refresh then leaves the
- * preview a core until its directory pass is done. */
-void live_source_preview_beside(struct source *src);
+/* Say so (on) before a preview runs beside the first refresh: until live_source_preview
+ * has returned, that refresh reads fd links on one thread only, after its directory
+ * pass, and leaves the preview the other core. Off: no preview after all (its thread
+ * did not start); the refresh waits for none. */
+void live_source_preview_beside(struct source *src, bool on);
 
 #endif

@@ -256,8 +256,10 @@ static void *worker_main(void *arg)
 		int rc;
 		/* Signals are blocked here already: the preview thread takes none either. */
 		if (!seek && w->src->live && !w->preview_started && (w->preview = snapshot_new())) {
-			live_source_preview_beside(w->src);
+			live_source_preview_beside(w->src, true);
 			w->preview_started = pthread_create(&w->preview_thread, NULL, preview_main, w) == 0;
+			if (!w->preview_started)
+				live_source_preview_beside(w->src, false); /* the scan waits for none */
 		}
 		if (seek)
 			rc = session_seek(w->ss, by_time ? replay_find_time(w->src, t) : index, w->back, &cause);
