@@ -294,6 +294,11 @@ int nsdump_dump_own(struct nsdump *n, struct snapshot *s)
 	return n->self_rc;
 }
 
+void nsdump_own_again(struct nsdump *n)
+{
+	n->self_done = false;
+}
+
 int nsdump_dump(struct nsdump *n, struct snapshot *s, char **cause)
 {
 	int ret, rc;

@@ -52,13 +52,6 @@ void procscan_note_dump(struct procscan *p, const struct snapshot *s);
  * again: snapshot_build), 0 when nothing did, -errno on error. */
 int procscan_recheck(struct procscan *p, struct snapshot *s);
 
-/* Another thread needs a core first (the dashboard's preview dump): a scan that reads
- * whole fd tables starts its second thread for them only after the directory pass, not
- * beside it (late), and that thread reads no link until open(ctx, ms) is true (open
- * waits at most ms milliseconds for it: NULL is always open); with all, the scan's own
- * thread waits for it too, after its directory pass. */
-void procscan_links_gate(struct procscan *p, bool late, bool (*open)(void *ctx, int ms), void *ctx, bool all);
-
 /* Force the next scan to readlink every fd (the first scan always does). */
 void procscan_full_rescan(struct procscan *p);
 

@@ -107,24 +107,8 @@ static void drain(struct procscan *p)
 	pthread_mutex_unlock(&q->mu);
 }
 
-/* Until the gate opens (procscan_links_gate), or nothing is left to read (the scan's
- * own thread read it all meanwhile), or a stop signal: the stopped scan is not used. */
-static void gate_wait(struct procscan *p)
-{
-	struct link_queue *q = p->links;
-
-	while (p->links_open && !p->links_open(p->links_open_ctx, 20) && !stop_asked()) {
-		pthread_mutex_lock(&q->mu);
-		bool left = q->next < q->n || q->producing;
-		pthread_mutex_unlock(&q->mu);
-		if (!left)
-			break;
-	}
-}
-
 static void *helper_main(void *arg)
 {
-	gate_wait(arg);
 	drain(arg);
 	return NULL;
 }
@@ -219,8 +203,6 @@ int procscan_links_finish(struct procscan *p)
 	pthread_mutex_unlock(&q->mu);
 	if (two)
 		helper_start(p);
-	if (p->links_open_all)
-		gate_wait(p);
 	drain(p);
 	if (q->helper)
 		pthread_join(q->thread, NULL);

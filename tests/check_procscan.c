@@ -11,7 +11,6 @@
 #include <ftw.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +20,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifndef TESTDATADIR
@@ -960,98 +958,6 @@ START_TEST(test_live_self)
 }
 END_TEST
 
-/* The first scan beside the dashboard's preview: its link readers wait at the gate
- * (procscan_links_gate) and then read every link; a scan whose own thread reads them
- * all while the gate stays closed does not wait for it. Either way, the owners are a
- * gateless scan's. */
-struct gate {
-	pthread_mutex_t mu;
-	bool open, done;
-	int calls;
-	struct procscan *p;
-	struct snapshot *s;
-};
-
-static bool gate_open(void *ctx, int ms)
-{
-	struct gate *g = ctx;
-
-	pthread_mutex_lock(&g->mu);
-	bool open = g->open;
-	g->calls++;
-	pthread_mutex_unlock(&g->mu);
-	if (!open)
-		nanosleep(&(struct timespec){ .tv_nsec = ms * 1000000L }, NULL);
-	return open;
-}
-
-static void *gate_scan(void *arg)
-{
-	struct gate *g = arg;
-	g->s = scan(g->p);
-	pthread_mutex_lock(&g->mu);
-	g->done = true;
-	pthread_mutex_unlock(&g->mu);
-	return NULL;
-}
-
-/* Poll g until what(g), for at most 60 s. */
-static bool gate_until(struct gate *g, bool (*what)(const struct gate *))
-{
-	for (int i = 0; i < 6000; i++) {
-		pthread_mutex_lock(&g->mu);
-		bool yes = what(g);
-		pthread_mutex_unlock(&g->mu);
-		if (yes)
-			return true;
-		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000L }, NULL);
-	}
-	return false;
-}
-
-static bool gate_waited(const struct gate *g) { return g->calls >= 3; }
-static bool gate_done(const struct gate *g) { return g->done; }
-
-START_TEST(test_links_gate)
-{
-	enum { NFDS = 4200 }; /* enough for the second thread (4,096 links) */
-	struct fake f = {0};
-	char *root = app_tree(&f), target[64];
-	for (int fd = 3; fd < 3 + NFDS; fd++) {
-		snprintf(target, sizeof(target), "socket:[%d]", 100000 + fd);
-		tree_fd(root, 100, fd, target);
-	}
-	struct procscan *ref = scanner(root, &f);
-	struct snapshot *want = scan(ref);
-	ck_assert_uint_eq(want->nowners, NFDS);
-
-	for (int all = 0; all < 2; all++) {
-		struct gate g = {.mu = PTHREAD_MUTEX_INITIALIZER};
-		pthread_t t;
-		g.p = scanner(root, &f);
-		procscan_links_gate(g.p, true, gate_open, &g, all);
-		ck_assert_int_eq(pthread_create(&t, NULL, gate_scan, &g), 0);
-		if (all) { /* held at the gate until it opens */
-			ck_assert(gate_until(&g, gate_waited));
-			pthread_mutex_lock(&g.mu);
-			ck_assert(!g.done);
-			g.open = true;
-			pthread_mutex_unlock(&g.mu);
-		}
-		/* all == 0: the scan's own thread reads every link; the gate never opens */
-		ck_assert(gate_until(&g, gate_done));
-		pthread_join(t, NULL);
-		assert_same_scan(g.s, want);
-		ck_assert_int_eq(owner_inode(g.s, 100, 3 + NFDS - 1), 100000 + 3 + NFDS - 1);
-		snapshot_free(g.s);
-		procscan_free(g.p);
-	}
-	snapshot_free(want);
-	procscan_free(ref);
-	tree_free(root);
-}
-END_TEST
-
 int main(void)
 {
 	const struct testkit_case cases[] = {
@@ -1077,9 +983,6 @@ int main(void)
 			test_recheck,
 			test_fd_check_early_dump,
 			test_unreadable)},
-		{.name = "gate", .timeout = 120, /* thousands of links, on a busy machine too */
-		 .tests = TESTKIT_TESTS(
-			test_links_gate)},
 		{.name = "live", .timeout = 30,
 		 .tests = TESTKIT_TESTS(
 			test_live_self)},
