@@ -37,7 +37,5 @@ int nsdump_parse_proc_net(const char *text, uint8_t family, uint8_t proto,
 
 /* leaktop's own netns inode, 0 when unknown. */
 uint64_t nsdump_own(const struct nsdump *n);
-/* Ask no tcp_info on the first TCP dumps (see sockdiag_skip_ages). */
-void nsdump_skip_ages(struct nsdump *n);
 
 #endif
