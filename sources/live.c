@@ -1,5 +1,6 @@
 /* The live source: one /proc scan and the sock_diag dumps of every network namespace
- * per refresh, joined into a snapshot, and a preview of the first one (the dump alone). Once the fd map is warm, leaktop's own netns
+ * per refresh, joined into a snapshot, and a preview of the first one (the dump alone,
+ * which that refresh waits for, then takes). Once the fd map is warm, leaktop's own netns
  * (nearly always the big one) is dumped on a second thread while the scan runs; the
  * other namespaces are found by the scan and dumped after it. A part that fails shows
  * in the status line; the rest still arrives. */
@@ -11,6 +12,7 @@
 #include "sources/stop.h"
 #include "model/text.h"
 #include "model/snapshot.h"
+#include "model/vec.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -32,6 +34,14 @@ struct live_source {
 	uint64_t scan_delay_tick;
 	bool full_scan;   /* readlink every fd every refresh (--full-scan, for tests) */
 	bool preview;     /* a preview dump runs beside the first refresh */
+	/* ... and the first refresh waits until it is done (preview_running false). */
+	pthread_mutex_t preview_mu;
+	pthread_cond_t preview_cv;
+	bool preview_running;
+	/* The preview, when its dump of the own netns (on this source's handle, so with
+	 * tcp_info: the sockets' ages) came through: the first refresh takes its sockets
+	 * instead of dumping them again. Set before preview_running goes false. */
+	const struct snapshot *preview_snap;
 	bool timing;      /* LEAKTOP_TIMING set: each refresh's phases to stderr */
 	/* The join's hash tables between refreshes: handed to the snapshot being built
 	 * and taken back, so the dashboard's two snapshots share one set. */
@@ -60,6 +70,59 @@ static void *own_dump_run(void *arg)
 	return NULL;
 }
 
+/* The preview is done (or failed), waiting at most ms for it. */
+static bool preview_done(struct live_source *l, int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += ms * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&l->preview_mu);
+	if (l->preview_running)
+		pthread_cond_timedwait(&l->preview_cv, &l->preview_mu, &ts);
+	bool done = !l->preview_running;
+	pthread_mutex_unlock(&l->preview_mu);
+	return done;
+}
+
+static void preview_running(struct live_source *l, bool on)
+{
+	pthread_mutex_lock(&l->preview_mu);
+	l->preview_running = on;
+	pthread_cond_broadcast(&l->preview_cv);
+	pthread_mutex_unlock(&l->preview_mu);
+}
+
+/* The first refresh, once its scan is done: take the sockets of the preview's dump
+ * (copied: the screen may be showing the preview). False when there are none to
+ * take: the refresh dumps the own netns itself. */
+static bool preview_take(struct live_source *l, struct snapshot *s)
+{
+	bool done;
+	while (!(done = preview_done(l, 50)) && !stop_asked())
+		;
+	pthread_mutex_lock(&l->preview_mu);
+	const struct snapshot *p = l->preview_snap;
+	l->preview_snap = NULL;
+	pthread_mutex_unlock(&l->preview_mu);
+	bool took = p && !stop_asked() && s->nsocks == 0 && s->names_len == 0 &&
+		!VEC_RESERVE(s->socks, s->socks_cap, p->nsocks) &&
+		!vec_reserve_min(&s->names, &s->names_cap, p->names_len, 1, 1);
+	if (took) {
+		memcpy(s->socks, p->socks, p->nsocks * sizeof(*p->socks));
+		s->nsocks = p->nsocks;
+		if (p->names_len)
+			memcpy(s->names, p->names, p->names_len);
+		s->names_len = p->names_len;
+		procscan_dump_early(l->scan, nsdump_own(l->dump));
+	} else if (done) { /* (not while the preview may still use the handle) */
+		nsdump_own_again(l->dump);
+	}
+	return took;
+}
+
 static void status_add(struct snapshot *s, const char *what, const char *cause)
 {
 	size_t len = strlen(s->status);
@@ -84,15 +147,21 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	 * would save little, and running the dumps after it lets the very first refresh
 	 * tell CLOSED sockets (an fd the scan saw, in no dump, still open: there all
 	 * along). Later, the own netns is dumped during the scan, and an fd first read in
-	 * that scan waits one refresh before it may count as CLOSED (procscan_fd_check). */
+	 * that scan waits one refresh before it may count as CLOSED (procscan_fd_check).
+	 * So does the dashboard's first refresh, which takes the preview's dump, made
+	 * before its scan, rather than dump a million sockets twice. */
 	struct own_dump early = { .dump = l->dump, .s = s };
 	pthread_t thread;
 	bool overlap = l->tick > 1 && !l->full_scan && nsdump_own(l->dump) &&
 		pthread_create(&thread, NULL, own_dump_run, &early) == 0;
 	procscan_dump_early(l->scan, overlap ? nsdump_own(l->dump) : 0);
-	procscan_second_thread_late(l->scan, l->tick == 1 && l->preview);
 	for (long ms = 0; l->tick == l->scan_delay_tick && ms < l->scan_delay_ms && !stop_asked(); ms += 10)
 		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000L }, NULL);
+	/* The first scan waits for the preview (its dump and join): sharing the cores with
+	 * the scan made the first frame take about twice as long at a million sockets
+	 * (doc/performance.md), for owners no sooner. */
+	while (l->tick == 1 && l->preview && !preview_done(l, 50) && !stop_asked())
+		;
 	double t_scan = now_mono();
 	if (l->full_scan)
 		procscan_full_rescan(l->scan);
@@ -100,6 +169,9 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	t_scan = now_mono() - t_scan;
 	if (overlap)
 		pthread_join(thread, NULL);
+	double t_take = now_mono();
+	bool reused = l->tick == 1 && l->preview && preview_take(l, s);
+	t_take = now_mono() - t_take;
 	if (stop_asked()) { /* told to stop: no half refresh goes anywhere */
 		free(why);
 		return text_cause(cause, -ECANCELED, "stopped");
@@ -115,7 +187,7 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	free(why);
 	if (stop_asked())
 		return text_cause(cause, -ECANCELED, "stopped");
-	t_dump = now_mono() - t_dump + early.ms / 1e3;
+	t_dump = now_mono() - t_dump + early.ms / 1e3 + t_take;
 	/* What the dumps say changed under known fd numbers is read again now, and the
 	 * join redone, so no refresh shows the last refresh's owners. */
 	double t_build = now_mono(), t_recheck = 0;
@@ -141,7 +213,8 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	if (l->timing)
 		fprintf(stderr, "leaktop: refresh %llu: %.1f ms: scan %.1f, dumps %.1f%s, join %.1f, "
 			"recheck %.1f%s, %zu sockets, %zu socket fds\n", (unsigned long long)s->tick,
-			s->refresh_ms, t_scan * 1e3, t_dump * 1e3, overlap ? " (own beside the scan)" : "",
+			s->refresh_ms, t_scan * 1e3, t_dump * 1e3,
+			overlap ? " (own beside the scan)" : reused ? " (own from the preview)" : "",
 			t_build * 1e3, t_recheck * 1e3,
 			rechecked == 1 ? " (joined again)" : "", s->nsocks, s->nowners);
 	if (ret && cause)
@@ -151,32 +224,28 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 
 static const struct source_ops live_ops;
 
-int live_source_preview(struct source *src, struct snapshot *s, char **cause)
+/* The first frame: the own netns dumped on this source's handle (the first refresh
+ * takes these sockets, preview_take) and built alone. */
+static int preview_make(struct live_source *l, struct snapshot *s, char **cause)
 {
-	struct live_source *l = (struct live_source *)src;
-	struct nsdump *dump;
 	struct timespec wall;
 	double t0 = now_mono();
 	int rc;
 
-	if (src->ops != &live_ops)
-		return -EINVAL;
 	snapshot_clear(s);
 	clock_gettime(CLOCK_REALTIME, &wall);
 	s->time = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
-	if ((rc = nsdump_new(&dump, l->proc_root, cause)))
-		return rc;
-	nsdump_skip_ages(dump); /* the first frame shows no ages: a faster dump */
 	double t_dump = now_mono();
-	rc = nsdump_dump_own(dump, s);
+	rc = nsdump_dump_own(l->dump, s);
 	t_dump = now_mono() - t_dump;
-	struct netns_rec *ns = nsdump_own(dump) ? snapshot_add_netns(s, nsdump_own(dump), rc == 0) : NULL;
+	struct netns_rec *ns = nsdump_own(l->dump) ? snapshot_add_netns(s, nsdump_own(l->dump), rc == 0) : NULL;
 	if (ns)
 		ns->own = true;
-	nsdump_free(dump);
 	s->owners_pending = true;
+	double t_build = now_mono();
 	if (!rc)
 		rc = snapshot_build(s);
+	t_build = now_mono() - t_build;
 	/* One build: its tables are not kept for a next. */
 	snapshot_scratch_free(snapshot_scratch_take(s));
 	if (rc) {
@@ -186,15 +255,33 @@ int live_source_preview(struct source *src, struct snapshot *s, char **cause)
 	}
 	s->refresh_ms = (now_mono() - t0) * 1000.0;
 	if (l->timing)
-		fprintf(stderr, "leaktop: preview: %.1f ms: dump %.1f, %zu sockets\n", s->refresh_ms,
-			t_dump * 1e3, s->nsocks);
+		fprintf(stderr, "leaktop: preview: %.1f ms: dump %.1f, join %.1f, %zu sockets\n", s->refresh_ms,
+			t_dump * 1e3, t_build * 1e3, s->nsocks);
 	return 0;
 }
 
-void live_source_preview_beside(struct source *src)
+int live_source_preview(struct source *src, struct snapshot *s, char **cause)
 {
-	if (src->ops == &live_ops)
-		((struct live_source *)src)->preview = true;
+	struct live_source *l = (struct live_source *)src;
+
+	if (src->ops != &live_ops)
+		return -EINVAL;
+	int rc = preview_make(l, s, cause);
+	pthread_mutex_lock(&l->preview_mu);
+	l->preview_snap = rc == 0 ? s : NULL;
+	pthread_mutex_unlock(&l->preview_mu);
+	preview_running(l, false); /* done or failed: the first scan may start */
+	return rc;
+}
+
+void live_source_preview_beside(struct source *src, bool on)
+{
+	struct live_source *l = (struct live_source *)src;
+
+	if (src->ops != &live_ops)
+		return;
+	l->preview = on;
+	preview_running(l, on);
 }
 
 static void live_free(struct source *src)
@@ -204,6 +291,8 @@ static void live_free(struct source *src)
 	nsdump_free(l->dump);
 	procscan_free(l->scan);
 	snapshot_scratch_free(l->scratch);
+	pthread_mutex_destroy(&l->preview_mu);
+	pthread_cond_destroy(&l->preview_cv);
 	free(l);
 }
 
@@ -223,6 +312,12 @@ int live_source_new(struct source **out, const char *proc_root, char **cause)
 	l->base.ops = &live_ops;
 	l->base.live = true;
 	l->timing = getenv("LEAKTOP_TIMING") != NULL;
+	pthread_mutex_init(&l->preview_mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&l->preview_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	const char *delay = getenv("LEAKTOP_TEST_SCAN_DELAY_MS");
 	l->scan_delay_ms = delay ? strtol(delay, NULL, 10) : 0;
 	const char *tick = getenv("LEAKTOP_TEST_SCAN_DELAY_TICK");

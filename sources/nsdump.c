@@ -42,20 +42,13 @@ struct nsdump {
 	size_t nh, cap;
 	uint64_t *want;      /* this refresh's namespaces, sorted, unique */
 	size_t nwant, want_cap;
-	bool no_ages;        /* no tcp_info on a first dump (nsdump_skip_ages) */
-	char *procbuf;       /* a /proc/PID/net table being read: each nsdump its own, for the
-			      * first frame's preview dumps on one thread beside the first refresh */
+	char *procbuf;       /* a /proc/PID/net table being read */
 };
 
 #define NSDUMP_PROCBUF (1 << 16)
 
 /* A namespace that could not be entered is tried again this often (refreshes). */
 #define NSDUMP_RETRY_EVERY 16
-
-void nsdump_skip_ages(struct nsdump *n)
-{
-	n->no_ages = true;
-}
 
 uint64_t nsdump_own(const struct nsdump *n)
 {
@@ -131,10 +124,7 @@ static int handle_open(struct nsdump *n, struct ns_handle *h, const struct snaps
 	free(h->cause), h->cause = NULL;
 	h->tried = n->refresh;
 	if (h->inode == n->own || !n->own) {
-		err = sockdiag_open(&h->diag, &h->cause);
-		if (!err && n->no_ages)
-			sockdiag_skip_ages(h->diag);
-		return err;
+		return sockdiag_open(&h->diag, &h->cause);
 	}
 	for (size_t i = 0; i < s->nprocs; i++) {
 		if (s->procs[i].netns != h->inode)
@@ -149,8 +139,6 @@ static int handle_open(struct nsdump *n, struct ns_handle *h, const struct snaps
 		if (fstat(fd, &st) == 0 && st.st_ino == h->inode) {
 			err = sockdiag_open_netns(&h->diag, fd, &h->cause);
 			close(fd);
-			if (!err && n->no_ages)
-				sockdiag_skip_ages(h->diag);
 			return err;
 		}
 		close(fd);
@@ -292,6 +280,11 @@ int nsdump_dump_own(struct nsdump *n, struct snapshot *s)
 	free(n->self_why), n->self_why = NULL;
 	n->self_rc = dump_one(n, &n->self, s, &n->self_why);
 	return n->self_rc;
+}
+
+void nsdump_own_again(struct nsdump *n)
+{
+	n->self_done = false;
 }
 
 int nsdump_dump(struct nsdump *n, struct snapshot *s, char **cause)

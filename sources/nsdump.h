@@ -25,6 +25,10 @@ int nsdump_dump(struct nsdump *n, struct snapshot *s, char **cause);
  * skips it and reports its outcome. Returns 0 or -errno. */
 int nsdump_dump_own(struct nsdump *n, struct snapshot *s);
 
+/* Forget an nsdump_dump_own whose sockets were not kept (the dashboard's preview
+ * failed): the next nsdump_dump dumps leaktop's own netns itself. */
+void nsdump_own_again(struct nsdump *n);
+
 /* Parse a /proc/net/{raw,raw6,icmp,icmp6} table (sockets no sock_diag module dumps
  * on every kernel: ICMP "ping" sockets never, RAW ones without raw_diag) into
  * s->socks, tagged family/proto/netns. Returns the sockets added, or -errno. */
@@ -33,7 +37,5 @@ int nsdump_parse_proc_net(const char *text, uint8_t family, uint8_t proto,
 
 /* leaktop's own netns inode, 0 when unknown. */
 uint64_t nsdump_own(const struct nsdump *n);
-/* Ask no tcp_info on the first TCP dumps (see sockdiag_skip_ages). */
-void nsdump_skip_ages(struct nsdump *n);
 
 #endif

@@ -351,7 +351,7 @@ int procscan_scan(struct procscan *p, struct snapshot *s, char **cause)
 		}
 
 	p->st_new.n = p->fd_new.n = 0;
-	if ((rc = procscan_links_start(p, p->full && !p->links_late)))
+	if ((rc = procscan_links_start(p, p->full)))
 		note_err(p, rc, "process ", "fd links");
 	const struct pst *old = p->st_old.v;
 	size_t j = 0;
@@ -467,11 +467,6 @@ bool procscan_fd_check(void *ctx, int32_t pid, int32_t fd, uint32_t inode)
 		return false;
 	link[n] = '\0';
 	return procscan_socket_inode(link) == inode;
-}
-
-void procscan_second_thread_late(struct procscan *p, bool late)
-{
-	p->links_late = late;
 }
 
 void procscan_full_rescan(struct procscan *p)

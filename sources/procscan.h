@@ -52,11 +52,6 @@ void procscan_note_dump(struct procscan *p, const struct snapshot *s);
  * again: snapshot_build), 0 when nothing did, -errno on error. */
 int procscan_recheck(struct procscan *p, struct snapshot *s);
 
-/* Another thread has a core busy until this scan's directory pass is done (the
- * dashboard's preview dump): a scan that reads whole fd tables then starts its second
- * thread for them only after the pass, not beside it. */
-void procscan_second_thread_late(struct procscan *p, bool late);
-
 /* Force the next scan to readlink every fd (the first scan always does). */
 void procscan_full_rescan(struct procscan *p);
 

@@ -78,7 +78,6 @@ struct procscan {
 		size_t n, cap;
 	} fdnums;                   /* scratch: one process's fd numbers */
 	struct link_queue *links;   /* whole fd tables to read (procscan_links.c) */
-	bool links_late;            /* its second thread after the directory pass */
 	char *dents;                /* getdents64 buffer */
 	size_t dents_size;
 	struct hashtab unowned[2];  /* unowned socket inodes of the last dumps -> UNOWNED_* */

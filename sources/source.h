@@ -39,12 +39,14 @@ int live_source_new(struct source **out, const char *proc_root, char **cause);
  * reference the incremental map is tested against (--full-scan). */
 void live_source_full_scan(struct source *src, bool on);
 /* The first screen before the first refresh: every socket of leaktop's own netns from
- * one dump on a handle of its own (so it may run beside the first refresh), joined to
- * no process, s->owners_pending set. Returns 0 or -errno (*cause says why); -EINVAL
- * for a source that is not live. */
+ * one dump, joined to no process, s->owners_pending set; on another thread than the
+ * first refresh, which waits for it and then takes these sockets (s must stay as it
+ * is until that refresh is done) rather than dump them again. Returns 0 or -errno
+ * (*cause says why); -EINVAL for a source that is not live. */
 int live_source_preview(struct source *src, struct snapshot *s, char **cause);
-/* Say so before a preview runs beside the first refresh: that refresh then leaves the
- * preview a core until its directory pass is done. */
-void live_source_preview_beside(struct source *src);
+/* Say so (on) before a preview runs beside the first refresh: that refresh then
+ * waits until live_source_preview has returned, so the first frame has the cores.
+ * Off: no preview after all (its thread did not start); the refresh waits for none. */
+void live_source_preview_beside(struct source *src, bool on);
 
 #endif

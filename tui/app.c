@@ -101,6 +101,29 @@ static void define_keys(void)
 			define_key(seqs[i].seq, seqs[i].key);
 }
 
+/* When this process started, on term_now's clock: the first frames' LEAKTOP_TIMING
+ * lines count from launch, as a person sees them (to the kernel's 10 ms tick). */
+static double launch_time(void)
+{
+	struct timespec boot;
+	char buf[1024];
+	unsigned long long start = 0;
+	double now = term_now();
+	FILE *f = fopen("/proc/self/stat", "re");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	/* Field 22 (starttime), counted after the command's closing parenthesis. */
+	const char *p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+			 &start) != 1 || clock_gettime(CLOCK_BOOTTIME, &boot))
+		return now;
+	double age = (double)boot.tv_sec + (double)boot.tv_nsec / 1e9 - (double)start / (double)sysconf(_SC_CLK_TCK);
+	return age > 0 ? now - age : now;
+}
+
 int tui_run(const struct options *o, struct source *src, struct record *rec)
 {
 	static struct app app;
@@ -112,7 +135,8 @@ int tui_run(const struct options *o, struct source *src, struct record *rec)
 	/* LEAKTOP_TIMING: how long each key took to reach the screen, and where the time
 	 * went on this thread (waiting for the session's lock, rebuilding the panes). */
 	bool timing = getenv("LEAKTOP_TIMING") != NULL;
-	double t_key = -1, t_wait = 0, t_rebuild = 0;
+	double t_key = -1, t_wait = 0, t_rebuild = 0, t_launch = timing ? launch_time() : 0;
+	bool drawn_first = false, drawn_owners = false;
 
 	setlocale(LC_ALL, "");
 	term_install_signals();
@@ -181,6 +205,13 @@ int tui_run(const struct options *o, struct source *src, struct record *rec)
 		}
 		screen_draw(a);
 		worker_unlock(a);
+		if (timing && a->s && (!drawn_first || (!drawn_owners && !a->s->owners_pending))) {
+			fprintf(stderr, "leaktop: %s drawn %.1f ms from launch (panes rebuilt %.1f ms)\n",
+				a->s->owners_pending ? "first frame (owners pending)" : drawn_first ? "owners" :
+				"first frame, with owners", (term_now() - t_launch) * 1e3, (t2 - t1) * 1e3);
+			drawn_first = true;
+			drawn_owners = !a->s->owners_pending;
+		}
 		if (timing && t_key >= 0) {
 			fprintf(stderr, "leaktop: key to screen %.1f ms: lock waits %.1f ms, panes rebuilt %.1f ms\n",
 				(term_now() - t_key) * 1e3, (t_wait + t1 - t0) * 1e3, (t_rebuild + t2 - t1) * 1e3);

@@ -1,6 +1,7 @@
 /* The dashboard's refresh worker: a thread that runs the session step (or a replay
  * seek) into a back buffer while the screen stays responsive, and hands it over;
- * beside the first live refresh, a preview from the dump alone for the first frame. */
+ * for the first frame of a live run, a preview from the dump alone, which the first
+ * refresh waits for before its scan (and then takes the dump's sockets from). */
 #include "config.h"
 
 #include "tui/worker.h"
@@ -41,7 +42,8 @@ struct worker {
 	struct snapshot *back;   /* the worker's; swapped with the front when ready */
 	bool want, busy, ready, quit;
 	/* The first frame of a live run: the dump alone (owners still being read), made
-	 * on a thread of its own beside the first refresh, shown only if it comes first. */
+	 * on a thread of its own while the first refresh waits for it (live.c), shown
+	 * unless that refresh is in first (the preview failed). */
 	struct snapshot *preview;
 	pthread_t preview_thread;
 	bool preview_started, preview_ready, preview_taken, first_done;
@@ -256,8 +258,10 @@ static void *worker_main(void *arg)
 		int rc;
 		/* Signals are blocked here already: the preview thread takes none either. */
 		if (!seek && w->src->live && !w->preview_started && (w->preview = snapshot_new())) {
-			live_source_preview_beside(w->src);
+			live_source_preview_beside(w->src, true);
 			w->preview_started = pthread_create(&w->preview_thread, NULL, preview_main, w) == 0;
+			if (!w->preview_started)
+				live_source_preview_beside(w->src, false); /* the scan waits for none */
 		}
 		if (seek)
 			rc = session_seek(w->ss, by_time ? replay_find_time(w->src, t) : index, w->back, &cause);

@@ -14,6 +14,9 @@ own_netns --pid "$@"
 need tmux stty ss
 tui_setup test
 N=60
+# The leaked connections' orphaned client ends (FIN_WAIT2) stay for the whole test,
+# so ss's TCP total holds still (this namespace's setting only).
+sysctl -qw net.ipv4.tcp_fin_timeout=900
 
 start_server --name leakysrv
 "$LEAKY" client --port "$PORT" --count "$N" --bytes 100
@@ -40,7 +43,7 @@ start() {
 	shift 2
 	new_tmux
 	OUT=$(mktemp -d "$TMP/run.XXXXXX")
-	$TM new-session -d -s lt -x "$w" -y "$h" env "$@" "$RUN" "$OUT" "$LEAKTOP" --delay 1
+	$TM new-session -d -s lt -x "$w" -y "$h" env "$@" "$RUN" "$OUT" "$LEAKTOP" --delay "${LT_DELAY:-1}"
 	wait_until 30 test -s "$OUT/pid" || fail "leaktop did not start"
 	LT_PID=$(cat "$OUT/pid")
 	wait_screen "TCP [0-9]+:"
@@ -134,6 +137,21 @@ has "^ *$PORT +$SERVER_PID +$((N + 1)) +$N " || { screen >&2; fail "the owners d
 echo "ok: then the owners fill in"
 $TM send-keys -t lt q
 finished 0 "q after the first frame"
+
+# --- 80x24: the first refresh takes the first frame's dump ---------------------------
+# With a refresh a minute, the first screen with owners is the first refresh's: its
+# sockets come from the first frame's dump (made before the scan, not again after
+# it), and its TCP total is still what ss counts.
+sockets=$(ss -tanH | wc -l)
+LT_DELAY=60 start 80 24 TERM=screen LANG=C LEAKTOP_TEST_SCAN_DELAY_MS=2000
+wait_screen "owners: reading"
+wait_screen "^ *$SERVER_PID +root +leakysrv +[0-9]+ "
+assert_eq "ss's TCP total, before and after" "$sockets" "$(ss -tanH | wc -l)"
+assert_eq "the first refresh's TCP total" "$sockets" "$(screen | sed -n 's/^TCP \([0-9]*\):.*/\1/p')"
+has "^ *$PORT +$SERVER_PID +$((N + 1)) +$N " || { screen >&2; fail "the first refresh's ports pane lacks port $PORT"; }
+echo "ok: the first refresh, from the first frame's dump, counts what ss counts ($sockets)"
+$TM send-keys -t lt q
+finished 0 "q after the first refresh"
 
 # --- 60x15: one pane at a time -------------------------------------------------
 start 60 15 TERM=screen LANG=C
