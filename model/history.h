@@ -99,14 +99,15 @@ size_t history_proc_series(const struct history *h, int32_t pid, uint64_t start_
 size_t history_port_series(const struct history *h, uint64_t netns, uint16_t port, unsigned side,
 			   unsigned state, double *t, double *v, size_t max);
 
-/* Seconds since the socket was first seen and since it entered its current state,
- * as of the last update. Counted from leaktop's first refresh at the earliest, or
+/* Seconds since the socket k of snapshot s was first seen and since it entered its
+ * current state, as of the last update. Counted from leaktop's first refresh at the earliest, or
  * from the kernel's lower bound (sock_rec.state_age_ms) when the first sighting had one.
  * Returns 0, or -ENOENT when the socket was not in the last update. */
-int history_sock_age(const struct history *h, const struct sock_rec *k, double *age_s, double *state_age_s);
+int history_sock_age(const struct history *h, const struct snapshot *s, const struct sock_rec *k, double *age_s,
+		     double *state_age_s);
 /* Whether those ages are the kernel's lower bound (sock_rec.state_age_ms, as the
  * socket was first seen) rather than counted from a sighting: shown as ">=2m". */
-bool history_sock_age_bound(const struct history *h, const struct sock_rec *k);
+bool history_sock_age_bound(const struct history *h, const struct snapshot *s, const struct sock_rec *k);
 
 /* fs.file-nr growth per minute (NAN when unknown) and seconds until fs.file-max
  * (INFINITY = never). A count that rose and has stood still since (the rule of

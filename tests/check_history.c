@@ -143,8 +143,8 @@ START_TEST(second_table_ages_sockets_as_the_swept_one)
 		ck_assert_int_eq(history_update_end(h2, s), 0);
 		for (size_t i = 0; i < s->nsocks; i++) {
 			double a1, sa1, a2, sa2;
-			ck_assert_int_eq(history_sock_age(h, &s->socks[i], &a1, &sa1), 0);
-			ck_assert_int_eq(history_sock_age(h2, &s->socks[i], &a2, &sa2), 0);
+			ck_assert_int_eq(history_sock_age(h, s, &s->socks[i], &a1, &sa1), 0);
+			ck_assert_int_eq(history_sock_age(h2, s, &s->socks[i], &a2, &sa2), 0);
 			ck_assert_double_eq(a1, a2);
 			ck_assert_double_eq(sa1, sa2);
 		}
@@ -154,8 +154,8 @@ START_TEST(second_table_ages_sockets_as_the_swept_one)
 	}
 	/* A socket of the first ten refreshes, gone since, is forgotten by both. */
 	struct sock_rec gone = {.cookie = 2001, .inode = 2001};
-	ck_assert_int_eq(history_sock_age(h, &gone, NULL, NULL), -ENOENT);
-	ck_assert_int_eq(history_sock_age(h2, &gone, NULL, NULL), -ENOENT);
+	ck_assert_int_eq(history_sock_age(h, s, &gone, NULL, NULL), -ENOENT);
+	ck_assert_int_eq(history_sock_age(h2, s, &gone, NULL, NULL), -ENOENT);
 	history_free(h2);
 }
 END_TEST
@@ -177,7 +177,7 @@ START_TEST(update_in_steps_readers_see_the_last_update)
 	double growth = st->close_wait_growth_per_min, oldest = st->close_wait_oldest_s;
 	struct sock_rec k = {.cookie = 1000, .inode = 1000};
 	double age, age_during;
-	ck_assert_int_eq(history_sock_age(h, &k, &age, NULL), 0);
+	ck_assert_int_eq(history_sock_age(h, s, &k, &age, NULL), 0);
 
 	/* The 30th refresh, in steps. */
 	int cw = 150;
@@ -195,8 +195,8 @@ START_TEST(update_in_steps_readers_see_the_last_update)
 	ck_assert_double_eq(st->close_wait_growth_per_min, growth);
 	ck_assert_double_eq(st->close_wait_oldest_s, oldest);
 	struct sock_rec newest = {.cookie = 1000 + 149, .inode = 1000 + 149};
-	ck_assert_int_eq(history_sock_age(h, &newest, NULL, NULL), -ENOENT);
-	ck_assert_int_eq(history_sock_age(h, &k, &age_during, NULL), 0);
+	ck_assert_int_eq(history_sock_age(h, s, &newest, NULL, NULL), -ENOENT);
+	ck_assert_int_eq(history_sock_age(h, s, &k, &age_during, NULL), 0);
 	ck_assert_double_eq(age_during, age); /* as of the refresh on screen, not the next */
 	ck_assert_int_eq(history_update_end(h, s), 0);
 	/* Then the figures of leak_growing_close_wait_from_one_host, which updates whole. */
@@ -204,8 +204,8 @@ START_TEST(update_in_steps_readers_see_the_last_update)
 	ck_assert_int_eq(st->verdict, VERDICT_LEAK);
 	ck_assert_double_eq_tol(st->close_wait_growth_per_min, 150, 1e-6);
 	ck_assert_double_eq_tol(st->close_wait_oldest_s, 58, 1e-3);
-	ck_assert_int_eq(history_sock_age(h, &newest, NULL, NULL), 0);
-	ck_assert_int_eq(history_sock_age(h, &k, &age_during, NULL), 0);
+	ck_assert_int_eq(history_sock_age(h, s, &newest, NULL, NULL), 0);
+	ck_assert_int_eq(history_sock_age(h, s, &k, &age_during, NULL), 0);
 	ck_assert_double_eq_tol(age_during, age + 2, 1e-3);
 }
 END_TEST
@@ -375,9 +375,9 @@ START_TEST(kernel_age_makes_a_static_pile_a_leak)
 	ck_assert_int_eq(ps->verdict, VERDICT_LEAK);
 	struct sock_rec k = {.cookie = 2000, .inode = 2000};
 	double age, state_age;
-	ck_assert_int_eq(history_sock_age(h, &k, &age, &state_age), 0);
+	ck_assert_int_eq(history_sock_age(h, s, &k, &age, &state_age), 0);
 	ck_assert_double_eq_tol(state_age, 94, 0.01);
-	ck_assert(history_sock_age_bound(h, &k));
+	ck_assert(history_sock_age_bound(h, s, &k));
 }
 END_TEST
 
@@ -441,7 +441,7 @@ START_TEST(clear_starts_over)
 	history_clear(h);
 	ck_assert_ptr_null(history_proc(h, 100, 5000));
 	struct sock_rec k = {.cookie = 1000};
-	ck_assert_int_eq(history_sock_age(h, &k, NULL, NULL), -ENOENT);
+	ck_assert_int_eq(history_sock_age(h, s, &k, NULL, NULL), -ENOENT);
 	/* A replay jumped back an hour: the figures come from the new samples only. */
 	for (int r = 0; r < 5; r++) {
 		add_proc(100, 5000, 50);
@@ -479,19 +479,19 @@ START_TEST(socket_age_in_state)
 	}
 	struct sock_rec k = {.cookie = 42, .inode = 42};
 	double age, state_age;
-	ck_assert_int_eq(history_sock_age(h, &k, &age, &state_age), 0);
+	ck_assert_int_eq(history_sock_age(h, s, &k, &age, &state_age), 0);
 	ck_assert_double_eq_tol(age, 30, 1e-3);
 	ck_assert_double_eq_tol(state_age, 20, 1e-3);
 	ck_assert_double_eq_tol(history_proc(h, 300, 1)->close_wait_oldest_s, 20, 1e-3);
 
 	struct sock_rec tw = {.state = ST_TIME_WAIT, .family = AF_INET, .lport = 8080, .rport = 50001};
-	tw.laddr[0] = 127, tw.laddr[3] = 1, tw.raddr[0] = 10, tw.raddr[3] = 1;
-	ck_assert_int_eq(history_sock_age(h, &tw, &age, NULL), 0);
+	testkit_sock_addrs(s, &tw, "127.0.0.1", "10.0.0.1");
+	ck_assert_int_eq(history_sock_age(h, s, &tw, &age, NULL), 0);
 	ck_assert_double_eq_tol(age, 30, 1e-3);
 	tw.rport = 50002;
-	ck_assert_int_eq(history_sock_age(h, &tw, &age, NULL), -ENOENT);
+	ck_assert_int_eq(history_sock_age(h, s, &tw, &age, NULL), -ENOENT);
 	k.cookie = 43;
-	ck_assert_int_eq(history_sock_age(h, &k, &age, NULL), -ENOENT);
+	ck_assert_int_eq(history_sock_age(h, s, &k, &age, NULL), -ENOENT);
 }
 END_TEST
 
@@ -506,9 +506,9 @@ START_TEST(socket_table_grows_and_keeps_ages)
 	}
 	struct sock_rec first = {.cookie = 1}, late = {.cookie = 4000};
 	double age;
-	ck_assert_int_eq(history_sock_age(h, &first, &age, NULL), 0);
+	ck_assert_int_eq(history_sock_age(h, s, &first, &age, NULL), 0);
 	ck_assert_double_eq_tol(age, 8, 1e-3);
-	ck_assert_int_eq(history_sock_age(h, &late, &age, NULL), 0);
+	ck_assert_int_eq(history_sock_age(h, s, &late, &age, NULL), 0);
 	ck_assert_double_eq_tol(age, 6, 1e-3);
 }
 END_TEST
@@ -742,20 +742,18 @@ START_TEST(far_end_of_a_leak_mirrors_it)
 		snprintf(s->procs[jv].comm, sizeof(s->procs[jv].comm), "java");
 		size_t ng = add_proc(941, 1, 20);
 		add_sock(1, ST_LISTEN, 8082, 0, 0, 0, (int)ng);
-		s->socks[s->nsocks - 1].laddr[3] = 2;
+		testkit_sock_addrs(s, &s->socks[s->nsocks - 1], "127.0.0.2", "10.0.0.0");
 		for (int i = 0; i < 150; i++) {
 			/* java: [::ffff:127.0.0.1]:eph -> [::ffff:127.0.0.2]:8082 */
 			add_sock(50000 + (uint64_t)i, ST_CLOSE_WAIT, (uint16_t)(40000 + i), 8082, 0, 65537, (int)jv);
 			struct sock_rec *k = &s->socks[s->nsocks - 1];
 			k->family = AF_INET6;
-			memset(k->laddr, 0, 16), memset(k->raddr, 0, 16);
-			k->laddr[10] = k->laddr[11] = k->raddr[10] = k->raddr[11] = 0xff;
-			k->laddr[12] = 127, k->laddr[15] = 1, k->raddr[12] = 127, k->raddr[15] = 2;
+			testkit_sock_addrs(s, k, "::ffff:127.0.0.1", "::ffff:127.0.0.2");
 			/* nginx: 127.0.0.2:8082 -> 127.0.0.1:eph, closed: orphaned */
 			add_sock(60000 + (uint64_t)i, ST_FIN_WAIT2, 8082, (uint16_t)(40000 + i), 0, 0, -1);
 			k = &s->socks[s->nsocks - 1];
 			k->inode = 0;
-			k->laddr[3] = 2, k->raddr[0] = 127, k->raddr[3] = 1;
+			testkit_sock_addrs(s, k, "127.0.0.2", "127.0.0.1");
 		}
 		refresh(T0 + 2.0 * r);
 	}
