@@ -448,16 +448,18 @@ static void addr_text(int family, const uint8_t *addr, uint16_t port, char *b, s
 	snprintf(b, n, "%s", sock_addr_format(a, family, addr, port));
 }
 
-static void sock_addr(const struct sock_rec *k, bool local, char *b, size_t n)
+static void sock_addr_text(const struct snapshot *s, const struct sock_rec *k, bool local, char *b, size_t n)
 {
-	addr_text(k->family, local ? k->laddr : k->raddr, local ? k->lport : k->rport, b, n);
+	addr_text(k->family, sock_addr(s, k, local).b, local ? k->lport : k->rport, b, n);
 }
 
-static int addr_cmp(const struct sock_rec *x, const struct sock_rec *y, bool local)
+static int addr_cmp(const struct snapshot *s, const struct sock_rec *x, const struct sock_rec *y, bool local)
 {
 	int r = CMP(x->family == AF_UNIX, y->family == AF_UNIX);
-	if (!r)
-		r = memcmp(local ? x->laddr : x->raddr, local ? y->laddr : y->raddr, 16);
+	if (!r && x->family == AF_UNIX) /* by name offset, then peer */
+		r = local ? memcmp(&x->un, &y->un, sizeof(x->un)) : 0;
+	else if (!r)
+		r = memcmp(sock_addr(s, x, local).b, sock_addr(s, y, local).b, 16);
 	return r ? r : local ? CMP(x->lport, y->lport) : CMP(x->rport, y->rport);
 }
 
@@ -471,8 +473,8 @@ static int sc_type(const struct view_ctx *c, uint32_t a, uint32_t b)
 	return strcmp(x, y);
 }
 static int sc_state(const struct view_ctx *c, uint32_t a, uint32_t b) { return strcmp(sk_state_name(KS(c, a)->state), sk_state_name(KS(c, b)->state)); }
-static int sc_local(const struct view_ctx *c, uint32_t a, uint32_t b) { return addr_cmp(KS(c, a), KS(c, b), true); }
-static int sc_remote(const struct view_ctx *c, uint32_t a, uint32_t b) { return addr_cmp(KS(c, a), KS(c, b), false); }
+static int sc_local(const struct view_ctx *c, uint32_t a, uint32_t b) { return addr_cmp(c->s, KS(c, a), KS(c, b), true); }
+static int sc_remote(const struct view_ctx *c, uint32_t a, uint32_t b) { return addr_cmp(c->s, KS(c, a), KS(c, b), false); }
 static int sc_rq(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(KS(c, a)->rqueue, KS(c, b)->rqueue); }
 static int sc_sq(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(KS(c, a)->wqueue, KS(c, b)->wqueue); }
 static int sc_inode(const struct view_ctx *c, uint32_t a, uint32_t b) { return CMP(sock_inode(c, a), sock_inode(c, b)); }
@@ -504,7 +506,7 @@ static void sf_local(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 	else if (k->family == AF_UNIX)
 		snprintf(b, n, "%s", *snapshot_name(c->s, k->un.name) ? snapshot_name(c->s, k->un.name) : "-");
 	else
-		sock_addr(k, true, b, n);
+		sock_addr_text(c->s, k, true, b, n);
 }
 static void sf_remote(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 {
@@ -516,7 +518,7 @@ static void sf_remote(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 	else if (k->family == AF_UNIX)
 		snprintf(b, n, "-");
 	else
-		sock_addr(k, false, b, n);
+		sock_addr_text(c->s, k, false, b, n);
 }
 static int sc_proto(const struct view_ctx *c, uint32_t a, uint32_t b) { return sc_type(c, a, b); }
 static void sf_proto(const struct view_ctx *c, uint32_t i, char *b, size_t n)
@@ -542,7 +544,7 @@ static double sock_state_age(const struct view_ctx *c, uint32_t i)
 {
 	double age, in_state;
 	const struct sock_rec *k = K(c, i);
-	return k && c->h && !history_sock_age(c->h, k, &age, &in_state) ? in_state : NAN;
+	return k && c->h && !history_sock_age(c->h, c->s, k, &age, &in_state) ? in_state : NAN;
 }
 static int sc_age(const struct view_ctx *c, uint32_t a, uint32_t b) { return cmp_num(sock_state_age(c, a), sock_state_age(c, b)); }
 static void sf_age(const struct view_ctx *c, uint32_t i, char *b, size_t n)
@@ -551,7 +553,7 @@ static void sf_age(const struct view_ctx *c, uint32_t i, char *b, size_t n)
 	if (isnan(a))
 		snprintf(b, n, "-");
 	else
-		fmt_age(b, n, a, history_sock_age_bound(c->h, K(c, i)));
+		fmt_age(b, n, a, history_sock_age_bound(c->h, c->s, K(c, i)));
 }
 
 static const struct view_col sock_cols[SC_COUNT] = {

@@ -98,7 +98,7 @@ bool view_sock_match(const struct view_filter *f, const struct snapshot *s, cons
 {
 	if (f->nports && !has_port(f, k->lport) && !has_port(f, k->rport))
 		return false;
-	if (!has_netns(f, k->netns))
+	if (!has_netns(f, sock_netns(s, k)))
 		return false;
 	if (f->npids) {
 		/* A socket shared by several processes (after fork) goes by its first holder,
@@ -292,13 +292,13 @@ static bool listens(const struct view_backlog *b, uint64_t netns, uint16_t port,
 
 /* The side a socket counts under, as in snapshot.ports: outbound ones (a client's)
  * are grouped by remote endpoint. Sockets without ports are inbound. */
-static uint8_t bl_side(const struct view_backlog *b, const struct sock_rec *k)
+static uint8_t bl_side(const struct view_backlog *b, const struct snapshot *s, const struct sock_rec *k)
 {
 	enum sock_kind kind = sock_kind_of(k);
 	if (kind != SK_TCP && kind != SK_UDP)
 		return SIDE_LOCAL;
-	return (uint8_t)sock_port_side(k, listens(b, k->netns, k->lport, k->proto),
-				       listens(b, k->netns, k->rport, k->proto));
+	uint64_t ns = sock_netns(s, k);
+	return (uint8_t)sock_port_side(k, listens(b, ns, k->lport, k->proto), listens(b, ns, k->rport, k->proto));
 }
 
 /* The group a socket falls in: its owner, then local port (inbound) or remote
@@ -357,13 +357,13 @@ static int bl_listen_build(struct view_backlog *b, const struct snapshot *s)
  * index in b->groups, or -1 when out of memory. */
 static int64_t bl_group_of(struct view_backlog *b, const struct snapshot *s, const struct sock_rec *k)
 {
-	struct view_bl_group key = {.proc = sock_proc_index(s, k), .side = bl_side(b, k)};
+	struct view_bl_group key = {.proc = sock_proc_index(s, k), .side = bl_side(b, s, k)};
 	bool found;
 
 	key.port = key.side == SIDE_LOCAL ? k->lport : k->rport;
 	if (key.side == SIDE_REMOTE) {
 		key.family = k->family;
-		memcpy(key.raddr, k->raddr, sizeof(key.raddr));
+		memcpy(key.raddr, sock_raddr(s, k).b, sizeof(key.raddr));
 	}
 	/* Another group with the same hash: the next key along, until ours or a free one. */
 	for (uint64_t h = bl_group_hash(&key);; h = mix64(h + 1)) {

@@ -23,26 +23,30 @@ void history_opts_default(struct history_opts *o)
 
 /* --- sockets ----------------------------------------------------------------- */
 
-static uint64_t sock_key(const struct sock_rec *k)
+static uint64_t sock_key(const struct snapshot *s, const struct sock_rec *k)
 {
 	uint64_t x = k->cookie;
 	if (!x) { /* no cookie: the 4-tuple in its namespace */
-		x = mix64(k->netns) ^ ((uint64_t)k->lport << 32 | (uint64_t)k->rport << 16 | k->family);
+		struct sock_ip la = sock_laddr(s, k), ra = sock_raddr(s, k);
+		x = mix64(sock_netns(s, k)) ^ ((uint64_t)k->lport << 32 | (uint64_t)k->rport << 16 | k->family);
+		if (k->family == AF_UNIX) /* its name and peer */
+			memcpy(la.b, &k->un, sizeof(k->un));
 		for (int i = 0; i < 16; i += 8) {
 			uint64_t a, b;
-			memcpy(&a, k->laddr + i, 8);
-			memcpy(&b, k->raddr + i, 8);
+			memcpy(&a, la.b + i, 8);
+			memcpy(&b, ra.b + i, 8);
 			x = mix64(x ^ a) ^ mix64(b + (uint64_t)i);
 		}
 	}
 	return x ? x : 1;
 }
 
-static void note_host(struct hist_ent *e, const struct sock_rec *k)
+static void note_host(struct hist_ent *e, const struct snapshot *s, const struct sock_rec *k)
 {
-	uint32_t hash = (uint32_t)mix64(((uint64_t)k->raddr[0] << 24 | k->raddr[1] << 16 | k->raddr[2] << 8 |
-					 k->raddr[3]) ^ (uint64_t)k->raddr[12] << 40 ^ (uint64_t)k->raddr[15] << 48 ^
-					(uint64_t)k->raddr[8] << 56);
+	struct sock_ip ra = sock_raddr(s, k);
+	const uint8_t *r = ra.b;
+	uint32_t hash = (uint32_t)mix64(((uint64_t)r[0] << 24 | r[1] << 16 | r[2] << 8 | r[3]) ^ (uint64_t)r[12] << 40 ^
+					(uint64_t)r[15] << 48 ^ (uint64_t)r[8] << 56);
 	for (uint32_t i = 0; i < e->nhosts; i++)
 		if (e->hosts[i] == hash)
 			return;
@@ -52,10 +56,11 @@ static void note_host(struct hist_ent *e, const struct sock_rec *k)
 
 /* The port a socket is counted under in the snapshot: its local port if that is a
  * port with history, else its remote port. */
-static struct hist_ent *sock_port(const struct history *h, const struct sock_rec *k)
+static struct hist_ent *sock_port(const struct history *h, const struct snapshot *s, const struct sock_rec *k)
 {
-	struct hist_ent *e = hist_set_find(&h->ports, k->netns, k->lport | (uint64_t)SIDE_LOCAL << 16);
-	return e ? e : hist_set_find(&h->ports, k->netns, k->rport | (uint64_t)SIDE_REMOTE << 16);
+	uint64_t ns = sock_netns(s, k);
+	struct hist_ent *e = hist_set_find(&h->ports, ns, k->lport | (uint64_t)SIDE_LOCAL << 16);
+	return e ? e : hist_set_find(&h->ports, ns, k->rport | (uint64_t)SIDE_REMOTE << 16);
 }
 
 /* An outbound socket: counted under its remote port, or, when that port has no
@@ -82,10 +87,10 @@ static int plain_addr(int family, const uint8_t *addr, uint8_t out[16])
 	return family;
 }
 
-static void note_peer(struct hist_ent *e, const struct sock_rec *k, bool outbound)
+static void note_peer(struct hist_ent *e, const struct snapshot *s, const struct sock_rec *k, bool outbound)
 {
 	uint8_t addr[16];
-	int family = plain_addr(k->family, k->raddr, addr);
+	int family = plain_addr(k->family, sock_raddr(s, k).b, addr);
 
 	if (e->peer_n == 2)
 		return;
@@ -103,12 +108,14 @@ static void note_peer(struct hist_ent *e, const struct sock_rec *k, bool outboun
 
 /* The connection as the socket's end sees it (mine = true: its own address first),
  * or as its peer sees it. */
-static void sock_tuple(const struct sock_rec *k, bool mine, struct hist_tuple *t)
+static void sock_tuple(const struct snapshot *s, const struct sock_rec *k, bool mine, struct hist_tuple *t)
 {
+	struct sock_ip la = sock_laddr(s, k), ra = sock_raddr(s, k);
+
 	memset(t, 0, sizeof(*t));
-	t->netns = k->netns;
-	plain_addr(k->family, mine ? k->laddr : k->raddr, t->a);
-	plain_addr(k->family, mine ? k->raddr : k->laddr, t->b);
+	t->netns = sock_netns(s, k);
+	plain_addr(k->family, mine ? la.b : ra.b, t->a);
+	plain_addr(k->family, mine ? ra.b : la.b, t->b);
 	t->ap = mine ? k->lport : k->rport;
 	t->bp = mine ? k->rport : k->lport;
 }
@@ -127,7 +134,7 @@ static uint64_t tuple_key(const struct hist_tuple *t)
 
 /* What one socket adds to its process's or port's figures of this update. was_cw: it
  * was in CLOSE_WAIT at the last update too. */
-static void note_sock(const struct history *h, struct hist_ent *e, const struct sock_rec *k,
+static void note_sock(const struct history *h, struct hist_ent *e, const struct snapshot *s, const struct sock_rec *k,
 		      const struct sock_age *a, bool is_new, unsigned new_col, bool outbound, bool was_cw)
 {
 	if (!e)
@@ -140,7 +147,7 @@ static void note_sock(const struct history *h, struct hist_ent *e, const struct 
 		if (k->state == ST_FIN_WAIT2) {
 			e->orphan_fw2++;
 			if (!e->fw2_set)
-				sock_tuple(k, false, &e->fw2_peer), e->fw2_set = true;
+				sock_tuple(s, k, false, &e->fw2_peer), e->fw2_set = true;
 		}
 	}
 	if (k->state != ST_CLOSE_WAIT)
@@ -158,8 +165,8 @@ static void note_sock(const struct history *h, struct hist_ent *e, const struct 
 		e->cw_inbound++;
 	if (k->rqueue > 1) /* the FIN itself counts one */
 		e->cw_unread++;
-	note_host(e, k);
-	note_peer(e, k, outbound);
+	note_host(e, s, k);
+	note_peer(e, s, k, outbound);
 }
 
 /* Ports whose orphaned FIN_WAIT2 sockets are the far end of a CLOSE_WAIT here: one
@@ -199,7 +206,7 @@ static int find_mirrors(struct history *h, const struct snapshot *s)
 		if (k->state != ST_CLOSE_WAIT || !(h->mirror_ports[k->lport / 64] & 1ULL << (k->lport % 64)) ||
 		    sock_kind_of(k) != SK_TCP || k->owner < 0 || (size_t)k->owner >= s->nowners)
 			continue;
-		sock_tuple(k, true, &t);
+		sock_tuple(s, k, true, &t);
 		const uint32_t *v = hashtab_get(&h->mirrors, tuple_key(&t));
 		int32_t pi = s->owners[k->owner].proc;
 		if (!v || pi < 0 || (size_t)pi >= s->nprocs)
@@ -219,39 +226,66 @@ static bool sock_seen(const void *value, void *ctx)
 	return ((const struct sock_age *)value)->seen == *(const uint8_t *)ctx;
 }
 
+/* Room for n sockets' ages. */
+static int ages_reserve(struct hist_ages *a, size_t n)
+{
+	size_t words = (n + 63) / 64;
+
+	if (n <= a->cap)
+		return 0;
+	float *f = realloc(a->first, n * sizeof(*f));
+	if (f)
+		a->first = f;
+	float *g = f ? realloc(a->since, n * sizeof(*g)) : NULL;
+	if (g)
+		a->since = g;
+	uint64_t *b = g ? realloc(a->bound, words * sizeof(*b)) : NULL;
+	if (!b)
+		return -ENOMEM;
+	a->bound = b;
+	a->cap = n;
+	return 0;
+}
+
+static void ages_put(struct hist_ages *a, size_t i, const struct sock_age *n)
+{
+	a->first[i] = n->first;
+	a->since[i] = n->since;
+	if (n->bound)
+		a->bound[i / 64] |= 1ULL << (i % 64);
+}
+
 static int update_socks(struct history *h, const struct snapshot *s)
 {
-	const struct hashtab *old = &h->socks[h->cur];
-	struct hashtab *tab = h->o.shared_reads ? &h->socks[h->cur ^ 1] : &h->socks[h->cur];
+	struct hashtab *tab = &h->socks;
+	struct hist_ages *ages = h->o.shared_reads ? &h->ages[h->cur ^ 1] : NULL;
 	float now = (float)(h->now - h->base);
 	uint8_t seen = (uint8_t)h->seq;
 	int rc;
 
-	/* Sized once for this many, not grown step by step (each step holds both). */
-	if ((rc = tab == old ? hashtab_reserve(tab, s->nsocks) : hashtab_reset(tab, s->nsocks)))
+	/* Sized once for this many, not grown step by step. */
+	if ((rc = hashtab_reserve(tab, s->nsocks)) || (ages && (rc = ages_reserve(ages, s->nsocks))))
 		return rc;
+	if (ages) {
+		ages->n = s->nsocks;
+		memset(ages->bound, 0, (s->nsocks + 63) / 64 * sizeof(*ages->bound));
+	}
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[i];
-		uint64_t key = sock_key(k);
+		uint64_t key = sock_key(s, k);
 		/* The table is far bigger than the cache and the probes random: ask for
 		 * the slot of a socket a few places ahead while this one is handled. */
-		if (i + 8 < s->nsocks) {
-			uint64_t ahead = sock_key(&s->socks[i + 8]);
-			hashtab_prefetch(tab, ahead);
-			if (tab != old)
-				hashtab_prefetch(old, ahead);
-		}
+		if (i + 8 < s->nsocks)
+			hashtab_prefetch(tab, sock_key(s, &s->socks[i + 8]));
 		bool found;
 		struct sock_age *n = hashtab_put(tab, key, &found);
 
 		if (!n)
 			return -ENOMEM;
-		if (found && n->seen == seen) /* the same socket twice in one dump */
+		if (found && n->seen == seen) { /* the same socket twice in one dump */
+			if (ages)
+				ages_put(ages, i, n);
 			continue;
-		if (!found && tab != old) { /* the second table: what the last update knew */
-			const struct sock_age *o = hashtab_get(old, key);
-			if (o)
-				*n = *o, found = true;
 		}
 		bool is_new = !found, was_cw = found && n->state == ST_CLOSE_WAIT;
 		if (is_new && k->state_age_ms) {
@@ -265,20 +299,21 @@ static int update_socks(struct history *h, const struct snapshot *s)
 		if (n->state != k->state)
 			n->since = now, n->bound = false;
 		n->state = k->state;
+		if (ages)
+			ages_put(ages, i, n);
 		/* On the first update every socket is new to leaktop, not to the system. */
 		is_new = is_new && h->seq > 1;
 
-		struct hist_ent *port = sock_port(h, k);
+		struct hist_ent *port = sock_port(h, s, k);
 		bool outbound = sock_outbound(port, k);
 		if (k->owner >= 0 && (size_t)k->owner < s->nowners) {
 			int32_t pi = s->owners[k->owner].proc;
 			if (pi >= 0 && (size_t)pi < s->nprocs && h->proc_ent[pi] >= 0)
-				note_sock(h, &h->procs.ents[h->proc_ent[pi]], k, n, is_new, HS_NEW, outbound, was_cw);
+				note_sock(h, &h->procs.ents[h->proc_ent[pi]], s, k, n, is_new, HS_NEW, outbound, was_cw);
 		}
-		note_sock(h, port, k, n, is_new, PORT_NEW, outbound, was_cw);
+		note_sock(h, port, s, k, n, is_new, PORT_NEW, outbound, was_cw);
 	}
-	if (tab == old)
-		hashtab_sweep(tab, sock_seen, &seen);
+	hashtab_sweep(tab, sock_seen, &seen);
 	return 0;
 }
 
@@ -464,6 +499,8 @@ int history_update_begin(struct history *h, const struct snapshot *s)
 {
 	if (!h->seq)
 		h->base = s->time;
+	/* The sockets step writes these, unlocked: no reader may take them meanwhile. */
+	h->ages[h->cur ^ 1].valid = false;
 	h->seq++;
 	h->prev_time = h->seq > 1 ? h->now : s->time;
 	h->now = s->time;
@@ -490,8 +527,11 @@ int history_update_socks(struct history *h, const struct snapshot *s)
 
 int history_update_end(struct history *h, const struct snapshot *s)
 {
-	if (h->o.shared_reads)
+	if (h->o.shared_reads) {
+		struct hist_ages *a = &h->ages[h->cur ^ 1];
+		a->valid = true, a->tick = s->tick, a->time = s->time, a->aged_at = h->now;
 		h->cur ^= 1;
+	}
 	h->aged_at = h->now;
 	int rc = find_mirrors(h, s);
 	if (rc)
@@ -518,8 +558,8 @@ void history_clear(struct history *h)
 		while (sets[k]->n)
 			hist_set_remove(sets[k], sets[k]->n - 1);
 	}
-	hashtab_reset(&h->socks[0], 0);
-	hashtab_reset(&h->socks[1], 0);
+	hashtab_reset(&h->socks, 0);
+	h->ages[0].valid = h->ages[1].valid = false;
 	h->seq = 0;
 	h->base = h->now = h->prev_time = h->aged_at = 0;
 	h->nchanges = 0;
@@ -537,8 +577,7 @@ struct history *history_new(const struct history_opts *o)
 		history_opts_default(&h->o);
 	double iv = h->o.interval_s > 0 ? h->o.interval_s : 2;
 	double want = ceil(h->o.span_s / iv) + 1;
-	hashtab_init(&h->socks[0], sizeof(struct sock_age));
-	hashtab_init(&h->socks[1], sizeof(struct sock_age));
+	hashtab_init(&h->socks, sizeof(struct sock_age));
 	hashtab_init(&h->mirrors, sizeof(uint32_t));
 	h->cap = want > HISTORY_MAX_SAMPLES ? HISTORY_MAX_SAMPLES : want < 16 ? 16 : (uint32_t)want;
 	h->times = calloc(h->cap, sizeof(*h->times));
@@ -559,8 +598,12 @@ void history_free(struct history *h)
 		return;
 	hist_set_free(&h->procs);
 	hist_set_free(&h->ports);
-	hashtab_free(&h->socks[0]);
-	hashtab_free(&h->socks[1]);
+	hashtab_free(&h->socks);
+	for (size_t i = 0; i < 2; i++) {
+		free(h->ages[i].first);
+		free(h->ages[i].since);
+		free(h->ages[i].bound);
+	}
 	hashtab_free(&h->mirrors);
 	free(h->changes);
 	free(h->times);
@@ -609,30 +652,67 @@ size_t history_port_series(const struct history *h, uint64_t netns, uint16_t por
 	return hist_ring_series(h, e, PORT_VALS, state - 1, t, v, max);
 }
 
-int history_sock_age(const struct history *h, const struct sock_rec *k, double *age_s, double *state_age_s)
+/* With shared_reads: the ages written for snapshot s, and k's position in it; NULL
+ * when s is not one of the last two updated, or k not one of its sockets. */
+static const struct hist_ages *ages_of(const struct history *h, const struct snapshot *s, const struct sock_rec *k,
+				       size_t *pos)
 {
-	const struct sock_age *n = hashtab_get(&h->socks[h->cur], sock_key(k));
+	if (!s || !s->socks || k < s->socks || k >= s->socks + s->nsocks)
+		return NULL;
+	*pos = (size_t)(k - s->socks);
+	for (unsigned i = 0; i < 2; i++) {
+		const struct hist_ages *a = &h->ages[h->cur ^ i];
+		if (a->valid && a->tick == s->tick && a->time == s->time && a->n == s->nsocks)
+			return a;
+	}
+	return NULL;
+}
 
-	if (!h->seq || !n)
+int history_sock_age(const struct history *h, const struct snapshot *s, const struct sock_rec *k, double *age_s,
+		     double *state_age_s)
+{
+	double now, first, since;
+
+	if (!h->seq)
 		return -ENOENT;
-	double now = h->aged_at - h->base; /* not h->now: an update may be under way */
+	if (h->o.shared_reads) {
+		size_t i;
+		const struct hist_ages *a = ages_of(h, s, k, &i);
+		if (!a)
+			return -ENOENT;
+		now = a->aged_at - h->base, first = a->first[i], since = a->since[i];
+	} else {
+		const struct sock_age *n = hashtab_get(&h->socks, sock_key(s, k));
+		if (!n)
+			return -ENOENT;
+		now = h->aged_at - h->base, first = n->first, since = n->since;
+	}
 	if (age_s)
-		*age_s = now - n->first;
+		*age_s = now - first;
 	if (state_age_s)
-		*state_age_s = now - n->since;
+		*state_age_s = now - since;
 	return 0;
 }
 
-bool history_sock_age_bound(const struct history *h, const struct sock_rec *k)
+bool history_sock_age_bound(const struct history *h, const struct snapshot *s, const struct sock_rec *k)
 {
-	const struct sock_age *n = h->seq ? hashtab_get(&h->socks[h->cur], sock_key(k)) : NULL;
+	if (!h->seq)
+		return false;
+	if (h->o.shared_reads) {
+		size_t i;
+		const struct hist_ages *a = ages_of(h, s, k, &i);
+		return a && a->bound[i / 64] >> (i % 64) & 1;
+	}
+	const struct sock_age *n = hashtab_get(&h->socks, sock_key(s, k));
 	return n && n->bound;
 }
 
 size_t history_memory(const struct history *h)
 {
-	size_t bytes = sizeof(*h) + 4 * h->cap * sizeof(double) + hashtab_bytes(&h->socks[0]) +
-		       hashtab_bytes(&h->socks[1]) + h->proc_ent_cap * sizeof(int32_t) +
+	size_t bytes = sizeof(*h) + 4 * h->cap * sizeof(double) + hashtab_bytes(&h->socks) +
+		       (h->ages[0].cap + h->ages[1].cap) * 2 * sizeof(float) +
+		       ((h->ages[0].cap + 63) / 64 + (h->ages[1].cap + 63) / 64) * sizeof(uint64_t) +
+		       h->proc_ent_cap * sizeof(int32_t) +
 		       h->order_cap * sizeof(struct by_weight);
 	const struct hist_set *sets[] = {&h->procs, &h->ports};
 

@@ -30,7 +30,8 @@ struct history_opts {
 	double forget_s;    /* drop a process or port not seen for this long; default 120 */
 	uint64_t phys_kb;   /* the machine's memory, for a JVM's default heap; 0 unknown */
 	/* Another thread reads sockets' ages while history_update_socks runs (the
-	 * dashboard): the update writes a second table, not the one read. */
+	 * dashboard): readers read a copy of the ages of each of the last two updated
+	 * snapshots' sockets, by position, not the table the update writes. */
 	bool shared_reads;
 	struct leak_params leak;
 };
@@ -99,14 +100,17 @@ size_t history_proc_series(const struct history *h, int32_t pid, uint64_t start_
 size_t history_port_series(const struct history *h, uint64_t netns, uint16_t port, unsigned side,
 			   unsigned state, double *t, double *v, size_t max);
 
-/* Seconds since the socket was first seen and since it entered its current state,
- * as of the last update. Counted from leaktop's first refresh at the earliest, or
+/* Seconds since the socket k of snapshot s was first seen and since it entered its
+ * current state, as of the last update. With history_opts.shared_reads, k must be
+ * one of s->socks and s one of the last two snapshots updated (or a copy of one),
+ * and the ages are as of that snapshot's update. Counted from leaktop's first refresh at the earliest, or
  * from the kernel's lower bound (sock_rec.state_age_ms) when the first sighting had one.
  * Returns 0, or -ENOENT when the socket was not in the last update. */
-int history_sock_age(const struct history *h, const struct sock_rec *k, double *age_s, double *state_age_s);
+int history_sock_age(const struct history *h, const struct snapshot *s, const struct sock_rec *k, double *age_s,
+		     double *state_age_s);
 /* Whether those ages are the kernel's lower bound (sock_rec.state_age_ms, as the
  * socket was first seen) rather than counted from a sighting: shown as ">=2m". */
-bool history_sock_age_bound(const struct history *h, const struct sock_rec *k);
+bool history_sock_age_bound(const struct history *h, const struct snapshot *s, const struct sock_rec *k);
 
 /* fs.file-nr growth per minute (NAN when unknown) and seconds until fs.file-max
  * (INFINITY = never). A count that rose and has stood still since (the rule of

@@ -99,21 +99,35 @@ struct sock_age {
 	uint8_t seen;             /* the low byte of the update's seq that saw it last */
 };
 
+/* With o.shared_reads: the ages of one updated snapshot's sockets, by their position
+ * in it (8 bytes a socket, and a bit), for readers beside the next update. Whose:
+ * the snapshot's tick, time and socket count (a paused view's copy is the same). */
+struct hist_ages {
+	bool valid;
+	uint64_t tick;
+	double time, aged_at;     /* aged_at: the update's now */
+	size_t n, cap;
+	float *first, *since;     /* seconds after h->base */
+	uint64_t *bound;          /* a bit a socket: since is the kernel's lower bound */
+};
+
 struct history {
 	struct history_opts o;
 	uint32_t cap;             /* samples per series */
 	uint64_t seq;
 	double base, now, prev_time; /* prev_time: the update before this one */
-	double aged_at;           /* the now of the socket table readers read (socks[cur]) */
+	double aged_at;           /* the now of the last update's end, as readers see it */
 	double *times;            /* by seq % cap */
 	double *file_nr;
 	uint64_t file_max;
 	struct hist_set procs, ports;
-	/* sock_key -> struct sock_age: the last update's sockets, in socks[cur] (20 bytes
-	 * a slot). Updated in place and swept of the sockets an update did not see;
-	 * with o.shared_reads (a reader beside the sockets step) the update fills
-	 * socks[cur ^ 1] instead and end makes it current: twice the memory. */
-	struct hashtab socks[2];
+	/* sock_key -> struct sock_age: the last update's sockets (20 bytes a slot).
+	 * Updated in place and swept of the sockets an update did not see. With
+	 * o.shared_reads (a reader beside the sockets step) readers read ages[] instead:
+	 * the update fills ages[cur ^ 1] for its snapshot, and ages[cur] stays what the
+	 * last one wrote for the snapshot on screen. */
+	struct hashtab socks;
+	struct hist_ages ages[2];
 	unsigned cur;
 	size_t win_n;             /* samples inside the slope window */
 	int32_t *proc_ent;        /* snapshot proc index -> ent index */

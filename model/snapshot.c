@@ -158,13 +158,15 @@ void snapshot_free(struct snapshot *s)
 	free(s->ports);
 	free(s->netns);
 	free(s->names);
+	free(s->sock_ns);
+	free(s->addr6);
 	free(s);
 }
 
 void snapshot_clear(struct snapshot *s)
 {
 	s->nsocks = s->nprocs = s->nowners = s->nports = s->nnetns = 0;
-	s->names_len = 0;
+	s->names_len = s->nsock_ns = s->naddr6 = 0;
 	s->closed_valid = s->netns_limited = s->owners_pending = false;
 	s->time = s->refresh_ms = 0;
 	s->tick = 0;
@@ -191,6 +193,54 @@ struct sock_owner *snapshot_add_owner(struct snapshot *s)
 	if (o)
 		o->sock = -1;
 	return o;
+}
+
+/* A dump adds one namespace's sockets in a run: the namespace is the last one added,
+ * or near it, so the search starts there. */
+int snapshot_sock_set_netns(struct snapshot *s, struct sock_rec *k, uint64_t netns)
+{
+	for (size_t i = s->nsock_ns; i-- > 0;) {
+		if (s->sock_ns[i] == netns) {
+			k->ns = (uint16_t)i;
+			return 0;
+		}
+	}
+	if (s->nsock_ns >= SNAPSHOT_SOCK_NS_MAX)
+		return -E2BIG;
+	uint64_t *n = VEC_PUSH(s->sock_ns, s->nsock_ns, s->sock_ns_cap);
+	if (!n)
+		return -ENOMEM;
+	*n = netns;
+	k->ns = (uint16_t)(s->nsock_ns - 1);
+	return 0;
+}
+
+int snapshot_sock_set_addrs(struct snapshot *s, struct sock_rec *k, const uint8_t laddr[16],
+			    const uint8_t raddr[16])
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	k->mapped = 0;
+	if (k->family == AF_INET) {
+		memcpy(k->v4.l, laddr, 4);
+		memcpy(k->v4.r, raddr, 4);
+	} else if (k->family == AF_INET6 && !memcmp(laddr, mapped, 12) && !memcmp(raddr, mapped, 12)) {
+		k->mapped = 1;
+		memcpy(k->v4.l, laddr + 12, 4);
+		memcpy(k->v4.r, raddr + 12, 4);
+	} else if (k->family == AF_INET6) {
+		static const uint8_t any[16];
+		struct sock_addr6 *a;
+		k->v6 = 0;
+		if (!memcmp(laddr, any, 16) && !memcmp(raddr, any, 16))
+			return 0;
+		if (s->naddr6 >= UINT32_MAX - 1 || !(a = VEC_PUSH(s->addr6, s->naddr6, s->addr6_cap)))
+			return -ENOMEM;
+		memcpy(a->l, laddr, 16);
+		memcpy(a->r, raddr, 16);
+		k->v6 = (uint32_t)s->naddr6;
+	}
+	return 0;
 }
 
 static size_t netns_lower(const struct snapshot *s, uint64_t inode)
@@ -323,7 +373,7 @@ static int dedup_socks(struct snapshot *s, struct hashtab *t)
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < s->nsocks; i++) {
-		int32_t *v = hashtab_put(t, s->socks[i].cookie ^ mix64(s->socks[i].netns), &found);
+		int32_t *v = hashtab_put(t, s->socks[i].cookie ^ mix64(sock_netns(s, &s->socks[i])), &found);
 		if (!v)
 			return -ENOMEM;
 		if (found)
@@ -359,10 +409,12 @@ enum port_side sock_port_side(const struct sock_rec *k, bool lport_listens, bool
 	return k->lport <= k->rport ? SIDE_LOCAL : SIDE_REMOTE;
 }
 
-static enum port_side sock_side(const struct sock_rec *k, const struct hashtab *listen)
+static enum port_side sock_side(const struct snapshot *s, const struct sock_rec *k, const struct hashtab *listen)
 {
-	return sock_port_side(k, table_get(listen, port_key(k->netns, k->lport, 0, k->proto)) != -1,
-			      table_get(listen, port_key(k->netns, k->rport, 0, k->proto)) != -1);
+	uint64_t ns = sock_netns(s, k);
+
+	return sock_port_side(k, table_get(listen, port_key(ns, k->lport, 0, k->proto)) != -1,
+			      table_get(listen, port_key(ns, k->rport, 0, k->proto)) != -1);
 }
 
 static void port_add_pid(struct port_agg *p, int32_t pid)
@@ -399,7 +451,7 @@ static int build_ports(struct snapshot *s, struct snapshot_scratch *x)
 		int32_t *v;
 		if (k->state != ST_LISTEN || !has_port(k))
 			continue;
-		if (!(v = hashtab_put(&x->listen, port_key(k->netns, k->lport, 0, k->proto), &found)))
+		if (!(v = hashtab_put(&x->listen, port_key(sock_netns(s, k), k->lport, 0, k->proto), &found)))
 			return -ENOMEM;
 		*v = 1;
 	}
@@ -408,9 +460,9 @@ static int build_ports(struct snapshot *s, struct snapshot_scratch *x)
 		const struct sock_rec *k = &s->socks[i];
 		if (!has_port(k))
 			continue;
-		enum port_side side = sock_side(k, &x->listen);
+		enum port_side side = sock_side(s, k, &x->listen);
 		uint16_t port = side == SIDE_LOCAL ? k->lport : k->rport;
-		int32_t *v = hashtab_put(&x->ports, port_key(k->netns, port, side, k->proto), &found);
+		int32_t *v = hashtab_put(&x->ports, port_key(sock_netns(s, k), port, side, k->proto), &found);
 		struct port_agg *p;
 
 		if (!v)
@@ -419,7 +471,7 @@ static int build_ports(struct snapshot *s, struct snapshot_scratch *x)
 			p = VEC_PUSH(s->ports, s->nports, s->ports_cap);
 			if (!p)
 				return -ENOMEM;
-			p->netns = k->netns;
+			p->netns = sock_netns(s, k);
 			p->port = port;
 			p->side = side;
 			p->proto = k->proto;
@@ -560,7 +612,7 @@ int snapshot_build_checked(struct snapshot *s, snapshot_fd_check check, void *ct
 			t->states[state_slot(k->state)]++;
 			t->unowned += k->owner < 0;
 		}
-		struct netns_rec *n = (struct netns_rec *)snapshot_find_netns(s, k->netns);
+		struct netns_rec *n = (struct netns_rec *)snapshot_find_netns(s, sock_netns(s, k));
 		if (n)
 			n->sockets++;
 	}
@@ -634,8 +686,12 @@ int snapshot_copy(struct snapshot *dst, const struct snapshot *src)
 	    copy_array(&dst->owners, &dst->owners_cap, src->owners, src->nowners, sizeof(*src->owners)) ||
 	    copy_array(&dst->ports, &dst->ports_cap, src->ports, src->nports, sizeof(*src->ports)) ||
 	    copy_array(&dst->netns, &dst->netns_cap, src->netns, src->nnetns, sizeof(*src->netns)) ||
-	    copy_array(&dst->names, &dst->names_cap, src->names, src->names_len, 1))
+	    copy_array(&dst->names, &dst->names_cap, src->names, src->names_len, 1) ||
+	    copy_array(&dst->sock_ns, &dst->sock_ns_cap, src->sock_ns, src->nsock_ns, sizeof(*src->sock_ns)) ||
+	    copy_array(&dst->addr6, &dst->addr6_cap, src->addr6, src->naddr6, sizeof(*src->addr6)))
 		return -ENOMEM;
+	dst->nsock_ns = src->nsock_ns;
+	dst->naddr6 = src->naddr6;
 	dst->nnetns = src->nnetns;
 	dst->names_len = src->names_len;
 	dst->closed_valid = src->closed_valid;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* The kernel's TCP state numbers (include/net/tcp_states.h); 0 is unused. */
 enum sk_state {
@@ -36,17 +37,29 @@ const char *sk_state_abbrev(unsigned state);
 /* Case-insensitive, '-' and '_' alike, "estab" accepted: returns the state or -1. */
 int sk_state_parse(const char *name);
 
-/* One socket from a diag dump. Compact: 150k of these must stay small (88 bytes). */
+/* One socket from a diag dump. Compact, 56 bytes: a million of these are one
+ * snapshot, and the dashboard holds two. What most sockets share lives in the
+ * snapshot's tables: the network namespace (an index into snapshot.sock_ns) and
+ * IPv6 addresses (an index into snapshot.addr6); IPv4 addresses, and IPv6 ones when
+ * both ends are IPv4-mapped (a dual-stack server's), are inline. Read the namespace
+ * and the addresses with sock_netns(), sock_laddr() and sock_raddr(); set them with
+ * snapshot_sock_set_netns() and snapshot_sock_set_addrs(). */
 struct sock_rec {
 	uint64_t cookie;     /* kernel socket cookie, unique while the socket lives */
-	uint64_t netns;      /* network namespace inode, 0 when unknown (leaktop's own) */
 	uint32_t inode;      /* 0 for time-wait and request minisockets */
 	uint32_t uid;
 	uint32_t rqueue;     /* Recv-Q; for LISTEN the accept queue */
 	uint32_t wqueue;     /* Send-Q; for LISTEN the accept queue limit */
 	uint32_t expires_ms; /* timer */
 	int32_t owner;       /* index into snapshot.owners of the first holder, -1 if none */
+	/* TCP: a lower bound from the kernel (tcp_info) of the time in this state, in
+	 * ms; 0 when none is known. Set for the states a receive leads into
+	 * (ESTABLISHED, CLOSE_WAIT, FIN_WAIT2): whatever was received last came after
+	 * the state began, so the time since then is at most the state's age. */
+	uint32_t state_age_ms;
 	uint16_t lport, rport;
+	uint16_t ns : 15;    /* sock_netns(): index into snapshot.sock_ns */
+	uint16_t mapped : 1; /* AF_INET6 with both addresses IPv4-mapped: in v4 */
 	uint8_t family;      /* AF_INET, AF_INET6, AF_UNIX, AF_NETLINK or AF_PACKET */
 	uint8_t proto;       /* IPPROTO_TCP, _UDP or _RAW; the netlink protocol; 0 */
 	uint8_t state;       /* enum sk_state (TCP's numbers; UDP and UNIX use 1, 7, 10) */
@@ -55,20 +68,31 @@ struct sock_rec {
 	uint8_t type;        /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET (UNIX, NETLINK, PACKET) */
 	union {
 		struct {
-			uint8_t laddr[16]; /* network byte order; IPv4 uses the first 4 bytes */
-			uint8_t raddr[16];
-		};
+			uint8_t l[4], r[4]; /* network byte order */
+		} v4;                      /* AF_INET, or AF_INET6 when mapped */
+		uint32_t v6;               /* AF_INET6: 1 + index of its pair in snapshot.addr6,
+					    * 0 for :: and :: (or none set) */
 		struct {
 			uint32_t name;     /* offset in snapshot.names: the escaped path, "@name"
 					    * when abstract, 0 ("") when unbound */
 			uint32_t peer;     /* the peer's inode, 0 when not connected */
 		} un;                      /* AF_UNIX */
 	};
-	/* TCP: a lower bound from the kernel (tcp_info) of the time in this state, in
-	 * ms; 0 when none is known. Set for the states a receive leads into
-	 * (ESTABLISHED, CLOSE_WAIT, FIN_WAIT2): whatever was received last came after
-	 * the state began, so the time since then is at most the state's age. */
-	uint32_t state_age_ms;
+};
+_Static_assert(sizeof(struct sock_rec) == 56, "struct sock_rec grew: a million of them are one snapshot");
+
+/* The most network namespaces one snapshot's sockets come from (sock_rec.ns). */
+#define SNAPSHOT_SOCK_NS_MAX 32768
+
+/* An IPv6 socket's two addresses, network byte order. */
+struct sock_addr6 {
+	uint8_t l[16], r[16];
+};
+
+/* An address as 16 bytes (IPv4 in the first 4, the rest 0), to pass on by value:
+ * sock_laddr(s, k).b is valid to the end of the expression that calls it. */
+struct sock_ip {
+	uint8_t b[16];
 };
 
 /* What a socket counts as, per process and in the totals. */
@@ -196,6 +220,10 @@ struct snapshot {
 	size_t nnetns, netns_cap;
 	char *names;             /* UNIX socket names, NUL-terminated; offset 0 is "" */
 	size_t names_len, names_cap;
+	uint64_t *sock_ns;       /* the sockets' netns inodes, by sock_rec.ns */
+	size_t nsock_ns, sock_ns_cap;
+	struct sock_addr6 *addr6; /* IPv6 sockets' addresses, by sock_rec.v6 */
+	size_t naddr6, addr6_cap;
 	/* Set by the source: every kind of socket was dumped in every netns marked
 	 * dumped, so a socket fd of a process there that is in no dump is CLOSED. */
 	bool closed_valid;
@@ -234,6 +262,48 @@ struct netns_rec *snapshot_add_netns(struct snapshot *s, uint64_t inode, bool du
 uint32_t snapshot_add_name(struct snapshot *s, const char *name, size_t len);
 /* Store a name that is escaped already (one read back from a recording), as is. */
 uint32_t snapshot_add_name_text(struct snapshot *s, const char *text);
+/* Tag k with its network namespace (inode, 0 when unknown). 0, -ENOMEM, or -E2BIG
+ * past SNAPSHOT_SOCK_NS_MAX namespaces. */
+int snapshot_sock_set_netns(struct snapshot *s, struct sock_rec *k, uint64_t netns);
+/* Give k (its family set) its addresses: 16 bytes each, IPv4 in the first 4; an
+ * AF_UNIX socket has none (its un fields are its own). 0 or -ENOMEM. */
+int snapshot_sock_set_addrs(struct snapshot *s, struct sock_rec *k, const uint8_t laddr[16],
+			    const uint8_t raddr[16]);
+
+static inline uint64_t sock_netns(const struct snapshot *s, const struct sock_rec *k)
+{
+	return k->ns < s->nsock_ns ? s->sock_ns[k->ns] : 0;
+}
+
+/* The local (remote: local false) address of an AF_INET or AF_INET6 socket; zeros
+ * for any other. s may be NULL for a socket whose addresses are inline (not
+ * AF_INET6, or mapped). */
+static inline struct sock_ip sock_addr(const struct snapshot *s, const struct sock_rec *k, bool local)
+{
+	struct sock_ip a = {{0}};
+
+	if (k->family == AF_INET6 && k->mapped) {
+		a.b[10] = a.b[11] = 0xff;
+		__builtin_memcpy(a.b + 12, local ? k->v4.l : k->v4.r, 4);
+	} else if (k->family == AF_INET6) {
+		if (s && k->v6 && k->v6 <= s->naddr6)
+			__builtin_memcpy(a.b, local ? s->addr6[k->v6 - 1].l : s->addr6[k->v6 - 1].r, 16);
+	} else if (k->family == AF_INET) {
+		__builtin_memcpy(a.b, local ? k->v4.l : k->v4.r, 4);
+	}
+	return a;
+}
+
+static inline struct sock_ip sock_laddr(const struct snapshot *s, const struct sock_rec *k)
+{
+	return sock_addr(s, k, true);
+}
+
+static inline struct sock_ip sock_raddr(const struct snapshot *s, const struct sock_rec *k)
+{
+	return sock_addr(s, k, false);
+}
+
 static inline const char *snapshot_name(const struct snapshot *s, uint32_t off)
 {
 	return s->names && off < s->names_len ? s->names + off : "";

@@ -193,15 +193,15 @@ static void json_backlog(struct batch_ctx *c, uint32_t i)
 		jsonw_null(w, "remote");
 		jsonw_uint(w, "peer", k->un.peer);
 	} else {
-		jsonw_str(w, "local", sock_addr_format(a, k->family, k->laddr, k->lport));
-		jsonw_str(w, "remote", sock_addr_format(a, k->family, k->raddr, k->rport));
+		jsonw_str(w, "local", sock_addr_format(a, k->family, sock_laddr(s, k).b, k->lport));
+		jsonw_str(w, "remote", sock_addr_format(a, k->family, sock_raddr(s, k).b, k->rport));
 	}
 	jsonw_str(w, "state", sk_state_name(k->state));
 	jsonw_uint(w, "recv_q", k->rqueue);
 	jsonw_uint(w, "send_q", k->wqueue);
 	jsonw_uint(w, "inode", k->inode);
 	jsonw_str(w, "proto", sock_proto_name(k));
-	jsonw_uint(w, "netns", k->netns);
+	jsonw_uint(w, "netns", sock_netns(s, k));
 	jsonw_end(w);
 }
 
@@ -246,8 +246,8 @@ static void json_socket(struct batch_ctx *c, uint32_t i)
 	jsonw_obj(w, NULL);
 	jsonw_uint(w, "inode", k->inode);
 	jsonw_str(w, "state", sk_state_name(k->state));
-	jsonw_str(w, "local", sock_addr_format(a, k->family, k->laddr, k->lport));
-	jsonw_str(w, "remote", sock_addr_format(a, k->family, k->raddr, k->rport));
+	jsonw_str(w, "local", sock_addr_format(a, k->family, sock_laddr(s, k).b, k->lport));
+	jsonw_str(w, "remote", sock_addr_format(a, k->family, sock_raddr(s, k).b, k->rport));
 	jsonw_uint(w, "recv_q", k->rqueue);
 	jsonw_uint(w, "send_q", k->wqueue);
 	jsonw_arr(w, "owners");

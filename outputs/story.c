@@ -243,8 +243,8 @@ static void port_endpoint(const struct snapshot *s, const struct port_agg *a, ch
 	}
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[i];
-		if (k->rport == a->port && k->netns == a->netns && k->proto == a->proto) {
-			snprintf(buf, n, "%s", sock_addr_format(addr, k->family, k->raddr, k->rport));
+		if (k->rport == a->port && sock_netns(s, k) == a->netns && k->proto == a->proto) {
+			snprintf(buf, n, "%s", sock_addr_format(addr, k->family, sock_raddr(s, k).b, k->rport));
 			story_plain_addrs(buf);
 			return;
 		}

@@ -47,6 +47,23 @@ int64_t etab_add_name(struct etab *t, const char *name)
 	return (int64_t)start;
 }
 
+int64_t etab_add_bytes(struct etab *t, const void *bytes, size_t len)
+{
+	size_t start = t->names_len ? t->names_len : 1;
+
+	if (vec_reserve_min(&t->names, &t->names_cap, start + len, 1, 4096))
+		return -1;
+	t->names[0] = '\0';
+	memcpy(t->names + start, bytes, len);
+	t->names_len = start + len;
+	return (int64_t)start;
+}
+
+const void *etab_bytes(const struct etab *t, uint32_t off, size_t len)
+{
+	return t->names && off && off <= t->names_len && len <= t->names_len - off ? t->names + off : NULL;
+}
+
 const char *etab_name(const struct etab *t, uint32_t off)
 {
 	return t->names && off < t->names_len ? t->names + off : "";

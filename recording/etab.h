@@ -32,6 +32,11 @@ int etab_reset(struct etab *t, size_t n);
 /* Keep a copy of a name in the table: its offset, 0 ("") for none, or -1 on ENOMEM. */
 int64_t etab_add_name(struct etab *t, const char *name);
 const char *etab_name(const struct etab *t, uint32_t off);
+/* Keep a copy of len bytes (an IPv6 socket's addresses) beside the names: their
+ * offset (never 0), or -1 on ENOMEM. Read back with etab_bytes. */
+int64_t etab_add_bytes(struct etab *t, const void *bytes, size_t len);
+/* The len bytes at off, or NULL when off is not such a copy. */
+const void *etab_bytes(const struct etab *t, uint32_t off, size_t len);
 /* Entry i of the table's n. */
 struct ent_hdr *etab_at(const struct etab *t, size_t i);
 /* The entry for (a, b): the one there is, or a new one (zeroed but for a and b, id 0).

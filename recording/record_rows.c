@@ -15,7 +15,8 @@
 
 struct sock_ent {
 	struct ent_hdr h;  /* cookie, netns */
-	struct sock_rec k; /* a UNIX socket's un.name is an offset in the table's names */
+	struct sock_rec k; /* a UNIX socket's un.name, an IPv6 one's v6, is an offset in the
+			    * table's names (etab_add_bytes: its struct sock_addr6) */
 };
 
 struct proc_ent {
@@ -90,16 +91,34 @@ static void put_limit(struct record *r, enum stmt_id id, unsigned c, uint64_t v)
 		put_u64(r, id, c, v);
 }
 
+/* The addresses of o, a socket of the last refresh kept in t, as sock_addr gives them. */
+static void kept_addrs(const struct etab *t, const struct sock_rec *o, struct sock_addr6 *a)
+{
+	const struct sock_addr6 *kept;
+
+	memset(a, 0, sizeof(*a));
+	if (o->family == AF_INET6 && !o->mapped) {
+		if (o->v6 && (kept = etab_bytes(t, o->v6, sizeof(*a))))
+			memcpy(a, kept, sizeof(*a));
+		return;
+	}
+	memcpy(a->l, sock_laddr(NULL, o).b, 16); /* inline: no table needed */
+	memcpy(a->r, sock_raddr(NULL, o).b, 16);
+}
+
 /* o from the last refresh (its name in the table t), k from this one (in s). */
 static bool sock_same_identity(const struct etab *t, const struct sock_rec *o, const struct snapshot *s,
 			       const struct sock_rec *k)
 {
+	struct sock_addr6 oa;
+
 	if (o->family != k->family || o->proto != k->proto || o->type != k->type || o->lport != k->lport ||
 	    o->rport != k->rport)
 		return false;
 	if (k->family == AF_UNIX)
 		return o->un.peer == k->un.peer && !strcmp(etab_name(t, o->un.name), snapshot_name(s, k->un.name));
-	return !memcmp(o->laddr, k->laddr, sizeof(k->laddr)) && !memcmp(o->raddr, k->raddr, sizeof(k->raddr));
+	kept_addrs(t, o, &oa);
+	return !memcmp(oa.l, sock_laddr(s, k).b, 16) && !memcmp(oa.r, sock_raddr(s, k).b, 16);
 }
 
 static bool sock_same_state(const struct sock_rec *x, const struct sock_rec *y)
@@ -127,7 +146,7 @@ static int sock_insert(struct record *r, const struct snapshot *s, const struct 
 	int rc;
 
 	put_u64(r, Q_SOCK, SOCK_COOKIE, k->cookie);
-	put_u64(r, Q_SOCK, SOCK_NETNS, k->netns);
+	put_u64(r, Q_SOCK, SOCK_NETNS, sock_netns(s, k));
 	put_int(r, Q_SOCK, SOCK_FAMILY, k->family);
 	put_int(r, Q_SOCK, SOCK_PROTO, k->proto);
 	put_int(r, Q_SOCK, SOCK_TYPE, k->type);
@@ -135,12 +154,12 @@ static int sock_insert(struct record *r, const struct snapshot *s, const struct 
 	if (un)
 		put_bytes(r, Q_SOCK, SOCK_LADDR, "", 0, false);
 	else
-		put_addr(r, Q_SOCK, SOCK_LADDR, k->family, k->laddr);
+		put_addr(r, Q_SOCK, SOCK_LADDR, k->family, sock_laddr(s, k).b);
 	put_int(r, Q_SOCK, SOCK_LPORT, k->lport);
 	if (un)
 		put_bytes(r, Q_SOCK, SOCK_RADDR, "", 0, false);
 	else
-		put_addr(r, Q_SOCK, SOCK_RADDR, k->family, k->raddr);
+		put_addr(r, Q_SOCK, SOCK_RADDR, k->family, sock_raddr(s, k).b);
 	put_int(r, Q_SOCK, SOCK_RPORT, k->rport);
 	put_text(r, Q_SOCK, SOCK_NAME, un ? snapshot_name(s, k->un.name) : "", 4096);
 	put_int(r, Q_SOCK, SOCK_PEER, un ? k->un.peer : 0);
@@ -200,8 +219,9 @@ int record_socks(struct record *r, const struct snapshot *s)
 		return SQLITE_NOMEM;
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[i];
-		struct sock_ent *n = (struct sock_ent *)etab_slot(new, k->cookie, k->netns);
-		struct sock_ent *o = (struct sock_ent *)etab_find(old, k->cookie, k->netns);
+		uint64_t netns = sock_netns(s, k);
+		struct sock_ent *n = (struct sock_ent *)etab_slot(new, k->cookie, netns);
+		struct sock_ent *o = (struct sock_ent *)etab_find(old, k->cookie, netns);
 		if (!n)
 			return SQLITE_NOMEM;
 		int64_t id = 0;
@@ -219,7 +239,7 @@ int record_socks(struct record *r, const struct snapshot *s)
 		if (changed && (rc = sock_change(r, id, k)))
 			return rc;
 		n->h.a = k->cookie;
-		n->h.b = k->netns;
+		n->h.b = netns;
 		n->h.id = id;
 		n->k = *k;
 		if (k->family == AF_UNIX) {
@@ -227,6 +247,14 @@ int record_socks(struct record *r, const struct snapshot *s)
 			if (off < 0)
 				return SQLITE_NOMEM;
 			n->k.un.name = (uint32_t)off;
+		} else if (k->family == AF_INET6 && !k->mapped && k->v6) {
+			struct sock_addr6 a;
+			memcpy(a.l, sock_laddr(s, k).b, 16);
+			memcpy(a.r, sock_raddr(s, k).b, 16);
+			int64_t off = etab_add_bytes(new, &a, sizeof(a));
+			if (off < 0 || off > UINT32_MAX)
+				return SQLITE_NOMEM;
+			n->k.v6 = (uint32_t)off;
 		}
 	}
 	return sweep_gone(r, old, Q_SOCK_GONE);

@@ -96,9 +96,12 @@ struct recread_row {
 void recread_proc_id(struct recread_row *x, int base, struct proc_rec *p);
 void recread_proc_ch(struct recread_row *x, int base, struct proc_rec *p);
 void recread_fd(struct recread_row *x, int base, int64_t *proc, int32_t *fd, uint32_t *inode);
-/* A UNIX socket's name goes to *name (malloc'd, untouched when ""). Returns an
- * SQLite result code (SQLITE_NOMEM). */
-int recread_sock_id(struct recread_row *x, int base, struct sock_rec *k, char **name);
+/* A socket's netns and addresses go to *netns and *addr (the snapshot keeps them
+ * out of the record: snapshot_sock_set_netns, snapshot_sock_set_addrs), a UNIX
+ * socket's name to *name (malloc'd, untouched when ""). Returns an SQLite result
+ * code (SQLITE_NOMEM). */
+int recread_sock_id(struct recread_row *x, int base, struct sock_rec *k, uint64_t *netns, struct sock_addr6 *addr,
+		    char **name);
 /* state_age_ms is 0 when the row has no bound or the file no such column. */
 void recread_sock_ch(struct recread_row *x, int base, struct sock_rec *k);
 void recread_port_id(struct recread_row *x, int base, struct port_agg *p);

@@ -246,10 +246,12 @@ static void addr_of(struct recread_row *x, int pos, unsigned c, int family, uint
 	inet_pton(family == AF_INET6 ? AF_INET6 : AF_INET, ip, out);
 }
 
-int recread_sock_id(struct recread_row *x, int base, struct sock_rec *k, char **name)
+int recread_sock_id(struct recread_row *x, int base, struct sock_rec *k, uint64_t *netns, struct sock_addr6 *addr,
+		    char **name)
 {
 	k->cookie = (uint64_t)INT(x, base + SOCK_COOKIE, TB_SOCK, SOCK_COOKIE);
-	k->netns = (uint64_t)INT(x, base + SOCK_NETNS, TB_SOCK, SOCK_NETNS);
+	*netns = (uint64_t)INT(x, base + SOCK_NETNS, TB_SOCK, SOCK_NETNS);
+	memset(addr, 0, sizeof(*addr));
 	k->family = (uint8_t)INT(x, base + SOCK_FAMILY, TB_SOCK, SOCK_FAMILY);
 	k->proto = (uint8_t)INT(x, base + SOCK_PROTO, TB_SOCK, SOCK_PROTO);
 	k->type = (uint8_t)INT(x, base + SOCK_TYPE, TB_SOCK, SOCK_TYPE);
@@ -257,14 +259,13 @@ int recread_sock_id(struct recread_row *x, int base, struct sock_rec *k, char **
 	k->rport = (uint16_t)INT(x, base + SOCK_RPORT, TB_SOCK, SOCK_RPORT);
 	k->owner = -1;
 	if (k->family != AF_UNIX) {
-		addr_of(x, base + SOCK_LADDR, SOCK_LADDR, k->family, k->laddr);
-		addr_of(x, base + SOCK_RADDR, SOCK_RADDR, k->family, k->raddr);
+		addr_of(x, base + SOCK_LADDR, SOCK_LADDR, k->family, addr->l);
+		addr_of(x, base + SOCK_RADDR, SOCK_RADDR, k->family, addr->r);
 		return SQLITE_OK;
 	}
 	/* 108 bytes of sun_path, each escaped to at most four, and the '@'. */
 	char buf[4 * 108 + 2];
-	memset(k->laddr, 0, sizeof(k->laddr));
-	memset(k->raddr, 0, sizeof(k->raddr));
+	memset(&k->un, 0, sizeof(k->un));
 	k->un.peer = (uint32_t)INT(x, base + SOCK_PEER, TB_SOCK, SOCK_PEER);
 	text_of(x, base + SOCK_NAME, TB_SOCK, SOCK_NAME, buf, sizeof(buf));
 	if (buf[0] && !(*name = strdup(buf)))

@@ -100,6 +100,9 @@ static int materialize(struct replay_source *r, struct snapshot *s)
 		if (!k)
 			return SQLITE_NOMEM;
 		*k = rs->k;
+		int rc = snapshot_sock_set_netns(s, k, rs->netns);
+		if (rc || (rc = snapshot_sock_set_addrs(s, k, rs->addr.l, rs->addr.r)))
+			return rc == -E2BIG ? SQLITE_CORRUPT : SQLITE_NOMEM;
 		/* A kernel bound on a socket's state age belongs to the tick of its change
 		 * row: a step shows it only on that refresh (as the live run asks for it on
 		 * its first refresh only), a seek keeps it, still a lower bound. */

@@ -42,7 +42,14 @@ static inline void *rvec_live(const struct rvec *v, size_t i)
 struct r_proc { int64_t id; struct proc_rec p; };
 struct r_fd { int64_t id, proc; int32_t fd; uint32_t inode; };
 /* age_tick: the tick of the change row state_age_ms came from. */
-struct r_sock { int64_t id; struct sock_rec k; char *name; /* UNIX: escaped, NULL for "" */ uint64_t age_tick; };
+struct r_sock {
+	int64_t id;
+	struct sock_rec k;       /* its netns and addresses are the two below */
+	uint64_t netns;
+	struct sock_addr6 addr;
+	char *name;              /* UNIX: escaped, NULL for "" */
+	uint64_t age_tick;
+};
 struct r_port { int64_t id; struct port_agg p; };
 struct r_netns { int64_t id; uint64_t inode; bool dumped, own; };
 

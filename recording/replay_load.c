@@ -146,7 +146,8 @@ static int read_row(enum recread_kind k, struct recread_row *x, void *e, int bas
 	case RK_SOCK:
 		if (full)
 			recread_sock_ch(x, change_base, &((struct r_sock *)e)->k);
-		return recread_sock_id(x, base, &((struct r_sock *)e)->k, &((struct r_sock *)e)->name);
+		return recread_sock_id(x, base, &((struct r_sock *)e)->k, &((struct r_sock *)e)->netns,
+				       &((struct r_sock *)e)->addr, &((struct r_sock *)e)->name);
 	case RK_PORT:
 		recread_port_id(x, base, &((struct r_port *)e)->p);
 		if (full)

@@ -160,14 +160,18 @@ int nsdump_parse_proc_net(const char *text, uint8_t family, uint8_t proto,
 		if (sscanf(line, " %*u: %63s %*s %x %*s %*s %*s %llu %*u %llu", local, &st, &uid,
 			   &inode) == 4 && inode && inode <= UINT32_MAX) {
 			struct sock_rec *r = snapshot_add_sock(s);
+			int rc;
 			if (!r)
 				return -ENOMEM;
+			if ((rc = snapshot_sock_set_netns(s, r, netns))) {
+				s->nsocks--;
+				return rc;
+			}
 			const char *colon = strrchr(local, ':');
 			if (colon)
 				sscanf(colon + 1, "%x", &lport);
 			/* No cookie in procfs: one derived from the inode, apart from real ones. */
 			r->cookie = 1ULL << 63 | inode;
-			r->netns = netns;
 			r->inode = (uint32_t)inode;
 			r->uid = (uint32_t)uid;
 			r->family = family;

@@ -247,6 +247,17 @@ static uint32_t tcp_state_age_ms(const struct nlmsghdr *nlh, uint8_t state)
 	return 0;
 }
 
+/* The namespace or the addresses of the socket just added could not be kept: it goes. */
+static int sock_tag_failed(struct snapshot *s, int rc, char **cause)
+{
+	s->nsocks--;
+	if (rc == -E2BIG)
+		text_cause(cause, 0, "sock_diag: sockets in more than %d network namespaces", SNAPSHOT_SOCK_NS_MAX);
+	else
+		text_cause(cause, 0, "sock_diag: out of memory at %zu sockets", s->nsocks);
+	return rc;
+}
+
 static int parse_inet(const struct nlmsghdr *nlh, uint8_t proto, struct snapshot *s,
 		      uint64_t netns, char **cause)
 {
@@ -274,7 +285,6 @@ static int parse_inet(const struct nlmsghdr *nlh, uint8_t proto, struct snapshot
 		return -ENOMEM;
 	}
 	r->cookie = (uint64_t)m->id.idiag_cookie[0] | (uint64_t)m->id.idiag_cookie[1] << 32;
-	r->netns = netns;
 	r->inode = m->idiag_inode;
 	r->uid = m->idiag_uid;
 	r->rqueue = m->idiag_rqueue;
@@ -289,20 +299,28 @@ static int parse_inet(const struct nlmsghdr *nlh, uint8_t proto, struct snapshot
 	r->state = m->idiag_state;
 	r->timer = m->idiag_timer;
 	r->retrans = m->idiag_retrans;
-	memcpy(r->laddr, m->id.idiag_src, alen);
-	memcpy(r->raddr, m->id.idiag_dst, alen);
+	uint8_t laddr[16] = {0}, raddr[16] = {0};
+	memcpy(laddr, m->id.idiag_src, alen);
+	memcpy(raddr, m->id.idiag_dst, alen);
+	int rc = snapshot_sock_set_netns(s, r, netns);
+	if (rc || (rc = snapshot_sock_set_addrs(s, r, laddr, raddr)))
+		return sock_tag_failed(s, rc, cause);
 	/* Attributes come only when asked for (the first dump): no walk otherwise. */
 	if (proto == IPPROTO_TCP && mnl_nlmsg_get_payload_len(nlh) > sizeof(*m))
 		r->state_age_ms = tcp_state_age_ms(nlh, m->idiag_state);
 	return 0;
 }
 
-static struct sock_rec *add_sock(struct snapshot *s, char **cause)
+/* A socket in a namespace (netns), zeroed but for that. */
+static struct sock_rec *add_sock(struct snapshot *s, uint64_t netns, char **cause)
 {
 	struct sock_rec *r = snapshot_add_sock(s);
+	int rc;
 
 	if (!r)
 		text_cause(cause, 0, "sock_diag: out of memory at %zu sockets", s->nsocks);
+	else if ((rc = snapshot_sock_set_netns(s, r, netns)))
+		r = NULL, sock_tag_failed(s, rc, cause);
 	return r;
 }
 
@@ -321,10 +339,9 @@ static int parse_unix(const struct nlmsghdr *nlh, struct snapshot *s, uint64_t n
 
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
 		return truncated(cause, "UNIX socket", mnl_nlmsg_get_payload_len(nlh), sizeof(*m));
-	if (!(r = add_sock(s, cause)))
+	if (!(r = add_sock(s, netns, cause)))
 		return -ENOMEM;
 	r->cookie = (uint64_t)m->udiag_cookie[0] | (uint64_t)m->udiag_cookie[1] << 32;
-	r->netns = netns;
 	r->inode = m->udiag_ino;
 	r->family = AF_UNIX;
 	r->type = m->udiag_type;
@@ -362,10 +379,9 @@ static int parse_netlink(const struct nlmsghdr *nlh, struct snapshot *s, uint64_
 
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
 		return truncated(cause, "NETLINK socket", mnl_nlmsg_get_payload_len(nlh), sizeof(*m));
-	if (!(r = add_sock(s, cause)))
+	if (!(r = add_sock(s, netns, cause)))
 		return -ENOMEM;
 	r->cookie = (uint64_t)m->ndiag_cookie[0] | (uint64_t)m->ndiag_cookie[1] << 32;
-	r->netns = netns;
 	r->inode = m->ndiag_ino;
 	r->family = AF_NETLINK;
 	r->proto = m->ndiag_protocol;
@@ -382,10 +398,9 @@ static int parse_packet(const struct nlmsghdr *nlh, struct snapshot *s, uint64_t
 
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
 		return truncated(cause, "PACKET socket", mnl_nlmsg_get_payload_len(nlh), sizeof(*m));
-	if (!(r = add_sock(s, cause)))
+	if (!(r = add_sock(s, netns, cause)))
 		return -ENOMEM;
 	r->cookie = (uint64_t)m->pdiag_cookie[0] | (uint64_t)m->pdiag_cookie[1] << 32;
-	r->netns = netns;
 	r->inode = m->pdiag_ino;
 	r->family = AF_PACKET;
 	r->type = m->pdiag_type;

@@ -62,7 +62,8 @@ int main(int argc, char **argv)
 			uint64_t id = churn + (uint64_t)i;
 			k->cookie = id, k->inode = (uint32_t)(100000 + id), k->family = AF_INET, k->proto = 6;
 			k->state = ST_ESTABLISHED, k->lport = 443, k->rport = (uint16_t)(32768 + id % 28000);
-			k->laddr[0] = 10, k->laddr[3] = 1, k->raddr[0] = 10, k->raddr[2] = (uint8_t)(id >> 8), k->raddr[3] = (uint8_t)id;
+			uint8_t la[16] = {10, 0, 0, 1}, ra[16] = {10, 0, (uint8_t)(id >> 8), (uint8_t)id};
+			snapshot_sock_set_addrs(s, k, la, ra);
 			k->timer = 2;
 			if (rand() % 100 == 0)
 				k->rqueue = (uint32_t)(rand() % 5000), k->wqueue = (uint32_t)(rand() % 5000);

@@ -251,12 +251,14 @@ START_TEST(test_kinds_netns)
 	s->closed_valid = true;
 	struct sock_rec *k = snapshot_add_sock(s);
 	k->cookie = 50, k->inode = 51, k->family = AF_UNIX, k->type = SOCK_STREAM;
-	k->state = ST_ESTABLISHED, k->rqueue = 9999, k->netns = 4026531840ULL;
+	k->state = ST_ESTABLISHED, k->rqueue = 9999;
+	ck_assert_int_eq(snapshot_sock_set_netns(s, k, 4026531840ULL), 0);
 	k->un.name = snapshot_add_name(s, "/tmp/\x1b]0;pwned\x07\"", 16);
 	k->un.peer = 52;
 	k = snapshot_add_sock(s);
 	k->cookie = 60, k->inode = 61, k->family = AF_INET, k->proto = IPPROTO_UDP, k->state = ST_CLOSE;
-	k->lport = 5353, k->rqueue = 700, k->netns = 4026531840ULL;
+	k->lport = 5353, k->rqueue = 700;
+	ck_assert_int_eq(snapshot_sock_set_netns(s, k, 4026531840ULL), 0);
 	struct sock_owner *o = snapshot_add_owner(s);
 	o->proc = 1, o->fd = 4, o->inode = 51;
 	o = snapshot_add_owner(s);

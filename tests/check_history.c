@@ -118,9 +118,10 @@ START_TEST(leak_growing_close_wait_from_one_host)
 }
 END_TEST
 
-/* The dashboard's history (shared_reads: each update fills a second table) ages
- * every socket as batch mode's (one table, updated in place and swept) does, while
- * sockets come, change state, go, and come back. */
+/* The dashboard's history (shared_reads: readers read a copy of each updated
+ * snapshot's ages, by position) ages every socket as batch mode's (the table alone)
+ * does, while sockets come, change state, go, and come back, some with a bound from
+ * the kernel. */
 START_TEST(second_table_ages_sockets_as_the_swept_one)
 {
 	struct history_opts o;
@@ -128,6 +129,7 @@ START_TEST(second_table_ages_sockets_as_the_swept_one)
 	o.shared_reads = true;
 	struct history *h2 = history_new(&o);
 	ck_assert_ptr_nonnull(h2);
+	size_t bounds = 0;
 	for (int r = 0; r < 40; r++) {
 		size_t p = add_proc(100, 5000, 60);
 		for (int i = 0; i < 50; i++) {
@@ -136,6 +138,8 @@ START_TEST(second_table_ages_sockets_as_the_swept_one)
 			unsigned st = (i * r) % 11 == 3 ? ST_CLOSE_WAIT : ST_ESTABLISHED;
 			add_sock(2000 + (uint64_t)i + (uint64_t)(r / 10) * 1000, st, 8080, (uint16_t)(40000 + i), 7, 0,
 				 (int)p);
+			if (i % 5 == 0)
+				s->socks[s->nsocks - 1].state_age_ms = 90000;
 		}
 		refresh(T0 + 2.0 * r);
 		ck_assert_int_eq(history_update_begin(h2, s), 0);
@@ -143,26 +147,40 @@ START_TEST(second_table_ages_sockets_as_the_swept_one)
 		ck_assert_int_eq(history_update_end(h2, s), 0);
 		for (size_t i = 0; i < s->nsocks; i++) {
 			double a1, sa1, a2, sa2;
-			ck_assert_int_eq(history_sock_age(h, &s->socks[i], &a1, &sa1), 0);
-			ck_assert_int_eq(history_sock_age(h2, &s->socks[i], &a2, &sa2), 0);
+			ck_assert_int_eq(history_sock_age(h, s, &s->socks[i], &a1, &sa1), 0);
+			ck_assert_int_eq(history_sock_age(h2, s, &s->socks[i], &a2, &sa2), 0);
 			ck_assert_double_eq(a1, a2);
 			ck_assert_double_eq(sa1, sa2);
+			ck_assert(history_sock_age_bound(h, s, &s->socks[i]) ==
+				  history_sock_age_bound(h2, s, &s->socks[i]));
+			bounds += history_sock_age_bound(h2, s, &s->socks[i]);
 		}
 		const struct history_stats *x = history_proc(h, 100, 5000), *y = history_proc(h2, 100, 5000);
 		ck_assert(x && y);
 		ck_assert_str_eq(x->reason, y->reason);
 	}
+	ck_assert_uint_gt(bounds, 0);
 	/* A socket of the first ten refreshes, gone since, is forgotten by both. */
 	struct sock_rec gone = {.cookie = 2001, .inode = 2001};
-	ck_assert_int_eq(history_sock_age(h, &gone, NULL, NULL), -ENOENT);
-	ck_assert_int_eq(history_sock_age(h2, &gone, NULL, NULL), -ENOENT);
+	ck_assert_int_eq(history_sock_age(h, s, &gone, NULL, NULL), -ENOENT);
+	ck_assert_int_eq(history_sock_age(h2, s, &gone, NULL, NULL), -ENOENT);
 	history_free(h2);
 }
 END_TEST
 
+/* The socket of snapshot x with this cookie. */
+static const struct sock_rec *sock_by_cookie(const struct snapshot *x, uint64_t cookie)
+{
+	for (size_t i = 0; i < x->nsocks; i++)
+		if (x->socks[i].cookie == cookie)
+			return &x->socks[i];
+	return NULL;
+}
+
 /* The dashboard reads the history while the worker counts a refresh's sockets
  * (history_update_socks, unlocked): until history_update_end, a reader sees the last
- * update's verdict and a socket it knew; after it, what history_update gives. */
+ * update's verdict and the ages of the snapshot on screen; after it, what
+ * history_update gives, and the snapshot on screen keeps its ages until it goes. */
 START_TEST(update_in_steps_readers_see_the_last_update)
 {
 	struct history_opts o;
@@ -175,9 +193,12 @@ START_TEST(update_in_steps_readers_see_the_last_update)
 	const struct history_stats *st = history_proc(h, 100, 5000);
 	ck_assert_ptr_nonnull(st);
 	double growth = st->close_wait_growth_per_min, oldest = st->close_wait_oldest_s;
-	struct sock_rec k = {.cookie = 1000, .inode = 1000};
+	struct snapshot *shown = snapshot_new(); /* the screen's, while s is the next */
+	ck_assert_int_eq(snapshot_copy(shown, s), 0);
+	const struct sock_rec *k = sock_by_cookie(shown, 1000);
+	ck_assert_ptr_nonnull(k);
 	double age, age_during;
-	ck_assert_int_eq(history_sock_age(h, &k, &age, NULL), 0);
+	ck_assert_int_eq(history_sock_age(h, shown, k, &age, NULL), 0);
 
 	/* The 30th refresh, in steps. */
 	int cw = 150;
@@ -194,9 +215,10 @@ START_TEST(update_in_steps_readers_see_the_last_update)
 	st = history_proc(h, 100, 5000);
 	ck_assert_double_eq(st->close_wait_growth_per_min, growth);
 	ck_assert_double_eq(st->close_wait_oldest_s, oldest);
-	struct sock_rec newest = {.cookie = 1000 + 149, .inode = 1000 + 149};
-	ck_assert_int_eq(history_sock_age(h, &newest, NULL, NULL), -ENOENT);
-	ck_assert_int_eq(history_sock_age(h, &k, &age_during, NULL), 0);
+	const struct sock_rec *newest = sock_by_cookie(s, 1000 + 149);
+	ck_assert_ptr_nonnull(newest);
+	ck_assert_int_eq(history_sock_age(h, s, newest, NULL, NULL), -ENOENT);
+	ck_assert_int_eq(history_sock_age(h, shown, k, &age_during, NULL), 0);
 	ck_assert_double_eq(age_during, age); /* as of the refresh on screen, not the next */
 	ck_assert_int_eq(history_update_end(h, s), 0);
 	/* Then the figures of leak_growing_close_wait_from_one_host, which updates whole. */
@@ -204,9 +226,17 @@ START_TEST(update_in_steps_readers_see_the_last_update)
 	ck_assert_int_eq(st->verdict, VERDICT_LEAK);
 	ck_assert_double_eq_tol(st->close_wait_growth_per_min, 150, 1e-6);
 	ck_assert_double_eq_tol(st->close_wait_oldest_s, 58, 1e-3);
-	ck_assert_int_eq(history_sock_age(h, &newest, NULL, NULL), 0);
-	ck_assert_int_eq(history_sock_age(h, &k, &age_during, NULL), 0);
+	ck_assert_int_eq(history_sock_age(h, s, newest, &age_during, NULL), 0);
+	ck_assert_double_eq_tol(age_during, 0, 1e-3);
+	ck_assert_int_eq(history_sock_age(h, s, sock_by_cookie(s, 1000), &age_during, NULL), 0);
 	ck_assert_double_eq_tol(age_during, age + 2, 1e-3);
+	ck_assert_int_eq(history_sock_age(h, shown, k, &age_during, NULL), 0);
+	ck_assert_double_eq(age_during, age); /* until the screen takes the new one */
+	/* The next update's sockets step: the one before the last is no longer read. */
+	ck_assert_int_eq(history_update_begin(h, s), 0);
+	ck_assert_int_eq(history_sock_age(h, shown, k, NULL, NULL), -ENOENT);
+	ck_assert_int_eq(history_sock_age(h, s, sock_by_cookie(s, 1000), NULL, NULL), 0);
+	snapshot_free(shown);
 }
 END_TEST
 
@@ -375,9 +405,9 @@ START_TEST(kernel_age_makes_a_static_pile_a_leak)
 	ck_assert_int_eq(ps->verdict, VERDICT_LEAK);
 	struct sock_rec k = {.cookie = 2000, .inode = 2000};
 	double age, state_age;
-	ck_assert_int_eq(history_sock_age(h, &k, &age, &state_age), 0);
+	ck_assert_int_eq(history_sock_age(h, s, &k, &age, &state_age), 0);
 	ck_assert_double_eq_tol(state_age, 94, 0.01);
-	ck_assert(history_sock_age_bound(h, &k));
+	ck_assert(history_sock_age_bound(h, s, &k));
 }
 END_TEST
 
@@ -441,7 +471,7 @@ START_TEST(clear_starts_over)
 	history_clear(h);
 	ck_assert_ptr_null(history_proc(h, 100, 5000));
 	struct sock_rec k = {.cookie = 1000};
-	ck_assert_int_eq(history_sock_age(h, &k, NULL, NULL), -ENOENT);
+	ck_assert_int_eq(history_sock_age(h, s, &k, NULL, NULL), -ENOENT);
 	/* A replay jumped back an hour: the figures come from the new samples only. */
 	for (int r = 0; r < 5; r++) {
 		add_proc(100, 5000, 50);
@@ -479,19 +509,19 @@ START_TEST(socket_age_in_state)
 	}
 	struct sock_rec k = {.cookie = 42, .inode = 42};
 	double age, state_age;
-	ck_assert_int_eq(history_sock_age(h, &k, &age, &state_age), 0);
+	ck_assert_int_eq(history_sock_age(h, s, &k, &age, &state_age), 0);
 	ck_assert_double_eq_tol(age, 30, 1e-3);
 	ck_assert_double_eq_tol(state_age, 20, 1e-3);
 	ck_assert_double_eq_tol(history_proc(h, 300, 1)->close_wait_oldest_s, 20, 1e-3);
 
 	struct sock_rec tw = {.state = ST_TIME_WAIT, .family = AF_INET, .lport = 8080, .rport = 50001};
-	tw.laddr[0] = 127, tw.laddr[3] = 1, tw.raddr[0] = 10, tw.raddr[3] = 1;
-	ck_assert_int_eq(history_sock_age(h, &tw, &age, NULL), 0);
+	testkit_sock_addrs(s, &tw, "127.0.0.1", "10.0.0.1");
+	ck_assert_int_eq(history_sock_age(h, s, &tw, &age, NULL), 0);
 	ck_assert_double_eq_tol(age, 30, 1e-3);
 	tw.rport = 50002;
-	ck_assert_int_eq(history_sock_age(h, &tw, &age, NULL), -ENOENT);
+	ck_assert_int_eq(history_sock_age(h, s, &tw, &age, NULL), -ENOENT);
 	k.cookie = 43;
-	ck_assert_int_eq(history_sock_age(h, &k, &age, NULL), -ENOENT);
+	ck_assert_int_eq(history_sock_age(h, s, &k, &age, NULL), -ENOENT);
 }
 END_TEST
 
@@ -506,9 +536,9 @@ START_TEST(socket_table_grows_and_keeps_ages)
 	}
 	struct sock_rec first = {.cookie = 1}, late = {.cookie = 4000};
 	double age;
-	ck_assert_int_eq(history_sock_age(h, &first, &age, NULL), 0);
+	ck_assert_int_eq(history_sock_age(h, s, &first, &age, NULL), 0);
 	ck_assert_double_eq_tol(age, 8, 1e-3);
-	ck_assert_int_eq(history_sock_age(h, &late, &age, NULL), 0);
+	ck_assert_int_eq(history_sock_age(h, s, &late, &age, NULL), 0);
 	ck_assert_double_eq_tol(age, 6, 1e-3);
 }
 END_TEST
@@ -742,20 +772,18 @@ START_TEST(far_end_of_a_leak_mirrors_it)
 		snprintf(s->procs[jv].comm, sizeof(s->procs[jv].comm), "java");
 		size_t ng = add_proc(941, 1, 20);
 		add_sock(1, ST_LISTEN, 8082, 0, 0, 0, (int)ng);
-		s->socks[s->nsocks - 1].laddr[3] = 2;
+		testkit_sock_addrs(s, &s->socks[s->nsocks - 1], "127.0.0.2", "10.0.0.0");
 		for (int i = 0; i < 150; i++) {
 			/* java: [::ffff:127.0.0.1]:eph -> [::ffff:127.0.0.2]:8082 */
 			add_sock(50000 + (uint64_t)i, ST_CLOSE_WAIT, (uint16_t)(40000 + i), 8082, 0, 65537, (int)jv);
 			struct sock_rec *k = &s->socks[s->nsocks - 1];
 			k->family = AF_INET6;
-			memset(k->laddr, 0, 16), memset(k->raddr, 0, 16);
-			k->laddr[10] = k->laddr[11] = k->raddr[10] = k->raddr[11] = 0xff;
-			k->laddr[12] = 127, k->laddr[15] = 1, k->raddr[12] = 127, k->raddr[15] = 2;
+			testkit_sock_addrs(s, k, "::ffff:127.0.0.1", "::ffff:127.0.0.2");
 			/* nginx: 127.0.0.2:8082 -> 127.0.0.1:eph, closed: orphaned */
 			add_sock(60000 + (uint64_t)i, ST_FIN_WAIT2, 8082, (uint16_t)(40000 + i), 0, 0, -1);
 			k = &s->socks[s->nsocks - 1];
 			k->inode = 0;
-			k->laddr[3] = 2, k->raddr[0] = 127, k->raddr[3] = 1;
+			testkit_sock_addrs(s, k, "127.0.0.2", "127.0.0.1");
 		}
 		refresh(T0 + 2.0 * r);
 	}

@@ -35,7 +35,7 @@ START_TEST(test_parse_proc_net)
 	ck_assert_uint_eq(s->socks[1].uid, 1000);
 	ck_assert_uint_eq(s->socks[1].lport, 255);
 	ck_assert_uint_eq(s->socks[2].inode, 999001);
-	ck_assert_uint_eq(s->socks[2].netns, 42);
+	ck_assert_uint_eq(sock_netns(s, &s->socks[2]), 42);
 	ck_assert_str_eq(sock_proto_name(&s->socks[0]), "raw");
 	ck_assert_str_eq(sock_proto_name(&s->socks[2]), "icmp");
 	ck_assert_int_eq(sock_kind_of(&s->socks[2]), SK_OTHER);
@@ -76,7 +76,7 @@ START_TEST(test_dump_own_netns)
 		if (s->socks[i].inode == st.st_ino) {
 			found = true;
 			ck_assert_uint_eq(s->socks[i].family, AF_UNIX);
-			ck_assert_uint_eq(s->socks[i].netns, nsdump_own(n));
+			ck_assert_uint_eq(sock_netns(s, &s->socks[i]), nsdump_own(n));
 		}
 	ck_assert(found);
 	/* Not root: says only our own is visible. */

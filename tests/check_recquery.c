@@ -71,9 +71,9 @@ static void make_snap(struct snapshot *s, uint64_t tick)
 	for (uint64_t i = 0; tick <= 15 && i < tick; i++) {
 		struct sock_rec *k = snapshot_add_sock(s);
 		k->cookie = 100 + i, k->inode = 5000 + (uint32_t)i, k->state = ST_CLOSE_WAIT;
-		k->family = AF_INET, k->proto = 6, k->lport = (uint16_t)(40000 + i), k->rport = 9000, k->netns = NETNS;
-		inet_pton(AF_INET, "127.0.0.1", k->laddr);
-		inet_pton(AF_INET, "127.0.0.1", k->raddr);
+		k->family = AF_INET, k->proto = 6, k->lport = (uint16_t)(40000 + i), k->rport = 9000;
+		ck_assert_int_eq(snapshot_sock_set_netns(s, k, NETNS), 0);
+		testkit_sock_addrs(s, k, "127.0.0.1", "127.0.0.1");
 		struct sock_owner *o = snapshot_add_owner(s);
 		o->inode = k->inode, o->proc = 1, o->fd = 10 + (int32_t)i;
 	}

@@ -263,6 +263,86 @@ START_TEST(test_copy)
 }
 END_TEST
 
+/* The record keeps IPv4 addresses (and IPv6 ones both IPv4-mapped) inline, other
+ * IPv6 ones and the namespace in the snapshot's tables: every reader gets back what
+ * the source gave, from the snapshot and from a copy of it, and a rebuild (the
+ * de-duplication moves records) keeps each socket's own. */
+START_TEST(test_compact_addresses)
+{
+	static const struct {
+		int family;
+		const char *l, *r;
+		bool table;
+	} cases[] = {
+		{AF_INET, "127.0.0.1", "10.1.2.3", false},
+		{AF_INET6, "::ffff:127.0.0.1", "::ffff:127.0.0.2", false},
+		{AF_INET6, "::1", "2001:db8::7", true},
+		{AF_INET6, "::ffff:127.0.0.1", "::", true}, /* one end mapped: both go out of line */
+		{AF_INET6, "::", "::", false},
+		{AF_INET6, "fe80::1", "fe80::2", true},
+	};
+	const size_t n = sizeof(cases) / sizeof(cases[0]);
+	size_t first = s->nsocks, tabled = s->naddr6;
+
+	for (size_t i = 0; i < n; i++) {
+		TESTKIT_SOCK(s, .cookie = 500 + i, .inode = 5000 + (uint32_t)i, .family = (uint8_t)cases[i].family,
+			     .proto = IPPROTO_TCP, .state = ST_ESTABLISHED, .laddr = cases[i].l, .raddr = cases[i].r,
+			     .netns = 4026532000ULL + i % 2);
+		tabled += cases[i].table;
+	}
+	TESTKIT_SOCK(s, .cookie = 500, .inode = 5000, .family = AF_INET, .proto = IPPROTO_TCP, .laddr = "127.0.0.1",
+		     .raddr = "10.1.2.3", .netns = 4026532000ULL); /* listed twice: dropped */
+	ck_assert_uint_eq(s->naddr6, tabled);
+	ck_assert_int_eq(snapshot_build(s), 0);
+	struct snapshot *c = snapshot_new();
+	ck_assert_int_eq(snapshot_copy(c, s), 0);
+	const struct snapshot *both[] = {s, c};
+	for (size_t w = 0; w < 2; w++) {
+		const struct snapshot *x = both[w];
+		size_t found = 0;
+		for (size_t j = first; j < x->nsocks; j++) {
+			const struct sock_rec *k = &x->socks[j];
+			if (k->cookie < 500 || k->cookie >= 500 + n)
+				continue;
+			size_t i = k->cookie - 500;
+			uint8_t l[16] = {0}, r[16] = {0};
+			inet_pton(cases[i].family, cases[i].l, l);
+			inet_pton(cases[i].family, cases[i].r, r);
+			ck_assert_mem_eq(sock_laddr(x, k).b, l, 16);
+			ck_assert_mem_eq(sock_raddr(x, k).b, r, 16);
+			ck_assert_uint_eq(sock_netns(x, k), 4026532000ULL + i % 2);
+			found++;
+		}
+		ck_assert_uint_eq(found, n);
+	}
+	snapshot_free(c);
+	/* A UNIX socket has no addresses: its name and peer are its own. */
+	struct sock_rec *u = TESTKIT_SOCK(s, .cookie = 600, .family = AF_UNIX);
+	u->un.peer = 77;
+	ck_assert_int_eq(snapshot_sock_set_addrs(s, u, (const uint8_t[16]){1}, (const uint8_t[16]){2}), 0);
+	ck_assert_uint_eq(u->un.peer, 77);
+	ck_assert_mem_eq(sock_laddr(s, u).b, (const uint8_t[16]){0}, 16);
+	ck_assert_uint_eq(sizeof(struct sock_rec), 56);
+}
+END_TEST
+
+/* Sockets from more namespaces than the record can name are refused, not misnamed. */
+START_TEST(test_sock_ns_limit)
+{
+	struct snapshot *x = snapshot_new();
+	struct sock_rec k = {0};
+
+	for (uint64_t i = 0; i < SNAPSHOT_SOCK_NS_MAX; i++)
+		ck_assert_int_eq(snapshot_sock_set_netns(x, &k, 1000 + i), 0);
+	ck_assert_uint_eq(sock_netns(x, &k), 1000 + SNAPSHOT_SOCK_NS_MAX - 1);
+	ck_assert_int_eq(snapshot_sock_set_netns(x, &k, 7), -E2BIG);
+	ck_assert_int_eq(snapshot_sock_set_netns(x, &k, 1000), 0); /* a known one still is */
+	ck_assert_uint_eq(sock_netns(x, &k), 1000);
+	snapshot_clear(x);
+	ck_assert_uint_eq(sock_netns(x, &k), 0);
+	snapshot_free(x);
+}
+END_TEST
 
 /* ---- UDP, UNIX, CLOSED fds and network namespaces ------------------------------ */
 
@@ -484,6 +564,8 @@ int main(void)
 			test_state_names,
 			test_addr_format,
 			test_copy,
+			test_compact_addresses,
+			test_sock_ns_limit,
 			test_side_of_ephemeral_listener)},
 		{.name = "kinds", .setup = setup_kinds, .teardown = teardown,
 		 .tests = TESTKIT_TESTS(

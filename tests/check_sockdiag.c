@@ -177,7 +177,7 @@ START_TEST(fixture_counts_per_state)
 
 		ck_assert_uint_eq(r->proto, IPPROTO_TCP);
 		ck_assert_int_eq(r->owner, -1);
-		ck_assert_uint_eq(r->netns, NETNS);
+		ck_assert_uint_eq(sock_netns(s, r), NETNS);
 		ck_assert_uint_eq(r->uid, 0);
 		ck_assert_uint_eq(r->cookie, i + 2); /* sk:2..sk:e in dump order */
 	}
@@ -199,8 +199,8 @@ START_TEST(fixture_close_wait_recv_q)
 	ck_assert_uint_eq(cw4->wqueue, 0);
 	ck_assert_uint_eq(cw4->inode, 7792);
 	ck_assert_uint_eq(cw4->cookie, 7);
-	ck_assert_mem_eq(cw4->laddr, lo4, 4);
-	ck_assert_mem_eq(cw4->raddr, lo4, 4);
+	ck_assert_mem_eq(sock_laddr(s, cw4).b, lo4, 4);
+	ck_assert_mem_eq(sock_raddr(s, cw4).b, lo4, 4);
 	ck_assert_ptr_nonnull(cw6);
 	ck_assert_uint_eq(cw6->rqueue, 201);
 	ck_assert_uint_eq(cw6->inode, 7799);
@@ -221,7 +221,7 @@ START_TEST(fixture_listen_accept_queue)
 	ck_assert_uint_eq(l4->rqueue, 1);  /* one connection not yet accepted */
 	ck_assert_uint_eq(l4->wqueue, 16); /* the backlog */
 	ck_assert_uint_eq(l4->inode, 7787);
-	ck_assert_mem_eq(l4->raddr, zero, 16);
+	ck_assert_mem_eq(sock_raddr(s, l4).b, zero, 16);
 	ck_assert_ptr_nonnull(l6);
 	ck_assert_uint_eq(l6->rqueue, 0);
 	ck_assert_uint_eq(l6->wqueue, 8);
@@ -269,14 +269,14 @@ START_TEST(fixture_ipv6_addresses)
 	char a[INET6_ADDRSTRLEN], buf[SOCK_ADDR_MAX];
 
 	ck_assert_ptr_nonnull(e6);
-	ck_assert_mem_eq(e6->laddr, &in6addr_loopback, 16);
-	ck_assert_str_eq(inet_ntop(AF_INET6, e6->raddr, a, sizeof(a)), "::1");
-	ck_assert_str_eq(sock_addr_format(buf, AF_INET6, e6->laddr, e6->lport), "[::1]:45524");
-	ck_assert_str_eq(sock_addr_format(buf, AF_INET6, e6->raddr, e6->rport), "[::1]:4006");
+	ck_assert_mem_eq(sock_laddr(s, e6).b, &in6addr_loopback, 16);
+	ck_assert_str_eq(inet_ntop(AF_INET6, sock_raddr(s, e6).b, a, sizeof(a)), "::1");
+	ck_assert_str_eq(sock_addr_format(buf, AF_INET6, sock_laddr(s, e6).b, e6->lport), "[::1]:45524");
+	ck_assert_str_eq(sock_addr_format(buf, AF_INET6, sock_raddr(s, e6).b, e6->rport), "[::1]:4006");
 	ck_assert_ptr_nonnull(l6);
-	ck_assert_str_eq(inet_ntop(AF_INET6, l6->raddr, a, sizeof(a)), "::");
+	ck_assert_str_eq(inet_ntop(AF_INET6, sock_raddr(s, l6).b, a, sizeof(a)), "::");
 	ck_assert_ptr_nonnull(e4);
-	ck_assert_str_eq(sock_addr_format(buf, AF_INET, e4->laddr, e4->lport), "127.0.0.1:51250");
+	ck_assert_str_eq(sock_addr_format(buf, AF_INET, sock_laddr(s, e4).b, e4->lport), "127.0.0.1:51250");
 	snapshot_free(s);
 	fixture_free(&fx);
 }
@@ -611,7 +611,7 @@ static const struct sock_rec *find_live(const struct snapshot *s, unsigned state
 		const struct sock_rec *r = &s->socks[i];
 
 		if (r->family == AF_INET && r->state == state && r->lport == lport &&
-		    r->rport == rport && memcmp(r->laddr, lo4, 4) == 0)
+		    r->rport == rport && memcmp(sock_laddr(s, r).b, lo4, 4) == 0)
 			return r;
 	}
 	return NULL;
@@ -669,7 +669,7 @@ START_TEST(live_dump_finds_both_ends)
 	ck_assert_ptr_nonnull(r);
 	ck_assert_uint_eq(r->inode, fd_inode(c));
 	ck_assert_uint_eq(r->uid, getuid());
-	ck_assert_uint_eq(r->netns, NETNS);
+	ck_assert_uint_eq(sock_netns(s, r), NETNS);
 	ck_assert_uint_ne(r->cookie, 0);
 	r = find_live(s, ST_ESTABLISHED, lport, cport);
 	ck_assert_ptr_nonnull(r);
@@ -769,7 +769,7 @@ START_TEST(live_dump_all_kinds)
 	ck_assert_uint_eq(r->type, SOCK_STREAM);
 	ck_assert_uint_eq(r->un.peer, fd_inode(pair[0]));
 	ck_assert_uint_eq(r->rqueue, 5);
-	ck_assert_uint_eq(r->netns, NETNS);
+	ck_assert_uint_eq(sock_netns(s, r), NETNS);
 	ck_assert_str_eq(sock_proto_name(r), "unix");
 
 	r = find_inode(s, fd_inode(lis));

@@ -682,9 +682,7 @@ START_TEST(socket_rows_of_one_process)
 	k->state = ST_ESTABLISHED;
 	k->lport = 19;
 	k->rport = 40000;
-	k->laddr[10] = k->laddr[11] = k->raddr[10] = k->raddr[11] = 0xff;
-	k->laddr[12] = k->raddr[12] = 127;
-	k->laddr[15] = k->raddr[15] = 1;
+	testkit_sock_addrs(s, k, "::ffff:127.0.0.1", "::ffff:127.0.0.1");
 	k = snapshot_add_sock(s);
 	k->inode = k->cookie = 501;
 	k->family = AF_UNIX;

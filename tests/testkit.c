@@ -123,19 +123,28 @@ struct sock_owner *testkit_owner(struct snapshot *s, int32_t proc, int32_t fd, u
 	return o;
 }
 
+void testkit_sock_addrs(struct snapshot *s, struct sock_rec *k, const char *laddr, const char *raddr)
+{
+	uint8_t l[16] = {0}, r[16] = {0};
+
+	if (laddr)
+		NEED(inet_pton(k->family, laddr, l) == 1, laddr);
+	if (raddr)
+		NEED(inet_pton(k->family, raddr, r) == 1, raddr);
+	NEED(!snapshot_sock_set_addrs(s, k, l, r), "out of memory");
+}
+
 struct sock_rec *testkit_sock(struct snapshot *s, const struct testkit_sock *in)
 {
 	struct sock_rec *k = snapshot_add_sock(s);
 
 	NEED(k, "out of memory");
-	k->cookie = in->cookie, k->netns = in->netns, k->inode = in->inode, k->uid = in->uid;
+	k->cookie = in->cookie, k->inode = in->inode, k->uid = in->uid;
 	k->rqueue = in->rq, k->wqueue = in->wq, k->lport = in->lport, k->rport = in->rport;
 	k->family = in->family ? in->family : AF_INET;
 	k->proto = in->proto, k->state = in->state, k->timer = in->timer, k->type = in->type;
-	if (in->laddr)
-		NEED(inet_pton(k->family, in->laddr, k->laddr) == 1, in->laddr);
-	if (in->raddr)
-		NEED(inet_pton(k->family, in->raddr, k->raddr) == 1, in->raddr);
+	NEED(!snapshot_sock_set_netns(s, k, in->netns), "netns");
+	testkit_sock_addrs(s, k, in->laddr, in->raddr);
 	if (in->held)
 		testkit_owner(s, in->proc, in->fd, in->inode);
 	return k;

@@ -78,6 +78,8 @@ struct testkit_sock {
 int testkit_proc(struct snapshot *s, const struct testkit_proc *p);
 /* Adds a socket to s (and its holder when held). */
 struct sock_rec *testkit_sock(struct snapshot *s, const struct testkit_sock *k);
+/* Sets k's addresses (text, of k's family; NULL for none) as a source does. */
+void testkit_sock_addrs(struct snapshot *s, struct sock_rec *k, const char *laddr, const char *raddr);
 /* Adds a socket fd: procs[proc] holds inode as fd. */
 struct sock_owner *testkit_owner(struct snapshot *s, int32_t proc, int32_t fd, uint32_t inode);
 

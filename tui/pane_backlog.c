@@ -128,7 +128,8 @@ static bool backlog_draw_row(struct app *a, struct pane *p, int y, uint32_t row,
 	if (o)
 		snprintf(owner, sizeof(owner), "pid %d fd %d", o->pid, snapshot_sock_fd(a->s, k));
 	snprintf(line, sizeof(line), "  %s %s -> %s %s rq %u sq %u %s", a->ascii ? "`-" : "\u2514",
-		 sock_addr_format(la, k->family, k->laddr, k->lport), sock_addr_format(ra, k->family, k->raddr, k->rport),
+		 sock_addr_format(la, k->family, sock_laddr(a->s, k).b, k->lport),
+		 sock_addr_format(ra, k->family, sock_raddr(a->s, k).b, k->rport),
 		 sk_state_name(k->state), k->rqueue, k->wqueue, owner);
 	draw_text(y, 0, COLS, line, attr, false);
 	return true;

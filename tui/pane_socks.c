@@ -13,7 +13,7 @@ static bool in_drill(const struct app *a, const struct sock_rec *k)
 {
 	const struct drill *d = &a->drill;
 	if (d->kind == DRILL_PORT)
-		return k->netns == d->netns && (d->side == SIDE_LOCAL ? k->lport : k->rport) == d->port;
+		return sock_netns(a->s, k) == d->netns && (d->side == SIDE_LOCAL ? k->lport : k->rport) == d->port;
 	return false;
 }
 

@@ -20,6 +20,7 @@ static void read_row(enum schema_table t, struct recread_row *x)
 	int32_t fd;
 	uint32_t inode;
 	uint64_t ns;
+	struct sock_addr6 addr;
 	bool dumped, own;
 	char *name = NULL;
 	struct record_event ev;
@@ -31,7 +32,7 @@ static void read_row(enum schema_table t, struct recread_row *x)
 	case TB_PROC_CHANGE: recread_proc_ch(x, SCHEMA_CHANGE_FIRST, &p); break;
 	case TB_FD: recread_fd(x, 0, &proc, &fd, &inode); break;
 	case TB_SOCK:
-		if (recread_sock_id(x, 0, &k, &name) != 0)
+		if (recread_sock_id(x, 0, &k, &ns, &addr, &name) != 0)
 			abort();
 		free(name);
 		break;
