@@ -679,25 +679,32 @@ static int copy_array(void *dstp, size_t *dcap, const void *src, size_t n, size_
 	return 0;
 }
 
-int snapshot_copy(struct snapshot *dst, const struct snapshot *src)
+int snapshot_copy_socks(struct snapshot *dst, const struct snapshot *src)
 {
 	if (copy_array(&dst->socks, &dst->socks_cap, src->socks, src->nsocks, sizeof(*src->socks)) ||
-	    copy_array(&dst->procs, &dst->procs_cap, src->procs, src->nprocs, sizeof(*src->procs)) ||
-	    copy_array(&dst->owners, &dst->owners_cap, src->owners, src->nowners, sizeof(*src->owners)) ||
-	    copy_array(&dst->ports, &dst->ports_cap, src->ports, src->nports, sizeof(*src->ports)) ||
-	    copy_array(&dst->netns, &dst->netns_cap, src->netns, src->nnetns, sizeof(*src->netns)) ||
 	    copy_array(&dst->names, &dst->names_cap, src->names, src->names_len, 1) ||
 	    copy_array(&dst->sock_ns, &dst->sock_ns_cap, src->sock_ns, src->nsock_ns, sizeof(*src->sock_ns)) ||
 	    copy_array(&dst->addr6, &dst->addr6_cap, src->addr6, src->naddr6, sizeof(*src->addr6)))
 		return -ENOMEM;
+	dst->nsocks = src->nsocks;
+	dst->names_len = src->names_len;
 	dst->nsock_ns = src->nsock_ns;
 	dst->naddr6 = src->naddr6;
+	return 0;
+}
+
+int snapshot_copy(struct snapshot *dst, const struct snapshot *src)
+{
+	if (snapshot_copy_socks(dst, src) ||
+	    copy_array(&dst->procs, &dst->procs_cap, src->procs, src->nprocs, sizeof(*src->procs)) ||
+	    copy_array(&dst->owners, &dst->owners_cap, src->owners, src->nowners, sizeof(*src->owners)) ||
+	    copy_array(&dst->ports, &dst->ports_cap, src->ports, src->nports, sizeof(*src->ports)) ||
+	    copy_array(&dst->netns, &dst->netns_cap, src->netns, src->nnetns, sizeof(*src->netns)))
+		return -ENOMEM;
 	dst->nnetns = src->nnetns;
-	dst->names_len = src->names_len;
 	dst->closed_valid = src->closed_valid;
 	dst->netns_limited = src->netns_limited;
 	dst->owners_pending = src->owners_pending;
-	dst->nsocks = src->nsocks;
 	dst->nprocs = src->nprocs;
 	dst->nowners = src->nowners;
 	dst->nports = src->nports;

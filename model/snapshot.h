@@ -334,5 +334,8 @@ char *sock_addr_format(char *buf, int family, const uint8_t addr[16], uint16_t p
 
 /* Deep copy (for a paused view, or a replay's cache). Returns 0 or -ENOMEM. */
 int snapshot_copy(struct snapshot *dst, const struct snapshot *src);
+/* The sockets alone, with the names, namespaces and IPv6 addresses they index (the
+ * dashboard's first refresh takes the preview's dump so). 0 or -ENOMEM. */
+int snapshot_copy_socks(struct snapshot *dst, const struct snapshot *src);
 
 #endif

@@ -12,7 +12,6 @@
 #include "sources/stop.h"
 #include "model/text.h"
 #include "model/snapshot.h"
-#include "model/vec.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -107,15 +106,10 @@ static bool preview_take(struct live_source *l, struct snapshot *s)
 	const struct snapshot *p = l->preview_snap;
 	l->preview_snap = NULL;
 	pthread_mutex_unlock(&l->preview_mu);
-	bool took = p && !stop_asked() && s->nsocks == 0 && s->names_len == 0 &&
-		!VEC_RESERVE(s->socks, s->socks_cap, p->nsocks) &&
-		!vec_reserve_min(&s->names, &s->names_cap, p->names_len, 1, 1);
+	/* (with the names, namespaces and IPv6 addresses the sockets index) */
+	bool took = p && !stop_asked() && s->nsocks == 0 && s->names_len == 0 && s->nsock_ns == 0 &&
+		s->naddr6 == 0 && snapshot_copy_socks(s, p) == 0;
 	if (took) {
-		memcpy(s->socks, p->socks, p->nsocks * sizeof(*p->socks));
-		s->nsocks = p->nsocks;
-		if (p->names_len)
-			memcpy(s->names, p->names, p->names_len);
-		s->names_len = p->names_len;
 		procscan_dump_early(l->scan, nsdump_own(l->dump));
 	} else if (done) { /* (not while the preview may still use the handle) */
 		nsdump_own_again(l->dump);
