@@ -188,7 +188,7 @@ static int insert_row(sqlite3 *db, enum schema_table t, const char *const *vals,
 	return rc;
 }
 
-static int put_meta(sqlite3 *db, enum schema_meta key, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int put_meta(sqlite3 *db, enum schema_meta key, const char *fmt, ...)
 {
 	char *val = NULL;
 	va_list ap;
