@@ -5,9 +5,19 @@ and pressed again (help down) at random moments, and the time from tmux send-key
 the first capture-pane showing the change; then leaktop's own figures
 (LEAKTOP_TIMING: key to screen, lock waits, pane rebuilds), from its standard error.
 Run it beside a load (bench/loadgen), as root to see every process.
-usage: bench/keylat.py LEAKTOP PRESSES [extra leaktop args...]"""
+--keys KEYS first sends KEYS (tmux key names, space-separated) once the owners are
+on screen, and waits for REGEX (--wait) to show: the presses are then timed in the
+view those keys opened ("2 Enter": the sockets of the ports pane's first port).
+usage: bench/keylat.py [--keys KEYS --wait REGEX] LEAKTOP PRESSES [extra leaktop args...]"""
 import os, random, re, statistics, subprocess, sys, time
-lt, presses, extra = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+args, keys, wait = sys.argv[1:], [], None
+while args and args[0] in ("--keys", "--wait"):
+    if args[0] == "--keys":
+        keys = args[1].split()
+    else:
+        wait = args[1]
+    args = args[2:]
+lt, presses, extra = args[0], int(args[1]), args[2:]
 sock = "keylat-%d" % time.time_ns()
 tm = ["tmux", "-L", sock, "-f", "/dev/null"]
 def cap():
@@ -22,6 +32,15 @@ try:
             sys.exit("no owners in 300 s")
         time.sleep(0.05)
     print("owners on screen after %.1f s; %s" % (time.monotonic() - t0, " ".join(l for l in cap().splitlines() if l.startswith("TCP"))[:78]), flush=True)
+    if keys:
+        subprocess.run(tm + ["send-keys", "-t", "k"] + keys, check=True)
+        t1 = time.monotonic()
+        while wait and not re.search(wait, cap(), re.M):
+            if time.monotonic() - t1 > 60:
+                sys.exit("no %r in 60 s after %s" % (wait, " ".join(keys)))
+            time.sleep(0.05)
+        shown = [l for l in cap().splitlines() if wait and re.search(wait, l)]
+        print("after %s: %s" % (" ".join(keys), (shown or [""])[0][:78]), flush=True)
     time.sleep(3)
     lat = []
     for i in range(presses):
