@@ -3,7 +3,9 @@
 80x24 in tmux (-d 1: a refresh as soon as the last is shown), '?' pressed (help up)
 and pressed again (help down) at random moments, and the time from tmux send-keys to
 the first capture-pane showing the change; then leaktop's own figures
-(LEAKTOP_TIMING: key to screen, lock waits, pane rebuilds), from its standard error.
+(LEAKTOP_TIMING: key to screen, lock waits, pane rebuilds; what each refresh shown
+cost the screen's thread, which a key arriving meanwhile waits for before leaktop
+reads it), from its standard error.
 Run it beside a load (bench/loadgen), as root to see every process.
 --keys KEYS first sends KEYS (tmux key names, space-separated) once the owners are
 on screen, and waits for REGEX (--wait) to show: the presses are then timed in the
@@ -67,10 +69,26 @@ try:
         if m:
             ins.append(float(m.group(1))); waits.append(float(m.group(2))); rebuilds.append(float(m.group(3)))
     refs = [float(x) for x in re.findall(r"refresh \d+: ([0-9.]+) ms", open(errf).read())]
+    # Each refresh's cost to the screen's thread (with --keys, those after the keys).
+    ui, seen_key = [], not keys
+    for l in open(errf):
+        seen_key = seen_key or l.startswith("leaktop: key to screen")
+        m = re.match(r"leaktop: refresh on screen: panes rebuilt ([0-9.]+) ms, drawn ([0-9.]+) ms", l)
+        if m and seen_key:
+            ui.append((float(m.group(1)), float(m.group(2))))
+    if keys and len(ins) > presses:
+        # The keys that opened the view, apart: the presses are the last lines.
+        print("in leaktop, %s: %.1f ms (panes rebuilt %.1f ms)" % (" ".join(keys), sum(ins[:-presses]), sum(rebuilds[:-presses])))
+        ins, waits, rebuilds = ins[-presses:], waits[-presses:], rebuilds[-presses:]
     if ins:
         ins.sort()
         print("in leaktop (%d keys): median %.1f ms, p90 %.1f ms, max %.1f ms; lock wait max %.1f ms, rebuild max %.1f ms; refreshes %d, median %.0f ms" % (
             len(ins), statistics.median(ins), ins[int(len(ins) * 0.9) - 1], ins[-1], max(waits), max(rebuilds), len(refs), statistics.median(refs) if refs else 0))
+    if ui:
+        # What a key arriving during a refresh's rebuild waits for before it is read.
+        busy = sorted(r + d for r, d in ui)
+        print("each refresh on screen (%d), panes rebuilt + drawn: median %.1f ms, max %.1f ms (rebuilt max %.1f ms)" % (
+            len(busy), statistics.median(busy), busy[-1], max(r for r, d in ui)))
 finally:
     subprocess.run(tm + ["kill-server"], stderr=subprocess.DEVNULL)
     if os.path.exists(errf):
