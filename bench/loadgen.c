@@ -2,9 +2,13 @@
  * accept and never read or close (CLOSE_WAIT with Recv-Q), clients that send and close
  * (their ends become orphaned FIN_WAIT2), a churner and idle processes around them.
  *
- *   loadgen --leaks N [--servers S] [--ports P] [--bytes B] [--churn RATE]
- *           [--files F] [--idle K] [--ready FILE]
+ *   loadgen --leaks N [--servers S] [--ports P | --one-port] [--bytes B]
+ *           [--churn RATE] [--files F] [--idle K] [--ready FILE]
  *
+ * Each server has ports of its own (P each, 2 by default), so a port holds at most
+ * one process's share of the leaks (18,000 fds); with --one-port every server
+ * accepts on one shared port, which then holds them all (the drill-down of a port
+ * with 100k sockets).
  * Builds the load, writes "ready <pids...>" to FILE (or stdout), then holds it until
  * SIGTERM/SIGINT, when it kills every child. Children die with it (PR_SET_PDEATHSIG).
  * The orphaned client ends live as long as net.ipv4.tcp_fin_timeout: bench/run raises
@@ -18,6 +22,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,10 +216,11 @@ int main(int argc, char **argv)
 		{"ports", required_argument, NULL, 'p'}, {"bytes", required_argument, NULL, 'b'},
 		{"churn", required_argument, NULL, 'c'}, {"files", required_argument, NULL, 'f'},
 		{"idle", required_argument, NULL, 'i'},  {"ready", required_argument, NULL, 'r'},
-		{0},
+		{"one-port", no_argument, NULL, 'o'},    {0},
 	};
 	long leaks = 1000, servers = 0, ports = 2, bytes = 100, churn = 0, files = 0, idle = 0;
 	const char *ready = NULL;
+	bool one_port = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -227,15 +233,18 @@ int main(int argc, char **argv)
 		case 'f': files = strtol(optarg, NULL, 10); break;
 		case 'i': idle = strtol(optarg, NULL, 10); break;
 		case 'r': ready = optarg; break;
+		case 'o': one_port = true; break;
 		default:
-			fputs("usage: loadgen --leaks N [--servers S] [--ports P] [--bytes B] [--churn RATE]\n"
-			      "               [--files F] [--idle K] [--ready FILE]\n", stderr);
+			fputs("usage: loadgen --leaks N [--servers S] [--ports P | --one-port] [--bytes B]\n"
+			      "               [--churn RATE] [--files F] [--idle K] [--ready FILE]\n", stderr);
 			return 2;
 		}
 	}
 	long min_servers = (leaks + FDS_PER_PROC - 1) / FDS_PER_PROC;
 	if (servers < min_servers)
 		servers = min_servers > 0 ? min_servers : 1;
+	if (one_port)
+		ports = 1;
 	if (ports < 1 || ports * servers > MAX_PORTS * 8 || ports > MAX_PORTS || leaks < 0) {
 		fputs("loadgen: bad --ports or --leaks\n", stderr);
 		return 2;
@@ -249,7 +258,7 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 
 	/* Listeners first, in the parent, so every port is known before any client runs. */
-	size_t nports = (size_t)(servers * ports);
+	size_t nports = one_port ? 1 : (size_t)(servers * ports);
 	uint16_t *port = calloc(nports, sizeof(*port));
 	int *ls = calloc(nports, sizeof(*ls));
 	int done[2];
@@ -259,17 +268,20 @@ int main(int argc, char **argv)
 		ls[i] = listen_on(&port[i]);
 
 	/* Each server gets the connections aimed at its ports: connection i goes to
-	 * port i % nports, so server k (ports k*P .. k*P+P-1) gets its share exactly. */
+	 * port i % nports, so server k (ports k*P .. k*P+P-1) gets its share exactly.
+	 * With one port, the servers share its listener and each accepts its share. */
 	for (long k = 0; k < servers; k++) {
 		long quota = 0;
 		for (long p = k * ports; p < (k + 1) * ports; p++)
 			quota += leaks / (long)nports + (p < leaks % (long)nports);
+		if (one_port)
+			quota = leaks / servers + (k < leaks % servers);
 		if (spawn("lg-server") == 0) {
 			for (size_t i = 0; i < nports; i++)
-				if ((long)i / ports != k)
+				if (!one_port && (long)i / ports != k)
 					close(ls[i]);
 			close(done[0]);
-			server(ls + k * ports, (int)ports, quota, done[1]);
+			server(one_port ? ls : ls + k * ports, (int)ports, quota, done[1]);
 		}
 	}
 	for (size_t i = 0; i < nports; i++)

@@ -1,5 +1,6 @@
 /* The column tables: one entry per column of every table-shaped view (title, width,
- * sort order, formatter), which columns fit a width, and sorting by a column. */
+ * sort order, formatter), which columns fit a width, and a row's culprit rank (the
+ * sorting itself is order.c's). */
 #include "config.h"
 
 #include "model/view.h"
@@ -743,41 +744,4 @@ int view_culprit_rank(enum view_table t, const struct view_ctx *c, uint32_t row)
 	if (t == VT_PROCS && st->mem_verdict > v)
 		v = st->mem_verdict;
 	return v == VERDICT_LEAK ? 2 : v == VERDICT_SUSPECT ? 1 : 0;
-}
-
-struct sort_arg {
-	enum view_table t;
-	const struct view_col *col;
-	const struct view_ctx *c;
-	int dir;
-	bool culprits;
-};
-
-static int cmp_rows(const void *a, const void *b, void *arg)
-{
-	const struct sort_arg *x = arg;
-	uint32_t ia = *(const uint32_t *)a, ib = *(const uint32_t *)b;
-	int r = x->culprits ? view_culprit_rank(x->t, x->c, ib) - view_culprit_rank(x->t, x->c, ia) : 0;
-	if (!r)
-		r = x->col->cmp(x->c, ia, ib) * x->dir;
-	return r ? r : CMP(ia, ib);
-}
-
-void view_sort_culprits(enum view_table t, const struct view_ctx *c, uint32_t *rows, size_t n, int col,
-			bool invert, bool culprits)
-{
-	const struct view_table_def *d = &view_tables[t];
-	if (col < 0 || (size_t)col >= d->ncols)
-		col = d->default_sort;
-	struct sort_arg arg = {.t = t, .col = &d->cols[col], .c = c, .dir = d->cols[col].asc ? 1 : -1,
-			       .culprits = culprits && c->h};
-	if (invert)
-		arg.dir = -arg.dir;
-	if (n)
-		qsort_r(rows, n, sizeof(*rows), cmp_rows, &arg);
-}
-
-void view_sort(enum view_table t, const struct view_ctx *c, uint32_t *rows, size_t n, int col, bool invert)
-{
-	view_sort_culprits(t, c, rows, n, col, invert, false);
 }

@@ -438,57 +438,16 @@ int view_backlog_build(struct view_backlog *b, const struct snapshot *s, const s
 }
 
 /* The order of a group's sockets: Recv-Q descending, then inode, then the
- * snapshot's order. */
-static bool bl_sock_before(const struct snapshot *s, uint32_t a, uint32_t b)
+ * snapshot's order (arg: the snapshot). */
+static bool bl_sock_before(const void *arg, uint32_t a, uint32_t b)
 {
+	const struct snapshot *s = arg;
 	const struct sock_rec *x = &s->socks[a], *y = &s->socks[b];
 	if (x->rqueue != y->rqueue)
 		return x->rqueue > y->rqueue;
 	if (x->inode != y->inode)
 		return x->inode < y->inode;
 	return a < b;
-}
-
-static void bl_swap(uint32_t *v, size_t i, size_t j)
-{
-	uint32_t t = v[i];
-	v[i] = v[j];
-	v[j] = t;
-}
-
-/* v[lo, hi) with its first k in order before the rest (which stay in no order):
- * a quickselect, then a sort of what it selected, each part by itself. */
-static void bl_select(const struct snapshot *s, uint32_t *v, size_t lo, size_t hi, size_t k)
-{
-	while (hi - lo > 16) {
-		size_t mid = lo + (hi - lo) / 2;
-		/* The median of three, for a pivot, at hi - 1. */
-		if (bl_sock_before(s, v[mid], v[lo]))
-			bl_swap(v, mid, lo);
-		if (bl_sock_before(s, v[hi - 1], v[lo]))
-			bl_swap(v, hi - 1, lo);
-		if (bl_sock_before(s, v[mid], v[hi - 1]))
-			bl_swap(v, mid, hi - 1);
-		uint32_t pivot = v[hi - 1];
-		size_t store = lo;
-		for (size_t i = lo; i < hi - 1; i++)
-			if (bl_sock_before(s, v[i], pivot))
-				bl_swap(v, i, store++);
-		bl_swap(v, store, hi - 1);
-		/* v[lo, store) come before the pivot, at store, and v(store, hi) after it. */
-		if (k <= store - lo) {
-			hi = store;
-		} else {
-			bl_select(s, v, lo, store, store - lo); /* the part before the pivot: all of it sorted */
-			k -= store - lo + 1;
-			lo = store + 1;
-			if (!k)
-				return;
-		}
-	}
-	for (size_t i = lo + 1; i < hi; i++) /* few left: insertion */
-		for (size_t j = i; j > lo && bl_sock_before(s, v[j], v[j - 1]); j--)
-			bl_swap(v, j, j - 1);
 }
 
 size_t view_backlog_rank(const struct view_backlog *b, const struct snapshot *s, size_t group, uint32_t sock)
@@ -510,7 +469,7 @@ void view_backlog_order(struct view_backlog *b, const struct snapshot *s, size_t
 	if (k <= g->ordered)
 		return;
 	/* Those ordered so far stay: the next ones are the first of the rest. */
-	bl_select(s, b->socks, g->first + g->ordered, g->first + g->count, k - g->ordered);
+	view_select(b->socks + g->first + g->ordered, g->count - g->ordered, k - g->ordered, bl_sock_before, s);
 	g->ordered = (uint32_t)k;
 }
 

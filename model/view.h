@@ -1,9 +1,9 @@
 /* The views (tui panes, batch output) of a snapshot: filters and row lists
- * (filter.c), the query language (query.c), column tables (columns.c) and cell
- * formatting (format.c). Rows are indices into the snapshot, never copies. One module
- * in four files, so this is their one header and there is no view.c: a caller asks
- * for a view and need not know which file makes it (tests/layout.sh counts the four
- * as one module). */
+ * (filter.c), the query language (query.c), column tables (columns.c), sorting
+ * (order.c) and cell formatting (format.c). Rows are indices into the snapshot, never
+ * copies. One module in five files, so this is their one header and there is no
+ * view.c: a caller asks for a view and need not know which file makes it
+ * (tests/layout.sh counts the five as one module). */
 #ifndef LEAKTOP_VIEW_H
 #define LEAKTOP_VIEW_H
 
@@ -218,6 +218,31 @@ void view_sort_culprits(enum view_table t, const struct view_ctx *c, uint32_t *r
 			bool invert, bool culprits);
 /* A row's place in that order: 2 leak, 1 suspect, 0 otherwise (or no verdict). */
 int view_culprit_rank(enum view_table t, const struct view_ctx *c, uint32_t row);
+
+/* --- Rows in order only as far as they are looked at (order.c) ------------------
+ * A drill-down into a port of 500k sockets shows 20 of them, and a refresh comes
+ * every few seconds: a full sort each time held the screen for seconds. view_select
+ * puts the first k of n rows in order and leaves the rest in no order, in time
+ * proportional to n (plus k log k); view_order keeps a pane's rows that way: the top
+ * part and the bottom part (End) in place, the middle in no order but after the one
+ * and before the other, so every row in place is where view_sort puts it. */
+typedef bool view_before_fn(const void *arg, uint32_t a, uint32_t b); /* a strict order */
+void view_select(uint32_t *v, size_t n, size_t k, view_before_fn *before, const void *arg);
+
+struct view_order {
+	enum view_table t;
+	int col;                     /* view_sort's column and direction */
+	bool invert;
+	size_t head, tail;           /* rows[0, head) and rows[n - tail, n) are in place */
+};
+/* Rows not in order yet (as a pane's build collects them). */
+void view_order_init(struct view_order *o, enum view_table t, int col, bool invert);
+/* Put the first k rows in place (those in place already stay), or the last k. */
+void view_order_head(struct view_order *o, const struct view_ctx *c, uint32_t *rows, size_t n, size_t k);
+void view_order_tail(struct view_order *o, const struct view_ctx *c, uint32_t *rows, size_t n, size_t k);
+/* Where rows[i] goes in that order (i itself when it is in place). */
+size_t view_order_rank(const struct view_order *o, const struct view_ctx *c, const uint32_t *rows, size_t n,
+		       size_t i);
 
 /* The last `width` values of v (oldest first) as a sparkline scaled from their
  * lowest to their highest: block characters (UTF-8), or " .:-=+*#" in ASCII. NaN

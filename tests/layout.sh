@@ -53,8 +53,8 @@ rule model "sqlite3\.h|libmnl/|libproc2/|linux/(netlink|sock_diag|inet_diag)" \
 # other (a circle is one module in several files that cannot be read or tested
 # apart). A module is foo.c with foo.h (and foo_int.h); foo_bar.c without a header of
 # its own belongs to foo; any other .c to the first header of its folder it includes
-# that has no .c of its own (model/view.h: filter.c, query.c, columns.c, format.c;
-# tui/tui.h: app.c). Each circle is listed with the includes that close it.
+# that has no .c of its own (model/view.h: filter.c, query.c, columns.c, order.c,
+# format.c; tui/tui.h: app.c). Each circle is listed with the includes that close it.
 circles() {
 	d=$1
 	for f in $(find "$d" -maxdepth 1 -name '*.[ch]' | sort); do

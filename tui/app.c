@@ -133,7 +133,9 @@ int tui_run(const struct options *o, struct source *src, struct record *rec)
 	int status = 0, idle_reads = 0;
 	long refreshes = 0;
 	/* LEAKTOP_TIMING: how long each key took to reach the screen, and where the time
-	 * went on this thread (waiting for the session's lock, rebuilding the panes). */
+	 * went on this thread (waiting for the session's lock, rebuilding the panes); and
+	 * what each refresh shown cost this thread, which a key arriving meanwhile waits
+	 * for before it is even read. */
 	bool timing = getenv("LEAKTOP_TIMING") != NULL;
 	double t_key = -1, t_wait = 0, t_rebuild = 0, t_launch = timing ? launch_time() : 0;
 	bool drawn_first = false, drawn_owners = false;
@@ -198,7 +200,8 @@ int tui_run(const struct options *o, struct source *src, struct record *rec)
 		double t0 = timing ? term_now() : 0;
 		worker_lock(a);
 		double t1 = timing ? term_now() : 0, t2 = t1;
-		if (worker_poll(a, &front)) {
+		bool shown = worker_poll(a, &front);
+		if (shown) {
 			panes_rebuild(a);
 			refreshes += !a->s->owners_pending; /* the preview is no refresh */
 			t2 = timing ? term_now() : 0;
@@ -212,6 +215,9 @@ int tui_run(const struct options *o, struct source *src, struct record *rec)
 			drawn_first = true;
 			drawn_owners = !a->s->owners_pending;
 		}
+		if (timing && shown)
+			fprintf(stderr, "leaktop: refresh on screen: panes rebuilt %.1f ms, drawn %.1f ms\n", (t2 - t1) * 1e3,
+				(term_now() - t2) * 1e3);
 		if (timing && t_key >= 0) {
 			fprintf(stderr, "leaktop: key to screen %.1f ms: lock waits %.1f ms, panes rebuilt %.1f ms\n",
 				(term_now() - t_key) * 1e3, (t_wait + t1 - t0) * 1e3, (t_rebuild + t2 - t1) * 1e3);

@@ -122,6 +122,7 @@ static bool search_from(struct app *a, size_t from)
 		return false;
 	for (size_t n = 0; n < p->nrows; n++) {
 		size_t i = (from + n) % p->nrows;
+		pane_order(a, p, i, i + 1);
 		if (p->ops->match(a, p->rows[i], &a->search)) {
 			p->sel = i;
 			pane_note_key(a, p);

@@ -33,12 +33,6 @@ static bool expanded(const struct app *a, struct row_key k)
 	return false;
 }
 
-/* Rows a screen holds: how far past what is needed the sockets are put in order. */
-static size_t screenful(void)
-{
-	return (size_t)(LINES > 0 ? LINES : 24);
-}
-
 /* The socket at position pos of a->bl.socks, its group ordered as far as pos and a
  * screenful beyond: rows are ordered only as they come into view (a group of 500k
  * sockets is one press of Enter away, and a refresh every few seconds). Each time
@@ -58,7 +52,7 @@ static uint32_t bl_sock_at(struct app *a, uint32_t pos)
 	}
 	const struct view_bl_group *g = &bl->groups[lo];
 	if (pos - g->first >= g->ordered) {
-		size_t k = pos - g->first + 1 + screenful();
+		size_t k = pos - g->first + 1 + pane_screenful();
 		view_backlog_order(bl, a->s, lo, k > 2 * (size_t)g->ordered ? k : 2 * (size_t)g->ordered);
 	}
 	return bl->socks[pos];
@@ -81,13 +75,13 @@ static int backlog_build(struct app *a, struct pane *p)
 			continue;
 		/* In order as far as the pane shows (it scrolls the selection into view),
 		 * and as far as the socket selected, which is to be found in its place. */
-		size_t upto = (p->sel > p->top ? p->sel : p->top) + screenful();
+		size_t upto = (p->sel > p->top ? p->sel : p->top) + pane_screenful();
 		size_t k = upto > i ? upto - i : 0;
 		for (uint32_t j = 0; p->have_key && p->key.b == 1 && j < g->count; j++) {
 			uint32_t sock = bl->socks[g->first + j];
 			const struct sock_rec *sk = &a->s->socks[sock];
 			if ((sk->inode ? sk->inode : sk->cookie) == p->key.a) {
-				size_t r = view_backlog_rank(bl, a->s, p->rows[i], sock) + screenful();
+				size_t r = view_backlog_rank(bl, a->s, p->rows[i], sock) + pane_screenful();
 				k = r > k ? r : k;
 				break;
 			}

@@ -41,22 +41,33 @@ static const struct sock_rec *row_sock(const struct app *a, uint32_t row, struct
 	return tmp;
 }
 
-/* The widest TYPE, LOCAL and REMOTE cells: those columns are as wide as the data. */
-static void data_widths(struct app *a, struct pane *p)
+/* How many rows the widths are measured on when a refresh comes: all of them up to
+ * this, else this many spread over the list (formatting the addresses of 500k
+ * sockets took longer than the refresh). The rows drawn are measured too
+ * (socks_measure), so no cell on screen is cut. */
+#define WIDTH_SAMPLE 2048
+
+/* Widen the TYPE, LOCAL and REMOTE columns to fit row: those columns are as wide as
+ * the data. */
+static void widen(struct app *a, struct pane *p, uint32_t row)
 {
 	char buf[256];
 	const struct view_table_def *t = &view_tables[VT_SOCKS];
-
-	memset(p->data_w, 0, sizeof(p->data_w));
 	static const int cols[] = {SC_TYPE, SC_LOCAL, SC_REMOTE};
-	for (size_t i = 0; i < p->nrows; i++)
-		for (size_t j = 0; j < sizeof(cols) / sizeof(cols[0]); j++) {
-			int c = cols[j];
-			t->cols[c].fmt(&a->ctx, p->rows[i], buf, sizeof(buf));
-			int w = (int)strlen(buf); /* escaped names: ASCII or UTF-8, near enough */
-			if (w > p->data_w[c])
-				p->data_w[c] = w > 120 ? 120 : w;
-		}
+
+	for (size_t j = 0; j < sizeof(cols) / sizeof(cols[0]); j++) {
+		int c = cols[j];
+		t->cols[c].fmt(&a->ctx, row, buf, sizeof(buf));
+		int w = (int)strlen(buf); /* escaped names: ASCII or UTF-8, near enough */
+		if (w > p->data_w[c])
+			p->data_w[c] = w > 120 ? 120 : w;
+	}
+}
+
+static void socks_measure(struct app *a, struct pane *p, size_t lo, size_t hi)
+{
+	for (size_t i = lo; i < hi && i < p->nrows; i++)
+		widen(a, p, p->rows[i]);
 }
 
 static int socks_build(struct app *a, struct pane *p)
@@ -65,6 +76,8 @@ static int socks_build(struct app *a, struct pane *p)
 	struct sock_rec tmp;
 
 	p->nrows = 0;
+	view_order_init(&p->order, VT_SOCKS, p->sort, p->invert);
+	p->lazy = true;
 	if (a->drill.kind == DRILL_PROC) {
 		/* Every socket fd of the process, one row per fd: TCP, UDP, UNIX and the
 		 * CLOSED ones (in no dump: reset, never connected, still held). */
@@ -86,8 +99,12 @@ static int socks_build(struct app *a, struct pane *p)
 			if (in_drill(a, &s->socks[i]) && view_query_sock(&a->filter, s, &s->socks[i]))
 				p->rows[p->nrows++] = (uint32_t)i;
 	}
-	view_sort(VT_SOCKS, &a->ctx, p->rows, p->nrows, p->sort, p->invert);
-	data_widths(a, p);
+	/* Measured in the snapshot's order, the same rows each refresh while the list
+	 * stays the same size; then ordered only as far as they are looked at. */
+	memset(p->data_w, 0, sizeof(p->data_w));
+	size_t step = p->nrows > WIDTH_SAMPLE ? (p->nrows + WIDTH_SAMPLE - 1) / WIDTH_SAMPLE : 1;
+	for (size_t i = 0; i < p->nrows; i += step)
+		widen(a, p, p->rows[i]);
 	return 0;
 }
 
@@ -133,4 +150,5 @@ const struct pane_ops pane_socks_ops = {
 	.key = socks_key,
 	.cell_role = socks_cell_role,
 	.match = socks_match,
+	.measure = socks_measure,
 };

@@ -1,17 +1,61 @@
-/* Pane plumbing: rebuilding every pane's rows from a new snapshot,
- * keeping each selection on the same thing. */
+/* Pane plumbing: rebuilding every pane's rows from a new snapshot, keeping each
+ * selection on the same thing, and putting a lazy pane's rows in order as they are
+ * looked at. */
 #include "config.h"
 
 #include "tui/panes.h"
 #include "tui/term.h"
+#include "model/view.h"
 #include "model/snapshot.h"
 #include "model/vec.h"
+
+#include <curses.h>
 
 int pane_grow(struct pane *p, size_t n)
 {
 	if (vec_reserve_min(&p->rows, &p->cap, n, sizeof(*p->rows), 256))
 		term_oom();
 	return 0;
+}
+
+size_t pane_screenful(void)
+{
+	return (size_t)(LINES > 0 ? LINES : 24);
+}
+
+/* From the nearer of the pane's ends: as far as a screenful beyond what is asked,
+ * and at least twice as far as before, so that a search walking 500k rows orders
+ * them in some twenty steps, not one per screenful. End orders the last rows only. */
+void pane_order(struct app *a, struct pane *p, size_t lo, size_t hi)
+{
+	struct view_order *o = &p->order;
+	size_t n = p->nrows;
+
+	if (!p->lazy)
+		return;
+	if (lo < o->head)
+		lo = o->head;
+	if (hi > n - o->tail)
+		hi = n - o->tail;
+	if (lo >= hi)
+		return; /* in place already */
+	if (hi - o->head <= n - o->tail - lo) {
+		size_t k = hi + pane_screenful();
+		view_order_head(o, &a->ctx, p->rows, n, k > 2 * o->head ? k : 2 * o->head);
+	} else {
+		size_t k = n - lo + pane_screenful();
+		view_order_tail(o, &a->ctx, p->rows, n, k > 2 * o->tail ? k : 2 * o->tail);
+	}
+}
+
+/* The row at i, put where it goes; returns that place. */
+static size_t pane_place(struct app *a, struct pane *p, size_t i)
+{
+	if (!p->lazy)
+		return i;
+	size_t r = view_order_rank(&p->order, &a->ctx, p->rows, p->nrows, i);
+	pane_order(a, p, r, r + 1);
+	return r;
 }
 
 struct pane *panes_focused(struct app *a)
@@ -22,6 +66,7 @@ struct pane *panes_focused(struct app *a)
 void pane_note_key(struct app *a, struct pane *p)
 {
 	p->have_key = a->s && p->sel < p->nrows;
+	pane_order(a, p, p->sel, p->sel + 1);
 	if (p->have_key)
 		p->key = p->ops->key(a, p->rows[p->sel]);
 }
@@ -29,11 +74,13 @@ void pane_note_key(struct app *a, struct pane *p)
 /* Find the selected thing again after a rebuild; if it is gone, stay at the row. */
 void pane_select_key(struct app *a, struct pane *p)
 {
+	/* Rows in place where it was first: it is most often still there or near. */
+	pane_order(a, p, p->sel, p->sel + 1);
 	if (p->have_key)
 		for (size_t i = 0; i < p->nrows; i++) {
 			struct row_key k = p->ops->key(a, p->rows[i]);
 			if (k.a == p->key.a && k.b == p->key.b) {
-				p->sel = i;
+				p->sel = pane_place(a, p, i);
 				return;
 			}
 		}

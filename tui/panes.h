@@ -16,6 +16,11 @@ struct pane *panes_focused(struct app *a);  /* the focused (or drill-down) pane 
 void pane_note_key(struct app *a, struct pane *p); /* remember the selected row's key */
 void pane_select_key(struct app *a, struct pane *p);
 int pane_grow(struct pane *p, size_t n);
+/* Rows a screen holds: how far past what is needed rows are put in order. */
+size_t pane_screenful(void);
+/* Put rows[lo, hi) of the pane in their places (a lazy pane's: see struct pane);
+ * whoever reads p->rows[i] of such a pane asks for it first. */
+void pane_order(struct app *a, struct pane *p, size_t lo, size_t hi);
 /* The process under the cursor: the processes pane's row, or the drilled process;
  * NULL when there is none. */
 const struct proc_rec *panes_selected_proc(struct app *a);

@@ -9,6 +9,7 @@
 #include "tui/keys.h"
 #include "tui/msgview.h"
 #include "tui/pane_ports.h"
+#include "tui/panes.h"
 #include "tui/state.h"
 #include "tui/tags.h"
 #include "tui/wrap.h"
@@ -248,6 +249,23 @@ static void draw_table(struct app *a, struct pane *p, int y, int h, bool focused
 	p->h = h;
 	if (h <= 0)
 		return;
+	/* Keep the selection on screen; a pane not focused shows its top rows (the
+	 * culprits, by default), wherever its selection is. */
+	int rows = h - 1;
+	if (p->sel >= p->nrows)
+		p->sel = p->nrows ? p->nrows - 1 : 0;
+	if (!focused)
+		p->top = 0;
+	else if (p->sel < p->top)
+		p->top = p->sel;
+	if (focused && rows > 0 && p->sel >= p->top + (size_t)rows)
+		p->top = p->sel - (size_t)rows + 1;
+	/* The rows shown in their places, and measured where the data sets the widths. */
+	if (rows > 0 && a->s) {
+		pane_order(a, p, p->top, p->top + (size_t)rows);
+		if (p->ops->measure)
+			p->ops->measure(a, p, p->top, p->top + (size_t)rows);
+	}
 	/* The sockets list scrolls sideways; the other panes drop columns to fit. */
 	bool scroll = p == &a->panes[PANE_SOCKS];
 	view_layout_want(p->ops->table, scroll ? -1 : COLS, p->want, scroll ? p->data_w : NULL, p->shown, widths);
@@ -277,17 +295,6 @@ static void draw_table(struct app *a, struct pane *p, int y, int h, bool focused
 			  !t->cols[c].left);
 		x += widths[c] + 1;
 	}
-	/* Keep the selection on screen; a pane not focused shows its top rows (the
-	 * culprits, by default), wherever its selection is. */
-	int rows = h - 1;
-	if (p->sel >= p->nrows)
-		p->sel = p->nrows ? p->nrows - 1 : 0;
-	if (!focused)
-		p->top = 0;
-	else if (p->sel < p->top)
-		p->top = p->sel;
-	if (focused && rows > 0 && p->sel >= p->top + (size_t)rows)
-		p->top = p->sel - (size_t)rows + 1;
 	if (rows > 0 && a->s && p->top + (size_t)rows < p->nrows)
 		draw_more(a, p, t, y, flex_title_w, p->nrows - p->top - (size_t)rows, focused);
 	for (int r = 0; r < rows; r++) {

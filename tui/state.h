@@ -55,12 +55,20 @@ struct pane_ops {
 	/* Does row match a search term (bare text)? (The backlog orders a group's sockets
 	 * as far as the row it looks at.) */
 	bool (*match)(struct app *a, uint32_t row, const struct view_query *q);
+	/* Rows [lo, hi) are about to be drawn: widen p->data_w to fit them (the
+	 * sockets list, whose columns are as wide as the data). */
+	void (*measure)(struct app *a, struct pane *p, size_t lo, size_t hi);
 };
 
 struct pane {
 	const struct pane_ops *ops;
 	uint32_t *rows;
 	size_t nrows, cap;
+	/* The drill-down's rows are put in order only as they are looked at (drawn,
+	 * selected, searched: pane_order), as far as `order` says; the other panes'
+	 * build sorts them all. */
+	bool lazy;
+	struct view_order order;
 	size_t sel, top;
 	int sort;
 	bool invert;
