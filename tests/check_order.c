@@ -277,8 +277,10 @@ START_TEST(a_wide_address_shown_widens_its_column)
 	ck_assert_uint_gt(n, 2048);
 	struct sock_rec *k = &s->socks[1];
 	static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6};
+	uint8_t l[16];
+	memcpy(l, sock_laddr(s, k).b, sizeof(l));
 	k->family = AF_INET6;
-	memcpy(k->raddr, v6, sizeof(v6));
+	ck_assert_int_eq(snapshot_sock_set_addrs(s, k, l, v6), 0);
 	k->rqueue = 9;
 	panes_rebuild(&app);
 	ck_assert_int_eq(p->data_w[SC_REMOTE], v4);
