@@ -191,6 +191,6 @@ wait_until 30 sh -c "! tmux -S '$SOCK' has-session -t t 2>/dev/null" || fail "le
 # The session recording has the actions too (for the next shift's replay).
 if command -v sqlite3 >/dev/null; then
 	assert_eq "thread dump in the recording" "SIGQUIT" \
-		"$(sqlite3 "$TMP/rec.db" "select what from event where kind = 'action' and pid = $JPID and result like 'dumped%'")"
+		"$(rec_sql "$TMP/rec.db" "select what from event where kind = 'action' and pid = $JPID and result like 'dumped%'")"
 fi
 echo "ok: actions through the dashboard"

@@ -49,7 +49,7 @@ assert_eq "alerts in the JSON output" 1 \
 # into the recording as an event, and the handover report lists it.
 "$LEAKTOP" --batch --no-config -n 3 -d 0.2 --close-wait-alert=5 --pid "$SERVER_PID" \
 	-w "$TMP/alerts.db" > /dev/null 2> "$TMP/rec.err"
-assert_eq "alert events recorded for the server" 1 "$(sqlite3 "$TMP/alerts.db" \
+assert_eq "alert events recorded for the server" 1 "$(rec_sql "$TMP/alerts.db" \
 	"SELECT count(*) FROM event WHERE kind = 'alert' AND pid = $SERVER_PID AND what LIKE 'warning close_wait: %'")"
 "$LEAKTOP" -r "$TMP/alerts.db" --report > "$TMP/report.md"
 # Markdown: the underscore is escaped.

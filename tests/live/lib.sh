@@ -110,6 +110,11 @@ cleanup_tmux() {
 	cleanup
 }
 
+# rec_sql FILE SQL: a query of a recording leaktop may be writing: each refresh's
+# commit locks the file for a moment (its journal is in memory, no WAL), and on a
+# busy box that moment is long enough for a query to meet "database is locked".
+rec_sql() { sqlite3 -cmd ".timeout 30000" "$@"; }
+
 need() {
 	for c in "$@"; do
 		command -v "$c" >/dev/null || { echo "SKIP: needs $c"; exit 77; }

@@ -95,5 +95,5 @@ wait "$LISTEN_PID" 2>/dev/null || true
 # The alert fired once over four scrapes: one run of the program, one event recorded.
 assert_eq "alert program runs while serving" 1 "$(grep -c "close_wait $SERVER_PID\$" "$TMP/hook.out")"
 assert_eq "alert events recorded while serving" 1 \
-	"$(sqlite3 "$TMP/served.db" "SELECT count(*) FROM event WHERE kind = 'alert' AND pid = $SERVER_PID")"
+	"$(rec_sql "$TMP/served.db" "SELECT count(*) FROM event WHERE kind = 'alert' AND pid = $SERVER_PID")"
 echo "PASS"

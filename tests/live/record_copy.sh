@@ -92,7 +92,7 @@ assert_eq "the whole file cut at 16/16" "$total" "$last"
 # reported from its frames, and the report is the whole file's.
 "$LEAKTOP" -r "$REC" --report | grep -v '^- Recording: ' > "$TMP/whole.md"
 cp "$REC" "$TMP/dmg.db"
-page=$(sqlite3 "file:$REC?mode=ro" "SELECT min(pageno) FROM dbstat WHERE name = 'proc'")
+page=$(rec_sql "file:$REC?mode=ro" "SELECT min(pageno) FROM dbstat WHERE name = 'proc'")
 dd if=/dev/zero of="$TMP/dmg.db" bs=65536 seek=$((page - 1)) count=1 conv=notrunc status=none
 "$LEAKTOP" -r "$TMP/dmg.db" --report 2> "$TMP/dmg.err" | grep -v '^- Recording: ' > "$TMP/dmg.md" ||
 	fail "table proc damaged: no report: $(cat "$TMP/dmg.err")"

@@ -8,7 +8,7 @@ own_netns --pid "$@"
 need jq sqlite3
 
 REC="$TMP/killed.db"
-refreshes() { sqlite3 "file:$1?mode=ro" "SELECT count(*) FROM refresh"; }
+refreshes() { rec_sql "file:$1?mode=ro" "SELECT count(*) FROM refresh"; }
 start_server --name leakysrv
 bg "$LEAKY" client --port "$PORT" --count 200 --bytes 10 --every 20
 
@@ -27,7 +27,7 @@ n=$(refreshes "$REC")
 [ "$n" -ge 3 ] || fail "only $n refreshes committed"
 "$LEAKTOP" -r "$REC" -b -o json > "$TMP/after.json" || fail "replay after kill -9 failed"
 assert_eq "refreshes replayed after kill -9" "$n" "$(wc -l < "$TMP/after.json")"
-assert_eq "last tick replayed" "$(sqlite3 "file:$REC?mode=ro" "SELECT max(tick) FROM refresh")" \
+assert_eq "last tick replayed" "$(rec_sql "file:$REC?mode=ro" "SELECT max(tick) FROM refresh")" \
 	"$(tail -1 "$TMP/after.json" | jq .tick)"
 jq -e ".processes[] | select(.pid == $SERVER_PID and .comm == \"leakysrv\")" < "$TMP/after.json" >/dev/null ||
 	fail "the replay lost the server"

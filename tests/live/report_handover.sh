@@ -35,7 +35,7 @@ on_screen() { screen | grep -qF -- "$1"; }
 wait_screen() {
 	wait_until 30 on_screen "$1" || { screen >&2; fail "never on screen: $1"; }
 }
-sql() { sqlite3 "$TMP/rec.db" "$1"; }
+sql() { rec_sql "$TMP/rec.db" "$1"; }
 
 # nginx, serving a body bigger than HttpClient buffers, closing idle keep-alives at 2 s.
 chmod 711 "$TMP" # its worker runs as nobody

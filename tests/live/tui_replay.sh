@@ -75,7 +75,7 @@ REC2="$TMP/batch.db"
 # A low CLOSE_WAIT threshold: the alert it raises is recorded, and the replay shows it.
 "$LEAKTOP" -b -n 6 -d 0.3 -w "$REC2" -o json --close-wait-alert=3 > "$TMP/batch.json" ||
 	fail "recording in batch mode failed"
-ALERT_TICK=$(sqlite3 "$REC2" "SELECT min(tick) FROM event WHERE kind = 'alert'")
+ALERT_TICK=$(rec_sql "$REC2" "SELECT min(tick) FROM event WHERE kind = 'alert'")
 [ -n "$ALERT_TICK" ] || fail "the batch recording holds no alert event"
 cw() { sed -n "${1}p" "$TMP/batch.json" | jq ".ports[] | select(.port == $PORT and .side == \"local\") | .states.CLOSE_WAIT"; }
 hms() { date -d "@$(sed -n "${1}p" "$TMP/batch.json" | jq .time)" +%H:%M:%S; }
