@@ -226,23 +226,18 @@ static bool sock_seen(const void *value, void *ctx)
 	return ((const struct sock_age *)value)->seen == *(const uint8_t *)ctx;
 }
 
-/* Room for n sockets' ages. */
+/* Room for n sockets' ages: the three arrays share one capacity, which grows only
+ * once all three have (an array grown alone is just larger than cap). */
 static int ages_reserve(struct hist_ages *a, size_t n)
 {
-	size_t words = (n + 63) / 64;
+	size_t first_cap = a->cap, since_cap = a->cap, bound_cap = (a->cap + 63) / 64;
 
 	if (n <= a->cap)
 		return 0;
-	float *f = realloc(a->first, n * sizeof(*f));
-	if (f)
-		a->first = f;
-	float *g = f ? realloc(a->since, n * sizeof(*g)) : NULL;
-	if (g)
-		a->since = g;
-	uint64_t *b = g ? realloc(a->bound, words * sizeof(*b)) : NULL;
-	if (!b)
+	if (vec_resize(&a->first, &first_cap, n, sizeof(*a->first)) ||
+	    vec_resize(&a->since, &since_cap, n, sizeof(*a->since)) ||
+	    vec_resize(&a->bound, &bound_cap, (n + 63) / 64, sizeof(*a->bound)))
 		return -ENOMEM;
-	a->bound = b;
 	a->cap = n;
 	return 0;
 }
