@@ -33,11 +33,9 @@ static bool expanded(const struct app *a, struct row_key k)
 	return false;
 }
 
-/* The socket at position pos of a->bl.socks, its group ordered as far as pos and a
- * screenful beyond: rows are ordered only as they come into view (a group of 500k
- * sockets is one press of Enter away, and a refresh every few seconds). Each time
- * at least twice as far as before: a search walking all 500k rows orders them in
- * some twenty steps, not one per screenful. */
+/* The socket at position pos of a->bl.socks, its group ordered as far as pos (and
+ * pane_reach beyond): rows are ordered only as they come into view (a group of 500k
+ * sockets is one press of Enter away, and a refresh every few seconds). */
 static uint32_t bl_sock_at(struct app *a, uint32_t pos)
 {
 	struct view_backlog *bl = &a->bl;
@@ -51,10 +49,8 @@ static uint32_t bl_sock_at(struct app *a, uint32_t pos)
 			hi = mid;
 	}
 	const struct view_bl_group *g = &bl->groups[lo];
-	if (pos - g->first >= g->ordered) {
-		size_t k = pos - g->first + 1 + pane_screenful();
-		view_backlog_order(bl, a->s, lo, k > 2 * (size_t)g->ordered ? k : 2 * (size_t)g->ordered);
-	}
+	if (pos - g->first >= g->ordered)
+		view_backlog_order(bl, a->s, lo, pane_reach(pos - g->first + 1, g->ordered));
 	return bl->socks[pos];
 }
 

@@ -23,9 +23,14 @@ size_t pane_screenful(void)
 	return (size_t)(LINES > 0 ? LINES : 24);
 }
 
-/* From the nearer of the pane's ends: as far as a screenful beyond what is asked,
- * and at least twice as far as before, so that a search walking 500k rows orders
- * them in some twenty steps, not one per screenful. End orders the last rows only. */
+size_t pane_reach(size_t asked, size_t done)
+{
+	size_t k = asked + pane_screenful();
+	return k > 2 * done ? k : 2 * done;
+}
+
+/* From the nearer of the pane's ends, as far as pane_reach says. End orders the last
+ * rows only. */
 void pane_order(struct app *a, struct pane *p, size_t lo, size_t hi)
 {
 	struct view_order *o = &p->order;
@@ -39,13 +44,10 @@ void pane_order(struct app *a, struct pane *p, size_t lo, size_t hi)
 		hi = n - o->tail;
 	if (lo >= hi)
 		return; /* in place already */
-	if (hi - o->head <= n - o->tail - lo) {
-		size_t k = hi + pane_screenful();
-		view_order_head(o, &a->ctx, p->rows, n, k > 2 * o->head ? k : 2 * o->head);
-	} else {
-		size_t k = n - lo + pane_screenful();
-		view_order_tail(o, &a->ctx, p->rows, n, k > 2 * o->tail ? k : 2 * o->tail);
-	}
+	if (hi - o->head <= n - o->tail - lo)
+		view_order_head(o, &a->ctx, p->rows, n, pane_reach(hi, o->head));
+	else
+		view_order_tail(o, &a->ctx, p->rows, n, pane_reach(n - lo, o->tail));
 }
 
 /* The row at i, put where it goes; returns that place. */

@@ -18,6 +18,11 @@ void pane_select_key(struct app *a, struct pane *p);
 int pane_grow(struct pane *p, size_t n);
 /* Rows a screen holds: how far past what is needed rows are put in order. */
 size_t pane_screenful(void);
+/* How far to order rows that are looked at lazily, when the first `asked` are wanted
+ * and `done` are in place: a screenful beyond, and at least twice as far as before,
+ * so that a search walking 500k rows orders them in some twenty steps, not one per
+ * screenful (the drill-down's rows, the backlog's sockets of a group). */
+size_t pane_reach(size_t asked, size_t done);
 /* Put rows[lo, hi) of the pane in their places (a lazy pane's: see struct pane);
  * whoever reads p->rows[i] of such a pane asks for it first. */
 void pane_order(struct app *a, struct pane *p, size_t lo, size_t hi);
