@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HASHTAB_MIN 16
+#define HASHTAB_MIN 64 /* and every table's slots a multiple of it */
 
 void hashtab_init(struct hashtab *t, size_t vsize)
 {
@@ -34,13 +34,12 @@ void hashtab_free(struct hashtab *t)
 
 size_t hashtab_cap_for(size_t n, size_t stride)
 {
-	size_t cap = HASHTAB_MIN;
-
-	while (cap - cap / 4 < n + 1) {
-		if (cap > SIZE_MAX / 2)
-			return 0;
-		cap <<= 1;
-	}
+	if (n >= SIZE_MAX / 4)
+		return 0;
+	/* n + 1 keys (one slot stays empty) in 3/4 of the slots, rounded up to 64. */
+	size_t cap = (n + 1 + (n + 1) / 3 + HASHTAB_MIN) / HASHTAB_MIN * HASHTAB_MIN;
+	while (cap - cap / 4 < n + 1)
+		cap += HASHTAB_MIN;
 	/* One more slot for key 0. */
 	if (stride && cap + 1 > SIZE_MAX / stride)
 		return 0;
@@ -99,10 +98,13 @@ static int grow_to(struct hashtab *t, size_t cap)
 	return 0;
 }
 
-/* Move every key into storage of twice the slots. */
+/* Move every key into storage of half as many slots again: a table sized for a
+ * million keys that overflows takes 1.5x its memory, not 2x. */
 static int grow(struct hashtab *t)
 {
-	return grow_to(t, t->cap ? t->cap * 2 : HASHTAB_MIN);
+	if (t->cap > SIZE_MAX / 4)
+		return -ENOMEM;
+	return grow_to(t, t->cap ? (t->cap + t->cap / 2 + HASHTAB_MIN - 1) / HASHTAB_MIN * HASHTAB_MIN : HASHTAB_MIN);
 }
 
 int hashtab_reserve(struct hashtab *t, size_t n)
@@ -132,16 +134,19 @@ void *hashtab_put_slow(struct hashtab *t, uint64_t key, bool *found)
 /* Empty the slot at hole. Backward shift: pull later keys of the run into the hole
  * when their home slot does not lie between the hole and where they are, so no probe
  * ends early. A key moves only to a later slot of the hole's run, or to the hole. */
+/* How many slots on from a is b, round the end. */
+static size_t dist(const struct hashtab *t, size_t a, size_t b)
+{
+	return b >= a ? b - a : b + t->cap - a;
+}
+
 static void del_at(struct hashtab *t, size_t hole)
 {
-	size_t mask = t->cap - 1;
-
-	for (size_t i = (hole + 1) & mask;; i = (i + 1) & mask) {
+	for (size_t i = hashtab_next(t, hole);; i = hashtab_next(t, i)) {
 		uint64_t k = hashtab_key_at(t, i);
 		if (!k)
 			break;
-		size_t home = mix64(k) & mask;
-		if (((i - home) & mask) >= ((i - hole) & mask)) {
+		if (dist(t, hashtab_home(t, k), i) >= dist(t, hole, i)) {
 			memcpy(t->slots + hole * t->stride, t->slots + i * t->stride, t->stride);
 			hole = i;
 		}
@@ -182,11 +187,11 @@ size_t hashtab_sweep(struct hashtab *t, bool (*keep)(const void *value, void *ct
 	/* Start after an empty slot (there is one: the table is at most 3/4 full), so no
 	 * run wraps round the start: a deletion moves keys only to the slot looked at
 	 * again or to slots not reached yet, and every key is asked once. */
-	size_t mask = t->cap - 1, i = 0;
+	size_t i = 0;
 	while (hashtab_key_at(t, i))
 		i++;
 	for (size_t n = 0; n < t->cap;) {
-		i = (i + 1) & mask;
+		i = hashtab_next(t, i);
 		n++;
 		while (hashtab_key_at(t, i) && !keep(t->slots + i * t->stride + sizeof(uint64_t), ctx)) {
 			del_at(t, i);

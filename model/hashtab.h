@@ -1,7 +1,10 @@
 /* The one hash table: open addressing with linear probing, keyed by a uint64, each
  * slot holding its key and a fixed-size value inline (an index into a caller's array,
  * or a small record), so a table of 150k sockets is one allocation and no per-item
- * malloc. Lookups are inline: they sit in the per-socket loops. */
+ * malloc. Lookups are inline: they sit in the per-socket loops. A table has any
+ * number of slots (a multiple of 64), not a power of two: a key's home slot is its
+ * hash scaled to the table (a multiply, not a mask), so a table sized for a million
+ * sockets takes 4/3 of a million slots, not 2^21 (doc/performance.md). */
 #ifndef LEAKTOP_HASHTAB_H
 #define LEAKTOP_HASHTAB_H
 
@@ -15,7 +18,7 @@
  * itself lives in one extra slot past the last, used when zero_used. */
 struct hashtab {
 	unsigned char *slots;
-	size_t cap;          /* slots, a power of two, or 0 before the first use */
+	size_t cap;          /* slots, a multiple of 64, or 0 before the first use */
 	size_t used;         /* keys held, key 0 included */
 	size_t vsize, stride;
 	bool zero_used;
@@ -38,7 +41,8 @@ bool hashtab_del(struct hashtab *t, uint64_t key);
 size_t hashtab_sweep(struct hashtab *t, bool (*keep)(const void *value, void *ctx), void *ctx);
 /* Bytes the table holds, for memory accounting. */
 size_t hashtab_bytes(const struct hashtab *t);
-/* The slots needed for n keys at most 3/4 full; 0 when that overflows. */
+/* The slots needed for n keys at most 3/4 full (a multiple of 64); 0 when that
+ * overflows. */
 size_t hashtab_cap_for(size_t n, size_t stride);
 
 static inline uint64_t hashtab_key_at(const struct hashtab *t, size_t slot)
@@ -48,14 +52,26 @@ static inline uint64_t hashtab_key_at(const struct hashtab *t, size_t slot)
 	return k;
 }
 
+/* Where a probe for key starts: its hash scaled to [0, cap). */
+static inline size_t hashtab_home(const struct hashtab *t, uint64_t key)
+{
+	return (size_t)(((unsigned __int128)mix64(key) * t->cap) >> 64);
+}
+
+/* The slot after i, round the end to 0. */
+static inline size_t hashtab_next(const struct hashtab *t, size_t i)
+{
+	return i + 1 == t->cap ? 0 : i + 1;
+}
+
 /* Where key is, or the empty slot where it would go. key != 0, t->cap != 0. */
 static inline size_t hashtab_slot(const struct hashtab *t, uint64_t key)
 {
-	size_t mask = t->cap - 1, i = mix64(key) & mask;
+	size_t i = hashtab_home(t, key);
 	uint64_t k;
 
 	while ((k = hashtab_key_at(t, i)) && k != key)
-		i = (i + 1) & mask;
+		i = hashtab_next(t, i);
 	return i;
 }
 
@@ -94,7 +110,7 @@ static inline void *hashtab_put(struct hashtab *t, uint64_t key, bool *found)
 		const struct hashtab *pf_t_ = (t);                                          \
 		if (pf_t_->cap)                                                             \
 			__builtin_prefetch(pf_t_->slots +                                   \
-					   (mix64(key) & (pf_t_->cap - 1)) * pf_t_->stride); \
+					   hashtab_home(pf_t_, key) * pf_t_->stride);       \
 	} while (0)
 
 #endif

@@ -182,8 +182,26 @@ START_TEST(size_overflow_is_refused)
 	struct hashtab t;
 
 	ck_assert_uint_eq(hashtab_cap_for(SIZE_MAX / 2, 16), 0);
-	ck_assert_uint_eq(hashtab_cap_for(SIZE_MAX / 32, 16), 0);
-	ck_assert_uint_eq(hashtab_cap_for(12, 16), 32);
+	ck_assert_uint_eq(hashtab_cap_for(SIZE_MAX / 16, 16), 0); /* slots fit, bytes do not */
+	ck_assert_uint_eq(hashtab_cap_for(12, 16), 64);
+	hashtab_init(&t, 8);
+	/* A table for a million sockets takes 4/3 of a million slots (the dashboard
+	 * holds three such), not the 2^21 of a power of two: 18 MB, not 25. */
+	size_t cap = hashtab_cap_for(1000000, 12);
+	ck_assert_uint_ge(cap - cap / 4, 1000001);
+	ck_assert_uint_le(cap, 1333440);
+	ck_assert_uint_eq(cap % 64, 0);
+	/* Outgrowing it takes half as much again, not twice. */
+	ck_assert_int_eq(hashtab_reset(&t, 1000), 0);
+	cap = t.cap;
+	bool found;
+	for (uint64_t k = 1; k <= cap - cap / 4 + 1; k++)
+		ck_assert_ptr_nonnull(hashtab_put(&t, k, &found));
+	ck_assert_uint_gt(t.cap, cap);
+	ck_assert_uint_le(t.cap, cap + cap / 2 + 64);
+	for (uint64_t k = 1; k <= cap - cap / 4 + 1; k++)
+		ck_assert_ptr_nonnull(hashtab_get(&t, k));
+	hashtab_free(&t);
 	hashtab_init(&t, 8);
 	ck_assert_int_eq(hashtab_reset(&t, SIZE_MAX / 4), -ENOMEM);
 	ck_assert_uint_eq(t.cap, 0);
