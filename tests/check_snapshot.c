@@ -191,6 +191,47 @@ START_TEST(test_build_without_owners)
 }
 END_TEST
 
+/* The recheck appends the owners of the processes it read again after the others:
+ * the build puts them in place (by process, then fd), each still joined to its
+ * socket, and so does an order that is no such run. */
+START_TEST(test_owners_appended_are_merged)
+{
+	struct snapshot *t = snapshot_new();
+	/* Process p holds fds 10.. with inodes 100 * (p + 1) + fd. */
+	for (int p = 0; p < 6; p++)
+		TESTKIT_PROC(t, .pid = 100 + p, .comm = "srv", .fds = 8);
+	for (uint32_t p = 0; p < 6; p++)
+		for (uint32_t fd = 10; fd < 14; fd++)
+			TESTKIT_SOCK(t, .cookie = 100 * (p + 1) + fd, .inode = 100 * (p + 1) + fd, .state = ST_CLOSE_WAIT,
+				     .proto = IPPROTO_TCP, .laddr = "127.0.0.1", .lport = 80, .raddr = "127.0.0.1",
+				     .rport = (uint16_t)(40000 + 100 * p + fd));
+	/* Kept: processes 0, 2, 3, 5; read again and appended: 1 and 4. */
+	static const int order[] = {0, 2, 3, 5, 1, 4};
+	for (int shuffled = 0; shuffled < 2; shuffled++) {
+		t->nowners = 0;
+		for (size_t i = 0; i < 6; i++)
+			for (int32_t fd = 10; fd < 14; fd++) {
+				/* The second time, process 4's fds come in descending order. */
+				int32_t f = shuffled && order[i] == 4 ? 23 - fd : fd;
+				testkit_owner(t, order[i], f, (uint32_t)(100 * (order[i] + 1) + f));
+			}
+		ck_assert_int_eq(snapshot_build(t), 0);
+		ck_assert_uint_eq(t->nowners, 24);
+		for (size_t i = 0; i < t->nowners; i++) {
+			const struct sock_owner *o = &t->owners[i];
+			ck_assert_int_eq(o->proc, (int32_t)(i / 4));
+			ck_assert_int_eq(o->fd, (int32_t)(10 + i % 4));
+			ck_assert_int_ge(o->sock, 0);
+			ck_assert_uint_eq(t->socks[o->sock].inode, o->inode);
+			ck_assert_int_eq(t->socks[o->sock].owner, (int32_t)i);
+		}
+		for (size_t p = 0; p < 6; p++)
+			ck_assert_uint_eq(t->procs[p].states[ST_CLOSE_WAIT], 4);
+	}
+	snapshot_free(t);
+}
+END_TEST
+
 /* The live source keeps one set of join tables for the dashboard's two snapshots:
  * taken from the one built, given to the next, which joins the same. */
 START_TEST(test_scratch_handed_over)
@@ -564,6 +605,7 @@ int main(void)
 			test_ephemeral_listener,
 			test_rebuild_reuses_storage,
 			test_build_without_owners,
+			test_owners_appended_are_merged,
 			test_scratch_handed_over,
 			test_unsorted_procs_rejected,
 			test_state_names,
