@@ -14,6 +14,7 @@
 #include "model/snapshot.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,13 +205,20 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 		procscan_note_dump(l->scan, s);
 	}
 	s->refresh_ms = (now_mono() - t0) * 1000.0;
-	if (l->timing)
+	if (l->timing) {
+		/* The heap as malloc has it: what is in use (its mapped part, big arrays,
+		 * counted in), and what it holds free (fragments it has not given back). */
+		struct mallinfo2 mi = mallinfo2();
 		fprintf(stderr, "leaktop: refresh %llu: %.1f ms: scan %.1f, dumps %.1f%s, join %.1f, "
-			"recheck %.1f%s, %zu sockets, %zu socket fds\n", (unsigned long long)s->tick,
+			"recheck %.1f%s, %zu sockets, %zu socket fds; heap %.1f MB in use (%.1f MB "
+			"mapped), %.1f MB free\n", (unsigned long long)s->tick,
 			s->refresh_ms, t_scan * 1e3, t_dump * 1e3,
 			overlap ? " (own beside the scan)" : reused ? " (own from the preview)" : "",
 			t_build * 1e3, t_recheck * 1e3,
-			rechecked == 1 ? " (joined again)" : "", s->nsocks, s->nowners);
+			rechecked == 1 ? " (joined again)" : "", s->nsocks, s->nowners,
+			(double)(mi.uordblks + mi.hblkhd) / 1048576.0, (double)mi.hblkhd / 1048576.0,
+			(double)mi.fordblks / 1048576.0);
+	}
 	if (ret && cause)
 		*cause = strdup(s->status);
 	return ret;
