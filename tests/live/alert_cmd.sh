@@ -147,7 +147,7 @@ $TM new-session -d -s lt -x 80 -y 24 env TERM=screen HOOK_OUT="$HOOK_OUT" "$RUN"
 	--no-config -d 0.5 --close-wait-alert=5 --alert-cmd="$TMP/hook" --pid "$SERVER_PID" -w "$REC"
 hook_ran() { grep -q "^close_wait|warning|$SERVER_PID|tuileak|" "$HOOK_OUT"; }
 wait_until 60 hook_ran || { $TM capture-pane -p -t lt >&2; fail "the dashboard never ran the alert program"; }
-refreshes() { "$LEAKTOP" -r "$REC" -b -o json 2>/dev/null | wc -l; }
+refreshes() { rec_refreshes "$REC"; }
 refreshes_at_least() { [ "$(refreshes)" -ge "$1" ]; }
 # Four more refreshes, with the leak still over the threshold.
 wait_until 60 refreshes_at_least $(($(refreshes) + 4)) || fail "the dashboard stopped refreshing"

@@ -114,6 +114,10 @@ cleanup_tmux() {
 # commit locks the file for a moment (its journal is in memory, no WAL), and on a
 # busy box that moment is long enough for a query to meet "database is locked".
 rec_sql() { sqlite3 -cmd ".timeout 30000" "$@"; }
+# rec_refreshes FILE: the refreshes a recording holds so far, one row each in its
+# refresh table, read only (a wait_until that counted them by replaying the whole file
+# through leaktop -r, ten times a second, spent more CPU than the rest of its test).
+rec_refreshes() { rec_sql "file:$1?mode=ro" "SELECT count(*) FROM refresh" 2>/dev/null || echo 0; }
 
 need() {
 	for c in "$@"; do

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The .deb, as a sick box gets it: built with dpkg-buildpackage (nocheck: the suites
-# its dh_auto_test would run are run by every other pass of make check-all)
+# its dh_auto_test would run are run by every other pass of make check-all; no
+# -dbgsym package, which nothing here installs)
 # in one fresh Debian 12 chroot, installed with apt in a second fresh one that has no
 # compiler and no -dev package, and run there as a user would, in that bare
 # environment: no HOME, LANG=C, a read-only current directory, an unknown TERM.
@@ -25,7 +26,7 @@ phase "build dependencies"
 chroot_apt "$B" install build-essential || fail "cannot install build-essential"
 chroot_apt "$B" build-dep /src || fail "cannot install the Build-Depends of debian/control"
 phase "dpkg-buildpackage"
-chroot_run "$B" 400 "cd /src && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b >/tmp/build.log 2>&1" ||
+chroot_run "$B" 400 "cd /src && DEB_BUILD_OPTIONS='nocheck noautodbgsym' dpkg-buildpackage -us -uc -b >/tmp/build.log 2>&1" ||
 	{ tail -30 "$B/tmp/build.log" >&2
 	  for f in $(sed -n 's/^\(FAIL\|ERROR\): //p' "$B/tmp/build.log"); do
 		echo "--- ${f%.sh}.log" >&2; tail -40 "$B/src/${f%.sh}.log" >&2

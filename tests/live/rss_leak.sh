@@ -11,7 +11,7 @@
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
 own_netns --pid "$@"
-need jq tmux
+need jq tmux sqlite3
 tui_setup rss_leak
 
 bg "$LEAKY" mem --rate 2 --every 250 --count 200 --name memleak
@@ -88,7 +88,7 @@ wait_until 60 test -s "$OUT/pid" || fail "leaktop did not start"
 row_leak() { screen | grep -Eq "^ *$GROW_PID .*memgrow.* leak"; }
 # Within 32 refreshes, counted in its recording (a busy box makes refreshes late, not
 # fewer): the row says leak, or 33 refreshes have gone by.
-refreshes() { "$LEAKTOP" -r "$TMP/grow.db" -b -o json 2>/dev/null | wc -l; }
+refreshes() { rec_refreshes "$TMP/grow.db"; }
 leak_or_late() { row_leak || [ "$(refreshes)" -ge 33 ]; }
 wait_until 300 leak_or_late || { screen >&2; fail "the dashboard stopped refreshing"; }
 row_leak || { screen >&2; fail "the 80x24 row did not say leak within 32 refreshes for a 6 MB/s RSS leak"; }

@@ -11,7 +11,7 @@
 . "${srcdir:-.}/tests/live/lib.sh"
 need_root
 own_netns --pid "$@"
-need tmux ss
+need tmux ss sqlite3
 tui_setup culprits
 
 # A dozen healthy processes holding 40 connections each to one server (more fds than
@@ -48,7 +48,7 @@ wait_until 30 test -s "$OUT/pid" || fail "leaktop did not start"
 wait_until 30 test -s "$OUT_MONO/pid" || fail "leaktop (NO_COLOR) did not start"
 screen() { $TM capture-pane -p -t "${S:-lt}"; }
 key() { $TM send-keys -t "${S:-lt}" "$@"; }
-refreshes() { "$LEAKTOP" -r "$1" -b -o json 2>/dev/null | wc -l; }
+refreshes() { rec_refreshes "$1"; }
 
 # --- The memory leak is on the first screen ------------------------------------------
 # Its fds rank it below the dozen: the only way onto the screen is its verdict.
