@@ -52,6 +52,15 @@ static unsigned char *slots_new(size_t cap, size_t stride)
 	return calloc(cap + 1, stride);
 }
 
+/* The slots a table that must grow to hold n keys gets: an eighth to spare, so a
+ * count that creeps up by a few keys a refresh does not move or reallocate the whole
+ * table each time. */
+static size_t cap_grown(size_t n, size_t stride)
+{
+	size_t cap = hashtab_cap_for(n + n / 8, stride);
+	return cap ? cap : hashtab_cap_for(n, stride);
+}
+
 int hashtab_reset(struct hashtab *t, size_t n)
 {
 	size_t cap = hashtab_cap_for(n, t->stride);
@@ -64,14 +73,14 @@ int hashtab_reset(struct hashtab *t, size_t n)
 		memset(t->slots, 0, (t->cap + 1) * t->stride);
 		return 0;
 	}
-	unsigned char *s = slots_new(cap, t->stride);
-	if (!s) {
-		if (t->slots)
-			memset(t->slots, 0, (t->cap + 1) * t->stride);
-		return -ENOMEM;
-	}
+	/* The keys go anyway: the old storage first, so the two are never held at
+	 * once (36 MB at a million sockets). */
 	free(t->slots);
-	t->slots = s;
+	t->slots = NULL;
+	t->cap = 0;
+	cap = cap_grown(n, t->stride);
+	if (!(t->slots = slots_new(cap, t->stride)))
+		return -ENOMEM;
 	t->cap = cap;
 	return 0;
 }
@@ -113,7 +122,7 @@ int hashtab_reserve(struct hashtab *t, size_t n)
 
 	if (!cap)
 		return -ENOMEM;
-	return cap <= t->cap ? 0 : grow_to(t, cap);
+	return cap <= t->cap ? 0 : grow_to(t, cap_grown(n, t->stride));
 }
 
 void *hashtab_put_slow(struct hashtab *t, uint64_t key, bool *found)

@@ -27,10 +27,12 @@ struct hashtab {
 /* An empty table of values of vsize bytes (at most 256); allocates nothing yet. */
 void hashtab_init(struct hashtab *t, size_t vsize);
 void hashtab_free(struct hashtab *t);
-/* Empty the table, keeping its storage, grown to hold n keys without growing again.
- * Returns 0 or -ENOMEM (the table is then empty, as it was sized before). */
+/* Empty the table, keeping its storage, grown to hold n keys without growing again
+ * (an eighth more when it grows). Returns 0 or -ENOMEM (the table is then empty, with
+ * no storage). */
 int hashtab_reset(struct hashtab *t, size_t n);
-/* Room for n keys without growing again, keeping those it holds. 0 or -ENOMEM. */
+/* Room for n keys without growing again, keeping those it holds (an eighth more
+ * when it grows). 0 or -ENOMEM. */
 int hashtab_reserve(struct hashtab *t, size_t n);
 /* The out-of-line part of hashtab_put: key 0, and growing. */
 void *hashtab_put_slow(struct hashtab *t, uint64_t key, bool *found);

@@ -258,10 +258,10 @@ static int update_socks(struct history *h, const struct snapshot *s)
 	uint8_t seen = (uint8_t)h->seq;
 	int rc;
 
-	/* Sized once for this many, not grown step by step: the sockets of the last
-	 * update that this one does not see stay until the sweep at its end, so an
-	 * eighth more (sockets that came and went between two refreshes). */
-	if ((rc = hashtab_reserve(tab, s->nsocks + s->nsocks / 8)) || (ages && (rc = ages_reserve(ages, s->nsocks))))
+	/* Sized once for this many, not grown step by step. The sockets of the last
+	 * update that this one does not see stay until the sweep at its end: a table
+	 * grown has an eighth to spare for them (hashtab_reserve). */
+	if ((rc = hashtab_reserve(tab, s->nsocks)) || (ages && (rc = ages_reserve(ages, s->nsocks))))
 		return rc;
 	if (ages) {
 		ages->n = s->nsocks;

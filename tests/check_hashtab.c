@@ -201,6 +201,17 @@ START_TEST(size_overflow_is_refused)
 	ck_assert_uint_le(t.cap, cap + cap / 2 + 64);
 	for (uint64_t k = 1; k <= cap - cap / 4 + 1; k++)
 		ck_assert_ptr_nonnull(hashtab_get(&t, k));
+	/* A count that creeps up (a slow leak: a few more sockets each refresh) does
+	 * not reallocate, or move, the table each time. */
+	ck_assert_int_eq(hashtab_reset(&t, 100000), 0);
+	const unsigned char *slots = t.slots;
+	cap = t.cap;
+	for (size_t n = 100000; n < 110000; n += 100) {
+		ck_assert_int_eq(hashtab_reset(&t, n), 0);
+		ck_assert_int_eq(hashtab_reserve(&t, n), 0);
+	}
+	ck_assert_ptr_eq(t.slots, slots);
+	ck_assert_uint_eq(t.cap, cap);
 	hashtab_free(&t);
 	hashtab_init(&t, 8);
 	ck_assert_int_eq(hashtab_reset(&t, SIZE_MAX / 4), -ENOMEM);
