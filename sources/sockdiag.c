@@ -143,11 +143,6 @@ static int nl_setup(struct sockdiag *d, char **cause)
 	return 0;
 }
 
-void sockdiag_skip_ages(struct sockdiag *d)
-{
-	d->aged = true;
-}
-
 int sockdiag_open(struct sockdiag **out, char **cause)
 {
 	return sockdiag_open_netns(out, -1, cause);

@@ -15,9 +15,6 @@ int sockdiag_open(struct sockdiag **out, char **cause);
  * sockdiag keeps a copy, to reopen there). Needs CAP_SYS_ADMIN. -1 is ours. */
 int sockdiag_open_netns(struct sockdiag **out, int nsfd, char **cause);
 void sockdiag_free(struct sockdiag *d);
-/* Ask no tcp_info even on the first TCP dump (a preview that shows no ages: the
- * attribute makes that dump slower). */
-void sockdiag_skip_ages(struct sockdiag *d);
 
 /* Dump every TCP socket, IPv4 and IPv6, in every state, appending them to s->socks
  * (tagged with netns). Retries an interrupted dump (NLM_F_DUMP_INTR) a few times.

@@ -687,18 +687,6 @@ START_TEST(live_dump_finds_both_ends)
 	for (size_t j = i; j < s->nsocks; j++)
 		ck_assert_uint_eq(s->socks[j].state_age_ms, 0);
 
-	/* A handle told to skip ages (the dashboard's first-frame preview) asks for no
-	 * tcp_info even on its first dump. */
-	struct sockdiag *d2 = NULL;
-	ck_assert_int_eq(sockdiag_open(&d2, &cause), 0);
-	sockdiag_skip_ages(d2);
-	i = s->nsocks;
-	ck_assert_msg(sockdiag_dump_tcp(d2, s, NETNS, &cause) == 0, "%s", cause);
-	ck_assert_ptr_nonnull(find_live(s, ST_ESTABLISHED, lport, cport));
-	for (size_t j = i; j < s->nsocks; j++)
-		ck_assert_uint_eq(s->socks[j].state_age_ms, 0);
-	sockdiag_free(d2);
-
 	/* The recording replays through the same parser. */
 	fixture_load(&fx, rec);
 	unlink(rec);
