@@ -107,13 +107,13 @@ static int grow_to(struct hashtab *t, size_t cap)
 	return 0;
 }
 
-/* Move every key into storage of half as many slots again: a table sized for a
+/* Move every key into storage for half as many keys again: a table sized for a
  * million keys that overflows takes 1.5x its memory, not 2x. */
 static int grow(struct hashtab *t)
 {
-	if (t->cap > SIZE_MAX / 4)
-		return -ENOMEM;
-	return grow_to(t, t->cap ? (t->cap + t->cap / 2 + HASHTAB_MIN - 1) / HASHTAB_MIN * HASHTAB_MIN : HASHTAB_MIN);
+	size_t cap = hashtab_cap_for(t->used + t->used / 2, t->stride);
+
+	return cap ? grow_to(t, cap) : -ENOMEM;
 }
 
 int hashtab_reserve(struct hashtab *t, size_t n)
