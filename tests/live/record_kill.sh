@@ -8,13 +8,13 @@ own_netns --pid "$@"
 need jq sqlite3
 
 REC="$TMP/killed.db"
-refreshes() { rec_sql "file:$1?mode=ro" "SELECT count(*) FROM refresh"; }
 start_server --name leakysrv
 bg "$LEAKY" client --port "$PORT" --count 200 --bytes 10 --every 20
 
 bg sh -c "exec \"$LEAKTOP\" -b -o json -n 0 -d 0.1 -w \"$REC\" > /dev/null"
 WRITER=$BG
-wait_until 30 sh -c "[ \$(sqlite3 'file:$REC?mode=ro' 'SELECT count(*) FROM refresh' 2>/dev/null || echo 0) -ge 3 ]" >/dev/null ||
+three() { [ "$(rec_refreshes "$REC")" -ge 3 ]; }
+wait_until 30 three ||
 	fail "the recording never reached 3 refreshes"
 
 # Readable while it is being written.
@@ -23,7 +23,7 @@ assert_eq "refreshes read while recording" 2 "$(wc -l < "$TMP/during.json")"
 
 kill -9 "$WRITER"
 wait "$WRITER" 2>/dev/null || true
-n=$(refreshes "$REC")
+n=$(rec_refreshes "$REC")
 [ "$n" -ge 3 ] || fail "only $n refreshes committed"
 "$LEAKTOP" -r "$REC" -b -o json > "$TMP/after.json" || fail "replay after kill -9 failed"
 assert_eq "refreshes replayed after kill -9" "$n" "$(wc -l < "$TMP/after.json")"
@@ -44,7 +44,7 @@ rc=0
 wait "$W2" || rc=$?
 assert_eq "status after SIGTERM" 143 "$rc"
 [ ! -e "$REC2-wal" ] || fail "SIGTERM left $REC2-wal: the recording was not closed"
-assert_eq "refreshes printed = refreshes recorded after SIGTERM" "$(wc -l < "$TMP/termed.json")" "$(refreshes "$REC2")"
+assert_eq "refreshes printed = refreshes recorded after SIGTERM" "$(wc -l < "$TMP/termed.json")" "$(rec_refreshes "$REC2")"
 "$LEAKTOP" -r "$REC2" -b -o json > "$TMP/termed.replay.json"
 cmp -s "$TMP/termed.replay.json" "$TMP/termed.json" || {
 	diff "$TMP/termed.json" "$TMP/termed.replay.json" | tr ',' '\n' | grep '^[<>]\|^[^{]' | head -20 >&2 || true

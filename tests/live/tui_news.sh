@@ -25,9 +25,9 @@ row_leak() { screen | grep -Eq "^ *$SERVER_PID .*newssrv.* leak"; }
 wait_until 60 row_leak || { screen >&2; fail "the leaking server never read leak"; }
 # Ten more refreshes with the alert active and the verdict holding, counted in the
 # recording (a busy box makes refreshes late, not fewer).
-refreshes() { sqlite3 "$TMP/news.db" 'SELECT count(*) FROM refresh' 2>/dev/null || echo 0; }
-seen=$(refreshes)
-wait_until 60 sh -c "[ \$(sqlite3 '$TMP/news.db' 'SELECT count(*) FROM refresh' 2>/dev/null || echo 0) -ge $((seen + 10)) ]" ||
+seen=$(rec_refreshes "$TMP/news.db")
+ten_more() { [ "$(rec_refreshes "$TMP/news.db")" -ge $((seen + 10)) ]; }
+wait_until 60 ten_more ||
 	fail "the dashboard stopped refreshing"
 $TM send-keys -t lt m
 wait_until 30 sh -c "$TM capture-pane -p -t lt | grep -q Messages" || { screen >&2; fail "no message view"; }
