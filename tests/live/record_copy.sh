@@ -13,7 +13,7 @@ need jq sqlite3 dd od
 
 REC="$TMP/live.db"
 # Refreshes committed so far (SQLite's read lock: none half-written).
-committed() { sqlite3 "file:$1?mode=ro" "SELECT count(*) FROM frame WHERE kind = 'refresh'" 2>/dev/null || echo 0; }
+committed() { rec_sql "file:$1?mode=ro" "SELECT count(*) FROM frame WHERE kind = 'refresh'" 2>/dev/null || echo 0; }
 # A random pause of 0 to 255 ms.
 jitter() { sleep "0.$(printf '%03d' "$(od -An -N1 -tu1 /dev/urandom | tr -d ' ')")"; }
 
@@ -23,7 +23,8 @@ bg "$LEAKY" client --port "$PORT" --count 100000 --bytes 10 --every 20 >/dev/nul
 # alerts it recorded on standard error, and a damaged copy's one line is asserted.
 bg sh -c "exec \"$LEAKTOP\" -b -o json -n 0 -d 0.1 --close-wait-alert 1000000 -w \"$REC\" > /dev/null"
 WRITER=$BG
-wait_until 60 sh -c "[ \$(sqlite3 'file:$REC?mode=ro' \"SELECT count(*) FROM frame WHERE kind = 'refresh'\" 2>/dev/null || echo 0) -ge 3 ]" ||
+three() { [ "$(committed "$REC")" -ge 3 ]; }
+wait_until 60 three ||
 	fail "the recording never reached 3 refreshes"
 
 i=0
@@ -43,7 +44,7 @@ for how in cp dd slow cp dd slow cp dd slow cp dd slow backup; do
 			n=$((n + 1))
 			[ $((n % 8)) = 0 ] && sleep 0.05
 		done ;;
-	backup) sqlite3 "$REC" ".backup '$copy'" ;;
+	backup) rec_sql "$REC" ".backup '$copy'" ;; # as README says: with a busy timeout
 	esac
 	rc=0
 	"$LEAKTOP" -r "$copy" -b -o json > "$copy.json" 2> "$copy.err" || rc=$?
