@@ -88,58 +88,20 @@ const char *sock_proto_name(const struct sock_rec *k)
 	return k->proto == IPPROTO_UDP ? "udp" : k->proto == IPPROTO_TCP || !k->proto ? "tcp" : "raw";
 }
 
-/* Tables from a 64-bit key to an index (int32_t), rebuilt each refresh into storage
- * kept from the last one, sized to the data: 150k sockets take 256k slots of 12 bytes
- * (3 MB). The biggest, by socket, serves twice: first by cookie (the duplicates), then
- * by inode (the join). CLOSED inodes are few: that table starts small and grows. */
-struct snapshot_scratch {
-	struct hashtab by_sock, listen, ports, closed;
+/* Tables from a 64-bit key to an index (int32_t), made for one build and freed at
+ * its end (a dashboard holds two snapshots and the history beside a build): the keys
+ * seen twice in the dump, the owners' inodes for the join, the listening ports and
+ * the ports, the CLOSED inodes. None holds every socket: at a million sockets, half of
+ * them owned, the biggest is the owners' (9 MB; one by socket took 18). */
+struct build_tables {
+	struct hashtab twice, by_inode, listen, ports, closed;
 };
-
-static struct snapshot_scratch *scratch_new(void)
-{
-	struct snapshot_scratch *x = malloc(sizeof(*x));
-
-	if (!x)
-		return NULL;
-	hashtab_init(&x->by_sock, sizeof(int32_t));
-	hashtab_init(&x->listen, sizeof(int32_t));
-	hashtab_init(&x->ports, sizeof(int32_t));
-	hashtab_init(&x->closed, sizeof(int32_t));
-	return x;
-}
 
 /* The index stored under key, or -1. */
 static int32_t table_get(const struct hashtab *t, uint64_t key)
 {
 	const int32_t *v = hashtab_get(t, key);
 	return v ? *v : -1;
-}
-
-void snapshot_scratch_free(struct snapshot_scratch *x)
-{
-	if (!x)
-		return;
-	hashtab_free(&x->by_sock);
-	hashtab_free(&x->listen);
-	hashtab_free(&x->ports);
-	hashtab_free(&x->closed);
-	free(x);
-}
-
-struct snapshot_scratch *snapshot_scratch_take(struct snapshot *s)
-{
-	struct snapshot_scratch *x = s->scratch;
-	s->scratch = NULL;
-	return x;
-}
-
-void snapshot_scratch_give(struct snapshot *s, struct snapshot_scratch *x)
-{
-	if (!x || x == s->scratch)
-		return;
-	snapshot_scratch_free(s->scratch);
-	s->scratch = x;
 }
 
 struct snapshot *snapshot_new(void)
@@ -151,7 +113,6 @@ void snapshot_free(struct snapshot *s)
 {
 	if (!s)
 		return;
-	snapshot_scratch_free(s->scratch);
 	free(s->socks);
 	free(s->procs);
 	free(s->owners);
@@ -391,22 +352,40 @@ int port_agg_cmp(const void *a, const void *b)
 	return (x->side > y->side) - (x->side < y->side);
 }
 
-/* Drop sockets seen twice in one dump (a dump is not atomic): same cookie. */
-static int dedup_socks(struct snapshot *s, struct hashtab *t)
+/* Drop sockets seen twice in one dump (a dump is not atomic): same cookie, same
+ * netns; the first stays. Exact, without a table of every socket: a bitmap of 16 bits
+ * a socket (2 MB at a million) marks the keys seen, and only a key whose bit was set
+ * already (a duplicate, or another key on the same bit: a few in a hundred) goes into
+ * a table, which a second pass checks every socket against. */
+static int dedup_socks(struct snapshot *s, struct hashtab *twice)
 {
-	size_t out = 0;
-	int rc = hashtab_reset(t, s->nsocks);
+	size_t nbits = 64;
 	bool found;
+	int rc;
 
-	if (rc)
-		return rc;
+	while (nbits < 16 * s->nsocks)
+		nbits *= 2;
+	uint64_t *bits = calloc(nbits / 64, sizeof(*bits));
+	if (!bits || (rc = hashtab_reset(twice, s->nsocks / 16))) {
+		free(bits);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < s->nsocks; i++) {
-		int32_t *v = hashtab_put(t, s->socks[i].cookie ^ mix64(sock_netns(s, &s->socks[i])), &found);
-		if (!v)
-			return -ENOMEM;
-		if (found)
+		uint64_t key = s->socks[i].cookie ^ mix64(sock_netns(s, &s->socks[i]));
+		uint64_t bit = mix64(key) & (nbits - 1), mask = 1ULL << (bit % 64);
+		if (!(bits[bit / 64] & mask))
+			bits[bit / 64] |= mask;
+		else if (!hashtab_put(twice, key, &found))
+			rc = -ENOMEM;
+	}
+	free(bits);
+	if (rc || !twice->used)
+		return rc;
+	size_t out = 0;
+	for (size_t i = 0; i < s->nsocks; i++) {
+		int32_t *seen = hashtab_get(twice, s->socks[i].cookie ^ mix64(sock_netns(s, &s->socks[i])));
+		if (seen && (*seen)++)
 			continue;
-		*v = (int32_t)out;
 		s->socks[out++] = s->socks[i];
 	}
 	s->nsocks = out;
@@ -463,7 +442,7 @@ static bool has_port(const struct sock_rec *k)
 	return kind == SK_TCP || kind == SK_UDP;
 }
 
-static int build_ports(struct snapshot *s, struct snapshot_scratch *x)
+static int build_ports(struct snapshot *s, struct build_tables *x)
 {
 	size_t nlisten = 0;
 	bool found;
@@ -535,31 +514,51 @@ int snapshot_build(struct snapshot *s)
 	return snapshot_build_checked(s, NULL, NULL);
 }
 
+static int build(struct snapshot *s, snapshot_fd_check check, void *ctx, struct build_tables *x);
+
 int snapshot_build_checked(struct snapshot *s, snapshot_fd_check check, void *ctx)
 {
-	struct snapshot_scratch *x = s->scratch;
+	struct build_tables x;
+	struct hashtab *all[] = {&x.twice, &x.by_inode, &x.listen, &x.ports, &x.closed};
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		hashtab_init(all[i], sizeof(int32_t));
+	int rc = build(s, check, ctx, &x);
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		hashtab_free(all[i]);
+	return rc;
+}
+
+static int build(struct snapshot *s, snapshot_fd_check check, void *ctx, struct build_tables *x)
+{
+	bool found;
 	int rc;
 
-	bool found;
-
-	if (!x && !(x = s->scratch = scratch_new()))
-		return -ENOMEM;
-	if ((rc = dedup_socks(s, &x->by_sock)))
+	if ((rc = dedup_socks(s, &x->twice)))
 		return rc;
+	hashtab_free(&x->twice);
 
-	/* The join: inode -> socket, then each owner fd -> its socket. Inodes are
-	 * global (sockfs), so this holds across network namespaces. With no owners (the
-	 * first frame's preview, from the dump alone) there is nothing to join. */
-	if ((rc = hashtab_reset(&x->by_sock, s->nowners ? s->nsocks : 0)))
+	/* The join: the owners' inodes -> their socket, then each owner fd -> its socket.
+	 * Inodes are global (sockfs), so this holds across network namespaces. With no
+	 * owners (the first frame's preview, from the dump alone) the table stays empty. */
+	if ((rc = hashtab_reset(&x->by_inode, s->nowners)))
 		return rc;
+	for (size_t i = 0; i < s->nowners; i++) {
+		if (i + 8 < s->nowners)
+			hashtab_prefetch(&x->by_inode, s->owners[i + 8].inode);
+		int32_t *v = hashtab_put(&x->by_inode, s->owners[i].inode, &found);
+		if (!v)
+			return -ENOMEM;
+		if (!found)
+			*v = -1;
+	}
 	for (size_t i = 0; i < s->nsocks; i++) {
 		int32_t *v;
 		s->socks[i].owner = -1;
-		if (!s->socks[i].inode || !s->nowners)
-			continue;
-		if (!(v = hashtab_put(&x->by_sock, s->socks[i].inode, &found)))
-			return -ENOMEM;
-		*v = (int32_t)i;
+		if (i + 8 < s->nsocks && s->nowners)
+			hashtab_prefetch(&x->by_inode, s->socks[i + 8].inode);
+		if (s->socks[i].inode && (v = hashtab_get(&x->by_inode, s->socks[i].inode)))
+			*v = (int32_t)i;
 	}
 	/* Owners index procs, so procs arrive sorted by pid (procscan sorts them). */
 	for (size_t i = 1; i < s->nprocs; i++)
@@ -594,7 +593,7 @@ int snapshot_build_checked(struct snapshot *s, snapshot_fd_check check, void *ct
 		if (p->owner_count++ == 0)
 			p->owner_first = (uint32_t)i;
 		p->sock_fds++;
-		o->sock = table_get(&x->by_sock, o->inode);
+		o->sock = table_get(&x->by_inode, o->inode);
 		if (o->sock < 0) {
 			const struct netns_rec *n;
 			if (!s->closed_valid || !(n = snapshot_find_netns(s, p->netns)) || !n->dumped)

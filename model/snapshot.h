@@ -233,22 +233,12 @@ struct snapshot {
 	bool owners_pending;
 	struct totals totals;
 	char status[256];        /* what went wrong in this refresh, for the status line */
-	struct snapshot_scratch *scratch; /* hash tables reused from refresh to refresh */
 };
 
 struct snapshot *snapshot_new(void);
 void snapshot_free(struct snapshot *s);
 /* Empty it, keeping its storage for the next refresh. */
 void snapshot_clear(struct snapshot *s);
-
-/* The hash tables snapshot_build keeps from one build to the next belong to the
- * snapshot built. A source that fills two snapshots in turn (the dashboard shows one
- * while the next is built) takes them from the one it built and gives them to the
- * next, so there is one set, not one a snapshot. */
-struct snapshot_scratch *snapshot_scratch_take(struct snapshot *s);
-/* Hand x to s (NULL: nothing), freeing the set s had. */
-void snapshot_scratch_give(struct snapshot *s, struct snapshot_scratch *x);
-void snapshot_scratch_free(struct snapshot_scratch *x);
 
 /* Append a record; returns a pointer to zeroed storage, or NULL on ENOMEM. */
 struct sock_rec *snapshot_add_sock(struct snapshot *s);

@@ -43,9 +43,6 @@ struct live_source {
 	 * instead of dumping them again. Set before preview_running goes false. */
 	const struct snapshot *preview_snap;
 	bool timing;      /* LEAKTOP_TIMING set: each refresh's phases to stderr */
-	/* The join's hash tables between refreshes: handed to the snapshot being built
-	 * and taken back, so the dashboard's two snapshots share one set. */
-	struct snapshot_scratch *scratch;
 };
 
 static double now_mono(void)
@@ -187,8 +184,6 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	 * join redone, so no refresh shows the last refresh's owners. */
 	double t_build = now_mono(), t_recheck = 0;
 	int rechecked = 0;
-	snapshot_scratch_give(s, l->scratch);
-	l->scratch = NULL;
 	if ((rc = snapshot_build_checked(s, procscan_fd_check, l->scan)) == 0) {
 		t_recheck = now_mono();
 		rechecked = procscan_recheck(l->scan, s);
@@ -196,7 +191,6 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 		if (rechecked == 1)
 			rc = snapshot_build_checked(s, procscan_fd_check, l->scan);
 	}
-	l->scratch = snapshot_scratch_take(s);
 	t_build = now_mono() - t_build - t_recheck;
 	if (rc) {
 		status_add(s, "join", strerror(-rc));
@@ -248,8 +242,6 @@ static int preview_make(struct live_source *l, struct snapshot *s, char **cause)
 	if (!rc)
 		rc = snapshot_build(s);
 	t_build = now_mono() - t_build;
-	/* One build: its tables are not kept for a next. */
-	snapshot_scratch_free(snapshot_scratch_take(s));
 	if (rc) {
 		if (cause)
 			*cause = strdup(s->status[0] ? s->status : strerror(-rc));
@@ -292,7 +284,6 @@ static void live_free(struct source *src)
 	free(l->proc_root);
 	nsdump_free(l->dump);
 	procscan_free(l->scan);
-	snapshot_scratch_free(l->scratch);
 	pthread_mutex_destroy(&l->preview_mu);
 	pthread_cond_destroy(&l->preview_cv);
 	free(l);

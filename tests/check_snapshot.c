@@ -232,30 +232,41 @@ START_TEST(test_owners_appended_are_merged)
 }
 END_TEST
 
-/* The live source keeps one set of join tables for the dashboard's two snapshots:
- * taken from the one built, given to the next, which joins the same. */
-START_TEST(test_scratch_handed_over)
+/* Duplicates among many sockets: the dedup's bitmap sends some keys that are not
+ * duplicates to its table too (another key on the same bit); exactly the repeats go,
+ * the first of each stays, and the order is the dump's. The join then finds every
+ * owner's socket by inode, two processes sharing one (a forked fd) included. */
+START_TEST(test_dedup_and_join_many)
 {
-	struct snapshot *t = snapshot_new();
-	struct snapshot_scratch *x = snapshot_scratch_take(s);
-
-	ck_assert_ptr_nonnull(x);
-	ck_assert_ptr_null(snapshot_scratch_take(s));
-	snapshot_scratch_give(t, NULL); /* nothing to give: nothing happens */
-	snapshot_scratch_give(t, x);
-	TESTKIT_PROC(t, .pid = 100, .comm = "java", .fds = 4);
-	TESTKIT_SOCK(t, .cookie = 1, .inode = 7, .state = ST_CLOSE_WAIT, .proto = IPPROTO_TCP, .laddr = "127.0.0.1",
-		     .lport = 80, .raddr = "127.0.0.1", .rport = 50000);
-	testkit_owner(t, 0, 3, 7);
-	ck_assert_int_eq(snapshot_build(t), 0);
-	ck_assert_ptr_eq(snapshot_scratch_take(t), x);
-	ck_assert_int_eq(t->socks[0].owner, 0);
-	ck_assert_uint_eq(t->procs[0].states[ST_CLOSE_WAIT], 1);
-	/* s builds again with tables of its own. */
+	enum { N = 200000 };
+	snapshot_clear(s);
+	add_proc(100, "java", N);
+	add_proc(200, "java", 4);
+	for (uint32_t i = 1; i <= N; i++) {
+		add_tcp(i, i % 2 ? i : 0, i % 2 ? ST_CLOSE_WAIT : ST_FIN_WAIT2, "127.0.0.1", 19001, "127.0.0.1",
+			(uint16_t)(i % 60000 + 1024), 0, 0);
+		if (i % 50000 == 7) /* dumped twice, a little later */
+			add_tcp(i, i % 2 ? i : 0, ST_CLOSE_WAIT, "127.0.0.1", 19001, "127.0.0.1", 9, 0, 0);
+	}
+	for (uint32_t i = 1; i <= N; i += 2)
+		testkit_owner(s, 0, (int32_t)(i / 2 + 3), i);
+	testkit_owner(s, 1, 3, 7);
 	ck_assert_int_eq(snapshot_build(s), 0);
-	ck_assert_uint_eq(s->totals.states[ST_CLOSE_WAIT], 3);
-	snapshot_scratch_free(x);
-	snapshot_free(t);
+	ck_assert_uint_eq(s->nsocks, N);
+	for (uint32_t i = 0; i < N; i++) {
+		ck_assert_uint_eq(s->socks[i].cookie, i + 1);
+		ck_assert_uint_ne(s->socks[i].rport, 9);
+		ck_assert_int_eq(s->socks[i].owner >= 0, (i + 1) % 2 == 1);
+	}
+	for (size_t i = 0; i < s->nowners; i++) {
+		const struct sock_owner *o = &s->owners[i];
+		ck_assert_int_ge(o->sock, 0);
+		ck_assert_uint_eq(s->socks[o->sock].inode, o->inode);
+	}
+	ck_assert_uint_eq(s->procs[0].states[ST_CLOSE_WAIT], N / 2);
+	ck_assert_uint_eq(s->procs[1].states[ST_CLOSE_WAIT], 1);
+	ck_assert_uint_eq(s->totals.states[ST_CLOSE_WAIT], N / 2);
+	ck_assert_uint_eq(s->totals.unowned, N / 2);
 }
 END_TEST
 
@@ -606,7 +617,7 @@ int main(void)
 			test_rebuild_reuses_storage,
 			test_build_without_owners,
 			test_owners_appended_are_merged,
-			test_scratch_handed_over,
+			test_dedup_and_join_many,
 			test_unsorted_procs_rejected,
 			test_state_names,
 			test_addr_format,
