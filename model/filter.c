@@ -434,6 +434,11 @@ int view_backlog_build(struct view_backlog *b, const struct snapshot *s, const s
 	for (size_t i = 0; i < b->ngroups; i++)
 		b->groups[i].ordered = 0;
 	b->nsocks = n;
+	/* Scratch: not held beside the next refresh (4 MB at half a million sockets with
+	 * a backlog, while the worker joins a million). */
+	free(b->ents);
+	b->ents = NULL;
+	b->ents_cap = 0;
 	return 0;
 }
 

@@ -111,7 +111,7 @@ struct view_backlog {
 	size_t nsocks, socks_cap;
 	struct view_bl_group *groups; /* by owner, then side, remote address and port */
 	size_t ngroups, groups_cap;
-	struct bl_ent *ents;         /* scratch: the sockets while they are grouped */
+	struct bl_ent *ents;         /* scratch: the sockets while they are grouped (freed) */
 	size_t ents_cap;
 	struct bl_listen *listen;    /* scratch: the listening ports */
 	size_t nlisten, listen_cap;
