@@ -226,34 +226,9 @@ static bool sock_seen(const void *value, void *ctx)
 	return ((const struct sock_age *)value)->seen == *(const uint8_t *)ctx;
 }
 
-/* Room for n sockets' ages: the three arrays share one capacity, which grows only
- * once all three have (an array grown alone is just larger than cap). */
-static int ages_reserve(struct hist_ages *a, size_t n)
-{
-	size_t first_cap = a->cap, since_cap = a->cap, bound_cap = (a->cap + 63) / 64;
-
-	if (n <= a->cap)
-		return 0;
-	if (vec_resize(&a->first, &first_cap, n, sizeof(*a->first)) ||
-	    vec_resize(&a->since, &since_cap, n, sizeof(*a->since)) ||
-	    vec_resize(&a->bound, &bound_cap, (n + 63) / 64, sizeof(*a->bound)))
-		return -ENOMEM;
-	a->cap = n;
-	return 0;
-}
-
-static void ages_put(struct hist_ages *a, size_t i, const struct sock_age *n)
-{
-	a->first[i] = n->first;
-	a->since[i] = n->since;
-	if (n->bound)
-		a->bound[i / 64] |= 1ULL << (i % 64);
-}
-
 static int update_socks(struct history *h, const struct snapshot *s)
 {
 	struct hashtab *tab = &h->socks;
-	struct hist_ages *ages = h->o.shared_reads ? &h->ages[h->cur ^ 1] : NULL;
 	float now = (float)(h->now - h->base);
 	uint8_t seen = (uint8_t)h->seq;
 	int rc;
@@ -261,12 +236,8 @@ static int update_socks(struct history *h, const struct snapshot *s)
 	/* Sized once for this many, not grown step by step. The sockets of the last
 	 * update that this one does not see stay until the sweep at its end: a table
 	 * grown has an eighth to spare for them (hashtab_reserve). */
-	if ((rc = hashtab_reserve(tab, s->nsocks)) || (ages && (rc = ages_reserve(ages, s->nsocks))))
+	if ((rc = hashtab_reserve(tab, s->nsocks)))
 		return rc;
-	if (ages) {
-		ages->n = s->nsocks;
-		memset(ages->bound, 0, (s->nsocks + 63) / 64 * sizeof(*ages->bound));
-	}
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sock_rec *k = &s->socks[i];
 		uint64_t key = sock_key(s, k);
@@ -279,11 +250,8 @@ static int update_socks(struct history *h, const struct snapshot *s)
 
 		if (!n)
 			return -ENOMEM;
-		if (found && n->seen == seen) { /* the same socket twice in one dump */
-			if (ages)
-				ages_put(ages, i, n);
+		if (found && n->seen == seen) /* the same socket twice in one dump */
 			continue;
-		}
 		bool is_new = !found, was_cw = found && n->state == ST_CLOSE_WAIT;
 		if (is_new && k->state_age_ms) {
 			/* The kernel says how long it has been in this state at least. */
@@ -296,8 +264,6 @@ static int update_socks(struct history *h, const struct snapshot *s)
 		if (n->state != k->state)
 			n->since = now, n->bound = false;
 		n->state = k->state;
-		if (ages)
-			ages_put(ages, i, n);
 		/* On the first update every socket is new to leaktop, not to the system. */
 		is_new = is_new && h->seq > 1;
 
@@ -496,8 +462,13 @@ int history_update_begin(struct history *h, const struct snapshot *s)
 {
 	if (!h->seq)
 		h->base = s->time;
-	/* The sockets step writes these, unlocked: no reader may take them meanwhile. */
-	h->ages[h->cur ^ 1].valid = false;
+	/* The sockets step writes the table, unlocked: readers read the copy kept for
+	 * the snapshot on screen meanwhile, if one was (history_keep_ages), or nothing. */
+	h->tab.valid = false;
+	if (h->kept.ready)
+		h->kept.valid = true, h->kept.ready = false;
+	else
+		history_drop_kept_ages(h);
 	h->seq++;
 	h->prev_time = h->seq > 1 ? h->now : s->time;
 	h->now = s->time;
@@ -524,11 +495,7 @@ int history_update_socks(struct history *h, const struct snapshot *s)
 
 int history_update_end(struct history *h, const struct snapshot *s)
 {
-	if (h->o.shared_reads) {
-		struct hist_ages *a = &h->ages[h->cur ^ 1];
-		a->valid = true, a->tick = s->tick, a->time = s->time, a->aged_at = h->now;
-		h->cur ^= 1;
-	}
+	h->tab.valid = true, h->tab.tick = s->tick, h->tab.time = s->time, h->tab.n = s->nsocks;
 	h->aged_at = h->now;
 	int rc = find_mirrors(h, s);
 	if (rc)
@@ -556,7 +523,8 @@ void history_clear(struct history *h)
 			hist_set_remove(sets[k], sets[k]->n - 1);
 	}
 	hashtab_reset(&h->socks, 0);
-	h->ages[0].valid = h->ages[1].valid = false;
+	h->tab.valid = false;
+	history_drop_kept_ages(h);
 	h->seq = 0;
 	h->base = h->now = h->prev_time = h->aged_at = 0;
 	h->nchanges = 0;
@@ -596,11 +564,7 @@ void history_free(struct history *h)
 	hist_set_free(&h->procs);
 	hist_set_free(&h->ports);
 	hashtab_free(&h->socks);
-	for (size_t i = 0; i < 2; i++) {
-		free(h->ages[i].first);
-		free(h->ages[i].since);
-		free(h->ages[i].bound);
-	}
+	history_drop_kept_ages(h);
 	hashtab_free(&h->mirrors);
 	free(h->changes);
 	free(h->times);
@@ -649,66 +613,111 @@ size_t history_port_series(const struct history *h, uint64_t netns, uint16_t por
 	return hist_ring_series(h, e, PORT_VALS, state - 1, t, v, max);
 }
 
-/* With shared_reads: the ages written for snapshot s, and k's position in it; NULL
- * when s is not one of the last two updated, or k not one of its sockets. */
-static const struct hist_ages *ages_of(const struct history *h, const struct snapshot *s, const struct sock_rec *k,
-				       size_t *pos)
+/* The snapshot of this update is the one readers read: the ages of whose sockets are
+ * kept, whether the table is readable for it. */
+static bool same_snapshot(const struct snapshot *s, uint64_t tick, double time, size_t n)
 {
-	if (!s || !s->socks || k < s->socks || k >= s->socks + s->nsocks)
-		return NULL;
-	*pos = (size_t)(k - s->socks);
-	for (unsigned i = 0; i < 2; i++) {
-		const struct hist_ages *a = &h->ages[h->cur ^ i];
-		if (a->valid && a->tick == s->tick && a->time == s->time && a->n == s->nsocks)
-			return a;
+	return s && s->tick == tick && s->time == time && s->nsocks == n;
+}
+
+void history_drop_kept_ages(struct history *h)
+{
+	struct hist_ages *a = &h->kept;
+
+	free(a->first);
+	free(a->since);
+	free(a->bound);
+	*a = (struct hist_ages){0};
+}
+
+int history_keep_ages(struct history *h, const struct snapshot *shown)
+{
+	struct hist_ages *a = &h->kept;
+	size_t n = shown ? shown->nsocks : 0;
+
+	/* (A copy readers may be reading is not written: begin then drops it.) */
+	if (!h->o.shared_reads || a->valid || !h->tab.valid || !same_snapshot(shown, h->tab.tick, h->tab.time, h->tab.n))
+		return 0;
+	a->ready = false;
+	if (n > a->cap) {
+		size_t first_cap = a->cap, since_cap = a->cap, bound_cap = (a->cap + 63) / 64;
+		if (vec_resize(&a->first, &first_cap, n, sizeof(*a->first)) ||
+		    vec_resize(&a->since, &since_cap, n, sizeof(*a->since)) ||
+		    vec_resize(&a->bound, &bound_cap, (n + 63) / 64, sizeof(*a->bound))) {
+			history_drop_kept_ages(h);
+			return -ENOMEM;
+		}
+		a->cap = n;
 	}
-	return NULL;
+	memset(a->bound, 0, (n + 63) / 64 * sizeof(*a->bound));
+	for (size_t i = 0; i < n; i++) {
+		if (i + 8 < n)
+			hashtab_prefetch(&h->socks, sock_key(shown, &shown->socks[i + 8]));
+		const struct sock_age *age = hashtab_get(&h->socks, sock_key(shown, &shown->socks[i]));
+		a->first[i] = age ? age->first : NAN; /* (each was in that update) */
+		a->since[i] = age ? age->since : NAN;
+		if (age && age->bound)
+			a->bound[i / 64] |= 1ULL << (i % 64);
+	}
+	a->tick = shown->tick, a->time = shown->time, a->n = n, a->aged_at = h->aged_at;
+	a->ready = true;
+	return 0;
+}
+
+/* Socket k of s as the last update saw it, and that update's now: from the table, or
+ * with shared_reads from the copy kept for s while an update writes the table. */
+static bool age_of(const struct history *h, const struct snapshot *s, const struct sock_rec *k, float *first,
+		   float *since, bool *bound, double *now)
+{
+	if (!h->seq)
+		return false;
+	if (h->o.shared_reads) {
+		const struct hist_ages *a = &h->kept;
+		if (a->valid && same_snapshot(s, a->tick, a->time, a->n) && k >= s->socks && k < s->socks + s->nsocks) {
+			size_t i = (size_t)(k - s->socks);
+			*first = a->first[i], *since = a->since[i], *now = a->aged_at;
+			*bound = a->bound[i / 64] >> (i % 64) & 1;
+			return !isnan(*first);
+		}
+		if (!h->tab.valid || !same_snapshot(s, h->tab.tick, h->tab.time, h->tab.n))
+			return false;
+	}
+	const struct sock_age *n = hashtab_get(&h->socks, sock_key(s, k));
+	if (!n)
+		return false;
+	*first = n->first, *since = n->since, *bound = n->bound, *now = h->aged_at;
+	return true;
 }
 
 int history_sock_age(const struct history *h, const struct snapshot *s, const struct sock_rec *k, double *age_s,
 		     double *state_age_s)
 {
-	double now, first, since;
+	float first, since;
+	bool bound;
+	double now;
 
-	if (!h->seq)
+	if (!age_of(h, s, k, &first, &since, &bound, &now))
 		return -ENOENT;
-	if (h->o.shared_reads) {
-		size_t i;
-		const struct hist_ages *a = ages_of(h, s, k, &i);
-		if (!a)
-			return -ENOENT;
-		now = a->aged_at - h->base, first = a->first[i], since = a->since[i];
-	} else {
-		const struct sock_age *n = hashtab_get(&h->socks, sock_key(s, k));
-		if (!n)
-			return -ENOENT;
-		now = h->aged_at - h->base, first = n->first, since = n->since;
-	}
 	if (age_s)
-		*age_s = now - first;
+		*age_s = now - h->base - first;
 	if (state_age_s)
-		*state_age_s = now - since;
+		*state_age_s = now - h->base - since;
 	return 0;
 }
 
 bool history_sock_age_bound(const struct history *h, const struct snapshot *s, const struct sock_rec *k)
 {
-	if (!h->seq)
-		return false;
-	if (h->o.shared_reads) {
-		size_t i;
-		const struct hist_ages *a = ages_of(h, s, k, &i);
-		return a && a->bound[i / 64] >> (i % 64) & 1;
-	}
-	const struct sock_age *n = hashtab_get(&h->socks, sock_key(s, k));
-	return n && n->bound;
+	float first, since;
+	bool bound;
+	double now;
+
+	return age_of(h, s, k, &first, &since, &bound, &now) && bound;
 }
 
 size_t history_memory(const struct history *h)
 {
 	size_t bytes = sizeof(*h) + 4 * h->cap * sizeof(double) + hashtab_bytes(&h->socks) +
-		       (h->ages[0].cap + h->ages[1].cap) * 2 * sizeof(float) +
-		       ((h->ages[0].cap + 63) / 64 + (h->ages[1].cap + 63) / 64) * sizeof(uint64_t) +
+		       h->kept.cap * 2 * sizeof(float) + (h->kept.cap + 63) / 64 * sizeof(uint64_t) +
 		       h->proc_ent_cap * sizeof(int32_t) +
 		       h->order_cap * sizeof(struct by_weight);
 	const struct hist_set *sets[] = {&h->procs, &h->ports};

@@ -56,6 +56,17 @@ int history_update_begin(struct history *h, const struct snapshot *s);
 int history_update_socks(struct history *h, const struct snapshot *s);
 int history_update_end(struct history *h, const struct snapshot *s);
 
+/* With shared_reads, a reader beside the sockets step reads the ages of the snapshot
+ * on screen (shown) from a copy of them, by position (8 bytes a socket), kept for the
+ * update only: before the update (unlocked, beside readers: it only reads the table),
+ * history_keep_ages copies them from the table when shown is the snapshot the table
+ * was last updated with (else readers of shown find no ages until the update ends);
+ * the update's begin hands the copy to readers. history_drop_kept_ages (locked) frees
+ * it once shown is no longer shown: before the next refresh, so that it is not held
+ * beside the dump and the join. Each returns 0 or -ENOMEM. */
+int history_keep_ages(struct history *h, const struct snapshot *shown);
+void history_drop_kept_ages(struct history *h);
+
 /* Forget everything, keeping the storage: for a replay that jumps back in time. */
 void history_clear(struct history *h);
 
@@ -101,9 +112,9 @@ size_t history_port_series(const struct history *h, uint64_t netns, uint16_t por
 			   unsigned state, double *t, double *v, size_t max);
 
 /* Seconds since the socket k of snapshot s was first seen and since it entered its
- * current state, as of the last update. With history_opts.shared_reads, k must be
- * one of s->socks and s one of the last two snapshots updated (or a copy of one),
- * and the ages are as of that snapshot's update. Counted from leaktop's first refresh at the earliest, or
+ * current state, as of the last update. With history_opts.shared_reads, s must be
+ * the snapshot last updated, or the one shown while the update runs (or a copy of
+ * either), and k one of s->socks; the ages are as of that snapshot's update. Counted from leaktop's first refresh at the earliest, or
  * from the kernel's lower bound (sock_rec.state_age_ms) when the first sighting had one.
  * Returns 0, or -ENOENT when the socket was not in the last update. */
 int history_sock_age(const struct history *h, const struct snapshot *s, const struct sock_rec *k, double *age_s,

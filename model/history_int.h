@@ -99,11 +99,12 @@ struct sock_age {
 	uint8_t seen;             /* the low byte of the update's seq that saw it last */
 };
 
-/* With o.shared_reads: the ages of one updated snapshot's sockets, by their position
- * in it (8 bytes a socket, and a bit), for readers beside the next update. Whose:
- * the snapshot's tick, time and socket count (a paused view's copy is the same). */
+/* With o.shared_reads: the ages of the snapshot on screen, by each socket's position
+ * in it (8 bytes a socket, and a bit), copied from the table before an update writes
+ * it, for readers beside that update. Whose: the snapshot's tick, time and socket
+ * count (a paused view's copy is the same). */
 struct hist_ages {
-	bool valid;
+	bool valid, ready;        /* ready: copied, not yet handed to readers (begin) */
 	uint64_t tick;
 	double time, aged_at;     /* aged_at: the update's now */
 	size_t n, cap;
@@ -123,12 +124,17 @@ struct history {
 	struct hist_set procs, ports;
 	/* sock_key -> struct sock_age: the last update's sockets (20 bytes a slot).
 	 * Updated in place and swept of the sockets an update did not see. With
-	 * o.shared_reads (a reader beside the sockets step) readers read ages[] instead:
-	 * the update fills ages[cur ^ 1] for its snapshot, and ages[cur] stays what the
-	 * last one wrote for the snapshot on screen. */
+	 * o.shared_reads (a reader beside the sockets step), readers read it for the
+	 * snapshot it was last updated with (tab) outside an update, and the copy kept
+	 * for the snapshot on screen during one (history_keep_ages). */
 	struct hashtab socks;
-	struct hist_ages ages[2];
-	unsigned cur;
+	struct {
+		bool valid;           /* false from an update's begin to its end */
+		uint64_t tick;
+		double time;
+		size_t n;
+	} tab;
+	struct hist_ages kept;
 	size_t win_n;             /* samples inside the slope window */
 	int32_t *proc_ent;        /* snapshot proc index -> ent index */
 	struct by_weight *order;  /* procs by fds, biggest first */

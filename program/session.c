@@ -32,6 +32,7 @@ struct session {
 	struct alerts *al;
 	struct spawn *sp;          /* live runs with --alert-cmd only */
 	bool fresh;                /* al's transitions are the last step's */
+	const struct snapshot *last_fed; /* the caller's, as the history last had it */
 	pthread_mutex_t mu;        /* h and al */
 };
 
@@ -138,9 +139,15 @@ static void session_record(struct session *ss, const struct snapshot *s)
 static void session_feed(struct session *ss, const struct snapshot *s)
 {
 	/* The front end reads the history under the lock while the sockets are counted
-	 * (at a million sockets, most of a second without keys otherwise). */
+	 * (at a million sockets, most of a second without keys otherwise); what it shows
+	 * meanwhile is the last snapshot fed (the dashboard swaps each refresh in before
+	 * it asks for the next), whose ages are kept for it. */
+	int rc = ss->last_fed != s ? history_keep_ages(ss->h, ss->last_fed) : 0;
+	if (rc)
+		session_note(ss, "%s", "out of memory for sockets' ages; they show again after this refresh");
+	ss->last_fed = s;
 	pthread_mutex_lock(&ss->mu);
-	int rc = history_update_begin(ss->h, s);
+	rc = history_update_begin(ss->h, s);
 	pthread_mutex_unlock(&ss->mu);
 	if (!rc)
 		rc = history_update_socks(ss->h, s);
@@ -236,6 +243,13 @@ static void session_take_recorded(struct session *ss)
 
 int session_step(struct session *ss, struct snapshot *out, char **cause)
 {
+	/* The ages kept for the last snapshot shown while it was updated: not held
+	 * beside the dump and the join (the dashboard's peak); the table has them. */
+	if (ss->o.shared_reads) {
+		pthread_mutex_lock(&ss->mu);
+		history_drop_kept_ages(ss->h);
+		pthread_mutex_unlock(&ss->mu);
+	}
 	int rc = source_next(ss->src, out, cause);
 
 	ss->fresh = false;

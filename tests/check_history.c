@@ -118,10 +118,10 @@ START_TEST(leak_growing_close_wait_from_one_host)
 }
 END_TEST
 
-/* The dashboard's history (shared_reads: readers read a copy of each updated
- * snapshot's ages, by position) ages every socket as batch mode's (the table alone)
- * does, while sockets come, change state, go, and come back, some with a bound from
- * the kernel. */
+/* The dashboard's history (shared_reads: during an update, readers read a copy of the
+ * shown snapshot's ages, by position) ages every socket as batch mode's (the table
+ * alone) does, while sockets come, change state, go, and come back, some with a bound
+ * from the kernel; and the copy read during each update is what the table said. */
 START_TEST(second_table_ages_sockets_as_the_swept_one)
 {
 	struct history_opts o;
@@ -129,6 +129,10 @@ START_TEST(second_table_ages_sockets_as_the_swept_one)
 	o.shared_reads = true;
 	struct history *h2 = history_new(&o);
 	ck_assert_ptr_nonnull(h2);
+	struct snapshot *shown = snapshot_new();
+	ck_assert_ptr_nonnull(shown);
+	double was[64][2];
+	bool was_bound[64];
 	size_t bounds = 0;
 	for (int r = 0; r < 40; r++) {
 		size_t p = add_proc(100, 5000, 60);
@@ -142,9 +146,19 @@ START_TEST(second_table_ages_sockets_as_the_swept_one)
 				s->socks[s->nsocks - 1].state_age_ms = 90000;
 		}
 		refresh(T0 + 2.0 * r);
+		history_drop_kept_ages(h2);
+		ck_assert_int_eq(history_keep_ages(h2, shown), 0);
 		ck_assert_int_eq(history_update_begin(h2, s), 0);
 		ck_assert_int_eq(history_update_socks(h2, s), 0);
+		for (size_t i = 0; r > 0 && i < shown->nsocks; i++) {
+			double a, sa;
+			ck_assert_int_eq(history_sock_age(h2, shown, &shown->socks[i], &a, &sa), 0);
+			ck_assert_double_eq(a, was[i][0]);
+			ck_assert_double_eq(sa, was[i][1]);
+			ck_assert(history_sock_age_bound(h2, shown, &shown->socks[i]) == was_bound[i]);
+		}
 		ck_assert_int_eq(history_update_end(h2, s), 0);
+		ck_assert_uint_le(s->nsocks, 64);
 		for (size_t i = 0; i < s->nsocks; i++) {
 			double a1, sa1, a2, sa2;
 			ck_assert_int_eq(history_sock_age(h, s, &s->socks[i], &a1, &sa1), 0);
@@ -154,7 +168,9 @@ START_TEST(second_table_ages_sockets_as_the_swept_one)
 			ck_assert(history_sock_age_bound(h, s, &s->socks[i]) ==
 				  history_sock_age_bound(h2, s, &s->socks[i]));
 			bounds += history_sock_age_bound(h2, s, &s->socks[i]);
+			was[i][0] = a2, was[i][1] = sa2, was_bound[i] = history_sock_age_bound(h2, s, &s->socks[i]);
 		}
+		ck_assert_int_eq(snapshot_copy(shown, s), 0);
 		const struct history_stats *x = history_proc(h, 100, 5000), *y = history_proc(h2, 100, 5000);
 		ck_assert(x && y);
 		ck_assert_str_eq(x->reason, y->reason);
@@ -164,6 +180,7 @@ START_TEST(second_table_ages_sockets_as_the_swept_one)
 	struct sock_rec gone = {.cookie = 2001, .inode = 2001};
 	ck_assert_int_eq(history_sock_age(h, s, &gone, NULL, NULL), -ENOENT);
 	ck_assert_int_eq(history_sock_age(h2, s, &gone, NULL, NULL), -ENOENT);
+	snapshot_free(shown);
 	history_free(h2);
 }
 END_TEST
@@ -179,8 +196,9 @@ static const struct sock_rec *sock_by_cookie(const struct snapshot *x, uint64_t 
 
 /* The dashboard reads the history while the worker counts a refresh's sockets
  * (history_update_socks, unlocked): until history_update_end, a reader sees the last
- * update's verdict and the ages of the snapshot on screen; after it, what
- * history_update gives, and the snapshot on screen keeps its ages until it goes. */
+ * update's verdict and the ages of the snapshot on screen (kept for it before the
+ * update, history_keep_ages); after it, what history_update gives, and the snapshot
+ * on screen keeps its ages until it goes. */
 START_TEST(update_in_steps_readers_see_the_last_update)
 {
 	struct history_opts o;
@@ -210,6 +228,8 @@ START_TEST(update_in_steps_readers_see_the_last_update)
 	s->totals.file_max = 100000;
 	ck_assert_int_eq(snapshot_build(s), 0);
 	built = true;
+	ck_assert_int_eq(history_keep_ages(h, shown), 0);
+	ck_assert_int_eq(history_sock_age(h, shown, k, &age_during, NULL), 0); /* the table, still */
 	ck_assert_int_eq(history_update_begin(h, s), 0);
 	ck_assert_int_eq(history_update_socks(h, s), 0);
 	st = history_proc(h, 100, 5000);
@@ -232,9 +252,25 @@ START_TEST(update_in_steps_readers_see_the_last_update)
 	ck_assert_double_eq_tol(age_during, age + 2, 1e-3);
 	ck_assert_int_eq(history_sock_age(h, shown, k, &age_during, NULL), 0);
 	ck_assert_double_eq(age_during, age); /* until the screen takes the new one */
-	/* The next update's sockets step: the one before the last is no longer read. */
+	/* The next refresh: the copy goes first (the screen shows s now, read from the
+	 * table); then s's ages are kept for it, and the one before is no longer read (a
+	 * keep asked for it does nothing: the table is s's). */
+	history_drop_kept_ages(h);
+	ck_assert_int_eq(history_sock_age(h, shown, k, NULL, NULL), -ENOENT);
+	ck_assert_int_eq(history_keep_ages(h, shown), 0);
+	ck_assert_int_eq(history_keep_ages(h, s), 0);
 	ck_assert_int_eq(history_update_begin(h, s), 0);
 	ck_assert_int_eq(history_sock_age(h, shown, k, NULL, NULL), -ENOENT);
+	ck_assert_int_eq(history_sock_age(h, s, sock_by_cookie(s, 1000), &age_during, NULL), 0);
+	ck_assert_double_eq_tol(age_during, age + 2, 1e-3);
+	ck_assert_int_eq(history_update_socks(h, s), 0);
+	ck_assert_int_eq(history_update_end(h, s), 0);
+	/* With no copy kept, nothing to read while an update writes the table. */
+	history_drop_kept_ages(h);
+	ck_assert_int_eq(history_update_begin(h, s), 0);
+	ck_assert_int_eq(history_sock_age(h, s, sock_by_cookie(s, 1000), NULL, NULL), -ENOENT);
+	ck_assert_int_eq(history_update_socks(h, s), 0);
+	ck_assert_int_eq(history_update_end(h, s), 0);
 	ck_assert_int_eq(history_sock_age(h, s, sock_by_cookie(s, 1000), NULL, NULL), 0);
 	snapshot_free(shown);
 }
