@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct session {
@@ -33,6 +34,7 @@ struct session {
 	struct spawn *sp;          /* live runs with --alert-cmd only */
 	bool fresh;                /* al's transitions are the last step's */
 	const struct snapshot *last_fed; /* the caller's, as the history last had it */
+	bool timing;               /* LEAKTOP_TIMING: the history's update to stderr */
 	pthread_mutex_t mu;        /* h and al */
 };
 
@@ -83,6 +85,7 @@ int session_new(struct session **out, const struct session_opts *so, struct sour
 	ss->o.alert_cmd = ss->alert_cmd;
 	ss->src = src;
 	ss->rec = rec;
+	ss->timing = getenv("LEAKTOP_TIMING") != NULL;
 	history_opts_default(&ho);
 	ho.interval_s = so->interval_s;
 	ho.window_s = so->window_s;
@@ -135,9 +138,17 @@ static void session_record(struct session *ss, const struct snapshot *s)
 	ss->rec_failed = true;
 }
 
+static double mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 /* History and alerts take one whole refresh. */
 static void session_feed(struct session *ss, const struct snapshot *s)
 {
+	double t0 = ss->timing ? mono_ms() : 0;
 	/* The front end reads the history under the lock while the sockets are counted
 	 * (at a million sockets, most of a second without keys otherwise); what it shows
 	 * meanwhile is the last snapshot fed (the dashboard swaps each refresh in before
@@ -146,6 +157,7 @@ static void session_feed(struct session *ss, const struct snapshot *s)
 	if (rc)
 		session_note(ss, "%s", "out of memory for sockets' ages; they show again after this refresh");
 	ss->last_fed = s;
+	double t_kept = ss->timing ? mono_ms() - t0 : 0;
 	pthread_mutex_lock(&ss->mu);
 	rc = history_update_begin(ss->h, s);
 	pthread_mutex_unlock(&ss->mu);
@@ -162,6 +174,9 @@ static void session_feed(struct session *ss, const struct snapshot *s)
 	else
 		alerts_raise(ss->al, ss->h);
 	pthread_mutex_unlock(&ss->mu);
+	if (ss->timing)
+		fprintf(stderr, "leaktop: history and alerts %llu: %.1f ms (ages kept for the screen %.1f)\n",
+			(unsigned long long)s->tick, mono_ms() - t0, t_kept);
 }
 
 /* Each transition of a live refresh: logged, recorded, and handed to --alert-cmd. */
