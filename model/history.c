@@ -620,14 +620,22 @@ static bool same_snapshot(const struct snapshot *s, uint64_t tick, double time, 
 	return s && s->tick == tick && s->time == time && s->nsocks == n;
 }
 
-void history_drop_kept_ages(struct history *h)
+/* The copy's arrays, freed; not whether readers may read it (that takes the lock). */
+static void kept_free(struct hist_ages *a)
 {
-	struct hist_ages *a = &h->kept;
-
 	free(a->first);
 	free(a->since);
 	free(a->bound);
-	*a = (struct hist_ages){0};
+	a->first = a->since = NULL;
+	a->bound = NULL;
+	a->n = a->cap = 0;
+	a->ready = false;
+}
+
+void history_drop_kept_ages(struct history *h)
+{
+	h->kept.valid = false;
+	kept_free(&h->kept);
 }
 
 int history_keep_ages(struct history *h, const struct snapshot *shown)
@@ -644,12 +652,13 @@ int history_keep_ages(struct history *h, const struct snapshot *shown)
 		if (vec_resize(&a->first, &first_cap, n, sizeof(*a->first)) ||
 		    vec_resize(&a->since, &since_cap, n, sizeof(*a->since)) ||
 		    vec_resize(&a->bound, &bound_cap, (n + 63) / 64, sizeof(*a->bound))) {
-			history_drop_kept_ages(h);
+			kept_free(a);
 			return -ENOMEM;
 		}
 		a->cap = n;
 	}
-	memset(a->bound, 0, (n + 63) / 64 * sizeof(*a->bound));
+	if (n)
+		memset(a->bound, 0, (n + 63) / 64 * sizeof(*a->bound));
 	for (size_t i = 0; i < n; i++) {
 		if (i + 8 < n)
 			hashtab_prefetch(&h->socks, sock_key(shown, &shown->socks[i + 8]));

@@ -30,8 +30,8 @@ struct history_opts {
 	double forget_s;    /* drop a process or port not seen for this long; default 120 */
 	uint64_t phys_kb;   /* the machine's memory, for a JVM's default heap; 0 unknown */
 	/* Another thread reads sockets' ages while history_update_socks runs (the
-	 * dashboard): readers read a copy of the ages of each of the last two updated
-	 * snapshots' sockets, by position, not the table the update writes. */
+	 * dashboard): during an update, readers read a copy of the shown snapshot's ages
+	 * (history_keep_ages), not the table the update writes; outside one, the table. */
 	bool shared_reads;
 	struct leak_params leak;
 };
@@ -48,10 +48,10 @@ int history_update(struct history *h, const struct snapshot *s);
 /* The same in three steps, for a history that another thread reads under a lock:
  * begin and end change what the readers read (take the lock); the sockets step in
  * between, the long one (a million sockets: 0.3-0.9 s), writes only what they do not
- * (each socket's age into the table not yet read, this update's counts: with
- * history_opts.shared_reads), so it may run while they read, never beside another
- * writer. Each returns 0 or -ENOMEM; after
- * an error, the next steps are skipped (as history_update does). */
+ * (with history_opts.shared_reads: the table of ages, which readers do not read from
+ * begin to end, and this update's counts), so it may run while they read, never
+ * beside another writer. Each returns 0 or -ENOMEM; after an error, the next steps
+ * are skipped (as history_update does). */
 int history_update_begin(struct history *h, const struct snapshot *s);
 int history_update_socks(struct history *h, const struct snapshot *s);
 int history_update_end(struct history *h, const struct snapshot *s);

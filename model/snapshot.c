@@ -366,7 +366,7 @@ static int dedup_socks(struct snapshot *s, struct hashtab *twice)
 	while (nbits < 16 * s->nsocks)
 		nbits *= 2;
 	uint64_t *bits = calloc(nbits / 64, sizeof(*bits));
-	if (!bits || (rc = hashtab_reset(twice, s->nsocks / 16))) {
+	if (!bits || (rc = hashtab_reset(twice, s->nsocks / 8))) {
 		free(bits);
 		return -ENOMEM;
 	}

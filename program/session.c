@@ -153,7 +153,14 @@ static void session_feed(struct session *ss, const struct snapshot *s)
 	 * (at a million sockets, most of a second without keys otherwise); what it shows
 	 * meanwhile is the last snapshot fed (the dashboard swaps each refresh in before
 	 * it asks for the next), whose ages are kept for it. */
-	int rc = ss->last_fed != s ? history_keep_ages(ss->h, ss->last_fed) : 0;
+	int rc = 0;
+	if (ss->o.shared_reads && ss->last_fed != s) {
+		/* (A copy kept for a snapshot before it, if no step dropped it: a seek's.) */
+		pthread_mutex_lock(&ss->mu);
+		history_drop_kept_ages(ss->h);
+		pthread_mutex_unlock(&ss->mu);
+		rc = history_keep_ages(ss->h, ss->last_fed);
+	}
 	if (rc)
 		session_note(ss, "%s", "out of memory for sockets' ages; they show again after this refresh");
 	ss->last_fed = s;

@@ -276,6 +276,33 @@ START_TEST(update_in_steps_readers_see_the_last_update)
 }
 END_TEST
 
+/* A refresh with no sockets on screen: nothing to keep, nothing to read, no harm
+ * (the sanitizer pass runs this: no zero-length write to an array never made). */
+START_TEST(kept_ages_of_an_empty_snapshot)
+{
+	struct history_opts o;
+	history_opts_default(&o);
+	o.shared_reads = true;
+	struct history *h2 = history_new(&o);
+	ck_assert_ptr_nonnull(h2);
+	struct snapshot *empty = snapshot_new();
+	empty->time = T0;
+	empty->tick = 1;
+	ck_assert_int_eq(snapshot_build(empty), 0);
+	ck_assert_int_eq(history_update(h2, empty), 0);
+	ck_assert_int_eq(history_keep_ages(h2, empty), 0);
+	refresh(T0 + 2);
+	ck_assert_int_eq(history_update_begin(h2, s), 0);
+	struct sock_rec none = {.cookie = 5};
+	ck_assert_int_eq(history_sock_age(h2, empty, &none, NULL, NULL), -ENOENT);
+	ck_assert_int_eq(history_update_socks(h2, s), 0);
+	ck_assert_int_eq(history_update_end(h2, s), 0);
+	history_drop_kept_ages(h2);
+	snapshot_free(empty);
+	history_free(h2);
+}
+END_TEST
+
 /* What batch output makes of the same history: the JSON fields and the text columns. */
 START_TEST(batch_output_carries_the_figures)
 {
@@ -949,7 +976,7 @@ int main(void)
 			clear_starts_over,
 			empty_refresh,
 			socket_age_in_state,
-			socket_table_grows_and_keeps_ages,
+			socket_table_grows_and_keeps_ages, kept_ages_of_an_empty_snapshot,
 			ports_at_the_bound_keep_the_busy_ones,
 			memory_stays_bounded,
 			fast_refresh_keeps_at_most_the_bound,
