@@ -115,6 +115,13 @@ struct tm *text_tm(double t, bool utc, struct tm *tm)
 	return utc ? gmtime_r(&tt, tm) : localtime_r(&tt, tm);
 }
 
+double text_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 char *text_time(char *buf, size_t n, const char *fmt, double t)
 {
 	struct tm tm;

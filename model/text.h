@@ -29,6 +29,9 @@ int text_cause(char **cause, int rc, const char *fmt, ...) __attribute__((format
  * before t is cast, since a double out of time_t's range converts to nothing defined. */
 struct tm *text_tm(double t, bool utc, struct tm *tm);
 
+/* Seconds on the monotonic clock: how long something took. */
+double text_mono(void);
+
 /* Format unix time t (local time, strftime's fmt) into buf. A time no calendar holds
  * (not finite, or beyond year 30000: a damaged recording) is written as "?" instead
  * of reaching strftime with no broken-down time. Returns buf. */

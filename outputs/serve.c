@@ -249,13 +249,6 @@ struct serve {
 	double lull; /* out of fds: the listener rests until then */
 };
 
-static double now_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void conn_close(struct conn *c)
 {
 	close(c->fd);
@@ -358,7 +351,7 @@ static void conn_answer(struct serve *sv, struct conn *c, bool too_long)
 	c->out_len = total, c->out_off = 0;
 	c->state = CONN_WRITE;
 	/* The refresh may have taken a while: the client's time starts now. */
-	double now = now_mono();
+	double now = text_mono();
 	c->deadline = now + SERVE_WRITE_S;
 	conn_write(c, now);
 }
@@ -409,7 +402,7 @@ int serve_loop(int lfd, const struct serve_handler *h, volatile sig_atomic_t *st
 	sv->h = h;
 	fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
 	while (!*stop) {
-		double now = now_mono(), next = now + SERVE_TICK_MS / 1000.0;
+		double now = text_mono(), next = now + SERVE_TICK_MS / 1000.0;
 		nfds_t n = 0;
 		if (now >= sv->lull)
 			pfd[n] = (struct pollfd){.fd = lfd, .events = POLLIN}, polled[n++] = NULL;
@@ -436,9 +429,9 @@ int serve_loop(int lfd, const struct serve_handler *h, volatile sig_atomic_t *st
 			if (!pfd[i].revents)
 				continue;
 			if (!c)
-				serve_accept(sv, lfd, now_mono());
+				serve_accept(sv, lfd, text_mono());
 			else if (c->state == CONN_WRITE)
-				conn_write(c, now_mono());
+				conn_write(c, text_mono());
 			else if (c->state != CONN_FREE) /* an accept may have dropped it */
 				conn_read(sv, c);
 		}
@@ -465,7 +458,7 @@ static int serve_session_get(void *ctx, char **body, size_t *len)
 {
 	struct serve_session *x = ctx;
 
-	if (!x->have || now_mono() - x->last >= x->min_age) {
+	if (!x->have || text_mono() - x->last >= x->min_age) {
 		char *cause = NULL;
 		int rc = session_step(x->ss, x->s, &cause);
 		if (rc == -ECANCELED) { /* stopping: this scrape gets no half refresh */
@@ -477,7 +470,7 @@ static int serve_session_get(void *ctx, char **body, size_t *len)
 		x->status = rc < 0 || session_recording_failed(x->ss);
 		free(cause);
 		x->have = true;
-		x->last = now_mono();
+		x->last = text_mono();
 	}
 	FILE *f = open_memstream(body, len);
 	if (!f)

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 struct session {
@@ -138,17 +137,10 @@ static void session_record(struct session *ss, const struct snapshot *s)
 	ss->rec_failed = true;
 }
 
-static double mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* History and alerts take one whole refresh. */
 static void session_feed(struct session *ss, const struct snapshot *s)
 {
-	double t0 = ss->timing ? mono_ms() : 0;
+	double t0 = ss->timing ? text_mono() : 0;
 	/* The front end reads the history under the lock while the sockets are counted
 	 * (at a million sockets, most of a second without keys otherwise); what it shows
 	 * meanwhile is the last snapshot fed (the dashboard swaps each refresh in before
@@ -164,7 +156,7 @@ static void session_feed(struct session *ss, const struct snapshot *s)
 	if (rc)
 		session_note(ss, "%s", "out of memory for sockets' ages; they show again after this refresh");
 	ss->last_fed = s;
-	double t_kept = ss->timing ? mono_ms() - t0 : 0;
+	double t_kept = ss->timing ? text_mono() - t0 : 0;
 	pthread_mutex_lock(&ss->mu);
 	rc = history_update_begin(ss->h, s);
 	pthread_mutex_unlock(&ss->mu);
@@ -183,7 +175,7 @@ static void session_feed(struct session *ss, const struct snapshot *s)
 	pthread_mutex_unlock(&ss->mu);
 	if (ss->timing)
 		fprintf(stderr, "leaktop: history and alerts %llu: %.1f ms (ages kept for the screen %.1f)\n",
-			(unsigned long long)s->tick, mono_ms() - t0, t_kept);
+			(unsigned long long)s->tick, (text_mono() - t0) * 1e3, t_kept * 1e3);
 }
 
 /* Each transition of a live refresh: logged, recorded, and handed to --alert-cmd. */

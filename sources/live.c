@@ -45,13 +45,6 @@ struct live_source {
 	bool timing;      /* LEAKTOP_TIMING set: each refresh's phases to stderr */
 };
 
-static double now_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 struct own_dump {
 	struct nsdump *dump;
 	struct snapshot *s;
@@ -61,9 +54,9 @@ struct own_dump {
 static void *own_dump_run(void *arg)
 {
 	struct own_dump *d = arg;
-	double t = now_mono();
+	double t = text_mono();
 	nsdump_dump_own(d->dump, d->s);
-	d->ms = (now_mono() - t) * 1e3;
+	d->ms = (text_mono() - t) * 1e3;
 	return NULL;
 }
 
@@ -125,7 +118,7 @@ static void status_add(struct snapshot *s, const char *what, const char *cause)
 static int live_next(struct source *src, struct snapshot *s, char **cause)
 {
 	struct live_source *l = (struct live_source *)src;
-	double t0 = now_mono();
+	double t0 = text_mono();
 	struct timespec wall;
 	char *why = NULL;
 	int rc, ret = 0;
@@ -154,16 +147,16 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 	 * (doc/performance.md), for owners no sooner. */
 	while (l->tick == 1 && l->preview && !preview_done(l, 50) && !stop_asked())
 		;
-	double t_scan = now_mono();
+	double t_scan = text_mono();
 	if (l->full_scan)
 		procscan_full_rescan(l->scan);
 	rc = procscan_scan(l->scan, s, &why);
-	t_scan = now_mono() - t_scan;
+	t_scan = text_mono() - t_scan;
 	if (overlap)
 		pthread_join(thread, NULL);
-	double t_take = now_mono();
+	double t_take = text_mono();
 	bool reused = l->tick == 1 && l->preview && preview_take(l, s);
-	t_take = now_mono() - t_take;
+	t_take = text_mono() - t_take;
 	if (stop_asked()) { /* told to stop: no half refresh goes anywhere */
 		free(why);
 		return text_cause(cause, -ECANCELED, "stopped");
@@ -173,32 +166,32 @@ static int live_next(struct source *src, struct snapshot *s, char **cause)
 		ret = rc;
 	}
 	free(why), why = NULL;
-	double t_dump = now_mono();
+	double t_dump = text_mono();
 	if ((rc = nsdump_dump(l->dump, s, &why))) /* adds to the status line itself */
 		ret = rc;
 	free(why);
 	if (stop_asked())
 		return text_cause(cause, -ECANCELED, "stopped");
-	t_dump = now_mono() - t_dump + early.ms / 1e3 + t_take;
+	t_dump = text_mono() - t_dump + early.ms / 1e3 + t_take;
 	/* What the dumps say changed under known fd numbers is read again now, and the
 	 * join redone, so no refresh shows the last refresh's owners. */
-	double t_build = now_mono(), t_recheck = 0;
+	double t_build = text_mono(), t_recheck = 0;
 	int rechecked = 0;
 	if ((rc = snapshot_build_checked(s, procscan_fd_check, l->scan)) == 0) {
-		t_recheck = now_mono();
+		t_recheck = text_mono();
 		rechecked = procscan_recheck(l->scan, s);
-		t_recheck = now_mono() - t_recheck;
+		t_recheck = text_mono() - t_recheck;
 		if (rechecked == 1)
 			rc = snapshot_build_checked(s, procscan_fd_check, l->scan);
 	}
-	t_build = now_mono() - t_build - t_recheck;
+	t_build = text_mono() - t_build - t_recheck;
 	if (rc) {
 		status_add(s, "join", strerror(-rc));
 		ret = rc;
 	} else {
 		procscan_note_dump(l->scan, s);
 	}
-	s->refresh_ms = (now_mono() - t0) * 1000.0;
+	s->refresh_ms = (text_mono() - t0) * 1000.0;
 	if (l->timing) {
 		/* The heap as malloc has it: what is in use (its mapped part, big arrays,
 		 * counted in), and what it holds free (fragments it has not given back). */
@@ -225,29 +218,29 @@ static const struct source_ops live_ops;
 static int preview_make(struct live_source *l, struct snapshot *s, char **cause)
 {
 	struct timespec wall;
-	double t0 = now_mono();
+	double t0 = text_mono();
 	int rc;
 
 	snapshot_clear(s);
 	clock_gettime(CLOCK_REALTIME, &wall);
 	s->time = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
-	double t_dump = now_mono();
+	double t_dump = text_mono();
 	rc = nsdump_dump_own(l->dump, s);
-	t_dump = now_mono() - t_dump;
+	t_dump = text_mono() - t_dump;
 	struct netns_rec *ns = nsdump_own(l->dump) ? snapshot_add_netns(s, nsdump_own(l->dump), rc == 0) : NULL;
 	if (ns)
 		ns->own = true;
 	s->owners_pending = true;
-	double t_build = now_mono();
+	double t_build = text_mono();
 	if (!rc)
 		rc = snapshot_build(s);
-	t_build = now_mono() - t_build;
+	t_build = text_mono() - t_build;
 	if (rc) {
 		if (cause)
 			*cause = strdup(s->status[0] ? s->status : strerror(-rc));
 		return rc;
 	}
-	s->refresh_ms = (now_mono() - t0) * 1000.0;
+	s->refresh_ms = (text_mono() - t0) * 1000.0;
 	if (l->timing)
 		fprintf(stderr, "leaktop: preview: %.1f ms: dump %.1f, join %.1f, %zu sockets\n", s->refresh_ms,
 			t_dump * 1e3, t_build * 1e3, s->nsocks);

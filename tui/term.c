@@ -101,9 +101,7 @@ static void add_reset(const char *cap)
 
 double term_now(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return text_mono();
 }
 
 _Noreturn void term_oom(void)
