@@ -137,6 +137,18 @@ static void session_record(struct session *ss, const struct snapshot *s)
 	ss->rec_failed = true;
 }
 
+/* The ages kept for the last snapshot shown while it was updated go before each
+ * refresh or seek: not held beside the dump and the join (the dashboard's peak; the
+ * table has them), and not left for a seek's first update to find still in use. */
+static void session_drop_kept(struct session *ss)
+{
+	if (!ss->o.shared_reads)
+		return;
+	pthread_mutex_lock(&ss->mu);
+	history_drop_kept_ages(ss->h);
+	pthread_mutex_unlock(&ss->mu);
+}
+
 /* History and alerts take one whole refresh. */
 static void session_feed(struct session *ss, const struct snapshot *s)
 {
@@ -145,14 +157,7 @@ static void session_feed(struct session *ss, const struct snapshot *s)
 	 * (at a million sockets, most of a second without keys otherwise); what it shows
 	 * meanwhile is the last snapshot fed (the dashboard swaps each refresh in before
 	 * it asks for the next), whose ages are kept for it. */
-	int rc = 0;
-	if (ss->o.shared_reads && ss->last_fed != s) {
-		/* (A copy kept for a snapshot before it, if no step dropped it: a seek's.) */
-		pthread_mutex_lock(&ss->mu);
-		history_drop_kept_ages(ss->h);
-		pthread_mutex_unlock(&ss->mu);
-		rc = history_keep_ages(ss->h, ss->last_fed);
-	}
+	int rc = ss->last_fed != s ? history_keep_ages(ss->h, ss->last_fed) : 0;
 	if (rc)
 		session_note(ss, "%s", "out of memory for sockets' ages; they show again after this refresh");
 	ss->last_fed = s;
@@ -257,13 +262,7 @@ static void session_take_recorded(struct session *ss)
 
 int session_step(struct session *ss, struct snapshot *out, char **cause)
 {
-	/* The ages kept for the last snapshot shown while it was updated: not held
-	 * beside the dump and the join (the dashboard's peak); the table has them. */
-	if (ss->o.shared_reads) {
-		pthread_mutex_lock(&ss->mu);
-		history_drop_kept_ages(ss->h);
-		pthread_mutex_unlock(&ss->mu);
-	}
+	session_drop_kept(ss);
 	int rc = source_next(ss->src, out, cause);
 
 	ss->fresh = false;
@@ -290,6 +289,7 @@ int session_seek(struct session *ss, long target, struct snapshot *out, char **c
 	target = target < 0 ? 0 : target >= n ? n - 1 : target;
 	if (target == pos)
 		return 2;
+	session_drop_kept(ss);
 	/* The growth window (and a little): growth figures and verdicts as live, ages
 	 * capped at it. 10k sockets, 2 s refreshes: 0.3-0.5 s a seek back. */
 	long start = replay_find_time(src, replay_time(src, target) - (ss->o.window_s + 30));
