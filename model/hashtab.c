@@ -140,15 +140,15 @@ void *hashtab_put_slow(struct hashtab *t, uint64_t key, bool *found)
 	return v;
 }
 
-/* Empty the slot at hole. Backward shift: pull later keys of the run into the hole
- * when their home slot does not lie between the hole and where they are, so no probe
- * ends early. A key moves only to a later slot of the hole's run, or to the hole. */
 /* How many slots on from a is b, round the end. */
 static size_t dist(const struct hashtab *t, size_t a, size_t b)
 {
 	return b >= a ? b - a : b + t->cap - a;
 }
 
+/* Empty the slot at hole. Backward shift: pull later keys of the run into the hole
+ * when their home slot does not lie between the hole and where they are, so no probe
+ * ends early. A key moves only to a later slot of the hole's run, or to the hole. */
 static void del_at(struct hashtab *t, size_t hole)
 {
 	for (size_t i = hashtab_next(t, hole);; i = hashtab_next(t, i)) {

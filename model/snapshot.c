@@ -357,6 +357,11 @@ int port_agg_cmp(const void *a, const void *b)
  * a socket (2 MB at a million) marks the keys seen, and only a key whose bit was set
  * already (a duplicate, or another key on the same bit: a few in a hundred) goes into
  * a table, which a second pass checks every socket against. */
+static uint64_t dedup_key(const struct snapshot *s, const struct sock_rec *k)
+{
+	return k->cookie ^ mix64(sock_netns(s, k));
+}
+
 static int dedup_socks(struct snapshot *s, struct hashtab *twice)
 {
 	size_t nbits = 64;
@@ -371,7 +376,7 @@ static int dedup_socks(struct snapshot *s, struct hashtab *twice)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < s->nsocks; i++) {
-		uint64_t key = s->socks[i].cookie ^ mix64(sock_netns(s, &s->socks[i]));
+		uint64_t key = dedup_key(s, &s->socks[i]);
 		uint64_t bit = mix64(key) & (nbits - 1), mask = 1ULL << (bit % 64);
 		if (!(bits[bit / 64] & mask))
 			bits[bit / 64] |= mask;
@@ -383,7 +388,7 @@ static int dedup_socks(struct snapshot *s, struct hashtab *twice)
 		return rc;
 	size_t out = 0;
 	for (size_t i = 0; i < s->nsocks; i++) {
-		int32_t *seen = hashtab_get(twice, s->socks[i].cookie ^ mix64(sock_netns(s, &s->socks[i])));
+		int32_t *seen = hashtab_get(twice, dedup_key(s, &s->socks[i]));
 		if (seen && (*seen)++)
 			continue;
 		s->socks[out++] = s->socks[i];

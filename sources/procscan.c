@@ -395,7 +395,7 @@ int procscan_scan(struct procscan *p, struct snapshot *s, char **cause)
 	struct pst_vec st = p->st_old;
 	p->st_old = p->st_new, p->st_new = st;
 	/* The last scan's fd table is only storage for the next scan now: freed, not
-	 * held between scans (8 MB at 700k fds; the next scan's table grows by mremap). */
+	 * held between scans (8 MB at 700k fds; the next scan takes room for as many). */
 	free(p->fd_old.v);
 	p->fd_old = p->fd_new;
 	p->fd_new = (struct fd_vec){0};
