@@ -118,17 +118,25 @@ START_TEST(leak_growing_close_wait_from_one_host)
 }
 END_TEST
 
+/* A history as the dashboard's session asks for one: read by the screen beside the
+ * sockets step (shared_reads). */
+static struct history *shared_history(void)
+{
+	struct history_opts o;
+	history_opts_default(&o);
+	o.shared_reads = true;
+	struct history *x = history_new(&o);
+	ck_assert_ptr_nonnull(x);
+	return x;
+}
+
 /* The dashboard's history (shared_reads: during an update, readers read a copy of the
  * shown snapshot's ages, by position) ages every socket as batch mode's (the table
  * alone) does, while sockets come, change state, go, and come back, some with a bound
  * from the kernel; and the copy read during each update is what the table said. */
 START_TEST(second_table_ages_sockets_as_the_swept_one)
 {
-	struct history_opts o;
-	history_opts_default(&o);
-	o.shared_reads = true;
-	struct history *h2 = history_new(&o);
-	ck_assert_ptr_nonnull(h2);
+	struct history *h2 = shared_history();
 	struct snapshot *shown = snapshot_new();
 	ck_assert_ptr_nonnull(shown);
 	double was[64][2];
@@ -201,12 +209,8 @@ static const struct sock_rec *sock_by_cookie(const struct snapshot *x, uint64_t 
  * on screen keeps its ages until it goes. */
 START_TEST(update_in_steps_readers_see_the_last_update)
 {
-	struct history_opts o;
-	history_opts_default(&o);
-	o.shared_reads = true; /* as the dashboard's session asks */
 	history_free(h);
-	h = history_new(&o);
-	ck_assert_ptr_nonnull(h);
+	h = shared_history();
 	leaking_server(29);
 	const struct history_stats *st = history_proc(h, 100, 5000);
 	ck_assert_ptr_nonnull(st);
@@ -280,11 +284,7 @@ END_TEST
  * (the sanitizer pass runs this: no zero-length write to an array never made). */
 START_TEST(kept_ages_of_an_empty_snapshot)
 {
-	struct history_opts o;
-	history_opts_default(&o);
-	o.shared_reads = true;
-	struct history *h2 = history_new(&o);
-	ck_assert_ptr_nonnull(h2);
+	struct history *h2 = shared_history();
 	struct snapshot *empty = snapshot_new();
 	empty->time = T0;
 	empty->tick = 1;
